@@ -1,0 +1,40 @@
+export type { ConnectionMetrics, TransportAdapter } from './transport';
+export { RbnError, DecodeError } from './errors';
+export {
+  PROTOCOL_VERSION,
+  MessageType,
+  WireRole,
+  LeaveReason,
+  JoinRejectReason,
+  isReliableMessageType,
+} from './messages';
+export type {
+  PlayerId,
+  Tick,
+  WirePlayer,
+  InputRun,
+  InputAckEntry,
+  Message,
+  MessageOf,
+  InputMessage,
+  InputAckMessage,
+  HashMessage,
+  SyncMessage,
+  SyncRequestMessage,
+  PauseMessage,
+  ResumeMessage,
+  LagReportMessage,
+  DisconnectReportMessage,
+  ResumeCountdownMessage,
+  DropPlayerMessage,
+  JoinRequestMessage,
+  JoinAcceptMessage,
+  JoinRejectMessage,
+  StateSyncMessage,
+  PlayerJoinedMessage,
+  PlayerLeftMessage,
+  PingMessage,
+  PongMessage,
+} from './messages';
+export { DEFAULT_LIMITS } from './limits';
+export type { ProtocolLimits } from './limits';

@@ -1,0 +1,31 @@
+/**
+ * Bounds the decoder enforces on untrusted bytes (and the encoder on outgoing messages), so a
+ * peer can neither crash a session nor make it allocate without bound.
+ */
+export type ProtocolLimits = {
+  /** Largest single input, in bytes. @default 64 */
+  maxInputBytes: number;
+  /** Most inputs in one run (ticks per player per message). @default 256 */
+  maxInputsPerRun: number;
+  /** Most runs/acks (players) in one message. @default 64 */
+  maxPlayersPerMessage: number;
+  /** Largest serialized game state, in bytes. @default 16 MiB */
+  maxStateBytes: number;
+  /** Longest string (player id, peer id, room id, reason text), in UTF-8 bytes. @default 256 */
+  maxStringBytes: number;
+  /** Most config entries in a JoinAccept. @default 64 */
+  maxConfigEntries: number;
+  /** Largest DropPlayer metadata, in bytes. @default 4096 */
+  maxMetadataBytes: number;
+};
+
+/** The limits used when none are given. */
+export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
+  maxInputBytes: 64,
+  maxInputsPerRun: 256,
+  maxPlayersPerMessage: 64,
+  maxStateBytes: 16 * 1024 * 1024,
+  maxStringBytes: 256,
+  maxConfigEntries: 64,
+  maxMetadataBytes: 4096,
+});

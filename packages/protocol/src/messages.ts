@@ -1,0 +1,258 @@
+/** A player's id: any string (often the transport peer id). Compared with `===`. */
+export type PlayerId = string;
+
+/**
+ * A simulation tick: a non-negative integer below 2^31. Tick `t`'s inputs advance the game from
+ * state `t` to state `t + 1`.
+ */
+export type Tick = number;
+
+/**
+ * The version of the wire protocol. A `JoinRequest` carries it; a host rejects a joiner whose
+ * version differs with `JoinRejectReason.VersionMismatch`.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** The first byte of every message. The values are fixed by the architecture document. */
+export enum MessageType {
+  Input = 0x01,
+  InputAck = 0x02,
+  Hash = 0x10,
+  Sync = 0x11,
+  SyncRequest = 0x12,
+  Pause = 0x20,
+  Resume = 0x21,
+  LagReport = 0x22,
+  DisconnectReport = 0x23,
+  ResumeCountdown = 0x24,
+  DropPlayer = 0x25,
+  JoinRequest = 0x30,
+  JoinAccept = 0x31,
+  JoinReject = 0x32,
+  StateSync = 0x33,
+  PlayerJoined = 0x34,
+  PlayerLeft = 0x35,
+  Ping = 0x40,
+  Pong = 0x41,
+}
+
+/** Whether a room member plays or only watches. Encoded as one byte. */
+export enum WireRole {
+  Player = 0,
+  Spectator = 1,
+}
+
+/** Why a player left. Encoded as one byte. */
+export enum LeaveReason {
+  Left = 0,
+  Dropped = 1,
+  Disconnected = 2,
+  Kicked = 3,
+}
+
+/** Why a host refused a join. Encoded as one byte. */
+export enum JoinRejectReason {
+  RoomFull = 0,
+  WrongRoom = 1,
+  VersionMismatch = 2,
+  RateLimited = 3,
+  NotAccepting = 4,
+  DuplicatePlayer = 5,
+  Other = 6,
+}
+
+/**
+ * A room member as the wire describes it. `slot` is a small number (0–255) the host assigns on
+ * join and that every message about the member uses instead of its string id, so hot messages
+ * stay small.
+ */
+export type WirePlayer = {
+  /** The member's slot within the room (0–255), assigned by the host. */
+  slot: number;
+  /** The member's player id. */
+  playerId: PlayerId;
+  /** The transport peer id to reach the member at (mesh connects to it). */
+  peerId: string;
+  /** Player or spectator. */
+  role: WireRole;
+  /** The first tick whose inputs count for this member. */
+  joinTick: Tick;
+  /** The first tick whose inputs no longer count, or `-1` while the member is in the room. */
+  leaveTick: Tick;
+};
+
+/** A run of consecutive inputs of one player, starting at `startTick`. */
+export type InputRun = {
+  /** The player's slot. */
+  slot: number;
+  /** The tick of `inputs[0]`; `inputs[i]` belongs to `startTick + i`. */
+  startTick: Tick;
+  /** The inputs, one per tick. Each may have any length up to the input size limit. */
+  inputs: Uint8Array[];
+};
+
+/**
+ * The receiver of a message tells the sender how far it has received a player's inputs:
+ * every input of `slot` up to and including `tick` has arrived (`-1`: none yet).
+ */
+export type InputAckEntry = {
+  /** The player's slot. */
+  slot: number;
+  /** The highest tick up to which every input of this player has been received. */
+  tick: Tick;
+};
+
+/**
+ * Inputs (unreliable). Carries every input the sender has not yet seen acknowledged, for one or
+ * more players (a star host relays several players' inputs in one message), plus the sender's
+ * own acknowledgements of what it has received over this link, so no separate ack is needed.
+ * Consecutive inputs of a run are delta-encoded on the wire.
+ */
+export type InputMessage = {
+  type: MessageType.Input;
+  /** The sender's current tick (for frame-advantage estimation). */
+  senderTick: Tick;
+  acks: InputAckEntry[];
+  runs: InputRun[];
+};
+
+/** A bare acknowledgement / keepalive (unreliable), sent only when there are no inputs to send. */
+export type InputAckMessage = {
+  type: MessageType.InputAck;
+  senderTick: Tick;
+  acks: InputAckEntry[];
+};
+
+/** The hash of the sender's confirmed state at `tick` (reliable). */
+export type HashMessage = {
+  type: MessageType.Hash;
+  tick: Tick;
+  /** An unsigned 32-bit hash. */
+  hash: number;
+};
+
+/** An authoritative state for desync recovery (reliable). */
+export type SyncMessage = {
+  type: MessageType.Sync;
+  tick: Tick;
+  /** The unsigned 32-bit hash of `state`, as the sender's game computed it. */
+  hash: number;
+  state: Uint8Array;
+  /** The room's members as the sender knows them at `tick`. */
+  players: WirePlayer[];
+};
+
+/** Asks the receiver for its state (reliable); `tick` is the confirmed tick the requester saw fail. */
+export type SyncRequestMessage = {
+  type: MessageType.SyncRequest;
+  tick: Tick;
+};
+
+/** The host pauses the game at `tick` (reliable). */
+export type PauseMessage = { type: MessageType.Pause; tick: Tick };
+/** The host resumes the game; play continues from `tick` (reliable). */
+export type ResumeMessage = { type: MessageType.Resume; tick: Tick };
+/** A player is `ticksBehind` ticks behind the sender (reliable). */
+export type LagReportMessage = { type: MessageType.LagReport; slot: number; ticksBehind: number };
+/** The sender lost contact with a member; it is disconnected from `tick` (reliable). */
+export type DisconnectReportMessage = {
+  type: MessageType.DisconnectReport;
+  slot: number;
+  tick: Tick;
+};
+/** Seconds left before a paused game resumes (reliable). */
+export type ResumeCountdownMessage = { type: MessageType.ResumeCountdown; seconds: number };
+/** The host drops a member from `tick`, with optional application metadata (reliable). */
+export type DropPlayerMessage = {
+  type: MessageType.DropPlayer;
+  slot: number;
+  tick: Tick;
+  metadata: Uint8Array | null;
+};
+
+/** A peer asks the host to join a room (reliable). */
+export type JoinRequestMessage = {
+  type: MessageType.JoinRequest;
+  protocolVersion: number;
+  roomId: string;
+  playerId: PlayerId;
+  role: WireRole;
+};
+
+/**
+ * The host accepts a join (reliable): the joiner's slot, everyone in the room, and the room's
+ * settings as numbers by name (the session defines the names).
+ */
+export type JoinAcceptMessage = {
+  type: MessageType.JoinAccept;
+  roomId: string;
+  slot: number;
+  players: WirePlayer[];
+  config: Record<string, number>;
+};
+
+/** The host refuses a join (reliable), with a reason code and a sentence for humans. */
+export type JoinRejectMessage = {
+  type: MessageType.JoinReject;
+  reason: JoinRejectReason;
+  message: string;
+};
+
+/** The state a late joiner starts from (reliable). */
+export type StateSyncMessage = {
+  type: MessageType.StateSync;
+  tick: Tick;
+  hash: number;
+  state: Uint8Array;
+  players: WirePlayer[];
+};
+
+/** A member joins at `player.joinTick` (reliable). */
+export type PlayerJoinedMessage = { type: MessageType.PlayerJoined; player: WirePlayer };
+/** A member leaves; its inputs stop counting from `tick` (reliable). */
+export type PlayerLeftMessage = {
+  type: MessageType.PlayerLeft;
+  slot: number;
+  tick: Tick;
+  reason: LeaveReason;
+};
+
+/** Latency probe (unreliable). `timestamp` is the sender's clock in ms, wrapped to 32 bits. */
+export type PingMessage = { type: MessageType.Ping; timestamp: number; tick: Tick };
+/** Answer to a ping: its `timestamp` echoed, and the responder's current tick (unreliable). */
+export type PongMessage = { type: MessageType.Pong; timestamp: number; tick: Tick };
+
+/** Every message of the protocol, discriminated by `type`. */
+export type Message =
+  | InputMessage
+  | InputAckMessage
+  | HashMessage
+  | SyncMessage
+  | SyncRequestMessage
+  | PauseMessage
+  | ResumeMessage
+  | LagReportMessage
+  | DisconnectReportMessage
+  | ResumeCountdownMessage
+  | DropPlayerMessage
+  | JoinRequestMessage
+  | JoinAcceptMessage
+  | JoinRejectMessage
+  | StateSyncMessage
+  | PlayerJoinedMessage
+  | PlayerLeftMessage
+  | PingMessage
+  | PongMessage;
+
+/** The message type for a given `MessageType` value. */
+export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+
+/** Whether a message type travels on the reliable channel (everything but inputs, acks and pings). */
+export function isReliableMessageType(type: MessageType): boolean {
+  return !(
+    type === MessageType.Input ||
+    type === MessageType.InputAck ||
+    type === MessageType.Ping ||
+    type === MessageType.Pong
+  );
+}
