@@ -1,0 +1,63 @@
+/** One row of a comparison: a measurement of rbn and of rollback-netcode, and how they compare. */
+export type Row = {
+  metric: string;
+  rbn: number | string;
+  competitor: number | string;
+  /** Optional unit shown after the metric name. */
+  unit?: string;
+  /** Optional target, e.g. '≤ 0.5×'. */
+  target?: string;
+};
+
+function fmt(v: number | string): string {
+  if (typeof v === 'string') return v;
+  if (!Number.isFinite(v)) return String(v);
+  const abs = Math.abs(v);
+  return abs >= 100 ? v.toFixed(0) : abs >= 1 ? v.toFixed(2) : v.toFixed(4);
+}
+
+/**
+ * Prints a comparison table: rbn, rollback-netcode@0.0.6, and the ratio rbn ÷ competitor.
+ * @param title - The suite's title.
+ * @param rows - The measurements.
+ */
+export function printTable(title: string, rows: Row[]): void {
+  const header = ['metric', 'rbn', 'rollback-netcode', 'ratio rbn/rn', 'target'];
+  const body = rows.map((r) => {
+    const ratio =
+      typeof r.rbn === 'number' && typeof r.competitor === 'number' && r.competitor !== 0
+        ? `${(r.rbn / r.competitor).toFixed(3)}×`
+        : '—';
+    return [
+      r.unit ? `${r.metric} (${r.unit})` : r.metric,
+      fmt(r.rbn),
+      fmt(r.competitor),
+      ratio,
+      r.target ?? '',
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ') + ' |';
+  console.log(`\n## ${title}\n`);
+  console.log(line(header));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const b of body) console.log(line(b));
+}
+
+/**
+ * Runs `fn` repeatedly and returns the mean time per call in microseconds (after a warm-up).
+ * @param fn - The work to time.
+ * @param iterations - Timed calls.
+ * @param warmup - Untimed calls first.
+ */
+export function timeMicros(
+  fn: () => void,
+  iterations: number,
+  warmup = Math.ceil(iterations / 10),
+): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn();
+  return Number(process.hrtime.bigint() - start) / 1000 / iterations;
+}
