@@ -1,28 +1,36 @@
 import { defineConfig } from 'vitest/config';
+import type { TestProjectInlineConfiguration } from 'vitest/config';
 
-const projects = [
-  'packages/protocol',
-  'packages/core',
-  'packages/session',
-  'packages/transport-local',
-  'packages/transport-transform',
-  'packages/transport-webrtc',
-  'internal/transport-conformance',
-  'apps/signaling',
-  'apps/demo',
-  'bench',
-];
+type ProjectTestOptions = NonNullable<TestProjectInlineConfiguration['test']>;
+
+/**
+ * Every vitest project of the repo, by folder. The value holds options a project needs beyond
+ * the shared ones (a pool, longer timeouts, a setup file); keep each project's entry to itself.
+ */
+const projects: Record<string, ProjectTestOptions> = {
+  'packages/protocol': {},
+  'packages/core': {},
+  'packages/session': {},
+  'packages/transport-local': {},
+  'packages/transport-transform': {},
+  'packages/transport-webrtc': {},
+  'internal/transport-conformance': {},
+  'apps/signaling': {},
+  'apps/demo': {},
+  bench: {},
+};
 
 export default defineConfig({
   resolve: { conditions: ['@rbn/source'] },
   test: {
-    projects: projects.map((root) => ({
+    projects: Object.entries(projects).map(([root, options]) => ({
       extends: true,
       test: {
         name: root.split('/').pop() ?? root,
         root,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 30_000,
+        ...options,
       },
     })),
   },
