@@ -38,3 +38,5 @@ export type {
 } from './messages';
 export { DEFAULT_LIMITS } from './limits';
 export type { ProtocolLimits } from './limits';
+export { encodeMessage, decodeMessage, tryDecodeMessage } from './codec';
+export type { DecodeResult } from './codec';
