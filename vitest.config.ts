@@ -15,6 +15,11 @@ const projects: Record<string, ProjectTestOptions> = {
   'packages/transport-transform': {},
   'packages/transport-webrtc': {},
   'internal/transport-conformance': {},
+  'internal/consumer-tests': {
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+  },
   'apps/signaling': {},
   'apps/demo': {},
   bench: {},

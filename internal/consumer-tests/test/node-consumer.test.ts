@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createConsumer, run } from '../src/consumer';
+import { isShellPackage, repoRoot } from '../src/workspace';
+
+const fixtures = join(import.meta.dirname, '..', 'fixtures');
+const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+const sessionLanded = !isShellPackage('session');
+const created: string[] = [];
+
+afterAll(() => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The quick start, or its stand-in while @rbn/session is an empty shell. */
+const scenario = sessionLanded
+  ? {
+      title: 'typechecks the quick start against the published .d.ts and runs it in Node',
+      install: ['@rbn/session', '@rbn/transport-local'],
+      fixture: 'node-quick-start',
+      main: 'quick-start',
+      expectedRbn: ['core', 'protocol', 'session', 'transport-local'],
+    }
+  : {
+      title:
+        'typechecks a protocol + transport-local program against the published .d.ts and runs it (stand-in until @rbn/session lands)',
+      install: ['@rbn/protocol', '@rbn/transport-local'],
+      fixture: 'node-fallback',
+      main: 'main',
+      expectedRbn: ['protocol', 'transport-local'],
+    };
+
+describe('a Node consumer of the packed packages', () => {
+  it(scenario.title, () => {
+    const dir = createConsumer({
+      name: 'node',
+      install: scenario.install,
+      registryDependencies: { '@types/node': '^20.19.0' },
+      tarballs: new Map(Object.entries(inject('tarballs'))),
+      files: {
+        'tsconfig.json': readFileSync(join(fixtures, scenario.fixture, 'tsconfig.json'), 'utf8'),
+        [`src/${scenario.main}.ts`]: readFileSync(
+          join(fixtures, scenario.fixture, `${scenario.main}.ts`),
+          'utf8',
+        ),
+      },
+    });
+    created.push(dir);
+
+    // Only what the game needs is installed: no other @rbn package, no pako, no simple-peer.
+    const installed = readdirSync(join(dir, 'node_modules'));
+    expect(readdirSync(join(dir, 'node_modules', '@rbn')).sort()).toEqual(scenario.expectedRbn);
+    expect(installed.filter((n) => /pako|simple-peer/.test(n))).toEqual([]);
+
+    run(process.execPath, [tsc, '-p', '.'], dir);
+    const output = run(process.execPath, [`build/${scenario.main}.js`], dir);
+    expect(output).toMatch(/ok/);
+  });
+});
