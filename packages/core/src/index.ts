@@ -1,1 +1,16 @@
-export {};
+export type { Game, InputPredictor } from './game';
+export { repeatLastInputPredictor, emptyInputPredictor } from './input-predictors';
+export { RollbackEngine } from './rollback-engine';
+export type {
+  EngineConfig,
+  TickResult,
+  AdvancedTickResult,
+  StalledTickResult,
+  RemoteInputResult,
+  EngineSnapshot,
+  EngineStats,
+} from './rollback-engine';
+export { GameError } from './game-error';
+export type { GameOperation } from './game-error';
+export { runSyncTest } from './sync-test';
+export type { SyncTestOptions, SyncTestResult } from './sync-test';

@@ -1,0 +1,124 @@
+import { DEFAULT_LIMITS, RbnError } from '@rbn/protocol';
+import type { Tick } from '@rbn/protocol';
+import type { InputPredictor } from '../game';
+import { repeatLastInputPredictor } from '../input-predictors';
+
+/** The largest `inputDelayTicks` the engine accepts. */
+export const MAX_INPUT_DELAY_TICKS = 64;
+
+/** Ticks are non-negative integers below 2^31. */
+export const MAX_TICK: Tick = 0x7ffffffe;
+
+/** Engine options with every default applied. */
+export type ResolvedEngineConfig = {
+  snapshotHistorySize: number;
+  maxSpeculationTicks: number;
+  hashInterval: number;
+  inputDelayTicks: number;
+  maxInputBytes: number;
+  inputPredictor: InputPredictor<Uint8Array>;
+  startTick: Tick;
+};
+
+function invalid(field: string, message: string): RbnError {
+  return new RbnError('INVALID_CONFIG', `${field} ${message}`);
+}
+
+function integerIn(
+  field: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(
+      field,
+      `must be an integer from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}`,
+    );
+  }
+  return value;
+}
+
+/** Validates `inputDelayTicks` (also used by the runtime setter). */
+export function checkInputDelay(value: unknown): number {
+  return integerIn('inputDelayTicks', value, 0, 0, MAX_INPUT_DELAY_TICKS);
+}
+
+/** Validates a tick argument of a method; throws `RbnError` code `'INVALID_ARGUMENT'`. */
+export function checkTick(name: string, value: unknown): Tick {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TICK) {
+    throw new RbnError(
+      'INVALID_ARGUMENT',
+      `${name} must be an integer tick from 0 to ${MAX_TICK}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Applies defaults and validates every field.
+ * @throws RbnError code `'INVALID_CONFIG'` naming the field.
+ */
+export function resolveEngineConfig(config: unknown): ResolvedEngineConfig {
+  if (config !== undefined && (typeof config !== 'object' || config === null)) {
+    throw invalid('config', 'must be an object');
+  }
+  const c = (config ?? {}) as Record<string, unknown>;
+  const snapshotHistorySize = integerIn(
+    'snapshotHistorySize',
+    c.snapshotHistorySize,
+    120,
+    2,
+    1 << 16,
+  );
+  const maxSpeculationTicks = integerIn(
+    'maxSpeculationTicks',
+    c.maxSpeculationTicks,
+    60,
+    0,
+    1 << 16,
+  );
+  if (maxSpeculationTicks >= snapshotHistorySize) {
+    throw invalid(
+      'maxSpeculationTicks',
+      `(${maxSpeculationTicks}) must be less than snapshotHistorySize (${snapshotHistorySize}): a rollback may need the state that many ticks back`,
+    );
+  }
+  const hashInterval = integerIn('hashInterval', c.hashInterval, 60, 1, MAX_TICK);
+  const inputDelayTicks = checkInputDelay(c.inputDelayTicks);
+  const maxInputBytes = integerIn(
+    'maxInputBytes',
+    c.maxInputBytes,
+    DEFAULT_LIMITS.maxInputBytes,
+    0,
+    0xffff,
+  );
+  const startTick = integerIn('startTick', c.startTick, 0, 0, MAX_TICK);
+  let inputPredictor = repeatLastInputPredictor;
+  if (c.inputPredictor !== undefined) {
+    const p = c.inputPredictor;
+    if (
+      typeof p !== 'object' ||
+      p === null ||
+      !('predict' in p) ||
+      typeof p.predict !== 'function'
+    ) {
+      throw invalid(
+        'inputPredictor',
+        'must be an object with a predict(playerId, tick, lastConfirmed) method',
+      );
+    }
+    inputPredictor = p as InputPredictor<Uint8Array>;
+  }
+  return {
+    snapshotHistorySize,
+    maxSpeculationTicks,
+    hashInterval,
+    inputDelayTicks,
+    maxInputBytes,
+    inputPredictor,
+    startTick,
+  };
+}

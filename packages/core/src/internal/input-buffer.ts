@@ -1,0 +1,172 @@
+import type { Tick } from '@rbn/protocol';
+
+/** `leaveTick` of a player that has not left. Ticks are below 2^31, so this is never reached. */
+export const NEVER: Tick = 0x7fffffff;
+
+const NO_TICK = -1;
+
+/**
+ * One player's inputs in a ring of `capacity` ticks (a power of two), stored in typed arrays:
+ * one byte slab of `capacity × maxInputBytes` for received inputs and one for the inputs the
+ * engine actually used when it last simulated each tick (received or predicted), each with a
+ * length per slot and the tick the slot holds (`-1` when empty). A slot is valid for tick `t`
+ * only while it still holds `t`, so the ring needs no explicit eviction.
+ *
+ * Also tracks the player's lifetime `[joinTick, leaveTick)` and the highest tick `receivedTick`
+ * such that every input of ticks `joinTick..receivedTick` has arrived.
+ */
+export class InputBuffer {
+  readonly capacity: number;
+  readonly maxInputBytes: number;
+  joinTick: Tick;
+  leaveTick: Tick = NEVER;
+  /** Highest T such that every input of ticks joinTick..T has arrived (joinTick - 1 at first). */
+  receivedTick: Tick;
+
+  private readonly mask: number;
+  private readonly data: Uint8Array;
+  private readonly lengths: Uint16Array;
+  private readonly ticks: Int32Array;
+  private readonly views: (Uint8Array | undefined)[];
+  private readonly usedData: Uint8Array;
+  private readonly usedLengths: Uint16Array;
+  private readonly usedTicks: Int32Array;
+  private readonly usedViews: (Uint8Array | undefined)[];
+
+  /**
+   * @param capacity - Ticks the ring holds; must be a power of two.
+   * @param maxInputBytes - Largest input stored.
+   * @param joinTick - First tick whose input counts.
+   */
+  constructor(capacity: number, maxInputBytes: number, joinTick: Tick) {
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.maxInputBytes = maxInputBytes;
+    this.joinTick = joinTick;
+    this.receivedTick = joinTick - 1;
+    this.data = new Uint8Array(capacity * maxInputBytes);
+    this.lengths = new Uint16Array(capacity);
+    this.ticks = new Int32Array(capacity).fill(NO_TICK);
+    this.views = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+    this.usedData = new Uint8Array(capacity * maxInputBytes);
+    this.usedLengths = new Uint16Array(capacity);
+    this.usedTicks = new Int32Array(capacity).fill(NO_TICK);
+    this.usedViews = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+  }
+
+  /** Whether `tick` lies in the player's lifetime. */
+  isActiveAt(tick: Tick): boolean {
+    return tick >= this.joinTick && tick < this.leaveTick;
+  }
+
+  /** Whether the received input of `tick` is stored. */
+  has(tick: Tick): boolean {
+    return this.ticks[tick & this.mask] === tick;
+  }
+
+  /** The received input of `tick` (a view into the buffer, valid until the slot is reused). */
+  get(tick: Tick): Uint8Array | undefined {
+    const slot = tick & this.mask;
+    if (this.ticks[slot] !== tick) return undefined;
+    return this.view(this.data, this.views, slot, this.lengths[slot] ?? 0);
+  }
+
+  /**
+   * Stores a received input (copying it) and advances `receivedTick` over contiguous inputs.
+   * The caller checks the tick lies in the ring's window and the input fits.
+   * @returns `'duplicate'` if this tick is already stored (the stored input is kept), else `'accepted'`.
+   */
+  put(tick: Tick, input: Uint8Array): 'accepted' | 'duplicate' {
+    const slot = tick & this.mask;
+    if (this.ticks[slot] === tick) return 'duplicate';
+    this.data.set(input, slot * this.maxInputBytes);
+    this.lengths[slot] = input.length;
+    this.ticks[slot] = tick;
+    if (tick === this.receivedTick + 1) this.advanceReceived();
+    return 'accepted';
+  }
+
+  /** Moves `receivedTick` forward over inputs that are stored. */
+  advanceReceived(): void {
+    let next = this.receivedTick + 1;
+    while (next < this.leaveTick && this.ticks[next & this.mask] === next) next++;
+    this.receivedTick = next - 1;
+  }
+
+  /**
+   * The most recent received input of a tick in `[floor, tick)`, searching back from `tick - 1`
+   * and stopping at the first tick known to be contiguous, or `undefined`.
+   */
+  latestBefore(tick: Tick): Uint8Array | undefined {
+    const floor = Math.max(this.joinTick, tick - this.capacity + 1);
+    const contiguous = Math.min(this.receivedTick, tick - 1);
+    for (let t = tick - 1; t >= floor; t--) {
+      if (this.ticks[t & this.mask] === t) return this.get(t);
+      if (t <= contiguous) return undefined; // contiguous but evicted: too old to matter
+    }
+    return undefined;
+  }
+
+  /** Records the input used to simulate `tick` (copying it) and returns a view of the copy. */
+  setUsed(tick: Tick, input: Uint8Array): Uint8Array {
+    const slot = tick & this.mask;
+    const offset = slot * this.maxInputBytes;
+    if (input !== this.usedViews[slot] || this.usedTicks[slot] !== tick) {
+      this.usedData.set(input, offset);
+    }
+    this.usedLengths[slot] = input.length;
+    this.usedTicks[slot] = tick;
+    return this.view(this.usedData, this.usedViews, slot, input.length);
+  }
+
+  /** The input used when `tick` was last simulated, if still buffered. */
+  getUsed(tick: Tick): Uint8Array | undefined {
+    const slot = tick & this.mask;
+    if (this.usedTicks[slot] !== tick) return undefined;
+    return this.view(this.usedData, this.usedViews, slot, this.usedLengths[slot] ?? 0);
+  }
+
+  /** Whether `input` differs from the input used to simulate `tick` (true if none is known). */
+  differsFromUsed(tick: Tick, input: Uint8Array): boolean {
+    const slot = tick & this.mask;
+    if (this.usedTicks[slot] !== tick) return true;
+    const length = this.usedLengths[slot] ?? 0;
+    if (length !== input.length) return true;
+    const offset = slot * this.maxInputBytes;
+    for (let i = 0; i < length; i++) {
+      if (this.usedData[offset + i] !== input[i]) return true;
+    }
+    return false;
+  }
+
+  /** Forgets the used inputs of every tick `>= tick` (after a state load). */
+  forgetUsedFrom(tick: Tick): void {
+    for (let slot = 0; slot < this.capacity; slot++) {
+      if ((this.usedTicks[slot] ?? NO_TICK) >= tick) this.usedTicks[slot] = NO_TICK;
+    }
+  }
+
+  /** Forgets received inputs of ticks `< tick` and treats them as received (state load). */
+  dropBefore(tick: Tick): void {
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const t = this.ticks[slot] ?? NO_TICK;
+      if (t !== NO_TICK && t < tick) this.ticks[slot] = NO_TICK;
+    }
+    if (this.receivedTick < tick - 1) this.receivedTick = tick - 1;
+    this.advanceReceived();
+  }
+
+  private view(
+    slab: Uint8Array,
+    views: (Uint8Array | undefined)[],
+    slot: number,
+    length: number,
+  ): Uint8Array {
+    const cached = views[slot];
+    if (cached !== undefined && cached.length === length) return cached;
+    const offset = slot * this.maxInputBytes;
+    const fresh = slab.subarray(offset, offset + length);
+    views[slot] = fresh;
+    return fresh;
+  }
+}

@@ -1,0 +1,115 @@
+import type { Tick } from '@rbn/protocol';
+
+const NO_TICK = -1;
+
+/**
+ * A ring of the last `capacity` serialized states, by tick. `save` copies the bytes into storage
+ * owned by the slot (grown when a state does not fit, reused otherwise), so neither the game nor
+ * a caller can change history. A state's hash is stored when it is known.
+ */
+export class SnapshotBuffer {
+  readonly capacity: number;
+  private readonly ticks: Int32Array;
+  private readonly lengths: Int32Array;
+  private readonly hashes: Float64Array;
+  private readonly hasHash: Uint8Array;
+  private readonly storage: Uint8Array[];
+  private readonly views: (Uint8Array | undefined)[];
+  private newest: Tick = NO_TICK;
+
+  /** @param capacity - How many states to keep. */
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.ticks = new Int32Array(capacity).fill(NO_TICK);
+    this.lengths = new Int32Array(capacity);
+    this.hashes = new Float64Array(capacity);
+    this.hasHash = new Uint8Array(capacity);
+    this.storage = [];
+    this.views = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+  }
+
+  /** The newest tick saved, or -1. */
+  get newestTick(): Tick {
+    return this.newest;
+  }
+
+  /**
+   * Saves a copy of `state` as S(tick), replacing whatever the slot held.
+   * @param tick - The tick of the state.
+   * @param state - The serialized state; copied.
+   * @param hash - Its hash, if known.
+   */
+  save(tick: Tick, state: Uint8Array, hash?: number): void {
+    const slot = tick % this.capacity;
+    let store = this.storage[slot];
+    if (store === undefined || store.length < state.length) {
+      // Grow with headroom so a state that grows by a few bytes does not reallocate every time.
+      store = new Uint8Array(state.length + (state.length >> 3) + 16);
+      this.storage[slot] = store;
+      this.views[slot] = undefined;
+    }
+    store.set(state);
+    this.ticks[slot] = tick;
+    this.lengths[slot] = state.length;
+    if (hash === undefined) {
+      this.hasHash[slot] = 0;
+    } else {
+      this.hasHash[slot] = 1;
+      this.hashes[slot] = hash;
+    }
+    if (tick > this.newest) this.newest = tick;
+  }
+
+  /** Whether S(tick) is stored. */
+  has(tick: Tick): boolean {
+    return tick >= 0 && this.ticks[tick % this.capacity] === tick;
+  }
+
+  /**
+   * S(tick) as a view into the buffer (valid until that slot is saved again), or `undefined`.
+   * Callers must not write to it.
+   */
+  get(tick: Tick): Uint8Array | undefined {
+    if (!this.has(tick)) return undefined;
+    const slot = tick % this.capacity;
+    const length = this.lengths[slot] ?? 0;
+    const cached = this.views[slot];
+    if (cached !== undefined && cached.length === length) return cached;
+    const store = this.storage[slot];
+    if (store === undefined) return undefined;
+    const view = store.subarray(0, length);
+    this.views[slot] = view;
+    return view;
+  }
+
+  /** The stored hash of S(tick), or `undefined` if the state or its hash is not stored. */
+  getHash(tick: Tick): number | undefined {
+    if (!this.has(tick)) return undefined;
+    const slot = tick % this.capacity;
+    return this.hasHash[slot] === 1 ? this.hashes[slot] : undefined;
+  }
+
+  /** Records the hash of S(tick), if S(tick) is stored. */
+  setHash(tick: Tick, hash: number): void {
+    if (!this.has(tick)) return;
+    const slot = tick % this.capacity;
+    this.hasHash[slot] = 1;
+    this.hashes[slot] = hash;
+  }
+
+  /** The oldest tick `t` such that every S(t..newestTick) is stored, or -1 if empty. */
+  oldestContiguousTick(): Tick {
+    if (this.newest === NO_TICK) return NO_TICK;
+    let t = this.newest;
+    const floor = Math.max(0, this.newest - this.capacity + 1);
+    while (t > floor && this.has(t - 1)) t--;
+    return t;
+  }
+
+  /** Forgets every state. Storage is kept for reuse. */
+  clear(): void {
+    this.ticks.fill(NO_TICK);
+    this.hasHash.fill(0);
+    this.newest = NO_TICK;
+  }
+}

@@ -1,0 +1,751 @@
+import { RbnError } from '@rbn/protocol';
+import type { PlayerId, Tick } from '@rbn/protocol';
+import type { Game, InputPredictor } from './game';
+import { GameError } from './game-error';
+import {
+  MAX_INPUT_DELAY_TICKS,
+  checkInputDelay,
+  checkTick,
+  resolveEngineConfig,
+} from './internal/config';
+import { InputBuffer, NEVER } from './internal/input-buffer';
+import { SnapshotBuffer } from './internal/snapshot-buffer';
+
+/** Options of a {@link RollbackEngine}. Every field is optional. */
+export type EngineConfig = {
+  /**
+   * How many saved states the engine keeps, i.e. how far back a rollback can go. Must be greater
+   * than `maxSpeculationTicks`.
+   * @default 120
+   */
+  snapshotHistorySize?: number;
+  /**
+   * How many ticks may be simulated with predicted inputs before `tick()` stalls (returns
+   * `{ status: 'stalled' }`) until inputs arrive. `0` means lockstep: a tick is simulated only
+   * when every input of it is known.
+   * @default 60
+   */
+  maxSpeculationTicks?: number;
+  /**
+   * `onConfirmedHash` is called for every confirmed state S(t) with `t % hashInterval === 0`.
+   * @default 60
+   */
+  hashInterval?: number;
+  /**
+   * The local input given to `tick()` is scheduled for tick `currentTick + inputDelayTicks`.
+   * From 0 to 64; settable at runtime through {@link RollbackEngine.inputDelayTicks}.
+   * @default 0
+   */
+  inputDelayTicks?: number;
+  /**
+   * Largest input in bytes. Bigger remote inputs are ignored; a bigger local input throws.
+   * @default DEFAULT_LIMITS.maxInputBytes (64)
+   */
+  maxInputBytes?: number;
+  /**
+   * Guesses remote inputs that have not arrived.
+   * @default repeatLastInputPredictor
+   */
+  inputPredictor?: InputPredictor<Uint8Array>;
+  /**
+   * The tick of the game's state when the engine is created: the first tick simulated.
+   * @default 0
+   */
+  startTick?: Tick;
+};
+
+/** `tick()` simulated one tick. */
+export type AdvancedTickResult = {
+  readonly status: 'advanced';
+  /** The tick just simulated (the state is now S(tick + 1)). */
+  readonly tick: Tick;
+  /** Whether earlier ticks were resimulated first because a prediction was wrong. */
+  readonly rolledBack: boolean;
+  /** How many ticks were resimulated before this one (0 if none). */
+  readonly rollbackTicks: number;
+  /** {@link RollbackEngine.confirmedTick} after this call. */
+  readonly confirmedTick: Tick;
+};
+
+/**
+ * `tick()` did not simulate: doing so would leave more than `maxSpeculationTicks` ticks simulated
+ * with predicted inputs. This is an expected outcome, not an error: the local input was recorded,
+ * the game is unchanged (unless a rollback fixed the past, see `rolledBack`), and the caller
+ * simply calls `tick()` again next frame; the engine advances once the missing inputs arrive.
+ */
+export type StalledTickResult = {
+  readonly status: 'stalled';
+  /** The tick that could not be simulated (= `currentTick`). */
+  readonly tick: Tick;
+  /** Why the engine did not advance. */
+  readonly reason: 'speculation-limit';
+  /** {@link RollbackEngine.confirmedTick} after this call. */
+  readonly confirmedTick: Tick;
+  /** Whether past ticks were resimulated with newly arrived inputs during this call. */
+  readonly rolledBack: boolean;
+  /** How many past ticks were resimulated (0 if none). */
+  readonly rollbackTicks: number;
+};
+
+/**
+ * What `tick()` did. The engine reuses the result objects: a result is valid until the next
+ * call to `tick()`; copy the fields you keep.
+ */
+export type TickResult = AdvancedTickResult | StalledTickResult;
+
+/** What `addRemoteInput` did with an input. */
+export type RemoteInputResult = 'accepted' | 'duplicate' | 'ignored';
+
+/** A saved state S(tick) with its hash. */
+export type EngineSnapshot = {
+  /** The state is S(tick): the state at the start of `tick`. */
+  tick: Tick;
+  /** The serialized state (a copy the caller owns). */
+  state: Uint8Array;
+  /** `game.hash()` of the state. */
+  hash: number;
+};
+
+/** Counters of the engine's work, for diagnostics and benchmarks. */
+export type EngineStats = {
+  /** Rollbacks done (each restores one saved state and resimulates). */
+  rollbacks: number;
+  /** Ticks resimulated by all rollbacks. */
+  resimulatedTicks: number;
+  /** `tick()` calls that returned `'stalled'`. */
+  stalls: number;
+  /** The deepest rollback, in ticks. */
+  maxRollbackDepth: number;
+  /** Local inputs dropped because they would have been scheduled too far ahead (see `tick`). */
+  droppedLocalInputs: number;
+};
+
+type Player = {
+  readonly id: PlayerId;
+  readonly buffer: InputBuffer;
+};
+
+type MutableAdvanced = { -readonly [K in keyof AdvancedTickResult]: AdvancedTickResult[K] };
+type MutableStalled = { -readonly [K in keyof StalledTickResult]: StalledTickResult[K] };
+
+const EMPTY_INPUT = new Uint8Array(0);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * The rollback engine: runs a deterministic {@link Game} ahead of its inputs by predicting the
+ * inputs that have not arrived, and when a real input differs from the prediction, restores the
+ * saved state of that tick and resimulates up to the present.
+ *
+ * Tick numbering: S(t) is the state at the start of tick t. Simulating tick t applies the inputs
+ * of tick t to S(t), giving S(t + 1). `currentTick` is the next tick to simulate.
+ *
+ * The engine owns no clock, timer, socket or randomness: the caller calls `tick()` once per
+ * frame and feeds it remote inputs with `addRemoteInput`. It copies every input it is given and
+ * reuses its buffers, so a tick allocates nothing of its own.
+ *
+ * @example
+ * ```ts
+ * const engine = new RollbackEngine(game, { inputDelayTicks: 2 });
+ * engine.addPlayer('alice', 0, { local: true });
+ * engine.addPlayer('bob', 0);
+ * // each frame:
+ * for (const { tick, bytes } of receivedFromBob) engine.addRemoteInput('bob', tick, bytes);
+ * const result = engine.tick(readKeyboard());
+ * if (result.status === 'stalled') showWaitingIndicator();
+ * ```
+ */
+export class RollbackEngine {
+  /**
+   * Called once for each confirmed state S(t) with `t > 0` and `t % hashInterval === 0`, with
+   * `game.hash()` of S(t), during the `tick()` call in which S(t) became final (every input of
+   * ticks before t known, and S(t) simulated with them). Compare these between peers to detect a
+   * desync.
+   */
+  onConfirmedHash: ((tick: Tick, hash: number) => void) | null = null;
+
+  private readonly game: Game<Uint8Array>;
+  private readonly predictor: InputPredictor<Uint8Array>;
+  private readonly historySize: number;
+  private readonly maxSpeculation: number;
+  private readonly hashInterval: number;
+  private readonly maxInputBytes: number;
+  private readonly bufferCapacity: number;
+  /** How far past `currentTick` an input may be stored. */
+  private readonly aheadWindow: number;
+  private delay: number;
+
+  private readonly players = new Map<PlayerId, Player>();
+  /** Every tracked player (including ones joining later or leaving), sorted by id. */
+  private sorted: Player[] = [];
+  private localPlayer: Player | undefined;
+  private leavingCount = 0;
+  private version = 0;
+  private playerIdsCache: readonly PlayerId[] = [];
+  private playerIdsVersion = -1;
+  private playerIdsTick = -1;
+
+  private readonly snapshots: SnapshotBuffer;
+  /** The map handed to `game.step`, cleared and refilled every tick. */
+  private readonly stepInputs = new Map<PlayerId, Uint8Array>();
+  private tickNow: Tick;
+  /** The tick of the first state of this history (start or last `loadState`). */
+  private baseTick: Tick;
+  /** Earliest tick that must be resimulated, or NEVER. */
+  private rollbackTo: Tick = NEVER;
+  private nextHashTick: Tick;
+
+  private readonly statsData: EngineStats = {
+    rollbacks: 0,
+    resimulatedTicks: 0,
+    stalls: 0,
+    maxRollbackDepth: 0,
+    droppedLocalInputs: 0,
+  };
+  private readonly advanced: MutableAdvanced = {
+    status: 'advanced',
+    tick: 0,
+    rolledBack: false,
+    rollbackTicks: 0,
+    confirmedTick: -1,
+  };
+  private readonly stalled: MutableStalled = {
+    status: 'stalled',
+    tick: 0,
+    reason: 'speculation-limit',
+    confirmedTick: -1,
+    rolledBack: false,
+    rollbackTicks: 0,
+  };
+
+  /**
+   * @param game - The game to drive; its current state is S(startTick).
+   * @param config - Options; see {@link EngineConfig}.
+   * @throws RbnError code `'INVALID_CONFIG'` naming the bad field.
+   */
+  constructor(game: Game<Uint8Array>, config?: EngineConfig) {
+    const c = resolveEngineConfig(config);
+    this.game = game;
+    this.predictor = c.inputPredictor;
+    this.historySize = c.snapshotHistorySize;
+    this.maxSpeculation = c.maxSpeculationTicks;
+    this.hashInterval = c.hashInterval;
+    this.maxInputBytes = c.maxInputBytes;
+    this.delay = c.inputDelayTicks;
+    // A remote peer can be ahead of us by its speculation plus both input delays.
+    this.aheadWindow = c.maxSpeculationTicks + 2 * MAX_INPUT_DELAY_TICKS + 16;
+    this.bufferCapacity = nextPowerOfTwo(c.snapshotHistorySize + this.aheadWindow);
+    this.snapshots = new SnapshotBuffer(c.snapshotHistorySize);
+    this.tickNow = c.startTick;
+    this.baseTick = c.startTick;
+    this.nextHashTick = this.firstHashTickFrom(c.startTick);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Players
+
+  /**
+   * Adds a player whose inputs count from `joinTick` on. If `joinTick < currentTick`, the next
+   * `tick()` rolls back to `joinTick` and resimulates with the player (so a join agreed at a past
+   * tick lands exactly there on every peer).
+   * @param playerId - The player's id (unique among tracked players).
+   * @param joinTick - The first tick whose input of this player counts.
+   * @param options - `local: true` marks the single local player, whose input `tick()` takes.
+   * @throws RbnError `'PLAYER_EXISTS'` if the id is still tracked (a removed player is tracked
+   * until its leave tick is confirmed), `'LOCAL_PLAYER_EXISTS'` for a second local player,
+   * `'TICK_OUT_OF_RANGE'` if `joinTick` is older than the saved history, `'INVALID_ARGUMENT'`.
+   */
+  addPlayer(playerId: PlayerId, joinTick: Tick, options?: { local?: boolean }): void {
+    checkTick('joinTick', joinTick);
+    if (this.players.has(playerId)) {
+      throw new RbnError('PLAYER_EXISTS', `player ${playerId} is already in the engine`);
+    }
+    const local = options?.local === true;
+    if (local && this.localPlayer !== undefined) {
+      throw new RbnError(
+        'LOCAL_PLAYER_EXISTS',
+        `cannot add ${playerId} as local player: ${this.localPlayer.id} already is`,
+      );
+    }
+    this.markRollback(joinTick, 'joinTick');
+    const buffer = new InputBuffer(this.bufferCapacity, this.maxInputBytes, joinTick);
+    // Inputs before the first state of this history are baked into it.
+    if (buffer.receivedTick < this.baseTick - 1) buffer.dropBefore(this.baseTick);
+    const player: Player = { id: playerId, buffer };
+    this.players.set(playerId, player);
+    this.sorted.push(player);
+    this.sorted.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (local) this.localPlayer = player;
+    this.version++;
+  }
+
+  /**
+   * Ends a player's lifetime: its inputs of ticks `>= leaveTick` stop counting. If
+   * `leaveTick < currentTick`, the next `tick()` rolls back to `leaveTick` and resimulates
+   * without the player. The player stays tracked (for rollbacks) until its leave is confirmed.
+   * Calling it again moves the leave tick.
+   * @param playerId - A tracked player.
+   * @param leaveTick - The first tick without the player.
+   * @throws RbnError `'UNKNOWN_PLAYER'`, `'TICK_OUT_OF_RANGE'`, `'INVALID_ARGUMENT'`.
+   */
+  removePlayer(playerId: PlayerId, leaveTick: Tick): void {
+    checkTick('leaveTick', leaveTick);
+    const player = this.players.get(playerId);
+    if (player === undefined) {
+      throw new RbnError('UNKNOWN_PLAYER', `cannot remove player ${playerId}: not in the engine`);
+    }
+    const buffer = player.buffer;
+    const effective = Math.max(leaveTick, buffer.joinTick);
+    const previous = buffer.leaveTick;
+    this.markRollback(Math.min(previous, effective), 'leaveTick');
+    if (previous === NEVER) this.leavingCount++;
+    buffer.leaveTick = effective;
+    this.version++;
+  }
+
+  /**
+   * Whether the player is in the game at `currentTick` or will join later (added, and its leave
+   * tick, if any, is still ahead).
+   * @param playerId - The player's id.
+   * @returns `true` if the player counts now or later.
+   */
+  hasPlayer(playerId: PlayerId): boolean {
+    const player = this.players.get(playerId);
+    return player !== undefined && player.buffer.leaveTick > this.tickNow;
+  }
+
+  /** The players for which {@link hasPlayer} is true, sorted by id. Do not mutate. */
+  get playerIds(): readonly PlayerId[] {
+    if (
+      this.playerIdsVersion !== this.version ||
+      (this.leavingCount > 0 && this.playerIdsTick !== this.tickNow)
+    ) {
+      const ids: PlayerId[] = [];
+      for (const p of this.sorted) if (p.buffer.leaveTick > this.tickNow) ids.push(p.id);
+      this.playerIdsCache = Object.freeze(ids);
+      this.playerIdsVersion = this.version;
+      this.playerIdsTick = this.tickNow;
+    }
+    return this.playerIdsCache;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs
+
+  /**
+   * Gives the engine a remote player's input for one tick. The bytes are copied. Inputs may
+   * arrive in any order and more than once. If the tick was already simulated with a different
+   * (predicted) input, the next `tick()` rolls back to the earliest such tick.
+   * @param playerId - The remote player.
+   * @param tick - The tick the input is for.
+   * @param input - The input bytes.
+   * @returns `'accepted'` (stored), `'duplicate'` (already had it; the first copy wins), or
+   * `'ignored'` (unknown or local player, outside the player's lifetime, too old or too far
+   * ahead of `currentTick`, or longer than `maxInputBytes`).
+   */
+  addRemoteInput(playerId: PlayerId, tick: Tick, input: Uint8Array): RemoteInputResult {
+    const player = this.players.get(playerId);
+    if (player === undefined || player === this.localPlayer) return 'ignored';
+    if (!Number.isInteger(tick) || input.length > this.maxInputBytes) return 'ignored';
+    const buffer = player.buffer;
+    if (!buffer.isActiveAt(tick)) return 'ignored';
+    if (tick <= buffer.receivedTick) return 'duplicate';
+    if (tick >= this.tickNow + this.aheadWindow || tick < this.tickNow - this.historySize) {
+      return 'ignored';
+    }
+    if (buffer.put(tick, input) === 'duplicate') return 'duplicate';
+    if (tick < this.tickNow && tick < this.rollbackTo && buffer.differsFromUsed(tick, input)) {
+      this.rollbackTo = tick;
+    }
+    return 'accepted';
+  }
+
+  /**
+   * The received (never predicted) input of a player for a tick, including the local player's
+   * scheduled inputs, if still buffered (at least `snapshotHistorySize + maxSpeculationTicks`
+   * ticks are kept).
+   * @param playerId - The player.
+   * @param tick - The tick.
+   * @returns A view valid until the next mutating call (copy it to keep it), or `undefined`.
+   */
+  getInput(playerId: PlayerId, tick: Tick): Uint8Array | undefined {
+    const player = this.players.get(playerId);
+    if (player === undefined || !player.buffer.isActiveAt(tick)) return undefined;
+    return player.buffer.get(tick);
+  }
+
+  /**
+   * The highest tick T such that every input of the player for ticks `joinTick..T` has arrived
+   * (ticks before the last loaded state count as arrived).
+   * @param playerId - The player.
+   * @returns T, or -1 for an unknown player.
+   */
+  getReceivedTick(playerId: PlayerId): Tick {
+    return this.players.get(playerId)?.buffer.receivedTick ?? -1;
+  }
+
+  /**
+   * The minimum of {@link getReceivedTick} over tracked players whose inputs still matter (a
+   * player whose inputs are complete up to its leave tick does not count). Not capped by
+   * `currentTick`. `Infinity` when no player constrains it.
+   */
+  get inputsCompleteThrough(): Tick {
+    let min = Number.POSITIVE_INFINITY;
+    for (const p of this.sorted) {
+      const received = p.buffer.receivedTick;
+      if (received + 1 >= p.buffer.leaveTick) continue;
+      if (received < min) min = received;
+    }
+    return min;
+  }
+
+  /**
+   * The latest tick with a scheduled local input, -1 if none (or no local player). A session
+   * sends local inputs up to this tick.
+   */
+  get lastLocalInputTick(): Tick {
+    const local = this.localPlayer;
+    if (local === undefined) return -1;
+    const received = local.buffer.receivedTick;
+    return received >= local.buffer.joinTick && local.buffer.has(received) ? received : -1;
+  }
+
+  /**
+   * Delay, in ticks, between a local input given to `tick()` and the tick it is scheduled for.
+   * Changeable at any time: growing it fills the skipped ticks by repeating the previous input;
+   * shrinking it never drops or rewrites a scheduled input (see {@link tick}).
+   * @throws RbnError `'INVALID_CONFIG'` unless an integer from 0 to 64.
+   */
+  get inputDelayTicks(): number {
+    return this.delay;
+  }
+
+  set inputDelayTicks(value: number) {
+    this.delay = checkInputDelay(value);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ticks
+
+  /** The next tick to simulate; the game holds S(currentTick). */
+  get currentTick(): Tick {
+    return this.tickNow;
+  }
+
+  /**
+   * The highest tick t below `currentTick` such that the inputs of every tick up to t are known
+   * for every player, so S(t + 1) is final. -1 if none.
+   */
+  get confirmedTick(): Tick {
+    return Math.min(this.inputsCompleteThrough, this.tickNow - 1);
+  }
+
+  /** Counters of rollbacks, resimulated ticks and stalls. A live object: do not mutate. */
+  get stats(): Readonly<EngineStats> {
+    return this.statsData;
+  }
+
+  /**
+   * Runs one frame of the rollback algorithm:
+   * 1. schedules `localInput` (copied) for the local player at `currentTick + inputDelayTicks`;
+   * 2. if an input arrived (or a player joined/left) for a tick already simulated differently,
+   *    restores the saved state of the earliest such tick and resimulates up to `currentTick`;
+   * 3. if simulating `currentTick` would leave more than `maxSpeculationTicks` ticks simulated
+   *    with predicted inputs, stops here and returns `{ status: 'stalled' }`;
+   * 4. otherwise predicts missing inputs, steps the game, saves S(currentTick + 1) and advances.
+   *
+   * Local input scheduling: ticks between the last scheduled input and the target tick (when the
+   * delay grew, or at the start: the first `inputDelayTicks` ticks) are filled by repeating the
+   * previous local input (an empty input before the first one). When the target is already
+   * scheduled (the delay shrank, or the engine is stalled), the input is appended after the last
+   * scheduled one unless it equals it; skipping repeats this way lets the effective delay shrink
+   * back without losing a change of input.
+   *
+   * @param localInput - The local player's input for this frame (empty if omitted). Ignored
+   * without a local player (spectator).
+   * @returns The result; the object is reused and valid until the next call.
+   * @throws RbnError `'INVALID_ARGUMENT'` if `localInput` is longer than `maxInputBytes`;
+   * {@link GameError} if the game throws.
+   */
+  tick(localInput?: Uint8Array): TickResult {
+    this.scheduleLocalInput(localInput ?? EMPTY_INPUT);
+    if (!this.snapshots.has(this.tickNow)) this.saveSnapshot(this.tickNow);
+    const resimulated = this.resolveRollback();
+
+    if (this.tickNow - this.inputsCompleteThrough > this.maxSpeculation) {
+      this.statsData.stalls++;
+      this.emitConfirmedHashes();
+      const r = this.stalled;
+      r.tick = this.tickNow;
+      r.confirmedTick = this.confirmedTick;
+      r.rolledBack = resimulated > 0;
+      r.rollbackTicks = resimulated;
+      return r;
+    }
+
+    const simulated = this.tickNow;
+    this.simulate(simulated);
+    this.tickNow = simulated + 1;
+    if (this.leavingCount > 0) this.purgeLeftPlayers();
+    this.emitConfirmedHashes();
+    const r = this.advanced;
+    r.tick = simulated;
+    r.rolledBack = resimulated > 0;
+    r.rollbackTicks = resimulated;
+    r.confirmedTick = this.confirmedTick;
+    return r;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // States
+
+  /**
+   * The saved state S(tick) and its hash, if still in the history (the last
+   * `snapshotHistorySize` ticks up to `currentTick`). Resimulates first if inputs arrived that
+   * change it.
+   * @param tick - The tick of the state.
+   * @returns A copy of the state with its hash, or `undefined`.
+   * @throws {@link GameError} if the game throws.
+   */
+  getSnapshot(tick: Tick): EngineSnapshot | undefined {
+    if (!Number.isInteger(tick) || tick < 0 || tick > this.tickNow) return undefined;
+    this.resolveRollback();
+    if (tick === this.tickNow && !this.snapshots.has(tick)) this.saveSnapshot(tick);
+    const state = this.snapshots.get(tick);
+    if (state === undefined) return undefined;
+    const hash = this.hashOf(tick);
+    return { tick, state: state.slice(), hash };
+  }
+
+  /**
+   * The newest confirmed state S(confirmedTick + 1) and its hash, e.g. to send to a late joiner.
+   * @returns A copy of the state with its tick and hash.
+   * @throws {@link GameError} if the game throws.
+   */
+  getConfirmedState(): EngineSnapshot {
+    const tick = this.confirmedTick + 1;
+    const snapshot = this.getSnapshot(tick);
+    if (snapshot === undefined) {
+      throw new RbnError('INTERNAL_ERROR', `confirmed state S(${tick}) is not in the history`);
+    }
+    return snapshot;
+  }
+
+  /**
+   * State transfer: loads `state` as S(tick) and makes `tick` the current tick. Keeps buffered
+   * inputs of ticks `>= tick`, drops older ones and every saved state, and counts every input
+   * before `tick` as received. Players whose leave tick is `<= tick` are forgotten.
+   * @param tick - The tick of the state.
+   * @param state - A state produced by `game.serialize()`; copied.
+   * @throws {@link GameError} if `game.deserialize` or `game.hash` throws;
+   * RbnError `'INVALID_ARGUMENT'` for a bad tick.
+   */
+  loadState(tick: Tick, state: Uint8Array): void {
+    checkTick('tick', tick);
+    this.snapshots.clear();
+    this.snapshots.save(tick, state);
+    const copy = this.snapshots.get(tick) ?? state;
+    this.deserializeGame(copy, tick);
+    this.snapshots.setHash(tick, this.hashGame(tick));
+    this.tickNow = tick;
+    this.baseTick = tick;
+    this.rollbackTo = NEVER;
+    this.nextHashTick = this.firstHashTickFrom(tick);
+    for (const p of this.sorted) {
+      p.buffer.forgetUsedFrom(0);
+      p.buffer.dropBefore(tick);
+    }
+    if (this.leavingCount > 0) this.purgeLeftPlayers();
+    this.version++;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals
+
+  private firstHashTickFrom(tick: Tick): Tick {
+    const from = Math.max(tick, 1);
+    return Math.ceil(from / this.hashInterval) * this.hashInterval;
+  }
+
+  /** Requests a rollback to `tick` if it was already simulated; checks the state is saved. */
+  private markRollback(tick: Tick, field: string): void {
+    const target = Math.max(tick, this.baseTick);
+    if (target >= this.tickNow || target >= this.rollbackTo) return;
+    if (!this.snapshots.has(target)) {
+      throw new RbnError(
+        'TICK_OUT_OF_RANGE',
+        `${field} ${tick} is older than the saved history (oldest state: ${this.snapshots.oldestContiguousTick()})`,
+      );
+    }
+    this.rollbackTo = target;
+  }
+
+  private scheduleLocalInput(input: Uint8Array): void {
+    const local = this.localPlayer;
+    if (local === undefined) return;
+    if (input.length > this.maxInputBytes) {
+      throw new RbnError(
+        'INVALID_ARGUMENT',
+        `local input is ${input.length} bytes, more than maxInputBytes (${this.maxInputBytes})`,
+      );
+    }
+    const buffer = local.buffer;
+    const limit = Math.min(buffer.leaveTick, this.tickNow + this.aheadWindow);
+    const target = this.tickNow + this.delay;
+    let next = Math.max(buffer.receivedTick + 1, buffer.joinTick);
+    if (next <= target) {
+      const previous = buffer.get(next - 1) ?? EMPTY_INPUT;
+      for (; next < target && next < limit; next++) buffer.put(next, previous);
+      if (target < limit) buffer.put(target, input);
+      return;
+    }
+    const last = buffer.get(next - 1);
+    if (last !== undefined && sameBytes(last, input)) return;
+    if (next < limit) buffer.put(next, input);
+    else if (next < buffer.leaveTick) this.statsData.droppedLocalInputs++;
+  }
+
+  /** Performs a pending rollback; returns how many ticks were resimulated. */
+  private resolveRollback(): number {
+    const from = this.rollbackTo;
+    this.rollbackTo = NEVER;
+    if (from >= this.tickNow) return 0;
+    const state = this.snapshots.get(from);
+    if (state === undefined) {
+      throw new RbnError('INTERNAL_ERROR', `no saved state S(${from}) to roll back to`);
+    }
+    this.deserializeGame(state, from);
+    for (let t = from; t < this.tickNow; t++) this.simulate(t);
+    const depth = this.tickNow - from;
+    const stats = this.statsData;
+    stats.rollbacks++;
+    stats.resimulatedTicks += depth;
+    if (depth > stats.maxRollbackDepth) stats.maxRollbackDepth = depth;
+    return depth;
+  }
+
+  /** Steps the game through tick `t` (from S(t) to S(t + 1)) and saves S(t + 1). */
+  private simulate(t: Tick): void {
+    const inputs = this.stepInputs;
+    inputs.clear();
+    const players = this.sorted;
+    for (let i = 0; i < players.length; i++) {
+      const player = players[i] as Player;
+      const buffer = player.buffer;
+      if (!buffer.isActiveAt(t)) continue;
+      let input = buffer.get(t);
+      if (input === undefined) {
+        input = this.predictor.predict(player.id, t, buffer.latestBefore(t));
+        if (input.length > this.maxInputBytes) {
+          throw new RbnError(
+            'INVALID_PREDICTION',
+            `inputPredictor returned ${input.length} bytes for ${player.id} at tick ${t}, more than maxInputBytes (${this.maxInputBytes})`,
+          );
+        }
+      }
+      inputs.set(player.id, buffer.setUsed(t, input));
+    }
+    try {
+      this.game.step(inputs);
+    } catch (error) {
+      throw new GameError('step', t, error);
+    }
+    this.saveSnapshot(t + 1);
+  }
+
+  private saveSnapshot(tick: Tick): void {
+    let state: Uint8Array;
+    try {
+      state = this.game.serialize();
+    } catch (error) {
+      throw new GameError('serialize', tick, error);
+    }
+    if (tick > 0 && tick % this.hashInterval === 0) {
+      this.snapshots.save(tick, state, this.hashGame(tick));
+    } else {
+      this.snapshots.save(tick, state);
+    }
+  }
+
+  private hashGame(tick: Tick): number {
+    try {
+      return this.game.hash();
+    } catch (error) {
+      throw new GameError('hash', tick, error);
+    }
+  }
+
+  private deserializeGame(state: Uint8Array, tick: Tick): void {
+    try {
+      this.game.deserialize(state);
+    } catch (error) {
+      throw new GameError('deserialize', tick, error);
+    }
+  }
+
+  /** The hash of saved S(tick), computing it (by loading the state briefly) if not stored. */
+  private hashOf(tick: Tick): number {
+    const stored = this.snapshots.getHash(tick);
+    if (stored !== undefined) return stored;
+    let hash: number;
+    if (tick === this.tickNow) {
+      hash = this.hashGame(tick);
+    } else {
+      const state = this.snapshots.get(tick);
+      const current = this.snapshots.get(this.tickNow);
+      if (state === undefined || current === undefined) {
+        throw new RbnError('INTERNAL_ERROR', `no saved state S(${tick}) to hash`);
+      }
+      this.deserializeGame(state, tick);
+      hash = this.hashGame(tick);
+      this.deserializeGame(current, this.tickNow);
+    }
+    this.snapshots.setHash(tick, hash);
+    return hash;
+  }
+
+  private emitConfirmedHashes(): void {
+    const through = this.confirmedTick + 1;
+    while (this.nextHashTick <= through) {
+      const tick = this.nextHashTick;
+      this.nextHashTick += this.hashInterval;
+      if (!this.snapshots.has(tick)) continue;
+      const callback = this.onConfirmedHash;
+      if (callback !== null) callback(tick, this.hashOf(tick));
+    }
+  }
+
+  /** Forgets players whose leave is final: no rollback can reach back across it any more. */
+  private purgeLeftPlayers(): void {
+    const through = this.confirmedTick + 1;
+    let removed = false;
+    for (const p of this.sorted) {
+      const leave = p.buffer.leaveTick;
+      if (
+        leave !== NEVER &&
+        leave <= through &&
+        leave <= this.tickNow &&
+        leave <= this.rollbackTo
+      ) {
+        this.players.delete(p.id);
+        if (p === this.localPlayer) this.localPlayer = undefined;
+        this.leavingCount--;
+        removed = true;
+      }
+    }
+    if (removed) {
+      this.sorted = this.sorted.filter((p) => this.players.get(p.id) === p);
+      this.version++;
+    }
+  }
+}
