@@ -1,0 +1,427 @@
+/**
+ * The browser + Node client of the rbn signaling server. It uses only the global `WebSocket`
+ * (or one you inject: Node 20 has none, pass the `ws` package's), no Node built-ins.
+ */
+import { CloseCode } from './protocol.js';
+import type {
+  ErrorMessage,
+  IceServer,
+  JsonValue,
+  ServerMessage,
+  WelcomeMessage,
+} from './protocol.js';
+
+/** The part of the WebSocket API the client uses (the browser's, or `ws`'s). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+/** A WebSocket constructor: `globalThis.WebSocket` in browsers, `ws` in Node. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Options of {@link SignalingClient}. */
+export type SignalingClientOptions = {
+  /** Server URL with the room path, e.g. `ws://localhost:8080/lobby?next=2` (plus `token`). */
+  url: string;
+  /**
+   * The WebSocket implementation.
+   * @default globalThis.WebSocket
+   */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * Reconnect (and resume the id) when the socket drops.
+   * @default true
+   */
+  reconnect?: boolean;
+  /**
+   * First reconnect delay; it doubles per attempt, with ±25 % jitter.
+   * @default 250
+   */
+  initialBackoffMs?: number;
+  /**
+   * Largest reconnect delay.
+   * @default 5000
+   */
+  maxBackoffMs?: number;
+  /**
+   * Reconnect attempts before giving up (then `close` fires).
+   * @default 10
+   */
+  maxReconnectAttempts?: number;
+  /**
+   * Randomness for the jitter, in [0, 1).
+   * @default Math.random
+   */
+  random?: () => number;
+};
+
+/** Events of {@link SignalingClient} and their listener arguments. */
+export type SignalingClientEvents = {
+  /** Joined (first connect, or reconnect that could not resume and got a new id). */
+  welcome: [message: WelcomeMessage];
+  /** Reconnected and kept the same id. */
+  resumed: [message: WelcomeMessage];
+  /** A peer joined the group. */
+  'new-peer': [peerId: string];
+  /** A peer left the group. */
+  'peer-left': [peerId: string];
+  /** The group's host changed (its host left). */
+  host: [hostId: string];
+  /** A signal from a peer of the group. */
+  signal: [from: string, data: JsonValue];
+  /** The server refused one of your messages. */
+  error: [message: ErrorMessage];
+  /** The socket dropped; another attempt follows after `delayMs`. */
+  reconnecting: [attempt: number, delayMs: number];
+  /** The client is closed for good (by you, by the server, or after the last attempt). */
+  close: [code: number, reason: string];
+};
+
+/** The two methods of `WebRTCTransport` the client wires signals into. */
+export interface SignalingTransport {
+  /** Where the transport sends its outgoing signals. */
+  setSignalingCallbacks(callbacks: { onSignal: (peerId: string, signal: unknown) => void }): void;
+  /** Feeds a signal received from `peerId` into the transport. */
+  handleSignal(peerId: string, signal: unknown): void;
+}
+
+/** Thrown for client misuse (`code` names the problem). */
+export class SignalingError extends Error {
+  /** A stable code: `NO_WEBSOCKET`, `NOT_CONNECTED`, `CONNECT_FAILED`, `CLOSED`. */
+  readonly code: string;
+
+  /**
+   * @param code - Stable error code.
+   * @param message - What went wrong.
+   */
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'SignalingError';
+    this.code = code;
+  }
+}
+
+type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+type Listener<K extends keyof SignalingClientEvents> = (...args: SignalingClientEvents[K]) => void;
+
+/** Close codes after which reconnecting would not help. */
+const FINAL_CODES = new Set<number>([
+  CloseCode.Left,
+  CloseCode.RoomFull,
+  CloseCode.Superseded,
+  CloseCode.PolicyViolation,
+]);
+const OPEN = 1;
+
+/**
+ * A signaling connection: reports your id, the host and the peers of your room or group,
+ * relays signals, and reconnects with backoff, resuming the same id.
+ * @example
+ * ```ts
+ * const client = new SignalingClient({ url: 'wss://signal.example.com/lobby?next=2' });
+ * const welcome = await client.connect();
+ * client.on('signal', (from, data) => console.log(from, data));
+ * for (const peer of welcome.peers) client.signal(peer, { hello: true });
+ * ```
+ */
+export class SignalingClient {
+  #ws: WebSocketLike | undefined;
+  #state: State = 'idle';
+  #welcome: WelcomeMessage | undefined;
+  #peers: string[] = [];
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #queue: string[] = [];
+  readonly #listeners = new Map<keyof SignalingClientEvents, Set<unknown>>();
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #options: Required<Omit<SignalingClientOptions, 'WebSocket'>>;
+
+  /**
+   * @param options - The server URL and reconnect settings.
+   */
+  constructor(options: SignalingClientOptions) {
+    const ctor =
+      options.WebSocket ??
+      (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ??
+      undefined;
+    if (!ctor) {
+      throw new SignalingError(
+        'NO_WEBSOCKET',
+        'no global WebSocket: pass options.WebSocket (in Node 20, the ws package)',
+      );
+    }
+    this.#WebSocket = ctor;
+    this.#options = {
+      url: options.url,
+      reconnect: options.reconnect ?? true,
+      initialBackoffMs: options.initialBackoffMs ?? 250,
+      maxBackoffMs: options.maxBackoffMs ?? 5000,
+      maxReconnectAttempts: options.maxReconnectAttempts ?? 10,
+      random: options.random ?? Math.random,
+    };
+  }
+
+  /** Your peer id (after the welcome). */
+  get id(): string | undefined {
+    return this.#welcome?.id;
+  }
+
+  /** The host of your group: its longest-present peer. */
+  get host(): string | undefined {
+    return this.#welcome?.host;
+  }
+
+  /** Whether you are the host of your group. */
+  get isHost(): boolean {
+    return this.#welcome !== undefined && this.#welcome.host === this.#welcome.id;
+  }
+
+  /** The other peers of your group, oldest first. */
+  get peers(): readonly string[] {
+    return this.#peers;
+  }
+
+  /** `iceServers` with TURN credentials, when the server issues them. */
+  get iceServers(): readonly IceServer[] {
+    return this.#welcome?.iceServers ?? [];
+  }
+
+  /** The last welcome message (room, group, group size, resume token). */
+  get welcome(): WelcomeMessage | undefined {
+    return this.#welcome;
+  }
+
+  /** `idle`, `connecting`, `open`, `reconnecting` or `closed`. */
+  get state(): State {
+    return this.#state;
+  }
+
+  /**
+   * Connects and waits for the welcome.
+   * @returns The welcome message (your id, the host, the peers, `iceServers`).
+   */
+  connect(): Promise<WelcomeMessage> {
+    if (this.#state !== 'idle') {
+      return Promise.reject(new SignalingError('CONNECT_FAILED', `already ${this.#state}`));
+    }
+    return new Promise((resolve, reject) => {
+      const offWelcome = this.on('welcome', (message) => {
+        offWelcome();
+        offClose();
+        resolve(message);
+      });
+      const offClose = this.on('close', (code, reason) => {
+        offWelcome();
+        offClose();
+        reject(
+          new SignalingError('CONNECT_FAILED', `connection closed (${code}) ${reason}`.trim()),
+        );
+      });
+      this.#open(false);
+    });
+  }
+
+  /**
+   * Sends a signal to a peer of your group. While reconnecting, signals are queued.
+   * @param to - The peer id.
+   * @param data - Any JSON value (an SDP description, an ICE candidate).
+   */
+  signal(to: string, data: JsonValue): void {
+    const json = JSON.stringify({ type: 'signal', to, data });
+    if (this.#state === 'open' && this.#ws?.readyState === OPEN) this.#ws.send(json);
+    else if (this.#state === 'reconnecting' || this.#state === 'connecting') this.#queue.push(json);
+    else throw new SignalingError('NOT_CONNECTED', `cannot signal while ${this.#state}`);
+  }
+
+  /**
+   * Subscribes to an event.
+   * @param event - The event name.
+   * @param listener - Called with the event's arguments.
+   * @returns A function that unsubscribes.
+   */
+  on<K extends keyof SignalingClientEvents>(event: K, listener: Listener<K>): () => void {
+    let set = this.#listeners.get(event);
+    if (!set) this.#listeners.set(event, (set = new Set()));
+    set.add(listener);
+    return () => this.off(event, listener);
+  }
+
+  /**
+   * Unsubscribes a listener.
+   * @param event - The event name.
+   * @param listener - The listener given to {@link SignalingClient.on}.
+   */
+  off<K extends keyof SignalingClientEvents>(event: K, listener: Listener<K>): void {
+    this.#listeners.get(event)?.delete(listener);
+  }
+
+  /** Leaves the group (peers see `peer-left` at once) and closes for good. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    clearTimeout(this.#timer);
+    const ws = this.#ws;
+    this.#finish(1000, 'client closed');
+    if (ws && ws.readyState === OPEN) {
+      ws.send('{"type":"leave"}');
+      ws.close(1000, 'client closed');
+    } else {
+      ws?.close();
+    }
+  }
+
+  #emit<K extends keyof SignalingClientEvents>(event: K, ...args: SignalingClientEvents[K]): void {
+    for (const listener of [...(this.#listeners.get(event) ?? [])]) {
+      (listener as Listener<K>)(...args);
+    }
+  }
+
+  #finish(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#queue = [];
+    this.#emit('close', code, reason);
+  }
+
+  #open(resume: boolean): void {
+    this.#state = resume ? 'reconnecting' : 'connecting';
+    let url = this.#options.url;
+    if (resume && this.#welcome) {
+      const u = new URL(url);
+      u.searchParams.set('resume', this.#welcome.resumeToken);
+      url = u.toString();
+    }
+    const ws = new this.#WebSocket(url);
+    this.#ws = ws;
+    ws.onmessage = (event) => {
+      if (this.#ws !== ws || typeof event.data !== 'string') return;
+      let message: ServerMessage;
+      try {
+        message = JSON.parse(event.data) as ServerMessage;
+      } catch {
+        return;
+      }
+      this.#handle(message);
+    };
+    ws.onerror = () => {
+      // A close event always follows; reconnecting is decided there.
+    };
+    ws.onclose = (event) => {
+      if (this.#ws !== ws) return;
+      this.#ws = undefined;
+      this.#onClose(event.code, event.reason);
+    };
+  }
+
+  #onClose(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    const everJoined = this.#welcome !== undefined;
+    const canRetry =
+      this.#options.reconnect &&
+      everJoined &&
+      !FINAL_CODES.has(code) &&
+      this.#attempt < this.#options.maxReconnectAttempts;
+    if (!canRetry) {
+      this.#finish(code, reason);
+      return;
+    }
+    const base = Math.min(
+      this.#options.maxBackoffMs,
+      this.#options.initialBackoffMs * 2 ** this.#attempt,
+    );
+    const delayMs = Math.round(base * (0.75 + this.#options.random() * 0.5));
+    this.#attempt += 1;
+    this.#state = 'reconnecting';
+    this.#emit('reconnecting', this.#attempt, delayMs);
+    this.#timer = setTimeout(() => {
+      if (this.#state === 'reconnecting') this.#open(true);
+    }, delayMs);
+  }
+
+  #handle(message: ServerMessage): void {
+    switch (message.type) {
+      case 'welcome': {
+        const previous = this.#welcome;
+        const oldPeers = this.#peers;
+        this.#welcome = message;
+        this.#peers = [...message.peers];
+        this.#state = 'open';
+        this.#attempt = 0;
+        const queued = this.#queue;
+        this.#queue = [];
+        if (message.resumed && previous?.id === message.id) {
+          this.#emit('resumed', message);
+          for (const p of oldPeers) if (!message.peers.includes(p)) this.#emit('peer-left', p);
+          for (const p of message.peers) if (!oldPeers.includes(p)) this.#emit('new-peer', p);
+          if (previous.host !== message.host) this.#emit('host', message.host);
+          for (const json of queued) this.#ws?.send(json);
+        } else {
+          this.#emit('welcome', message);
+        }
+        return;
+      }
+      case 'new-peer':
+        if (!this.#peers.includes(message.id)) this.#peers.push(message.id);
+        this.#emit('new-peer', message.id);
+        this.#setHost(message.host);
+        return;
+      case 'peer-left':
+        this.#peers = this.#peers.filter((p) => p !== message.id);
+        this.#emit('peer-left', message.id);
+        this.#setHost(message.host);
+        return;
+      case 'signal':
+        this.#emit('signal', message.from, message.data);
+        return;
+      case 'error':
+        this.#emit('error', message);
+        return;
+      case 'pong':
+        return;
+      default: {
+        const never: never = message;
+        return never;
+      }
+    }
+  }
+
+  #setHost(host: string): void {
+    if (this.#welcome && this.#welcome.host !== host) {
+      this.#welcome = { ...this.#welcome, host, isHost: host === this.#welcome.id };
+      this.#emit('host', host);
+    }
+  }
+}
+
+/**
+ * Wires a WebRTC transport's signaling to a client: the transport's outgoing signals are sent
+ * to their peer, and signals from peers are fed into `transport.handleSignal`.
+ * @param client - A connected (or connecting) signaling client.
+ * @param transport - Anything with `setSignalingCallbacks` and `handleSignal`, such as
+ *   `WebRTCTransport` of `@rbn/transport-webrtc`.
+ * @returns A function that stops feeding signals into the transport.
+ * @example
+ * ```ts
+ * const client = new SignalingClient({ url });
+ * const { id } = await client.connect();
+ * const transport = new WebRTCTransport(id, { rtcConfiguration: { iceServers: [...client.iceServers] } });
+ * connectTransport(client, transport);
+ * ```
+ */
+export function connectTransport(
+  client: SignalingClient,
+  transport: SignalingTransport,
+): () => void {
+  transport.setSignalingCallbacks({
+    onSignal: (peerId, signal) => client.signal(peerId, signal as JsonValue),
+  });
+  return client.on('signal', (from, data) => transport.handleSignal(from, data));
+}
+
+export { CloseCode } from './protocol.js';
+export type { ErrorCode, ErrorMessage, IceServer, JsonValue, WelcomeMessage } from './protocol.js';

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Backend, BackendSink, JoinRequest, JoinResult, Membership } from './backend.js';
+
+// Key layout (every key and channel starts with the prefix P):
+//   P g:<group>:m   sorted set of members, scored by join order (lowest = host)
+//   P g:<group>:t   ms timestamp of the group's first join
+//   P open:<room>:<N>  id of the ?next=N group of <room> currently filling
+//   P p:<peer>      hash: srv, group, room, n, epoch, conn (1 attached / 0 in grace)
+//   P srv:<server>  pub/sub channel of one server: "m|<peer>|<json>" or "k|<peer>|<epoch>"
+// The scripts run atomically, so concurrent joins on different servers form groups exactly.
+
+const NOTIFY = `
+local function notify(prefix, peers, json)
+  for _, p in ipairs(peers) do
+    local s = redis.call('HGET', prefix .. 'p:' .. p, 'srv')
+    if s then redis.call('PUBLISH', prefix .. 'srv:' .. s, 'm|' .. p .. '|' .. json) end
+  end
+end
+`;
+
+/** ARGV: prefix, room, n (0 = plain), peer, maxRoomSize, server, nowMs */
+const JOIN = `${NOTIFY}
+local prefix, room, n, peer, max, srv, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local group
+local openKey = prefix .. 'open:' .. room .. ':' .. n
+if n == 0 then
+  group = 'r:' .. room
+  if redis.call('ZCARD', prefix .. 'g:' .. group .. ':m') >= max then return {0} end
+else
+  group = redis.call('GET', openKey)
+  if not group then
+    group = 'n:' .. room .. ':' .. n .. ':' .. redis.call('INCR', prefix .. 'gseq')
+    redis.call('SET', openKey, group)
+    redis.call('SET', prefix .. 'g:' .. group .. ':t', now)
+  end
+end
+local mkey = prefix .. 'g:' .. group .. ':m'
+local tkey = prefix .. 'g:' .. group .. ':t'
+local peers = redis.call('ZRANGE', mkey, 0, -1)
+redis.call('ZADD', mkey, redis.call('INCR', prefix .. 'seq'), peer)
+redis.call('HSET', prefix .. 'p:' .. peer, 'srv', srv, 'group', group, 'room', room, 'n', n, 'epoch', 1, 'conn', 1)
+local latency = ''
+if n > 0 and #peers + 1 >= n then
+  redis.call('DEL', openKey)
+  latency = tostring(tonumber(now) - tonumber(redis.call('GET', tkey)))
+end
+local host = peers[1] or peer
+notify(prefix, peers, cjson.encode({type = 'new-peer', id = peer, host = host}))
+local out = {1, group, host, latency}
+for _, p in ipairs(peers) do out[#out + 1] = p end
+return out
+`;
+
+/** ARGV: prefix, peer, server */
+const RESUME = `
+local prefix, peer, srv = ARGV[1], ARGV[2], ARGV[3]
+local pk = prefix .. 'p:' .. peer
+local rec = redis.call('HMGET', pk, 'group', 'srv', 'epoch', 'room', 'n')
+if not rec[1] then return {0} end
+local epoch = redis.call('HINCRBY', pk, 'epoch', 1)
+redis.call('HSET', pk, 'srv', srv, 'conn', 1)
+redis.call('PUBLISH', prefix .. 'srv:' .. rec[2], 'k|' .. peer .. '|' .. rec[3])
+local members = redis.call('ZRANGE', prefix .. 'g:' .. rec[1] .. ':m', 0, -1)
+local out = {1, rec[1], rec[4], rec[5], epoch}
+for _, p in ipairs(members) do out[#out + 1] = p end
+return out
+`;
+
+/** ARGV: prefix, peer, epoch */
+const DETACH = `
+local pk = ARGV[1] .. 'p:' .. ARGV[2]
+if redis.call('HGET', pk, 'epoch') == ARGV[3] then redis.call('HSET', pk, 'conn', 0) end
+return 1
+`;
+
+/** ARGV: prefix, peer, epoch, onlyIfDetached (1/0) */
+const LEAVE = `${NOTIFY}
+local prefix, peer = ARGV[1], ARGV[2]
+local pk = prefix .. 'p:' .. peer
+local rec = redis.call('HMGET', pk, 'group', 'epoch', 'conn', 'room', 'n')
+if not rec[1] or rec[2] ~= ARGV[3] then return 0 end
+if ARGV[4] == '1' and rec[3] ~= '0' then return 0 end
+local group = rec[1]
+local mkey = prefix .. 'g:' .. group .. ':m'
+redis.call('ZREM', mkey, peer)
+redis.call('DEL', pk)
+local peers = redis.call('ZRANGE', mkey, 0, -1)
+if #peers == 0 then
+  redis.call('DEL', mkey, prefix .. 'g:' .. group .. ':t')
+  local openKey = prefix .. 'open:' .. rec[4] .. ':' .. rec[5]
+  if redis.call('GET', openKey) == group then redis.call('DEL', openKey) end
+  return 1
+end
+notify(prefix, peers, cjson.encode({type = 'peer-left', id = peer, host = peers[1]}))
+return 1
+`;
+
+/** ARGV: prefix, group, to, json */
+const RELAY = `
+local rec = redis.call('HMGET', ARGV[1] .. 'p:' .. ARGV[3], 'group', 'srv')
+if rec[1] ~= ARGV[2] then return 0 end
+redis.call('PUBLISH', ARGV[1] .. 'srv:' .. rec[2], 'm|' .. ARGV[3] .. '|' .. ARGV[4])
+return 1
+`;
+
+type Reply = (string | number)[];
+type Scripts = {
+  rbnJoin(...args: (string | number)[]): Promise<Reply>;
+  rbnResume(...args: string[]): Promise<Reply>;
+  rbnDetach(...args: (string | number)[]): Promise<number>;
+  rbnLeave(...args: (string | number)[]): Promise<number>;
+  rbnRelay(...args: string[]): Promise<number>;
+};
+
+/** Rooms, groups and routing in Redis, shared by every server process pointing at it. */
+export class RedisBackend implements Backend {
+  readonly #serverId = randomUUID();
+  readonly #command: Redis;
+  readonly #subscriber: Redis;
+  readonly #scripts: Scripts;
+  #sink: BackendSink | undefined;
+
+  constructor(
+    url: string,
+    private readonly prefix: string,
+    private readonly log: Logger,
+  ) {
+    this.#command = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    this.#subscriber = new Redis(url, { lazyConnect: true });
+    for (const client of [this.#command, this.#subscriber]) {
+      client.on('error', (error: Error) => this.log.warn({ err: error.message }, 'redis error'));
+    }
+    const scripts = { rbnJoin: JOIN, rbnResume: RESUME, rbnDetach: DETACH, rbnLeave: LEAVE };
+    for (const [name, lua] of Object.entries({ ...scripts, rbnRelay: RELAY })) {
+      this.#command.defineCommand(name, { numberOfKeys: 0, lua });
+    }
+    this.#scripts = this.#command as unknown as Scripts;
+  }
+
+  async start(sink: BackendSink): Promise<void> {
+    this.#sink = sink;
+    await Promise.all([this.#command.connect(), this.#subscriber.connect()]);
+    this.#subscriber.on('message', (_channel: string, text: string) => this.#onMessage(text));
+    await this.#subscriber.subscribe(`${this.prefix}srv:${this.#serverId}`);
+  }
+
+  #onMessage(text: string): void {
+    const first = text.indexOf('|');
+    const second = text.indexOf('|', first + 1);
+    if (first !== 1 || second < 0) return;
+    const peerId = text.slice(2, second);
+    const rest = text.slice(second + 1);
+    if (text[0] === 'm') this.#sink?.deliver(peerId, rest);
+    else if (text[0] === 'k') this.#sink?.kick(peerId, Number(rest));
+  }
+
+  isReady(): boolean {
+    return this.#command.status === 'ready' && this.#subscriber.status === 'ready';
+  }
+
+  async resumeSecret(candidate: string): Promise<string> {
+    const key = `${this.prefix}resume-secret`;
+    await this.#command.set(key, candidate, 'NX');
+    return (await this.#command.get(key)) ?? candidate;
+  }
+
+  async join(request: JoinRequest): Promise<JoinResult> {
+    const reply = await this.#scripts.rbnJoin(
+      this.prefix,
+      request.room,
+      request.groupSize ?? 0,
+      request.peerId,
+      request.maxRoomSize,
+      this.#serverId,
+      request.nowMs,
+    );
+    if (Number(reply[0]) !== 1) return { ok: false, reason: 'room-full' };
+    const latency = String(reply[3]);
+    return {
+      ok: true,
+      room: request.room,
+      group: String(reply[1]),
+      groupSize: request.groupSize,
+      host: String(reply[2]),
+      peers: reply.slice(4).map(String),
+      epoch: 1,
+      matchLatencyMs: latency === '' ? null : Number(latency),
+    };
+  }
+
+  async resume(peerId: string): Promise<Membership | null> {
+    const reply = await this.#scripts.rbnResume(this.prefix, peerId, this.#serverId);
+    if (Number(reply[0]) !== 1) return null;
+    const members = reply.slice(5).map(String);
+    const n = Number(reply[3]);
+    return {
+      group: String(reply[1]),
+      room: String(reply[2]),
+      groupSize: n === 0 ? null : n,
+      epoch: Number(reply[4]),
+      host: members[0] ?? peerId,
+      peers: members.filter((m) => m !== peerId),
+    };
+  }
+
+  async detach(peerId: string, epoch: number): Promise<void> {
+    await this.#scripts.rbnDetach(this.prefix, peerId, epoch);
+  }
+
+  async leave(peerId: string, epoch: number, onlyIfDetached: boolean): Promise<void> {
+    await this.#scripts.rbnLeave(this.prefix, peerId, epoch, onlyIfDetached ? '1' : '0');
+  }
+
+  async relay(_from: string, group: string, to: string, json: string): Promise<boolean> {
+    return (await this.#scripts.rbnRelay(this.prefix, group, to, json)) === 1;
+  }
+
+  async close(): Promise<void> {
+    this.#sink = undefined;
+    await Promise.allSettled([this.#subscriber.quit(), this.#command.quit()]);
+  }
+}

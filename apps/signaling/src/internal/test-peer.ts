@@ -1,0 +1,128 @@
+// Test helpers (not part of the app's surface): a raw `ws` peer with a message inbox.
+import { WebSocket } from 'ws';
+import type { ClientOptions } from 'ws';
+import type { ServerMessage } from '../protocol.js';
+
+type Waiter = { type: string; resolve: (m: ServerMessage) => void; reject: (e: Error) => void };
+
+/** A raw WebSocket peer that collects server messages and lets a test await them by type. */
+export class TestPeer {
+  readonly inbox: ServerMessage[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #waiters: Waiter[] = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      const message = JSON.parse(data.toString('utf8')) as ServerMessage;
+      const waiter = this.#waiters.find((w) => w.type === message.type);
+      if (waiter) {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        waiter.resolve(message);
+      } else {
+        this.inbox.push(message);
+      }
+    });
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code, reason) => {
+        for (const w of this.#waiters)
+          w.reject(new Error(`closed (${code}) waiting for ${w.type}`));
+        this.#waiters = [];
+        resolve({ code, reason: reason.toString() });
+      });
+    });
+  }
+
+  /** Opens a socket (resolves once the upgrade succeeded). */
+  static open(url: string, options?: ClientOptions): Promise<TestPeer> {
+    const ws = new WebSocket(url, options);
+    const peer = new TestPeer(ws);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(peer));
+      ws.once('error', reject);
+    });
+  }
+
+  /** Opens a socket and waits for the welcome. */
+  static async join(
+    url: string,
+    options?: ClientOptions,
+  ): Promise<{ peer: TestPeer; welcome: Extract<ServerMessage, { type: 'welcome' }> }> {
+    const peer = await TestPeer.open(url, options);
+    return { peer, welcome: await peer.next('welcome') };
+  }
+
+  /** The next message of `type` (already received or still to come). */
+  next<T extends ServerMessage['type']>(
+    type: T,
+    timeoutMs = 3000,
+  ): Promise<Extract<ServerMessage, { type: T }>> {
+    const index = this.inbox.findIndex((m) => m.type === type);
+    if (index >= 0) {
+      const [message] = this.inbox.splice(index, 1);
+      return Promise.resolve(message as Extract<ServerMessage, { type: T }>);
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        type,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m as Extract<ServerMessage, { type: T }>);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out waiting for "${type}"; inbox: ${JSON.stringify(this.inbox)}`));
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Sends a JSON value (or raw text). */
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /**
+   * Round trip through the server: everything the server sent this peer before the pong has
+   * arrived afterwards, so a test can then assert on what did not arrive.
+   */
+  async barrier(): Promise<void> {
+    this.send({ type: 'ping' });
+    await this.next('pong');
+  }
+
+  /** Closes the socket and waits for the close. */
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
+      this.ws.close();
+    }
+    await this.closed;
+  }
+}
+
+/**
+ * Attempts an upgrade that the server should refuse before it happens.
+ * @returns The HTTP status and the `X-Rbn-Reject` reason.
+ */
+export function expectRefused(
+  url: string,
+  options?: ClientOptions,
+): Promise<{ status: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options);
+    ws.on('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0, reason: String(res.headers['x-rbn-reject'] ?? '') });
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      ws.terminate();
+      reject(new Error(`upgrade to ${url} was accepted`));
+    });
+    ws.on('error', () => undefined);
+  });
+}

@@ -1,0 +1,681 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { WebSocketServer } from 'ws';
+import type { RawData, WebSocket } from 'ws';
+import type { Backend, Membership } from './internal/backend.js';
+import { MemoryBackend } from './internal/memory-backend.js';
+import { createMetrics } from './internal/metrics.js';
+import { TokenBucket } from './internal/rate-limiter.js';
+import { RedisBackend } from './internal/redis-backend.js';
+import { CloseCode, parseClientMessage } from './protocol.js';
+import type { ErrorCode, IceServer, WelcomeMessage } from './protocol.js';
+import { createResumeToken, readResumeToken, verifyToken } from './tokens.js';
+import type { AuthOptions } from './tokens.js';
+import { createTurnCredentials } from './turn.js';
+import type { TurnOptions } from './turn.js';
+
+/** Room names: 1–64 characters of letters, digits, `_`, `-` and `.`. */
+export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Options of {@link createSignalingServer}. Every field is optional. */
+export type SignalingServerOptions = {
+  /**
+   * TCP port; 0 picks a free one.
+   * @default 0
+   */
+  port?: number;
+  /**
+   * Interface to listen on.
+   * @default '127.0.0.1'
+   */
+  host?: string;
+  /**
+   * Allowed `Origin` header values. Empty: any origin (and none) is accepted; otherwise the
+   * header must be present and listed, or the upgrade is answered 403.
+   * @default []
+   */
+  allowedOrigins?: string[];
+  /**
+   * Require a `?token=` (shared secret or HMAC room token), checked before the upgrade (401).
+   * @default undefined (no token needed)
+   */
+  auth?: AuthOptions;
+  /**
+   * Issue coturn `use-auth-secret` credentials with each id assignment.
+   * @default undefined (no iceServers)
+   */
+  turn?: TurnOptions;
+  /**
+   * Share rooms, groups and routing with other processes through this Redis.
+   * @default undefined (in memory)
+   */
+  redisUrl?: string;
+  /**
+   * Prefix of every Redis key and channel, to share one Redis between clusters.
+   * @default 'rbn:sig:'
+   */
+  redisKeyPrefix?: string;
+  /**
+   * Largest message accepted, in bytes; larger ones get a `too-large` error. Frames over four
+   * times this are abusive and close the socket (1009).
+   * @default 65536
+   */
+  maxMessageBytes?: number;
+  /**
+   * Peers per plain room (and the largest `?next=N`).
+   * @default 16
+   */
+  maxRoomSize?: number;
+  /**
+   * Open connections per client IP; more are answered 429.
+   * @default 32
+   */
+  maxConnectionsPerIp?: number;
+  /**
+   * Sustained messages per second per connection.
+   * @default 50
+   */
+  messagesPerSecond?: number;
+  /**
+   * Burst of messages allowed above the sustained rate.
+   * @default 100
+   */
+  messageBurst?: number;
+  /**
+   * Rate-limited messages in a row after which the connection is closed (1008) as abusive.
+   * @default 200
+   */
+  maxRateLimitStrikes?: number;
+  /**
+   * Interval of server pings; a socket that missed the previous pong is terminated.
+   * @default 15000
+   */
+  pingIntervalMs?: number;
+  /**
+   * How long a dropped peer keeps its id (and its place) for a resume before peers see it leave.
+   * @default 5000
+   */
+  resumeGraceMs?: number;
+  /**
+   * On close, sockets still open this long after the 1001 close frame are terminated.
+   * @default 10000
+   */
+  shutdownTimeoutMs?: number;
+  /**
+   * Secret of resume tokens. With Redis, the cluster agrees on one automatically.
+   * @default random per process
+   */
+  resumeSecret?: string;
+  /**
+   * Take the client IP from the first `X-Forwarded-For` hop (behind a trusted proxy).
+   * @default false
+   */
+  trustProxy?: boolean;
+  /**
+   * A pino logger, or a level for the built-in JSON logger.
+   * @default 'info'
+   */
+  logger?: Logger | string;
+  /**
+   * Clock in ms since the epoch (TURN expiry, rate limits, match latency).
+   * @default Date.now
+   */
+  clock?: () => number;
+};
+
+/** A running signaling server. */
+export type SignalingServer = {
+  /** `http://host:port` of the server. */
+  url: string;
+  /** `ws://host:port` of the server (append `/<room>`). */
+  wsUrl: string;
+  /** The port it listens on. */
+  port: number;
+  /** The Prometheus registry of this server. */
+  metrics: Registry;
+  /**
+   * Graceful shutdown: /readyz turns 503, new upgrades are refused, open sockets are closed
+   * with 1001 and terminated after `shutdownTimeoutMs`, then the backend disconnects.
+   */
+  close(): Promise<void>;
+};
+
+type Conn = {
+  ws: WebSocket;
+  ip: string;
+  room: string;
+  peerId: string;
+  epoch: number;
+  group: string;
+  joined: boolean;
+  /** Messages delivered before the welcome went out. */
+  pending: string[];
+  alive: boolean;
+  bucket: TokenBucket;
+  strikes: number;
+  /** Closed deliberately (leave, superseded, shutdown): no resume grace. */
+  ended: boolean;
+  closed: boolean;
+};
+
+type Grace = { epoch: number; timer: NodeJS.Timeout; buffer: string[] };
+
+const GRACE_BUFFER_LIMIT = 64;
+
+function reject(socket: Duplex, status: number, text: string, reason: string): void {
+  const body = `${reason}: ${text}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `X-Rbn-Reject: ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Starts a signaling server: rooms by URL path, `?next=N` matchmaking, relayed signals, TURN
+ * credentials, limits, metrics and, with `redisUrl`, scale-out across processes.
+ * @param options - Configuration; see {@link SignalingServerOptions}.
+ * @returns The running server once it listens.
+ * @example
+ * ```ts
+ * const server = await createSignalingServer({ port: 8080, host: '0.0.0.0' });
+ * // browsers connect to ws://host:8080/my-room?next=2
+ * await server.close();
+ * ```
+ */
+export async function createSignalingServer(
+  options: SignalingServerOptions = {},
+): Promise<SignalingServer> {
+  const clock = options.clock ?? Date.now;
+  const maxMessageBytes = options.maxMessageBytes ?? 65_536;
+  const maxRoomSize = options.maxRoomSize ?? 16;
+  const maxPerIp = options.maxConnectionsPerIp ?? 32;
+  const rate = options.messagesPerSecond ?? 50;
+  const burst = options.messageBurst ?? 100;
+  const maxStrikes = options.maxRateLimitStrikes ?? 200;
+  const pingIntervalMs = options.pingIntervalMs ?? 15_000;
+  const graceMs = options.resumeGraceMs ?? 5_000;
+  const shutdownMs = options.shutdownTimeoutMs ?? 10_000;
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const log: Logger =
+    typeof options.logger === 'object'
+      ? options.logger
+      : pino({ level: options.logger ?? 'info', base: { service: 'rbn-signaling' } });
+  const metrics = createMetrics();
+
+  const backend: Backend = options.redisUrl
+    ? new RedisBackend(options.redisUrl, options.redisKeyPrefix ?? 'rbn:sig:', log)
+    : new MemoryBackend();
+  const local = new Map<string, Conn>();
+  const graces = new Map<string, Grace>();
+  const ipCounts = new Map<string, number>();
+  const roomCounts = new Map<string, number>();
+  let draining = false;
+
+  const send = (conn: Conn, json: string): void => {
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(json);
+  };
+  const sendError = (conn: Conn, code: ErrorCode, message: string): void => {
+    metrics.rejects.inc({ reason: code });
+    send(conn, JSON.stringify({ type: 'error', code, message }));
+  };
+
+  await backend.start({
+    deliver(peerId, json) {
+      const conn = local.get(peerId);
+      if (conn) {
+        if (conn.joined && conn.ws.readyState === conn.ws.OPEN) conn.ws.send(json);
+        else if (conn.pending.length < GRACE_BUFFER_LIMIT) conn.pending.push(json);
+        return;
+      }
+      const grace = graces.get(peerId);
+      if (grace && grace.buffer.length < GRACE_BUFFER_LIMIT) grace.buffer.push(json);
+    },
+    kick(peerId, epoch) {
+      const conn = local.get(peerId);
+      if (conn && conn.epoch === epoch) {
+        conn.ended = true;
+        local.delete(peerId);
+        conn.ws.close(CloseCode.Superseded, 'resumed elsewhere');
+      }
+      const grace = graces.get(peerId);
+      if (grace && grace.epoch === epoch) {
+        clearTimeout(grace.timer);
+        graces.delete(peerId);
+      }
+    },
+  });
+  const resumeSecret = await backend.resumeSecret(
+    options.resumeSecret ?? randomBytes(32).toString('base64url'),
+  );
+
+  const addRoom = (room: string, delta: number): void => {
+    const n = (roomCounts.get(room) ?? 0) + delta;
+    if (n <= 0) roomCounts.delete(room);
+    else roomCounts.set(room, n);
+    metrics.rooms.set(roomCounts.size);
+  };
+
+  const iceServersFor = (peerId: string): IceServer[] =>
+    options.turn ? [createTurnCredentials(options.turn, peerId, clock())] : [];
+
+  const startGrace = (conn: Conn): void => {
+    const { peerId, epoch } = conn;
+    if (graceMs <= 0) {
+      background('leave', backend.leave(peerId, epoch, true));
+      return;
+    }
+    const timer = setTimeout(() => {
+      const grace = graces.get(peerId);
+      if (grace?.epoch === epoch) graces.delete(peerId);
+      log.info({ peerId, room: conn.room }, 'resume grace window ended');
+      background('leave', backend.leave(peerId, epoch, true));
+    }, graceMs);
+    timer.unref();
+    graces.set(peerId, { epoch, timer, buffer: conn.pending.splice(0) });
+  };
+
+  const inflight = new Set<Promise<void>>();
+  /** Runs a backend operation nobody awaits, logging failures; close() waits for them. */
+  const background = (what: string, op: Promise<unknown>): void => {
+    const p = op.then(() => undefined, logFailure(what));
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  };
+
+  const logFailure =
+    (what: string) =>
+    (error: unknown): void => {
+      log.error({ err: error }, `backend ${what} failed`);
+    };
+
+  const welcome = (conn: Conn, membership: Membership, resumed: boolean): void => {
+    conn.epoch = membership.epoch;
+    conn.group = membership.group;
+    conn.joined = true;
+    const message: WelcomeMessage = {
+      type: 'welcome',
+      id: conn.peerId,
+      room: membership.room,
+      group: membership.group,
+      groupSize: membership.groupSize,
+      host: membership.host,
+      isHost: membership.host === conn.peerId,
+      peers: membership.peers,
+      resumeToken: createResumeToken(resumeSecret, conn.peerId),
+      resumed,
+      iceServers: iceServersFor(conn.peerId),
+    };
+    send(conn, JSON.stringify(message));
+    for (const json of conn.pending) send(conn, json);
+    conn.pending = [];
+    log.info(
+      { peerId: conn.peerId, room: conn.room, group: conn.group, resumed, ip: conn.ip },
+      'peer joined',
+    );
+  };
+
+  const admit = async (
+    conn: Conn,
+    groupSize: number | null,
+    resumeToken: string | null,
+  ): Promise<void> => {
+    const resumeId = resumeToken === null ? null : readResumeToken(resumeSecret, resumeToken);
+    if (resumeId !== null) {
+      conn.peerId = resumeId;
+      const previous = local.get(resumeId);
+      if (previous) {
+        previous.ended = true;
+        previous.ws.close(CloseCode.Superseded, 'resumed by a newer connection');
+      }
+      local.set(resumeId, conn);
+      const grace = graces.get(resumeId);
+      if (grace) {
+        clearTimeout(grace.timer);
+        graces.delete(resumeId);
+        conn.pending.push(...grace.buffer);
+      }
+      const membership = await backend.resume(resumeId);
+      if (membership && membership.room === conn.room) {
+        welcome(conn, membership, true);
+        return;
+      }
+      if (membership) await backend.leave(resumeId, membership.epoch, false);
+      local.delete(resumeId);
+      conn.pending = [];
+      log.info({ peerId: resumeId }, 'resume failed: peer gone');
+    }
+    conn.peerId = randomUUID();
+    local.set(conn.peerId, conn);
+    const result = await backend.join({
+      room: conn.room,
+      groupSize,
+      peerId: conn.peerId,
+      maxRoomSize,
+      nowMs: clock(),
+    });
+    if (!result.ok) {
+      local.delete(conn.peerId);
+      conn.ended = true;
+      sendError(conn, 'room-full', `room "${conn.room}" is full (${maxRoomSize} peers)`);
+      conn.ws.close(CloseCode.RoomFull, 'room full');
+      return;
+    }
+    if (result.matchLatencyMs !== null) metrics.matchLatency.observe(result.matchLatencyMs / 1000);
+    welcome(conn, result, false);
+  };
+
+  const onMessage = (conn: Conn, data: RawData, isBinary: boolean): void => {
+    const size = Array.isArray(data)
+      ? data.reduce((n, b) => n + b.length, 0)
+      : data instanceof ArrayBuffer
+        ? data.byteLength
+        : data.length;
+    if (!conn.bucket.take(clock())) {
+      conn.strikes += 1;
+      if (conn.strikes > maxStrikes) {
+        metrics.rejects.inc({ reason: 'abusive' });
+        log.warn({ peerId: conn.peerId, ip: conn.ip }, 'closing abusive connection (flood)');
+        conn.ws.close(CloseCode.PolicyViolation, 'message flood');
+        return;
+      }
+      if (conn.strikes === 1 || conn.strikes % 50 === 0) {
+        sendError(conn, 'rate-limited', `more than ${rate} messages per second`);
+      } else {
+        metrics.rejects.inc({ reason: 'rate-limited' });
+      }
+      return;
+    }
+    conn.strikes = 0;
+    if (size > maxMessageBytes) {
+      sendError(conn, 'too-large', `message of ${size} bytes exceeds ${maxMessageBytes}`);
+      return;
+    }
+    if (isBinary) {
+      sendError(conn, 'malformed', 'binary frames are not supported; send JSON text');
+      return;
+    }
+    if (!conn.joined) {
+      sendError(conn, 'not-ready', 'wait for the welcome message before sending');
+      return;
+    }
+    const text = (
+      Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)
+    ).toString('utf8');
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) {
+      sendError(conn, parsed.code, parsed.message);
+      return;
+    }
+    const message = parsed.message;
+    switch (message.type) {
+      case 'ping':
+        send(conn, '{"type":"pong"}');
+        return;
+      case 'leave':
+        conn.ended = true;
+        void backend
+          .leave(conn.peerId, conn.epoch, false)
+          .catch(logFailure('leave'))
+          .finally(() => conn.ws.close(CloseCode.Left, 'left'));
+        return;
+      case 'signal': {
+        if (message.to === conn.peerId) {
+          sendError(conn, 'not-in-room', 'cannot signal yourself');
+          return;
+        }
+        const json = JSON.stringify({ type: 'signal', from: conn.peerId, data: message.data });
+        const to = message.to;
+        backend.relay(conn.peerId, conn.group, to, json).then((ok) => {
+          if (ok) metrics.signalsRelayed.inc();
+          else sendError(conn, 'not-in-room', `peer "${to.slice(0, 64)}" is not in your group`);
+        }, logFailure('relay'));
+        return;
+      }
+      default: {
+        const never: never = message;
+        return never;
+      }
+    }
+  };
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxMessageBytes * 4,
+    perMessageDeflate: false,
+    clientTracking: true,
+  });
+
+  const onConnection = (
+    ws: WebSocket,
+    ip: string,
+    room: string,
+    groupSize: number | null,
+    resume: string | null,
+  ): void => {
+    metrics.connections.inc();
+    addRoom(room, 1);
+    const conn: Conn = {
+      ws,
+      ip,
+      room,
+      peerId: '',
+      epoch: 0,
+      group: '',
+      joined: false,
+      pending: [],
+      alive: true,
+      bucket: new TokenBucket(rate, burst, clock()),
+      strikes: 0,
+      ended: false,
+      closed: false,
+    };
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('message', (data, isBinary) => onMessage(conn, data, isBinary));
+    ws.on('error', (error) => {
+      log.warn({ peerId: conn.peerId, err: error.message }, 'socket error');
+      if (error.message.includes('Max payload')) metrics.rejects.inc({ reason: 'too-large' });
+    });
+    ws.on('close', (code) => {
+      conn.closed = true;
+      metrics.connections.dec();
+      addRoom(room, -1);
+      const n = (ipCounts.get(ip) ?? 1) - 1;
+      if (n <= 0) ipCounts.delete(ip);
+      else ipCounts.set(ip, n);
+      log.info({ peerId: conn.peerId, room, code }, 'socket closed');
+      if (local.get(conn.peerId) === conn) local.delete(conn.peerId);
+      if (!conn.joined || conn.ended) return;
+      if (draining) {
+        background('leave', backend.leave(conn.peerId, conn.epoch, false));
+        return;
+      }
+      background('detach', backend.detach(conn.peerId, conn.epoch));
+      startGrace(conn);
+    });
+    admit(conn, groupSize, resume).then(
+      () => {
+        // The socket closed while the backend was still admitting it: nobody can resume it.
+        if (conn.closed && conn.joined && local.get(conn.peerId) === undefined && !conn.ended) {
+          background('leave', backend.leave(conn.peerId, conn.epoch, false));
+        }
+      },
+      (error: unknown) => {
+        logFailure('join')(error);
+        ws.close(1011, 'internal error');
+      },
+    );
+  };
+
+  const clientIp = (req: IncomingMessage): string => {
+    if (options.trustProxy) {
+      const forwarded = req.headers['x-forwarded-for'];
+      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+      if (first) return first;
+    }
+    return req.socket.remoteAddress ?? 'unknown';
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: number, text: string, reason: string): void => {
+      metrics.rejects.inc({ reason });
+      log.info({ reason, ip: req.socket.remoteAddress }, 'upgrade refused');
+      reject(socket, status, text, reason);
+    };
+    if (draining || !backend.isReady()) {
+      refuse(503, 'Service Unavailable', 'draining');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const room = decodeURIComponent(url.pathname.slice(1));
+    if (!ROOM_NAME_PATTERN.test(room)) {
+      refuse(400, 'Bad Request', 'bad-room-name');
+      return;
+    }
+    const nextText = url.searchParams.get('next');
+    let groupSize: number | null = null;
+    if (nextText !== null) {
+      groupSize = /^\d{1,3}$/.test(nextText) ? Number(nextText) : NaN;
+      if (!(groupSize >= 2 && groupSize <= maxRoomSize)) {
+        refuse(400, 'Bad Request', 'bad-next');
+        return;
+      }
+    }
+    if (allowedOrigins.size > 0) {
+      const origin = req.headers.origin;
+      if (origin === undefined || !allowedOrigins.has(origin)) {
+        refuse(403, 'Forbidden', 'origin');
+        return;
+      }
+    }
+    if (options.auth && !verifyToken(options.auth, url.searchParams.get('token'), room, clock())) {
+      refuse(401, 'Unauthorized', 'token');
+      return;
+    }
+    const ip = clientIp(req);
+    const count = ipCounts.get(ip) ?? 0;
+    if (count >= maxPerIp) {
+      refuse(429, 'Too Many Requests', 'ip-limit');
+      return;
+    }
+    ipCounts.set(ip, count + 1);
+    const resume = url.searchParams.get('resume');
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, ip, room, groupSize, resume));
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const reply = (status: number, type: string, body: string): void => {
+      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+      res.end(body);
+    };
+    if (req.method !== 'GET') {
+      reply(405, 'text/plain', 'method not allowed\n');
+      return;
+    }
+    if (path === '/healthz') {
+      reply(200, 'application/json', '{"status":"ok"}');
+    } else if (path === '/readyz') {
+      const ready = !draining && backend.isReady();
+      reply(ready ? 200 : 503, 'application/json', JSON.stringify({ ready, draining }));
+    } else if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => reply(200, metrics.registry.contentType, text),
+        () => reply(500, 'text/plain', 'metrics failed\n'),
+      );
+    } else if (ROOM_NAME_PATTERN.test(decodeURIComponent(path.slice(1)))) {
+      reply(426, 'text/plain', 'connect with a WebSocket\n');
+    } else {
+      reply(404, 'text/plain', 'not found\n');
+    }
+  };
+
+  const http = createServer(onRequest);
+  http.on('upgrade', onUpgrade);
+
+  const pinger = setInterval(() => {
+    for (const conn of local.values()) {
+      if (!conn.alive) {
+        log.info({ peerId: conn.peerId }, 'reaping dead socket');
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }, pingIntervalMs);
+  pinger.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const hostText = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  log.info(
+    { port: address.port, host: address.address, redis: Boolean(options.redisUrl) },
+    'listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      log.info({ connections: wss.clients.size }, 'draining');
+      clearInterval(pinger);
+      // Plain HTTP stays up while draining so /readyz can report it; upgrades get 503.
+      const sockets = [...wss.clients];
+      const socketsClosed = Promise.all(
+        sockets.map(
+          (ws) =>
+            new Promise<void>((resolve) => {
+              if (ws.readyState === ws.CLOSED) resolve();
+              else ws.once('close', () => resolve());
+            }),
+        ),
+      );
+      for (const ws of sockets) ws.close(CloseCode.GoingAway, 'server shutting down');
+      let deadline: NodeJS.Timeout | undefined;
+      await Promise.race([
+        socketsClosed,
+        new Promise<void>((resolve) => {
+          deadline = setTimeout(() => {
+            for (const ws of wss.clients) ws.terminate();
+            resolve();
+          }, shutdownMs);
+        }),
+      ]);
+      clearTimeout(deadline);
+      await socketsClosed;
+      for (const grace of graces.values()) clearTimeout(grace.timer);
+      graces.clear();
+      // Let leave() calls of the closing sockets reach the backend before it disconnects.
+      await Promise.all(inflight);
+      await backend.close();
+      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
+      await httpClosed;
+      log.info('closed');
+    })();
+    return closing;
+  };
+
+  return {
+    url: `http://${hostText}:${address.port}`,
+    wsUrl: `ws://${hostText}:${address.port}`,
+    port: address.port,
+    metrics: metrics.registry,
+    close,
+  };
+}
