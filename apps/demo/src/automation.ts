@@ -1,0 +1,138 @@
+import type { DemoPeer } from './net/peer';
+
+/** One peer as automation sees it. */
+export interface PeerHandle {
+  readonly label: string;
+  readonly playerId: string;
+  /** The peer's session state, e.g. "Playing". */
+  readonly state: string;
+  readonly currentTick: number;
+  readonly confirmedTick: number;
+  readonly isSpectator: boolean;
+  readonly counters: { rollbacks: number; stalls: number; desyncs: number; recoveries: number };
+  /** The game tick of the newest confirmed (final) state. */
+  readonly confirmedGameTick: number;
+  /** Hash of the live (predicted) game state. */
+  hash(): number;
+  /** Hash of the game at a confirmed game tick, or `undefined` if unknown or not confirmed. */
+  hashAt(gameTick: number): number | undefined;
+  /** `[gameTick, hash]` of the last `count` confirmed game ticks that are still known. */
+  confirmedHashes(count?: number): [number, number][];
+  /** Corrupts this peer's game state. */
+  induceDesync(): void;
+}
+
+/** `window.rbnDemo`: the page's state for tests and curious people. */
+export interface RbnDemo {
+  readonly mode: 'local' | 'online';
+  /** Every peer of the page (local mode: one per split view; online: the one peer). */
+  readonly peers: readonly PeerHandle[];
+  /** The first peer's state. */
+  readonly state: string;
+  readonly currentTick: number;
+  readonly confirmedTick: number;
+  readonly confirmedGameTick: number;
+  hash(): number;
+  hashAt(gameTick: number): number | undefined;
+  confirmedHashes(count?: number): [number, number][];
+  induceDesync(peer?: number): void;
+  /** Errors the page caught (also logged to the console). */
+  readonly errors: string[];
+  /** Extra fields a mode adds (network sliders, room links, …). */
+  [key: string]: unknown;
+}
+
+declare global {
+  interface Window {
+    rbnDemo?: RbnDemo;
+  }
+}
+
+function confirmedGameTick(peer: DemoPeer): number {
+  return peer.confirmedTick() + 1 + (peer.game.tick - peer.currentTick());
+}
+
+/**
+ * Wraps a peer for automation.
+ * @param peer - The peer.
+ * @returns A live view of it.
+ */
+export function peerHandle(peer: DemoPeer): PeerHandle {
+  return {
+    label: peer.label,
+    playerId: peer.playerId,
+    get state() {
+      return peer.state();
+    },
+    get currentTick() {
+      return peer.currentTick();
+    },
+    get confirmedTick() {
+      return peer.confirmedTick();
+    },
+    get isSpectator() {
+      return peer.isSpectator();
+    },
+    get counters() {
+      return { ...peer.counters };
+    },
+    get confirmedGameTick() {
+      return confirmedGameTick(peer);
+    },
+    hash: () => peer.game.hash(),
+    hashAt: (tick) => (tick <= confirmedGameTick(peer) ? peer.hashes.get(tick) : undefined),
+    confirmedHashes: (count = 600) => {
+      const last = confirmedGameTick(peer);
+      return peer.hashes.range(last - count + 1, last);
+    },
+    induceDesync: () => peer.induceDesync(),
+  };
+}
+
+/**
+ * Publishes `window.rbnDemo`.
+ * @param mode - The page's mode.
+ * @param peers - A function listing the current peers (they may change).
+ * @param extra - More fields to expose.
+ * @returns The object.
+ */
+export function publishDemo(
+  mode: 'local' | 'online',
+  peers: () => readonly DemoPeer[],
+  extra: Record<string, unknown> = {},
+): RbnDemo {
+  const errors: string[] = window.rbnDemo?.errors ?? [];
+  const first = (): PeerHandle | undefined => {
+    const peer = peers()[0];
+    return peer ? peerHandle(peer) : undefined;
+  };
+  const demo: RbnDemo = {
+    ...extra,
+    mode,
+    get peers() {
+      return peers().map(peerHandle);
+    },
+    get state() {
+      return first()?.state ?? 'Disconnected';
+    },
+    get currentTick() {
+      return first()?.currentTick ?? 0;
+    },
+    get confirmedTick() {
+      return first()?.confirmedTick ?? -1;
+    },
+    get confirmedGameTick() {
+      return first()?.confirmedGameTick ?? 0;
+    },
+    hash: () => first()?.hash() ?? 0,
+    hashAt: (tick) => first()?.hashAt(tick),
+    confirmedHashes: (count) => first()?.confirmedHashes(count) ?? [],
+    induceDesync: (index = 0) => {
+      const peer = peers()[index];
+      peer?.induceDesync();
+    },
+    errors,
+  };
+  window.rbnDemo = demo;
+  return demo;
+}

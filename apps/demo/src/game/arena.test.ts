@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { ArenaGame, MAX_PLAYERS, Phase } from './arena';
+import { Button } from './input';
+import { nextRandom } from './prng';
+import { isqrt } from './fixed';
+
+/** A seeded script of inputs: each player changes buttons every few ticks, dashing often. */
+function scriptedInputs(seed: number, ticks: number, ids: readonly string[]) {
+  let rng = seed;
+  const frames: Map<string, Uint8Array>[] = [];
+  const held = new Map(ids.map((id) => [id, 0]));
+  for (let t = 0; t < ticks; t++) {
+    const frame = new Map<string, Uint8Array>();
+    for (const id of ids) {
+      let value: number;
+      [rng, value] = nextRandom(rng);
+      if (value % 8 === 0) held.set(id, (value >>> 8) & 31);
+      frame.set(id, Uint8Array.of(held.get(id) ?? 0));
+    }
+    frames.push(frame);
+  }
+  return frames;
+}
+
+describe('ArenaGame', () => {
+  it('gives the same hash on two instances fed the same inputs', () => {
+    for (const seed of [1, 2, 3, 99, 12345]) {
+      const a = new ArenaGame(seed);
+      const b = new ArenaGame(seed);
+      const hashes = new Set<number>();
+      for (const frame of scriptedInputs(seed, 1200, ['p1', 'p2', 'p3'])) {
+        a.step(frame);
+        b.step(new Map(frame));
+        expect(b.hash(), `seed ${seed} tick ${a.tick}`).toBe(a.hash());
+        hashes.add(a.hash());
+      }
+      expect(hashes.size, `seed ${seed}: the state changes over time`).toBeGreaterThan(100);
+    }
+  });
+
+  it('round-trips its state through serialize and deserialize, continuing identically', () => {
+    const seed = 7;
+    const frames = scriptedInputs(seed, 900, ['alice', 'bob', 'carol', 'dave']);
+    const a = new ArenaGame(seed);
+    for (const frame of frames.slice(0, 450)) a.step(frame);
+    const saved = a.serialize().slice();
+    const b = new ArenaGame(0);
+    b.deserialize(saved);
+    expect(b.hash(), `seed ${seed}`).toBe(a.hash());
+    expect(b.serialize()).toEqual(saved);
+    for (const frame of frames.slice(450)) {
+      a.step(frame);
+      b.step(frame);
+    }
+    expect(b.hash(), `seed ${seed}`).toBe(a.hash());
+    expect(b.players.map((p) => p.id)).toEqual(a.players.map((p) => p.id));
+  });
+
+  it('restores an earlier state exactly, as a rollback does', () => {
+    const frames = scriptedInputs(11, 300, ['p1', 'p2']);
+    const game = new ArenaGame(11);
+    for (const frame of frames.slice(0, 100)) game.step(frame);
+    const snapshot = game.serialize().slice();
+    const hashAt100 = game.hash();
+    for (const frame of frames.slice(100)) game.step(frame);
+    expect(game.hash()).not.toBe(hashAt100);
+    game.deserialize(snapshot);
+    expect(game.hash()).toBe(hashAt100);
+    expect(game.tick).toBe(100);
+  });
+
+  it('gives a different hash for different inputs', () => {
+    const a = new ArenaGame(5);
+    const b = new ArenaGame(5);
+    const idle = Uint8Array.of(0);
+    for (let t = 0; t < 30; t++) {
+      a.step(new Map([['p1', idle]]));
+      b.step(new Map([['p1', Uint8Array.of(Button.Right)]]));
+    }
+    expect(a.hash()).not.toBe(b.hash());
+  });
+
+  it('seats late joiners in free slots by sorted id and frees the slot of a player who left', () => {
+    const game = new ArenaGame(3);
+    const idle = Uint8Array.of(0);
+    game.step(new Map([['m', idle]]));
+    game.step(
+      new Map([
+        ['m', idle],
+        ['z', idle],
+        ['b', idle],
+      ]),
+    );
+    expect(game.players.map((p) => p.id)).toEqual(['m', 'b', 'z', '']);
+    game.step(new Map([['z', idle]]));
+    expect(game.players.map((p) => p.phase)).toEqual([
+      Phase.Empty,
+      Phase.Empty,
+      Phase.Alive,
+      Phase.Empty,
+    ]);
+    game.step(
+      new Map([
+        ['z', idle],
+        ['a', idle],
+      ]),
+    );
+    expect(game.playerById('a')?.slot).toBe(0);
+  });
+
+  it('seats at most four players and ignores the rest', () => {
+    const game = new ArenaGame(3);
+    const idle = Uint8Array.of(0);
+    game.step(new Map(['a', 'b', 'c', 'd', 'e'].map((id) => [id, idle])));
+    expect(game.players.filter((p) => p.phase !== Phase.Empty)).toHaveLength(MAX_PLAYERS);
+    expect(game.playerById('e')).toBeUndefined();
+  });
+
+  it('treats an empty input as no buttons pressed', () => {
+    const a = new ArenaGame(9);
+    const b = new ArenaGame(9);
+    for (let t = 0; t < 20; t++) {
+      a.step(new Map([['p', new Uint8Array(0)]]));
+      b.step(new Map([['p', Uint8Array.of(0)]]));
+    }
+    expect(a.hash()).toBe(b.hash());
+  });
+
+  it('scores a ring-out for the player who dashed into the victim', () => {
+    const game = new ArenaGame(1);
+    // slot 0 spawns west of centre facing east, slot 1 east facing west.
+    const pusher = 'a';
+    const victim = 'b';
+    let victimFell = false;
+    for (let t = 0; t < 400 && !victimFell; t++) {
+      const dash = t % 50 === 10 ? Button.Dash : 0;
+      game.step(
+        new Map([
+          [pusher, Uint8Array.of(Button.Right | dash)],
+          [victim, Uint8Array.of(0)],
+        ]),
+      );
+      victimFell = game.playerById(victim)?.phase === Phase.Falling;
+    }
+    expect(victimFell).toBe(true);
+    expect(game.playerById(pusher)?.score).toBeGreaterThanOrEqual(1);
+  });
+
+  it('respawns a fallen player on the platform', () => {
+    const game = new ArenaGame(1);
+    let phase: Phase | undefined;
+    const seen = new Set<Phase>();
+    for (let t = 0; t < 400; t++) {
+      game.step(new Map([['solo', Uint8Array.of(t < 150 ? Button.Up : 0)]]));
+      phase = game.playerById('solo')?.phase;
+      if (phase !== undefined) seen.add(phase);
+    }
+    expect([...seen]).toEqual([Phase.Alive, Phase.Falling, Phase.Respawning]);
+    expect(phase).toBe(Phase.Alive);
+  });
+
+  it('hashes differently after corrupt()', () => {
+    const game = new ArenaGame(1);
+    game.step(new Map([['p', Uint8Array.of(0)]]));
+    const before = game.hash();
+    game.corrupt();
+    expect(game.hash()).not.toBe(before);
+  });
+
+  it('rejects bytes that are not an arena state', () => {
+    expect(() => new ArenaGame().deserialize(Uint8Array.of(9, 9, 9))).toThrow(/not an arena state/);
+  });
+});
+
+describe('isqrt', () => {
+  it('returns the floor of the square root', () => {
+    for (const n of [0, 1, 2, 3, 4, 15, 16, 17, 65535, 65536, 2 ** 40 + 5, 3e10]) {
+      const r = isqrt(n);
+      expect(r * r <= n && (r + 1) * (r + 1) > n, `n=${n}`).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,37 @@
+import './style.css';
+import { startLocalMode } from './local-mode';
+import { startOnlineMode } from './online-mode';
+
+const errors: string[] = [];
+window.rbnDemo = { errors } as unknown as NonNullable<Window['rbnDemo']>;
+const record = (text: string): void => {
+  errors.push(text);
+  if (errors.length > 50) errors.shift();
+};
+window.addEventListener('error', (event) => record(String(event.message)));
+window.addEventListener('unhandledrejection', (event) => record(String(event.reason)));
+
+const params = new URLSearchParams(location.search);
+const app = document.getElementById('app');
+const nav = document.getElementById('modes');
+const online = params.has('room');
+
+if (nav) {
+  const link = (href: string, text: string, active: boolean): HTMLAnchorElement => {
+    const a = document.createElement('a');
+    a.href = href;
+    a.textContent = text;
+    if (active) a.className = 'active';
+    return a;
+  };
+  const room = Math.random().toString(36).slice(2, 8);
+  nav.append(
+    link('?', 'Local split-screen', !online),
+    link(`?room=${room}&next=2`, 'Play online (2 players)', online),
+  );
+}
+
+if (app) {
+  if (online) void startOnlineMode(app, params);
+  else startLocalMode(app);
+}

@@ -1,0 +1,190 @@
+import type { DemoPeer, PeerTick } from '../net/peer';
+import { Graph } from './graph';
+import { drawArena } from './render';
+
+const RATE_WINDOW_MS = 1000;
+
+/** Options of a {@link PeerView}. */
+export interface PeerViewOptions {
+  /** Shown on the canvas, e.g. "P1 · WASD + Space". */
+  title: string;
+  /** Shown under the canvas: which keys drive this player. */
+  keysHint: string;
+  /** Whether to show the "induce desync" button. @default true */
+  desyncButton?: boolean;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * One peer's column: its view of the arena, and the network overlay under it (live graphs of
+ * RTT, rollback depth, frames ahead and bytes/s; counters of rollbacks, stalls and desyncs; a
+ * button that corrupts this peer's state).
+ */
+export class PeerView {
+  /** The column element to put in the page. */
+  readonly root: HTMLElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly rtt = new Graph({
+    title: 'RTT',
+    unit: ' ms',
+    series: [{ label: '', color: '#4dd0e1', style: 'area' }],
+    minMax: 20,
+  });
+  private readonly rollback = new Graph({
+    title: 'rollback depth / tick',
+    unit: '',
+    series: [{ label: '', color: '#ffd600', style: 'bars' }],
+    minMax: 4,
+  });
+  private readonly ahead = new Graph({
+    title: 'frames ahead',
+    unit: '',
+    series: [{ label: '', color: '#b388ff', style: 'area' }],
+    minMax: 4,
+    signed: true,
+  });
+  private readonly bytes = new Graph({
+    title: 'bytes/s',
+    unit: '',
+    series: [
+      { label: '↑', color: '#69f0ae' },
+      { label: '↓', color: '#ff80ab' },
+    ],
+    minMax: 200,
+  });
+  private readonly counterEls: Record<
+    'rollbacks' | 'stalls' | 'desyncs' | 'recoveries',
+    HTMLElement
+  >;
+  private readonly stateEl: HTMLElement;
+  private readonly samples: { time: number; sent: number; received: number }[] = [];
+  private flash = 0;
+  private flashDepth = 0;
+  private stalled = false;
+  private desyncBannerUntil = 0;
+  private lastDesyncs = 0;
+
+  /**
+   * @param peer - The peer to show.
+   * @param options - See {@link PeerViewOptions}.
+   */
+  constructor(
+    readonly peer: DemoPeer,
+    private readonly options: PeerViewOptions,
+  ) {
+    this.root = el('section', 'peer');
+    this.root.dataset['peer'] = peer.playerId;
+    this.canvas = el('canvas', 'arena');
+    this.canvas.width = 480;
+    this.canvas.height = 480;
+    const ctx = this.canvas.getContext('2d');
+    if (!ctx) throw new Error('canvas 2D context unavailable');
+    this.ctx = ctx;
+    const head = el('div', 'peer-head');
+    head.append(el('span', 'peer-keys', options.keysHint));
+    this.stateEl = el('span', 'peer-state', '');
+    head.append(this.stateEl);
+
+    const overlay = el('div', 'overlay');
+    const counters = el('div', 'counters');
+    const counter = (name: string, label: string): HTMLElement => {
+      const box = el('div', `counter counter-${name}`);
+      const value = el('b', 'value', '0');
+      box.append(value, el('span', 'label', label));
+      counters.append(box);
+      return value;
+    };
+    this.counterEls = {
+      rollbacks: counter('rollbacks', 'rollbacks'),
+      stalls: counter('stalls', 'stalls'),
+      desyncs: counter('desyncs', 'desyncs'),
+      recoveries: counter('recoveries', 'recoveries'),
+    };
+    const graphs = el('div', 'graphs');
+    graphs.append(this.rtt.canvas, this.rollback.canvas, this.ahead.canvas, this.bytes.canvas);
+    overlay.append(counters, graphs);
+    if (options.desyncButton ?? true) {
+      const button = el('button', 'desync', `Induce desync on ${peer.label}`);
+      button.type = 'button';
+      button.addEventListener('click', () => {
+        peer.induceDesync();
+        button.blur();
+      });
+      overlay.append(button);
+    }
+    this.root.append(head, this.canvas, overlay);
+  }
+
+  /**
+   * Records what one tick did (call once per tick).
+   * @param result - The peer's tick result.
+   */
+  recordTick(result: PeerTick): void {
+    this.rollback.push(result.rollbackTicks);
+    if (result.rollbackTicks > 0) {
+      this.flash = 12;
+      this.flashDepth = result.rollbackTicks;
+    } else if (this.flash > 0) {
+      this.flash--;
+    }
+    this.stalled = result.stalled;
+    const stats = this.peer.stats();
+    this.rtt.push(stats.rttMs ?? 0);
+    this.ahead.push(stats.framesAhead);
+    const now = performance.now();
+    this.samples.push({ time: now, sent: stats.bytesSent, received: stats.bytesReceived });
+    while (this.samples.length > 2 && (this.samples[0]?.time ?? now) < now - RATE_WINDOW_MS) {
+      this.samples.shift();
+    }
+    const first = this.samples[0];
+    const span = first ? (now - first.time) / 1000 : 0;
+    if (first && span > 0.2) {
+      this.bytes.push(
+        (stats.bytesSent - first.sent) / span,
+        (stats.bytesReceived - first.received) / span,
+      );
+    } else {
+      this.bytes.push(0, 0);
+    }
+  }
+
+  /** Redraws the arena and the overlay. */
+  render(): void {
+    const peer = this.peer;
+    const { counters } = peer;
+    if (counters.desyncs !== this.lastDesyncs) {
+      this.lastDesyncs = counters.desyncs;
+      this.desyncBannerUntil = performance.now() + 1500;
+    }
+    const banner =
+      performance.now() < this.desyncBannerUntil ? 'DESYNC detected: recovering' : undefined;
+    drawArena(this.ctx, peer.game, {
+      localPlayerId: peer.isSpectator() ? undefined : peer.playerId,
+      title: this.options.title,
+      rollbackFlash: this.flash > 0 ? this.flashDepth : 0,
+      stalled: this.stalled,
+      banner,
+      status: `confirmed ${peer.confirmedTick()}`,
+    });
+    this.rtt.draw();
+    this.rollback.draw();
+    this.ahead.draw();
+    this.bytes.draw();
+    this.counterEls.rollbacks.textContent = String(counters.rollbacks);
+    this.counterEls.stalls.textContent = String(counters.stalls);
+    this.counterEls.desyncs.textContent = String(counters.desyncs);
+    this.counterEls.recoveries.textContent = String(counters.recoveries);
+    this.stateEl.textContent = peer.state();
+  }
+}

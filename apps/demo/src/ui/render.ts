@@ -1,0 +1,174 @@
+import {
+  COIN_RADIUS,
+  PLATFORM_RADIUS,
+  PLAYER_RADIUS,
+  Phase,
+  WORLD_SIZE,
+  type ArenaGame,
+} from '../game/arena';
+import { SUB } from '../game/fixed';
+
+/** Player colours by slot. */
+export const PLAYER_COLORS = ['#4fc3f7', '#ff8a65', '#aed581', '#ce93d8'] as const;
+
+/** What the renderer shows besides the game. */
+export interface ViewOptions {
+  /** The player this view belongs to (drawn with a ring), if any. */
+  localPlayerId?: string | undefined;
+  /** Shown at the top left, e.g. "P1 — WASD + Space". */
+  title: string;
+  /** Depth of the rollback that just happened (0: none); shown as a fading flash. */
+  rollbackFlash: number;
+  /** Ticks the view is stalled for (waiting for inputs); shown as a banner. */
+  stalled: boolean;
+  /** Text of a banner across the middle, e.g. "DESYNC — recovering". */
+  banner?: string | undefined;
+  /** A sentence shown under the platform, e.g. the session state. */
+  status?: string | undefined;
+}
+
+const TAU = Math.PI * 2;
+
+/**
+ * Draws the arena, its players and the coin on a square canvas.
+ * @param ctx - The 2D context of the canvas (any size; the world is scaled to fit).
+ * @param game - The game to draw.
+ * @param view - See {@link ViewOptions}.
+ */
+export function drawArena(ctx: CanvasRenderingContext2D, game: ArenaGame, view: ViewOptions): void {
+  const size = Math.min(ctx.canvas.width, ctx.canvas.height);
+  const scale = size / WORLD_SIZE;
+  ctx.save();
+  ctx.fillStyle = '#0b0e17';
+  ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+  ctx.scale(scale, scale);
+  const center = WORLD_SIZE / 2;
+
+  // Lava glow and the platform.
+  const glow = ctx.createRadialGradient(center, center, PLATFORM_RADIUS, center, center, center);
+  glow.addColorStop(0, 'rgba(255, 87, 34, 0.35)');
+  glow.addColorStop(1, 'rgba(255, 87, 34, 0)');
+  ctx.fillStyle = glow;
+  ctx.fillRect(0, 0, WORLD_SIZE, WORLD_SIZE);
+  const floor = ctx.createRadialGradient(center, center - 60, 20, center, center, PLATFORM_RADIUS);
+  floor.addColorStop(0, '#2b3350');
+  floor.addColorStop(1, '#181d2e');
+  ctx.fillStyle = floor;
+  ctx.beginPath();
+  ctx.arc(center, center, PLATFORM_RADIUS, 0, TAU);
+  ctx.fill();
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = '#ff7043';
+  ctx.stroke();
+  ctx.strokeStyle = 'rgba(255,255,255,0.05)';
+  ctx.lineWidth = 1;
+  for (let r = 50; r < PLATFORM_RADIUS; r += 50) {
+    ctx.beginPath();
+    ctx.arc(center, center, r, 0, TAU);
+    ctx.stroke();
+  }
+
+  // Coin.
+  if (game.coinTimer === 0) {
+    const pulse = 1 + 0.12 * Math.sin(game.tick / 6);
+    ctx.fillStyle = '#ffd54f';
+    ctx.shadowColor = '#ffd54f';
+    ctx.shadowBlur = 12;
+    ctx.beginPath();
+    ctx.arc(game.coinX / SUB, game.coinY / SUB, COIN_RADIUS * pulse, 0, TAU);
+    ctx.fill();
+    ctx.shadowBlur = 0;
+  }
+
+  // Players.
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  for (const p of game.players) {
+    if (p.phase === Phase.Empty || p.phase === Phase.Respawning) continue;
+    const color = PLAYER_COLORS[p.slot] ?? '#fff';
+    const x = p.x / SUB;
+    const y = p.y / SUB;
+    const shrink = p.phase === Phase.Falling ? p.timer / 40 : 1;
+    const r = PLAYER_RADIUS * shrink;
+    if (p.dashTimer > 0) {
+      ctx.strokeStyle = color;
+      ctx.globalAlpha = 0.35;
+      ctx.lineWidth = r * 1.6;
+      ctx.lineCap = 'round';
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.lineTo(x - (p.vx / SUB) * 3, y - (p.vy / SUB) * 3);
+      ctx.stroke();
+      ctx.globalAlpha = 1;
+    }
+    ctx.fillStyle = color;
+    ctx.globalAlpha = p.phase === Phase.Falling ? 0.5 : 1;
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, TAU);
+    ctx.fill();
+    ctx.globalAlpha = 1;
+    if (p.phase === Phase.Alive && p.dashCooldown > 0) {
+      ctx.strokeStyle = 'rgba(0,0,0,0.45)';
+      ctx.lineWidth = 4;
+      ctx.beginPath();
+      ctx.arc(x, y, r - 5, -Math.PI / 2, -Math.PI / 2 + (TAU * p.dashCooldown) / 45);
+      ctx.stroke();
+    }
+    if (p.id === view.localPlayerId) {
+      ctx.strokeStyle = '#fff';
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.arc(x, y, r + 4, 0, TAU);
+      ctx.stroke();
+    }
+    ctx.fillStyle = '#0b0e17';
+    ctx.font = 'bold 13px system-ui, sans-serif';
+    ctx.fillText(String(p.slot + 1), x, y + 1);
+  }
+
+  // Scoreboard.
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'top';
+  ctx.font = 'bold 15px system-ui, sans-serif';
+  ctx.fillStyle = '#e8eaf6';
+  ctx.fillText(view.title, 10, 8);
+  let row = 0;
+  for (const p of game.players) {
+    if (p.phase === Phase.Empty) continue;
+    ctx.fillStyle = PLAYER_COLORS[p.slot] ?? '#fff';
+    ctx.textAlign = 'right';
+    ctx.font = '14px system-ui, sans-serif';
+    const you = p.id === view.localPlayerId ? ' (you)' : '';
+    ctx.fillText(`P${p.slot + 1}${you}  ${p.score}`, WORLD_SIZE - 10, 8 + row * 18);
+    row++;
+  }
+  ctx.textAlign = 'left';
+  ctx.fillStyle = '#7986cb';
+  ctx.font = '12px ui-monospace, monospace';
+  ctx.fillText(`tick ${game.tick}`, 10, WORLD_SIZE - 20);
+  if (view.status) {
+    ctx.textAlign = 'right';
+    ctx.fillText(view.status, WORLD_SIZE - 10, WORLD_SIZE - 20);
+  }
+
+  // Rollback flash: a border whose thickness is the rollback depth.
+  if (view.rollbackFlash > 0) {
+    ctx.strokeStyle = 'rgba(255, 214, 0, 0.8)';
+    ctx.lineWidth = Math.min(2 + view.rollbackFlash, 14);
+    ctx.strokeRect(0, 0, WORLD_SIZE, WORLD_SIZE);
+    ctx.textAlign = 'center';
+    ctx.fillStyle = '#ffd600';
+    ctx.font = 'bold 13px ui-monospace, monospace';
+    ctx.fillText(`rollback ${view.rollbackFlash}`, center, 30);
+  }
+  if (view.stalled || view.banner) {
+    ctx.fillStyle = 'rgba(11, 14, 23, 0.7)';
+    ctx.fillRect(0, center - 22, WORLD_SIZE, 44);
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = view.banner ? '#ff5252' : '#ffd600';
+    ctx.font = 'bold 18px system-ui, sans-serif';
+    ctx.fillText(view.banner ?? 'waiting for inputs…', center, center);
+  }
+  ctx.restore();
+}

@@ -1,0 +1,102 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { build } from 'vite';
+import { startDemoServer } from '../server/server';
+import type { DemoServer } from '../server/server';
+import { startSignaling } from '../server/signaling';
+import type { RunningSignaling } from '../server/signaling';
+
+/** The demo package's folder. */
+export const DEMO_DIR = fileURLToPath(new URL('..', import.meta.url));
+/** Where screenshots of the browser tests go (gitignored). */
+export const RESULTS_DIR = join(DEMO_DIR, 'test-results');
+
+/** Chromium flags that work headless, as root, on a closed network. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Two pages of one machine must see each other's ICE host candidates as plain addresses.
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+/** A production build served with signaling, and a browser to drive it. */
+export interface Harness {
+  url: string;
+  browser: Browser;
+  /** Opens a fresh context (its own storage) on a path of the demo, collecting console errors. */
+  open(path: string): Promise<{ page: Page; context: BrowserContext; errors: string[] }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the demo with Vite into a temporary folder, serves it with the real signaling server
+ * on a free 127.0.0.1 port, and launches Debian's Chromium.
+ * @returns The harness.
+ */
+export async function startHarness(): Promise<Harness> {
+  const outDir = await mkdtemp(join(tmpdir(), 'rbn-demo-'));
+  await build({
+    root: DEMO_DIR,
+    configFile: join(DEMO_DIR, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true },
+  });
+  await mkdir(RESULTS_DIR, { recursive: true });
+  let signaling: RunningSignaling | undefined;
+  let server: DemoServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    signaling = await startSignaling();
+    server = await startDemoServer({
+      root: outDir,
+      port: 0,
+      ...(signaling ? { signalingPort: signaling.port } : {}),
+    });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+  } catch (error) {
+    await browser?.close();
+    await server?.close();
+    await signaling?.close();
+    await rm(outDir, { recursive: true, force: true });
+    throw error;
+  }
+  const contexts: BrowserContext[] = [];
+  const url = server.url;
+  const liveBrowser = browser;
+  return {
+    url,
+    browser: liveBrowser,
+    async open(path) {
+      const context = await liveBrowser.newContext({ viewport: { width: 1280, height: 1000 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(new URL(path, url).href);
+      return { page, context, errors };
+    },
+    async close() {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await liveBrowser.close();
+      await server.close();
+      await signaling?.close();
+      await rm(outDir, { recursive: true, force: true });
+    },
+  };
+}
