@@ -1,5 +1,5 @@
 import { DecodeError, RbnError } from './errors';
-import { ByteReader } from './internal/byte-reader';
+import { ByteReader, copyOf } from './internal/byte-reader';
 import { ByteWriter } from './internal/byte-writer';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
 import {
@@ -62,9 +62,26 @@ const writer = new ByteWriter(1024);
 /** After a large message the writer drops its big buffer instead of holding it forever. */
 const KEEP_WRITER_BYTES = 1 << 20;
 
-function encodeError(field: string, problem: string, value?: unknown): RbnError {
-  const got = arguments.length >= 3 ? `, got ${describe(value)}` : '';
-  return new RbnError('ENCODE_ERROR', `cannot encode ${field}: ${problem}${got}`);
+/**
+ * Field paths such as `Input.runs[2].startTick` are built only when an error is thrown: the hot
+ * path passes the parts (`'Input.runs'`, `2`, `'.startTick'`) and never concatenates strings.
+ */
+function fieldName(field: string, index: number, suffix: string): string {
+  return index < 0 ? `${field}${suffix}` : `${field}[${index}]${suffix}`;
+}
+
+function encodeError(
+  field: string,
+  index: number,
+  suffix: string,
+  problem: string,
+  value?: unknown,
+): RbnError {
+  const got = arguments.length >= 5 ? `, got ${describe(value)}` : '';
+  return new RbnError(
+    'ENCODE_ERROR',
+    `cannot encode ${fieldName(field, index, suffix)}: ${problem}${got}`,
+  );
 }
 
 function describe(value: unknown): string {
@@ -82,50 +99,83 @@ function isUInt(v: unknown, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 }
 
-function tick(w: ByteWriter, v: number, field: string): void {
-  if (!isTick(v)) throw encodeError(field, 'a tick must be an integer in [0, 2^31 − 1]', v);
+function tick(w: ByteWriter, v: number, field: string, index = -1, suffix = ''): void {
+  if (!isTick(v)) {
+    throw encodeError(field, index, suffix, 'a tick must be an integer in [0, 2^31 − 1]', v);
+  }
   w.varint(v);
 }
 
 /** A tick that may be −1 ("none"), written as tick + 1. */
-function tickOrNone(w: ByteWriter, v: number, field: string): void {
+function tickOrNone(w: ByteWriter, v: number, field: string, index = -1, suffix = ''): void {
   if (v !== -1 && !isTick(v)) {
-    throw encodeError(field, 'must be -1 or an integer in [0, 2^31 − 1]', v);
+    throw encodeError(field, index, suffix, 'must be -1 or an integer in [0, 2^31 − 1]', v);
   }
   w.varint(v + 1);
 }
 
-function slot(w: ByteWriter, v: number, field: string): void {
-  if (!isUInt(v, 0xff)) throw encodeError(field, 'a slot must be an integer in [0, 255]', v);
+function slot(w: ByteWriter, v: number, field: string, index = -1, suffix = ''): void {
+  if (!isUInt(v, 0xff)) {
+    throw encodeError(field, index, suffix, 'a slot must be an integer in [0, 255]', v);
+  }
   w.u8(v);
 }
 
 function u32(w: ByteWriter, v: number, field: string): void {
-  if (!isUInt(v, MAX_U32)) throw encodeError(field, 'must be an unsigned 32-bit integer', v);
+  if (!isUInt(v, MAX_U32)) {
+    throw encodeError(field, -1, '', 'must be an unsigned 32-bit integer', v);
+  }
   w.u32(v);
 }
 
 function uvar(w: ByteWriter, v: number, max: number, field: string): void {
-  if (!isUInt(v, max)) throw encodeError(field, `must be an integer in [0, ${max}]`, v);
+  if (!isUInt(v, max)) throw encodeError(field, -1, '', `must be an integer in [0, ${max}]`, v);
   w.varint(v);
 }
 
-function enumByte(w: ByteWriter, v: number, max: number, field: string): void {
-  if (!isUInt(v, max)) throw encodeError(field, `must be an enum value in [0, ${max}]`, v);
+function enumByte(
+  w: ByteWriter,
+  v: number,
+  max: number,
+  field: string,
+  index = -1,
+  suffix = '',
+): void {
+  if (!isUInt(v, max)) {
+    throw encodeError(field, index, suffix, `must be an enum value in [0, ${max}]`, v);
+  }
   w.u8(v);
 }
 
-function countOf<T>(v: T[], max: number, limitName: string, field: string): number {
-  if (!Array.isArray(v)) throw encodeError(field, 'must be an array', v);
+function countOf(
+  v: readonly unknown[],
+  max: number,
+  limitName: string,
+  field: string,
+  index = -1,
+  suffix = '',
+): number {
+  if (!Array.isArray(v)) throw encodeError(field, index, suffix, 'must be an array', v);
   if (v.length > max) {
-    throw encodeError(field, `${v.length} entries is over ${limitName} (${max})`);
+    throw encodeError(field, index, suffix, `${v.length} entries is over ${limitName} (${max})`);
   }
   return v.length;
 }
 
-function byteArray(v: Uint8Array, max: number, limitName: string, field: string): Uint8Array {
-  if (!(v instanceof Uint8Array)) throw encodeError(field, 'must be a Uint8Array', v);
-  if (v.length > max) throw encodeError(field, `${v.length} bytes is over ${limitName} (${max})`);
+function byteArray(
+  v: Uint8Array,
+  max: number,
+  limitName: string,
+  field: string,
+  index = -1,
+  suffix = '',
+): Uint8Array {
+  if (!(v instanceof Uint8Array)) {
+    throw encodeError(field, index, suffix, 'must be a Uint8Array', v);
+  }
+  if (v.length > max) {
+    throw encodeError(field, index, suffix, `${v.length} bytes is over ${limitName} (${max})`);
+  }
   return v;
 }
 
@@ -133,14 +183,14 @@ function writeAcks(
   w: ByteWriter,
   acks: InputAckEntry[],
   limits: Readonly<ProtocolLimits>,
-  type: string,
+  field: string,
 ): void {
-  const n = countOf(acks, limits.maxPlayersPerMessage, 'maxPlayersPerMessage', `${type}.acks`);
+  const n = countOf(acks, limits.maxPlayersPerMessage, 'maxPlayersPerMessage', field);
   w.varint(n);
   for (let i = 0; i < n; i++) {
     const ack = acks[i]!;
-    slot(w, ack.slot, `${type}.acks[${i}].slot`);
-    tickOrNone(w, ack.tick, `${type}.acks[${i}].tick`);
+    slot(w, ack.slot, field, i, '.slot');
+    tickOrNone(w, ack.tick, field, i, '.tick');
   }
 }
 
@@ -204,27 +254,27 @@ function writeRuns(w: ByteWriter, runs: InputRun[], limits: Readonly<ProtocolLim
   const maxInput = limits.maxInputBytes;
   for (let i = 0; i < n; i++) {
     const run = runs[i]!;
-    slot(w, run.slot, `Input.runs[${i}].slot`);
-    tick(w, run.startTick, `Input.runs[${i}].startTick`);
+    slot(w, run.slot, 'Input.runs', i, '.slot');
+    tick(w, run.startTick, 'Input.runs', i, '.startTick');
     const inputs = run.inputs;
     const count = countOf(
       inputs,
       limits.maxInputsPerRun,
       'maxInputsPerRun',
-      `Input.runs[${i}].inputs`,
+      'Input.runs',
+      i,
+      '.inputs',
     );
     if (count > 0 && run.startTick + count - 1 > MAX_TICK) {
-      throw encodeError(
-        `Input.runs[${i}]`,
-        `its last tick ${run.startTick + count - 1} is over 2^31 − 1`,
-      );
+      const last = run.startTick + count - 1;
+      throw encodeError('Input.runs', i, '', `its last tick ${last} is over 2^31 − 1`);
     }
     w.varint(count);
     let prev: Uint8Array | undefined;
     for (let j = 0; j < count; j++) {
       const input = inputs[j]!;
       if (!(input instanceof Uint8Array) || input.length > maxInput) {
-        byteArray(input, maxInput, 'maxInputBytes', `Input.runs[${i}].inputs[${j}]`);
+        byteArray(input, maxInput, 'maxInputBytes', `Input.runs[${i}].inputs`, j);
       }
       if (prev === undefined) {
         w.varint(input.length);
@@ -242,56 +292,57 @@ function writePlayer(
   p: WirePlayer,
   limits: Readonly<ProtocolLimits>,
   field: string,
+  index: number,
 ): void {
-  if (typeof p !== 'object' || p === null) throw encodeError(field, 'must be a WirePlayer', p);
-  slot(w, p.slot, `${field}.slot`);
-  w.string(p.playerId, limits.maxStringBytes, `${field}.playerId`);
-  w.string(p.peerId, limits.maxStringBytes, `${field}.peerId`);
-  enumByte(w, p.role, WireRole.Spectator, `${field}.role`);
-  tick(w, p.joinTick, `${field}.joinTick`);
-  tickOrNone(w, p.leaveTick, `${field}.leaveTick`);
+  if (typeof p !== 'object' || p === null) {
+    throw encodeError(field, index, '', 'must be a WirePlayer', p);
+  }
+  slot(w, p.slot, field, index, '.slot');
+  w.string(p.playerId, limits.maxStringBytes, field, index, '.playerId');
+  w.string(p.peerId, limits.maxStringBytes, field, index, '.peerId');
+  enumByte(w, p.role, WireRole.Spectator, field, index, '.role');
+  tick(w, p.joinTick, field, index, '.joinTick');
+  tickOrNone(w, p.leaveTick, field, index, '.leaveTick');
 }
 
 function writePlayers(
   w: ByteWriter,
   players: WirePlayer[],
   limits: Readonly<ProtocolLimits>,
-  type: string,
+  field: string,
 ): void {
-  const n = countOf(
-    players,
-    limits.maxPlayersPerMessage,
-    'maxPlayersPerMessage',
-    `${type}.players`,
-  );
+  const n = countOf(players, limits.maxPlayersPerMessage, 'maxPlayersPerMessage', field);
   w.varint(n);
-  for (let i = 0; i < n; i++) writePlayer(w, players[i]!, limits, `${type}.players[${i}]`);
+  for (let i = 0; i < n; i++) writePlayer(w, players[i]!, limits, field, i);
 }
 
 function writeState(
   w: ByteWriter,
   msg: { tick: number; hash: number; state: Uint8Array; players: WirePlayer[] },
   limits: Readonly<ProtocolLimits>,
-  type: string,
+  type: 'Sync' | 'StateSync',
 ): void {
-  tick(w, msg.tick, `${type}.tick`);
-  u32(w, msg.hash, `${type}.hash`);
-  const state = byteArray(msg.state, limits.maxStateBytes, 'maxStateBytes', `${type}.state`);
+  tick(w, msg.tick, type, -1, '.tick');
+  if (!isUInt(msg.hash, MAX_U32)) {
+    throw encodeError(type, -1, '.hash', 'must be an unsigned 32-bit integer', msg.hash);
+  }
+  w.u32(msg.hash);
+  const state = byteArray(msg.state, limits.maxStateBytes, 'maxStateBytes', type, -1, '.state');
   w.varint(state.length);
   w.bytes(state);
-  writePlayers(w, msg.players, limits, type);
+  writePlayers(w, msg.players, limits, type === 'Sync' ? 'Sync.players' : 'StateSync.players');
 }
 
 function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>): void {
   switch (msg.type) {
     case MessageType.Input:
       tick(w, msg.senderTick, 'Input.senderTick');
-      writeAcks(w, msg.acks, limits, 'Input');
+      writeAcks(w, msg.acks, limits, 'Input.acks');
       writeRuns(w, msg.runs, limits);
       return;
     case MessageType.InputAck:
       tick(w, msg.senderTick, 'InputAck.senderTick');
-      writeAcks(w, msg.acks, limits, 'InputAck');
+      writeAcks(w, msg.acks, limits, 'InputAck.acks');
       return;
     case MessageType.Hash:
       tick(w, msg.tick, 'Hash.tick');
@@ -349,10 +400,10 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
     case MessageType.JoinAccept: {
       w.string(msg.roomId, limits.maxStringBytes, 'JoinAccept.roomId');
       slot(w, msg.slot, 'JoinAccept.slot');
-      writePlayers(w, msg.players, limits, 'JoinAccept');
+      writePlayers(w, msg.players, limits, 'JoinAccept.players');
       const config = msg.config;
       if (typeof config !== 'object' || config === null) {
-        throw encodeError('JoinAccept.config', 'must be an object', config);
+        throw encodeError('JoinAccept.config', -1, '', 'must be an object', config);
       }
       const keys = Object.keys(config);
       countOf(keys, limits.maxConfigEntries, 'maxConfigEntries', 'JoinAccept.config');
@@ -360,9 +411,15 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
       for (const key of keys) {
         const value = config[key];
         if (typeof value !== 'number') {
-          throw encodeError(`JoinAccept.config.${key}`, 'must be a number', value);
+          throw encodeError('JoinAccept.config', -1, `.${key}`, 'must be a number', value);
         }
-        w.string(key, limits.maxStringBytes, `JoinAccept.config key ${JSON.stringify(key)}`);
+        w.string(
+          key,
+          limits.maxStringBytes,
+          'JoinAccept.config',
+          -1,
+          ` key ${JSON.stringify(key)}`,
+        );
         w.f64(value);
       }
       return;
@@ -372,7 +429,7 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
       w.string(msg.message, limits.maxStringBytes, 'JoinReject.message');
       return;
     case MessageType.PlayerJoined:
-      writePlayer(w, msg.player, limits, 'PlayerJoined.player');
+      writePlayer(w, msg.player, limits, 'PlayerJoined.player', -1);
       return;
     case MessageType.PlayerLeft:
       slot(w, msg.slot, 'PlayerLeft.slot');
@@ -389,7 +446,7 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
       return;
     default: {
       const type: unknown = (msg as { type: unknown } | null)?.type;
-      throw encodeError('message.type', 'unknown message type', type);
+      throw encodeError('message', -1, '.type', 'unknown message type', type);
     }
   }
 }
@@ -418,7 +475,7 @@ export function encodeMessage(msg: Message, limits?: Partial<ProtocolLimits>): U
   const w = writer;
   w.reset();
   if (typeof msg !== 'object' || msg === null)
-    throw encodeError('message', 'must be an object', msg);
+    throw encodeError('message', -1, '', 'must be an object', msg);
   w.u8(msg.type);
   writeBody(w, msg, resolved);
   const out = w.finish();
@@ -475,7 +532,7 @@ function readAcks(r: ByteReader, limits: Readonly<ProtocolLimits>): InputAckEntr
 function readDelta(r: ByteReader, prev: Uint8Array, maxInput: number): Uint8Array {
   const at = r.pos;
   const h = r.varint(MAX_U32, 'input header');
-  if (h === 0) return prev.slice();
+  if (h === 0) return copyOf(prev, 0, prev.length);
   // Even header 2n + 2: n raw bytes follow. Odd header 2n + 1: XOR/RLE tokens for n bytes follow.
   const isRaw = (h & 1) === 0;
   const n = isRaw ? (h - 2) / 2 : (h - 1) / 2;

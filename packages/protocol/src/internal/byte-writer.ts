@@ -32,7 +32,13 @@ export class ByteWriter {
 
   /** Returns a copy of the bytes written since `reset`. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    const n = this.pos;
+    if (n > 64) return this.buf.slice(0, n);
+    // Small messages: a plain loop beats `slice`.
+    const out = new Uint8Array(n);
+    const b = this.buf;
+    for (let i = 0; i < n; i++) out[i] = b[i]!;
+    return out;
   }
 
   u8(v: number): void {
@@ -77,21 +83,31 @@ export class ByteWriter {
   }
 
   bytes(src: Uint8Array): void {
-    this.ensure(src.length);
-    this.buf.set(src, this.pos);
-    this.pos += src.length;
+    const n = src.length;
+    this.ensure(n);
+    if (n > 64) {
+      this.buf.set(src, this.pos);
+      this.pos += n;
+      return;
+    }
+    // A few bytes (an input): a plain loop is much cheaper than `set`.
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = src[i]!;
+    this.pos = p;
   }
 
   /**
    * A UTF-8 string prefixed by its byte length as a varint.
-   * @param field - Names the field in the error thrown when the string is too long.
+   * `field`, `index` and `suffix` name the field (`players[2].peerId`) in an error; the name is
+   * only built when one is thrown.
    */
-  string(s: string, maxBytes: number, field: string): void {
+  string(s: string, maxBytes: number, field: string, index = -1, suffix = ''): void {
     if (typeof s !== 'string') {
-      throw new RbnError('ENCODE_ERROR', `${field} must be a string`);
+      throw stringError(field, index, suffix, `must be a string, got ${String(s)}`);
     }
     if (hasLoneSurrogate(s)) {
-      throw new RbnError('ENCODE_ERROR', `${field} is not well-formed Unicode (lone surrogate)`);
+      throw stringError(field, index, suffix, 'is not well-formed Unicode (lone surrogate)');
     }
     // Fast path: ASCII-only strings of under 128 bytes (the usual ids).
     const n = s.length;
@@ -107,9 +123,11 @@ export class ByteWriter {
       }
       if (i === n) {
         if (n > maxBytes) {
-          throw new RbnError(
-            'ENCODE_ERROR',
-            `${field} is ${n} UTF-8 bytes, over maxStringBytes (${maxBytes})`,
+          throw stringError(
+            field,
+            index,
+            suffix,
+            `${n} UTF-8 bytes is over maxStringBytes (${maxBytes})`,
           );
         }
         b[this.pos] = n;
@@ -119,14 +137,21 @@ export class ByteWriter {
     }
     const encoded = utf8.encode(s);
     if (encoded.length > maxBytes) {
-      throw new RbnError(
-        'ENCODE_ERROR',
-        `${field} is ${encoded.length} UTF-8 bytes, over maxStringBytes (${maxBytes})`,
+      throw stringError(
+        field,
+        index,
+        suffix,
+        `${encoded.length} UTF-8 bytes is over maxStringBytes (${maxBytes})`,
       );
     }
     this.varint(encoded.length);
     this.bytes(encoded);
   }
+}
+
+function stringError(field: string, index: number, suffix: string, problem: string): RbnError {
+  const name = index < 0 ? `${field}${suffix}` : `${field}[${index}]${suffix}`;
+  return new RbnError('ENCODE_ERROR', `cannot encode ${name}: ${problem}`);
 }
 
 function hasLoneSurrogate(s: string): boolean {
