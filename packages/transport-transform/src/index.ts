@@ -1,1 +1,8 @@
-export {};
+export { TransformingTransport } from './transforming-transport';
+export type {
+  CompressionMode,
+  ReassemblyStats,
+  TransformError,
+  TransformErrorCode,
+  TransformingTransportConfig,
+} from './transforming-transport';
