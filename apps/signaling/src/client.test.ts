@@ -1,0 +1,161 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { connectTransport, SignalingClient, SignalingError } from './client.js';
+import type { SignalingTransport, WebSocketConstructor } from './client.js';
+import type { JsonValue } from './protocol.js';
+import { createSignalingServer } from './server.js';
+import type { SignalingServer, SignalingServerOptions } from './server.js';
+
+const servers: SignalingServer[] = [];
+const clients: SignalingClient[] = [];
+/** Every socket the clients open, so a test can cut one as a network blip would. */
+const sockets: WebSocket[] = [];
+
+class RecordingWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url);
+    sockets.push(this);
+  }
+}
+
+async function start(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const server = await createSignalingServer({ logger: 'silent', ...options });
+  servers.push(server);
+  return server;
+}
+
+function client(
+  url: string,
+  extra: Partial<ConstructorParameters<typeof SignalingClient>[0]> = {},
+) {
+  const c = new SignalingClient({
+    url,
+    WebSocket: RecordingWebSocket as unknown as WebSocketConstructor,
+    initialBackoffMs: 10,
+    random: () => 0.5,
+    ...extra,
+  });
+  clients.push(c);
+  return c;
+}
+
+function once<T extends unknown[]>(subscribe: (listener: (...args: T) => void) => () => void) {
+  return new Promise<T>((resolve) => {
+    const off = subscribe((...args) => {
+      off();
+      resolve(args);
+    });
+  });
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  sockets.length = 0;
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('SignalingClient', () => {
+  it('reports its id, the host and the peers, and exchanges signals', async () => {
+    const server = await start();
+    const a = client(`${server.wsUrl}/room?next=2`);
+    const welcomeA = await a.connect();
+    expect(a.id).toBe(welcomeA.id);
+    expect(a.isHost).toBe(true);
+    expect(a.peers).toEqual([]);
+
+    const joined = once<[string]>((l) => a.on('new-peer', l));
+    const b = client(`${server.wsUrl}/room?next=2`);
+    await b.connect();
+    expect([b.isHost, b.host, b.peers]).toEqual([false, a.id, [a.id]]);
+    expect(await joined).toEqual([b.id]);
+    expect(a.peers).toEqual([b.id]);
+
+    const received = once<[string, JsonValue]>((l) => b.on('signal', l));
+    a.signal(b.id ?? '', { candidate: 'c1' });
+    expect(await received).toEqual([a.id, { candidate: 'c1' }]);
+
+    const left = once<[string]>((l) => b.on('peer-left', l));
+    const hostChange = once<[string]>((l) => b.on('host', l));
+    a.close();
+    expect(await left).toEqual([a.id]);
+    expect(await hostChange).toEqual([b.id]);
+    expect(b.isHost).toBe(true);
+  });
+
+  it('reports server errors as error events', async () => {
+    const server = await start();
+    const a = client(`${server.wsUrl}/room`);
+    await a.connect();
+    const error = once<[{ code: string }]>((l) => a.on('error', l));
+    a.signal('nobody', 1);
+    expect((await error)[0].code).toBe('not-in-room');
+  });
+
+  it('reconnects after a dropped socket and resumes the same id', async () => {
+    const server = await start({ resumeGraceMs: 5_000 });
+    const a = client(`${server.wsUrl}/room`);
+    const b = client(`${server.wsUrl}/room`);
+    await a.connect();
+    await b.connect();
+    const reconnecting = once<[number, number]>((l) => b.on('reconnecting', l));
+    const resumed = once<[{ id: string; resumed: boolean }]>((l) => b.on('resumed', l));
+    sockets[1]?.terminate();
+    expect(await reconnecting).toEqual([1, 10]);
+    const [welcome] = await resumed;
+    expect(welcome).toMatchObject({ id: b.id, resumed: true });
+    expect(b.state).toBe('open');
+
+    const received = once<[string, JsonValue]>((l) => a.on('signal', l));
+    b.signal(a.id ?? '', 'after the blip');
+    expect(await received).toEqual([b.id, 'after the blip']);
+  });
+
+  it('gives up with a close event when the server refuses it for good', async () => {
+    const server = await start({ maxRoomSize: 2 });
+    await client(`${server.wsUrl}/tiny`).connect();
+    await client(`${server.wsUrl}/tiny`).connect();
+    const third = client(`${server.wsUrl}/tiny`);
+    await expect(third.connect()).rejects.toThrow(/4001/);
+    expect(third.state).toBe('closed');
+  });
+
+  it('wires signals straight into a WebRTC-style transport', async () => {
+    const server = await start();
+    const a = client(`${server.wsUrl}/room`);
+    const b = client(`${server.wsUrl}/room`);
+    await a.connect();
+    await b.connect();
+
+    const handled: [string, unknown][] = [];
+    let arrived: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (arrived = resolve));
+    let emit: (peerId: string, signal: unknown) => void = () => undefined;
+    const transportA: SignalingTransport = {
+      setSignalingCallbacks: ({ onSignal }) => (emit = onSignal),
+      handleSignal: () => undefined,
+    };
+    const transportB: SignalingTransport = {
+      setSignalingCallbacks: () => undefined,
+      handleSignal: (peerId, signal) => {
+        handled.push([peerId, signal]);
+        arrived();
+      },
+    };
+    connectTransport(a, transportA);
+    const stop = connectTransport(b, transportB);
+    emit(b.id ?? '', { type: 'offer', sdp: 'v=0' });
+    await done;
+    expect(handled).toEqual([[a.id, { type: 'offer', sdp: 'v=0' }]]);
+    stop();
+  });
+
+  it('explains a missing WebSocket implementation', () => {
+    const saved = (globalThis as { WebSocket?: unknown }).WebSocket;
+    (globalThis as { WebSocket?: unknown }).WebSocket = undefined;
+    try {
+      expect(() => new SignalingClient({ url: 'ws://x/room' })).toThrow(SignalingError);
+    } finally {
+      (globalThis as { WebSocket?: unknown }).WebSocket = saved;
+    }
+  });
+});

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TestPeer } from './internal/test-peer.js';
+import { createSignalingServer } from './server.js';
+import type { SignalingServer, SignalingServerOptions } from './server.js';
+
+// Two server instances, each with its own Redis connections, sharing one real redis-server
+// (Debian's, installed by scripts/ensure-system-deps.mjs) on a free loopback port.
+
+let redis: ChildProcess | undefined;
+let redisUrl = '';
+let prefixCounter = 0;
+const servers: SignalingServer[] = [];
+const peers: TestPeer[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  const child = spawn(
+    '/usr/bin/redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  redis = child;
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(
+      () => reject(new Error(`redis-server did not start:\n${output}`)),
+      10_000,
+    );
+    child.once('error', reject);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  redisUrl = `redis://127.0.0.1:${port}`;
+});
+
+afterAll(() => {
+  redis?.kill('SIGKILL');
+});
+
+/** Two servers on one Redis, with a key prefix of their own per test. */
+async function cluster(
+  options: SignalingServerOptions = {},
+): Promise<[SignalingServer, SignalingServer]> {
+  const redisKeyPrefix = `test${++prefixCounter}:`;
+  const make = () =>
+    createSignalingServer({ logger: 'silent', redisUrl, redisKeyPrefix, ...options });
+  const pair = await Promise.all([make(), make()]);
+  servers.push(...pair);
+  return pair;
+}
+
+async function join(url: string) {
+  const result = await TestPeer.join(url);
+  peers.push(result.peer);
+  return result;
+}
+
+afterEach(async () => {
+  for (const peer of peers.splice(0)) peer.ws.terminate();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('signaling scale-out through Redis', () => {
+  it('matches ?next=2 peers connected to different servers and relays their signals', async () => {
+    const [s1, s2] = await cluster();
+    const a = await join(`${s1.wsUrl}/lobby?next=2`);
+    const b = await join(`${s2.wsUrl}/lobby?next=2`);
+    const c = await join(`${s2.wsUrl}/lobby?next=2`);
+    const d = await join(`${s1.wsUrl}/lobby?next=2`);
+
+    expect(b.welcome.peers).toEqual([a.welcome.id]);
+    expect(b.welcome.host).toBe(a.welcome.id);
+    expect(await a.peer.next('new-peer')).toMatchObject({ id: b.welcome.id, host: a.welcome.id });
+    expect(c.welcome.peers).toEqual([]);
+    expect(c.welcome.isHost).toBe(true);
+    expect(d.welcome.peers).toEqual([c.welcome.id]);
+
+    a.peer.send({ type: 'signal', to: b.welcome.id, data: { sdp: 'offer' } });
+    expect(await b.peer.next('signal')).toEqual({
+      type: 'signal',
+      from: a.welcome.id,
+      data: { sdp: 'offer' },
+    });
+    b.peer.send({ type: 'signal', to: a.welcome.id, data: { sdp: 'answer' } });
+    expect((await a.peer.next('signal')).data).toEqual({ sdp: 'answer' });
+
+    a.peer.send({ type: 'signal', to: c.welcome.id, data: 'other group' });
+    expect((await a.peer.next('error')).code).toBe('not-in-room');
+    expect((await c.peer.next('new-peer')).id).toBe(d.welcome.id);
+    await c.peer.barrier();
+    expect(c.peer.inbox).toEqual([]);
+
+    const metrics = await (await fetch(`${s2.url}/metrics`)).text();
+    expect(metrics).toMatch(/rbn_signaling_match_latency_seconds_count 1/);
+  });
+
+  it('forms exactly one group per two joiners when many join both servers at once', async () => {
+    const [s1, s2] = await cluster();
+    const joined = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => join(`${(i % 2 ? s1 : s2).wsUrl}/rush?next=2`)),
+    );
+    const byGroup = new Map<string, number>();
+    for (const { welcome } of joined) {
+      byGroup.set(welcome.group, (byGroup.get(welcome.group) ?? 0) + 1);
+    }
+    expect([...byGroup.values()]).toEqual([2, 2, 2, 2]);
+  });
+
+  it('tells peers on the other server when a peer leaves, and enforces the room cap cluster-wide', async () => {
+    const [s1, s2] = await cluster({ maxRoomSize: 2, resumeGraceMs: 0 });
+    const a = await join(`${s1.wsUrl}/room`);
+    const b = await join(`${s2.wsUrl}/room`);
+    const third = await TestPeer.open(`${s1.wsUrl}/room`);
+    peers.push(third);
+    expect((await third.next('error')).code).toBe('room-full');
+
+    b.peer.send({ type: 'leave' });
+    expect(await a.peer.next('peer-left')).toMatchObject({ id: b.welcome.id, host: a.welcome.id });
+    await join(`${s2.wsUrl}/room`);
+  });
+
+  it('resumes an id on the other server within the grace window', async () => {
+    const [s1, s2] = await cluster({ resumeGraceMs: 5_000 });
+    const a = await join(`${s1.wsUrl}/room`);
+    const b = await join(`${s1.wsUrl}/room`);
+    await a.peer.next('new-peer');
+    b.peer.ws.terminate();
+
+    const again = await join(`${s2.wsUrl}/room?resume=${b.welcome.resumeToken}`);
+    expect(again.welcome).toMatchObject({ resumed: true, id: b.welcome.id, peers: [a.welcome.id] });
+    a.peer.send({ type: 'signal', to: b.welcome.id, data: 'after resume' });
+    expect((await again.peer.next('signal')).data).toBe('after resume');
+    await a.peer.barrier();
+    expect(a.peer.inbox).toEqual([]);
+  });
+});
