@@ -26,7 +26,7 @@ for (let port = firstPort; demo === undefined; port++) {
       root,
       port,
       host,
-      ...(signaling ? { signalingPort: signaling.port } : {}),
+      signalingPort: signaling.port,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -38,15 +38,11 @@ const url = demo.url;
 console.log('');
 console.log(`  rbn demo ready: ${url}`);
 console.log(`  local split-screen: ${url}`);
-if (signaling) {
-  console.log(`  online (open in two windows): ${url}?room=lobby&next=2`);
-} else {
-  console.log('  online mode unavailable: the signaling server could not be started');
-}
+console.log(`  online, open in two windows: ${url}?room=lobby&next=2`);
 console.log('');
 
 const stop = (): void => {
-  void Promise.all([demo?.close(), signaling?.close()]).then(() => process.exit(0));
+  void Promise.all([demo?.close(), signaling.close()]).then(() => process.exit(0));
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -8,7 +8,7 @@ import { build } from 'vite';
 import { startDemoServer } from '../server/server';
 import type { DemoServer } from '../server/server';
 import { startSignaling } from '../server/signaling';
-import type { RunningSignaling } from '../server/signaling';
+import type { SignalingServer } from '@rbn/signaling';
 
 /** The demo package's folder. */
 export const DEMO_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -51,7 +51,7 @@ export async function startHarness(): Promise<Harness> {
     build: { outDir, emptyOutDir: true },
   });
   await mkdir(RESULTS_DIR, { recursive: true });
-  let signaling: RunningSignaling | undefined;
+  let signaling: SignalingServer | undefined;
   let server: DemoServer | undefined;
   let browser: Browser | undefined;
   try {
@@ -59,7 +59,7 @@ export async function startHarness(): Promise<Harness> {
     server = await startDemoServer({
       root: outDir,
       port: 0,
-      ...(signaling ? { signalingPort: signaling.port } : {}),
+      signalingPort: signaling.port,
     });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',

@@ -1,3 +1,4 @@
+import { runSyncTest } from '@rbn/core';
 import { describe, expect, it } from 'vitest';
 import { ArenaGame, MAX_PLAYERS, Phase } from './arena';
 import { Button } from './input';
@@ -165,6 +166,23 @@ describe('ArenaGame', () => {
     const before = game.hash();
     game.corrupt();
     expect(game.hash()).not.toBe(before);
+  });
+
+  it("passes core's sync test: rollback and resimulation give the same hashes", () => {
+    for (const seed of [1, 42, 777]) {
+      const frames = scriptedInputs(seed, 1500, ['p1', 'p2', 'p3', 'p4']);
+      const result = runSyncTest({
+        createGame: () => new ArenaGame(seed),
+        playerIds: ['p1', 'p2', 'p3', 'p4'],
+        inputs: (tick, id) => frames[tick]?.get(id) ?? new Uint8Array(0),
+        ticks: 1500,
+        rollbackTicks: 7,
+      });
+      expect(
+        result.ok,
+        `seed ${seed}: ${JSON.stringify(result.ok ? {} : { tick: result.tick })}`,
+      ).toBe(true);
+    }
   });
 
   it('rejects bytes that are not an arena state', () => {

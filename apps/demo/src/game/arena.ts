@@ -1,3 +1,4 @@
+import type { Game } from '@rbn/core';
 import { RbnError } from '@rbn/protocol';
 import type { PlayerId } from '@rbn/protocol';
 import { SUB, clampAbs, idiv, isqrt } from './fixed';
@@ -129,7 +130,7 @@ function facingOf(buttons: number): number {
  * console.log(game.hash());
  * ```
  */
-export class ArenaGame {
+export class ArenaGame implements Game<Uint8Array> {
   /** The simulated tick count: how many times `step` ran since the start. */
   tick = 0;
   /** The four player slots (some may be empty). */
