@@ -27,6 +27,9 @@ const projects: Record<string, ProjectTestOptions> = {
 
 export default defineConfig({
   resolve: { conditions: ['@rbn/source'] },
+  // Vite 6+ applies `resolve.conditions` to the client environment only; tests run in the SSR
+  // environment, so it needs the source condition too (plus Vite's default server conditions).
+  ssr: { resolve: { conditions: ['@rbn/source', 'module', 'node', 'development|production'] } },
   test: {
     projects: Object.entries(projects).map(([root, options]) => ({
       extends: true,
