@@ -17,6 +17,11 @@ export type ConsumerOptions = {
   tarballs: Tarballs;
   /** Files to write, by path relative to the project root. */
   files: Readonly<Record<string, string>>;
+  /**
+   * Skip the install scripts of dependencies (`npm install --ignore-scripts`), as pnpm 10 does by
+   * default. @default false
+   */
+  ignoreScripts?: boolean;
 };
 
 /** The npm cache the consumer installs use: outside every consumer, reused between runs. */
@@ -71,7 +76,16 @@ export function createConsumer(options: ConsumerOptions): string {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);
   }
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--cache', npmCache], dir);
+  const flags = [
+    '--prefer-offline',
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+    '--cache',
+    npmCache,
+  ];
+  if (options.ignoreScripts === true) flags.push('--ignore-scripts');
+  run('npm', ['install', ...flags], dir);
   return dir;
 }
 

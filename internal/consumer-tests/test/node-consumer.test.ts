@@ -56,5 +56,6 @@ describe('a Node consumer of the packed packages', () => {
     run(process.execPath, [tsc, '-p', '.'], dir);
     const output = run(process.execPath, [`build/${scenario.main}.js`], dir);
     expect(output).toMatch(/ok/);
+    console.log(output.trim());
   });
 });

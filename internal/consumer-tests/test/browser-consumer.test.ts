@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { bundleForBrowser } from '../src/bundle';
+import { browserScenario, buildBrowserConsumer } from '../src/browser-consumer';
+import { run } from '../src/consumer';
+import { repoRoot } from '../src/workspace';
+
+const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+const scenario = browserScenario();
+const created: string[] = [];
+
+afterAll(() => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Imports a module in a Node process stripped of the globals a browser does not have. */
+const evaluateWithoutNodeGlobals = `
+const url = process.argv[1];
+for (const name of ['process', 'Buffer', 'global', 'setImmediate', 'clearImmediate', 'require']) {
+  delete globalThis[name];
+}
+const mod = await import(url);
+console.log('exports: ' + Object.keys(mod).join(','));
+`;
+
+describe('a browser consumer of the packed packages', () => {
+  it('rejects a bundle that needs a Node built-in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rbn-bundle-node-'));
+    created.push(dir);
+    writeFileSync(
+      join(dir, 'main.js'),
+      "import { EventEmitter } from 'events';\nexport const start = () => new EventEmitter();\n",
+    );
+    await expect(bundleForBrowser(dir, 'main.js')).rejects.toThrow(
+      `Node built-in "events" imported by ${join(dir, 'main.js')}`,
+    );
+  });
+
+  it(
+    scenario.real
+      ? 'bundles @rbn/session + @rbn/transport-webrtc with Vite without any Node built-in or polyfill'
+      : 'bundles @rbn/protocol + @rbn/transport-local with Vite without any Node built-in or polyfill (stand-in until session and transport-webrtc land)',
+    async () => {
+      const { dir, report } = await buildBrowserConsumer(
+        new Map(Object.entries(inject('tarballs'))),
+        scenario,
+      );
+      created.push(dir);
+      run(process.execPath, [tsc, '-p', '.'], dir);
+      expect(report.warnings).toEqual([]);
+
+      const output = run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          evaluateWithoutNodeGlobals,
+          pathToFileURL(report.entryFile).href,
+        ],
+        dir,
+      );
+      expect(output.trim()).toBe('exports: start');
+      console.log(
+        `browser bundle (${scenario.install.join(' + ')}): ${report.gzipBytes} B gzipped, ${report.bytes} B minified, ${report.files.length} file(s)`,
+      );
+    },
+  );
+});
