@@ -10,7 +10,11 @@ import type { PlayerId, Tick } from '@rbn/protocol';
 export interface Game<TInput = Uint8Array> {
   /** Returns the whole game state as bytes. The engine copies them; the game may reuse its buffer. */
   serialize(): Uint8Array;
-  /** Replaces the whole game state with one produced by `serialize`. */
+  /**
+   * Replaces the whole game state with one produced by `serialize`.
+   * @param data - The serialized state. It belongs to the engine (it is its saved history): read
+   * it during the call, never keep or modify it.
+   */
   deserialize(data: Uint8Array): void;
   /**
    * Advances the game by one tick.

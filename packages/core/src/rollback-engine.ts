@@ -261,14 +261,23 @@ export class RollbackEngine {
    * @param playerId - The player's id (unique among tracked players).
    * @param joinTick - The first tick whose input of this player counts.
    * @param options - `local: true` marks the single local player, whose input `tick()` takes.
-   * @throws RbnError `'PLAYER_EXISTS'` if the id is still tracked (a removed player is tracked
-   * until its leave tick is confirmed), `'LOCAL_PLAYER_EXISTS'` for a second local player,
+   * Peers must agree on `joinTick` before any of them confirms it: choose it beyond every input
+   * already scheduled. A join at or before {@link confirmedTick} rewrites states already reported
+   * as confirmed (the engine still resimulates correctly, but hashes already emitted are stale).
+   * @throws RbnError `'PLAYER_EXISTS'` if the id is still in the game (an id that left may be
+   * added again once its leave tick is confirmed and `joinTick` is not before it), `'LOCAL_PLAYER_EXISTS'` for a second local player,
    * `'TICK_OUT_OF_RANGE'` if `joinTick` is older than the saved history, `'INVALID_ARGUMENT'`.
    */
   addPlayer(playerId: PlayerId, joinTick: Tick, options?: { local?: boolean }): void {
     checkTick('joinTick', joinTick);
-    if (this.players.has(playerId)) {
-      throw new RbnError('PLAYER_EXISTS', `player ${playerId} is already in the engine`);
+    const existing = this.players.get(playerId);
+    if (existing !== undefined) {
+      const leave = existing.buffer.leaveTick;
+      // A player whose leave is confirmed may come back under the same id.
+      if (leave === NEVER || leave > joinTick || leave > this.confirmedTick + 1) {
+        throw new RbnError('PLAYER_EXISTS', `player ${playerId} is already in the engine`);
+      }
+      this.forget(existing);
     }
     const local = options?.local === true;
     if (local && this.localPlayer !== undefined) {
@@ -292,8 +301,9 @@ export class RollbackEngine {
   /**
    * Ends a player's lifetime: its inputs of ticks `>= leaveTick` stop counting. If
    * `leaveTick < currentTick`, the next `tick()` rolls back to `leaveTick` and resimulates
-   * without the player. The player stays tracked (for rollbacks) until its leave is confirmed.
-   * Calling it again moves the leave tick.
+   * without the player. The player stays tracked (for rollbacks) until its leave is confirmed
+   * and older than the saved history. Calling it again moves the leave tick. As for joins, peers
+   * must agree on `leaveTick` before confirming it.
    * @param playerId - A tracked player.
    * @param leaveTick - The first tick without the player.
    * @throws RbnError `'UNKNOWN_PLAYER'`, `'TICK_OUT_OF_RANGE'`, `'INVALID_ARGUMENT'`.
@@ -725,27 +735,25 @@ export class RollbackEngine {
     }
   }
 
-  /** Forgets players whose leave is final: no rollback can reach back across it any more. */
+  /**
+   * Forgets players whose leave is final and out of reach: confirmed, and older than any state a
+   * rollback could restore.
+   */
   private purgeLeftPlayers(): void {
-    const through = this.confirmedTick + 1;
-    let removed = false;
-    for (const p of this.sorted) {
+    const through = Math.min(this.confirmedTick + 1, this.tickNow - this.historySize + 1);
+    for (let i = this.sorted.length - 1; i >= 0; i--) {
+      const p = this.sorted[i] as Player;
       const leave = p.buffer.leaveTick;
-      if (
-        leave !== NEVER &&
-        leave <= through &&
-        leave <= this.tickNow &&
-        leave <= this.rollbackTo
-      ) {
-        this.players.delete(p.id);
-        if (p === this.localPlayer) this.localPlayer = undefined;
-        this.leavingCount--;
-        removed = true;
-      }
+      if (leave !== NEVER && (leave <= through || leave <= this.baseTick)) this.forget(p);
     }
-    if (removed) {
-      this.sorted = this.sorted.filter((p) => this.players.get(p.id) === p);
-      this.version++;
-    }
+  }
+
+  private forget(player: Player): void {
+    this.players.delete(player.id);
+    const index = this.sorted.indexOf(player);
+    if (index >= 0) this.sorted.splice(index, 1);
+    if (player === this.localPlayer) this.localPlayer = undefined;
+    if (player.buffer.leaveTick !== NEVER) this.leavingCount--;
+    this.version++;
   }
 }

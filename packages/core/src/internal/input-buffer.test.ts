@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { InputBuffer, NEVER } from './input-buffer';
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+
+describe('InputBuffer', () => {
+  it('starts with nothing received: receivedTick is joinTick - 1 and the player never leaves', () => {
+    const buffer = new InputBuffer(16, 8, 5);
+    expect(buffer.receivedTick).toBe(4);
+    expect(buffer.leaveTick).toBe(NEVER);
+    expect(buffer.isActiveAt(4)).toBe(false);
+    expect(buffer.isActiveAt(5)).toBe(true);
+  });
+
+  it('stores a copy of each input and reports duplicates, keeping the first copy', () => {
+    const buffer = new InputBuffer(16, 8, 0);
+    const input = bytes(1, 2, 3);
+    expect(buffer.put(0, input)).toBe('accepted');
+    input[0] = 9;
+    expect(buffer.get(0)).toEqual(bytes(1, 2, 3));
+    expect(buffer.put(0, bytes(7))).toBe('duplicate');
+    expect(buffer.get(0)).toEqual(bytes(1, 2, 3));
+    expect(buffer.get(1)).toBeUndefined();
+  });
+
+  it('advances receivedTick only over contiguous inputs, whatever the arrival order', () => {
+    const buffer = new InputBuffer(16, 8, 0);
+    buffer.put(2, bytes(2));
+    buffer.put(1, bytes(1));
+    expect(buffer.receivedTick).toBe(-1);
+    buffer.put(0, bytes(0));
+    expect(buffer.receivedTick).toBe(2);
+    buffer.put(4, bytes(4));
+    expect(buffer.receivedTick).toBe(2);
+    buffer.put(3, bytes(3));
+    expect(buffer.receivedTick).toBe(4);
+  });
+
+  it('keeps inputs of different lengths, including empty ones', () => {
+    const buffer = new InputBuffer(4, 8, 0);
+    buffer.put(0, bytes());
+    buffer.put(1, bytes(1, 2, 3, 4, 5, 6, 7, 8));
+    expect(buffer.get(0)).toEqual(bytes());
+    expect(buffer.get(1)).toEqual(bytes(1, 2, 3, 4, 5, 6, 7, 8));
+  });
+
+  it('reuses a slot once the ring wraps: the old tick is gone, the new one is there', () => {
+    const buffer = new InputBuffer(4, 2, 0);
+    for (let t = 0; t < 6; t++) buffer.put(t, bytes(t));
+    expect(buffer.has(1)).toBe(false);
+    expect(buffer.get(5)).toEqual(bytes(5));
+    expect(buffer.get(2)).toEqual(bytes(2));
+  });
+
+  it('finds the most recent received input before a tick, skipping gaps', () => {
+    const buffer = new InputBuffer(16, 2, 0);
+    buffer.put(0, bytes(10));
+    buffer.put(3, bytes(13));
+    expect(buffer.latestBefore(0)).toBeUndefined();
+    expect(buffer.latestBefore(2)).toEqual(bytes(10));
+    expect(buffer.latestBefore(7)).toEqual(bytes(13));
+  });
+
+  it('records the input used for a simulated tick and detects when a received input differs', () => {
+    const buffer = new InputBuffer(16, 4, 0);
+    expect(buffer.differsFromUsed(3, bytes(1))).toBe(true);
+    const used = buffer.setUsed(3, bytes(1, 2));
+    expect(used).toEqual(bytes(1, 2));
+    expect(buffer.getUsed(3)).toEqual(bytes(1, 2));
+    expect(buffer.differsFromUsed(3, bytes(1, 2))).toBe(false);
+    expect(buffer.differsFromUsed(3, bytes(1, 3))).toBe(true);
+    expect(buffer.differsFromUsed(3, bytes(1))).toBe(true);
+    buffer.forgetUsedFrom(0);
+    expect(buffer.getUsed(3)).toBeUndefined();
+  });
+
+  it('dropBefore forgets older inputs and counts them as received', () => {
+    const buffer = new InputBuffer(16, 2, 0);
+    buffer.put(1, bytes(1));
+    buffer.put(6, bytes(6));
+    buffer.dropBefore(5);
+    expect(buffer.has(1)).toBe(false);
+    expect(buffer.receivedTick).toBe(4);
+    buffer.dropBefore(6);
+    expect(buffer.receivedTick).toBe(6);
+  });
+
+  it('does not advance receivedTick past the leave tick', () => {
+    const buffer = new InputBuffer(16, 2, 0);
+    buffer.leaveTick = 2;
+    buffer.put(1, bytes(1));
+    buffer.put(2, bytes(2));
+    buffer.put(0, bytes(0));
+    expect(buffer.receivedTick).toBe(1);
+  });
+});

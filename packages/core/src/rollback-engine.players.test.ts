@@ -1,0 +1,217 @@
+import { RbnError } from '@rbn/protocol';
+import type { PlayerId, Tick } from '@rbn/protocol';
+import { describe, expect, it } from 'vitest';
+import { RollbackEngine } from './rollback-engine';
+import { TestGame, runStraight } from './test-utils/test-game';
+import type { Lifetime } from './test-utils/test-game';
+
+const input = (tick: Tick, id: PlayerId): Uint8Array =>
+  new Uint8Array([(tick * 5 + id.charCodeAt(0)) % 7 < 3 ? 1 : 254]);
+
+function setup() {
+  const game = new TestGame();
+  game.logSteps = true;
+  const engine = new RollbackEngine(game);
+  engine.addPlayer('a', 0, { local: true });
+  engine.addPlayer('b', 0);
+  return { game, engine };
+}
+
+/** Ticks frames [from, to): delivers `remote`'s inputs of tick f - lag before ticking frame f. */
+function run(
+  engine: RollbackEngine,
+  from: number,
+  to: number,
+  remote: { id: PlayerId; lag: number; until?: Tick }[],
+) {
+  for (let f = from; f < to; f++) {
+    for (const { id, lag, until } of remote) {
+      const t = f - lag;
+      if (t >= 0 && t < (until ?? Infinity)) engine.addRemoteInput(id, t, input(t, id));
+    }
+    expect(engine.tick(input(f, 'a')).status).toBe('advanced');
+  }
+}
+
+function deliver(engine: RollbackEngine, id: PlayerId, from: Tick, to: Tick) {
+  for (let t = from; t < to; t++) engine.addRemoteInput(id, t, input(t, id));
+}
+
+function expectStraight(engine: RollbackEngine, lifetimes: Lifetime[], ticks: number) {
+  const confirmed = engine.getConfirmedState();
+  expect(confirmed.tick).toBe(ticks);
+  expect(confirmed.hash).toBe(runStraight(lifetimes, input, ticks).hash());
+}
+
+describe('RollbackEngine players', () => {
+  it('a player added at a past tick inside the rollback window joins exactly there', () => {
+    const { engine } = setup();
+    run(engine, 0, 20, [{ id: 'b', lag: 0 }]);
+    engine.addPlayer('c', 15);
+    expect(engine.hasPlayer('c')).toBe(true);
+    engine.addRemoteInput('b', 20, input(20, 'b'));
+    const r = engine.tick(input(20, 'a'));
+    expect(r).toMatchObject({ status: 'advanced', rolledBack: true, rollbackTicks: 5 });
+    deliver(engine, 'c', 15, 21);
+    expectStraight(
+      engine,
+      [
+        { id: 'a', join: 0 },
+        { id: 'b', join: 0 },
+        { id: 'c', join: 15 },
+      ],
+      21,
+    );
+  });
+
+  it('a player removed at a past tick inside the rollback window leaves exactly there', () => {
+    const { game, engine } = setup();
+    run(engine, 0, 20, [{ id: 'b', lag: 0 }]);
+    engine.removePlayer('b', 15);
+    expect(engine.hasPlayer('b')).toBe(false);
+    expect(engine.playerIds).toEqual(['a']);
+    const r = engine.tick(input(20, 'a'));
+    expect(r).toMatchObject({ rolledBack: true, rollbackTicks: 5 });
+    expect(game.stepLog.at(-1)?.players).toEqual(['a']);
+    expectStraight(
+      engine,
+      [
+        { id: 'a', join: 0 },
+        { id: 'b', join: 0, leave: 15 },
+      ],
+      21,
+    );
+  });
+
+  it('a rollback across a join keeps the joined player', () => {
+    const { game, engine } = setup();
+    engine.addPlayer('c', 12);
+    // b's inputs arrive 6 ticks late, so rollbacks start before tick 12 and cross it.
+    run(engine, 0, 30, [
+      { id: 'b', lag: 6 },
+      { id: 'c', lag: 0 },
+    ]);
+    expect(engine.stats.rollbacks).toBeGreaterThan(0);
+    deliver(engine, 'b', 24, 30);
+    const log = game.stepLog;
+    expectStraight(
+      engine,
+      [
+        { id: 'a', join: 0 },
+        { id: 'b', join: 0 },
+        { id: 'c', join: 12 },
+      ],
+      30,
+    );
+    expect(log.at(-1)?.players).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a rollback across a leave drops the player from that tick on', () => {
+    const { game, engine } = setup();
+    engine.addPlayer('c', 0);
+    engine.removePlayer('c', 14);
+    run(engine, 0, 30, [
+      { id: 'b', lag: 6 },
+      { id: 'c', lag: 0, until: 14 },
+    ]);
+    deliver(engine, 'b', 24, 30);
+    expectStraight(
+      engine,
+      [
+        { id: 'a', join: 0 },
+        { id: 'b', join: 0 },
+        { id: 'c', join: 0, leave: 14 },
+      ],
+      30,
+    );
+    expect(game.stepLog.at(-1)?.players).toEqual(['a', 'b']);
+    // The leave is confirmed, so the id can join again.
+    expect(() => engine.addPlayer('c', 13)).toThrow(/already in the engine/);
+    engine.addPlayer('c', 40);
+    expect(engine.getReceivedTick('c')).toBe(39);
+    expect(engine.playerIds).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a join and a leave at past ticks in the same frame, with late inputs, match the straight run', () => {
+    const { engine } = setup();
+    engine.addPlayer('c', 0);
+    run(engine, 0, 20, [
+      { id: 'b', lag: 3 },
+      { id: 'c', lag: 0 },
+    ]);
+    engine.removePlayer('c', 16);
+    engine.addPlayer('d', 13);
+    deliver(engine, 'd', 13, 18);
+    run(engine, 20, 30, [
+      { id: 'b', lag: 3 },
+      { id: 'd', lag: 0 },
+    ]);
+    deliver(engine, 'b', 27, 30);
+    deliver(engine, 'd', 18, 20);
+    expectStraight(
+      engine,
+      [
+        { id: 'a', join: 0 },
+        { id: 'b', join: 0 },
+        { id: 'c', join: 0, leave: 16 },
+        { id: 'd', join: 13 },
+      ],
+      30,
+    );
+  });
+
+  it('inputs outside a player lifetime are ignored', () => {
+    const { engine } = setup();
+    engine.addPlayer('c', 10);
+    engine.removePlayer('c', 20);
+    expect(engine.addRemoteInput('c', 9, input(9, 'c'))).toBe('ignored');
+    expect(engine.addRemoteInput('c', 20, input(20, 'c'))).toBe('ignored');
+    expect(engine.addRemoteInput('c', 10, input(10, 'c'))).toBe('accepted');
+    expect(engine.getInput('c', 10)).toEqual(input(10, 'c'));
+  });
+
+  it('a player that joins later does not hold back confirmation of earlier ticks', () => {
+    const { engine } = setup();
+    engine.addPlayer('c', 5);
+    run(engine, 0, 5, [{ id: 'b', lag: 0 }]);
+    expect(engine.confirmedTick).toBe(4);
+    expect(engine.inputsCompleteThrough).toBe(4);
+    expect(engine.playerIds).toEqual(['a', 'b', 'c']);
+  });
+
+  it('rejects a duplicate id, a second local player, an unknown player and a join older than the history', () => {
+    const game = new TestGame();
+    const engine = new RollbackEngine(game, { snapshotHistorySize: 10, maxSpeculationTicks: 5 });
+    engine.addPlayer('a', 0, { local: true });
+    const code = (fn: () => void) => {
+      try {
+        fn();
+      } catch (error) {
+        expect(error).toBeInstanceOf(RbnError);
+        return (error as RbnError).code;
+      }
+      return 'none';
+    };
+    expect(code(() => engine.addPlayer('a', 0))).toBe('PLAYER_EXISTS');
+    expect(code(() => engine.addPlayer('z', 0, { local: true }))).toBe('LOCAL_PLAYER_EXISTS');
+    expect(code(() => engine.removePlayer('zz', 3))).toBe('UNKNOWN_PLAYER');
+    expect(code(() => engine.addPlayer('q', -1))).toBe('INVALID_ARGUMENT');
+    for (let f = 0; f < 30; f++) engine.tick();
+    expect(code(() => engine.addPlayer('late', 5))).toBe('TICK_OUT_OF_RANGE');
+    expect(engine.hasPlayer('late')).toBe(false);
+    engine.addPlayer('ok', 25);
+    expect(engine.hasPlayer('ok')).toBe(true);
+  });
+
+  it('with no local player (spectator) ignores the local input and simulates remote inputs', () => {
+    const game = new TestGame();
+    const engine = new RollbackEngine(game);
+    engine.addPlayer('b', 0);
+    expect(engine.lastLocalInputTick).toBe(-1);
+    for (let t = 0; t < 10; t++) {
+      engine.addRemoteInput('b', t, input(t, 'b'));
+      engine.tick(new Uint8Array([99]));
+    }
+    expect(game.hash()).toBe(runStraight([{ id: 'b', join: 0 }], input, 10).hash());
+  });
+});

@@ -1,0 +1,160 @@
+import type { PlayerId, Tick } from '@rbn/protocol';
+import { describe, expect, it } from 'vitest';
+import type { Game } from './game';
+import { RollbackEngine } from './rollback-engine';
+import { TestGame, fnv1a, runStraight } from './test-utils/test-game';
+
+const input = (tick: Tick, id: PlayerId): Uint8Array =>
+  new Uint8Array([(tick * 3 + id.length * 5) % 5 < 2 ? 2 : 253]);
+
+const both = [
+  { id: 'a', join: 0 },
+  { id: 'bb', join: 0 },
+];
+
+/** A game that serializes into one buffer it reuses, and reads its state back in place. */
+class ReusingGame implements Game<Uint8Array> {
+  private readonly state = new Int32Array(4);
+  private readonly bytes = new Uint8Array(this.state.buffer);
+  step(inputs: Map<PlayerId, Uint8Array>): void {
+    let i = 0;
+    for (const value of inputs.values()) {
+      this.state[i % 4] = ((this.state[i % 4] ?? 0) * 31 + (value[0] ?? 0) + 1) | 0;
+      i++;
+    }
+  }
+  serialize(): Uint8Array {
+    return this.bytes;
+  }
+  deserialize(data: Uint8Array): void {
+    this.bytes.set(data);
+  }
+  hash(): number {
+    return fnv1a(this.bytes);
+  }
+}
+
+describe('RollbackEngine states and hashes', () => {
+  it('emits onConfirmedHash once per hashInterval tick, only when confirmed, with the true hash', () => {
+    const game = new TestGame();
+    const engine = new RollbackEngine(game, { hashInterval: 10 });
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('bb', 0);
+    const emitted: [Tick, number][] = [];
+    engine.onConfirmedHash = (tick, hash) => {
+      expect(engine.confirmedTick).toBeGreaterThanOrEqual(tick - 1);
+      emitted.push([tick, hash]);
+    };
+    const lag = 4;
+    for (let f = 0; f < 60; f++) {
+      if (f >= lag) engine.addRemoteInput('bb', f - lag, input(f - lag, 'bb'));
+      engine.tick(input(f, 'a'));
+    }
+    // Confirmed through 55 (bb's inputs up to 55): S(10)..S(50) emitted, S(60) not yet.
+    expect(emitted.map(([t]) => t)).toEqual([10, 20, 30, 40, 50]);
+    for (const [tick, hash] of emitted) {
+      expect(hash).toBe(runStraight(both, input, tick).hash());
+    }
+  });
+
+  it('getSnapshot returns a copy of S(tick) with its hash; getConfirmedState the newest final state', () => {
+    const game = new TestGame();
+    const engine = new RollbackEngine(game);
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('bb', 0);
+    for (let f = 0; f < 12; f++) {
+      if (f < 8) engine.addRemoteInput('bb', f, input(f, 'bb'));
+      engine.tick(input(f, 'a'));
+    }
+    const straight = runStraight(both, input, 8);
+    const confirmed = engine.getConfirmedState();
+    expect(confirmed).toEqual({ tick: 8, state: straight.serialize(), hash: straight.hash() });
+    const snapshot = engine.getSnapshot(8);
+    snapshot?.state.fill(0);
+    expect(engine.getSnapshot(8)).toEqual(confirmed);
+    expect(engine.getSnapshot(12)?.hash).toBe(game.hash());
+    expect(engine.getSnapshot(13)).toBeUndefined();
+  });
+
+  it('keeps history intact when the game reuses its serialize buffer', () => {
+    const game = new ReusingGame();
+    const engine = new RollbackEngine(game);
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('bb', 0);
+    for (let f = 0; f < 20; f++) engine.tick(input(f, 'a'));
+    for (let t = 0; t < 20; t++) engine.addRemoteInput('bb', t, input(t, 'bb'));
+    engine.tick(input(20, 'a'));
+    const reference = new ReusingGame();
+    const map = new Map<PlayerId, Uint8Array>();
+    for (let t = 0; t <= 20; t++) {
+      map.clear();
+      map.set('a', input(t, 'a'));
+      if (t < 20) map.set('bb', input(t, 'bb'));
+      else map.set('bb', input(19, 'bb'));
+      reference.step(map);
+    }
+    expect(game.hash()).toBe(reference.hash());
+  });
+
+  it('loadState transfers a state: the loaded engine continues exactly like the sender', () => {
+    const sender = new RollbackEngine(new TestGame());
+    sender.addPlayer('a', 0, { local: true });
+    sender.addPlayer('bb', 0);
+    for (let f = 0; f < 30; f++) {
+      sender.addRemoteInput('bb', f, input(f, 'bb'));
+      sender.tick(input(f, 'a'));
+    }
+    const { tick, state } = sender.getConfirmedState();
+    expect(tick).toBe(30);
+
+    const game = new TestGame();
+    const receiver = new RollbackEngine(game, { hashInterval: 10 });
+    receiver.addPlayer('a', 0);
+    receiver.addPlayer('bb', 0, { local: true });
+    // An input that arrived before the state, for a tick after it, is kept.
+    receiver.addRemoteInput('a', 31, input(31, 'a'));
+    const hashes: Tick[] = [];
+    receiver.onConfirmedHash = (t) => hashes.push(t);
+    receiver.loadState(tick, state);
+    expect(receiver.currentTick).toBe(30);
+    expect(receiver.getReceivedTick('a')).toBe(29);
+    expect(receiver.getInput('a', 31)).toEqual(input(31, 'a'));
+    receiver.addRemoteInput('a', 30, input(30, 'a'));
+    expect(receiver.getReceivedTick('a')).toBe(31);
+    for (let f = 30; f < 40; f++) {
+      if (f > 31) receiver.addRemoteInput('a', f, input(f, 'a'));
+      expect(receiver.tick(input(f, 'bb')).status).toBe('advanced');
+    }
+    expect(game.hash()).toBe(runStraight(both, input, 40).hash());
+    expect(hashes).toEqual([30, 40]);
+  });
+
+  it('loadState drops a pending rollback and older inputs, and rolling back before it is impossible', () => {
+    const game = new TestGame();
+    const engine = new RollbackEngine(game);
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('bb', 0);
+    for (let f = 0; f < 10; f++) engine.tick(input(f, 'a'));
+    engine.addRemoteInput('bb', 0, new Uint8Array([77]));
+    const base = runStraight(both, input, 50);
+    engine.loadState(50, base.serialize());
+    expect(engine.currentTick).toBe(50);
+    expect(engine.getInput('bb', 0)).toBeUndefined();
+    expect(engine.confirmedTick).toBe(49);
+    expect(engine.getSnapshot(49)).toBeUndefined();
+    engine.addRemoteInput('bb', 50, input(50, 'bb'));
+    const r = engine.tick(input(50, 'a'));
+    expect(r).toMatchObject({ status: 'advanced', tick: 50, rolledBack: false });
+    expect(game.hash()).toBe(runStraight(both, input, 51, { game: base, startTick: 50 }).hash());
+  });
+
+  it('starts at startTick', () => {
+    const engine = new RollbackEngine(new TestGame(), { startTick: 100, hashInterval: 50 });
+    engine.addPlayer('a', 100, { local: true });
+    const hashes: Tick[] = [];
+    engine.onConfirmedHash = (t) => hashes.push(t);
+    expect(engine.currentTick).toBe(100);
+    expect(engine.tick()).toMatchObject({ tick: 100, confirmedTick: 100 });
+    expect(hashes).toEqual([100]);
+  });
+});
