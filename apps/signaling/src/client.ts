@@ -228,14 +228,16 @@ export class SignalingClient {
   }
 
   /**
-   * Sends a signal to a peer of your group. While reconnecting, signals are queued.
+   * Sends a signal to a peer of your group. While reconnecting, signals are queued and sent
+   * once the id is resumed (dropped if it could not be).
+   * @throws SignalingError `NOT_CONNECTED` before the first welcome or after close.
    * @param to - The peer id.
    * @param data - Any JSON value (an SDP description, an ICE candidate).
    */
   signal(to: string, data: JsonValue): void {
     const json = JSON.stringify({ type: 'signal', to, data });
     if (this.#state === 'open' && this.#ws?.readyState === OPEN) this.#ws.send(json);
-    else if (this.#state === 'reconnecting' || this.#state === 'connecting') this.#queue.push(json);
+    else if (this.#state === 'reconnecting') this.#queue.push(json);
     else throw new SignalingError('NOT_CONNECTED', `cannot signal while ${this.#state}`);
   }
 

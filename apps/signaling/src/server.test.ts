@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectRefused, TestPeer } from './internal/test-peer.js';
 import { createSignalingServer } from './server.js';
@@ -312,6 +314,30 @@ describe('signaling server TURN credentials', () => {
 });
 
 describe('signaling server operations', () => {
+  it('logs structured JSON about peers but never the bodies of their signals', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const server = await start({ logger: pino({ level: 'trace' }, sink) });
+    const a = await join(`${server.wsUrl}/room`);
+    const b = await join(`${server.wsUrl}/room`);
+    const sdp = 'v=0 o=- SECRET-SDP-BODY IN IP4 127.0.0.1';
+    a.peer.send({ type: 'signal', to: b.welcome.id, data: { type: 'offer', sdp } });
+    await b.peer.next('signal');
+    a.peer.send(`{"type":"signal","to":"${b.welcome.id}","data":"${sdp}"`);
+    await a.peer.next('error');
+    await b.peer.close();
+
+    expect(lines.length).toBeGreaterThan(2);
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    expect(lines.join('')).toContain(a.welcome.id);
+    expect(lines.join('')).not.toContain('SECRET-SDP-BODY');
+  });
+
   it('serves /healthz, /readyz and Prometheus /metrics', async () => {
     const server = await start();
     const a = await join(`${server.wsUrl}/room`);
