@@ -1,10 +1,12 @@
+import { SessionState } from '@rbn/session';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import type { LocalTransport } from '@rbn/transport-local';
 import { publishDemo } from './automation';
 import { startLoop } from './loop';
 import { EnginePeer } from './net/engine-peer';
 import type { DemoPeer } from './net/peer';
-import { ARROW_KEYS, Keyboard, WASD_KEYS } from './ui/keyboard';
+import { SessionPeer } from './net/session-peer';
+import { ARROW_KEYS, IJKL_KEYS, Keyboard, WASD_KEYS } from './ui/keyboard';
 import type { KeyMap } from './ui/keyboard';
 import { PeerView } from './ui/peer-view';
 
@@ -18,9 +20,43 @@ export interface NetworkSettings {
   loss: number;
 }
 
-const PLAYERS: readonly { id: string; label: string; keys: KeyMap; hint: string }[] = [
-  { id: 'p1', label: 'P1', keys: WASD_KEYS, hint: 'P1: W A S D move · Space dash' },
-  { id: 'p2', label: 'P2', keys: ARROW_KEYS, hint: 'P2: arrow keys move · Enter dash' },
+interface Seat {
+  id: string;
+  label: string;
+  keys: KeyMap;
+  hint: string;
+  spectator: boolean;
+}
+
+const SEATS: readonly Seat[] = [
+  {
+    id: 'p1',
+    label: 'P1',
+    keys: WASD_KEYS,
+    hint: 'P1 (host): W A S D move · Space dash',
+    spectator: false,
+  },
+  {
+    id: 'p2',
+    label: 'P2',
+    keys: ARROW_KEYS,
+    hint: 'P2: arrow keys move · Enter dash',
+    spectator: false,
+  },
+  {
+    id: 'p3',
+    label: 'P3',
+    keys: IJKL_KEYS,
+    hint: 'P3 (late join): I J K L move · O dash',
+    spectator: false,
+  },
+  {
+    id: 'spectator',
+    label: 'Spectator',
+    keys: {},
+    hint: 'Spectator: watches, never holds the game back',
+    spectator: true,
+  },
 ];
 
 const SEED = 20261121;
@@ -54,18 +90,39 @@ function slider(
   return wrap;
 }
 
+function button(text: string, onClick: (button: HTMLButtonElement) => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'action';
+  b.textContent = text;
+  b.addEventListener('click', () => {
+    b.blur();
+    onClick(b);
+  });
+  return b;
+}
+
+function reportError(error: unknown): void {
+  console.warn('[rbn demo]', error);
+}
+
 /**
- * Local mode: two peers in one page over an in-memory network with adjustable latency, jitter
- * and loss, each with its own view and keys, so prediction and rollback can be seen at work.
+ * Local mode: peers in one page over `@rbn/transport-local` with adjustable latency, jitter and
+ * loss, each with its own view and keys, so prediction and rollback can be seen at work. P1 hosts
+ * a room, P2 joins it; P3 can join late and a spectator can watch. With `?engine` the peers are
+ * bare rollback engines instead of sessions.
  * @param root - Where to build the page.
+ * @param params - The page's query parameters.
  */
-export function startLocalMode(root: HTMLElement): void {
+export function startLocalMode(root: HTMLElement, params: URLSearchParams): void {
   const settings: NetworkSettings = { latency: 60, jitter: 10, loss: 5 / 100 };
+  const useEngine = params.has('engine');
   const transports = createLocalTransportGroup(
-    PLAYERS.map((p) => p.id),
+    SEATS.map((s) => s.id),
     { latency: settings.latency, jitter: settings.jitter, packetLoss: settings.loss, seed: SEED },
   );
   const all = [...transports.values()];
+  const transportOf = (id: string): LocalTransport => transports.get(id) as LocalTransport;
   const apply = (): void => {
     for (const t of all) {
       t.setConditions({
@@ -75,37 +132,91 @@ export function startLocalMode(root: HTMLElement): void {
       });
     }
   };
-  const peers: DemoPeer[] = PLAYERS.map(
-    (p) =>
-      new EnginePeer({
-        label: p.label,
-        transport: transports.get(p.id) as LocalTransport,
-        playerIds: PLAYERS.map((q) => q.id),
-        seed: SEED,
-      }),
-  );
-  for (let i = 0; i < all.length; i++) {
-    for (let j = i + 1; j < all.length; j++) {
-      const other = all[j];
-      if (other) void all[i]?.connect(other.localPeerId);
-    }
-  }
 
-  const views = peers.map(
-    (peer, i) =>
-      new PeerView(peer, {
-        title: `${peer.label}'s screen`,
-        keysHint: PLAYERS[i]?.hint ?? '',
-      }),
-  );
   const columns = document.createElement('div');
   columns.className = 'columns';
-  columns.append(...views.map((v) => v.root));
+  const peers: DemoPeer[] = [];
+  const views: PeerView[] = [];
+  const seats: Seat[] = [];
+  const seat = (s: Seat, peer: DemoPeer): void => {
+    peers.push(peer);
+    seats.push(s);
+    const view = new PeerView(peer, {
+      title: `${peer.label}'s screen`,
+      keysHint: s.hint,
+      desyncButton: !s.spectator,
+    });
+    views.push(view);
+    columns.append(view.root);
+  };
+
+  let roomId: string | undefined;
+  const host = (): SessionPeer | undefined => peers[0] as SessionPeer | undefined;
+  const joinSeat = (s: Seat): void => {
+    const peer = new SessionPeer({
+      label: s.label,
+      transport: transportOf(s.id),
+      seed: SEED,
+      spectator: s.spectator,
+    });
+    peer.session.on('error', (error, context) => reportError({ seat: s.id, error, context }));
+    seat(s, peer);
+    if (roomId !== undefined) {
+      peer.session.joinRoom(roomId, 'p1').catch((error: unknown) => {
+        peer.setNotice(`join refused: ${error instanceof Error ? error.message : String(error)}`);
+        reportError(error);
+      });
+    }
+  };
+
+  const [s1, s2, s3, s4] = SEATS as [Seat, Seat, Seat, Seat];
+  const actions = document.createElement('div');
+  actions.className = 'actions';
+  if (useEngine) {
+    const ids = [s1.id, s2.id];
+    for (const s of [s1, s2]) {
+      seat(
+        s,
+        new EnginePeer({
+          label: s.label,
+          transport: transportOf(s.id),
+          playerIds: ids,
+          seed: SEED,
+        }),
+      );
+    }
+    void transportOf(s1.id).connect(s2.id);
+  } else {
+    joinSeat(s1);
+    const first = host();
+    first?.session
+      .createRoom()
+      .then((id) => {
+        roomId = id;
+        joinSeat(s2);
+      })
+      .catch(reportError);
+    first?.session.on('playerJoined', (player) => {
+      if (player.playerId === s2.id && first.session.state === SessionState.Lobby) {
+        first.session.start();
+      }
+    });
+    actions.append(
+      button('P3 joins late', (b) => {
+        b.disabled = true;
+        joinSeat(s3);
+      }),
+      button('A spectator joins', (b) => {
+        b.disabled = true;
+        joinSeat(s4);
+      }),
+    );
+  }
 
   const controls = document.createElement('section');
   controls.className = 'controls';
   const title = document.createElement('h2');
-  title.textContent = 'Simulated network (both directions, applied live)';
+  title.textContent = 'Simulated network (every link, both directions, applied live)';
   controls.append(
     title,
     slider('Latency', ' ms', 0, 250, settings.latency, (v) => {
@@ -120,19 +231,20 @@ export function startLocalMode(root: HTMLElement): void {
       settings.loss = v / 100;
       apply();
     }),
+    actions,
   );
-  root.replaceChildren(columns, controls);
+  root.replaceChildren(controls, columns);
 
   const keyboard = new Keyboard();
   const step = (): void => {
     for (const t of all) t.tick(1000 / 60);
     const leader = Math.max(...peers.map((p) => p.currentTick()));
     peers.forEach((peer, i) => {
-      const buttons = keyboard.read(PLAYERS[i]?.keys ?? {}, i);
+      const buttons = keyboard.read(seats[i]?.keys ?? {}, i);
       const view = views[i];
       view?.recordTick(peer.tick(buttons));
-      // A peer that fell behind (after a state transfer) catches up.
-      if (peer.currentTick() < leader - 2) view?.recordTick(peer.tick(buttons));
+      // A bare engine that fell behind (after a state transfer) catches up.
+      if (useEngine && peer.currentTick() < leader - 2) view?.recordTick(peer.tick(buttons));
     });
     keyboard.endTick();
   };
@@ -147,5 +259,7 @@ export function startLocalMode(root: HTMLElement): void {
       Object.assign(settings, next);
       apply();
     },
+    lateJoin: () => (peers.some((p) => p.playerId === s3.id) ? undefined : joinSeat(s3)),
+    addSpectator: () => (peers.some((p) => p.playerId === s4.id) ? undefined : joinSeat(s4)),
   });
 }

@@ -84,6 +84,10 @@ export class EnginePeer implements DemoPeer {
     return this.engine.confirmedTick;
   }
 
+  notice(): string | undefined {
+    return undefined;
+  }
+
   isSpectator(): boolean {
     return false;
   }

@@ -51,6 +51,8 @@ export interface DemoPeer {
   currentTick(): number;
   /** The newest tick whose inputs are all known. */
   confirmedTick(): number;
+  /** Why the peer is not playing (a refused join, a lost host), if it is not. */
+  notice(): string | undefined;
   /** Whether the peer is a spectator. */
   isSpectator(): boolean;
   /**

@@ -22,8 +22,19 @@ export const ARROW_KEYS: KeyMap = {
   NumpadEnter: Button.Dash,
 };
 
-/** Both layouts at once: what a single online player uses. */
+/** I J K L to move, O to dash. */
+export const IJKL_KEYS: KeyMap = {
+  KeyI: Button.Up,
+  KeyK: Button.Down,
+  KeyJ: Button.Left,
+  KeyL: Button.Right,
+  KeyO: Button.Dash,
+};
+
+/** WASD and arrows at once: what a single online player uses. */
 export const ANY_KEYS: KeyMap = { ...WASD_KEYS, ...ARROW_KEYS };
+
+const GAME_KEYS: KeyMap = { ...ANY_KEYS, ...IJKL_KEYS };
 
 /**
  * Tracks which keys are down and turns them into one input byte per key map. Keys released
@@ -70,7 +81,7 @@ export class Keyboard {
   }
 
   private readonly onKeyDown = (event: KeyboardEvent): void => {
-    if (!(event.code in ANY_KEYS)) return;
+    if (!(event.code in GAME_KEYS)) return;
     const focus = document.activeElement;
     if (focus instanceof HTMLInputElement && focus.type === 'text') return;
     event.preventDefault();

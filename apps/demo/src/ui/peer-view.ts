@@ -169,12 +169,14 @@ export class PeerView {
     }
     const banner =
       performance.now() < this.desyncBannerUntil ? 'DESYNC detected: recovering' : undefined;
+    const notice = peer.notice();
     drawArena(this.ctx, peer.game, {
       localPlayerId: peer.isSpectator() ? undefined : peer.playerId,
       title: this.options.title,
       rollbackFlash: this.flash > 0 ? this.flashDepth : 0,
       stalled: this.stalled,
       banner,
+      notice,
       status: `confirmed ${peer.confirmedTick()}`,
     });
     this.rtt.draw();

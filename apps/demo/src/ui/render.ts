@@ -23,6 +23,8 @@ export interface ViewOptions {
   stalled: boolean;
   /** Text of a banner across the middle, e.g. "DESYNC — recovering". */
   banner?: string | undefined;
+  /** A sentence across the middle in a calm colour, e.g. "waiting for the host". */
+  notice?: string | undefined;
   /** A sentence shown under the platform, e.g. the session state. */
   status?: string | undefined;
 }
@@ -161,14 +163,15 @@ export function drawArena(ctx: CanvasRenderingContext2D, game: ArenaGame, view: 
     ctx.font = 'bold 13px ui-monospace, monospace';
     ctx.fillText(`rollback ${view.rollbackFlash}`, center, 30);
   }
-  if (view.stalled || view.banner) {
-    ctx.fillStyle = 'rgba(11, 14, 23, 0.7)';
+  const text = view.banner ?? view.notice ?? (view.stalled ? 'waiting for inputs…' : undefined);
+  if (text !== undefined) {
+    ctx.fillStyle = 'rgba(11, 14, 23, 0.75)';
     ctx.fillRect(0, center - 22, WORLD_SIZE, 44);
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
-    ctx.fillStyle = view.banner ? '#ff5252' : '#ffd600';
-    ctx.font = 'bold 18px system-ui, sans-serif';
-    ctx.fillText(view.banner ?? 'waiting for inputs…', center, center);
+    ctx.fillStyle = view.banner ? '#ff5252' : view.notice ? '#b3e5fc' : '#ffd600';
+    ctx.font = `bold ${text.length > 40 ? 13 : 17}px system-ui, sans-serif`;
+    ctx.fillText(text, center, center, WORLD_SIZE - 20);
   }
   ctx.restore();
 }

@@ -1,0 +1,152 @@
+import type { TransportAdapter } from '@rbn/protocol';
+import { PlayerRole, SessionState, createSession } from '@rbn/session';
+import type { Session, SessionConfig } from '@rbn/session';
+import { ArenaGame } from '../game/arena';
+import type { DemoPeer, PeerCounters, PeerStats, PeerTick } from './peer';
+import { RecordingGame } from './recording-game';
+
+/** Options of a {@link SessionPeer}. */
+export interface SessionPeerOptions {
+  /** Shown above the view. */
+  label: string;
+  /** The transport the session talks through. */
+  transport: TransportAdapter;
+  /** Seed of the arena (equal on every peer; a joiner gets the host's state anyway). */
+  seed: number;
+  /** Watch only. @default false */
+  spectator?: boolean;
+  /** Session settings. */
+  config?: Partial<SessionConfig>;
+}
+
+/** Frames between two skipped frames when the time sync says this peer runs ahead. */
+const SKIP_SPACING = 6;
+
+/**
+ * A demo peer driven by an `@rbn/session` session: rooms, input exchange, rollback, desync
+ * detection and recovery, late join and spectators all come from the library. The peer slows
+ * its own loop down (skips a frame now and then) when the session's time sync says it runs
+ * ahead of the others.
+ */
+export class SessionPeer implements DemoPeer {
+  readonly label: string;
+  readonly game: ArenaGame;
+  readonly counters: PeerCounters = { rollbacks: 0, stalls: 0, desyncs: 0, recoveries: 0 };
+  /** The session, for the mode to create or join rooms and start the game. */
+  readonly session: Session;
+  private readonly recording: RecordingGame;
+  private readonly input = new Uint8Array(1);
+  private skipBudget = 0;
+  private lastNotice: string | undefined;
+  private frame = 0;
+
+  /**
+   * @param options - See {@link SessionPeerOptions}.
+   */
+  constructor(options: SessionPeerOptions) {
+    this.label = options.label;
+    this.game = new ArenaGame(options.seed);
+    this.recording = new RecordingGame(this.game);
+    this.session = createSession({
+      game: this.recording,
+      transport: options.transport,
+      config: { hashInterval: 30, ...options.config },
+    });
+    if (options.spectator) this.session.setLocalRole(PlayerRole.Spectator);
+    this.session.on('desync', () => {
+      this.counters.desyncs++;
+    });
+    this.session.on('stateSynced', () => {
+      this.counters.recoveries++;
+    });
+    this.session.on('timeSync', (framesAhead) => {
+      this.skipBudget = framesAhead >= 2 ? Math.floor(framesAhead / 2) : 0;
+    });
+  }
+
+  /** Hashes by game tick. */
+  get hashes() {
+    return this.recording.hashes;
+  }
+
+  get playerId(): string {
+    return this.session.localPlayerId;
+  }
+
+  state(): string {
+    return SessionState[this.session.state];
+  }
+
+  currentTick(): number {
+    return this.session.currentTick;
+  }
+
+  confirmedTick(): number {
+    return this.session.confirmedTick;
+  }
+
+  /**
+   * Shows a sentence on this peer's view while it is not playing.
+   * @param text - The sentence, or `undefined` to clear it.
+   */
+  setNotice(text: string | undefined): void {
+    this.lastNotice = text;
+  }
+
+  notice(): string | undefined {
+    switch (this.session.state) {
+      case SessionState.Playing:
+        return undefined;
+      case SessionState.Paused:
+        return 'paused';
+      case SessionState.Lobby:
+        return this.lastNotice ?? 'in the lobby: waiting for the host to start';
+      case SessionState.Connecting:
+        return this.lastNotice ?? 'joining the room…';
+      case SessionState.Disconnected:
+        return this.lastNotice ?? 'not in a room';
+    }
+  }
+
+  isSpectator(): boolean {
+    return this.session.localRole === PlayerRole.Spectator;
+  }
+
+  tick(buttons: number): PeerTick {
+    this.frame++;
+    if (this.skipBudget > 0 && this.frame % SKIP_SPACING === 0) {
+      this.skipBudget--;
+      return { rollbackTicks: 0, stalled: false };
+    }
+    this.input[0] = buttons;
+    const result = this.session.tick(this.input);
+    if (result.rolledBack) this.counters.rollbacks++;
+    if (result.stalled) this.counters.stalls++;
+    return { rollbackTicks: result.rollbackTicks, stalled: result.stalled };
+  }
+
+  stats(): PeerStats {
+    let rtt: number | undefined;
+    let ahead = 0;
+    let bytesSent = 0;
+    let bytesReceived = 0;
+    for (const player of this.session.players.values()) {
+      if (player.isLocal) continue;
+      const stats = this.session.getNetworkStats(player.peerId);
+      if (!stats) continue;
+      if (stats.rtt > 0) rtt = Math.max(rtt ?? 0, stats.rtt);
+      if (Math.abs(stats.remoteFramesBehind) > Math.abs(ahead)) ahead = stats.remoteFramesBehind;
+      bytesSent += stats.bytesSent;
+      bytesReceived += stats.bytesReceived;
+    }
+    return { rttMs: rtt, framesAhead: ahead, bytesSent, bytesReceived };
+  }
+
+  induceDesync(): void {
+    this.recording.corruptNextTick();
+  }
+
+  destroy(): void {
+    this.session.destroy();
+  }
+}
