@@ -1,0 +1,113 @@
+import { RbnError } from '@rbn/protocol';
+import { DesyncAuthority, Topology } from './types';
+import type { SessionConfig } from './types';
+
+/** The most players a room can hold (star); mesh is not recommended above 4. */
+export const MAX_PLAYERS_LIMIT = 16;
+
+/** The settings a session uses for every field its caller leaves out. */
+export const DEFAULT_SESSION_CONFIG: Readonly<SessionConfig> = Object.freeze({
+  tickRate: 60,
+  maxPlayers: 4,
+  maxSpectators: 16,
+  topology: Topology.Star,
+  snapshotHistorySize: 120,
+  maxSpeculationTicks: 60,
+  hashInterval: 60,
+  inputDelayTicks: 0,
+  disconnectTimeout: 5000,
+  disconnectNotifyStart: 750,
+  desyncAuthority: DesyncAuthority.Host,
+  lagReportThreshold: 30,
+  resumeCountdownSeconds: 3,
+  joinRateLimitRequests: 5,
+  joinRateLimitWindowMs: 10_000,
+  pingInterval: 250,
+  keepaliveInterval: 200,
+  joinTimeout: 10_000,
+});
+
+type Rule = { min: number; max: number; integer: boolean };
+
+const RULES: { [K in keyof SessionConfig]: Rule } = {
+  tickRate: { min: 1, max: 1000, integer: false },
+  maxPlayers: { min: 2, max: MAX_PLAYERS_LIMIT, integer: true },
+  maxSpectators: { min: 0, max: 255 - MAX_PLAYERS_LIMIT, integer: true },
+  topology: { min: Topology.Star, max: Topology.Mesh, integer: true },
+  snapshotHistorySize: { min: 2, max: 100_000, integer: true },
+  maxSpeculationTicks: { min: 1, max: 100_000, integer: true },
+  hashInterval: { min: 1, max: 1_000_000, integer: true },
+  inputDelayTicks: { min: 0, max: 255, integer: true },
+  disconnectTimeout: { min: 1, max: 3_600_000, integer: false },
+  disconnectNotifyStart: { min: 0, max: 3_600_000, integer: false },
+  desyncAuthority: { min: DesyncAuthority.Host, max: DesyncAuthority.Peer, integer: true },
+  lagReportThreshold: { min: 1, max: 1_000_000, integer: true },
+  resumeCountdownSeconds: { min: 0, max: 60, integer: true },
+  joinRateLimitRequests: { min: 1, max: 1_000_000, integer: true },
+  joinRateLimitWindowMs: { min: 1, max: 3_600_000, integer: false },
+  pingInterval: { min: 1, max: 60_000, integer: false },
+  keepaliveInterval: { min: 1, max: 60_000, integer: false },
+  joinTimeout: { min: 1, max: 3_600_000, integer: false },
+};
+
+/**
+ * Checks one config value.
+ * @param field - The config field.
+ * @param value - The value to check.
+ * @throws RbnError `'INVALID_CONFIG'` naming the field when the value is out of range.
+ */
+export function validateConfigField(field: keyof SessionConfig, value: unknown): void {
+  const rule = RULES[field];
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < rule.min ||
+    value > rule.max ||
+    (rule.integer && !Number.isInteger(value))
+  ) {
+    const kind = rule.integer ? 'an integer' : 'a number';
+    throw new RbnError(
+      'INVALID_CONFIG',
+      `config.${field} must be ${kind} from ${rule.min} to ${rule.max}, got ${String(value)}`,
+    );
+  }
+}
+
+/**
+ * Fills in defaults and validates a session config.
+ * @param config - The caller's partial config.
+ * @returns A complete, validated config.
+ * @throws RbnError `'INVALID_CONFIG'` naming the first invalid field (unknown fields too).
+ */
+export function resolveSessionConfig(config: Partial<SessionConfig> = {}): SessionConfig {
+  for (const key of Object.keys(config)) {
+    if (!(key in RULES)) {
+      throw new RbnError('INVALID_CONFIG', `config.${key} is not a session setting`);
+    }
+  }
+  const resolved: SessionConfig = { ...DEFAULT_SESSION_CONFIG };
+  for (const key of Object.keys(RULES) as (keyof SessionConfig)[]) {
+    const value = config[key];
+    if (value === undefined) continue;
+    validateConfigField(key, value);
+    (resolved as Record<keyof SessionConfig, number>)[key] = value;
+  }
+  if (resolved.disconnectNotifyStart > resolved.disconnectTimeout) {
+    throw new RbnError(
+      'INVALID_CONFIG',
+      `config.disconnectNotifyStart (${resolved.disconnectNotifyStart}) must not exceed config.disconnectTimeout (${resolved.disconnectTimeout})`,
+    );
+  }
+  return resolved;
+}
+
+/** The config fields a host sends a joiner, which the joiner adopts (the room's settings). */
+export const ROOM_CONFIG_FIELDS = [
+  'tickRate',
+  'maxPlayers',
+  'maxSpectators',
+  'topology',
+  'hashInterval',
+  'desyncAuthority',
+  'resumeCountdownSeconds',
+] as const satisfies readonly (keyof SessionConfig)[];

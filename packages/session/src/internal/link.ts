@@ -1,0 +1,130 @@
+import type { NetworkStats } from '../types';
+
+/** The most slots a room can address (one byte on the wire). */
+export const SLOT_COUNT = 256;
+
+/**
+ * The session's state for one remote peer it exchanges messages with: which players' inputs go
+ * each way, what the peer acknowledged, RTT, traffic counters and liveness.
+ */
+export class Link {
+  /** Slots whose inputs we send on this link. */
+  sendSlots: number[] = [];
+  /** Slots whose inputs we accept from this link (anything else is refused). */
+  readonly accepts = new Uint8Array(SLOT_COUNT);
+  /** Slots we acknowledge on this link (same as `accepts`, as a list). */
+  acceptSlots: number[] = [];
+  /** Per slot, the highest tick the peer acknowledged (every input up to it arrived). */
+  readonly acked = new Int32Array(SLOT_COUNT).fill(-1);
+  /** We received inputs since our last message, so the peer needs our acks. */
+  ackDirty = false;
+
+  lastSendAt = -Infinity;
+  lastPingAt = -Infinity;
+  lastRecvAt: number;
+  interrupted = false;
+
+  rtt = 0;
+  hasRtt = false;
+  /** The peer's tick as last reported, and when we learnt it. */
+  remoteTick = -1;
+  remoteTickAt = 0;
+
+  bytesSent = 0;
+  bytesReceived = 0;
+  messagesSent = 0;
+  messagesReceived = 0;
+  private windowAt: number;
+  private windowBytesSent = 0;
+  private windowBytesReceived = 0;
+  private windowMessagesSent = 0;
+  private windowMessagesReceived = 0;
+  bytesSentPerSecond = 0;
+  bytesReceivedPerSecond = 0;
+  messagesSentPerSecond = 0;
+  messagesReceivedPerSecond = 0;
+
+  /** Sync responses sent to this peer (rate limit). */
+  lastSyncSentAt = -Infinity;
+
+  constructor(
+    readonly peerId: string,
+    now: number,
+  ) {
+    this.lastRecvAt = now;
+    this.windowAt = now;
+  }
+
+  setAccepted(slots: number[]): void {
+    this.accepts.fill(0);
+    for (const slot of slots) this.accepts[slot] = 1;
+    this.acceptSlots = slots;
+  }
+
+  countSent(bytes: number, now: number): void {
+    this.bytesSent += bytes;
+    this.messagesSent++;
+    this.lastSendAt = now;
+  }
+
+  countReceived(bytes: number, now: number): void {
+    this.bytesReceived += bytes;
+    this.messagesReceived++;
+    this.lastRecvAt = now;
+  }
+
+  /** Folds an RTT sample into the smoothed RTT (first sample taken as is, then 1/8 weight). */
+  addRttSample(sample: number): void {
+    if (!this.hasRtt) {
+      this.rtt = sample;
+      this.hasRtt = true;
+    } else {
+      this.rtt += (sample - this.rtt) / 8;
+    }
+  }
+
+  /** Recomputes the per-second rates once at least a second passed since the last window. */
+  rollWindow(now: number): void {
+    const elapsed = now - this.windowAt;
+    if (elapsed < 1000) return;
+    const scale = 1000 / elapsed;
+    this.bytesSentPerSecond = (this.bytesSent - this.windowBytesSent) * scale;
+    this.bytesReceivedPerSecond = (this.bytesReceived - this.windowBytesReceived) * scale;
+    this.messagesSentPerSecond = (this.messagesSent - this.windowMessagesSent) * scale;
+    this.messagesReceivedPerSecond = (this.messagesReceived - this.windowMessagesReceived) * scale;
+    this.windowBytesSent = this.bytesSent;
+    this.windowBytesReceived = this.bytesReceived;
+    this.windowMessagesSent = this.messagesSent;
+    this.windowMessagesReceived = this.messagesReceived;
+    this.windowAt = now;
+  }
+
+  /**
+   * The peer's current tick, estimated from its last report, the time since and half the RTT.
+   * @param now - The local clock.
+   * @param ticksPerMs - The room's tick rate per millisecond.
+   */
+  estimateRemoteTick(now: number, ticksPerMs: number): number {
+    if (this.remoteTick < 0) return -1;
+    return this.remoteTick + (now - this.remoteTickAt + this.rtt / 2) * ticksPerMs;
+  }
+
+  stats(localTick: number, now: number, ticksPerMs: number, pendingInputs: number): NetworkStats {
+    const remote = this.estimateRemoteTick(now, ticksPerMs);
+    const behind = remote < 0 ? 0 : Math.round(remote - localTick);
+    return {
+      rtt: this.rtt,
+      bytesSentPerSecond: this.bytesSentPerSecond,
+      bytesReceivedPerSecond: this.bytesReceivedPerSecond,
+      messagesSentPerSecond: this.messagesSentPerSecond,
+      messagesReceivedPerSecond: this.messagesReceivedPerSecond,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
+      messagesSent: this.messagesSent,
+      messagesReceived: this.messagesReceived,
+      localFramesBehind: behind,
+      remoteFramesBehind: -behind,
+      pendingInputs,
+    };
+  }
+}

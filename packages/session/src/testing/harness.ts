@@ -1,0 +1,134 @@
+import type { TransportAdapter } from '@rbn/protocol';
+import { createSession } from '../session';
+import type { Session } from '../session';
+import { SessionState } from '../types';
+import type { ErrorContext, SessionConfig } from '../types';
+import { TestGame, scheduledInput } from './test-game';
+
+/** A transport with virtual time (LocalTransport), as the harness needs it. */
+export type VirtualTransport = TransportAdapter & { tick(ms: number): void; readonly now: number };
+
+/** One peer of a harness run. */
+export type Peer = {
+  id: string;
+  session: Session;
+  game: TestGame;
+  transport: VirtualTransport;
+  errors: { error: Error; context: ErrorContext }[];
+  desyncs: { tick: number; local: number; remote: number }[];
+  synced: number[];
+  rollbacks: number;
+  rollbackTicks: number;
+  stalls: number;
+};
+
+/** Lets promise callbacks (transport connects, join answers) run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 8; i++) await Promise.resolve();
+}
+
+/**
+ * Runs N sessions over virtual-time transports in lockstep frames: each frame every session
+ * ticks with its scheduled input, then every transport advances one frame of time.
+ */
+export class Harness {
+  readonly peers: Peer[] = [];
+  frame = 0;
+  readonly frameMs: number;
+  /** When false, every peer repeats its last input (a quiet phase for convergence checks). */
+  inputsChange = true;
+
+  constructor(
+    transports: Map<string, VirtualTransport>,
+    readonly seed: number,
+    config: Partial<SessionConfig> = {},
+    gameSize = 16,
+  ) {
+    this.frameMs = 1000 / (config.tickRate ?? 60);
+    for (const [id, transport] of transports) {
+      const game = new TestGame(gameSize);
+      const session = createSession({
+        game,
+        transport,
+        config,
+        clock: { now: () => transport.now },
+      });
+      const peer: Peer = {
+        id,
+        session,
+        game,
+        transport,
+        errors: [],
+        desyncs: [],
+        synced: [],
+        rollbacks: 0,
+        rollbackTicks: 0,
+        stalls: 0,
+      };
+      session.on('error', (error, context) => peer.errors.push({ error, context }));
+      session.on('desync', (tick, local, remote) => peer.desyncs.push({ tick, local, remote }));
+      session.on('stateSynced', (tick) => peer.synced.push(tick));
+      this.peers.push(peer);
+    }
+  }
+
+  get host(): Peer {
+    return this.peers[0]!;
+  }
+
+  /** Host creates a room, everyone joins, the host starts; resolves when all are playing. */
+  async start(maxFrames = 600): Promise<void> {
+    const roomId = await this.host.session.createRoom();
+    const joins = this.peers
+      .slice(1)
+      .map((p) => p.session.joinRoom(roomId, this.host.transport.localPeerId));
+    let joined = false;
+    void Promise.all(joins).then(() => {
+      joined = true;
+    });
+    for (let i = 0; i < maxFrames && !joined; i++) {
+      await settle();
+      this.runFrame();
+    }
+    await settle();
+    if (!joined) throw new Error(`seed ${this.seed}: joins did not complete`);
+    this.host.session.start();
+    for (let i = 0; i < maxFrames; i++) {
+      if (this.peers.every((p) => p.session.state === SessionState.Playing)) return;
+      await settle();
+      this.runFrame();
+    }
+    throw new Error(`seed ${this.seed}: not every peer reached Playing`);
+  }
+
+  /** One lockstep frame. */
+  runFrame(): void {
+    const f = this.frame++;
+    for (let i = 0; i < this.peers.length; i++) {
+      const peer = this.peers[i]!;
+      const input = scheduledInput(this.seed, i, this.inputsChange ? f : 0);
+      const r = peer.session.tick(input);
+      if (r.rolledBack) {
+        peer.rollbacks++;
+        peer.rollbackTicks += r.rollbackTicks;
+      }
+      if (r.stalled) peer.stalls++;
+    }
+    for (const peer of this.peers) peer.transport.tick(this.frameMs);
+  }
+
+  run(frames: number): void {
+    for (let i = 0; i < frames; i++) this.runFrame();
+  }
+
+  /**
+   * The hash of the newest state every peer has confirmed, per peer (all equal when the
+   * peers agree), and that tick.
+   */
+  confirmedHashes(): { tick: number; hashes: (number | undefined)[] } {
+    let tick = Infinity;
+    for (const p of this.peers) tick = Math.min(tick, p.session.confirmedTick + 1);
+    const hashes = this.peers.map((p) => p.session.rollbackEngine?.getSnapshot(tick)?.hash);
+    return { tick, hashes };
+  }
+}

@@ -1,0 +1,213 @@
+import type { MessageType, PlayerId, Tick } from '@rbn/protocol';
+
+/** The lifecycle of a session: `Disconnected → Connecting → Lobby → Playing ⇄ Paused`. */
+export enum SessionState {
+  /** Not in a room. */
+  Disconnected = 0,
+  /** Creating or joining a room. */
+  Connecting = 1,
+  /** In a room, waiting for the host to start. */
+  Lobby = 2,
+  /** The game runs. */
+  Playing = 3,
+  /** The host paused the game. */
+  Paused = 4,
+}
+
+/** How the peers of a room are connected. */
+export enum Topology {
+  /** Every member connects to the host only; the host relays inputs. Scales to 16 players. */
+  Star = 0,
+  /** Every pair of players connects directly; no relay. Best for 2–4 players. */
+  Mesh = 1,
+}
+
+/** Whose state wins when confirmed-state hashes disagree (see the README's desync table). */
+export enum DesyncAuthority {
+  /** The host's state is the truth: a peer whose hash differs from the host's gets the host's state. */
+  Host = 0,
+  /**
+   * The majority is the truth: the hash reported by the most players wins (a tie goes to the
+   * group holding the lowest slot, which is the host's slot 0 when the host is in it), and every
+   * peer outside it gets the state of a peer inside it.
+   */
+  Peer = 1,
+}
+
+/** Whether the local member plays or only watches. */
+export enum PlayerRole {
+  /** Sends inputs that count. */
+  Player = 0,
+  /** Receives inputs and simulates, sends none, never holds the game back. */
+  Spectator = 1,
+}
+
+/** A member of the room as the session reports it. */
+export type PlayerInfo = {
+  /** The member's player id. */
+  readonly playerId: PlayerId;
+  /** The transport peer id the member is reached at. */
+  readonly peerId: string;
+  /** The member's slot (0–255), assigned by the host; the host is slot 0. */
+  readonly slot: number;
+  /** Player or spectator. */
+  readonly role: PlayerRole;
+  /** Whether this member is the host. */
+  readonly isHost: boolean;
+  /** Whether this member is the local one. */
+  readonly isLocal: boolean;
+  /** The first tick whose inputs count, or `-1` while the game has not started. */
+  readonly joinTick: Tick;
+  /** The first tick whose inputs no longer count, or `-1` while the member plays. */
+  readonly leaveTick: Tick;
+};
+
+/**
+ * The session's settings. Every field is optional in {@link CreateSessionOptions.config}.
+ * Fields marked "room" are the host's: a joiner adopts the host's value from the join answer.
+ */
+export type SessionConfig = {
+  /** Ticks per second the game loop runs at (room). @default 60 */
+  tickRate: number;
+  /** Most players (not counting spectators) in a room, 2–16 (room). @default 4 */
+  maxPlayers: number;
+  /** Most spectators in a room, 0–239 (room). @default 16 */
+  maxSpectators: number;
+  /** Star or mesh (room). @default Topology.Star */
+  topology: Topology;
+  /** How far back a rollback can go, in ticks. @default 120 */
+  snapshotHistorySize: number;
+  /** How far the game may run ahead of the last confirmed tick before it stalls. @default 60 */
+  maxSpeculationTicks: number;
+  /** Compare confirmed-state hashes every this many ticks (room). @default 60 */
+  hashInterval: number;
+  /** Local input delay in ticks; may be changed while playing. @default 0 */
+  inputDelayTicks: number;
+  /** Milliseconds without traffic from a peer before it is disconnected. @default 5000 */
+  disconnectTimeout: number;
+  /** Milliseconds without traffic from a peer before `networkInterrupted` fires. @default 750 */
+  disconnectNotifyStart: number;
+  /** Who wins a desync (room). @default DesyncAuthority.Host */
+  desyncAuthority: DesyncAuthority;
+  /** A player this many ticks behind triggers `lagReport`. @default 30 */
+  lagReportThreshold: number;
+  /** Seconds of `resumeCountdown` before a paused game resumes (room). @default 3 */
+  resumeCountdownSeconds: number;
+  /** Join requests allowed per peer within `joinRateLimitWindowMs`. @default 5 */
+  joinRateLimitRequests: number;
+  /** The join rate limiter's window in milliseconds. @default 10000 */
+  joinRateLimitWindowMs: number;
+  /** Milliseconds between pings on every link. @default 250 */
+  pingInterval: number;
+  /** Milliseconds between bare keepalives on an idle link. @default 200 */
+  keepaliveInterval: number;
+  /** Milliseconds a `joinRoom` waits for the host's answer (checked on `tick()` and messages). @default 10000 */
+  joinTimeout: number;
+};
+
+/** Where an `error` event comes from. */
+export type ErrorSource =
+  /** Bytes from a peer that do not decode. */
+  | 'protocol'
+  /** A peer sent a valid message it may not send (not the host, a slot it does not own, …). */
+  | 'peer'
+  /** The transport failed (a connect rejected, a peer vanished). */
+  | 'transport'
+  /** The session could not do something (a recovery failed, an input no longer buffered, …). */
+  | 'session'
+  /** An event listener threw. */
+  | 'listener';
+
+/** Details that come with every `error` event. */
+export type ErrorContext = {
+  /** Where the error comes from. */
+  source: ErrorSource;
+  /** The session keeps running after it (always `true` except when the session ended). */
+  recoverable: boolean;
+  /** The remote peer involved, if any. */
+  peerId?: string;
+  /** The message type involved, if any. */
+  messageType?: MessageType;
+  /** The event whose listener threw, for `source: 'listener'`. */
+  event?: string;
+};
+
+/** What {@link Session.tick} returns. The session reuses one object: read it before the next call. */
+export type TickResult = {
+  /** The tick just simulated, or the tick that could not be simulated when `advanced` is false. */
+  tick: Tick;
+  /** Whether the game advanced one tick (false in the lobby, while paused or stalled). */
+  advanced: boolean;
+  /** Whether this call rolled back and resimulated. */
+  rolledBack: boolean;
+  /** Ticks resimulated by this call (0 when none). */
+  rollbackTicks: number;
+  /** Whether the game waits at the speculation limit for remote inputs. */
+  stalled: boolean;
+  /** The newest tick whose inputs every player has sent (-1 when none). */
+  confirmedTick: Tick;
+};
+
+/** Measurements of one link, from {@link Session.getNetworkStats}. */
+export type NetworkStats = {
+  /** Smoothed round-trip time in milliseconds (0 before the first pong). */
+  rtt: number;
+  /** Bytes the session handed the transport for this peer per second (last full second). */
+  bytesSentPerSecond: number;
+  /** Bytes received from this peer per second (last full second). */
+  bytesReceivedPerSecond: number;
+  /** Messages sent to this peer per second (last full second). */
+  messagesSentPerSecond: number;
+  /** Messages received from this peer per second (last full second). */
+  messagesReceivedPerSecond: number;
+  /** Total bytes sent to this peer. */
+  bytesSent: number;
+  /** Total bytes received from this peer. */
+  bytesReceived: number;
+  /** Total messages sent to this peer. */
+  messagesSent: number;
+  /** Total messages received from this peer. */
+  messagesReceived: number;
+  /** How many ticks the local game is behind the peer's (estimated with RTT; negative: ahead). */
+  localFramesBehind: number;
+  /** How many ticks the peer is behind the local game (the negation of `localFramesBehind`). */
+  remoteFramesBehind: number;
+  /** Inputs sent to this peer and not acknowledged yet. */
+  pendingInputs: number;
+};
+
+/** The events of a session, by name, with their listener signatures. */
+export interface SessionEvents {
+  /** The session state changed. */
+  stateChange: (newState: SessionState, oldState: SessionState) => void;
+  /** A member joined the room (fires for every member, including the local one). */
+  playerJoined: (player: PlayerInfo) => void;
+  /** A member left the room. */
+  playerLeft: (player: PlayerInfo) => void;
+  /** A confirmed-state hash differs from a peer's. */
+  desync: (tick: Tick, localHash: number, remoteHash: number) => void;
+  /** The game started (the session entered `Playing` for the first time). */
+  gameStart: () => void;
+  /** Something went wrong that the session survived (or, with `recoverable: false`, ended it). */
+  error: (error: Error, context: ErrorContext) => void;
+  /** A player is `ticksBehind` ticks behind (locally measured or reported to the host). */
+  lagReport: (laggyPlayerId: PlayerId, ticksBehind: number) => void;
+  /** Seconds left before a paused game resumes. */
+  resumeCountdown: (secondsRemaining: number) => void;
+  /** The host dropped a player. */
+  playerDropped: (playerId: PlayerId, metadata?: Uint8Array) => void;
+  /** No traffic from a member for `disconnectNotifyStart` ms; it is disconnected in `msUntilDisconnect`. */
+  networkInterrupted: (playerId: PlayerId, msUntilDisconnect: number) => void;
+  /** Traffic from an interrupted member again. */
+  networkResumed: (playerId: PlayerId) => void;
+  /**
+   * About once a second while playing: how many ticks the local game runs ahead of the remote
+   * players on average (positive: ahead, so the game loop may slow down slightly).
+   */
+  timeSync: (framesAhead: number) => void;
+  /** The local game loaded a state from a peer (desync recovery) and continues from `tick`. */
+  stateSynced: (tick: Tick, fromPeerId: string) => void;
+}
+
+/** The name of a session event. */
+export type SessionEventName = keyof SessionEvents;
