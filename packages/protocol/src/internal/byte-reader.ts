@@ -90,10 +90,12 @@ export class ByteReader {
     return copyOf(this.buf, p, n);
   }
 
-  /** A varint byte length (at most `maxBytes`) followed by that many bytes of valid UTF-8. */
+  /** A varint byte length (at most `maxBytes`, the `maxStringBytes` limit) followed by that many bytes of valid UTF-8. */
   string(maxBytes: number, what: string): string {
     const start = this.pos;
-    const n = this.varint(maxBytes, `${what} length`);
+    const n = this.varint(0xffffffff, `${what} length`);
+    if (n > maxBytes)
+      this.fail(`${what} of ${n} bytes is over maxStringBytes (${maxBytes})`, start);
     this.need(n, what);
     const b = this.buf;
     const p = this.pos;

@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeMessage, encodeMessage } from './codec';
+import { anyMessage, messageArbitraries } from './internal/test-arbitraries';
+import { MessageType } from './messages';
+
+const SEED = 0x5eed_c0de;
+
+describe('codec (property-based)', () => {
+  const types = Object.keys(messageArbitraries).map(Number) as MessageType[];
+
+  it('has an arbitrary for each of the 19 message types', () => {
+    expect(types).toHaveLength(19);
+  });
+
+  it.each(types.map((t) => [MessageType[t], t] as const))(
+    `round-trips any %s message (fast-check seed ${SEED})`,
+    (_name, type) => {
+      fc.assert(
+        fc.property(messageArbitraries[type], (msg) => {
+          const bytes = encodeMessage(msg);
+          expect(bytes[0]).toBe(type);
+          expect(decodeMessage(bytes)).toEqual(msg);
+        }),
+        { seed: SEED, numRuns: 150 },
+      );
+    },
+  );
+
+  it(`encodes a decoded message to the same bytes: one encoding per message (seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(anyMessage, (msg) => {
+        const bytes = encodeMessage(msg);
+        expect(encodeMessage(decodeMessage(bytes))).toEqual(bytes);
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+
+  it(`rejects every strict prefix of a valid message with a DecodeError (seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(anyMessage, (msg) => {
+        const bytes = encodeMessage(msg);
+        for (let n = 0; n < bytes.length; n += Math.max(1, bytes.length >> 5)) {
+          expect(() => decodeMessage(bytes.subarray(0, n))).toThrow(
+            expect.objectContaining({ name: 'DecodeError' }) as Error,
+          );
+        }
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
+  });
+});
