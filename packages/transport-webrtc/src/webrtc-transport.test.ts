@@ -1,0 +1,411 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RbnError } from '@rbn/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import SimplePeerBundle from 'simple-peer/simplepeer.min.js';
+import { createTestMesh, waitFor } from './internal/test-mesh';
+import type { TestMesh } from './internal/test-mesh';
+import type { WebRTCDisconnectReason } from './signaling';
+import type {
+  SimplePeerConstructor,
+  SimplePeerLike,
+  SimplePeerOptions,
+  WebRTCImplementation,
+} from './simple-peer-types';
+import { WebRTCTransport } from './webrtc-transport';
+
+const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRTCImplementation;
+/** Loopback only: no STUN server, so nothing leaves the machine. */
+const rtcConfiguration: RTCConfiguration = { iceServers: [] };
+
+/** A simple-peer constructor that records every connection it creates, per transport. */
+function recordingSimplePeer(created: SimplePeerLike[]): SimplePeerConstructor {
+  const Base = SimplePeerBundle as SimplePeerConstructor;
+  return function RecordingPeer(options: SimplePeerOptions) {
+    const peer = new Base(options);
+    created.push(peer);
+    return peer;
+  } as unknown as SimplePeerConstructor;
+}
+
+type CreateDataChannel = (
+  this: RTCPeerConnection,
+  label: string,
+  init?: RTCDataChannelInit,
+) => RTCDataChannel;
+
+/** Lets a test see (and adjust) every data channel wrtc creates until `restore()` is called. */
+function watchDataChannels(onChannel: (channel: RTCDataChannel) => void): () => void {
+  const proto = (wrtc.RTCPeerConnection as { prototype: object }).prototype;
+  const original = Reflect.get(proto, 'createDataChannel') as CreateDataChannel;
+  Reflect.set(proto, 'createDataChannel', function (
+    this: RTCPeerConnection,
+    label: string,
+    init?: RTCDataChannelInit,
+  ) {
+    const channel = original.call(this, label, init);
+    onChannel(channel);
+    return channel;
+  } satisfies CreateDataChannel);
+  return () => Reflect.set(proto, 'createDataChannel', original);
+}
+
+type Got = { from: string; bytes: number[] };
+
+function inbox(transport: WebRTCTransport): Got[] {
+  const got: Got[] = [];
+  transport.onMessage = (from, message) => {
+    expect(message.constructor).toBe(Uint8Array);
+    got.push({ from, bytes: [...message] });
+  };
+  return got;
+}
+
+/** Sends an unreliable message until it arrives (loopback loses none in practice). */
+async function sendUnreliableUntil(
+  from: WebRTCTransport,
+  to: string,
+  got: Got[],
+  bytes: number[],
+): Promise<void> {
+  const arrived = () =>
+    got.some((g) => g.from === from.localPeerId && g.bytes.join() === bytes.join());
+  for (let attempt = 0; attempt < 100 && !arrived(); attempt++) {
+    from.send(to, new Uint8Array(bytes), false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(arrived()).toBe(true);
+}
+
+let mesh: TestMesh;
+afterEach(() => mesh.dispose());
+
+function newMesh(): TestMesh {
+  mesh = createTestMesh({ wrtc, rtcConfiguration });
+  return mesh;
+}
+
+describe('WebRTCTransport', () => {
+  it('connects two peers, fires onConnect on both sides and carries data on both channels', async () => {
+    newMesh();
+    const createdA: SimplePeerLike[] = [];
+    const a = mesh.add('a', { SimplePeer: recordingSimplePeer(createdA) });
+    const b = mesh.add('b');
+    const events: string[] = [];
+    a.onConnect = (p) => events.push(`a+${p}`);
+    b.onConnect = (p) => events.push(`b+${p}`);
+    const gotA = inbox(a);
+    const gotB = inbox(b);
+
+    await a.connect('b');
+    await waitFor(() => b.connectedPeers.has('a'), 'b to accept a');
+    expect(events.sort()).toEqual(['a+b', 'b+a']);
+    expect([...a.connectedPeers]).toEqual(['b']);
+
+    a.send('b', new Uint8Array([1, 2, 3]), true);
+    b.send('a', new Uint8Array([4, 5]), true);
+    await sendUnreliableUntil(a, 'b', gotB, [9, 9]);
+    await sendUnreliableUntil(b, 'a', gotA, [8]);
+    await waitFor(() => gotB.some((g) => g.bytes.join() === '1,2,3'), 'reliable a→b');
+    await waitFor(() => gotA.some((g) => g.bytes.join() === '4,5'), 'reliable b→a');
+
+    // The two sends used two different channels, configured as the architecture document says.
+    // (stacks cache stats for a few milliseconds, so poll until the counters show the sends).
+    const pc = createdA[0]!._pc!;
+    const sentPerChannel = async () => {
+      const sent = new Map<string, number>();
+      (await pc.getStats()).forEach(
+        (s: { type: string; label?: string; messagesSent?: number }) => {
+          if (s.type === 'data-channel') sent.set(s.label ?? '', s.messagesSent ?? 0);
+        },
+      );
+      return sent;
+    };
+    let sent = await sentPerChannel();
+    for (let i = 0; i < 50 && (sent.get('rbn-reliable') ?? 0) === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      sent = await sentPerChannel();
+    }
+    expect(sent.get('rbn-reliable')).toBe(1);
+    expect(sent.get('rbn-unreliable')).toBeGreaterThanOrEqual(1);
+    expect(createdA[0]!._channel?.ordered).toBe(true);
+  });
+
+  it('opens the unreliable channel unordered and without retransmits', async () => {
+    newMesh();
+    const created: SimplePeerLike[] = [];
+    const a = mesh.add('a', { SimplePeer: recordingSimplePeer(created) });
+    mesh.add('b');
+    const channels: RTCDataChannel[] = [];
+    const restore = watchDataChannels((channel) => channels.push(channel));
+    try {
+      await a.connect('b');
+    } finally {
+      restore();
+    }
+    const unreliable = channels.filter((c) => c.label === 'rbn-unreliable');
+    expect(unreliable.length).toBe(2); // negotiated: created on both sides
+    for (const channel of unreliable) {
+      expect(channel.ordered).toBe(false);
+      expect(channel.maxRetransmits).toBe(0);
+      expect(channel.negotiated).toBe(true);
+    }
+    expect(created).toHaveLength(1);
+  });
+
+  it('connects three peers to each other and delivers every message to the right peer', async () => {
+    newMesh();
+    const ids = ['p1', 'p2', 'p3'];
+    const transports = ids.map((id) => mesh.add(id));
+    const inboxes = transports.map(inbox);
+    await Promise.all([
+      transports[0]!.connect('p2'),
+      transports[0]!.connect('p3'),
+      transports[1]!.connect('p3'),
+    ]);
+    await waitFor(() => transports.every((t) => t.connectedPeers.size === 2), 'full mesh');
+    transports.forEach((t, i) => t.broadcast(new Uint8Array([i]), true));
+    await waitFor(() => inboxes.every((box) => box.length === 2), 'broadcasts');
+    inboxes.forEach((box, i) => {
+      const expected = ids.map((id, j) => ({ from: id, bytes: [j] })).filter((_, j) => j !== i);
+      expect(box.sort((x, y) => x.from.localeCompare(y.from))).toEqual(expected);
+    });
+  });
+
+  it('resolves glare: both sides connect at once and one connection, offered by the lower id, opens', async () => {
+    newMesh();
+    const createdLow: SimplePeerLike[] = [];
+    const createdHigh: SimplePeerLike[] = [];
+    const low = mesh.add('alice', { SimplePeer: recordingSimplePeer(createdLow) });
+    const high = mesh.add('bob', { SimplePeer: recordingSimplePeer(createdHigh) });
+    const connects: string[] = [];
+    low.onConnect = (p) => connects.push(`alice+${p}`);
+    high.onConnect = (p) => connects.push(`bob+${p}`);
+    const gotHigh = inbox(high);
+
+    await Promise.all([high.connect('alice'), low.connect('bob')]);
+    await waitFor(() => connects.length === 2, 'both onConnect');
+    expect(connects.sort()).toEqual(['alice+bob', 'bob+alice']);
+    // alice kept her single offering connection; bob dropped his offer and answered hers.
+    expect(createdLow).toHaveLength(1);
+    expect(createdHigh).toHaveLength(2);
+    expect(createdHigh[0]!.destroyed).toBe(true);
+    const descriptions = mesh.log
+      .filter((l) => l.signal.type === 'description')
+      .map((l) => `${l.from}:${l.signal.type === 'description' ? l.signal.description.type : ''}`);
+    expect(descriptions.sort()).toEqual(['alice:offer', 'bob:answer', 'bob:offer']);
+    low.send('bob', new Uint8Array([7]), true);
+    await waitFor(() => gotHigh.length === 1, 'a message over the surviving connection');
+  });
+
+  it('fires onDisconnect with a reason on the other side when one side closes', async () => {
+    newMesh();
+    const a = mesh.add('a');
+    const b = mesh.add('b');
+    const reasons: string[] = [];
+    const record = (side: string) => (peer: string, reason: WebRTCDisconnectReason) =>
+      reasons.push(`${side}-${peer}:${reason}`);
+    a.onDisconnectReason = record('a');
+    b.onDisconnectReason = record('b');
+    const disconnects: string[] = [];
+    a.onDisconnect = (p) => disconnects.push(`a-${p}`);
+    b.onDisconnect = (p) => disconnects.push(`b-${p}`);
+    await a.connect('b');
+    await waitFor(() => b.connectedPeers.has('a'), 'b connected');
+
+    a.disconnect('b');
+    expect(disconnects).toEqual(['a-b']);
+    await waitFor(() => disconnects.length === 2, 'b to notice');
+    expect(disconnects).toEqual(['a-b', 'b-a']);
+    expect(reasons).toEqual(['a-b:local', 'b-a:remote-closed']);
+    expect(b.connectedPeers.size).toBe(0);
+    expect(b.getConnectionMetrics('a')).toBeNull();
+  });
+
+  it('reports RTT, bytes and packets from the peer connection stats', async () => {
+    newMesh();
+    const a = mesh.add('a', { metricsInterval: 0 });
+    mesh.add('b');
+    await a.connect('b');
+    a.send('b', new Uint8Array(1000), true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const fresh = await a.refreshConnectionMetrics('b');
+    expect(fresh).not.toBeNull();
+    expect(fresh!.rtt).toBeGreaterThanOrEqual(0);
+    expect(fresh!.bytesSent).toBeGreaterThan(1000);
+    expect(fresh!.bytesReceived).toBeGreaterThan(0);
+    expect(fresh!.packetsSent).toBeGreaterThan(0);
+    expect(fresh!.packetsReceived).toBeGreaterThan(0);
+    expect(a.getConnectionMetrics('b')).toEqual(fresh);
+    expect(a.getConnectionMetrics('nobody')).toBeNull();
+  });
+
+  it('drops unreliable messages above maxBufferedAmount but queues and delivers every reliable one', async () => {
+    newMesh();
+    const threshold = 64 * 1024;
+    // A real channel whose bufferedAmount the test controls: how full the SCTP buffer gets on
+    // loopback depends on scheduling, the decision to drop must not.
+    let fakeBuffered = 0;
+    const restore = watchDataChannels((channel) => {
+      if (channel.label === 'rbn-unreliable') {
+        Object.defineProperty(channel, 'bufferedAmount', { get: () => fakeBuffered });
+      }
+    });
+    const a = mesh.add('a', { maxBufferedAmount: threshold });
+    const b = mesh.add('b');
+    try {
+      await a.connect('b');
+    } finally {
+      restore();
+    }
+    const got = inbox(b);
+    await waitFor(() => b.connectedPeers.has('a'), 'b connected');
+
+    fakeBuffered = threshold + 1;
+    for (let i = 0; i < 10; i++) a.send('b', new Uint8Array([1, i]), false);
+    expect(a.getChannelStats('b')!.unreliableDropped).toBe(10);
+    fakeBuffered = threshold;
+    await sendUnreliableUntil(a, 'b', got, [2, 0]);
+    expect(got.filter((g) => g.bytes[0] === 1)).toEqual([]);
+
+    const reliable = () => got.filter((g) => g.bytes[2] === 0xaa);
+    for (let i = 0; i < 400; i++) {
+      const message = new Uint8Array(4096);
+      message.set([i & 0xff, i >> 8, 0xaa]);
+      a.send('b', message, true);
+    }
+    await waitFor(() => reliable().length === 400, 'all 400 reliable messages');
+    expect(reliable().map((g) => g.bytes[0]! | (g.bytes[1]! << 8))).toEqual(
+      Array.from({ length: 400 }, (_, i) => i),
+    );
+  });
+
+  it('rejects connect with an error naming the peer when the connection does not open in time', async () => {
+    newMesh();
+    mesh.deliver = false;
+    const a = mesh.add('a', { connectTimeout: 200 });
+    const error = await a.connect('ghost').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RbnError);
+    expect((error as RbnError).code).toBe('CONNECT_TIMEOUT');
+    expect((error as RbnError).message).toContain('"ghost"');
+    expect(a.connectedPeers.size).toBe(0);
+  });
+
+  it('throws MESSAGE_TOO_LARGE for a message above the negotiated limit and keeps the link', async () => {
+    newMesh();
+    const a = mesh.add('a', { maxMessageSize: 1024 });
+    const b = mesh.add('b');
+    const got = inbox(b);
+    await a.connect('b');
+    expect(a.getChannelStats('b')!.maxMessageSize).toBe(1024);
+    expect(() => a.send('b', new Uint8Array(1025), true)).toThrow(/1025 bytes to peer "b"/);
+    a.send('b', new Uint8Array(1024), true);
+    await waitFor(() => got.length === 1, 'the largest allowed message');
+  });
+
+  it('copies what it sends, so the caller may reuse its buffer', async () => {
+    newMesh();
+    const a = mesh.add('a');
+    const b = mesh.add('b');
+    const got = inbox(b);
+    await a.connect('b');
+    const buffer = new Uint8Array(8);
+    const view = buffer.subarray(2, 5);
+    view.set([1, 2, 3]);
+    a.send('b', view, true);
+    view.set([0, 0, 0]);
+    await waitFor(() => got.length === 1, 'message');
+    expect(got[0]!.bytes).toEqual([1, 2, 3]);
+  });
+
+  it('refuses to connect without signaling callbacks and ignores malformed signals', async () => {
+    const t = new WebRTCTransport('solo', { wrtc, rtcConfiguration });
+    mesh = createTestMesh({});
+    await expect(t.connect('x')).rejects.toMatchObject({ code: 'NO_SIGNALING' });
+    await expect(t.connect('solo')).rejects.toMatchObject({ code: 'INVALID_PEER_ID' });
+    t.setSignalingCallbacks({ onSignal: () => undefined });
+    for (const junk of [
+      null,
+      1,
+      'x',
+      {},
+      { type: 'description' },
+      { type: 'candidate', candidate: 3 },
+    ]) {
+      t.handleSignal('x', junk);
+    }
+    t.handleRemoteCandidate('x', { candidate: 'candidate:1 1 udp 1 127.0.0.1 1 typ host' });
+    expect(t.connectedPeers.size).toBe(0);
+    t.dispose();
+    await expect(t.connect('x')).rejects.toMatchObject({ code: 'TRANSPORT_DISPOSED' });
+  });
+
+  it('explains that Node needs the wrtc option', async () => {
+    mesh = createTestMesh({});
+    const t = new WebRTCTransport('a', { rtcConfiguration });
+    t.setSignalingCallbacks({ onSignal: () => undefined });
+    await expect(t.connect('b')).rejects.toMatchObject({ code: 'WEBRTC_UNSUPPORTED' });
+    expect(() => new WebRTCTransport('a', { connectTimeout: -1 })).toThrow(/connectTimeout/);
+  });
+});
+
+describe('WebRTCTransport failure and release', () => {
+  it('reports ICE failure as onDisconnect with the reason ice-failed', async () => {
+    newMesh();
+    const created: SimplePeerLike[] = [];
+    const a = mesh.add('a', { SimplePeer: recordingSimplePeer(created) });
+    mesh.add('b');
+    const seen: string[] = [];
+    a.onDisconnect = (p) => seen.push(`disconnect ${p}`);
+    a.onDisconnectReason = (p, reason, error) => seen.push(`${p} ${reason} ${error?.message}`);
+    await a.connect('b');
+    // What simple-peer does when iceConnectionState becomes 'failed'.
+    created[0]!.destroy(
+      Object.assign(new Error('Ice connection failed.'), { code: 'ERR_ICE_CONNECTION_FAILURE' }),
+    );
+    await waitFor(() => seen.length === 2, 'the disconnect');
+    expect(seen).toEqual(['disconnect b', 'b ice-failed Ice connection failed.']);
+    expect(a.connectedPeers.size).toBe(0);
+  });
+
+  it('leaves nothing that keeps Node alive after dispose (a child process exits by itself)', async () => {
+    const fixture = fileURLToPath(new URL('./internal/dispose-exit-fixture.ts', import.meta.url));
+    // Once the script has printed its last line, the process has `graceMs` to exit by itself.
+    const run = (args: string[], graceMs: number) =>
+      new Promise<{ code: number | null; killed: boolean; out: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', '--conditions=@rbn/source', fixture, ...args],
+          { cwd: dirname(fixture), stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        let out = '';
+        let killed = false;
+        const kill = () => {
+          killed = true;
+          child.kill('SIGKILL');
+        };
+        let timer = setTimeout(kill, 30_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.endsWith('\n')) {
+            clearTimeout(timer);
+            timer = setTimeout(kill, graceMs);
+          }
+        });
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, killed, out });
+        });
+      });
+    const [disposed, leaked] = await Promise.all([
+      run([], 3_000),
+      run(['--skip-dispose'], 1_500), // control: open connections do keep Node alive
+    ]);
+    expect(disposed.out).toContain('disposed; the pending connect ended with: RbnError');
+    expect(disposed).toMatchObject({ code: 0, killed: false });
+    expect(leaked.out).toContain('not disposed');
+    expect(leaked.killed).toBe(true);
+  });
+});

@@ -1,0 +1,760 @@
+import { RbnError } from '@rbn/protocol';
+import type { ConnectionMetrics, TransportAdapter } from '@rbn/protocol';
+import SimplePeerBundle from 'simple-peer/simplepeer.min.js';
+import { candidateUfrag, sdpUfrag } from './internal/sdp';
+import { metricsFromStats } from './internal/stats';
+import { isCandidate, isDescription, isWebRTCSignal } from './signaling';
+import type { SignalingCallbacks, WebRTCDisconnectReason } from './signaling';
+import type {
+  SimplePeerConstructor,
+  SimplePeerLike,
+  SimplePeerSignalData,
+  WebRTCImplementation,
+} from './simple-peer-types';
+
+/** simple-peer@9's prebuilt bundle, typed by its v9 API. */
+const DefaultSimplePeer = SimplePeerBundle as SimplePeerConstructor;
+
+/** STUN server used when no `rtcConfiguration` is given (as in the architecture document). */
+const DEFAULT_RTC_CONFIGURATION: RTCConfiguration = {
+  iceServers: [{ urls: 'stun:stun.l.google.com:19302' }],
+};
+/** Stream id of the negotiated unreliable channel: even, and never the first one allocated. */
+const UNRELIABLE_CHANNEL_ID = 4;
+/** Candidates kept for a peer while its remote description has not arrived. */
+const MAX_PENDING_CANDIDATES = 64;
+/** Messages kept for a peer whose channels delivered data before both were open. */
+const MAX_EARLY_MESSAGES = 1024;
+
+/** Options of a {@link WebRTCTransport}. Every field is optional. */
+export interface WebRTCTransportOptions {
+  /**
+   * `RTCPeerConnection` configuration: STUN and TURN servers, ICE transport policy.
+   * @default `{ iceServers: [{ urls: 'stun:stun.l.google.com:19302' }] }`
+   */
+  rtcConfiguration?: RTCConfiguration;
+  /**
+   * Configuration of the reliable channel (the one simple-peer opens), which carries
+   * `send(..., true)`.
+   * @default `{ ordered: true }`
+   */
+  reliableChannelConfig?: RTCDataChannelInit;
+  /**
+   * Configuration of the unreliable channel, which carries `send(..., false)`. The transport
+   * opens it as a negotiated channel on both sides (`negotiated: true`, stream `id` 4 unless
+   * given here).
+   * @default `{ ordered: false, maxRetransmits: 0 }`
+   */
+  unreliableChannelConfig?: RTCDataChannelInit;
+  /**
+   * Milliseconds a connection may take to open (first signal to both channels open) before
+   * `connect` rejects with `CONNECT_TIMEOUT` and the attempt is abandoned.
+   * @default 15000
+   */
+  connectTimeout?: number;
+  /**
+   * The WebRTC implementation, for environments without one: in Node pass the module
+   * `@roamhq/wrtc`. Browsers use their own when this is absent.
+   * @default undefined (the environment's `RTCPeerConnection`)
+   */
+  wrtc?: WebRTCImplementation;
+  /**
+   * Backpressure threshold of the unreliable channel in bytes: while its `bufferedAmount` is
+   * above this, unreliable messages are dropped (and counted) rather than queued. Reliable
+   * messages always queue.
+   * @default 65536
+   */
+  maxBufferedAmount?: number;
+  /**
+   * Largest message `send` accepts, in bytes; the smaller of this and the peer connection's
+   * negotiated `sctp.maxMessageSize` applies. Larger messages throw `MESSAGE_TOO_LARGE`
+   * (wrap the transport in `TransformingTransport` to segment them).
+   * @default 262144
+   */
+  maxMessageSize?: number;
+  /**
+   * Milliseconds between refreshes of the cached {@link WebRTCTransport.getConnectionMetrics}
+   * sample (the timer does not keep Node alive); `0` turns periodic refreshes off, leaving
+   * {@link WebRTCTransport.refreshConnectionMetrics}.
+   * @default 1000
+   */
+  metricsInterval?: number;
+  /**
+   * The simple-peer constructor to use (simple-peer v9 API).
+   * @default simple-peer@9's prebuilt bundle (`simple-peer/simplepeer.min.js`)
+   */
+  SimplePeer?: SimplePeerConstructor;
+}
+
+/** Send-side state of the two channels to one peer, from {@link WebRTCTransport.getChannelStats}. */
+export type WebRTCChannelStats = {
+  /** Bytes queued on the reliable channel. */
+  reliableBufferedAmount: number;
+  /** Bytes queued on the unreliable channel. */
+  unreliableBufferedAmount: number;
+  /** Unreliable messages dropped because the channel was above `maxBufferedAmount`. */
+  unreliableDropped: number;
+  /** The largest message `send` accepts for this peer, in bytes. */
+  maxMessageSize: number;
+};
+
+type Waiter = { resolve: () => void; reject: (error: Error) => void };
+
+/** Everything about one remote peer, from the first signal until it is closed. */
+type PeerEntry = {
+  readonly id: string;
+  peer: SimplePeerLike;
+  unreliable: RTCDataChannel;
+  /** Whether the current simple-peer connection created the offer. */
+  initiator: boolean;
+  /** simple-peer reported `connect` (its channel, the reliable one, is open). */
+  peerReady: boolean;
+  /** The unreliable channel is open. */
+  unreliableReady: boolean;
+  /** Both channels are open and `onConnect` fired. */
+  connected: boolean;
+  hasRemoteDescription: boolean;
+  /** ICE username fragment of the remote description in use. */
+  remoteUfrag: string | undefined;
+  pendingCandidates: RTCIceCandidateInit[];
+  earlyMessages: Uint8Array[];
+  waiters: Waiter[];
+  timer: ReturnType<typeof setTimeout> | undefined;
+  lastError: (Error & { code?: string }) | undefined;
+  metrics: ConnectionMetrics | null;
+  maxMessageSize: number;
+  dropped: number;
+};
+
+function disconnectReason(error: (Error & { code?: string }) | undefined): WebRTCDisconnectReason {
+  switch (error?.code) {
+    case undefined:
+    case 'ERR_ICE_CONNECTION_CLOSED':
+    case 'ERR_DATA_CHANNEL':
+      return 'remote-closed';
+    case 'ERR_ICE_CONNECTION_FAILURE':
+      return 'ice-failed';
+    case 'ERR_CONNECTION_FAILURE':
+      return 'connection-failed';
+    default:
+      return 'error';
+  }
+}
+
+function positiveOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RbnError(
+      'INVALID_CONFIG',
+      `WebRTCTransport option ${name} must be a finite number ≥ 0, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function unrefTimer(timer: unknown): void {
+  (timer as { unref?: () => void } | null)?.unref?.();
+}
+
+/**
+ * A {@link TransportAdapter} over WebRTC data channels: one simple-peer connection per remote
+ * peer, each with a reliable ordered channel (`send(..., true)`) and an unreliable unordered
+ * channel without retransmits (`send(..., false)`). Signals are plain JSON handed to your
+ * signaling channel through {@link WebRTCTransport.setSignalingCallbacks}; incoming
+ * connections are accepted when their signals arrive. When both sides connect at once, the
+ * side with the lower peer id keeps its offer and the other side answers it.
+ *
+ * @example
+ * ```ts
+ * import { WebRTCTransport } from '@rbn/transport-webrtc';
+ *
+ * const transport = new WebRTCTransport('alice');
+ * transport.setSignalingCallbacks({
+ *   onSignal: (peerId, signal) => socket.send(JSON.stringify({ to: peerId, signal })),
+ * });
+ * socket.onmessage = (event) => {
+ *   const { from, signal } = JSON.parse(event.data);
+ *   transport.handleSignal(from, signal);
+ * };
+ * transport.onMessage = (peerId, bytes) => console.log(peerId, bytes);
+ * await transport.connect('bob');
+ * transport.send('bob', new Uint8Array([1, 2, 3]), true);
+ * ```
+ */
+export class WebRTCTransport implements TransportAdapter {
+  /** This transport's own peer id. */
+  readonly localPeerId: string;
+  /** Called with every whole message received from a peer (a fresh `Uint8Array`). */
+  onMessage: ((peerId: string, message: Uint8Array) => void) | null = null;
+  /** Called when both channels to a peer are open, on both sides. */
+  onConnect: ((peerId: string) => void) | null = null;
+  /** Called when an open connection to a peer closes, for any reason, on both sides. */
+  onDisconnect: ((peerId: string) => void) | null = null;
+  /**
+   * Called right after `onDisconnect` with why the connection closed, and the underlying
+   * error when there was one.
+   */
+  onDisconnectReason:
+    ((peerId: string, reason: WebRTCDisconnectReason, error: Error | undefined) => void) | null =
+    null;
+
+  private readonly peers = new Map<string, PeerEntry>();
+  private readonly connected = new Set<string>();
+  private readonly rtcConfiguration: RTCConfiguration;
+  private readonly reliableChannelConfig: RTCDataChannelInit;
+  private readonly unreliableChannelConfig: RTCDataChannelInit;
+  private readonly connectTimeout: number;
+  private readonly wrtc: WebRTCImplementation | undefined;
+  private readonly maxBufferedAmount: number;
+  private readonly maxMessageSize: number;
+  private readonly metricsInterval: number;
+  private readonly SimplePeer: SimplePeerConstructor;
+  private signaling: SignalingCallbacks | null = null;
+  private metricsTimer: ReturnType<typeof setInterval> | undefined;
+  private disposed = false;
+
+  /**
+   * @param localPeerId - This peer's id, as the remote peers and the signaling channel know it.
+   * @param options - See {@link WebRTCTransportOptions}.
+   */
+  constructor(localPeerId: string, options: WebRTCTransportOptions = {}) {
+    if (typeof localPeerId !== 'string' || localPeerId === '') {
+      throw new RbnError('INVALID_PEER_ID', 'WebRTCTransport needs a non-empty localPeerId');
+    }
+    this.localPeerId = localPeerId;
+    this.rtcConfiguration = options.rtcConfiguration ?? DEFAULT_RTC_CONFIGURATION;
+    this.reliableChannelConfig = options.reliableChannelConfig ?? { ordered: true };
+    this.unreliableChannelConfig = {
+      ordered: false,
+      maxRetransmits: 0,
+      ...options.unreliableChannelConfig,
+      negotiated: true,
+      id: options.unreliableChannelConfig?.id ?? UNRELIABLE_CHANNEL_ID,
+    };
+    this.connectTimeout = positiveOption('connectTimeout', options.connectTimeout, 15_000);
+    this.maxBufferedAmount = positiveOption(
+      'maxBufferedAmount',
+      options.maxBufferedAmount,
+      64 * 1024,
+    );
+    this.maxMessageSize = positiveOption('maxMessageSize', options.maxMessageSize, 256 * 1024);
+    this.metricsInterval = positiveOption('metricsInterval', options.metricsInterval, 1000);
+    this.wrtc = options.wrtc;
+    this.SimplePeer = options.SimplePeer ?? DefaultSimplePeer;
+  }
+
+  /** The peers whose two channels are open. */
+  get connectedPeers(): ReadonlySet<string> {
+    return this.connected;
+  }
+
+  /**
+   * Sets where outgoing signals go. Call it before `connect` or before handling any signal.
+   * @param callbacks - `onSignal(peerId, signal)`, called for every signal to deliver.
+   */
+  setSignalingCallbacks(callbacks: SignalingCallbacks): void {
+    this.signaling = callbacks;
+  }
+
+  /**
+   * Opens a connection to a peer: creates an offer and signals it. Resolves when both channels
+   * are open (the remote side accepts automatically when the signals reach it).
+   * @param peerId - The remote peer's id.
+   * @returns A promise that resolves once both channels are open, or rejects with an
+   * `RbnError` naming the peer (`CONNECT_TIMEOUT`, `CONNECT_FAILED`, `NO_SIGNALING`, …).
+   */
+  connect(peerId: string): Promise<void> {
+    if (this.disposed) {
+      return Promise.reject(
+        new RbnError(
+          'TRANSPORT_DISPOSED',
+          `cannot connect to peer "${peerId}": the WebRTCTransport was disposed`,
+        ),
+      );
+    }
+    if (typeof peerId !== 'string' || peerId === '' || peerId === this.localPeerId) {
+      return Promise.reject(
+        new RbnError('INVALID_PEER_ID', `cannot connect to peer "${String(peerId)}"`),
+      );
+    }
+    if (this.signaling === null) {
+      return Promise.reject(
+        new RbnError(
+          'NO_SIGNALING',
+          `cannot connect to peer "${peerId}": call setSignalingCallbacks() first`,
+        ),
+      );
+    }
+    const existing = this.peers.get(peerId);
+    if (existing?.connected) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      if (existing) {
+        existing.waiters.push(waiter);
+        return;
+      }
+      try {
+        const entry = this.createEntry(peerId, true);
+        entry.waiters.push(waiter);
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  }
+
+  /**
+   * Handles any signal from a remote peer (as produced by its `onSignal`). Malformed signals
+   * are ignored: they come from the network.
+   * @param peerId - The peer the signal came from.
+   * @param signal - The signal, parsed from JSON (a `WebRTCSignal` when well formed).
+   */
+  handleSignal(peerId: string, signal: unknown): void {
+    if (!isWebRTCSignal(signal)) return;
+    if (signal.type === 'description') this.handleRemoteDescription(peerId, signal.description);
+    else this.handleRemoteCandidate(peerId, signal.candidate);
+  }
+
+  /**
+   * Handles a remote session description. An offer from an unknown peer opens an incoming
+   * connection (which fires `onConnect` when ready); an offer that crosses this side's own
+   * offer is dropped when this side's peer id is the lower one, and answered otherwise.
+   * @param peerId - The peer the description came from.
+   * @param description - Its offer or answer.
+   */
+  handleRemoteDescription(peerId: string, description: RTCSessionDescriptionInit): void {
+    if (this.disposed || peerId === this.localPeerId || !isDescription(description)) return;
+    const ufrag = sdpUfrag(description.sdp);
+    let entry = this.peers.get(peerId);
+    if (description.type === 'offer') {
+      if (entry?.connected) {
+        if (ufrag !== undefined && ufrag === entry.remoteUfrag) {
+          this.signalPeer(entry, { type: 'offer', sdp: description.sdp }); // renegotiation
+          return;
+        }
+        this.closeEntry(entry, 'replaced', undefined);
+        entry = undefined;
+      } else if (entry?.initiator) {
+        // Glare: both sides offered. The lower peer id keeps its offer; the other answers.
+        if (!entry.hasRemoteDescription && this.localPeerId < peerId) return;
+        this.replacePeer(entry, false);
+      } else if (entry?.hasRemoteDescription && ufrag !== entry.remoteUfrag) {
+        this.replacePeer(entry, false); // the remote side restarted while we were answering
+      }
+      entry ??= this.createEntry(peerId, false);
+    } else {
+      if (!entry?.initiator) return; // an answer nobody asked for (a stale connection)
+      if (entry.hasRemoteDescription && ufrag !== entry.remoteUfrag) return;
+    }
+    entry.hasRemoteDescription = true;
+    entry.remoteUfrag = ufrag;
+    this.signalPeer(entry, { type: description.type, sdp: description.sdp });
+    const pending = entry.pendingCandidates;
+    entry.pendingCandidates = [];
+    for (const candidate of pending) this.addCandidate(entry, candidate);
+  }
+
+  /**
+   * Handles a remote ICE candidate. Candidates of an abandoned connection attempt (for
+   * example the losing offer of glare) are recognised by their ICE username fragment and
+   * ignored.
+   * @param peerId - The peer the candidate came from.
+   * @param candidate - The candidate.
+   */
+  handleRemoteCandidate(peerId: string, candidate: RTCIceCandidateInit): void {
+    if (this.disposed || !isCandidate(candidate)) return;
+    const entry = this.peers.get(peerId);
+    if (!entry) return;
+    if (!entry.hasRemoteDescription) {
+      if (entry.pendingCandidates.length < MAX_PENDING_CANDIDATES) {
+        entry.pendingCandidates.push(candidate);
+      }
+      return;
+    }
+    this.addCandidate(entry, candidate);
+  }
+
+  /**
+   * Sends one message to one peer on the reliable or the unreliable channel. Messages to a
+   * peer that is not connected are dropped; unreliable messages are also dropped while the
+   * unreliable channel holds more than `maxBufferedAmount` bytes.
+   * @param peerId - The remote peer's id.
+   * @param message - The bytes; copied or sent before this returns.
+   * @param reliable - `true` for the reliable ordered channel, `false` for the unreliable one.
+   */
+  send(peerId: string, message: Uint8Array, reliable: boolean): void {
+    const entry = this.peers.get(peerId);
+    if (!entry?.connected) return;
+    if (message.byteLength > entry.maxMessageSize) {
+      throw new RbnError(
+        'MESSAGE_TOO_LARGE',
+        `message of ${message.byteLength} bytes to peer "${peerId}" exceeds the WebRTC limit of ${entry.maxMessageSize} bytes (wrap the transport in TransformingTransport to segment large messages)`,
+      );
+    }
+    if (reliable) {
+      // simple-peer copies the bytes and queues them behind its own backpressure.
+      if (!entry.peer.destroyed) entry.peer.write(message);
+      return;
+    }
+    const channel = entry.unreliable;
+    if (channel.readyState !== 'open' || channel.bufferedAmount > this.maxBufferedAmount) {
+      entry.dropped++;
+      return;
+    }
+    try {
+      channel.send(message as Uint8Array<ArrayBuffer>);
+    } catch {
+      entry.dropped++;
+    }
+  }
+
+  /**
+   * Sends one message to every connected peer.
+   * @param message - The bytes; may be reused by the caller after the call.
+   * @param reliable - Which channel, as for {@link WebRTCTransport.send}.
+   */
+  broadcast(message: Uint8Array, reliable: boolean): void {
+    for (const peerId of this.connected) this.send(peerId, message, reliable);
+  }
+
+  /**
+   * Closes the connection to one peer (or abandons a connection attempt, rejecting its
+   * `connect`). Fires `onDisconnect` when it was open.
+   * @param peerId - The remote peer's id.
+   */
+  disconnect(peerId: string): void {
+    const entry = this.peers.get(peerId);
+    if (entry) this.closeEntry(entry, 'local', undefined);
+  }
+
+  /** Closes every connection and connection attempt, and stops the metrics timer. */
+  disconnectAll(): void {
+    for (const entry of [...this.peers.values()]) this.closeEntry(entry, 'local', undefined);
+    this.stopMetricsTimer();
+  }
+
+  /**
+   * Closes everything (as {@link WebRTCTransport.disconnectAll}) and refuses new connections.
+   * Afterwards no peer connection, channel or timer of this transport is left.
+   */
+  dispose(): void {
+    this.disposed = true;
+    this.disconnectAll();
+  }
+
+  /**
+   * The last link measurements of a peer: round-trip time of the selected ICE candidate pair
+   * and bytes and packets of the ICE transport, from `RTCPeerConnection.getStats()`. The sample
+   * is cached: taken when the connection opens, then every `metricsInterval` ms, or when
+   * {@link WebRTCTransport.refreshConnectionMetrics} is called.
+   * @param peerId - The remote peer's id.
+   * @returns A copy of the last sample, or `null` when the peer is not connected or no sample
+   * has completed yet.
+   */
+  getConnectionMetrics(peerId: string): ConnectionMetrics | null {
+    const entry = this.peers.get(peerId);
+    if (!entry?.connected || entry.metrics === null) return null;
+    return { ...entry.metrics };
+  }
+
+  /**
+   * Takes a fresh stats sample of a peer now and caches it.
+   * @param peerId - The remote peer's id.
+   * @returns The new sample, or `null` when the peer is not connected or the stack has no stats.
+   */
+  async refreshConnectionMetrics(peerId: string): Promise<ConnectionMetrics | null> {
+    const entry = this.peers.get(peerId);
+    if (!entry?.connected) return null;
+    await this.sample(entry);
+    return this.getConnectionMetrics(peerId);
+  }
+
+  /**
+   * Send-side state of the channels to a peer: buffered bytes and dropped unreliable messages.
+   * @param peerId - The remote peer's id.
+   * @returns The state, or `null` when the peer is not connected.
+   */
+  getChannelStats(peerId: string): WebRTCChannelStats | null {
+    const entry = this.peers.get(peerId);
+    if (!entry?.connected) return null;
+    return {
+      reliableBufferedAmount: entry.peer._channel?.bufferedAmount ?? 0,
+      unreliableBufferedAmount: entry.unreliable.bufferedAmount,
+      unreliableDropped: entry.dropped,
+      maxMessageSize: entry.maxMessageSize,
+    };
+  }
+
+  private createEntry(peerId: string, initiator: boolean): PeerEntry {
+    if (this.signaling === null) {
+      throw new RbnError(
+        'NO_SIGNALING',
+        `cannot answer peer "${peerId}": call setSignalingCallbacks() before handling signals`,
+      );
+    }
+    const { peer, unreliable } = this.openPeer(initiator);
+    const entry: PeerEntry = {
+      id: peerId,
+      peer,
+      unreliable,
+      initiator,
+      peerReady: false,
+      unreliableReady: false,
+      connected: false,
+      hasRemoteDescription: false,
+      remoteUfrag: undefined,
+      pendingCandidates: [],
+      earlyMessages: [],
+      waiters: [],
+      timer: undefined,
+      lastError: undefined,
+      metrics: null,
+      maxMessageSize: this.maxMessageSize,
+      dropped: 0,
+    };
+    this.peers.set(peerId, entry);
+    this.wire(entry);
+    entry.timer = setTimeout(() => {
+      this.closeEntry(
+        entry,
+        'error',
+        new RbnError(
+          'CONNECT_TIMEOUT',
+          `WebRTC connection to peer "${peerId}" did not open within ${this.connectTimeout} ms`,
+        ),
+      );
+    }, this.connectTimeout);
+    return entry;
+  }
+
+  private openPeer(initiator: boolean): { peer: SimplePeerLike; unreliable: RTCDataChannel } {
+    let peer: SimplePeerLike;
+    try {
+      peer = new this.SimplePeer({
+        initiator,
+        channelConfig: this.reliableChannelConfig,
+        channelName: 'rbn-reliable',
+        config: this.rtcConfiguration,
+        trickle: true,
+        ...(this.wrtc ? { wrtc: this.wrtc } : {}),
+      });
+    } catch (error) {
+      throw new RbnError(
+        'WEBRTC_UNSUPPORTED',
+        'cannot create a WebRTC peer connection: this environment has no RTCPeerConnection (in Node, pass the wrtc option, e.g. the module @roamhq/wrtc)',
+        { cause: error },
+      );
+    }
+    const pc = peer._pc;
+    if (pc === null) {
+      peer.on('error', () => undefined);
+      peer.destroy();
+      throw new RbnError('WEBRTC_UNSUPPORTED', 'cannot create a WebRTC peer connection');
+    }
+    const unreliable = pc.createDataChannel('rbn-unreliable', this.unreliableChannelConfig);
+    unreliable.binaryType = 'arraybuffer';
+    return { peer, unreliable };
+  }
+
+  /** Drops the current simple-peer connection of a connecting entry and starts a new one. */
+  private replacePeer(entry: PeerEntry, initiator: boolean): void {
+    this.destroyPeer(entry);
+    const { peer, unreliable } = this.openPeer(initiator);
+    entry.peer = peer;
+    entry.unreliable = unreliable;
+    entry.initiator = initiator;
+    entry.peerReady = false;
+    entry.unreliableReady = false;
+    entry.hasRemoteDescription = false;
+    entry.remoteUfrag = undefined;
+    entry.pendingCandidates = [];
+    entry.earlyMessages = [];
+    entry.lastError = undefined;
+    this.wire(entry);
+  }
+
+  private wire(entry: PeerEntry): void {
+    const { peer, unreliable } = entry;
+    const current = () => this.peers.get(entry.id) === entry && entry.peer === peer;
+    peer.on('signal', (data) => {
+      if (current()) this.emitSignal(entry, data);
+    });
+    peer.on('connect', () => {
+      if (!current()) return;
+      entry.peerReady = true;
+      this.maybeOpen(entry);
+    });
+    peer.on('data', (data) => {
+      if (current()) this.deliver(entry, data);
+    });
+    peer.on('error', (error) => {
+      if (current()) entry.lastError = error;
+    });
+    peer.on('close', () => {
+      if (current()) this.closeEntry(entry, disconnectReason(entry.lastError), entry.lastError);
+    });
+    unreliable.onopen = () => {
+      if (!current()) return;
+      entry.unreliableReady = true;
+      this.maybeOpen(entry);
+    };
+    unreliable.onmessage = (event: MessageEvent<unknown>) => {
+      if (!current()) return;
+      const data: unknown = event.data;
+      if (data instanceof ArrayBuffer) this.deliver(entry, new Uint8Array(data));
+      else if (ArrayBuffer.isView(data)) this.deliver(entry, data as Uint8Array);
+    };
+    unreliable.onclose = () => {
+      if (current() && entry.connected) this.closeEntry(entry, 'remote-closed', undefined);
+    };
+  }
+
+  private emitSignal(entry: PeerEntry, data: SimplePeerSignalData): void {
+    const signaling = this.signaling;
+    if (signaling === null) return;
+    if (data.type === 'offer' || data.type === 'answer' || data.type === 'pranswer') {
+      if (data.sdp === undefined) return;
+      signaling.onSignal(entry.id, {
+        type: 'description',
+        description: { type: data.type, sdp: data.sdp },
+      });
+    } else if (data.type === 'candidate') {
+      const candidate: RTCIceCandidateInit = { ...data.candidate };
+      // Tag the candidate with its ICE session so the remote side can ignore stale ones.
+      const ufrag = sdpUfrag(entry.peer._pc?.localDescription?.sdp);
+      if (candidate.usernameFragment == null && ufrag !== undefined) {
+        candidate.usernameFragment = ufrag;
+      }
+      signaling.onSignal(entry.id, { type: 'candidate', candidate });
+    }
+  }
+
+  private signalPeer(entry: PeerEntry, data: SimplePeerSignalData): void {
+    if (entry.peer.destroyed) return;
+    try {
+      entry.peer.signal(data);
+    } catch (error) {
+      entry.lastError = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  private addCandidate(entry: PeerEntry, candidate: RTCIceCandidateInit): void {
+    const ufrag = candidateUfrag(candidate);
+    if (ufrag !== undefined && entry.remoteUfrag !== undefined && ufrag !== entry.remoteUfrag) {
+      return; // a candidate of an abandoned connection attempt
+    }
+    this.signalPeer(entry, { type: 'candidate', candidate });
+  }
+
+  private deliver(entry: PeerEntry, data: Uint8Array): void {
+    // Each message event carries its own buffer, so a plain view of it is safe to hand on.
+    const message =
+      data.constructor === Uint8Array
+        ? data
+        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (!entry.connected) {
+      if (entry.earlyMessages.length < MAX_EARLY_MESSAGES) entry.earlyMessages.push(message);
+      return;
+    }
+    this.onMessage?.(entry.id, message);
+  }
+
+  private maybeOpen(entry: PeerEntry): void {
+    if (entry.connected || !entry.peerReady || !entry.unreliableReady) return;
+    entry.connected = true;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    const negotiated = entry.peer._pc?.sctp?.maxMessageSize;
+    if (typeof negotiated === 'number' && negotiated > 0) {
+      entry.maxMessageSize = Math.min(this.maxMessageSize, negotiated);
+    }
+    this.connected.add(entry.id);
+    this.startMetricsTimer();
+    void this.sample(entry);
+    const waiters = entry.waiters;
+    entry.waiters = [];
+    for (const waiter of waiters) waiter.resolve();
+    this.onConnect?.(entry.id);
+    const early = entry.earlyMessages;
+    entry.earlyMessages = [];
+    for (const message of early) {
+      if (this.peers.get(entry.id) !== entry) break;
+      this.onMessage?.(entry.id, message);
+    }
+  }
+
+  private destroyPeer(entry: PeerEntry): void {
+    const { peer, unreliable } = entry;
+    unreliable.onopen = null;
+    unreliable.onmessage = null;
+    unreliable.onclose = null;
+    try {
+      unreliable.close();
+    } catch {
+      // already closed
+    }
+    peer.destroy();
+    // simple-peer@9 never clears its 5 s "ICE complete" timer on destroy, which would keep
+    // Node alive for 5 s after the last connection closed.
+    clearTimeout((peer as { _iceCompleteTimer?: ReturnType<typeof setTimeout> })._iceCompleteTimer);
+  }
+
+  private closeEntry(
+    entry: PeerEntry,
+    reason: WebRTCDisconnectReason,
+    error: (Error & { code?: string }) | undefined,
+  ): void {
+    if (this.peers.get(entry.id) !== entry) return;
+    this.peers.delete(entry.id);
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    this.destroyPeer(entry);
+    const wasConnected = entry.connected;
+    entry.connected = false;
+    if (wasConnected) {
+      this.connected.delete(entry.id);
+      if (this.connected.size === 0) this.stopMetricsTimer();
+      this.onDisconnect?.(entry.id);
+      this.onDisconnectReason?.(entry.id, reason, error);
+      return;
+    }
+    const failure =
+      error instanceof RbnError
+        ? error
+        : new RbnError(
+            'CONNECT_FAILED',
+            `WebRTC connection to peer "${entry.id}" closed before it opened (${reason}${error ? `: ${error.message}` : ''})`,
+            { cause: error },
+          );
+    const waiters = entry.waiters;
+    entry.waiters = [];
+    for (const waiter of waiters) waiter.reject(failure);
+  }
+
+  private startMetricsTimer(): void {
+    if (this.metricsTimer !== undefined || this.metricsInterval === 0) return;
+    this.metricsTimer = setInterval(() => {
+      for (const entry of this.peers.values()) {
+        if (entry.connected) void this.sample(entry);
+      }
+    }, this.metricsInterval);
+    unrefTimer(this.metricsTimer);
+  }
+
+  private stopMetricsTimer(): void {
+    clearInterval(this.metricsTimer);
+    this.metricsTimer = undefined;
+  }
+
+  private async sample(entry: PeerEntry): Promise<void> {
+    const pc = entry.peer._pc;
+    if (pc === null) return;
+    try {
+      const report = await pc.getStats();
+      if (this.peers.get(entry.id) === entry && entry.connected) {
+        entry.metrics = metricsFromStats(report);
+      }
+    } catch {
+      // Stats are best effort: a closing connection may refuse them.
+    }
+  }
+}
