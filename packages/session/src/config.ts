@@ -22,7 +22,8 @@ export const DEFAULT_SESSION_CONFIG: Readonly<SessionConfig> = Object.freeze({
   resumeCountdownSeconds: 3,
   joinRateLimitRequests: 5,
   joinRateLimitWindowMs: 10_000,
-  pingInterval: 250,
+  inputHeartbeatTicks: 4,
+  pingInterval: 500,
   keepaliveInterval: 200,
   joinTimeout: 10_000,
 });
@@ -45,6 +46,7 @@ const RULES: { [K in keyof SessionConfig]: Rule } = {
   resumeCountdownSeconds: { min: 0, max: 60, integer: true },
   joinRateLimitRequests: { min: 1, max: 1_000_000, integer: true },
   joinRateLimitWindowMs: { min: 1, max: 3_600_000, integer: false },
+  inputHeartbeatTicks: { min: 1, max: 60, integer: true },
   pingInterval: { min: 1, max: 60_000, integer: false },
   keepaliveInterval: { min: 1, max: 60_000, integer: false },
   joinTimeout: { min: 1, max: 3_600_000, integer: false },

@@ -113,6 +113,12 @@ function randomRoomId(): string {
   return id;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function toWireRole(role: PlayerRole): WireRole {
   return role === PlayerRole.Spectator ? WireRole.Spectator : WireRole.Player;
 }
@@ -151,6 +157,8 @@ export class Session {
   private readonly playersMap = new Map<PlayerId, PlayerInfo>();
   private readonly links = new Map<string, Link>();
   private linkList: Link[] = [];
+  /** Remote members who play (for per-frame lag checks), rebuilt with the links. */
+  private remotePlayers: Member[] = [];
   private pendingJoin: PendingJoin | null = null;
   private bulk = false;
 
@@ -704,41 +712,82 @@ export class Session {
     }
   }
 
-  /** Sends this link's one message of the frame: inputs (with acks), else a bare ack if needed. */
+  /**
+   * Sends this link's one message of the frame, if any. Inputs go out at once when one of them
+   * changed (a changed input is what causes rollbacks on the other side), else every
+   * `inputHeartbeatTicks` frames so the peer can confirm; each message carries every input
+   * the peer has not acknowledged, and our acks. With no inputs to send, a bare ack goes out on
+   * the same heartbeat when the peer needs our acks, and a keepalive when the link is idle.
+   */
   private flushInputs(link: Link, engine: RollbackEngine, now: number): void {
-    let runs: InputRun[] | null = null;
-    const maxRun = DEFAULT_LIMITS.maxInputsPerRun;
+    link.framesSinceInputSend++;
+    const due = link.framesSinceInputSend >= this.cfg.inputHeartbeatTicks;
+    let changed = false;
+    let pending = false;
     for (const slot of link.sendSlots) {
       const member = this.members[slot];
       if (!member || member.joinTick < 0 || !engine.hasPlayer(member.playerId)) continue;
-      let upTo = member.isLocal
-        ? engine.lastLocalInputTick
-        : engine.getReceivedTick(member.playerId);
-      if (member.leaveTick >= 0 && upTo >= member.leaveTick) upTo = member.leaveTick - 1;
-      const from = Math.max(link.acked[slot]! + 1, member.joinTick);
-      if (upTo < from) continue;
-      const count = Math.min(upTo - from + 1, maxRun);
-      const inputs: Uint8Array[] = [];
-      for (let t = from; t < from + count; t++) {
+      const upTo = this.inputsUpTo(member, engine);
+      const acked = link.acked[slot]!;
+      if (upTo <= acked) continue;
+      pending = true;
+      if (changed) continue;
+      let t = Math.max(link.sentUpTo[slot]!, acked, member.joinTick - 1) + 1;
+      for (; t <= upTo; t++) {
         const input = engine.getInput(member.playerId, t);
+        const previous = t > member.joinTick ? engine.getInput(member.playerId, t - 1) : undefined;
         if (input === undefined) break;
-        inputs.push(input);
+        if (previous === undefined || !sameBytes(input, previous)) {
+          changed = true;
+          break;
+        }
       }
-      if (inputs.length === 0) continue;
-      (runs ??= []).push({ slot, startTick: from, inputs });
     }
-    if (runs) {
-      const message: InputMessage = {
-        type: MessageType.Input,
-        senderTick: engine.currentTick,
-        acks: this.acksFor(link, engine),
-        runs,
-      };
-      this.sendBytes(link, this.encode(message), false);
-      link.ackDirty = false;
-    } else if (link.ackDirty || now - link.lastSendAt >= this.cfg.keepaliveInterval) {
+    if (pending && (changed || due)) {
+      const runs: InputRun[] = [];
+      const maxRun = DEFAULT_LIMITS.maxInputsPerRun;
+      for (const slot of link.sendSlots) {
+        const member = this.members[slot];
+        if (!member || member.joinTick < 0 || !engine.hasPlayer(member.playerId)) continue;
+        const upTo = this.inputsUpTo(member, engine);
+        const from = Math.max(link.acked[slot]! + 1, member.joinTick);
+        if (upTo < from) continue;
+        const count = Math.min(upTo - from + 1, maxRun);
+        const inputs: Uint8Array[] = [];
+        for (let t = from; t < from + count; t++) {
+          const input = engine.getInput(member.playerId, t);
+          if (input === undefined) break;
+          inputs.push(input);
+        }
+        if (inputs.length === 0) continue;
+        runs.push({ slot, startTick: from, inputs });
+        const last = from + inputs.length - 1;
+        if (last > link.sentUpTo[slot]!) link.sentUpTo[slot] = last;
+      }
+      if (runs.length > 0) {
+        const message: InputMessage = {
+          type: MessageType.Input,
+          senderTick: engine.currentTick,
+          acks: this.acksFor(link, engine),
+          runs,
+        };
+        this.sendBytes(link, this.encode(message), false);
+        link.ackDirty = false;
+        link.framesSinceInputSend = 0;
+        return;
+      }
+    }
+    if ((link.ackDirty && due) || now - link.lastSendAt >= this.cfg.keepaliveInterval) {
       this.sendAck(link, now);
+      link.framesSinceInputSend = 0;
     }
+  }
+
+  /** The newest tick whose input of `member` we hold and may pass on. */
+  private inputsUpTo(member: Member, engine: RollbackEngine): Tick {
+    let upTo = member.isLocal ? engine.lastLocalInputTick : engine.getReceivedTick(member.playerId);
+    if (member.leaveTick >= 0 && upTo >= member.leaveTick) upTo = member.leaveTick - 1;
+    return upTo;
   }
 
   private sendAck(link: Link, _now: number): void {
@@ -809,8 +858,7 @@ export class Session {
 
   private checkLag(engine: RollbackEngine, now: number): void {
     const current = engine.currentTick;
-    for (const member of this.members) {
-      if (!member || member.isLocal || member.role !== PlayerRole.Player) continue;
+    for (const member of this.remotePlayers) {
       if (member.joinTick < 0 || member.leaveTick >= 0 || !engine.hasPlayer(member.playerId))
         continue;
       const behind = current - 1 - engine.getReceivedTick(member.playerId);
@@ -1391,6 +1439,7 @@ export class Session {
     this.playersMap.clear();
     this.links.clear();
     this.linkList = [];
+    this.remotePlayers = [];
     this.engine = null;
     this.host = false;
     this.hostPeerId = null;
@@ -1569,6 +1618,7 @@ export class Session {
       }
     }
     if (this.pendingJoin) wanted.set(this.pendingJoin.hostPeerId, { send: [], accept: [] });
+    this.remotePlayers = active.filter((m) => !m.isLocal);
     for (const peerId of [...this.links.keys()]) if (!wanted.has(peerId)) this.links.delete(peerId);
     for (const [peerId, slots] of wanted) {
       const link = this.ensureLink(peerId);

@@ -97,7 +97,12 @@ export type SessionConfig = {
   joinRateLimitRequests: number;
   /** The join rate limiter's window in milliseconds. @default 10000 */
   joinRateLimitWindowMs: number;
-  /** Milliseconds between pings on every link. @default 250 */
+  /**
+   * Frames between input messages on a link while no input changes; a changed input is sent
+   * in the same frame. 1 sends every frame. @default 4
+   */
+  inputHeartbeatTicks: number;
+  /** Milliseconds between pings on every link. @default 500 */
   pingInterval: number;
   /** Milliseconds between bare keepalives on an idle link. @default 200 */
   keepaliveInterval: number;

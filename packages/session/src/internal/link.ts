@@ -18,6 +18,10 @@ export class Link {
   readonly acked = new Int32Array(SLOT_COUNT).fill(-1);
   /** We received inputs since our last message, so the peer needs our acks. */
   ackDirty = false;
+  /** Per slot, the highest tick whose input went out in a message on this link. */
+  readonly sentUpTo = new Int32Array(SLOT_COUNT).fill(-1);
+  /** Frames since the last input or ack message went out on this link. */
+  framesSinceInputSend = 0;
 
   lastSendAt = -Infinity;
   lastPingAt = -Infinity;

@@ -1,0 +1,394 @@
+// Session scenarios, rbn vs rollback-netcode@0.0.6, in one process: the same game (1 KB integer
+// state, inputs changing every ~8 ticks), the same seeded network conditions on each library's
+// own in-memory transport, the same lockstep frame loop at 60 Hz.
+import { createSession as createRbnSession, Topology as RbnTopology } from '@rbn/session';
+import type { Session as RbnSession } from '@rbn/session';
+import type { TransportAdapter as RbnTransportAdapter } from '@rbn/protocol';
+import { createLocalTransportGroup as createRbnGroup } from '@rbn/transport-local';
+import {
+  createLocalTransportGroup as createRnGroup,
+  createSession as createRnSession,
+  Topology as RnTopology,
+} from 'rollback-netcode';
+import type { Game as RnGame, Session as RnSession } from 'rollback-netcode';
+import { printTable } from '../table';
+import type { Row } from '../table';
+
+const FRAME_MS = 1000 / 60;
+const TICKS = 1200;
+/** Frames of constant input after the run, so every peer can confirm and agree. */
+const SETTLE = 240;
+
+/** The benchmark game: 256 32-bit words (1 KB), every player's input stirs all of them. */
+class BenchGame {
+  readonly words = new Int32Array(256);
+  private readonly bytes = new Uint8Array(this.words.buffer);
+  private readonly ids: string[] = [];
+  serialize(): Uint8Array {
+    return this.bytes.slice();
+  }
+  deserialize(data: Uint8Array): void {
+    this.bytes.set(data.subarray(0, this.bytes.length));
+  }
+  step(inputs: Map<string, Uint8Array>): void {
+    const w = this.words;
+    this.ids.length = 0;
+    for (const id of inputs.keys()) this.ids.push(id);
+    this.ids.sort();
+    let mix = w[0]! | 0;
+    for (const id of this.ids) {
+      const input = inputs.get(id)!;
+      for (let i = 0; i < input.length; i++) mix = (Math.imul(mix, 31) + input[i]! + 7) | 0;
+      mix = (mix + id.length) | 0;
+    }
+    for (let i = 1; i < w.length; i++) {
+      w[i] = (Math.imul(w[i]!, 1103515245) + mix + i) | 0;
+      mix ^= w[i]!;
+    }
+    w[0] = w[0]! + 1;
+  }
+  hash(): number {
+    let h = 0x811c9dc5;
+    const w = this.words;
+    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w[i]!, 16777619);
+    return h >>> 0;
+  }
+}
+
+function inputFor(seed: number, player: number, frame: number): Uint8Array {
+  const epoch = Math.floor((frame + player * 5) / 8);
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(player + 1, 0xc2b2ae35);
+  h = Math.imul(h ^ epoch, 0x165667b1);
+  h ^= h >>> 15;
+  return new Uint8Array([h & 0x0f]);
+}
+
+type Scenario = {
+  name: string;
+  players: number;
+  mesh: boolean;
+  latency: number;
+  jitter: number;
+  packetLoss: number;
+};
+
+type Outcome = {
+  cpuMicrosPerTickPerPeer: number;
+  bytesPerSecondPerPeer: number;
+  messagesPerSecondPerPeer: number;
+  rollbacks: number;
+  meanRollbackDepth: number;
+  stalledTicks: number;
+  converged: boolean;
+};
+
+/** What the frame loop needs from one peer of either library. */
+type BenchPeer = {
+  game: BenchGame;
+  tick(input: Uint8Array): { advanced: boolean; rolledBack: boolean; rollbackTicks: number };
+  advanceNetwork(ms: number): void;
+  currentTick(): number;
+};
+
+type Counters = { bytes: number; messages: number; micros: number };
+
+/** Counts what a session hands its transport (send and broadcast). */
+function countSends(
+  transport: {
+    send(peerId: string, message: Uint8Array, reliable: boolean): void;
+    broadcast(message: Uint8Array, reliable: boolean): void;
+    readonly connectedPeers: ReadonlySet<string>;
+  },
+  counters: Counters,
+): void {
+  const send = transport.send.bind(transport);
+  const broadcast = transport.broadcast.bind(transport);
+  transport.send = (peerId, message, reliable) => {
+    counters.bytes += message.byteLength;
+    counters.messages++;
+    send(peerId, message, reliable);
+  };
+  transport.broadcast = (message, reliable) => {
+    const n = transport.connectedPeers.size;
+    counters.bytes += message.byteLength * n;
+    counters.messages += n;
+    broadcast(message, reliable);
+  };
+}
+
+/** Times the session's message handler (the receive side of its CPU). */
+function timeHandler(
+  transport: { onMessage: ((peerId: string, message: Uint8Array) => void) | null },
+  counters: Counters,
+): void {
+  const handler = transport.onMessage;
+  if (!handler) return;
+  transport.onMessage = (peerId, message) => {
+    const start = performance.now();
+    handler(peerId, message);
+    counters.micros += (performance.now() - start) * 1000;
+  };
+}
+
+async function microtasks(): Promise<void> {
+  for (let i = 0; i < 8; i++) await Promise.resolve();
+}
+
+async function runScenario(
+  scenario: Scenario,
+  seed: number,
+  setup: (ids: string[]) => Promise<{ peers: BenchPeer[]; counters: Counters[] }>,
+): Promise<Outcome> {
+  const ids = Array.from({ length: scenario.players }, (_, i) => `peer-${i}`);
+  const { peers, counters } = await setup(ids);
+  for (const c of counters) {
+    c.bytes = 0;
+    c.messages = 0;
+    c.micros = 0;
+  }
+  let rollbacks = 0;
+  let rollbackTicks = 0;
+  let stalled = 0;
+  const frames = TICKS + SETTLE;
+  const hashes = peers.map(() => new Map<number, number>());
+  let measuredBytes = 0;
+  let measuredMessages = 0;
+  for (let f = 0; f < frames; f++) {
+    const changing = f < TICKS;
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[i]!;
+      const input = inputFor(seed, i, changing ? f : TICKS);
+      const start = performance.now();
+      const r = peer.tick(input);
+      counters[i]!.micros += (performance.now() - start) * 1000;
+      if (!r.advanced) stalled += changing ? 1 : 0;
+      if (r.rolledBack && changing) {
+        rollbacks++;
+        rollbackTicks += r.rollbackTicks;
+      }
+      if (!changing && r.advanced) hashes[i]!.set(peer.currentTick(), peer.game.hash());
+    }
+    for (const peer of peers) peer.advanceNetwork(FRAME_MS);
+    if (f === TICKS - 1) {
+      measuredBytes = counters.reduce((s, c) => s + c.bytes, 0);
+      measuredMessages = counters.reduce((s, c) => s + c.messages, 0);
+    }
+  }
+  const cpu = counters.reduce((s, c) => s + c.micros, 0);
+  const seconds = TICKS / 60;
+  // Converged: every peer reached a common tick in the quiet phase with the same state there.
+  let common = Infinity;
+  for (const h of hashes) common = Math.min(common, h.size === 0 ? -1 : Math.max(...h.keys()));
+  const atCommon = hashes.map((h) => h.get(common));
+  const converged =
+    common > TICKS / 2 && atCommon.every((h) => h !== undefined && h === atCommon[0]);
+  return {
+    cpuMicrosPerTickPerPeer: cpu / frames / peers.length,
+    bytesPerSecondPerPeer: measuredBytes / seconds / peers.length,
+    messagesPerSecondPerPeer: measuredMessages / seconds / peers.length,
+    rollbacks,
+    meanRollbackDepth: rollbacks === 0 ? 0 : rollbackTicks / rollbacks,
+    stalledTicks: stalled,
+    converged,
+  };
+}
+
+async function setupRbn(
+  scenario: Scenario,
+  seed: number,
+  ids: string[],
+): Promise<{ peers: BenchPeer[]; counters: Counters[]; sessions: RbnSession[] }> {
+  const transports = createRbnGroup(ids, {
+    latency: scenario.latency,
+    jitter: scenario.jitter,
+    packetLoss: scenario.packetLoss,
+    seed,
+  });
+  const counters: Counters[] = [];
+  const peers: BenchPeer[] = [];
+  const sessions: RbnSession[] = [];
+  for (const id of ids) {
+    const transport = transports.get(id)!;
+    const c: Counters = { bytes: 0, messages: 0, micros: 0 };
+    countSends(transport, c);
+    const game = new BenchGame();
+    const session = createRbnSession({
+      game,
+      transport,
+      config: { topology: scenario.mesh ? RbnTopology.Mesh : RbnTopology.Star },
+      clock: { now: () => transport.now },
+    });
+    timeHandler(transport, c);
+    counters.push(c);
+    sessions.push(session);
+    const result = { advanced: false, rolledBack: false, rollbackTicks: 0 };
+    peers.push({
+      game,
+      tick(input) {
+        const r = session.tick(input);
+        result.advanced = r.advanced;
+        result.rolledBack = r.rolledBack;
+        result.rollbackTicks = r.rollbackTicks;
+        return result;
+      },
+      advanceNetwork: (ms) => transport.tick(ms),
+      currentTick: () => session.currentTick,
+    });
+  }
+  const host = sessions[0]!;
+  const roomId = await host.createRoom();
+  let joined = 0;
+  for (const s of sessions.slice(1)) void s.joinRoom(roomId, ids[0]!).then(() => joined++);
+  for (let i = 0; i < 600 && joined < sessions.length - 1; i++) {
+    await microtasks();
+    for (const p of peers) p.tick(new Uint8Array(1));
+    for (const p of peers) p.advanceNetwork(FRAME_MS);
+  }
+  await microtasks();
+  host.start();
+  for (let i = 0; i < 600 && !sessions.every((s) => s.currentTick >= 0); i++) {
+    for (const p of peers) p.advanceNetwork(FRAME_MS);
+    await microtasks();
+  }
+  return { peers, counters, sessions };
+}
+
+async function setupRn(
+  scenario: Scenario,
+  seed: number,
+  ids: string[],
+): Promise<{ peers: BenchPeer[]; counters: Counters[]; sessions: RnSession[] }> {
+  const transports = createRnGroup(ids, {
+    latency: scenario.latency,
+    jitter: scenario.jitter,
+    packetLoss: scenario.packetLoss,
+    deterministic: true,
+    seed,
+  });
+  const counters: Counters[] = [];
+  const peers: BenchPeer[] = [];
+  const sessions: RnSession[] = [];
+  for (const id of ids) {
+    const transport = transports.get(id)!;
+    const c: Counters = { bytes: 0, messages: 0, micros: 0 };
+    countSends(transport, c);
+    const game = new BenchGame();
+    const session = createRnSession({
+      game: game,
+      transport,
+      config: { topology: scenario.mesh ? RnTopology.Mesh : RnTopology.Star },
+    });
+    timeHandler(transport, c);
+    counters.push(c);
+    sessions.push(session);
+    const result = { advanced: false, rolledBack: false, rollbackTicks: 0 };
+    peers.push({
+      game,
+      tick(input) {
+        const before = session.currentTick;
+        const r = session.tick(input);
+        result.advanced = session.currentTick !== before;
+        result.rolledBack = r.rolledBack;
+        result.rollbackTicks = r.rollbackTicks ?? 0;
+        return result;
+      },
+      advanceNetwork: (ms) => transport.tick(ms),
+      currentTick: () => session.currentTick,
+    });
+  }
+  const host = sessions[0]!;
+  const roomId = await host.createRoom();
+  let joined = 0;
+  for (const s of sessions.slice(1)) void s.joinRoom(roomId, ids[0]!).then(() => joined++);
+  for (let i = 0; i < 600 && joined < sessions.length - 1; i++) {
+    await microtasks();
+    for (const p of peers) p.advanceNetwork(FRAME_MS);
+  }
+  await microtasks();
+  for (let i = 0; i < 120; i++) {
+    for (const p of peers) p.advanceNetwork(FRAME_MS);
+    await microtasks();
+  }
+  host.start();
+  for (let i = 0; i < 120; i++) {
+    for (const p of peers) p.advanceNetwork(FRAME_MS);
+    await microtasks();
+  }
+  return { peers, counters, sessions };
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: '2 players star, 100 ms RTT, 5% loss',
+    players: 2,
+    mesh: false,
+    latency: 50,
+    jitter: 5,
+    packetLoss: 0.05,
+  },
+  {
+    name: '4 players star, 100 ms RTT, 5% loss',
+    players: 4,
+    mesh: false,
+    latency: 50,
+    jitter: 5,
+    packetLoss: 0.05,
+  },
+  {
+    name: '4 players mesh, 100 ms RTT, 5% loss',
+    players: 4,
+    mesh: true,
+    latency: 50,
+    jitter: 5,
+    packetLoss: 0.05,
+  },
+];
+
+/** Runs every session scenario for both libraries and prints one table per scenario. */
+export default async function sessionSuite(): Promise<void> {
+  const seed = 20_261_121;
+  // Warm both libraries up (JIT) on a short run first, so the first table is not penalised.
+  const warm: Scenario = { ...SCENARIOS[0]!, name: 'warm-up' };
+  await runScenario(warm, seed, async (ids) => setupRbn(warm, seed, ids));
+  await runScenario(warm, seed, async (ids) => setupRn(warm, seed, ids));
+  for (const scenario of SCENARIOS) {
+    const rbn = await runScenario(scenario, seed, async (ids) => setupRbn(scenario, seed, ids));
+    const rn = await runScenario(scenario, seed, async (ids) => setupRn(scenario, seed, ids));
+    const rows: Row[] = [
+      {
+        metric: 'CPU per tick per peer',
+        unit: 'µs',
+        rbn: rbn.cpuMicrosPerTickPerPeer,
+        competitor: rn.cpuMicrosPerTickPerPeer,
+        target: '≤ 0.2×',
+      },
+      {
+        metric: 'bytes/s per peer',
+        rbn: rbn.bytesPerSecondPerPeer,
+        competitor: rn.bytesPerSecondPerPeer,
+        target: '≤ 0.4×',
+      },
+      {
+        metric: 'messages/s per peer',
+        rbn: rbn.messagesPerSecondPerPeer,
+        competitor: rn.messagesPerSecondPerPeer,
+        target: '≤ 0.55×',
+      },
+      { metric: 'rollbacks (all peers)', rbn: rbn.rollbacks, competitor: rn.rollbacks },
+      {
+        metric: 'mean rollback depth',
+        unit: 'ticks',
+        rbn: rbn.meanRollbackDepth,
+        competitor: rn.meanRollbackDepth,
+      },
+      { metric: 'stalled ticks (all peers)', rbn: rbn.stalledTicks, competitor: rn.stalledTicks },
+      {
+        metric: 'all peers converged',
+        rbn: rbn.converged ? 'yes' : 'NO',
+        competitor: rn.converged ? 'yes' : 'NO',
+        target: 'rbn: yes',
+      },
+    ];
+    printTable(`session: ${scenario.name}, ${TICKS} ticks at 60 Hz (seed ${seed})`, rows);
+  }
+}
