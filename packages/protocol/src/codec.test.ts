@@ -740,3 +740,21 @@ describe('encodeMessage rejects invalid fields with an RbnError naming the field
     expect(hex(encodeMessage({ type: MessageType.Pause, tick: 1 }))).toBe('20 01');
   });
 });
+
+describe('limits objects', () => {
+  it('uses the current values of a limits object that was changed between calls', () => {
+    const limits: Partial<ProtocolLimits> = { maxStringBytes: 4 };
+    const msg: Message = {
+      type: MessageType.JoinReject,
+      reason: JoinRejectReason.Other,
+      message: 'hello',
+    };
+    expect(() => encodeMessage(msg, limits)).toThrow(/maxStringBytes \(4\)/);
+    limits.maxStringBytes = 5;
+    expect(decodeMessage(encodeMessage(msg, limits), limits)).toEqual(msg);
+    limits.maxStringBytes = 4;
+    expect(() => decodeMessage(encodeMessage(msg, { maxStringBytes: 5 }), limits)).toThrow(
+      DecodeError,
+    );
+  });
+});
