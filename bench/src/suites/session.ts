@@ -3,14 +3,13 @@
 // own in-memory transport, the same lockstep frame loop at 60 Hz.
 import { createSession as createRbnSession, Topology as RbnTopology } from '@rbn/session';
 import type { Session as RbnSession } from '@rbn/session';
-import type { TransportAdapter as RbnTransportAdapter } from '@rbn/protocol';
 import { createLocalTransportGroup as createRbnGroup } from '@rbn/transport-local';
 import {
   createLocalTransportGroup as createRnGroup,
   createSession as createRnSession,
   Topology as RnTopology,
 } from 'rollback-netcode';
-import type { Game as RnGame, Session as RnSession } from 'rollback-netcode';
+import type { Session as RnSession } from 'rollback-netcode';
 import { printTable } from '../table';
 import type { Row } from '../table';
 
