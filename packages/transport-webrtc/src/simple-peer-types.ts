@@ -43,7 +43,6 @@ export interface SimplePeerLike {
   /** Subscribes to a simple-peer event. */
   on(event: 'signal', listener: (data: SimplePeerSignalData) => void): this;
   on(event: 'connect' | 'close', listener: () => void): this;
-  on(event: 'data', listener: (data: Uint8Array) => void): this;
   on(event: 'error', listener: (error: Error & { code?: string }) => void): this;
 }
 

@@ -583,9 +583,21 @@ export class WebRTCTransport implements TransportAdapter {
       entry.peerReady = true;
       this.maybeOpen(entry);
     });
-    peer.on('data', (data) => {
-      if (current()) this.deliver(entry, data);
-    });
+    // Read the reliable channel directly rather than through simple-peer's stream, which
+    // drops empty messages: take over its onmessage as soon as the channel exists.
+    const onChannelMessage = (event: MessageEvent<unknown>) => {
+      if (current()) this.deliverEvent(entry, event.data);
+    };
+    if (peer._channel) {
+      peer._channel.onmessage = onChannelMessage;
+    } else if (peer._pc) {
+      const pc = peer._pc;
+      const setUp = pc.ondatachannel;
+      pc.ondatachannel = (event: RTCDataChannelEvent) => {
+        setUp?.call(pc, event);
+        if (peer._channel === event.channel) event.channel.onmessage = onChannelMessage;
+      };
+    }
     peer.on('error', (error) => {
       if (current()) entry.lastError = error;
     });
@@ -597,12 +609,7 @@ export class WebRTCTransport implements TransportAdapter {
       entry.unreliableReady = true;
       this.maybeOpen(entry);
     };
-    unreliable.onmessage = (event: MessageEvent<unknown>) => {
-      if (!current()) return;
-      const data: unknown = event.data;
-      if (data instanceof ArrayBuffer) this.deliver(entry, new Uint8Array(data));
-      else if (ArrayBuffer.isView(data)) this.deliver(entry, data as Uint8Array);
-    };
+    unreliable.onmessage = onChannelMessage;
     unreliable.onclose = () => {
       if (current() && entry.connected) this.closeEntry(entry, 'remote-closed', undefined);
     };
@@ -645,12 +652,14 @@ export class WebRTCTransport implements TransportAdapter {
     this.signalPeer(entry, { type: 'candidate', candidate });
   }
 
-  private deliver(entry: PeerEntry, data: Uint8Array): void {
-    // Each message event carries its own buffer, so a plain view of it is safe to hand on.
-    const message =
-      data.constructor === Uint8Array
-        ? data
-        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  private deliverEvent(entry: PeerEntry, data: unknown): void {
+    // Both channels use binaryType 'arraybuffer'; each message event carries its own buffer,
+    // so a view of it is safe to hand on without a copy. Text messages are not ours: ignored.
+    let message: Uint8Array;
+    if (data instanceof ArrayBuffer) message = new Uint8Array(data);
+    else if (ArrayBuffer.isView(data)) {
+      message = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+    } else return;
     if (!entry.connected) {
       if (entry.earlyMessages.length < MAX_EARLY_MESSAGES) entry.earlyMessages.push(message);
       return;
