@@ -164,6 +164,17 @@ describe('TransformingTransport', () => {
     expect(never.wireBytes).toBe(5001);
   });
 
+  it('sends a large incompressible message raw but compresses one with a compressible body', async () => {
+    const noise = await roundTrip(randomBytes(200_000, 8));
+    expect(noise.wireBytes).toBe(200_001 + Math.ceil(200_001 / 15_991) * 9);
+    // random first 4 KiB, compressible rest: the samples still shrink
+    const mixed = compressible(200_000);
+    mixed.set(randomBytes(4096, 9));
+    const packed = await roundTrip(mixed);
+    expect(packed.wireBytes).toBeLessThan(50_000);
+    expect(equalBytes(packed.received[0], mixed)).toBe(true);
+  });
+
   it('sends a frame of exactly maxSegmentSize whole, and one byte more as two segments', async () => {
     const config = { compression: 'never', maxSegmentSize: 1000 } as const;
     const fits = randomBytes(999, 5);
