@@ -54,8 +54,8 @@ function resolveLimits(partial: Partial<ProtocolLimits> | undefined): Readonly<P
   const seen: Partial<ProtocolLimits> = {};
   for (const key of LIMIT_KEYS) {
     const v = partial[key];
-    seen[key] = v;
     if (v === undefined) continue;
+    seen[key] = v;
     if (!Number.isSafeInteger(v) || v < 0) {
       throw new RbnError(
         'INVALID_LIMITS',
