@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
@@ -35,7 +36,8 @@ export default defineConfig({
       extends: true,
       test: {
         name: root.split('/').pop() ?? root,
-        root,
+        // Absolute, so a package's own `vitest run --root ../.. --project <name>` finds its tests.
+        root: fileURLToPath(new URL(root, import.meta.url)),
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 30_000,
         ...options,
