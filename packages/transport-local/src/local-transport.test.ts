@@ -130,6 +130,32 @@ describe('LocalTransport', () => {
     expect(b.connectedPeers.has('a')).toBe(true);
   });
 
+  it('keeps both sides connected when an onConnect handler throws, and rejects connect with it', async () => {
+    const group = createLocalTransportGroup(['a', 'b']);
+    const a = group.get('a')!;
+    const b = group.get('b')!;
+    const seen: string[] = [];
+    a.onConnect = (id) => {
+      seen.push(`a+${id}`);
+      throw new Error('bad handler');
+    };
+    b.onConnect = (id) => seen.push(`b+${id}`);
+    await expect(a.connect('b')).rejects.toThrow('bad handler');
+    expect(seen).toEqual(['a+b', 'b+a']);
+    expect(a.connectedPeers.has('b') && b.connectedPeers.has('a')).toBe(true);
+    const got = record(b);
+    a.send('b', new Uint8Array([1]), true);
+    b.tick(0);
+    expect(got).toHaveLength(1);
+  });
+
+  it('reports the round trip as the sum of both one-way latencies', async () => {
+    const { a, b } = await pair({ latency: 30 });
+    b.setLinkConditions('a', { latency: 70 });
+    expect(a.getConnectionMetrics('b')?.rtt).toBe(100);
+    expect(a.getConnectionMetrics('nobody')).toBeNull();
+  });
+
   it('counts messages and bytes sent, delivered and received per link', async () => {
     const { a, b } = await pair();
     a.send('b', new Uint8Array(10), true);
@@ -188,7 +214,7 @@ describe('LocalTransport', () => {
     expect(reliable.order, `seed ${seed}`).toEqual([...Array(1000).keys()]);
   });
 
-  it('keeps equal-latency messages in send order across links of different latency', async () => {
+  it('delivers by latency: a message on a faster link overtakes one sent earlier on a slower link', async () => {
     const group = createLocalTransportGroup(['fast', 'slow', 'rx']);
     const fast = group.get('fast')!;
     const slow = group.get('slow')!;

@@ -45,6 +45,8 @@ type Link = {
   peer: LocalTransport;
   /** Overrides of this transport's default conditions for messages to this peer. */
   overrides: Partial<NetworkConditions>;
+  /** Defaults merged with the overrides, recomputed when either changes. */
+  effective: NetworkConditions;
   stats: LinkStats;
   /** Latest `deliverAt` of a reliable message from this peer still ordering later ones. */
   lastReliableAt: number;
@@ -177,8 +179,8 @@ export class LocalTransport implements TransportAdapter {
         `LocalTransport.link: '${a.localPeerId}' is already linked to another transport with id '${b.localPeerId}'`,
       );
     }
-    a.links.set(b.localPeerId, { peer: b, overrides: {}, stats: emptyStats(), lastReliableAt: 0 });
-    b.links.set(a.localPeerId, { peer: a, overrides: {}, stats: emptyStats(), lastReliableAt: 0 });
+    a.links.set(b.localPeerId, a.newLink(b));
+    b.links.set(a.localPeerId, b.newLink(a));
   }
 
   /**
@@ -356,6 +358,9 @@ export class LocalTransport implements TransportAdapter {
    */
   setConditions(conditions: Partial<NetworkConditions>): void {
     this.conditions = { ...this.conditions, ...pickConditions(validateConditions(conditions)) };
+    for (const link of this.links.values()) {
+      link.effective = { ...this.conditions, ...link.overrides };
+    }
   }
 
   /**
@@ -371,6 +376,7 @@ export class LocalTransport implements TransportAdapter {
       conditions === null
         ? {}
         : { ...link.overrides, ...pickConditions(validateConditions(conditions)) };
+    link.effective = { ...this.conditions, ...link.overrides };
   }
 
   /**
@@ -379,7 +385,7 @@ export class LocalTransport implements TransportAdapter {
    */
   getConditions(peerId?: string): NetworkConditions {
     if (peerId === undefined) return { ...this.conditions };
-    return { ...this.conditions, ...this.requireLink(peerId, 'getConditions').overrides };
+    return { ...this.requireLink(peerId, 'getConditions').effective };
   }
 
   /**
@@ -400,12 +406,22 @@ export class LocalTransport implements TransportAdapter {
     if (link === undefined) return null;
     const s = link.stats;
     return {
-      rtt: this.getConditions(peerId).latency + link.peer.getConditions(this.localPeerId).latency,
+      rtt: link.effective.latency + (link.peer.links.get(this.localPeerId)?.effective.latency ?? 0),
       bytesSent: s.bytesSent,
       bytesReceived: s.bytesReceived,
       packetsSent: s.messagesSent,
       packetsReceived: s.messagesReceived,
       packetsLost: s.messagesDropped,
+    };
+  }
+
+  private newLink(peer: LocalTransport): Link {
+    return {
+      peer,
+      overrides: {},
+      effective: { ...this.conditions },
+      stats: emptyStats(),
+      lastReliableAt: 0,
     };
   }
 
@@ -422,7 +438,7 @@ export class LocalTransport implements TransportAdapter {
 
   /** Applies the link's conditions to one message and queues it at the receiver. */
   private transmit(link: Link, message: Uint8Array, reliable: boolean): void {
-    const c = { ...this.conditions, ...link.overrides };
+    const c = link.effective;
     const rng = this.prng;
     // A fixed number of draws per message, so changing one probability does not shift the
     // random stream of the others.
