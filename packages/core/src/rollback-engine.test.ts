@@ -160,12 +160,16 @@ describe('RollbackEngine', () => {
     engine.addPlayer('c', 0);
     engine.addPlayer('a', 0, { local: true });
     engine.addPlayer('b', 0);
-    engine.tick();
-    engine.tick();
+    engine.addPlayer('aa', 2);
+    engine.removePlayer('b', 3);
+    for (let t = 0; t < 4; t++) engine.tick();
     expect(maps[0]).toBe(maps[1]);
+    expect(maps[0]).toBe(maps[3]);
     expect(orders).toEqual([
       ['a', 'b', 'c'],
       ['a', 'b', 'c'],
+      ['a', 'aa', 'b', 'c'],
+      ['a', 'aa', 'c'],
     ]);
   });
 

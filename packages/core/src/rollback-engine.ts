@@ -196,8 +196,12 @@ export class RollbackEngine {
   private playerIdsTick = -1;
 
   private readonly snapshots: SnapshotBuffer;
-  /** The map handed to `game.step`, cleared and refilled every tick. */
+  /** The one map handed to `game.step`, refilled every tick. */
   private readonly stepInputs = new Map<PlayerId, Uint8Array>();
+  /** The players whose ids are the keys of `stepInputs`, in order. */
+  private readonly stepMembers: Player[] = [];
+  private readonly stepScratch: Player[] = [];
+  private readonly stepViews: Uint8Array[] = [];
   private tickNow: Tick;
   /** The tick of the first state of this history (start or last `loadState`). */
   private baseTick: Tick;
@@ -491,13 +495,16 @@ export class RollbackEngine {
     this.scheduleLocalInput(localInput ?? EMPTY_INPUT);
     if (!this.snapshots.has(this.tickNow)) this.saveSnapshot(this.tickNow);
     const resimulated = this.resolveRollback();
+    // No input arrives during the rest of this call, so this holds until it returns.
+    const complete = this.inputsCompleteThrough;
 
-    if (this.tickNow - this.inputsCompleteThrough > this.maxSpeculation) {
+    if (this.tickNow - complete > this.maxSpeculation) {
       this.statsData.stalls++;
-      this.emitConfirmedHashes();
+      const confirmed = Math.min(complete, this.tickNow - 1);
+      this.emitConfirmedHashes(confirmed);
       const r = this.stalled;
       r.tick = this.tickNow;
-      r.confirmedTick = this.confirmedTick;
+      r.confirmedTick = confirmed;
       r.rolledBack = resimulated > 0;
       r.rollbackTicks = resimulated;
       return r;
@@ -506,13 +513,14 @@ export class RollbackEngine {
     const simulated = this.tickNow;
     this.simulate(simulated);
     this.tickNow = simulated + 1;
+    const confirmed = Math.min(complete, simulated);
     if (this.leavingCount > 0) this.purgeLeftPlayers();
-    this.emitConfirmedHashes();
+    this.emitConfirmedHashes(confirmed);
     const r = this.advanced;
     r.tick = simulated;
     r.rolledBack = resimulated > 0;
     r.rollbackTicks = resimulated;
-    r.confirmedTick = this.confirmedTick;
+    r.confirmedTick = confirmed;
     return r;
   }
 
@@ -646,24 +654,45 @@ export class RollbackEngine {
 
   /** Steps the game through tick `t` (from S(t) to S(t + 1)) and saves S(t + 1). */
   private simulate(t: Tick): void {
-    const inputs = this.stepInputs;
-    inputs.clear();
     const players = this.sorted;
+    const members = this.stepMembers;
+    const scratch = this.stepScratch;
+    const views = this.stepViews;
+    let count = 0;
+    let sameMembers = true;
     for (let i = 0; i < players.length; i++) {
       const player = players[i] as Player;
       const buffer = player.buffer;
       if (!buffer.isActiveAt(t)) continue;
-      let input = buffer.get(t);
+      let input = buffer.useReceived(t);
       if (input === undefined) {
-        input = this.predictor.predict(player.id, t, buffer.latestBefore(t));
-        if (input.length > this.maxInputBytes) {
+        const predicted = this.predictor.predict(player.id, t, buffer.latestBefore(t));
+        if (predicted.length > this.maxInputBytes) {
           throw new RbnError(
             'INVALID_PREDICTION',
-            `inputPredictor returned ${input.length} bytes for ${player.id} at tick ${t}, more than maxInputBytes (${this.maxInputBytes})`,
+            `inputPredictor returned ${predicted.length} bytes for ${player.id} at tick ${t}, more than maxInputBytes (${this.maxInputBytes})`,
           );
         }
+        input = buffer.setUsed(t, predicted);
       }
-      inputs.set(player.id, buffer.setUsed(t, input));
+      if (members[count] !== player) sameMembers = false;
+      scratch[count] = player;
+      views[count] = input;
+      count++;
+    }
+    // Refill the one map handed to step. While the players stay the same, overwriting the values
+    // of existing keys keeps their order and allocates nothing; otherwise rebuild it in order.
+    const inputs = this.stepInputs;
+    if (sameMembers && count === members.length && inputs.size === count) {
+      for (let k = 0; k < count; k++) inputs.set((members[k] as Player).id, views[k] as Uint8Array);
+    } else {
+      inputs.clear();
+      members.length = 0;
+      for (let k = 0; k < count; k++) {
+        const player = scratch[k] as Player;
+        members.push(player);
+        inputs.set(player.id, views[k] as Uint8Array);
+      }
     }
     try {
       this.game.step(inputs);
@@ -724,8 +753,9 @@ export class RollbackEngine {
     return hash;
   }
 
-  private emitConfirmedHashes(): void {
-    const through = this.confirmedTick + 1;
+  private emitConfirmedHashes(confirmed: Tick): void {
+    const through = confirmed + 1;
+    if (this.nextHashTick > through) return;
     while (this.nextHashTick <= through) {
       const tick = this.nextHashTick;
       this.nextHashTick += this.hashInterval;

@@ -5,6 +5,16 @@ export const NEVER: Tick = 0x7fffffff;
 
 const NO_TICK = -1;
 
+/** Copies `input` into `slab` at `offset`; a plain loop beats `set` for the usual tiny inputs. */
+function copyInto(slab: Uint8Array, offset: number, input: Uint8Array): void {
+  const length = input.length;
+  if (length > 16) {
+    slab.set(input, offset);
+    return;
+  }
+  for (let i = 0; i < length; i++) slab[offset + i] = input[i] as number;
+}
+
 /**
  * One player's inputs in a ring of `capacity` ticks (a power of two), stored in typed arrays:
  * one byte slab of `capacity × maxInputBytes` for received inputs and one for the inputs the
@@ -31,6 +41,8 @@ export class InputBuffer {
   private readonly usedData: Uint8Array;
   private readonly usedLengths: Uint16Array;
   private readonly usedTicks: Int32Array;
+  /** 1 where the used input is the received one (kept in the received slab, not copied). */
+  private readonly usedReceived: Uint8Array;
   private readonly usedViews: (Uint8Array | undefined)[];
 
   /**
@@ -51,6 +63,7 @@ export class InputBuffer {
     this.usedData = new Uint8Array(capacity * maxInputBytes);
     this.usedLengths = new Uint16Array(capacity);
     this.usedTicks = new Int32Array(capacity).fill(NO_TICK);
+    this.usedReceived = new Uint8Array(capacity);
     this.usedViews = new Array<Uint8Array | undefined>(capacity).fill(undefined);
   }
 
@@ -79,7 +92,7 @@ export class InputBuffer {
   put(tick: Tick, input: Uint8Array): 'accepted' | 'duplicate' {
     const slot = tick & this.mask;
     if (this.ticks[slot] === tick) return 'duplicate';
-    this.data.set(input, slot * this.maxInputBytes);
+    copyInto(this.data, slot * this.maxInputBytes, input);
     this.lengths[slot] = input.length;
     this.ticks[slot] = tick;
     if (tick === this.receivedTick + 1) this.advanceReceived();
@@ -107,15 +120,25 @@ export class InputBuffer {
     return undefined;
   }
 
-  /** Records the input used to simulate `tick` (copying it) and returns a view of the copy. */
+  /**
+   * The received input of `tick` for simulating it, recorded as the input used; `undefined` if
+   * it has not arrived (then predict and call {@link setUsed}).
+   */
+  useReceived(tick: Tick): Uint8Array | undefined {
+    const slot = tick & this.mask;
+    if (this.ticks[slot] !== tick) return undefined;
+    this.usedTicks[slot] = tick;
+    this.usedReceived[slot] = 1;
+    return this.view(this.data, this.views, slot, this.lengths[slot] ?? 0);
+  }
+
+  /** Records a predicted input used to simulate `tick` (copying it) and returns a view of the copy. */
   setUsed(tick: Tick, input: Uint8Array): Uint8Array {
     const slot = tick & this.mask;
-    const offset = slot * this.maxInputBytes;
-    if (input !== this.usedViews[slot] || this.usedTicks[slot] !== tick) {
-      this.usedData.set(input, offset);
-    }
+    copyInto(this.usedData, slot * this.maxInputBytes, input);
     this.usedLengths[slot] = input.length;
     this.usedTicks[slot] = tick;
+    this.usedReceived[slot] = 0;
     return this.view(this.usedData, this.usedViews, slot, input.length);
   }
 
@@ -123,18 +146,16 @@ export class InputBuffer {
   getUsed(tick: Tick): Uint8Array | undefined {
     const slot = tick & this.mask;
     if (this.usedTicks[slot] !== tick) return undefined;
+    if (this.usedReceived[slot] === 1) return this.get(tick);
     return this.view(this.usedData, this.usedViews, slot, this.usedLengths[slot] ?? 0);
   }
 
   /** Whether `input` differs from the input used to simulate `tick` (true if none is known). */
   differsFromUsed(tick: Tick, input: Uint8Array): boolean {
-    const slot = tick & this.mask;
-    if (this.usedTicks[slot] !== tick) return true;
-    const length = this.usedLengths[slot] ?? 0;
-    if (length !== input.length) return true;
-    const offset = slot * this.maxInputBytes;
-    for (let i = 0; i < length; i++) {
-      if (this.usedData[offset + i] !== input[i]) return true;
+    const used = this.getUsed(tick);
+    if (used === undefined || used.length !== input.length) return true;
+    for (let i = 0; i < used.length; i++) {
+      if (used[i] !== input[i]) return true;
     }
     return false;
   }
