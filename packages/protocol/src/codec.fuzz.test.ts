@@ -30,7 +30,11 @@ describe('decodeMessage (fuzz)', () => {
   it(`throws nothing but a well-formed DecodeError for ${CASES} random and mutated inputs (seed ${SEED})`, () => {
     const random = prng(SEED);
     const int = (n: number) => Math.floor(random() * n);
-    const corpus = fc.sample(anyMessage, { seed: SEED, numRuns: 300 }).map((m) => encodeMessage(m));
+    // Valid messages to mutate; big states only make each case slower, not more interesting.
+    const corpus = fc
+      .sample(anyMessage, { seed: SEED, numRuns: 400 })
+      .map((m) => encodeMessage(m))
+      .filter((bytes) => bytes.length <= 512);
     const pick = () => corpus[int(corpus.length)]!;
 
     const problems: string[] = [];

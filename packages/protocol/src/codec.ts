@@ -214,6 +214,11 @@ function writeAcks(
   }
 }
 
+/** Bytes a varint of `v` takes. */
+function varintSize(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
 /** Writes `cur` as a delta against `prev`: see the README's "Input deltas". */
 function writeDelta(w: ByteWriter, prev: Uint8Array, cur: Uint8Array): void {
   const len = cur.length;
@@ -257,7 +262,7 @@ function writeDelta(w: ByteWriter, prev: Uint8Array, cur: Uint8Array): void {
     j += k;
   }
   const rawHeader = 2 * len + 2;
-  const rawCost = (rawHeader < 0x80 ? 1 : rawHeader < 0x4000 ? 2 : 3) + len;
+  const rawCost = varintSize(rawHeader) + len;
   if (p - start >= rawCost) {
     // Raw is no larger: write the input as it is.
     w.pos = start;
