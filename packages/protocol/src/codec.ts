@@ -219,11 +219,15 @@ function varintSize(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
 
+/** Byte `i` of `cur` XOR byte `i` of `prev`, where `prev` reads as 0 past its end. */
+function xorAt(cur: Uint8Array, prev: Uint8Array, i: number): number {
+  return cur[i]! ^ (i < prev.length ? prev[i]! : 0);
+}
+
 /** Writes `cur` as a delta against `prev`: see the README's "Input deltas". */
 function writeDelta(w: ByteWriter, prev: Uint8Array, cur: Uint8Array): void {
   const len = cur.length;
-  const plen = prev.length;
-  if (len === plen) {
+  if (len === prev.length) {
     let same = true;
     for (let j = 0; j < len; j++) {
       if (cur[j] !== prev[j]) {
@@ -244,20 +248,15 @@ function writeDelta(w: ByteWriter, prev: Uint8Array, cur: Uint8Array): void {
   let p = w.pos;
   let j = 0;
   while (j < len) {
-    const x = cur[j]! ^ (j < plen ? prev[j]! : 0);
+    // A token covers up to 64 bytes whose XOR is all zero (unchanged) or all non-zero (literal).
+    const zero = xorAt(cur, prev, j) === 0;
     let k = 1;
-    if (x === 0) {
-      while (k < MAX_TOKEN_RUN && j + k < len && cur[j + k] === (j + k < plen ? prev[j + k] : 0))
-        k++;
+    while (k < MAX_TOKEN_RUN && j + k < len && (xorAt(cur, prev, j + k) === 0) === zero) k++;
+    if (zero) {
       b[p++] = (k - 1) << 1;
     } else {
-      while (k < MAX_TOKEN_RUN && j + k < len && cur[j + k] !== (j + k < plen ? prev[j + k] : 0))
-        k++;
       b[p++] = ((k - 1) << 1) | 1;
-      for (let m = 0; m < k; m++) {
-        const q = j + m;
-        b[p++] = cur[q]! ^ (q < plen ? prev[q]! : 0);
-      }
+      for (let m = 0; m < k; m++) b[p++] = xorAt(cur, prev, j + m);
     }
     j += k;
   }
