@@ -226,7 +226,14 @@ describe('signaling server limits and bad input', () => {
 
   it('refuses bad room names and bad ?next before the upgrade', async () => {
     const server = await start({ maxRoomSize: 4 });
-    for (const path of ['/', '/has%20space', `/${'x'.repeat(65)}`, '/a/b', '/%2e%2e%2f']) {
+    for (const path of [
+      '/',
+      '/has%20space',
+      `/${'x'.repeat(65)}`,
+      '/a/b',
+      '/%2e%2e%2f',
+      '/%E0%A4%A',
+    ]) {
       expect(await expectRefused(`${server.wsUrl}${path}`), path).toEqual({
         status: 400,
         reason: 'bad-room-name',

@@ -12,7 +12,6 @@ import type { Backend, Membership } from './internal/backend.js';
 import { MemoryBackend } from './internal/memory-backend.js';
 import { createMetrics } from './internal/metrics.js';
 import { TokenBucket } from './internal/rate-limiter.js';
-import { RedisBackend } from './internal/redis-backend.js';
 import { CloseCode, parseClientMessage } from './protocol.js';
 import type { ErrorCode, IceServer, WelcomeMessage } from './protocol.js';
 import { createResumeToken, readResumeToken, verifyToken } from './tokens.js';
@@ -176,6 +175,25 @@ function reject(socket: Duplex, status: number, text: string, reason: string): v
   );
 }
 
+function parseUrl(text: string | undefined): URL | null {
+  try {
+    return new URL(text ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
+}
+
+/** The room named by a request path, or `null` when the name is invalid. */
+function roomOf(pathname: string): string | null {
+  let room: string;
+  try {
+    room = decodeURIComponent(pathname.slice(1));
+  } catch {
+    return null;
+  }
+  return ROOM_NAME_PATTERN.test(room) ? room : null;
+}
+
 /**
  * Starts a signaling server: rooms by URL path, `?next=N` matchmaking, relayed signals, TURN
  * credentials, limits, metrics and, with `redisUrl`, scale-out across processes.
@@ -208,8 +226,13 @@ export async function createSignalingServer(
       : pino({ level: options.logger ?? 'info', base: { service: 'rbn-signaling' } });
   const metrics = createMetrics();
 
+  // ioredis is loaded only when Redis is configured.
   const backend: Backend = options.redisUrl
-    ? new RedisBackend(options.redisUrl, options.redisKeyPrefix ?? 'rbn:sig:', log)
+    ? new (await import('./internal/redis-backend.js')).RedisBackend(
+        options.redisUrl,
+        options.redisKeyPrefix ?? 'rbn:sig:',
+        log,
+      )
     : new MemoryBackend();
   const local = new Map<string, Conn>();
   const graces = new Map<string, Grace>();
@@ -431,10 +454,13 @@ export async function createSignalingServer(
         }
         const json = JSON.stringify({ type: 'signal', from: conn.peerId, data: message.data });
         const to = message.to;
-        backend.relay(conn.peerId, conn.group, to, json).then((ok) => {
+        const relayed = (ok: boolean): void => {
           if (ok) metrics.signalsRelayed.inc();
           else sendError(conn, 'not-in-room', `peer "${to.slice(0, 64)}" is not in your group`);
-        }, logFailure('relay'));
+        };
+        const outcome = backend.relay(conn.peerId, conn.group, to, json);
+        if (typeof outcome === 'boolean') relayed(outcome);
+        else outcome.then(relayed, logFailure('relay'));
         return;
       }
       default: {
@@ -531,12 +557,12 @@ export async function createSignalingServer(
       reject(socket, status, text, reason);
     };
     if (draining || !backend.isReady()) {
-      refuse(503, 'Service Unavailable', 'draining');
+      refuse(503, 'Service Unavailable', draining ? 'draining' : 'not-ready');
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const room = decodeURIComponent(url.pathname.slice(1));
-    if (!ROOM_NAME_PATTERN.test(room)) {
+    const url = parseUrl(req.url);
+    const room = url ? roomOf(url.pathname) : null;
+    if (url === null || room === null) {
       refuse(400, 'Bad Request', 'bad-room-name');
       return;
     }
@@ -561,18 +587,20 @@ export async function createSignalingServer(
       return;
     }
     const ip = clientIp(req);
-    const count = ipCounts.get(ip) ?? 0;
-    if (count >= maxPerIp) {
+    if ((ipCounts.get(ip) ?? 0) >= maxPerIp) {
       refuse(429, 'Too Many Requests', 'ip-limit');
       return;
     }
-    ipCounts.set(ip, count + 1);
     const resume = url.searchParams.get('resume');
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, ip, room, groupSize, resume));
+    // ws completes a valid handshake synchronously (and never calls back for an invalid one).
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ipCounts.set(ip, (ipCounts.get(ip) ?? 0) + 1);
+      onConnection(ws, ip, room, groupSize, resume);
+    });
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = parseUrl(req.url)?.pathname ?? '/';
     const reply = (status: number, type: string, body: string): void => {
       res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
       res.end(body);
@@ -591,7 +619,7 @@ export async function createSignalingServer(
         (text) => reply(200, metrics.registry.contentType, text),
         () => reply(500, 'text/plain', 'metrics failed\n'),
       );
-    } else if (ROOM_NAME_PATTERN.test(decodeURIComponent(path.slice(1)))) {
+    } else if (roomOf(path) !== null) {
       reply(426, 'text/plain', 'connect with a WebSocket\n');
     } else {
       reply(404, 'text/plain', 'not found\n');

@@ -61,8 +61,11 @@ export interface Backend {
    * `onlyIfDetached`, only if no connection resumed it meanwhile.
    */
   leave(peerId: string, epoch: number, onlyIfDetached: boolean): Promise<void>;
-  /** Relays `json` from `from` (in `group`) to `to`; false if `to` is not in that group. */
-  relay(from: string, group: string, to: string, json: string): Promise<boolean>;
+  /**
+   * Relays `json` from `from` (in `group`) to `to`; false if `to` is not in that group. The
+   * in-memory backend answers synchronously (no promise per signal on the hot path).
+   */
+  relay(from: string, group: string, to: string, json: string): boolean | Promise<boolean>;
   /** The resume-token secret every server of the cluster uses (`candidate` if it is the first). */
   resumeSecret(candidate: string): Promise<string>;
   /** Stops delivering and disconnects. */

@@ -120,11 +120,11 @@ export class MemoryBackend implements Backend {
     return Promise.resolve();
   }
 
-  relay(_from: string, group: string, to: string, json: string): Promise<boolean> {
+  relay(_from: string, group: string, to: string, json: string): boolean {
     const target = this.#peers.get(to);
-    if (!target || target.group.id !== group) return Promise.resolve(false);
+    if (!target || target.group.id !== group) return false;
     this.#sink?.deliver(to, json);
-    return Promise.resolve(true);
+    return true;
   }
 
   resumeSecret(candidate: string): Promise<string> {
