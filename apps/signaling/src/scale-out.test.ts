@@ -153,4 +153,11 @@ describe('signaling scale-out through Redis', () => {
     await a.peer.barrier();
     expect(a.peer.inbox).toEqual([]);
   });
+
+  it('fails to start, and cleans up, when Redis is unreachable', async () => {
+    const port = await freePort();
+    await expect(
+      createSignalingServer({ logger: 'silent', redisUrl: `redis://127.0.0.1:${port}` }),
+    ).rejects.toThrow(/backend failed to start/);
+  });
 });

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
-import type { Backend, Membership } from './internal/backend.js';
+import type { Backend, BackendSink, Membership } from './internal/backend.js';
 import { MemoryBackend } from './internal/memory-backend.js';
 import { createMetrics } from './internal/metrics.js';
 import { TokenBucket } from './internal/rate-limiter.js';
@@ -248,7 +248,7 @@ export async function createSignalingServer(
     send(conn, JSON.stringify({ type: 'error', code, message }));
   };
 
-  await backend.start({
+  const sink: BackendSink = {
     deliver(peerId, json) {
       const conn = local.get(peerId);
       if (conn) {
@@ -272,10 +272,17 @@ export async function createSignalingServer(
         graces.delete(peerId);
       }
     },
-  });
-  const resumeSecret = await backend.resumeSecret(
-    options.resumeSecret ?? randomBytes(32).toString('base64url'),
-  );
+  };
+  let resumeSecret: string;
+  try {
+    await backend.start(sink);
+    resumeSecret = await backend.resumeSecret(
+      options.resumeSecret ?? randomBytes(32).toString('base64url'),
+    );
+  } catch (error) {
+    await backend.close();
+    throw new Error(`signaling backend failed to start: ${String(error)}`, { cause: error });
+  }
 
   const addRoom = (room: string, delta: number): void => {
     const n = (roomCounts.get(room) ?? 0) + delta;

@@ -128,7 +128,7 @@ export class RedisBackend implements Backend {
     private readonly log: Logger,
   ) {
     this.#command = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-    this.#subscriber = new Redis(url, { lazyConnect: true });
+    this.#subscriber = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     for (const client of [this.#command, this.#subscriber]) {
       client.on('error', (error: Error) => this.log.warn({ err: error.message }, 'redis error'));
     }
@@ -219,6 +219,11 @@ export class RedisBackend implements Backend {
 
   async close(): Promise<void> {
     this.#sink = undefined;
-    await Promise.allSettled([this.#subscriber.quit(), this.#command.quit()]);
+    // quit() flushes pending commands when connected; disconnect() stops reconnect attempts.
+    await Promise.allSettled(
+      [this.#subscriber, this.#command].map((c) =>
+        c.status === 'ready' ? c.quit() : Promise.resolve(c.disconnect()),
+      ),
+    );
   }
 }
