@@ -486,6 +486,7 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
  * @throws RbnError with code `'ENCODE_ERROR'` when a field is invalid (a negative tick, a tick of
  * 2^31 or more, a slot over 255, a hash that is not an unsigned 32-bit integer, an unknown enum
  * value, a lone surrogate in a string …) or over a limit; the message names the field.
+ * @throws RbnError with code `'INVALID_LIMITS'` when a given limit is not a non-negative integer.
  * @example
  * ```ts
  * import { MessageType, encodeMessage, decodeMessage } from '@rbn/protocol';
@@ -767,7 +768,8 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
  * @param limits - Limits to enforce (any left out use {@link DEFAULT_LIMITS}).
  * @returns The decoded message.
  * @throws DecodeError (and nothing else) when the bytes are not a valid message; it carries the
- * message type, the byte offset and the reason.
+ * message type, the byte offset and the reason. (Only a programming error, limits that are not
+ * non-negative integers, throws something else: `RbnError` `'INVALID_LIMITS'`.)
  * @example
  * ```ts
  * import { decodeMessage, DecodeError } from '@rbn/protocol';
