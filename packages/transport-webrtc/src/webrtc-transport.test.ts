@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RbnError } from '@rbn/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import SimplePeerBundle from 'simple-peer/simplepeer.min.js';
+import { DefaultSimplePeer } from './internal/default-simple-peer';
 import { createTestMesh, waitFor } from './internal/test-mesh';
 import type { TestMesh } from './internal/test-mesh';
 import type { WebRTCDisconnectReason } from './signaling';
@@ -22,7 +22,7 @@ const rtcConfiguration: RTCConfiguration = { iceServers: [] };
 
 /** A simple-peer constructor that records every connection it creates, per transport. */
 function recordingSimplePeer(created: SimplePeerLike[]): SimplePeerConstructor {
-  const Base = SimplePeerBundle as SimplePeerConstructor;
+  const Base = DefaultSimplePeer;
   return function RecordingPeer(options: SimplePeerOptions) {
     const peer = new Base(options);
     created.push(peer);

@@ -1,6 +1,6 @@
 import { RbnError } from '@rbn/protocol';
 import type { ConnectionMetrics, TransportAdapter } from '@rbn/protocol';
-import SimplePeerBundle from 'simple-peer/simplepeer.min.js';
+import { DefaultSimplePeer } from './internal/default-simple-peer';
 import { candidateUfrag, sdpUfrag } from './internal/sdp';
 import { metricsFromStats } from './internal/stats';
 import { isCandidate, isDescription, isWebRTCSignal } from './signaling';
@@ -11,9 +11,6 @@ import type {
   SimplePeerSignalData,
   WebRTCImplementation,
 } from './simple-peer-types';
-
-/** simple-peer@9's prebuilt bundle, typed by its v9 API. */
-const DefaultSimplePeer = SimplePeerBundle as SimplePeerConstructor;
 
 /** STUN server used when no `rtcConfiguration` is given (as in the architecture document). */
 const DEFAULT_RTC_CONFIGURATION: RTCConfiguration = {
@@ -578,24 +575,33 @@ export class WebRTCTransport implements TransportAdapter {
     peer.on('signal', (data) => {
       if (current()) this.emitSignal(entry, data);
     });
-    peer.on('connect', () => {
-      if (!current()) return;
-      entry.peerReady = true;
-      this.maybeOpen(entry);
-    });
     // Read the reliable channel directly rather than through simple-peer's stream, which
-    // drops empty messages: take over its onmessage as soon as the channel exists.
+    // drops empty messages: take over its onmessage as soon as the channel exists. The
+    // connection counts as open when the channel opens, without waiting for simple-peer's
+    // `connect` (which first searches the stats for the selected candidate pair); reliable
+    // writes made before that are queued by simple-peer's stream, in order.
     const onChannelMessage = (event: MessageEvent<unknown>) => {
       if (current()) this.deliverEvent(entry, event.data);
     };
+    const reliableReady = () => {
+      if (!current()) return;
+      entry.peerReady = true;
+      this.maybeOpen(entry);
+    };
+    const watchReliable = (channel: RTCDataChannel) => {
+      channel.onmessage = onChannelMessage;
+      if (channel.readyState === 'open') reliableReady();
+      else channel.addEventListener('open', reliableReady, { once: true });
+    };
+    peer.on('connect', reliableReady);
     if (peer._channel) {
-      peer._channel.onmessage = onChannelMessage;
+      watchReliable(peer._channel);
     } else if (peer._pc) {
       const pc = peer._pc;
       const setUp = pc.ondatachannel;
       pc.ondatachannel = (event: RTCDataChannelEvent) => {
         setUp?.call(pc, event);
-        if (peer._channel === event.channel) event.channel.onmessage = onChannelMessage;
+        if (peer._channel === event.channel) watchReliable(event.channel);
       };
     }
     peer.on('error', (error) => {
