@@ -128,7 +128,7 @@ describe('Session lifecycle', () => {
     expect(codeOf(() => client.tick())).toBe('DESTROYED');
   });
 
-  it('rejects joins for a wrong room, a full room, a duplicate player and a started game', async () => {
+  it('rejects joins for a wrong room, a full room and a duplicate player, also once started', async () => {
     const ids = ['h', 'a', 'b', 'c'];
     const transports = createLocalTransportGroup(ids, { seed: 3 });
     const make = (id: string, localPlayerId = id) =>
@@ -177,7 +177,7 @@ describe('Session lifecycle', () => {
     const late = rejection(c.joinRoom(roomId, 'h'));
     await pump();
     expect(((await late) as RbnError & { reason: JoinRejectReason }).reason).toBe(
-      JoinRejectReason.NotAccepting,
+      JoinRejectReason.RoomFull,
     );
   });
 

@@ -96,6 +96,10 @@ const SYNC_RESPONSE_MIN_INTERVAL_MS = 250;
 const LAG_REPORT_INTERVAL_MS = 1000;
 const TIME_SYNC_INTERVAL_MS = 1000;
 const HASH_HISTORY = 16;
+/** Ticks between the host's newest input and a late joiner's first counted tick. */
+const JOIN_MARGIN_TICKS = 4;
+/** A peer this many ticks behind the others runs extra ticks to catch up. */
+const CATCH_UP_THRESHOLD = 4;
 
 function defaultClock(): Clock {
   const perf = (globalThis as { performance?: { now(): number } }).performance;
@@ -295,6 +299,30 @@ export class Session {
     if (this.engine) this.engine.inputDelayTicks = value;
     this.cfg = { ...this.cfg, inputDelayTicks: value };
   }
+
+  /**
+   * How many ticks the local game runs ahead of the remote players on average (estimated from
+   * their reported ticks and the RTT), or 0 when unknown. Positive: ahead.
+   */
+  get framesAheadEstimate(): number {
+    return this.framesAhead(this.clock.now()) ?? 0;
+  }
+
+  /**
+   * The frame interval the game loop should use, in milliseconds: `1000 / tickRate`, stretched
+   * by up to 25% while the local game runs more than one tick ahead of the others, so the peers
+   * drift back together and rollbacks stay symmetric. (A peer that is behind catches up by
+   * itself: `tick()` runs an extra tick per frame while it is 4 or more ticks behind.)
+   */
+  get recommendedFrameDelayMs(): number {
+    const base = 1000 / this.cfg.tickRate;
+    const ahead = this.framesAheadEstimate;
+    if (ahead <= 1) return base;
+    return base * (1 + Math.min(0.25, (ahead - 1) * 0.05));
+  }
+
+  /** Extra ticks run to catch up with the other peers so far (see {@link Session.recommendedFrameDelayMs}). */
+  catchUpTicks = 0;
 
   /** The rollback engine while playing (for statistics and debugging), else `null`. */
   get rollbackEngine(): RollbackEngine | null {
@@ -668,6 +696,18 @@ export class Session {
         result.advanced = true;
         result.rolledBack = r.rolledBack;
         result.rollbackTicks = r.rollbackTicks;
+        // Time sync: a peer well behind the others (a late joiner, a spectator, a tab that was
+        // hidden) runs one extra tick per frame until it caught up.
+        const ahead = this.framesAhead(now);
+        if (ahead !== null && ahead <= -CATCH_UP_THRESHOLD) {
+          const extra = engine.tick(localInput);
+          if (extra.status === 'advanced') {
+            result.tick = extra.tick;
+            result.rolledBack = result.rolledBack || extra.rolledBack;
+            result.rollbackTicks += extra.rollbackTicks;
+            this.catchUpTicks++;
+          }
+        }
       } else {
         result.tick = r.tick;
         result.stalled = true;
@@ -726,7 +766,7 @@ export class Session {
     let pending = false;
     for (const slot of link.sendSlots) {
       const member = this.members[slot];
-      if (!member || member.joinTick < 0 || !engine.hasPlayer(member.playerId)) continue;
+      if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
       const upTo = this.inputsUpTo(member, engine);
       const acked = link.acked[slot]!;
       if (upTo <= acked) continue;
@@ -748,7 +788,7 @@ export class Session {
       const maxRun = DEFAULT_LIMITS.maxInputsPerRun;
       for (const slot of link.sendSlots) {
         const member = this.members[slot];
-        if (!member || member.joinTick < 0 || !engine.hasPlayer(member.playerId)) continue;
+        if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
         const upTo = this.inputsUpTo(member, engine);
         const from = Math.max(link.acked[slot]! + 1, member.joinTick);
         if (upTo < from) continue;
@@ -809,12 +849,14 @@ export class Session {
     for (const slot of link.acceptSlots) {
       const member = this.members[slot];
       if (!member || member.joinTick < 0) continue;
-      if (engine.hasPlayer(member.playerId)) {
-        acks.push({ slot, tick: engine.getReceivedTick(member.playerId) });
-      } else if (member.leaveTick > 0) {
-        // A departed player the engine forgot: nothing more of it is needed.
-        acks.push({ slot, tick: member.leaveTick - 1 });
+      let tick = engine.getReceivedTick(member.playerId);
+      if (member.leaveTick > 0) {
+        // A departed player: once every input before its leave tick counted, nothing more of
+        // it is needed (the engine may have forgotten it already).
+        const last = member.leaveTick - 1;
+        if (tick >= last || engine.confirmedTick >= last) tick = last;
       }
+      acks.push({ slot, tick });
     }
     return acks;
   }
@@ -825,7 +867,7 @@ export class Session {
     let pending = 0;
     for (const slot of link.sendSlots) {
       const member = this.members[slot];
-      if (!member || member.joinTick < 0 || !engine.hasPlayer(member.playerId)) continue;
+      if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
       let upTo = member.isLocal
         ? engine.lastLocalInputTick
         : engine.getReceivedTick(member.playerId);
@@ -1062,7 +1104,7 @@ export class Session {
         continue;
       }
       const member = this.members[run.slot];
-      if (!member || !engine.hasPlayer(member.playerId)) continue;
+      if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
       const inputs = run.inputs;
       for (let i = 0; i < inputs.length; i++) {
         engine.addRemoteInput(member.playerId, run.startTick + i, inputs[i]!);
@@ -1114,8 +1156,12 @@ export class Session {
       reject(JoinRejectReason.WrongRoom, `no room '${message.roomId}' here`);
       return;
     }
-    if (this.stateValue !== SessionState.Lobby) {
-      reject(JoinRejectReason.NotAccepting, 'the game has already started');
+    if (
+      this.stateValue !== SessionState.Lobby &&
+      this.stateValue !== SessionState.Playing &&
+      this.stateValue !== SessionState.Paused
+    ) {
+      reject(JoinRejectReason.NotAccepting, 'the room is closing');
       return;
     }
     if (this.memberByPeer.has(peerId) || this.findActiveMember(message.playerId)) {
@@ -1152,12 +1198,32 @@ export class Session {
       reject(JoinRejectReason.RoomFull, 'no free slot');
       return;
     }
+    // A game in progress: the joiner's inputs count from a tick no peer can have confirmed
+    // yet (after the host's newest input, plus a margin for reordering), so everyone adds the
+    // player at that same tick without a visible correction.
+    const engine = this.engine;
+    let joinTick = -1;
+    if (engine) {
+      joinTick =
+        Math.max(engine.lastLocalInputTick, engine.currentTick - 1) + 1 + JOIN_MARGIN_TICKS;
+      if (role === PlayerRole.Player) {
+        try {
+          engine.addPlayer(message.playerId, joinTick);
+        } catch (error) {
+          reject(
+            JoinRejectReason.DuplicatePlayer,
+            `player '${message.playerId}' is still leaving; try again shortly (${String(error)})`,
+          );
+          return;
+        }
+      }
+    }
     const member = this.addMember({
       slot,
       playerId: message.playerId,
       peerId,
       role,
-      joinTick: -1,
+      joinTick,
       leaveTick: -1,
     });
     const config: Record<string, number> = {};
@@ -1176,7 +1242,25 @@ export class Session {
     };
     const bytes = this.encode(joined);
     for (const link of this.linkList) if (link.peerId !== peerId) this.sendBytes(link, bytes, true);
+    // Before the state is taken, so the game can prepare for the player.
     this.emitter.emit('playerJoined', member.info);
+    if (engine) {
+      const snapshot = engine.getConfirmedState();
+      const link = this.links.get(peerId);
+      if (link) {
+        for (const s of link.sendSlots) {
+          if (link.acked[s]! < snapshot.tick - 1) link.acked[s] = snapshot.tick - 1;
+        }
+      }
+      const sync: StateSyncMessage = {
+        type: MessageType.StateSync,
+        tick: snapshot.tick,
+        hash: snapshot.hash >>> 0,
+        state: snapshot.state,
+        players: this.wirePlayers(snapshot.tick),
+      };
+      this.sendTo(peerId, sync);
+    }
   }
 
   private handleJoinAccept(peerId: string, message: JoinAcceptMessage): void {
@@ -1264,7 +1348,7 @@ export class Session {
       if (member && member.playerId === wire.playerId) {
         this.updateMember(member, { joinTick: wire.joinTick, leaveTick: wire.leaveTick });
       } else if (!member) {
-        this.addMember({
+        const added = this.addMember({
           slot: wire.slot,
           playerId: wire.playerId,
           peerId: wire.peerId,
@@ -1272,6 +1356,12 @@ export class Session {
           joinTick: wire.joinTick,
           leaveTick: wire.leaveTick,
         });
+        if (wire.leaveTick >= 0) {
+          // Departed, but its inputs still count after the state's tick.
+          this.playersMap.delete(added.playerId);
+          this.memberByPeer.delete(added.peerId);
+          this.rebuildLinks();
+        }
       }
     }
     this.createEngine(message.tick);
@@ -1295,12 +1385,14 @@ export class Session {
     if (!this.fromHost(peerId, message.type)) return;
     const wire = message.player;
     if (this.members[wire.slot]) return;
+    const engine = this.engine;
+    if (engine && wire.role === WireRole.Player) engine.addPlayer(wire.playerId, wire.joinTick);
     const member = this.addMember({
       slot: wire.slot,
       playerId: wire.playerId,
       peerId: wire.peerId,
       role: fromWireRole(wire.role),
-      joinTick: this.engine ? wire.joinTick : -1,
+      joinTick: engine ? wire.joinTick : -1,
       leaveTick: wire.leaveTick,
     });
     this.emitter.emit('playerJoined', member.info);
@@ -1544,10 +1636,17 @@ export class Session {
     };
   }
 
-  private wirePlayers(): WirePlayer[] {
+  /**
+   * The members to describe on the wire: everyone in the room, plus (with `fromTick`) departed
+   * players whose inputs still count at or after that tick.
+   */
+  private wirePlayers(fromTick = Infinity): WirePlayer[] {
     const list: WirePlayer[] = [];
-    for (const m of this.members)
-      if (m && this.playersMap.has(m.playerId)) list.push(this.toWire(m));
+    for (const m of this.members) {
+      if (!m) continue;
+      const active = this.playersMap.get(m.playerId) === m.info;
+      if (active || (m.joinTick >= 0 && m.leaveTick > fromTick)) list.push(this.toWire(m));
+    }
     return list;
   }
 
@@ -1638,8 +1737,10 @@ export class Session {
       ...(this.predictor ? { inputPredictor: this.predictor } : {}),
     });
     for (const m of this.members) {
-      if (!m || m.role !== PlayerRole.Player || m.joinTick < 0 || m.leaveTick >= 0) continue;
+      if (!m || m.role !== PlayerRole.Player || m.joinTick < 0) continue;
+      if (m.leaveTick >= 0 && m.leaveTick <= startTick) continue;
       engine.addPlayer(m.playerId, m.joinTick, { local: m.isLocal });
+      if (m.leaveTick >= 0) engine.removePlayer(m.playerId, m.leaveTick);
     }
     engine.onConfirmedHash = (tick, hash) => this.onLocalHash(tick, hash);
     for (const link of this.linkList) {

@@ -76,11 +76,14 @@ export class Harness {
     return this.peers[0]!;
   }
 
-  /** Host creates a room, everyone joins, the host starts; resolves when all are playing. */
-  async start(maxFrames = 600): Promise<void> {
+  /**
+   * Host creates a room, peers 1..`members - 1` join, the host starts; resolves when they all
+   * play. The other peers stay out (join later with {@link Harness.join}).
+   */
+  async start(maxFrames = 600, members = this.peers.length): Promise<void> {
     const roomId = await this.host.session.createRoom();
     const joins = this.peers
-      .slice(1)
+      .slice(1, members)
       .map((p) => p.session.joinRoom(roomId, this.host.transport.localPeerId));
     let joined = false;
     void Promise.all(joins).then(() => {
@@ -94,11 +97,30 @@ export class Harness {
     if (!joined) throw new Error(`seed ${this.seed}: joins did not complete`);
     this.host.session.start();
     for (let i = 0; i < maxFrames; i++) {
-      if (this.peers.every((p) => p.session.state === SessionState.Playing)) return;
+      if (this.peers.slice(0, members).every((p) => p.session.state === SessionState.Playing))
+        return;
       await settle();
       this.runFrame();
     }
     throw new Error(`seed ${this.seed}: not every peer reached Playing`);
+  }
+
+  /** Peer `index` joins the host's room (a game in progress); resolves once it plays. */
+  async join(index: number, maxFrames = 600): Promise<void> {
+    const peer = this.peers[index]!;
+    const joining = peer.session.joinRoom(
+      this.host.session.roomId!,
+      this.host.transport.localPeerId,
+    );
+    let failed: unknown = null;
+    joining.catch((e: unknown) => (failed = e));
+    for (let i = 0; i < maxFrames; i++) {
+      if (failed !== null) throw failed instanceof Error ? failed : new Error(String(failed));
+      if (peer.session.state === SessionState.Playing) return;
+      await settle();
+      this.runFrame();
+    }
+    throw new Error(`seed ${this.seed}: ${peer.id} did not get into the game`);
   }
 
   /** One lockstep frame. */

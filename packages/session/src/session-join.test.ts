@@ -1,0 +1,179 @@
+import { createLocalTransportGroup } from '@rbn/transport-local';
+import { describe, expect, it } from 'vitest';
+import { Harness } from './testing/harness';
+import { PlayerRole, SessionState, Topology } from './types';
+import type { PlayerInfo, SessionConfig } from './types';
+
+function harness(
+  n: number,
+  seed: number,
+  net: { latency?: number; jitter?: number; packetLoss?: number } = {},
+  config: Partial<SessionConfig> = {},
+): Harness {
+  const ids = Array.from({ length: n }, (_, i) => `p${i}`);
+  return new Harness(createLocalTransportGroup(ids, { ...net, seed }), seed, config);
+}
+
+function expectConverged(h: Harness, label: string, peers = h.peers): void {
+  let tick = Infinity;
+  for (const p of peers) tick = Math.min(tick, p.session.confirmedTick + 1);
+  const hashes = peers.map((p) => p.session.rollbackEngine?.getSnapshot(tick)?.hash);
+  expect(hashes[0], label).toBeTypeOf('number');
+  expect(new Set(hashes).size, `${label}: hashes at ${tick}: ${hashes.join()}`).toBe(1);
+}
+
+describe('Session late join', () => {
+  for (const topology of [Topology.Star, Topology.Mesh]) {
+    it(`a player joins a game in progress at one agreed tick and everyone converges (${Topology[topology]}, seed 21)`, async () => {
+      const seed = 21;
+      const h = harness(3, seed, { latency: 30, jitter: 5, packetLoss: 0.02 }, { topology });
+      const joinedInfo: PlayerInfo[][] = h.peers.map(() => []);
+      h.peers.forEach((p, i) =>
+        p.session.on('playerJoined', (info) => {
+          if (info.playerId === 'p2') joinedInfo[i]!.push(info);
+        }),
+      );
+      await h.start(600, 2);
+      h.run(200);
+      await h.join(2);
+      h.run(300);
+      h.inputsChange = false;
+      h.run(90);
+      const ticks = h.peers.map((p) => p.session.players.get('p2')?.joinTick);
+      expect(new Set(ticks).size, `join ticks ${ticks.join()}`).toBe(1);
+      expect(ticks[0]).toBeGreaterThan(200);
+      for (const list of joinedInfo) expect(list.length).toBe(1);
+      // The joiner's inputs count: its engine and everyone else's simulate it.
+      for (const p of h.peers) expect(p.session.rollbackEngine?.hasPlayer('p2')).toBe(true);
+      expectConverged(h, `seed ${seed}`);
+      for (const p of h.peers) expect(p.desyncs, `seed ${seed} ${p.id}`).toEqual([]);
+    });
+  }
+
+  it('a spectator joins mid-game, follows the game and never holds the players back (seed 22)', async () => {
+    const seed = 22;
+    const h = harness(3, seed, { latency: 20 });
+    h.peers[2]!.session.setLocalRole(PlayerRole.Spectator);
+    await h.start(600, 2);
+    h.run(100);
+    await h.join(2);
+    const spectator = h.peers[2]!;
+    expect(spectator.session.players.get('p2')?.role).toBe(PlayerRole.Spectator);
+    expect(h.host.session.rollbackEngine?.hasPlayer('p2')).toBe(false);
+    h.run(200);
+    expectConverged(h, `seed ${seed}`);
+    // The spectator's loop hangs for 2 s: the players do not stall.
+    const stallsBefore = h.peers[0]!.stalls + h.peers[1]!.stalls;
+    for (let f = 0; f < 120; f++) {
+      for (const p of h.peers.slice(0, 2)) p.session.tick(new Uint8Array([f & 3]));
+      for (const p of h.peers) p.transport.tick(h.frameMs);
+    }
+    expect(h.peers[0]!.stalls + h.peers[1]!.stalls).toBe(stallsBefore);
+    // It catches up by running faster.
+    const behind = h.peers[0]!.session.currentTick - spectator.session.currentTick;
+    expect(behind).toBeGreaterThan(100);
+    h.run(200);
+    expect(h.peers[0]!.session.currentTick - spectator.session.currentTick).toBeLessThan(8);
+    expect(spectator.session.catchUpTicks).toBeGreaterThan(100);
+    h.inputsChange = false;
+    h.run(60);
+    expectConverged(h, `seed ${seed}`);
+  });
+});
+
+describe('Session leave and drop', () => {
+  for (const topology of [Topology.Star, Topology.Mesh]) {
+    it(`dropPlayer removes a player at one agreed tick on every peer (${Topology[topology]}, seed 23)`, async () => {
+      const seed = 23;
+      const h = harness(3, seed, { latency: 30, packetLoss: 0.05 }, { topology });
+      await h.start();
+      h.run(150);
+      const left: [string, number][][] = h.peers.map(() => []);
+      const dropped: [string, Uint8Array | undefined][] = [];
+      h.peers.forEach((p, i) =>
+        p.session.on('playerLeft', (info) => left[i]!.push([info.playerId, info.leaveTick])),
+      );
+      h.peers[1]!.session.on('playerDropped', (id, metadata) => dropped.push([id, metadata]));
+      h.host.session.dropPlayer('p2', new Uint8Array([7]));
+      h.run(200);
+      expect(h.peers[2]!.session.state).toBe(SessionState.Disconnected);
+      expect(dropped).toEqual([['p2', new Uint8Array([7])]]);
+      expect(left[0]!.length).toBe(1);
+      expect(left[1]).toEqual(left[0]);
+      expect(h.peers[1]!.session.players.has('p2')).toBe(false);
+      h.inputsChange = false;
+      h.run(60);
+      expectConverged(h, `seed ${seed}`, h.peers.slice(0, 2));
+      expect(h.peers[0]!.session.confirmedTick).toBeGreaterThan(400);
+    });
+
+    it(`a player leaving a game in progress leaves at one agreed tick (${Topology[topology]}, seed 24)`, async () => {
+      const seed = 24;
+      const h = harness(4, seed, { latency: 20 }, { topology });
+      await h.start();
+      h.run(100);
+      const left: number[][] = h.peers.map(() => []);
+      h.peers.forEach((p, i) =>
+        p.session.on('playerLeft', (info) => left[i]!.push(info.leaveTick)),
+      );
+      h.peers[3]!.session.leaveRoom();
+      h.run(200);
+      expect(left[0]!.length).toBe(1);
+      expect(left[1]).toEqual(left[0]);
+      expect(left[2]).toEqual(left[0]);
+      h.inputsChange = false;
+      h.run(60);
+      expectConverged(h, `seed ${seed}`, h.peers.slice(0, 3));
+      expect(h.peers[1]!.session.confirmedTick).toBeGreaterThan(300);
+    });
+  }
+
+  it('a dropped player can join again under the same id and gets the state (seed 25)', async () => {
+    const seed = 25;
+    const h = harness(3, seed, { latency: 20 });
+    await h.start();
+    h.run(100);
+    h.host.session.dropPlayer('p2');
+    h.run(200);
+    expect(h.peers[2]!.session.state).toBe(SessionState.Disconnected);
+    await h.join(2);
+    h.run(200);
+    h.inputsChange = false;
+    h.run(60);
+    expect(h.peers[2]!.session.players.get('p2')?.joinTick).toBeGreaterThan(300);
+    expectConverged(h, `seed ${seed}`);
+  });
+
+  it('a silent peer fires networkInterrupted, then is disconnected at an agreed tick (seed 26)', async () => {
+    const seed = 26;
+    const h = harness(
+      3,
+      seed,
+      { latency: 20 },
+      { disconnectNotifyStart: 300, disconnectTimeout: 1000 },
+    );
+    await h.start();
+    h.run(60);
+    const interrupted: [string, number][] = [];
+    const left: [string, number][] = [];
+    h.host.session.on('networkInterrupted', (id, ms) => interrupted.push([id, ms]));
+    h.peers[1]!.session.on('playerLeft', (info) => left.push([info.playerId, info.leaveTick]));
+    // p2 goes silent: its session and transport stop.
+    for (let f = 0; f < 120; f++) {
+      for (const p of h.peers.slice(0, 2)) p.session.tick(new Uint8Array([f & 1]));
+      for (const p of h.peers.slice(0, 2)) p.transport.tick(h.frameMs);
+    }
+    expect(interrupted.length).toBe(1);
+    expect(interrupted[0]![0]).toBe('p2');
+    expect(interrupted[0]![1]).toBeGreaterThan(0);
+    expect(interrupted[0]![1]).toBeLessThanOrEqual(700);
+    expect(left.map(([id]) => id)).toEqual(['p2']);
+    const confirmed = h.peers[1]!.session.confirmedTick;
+    for (let f = 0; f < 120; f++) {
+      for (const p of h.peers.slice(0, 2)) p.session.tick(new Uint8Array([1]));
+      for (const p of h.peers.slice(0, 2)) p.transport.tick(h.frameMs);
+    }
+    expect(h.peers[1]!.session.confirmedTick).toBeGreaterThan(confirmed + 100);
+    expectConverged(h, `seed ${seed}`, h.peers.slice(0, 2));
+  });
+});
