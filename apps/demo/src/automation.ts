@@ -107,7 +107,6 @@ export function publishDemo(
     return peer ? peerHandle(peer) : undefined;
   };
   const demo: RbnDemo = {
-    ...extra,
     mode,
     get peers() {
       return peers().map(peerHandle);
@@ -133,6 +132,8 @@ export function publishDemo(
     },
     errors,
   };
+  // Copy property descriptors, not values, so getters among the extras stay live.
+  Object.defineProperties(demo, Object.getOwnPropertyDescriptors(extra));
   window.rbnDemo = demo;
   return demo;
 }

@@ -27,7 +27,7 @@ if (nav) {
   const room = Math.random().toString(36).slice(2, 8);
   nav.append(
     link('?', 'Local split-screen', !online),
-    link(`?room=${room}&next=2`, 'Play online (2 players)', online),
+    link(`?room=${room}`, 'Play online (new room)', online),
   );
 }
 

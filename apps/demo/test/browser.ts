@@ -55,7 +55,7 @@ export async function startHarness(): Promise<Harness> {
   let server: DemoServer | undefined;
   let browser: Browser | undefined;
   try {
-    signaling = await startSignaling();
+    signaling = await startSignaling({ shutdownTimeoutMs: 500 });
     server = await startDemoServer({
       root: outDir,
       port: 0,

@@ -12,7 +12,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await harness?.close();
-});
+}, 30_000);
 
 /** Waits until `window.rbnDemo` satisfies a condition, or fails with the last state seen. */
 async function waitForDemo(page: Page, condition: string, timeoutMs: number): Promise<void> {
@@ -65,4 +65,133 @@ describe('local mode', () => {
     expect(Math.min(...result.rollbacks), JSON.stringify(result)).toBeGreaterThan(0);
     expect(errors).toEqual([]);
   }, 40_000);
+
+  it('detects a desync induced on one peer and recovers it by state transfer', async () => {
+    const { page, errors } = await harness.open('/');
+    await waitForDemo(page, 'window.rbnDemo?.peers?.[1]?.state === "Playing"', 15_000);
+    await waitForDemo(page, 'window.rbnDemo.peers[1].currentTick > 60', 15_000);
+    await page.getByRole('button', { name: 'Induce desync on P2' }).click();
+    await waitForDemo(page, 'window.rbnDemo.peers[1].counters.recoveries > 0', 15_000);
+    // After the recovery both peers agree again at every newer confirmed tick.
+    const recoveredAt = await page.evaluate(() => window.rbnDemo?.peers[1]?.confirmedGameTick ?? 0);
+    await waitForDemo(
+      page,
+      `window.rbnDemo.peers.every((p) => p.confirmedGameTick > ${recoveredAt + 90})`,
+      15_000,
+    );
+    const result = await page.evaluate((from) => {
+      const [a, b] = window.rbnDemo?.peers ?? [];
+      const to = Math.min(a?.confirmedGameTick ?? 0, b?.confirmedGameTick ?? 0);
+      const mismatches: number[] = [];
+      for (let t = from + 60; t <= to; t++) if (a?.hashAt(t) !== b?.hashAt(t)) mismatches.push(t);
+      return { counters: [a?.counters, b?.counters], mismatches, from, to };
+    }, recoveredAt);
+    await page.screenshot({ path: join(RESULTS_DIR, 'local-desync.png') });
+    const desyncs = (result.counters[0]?.desyncs ?? 0) + (result.counters[1]?.desyncs ?? 0);
+    expect(desyncs, JSON.stringify(result)).toBeGreaterThan(0);
+    expect(result.mismatches, JSON.stringify(result)).toEqual([]);
+    expect(errors).toEqual([]);
+  }, 40_000);
+});
+
+interface Opened {
+  page: Page;
+  errors: string[];
+}
+
+/** Opens a room in two browser contexts and waits until both play. */
+async function openOnlineGame(path: string): Promise<{ host: Opened; guest: Opened }> {
+  const host = await harness.open(path);
+  await waitForDemo(host.page, 'window.rbnDemo?.isHost === true', 15_000);
+  const guest = await harness.open(path);
+  for (const { page } of [host, guest]) {
+    await waitForDemo(page, 'window.rbnDemo?.state === "Playing"', 30_000);
+  }
+  return { host, guest };
+}
+
+/** A unique room name per test. */
+function roomPath(name: string): string {
+  return `/?room=${name}-${Date.now().toString(36)}&stun=none`;
+}
+
+describe('online mode', () => {
+  it('two browsers meet through signaling, play over WebRTC and agree on every confirmed hash', async () => {
+    const { host, guest } = await openOnlineGame(roomPath('e2e'));
+    const pages = [host.page, guest.page];
+    const gameTick = (page: Page): Promise<number> =>
+      page.evaluate(() => window.rbnDemo?.confirmedGameTick ?? 0);
+    const scriptStart = await gameTick(host.page);
+
+    // A few seconds of scripted play on both sides.
+    const script = async (page: Page, keys: [string, string, string]): Promise<void> => {
+      for (let round = 0; round < 3; round++) {
+        await hold(page, [keys[0]], 500);
+        await page.keyboard.press(keys[2]);
+        await hold(page, [keys[1]], 400);
+      }
+    };
+    await Promise.all([
+      script(host.page, ['KeyD', 'KeyW', 'Space']),
+      script(guest.page, ['ArrowLeft', 'ArrowDown', 'Enter']),
+    ]);
+    const scriptEnd = await gameTick(host.page);
+    for (const page of pages) {
+      await waitForDemo(page, `window.rbnDemo.confirmedGameTick > ${scriptEnd + 30}`, 15_000);
+    }
+
+    // Every confirmed tick of the scripted play has the same hash in both browsers.
+    const [hostHashes, guestHashes] = await Promise.all(
+      pages.map((p) => p.evaluate(() => window.rbnDemo?.confirmedHashes(1200) ?? [])),
+    );
+    const hostByTick = new Map(hostHashes);
+    const guestByTick = new Map(guestHashes);
+    const compared: number[] = [];
+    const mismatched: number[] = [];
+    for (let tick = scriptStart; tick <= scriptEnd + 30; tick++) {
+      compared.push(tick);
+      if (hostByTick.get(tick) === undefined || hostByTick.get(tick) !== guestByTick.get(tick)) {
+        mismatched.push(tick);
+      }
+    }
+    const context = JSON.stringify({ scriptStart, scriptEnd });
+    expect(compared.length, context).toBeGreaterThan(150);
+    expect(mismatched.slice(0, 5), context).toEqual([]);
+    const distinct = new Set(compared.map((tick) => hostByTick.get(tick)));
+    expect(distinct.size, `the game moved: ${context}`).toBeGreaterThan(100);
+
+    await host.page.screenshot({ path: join(RESULTS_DIR, 'online-host.png') });
+    await guest.page.screenshot({ path: join(RESULTS_DIR, 'online-guest.png') });
+    expect([...host.errors, ...guest.errors]).toEqual([]);
+  }, 60_000);
+
+  it("a spectator that joins the running game converges to the players' confirmed hashes", async () => {
+    const path = roomPath('spectate');
+    const { host, guest } = await openOnlineGame(path);
+    await waitForDemo(host.page, 'window.rbnDemo.confirmedGameTick > 60', 15_000);
+    await hold(guest.page, ['ArrowUp'], 300);
+
+    const spectator = await harness.open(`${path}&spectate`);
+    await waitForDemo(spectator.page, 'window.rbnDemo?.state === "Playing"', 30_000);
+    const joinedAt = await spectator.page.evaluate(() => window.rbnDemo?.confirmedGameTick ?? 0);
+    await hold(host.page, ['KeyA'], 400);
+    await waitForDemo(
+      spectator.page,
+      `window.rbnDemo.confirmedGameTick > ${joinedAt + 120}`,
+      15_000,
+    );
+    const spectatorHashes = await spectator.page.evaluate(
+      () => window.rbnDemo?.confirmedHashes(120) ?? [],
+    );
+    const hostNow = new Map(
+      await host.page.evaluate(() => window.rbnDemo?.confirmedHashes(900) ?? []),
+    );
+    const compared = spectatorHashes.filter(([tick]) => hostNow.has(tick));
+    await spectator.page.screenshot({ path: join(RESULTS_DIR, 'online-spectator.png') });
+    expect(compared.length, 'ticks compared with the spectator').toBeGreaterThan(30);
+    expect(compared.filter(([tick, hash]) => hostNow.get(tick) !== hash)).toEqual([]);
+    const isSpectator = await spectator.page.evaluate(() => window.rbnDemo?.peers[0]?.isSpectator);
+    expect(isSpectator).toBe(true);
+    expect([...host.errors, ...guest.errors, ...spectator.errors]).toEqual([]);
+  }, 60_000);
 });

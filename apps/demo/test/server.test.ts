@@ -19,7 +19,7 @@ beforeAll(async () => {
   await mkdir(join(root, 'assets'));
   await writeFile(join(root, 'index.html'), '<!doctype html><title>demo</title>');
   await writeFile(join(root, 'assets', 'app.js'), 'console.log(1);');
-  signaling = await startSignaling();
+  signaling = await startSignaling({ shutdownTimeoutMs: 500 });
   demo = await startDemoServer({ root, port: 0, signalingPort: signaling.port });
 });
 

@@ -1,0 +1,52 @@
+/**
+ * Takes the README's screenshot (docs/overlay.png): the local split-screen with the network
+ * overlay after a few seconds of scripted play on a laggy, lossy simulated network.
+ * Run: `pnpm --filter @rbn/demo screenshot`.
+ */
+import { join } from 'node:path';
+import { DEMO_DIR, startHarness } from './browser';
+
+const harness = await startHarness();
+try {
+  const { page } = await harness.open('/');
+  await page.setViewportSize({ width: 1240, height: 1010 });
+  await page.waitForFunction('window.rbnDemo?.peers?.[1]?.state === "Playing"');
+  // Move the sliders as a visitor would: 90 ms latency, 25 ms jitter, 8 % loss.
+  await page.evaluate(() => {
+    const settings: [string, string][] = [
+      ['latency', '90'],
+      ['jitter', '25'],
+      ['loss', '8'],
+    ];
+    for (const [name, value] of settings) {
+      const input = document.querySelector<HTMLInputElement>(`input[name="${name}"]`);
+      if (!input) throw new Error(`no ${name} slider`);
+      input.value = value;
+      input.dispatchEvent(new Event('input'));
+    }
+  });
+  const moves: [string[], number][] = [
+    [['KeyD', 'ArrowLeft'], 700],
+    [['KeyA', 'ArrowRight'], 500],
+    [['KeyS', 'ArrowUp'], 400],
+    [['KeyW', 'ArrowDown'], 500],
+    [['KeyD', 'ArrowLeft'], 400],
+    [['KeyA', 'ArrowRight'], 600],
+    [['KeyS', 'ArrowDown'], 300],
+    [['KeyD', 'ArrowLeft'], 450],
+  ];
+  for (const [keys, ms] of moves) {
+    for (const key of keys) await page.keyboard.down(key);
+    await page.waitForTimeout(ms);
+    for (const key of keys) await page.keyboard.up(key);
+  }
+  // A change of input on both sides: the views roll back a moment later.
+  await page.keyboard.down('KeyW');
+  await page.keyboard.down('ArrowUp');
+  await page.waitForTimeout(190);
+  const path = join(DEMO_DIR, 'docs', 'overlay.png');
+  await page.screenshot({ path });
+  console.log(`wrote ${path}`);
+} finally {
+  await harness.close();
+}
