@@ -1,0 +1,54 @@
+// `pnpm release`: everything a release needs, short of publishing.
+// 1. builds every library (turbo), 2. checks dependency hygiene and size budgets,
+// 3. packs each library and runs publint + are-the-types-wrong on the tarball
+//    (scripts/check-package.mjs), 4. lists the pending changesets, 5. runs
+//    `pnpm publish -r --dry-run` so npm shows exactly what would be uploaded.
+// Nothing is published: after `pnpm changeset version` and a review, `pnpm changeset publish`
+// does that (see CONTRIBUTING.md).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(import.meta.url), '../..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/** Runs one step, echoing it; any failure stops the release. */
+function step(title, command, args, cwd = root) {
+  console.log(`\n▶ ${title}\n  $ ${[command, ...args].join(' ')}`);
+  execFileSync(command, args, { cwd, stdio: 'inherit' });
+}
+
+const libraries = readdirSync(join(root, 'packages'))
+  .sort()
+  .map((folder) => join(root, 'packages', folder))
+  .filter((dir) => existsSync(join(dir, 'package.json')))
+  .filter((dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).private !== true);
+
+step('build every library', bin('turbo'), ['run', 'build', '--filter=./packages/*']);
+step('dependency hygiene', process.execPath, [join(root, 'scripts', 'check-deps.mjs')]);
+step('size budgets', process.execPath, [join(root, 'scripts', 'check-size.mjs')]);
+for (const dir of libraries) {
+  step(
+    `publint + attw: ${dir.slice(root.length + 1)}`,
+    process.execPath,
+    [join(root, 'scripts', 'check-package.mjs')],
+    dir,
+  );
+}
+const pending = readdirSync(join(root, '.changeset')).filter(
+  (f) => f.endsWith('.md') && f !== 'README.md',
+);
+console.log(
+  `\n▶ pending changesets: ${pending.length === 0 ? 'none' : pending.join(', ')}` +
+    (pending.length > 0 ? ' (run `pnpm changeset version` to apply them)' : ''),
+);
+step('publish dry run (nothing is uploaded)', 'pnpm', [
+  'publish',
+  '-r',
+  '--dry-run',
+  '--no-git-checks',
+  '--filter',
+  './packages/*',
+]);
+console.log('\nrelease: every check passed; nothing was published.');
