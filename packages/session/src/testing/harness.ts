@@ -112,10 +112,12 @@ export class Harness {
       this.host.session.roomId!,
       this.host.transport.localPeerId,
     );
-    let failed: unknown = null;
-    joining.catch((e: unknown) => (failed = e));
+    const outcome: { error?: Error } = {};
+    joining.catch((e: unknown) => {
+      outcome.error = e instanceof Error ? e : new Error('join failed');
+    });
     for (let i = 0; i < maxFrames; i++) {
-      if (failed !== null) throw failed instanceof Error ? failed : new Error(String(failed));
+      if (outcome.error) throw outcome.error;
       if (peer.session.state === SessionState.Playing) return;
       await settle();
       this.runFrame();
