@@ -584,6 +584,15 @@ describe('decodeMessage rejects bad bytes with a DecodeError', () => {
     expect(() => decodeMessage([1, 2] as unknown as Uint8Array)).toThrow(DecodeError);
   });
 
+  it('never reads past the end of its view, even when the bytes after it would complete the message', () => {
+    const bytes = encodeMessage({ type: MessageType.Hash, tick: 9, hash: 0x12345678 });
+    const big = new Uint8Array(bytes.length + 4);
+    big.set(bytes);
+    for (let n = 0; n < bytes.length; n++) {
+      expect(() => decodeMessage(big.subarray(0, n))).toThrow(DecodeError);
+    }
+  });
+
   it('reads a message inside a larger buffer (a subarray) correctly', () => {
     const bytes = encodeMessage({ type: MessageType.Hash, tick: 9, hash: 0x12345678 });
     const big = new Uint8Array(bytes.length + 10);
