@@ -224,6 +224,26 @@ describe('WebRTCTransport', () => {
     expect(b.getConnectionMetrics('a')).toBeNull();
   });
 
+  it('replaces the connection when a connected peer comes back with a new offer (a reload)', async () => {
+    newMesh();
+    const a = mesh.add('a');
+    const events: string[] = [];
+    a.onConnect = (p) => events.push(`connect ${p}`);
+    a.onDisconnectReason = (p, reason) => events.push(`${reason} ${p}`);
+    const first = mesh.add('b');
+    await first.connect('a');
+    await waitFor(() => a.connectedPeers.has('b'), 'a connected');
+    // 'b' reloads: a new transport under the same id, the old one never said goodbye.
+    const second = mesh.add('b');
+    const got = inbox(second);
+    await second.connect('a');
+    await waitFor(() => events.length === 3, 'the replacement');
+    expect(events).toEqual(['connect b', 'replaced b', 'connect b']);
+    a.send('b', new Uint8Array([5]), true);
+    await waitFor(() => got.length === 1, 'a message to the new b');
+    first.dispose();
+  });
+
   it('reports RTT, bytes and packets from the peer connection stats', async () => {
     newMesh();
     const a = mesh.add('a', { metricsInterval: 0 });
