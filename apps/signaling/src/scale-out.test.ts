@@ -154,6 +154,16 @@ describe('signaling scale-out through Redis', () => {
     expect(a.peer.inbox).toEqual([]);
   });
 
+  it('announces a dropped peer to the other server once its grace window ends', async () => {
+    const [s1, s2] = await cluster({ resumeGraceMs: 100 });
+    const a = await join(`${s1.wsUrl}/room`);
+    const b = await join(`${s2.wsUrl}/room`);
+    b.peer.ws.terminate();
+    expect(await a.peer.next('peer-left')).toMatchObject({ id: b.welcome.id, host: a.welcome.id });
+    const late = await join(`${s1.wsUrl}/room?resume=${b.welcome.resumeToken}`);
+    expect(late.welcome).toMatchObject({ resumed: false, peers: [a.welcome.id] });
+  });
+
   it('fails to start, and cleans up, when Redis is unreachable', async () => {
     const port = await freePort();
     await expect(

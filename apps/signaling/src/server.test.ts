@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,6 +31,18 @@ async function until(server: SignalingServer, pattern: RegExp): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`metrics never matched ${pattern}`);
+}
+
+/** A raw client that completes the upgrade and then never answers anything (not even close). */
+async function rawUpgrade(port: number): Promise<Socket> {
+  const raw = connect(port, '127.0.0.1');
+  raw.on('error', () => undefined);
+  raw.write(
+    'GET /room HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  );
+  await new Promise((resolve) => raw.once('data', resolve));
+  return raw;
 }
 
 afterEach(async () => {
@@ -156,7 +169,7 @@ describe('signaling server liveness and resume', () => {
   });
 
   it('reaps a socket that stops answering pings', async () => {
-    const server = await start({ pingIntervalMs: 40, resumeGraceMs: 0 });
+    const server = await start({ pingIntervalMs: 150, resumeGraceMs: 0 });
     const a = await join(`${server.wsUrl}/room`);
     const dead = await join(`${server.wsUrl}/room`, { autoPong: false });
     expect((await a.peer.next('peer-left')).id).toBe(dead.welcome.id);
@@ -375,18 +388,9 @@ describe('signaling server operations', () => {
     await expect(fetch(`${server.url}/readyz`)).rejects.toThrow();
   });
 
-  it('reports not ready and refuses upgrades while draining, and terminates sockets that ignore the close by the deadline', async () => {
-    const server = await createSignalingServer({ logger: 'silent', shutdownTimeoutMs: 1000 });
-    // A raw client that upgrades and then never answers the close frame.
-    const raw = connect(server.port, '127.0.0.1');
-    raw.write(
-      'GET /room HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-    );
-    await new Promise((resolve) => raw.once('data', resolve));
-    const rawClosed = new Promise((resolve) => raw.once('close', resolve));
-    raw.on('error', () => undefined);
-
+  it('reports not ready and refuses upgrades while draining', async () => {
+    const server = await createSignalingServer({ logger: 'silent', shutdownTimeoutMs: 30_000 });
+    const raw = await rawUpgrade(server.port);
     const closing = server.close();
     const ready = await fetch(`${server.url}/readyz`);
     expect([ready.status, await ready.json()]).toEqual([503, { ready: false, draining: true }]);
@@ -394,7 +398,15 @@ describe('signaling server operations', () => {
       status: 503,
       reason: 'draining',
     });
+    raw.destroy();
     await closing;
+  });
+
+  it('terminates sockets that ignore the close frame once the shutdown deadline passes', async () => {
+    const server = await createSignalingServer({ logger: 'silent', shutdownTimeoutMs: 100 });
+    const raw = await rawUpgrade(server.port);
+    const rawClosed = new Promise((resolve) => raw.once('close', resolve));
+    await server.close();
     await rawClosed;
   });
 });
