@@ -133,6 +133,19 @@ describe('WebRTCTransport', () => {
     expect(createdA[0]!._channel?.ordered).toBe(true);
   });
 
+  it('connects with signals routed as the architecture document shows (description / candidate handlers)', async () => {
+    newMesh();
+    mesh.splitHandlers = true;
+    const a = mesh.add('a');
+    const b = mesh.add('b');
+    const got = inbox(b);
+    await a.connect('b');
+    a.send('b', new Uint8Array([1]), true);
+    await waitFor(() => got.length === 1, 'a message');
+    const kinds = new Set(mesh.log.map((l) => l.signal.type));
+    expect(kinds).toEqual(new Set(['description', 'candidate']));
+  });
+
   it('opens the unreliable channel unordered and without retransmits', async () => {
     newMesh();
     const created: SimplePeerLike[] = [];

@@ -12,6 +12,11 @@ export type TestMesh = {
   readonly log: { from: string; to: string; signal: WebRTCSignal }[];
   /** Whether signals are delivered (set `false` to simulate a dead signaling channel). */
   deliver: boolean;
+  /**
+   * Route incoming signals as the architecture document does (`handleRemoteDescription` /
+   * `handleRemoteCandidate`) instead of through `handleSignal`.
+   */
+  splitHandlers: boolean;
   /** Disposes every transport of the mesh. */
   dispose(): void;
 };
@@ -26,6 +31,7 @@ export function createTestMesh(options: WebRTCTransportOptions): TestMesh {
   const mesh: TestMesh = {
     log: [],
     deliver: true,
+    splitHandlers: false,
     add(peerId, extra = {}) {
       const transport = new WebRTCTransport(peerId, { ...options, ...extra });
       transport.setSignalingCallbacks({
@@ -33,7 +39,15 @@ export function createTestMesh(options: WebRTCTransportOptions): TestMesh {
           if (!mesh.deliver) return;
           mesh.log.push({ from: peerId, to, signal });
           const text = JSON.stringify(signal);
-          queueMicrotask(() => transports.get(to)?.handleSignal(peerId, JSON.parse(text)));
+          queueMicrotask(() => {
+            const target = transports.get(to);
+            const parsed = JSON.parse(text) as WebRTCSignal;
+            if (!target) return;
+            if (!mesh.splitHandlers) target.handleSignal(peerId, parsed);
+            else if (parsed.type === 'description') {
+              target.handleRemoteDescription(peerId, parsed.description);
+            } else target.handleRemoteCandidate(peerId, parsed.candidate);
+          });
         },
       });
       transports.set(peerId, transport);
