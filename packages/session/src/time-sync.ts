@@ -1,0 +1,367 @@
+import { RbnError } from '@rbn/protocol';
+import type { Tick } from '@rbn/protocol';
+
+/** Settings of a {@link TimeSync} estimator. */
+export type TimeSyncOptions = {
+  /** Simulation ticks per second, to turn RTT milliseconds into frames. @default 60 */
+  tickRate?: number;
+  /**
+   * Width in bits of the tick numbers given to the estimator (16 to 32). Tick differences are
+   * taken modulo 2^bits, so ticks that wrap around (a 16-bit field, or 32-bit ticks past 2^32)
+   * still compare correctly while peers are less than 2^(bits-1) ticks apart.
+   * @default 32
+   */
+  tickBits?: number;
+  /** Samples older than this many local ticks before the newest sample are not averaged. @default 60 */
+  windowTicks?: number;
+  /** Most samples kept per peer (the oldest is overwritten). @default 32 */
+  maxSamples?: number;
+  /** Being ahead by up to this many frames needs no correction (a dead band for jitter). @default 1 */
+  thresholdFrames?: number;
+  /** Tick stretch per frame ahead beyond the threshold (0.02: 2 % per frame). @default 0.02 */
+  stretchPerFrame?: number;
+  /** The largest frame-delay multiplier recommended (1.1: ticks at most 10 % longer). @default 1.1 */
+  maxMultiplier?: number;
+};
+
+type ResolvedTimeSyncOptions = Required<TimeSyncOptions>;
+
+type PeerSamples = {
+  /** Local-frames-ahead samples (ring buffer). */
+  readonly ahead: Float64Array;
+  /** The local tick of each sample. */
+  readonly at: Float64Array;
+  count: number;
+  next: number;
+  /** The remote's own latest frames-ahead report, or NaN if none. */
+  remoteView: number;
+  /** The estimate, recomputed when samples change. */
+  estimate: number;
+};
+
+function positive(name: string, value: number, min: number, max: number, integer: boolean): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new RbnError(
+      'INVALID_CONFIG',
+      `${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The signed difference `a - b` of two ticks taken modulo 2^bits: correct across wraparound as
+ * long as the true difference is less than 2^(bits-1) in magnitude.
+ * @param a - A tick.
+ * @param b - Another tick.
+ * @param bits - Width of the tick field, 16 to 32. @default 32
+ * @returns `a - b` in the range [-2^(bits-1), 2^(bits-1)).
+ * @example
+ * ```ts
+ * tickDiff(3, 0xfffffffd); // 6: tick 3 is 6 ticks after tick 2^32 - 3
+ * tickDiff(2, 0xfffe, 16); // 4
+ * ```
+ */
+export function tickDiff(a: Tick, b: Tick, bits = 32): number {
+  const modulus = 2 ** bits;
+  const half = modulus / 2;
+  let d = (a - b) % modulus;
+  if (d < 0) d += modulus;
+  return d >= half ? d - modulus : d;
+}
+
+/**
+ * Estimates how many frames this peer is ahead of each remote peer, and recommends how much to
+ * slow down so the peer that runs ahead gives the others time to catch up (then rollbacks are
+ * shared evenly instead of landing on the peer that is behind). This is the GGPO/GGRS
+ * "frame advantage" idea, with the recommendation expressed as a frame-delay multiplier for the
+ * game loop (see {@link createFrameScheduler}) rather than whole frames to skip.
+ *
+ * Pure: no timers and no clock. Feed it a sample whenever a message tells you a remote tick
+ * (a pong, or better, every received input message, whose newest tick the remote had just
+ * simulated): the round-trip time, the remote tick and the local tick when it arrived. The
+ * remote is estimated to be `rtt / 2` further along by now, so the sample is
+ * `localTick - (remoteTick + rtt/2 in frames)`. Samples are averaged over the last
+ * `windowTicks` local ticks. If the remote also reports its own frames-ahead value, the
+ * estimate is the symmetric `(local - remote) / 2`, which cancels an asymmetric path.
+ *
+ * @example
+ * ```ts
+ * const timeSync = new TimeSync({ tickRate: 60 });
+ * // on each pong from a peer:
+ * timeSync.addSample(peerId, rttMs, pong.tick, engine.currentTick);
+ * scheduler.frameDelayMultiplier = timeSync.frameDelayMultiplier;
+ * ```
+ */
+export class TimeSync {
+  private readonly options: ResolvedTimeSyncOptions;
+  private readonly peers = new Map<string, PeerSamples>();
+  private readonly msPerFrame: number;
+
+  /**
+   * @param options - Settings; see {@link TimeSyncOptions}.
+   * @throws RbnError `'INVALID_CONFIG'` naming a bad option.
+   */
+  constructor(options?: TimeSyncOptions) {
+    const o = options ?? {};
+    this.options = {
+      tickRate: positive('tickRate', o.tickRate ?? 60, 1, 1000, false),
+      tickBits: positive('tickBits', o.tickBits ?? 32, 16, 32, true),
+      windowTicks: positive('windowTicks', o.windowTicks ?? 60, 1, 1_000_000, true),
+      maxSamples: positive('maxSamples', o.maxSamples ?? 32, 1, 4096, true),
+      thresholdFrames: positive('thresholdFrames', o.thresholdFrames ?? 1, 0, 1000, false),
+      stretchPerFrame: positive('stretchPerFrame', o.stretchPerFrame ?? 0.02, 0, 1, false),
+      maxMultiplier: positive('maxMultiplier', o.maxMultiplier ?? 1.1, 1, 2, false),
+    };
+    this.msPerFrame = 1000 / this.options.tickRate;
+  }
+
+  /**
+   * Adds one measurement of a remote peer's tick.
+   * @param peerId - The remote peer.
+   * @param rttMs - The current round-trip time to it, in milliseconds.
+   * @param remoteTick - The tick the remote reported (its current tick when it sent the message).
+   * @param localTick - This peer's current tick when the message arrived.
+   */
+  addSample(peerId: string, rttMs: number, remoteTick: Tick, localTick: Tick): void {
+    if (!Number.isFinite(rttMs) || !Number.isFinite(remoteTick) || !Number.isFinite(localTick)) {
+      return;
+    }
+    const peer = this.peer(peerId);
+    const bits = this.options.tickBits;
+    const transitFrames = Math.max(0, rttMs) / 2 / this.msPerFrame;
+    const ahead = tickDiff(localTick, remoteTick, bits) - transitFrames;
+    const capacity = peer.ahead.length;
+    peer.ahead[peer.next] = ahead;
+    peer.at[peer.next] = localTick;
+    peer.next = (peer.next + 1) % capacity;
+    if (peer.count < capacity) peer.count++;
+    this.update(peer, localTick);
+  }
+
+  /**
+   * Records the frames-ahead value the remote peer reports about itself (relative to this peer),
+   * if the session exchanges it. Used with this peer's own samples for a symmetric estimate.
+   * @param peerId - The remote peer.
+   * @param framesAhead - How many frames the remote says it is ahead of this peer.
+   */
+  setRemoteView(peerId: string, framesAhead: number): void {
+    if (!Number.isFinite(framesAhead)) return;
+    const peer = this.peer(peerId);
+    peer.remoteView = framesAhead;
+    this.update(peer, NaN);
+  }
+
+  /**
+   * Forgets a peer (it left, or is a spectator nobody waits for).
+   * @param peerId - The remote peer.
+   */
+  removePeer(peerId: string): void {
+    this.peers.delete(peerId);
+  }
+
+  /**
+   * How many frames this peer is ahead of a remote peer (negative: behind).
+   * @param peerId - The remote peer.
+   * @returns The averaged estimate, or `undefined` before the first sample.
+   */
+  framesAhead(peerId: string): number | undefined {
+    const peer = this.peers.get(peerId);
+    return peer === undefined || Number.isNaN(peer.estimate) ? undefined : peer.estimate;
+  }
+
+  /** The largest {@link framesAhead} over all peers with samples (0 with none): how far this peer leads the slowest. */
+  get maxFramesAhead(): number {
+    let max = 0;
+    let any = false;
+    for (const peer of this.peers.values()) {
+      if (Number.isNaN(peer.estimate)) continue;
+      if (!any || peer.estimate > max) max = peer.estimate;
+      any = true;
+    }
+    return any ? max : 0;
+  }
+
+  /**
+   * The recommended frame-delay multiplier: 1 while this peer is at most `thresholdFrames` ahead
+   * of every peer, otherwise `1 + stretchPerFrame × (framesAhead − threshold)`, capped at
+   * `maxMultiplier`. Give it to the game loop ({@link FrameScheduler.frameDelayMultiplier}):
+   * ticks get that much longer, so the peer that is ahead slows until the others catch up.
+   */
+  get frameDelayMultiplier(): number {
+    const o = this.options;
+    const excess = this.maxFramesAhead - o.thresholdFrames;
+    if (!(excess > 0)) return 1;
+    return Math.min(o.maxMultiplier, 1 + excess * o.stretchPerFrame);
+  }
+
+  private peer(peerId: string): PeerSamples {
+    let peer = this.peers.get(peerId);
+    if (peer === undefined) {
+      const n = this.options.maxSamples;
+      peer = {
+        ahead: new Float64Array(n),
+        at: new Float64Array(n),
+        count: 0,
+        next: 0,
+        remoteView: Number.NaN,
+        estimate: Number.NaN,
+      };
+      this.peers.set(peerId, peer);
+    }
+    return peer;
+  }
+
+  private update(peer: PeerSamples, newestTick: Tick): void {
+    if (peer.count === 0) return;
+    const capacity = peer.ahead.length;
+    const newestIndex = (peer.next - 1 + capacity) % capacity;
+    const newest = Number.isNaN(newestTick) ? peer.at[newestIndex]! : newestTick;
+    const { windowTicks, tickBits } = this.options;
+    let sum = 0;
+    let n = 0;
+    for (let k = 0; k < peer.count; k++) {
+      const i = (newestIndex - k + capacity) % capacity;
+      // The newest sample always counts; older ones while within the window.
+      if (k > 0 && tickDiff(newest, peer.at[i]!, tickBits) > windowTicks) break;
+      sum += peer.ahead[i]!;
+      n++;
+    }
+    const local = sum / n;
+    peer.estimate = Number.isNaN(peer.remoteView) ? local : (local - peer.remoteView) / 2;
+  }
+}
+
+/** Settings of {@link createFrameScheduler}. */
+export type FrameSchedulerOptions = {
+  /** Simulation ticks per second at multiplier 1. @default 60 */
+  tickRate?: number;
+  /** The time source, in milliseconds. @default performance.now */
+  now?: () => number;
+  /** Most ticks one frame may run while catching up. @default 4 */
+  maxTicksPerFrame?: number;
+  /**
+   * Most ticks owed that are kept; time beyond that (a background tab resuming after minutes)
+   * is discarded and counted in {@link FrameScheduler.droppedTicks}, so the loop never runs an
+   * unbounded catch-up. @default tickRate × 10 (ten seconds)
+   */
+  maxBacklogTicks?: number;
+};
+
+/**
+ * Tells a game loop how many ticks to run each animation frame: time accumulates at `tickRate`
+ * ticks per second divided by {@link frameDelayMultiplier}, at most `maxTicksPerFrame` ticks run
+ * per frame, and the rest is reported as {@link backlog} instead of freezing the page.
+ */
+export interface FrameScheduler {
+  /**
+   * Call once per animation frame.
+   * @param now - The current time in milliseconds. @default the scheduler's clock
+   * @returns How many ticks to run now (0 to `maxTicksPerFrame`).
+   */
+  frame(now?: number): number;
+  /**
+   * Tick duration multiplier (≥ 1 slows the simulation, e.g. from
+   * {@link TimeSync.frameDelayMultiplier}; < 1 speeds it up). Values from 0.25 to 4. @default 1
+   */
+  frameDelayMultiplier: number;
+  /** The current tick duration in milliseconds (`1000 / tickRate × frameDelayMultiplier`). */
+  readonly tickIntervalMs: number;
+  /** Whole ticks owed after the last {@link frame} (time that passed but was not yet run). */
+  readonly backlog: number;
+  /** Ticks discarded so far because the backlog exceeded `maxBacklogTicks`. */
+  readonly droppedTicks: number;
+  /** Forgets the accumulated time and restarts from `now` (e.g. after a pause). */
+  reset(now?: number): void;
+}
+
+function defaultNow(): () => number {
+  const perf = (globalThis as { performance?: { now(): number } }).performance;
+  if (perf !== undefined) return () => perf.now();
+  return () => Date.now();
+}
+
+/**
+ * Creates a {@link FrameScheduler}: a fixed-timestep accumulator whose tick duration follows
+ * the time-sync multiplier, with bounded catch-up.
+ * @param options - Settings; see {@link FrameSchedulerOptions}.
+ * @returns The scheduler; its clock starts at creation.
+ * @throws RbnError `'INVALID_CONFIG'` naming a bad option.
+ * @example
+ * ```ts
+ * const scheduler = createFrameScheduler({ tickRate: 60 });
+ * function loop(time: number) {
+ *   scheduler.frameDelayMultiplier = timeSync.frameDelayMultiplier;
+ *   for (let n = scheduler.frame(time); n > 0; n--) session.tick(readInput());
+ *   render();
+ *   requestAnimationFrame(loop);
+ * }
+ * requestAnimationFrame(loop);
+ * ```
+ */
+export function createFrameScheduler(options?: FrameSchedulerOptions): FrameScheduler {
+  const tickRate = positive('tickRate', options?.tickRate ?? 60, 1, 1000, false);
+  const maxPerFrame = positive('maxTicksPerFrame', options?.maxTicksPerFrame ?? 4, 1, 1000, true);
+  const maxBacklog = positive(
+    'maxBacklogTicks',
+    options?.maxBacklogTicks ?? Math.ceil(tickRate * 10),
+    0,
+    1_000_000,
+    true,
+  );
+  const clock = options?.now ?? defaultNow();
+  const baseMs = 1000 / tickRate;
+  let multiplier = 1;
+  let last = clock();
+  /** Milliseconds of simulation time owed. */
+  let acc = 0;
+  let backlog = 0;
+  let dropped = 0;
+
+  return {
+    frame(now?: number): number {
+      const t = now ?? clock();
+      const elapsed = t - last;
+      if (Number.isFinite(t)) last = t;
+      // A clock going backwards or a bad reading adds nothing.
+      if (elapsed > 0 && Number.isFinite(elapsed)) acc += elapsed;
+      const interval = baseMs * multiplier;
+      const cap = (maxBacklog + maxPerFrame) * interval;
+      if (acc > cap) {
+        dropped += Math.floor((acc - cap) / interval);
+        acc = cap;
+      }
+      const ticks = Math.min(Math.floor(acc / interval), maxPerFrame);
+      acc -= ticks * interval;
+      backlog = Math.floor(acc / interval);
+      return ticks;
+    },
+    get frameDelayMultiplier(): number {
+      return multiplier;
+    },
+    set frameDelayMultiplier(value: number) {
+      multiplier = positive('frameDelayMultiplier', value, 0.25, 4, false);
+    },
+    get tickIntervalMs(): number {
+      return baseMs * multiplier;
+    },
+    get backlog(): number {
+      return backlog;
+    },
+    get droppedTicks(): number {
+      return dropped;
+    },
+    reset(now?: number): void {
+      const t = now ?? clock();
+      if (Number.isFinite(t)) last = t;
+      acc = 0;
+      backlog = 0;
+    },
+  };
+}
