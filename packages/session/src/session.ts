@@ -96,6 +96,8 @@ const SYNC_RESPONSE_MIN_INTERVAL_MS = 250;
 const LAG_REPORT_INTERVAL_MS = 1000;
 const TIME_SYNC_INTERVAL_MS = 1000;
 const HASH_HISTORY = 16;
+/** Ticks a confirmed hash waits before it is sent (see `releaseHashes`). */
+const HASH_DELAY_TICKS = 30;
 /** Ticks between the host's newest input and a late joiner's first counted tick. */
 const JOIN_MARGIN_TICKS = 4;
 /** A peer this many ticks behind the others runs extra ticks to catch up. */
@@ -181,6 +183,9 @@ export class Session {
   private readonly remoteHashes = new Map<Tick, Map<number, number>>();
   private readonly decidedTicks = new Set<Tick>();
   private hashFloor = 0;
+  /** Confirmed ticks whose hash waits for `releaseHashes`, and the engine's hash of each. */
+  private readonly pendingHashTicks: Tick[] = [];
+  private readonly pendingHashFallback: number[] = [];
   private syncRequest: { peerId: string; at: number; forwardTo: string[] } | null = null;
   private readonly lastSyncSentTick = new Map<string, Tick>();
 
@@ -716,6 +721,7 @@ export class Session {
       result.tick = engine ? engine.currentTick : -1;
     }
     result.confirmedTick = engine ? engine.confirmedTick : -1;
+    if (engine && this.pendingHashTicks.length > 0) this.releaseHashes(engine);
 
     if (this.stateValue !== SessionState.Disconnected) this.networkFrame(now);
     return result;
@@ -1366,6 +1372,8 @@ export class Session {
     }
     this.createEngine(message.tick);
     this.engine!.loadState(message.tick, message.state);
+    this.pendingHashTicks.length = 0;
+    this.pendingHashFallback.length = 0;
     const hash = this.game.hash() >>> 0;
     if (hash !== message.hash >>> 0) {
       this.reportError(
@@ -1742,7 +1750,12 @@ export class Session {
       engine.addPlayer(m.playerId, m.joinTick, { local: m.isLocal });
       if (m.leaveTick >= 0) engine.removePlayer(m.playerId, m.leaveTick);
     }
-    engine.onConfirmedHash = (tick, hash) => this.onLocalHash(tick, hash);
+    engine.onConfirmedHash = (tick, hash) => {
+      this.pendingHashTicks.push(tick);
+      this.pendingHashFallback.push(hash);
+    };
+    this.pendingHashTicks.length = 0;
+    this.pendingHashFallback.length = 0;
     for (const link of this.linkList) {
       for (const slot of link.sendSlots) {
         const m = this.members[slot];
@@ -1771,6 +1784,28 @@ export class Session {
 
   // -------------------------------------------------------------------------------------------
   // Internals: desync detection and recovery
+
+  /**
+   * Sends the hashes of confirmed ticks once they are `hashDelayTicks` behind the confirmed
+   * tick, taking the hash from the saved state at that moment. In mesh a player's departure
+   * tick is the host's, and a peer that held more of that player's inputs than the host may
+   * have confirmed a few ticks past it before the announcement arrived; the delay lets that
+   * peer's rollback correct those states before their hashes go out, so no false desync is
+   * reported.
+   */
+  private releaseHashes(engine: RollbackEngine): void {
+    const delay = Math.min(
+      HASH_DELAY_TICKS,
+      Math.max(0, this.cfg.snapshotHistorySize - this.cfg.maxSpeculationTicks - 10),
+    );
+    const confirmed = engine.confirmedTick;
+    while (this.pendingHashTicks.length > 0 && confirmed >= this.pendingHashTicks[0]! + delay) {
+      const tick = this.pendingHashTicks.shift()!;
+      const fallback = this.pendingHashFallback.shift()!;
+      const hash = engine.getSnapshot(tick)?.hash ?? fallback;
+      this.onLocalHash(tick, hash);
+    }
+  }
 
   private onLocalHash(tick: Tick, hash: number): void {
     if (this.localPlays()) {
@@ -1979,6 +2014,8 @@ export class Session {
       );
     }
     this.hashFloor = message.tick;
+    this.pendingHashTicks.length = 0;
+    this.pendingHashFallback.length = 0;
     for (const t of this.localHashes.keys()) if (t >= message.tick) this.localHashes.delete(t);
     for (const t of this.decidedTicks) if (t >= message.tick) this.decidedTicks.delete(t);
     for (const t of this.remoteHashes.keys()) if (t < message.tick) this.remoteHashes.delete(t);

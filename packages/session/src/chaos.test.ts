@@ -1,0 +1,237 @@
+// The seeded chaos suite: many players, both topologies, a hostile network (latency, jitter,
+// loss, duplication, reordering, a 2 s lag spike), and a timeline of joins, leaves, a drop, a
+// rejoin, a spectator and a peer that stops ticking for 3 s. Every run must end with identical
+// confirmed states, no stall once the network heals, no desync event, and bounded buffers.
+import { createLocalTransportGroup } from '@rbn/transport-local';
+import { describe, expect, it } from 'vitest';
+import { Harness, settle } from './testing/harness';
+import type { Peer } from './testing/harness';
+import { PlayerRole, SessionState, Topology } from './types';
+
+type ChaosCase = {
+  players: number;
+  topology: Topology;
+  latency: number;
+  jitter: number;
+  packetLoss: number;
+  seed: number;
+  /** Frames of the scripted part (the timeline scales to it). */
+  frames: number;
+  /** Run the full timeline (joins, leaves, drop, rejoin, spectator, freeze). */
+  events: boolean;
+};
+
+const CASES: ChaosCase[] = [
+  {
+    players: 2,
+    topology: Topology.Star,
+    latency: 0,
+    jitter: 0,
+    packetLoss: 0.2,
+    seed: 101,
+    frames: 900,
+    events: true,
+  },
+  {
+    players: 3,
+    topology: Topology.Mesh,
+    latency: 80,
+    jitter: 30,
+    packetLoss: 0.1,
+    seed: 102,
+    frames: 900,
+    events: true,
+  },
+  {
+    players: 4,
+    topology: Topology.Star,
+    latency: 120,
+    jitter: 40,
+    packetLoss: 0.05,
+    seed: 103,
+    frames: 900,
+    events: true,
+  },
+  {
+    players: 4,
+    topology: Topology.Mesh,
+    latency: 250,
+    jitter: 20,
+    packetLoss: 0.15,
+    seed: 104,
+    frames: 900,
+    events: true,
+  },
+  {
+    players: 8,
+    topology: Topology.Star,
+    latency: 60,
+    jitter: 20,
+    packetLoss: 0.1,
+    seed: 105,
+    frames: 900,
+    events: true,
+  },
+  {
+    players: 8,
+    topology: Topology.Mesh,
+    latency: 40,
+    jitter: 10,
+    packetLoss: 0.05,
+    seed: 106,
+    frames: 600,
+    events: true,
+  },
+  {
+    players: 16,
+    topology: Topology.Star,
+    latency: 50,
+    jitter: 10,
+    packetLoss: 0.05,
+    seed: 107,
+    frames: 300,
+    events: false,
+  },
+];
+
+function label(c: ChaosCase): string {
+  return `${c.players} players ${Topology[c.topology]}, ${c.latency}±${c.jitter} ms, ${c.packetLoss * 100}% loss (seed ${c.seed})`;
+}
+
+async function runChaos(c: ChaosCase): Promise<void> {
+  const ids = Array.from({ length: c.players }, (_, i) => `p${i}`);
+  const withSpectator = c.events ? [...ids, 'spec'] : ids;
+  const transports = createLocalTransportGroup(withSpectator, {
+    latency: c.latency,
+    jitter: c.jitter,
+    packetLoss: c.packetLoss,
+    duplication: 0.02,
+    reorder: 0.05,
+    seed: c.seed,
+  });
+  const h = new Harness(transports, c.seed, {
+    topology: c.topology,
+    maxPlayers: Math.max(4, c.players),
+    hashInterval: 30,
+  });
+  const tag = label(c);
+  const spectator = c.events ? h.peers[h.peers.length - 1]! : undefined;
+  spectator?.session.setLocalRole(PlayerRole.Spectator);
+  const late = c.events ? c.players - 1 : -1; // the last player joins a game in progress
+  await h.start(900, c.events ? c.players - 1 : c.players);
+
+  const frozen = new Set<Peer>();
+  const frame = (): void => {
+    const f = h.frame++;
+    h.peers.forEach((peer, i) => {
+      if (frozen.has(peer) || peer.session.state === SessionState.Disconnected) return;
+      const r = peer.session.tick(inputFor(c.seed, i, h.inputsChange ? f : 0));
+      if (r.stalled) peer.stalls++;
+    });
+    for (const peer of h.peers) peer.transport.tick(h.frameMs);
+  };
+  const run = (frames: number): void => {
+    for (let i = 0; i < frames; i++) frame();
+  };
+  const join = async (index: number): Promise<void> => {
+    const peer = h.peers[index]!;
+    const joining = peer.session.joinRoom(h.host.session.roomId!, 'p0');
+    const outcome: { error?: string } = {};
+    joining.catch((e: unknown) => (outcome.error = e instanceof Error ? e.message : 'failed'));
+    for (let i = 0; i < 900 && peer.session.state !== SessionState.Playing; i++) {
+      if (outcome.error !== undefined) throw new Error(`${tag}: ${outcome.error}`);
+      await settle();
+      frame();
+    }
+    expect(peer.session.state, `${tag}: ${peer.id} joins`).toBe(SessionState.Playing);
+  };
+
+  const step = Math.floor(c.frames / 9);
+  run(step);
+  if (c.events) {
+    await join(late);
+    run(step);
+    // A 2 s lag spike on peer 1's outgoing messages.
+    const spiky = transports.get('p1')!;
+    spiky.setConditions({ latency: 2000 });
+    run(120);
+    spiky.setConditions({ latency: c.latency });
+    run(step);
+    // Peer 2 (or 1) stops ticking for 3 s (a hidden tab), then resumes and catches up.
+    const sleeper = h.peers[Math.min(2, c.players - 1)]!;
+    frozen.add(sleeper);
+    run(180);
+    frozen.delete(sleeper);
+    run(step);
+    if (c.players >= 3) {
+      // The host drops the player before the late joiner; it rejoins under the same id.
+      const victim = h.peers[c.players - 2]!;
+      h.host.session.dropPlayer(victim.id);
+      run(step);
+      expect(victim.session.state, tag).toBe(SessionState.Disconnected);
+      await join(c.players - 2);
+      run(step);
+    }
+    await join(h.peers.length - 1); // the spectator
+    run(step);
+    if (c.players >= 3) {
+      h.peers[1]!.session.leaveRoom();
+      run(step);
+    }
+  } else {
+    run(c.frames);
+  }
+
+  // Heal: the network becomes good again and inputs stop changing.
+  for (const t of transports.values()) {
+    t.setConditions({
+      latency: 20,
+      jitter: 0,
+      packetLoss: 0,
+      reorder: 0,
+      duplication: 0,
+    });
+  }
+  h.inputsChange = false;
+  const live = h.peers.filter((p) => p.session.state === SessionState.Playing);
+  const before = live.map((p) => p.session.confirmedTick);
+  run(360);
+  live.forEach((p, i) => {
+    expect(p.session.confirmedTick, `${tag}: ${p.id} stalls after healing`).toBeGreaterThan(
+      before[i]! + 250,
+    );
+  });
+  let tick = Infinity;
+  for (const p of live) tick = Math.min(tick, p.session.confirmedTick + 1);
+  const hashes = live.map((p) => p.session.rollbackEngine?.getSnapshot(tick)?.hash);
+  expect(hashes[0], tag).toBeTypeOf('number');
+  expect(new Set(hashes).size, `${tag}: hashes at ${tick}: ${hashes.join()}`).toBe(1);
+  for (const p of h.peers) {
+    expect(p.desyncs, `${tag}: ${p.id} desyncs`).toEqual([]);
+    // Expected errors: the dropped player's ROOM_CLOSED; nothing from the session itself.
+    const unexpected = p.errors
+      .filter((e) => e.context.source === 'session' || e.context.source === 'listener')
+      .filter((e) => !/dropped this player/.test(e.error.message))
+      .map((e) => e.error.message);
+    expect(unexpected, `${tag}: ${p.id} errors`).toEqual([]);
+    for (const other of h.peers) {
+      const stats = p.session.getNetworkStats(other.id);
+      if (stats)
+        expect(stats.pendingInputs, `${tag}: ${p.id}→${other.id} pending`).toBeLessThan(400);
+    }
+  }
+}
+
+function inputFor(seed: number, player: number, frame: number): Uint8Array {
+  const epoch = Math.floor((frame + player * 3) / 6);
+  const h = Math.imul(seed ^ (player * 0x9e3779b1), 0x85ebca6b) ^ Math.imul(epoch + 1, 0xc2b2ae35);
+  return new Uint8Array([(h >>> 13) & 0xff]);
+}
+
+describe('Session chaos', () => {
+  for (const c of CASES) {
+    it(`survives ${label(c)}${c.events ? ' with joins, a lag spike, a frozen peer, a drop, a rejoin, a spectator and a leave' : ''}`, async () => {
+      await runChaos(c);
+    });
+  }
+});
