@@ -2,7 +2,7 @@ import { SessionState } from '@rbn/session';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import type { LocalTransport } from '@rbn/transport-local';
 import { publishDemo } from './automation';
-import { startLoop } from './loop';
+import { Pacer, startLoop } from './loop';
 import { EnginePeer } from './net/engine-peer';
 import type { DemoPeer } from './net/peer';
 import { SessionPeer } from './net/session-peer';
@@ -138,6 +138,7 @@ export function startLocalMode(root: HTMLElement, params: URLSearchParams): void
   const peers: DemoPeer[] = [];
   const views: PeerView[] = [];
   const seats: Seat[] = [];
+  const pacers: Pacer[] = [];
   const seat = (s: Seat, peer: DemoPeer): void => {
     peers.push(peer);
     seats.push(s);
@@ -147,6 +148,7 @@ export function startLocalMode(root: HTMLElement, params: URLSearchParams): void
       desyncButton: !s.spectator,
     });
     views.push(view);
+    pacers.push(new Pacer(peer, (result) => view.recordTick(result)));
     columns.append(view.root);
   };
 
@@ -236,22 +238,24 @@ export function startLocalMode(root: HTMLElement, params: URLSearchParams): void
   root.replaceChildren(controls, columns);
 
   const keyboard = new Keyboard();
-  const step = (): void => {
-    for (const t of all) t.tick(1000 / 60);
-    const leader = Math.max(...peers.map((p) => p.currentTick()));
-    peers.forEach((peer, i) => {
-      const buttons = keyboard.read(seats[i]?.keys ?? {}, i);
-      const view = views[i];
-      view?.recordTick(peer.tick(buttons));
-      // A bare engine that fell behind (after a state transfer) catches up.
-      if (useEngine && peer.currentTick() < leader - 2) view?.recordTick(peer.tick(buttons));
+  const advance = (elapsedMs: number): void => {
+    for (const t of all) t.tick(elapsedMs);
+    pacers.forEach((pacer, i) => {
+      const keys = seats[i]?.keys ?? {};
+      pacer.advance(elapsedMs, () => keyboard.read(keys, i));
     });
-    keyboard.endTick();
+    // A bare engine that fell behind (after a state transfer) catches up.
+    if (useEngine) {
+      const leader = Math.max(...peers.map((p) => p.currentTick()));
+      peers.forEach((peer, i) => {
+        if (peer.currentTick() < leader - 2) views[i]?.recordTick(peer.tick(0));
+      });
+    }
   };
   const render = (): void => {
     for (const v of views) v.render();
   };
-  startLoop(step, render);
+  startLoop(advance, render);
 
   publishDemo('local', () => peers, {
     network: settings,

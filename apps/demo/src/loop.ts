@@ -1,43 +1,70 @@
-/** Ticks per second of the simulation. */
-export const TICK_RATE = 60;
-const TICK_MS = 1000 / TICK_RATE;
+import type { DemoPeer, PeerTick } from './net/peer';
+
+const MAX_FRAME_MS = 250;
 const MAX_TICKS_PER_FRAME = 8;
 
 /**
- * Runs `step` at a fixed 60 Hz from real time and `render` once per animation frame. When the
- * tab is hidden (no animation frames), a slow timer keeps the simulation going.
- * @param step - Called once per tick.
+ * Calls `advance` with the real time elapsed since the last call once per animation frame, and
+ * `render` after it. When the tab is hidden (no animation frames), a slow timer keeps the
+ * simulation going.
+ * @param advance - Called with the elapsed milliseconds (at most 250 per call).
  * @param render - Called once per animation frame.
  * @returns A function that stops the loop.
  */
-export function startLoop(step: () => void, render: () => void): () => void {
+export function startLoop(advance: (elapsedMs: number) => void, render: () => void): () => void {
   let last = performance.now();
-  let carry = 0;
   let running = true;
-  const advance = (): void => {
+  const step = (): void => {
     const now = performance.now();
-    carry += now - last;
+    advance(Math.min(now - last, MAX_FRAME_MS));
     last = now;
-    let ticks = 0;
-    while (carry >= TICK_MS && ticks < MAX_TICKS_PER_FRAME) {
-      step();
-      carry -= TICK_MS;
-      ticks++;
-    }
-    if (carry > TICK_MS * MAX_TICKS_PER_FRAME) carry = 0;
   };
   const frame = (): void => {
     if (!running) return;
-    advance();
+    step();
     render();
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
   const background = setInterval(() => {
-    if (document.hidden) advance();
+    if (document.hidden) step();
   }, 50);
   return () => {
     running = false;
     clearInterval(background);
   };
+}
+
+/**
+ * Runs one peer's fixed ticks from real time, at the interval the peer asks for (a session
+ * stretches it slightly while it runs ahead of the others, so the peers drift back together).
+ */
+export class Pacer {
+  private carry = 0;
+
+  /**
+   * @param peer - The peer to tick.
+   * @param onTick - Called with each tick's result.
+   */
+  constructor(
+    private readonly peer: DemoPeer,
+    private readonly onTick: (result: PeerTick) => void,
+  ) {}
+
+  /**
+   * Runs the ticks due after `elapsedMs` more milliseconds.
+   * @param elapsedMs - Real time since the last call.
+   * @param readInput - Reads the local input byte for a tick.
+   */
+  advance(elapsedMs: number, readInput: () => number): void {
+    const interval = this.peer.frameDelayMs();
+    this.carry += elapsedMs;
+    let ticks = 0;
+    while (this.carry >= interval && ticks < MAX_TICKS_PER_FRAME) {
+      this.onTick(this.peer.tick(readInput()));
+      this.carry -= interval;
+      ticks++;
+    }
+    if (this.carry > interval * MAX_TICKS_PER_FRAME) this.carry = 0;
+  }
 }

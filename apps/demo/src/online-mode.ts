@@ -4,7 +4,7 @@ import { PlayerRole, SessionState } from '@rbn/session';
 import { TransformingTransport } from '@rbn/transport-transform';
 import { WebRTCTransport, isWebRTCSignal } from '@rbn/transport-webrtc';
 import { publishDemo } from './automation';
-import { startLoop } from './loop';
+import { Pacer, startLoop } from './loop';
 import { SessionPeer } from './net/session-peer';
 import { ANY_KEYS, Keyboard } from './ui/keyboard';
 import { PeerView } from './ui/peer-view';
@@ -184,11 +184,10 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
   });
 
   const keyboard = new Keyboard();
+  const pacer = new Pacer(peer, (result) => view.recordTick(result));
+  const readInput = (): number => (spectator ? 0 : keyboard.read(ANY_KEYS, 0));
   startLoop(
-    () => {
-      view.recordTick(peer.tick(spectator ? 0 : keyboard.read(ANY_KEYS, 0)));
-      keyboard.endTick();
-    },
+    (elapsedMs) => pacer.advance(elapsedMs, readInput),
     () => {
       view.render();
       heading.textContent = describe();

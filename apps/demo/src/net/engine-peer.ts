@@ -92,6 +92,10 @@ export class EnginePeer implements DemoPeer {
     return false;
   }
 
+  frameDelayMs(): number {
+    return TICK_MS;
+  }
+
   tick(buttons: number): PeerTick {
     this.inputScratch[0] = buttons;
     const result = this.engine.tick(this.inputScratch);

@@ -55,6 +55,8 @@ export interface DemoPeer {
   notice(): string | undefined;
   /** Whether the peer is a spectator. */
   isSpectator(): boolean;
+  /** Milliseconds between two ticks: 1000/60, stretched a little while this peer runs ahead. */
+  frameDelayMs(): number;
   /**
    * Runs one fixed tick with the local buttons.
    * @param buttons - The local input byte.

@@ -19,14 +19,10 @@ export interface SessionPeerOptions {
   config?: Partial<SessionConfig>;
 }
 
-/** Frames between two skipped frames when the time sync says this peer runs ahead. */
-const SKIP_SPACING = 6;
-
 /**
  * A demo peer driven by an `@rbn/session` session: rooms, input exchange, rollback, desync
- * detection and recovery, late join and spectators all come from the library. The peer slows
- * its own loop down (skips a frame now and then) when the session's time sync says it runs
- * ahead of the others.
+ * detection and recovery, late join and spectators all come from the library, and so does the
+ * time sync: the page paces this peer's ticks with `recommendedFrameDelayMs`.
  */
 export class SessionPeer implements DemoPeer {
   readonly label: string;
@@ -36,9 +32,7 @@ export class SessionPeer implements DemoPeer {
   readonly session: Session;
   private readonly recording: RecordingGame;
   private readonly input = new Uint8Array(1);
-  private skipBudget = 0;
   private lastNotice: string | undefined;
-  private frame = 0;
 
   /**
    * @param options - See {@link SessionPeerOptions}.
@@ -58,9 +52,6 @@ export class SessionPeer implements DemoPeer {
     });
     this.session.on('stateSynced', () => {
       this.counters.recoveries++;
-    });
-    this.session.on('timeSync', (framesAhead) => {
-      this.skipBudget = framesAhead >= 2 ? Math.floor(framesAhead / 2) : 0;
     });
   }
 
@@ -112,12 +103,11 @@ export class SessionPeer implements DemoPeer {
     return this.session.localRole === PlayerRole.Spectator;
   }
 
+  frameDelayMs(): number {
+    return this.session.recommendedFrameDelayMs;
+  }
+
   tick(buttons: number): PeerTick {
-    this.frame++;
-    if (this.skipBudget > 0 && this.frame % SKIP_SPACING === 0) {
-      this.skipBudget--;
-      return { rollbackTicks: 0, stalled: false };
-    }
     this.input[0] = buttons;
     const result = this.session.tick(this.input);
     if (result.rolledBack) this.counters.rollbacks++;

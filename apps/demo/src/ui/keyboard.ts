@@ -37,8 +37,8 @@ export const ANY_KEYS: KeyMap = { ...WASD_KEYS, ...ARROW_KEYS };
 const GAME_KEYS: KeyMap = { ...ANY_KEYS, ...IJKL_KEYS };
 
 /**
- * Tracks which keys are down and turns them into one input byte per key map. Keys released
- * between two ticks still count once (a quick tap of dash is never lost).
+ * Tracks which keys are down and turns them into one input byte per key map. A key pressed and
+ * released between two reads still counts once (a quick tap of dash is never lost).
  */
 export class Keyboard {
   private readonly down = new Set<string>();
@@ -62,15 +62,11 @@ export class Keyboard {
   read(keys: KeyMap, gamepad?: number): number {
     let buttons = 0;
     for (const code in keys) {
-      if (this.down.has(code) || this.tapped.has(code)) buttons |= keys[code] ?? 0;
+      const tapped = this.tapped.delete(code);
+      if (tapped || this.down.has(code)) buttons |= keys[code] ?? 0;
     }
     if (gamepad !== undefined) buttons |= readGamepad(gamepad);
     return buttons;
-  }
-
-  /** Forgets taps once every player has read them for this tick. */
-  endTick(): void {
-    this.tapped.clear();
   }
 
   /** Stops listening. */
