@@ -1,5 +1,7 @@
-// Rollback engine µs per tick: @rbn/core's RollbackEngine vs rollback-netcode@0.0.6's, driving
+// Rollback engine CPU µs per tick: @rbn/core's RollbackEngine vs rollback-netcode@0.0.6's, driving
 // the same game with a 1 KB state, (a) without rollbacks and (b) rolling back 8 ticks every tick.
+// Rollbacks are counted for both, so (b) is known to really roll back; serialize calls are
+// counted too (rbn saves only states a rollback may need, so (a) needs almost none).
 import { RollbackEngine } from '@rbn/core';
 import type { Game } from '@rbn/core';
 import * as rn from 'rollback-netcode';
@@ -13,6 +15,8 @@ const ROUNDS = 15;
 class BenchGame implements Game<Uint8Array> {
   private readonly ints = new Int32Array(STATE_INTS);
   private readonly bytes = new Uint8Array(this.ints.buffer);
+  /** How many times an engine asked for the state. */
+  serializeCalls = 0;
 
   step(inputs: Map<string, Uint8Array>): void {
     let k = 17;
@@ -22,6 +26,7 @@ class BenchGame implements Game<Uint8Array> {
   }
   /** A fresh copy each time: safe for an engine that keeps the array it is given. */
   serialize(): Uint8Array {
+    this.serializeCalls++;
     return this.bytes.slice();
   }
   deserialize(data: Uint8Array): void {
@@ -45,6 +50,7 @@ type Driver = {
   rollbacks: () => number;
   ticks: () => number;
   check: () => number;
+  game: BenchGame;
 };
 
 function rbnDriver(lag: number): Driver {
@@ -64,6 +70,7 @@ function rbnDriver(lag: number): Driver {
     rollbacks: () => engine.stats.rollbacks,
     ticks: () => ticks,
     check: () => game.hash(),
+    game,
   };
 }
 
@@ -90,6 +97,7 @@ function rnDriver(lag: number): Driver {
     rollbacks: () => rollbacks,
     ticks: () => ticks,
     check: () => game.hash(),
+    game,
   };
 }
 
@@ -156,6 +164,11 @@ export default async function engineSuite(): Promise<void> {
     target: '≤ 0.2× (≥ 5× faster)',
   });
   rows.push({
+    metric: '(a) game.serialize calls per tick',
+    rbn: a1.game.serializeCalls / a1.ticks(),
+    competitor: a2.game.serializeCalls / a2.ticks(),
+  });
+  rows.push({
     metric: '(a) rollbacks / ticks',
     rbn: `${a1.rollbacks()} / ${a1.ticks()}`,
     competitor: `${a2.rollbacks()} / ${a2.ticks()}`,
@@ -179,6 +192,11 @@ export default async function engineSuite(): Promise<void> {
     metric: '(b) rollbacks / ticks',
     rbn: `${b1.rollbacks()} / ${b1.ticks()}`,
     competitor: `${b2.rollbacks()} / ${b2.ticks()}`,
+  });
+  rows.push({
+    metric: '(b) game.serialize calls per tick',
+    rbn: b1.game.serializeCalls / b1.ticks(),
+    competitor: b2.game.serializeCalls / b2.ticks(),
   });
   const simulated = LAG + 1;
   rows.push({

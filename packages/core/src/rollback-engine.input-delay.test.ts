@@ -25,6 +25,17 @@ describe('RollbackEngine input delay', () => {
     expect(engine.getInput('a', 2)).toEqual(one(1));
   });
 
+  it('schedules nothing for a local player before its join tick', () => {
+    const engine = new RollbackEngine(new TestGame(), { inputDelayTicks: 1 });
+    engine.addPlayer('a', 5, { local: true });
+    for (let f = 0; f < 4; f++) engine.tick(one(f + 1));
+    expect(engine.lastLocalInputTick).toBe(-1);
+    expect(engine.getInput('a', 5)).toBeUndefined();
+    engine.tick(one(5));
+    expect(engine.lastLocalInputTick).toBe(5);
+    expect(scheduled(engine, 'a', 5, 5)).toEqual([5]);
+  });
+
   it('growing the delay fills the skipped ticks by repeating the previous input, without a stall', () => {
     const engine = new RollbackEngine(new TestGame(), { inputDelayTicks: 2 });
     engine.addPlayer('a', 0, { local: true });

@@ -2,6 +2,7 @@ import type { PlayerId, Tick } from '@rbn/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RollbackEngine } from './rollback-engine';
+import type { EngineConfig } from './rollback-engine';
 import { TestGame, mulberry32, runStraight } from './test-utils/test-game';
 import type { Lifetime } from './test-utils/test-game';
 
@@ -21,7 +22,13 @@ type Delivery = { frame: number; id: PlayerId; tick: Tick };
  * random lag, duplicated and shuffled. Returns the engine's final confirmed state and the
  * straight run's, plus every confirmed hash checked along the way.
  */
-function scenario(seed: number, ticks: number, maxLag: number, delay: number) {
+function scenario(
+  seed: number,
+  ticks: number,
+  maxLag: number,
+  delay: number,
+  config: EngineConfig,
+) {
   const random = mulberry32(seed);
   const pick = (n: number) => Math.floor(random() * n);
   const inputs = new Map<string, Uint8Array>();
@@ -71,7 +78,7 @@ function scenario(seed: number, ticks: number, maxLag: number, delay: number) {
   }
 
   const game = new TestGame();
-  const engine = new RollbackEngine(game, { hashInterval: 5, inputDelayTicks: delay });
+  const engine = new RollbackEngine(game, { ...config, inputDelayTicks: delay });
   engine.addPlayer('a', 0, { local: true });
   const hashes: [Tick, number][] = [];
   engine.onConfirmedHash = (tick, hash) => hashes.push([tick, hash]);
@@ -127,9 +134,20 @@ describe('RollbackEngine (property)', () => {
         fc.integer({ min: 10, max: 90 }),
         fc.integer({ min: 0, max: 20 }),
         fc.integer({ min: 0, max: 3 }),
-        (seed, ticks, maxLag, delay) => {
-          const { final, expected, hashes, expectedHashes } = scenario(seed, ticks, maxLag, delay);
-          const label = `seed ${seed}, ticks ${ticks}, lag ${maxLag}, delay ${delay}`;
+        fc.constantFrom<EngineConfig>(
+          { hashInterval: 5 },
+          // Few saved states: rollbacks for late joins restore an older checkpoint.
+          { hashInterval: 1000, snapshotHistorySize: 40, maxSpeculationTicks: 25 },
+        ),
+        (seed, ticks, maxLag, delay, config) => {
+          const { final, expected, hashes, expectedHashes } = scenario(
+            seed,
+            ticks,
+            maxLag,
+            delay,
+            config,
+          );
+          const label = `seed ${seed}, ticks ${ticks}, lag ${maxLag}, delay ${delay}, config ${JSON.stringify(config)}`;
           expect(final.tick, label).toBe(ticks);
           expect(final.hash, label).toBe(expected.hash());
           expect(final.state, label).toEqual(expected.serialize());

@@ -76,6 +76,56 @@ describe('RollbackEngine states and hashes', () => {
     expect(engine.getSnapshot(13)).toBeUndefined();
   });
 
+  it('serializes only the states a rollback may need: predicted ticks, checkpoints and hash ticks', () => {
+    const game = new TestGame();
+    let serialized = 0;
+    const serialize = game.serialize.bind(game);
+    game.serialize = () => {
+      serialized++;
+      return serialize();
+    };
+    game.hash = () => fnv1a(serialize());
+    const engine = new RollbackEngine(game, {
+      snapshotHistorySize: 40,
+      maxSpeculationTicks: 20,
+      hashInterval: 25,
+    });
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('bb', 0);
+    for (let f = 0; f < 100; f++) {
+      engine.addRemoteInput('bb', f, input(f, 'bb'));
+      engine.tick(input(f, 'a'));
+    }
+    // Checkpoints every 10 ticks (0..90) and hash ticks 25, 75 (50 is also a checkpoint).
+    expect(serialized).toBe(12);
+    serialized = 0;
+    // Now bb's inputs stop: every further tick is predicted and saved.
+    for (let f = 100; f < 105; f++) engine.tick(input(f, 'a'));
+    expect(serialized).toBe(5);
+  });
+
+  it('getSnapshot of a tick whose state was not saved replays it exactly and leaves the game as it was', () => {
+    const game = new TestGame();
+    const engine = new RollbackEngine(game);
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('bb', 0);
+    for (let f = 0; f < 20; f++) {
+      engine.addRemoteInput('bb', f, input(f, 'bb'));
+      engine.tick(input(f, 'a'));
+    }
+    const before = game.hash();
+    const straight = runStraight(both, input, 7);
+    expect(engine.getSnapshot(7)).toEqual({
+      tick: 7,
+      state: straight.serialize(),
+      hash: straight.hash(),
+    });
+    expect(game.hash()).toBe(before);
+    engine.addRemoteInput('bb', 20, input(20, 'bb'));
+    engine.tick(input(20, 'a'));
+    expect(game.hash()).toBe(runStraight(both, input, 21).hash());
+  });
+
   it('keeps history intact when the game reuses its serialize buffer', () => {
     const game = new ReusingGame();
     const engine = new RollbackEngine(game);

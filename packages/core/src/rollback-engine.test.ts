@@ -273,7 +273,8 @@ describe('RollbackEngine', () => {
         expect(error.code).toBe('GAME_ERROR');
         expect(error.operation).toBe(operation);
         expect(error.cause).toBe(cause);
-        expect(error.tick).toBe(operation === 'step' ? 0 : operation === 'deserialize' ? 0 : 1);
+        // The rollback restores S(0), saves it again (a checkpoint), steps tick 0, and hashes S(1).
+        expect(error.tick).toBe(operation === 'hash' ? 1 : 0);
         expect(error.message).toContain(`game.${operation}()`);
       },
     );

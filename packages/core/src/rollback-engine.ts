@@ -179,6 +179,8 @@ export class RollbackEngine {
   private readonly historySize: number;
   private readonly maxSpeculation: number;
   private readonly hashInterval: number;
+  /** S(t) is also saved every this many ticks, so a late join or leave has a state to restore. */
+  private readonly checkpointInterval: number;
   private readonly maxInputBytes: number;
   private readonly bufferCapacity: number;
   /** How far past `currentTick` an input may be stored. */
@@ -244,6 +246,7 @@ export class RollbackEngine {
     this.historySize = c.snapshotHistorySize;
     this.maxSpeculation = c.maxSpeculationTicks;
     this.hashInterval = c.hashInterval;
+    this.checkpointInterval = Math.max(1, Math.floor(c.snapshotHistorySize / 4));
     this.maxInputBytes = c.maxInputBytes;
     this.delay = c.inputDelayTicks;
     // A remote peer can be ahead of us by its speculation plus both input delays.
@@ -493,7 +496,6 @@ export class RollbackEngine {
    */
   tick(localInput?: Uint8Array): TickResult {
     this.scheduleLocalInput(localInput ?? EMPTY_INPUT);
-    if (!this.snapshots.has(this.tickNow)) this.saveSnapshot(this.tickNow);
     const resimulated = this.resolveRollback();
     // No input arrives during the rest of this call, so this holds until it returns.
     const complete = this.inputsCompleteThrough;
@@ -538,11 +540,7 @@ export class RollbackEngine {
   getSnapshot(tick: Tick): EngineSnapshot | undefined {
     if (!Number.isInteger(tick) || tick < 0 || tick > this.tickNow) return undefined;
     this.resolveRollback();
-    if (tick === this.tickNow && !this.snapshots.has(tick)) this.saveSnapshot(tick);
-    const state = this.snapshots.get(tick);
-    if (state === undefined) return undefined;
-    const hash = this.hashOf(tick);
-    return { tick, state: state.slice(), hash };
+    return this.inspect(tick);
   }
 
   /**
@@ -595,17 +593,29 @@ export class RollbackEngine {
     return Math.ceil(from / this.hashInterval) * this.hashInterval;
   }
 
-  /** Requests a rollback to `tick` if it was already simulated; checks the state is saved. */
+  /** Requests a rollback to `tick` if it was already simulated; checks a state to restore exists. */
   private markRollback(tick: Tick, field: string): void {
     const target = Math.max(tick, this.baseTick);
     if (target >= this.tickNow || target >= this.rollbackTo) return;
-    if (!this.snapshots.has(target)) {
+    if (this.restorableAtOrBefore(target) < 0) {
       throw new RbnError(
         'TICK_OUT_OF_RANGE',
-        `${field} ${tick} is older than the saved history (oldest state: ${this.snapshots.oldestContiguousTick()})`,
+        `${field} ${tick} is older than the saved history (oldest restorable tick: ${this.oldestRestorableTick()})`,
       );
     }
     this.rollbackTo = target;
+  }
+
+  /** The oldest tick a rollback could restore: within the history and this state's lifetime. */
+  private oldestRestorableTick(): Tick {
+    return Math.max(this.baseTick, this.tickNow - this.historySize + 1);
+  }
+
+  /** The latest tick `r <= tick` whose state S(r) is saved, or -1 if none is in the history. */
+  private restorableAtOrBefore(tick: Tick): Tick {
+    const floor = this.oldestRestorableTick();
+    for (let r = tick; r >= floor; r--) if (this.snapshots.has(r)) return r;
+    return -1;
   }
 
   private scheduleLocalInput(input: Uint8Array): void {
@@ -620,6 +630,7 @@ export class RollbackEngine {
     const buffer = local.buffer;
     const limit = Math.min(buffer.leaveTick, this.tickNow + this.aheadWindow);
     const target = this.tickNow + this.delay;
+    if (target < buffer.joinTick) return; // not in the game yet
     let next = Math.max(buffer.receivedTick + 1, buffer.joinTick);
     if (next <= target) {
       const previous = buffer.get(next - 1) ?? EMPTY_INPUT;
@@ -635,12 +646,19 @@ export class RollbackEngine {
 
   /** Performs a pending rollback; returns how many ticks were resimulated. */
   private resolveRollback(): number {
-    const from = this.rollbackTo;
+    const target = this.rollbackTo;
     this.rollbackTo = NEVER;
-    if (from >= this.tickNow) return 0;
-    const state = this.snapshots.get(from);
+    if (target >= this.tickNow) return 0;
+    // S(target) is saved when target was simulated with a prediction; for a join or leave it may
+    // not be, then the nearest earlier saved state is restored (ticks between had no prediction,
+    // so they resimulate to the same states).
+    const from = this.restorableAtOrBefore(target);
+    const state = from < 0 ? undefined : this.snapshots.get(from);
     if (state === undefined) {
-      throw new RbnError('INTERNAL_ERROR', `no saved state S(${from}) to roll back to`);
+      throw new RbnError(
+        'INTERNAL_ERROR',
+        `no saved state at or before S(${target}) to roll back to`,
+      );
     }
     this.deserializeGame(state, from);
     for (let t = from; t < this.tickNow; t++) this.simulate(t);
@@ -652,38 +670,62 @@ export class RollbackEngine {
     return depth;
   }
 
-  /** Steps the game through tick `t` (from S(t) to S(t + 1)) and saves S(t + 1). */
+  /**
+   * Steps the game through tick `t` (from S(t) to S(t + 1)). S(t) is saved first only when a
+   * rollback may need it: when a player's input for `t` is predicted (a late input can only fix
+   * such a tick), every `snapshotHistorySize / 4` ticks (a checkpoint for joins and leaves
+   * announced late), for hash ticks, and for the first state. A stale copy of S(t) from an
+   * earlier simulation is dropped otherwise.
+   */
   private simulate(t: Tick): void {
     const players = this.sorted;
-    const members = this.stepMembers;
     const scratch = this.stepScratch;
     const views = this.stepViews;
     let count = 0;
-    let sameMembers = true;
+    let predicted = false;
     for (let i = 0; i < players.length; i++) {
       const player = players[i] as Player;
       const buffer = player.buffer;
       if (!buffer.isActiveAt(t)) continue;
       let input = buffer.useReceived(t);
       if (input === undefined) {
-        const predicted = this.predictor.predict(player.id, t, buffer.latestBefore(t));
-        if (predicted.length > this.maxInputBytes) {
+        predicted = true;
+        const guess = this.predictor.predict(player.id, t, buffer.latestBefore(t));
+        if (guess.length > this.maxInputBytes) {
           throw new RbnError(
             'INVALID_PREDICTION',
-            `inputPredictor returned ${predicted.length} bytes for ${player.id} at tick ${t}, more than maxInputBytes (${this.maxInputBytes})`,
+            `inputPredictor returned ${guess.length} bytes for ${player.id} at tick ${t}, more than maxInputBytes (${this.maxInputBytes})`,
           );
         }
-        input = buffer.setUsed(t, predicted);
+        input = buffer.setUsed(t, guess);
       }
-      if (members[count] !== player) sameMembers = false;
       scratch[count] = player;
       views[count] = input;
       count++;
     }
-    // Refill the one map handed to step. While the players stay the same, overwriting the values
-    // of existing keys keeps their order and allocates nothing; otherwise rebuild it in order.
+    if (predicted || t % this.checkpointInterval === 0 || (t > 0 && t % this.hashInterval === 0)) {
+      this.saveSnapshot(t);
+    } else if (t === this.baseTick) {
+      if (!this.snapshots.has(t)) this.saveSnapshot(t);
+    } else {
+      this.snapshots.drop(t);
+    }
+    this.stepWith(count, t);
+  }
+
+  /**
+   * Fills the one map handed to `step` with `stepScratch`/`stepViews[0..count)` and steps. While
+   * the players stay the same, overwriting the values of existing keys keeps their order and
+   * allocates nothing; otherwise the map is rebuilt in order.
+   */
+  private stepWith(count: number, t: Tick): void {
     const inputs = this.stepInputs;
-    if (sameMembers && count === members.length && inputs.size === count) {
+    const members = this.stepMembers;
+    const scratch = this.stepScratch;
+    const views = this.stepViews;
+    let same = count === members.length && inputs.size === count;
+    for (let k = 0; same && k < count; k++) same = members[k] === scratch[k];
+    if (same) {
       for (let k = 0; k < count; k++) inputs.set((members[k] as Player).id, views[k] as Uint8Array);
     } else {
       inputs.clear();
@@ -699,20 +741,74 @@ export class RollbackEngine {
     } catch (error) {
       throw new GameError('step', t, error);
     }
-    this.saveSnapshot(t + 1);
+  }
+
+  /**
+   * S(tick) and its hash, for `tick` in the history up to `currentTick`: the saved copy, the live
+   * state, or, for a tick whose state was not saved, replayed from the nearest earlier saved
+   * state with the inputs used (the game is put back in S(currentTick) afterwards).
+   */
+  private inspect(tick: Tick): EngineSnapshot | undefined {
+    if (tick === this.tickNow) {
+      const live = this.serializeGame(tick);
+      return { tick, state: live.slice(), hash: this.hashGame(tick) };
+    }
+    const saved = this.snapshots.get(tick);
+    const savedHash = this.snapshots.getHash(tick);
+    if (saved !== undefined && savedHash !== undefined) {
+      return { tick, state: saved.slice(), hash: savedHash };
+    }
+    const from = this.restorableAtOrBefore(tick);
+    const start = from < 0 ? undefined : this.snapshots.get(from);
+    if (start === undefined) return undefined;
+    const current = this.serializeGame(this.tickNow).slice();
+    let result: EngineSnapshot | undefined;
+    try {
+      this.deserializeGame(start, from);
+      let replayed = true;
+      for (let t = from; t < tick && replayed; t++) replayed = this.replay(t);
+      if (replayed) {
+        const state = this.serializeGame(tick).slice();
+        result = { tick, state, hash: this.hashGame(tick) };
+        if (from === tick) this.snapshots.setHash(tick, result.hash);
+      }
+    } finally {
+      this.deserializeGame(current, this.tickNow);
+    }
+    return result;
+  }
+
+  /** Steps tick `t` again with the inputs it was last simulated with; false if not buffered. */
+  private replay(t: Tick): boolean {
+    const players = this.sorted;
+    let count = 0;
+    for (let i = 0; i < players.length; i++) {
+      const player = players[i] as Player;
+      if (!player.buffer.isActiveAt(t)) continue;
+      const used = player.buffer.getUsed(t);
+      if (used === undefined) return false;
+      this.stepScratch[count] = player;
+      this.stepViews[count] = used;
+      count++;
+    }
+    this.stepWith(count, t);
+    return true;
   }
 
   private saveSnapshot(tick: Tick): void {
-    let state: Uint8Array;
-    try {
-      state = this.game.serialize();
-    } catch (error) {
-      throw new GameError('serialize', tick, error);
-    }
+    const state = this.serializeGame(tick);
     if (tick > 0 && tick % this.hashInterval === 0) {
       this.snapshots.save(tick, state, this.hashGame(tick));
     } else {
       this.snapshots.save(tick, state);
+    }
+  }
+
+  private serializeGame(tick: Tick): Uint8Array {
+    try {
+      return this.game.serialize();
+    } catch (error) {
+      throw new GameError('serialize', tick, error);
     }
   }
 
@@ -732,36 +828,16 @@ export class RollbackEngine {
     }
   }
 
-  /** The hash of saved S(tick), computing it (by loading the state briefly) if not stored. */
-  private hashOf(tick: Tick): number {
-    const stored = this.snapshots.getHash(tick);
-    if (stored !== undefined) return stored;
-    let hash: number;
-    if (tick === this.tickNow) {
-      hash = this.hashGame(tick);
-    } else {
-      const state = this.snapshots.get(tick);
-      const current = this.snapshots.get(this.tickNow);
-      if (state === undefined || current === undefined) {
-        throw new RbnError('INTERNAL_ERROR', `no saved state S(${tick}) to hash`);
-      }
-      this.deserializeGame(state, tick);
-      hash = this.hashGame(tick);
-      this.deserializeGame(current, this.tickNow);
-    }
-    this.snapshots.setHash(tick, hash);
-    return hash;
-  }
-
   private emitConfirmedHashes(confirmed: Tick): void {
     const through = confirmed + 1;
     if (this.nextHashTick > through) return;
     while (this.nextHashTick <= through) {
       const tick = this.nextHashTick;
       this.nextHashTick += this.hashInterval;
-      if (!this.snapshots.has(tick)) continue;
       const callback = this.onConfirmedHash;
-      if (callback !== null) callback(tick, this.hashOf(tick));
+      if (callback === null) continue;
+      const hash = this.snapshots.getHash(tick) ?? this.inspect(tick)?.hash;
+      if (hash !== undefined) callback(tick, hash);
     }
   }
 

@@ -97,6 +97,11 @@ export class SnapshotBuffer {
     this.hashes[slot] = hash;
   }
 
+  /** Forgets S(tick) if it is stored (it is stale). */
+  drop(tick: Tick): void {
+    if (this.has(tick)) this.ticks[tick % this.capacity] = NO_TICK;
+  }
+
   /** The oldest tick `t` such that every S(t..newestTick) is stored, or -1 if empty. */
   oldestContiguousTick(): Tick {
     if (this.newest === NO_TICK) return NO_TICK;
