@@ -73,10 +73,15 @@ type Scenario = {
 
 type Outcome = {
   cpuMicrosPerTickPerPeer: number;
+  /** CPU per tick that actually advanced (a stalled tick costs almost nothing). */
+  cpuMicrosPerAdvancedTick: number;
   bytesPerSecondPerPeer: number;
   messagesPerSecondPerPeer: number;
   rollbacks: number;
   meanRollbackDepth: number;
+  maxRollbackDepth: number;
+  /** Ticks resimulated by the most-rolling peer ÷ by the least-rolling peer (1 = symmetric). */
+  rollbackAsymmetry: number;
   stalledTicks: number;
   converged: boolean;
 };
@@ -147,6 +152,9 @@ async function runScenario(
   }
   let rollbacks = 0;
   let rollbackTicks = 0;
+  let stalledAll = 0;
+  let maxDepth = 0;
+  const perPeerRollbackTicks = peers.map(() => 0);
   let stalled = 0;
   const frames = TICKS + SETTLE;
   const hashes = peers.map(() => new Map<number, number>());
@@ -160,10 +168,15 @@ async function runScenario(
       const start = performance.now();
       const r = peer.tick(input);
       counters[i]!.micros += (performance.now() - start) * 1000;
-      if (!r.advanced) stalled += changing ? 1 : 0;
+      if (!r.advanced) {
+        stalled += changing ? 1 : 0;
+        stalledAll++;
+      }
       if (r.rolledBack && changing) {
         rollbacks++;
         rollbackTicks += r.rollbackTicks;
+        perPeerRollbackTicks[i] = perPeerRollbackTicks[i]! + r.rollbackTicks;
+        if (r.rollbackTicks > maxDepth) maxDepth = r.rollbackTicks;
       }
       if (!changing && r.advanced) hashes[i]!.set(peer.currentTick(), peer.game.hash());
     }
@@ -183,10 +196,14 @@ async function runScenario(
     common > TICKS / 2 && atCommon.every((h) => h !== undefined && h === atCommon[0]);
   return {
     cpuMicrosPerTickPerPeer: cpu / frames / peers.length,
+    cpuMicrosPerAdvancedTick: cpu / Math.max(1, frames * peers.length - stalledAll),
     bytesPerSecondPerPeer: measuredBytes / seconds / peers.length,
     messagesPerSecondPerPeer: measuredMessages / seconds / peers.length,
     rollbacks,
     meanRollbackDepth: rollbacks === 0 ? 0 : rollbackTicks / rollbacks,
+    maxRollbackDepth: maxDepth,
+    rollbackAsymmetry:
+      Math.max(...perPeerRollbackTicks) / Math.max(1, Math.min(...perPeerRollbackTicks)),
     stalledTicks: stalled,
     converged,
   };
@@ -214,7 +231,10 @@ async function setupRbn(
     const session = createRbnSession({
       game,
       transport,
-      config: { topology: scenario.mesh ? RbnTopology.Mesh : RbnTopology.Star },
+      config: {
+        topology: scenario.mesh ? RbnTopology.Mesh : RbnTopology.Star,
+        maxPlayers: Math.max(4, scenario.players),
+      },
       clock: { now: () => transport.now },
     });
     timeHandler(transport, c);
@@ -275,7 +295,10 @@ async function setupRn(
     const session = createRnSession({
       game: game,
       transport,
-      config: { topology: scenario.mesh ? RnTopology.Mesh : RnTopology.Star },
+      config: {
+        topology: scenario.mesh ? RnTopology.Mesh : RnTopology.Star,
+        maxPlayers: Math.max(4, scenario.players),
+      },
     });
     timeHandler(transport, c);
     counters.push(c);
@@ -341,6 +364,22 @@ const SCENARIOS: Scenario[] = [
     jitter: 5,
     packetLoss: 0.05,
   },
+  {
+    name: '8 players star, 100 ms RTT, 2% loss',
+    players: 8,
+    mesh: false,
+    latency: 50,
+    jitter: 5,
+    packetLoss: 0.02,
+  },
+  {
+    name: '4 players star, 150 ms RTT, 10% loss',
+    players: 4,
+    mesh: false,
+    latency: 75,
+    jitter: 5,
+    packetLoss: 0.1,
+  },
 ];
 
 /** Runs every session scenario for both libraries and prints one table per scenario. */
@@ -362,6 +401,12 @@ export default async function sessionSuite(): Promise<void> {
         target: '≤ 0.2×',
       },
       {
+        metric: 'CPU per advanced tick per peer',
+        unit: 'µs',
+        rbn: rbn.cpuMicrosPerAdvancedTick,
+        competitor: rn.cpuMicrosPerAdvancedTick,
+      },
+      {
         metric: 'bytes/s per peer',
         rbn: rbn.bytesPerSecondPerPeer,
         competitor: rn.bytesPerSecondPerPeer,
@@ -379,6 +424,18 @@ export default async function sessionSuite(): Promise<void> {
         unit: 'ticks',
         rbn: rbn.meanRollbackDepth,
         competitor: rn.meanRollbackDepth,
+      },
+      {
+        metric: 'max rollback depth',
+        unit: 'ticks',
+        rbn: rbn.maxRollbackDepth,
+        competitor: rn.maxRollbackDepth,
+      },
+      {
+        metric: 'rollback asymmetry (most ÷ least rolling peer)',
+        rbn: rbn.rollbackAsymmetry,
+        competitor: rn.rollbackAsymmetry,
+        target: 'close to 1',
       },
       { metric: 'stalled ticks (all peers)', rbn: rbn.stalledTicks, competitor: rn.stalledTicks },
       {
