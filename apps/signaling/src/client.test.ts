@@ -4,7 +4,7 @@ import { connectTransport, SignalingClient, SignalingError } from './client.js';
 import type { SignalingTransport, WebSocketConstructor } from './client.js';
 import type { JsonValue } from './protocol.js';
 import { createSignalingServer } from './server.js';
-import type { SignalingServer, SignalingServerOptions } from './server.js';
+import type { SignalingServer, SignalingServerOptions } from './options.js';
 
 const servers: SignalingServer[] = [];
 const clients: SignalingClient[] = [];

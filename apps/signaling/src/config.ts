@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { SignalingServerOptions } from './server.js';
+import type { SignalingServerOptions } from './options.js';
 
 /** One configuration setting: its flag, its environment variable and what it sets. */
 type Setting = {

@@ -1,5 +1,6 @@
-export { createSignalingServer, ROOM_NAME_PATTERN } from './server.js';
-export type { SignalingServer, SignalingServerOptions } from './server.js';
+export { createSignalingServer } from './server.js';
+export { ROOM_NAME_PATTERN } from './internal/http.js';
+export type { SignalingServer, SignalingServerOptions } from './options.js';
 export { readConfig } from './config.js';
 export { createTurnCredentials } from './turn.js';
 export type { TurnOptions } from './turn.js';

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestPeer } from './internal/test-peer.js';
 import { createSignalingServer } from './server.js';
-import type { SignalingServer, SignalingServerOptions } from './server.js';
+import type { SignalingServer, SignalingServerOptions } from './options.js';
 
 // Two server instances, each with its own Redis connections, sharing one real redis-server
 // (Debian's, installed by scripts/ensure-system-deps.mjs) on a free loopback port.

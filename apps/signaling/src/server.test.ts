@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectRefused, TestPeer } from './internal/test-peer.js';
 import { createSignalingServer } from './server.js';
-import type { SignalingServer, SignalingServerOptions } from './server.js';
+import type { SignalingServer, SignalingServerOptions } from './options.js';
 import { createRoomToken } from './tokens.js';
 
 const servers: SignalingServer[] = [];
