@@ -4,35 +4,23 @@ import { bundleForBrowser } from './bundle';
 import type { BundleReport } from './bundle';
 import { createConsumer } from './consumer';
 import type { Tarballs } from './pack';
-import { isShellPackage } from './workspace';
 
 /** The fixtures folder of this package. */
 export const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
 
-/** The browser consumer: what it installs and which entry it bundles. */
+/** A browser consumer: what it installs and which entry it bundles. */
 export type BrowserScenario = {
-  /** Whether this is the real one (session + WebRTC) or the stand-in for missing packages. */
-  real: boolean;
   /** The `@rbn/*` packages installed from tarballs. */
   install: string[];
   /** The fixture folder holding `main.ts` and `tsconfig.json`. */
   fixture: string;
 };
 
-/**
- * The browser consumer of the issue (`@rbn/session` + `@rbn/transport-webrtc`), or, while either
- * package is still an empty shell, a stand-in that bundles the packages that exist.
- * @returns The scenario to run.
- */
-export function browserScenario(): BrowserScenario {
-  return !isShellPackage('session') && !isShellPackage('transport-webrtc')
-    ? { real: true, install: ['@rbn/session', '@rbn/transport-webrtc'], fixture: 'browser' }
-    : {
-        real: false,
-        install: ['@rbn/protocol', '@rbn/transport-local'],
-        fixture: 'browser-fallback',
-      };
-}
+/** The browser consumer of the issue: `@rbn/session` + `@rbn/transport-webrtc`. */
+export const sessionOverWebRTC: BrowserScenario = {
+  install: ['@rbn/session', '@rbn/transport-webrtc'],
+  fixture: 'browser',
+};
 
 /**
  * Creates the browser consumer project (outside the workspace, from the tarballs) and bundles
@@ -43,7 +31,7 @@ export function browserScenario(): BrowserScenario {
  */
 export async function buildBrowserConsumer(
   tarballs: Tarballs,
-  scenario: BrowserScenario = browserScenario(),
+  scenario: BrowserScenario = sessionOverWebRTC,
 ): Promise<{ dir: string; report: BundleReport }> {
   const fixture = join(fixturesDir, scenario.fixture);
   const dir = createConsumer({

@@ -14,27 +14,20 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleForBrowser } from './bundle';
-import { buildBrowserConsumer, fixturesDir } from './browser-consumer';
+import { buildBrowserConsumer, fixturesDir, sessionOverWebRTC } from './browser-consumer';
 import { packLibraries } from './pack';
-import { assertLibrariesBuilt, isShellPackage } from './workspace';
+import { assertLibrariesBuilt } from './workspace';
 
 const competitorPackage = process.argv[2];
 if (competitorPackage === undefined) {
   throw new Error('usage: bundle-size-cli <folder of the installed rollback-netcode package>');
-}
-if (isShellPackage('session') || isShellPackage('transport-webrtc')) {
-  throw new Error('@rbn/session and @rbn/transport-webrtc must exist to measure their bundle');
 }
 assertLibrariesBuilt();
 
 const scratch = mkdtempSync(join(tmpdir(), 'rbn-bundle-size-'));
 try {
   const tarballs = packLibraries(scratch);
-  const rbn = await buildBrowserConsumer(tarballs, {
-    real: true,
-    install: ['@rbn/session', '@rbn/transport-webrtc'],
-    fixture: 'browser',
-  });
+  const rbn = await buildBrowserConsumer(tarballs, sessionOverWebRTC);
   rmSync(rbn.dir, { recursive: true, force: true });
 
   // The competitor as installed in bench/ (with its optional pako peer), linked into a project.

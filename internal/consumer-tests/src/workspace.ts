@@ -55,22 +55,6 @@ export function libraryPackages(): LibraryPackage[] {
 }
 
 /**
- * Whether a package is still the empty shell the foundation created (its `src/index.ts` exports
- * nothing). Tests that need a package's real API fall back to what exists while it is a shell.
- * @param folder - The folder name under `packages/`.
- * @returns `true` while `src/index.ts` is only `export {};`.
- */
-export function isShellPackage(folder: string): boolean {
-  const index = readFileSync(join(repoRoot, 'packages', folder, 'src', 'index.ts'), 'utf8');
-  return (
-    index
-      .replace(/\/\/.*$/gm, '')
-      .replace(/\/\*[\s\S]*?\*\//g, '')
-      .trim() === 'export {};'
-  );
-}
-
-/**
  * Throws unless every library package has been built (`dist/index.js` and `dist/index.d.ts`).
  * The consumer tests pack the built output, as `pnpm release` does.
  */

@@ -2,37 +2,26 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createConsumer, run } from '../src/consumer';
-import { isShellPackage, repoRoot } from '../src/workspace';
+import { repoRoot } from '../src/workspace';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-const sessionLanded = !isShellPackage('session');
 const created: string[] = [];
 
 afterAll(() => {
   for (const dir of created) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The quick start, or its stand-in while @rbn/session is an empty shell. */
-const scenario = sessionLanded
-  ? {
-      title: 'typechecks the quick start against the published .d.ts and runs it in Node',
-      install: ['@rbn/session', '@rbn/transport-local'],
-      fixture: 'node-quick-start',
-      main: 'quick-start',
-      expectedRbn: ['core', 'protocol', 'session', 'transport-local'],
-    }
-  : {
-      title:
-        'typechecks a protocol + transport-local program against the published .d.ts and runs it (stand-in until @rbn/session lands)',
-      install: ['@rbn/protocol', '@rbn/transport-local'],
-      fixture: 'node-fallback',
-      main: 'main',
-      expectedRbn: ['protocol', 'transport-local'],
-    };
+/** The quick start: what it installs and runs. */
+const scenario = {
+  install: ['@rbn/session', '@rbn/transport-local'],
+  fixture: 'node-quick-start',
+  main: 'quick-start',
+  expectedRbn: ['core', 'protocol', 'session', 'transport-local'],
+};
 
 describe('a Node consumer of the packed packages', () => {
-  it(scenario.title, () => {
+  it('typechecks the quick start against the published .d.ts and runs it in Node', () => {
     const dir = createConsumer({
       name: 'node',
       install: scenario.install,
