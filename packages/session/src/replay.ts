@@ -25,6 +25,10 @@ const ITEM_INPUT = 2;
 /** `value + 1` ticks without a recorded input (outside the recording or lifetime). */
 const ITEM_SKIP = 3;
 
+/** Longest player id, in UTF-8 bytes (the protocol's string limit). */
+const MAX_ID_BYTES = DEFAULT_LIMITS.maxStringBytes;
+const idEncoder = new TextEncoder();
+
 const EVENT_JOIN = 0;
 const EVENT_LEAVE = 1;
 
@@ -400,10 +404,10 @@ export class ReplayRecorder {
   private player(playerId: PlayerId): RecordedPlayer {
     let p = this.players.get(playerId);
     if (p === undefined) {
-      if (typeof playerId !== 'string') {
+      if (typeof playerId !== 'string' || idEncoder.encode(playerId).length > MAX_ID_BYTES) {
         throw new RbnError(
           'INVALID_ARGUMENT',
-          `playerId must be a string, got ${String(playerId)}`,
+          `playerId must be a string of at most ${MAX_ID_BYTES} UTF-8 bytes, got ${String(playerId).slice(0, 40)}`,
         );
       }
       p = {
@@ -497,7 +501,7 @@ export function decodeReplay(blob: Uint8Array, limits?: Partial<ReplayLimits>): 
   const seen = new Set<PlayerId>();
   for (let i = 0; i < playerCount; i++) {
     const at = r.pos;
-    const id = r.string(DEFAULT_LIMITS.maxStringBytes, 'player id');
+    const id = r.string(MAX_ID_BYTES, 'player id');
     if (seen.has(id)) r.fail(`player id ${JSON.stringify(id)} appears twice`, at);
     seen.add(id);
     ids.push(id);
