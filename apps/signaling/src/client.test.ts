@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { connectTransport, SignalingClient, SignalingError } from './client.js';
@@ -156,6 +157,17 @@ describe('SignalingClient', () => {
       expect(() => new SignalingClient({ url: 'ws://x/room' })).toThrow(SignalingError);
     } finally {
       (globalThis as { WebSocket?: unknown }).WebSocket = saved;
+    }
+  });
+
+  it('imports nothing but its own protocol file, so browsers can bundle it', () => {
+    for (const file of ['client.ts', 'protocol.ts']) {
+      const source = readFileSync(new URL(file, import.meta.url), 'utf8');
+      const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+      expect(
+        imports.every((i) => i === './protocol.js'),
+        `${file}: ${imports.join(', ')}`,
+      ).toBe(true);
     }
   });
 });
