@@ -177,3 +177,30 @@ describe('Session leave and drop', () => {
     expectConverged(h, `seed ${seed}`, h.peers.slice(0, 2));
   });
 });
+
+describe('Session host loss and mesh size', () => {
+  it('ends the session for every client when the star host disconnects (seed 27)', async () => {
+    const h = harness(3, 27, { latency: 10 });
+    await h.start();
+    h.run(60);
+    const states: SessionState[] = [];
+    h.peers[1]!.session.on('stateChange', (s) => states.push(s));
+    h.host.transport.disconnectAll();
+    h.run(5);
+    expect(states).toEqual([SessionState.Disconnected]);
+    expect(h.peers[2]!.session.state).toBe(SessionState.Disconnected);
+    const closed = h.peers[1]!.errors.find((e) => e.context.recoverable === false);
+    expect(closed?.error.message).toMatch(/lost the host/);
+  });
+
+  it('warns through error when a mesh room grows past 4 players (seed 28)', async () => {
+    const h = harness(5, 28, {}, { topology: Topology.Mesh, maxPlayers: 5 });
+    await h.start();
+    const warnings = h.host.errors.filter(
+      (e) => (e.error as { code?: string }).code === 'MESH_TOO_LARGE',
+    );
+    expect(warnings.length).toBe(1);
+    h.run(120);
+    expectConverged(h, 'seed 28');
+  });
+});

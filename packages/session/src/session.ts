@@ -1248,6 +1248,15 @@ export class Session {
     };
     const bytes = this.encode(joined);
     for (const link of this.linkList) if (link.peerId !== peerId) this.sendBytes(link, bytes, true);
+    if (this.cfg.topology === Topology.Mesh && role === PlayerRole.Player && players + 1 > 4) {
+      this.reportError(
+        'session',
+        new RbnError(
+          'MESH_TOO_LARGE',
+          `mesh with ${players + 1} players: every player links to every other (${((players + 1) * players) / 2} links); more than 4 is not recommended, use Topology.Star`,
+        ),
+      );
+    }
     // Before the state is taken, so the game can prepare for the player.
     this.emitter.emit('playerJoined', member.info);
     if (engine) {
