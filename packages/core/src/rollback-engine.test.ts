@@ -131,6 +131,16 @@ describe('RollbackEngine', () => {
     expect(engine.addRemoteInput('b', 5, new Uint8Array(4))).toBe('accepted');
   });
 
+  it('keeps inputs for at least snapshotHistorySize + maxSpeculationTicks ticks', () => {
+    const engine = new RollbackEngine(new TestGame(), {
+      snapshotHistorySize: 20,
+      maxSpeculationTicks: 10,
+    });
+    engine.addPlayer('a', 0, { local: true });
+    for (let t = 0; t < 200; t++) engine.tick(new Uint8Array([t & 0xff]));
+    expect(engine.getInput('a', 200 - 30)).toEqual(new Uint8Array([170]));
+  });
+
   it('copies inputs: mutating the caller array afterwards changes nothing', () => {
     const game = new TestGame();
     const engine = new RollbackEngine(game);

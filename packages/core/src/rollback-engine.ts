@@ -251,7 +251,11 @@ export class RollbackEngine {
     this.delay = c.inputDelayTicks;
     // A remote peer can be ahead of us by its speculation plus both input delays.
     this.aheadWindow = c.maxSpeculationTicks + 2 * MAX_INPUT_DELAY_TICKS + 16;
-    this.bufferCapacity = nextPowerOfTwo(c.snapshotHistorySize + this.aheadWindow);
+    // Keep at least snapshotHistorySize + maxSpeculationTicks ticks behind currentTick (so a
+    // session can resend inputs a slow peer has not acknowledged) and aheadWindow ahead.
+    this.bufferCapacity = nextPowerOfTwo(
+      c.snapshotHistorySize + c.maxSpeculationTicks + this.aheadWindow,
+    );
     this.snapshots = new SnapshotBuffer(c.snapshotHistorySize);
     this.tickNow = c.startTick;
     this.baseTick = c.startTick;
