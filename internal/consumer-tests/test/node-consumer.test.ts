@@ -1,50 +1,52 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createConsumer, run } from '../src/consumer';
 import { repoRoot } from '../src/workspace';
 
-const fixtures = join(import.meta.dirname, '..', 'fixtures');
+const fixture = join(import.meta.dirname, '..', 'fixtures', 'node-quick-start');
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-const created: string[] = [];
+const programs = ['quick-start', 'as-documented'];
+let dir = '';
 
-afterAll(() => {
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+beforeAll(() => {
+  // One project for both programs: the game's two packages from the tarballs, @types/node from
+  // the registry, typechecked and compiled by tsc against the published .d.ts.
+  dir = createConsumer({
+    name: 'node',
+    install: ['@rbn/session', '@rbn/transport-local'],
+    registryDependencies: { '@types/node': '^20.19.0' },
+    tarballs: new Map(Object.entries(inject('tarballs'))),
+    files: Object.fromEntries([
+      ['tsconfig.json', readFileSync(join(fixture, 'tsconfig.json'), 'utf8')],
+      ...programs.map((p) => [`src/${p}.ts`, readFileSync(join(fixture, `${p}.ts`), 'utf8')]),
+    ]),
+  });
+  run(process.execPath, [tsc, '-p', '.'], dir);
 });
 
-/** The quick start: what it installs and runs. */
-const scenario = {
-  install: ['@rbn/session', '@rbn/transport-local'],
-  fixture: 'node-quick-start',
-  main: 'quick-start',
-  expectedRbn: ['core', 'protocol', 'session', 'transport-local'],
-};
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a Node consumer of the packed packages', () => {
-  it('typechecks the quick start against the published .d.ts and runs it in Node', () => {
-    const dir = createConsumer({
-      name: 'node',
-      install: scenario.install,
-      registryDependencies: { '@types/node': '^20.19.0' },
-      tarballs: new Map(Object.entries(inject('tarballs'))),
-      files: {
-        'tsconfig.json': readFileSync(join(fixtures, scenario.fixture, 'tsconfig.json'), 'utf8'),
-        [`src/${scenario.main}.ts`]: readFileSync(
-          join(fixtures, scenario.fixture, `${scenario.main}.ts`),
-          'utf8',
-        ),
-      },
-    });
-    created.push(dir);
-
-    // Only what the game needs is installed: no other @rbn package, no pako, no simple-peer.
+  it('gets only what the game needs: session, transport-local, core and protocol', () => {
+    expect(readdirSync(join(dir, 'node_modules', '@rbn')).sort()).toEqual([
+      'core',
+      'protocol',
+      'session',
+      'transport-local',
+    ]);
     const installed = readdirSync(join(dir, 'node_modules'));
-    expect(readdirSync(join(dir, 'node_modules', '@rbn')).sort()).toEqual(scenario.expectedRbn);
     expect(installed.filter((n) => /pako|simple-peer/.test(n))).toEqual([]);
+  });
 
-    run(process.execPath, [tsc, '-p', '.'], dir);
-    const output = run(process.execPath, [`build/${scenario.main}.js`], dir);
-    expect(output).toMatch(/ok/);
+  it('runs the quick start: a room, 300+ ticks of changing inputs over 50 ms latency, equal hashes', () => {
+    const output = run(process.execPath, ['build/quick-start.js'], dir);
+    expect(output).toMatch(/^quick start ok: \d+ ticks/);
     console.log(output.trim());
+  });
+
+  it('runs the architecture document’s quick start as written', () => {
+    const output = run(process.execPath, ['build/as-documented.js'], dir);
+    expect(output.trim()).toBe('quick start as documented ok');
   });
 });
