@@ -219,7 +219,7 @@ function writeXorDelta(
  * Inputs are encoded as they arrive (the recorder keeps no reference to the caller's bytes): an
  * input equal to the player's previous one costs nothing until the run ends (then one varint
  * for the whole run), and a changed input is stored as its XOR against the previous input with
- * runs of unchanged bytes skipped. So a session can call {@link recordInput} from its
+ * runs of unchanged bytes skipped. So a session can call {@link ReplayRecorder.recordInput} from its
  * confirmed-input path every tick, and a long game of mostly-unchanged inputs stays a few KB.
  *
  * Per player, inputs must be recorded in increasing tick order (gaps are allowed); an input for

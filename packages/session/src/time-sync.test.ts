@@ -65,6 +65,9 @@ describe('TimeSync', () => {
     expect(sync.framesAhead('b')).toBeCloseTo(4);
     sync.removePeer('b');
     expect(sync.framesAhead('b')).toBeUndefined();
+    sync.setRemoteView('b', -3);
+    expect(sync.framesAhead('b')).toBeCloseTo(3);
+    sync.removePeer('b');
     expect(sync.maxFramesAhead).toBe(0);
   });
 

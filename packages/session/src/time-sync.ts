@@ -176,7 +176,7 @@ export class TimeSync {
     return peer === undefined || Number.isNaN(peer.estimate) ? undefined : peer.estimate;
   }
 
-  /** The largest {@link framesAhead} over all peers with samples (0 with none): how far this peer leads the slowest. */
+  /** The largest {@link TimeSync.framesAhead} over all peers with samples (0 with none): how far this peer leads the slowest. */
   get maxFramesAhead(): number {
     let max = 0;
     let any = false;
@@ -219,7 +219,11 @@ export class TimeSync {
   }
 
   private update(peer: PeerSamples, newestTick: Tick): void {
-    if (peer.count === 0) return;
+    if (peer.count === 0) {
+      // Only the remote's view so far: it is ahead of us by what we are behind it.
+      peer.estimate = -peer.remoteView;
+      return;
+    }
     const capacity = peer.ahead.length;
     const newestIndex = (peer.next - 1 + capacity) % capacity;
     const newest = Number.isNaN(newestTick) ? peer.at[newestIndex]! : newestTick;
@@ -256,8 +260,8 @@ export type FrameSchedulerOptions = {
 
 /**
  * Tells a game loop how many ticks to run each animation frame: time accumulates at `tickRate`
- * ticks per second divided by {@link frameDelayMultiplier}, at most `maxTicksPerFrame` ticks run
- * per frame, and the rest is reported as {@link backlog} instead of freezing the page.
+ * ticks per second divided by {@link FrameScheduler.frameDelayMultiplier}, at most `maxTicksPerFrame` ticks run
+ * per frame, and the rest is reported as {@link FrameScheduler.backlog} instead of freezing the page.
  */
 export interface FrameScheduler {
   /**
@@ -273,7 +277,7 @@ export interface FrameScheduler {
   frameDelayMultiplier: number;
   /** The current tick duration in milliseconds (`1000 / tickRate × frameDelayMultiplier`). */
   readonly tickIntervalMs: number;
-  /** Whole ticks owed after the last {@link frame} (time that passed but was not yet run). */
+  /** Whole ticks owed after the last {@link FrameScheduler.frame} (time that passed but was not yet run). */
   readonly backlog: number;
   /** Ticks discarded so far because the backlog exceeded `maxBacklogTicks`. */
   readonly droppedTicks: number;
