@@ -16,8 +16,12 @@ import type {
 const DEFAULT_RTC_CONFIGURATION: RTCConfiguration = {
   iceServers: [{ urls: 'stun:stun.l.google.com:19302' }],
 };
-/** Stream id of the negotiated unreliable channel: even, and never the first one allocated. */
-const UNRELIABLE_CHANNEL_ID = 4;
+/**
+ * Stream ids of the two channels. Both are negotiated (created with a fixed id on both sides),
+ * so they open as soon as the SCTP association is up, with no in-band announcement to wait for.
+ */
+const RELIABLE_CHANNEL_ID = 0;
+const UNRELIABLE_CHANNEL_ID = 1;
 /** Candidates kept for a peer while its remote description has not arrived. */
 const MAX_PENDING_CANDIDATES = 64;
 /** Messages kept for a peer whose channels delivered data before both were open. */
@@ -32,13 +36,14 @@ export interface WebRTCTransportOptions {
   rtcConfiguration?: RTCConfiguration;
   /**
    * Configuration of the reliable channel (the one simple-peer opens), which carries
-   * `send(..., true)`.
+   * `send(..., true)`. It is always a negotiated channel (`negotiated: true`, stream `id` 0
+   * unless given here).
    * @default `{ ordered: true }`
    */
   reliableChannelConfig?: RTCDataChannelInit;
   /**
    * Configuration of the unreliable channel, which carries `send(..., false)`. The transport
-   * opens it as a negotiated channel on both sides (`negotiated: true`, stream `id` 4 unless
+   * opens it as a negotiated channel on both sides (`negotiated: true`, stream `id` 1 unless
    * given here).
    * @default `{ ordered: false, maxRetransmits: 0 }`
    */
@@ -121,6 +126,10 @@ type PeerEntry = {
   metrics: ConnectionMetrics | null;
   maxMessageSize: number;
   dropped: number;
+  /** The unreliable channel's bufferedAmount when last read. */
+  knownBuffered: number;
+  /** Bytes sent on the unreliable channel since then. */
+  sentSinceRead: number;
 };
 
 function disconnectReason(error: (Error & { code?: string }) | undefined): WebRTCDisconnectReason {
@@ -220,7 +229,12 @@ export class WebRTCTransport implements TransportAdapter {
     }
     this.localPeerId = localPeerId;
     this.rtcConfiguration = options.rtcConfiguration ?? DEFAULT_RTC_CONFIGURATION;
-    this.reliableChannelConfig = options.reliableChannelConfig ?? { ordered: true };
+    this.reliableChannelConfig = {
+      ordered: true,
+      ...options.reliableChannelConfig,
+      negotiated: true,
+      id: options.reliableChannelConfig?.id ?? RELIABLE_CHANNEL_ID,
+    };
     this.unreliableChannelConfig = {
       ordered: false,
       maxRetransmits: 0,
@@ -393,14 +407,22 @@ export class WebRTCTransport implements TransportAdapter {
       return;
     }
     const channel = entry.unreliable;
-    if (channel.readyState !== 'open' || channel.bufferedAmount > this.maxBufferedAmount) {
-      entry.dropped++;
-      return;
+    // bufferedAmount only grows by what we send, so `knownBuffered + sentSinceRead` bounds it
+    // from above: the real value (a costly native call in some stacks) is read only when that
+    // bound passes the threshold, about once per maxBufferedAmount bytes sent.
+    if (entry.knownBuffered + entry.sentSinceRead > this.maxBufferedAmount) {
+      entry.knownBuffered = channel.bufferedAmount;
+      entry.sentSinceRead = 0;
+      if (entry.knownBuffered > this.maxBufferedAmount) {
+        entry.dropped++;
+        return;
+      }
     }
     try {
       channel.send(message as Uint8Array<ArrayBuffer>);
+      entry.sentSinceRead += message.byteLength;
     } catch {
-      entry.dropped++;
+      entry.dropped++; // the channel is closing; its close event ends the connection
     }
   }
 
@@ -507,6 +529,8 @@ export class WebRTCTransport implements TransportAdapter {
       metrics: null,
       maxMessageSize: this.maxMessageSize,
       dropped: 0,
+      knownBuffered: 0,
+      sentSinceRead: 0,
     };
     this.peers.set(peerId, entry);
     this.wire(entry);
@@ -566,6 +590,8 @@ export class WebRTCTransport implements TransportAdapter {
     entry.pendingCandidates = [];
     entry.earlyMessages = [];
     entry.lastError = undefined;
+    entry.knownBuffered = 0;
+    entry.sentSinceRead = 0;
     this.wire(entry);
   }
 
