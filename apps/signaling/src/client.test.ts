@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { connectTransport, SignalingClient, SignalingError } from './client.js';
 import type { SignalingTransport, WebSocketConstructor } from './client.js';
@@ -31,7 +31,7 @@ function client(
 ) {
   const c = new SignalingClient({
     url,
-    WebSocket: RecordingWebSocket as unknown as WebSocketConstructor,
+    WebSocket: RecordingWebSocket,
     initialBackoffMs: 10,
     random: () => 0.5,
     ...extra,
@@ -148,6 +148,11 @@ describe('SignalingClient', () => {
     await done;
     expect(handled).toEqual([[a.id, { type: 'offer', sdp: 'v=0' }]]);
     stop();
+  });
+
+  it('accepts the browser WebSocket and ws without casts (checked by tsc)', () => {
+    expectTypeOf(globalThis.WebSocket).toMatchTypeOf<WebSocketConstructor>();
+    expectTypeOf(WebSocket).toMatchTypeOf<WebSocketConstructor>();
   });
 
   it('explains a missing WebSocket implementation', () => {

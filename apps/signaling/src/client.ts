@@ -11,15 +11,17 @@ import type {
   WelcomeMessage,
 } from './protocol.js';
 
-/** The part of the WebSocket API the client uses (the browser's, or `ws`'s). */
+/**
+ * The part of the WebSocket API the client uses (the browser's, or `ws`'s). The handlers take
+ * `never` so that both implementations' handler types fit; the client assigns its own.
+ */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onmessage: ((event: never) => unknown) | null;
+  onclose: ((event: never) => unknown) | null;
+  onerror: ((event: never) => unknown) | null;
 }
 
 /** A WebSocket constructor: `globalThis.WebSocket` in browsers, `ws` in Node. */
@@ -300,7 +302,7 @@ export class SignalingClient {
     }
     const ws = new this.#WebSocket(url);
     this.#ws = ws;
-    ws.onmessage = (event) => {
+    ws.onmessage = (event: { data: unknown }) => {
       if (this.#ws !== ws || typeof event.data !== 'string') return;
       let message: ServerMessage;
       try {
@@ -313,7 +315,7 @@ export class SignalingClient {
     ws.onerror = () => {
       // A close event always follows; reconnecting is decided there.
     };
-    ws.onclose = (event) => {
+    ws.onclose = (event: { code: number; reason: string }) => {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
       this.#onClose(event.code, event.reason);
