@@ -1,3 +1,11 @@
+import {
+  JoinRejectReason,
+  MessageType,
+  PROTOCOL_VERSION,
+  WireRole,
+  decodeMessage,
+  encodeMessage,
+} from '@rbn/protocol';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { Harness } from './testing/harness';
@@ -202,5 +210,55 @@ describe('Session host loss and mesh size', () => {
     expect(warnings.length).toBe(1);
     h.run(120);
     expectConverged(h, 'seed 28');
+  });
+});
+
+describe('Session spectators and versions', () => {
+  it('many spectators in star follow the game; players never wait for them (seed 29)', async () => {
+    const seed = 29;
+    const h = harness(8, seed, { latency: 25, packetLoss: 0.05 });
+    for (const p of h.peers.slice(2)) p.session.setLocalRole(PlayerRole.Spectator);
+    await h.start(600, 5); // two players and three spectators from the lobby
+    h.run(100);
+    await h.join(5);
+    await h.join(6);
+    await h.join(7);
+    h.run(200);
+    expect(h.host.session.rollbackEngine?.playerIds).toEqual(['p0', 'p1']);
+    expect(h.peers[0]!.stalls + h.peers[1]!.stalls).toBe(0);
+    h.inputsChange = false;
+    h.run(60);
+    expectConverged(h, `seed ${seed}`);
+  });
+
+  it('rejects a joiner that speaks another protocol version, with a reason', async () => {
+    const transports = createLocalTransportGroup(['h', 'x'], { seed: 30 });
+    const h = new Harness(new Map([['h', transports.get('h')!]]), 30);
+    await h.host.session.createRoom();
+    const x = transports.get('x')!;
+    const answers: Uint8Array[] = [];
+    x.onMessage = (_from, bytes) => answers.push(bytes);
+    await x.connect('h');
+    x.send(
+      'h',
+      encodeMessage({
+        type: MessageType.JoinRequest,
+        protocolVersion: PROTOCOL_VERSION + 1,
+        roomId: h.host.session.roomId!,
+        playerId: 'x',
+        role: WireRole.Player,
+      }),
+      true,
+    );
+    for (let i = 0; i < 3; i++) {
+      h.host.transport.tick(16);
+      x.tick(16);
+    }
+    const answer = answers
+      .map((b) => decodeMessage(b))
+      .find((m) => m.type === MessageType.JoinReject);
+    expect(answer).toMatchObject({ reason: JoinRejectReason.VersionMismatch });
+    expect(answer && 'message' in answer ? answer.message : '').toMatch(/version/);
+    expect(h.host.session.players.size).toBe(1);
   });
 });
