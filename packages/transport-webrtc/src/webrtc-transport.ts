@@ -49,8 +49,9 @@ export interface WebRTCTransportOptions {
    */
   unreliableChannelConfig?: RTCDataChannelInit;
   /**
-   * Milliseconds a connection may take to open (first signal to both channels open) before
-   * `connect` rejects with `CONNECT_TIMEOUT` and the attempt is abandoned.
+   * Milliseconds a connection may take to open (from `connect`, or from an incoming offer, to
+   * both channels open) before `connect` rejects with `CONNECT_TIMEOUT` and the attempt is
+   * abandoned.
    * @default 15000
    */
   connectTimeout?: number;
