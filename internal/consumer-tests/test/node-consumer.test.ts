@@ -17,9 +17,12 @@ beforeAll(() => {
     install: ['@rbn/session', '@rbn/transport-local'],
     registryDependencies: { '@types/node': '^20.19.0' },
     tarballs: new Map(Object.entries(inject('tarballs'))),
-    files: Object.fromEntries([
+    files: Object.fromEntries<string>([
       ['tsconfig.json', readFileSync(join(fixture, 'tsconfig.json'), 'utf8')],
-      ...programs.map((p) => [`src/${p}.ts`, readFileSync(join(fixture, `${p}.ts`), 'utf8')]),
+      ...programs.map((p): [string, string] => [
+        `src/${p}.ts`,
+        readFileSync(join(fixture, `${p}.ts`), 'utf8'),
+      ]),
     ]),
   });
   run(process.execPath, [tsc, '-p', '.'], dir);
