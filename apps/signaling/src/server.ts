@@ -34,6 +34,8 @@ type Conn = {
   /** Closed deliberately (leave, superseded, shutdown): no resume grace. */
   ended: boolean;
   closed: boolean;
+  /** The drop was handled (grace started or left). */
+  dropped: boolean;
 };
 
 type Grace = { epoch: number; timer: NodeJS.Timeout; buffer: string[] };
@@ -169,6 +171,18 @@ export async function createSignalingServer(
     (error: unknown): void => {
       log.error({ err: error }, `backend ${what} failed`);
     };
+
+  /** A joined peer's socket is gone: keep its place for a resume (or leave, when draining). */
+  const dropped = (conn: Conn): void => {
+    if (!conn.joined || conn.ended || conn.dropped) return;
+    conn.dropped = true;
+    if (draining) {
+      background('leave', backend.leave(conn.peerId, conn.epoch, false));
+      return;
+    }
+    background('detach', backend.detach(conn.peerId, conn.epoch));
+    startGrace(conn);
+  };
 
   const welcome = (conn: Conn, membership: Membership, resumed: boolean): void => {
     conn.epoch = membership.epoch;
@@ -353,6 +367,7 @@ export async function createSignalingServer(
       strikes: 0,
       ended: false,
       closed: false,
+      dropped: false,
     };
     ws.on('pong', () => {
       conn.alive = true;
@@ -371,20 +386,12 @@ export async function createSignalingServer(
       else ipCounts.set(ip, n);
       log.info({ peerId: conn.peerId, room, code }, 'socket closed');
       if (local.get(conn.peerId) === conn) local.delete(conn.peerId);
-      if (!conn.joined || conn.ended) return;
-      if (draining) {
-        background('leave', backend.leave(conn.peerId, conn.epoch, false));
-        return;
-      }
-      background('detach', backend.detach(conn.peerId, conn.epoch));
-      startGrace(conn);
+      dropped(conn);
     });
     admit(conn, groupSize, resume).then(
       () => {
-        // The socket closed while the backend was still admitting it: nobody can resume it.
-        if (conn.closed && conn.joined && local.get(conn.peerId) === undefined && !conn.ended) {
-          background('leave', backend.leave(conn.peerId, conn.epoch, false));
-        }
+        // The socket closed while the backend was still admitting it.
+        if (conn.closed && local.get(conn.peerId) === undefined) dropped(conn);
       },
       (error: unknown) => {
         logFailure('join')(error);
