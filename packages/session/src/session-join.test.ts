@@ -262,3 +262,24 @@ describe('Session spectators and versions', () => {
     expect(h.host.session.players.size).toBe(1);
   });
 });
+
+describe('Session join while paused', () => {
+  it('a player joining a paused game is paused too, and plays on after resume (seed 31)', async () => {
+    const h = harness(3, 31, { latency: 20 }, { resumeCountdownSeconds: 0 });
+    await h.start(600, 2);
+    h.run(60);
+    h.host.session.pause();
+    h.run(10);
+    await h.join(2);
+    h.run(10);
+    expect(h.peers[2]!.session.state).toBe(SessionState.Paused);
+    const frozen = h.peers[2]!.session.currentTick;
+    h.run(30);
+    expect(h.peers[2]!.session.currentTick).toBe(frozen);
+    h.host.session.resume();
+    h.run(200);
+    h.inputsChange = false;
+    h.run(60);
+    expectConverged(h, 'seed 31');
+  });
+});

@@ -1275,6 +1275,10 @@ export class Session {
         players: this.wirePlayers(snapshot.tick),
       };
       this.sendTo(peerId, sync);
+      // A paused game stays paused for the joiner too.
+      if (this.stateValue === SessionState.Paused) {
+        this.sendTo(peerId, { type: MessageType.Pause, tick: engine.currentTick });
+      }
     }
   }
 

@@ -118,7 +118,8 @@ export class Harness {
     });
     for (let i = 0; i < maxFrames; i++) {
       if (outcome.error) throw outcome.error;
-      if (peer.session.state === SessionState.Playing) return;
+      const state = peer.session.state;
+      if (state === SessionState.Playing || state === SessionState.Paused) return;
       await settle();
       this.runFrame();
     }
