@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
+import { build, createLogger } from 'vite';
 import { startDemoServer } from '../server/server';
 import type { DemoServer } from '../server/server';
 import { startSignaling } from '../server/signaling';
@@ -31,6 +31,10 @@ export const CHROMIUM_ARGS = [
 /** A production build served with signaling, and a browser to drive it. */
 export interface Harness {
   url: string;
+  /** The folder of the production build being served. */
+  outDir: string;
+  /** Warnings Vite printed while building. */
+  buildWarnings: string[];
   browser: Browser;
   /** Opens a fresh context (its own storage) on a path of the demo, collecting console errors. */
   open(path: string): Promise<{ page: Page; context: BrowserContext; errors: string[] }>;
@@ -44,10 +48,17 @@ export interface Harness {
  */
 export async function startHarness(): Promise<Harness> {
   const outDir = await mkdtemp(join(tmpdir(), 'rbn-demo-'));
+  const buildWarnings: string[] = [];
+  const logger = createLogger('warn');
+  const warn = logger.warn.bind(logger);
+  logger.warn = (message, options) => {
+    buildWarnings.push(message);
+    warn(message, options);
+  };
   await build({
     root: DEMO_DIR,
     configFile: join(DEMO_DIR, 'vite.config.ts'),
-    logLevel: 'warn',
+    customLogger: logger,
     build: { outDir, emptyOutDir: true },
   });
   await mkdir(RESULTS_DIR, { recursive: true });
@@ -78,6 +89,8 @@ export async function startHarness(): Promise<Harness> {
   const liveBrowser = browser;
   return {
     url,
+    outDir,
+    buildWarnings,
     browser: liveBrowser,
     async open(path) {
       const context = await liveBrowser.newContext({ viewport: { width: 1280, height: 1000 } });

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,8 +27,19 @@ async function hold(page: Page, keys: string[], ms: number): Promise<void> {
   for (const key of keys) await page.keyboard.up(key);
 }
 
+describe('production build', () => {
+  it('bundles every library for the browser without externalizing a Node built-in', async () => {
+    const scripts = (await readdir(join(harness.outDir, 'assets'))).filter((f) =>
+      f.endsWith('.js'),
+    );
+    expect(scripts.length).toBeGreaterThan(0);
+    // Vite warns for every Node built-in some module imports and replaces it with an empty stub.
+    expect(harness.buildWarnings.filter((w) => /externalized for browser/.test(w))).toEqual([]);
+  });
+});
+
 describe('local mode', () => {
-  it('loads without console errors, advances, and both split views agree at confirmed ticks', async () => {
+  it('loads without console errors, advances, both split views agree at confirmed ticks, and a late P3 and a spectator converge', async () => {
     const { page, errors } = await harness.open('/');
     await waitForDemo(page, 'window.rbnDemo?.peers?.length === 2', 15_000);
     await waitForDemo(page, 'window.rbnDemo.currentTick > 30', 15_000);
@@ -63,6 +75,33 @@ describe('local mode', () => {
     expect(result.hashes[0], JSON.stringify(result)).toBe(result.hashes[1]);
     // With 60 ms latency and key presses on both sides, each peer had to roll back.
     expect(Math.min(...result.rollbacks), JSON.stringify(result)).toBeGreaterThan(0);
+
+    // P3 joins the running game late and a spectator starts watching: both converge.
+    await page.getByRole('button', { name: 'P3 joins late' }).click();
+    await page.getByRole('button', { name: 'A spectator joins' }).click();
+    await waitForDemo(
+      page,
+      'window.rbnDemo.peers.length === 4 && window.rbnDemo.peers.every((p) => p.state === "Playing")',
+      15_000,
+    );
+    await hold(page, ['KeyJ'], 300);
+    const joined = await page.evaluate(() =>
+      Math.max(...(window.rbnDemo?.peers ?? []).map((p) => p.confirmedGameTick)),
+    );
+    await waitForDemo(
+      page,
+      `window.rbnDemo.peers.every((p) => p.confirmedGameTick > ${joined + 60})`,
+      15_000,
+    );
+    const late = await page.evaluate(() => {
+      const peers = window.rbnDemo?.peers ?? [];
+      const tick = Math.min(...peers.map((p) => p.confirmedGameTick));
+      return { tick, hashes: peers.map((p) => p.hashAt(tick)), spectator: peers[3]?.isSpectator };
+    });
+    await page.screenshot({ path: join(RESULTS_DIR, 'local-late-join.png') });
+    expect(late.hashes[0], JSON.stringify(late)).toBeDefined();
+    expect(new Set(late.hashes).size, JSON.stringify(late)).toBe(1);
+    expect(late.spectator).toBe(true);
     expect(errors).toEqual([]);
   }, 40_000);
 
