@@ -290,6 +290,21 @@ describe('RollbackEngine', () => {
     );
   });
 
+  it('throws RbnError for a local input longer than maxInputBytes and for a too-long prediction', () => {
+    const engine = new RollbackEngine(new TestGame(), {
+      maxInputBytes: 2,
+      inputPredictor: { predict: () => new Uint8Array(3) },
+    });
+    engine.addPlayer('a', 0, { local: true });
+    expect(() => engine.tick(new Uint8Array(3))).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error,
+    );
+    engine.addPlayer('b', 0);
+    expect(() => engine.tick(new Uint8Array(1))).toThrow(
+      expect.objectContaining({ code: 'INVALID_PREDICTION' }) as Error,
+    );
+  });
+
   it('uses the configured predictor for missing inputs', () => {
     const seen: (Uint8Array | undefined)[] = [];
     const game = new TestGame();

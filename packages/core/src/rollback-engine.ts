@@ -483,7 +483,8 @@ export class RollbackEngine {
    *    restores the saved state of the earliest such tick and resimulates up to `currentTick`;
    * 3. if simulating `currentTick` would leave more than `maxSpeculationTicks` ticks simulated
    *    with predicted inputs, stops here and returns `{ status: 'stalled' }`;
-   * 4. otherwise predicts missing inputs, steps the game, saves S(currentTick + 1) and advances.
+   * 4. otherwise predicts missing inputs, saves S(currentTick) if a rollback may need it (the
+   *    tick has a predicted input, or is a checkpoint or hash tick), steps the game and advances.
    *
    * Local input scheduling: ticks between the last scheduled input and the target tick (when the
    * delay grew, or at the start: the first `inputDelayTicks` ticks) are filled by repeating the
