@@ -283,3 +283,30 @@ describe('Session join while paused', () => {
     expectConverged(h, 'seed 31');
   });
 });
+
+describe('Session time sync', () => {
+  it('a peer running ahead is told to stretch its frames; interrupted traffic resumes (seed 32)', async () => {
+    const h = harness(2, 32, { latency: 30 }, { disconnectNotifyStart: 200 });
+    await h.start();
+    h.run(120);
+    const base = 1000 / 60;
+    expect(h.host.session.recommendedFrameDelayMs).toBeLessThan(base * 1.06);
+    const events: string[] = [];
+    h.host.session.on('networkInterrupted', (id) => events.push(`interrupted ${id}`));
+    h.host.session.on('networkResumed', (id) => events.push(`resumed ${id}`));
+    const syncs: number[] = [];
+    h.host.session.on('timeSync', (ahead) => syncs.push(ahead));
+    // p1's loop and network stall for 0.5 s: the host runs ahead.
+    for (let f = 0; f < 30; f++) {
+      h.host.session.tick(new Uint8Array([1]));
+      h.host.transport.tick(h.frameMs);
+    }
+    expect(h.host.session.framesAheadEstimate).toBeGreaterThan(20);
+    expect(h.host.session.recommendedFrameDelayMs).toBeGreaterThan(base * 1.2);
+    h.run(240);
+    expect(events).toEqual(['interrupted p1', 'resumed p1']);
+    expect(Math.abs(h.host.session.framesAheadEstimate)).toBeLessThan(5);
+    expect(syncs.length).toBeGreaterThan(3);
+    expect(h.peers[1]!.session.catchUpTicks).toBeGreaterThan(10);
+  });
+});

@@ -638,7 +638,13 @@ export class Session {
     const link = this.links.get(peerId);
     if (!link) return null;
     const now = this.clock.now();
-    return link.stats(this.currentTick, now, this.cfg.tickRate / 1000, this.pendingInputs(link));
+    return link.stats(
+      this.currentTick,
+      now,
+      this.cfg.tickRate / 1000,
+      this.pendingInputs(link),
+      this.maxSilenceMs(),
+    );
   }
 
   /**
@@ -942,12 +948,17 @@ export class Session {
     for (const link of this.linkList) {
       const member = this.memberByPeer.get(link.peerId);
       if (!member || member.role !== PlayerRole.Player) continue;
-      const remote = link.estimateRemoteTick(now, ticksPerMs);
+      const remote = link.estimateRemoteTick(now, ticksPerMs, this.maxSilenceMs());
       if (remote < 0) continue;
       sum += engine.currentTick - remote;
       count++;
     }
     return count === 0 ? null : sum / count;
+  }
+
+  /** How long a silent peer is still assumed to advance: two heartbeats plus a margin. */
+  private maxSilenceMs(): number {
+    return ((2 * this.cfg.inputHeartbeatTicks + 2) * 1000) / this.cfg.tickRate;
   }
 
   private advanceCountdown(now: number): void {

@@ -108,13 +108,21 @@ export class Link {
    * @param now - The local clock.
    * @param ticksPerMs - The room's tick rate per millisecond.
    */
-  estimateRemoteTick(now: number, ticksPerMs: number): number {
+  estimateRemoteTick(now: number, ticksPerMs: number, maxSilenceMs = Infinity): number {
     if (this.remoteTick < 0) return -1;
-    return this.remoteTick + (now - this.remoteTickAt + this.rtt / 2) * ticksPerMs;
+    // A peer we have not heard from for a while is not assumed to keep advancing.
+    const elapsed = Math.min(now - this.remoteTickAt, maxSilenceMs);
+    return this.remoteTick + (elapsed + this.rtt / 2) * ticksPerMs;
   }
 
-  stats(localTick: number, now: number, ticksPerMs: number, pendingInputs: number): NetworkStats {
-    const remote = this.estimateRemoteTick(now, ticksPerMs);
+  stats(
+    localTick: number,
+    now: number,
+    ticksPerMs: number,
+    pendingInputs: number,
+    maxSilenceMs = Infinity,
+  ): NetworkStats {
+    const remote = this.estimateRemoteTick(now, ticksPerMs, maxSilenceMs);
     const behind = remote < 0 ? 0 : Math.round(remote - localTick);
     return {
       rtt: this.rtt,
