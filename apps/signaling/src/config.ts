@@ -65,6 +65,12 @@ const settings: Setting[] = [
     apply: (o, v) => (o.redisKeyPrefix = v as string),
   },
   {
+    flag: 'redis-heartbeat-ms',
+    env: 'REDIS_HEARTBEAT_MS',
+    kind: 'number',
+    apply: (o, v) => (o.redisHeartbeatMs = v as number),
+  },
+  {
     flag: 'max-message-bytes',
     env: 'MAX_MESSAGE_BYTES',
     kind: 'number',

@@ -42,6 +42,13 @@ export type SignalingServerOptions = {
    */
   redisKeyPrefix?: string;
   /**
+   * How often each process refreshes its liveness key in Redis (it expires after three times
+   * this); joins drop members of processes whose key expired, so a crashed process's peers do
+   * not linger.
+   * @default 5000
+   */
+  redisHeartbeatMs?: number;
+  /**
    * Largest message accepted, in bytes; larger ones get a `too-large` error. Frames over four
    * times this are abusive and close the socket (1009).
    * @default 65536

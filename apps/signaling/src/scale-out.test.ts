@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { dirname, join as joinPath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestPeer } from './internal/test-peer.js';
 import { createSignalingServer } from './server.js';
@@ -162,6 +165,53 @@ describe('signaling scale-out through Redis', () => {
     expect(await a.peer.next('peer-left')).toMatchObject({ id: b.welcome.id, host: a.welcome.id });
     const late = await join(`${s1.wsUrl}/room?resume=${b.welcome.resumeToken}`);
     expect(late.welcome).toMatchObject({ resumed: false, peers: [a.welcome.id] });
+  });
+
+  it('drops the peers of a crashed process once its heartbeat expires', async () => {
+    const redisKeyPrefix = `crash${++prefixCounter}:`;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--port', '0'], {
+      cwd: joinPath(dirname(fileURLToPath(import.meta.url)), '..'),
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: redisKeyPrefix,
+        REDIS_HEARTBEAT_MS: '100',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let err = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+        const match = /listening on (ws:\/\/\S+)/.exec(err);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.once('exit', () => reject(new Error(`bin exited early:\n${err}`)));
+    });
+    const [live] = await cluster({ redisKeyPrefix });
+    const a = await join(`${live.wsUrl}/room`);
+    const orphan = await join(`${url}/room`);
+    expect((await a.peer.next('new-peer')).id).toBe(orphan.welcome.id);
+
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    const redisClient = new Redis(redisUrl);
+    try {
+      // Wait until only the two live servers' heartbeat keys are left.
+      for (let i = 0; (await redisClient.keys(`${redisKeyPrefix}alive:*`)).length > 2; i++) {
+        if (i > 200) throw new Error('the crashed server heartbeat never expired');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      redisClient.disconnect();
+    }
+
+    const b = await join(`${live.wsUrl}/room`);
+    expect(b.welcome.peers).toEqual([a.welcome.id]);
+    expect(await a.peer.next('peer-left')).toMatchObject({ id: orphan.welcome.id });
   });
 
   it('fails to start, and cleans up, when Redis is unreachable', async () => {

@@ -80,6 +80,7 @@ export async function createSignalingServer(
         options.redisUrl,
         options.redisKeyPrefix ?? 'rbn:sig:',
         log,
+        options.redisHeartbeatMs ?? 5_000,
       )
     : new MemoryBackend();
   const local = new Map<string, Conn>();

@@ -8,6 +8,7 @@ import type { Backend, BackendSink, JoinRequest, JoinResult, Membership } from '
 //   P g:<group>:t   ms timestamp of the group's first join
 //   P open:<room>:<N>  id of the ?next=N group of <room> currently filling
 //   P p:<peer>      hash: srv, group, room, n, epoch, conn (1 attached / 0 in grace)
+//   P alive:<server>  heartbeat of a server process (expires when it crashes)
 //   P srv:<server>  pub/sub channel of one server: "m|<peer>|<json>" or "k|<peer>|<epoch>"
 // The scripts run atomically, so concurrent joins on different servers form groups exactly.
 
@@ -20,13 +21,35 @@ local function notify(prefix, peers, json)
 end
 `;
 
+/** Removes members whose server stopped heartbeating (crashed), telling the others. */
+const PRUNE = `
+local function prune(prefix, mkey)
+  local gone = {}
+  for _, p in ipairs(redis.call('ZRANGE', mkey, 0, -1)) do
+    local s = redis.call('HGET', prefix .. 'p:' .. p, 'srv')
+    if not s or redis.call('EXISTS', prefix .. 'alive:' .. s) == 0 then
+      redis.call('ZREM', mkey, p)
+      redis.call('DEL', prefix .. 'p:' .. p)
+      gone[#gone + 1] = p
+    end
+  end
+  local rest = redis.call('ZRANGE', mkey, 0, -1)
+  if #rest > 0 then
+    for _, p in ipairs(gone) do
+      notify(prefix, rest, cjson.encode({type = 'peer-left', id = p, host = rest[1]}))
+    end
+  end
+end
+`;
+
 /** ARGV: prefix, room, n (0 = plain), peer, maxRoomSize, server, nowMs */
-const JOIN = `${NOTIFY}
+const JOIN = `${NOTIFY}${PRUNE}
 local prefix, room, n, peer, max, srv, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
 local group
 local openKey = prefix .. 'open:' .. room .. ':' .. n
 if n == 0 then
   group = 'r:' .. room
+  prune(prefix, prefix .. 'g:' .. group .. ':m')
   if redis.call('ZCARD', prefix .. 'g:' .. group .. ':m') >= max then return {0} end
 else
   group = redis.call('GET', openKey)
@@ -34,6 +57,8 @@ else
     group = 'n:' .. room .. ':' .. n .. ':' .. redis.call('INCR', prefix .. 'gseq')
     redis.call('SET', openKey, group)
     redis.call('SET', prefix .. 'g:' .. group .. ':t', now)
+  else
+    prune(prefix, prefix .. 'g:' .. group .. ':m')
   end
 end
 local mkey = prefix .. 'g:' .. group .. ':m'
@@ -121,11 +146,20 @@ export class RedisBackend implements Backend {
   readonly #subscriber: Redis;
   readonly #scripts: Scripts;
   #sink: BackendSink | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
 
+  /**
+   * @param url - Redis URL.
+   * @param prefix - Prefix of every key and channel.
+   * @param log - Logger.
+   * @param heartbeatMs - How often this server refreshes its `alive:<server>` key (TTL three
+   *   times that); joins prune members of servers whose key expired (crashed processes).
+   */
   constructor(
     url: string,
     private readonly prefix: string,
     private readonly log: Logger,
+    private readonly heartbeatMs: number,
   ) {
     this.#command = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     this.#subscriber = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
@@ -144,6 +178,13 @@ export class RedisBackend implements Backend {
     await Promise.all([this.#command.connect(), this.#subscriber.connect()]);
     this.#subscriber.on('message', (_channel: string, text: string) => this.#onMessage(text));
     await this.#subscriber.subscribe(`${this.prefix}srv:${this.#serverId}`);
+    const alive = `${this.prefix}alive:${this.#serverId}`;
+    const beat = () => this.#command.set(alive, '1', 'PX', this.heartbeatMs * 3);
+    await beat();
+    this.#heartbeat = setInterval(() => {
+      beat().catch((error: unknown) => this.log.warn({ err: String(error) }, 'heartbeat failed'));
+    }, this.heartbeatMs);
+    this.#heartbeat.unref();
   }
 
   #onMessage(text: string): void {
@@ -219,6 +260,10 @@ export class RedisBackend implements Backend {
 
   async close(): Promise<void> {
     this.#sink = undefined;
+    clearInterval(this.#heartbeat);
+    if (this.#command.status === 'ready') {
+      await this.#command.del(`${this.prefix}alive:${this.#serverId}`).catch(() => 0);
+    }
     // quit() flushes pending commands when connected; disconnect() stops reconnect attempts.
     await Promise.allSettled(
       [this.#subscriber, this.#command].map((c) =>
