@@ -310,3 +310,22 @@ describe('Session time sync', () => {
     expect(h.peers[1]!.session.catchUpTicks).toBeGreaterThan(10);
   });
 });
+
+describe('Session mesh link loss', () => {
+  it('when two mesh players lose their link, the host removes one at an agreed tick and the rest play on (seed 33)', async () => {
+    const h = harness(3, 33, { latency: 20 }, { topology: Topology.Mesh });
+    await h.start();
+    h.run(100);
+    const left: string[] = [];
+    h.host.session.on('playerLeft', (info) => left.push(info.playerId));
+    h.peers[1]!.transport.disconnect('p2');
+    h.run(300);
+    expect(left.length).toBe(1);
+    const remaining = h.peers.filter((p) => p.session.state === SessionState.Playing);
+    expect(remaining.length).toBe(2);
+    h.inputsChange = false;
+    h.run(60);
+    expectConverged(h, 'seed 33', remaining);
+    expect(remaining[1]!.session.confirmedTick).toBeGreaterThan(400);
+  });
+});

@@ -1064,9 +1064,7 @@ export class Session {
         this.handleLagReport(peerId, message);
         return;
       case MessageType.DisconnectReport:
-        // Reported for information only: the host decides disconnections from its own links.
-        if (!this.host)
-          this.peerError(peerId, message.type, 'only the host receives disconnect reports');
+        this.handleDisconnectReport(peerId, message.slot);
         return;
       case MessageType.DropPlayer:
         this.handleDropPlayer(peerId, message);
@@ -1482,11 +1480,31 @@ export class Session {
     }
     if (this.host) {
       this.departMember(member, LeaveReason.Disconnected);
-    } else if (this.cfg.topology === Topology.Mesh) {
-      // In mesh the host decides when a player leaves; until then we keep waiting for it.
+    } else if (this.cfg.topology === Topology.Mesh && this.hostPeerId !== null) {
+      // In mesh a player we lost may still reach the host, but we cannot get its inputs any
+      // more: ask the host to remove it (at a tick the host chooses for everyone).
       const link = this.links.get(peerId);
       if (link) link.interrupted = true;
+      const tick = this.engine ? Math.max(0, this.engine.getReceivedTick(member.playerId) + 1) : 0;
+      this.sendTo(this.hostPeerId, { type: MessageType.DisconnectReport, slot: member.slot, tick });
     }
+  }
+
+  /** Host: a mesh player lost its link to another player; that player leaves the room. */
+  private handleDisconnectReport(peerId: string, slot: number): void {
+    if (!this.host) {
+      this.peerError(
+        peerId,
+        MessageType.DisconnectReport,
+        'only the host receives disconnect reports',
+      );
+      return;
+    }
+    const reporter = this.memberByPeer.get(peerId);
+    const member = this.members[slot];
+    if (!reporter || !member || member.isLocal || member === reporter) return;
+    if (this.playersMap.get(member.playerId) !== member.info) return; // already gone
+    this.departMember(member, LeaveReason.Disconnected);
   }
 
   /** Host: a member leaves (on its own or disconnected) at a tick everyone agrees on. */
