@@ -27,7 +27,7 @@ function typedoc(
 }
 
 describe('the API reference (TypeDoc)', () => {
-  it('documents every public package with no warnings (pnpm docs)', () => {
+  it('documents every public package with no warnings (pnpm run docs)', () => {
     const out = join(scratch, 'html');
     const { status, output } = typedoc(join(repoRoot, 'typedoc.json'), ['--out', out]);
     expect(output).not.toMatch(/\[warning\]|\[error\]/);
