@@ -1,6 +1,6 @@
 import type { TransportAdapter } from '@rbn/protocol';
 import { PlayerRole, SessionState, createSession } from '@rbn/session';
-import type { Session, SessionConfig } from '@rbn/session';
+import type { Clock, Session, SessionConfig } from '@rbn/session';
 import { ArenaGame } from '../game/arena';
 import type { DemoPeer, PeerCounters, PeerStats, PeerTick } from './peer';
 import { RecordingGame } from './recording-game';
@@ -17,6 +17,8 @@ export interface SessionPeerOptions {
   spectator?: boolean;
   /** Session settings. */
   config?: Partial<SessionConfig>;
+  /** Time source of the session. @default performance.now */
+  clock?: Clock;
 }
 
 /**
@@ -45,6 +47,7 @@ export class SessionPeer implements DemoPeer {
       game: this.recording,
       transport: options.transport,
       config: { hashInterval: 30, ...options.config },
+      ...(options.clock ? { clock: options.clock } : {}),
     });
     if (options.spectator) this.session.setLocalRole(PlayerRole.Spectator);
     this.session.on('desync', () => {
