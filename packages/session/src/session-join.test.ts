@@ -329,3 +329,25 @@ describe('Session mesh link loss', () => {
     expect(remaining[1]!.session.confirmedTick).toBeGreaterThan(400);
   });
 });
+
+describe('Session hidden tab', () => {
+  it('a tab hidden longer than disconnectTimeout is dropped cleanly and ends its session when it wakes (seed 34)', async () => {
+    const h = harness(3, 34, { latency: 20 }, { disconnectTimeout: 2000 });
+    await h.start();
+    h.run(60);
+    const sleeper = h.peers[2]!;
+    // 3 s without ticking the session or its transport (a throttled background tab).
+    for (let f = 0; f < 180; f++) {
+      for (const p of h.peers.slice(0, 2)) p.session.tick(new Uint8Array([f & 1]));
+      for (const p of h.peers.slice(0, 2)) p.transport.tick(h.frameMs);
+    }
+    expect(h.host.session.players.has('p2')).toBe(false);
+    // It wakes up: a big time jump, then frames again.
+    sleeper.transport.tick(3000);
+    expect(() => h.run(30)).not.toThrow();
+    expect(sleeper.session.state).toBe(SessionState.Disconnected);
+    h.inputsChange = false;
+    h.run(60);
+    expectConverged(h, 'seed 34', h.peers.slice(0, 2));
+  });
+});
