@@ -17,12 +17,20 @@ function fmt(v: number | string): string {
 }
 
 /**
- * Prints a comparison table: rbn, rollback-netcode@0.0.6, and the ratio rbn ÷ competitor.
+ * Prints a comparison table: rbn, the competitor (rollback-netcode@0.0.6 unless named), and the
+ * ratio rbn ÷ competitor.
  * @param title - The suite's title.
  * @param rows - The measurements.
+ * @param competitor - The competitor's column label. @default 'rollback-netcode'
  */
-export function printTable(title: string, rows: Row[]): void {
-  const header = ['metric', 'rbn', 'rollback-netcode', 'ratio rbn/rn', 'target'];
+export function printTable(title: string, rows: Row[], competitor = 'rollback-netcode'): void {
+  const header = [
+    'metric',
+    'rbn',
+    competitor,
+    `ratio rbn/${competitor === 'rollback-netcode' ? 'rn' : competitor}`,
+    'target',
+  ];
   const body = rows.map((r) => {
     const ratio =
       typeof r.rbn === 'number' && typeof r.competitor === 'number' && r.competitor !== 0

@@ -259,5 +259,6 @@ export default async function signalingBench(): Promise<void> {
   printTable(
     'signaling relay — competitor column: peer@1.0.2 (PeerJS server); rollback-netcode has no signaling server',
     rows.map((r) => ({ metric: r.metric, unit: r.unit, rbn: rbn[r.key], competitor: peer[r.key] })),
+    'PeerJS',
   );
 }
