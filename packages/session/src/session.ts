@@ -167,6 +167,7 @@ export class Session {
   private remotePlayers: Member[] = [];
   private pendingJoin: PendingJoin | null = null;
   private bulk = false;
+  private catchUpCount = 0;
 
   private engine: RollbackEngine | null = null;
   private readonly result: TickResult = {
@@ -326,8 +327,10 @@ export class Session {
     return base * (1 + Math.min(0.25, (ahead - 1) * 0.05));
   }
 
-  /** Extra ticks run to catch up with the other peers so far (see {@link Session.recommendedFrameDelayMs}). */
-  catchUpTicks = 0;
+  /** Extra ticks run so far to catch up with the other peers (see {@link Session.recommendedFrameDelayMs}). */
+  get catchUpTicks(): number {
+    return this.catchUpCount;
+  }
 
   /** The rollback engine while playing (for statistics and debugging), else `null`. */
   get rollbackEngine(): RollbackEngine | null {
@@ -716,7 +719,7 @@ export class Session {
             result.tick = extra.tick;
             result.rolledBack = result.rolledBack || extra.rolledBack;
             result.rollbackTicks += extra.rollbackTicks;
-            this.catchUpTicks++;
+            this.catchUpCount++;
           }
         }
       } else {
