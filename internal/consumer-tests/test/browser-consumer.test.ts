@@ -2,11 +2,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser } from '../src/bundle';
 import { buildBrowserConsumer, sessionOverWebRTC } from '../src/browser-consumer';
 import { run } from '../src/consumer';
 import { repoRoot } from '../src/workspace';
+import { packedLibraries } from './tarballs';
 
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 const scenario = sessionOverWebRTC;
@@ -40,10 +41,7 @@ describe('a browser consumer of the packed packages', () => {
   });
 
   it('bundles @rbn/session + @rbn/transport-webrtc with Vite without any Node built-in or polyfill', async () => {
-    const { dir, report } = await buildBrowserConsumer(
-      new Map(Object.entries(inject('tarballs'))),
-      scenario,
-    );
+    const { dir, report } = await buildBrowserConsumer(packedLibraries(), scenario);
     created.push(dir);
     expect(readdirSync(join(dir, 'node_modules', '@rbn')).sort()).toEqual([
       'core',

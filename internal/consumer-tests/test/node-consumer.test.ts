@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsumer, run } from '../src/consumer';
 import { repoRoot } from '../src/workspace';
+import { packedLibraries } from './tarballs';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'node-quick-start');
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -16,7 +17,7 @@ beforeAll(() => {
     name: 'node',
     install: ['@rbn/session', '@rbn/transport-local'],
     registryDependencies: { '@types/node': '^20.19.0' },
-    tarballs: new Map(Object.entries(inject('tarballs'))),
+    tarballs: packedLibraries(),
     files: Object.fromEntries<string>([
       ['tsconfig.json', readFileSync(join(fixture, 'tsconfig.json'), 'utf8')],
       ...programs.map((p): [string, string] => [
@@ -28,7 +29,9 @@ beforeAll(() => {
   run(process.execPath, [tsc, '-p', '.'], dir);
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
 
 describe('a Node consumer of the packed packages', () => {
   it('gets only what the game needs: session, transport-local, core and protocol', () => {
