@@ -201,6 +201,20 @@ describe('Session host loss and mesh size', () => {
     expect(closed?.error.message).toMatch(/lost the host/);
   });
 
+  it('closes the room for everyone when the host leaves (seed 35)', async () => {
+    const h = harness(3, 35, { latency: 10 }, { topology: Topology.Mesh });
+    await h.start();
+    h.run(30);
+    h.host.session.leaveRoom();
+    expect(h.host.session.state).toBe(SessionState.Disconnected);
+    h.run(5);
+    for (const p of h.peers.slice(1)) {
+      expect(p.session.state).toBe(SessionState.Disconnected);
+      const closed = p.errors.find((e) => (e.error as { code?: string }).code === 'ROOM_CLOSED');
+      expect(closed?.error.message).toMatch(/host left/);
+    }
+  });
+
   it('warns through error when a mesh room grows past 4 players (seed 28)', async () => {
     const h = harness(5, 28, {}, { topology: Topology.Mesh, maxPlayers: 5 });
     await h.start();
