@@ -96,28 +96,30 @@ describe('Session desync recovery', () => {
   }
 
   for (const topology of [Topology.Star, Topology.Mesh]) {
-    it(`${Topology[topology]}: rapid repeated desyncs under latency never deadlock at the speculation limit (seed 5)`, async () => {
-      const seed = 5;
-      const h = harness(
-        3,
-        seed,
-        { latency: 60, jitter: 10, packetLoss: 0.02 },
-        { topology, hashInterval: 10, maxSpeculationTicks: 20 },
-      );
-      await h.start();
-      for (let t = 30; t < 400; t += 13) h.peers[1]!.game.perturbAt.add(t);
-      h.run(700);
-      const confirmedMid = h.peers.map((p) => p.session.confirmedTick);
-      h.inputsChange = false;
-      h.run(300);
-      for (const [i, p] of h.peers.entries()) {
-        expect(p.session.confirmedTick, `seed ${seed} ${p.id}`).toBeGreaterThan(
-          confirmedMid[i]! + 250,
+    for (const desyncAuthority of [DesyncAuthority.Host, DesyncAuthority.Peer]) {
+      it(`${Topology[topology]} × ${DesyncAuthority[desyncAuthority]}: rapid repeated desyncs under latency never deadlock at the speculation limit (seed 5)`, async () => {
+        const seed = 5;
+        const h = harness(
+          3,
+          seed,
+          { latency: 60, jitter: 10, packetLoss: 0.02 },
+          { topology, desyncAuthority, hashInterval: 10, maxSpeculationTicks: 20 },
         );
-        expect(p.synced.length, `seed ${seed} ${p.id}`).toBeGreaterThanOrEqual(i === 1 ? 5 : 0);
-      }
-      const { hashes } = h.confirmedHashes();
-      expect(new Set(hashes).size, `seed ${seed} hashes ${hashes.join()}`).toBe(1);
-    });
+        await h.start();
+        for (let t = 30; t < 400; t += 13) h.peers[1]!.game.perturbAt.add(t);
+        h.run(700);
+        const confirmedMid = h.peers.map((p) => p.session.confirmedTick);
+        h.inputsChange = false;
+        h.run(300);
+        for (const [i, p] of h.peers.entries()) {
+          expect(p.session.confirmedTick, `seed ${seed} ${p.id}`).toBeGreaterThan(
+            confirmedMid[i]! + 250,
+          );
+          expect(p.synced.length, `seed ${seed} ${p.id}`).toBeGreaterThanOrEqual(i === 1 ? 5 : 0);
+        }
+        const { hashes } = h.confirmedHashes();
+        expect(new Set(hashes).size, `seed ${seed} hashes ${hashes.join()}`).toBe(1);
+      });
+    }
   }
 });
