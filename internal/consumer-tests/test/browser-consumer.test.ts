@@ -1,20 +1,31 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser } from '../src/bundle';
+import type { BundleReport } from '../src/bundle';
 import { buildBrowserConsumer, sessionOverWebRTC } from '../src/browser-consumer';
 import { run } from '../src/consumer';
 import { repoRoot } from '../src/workspace';
 import { packedLibraries } from './tarballs';
 
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-const scenario = sessionOverWebRTC;
 const created: string[] = [];
+let dir = '';
+let report: BundleReport;
+
+beforeAll(async () => {
+  ({ dir, report } = await buildBrowserConsumer(packedLibraries(), sessionOverWebRTC));
+  created.push(dir);
+  console.log(
+    `browser bundle (${sessionOverWebRTC.install.join(' + ')}): ${report.gzipBytes} B gzipped, ${report.bytes} B minified, ${report.files.length} file(s)`,
+  );
+});
 
 afterAll(() => {
-  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+  for (const d of created) rmSync(d, { recursive: true, force: true });
 });
 
 /** Imports a module in a Node process stripped of the globals a browser does not have. */
@@ -24,25 +35,11 @@ for (const name of ['process', 'Buffer', 'global', 'setImmediate', 'clearImmedia
   delete globalThis[name];
 }
 const mod = await import(url);
-console.log('exports: ' + Object.keys(mod).join(','));
+console.log('exports: ' + Object.keys(mod).sort().join(','));
 `;
 
-describe('a browser consumer of the packed packages', () => {
-  it('rejects a bundle that needs a Node built-in', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rbn-bundle-node-'));
-    created.push(dir);
-    writeFileSync(
-      join(dir, 'main.js'),
-      "import { EventEmitter } from 'events';\nexport const start = () => new EventEmitter();\n",
-    );
-    await expect(bundleForBrowser(dir, 'main.js')).rejects.toThrow(
-      `Node built-in "events" imported by ${join(dir, 'main.js')}`,
-    );
-  });
-
-  it('bundles @rbn/session + @rbn/transport-webrtc with Vite without any Node built-in or polyfill', async () => {
-    const { dir, report } = await buildBrowserConsumer(packedLibraries(), scenario);
-    created.push(dir);
+describe('a browser consumer of the packed packages (@rbn/session + @rbn/transport-webrtc)', () => {
+  it('gets only session, transport-webrtc and their @rbn dependencies, no pako', () => {
     expect(readdirSync(join(dir, 'node_modules', '@rbn')).sort()).toEqual([
       'core',
       'protocol',
@@ -50,9 +47,14 @@ describe('a browser consumer of the packed packages', () => {
       'transport-webrtc',
     ]);
     expect(existsSync(join(dir, 'node_modules', 'pako'))).toBe(false);
-    run(process.execPath, [tsc, '-p', '.'], dir);
-    expect(report.warnings).toEqual([]);
+  });
 
+  it('typechecks its entry against the published .d.ts (DOM lib, bundler resolution)', () => {
+    run(process.execPath, [tsc, '-p', '.'], dir);
+  });
+
+  it('bundles with Vite without warnings or Node globals', () => {
+    expect(report.warnings).toEqual([]);
     const output = run(
       process.execPath,
       [
@@ -63,9 +65,58 @@ describe('a browser consumer of the packed packages', () => {
       ],
       dir,
     );
-    expect(output.trim()).toBe('exports: start');
-    console.log(
-      `browser bundle (${scenario.install.join(' + ')}): ${report.gzipBytes} B gzipped, ${report.bytes} B minified, ${report.files.length} file(s)`,
+    expect(output.trim()).toBe('exports: probe,start');
+  });
+
+  it('runs in Chromium: creates a WebRTC transport and a session', async () => {
+    const outDir = dirname(report.entryFile);
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox'],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.route('http://rbn.test/**', async (route) => {
+        const name = new URL(route.request().url()).pathname.slice(1);
+        if (name === '') {
+          await route.fulfill({
+            contentType: 'text/html',
+            body: '<!doctype html><title>rbn</title>',
+          });
+        } else if (readdirSync(outDir).includes(name)) {
+          await route.fulfill({
+            contentType: 'text/javascript',
+            body: readFileSync(join(outDir, name)),
+          });
+        } else {
+          await route.fulfill({ status: 404 });
+        }
+      });
+      await page.goto('http://rbn.test/');
+      // A string, so that vitest does not rewrite the browser-side import().
+      const result: unknown = await page.evaluate(`(async () => {
+        const mod = await import('/${basename(report.entryFile)}');
+        return { exports: Object.keys(mod).sort(), state: mod.probe() };
+      })()`);
+      expect(errors).toEqual([]);
+      expect(result).toEqual({ exports: ['probe', 'start'], state: 0 });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('rejects a bundle that needs a Node built-in', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'rbn-bundle-node-'));
+    created.push(scratch);
+    writeFileSync(
+      join(scratch, 'main.js'),
+      "import { EventEmitter } from 'events';\nexport const start = () => new EventEmitter();\n",
+    );
+    await expect(bundleForBrowser(scratch, 'main.js')).rejects.toThrow(
+      `Node built-in "events" imported by ${join(scratch, 'main.js')}`,
     );
   });
 });
