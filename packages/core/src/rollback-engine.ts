@@ -4,7 +4,9 @@ import type { Game, InputPredictor } from './game';
 import { GameError } from './game-error';
 import {
   MAX_INPUT_DELAY_TICKS,
+  checkInput,
   checkInputDelay,
+  checkPlayerId,
   checkTick,
   resolveEngineConfig,
 } from './internal/config';
@@ -277,9 +279,11 @@ export class RollbackEngine {
    * as confirmed (the engine still resimulates correctly, but hashes already emitted are stale).
    * @throws RbnError `'PLAYER_EXISTS'` if the id is still in the game (an id that left may be
    * added again once its leave tick is confirmed and `joinTick` is not before it), `'LOCAL_PLAYER_EXISTS'` for a second local player,
-   * `'TICK_OUT_OF_RANGE'` if `joinTick` is older than the saved history, `'INVALID_ARGUMENT'`.
+   * `'TICK_OUT_OF_RANGE'` if `joinTick` is older than the saved history, `'INVALID_ARGUMENT'`
+   * for an empty or non-string id or a `joinTick` that is not an integer from 0 to 2^31 − 2.
    */
   addPlayer(playerId: PlayerId, joinTick: Tick, options?: { local?: boolean }): void {
+    checkPlayerId(playerId);
     checkTick('joinTick', joinTick);
     const existing = this.players.get(playerId);
     if (existing !== undefined) {
@@ -371,10 +375,13 @@ export class RollbackEngine {
    * @param tick - The tick the input is for.
    * @param input - The input bytes.
    * @returns `'accepted'` (stored), `'duplicate'` (already had it; the first copy wins), or
-   * `'ignored'` (unknown or local player, outside the player's lifetime, too old or too far
-   * ahead of `currentTick`, or longer than `maxInputBytes`).
+   * `'ignored'` (unknown or local player, a tick that is not an integer, outside the player's
+   * lifetime, too old or too far ahead of `currentTick`, or longer than `maxInputBytes`). A
+   * peer's bad tick or size never throws and never grows memory: the buffers are fixed rings.
+   * @throws RbnError `'INVALID_ARGUMENT'` if `input` is not a `Uint8Array` (a caller bug).
    */
   addRemoteInput(playerId: PlayerId, tick: Tick, input: Uint8Array): RemoteInputResult {
+    checkInput('input', input);
     const player = this.players.get(playerId);
     if (player === undefined || player === this.localPlayer) return 'ignored';
     if (!Number.isInteger(tick) || input.length > this.maxInputBytes) return 'ignored';
@@ -496,7 +503,8 @@ export class RollbackEngine {
    * @param localInput - The local player's input for this frame (empty if omitted). Ignored
    * without a local player (spectator).
    * @returns The result; the object is reused and valid until the next call.
-   * @throws RbnError `'INVALID_ARGUMENT'` if `localInput` is longer than `maxInputBytes`;
+   * @throws RbnError `'INVALID_ARGUMENT'` if `localInput` is not a `Uint8Array` or is longer
+   * than `maxInputBytes`;
    * {@link GameError} if the game throws.
    */
   tick(localInput?: Uint8Array): TickResult {
@@ -624,6 +632,7 @@ export class RollbackEngine {
   }
 
   private scheduleLocalInput(input: Uint8Array): void {
+    checkInput('localInput', input);
     const local = this.localPlayer;
     if (local === undefined) return;
     if (input.length > this.maxInputBytes) {

@@ -57,6 +57,26 @@ export function checkTick(name: string, value: unknown): Tick {
   return value;
 }
 
+/** Validates an input argument; throws `RbnError` code `'INVALID_ARGUMENT'` naming it. */
+export function checkInput(name: string, value: unknown): void {
+  if (!(value instanceof Uint8Array)) {
+    throw new RbnError(
+      'INVALID_ARGUMENT',
+      `${name} must be a Uint8Array, got ${value === null ? 'null' : typeof value}`,
+    );
+  }
+}
+
+/** Validates a player id argument; throws `RbnError` code `'INVALID_ARGUMENT'`. */
+export function checkPlayerId(value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new RbnError(
+      'INVALID_ARGUMENT',
+      `playerId must be a non-empty string, got ${typeof value === 'string' ? '""' : typeof value}`,
+    );
+  }
+}
+
 /**
  * Applies defaults and validates every field.
  * @throws RbnError code `'INVALID_CONFIG'` naming the field.
