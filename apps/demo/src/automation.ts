@@ -12,6 +12,8 @@ export interface PeerHandle {
   readonly counters: { rollbacks: number; stalls: number; desyncs: number; recoveries: number };
   /** The game tick of the newest confirmed (final) state. */
   readonly confirmedGameTick: number;
+  /** The players of the live game: id, slot, phase (0 empty, 1 alive, 2 falling, 3 respawning), score. */
+  readonly players: { id: string; slot: number; phase: number; score: number }[];
   /** Hash of the live (predicted) game state. */
   hash(): number;
   /** Hash of the game at a confirmed game tick, or `undefined` if unknown or not confirmed. */
@@ -78,6 +80,11 @@ export function peerHandle(peer: DemoPeer): PeerHandle {
     },
     get confirmedGameTick() {
       return confirmedGameTick(peer);
+    },
+    get players() {
+      return peer.game.players
+        .filter((p) => p.phase !== 0)
+        .map((p) => ({ id: p.id, slot: p.slot, phase: p.phase, score: p.score }));
     },
     hash: () => peer.game.hash(),
     hashAt: (tick) => (tick <= confirmedGameTick(peer) ? peer.hashes.get(tick) : undefined),

@@ -14,6 +14,8 @@ import { PeerView } from './ui/peer-view';
 export interface NetworkSettings {
   /** One-way latency in ms. */
   latency: number;
+  /** Local input delay of every session, in ticks (fewer rollbacks, more lag). */
+  inputDelay: number;
   /** Jitter in ms (± on each message). */
   jitter: number;
   /** Loss of unreliable messages, 0..1. */
@@ -115,7 +117,7 @@ function reportError(error: unknown): void {
  * @param params - The page's query parameters.
  */
 export function startLocalMode(root: HTMLElement, params: URLSearchParams): void {
-  const settings: NetworkSettings = { latency: 60, jitter: 10, loss: 5 / 100 };
+  const settings: NetworkSettings = { latency: 60, jitter: 10, loss: 5 / 100, inputDelay: 0 };
   const useEngine = params.has('engine');
   const transports = createLocalTransportGroup(
     SEATS.map((s) => s.id),
@@ -124,6 +126,9 @@ export function startLocalMode(root: HTMLElement, params: URLSearchParams): void
   const all = [...transports.values()];
   const transportOf = (id: string): LocalTransport => transports.get(id) as LocalTransport;
   const apply = (): void => {
+    for (const peer of peers) {
+      if (peer instanceof SessionPeer) peer.session.inputDelayTicks = settings.inputDelay;
+    }
     for (const t of all) {
       t.setConditions({
         latency: settings.latency,
@@ -162,6 +167,7 @@ export function startLocalMode(root: HTMLElement, params: URLSearchParams): void
       spectator: s.spectator,
     });
     peer.session.on('error', (error, context) => reportError({ seat: s.id, error, context }));
+    peer.session.inputDelayTicks = settings.inputDelay;
     seat(s, peer);
     if (roomId !== undefined) {
       peer.session.joinRoom(roomId, 'p1').catch((error: unknown) => {
@@ -218,7 +224,8 @@ export function startLocalMode(root: HTMLElement, params: URLSearchParams): void
   const controls = document.createElement('section');
   controls.className = 'controls';
   const title = document.createElement('h2');
-  title.textContent = 'Simulated network (every link, both directions, applied live)';
+  title.textContent =
+    'Simulated network on every link (both directions) and input delay, applied live';
   controls.append(
     title,
     slider('Latency', ' ms', 0, 250, settings.latency, (v) => {
@@ -233,6 +240,14 @@ export function startLocalMode(root: HTMLElement, params: URLSearchParams): void
       settings.loss = v / 100;
       apply();
     }),
+    ...(useEngine
+      ? []
+      : [
+          slider('Input delay', ' ticks', 0, 8, settings.inputDelay, (v) => {
+            settings.inputDelay = v;
+            apply();
+          }),
+        ]),
     actions,
   );
   root.replaceChildren(controls, columns);

@@ -9,7 +9,7 @@ import { DEMO_DIR, startHarness } from './browser';
 const harness = await startHarness();
 try {
   const { page } = await harness.open('/');
-  await page.setViewportSize({ width: 1240, height: 1010 });
+  await page.setViewportSize({ width: 1240, height: 1020 });
   await page.waitForFunction('window.rbnDemo?.peers?.[1]?.state === "Playing"');
   // Move the sliders as a visitor would: 90 ms latency, 25 ms jitter, 8 % loss.
   await page.evaluate(() => {
@@ -40,7 +40,13 @@ try {
     await page.waitForTimeout(ms);
     for (const key of keys) await page.keyboard.up(key);
   }
-  // A change of input on both sides: the views roll back a moment later.
+  // Wait until everyone is on the platform, then change input on both sides: the views roll
+  // back a moment later.
+  await page.waitForFunction(
+    'window.rbnDemo.peers.every((p) => p.players.length === 2 && p.players.every((q) => q.phase === 1))',
+    undefined,
+    { timeout: 10_000 },
+  );
   await page.keyboard.down('KeyW');
   await page.keyboard.down('ArrowUp');
   await page.waitForTimeout(190);
