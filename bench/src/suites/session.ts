@@ -73,6 +73,12 @@ type Scenario = {
 
 type Outcome = {
   cpuMicrosPerTickPerPeer: number;
+  /**
+   * Process CPU time (user + system, so time spent waiting for a busy machine's CPU does not
+   * count) of the whole frame loop per tick per peer: the session, its engine, the game, and
+   * the library's own in-memory transport.
+   */
+  processCpuMicrosPerTickPerPeer: number;
   /** CPU per tick that actually advanced (a stalled tick costs almost nothing). */
   cpuMicrosPerAdvancedTick: number;
   bytesPerSecondPerPeer: number;
@@ -160,6 +166,7 @@ async function runScenario(
   const hashes = peers.map(() => new Map<number, number>());
   let measuredBytes = 0;
   let measuredMessages = 0;
+  const cpuStart = process.cpuUsage();
   for (let f = 0; f < frames; f++) {
     const changing = f < TICKS;
     for (let i = 0; i < peers.length; i++) {
@@ -186,6 +193,8 @@ async function runScenario(
       measuredMessages = counters.reduce((s, c) => s + c.messages, 0);
     }
   }
+  const used = process.cpuUsage(cpuStart);
+  const processCpu = used.user + used.system;
   const cpu = counters.reduce((s, c) => s + c.micros, 0);
   const seconds = TICKS / 60;
   // Converged: every peer reached a common tick in the quiet phase with the same state there.
@@ -196,6 +205,7 @@ async function runScenario(
     common > TICKS / 2 && atCommon.every((h) => h !== undefined && h === atCommon[0]);
   return {
     cpuMicrosPerTickPerPeer: cpu / frames / peers.length,
+    processCpuMicrosPerTickPerPeer: processCpu / frames / peers.length,
     cpuMicrosPerAdvancedTick: cpu / Math.max(1, frames * peers.length - stalledAll),
     bytesPerSecondPerPeer: measuredBytes / seconds / peers.length,
     messagesPerSecondPerPeer: measuredMessages / seconds / peers.length,
@@ -382,6 +392,23 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** Runs of each scenario per library; the CPU figures are their median. */
+const REPEATS = 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function withMedianCpu(runs: Outcome[]): Outcome {
+  return {
+    ...runs[0]!,
+    cpuMicrosPerTickPerPeer: median(runs.map((o) => o.cpuMicrosPerTickPerPeer)),
+    processCpuMicrosPerTickPerPeer: median(runs.map((o) => o.processCpuMicrosPerTickPerPeer)),
+    cpuMicrosPerAdvancedTick: median(runs.map((o) => o.cpuMicrosPerAdvancedTick)),
+  };
+}
+
 /** Runs every session scenario for both libraries and prints one table per scenario. */
 export default async function sessionSuite(): Promise<void> {
   const seed = 20_261_121;
@@ -390,18 +417,33 @@ export default async function sessionSuite(): Promise<void> {
   await runScenario(warm, seed, async (ids) => setupRbn(warm, seed, ids));
   await runScenario(warm, seed, async (ids) => setupRn(warm, seed, ids));
   for (const scenario of SCENARIOS) {
-    const rbn = await runScenario(scenario, seed, async (ids) => setupRbn(scenario, seed, ids));
-    const rn = await runScenario(scenario, seed, async (ids) => setupRn(scenario, seed, ids));
+    // Every run is seeded and identical but for timing: repeat, alternating the libraries, and
+    // report the median CPU (the machine's noise dwarfs a 1200-tick run otherwise).
+    const rbnRuns: Outcome[] = [];
+    const rnRuns: Outcome[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      rbnRuns.push(await runScenario(scenario, seed, async (ids) => setupRbn(scenario, seed, ids)));
+      rnRuns.push(await runScenario(scenario, seed, async (ids) => setupRn(scenario, seed, ids)));
+    }
+    const rbn = withMedianCpu(rbnRuns);
+    const rn = withMedianCpu(rnRuns);
     const rows: Row[] = [
       {
-        metric: 'CPU per tick per peer',
+        metric: 'process CPU per tick per peer, incl. transport (median of 5)',
+        unit: 'µs',
+        rbn: rbn.processCpuMicrosPerTickPerPeer,
+        competitor: rn.processCpuMicrosPerTickPerPeer,
+        target: '≤ 0.2×',
+      },
+      {
+        metric: 'session CPU per tick per peer, wall clock (median of 5)',
         unit: 'µs',
         rbn: rbn.cpuMicrosPerTickPerPeer,
         competitor: rn.cpuMicrosPerTickPerPeer,
         target: '≤ 0.2×',
       },
       {
-        metric: 'CPU per advanced tick per peer',
+        metric: 'session CPU per advanced tick per peer (median of 5)',
         unit: 'µs',
         rbn: rbn.cpuMicrosPerAdvancedTick,
         competitor: rn.cpuMicrosPerAdvancedTick,
