@@ -119,6 +119,12 @@ const settings: Setting[] = [
     apply: (o, v) => (o.shutdownTimeoutMs = v as number),
   },
   {
+    flag: 'handshake-timeout-ms',
+    env: 'HANDSHAKE_TIMEOUT_MS',
+    kind: 'number',
+    apply: (o, v) => (o.handshakeTimeoutMs = v as number),
+  },
+  {
     flag: 'resume-secret',
     env: 'RESUME_SECRET',
     kind: 'string',

@@ -95,6 +95,12 @@ export type SignalingServerOptions = {
    */
   shutdownTimeoutMs?: number;
   /**
+   * Time a client has to send its complete upgrade request (HTTP headers); slower connections
+   * (slowloris) are closed.
+   * @default 10000
+   */
+  handshakeTimeoutMs?: number;
+  /**
    * Secret of resume tokens. With Redis, the cluster agrees on one automatically.
    * @default random per process
    */

@@ -93,6 +93,25 @@ export const CloseCode = {
   Left: 4000,
 } as const;
 
+/**
+ * Deepest nesting of arrays and objects a signal's `data` may have. Real signals (an SDP
+ * description, an ICE candidate) nest two levels; the cap stops "JSON bombs" (tens of thousands
+ * of nested arrays within the size cap) that would overflow the stack when re-encoded.
+ */
+export const MAX_SIGNAL_DEPTH = 32;
+
+/** Whether a parsed JSON value nests arrays/objects deeper than `max` (iterative: never recurses). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [current, depth] = item;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Result of {@link parseClientMessage}. */
 export type ParseResult =
   { ok: true; message: ClientMessage } | { ok: false; code: ErrorCode; message: string };
@@ -121,6 +140,13 @@ export function parseClientMessage(text: string): ParseResult {
       }
       if (!('data' in record)) {
         return { ok: false, code: 'invalid-message', message: 'signal needs "data"' };
+      }
+      if (nestedDeeperThan(record['data'], MAX_SIGNAL_DEPTH)) {
+        return {
+          ok: false,
+          code: 'invalid-message',
+          message: `signal data is nested deeper than ${MAX_SIGNAL_DEPTH} levels`,
+        };
       }
       return { ok: true, message: { type: 'signal', to, data: record['data'] as JsonValue } };
     }

@@ -214,6 +214,46 @@ describe('signaling scale-out through Redis', () => {
     expect(await a.peer.next('peer-left')).toMatchObject({ id: orphan.welcome.id });
   });
 
+  it('ignores a resume token used for another room and leaves its owner in place', async () => {
+    const [s1, s2] = await cluster({ resumeGraceMs: 5_000 });
+    const a = await join(`${s1.wsUrl}/room`);
+    const b = await join(`${s1.wsUrl}/room`);
+    await a.peer.next('new-peer');
+    const elsewhere = await join(`${s2.wsUrl}/other?resume=${b.welcome.resumeToken}`);
+    expect(elsewhere.welcome).toMatchObject({ resumed: false, peers: [] });
+    a.peer.send({ type: 'signal', to: b.welcome.id, data: 'still yours' });
+    expect((await b.peer.next('signal')).data).toBe('still yours');
+  });
+
+  it('releases its Redis connections on close (a child process exits by itself)', async () => {
+    const fixture = fileURLToPath(new URL('./internal/close-exit-fixture.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      cwd: dirname(fixture),
+      env: { ...process.env, REDIS_URL: redisUrl },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    let killed = false;
+    let timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, 20_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('closed')) {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          killed = true;
+          child.kill('SIGKILL');
+        }, 2_000);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(timer);
+    expect(out).toContain('closed');
+    expect({ code, killed }).toEqual({ code: 0, killed: false });
+  });
+
   it('fails to start, and cleans up, when Redis is unreachable', async () => {
     const port = await freePort();
     await expect(

@@ -28,6 +28,8 @@ type Conn = {
   joined: boolean;
   /** Messages delivered before the welcome went out. */
   pending: string[];
+  /** Their total length in characters. */
+  pendingBytes: number;
   alive: boolean;
   bucket: TokenBucket;
   strikes: number;
@@ -38,9 +40,24 @@ type Conn = {
   dropped: boolean;
 };
 
-type Grace = { epoch: number; timer: NodeJS.Timeout; buffer: string[] };
+type Grace = { epoch: number; timer: NodeJS.Timeout; buffer: string[]; bytes: number };
 
-const GRACE_BUFFER_LIMIT = 64;
+/**
+ * Messages held for a peer that cannot take them yet (not welcomed yet, or in its resume grace
+ * window): at most this many, and at most {@link BUFFER_BYTES_LIMIT} characters in all. Beyond
+ * that they are dropped, as a dead socket would have dropped them.
+ */
+const BUFFER_COUNT_LIMIT = 64;
+const BUFFER_BYTES_LIMIT = 256 * 1024;
+
+/** Appends `json` to a bounded buffer; returns the new size, or `bytes` unchanged when full. */
+function pushBounded(buffer: string[], bytes: number, json: string): number {
+  if (buffer.length >= BUFFER_COUNT_LIMIT || bytes + json.length > BUFFER_BYTES_LIMIT) {
+    return bytes;
+  }
+  buffer.push(json);
+  return bytes + json.length;
+}
 
 /**
  * Starts a signaling server: rooms by URL path, `?next=N` matchmaking, relayed signals, TURN
@@ -67,6 +84,7 @@ export async function createSignalingServer(
   const pingIntervalMs = options.pingIntervalMs ?? 15_000;
   const graceMs = options.resumeGraceMs ?? 5_000;
   const shutdownMs = options.shutdownTimeoutMs ?? 10_000;
+  const handshakeMs = options.handshakeTimeoutMs ?? 10_000;
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const log: Logger =
     typeof options.logger === 'object'
@@ -102,11 +120,11 @@ export async function createSignalingServer(
       const conn = local.get(peerId);
       if (conn) {
         if (conn.joined && conn.ws.readyState === conn.ws.OPEN) conn.ws.send(json);
-        else if (conn.pending.length < GRACE_BUFFER_LIMIT) conn.pending.push(json);
+        else conn.pendingBytes = pushBounded(conn.pending, conn.pendingBytes, json);
         return;
       }
       const grace = graces.get(peerId);
-      if (grace && grace.buffer.length < GRACE_BUFFER_LIMIT) grace.buffer.push(json);
+      if (grace) grace.bytes = pushBounded(grace.buffer, grace.bytes, json);
     },
     kick(peerId, epoch) {
       const conn = local.get(peerId);
@@ -156,7 +174,9 @@ export async function createSignalingServer(
       background('leave', backend.leave(peerId, epoch, true));
     }, graceMs);
     timer.unref();
-    graces.set(peerId, { epoch, timer, buffer: conn.pending.splice(0) });
+    graces.set(peerId, { epoch, timer, buffer: conn.pending, bytes: conn.pendingBytes });
+    conn.pending = [];
+    conn.pendingBytes = 0;
   };
 
   const inflight = new Set<Promise<void>>();
@@ -205,6 +225,7 @@ export async function createSignalingServer(
     send(conn, JSON.stringify(message));
     for (const json of conn.pending) send(conn, json);
     conn.pending = [];
+    conn.pendingBytes = 0;
     log.info(
       { peerId: conn.peerId, room: conn.room, group: conn.group, resumed, ip: conn.ip },
       'peer joined',
@@ -218,28 +239,33 @@ export async function createSignalingServer(
   ): Promise<void> => {
     const resumeId = resumeToken === null ? null : readResumeToken(resumeSecret, resumeToken);
     if (resumeId !== null) {
-      conn.peerId = resumeId;
-      const previous = local.get(resumeId);
-      if (previous) {
-        previous.ended = true;
-        previous.ws.close(CloseCode.Superseded, 'resumed by a newer connection');
-      }
-      local.set(resumeId, conn);
+      // The grace entry may be cleared by the backend's kick while resume() runs; keep it.
       const grace = graces.get(resumeId);
-      if (grace) {
-        clearTimeout(grace.timer);
-        graces.delete(resumeId);
-        conn.pending.push(...grace.buffer);
-      }
-      const membership = await backend.resume(resumeId);
-      if (membership && membership.room === conn.room) {
+      // resume() leaves the peer alone (null) unless it is still in this very room, so a token
+      // used elsewhere cannot disturb its owner.
+      const membership = await backend.resume(resumeId, conn.room);
+      if (membership !== null) {
+        conn.peerId = resumeId;
+        const previous = local.get(resumeId);
+        if (previous && previous !== conn) {
+          previous.ended = true;
+          previous.ws.close(CloseCode.Superseded, 'resumed by a newer connection');
+        }
+        if (conn.closed) local.delete(resumeId);
+        else local.set(resumeId, conn);
+        if (grace) {
+          clearTimeout(grace.timer);
+          if (graces.get(resumeId) === grace) graces.delete(resumeId);
+          conn.pending.unshift(...grace.buffer);
+          conn.pendingBytes += grace.bytes;
+        }
         welcome(conn, membership, true);
         return;
       }
-      if (membership) await backend.leave(resumeId, membership.epoch, false);
-      local.delete(resumeId);
-      conn.pending = [];
-      log.info({ peerId: resumeId }, 'resume failed: peer gone');
+      log.info(
+        { peerId: resumeId, room: conn.room },
+        'resume failed: peer gone or in another room',
+      );
     }
     conn.peerId = randomUUID();
     local.set(conn.peerId, conn);
@@ -363,6 +389,7 @@ export async function createSignalingServer(
       group: '',
       joined: false,
       pending: [],
+      pendingBytes: 0,
       alive: true,
       bucket: new TokenBucket(rate, burst, clock()),
       strikes: 0,
@@ -373,7 +400,16 @@ export async function createSignalingServer(
     ws.on('pong', () => {
       conn.alive = true;
     });
-    ws.on('message', (data, isBinary) => onMessage(conn, data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      // Last line of defence: nothing a client sends may throw out of the socket's handler
+      // (an uncaught exception would take every other connection down with the process).
+      try {
+        onMessage(conn, data, isBinary);
+      } catch (error) {
+        log.error({ peerId: conn.peerId, err: String(error) }, 'message handler failed');
+        sendError(conn, 'invalid-message', 'message could not be handled');
+      }
+    });
     ws.on('error', (error) => {
       log.warn({ peerId: conn.peerId, err: error.message }, 'socket error');
       if (error.message.includes('Max payload')) metrics.rejects.inc({ reason: 'too-large' });
@@ -487,7 +523,14 @@ export async function createSignalingServer(
     }
   };
 
-  const http = createServer(onRequest);
+  // A request (an upgrade included) must deliver its headers within the handshake timeout, so
+  // connections that dribble bytes (slowloris) are closed instead of piling up.
+  const http = createServer({
+    headersTimeout: handshakeMs,
+    requestTimeout: handshakeMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, handshakeMs / 4)),
+  });
+  http.on('request', onRequest);
   http.on('upgrade', onUpgrade);
 
   const pinger = setInterval(() => {

@@ -52,8 +52,11 @@ export interface Backend {
   isReady(): boolean;
   /** Adds a fresh peer; existing members get `new-peer`. */
   join(request: JoinRequest): Promise<JoinResult>;
-  /** Takes an existing peer over for this server (bumping its epoch); `null` if it is gone. */
-  resume(peerId: string): Promise<Membership | null>;
+  /**
+   * Takes an existing peer of `room` over for this server (bumping its epoch); `null`, with no
+   * effect at all, if it is gone or belongs to another room.
+   */
+  resume(peerId: string, room: string): Promise<Membership | null>;
   /** The peer's socket dropped: keep it in its group, but mark it disconnected. */
   detach(peerId: string, epoch: number): Promise<void>;
   /**

@@ -76,9 +76,9 @@ export class MemoryBackend implements Backend {
     });
   }
 
-  resume(peerId: string): Promise<Membership | null> {
+  resume(peerId: string, room: string): Promise<Membership | null> {
     const record = this.#peers.get(peerId);
-    if (!record) return Promise.resolve(null);
+    if (!record || record.group.room !== room) return Promise.resolve(null);
     const old = record.epoch;
     record.epoch += 1;
     if (record.attached) this.#sink?.kick(peerId, old);

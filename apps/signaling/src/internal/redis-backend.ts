@@ -78,12 +78,12 @@ for _, p in ipairs(peers) do out[#out + 1] = p end
 return out
 `;
 
-/** ARGV: prefix, peer, server */
+/** ARGV: prefix, peer, server, room */
 const RESUME = `
 local prefix, peer, srv = ARGV[1], ARGV[2], ARGV[3]
 local pk = prefix .. 'p:' .. peer
 local rec = redis.call('HMGET', pk, 'group', 'srv', 'epoch', 'room', 'n')
-if not rec[1] then return {0} end
+if not rec[1] or rec[4] ~= ARGV[4] then return {0} end
 local epoch = redis.call('HINCRBY', pk, 'epoch', 1)
 redis.call('HSET', pk, 'srv', srv, 'conn', 1)
 redis.call('PUBLISH', prefix .. 'srv:' .. rec[2], 'k|' .. peer .. '|' .. rec[3])
@@ -231,8 +231,8 @@ export class RedisBackend implements Backend {
     };
   }
 
-  async resume(peerId: string): Promise<Membership | null> {
-    const reply = await this.#scripts.rbnResume(this.prefix, peerId, this.#serverId);
+  async resume(peerId: string, room: string): Promise<Membership | null> {
+    const reply = await this.#scripts.rbnResume(this.prefix, peerId, this.#serverId, room);
     if (Number(reply[0]) !== 1) return null;
     const members = reply.slice(5).map(String);
     const n = Number(reply[3]);

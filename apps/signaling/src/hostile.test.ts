@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestPeer } from './internal/test-peer.js';
+import { createSignalingServer } from './server.js';
+import type { SignalingServer, SignalingServerOptions } from './options.js';
+
+// Abuse beyond the basic limits of server.test.ts: input crafted to crash, stall or bloat the
+// server. Each test also checks that the server keeps serving a well-behaved peer.
+
+const servers: SignalingServer[] = [];
+const peers: TestPeer[] = [];
+
+async function start(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const server = await createSignalingServer({ logger: 'silent', ...options });
+  servers.push(server);
+  return server;
+}
+
+async function join(url: string) {
+  const result = await TestPeer.join(url);
+  peers.push(result.peer);
+  return result;
+}
+
+async function metric(server: SignalingServer, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return match?.[1] === undefined ? NaN : Number(match[1]);
+}
+
+/** Polls until `condition` holds (bounded), for state the server updates asynchronously. */
+async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+afterEach(async () => {
+  for (const peer of peers.splice(0)) peer.ws.terminate();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('signaling server under hostile input', () => {
+  it('refuses a JSON bomb (signal data nested 30 000 deep, within the size cap) and keeps serving', async () => {
+    const server = await start();
+    const a = await join(`${server.wsUrl}/room`);
+    const b = await join(`${server.wsUrl}/room`);
+    const depth = 30_000;
+    const bomb = `{"type":"signal","to":"${b.welcome.id}","data":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    expect(bomb.length).toBeLessThan(65_536);
+    a.peer.send(bomb);
+    const error = await a.peer.next('error');
+    expect(error.code).toBe('invalid-message');
+    expect(error.message).toMatch(/nested/);
+    // Nesting that real signals use still passes.
+    a.peer.send({ type: 'signal', to: b.welcome.id, data: { a: { b: { c: [1, [2, [3]]] } } } });
+    expect((await b.peer.next('signal')).data).toEqual({ a: { b: { c: [1, [2, [3]]] } } });
+    await b.peer.barrier();
+    expect(b.peer.inbox).toEqual([]);
+  });
+
+  it('refuses a very long peer id in "to" without echoing it back whole', async () => {
+    const server = await start();
+    const a = await join(`${server.wsUrl}/room`);
+    const b = await join(`${server.wsUrl}/room`);
+    a.peer.send({ type: 'signal', to: 'x'.repeat(60_000), data: 1 });
+    const error = await a.peer.next('error');
+    expect(error.code).toBe('invalid-message');
+    expect(error.message.length).toBeLessThan(200);
+    a.peer.send({ type: 'signal', to: b.welcome.id, data: 'ok' });
+    expect((await b.peer.next('signal')).data).toBe('ok');
+  });
+
+  it('closes a connection that dribbles its upgrade headers (slowloris) once the handshake timeout passes', async () => {
+    const server = await start({ handshakeTimeoutMs: 300 });
+    const slow = connect(server.port, '127.0.0.1');
+    slow.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => slow.once('close', () => resolve()));
+    await new Promise<void>((resolve) => slow.once('connect', () => resolve()));
+    slow.write('GET /room HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n');
+    const drip = setInterval(() => slow.write('X-Slow: 1\r\n'), 50);
+    try {
+      // Meanwhile a normal peer is served.
+      await join(`${server.wsUrl}/room`);
+      await closed;
+    } finally {
+      clearInterval(drip);
+    }
+    expect(slow.destroyed).toBe(true);
+  });
+
+  it('keeps nothing per room once the peers of many rooms have gone', async () => {
+    const server = await start({ maxConnectionsPerIp: 1_000, resumeGraceMs: 0 });
+    const rooms = 150;
+    const joined = await Promise.all(
+      Array.from({ length: rooms }, (_, i) => join(`${server.wsUrl}/room-${i}`)),
+    );
+    expect(await metric(server, 'rbn_signaling_rooms')).toBe(rooms);
+    expect(new Set(joined.map((j) => j.welcome.group)).size).toBe(rooms);
+    await Promise.all(joined.map((j) => j.peer.close()));
+    await until(async () => (await metric(server, 'rbn_signaling_rooms')) === 0, 'rooms to empty');
+    expect(await metric(server, 'rbn_signaling_connections')).toBe(0);
+    // A room name reused later starts empty: nobody from before is listed.
+    expect((await join(`${server.wsUrl}/room-0`)).welcome.peers).toEqual([]);
+  });
+
+  it('bounds the signals buffered for a dropped peer during its resume grace window by bytes', async () => {
+    const server = await start({
+      resumeGraceMs: 5_000,
+      messagesPerSecond: 1_000,
+      messageBurst: 1_000,
+    });
+    const a = await join(`${server.wsUrl}/room`);
+    const b = await join(`${server.wsUrl}/room`);
+    await a.peer.next('new-peer');
+    b.peer.ws.terminate();
+    await until(async () => (await metric(server, 'rbn_signaling_connections')) === 1, 'the drop');
+    const chunk = 'y'.repeat(60_000);
+    for (let i = 0; i < 40; i++) a.peer.send({ type: 'signal', to: b.welcome.id, data: chunk });
+    await a.peer.barrier();
+    const again = await join(`${server.wsUrl}/room?resume=${b.welcome.resumeToken}`);
+    expect(again.welcome.resumed).toBe(true);
+    await again.peer.barrier();
+    const buffered = again.peer.inbox.filter((m) => m.type === 'signal');
+    expect(buffered.length).toBeGreaterThan(0);
+    expect(buffered.length * chunk.length).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  it('does not let a resume token of one peer disturb it from another room', async () => {
+    const server = await start({ resumeGraceMs: 5_000 });
+    const a = await join(`${server.wsUrl}/room`);
+    const b = await join(`${server.wsUrl}/room`);
+    await a.peer.next('new-peer');
+    const elsewhere = await join(`${server.wsUrl}/other?resume=${b.welcome.resumeToken}`);
+    expect(elsewhere.welcome.resumed).toBe(false);
+    expect(elsewhere.welcome.id).not.toBe(b.welcome.id);
+    // b still holds its id and its place.
+    a.peer.send({ type: 'signal', to: b.welcome.id, data: 'still yours' });
+    expect((await b.peer.next('signal')).data).toBe('still yours');
+    await a.peer.barrier();
+    expect(a.peer.inbox).toEqual([]);
+  });
+
+  it('does not accept a resume token whose id was swapped for another peer id', async () => {
+    const server = await start({ resumeGraceMs: 5_000 });
+    const a = await join(`${server.wsUrl}/room`);
+    const b = await join(`${server.wsUrl}/room`);
+    const signature = b.welcome.resumeToken.slice(b.welcome.resumeToken.lastIndexOf('.') + 1);
+    const swapped = await join(`${server.wsUrl}/room?resume=${a.welcome.id}.${signature}`);
+    expect(swapped.welcome.resumed).toBe(false);
+    expect([a.welcome.id, b.welcome.id]).not.toContain(swapped.welcome.id);
+    await a.peer.barrier();
+    expect(a.peer.ws.readyState).toBe(a.peer.ws.OPEN);
+  });
+});
+
+describe('signaling server resource hygiene', () => {
+  it('leaves nothing that keeps Node alive after close (a child process exits by itself)', async () => {
+    const fixture = fileURLToPath(new URL('./internal/close-exit-fixture.ts', import.meta.url));
+    const result = await new Promise<{ code: number | null; killed: boolean; out: string }>(
+      (resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+          cwd: dirname(fixture),
+          env: { ...process.env, REDIS_URL: '' },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        let killed = false;
+        let timer = setTimeout(() => {
+          killed = true;
+          child.kill('SIGKILL');
+        }, 20_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('closed')) {
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+              killed = true;
+              child.kill('SIGKILL');
+            }, 2_000);
+          }
+        });
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, killed, out });
+        });
+      },
+    );
+    expect(result.out).toContain('closed');
+    expect(result).toMatchObject({ code: 0, killed: false });
+  });
+});
