@@ -1,6 +1,7 @@
 import { RbnError } from '@rbn/protocol';
 import { deriveSeed } from './internal/prng';
-import { LocalTransport } from './local-transport';
+import { LocalTransport, checkSeed } from './local-transport';
+import { validateConditions } from './network-conditions';
 import type { LocalTransportConfig } from './local-transport';
 
 /**
@@ -25,7 +26,8 @@ export function createLocalTransportGroup(
   config: LocalTransportConfig = {},
 ): Map<string, LocalTransport> {
   const group = new Map<string, LocalTransport>();
-  const seed = config.seed ?? 0x5eed;
+  validateConditions(config);
+  const seed = checkSeed(config.seed, 'createLocalTransportGroup');
   for (const id of ids) {
     if (group.has(id)) {
       throw new RbnError(

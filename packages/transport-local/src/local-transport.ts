@@ -3,7 +3,12 @@ import type { ConnectionMetrics, TransportAdapter } from '@rbn/protocol';
 import { DeliveryQueue } from './internal/delivery-queue';
 import type { InFlight } from './internal/delivery-queue';
 import { Prng } from './internal/prng';
-import { PERFECT_CONDITIONS, pickConditions, validateConditions } from './network-conditions';
+import {
+  PERFECT_CONDITIONS,
+  describeValue,
+  pickConditions,
+  validateConditions,
+} from './network-conditions';
 import type { NetworkConditions } from './network-conditions';
 
 /** Options of a {@link LocalTransport}: the default conditions of its outgoing links, and a seed. */
@@ -67,6 +72,33 @@ function emptyStats(): LinkStats {
 }
 
 const DEFAULT_SEED = 0x5eed;
+
+/** Rejects a message that is not bytes (a caller bug) before any counter moves. */
+function checkMessage(method: string, message: unknown): void {
+  if (!(message instanceof Uint8Array)) {
+    throw new RbnError(
+      'INVALID_ARGUMENT',
+      `LocalTransport.${method}: message must be a Uint8Array (got ${message === null ? 'null' : typeof message})`,
+    );
+  }
+}
+
+/**
+ * Checks a seed (a finite number).
+ * @param seed - The seed given, or `undefined`.
+ * @param where - The function name for the error message.
+ * @returns The seed, or the default.
+ */
+export function checkSeed(seed: unknown, where: string): number {
+  if (seed === undefined) return DEFAULT_SEED;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+    throw new RbnError(
+      'INVALID_CONFIG',
+      `${where}: seed must be a finite number (got ${describeValue(seed)})`,
+    );
+  }
+  return seed;
+}
 
 /**
  * Collects the first error a user handler throws so the transport can finish its bookkeeping
@@ -147,14 +179,7 @@ export class LocalTransport implements TransportAdapter {
     }
     this.localPeerId = peerId;
     this.conditions = { ...PERFECT_CONDITIONS, ...pickConditions(validateConditions(config)) };
-    const seed = config.seed ?? DEFAULT_SEED;
-    if (!Number.isFinite(seed)) {
-      throw new RbnError(
-        'INVALID_CONFIG',
-        `LocalTransport: seed must be a finite number (got ${seed})`,
-      );
-    }
-    this.prng = new Prng(seed);
+    this.prng = new Prng(checkSeed(config.seed, 'LocalTransport'));
   }
 
   /**
@@ -283,8 +308,10 @@ export class LocalTransport implements TransportAdapter {
    * @param peerId - The receiver.
    * @param message - The bytes; copied before this returns.
    * @param reliable - `true`: exactly once, in order. `false`: may be lost, duplicated, reordered.
+   * @throws RbnError `INVALID_ARGUMENT` when `message` is not a `Uint8Array`.
    */
   send(peerId: string, message: Uint8Array, reliable: boolean): void {
+    checkMessage('send', message);
     const link = this.links.get(peerId);
     if (link === undefined) return;
     const stats = link.stats;
@@ -302,8 +329,10 @@ export class LocalTransport implements TransportAdapter {
    * Sends a copy of the message to every connected peer.
    * @param message - The bytes; copied before this returns.
    * @param reliable - Which channel, as for {@link LocalTransport.send}.
+   * @throws RbnError `INVALID_ARGUMENT` when `message` is not a `Uint8Array`.
    */
   broadcast(message: Uint8Array, reliable: boolean): void {
+    checkMessage('broadcast', message);
     for (const peerId of this.connected) this.send(peerId, message, reliable);
   }
 

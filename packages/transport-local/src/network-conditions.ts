@@ -32,31 +32,51 @@ export const PERFECT_CONDITIONS: Readonly<NetworkConditions> = Object.freeze({
   reorder: 0,
 });
 
+/**
+ * A short description of a bad value for an error message.
+ * @param value - Any value.
+ * @returns The value as text (strings quoted, objects by type).
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return typeof value === 'function' ? 'a function' : String(value);
+}
+
 const PROBABILITIES = ['packetLoss', 'duplication', 'reorder'] as const;
 const DURATIONS = ['latency', 'jitter'] as const;
 
 /**
  * Checks a partial set of conditions and throws an `RbnError` (`INVALID_CONFIG`) naming the
- * first bad field.
+ * first bad field. Values must be numbers: a string or a boolean is rejected, not coerced.
  * @param conditions - The fields to check.
  * @returns The same object.
  */
 export function validateConditions<T extends Partial<NetworkConditions>>(conditions: T): T {
+  if (typeof conditions !== 'object' || conditions === null) {
+    throw new RbnError(
+      'INVALID_CONFIG',
+      `LocalTransport: conditions must be an object (got ${conditions === null ? 'null' : typeof conditions})`,
+    );
+  }
   for (const key of DURATIONS) {
-    const value = conditions[key];
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+    const value: unknown = conditions[key];
+    if (
+      value !== undefined &&
+      !(typeof value === 'number' && Number.isFinite(value) && value >= 0)
+    ) {
       throw new RbnError(
         'INVALID_CONFIG',
-        `LocalTransport: ${key} must be a finite number of milliseconds >= 0 (got ${String(value)})`,
+        `LocalTransport: ${key} must be a finite number of milliseconds >= 0 (got ${describeValue(value)})`,
       );
     }
   }
   for (const key of PROBABILITIES) {
-    const value = conditions[key];
-    if (value !== undefined && !(value >= 0 && value <= 1)) {
+    const value: unknown = conditions[key];
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 1)) {
       throw new RbnError(
         'INVALID_CONFIG',
-        `LocalTransport: ${key} must be a probability between 0 and 1 (got ${String(value)})`,
+        `LocalTransport: ${key} must be a probability between 0 and 1 (got ${describeValue(value)})`,
       );
     }
   }
