@@ -12,3 +12,25 @@ export type {
   NetworkStats,
 } from './types';
 export { DEFAULT_SESSION_CONFIG, MAX_PLAYERS_LIMIT, resolveSessionConfig } from './config';
+export { SlidingWindowRateLimiter } from './rate-limiter';
+export type { RateLimiterOptions } from './rate-limiter';
+export { TimeSync, createFrameScheduler, tickDiff } from './time-sync';
+export type { TimeSyncOptions, FrameScheduler, FrameSchedulerOptions } from './time-sync';
+export {
+  ReplayRecorder,
+  decodeReplay,
+  playReplay,
+  REPLAY_FORMAT_VERSION,
+  DEFAULT_REPLAY_LIMITS,
+} from './replay';
+export type {
+  Replay,
+  ReplayEvent,
+  ReplayInputRun,
+  ReplayPlayer,
+  ReplayLimits,
+  ReplayRecorderOptions,
+  ReplayFinish,
+  ReplayResult,
+  PlayReplayOptions,
+} from './replay';

@@ -304,24 +304,30 @@ describe('Session time sync', () => {
     await h.start();
     h.run(120);
     const base = 1000 / 60;
-    expect(h.host.session.recommendedFrameDelayMs).toBeLessThan(base * 1.06);
+    expect(h.host.session.frameDelayMultiplier).toBeLessThan(1.03);
+    // p1's loop runs at half speed for 2 s: the host pulls ahead and is told to slow down.
+    for (let f = 0; f < 120; f++) {
+      h.host.session.tick(new Uint8Array([1]));
+      if (f % 2 === 0) h.peers[1]!.session.tick(new Uint8Array([2]));
+      for (const p of h.peers) p.transport.tick(h.frameMs);
+    }
+    expect(h.host.session.frameDelayMultiplier).toBeGreaterThan(1.02);
+    expect(h.host.session.recommendedFrameDelayMs).toBeGreaterThan(base * 1.02);
+    expect(h.peers[1]!.session.catchUpTicks).toBeGreaterThan(10);
     const events: string[] = [];
     h.host.session.on('networkInterrupted', (id) => events.push(`interrupted ${id}`));
     h.host.session.on('networkResumed', (id) => events.push(`resumed ${id}`));
     const syncs: number[] = [];
     h.host.session.on('timeSync', (ahead) => syncs.push(ahead));
-    // p1's loop and network stall for 0.5 s: the host runs ahead.
+    // p1's loop and network stall for 0.5 s.
     for (let f = 0; f < 30; f++) {
       h.host.session.tick(new Uint8Array([1]));
       h.host.transport.tick(h.frameMs);
     }
-    expect(h.host.session.framesAheadEstimate).toBeGreaterThan(20);
-    expect(h.host.session.recommendedFrameDelayMs).toBeGreaterThan(base * 1.2);
     h.run(240);
     expect(events).toEqual(['interrupted p1', 'resumed p1']);
     expect(Math.abs(h.host.session.framesAheadEstimate)).toBeLessThan(5);
     expect(syncs.length).toBeGreaterThan(3);
-    expect(h.peers[1]!.session.catchUpTicks).toBeGreaterThan(10);
   });
 });
 

@@ -34,7 +34,8 @@ import type {
 import { ROOM_CONFIG_FIELDS, resolveSessionConfig, validateConfigField } from './config';
 import { Emitter } from './internal/emitter';
 import { Link, SLOT_COUNT } from './internal/link';
-import { RateLimiter } from './internal/rate-limiter';
+import { SlidingWindowRateLimiter } from './rate-limiter';
+import { TimeSync } from './time-sync';
 import { DesyncAuthority, PlayerRole, SessionState, Topology } from './types';
 import type {
   ErrorContext,
@@ -146,7 +147,8 @@ export class Session {
   private readonly predictor: InputPredictor<Uint8Array> | undefined;
   private readonly emitter = new Emitter();
   private cfg: SessionConfig;
-  private readonly joinLimiter: RateLimiter;
+  private readonly joinLimiter: SlidingWindowRateLimiter;
+  private timeSyncEstimator: TimeSync;
 
   private stateValue = SessionState.Disconnected;
   private roomIdValue: string | null = null;
@@ -235,10 +237,12 @@ export class Session {
         'createSession: localPlayerId must be a non-empty string',
       );
     }
-    this.joinLimiter = new RateLimiter(
-      this.cfg.joinRateLimitRequests,
-      this.cfg.joinRateLimitWindowMs,
-    );
+    this.joinLimiter = new SlidingWindowRateLimiter({
+      maxRequests: this.cfg.joinRateLimitRequests,
+      windowMs: this.cfg.joinRateLimitWindowMs,
+      now: () => this.clock.now(),
+    });
+    this.timeSyncEstimator = new TimeSync({ tickRate: this.cfg.tickRate });
     transport.onMessage = this.onTransportMessage;
     transport.onConnect = this.onTransportConnect;
     transport.onDisconnect = this.onTransportDisconnect;
@@ -315,16 +319,20 @@ export class Session {
   }
 
   /**
-   * The frame interval the game loop should use, in milliseconds: `1000 / tickRate`, stretched
-   * by up to 25% while the local game runs more than one tick ahead of the others, so the peers
-   * drift back together and rollbacks stay symmetric. (A peer that is behind catches up by
-   * itself: `tick()` runs an extra tick per frame while it is 4 or more ticks behind.)
+   * The tick-duration multiplier for the game loop (≥ 1): above 1 while the local game runs
+   * more than one tick ahead of a remote player (a windowed, RTT-corrected {@link TimeSync}
+   * estimate fed by every input message and pong), so the peer that is ahead slows slightly and
+   * rollbacks stay symmetric. Give it to {@link createFrameScheduler}'s `frameDelayMultiplier`.
+   * (A peer that is behind catches up by itself: `tick()` runs an extra tick per frame while it
+   * is 4 or more ticks behind.)
    */
+  get frameDelayMultiplier(): number {
+    return this.timeSyncEstimator.frameDelayMultiplier;
+  }
+
+  /** The frame interval the game loop should use, in milliseconds: `1000 / tickRate × frameDelayMultiplier`. */
   get recommendedFrameDelayMs(): number {
-    const base = 1000 / this.cfg.tickRate;
-    const ahead = this.framesAheadEstimate;
-    if (ahead <= 1) return base;
-    return base * (1 + Math.min(0.25, (ahead - 1) * 0.05));
+    return (1000 / this.cfg.tickRate) * this.timeSyncEstimator.frameDelayMultiplier;
   }
 
   /** Extra ticks run so far to catch up with the other peers (see {@link Session.recommendedFrameDelayMs}). */
@@ -959,6 +967,14 @@ export class Session {
     return count === 0 ? null : sum / count;
   }
 
+  /** Feeds the frames-ahead estimator with a player's reported tick. */
+  private addTimeSample(link: Link, remoteTick: Tick, engine: RollbackEngine): void {
+    if (!link.hasRtt) return;
+    const member = this.memberByPeer.get(link.peerId);
+    if (!member || member.role !== PlayerRole.Player) return;
+    this.timeSyncEstimator.addSample(link.peerId, link.rtt, remoteTick, engine.currentTick);
+  }
+
   /** How long a silent peer is still assumed to advance: two heartbeats plus a margin. */
   private maxSilenceMs(): number {
     return ((2 * this.cfg.inputHeartbeatTicks + 2) * 1000) / this.cfg.tickRate;
@@ -1036,6 +1052,7 @@ export class Session {
           if (this.engine) {
             link.remoteTick = message.tick;
             link.remoteTickAt = now;
+            this.addTimeSample(link, message.tick, this.engine);
           }
         }
         return;
@@ -1073,7 +1090,7 @@ export class Session {
         this.handleDropPlayer(peerId, message);
         return;
       case MessageType.JoinRequest:
-        this.handleJoinRequest(peerId, message, now);
+        this.handleJoinRequest(peerId, message);
         return;
       case MessageType.JoinAccept:
         this.handleJoinAccept(peerId, message);
@@ -1108,6 +1125,7 @@ export class Session {
     if (!engine) return;
     link.remoteTick = senderTick;
     link.remoteTickAt = now;
+    this.addTimeSample(link, senderTick, engine);
     for (const ack of acks) {
       if (ack.tick > link.acked[ack.slot]!) link.acked[ack.slot] = ack.tick;
     }
@@ -1150,7 +1168,7 @@ export class Session {
   // -------------------------------------------------------------------------------------------
   // Internals: room management
 
-  private handleJoinRequest(peerId: string, message: JoinRequestMessage, now: number): void {
+  private handleJoinRequest(peerId: string, message: JoinRequestMessage): void {
     const reject = (reason: JoinRejectReason, text: string): void => {
       const answer: JoinRejectMessage = { type: MessageType.JoinReject, reason, message: text };
       this.sendTo(peerId, answer);
@@ -1159,8 +1177,9 @@ export class Session {
       reject(JoinRejectReason.NotAccepting, 'this peer does not host a room');
       return;
     }
-    if (!this.joinLimiter.allow(peerId, now)) {
-      reject(JoinRejectReason.RateLimited, 'too many join requests; try again later');
+    if (!this.joinLimiter.tryAcquire(peerId)) {
+      const wait = Math.ceil(this.joinLimiter.retryAfterMs(peerId));
+      reject(JoinRejectReason.RateLimited, `too many join requests; try again in ${wait} ms`);
       return;
     }
     if (message.protocolVersion !== PROTOCOL_VERSION) {
@@ -1318,6 +1337,7 @@ export class Session {
     }
     this.roomIdValue = message.roomId;
     this.localSlot = message.slot;
+    this.timeSyncEstimator = new TimeSync({ tickRate: this.cfg.tickRate });
     this.pendingJoin = null;
     this.bulk = true;
     for (const wire of message.players) {
@@ -1543,6 +1563,7 @@ export class Session {
   /** Removes a member from the room; while playing its inputs stop counting from `tick`. */
   private removeMemberAt(member: Member, tick: Tick): void {
     const engine = this.engine;
+    this.timeSyncEstimator.removePeer(member.peerId);
     if (
       engine &&
       member.role === PlayerRole.Player &&
@@ -1598,6 +1619,7 @@ export class Session {
     this.decidedTicks.clear();
     this.lastSyncSentTick.clear();
     this.hashFloor = 0;
+    this.timeSyncEstimator = new TimeSync({ tickRate: this.cfg.tickRate });
     this.setState(SessionState.Disconnected);
     if (join) join.reject(new RbnError('JOIN_CANCELLED', 'joinRoom: the session left the room'));
   }
