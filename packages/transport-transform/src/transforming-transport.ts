@@ -67,7 +67,7 @@ export type TransformingTransportConfig = {
   segmentation?: boolean;
   /** Largest frame handed to the inner transport, header included (>= 64). @default 16000 */
   maxSegmentSize?: number;
-  /** Incomplete messages older than this (ms, on `now`) are discarded. @default 5000 */
+  /** Incomplete messages older than this (ms, on `now`; finite) are discarded. @default 5000 */
   reassemblyTimeout?: number;
   /** Largest message, after reassembly and after inflating. @default 16 MiB + 64 KiB */
   maxMessageBytes?: number;
@@ -117,17 +117,44 @@ type ResolvedConfig = Required<Omit<TransformingTransportConfig, 'onError'>> & {
   maxFrameBytes: number;
 };
 
+/**
+ * A short description of a bad value for an error message.
+ * @param value - Any value.
+ * @returns The value as text (strings quoted, objects by type).
+ */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return typeof value === 'function' ? 'a function' : String(value);
+}
+
+/** Rejects a message that is not bytes (a caller bug) before anything is sent. */
+function checkMessage(method: string, message: unknown): void {
+  if (!(message instanceof Uint8Array)) {
+    throw new RbnError(
+      'INVALID_ARGUMENT',
+      `TransformingTransport.${method}: message must be a Uint8Array (got ${describeValue(message)})`,
+    );
+  }
+}
+
 function positiveInteger(name: string, value: number, min = 1): number {
   if (!Number.isInteger(value) || value < min) {
     throw new RbnError(
       'INVALID_CONFIG',
-      `TransformingTransport: ${name} must be an integer >= ${min} (got ${String(value)})`,
+      `TransformingTransport: ${name} must be an integer >= ${min} (got ${describeValue(value)})`,
     );
   }
   return value;
 }
 
 function resolveConfig(config: TransformingTransportConfig): ResolvedConfig {
+  if (typeof config !== 'object' || config === null) {
+    throw new RbnError(
+      'INVALID_CONFIG',
+      `TransformingTransport: config must be an object (got ${config === null ? 'null' : typeof config})`,
+    );
+  }
   const compression = config.compression ?? 'auto';
   if (compression !== 'auto' && compression !== 'always' && compression !== 'never') {
     throw new RbnError(
@@ -155,10 +182,29 @@ function resolveConfig(config: TransformingTransportConfig): ResolvedConfig {
   }
   const maxFrameBytes = maxMessageBytes + Math.ceil(maxMessageBytes / 1000) + 64;
   const reassemblyTimeout = config.reassemblyTimeout ?? 5000;
-  if (!(reassemblyTimeout > 0)) {
+  if (
+    typeof reassemblyTimeout !== 'number' ||
+    !Number.isFinite(reassemblyTimeout) ||
+    reassemblyTimeout <= 0
+  ) {
+    // Infinity would keep a peer's partial messages forever.
     throw new RbnError(
       'INVALID_CONFIG',
-      `TransformingTransport: reassemblyTimeout must be a number of ms > 0 (got ${String(reassemblyTimeout)})`,
+      `TransformingTransport: reassemblyTimeout must be a finite number of ms > 0 (got ${describeValue(reassemblyTimeout)})`,
+    );
+  }
+  const now = config.now ?? (() => Date.now());
+  if (typeof now !== 'function') {
+    throw new RbnError(
+      'INVALID_CONFIG',
+      `TransformingTransport: now must be a function returning milliseconds (got ${describeValue(now)})`,
+    );
+  }
+  const onError: unknown = config.onError;
+  if (onError !== undefined && onError !== null && typeof onError !== 'function') {
+    throw new RbnError(
+      'INVALID_CONFIG',
+      `TransformingTransport: onError must be a function or null (got ${describeValue(onError)})`,
     );
   }
   const segmentation = config.segmentation ?? true;
@@ -184,7 +230,7 @@ function resolveConfig(config: TransformingTransportConfig): ResolvedConfig {
     ),
     maxSegments,
     maxFrameBytes,
-    now: config.now ?? (() => Date.now()),
+    now,
   };
 }
 
@@ -320,9 +366,10 @@ export class TransformingTransport implements TransportAdapter {
    * @param message - The bytes; the caller may reuse the buffer afterwards.
    * @param reliable - Which channel. Only reliable messages are segmented.
    * @throws RbnError `MESSAGE_TOO_LARGE` when the message is larger than `maxMessageBytes` or
-   * needs more than `maxSegments` segments.
+   * needs more than `maxSegments` segments; `INVALID_ARGUMENT` when it is not a `Uint8Array`.
    */
   send(peerId: string, message: Uint8Array, reliable: boolean): void {
+    checkMessage('send', message);
     if (!this.inner.connectedPeers.has(peerId)) return;
     this.transmit(message, reliable, peerId);
   }
@@ -331,9 +378,11 @@ export class TransformingTransport implements TransportAdapter {
    * Sends one message to every connected peer, compressing and segmenting it once.
    * @param message - The bytes; the caller may reuse the buffer afterwards.
    * @param reliable - Which channel, as for {@link TransformingTransport.send}.
-   * @throws RbnError `MESSAGE_TOO_LARGE`, as for {@link TransformingTransport.send}.
+   * @throws RbnError `MESSAGE_TOO_LARGE` or `INVALID_ARGUMENT`, as for
+   * {@link TransformingTransport.send}.
    */
   broadcast(message: Uint8Array, reliable: boolean): void {
+    checkMessage('broadcast', message);
     if (this.inner.connectedPeers.size === 0) return;
     this.transmit(message, reliable, null);
   }
