@@ -26,6 +26,18 @@ const UNRELIABLE_CHANNEL_ID = 1;
 const MAX_PENDING_CANDIDATES = 64;
 /** Messages kept for a peer whose channels delivered data before both were open. */
 const MAX_EARLY_MESSAGES = 1024;
+/**
+ * Longest SDP text accepted from the network, in characters. A data-channel offer is about a
+ * kilobyte; anything this large is garbage and is ignored before it reaches the WebRTC stack.
+ */
+const MAX_SDP_LENGTH = 128 * 1024;
+/** Longest ICE candidate line accepted from the network (real ones are under 300 characters). */
+const MAX_CANDIDATE_LENGTH = 4096;
+
+/** Whether an untrusted value can be a remote peer id: a non-empty string. */
+function isPeerId(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
 
 /** Options of a {@link WebRTCTransport}. Every field is optional. */
 export interface WebRTCTransportOptions {
@@ -321,20 +333,24 @@ export class WebRTCTransport implements TransportAdapter {
    * @param signal - The signal, parsed from JSON (a `WebRTCSignal` when well formed).
    */
   handleSignal(peerId: string, signal: unknown): void {
-    if (!isWebRTCSignal(signal)) return;
+    if (this.disposed || !isPeerId(peerId) || !isWebRTCSignal(signal)) return;
     if (signal.type === 'description') this.handleRemoteDescription(peerId, signal.description);
     else this.handleRemoteCandidate(peerId, signal.candidate);
   }
 
   /**
    * Handles a remote session description. An offer from an unknown peer opens an incoming
-   * connection (which fires `onConnect` when ready); an offer that crosses this side's own
-   * offer is dropped when this side's peer id is the lower one, and answered otherwise.
+   * connection (which fires `onConnect` when ready; if it never opens, it is released after
+   * `connectTimeout`); an offer that crosses this side's own offer is dropped when this side's
+   * peer id is the lower one, and answered otherwise. Malformed input (not an offer or answer
+   * with SDP text, SDP over 128 KiB, an empty peer id) is ignored, and an answer nobody asked
+   * for changes nothing.
    * @param peerId - The peer the description came from.
    * @param description - Its offer or answer.
    */
   handleRemoteDescription(peerId: string, description: RTCSessionDescriptionInit): void {
-    if (this.disposed || peerId === this.localPeerId || !isDescription(description)) return;
+    if (this.disposed || !isPeerId(peerId) || peerId === this.localPeerId) return;
+    if (!isDescription(description) || description.sdp.length > MAX_SDP_LENGTH) return;
     const ufrag = sdpUfrag(description.sdp);
     let entry = this.peers.get(peerId);
     if (description.type === 'offer') {
@@ -368,12 +384,14 @@ export class WebRTCTransport implements TransportAdapter {
   /**
    * Handles a remote ICE candidate. Candidates of an abandoned connection attempt (for
    * example the losing offer of glare) are recognised by their ICE username fragment and
-   * ignored.
+   * ignored, as are candidates of unknown peers and malformed ones (no candidate line, or one
+   * over 4 KiB). Candidates that arrive before the description are held (up to 64 per peer).
    * @param peerId - The peer the candidate came from.
    * @param candidate - The candidate.
    */
   handleRemoteCandidate(peerId: string, candidate: RTCIceCandidateInit): void {
-    if (this.disposed || !isCandidate(candidate)) return;
+    if (this.disposed || !isPeerId(peerId) || !isCandidate(candidate)) return;
+    if ((candidate.candidate ?? '').length > MAX_CANDIDATE_LENGTH) return;
     const entry = this.peers.get(peerId);
     if (!entry) return;
     if (!entry.hasRemoteDescription) {
