@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { connectTransport, SignalingClient, SignalingError } from './client.js';
 import type { SignalingTransport, WebSocketConstructor } from './client.js';
 import type { JsonValue } from './protocol.js';
@@ -109,6 +109,39 @@ describe('SignalingClient', () => {
     const received = once<[string, JsonValue]>((l) => a.on('signal', l));
     b.signal(a.id ?? '', 'after the blip');
     expect(await received).toEqual([b.id, 'after the blip']);
+  });
+
+  it('ignores frames from the server that are not messages', async () => {
+    const rogue = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    rogue.on('connection', (ws) => {
+      for (const frame of ['null', '5', '"welcome"', '[]', '{"no":"type"}', '{not json']) {
+        ws.send(frame);
+      }
+      ws.send(
+        JSON.stringify({
+          type: 'welcome',
+          id: 'me',
+          room: 'r',
+          group: 'r:r',
+          groupSize: null,
+          host: 'me',
+          isHost: true,
+          peers: [],
+          resumeToken: 't',
+          resumed: false,
+          iceServers: [],
+        }),
+      );
+    });
+    try {
+      await new Promise((resolve) => rogue.once('listening', resolve));
+      const { port } = rogue.address() as { port: number };
+      const c = client(`ws://127.0.0.1:${port}/r`, { reconnect: false });
+      expect((await c.connect()).id).toBe('me');
+      c.close();
+    } finally {
+      await new Promise((resolve) => rogue.close(resolve));
+    }
   });
 
   it('gives up with a close event when the server refuses it for good', async () => {

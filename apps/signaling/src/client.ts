@@ -120,6 +120,8 @@ const FINAL_CODES = new Set<number>([
   CloseCode.PolicyViolation,
 ]);
 const OPEN = 1;
+/** Signals kept while reconnecting; more are dropped (the resume may fail and drop them anyway). */
+const MAX_QUEUED_SIGNALS = 256;
 
 /**
  * A signaling connection: reports your id, the host and the peers of your room or group,
@@ -230,8 +232,8 @@ export class SignalingClient {
   }
 
   /**
-   * Sends a signal to a peer of your group. While reconnecting, signals are queued and sent
-   * once the id is resumed (dropped if it could not be).
+   * Sends a signal to a peer of your group. While reconnecting, signals are queued (up to 256)
+   * and sent once the id is resumed (dropped if it could not be).
    * @throws SignalingError `NOT_CONNECTED` before the first welcome or after close.
    * @param to - The peer id.
    * @param data - Any JSON value (an SDP description, an ICE candidate).
@@ -239,8 +241,9 @@ export class SignalingClient {
   signal(to: string, data: JsonValue): void {
     const json = JSON.stringify({ type: 'signal', to, data });
     if (this.#state === 'open' && this.#ws?.readyState === OPEN) this.#ws.send(json);
-    else if (this.#state === 'reconnecting') this.#queue.push(json);
-    else throw new SignalingError('NOT_CONNECTED', `cannot signal while ${this.#state}`);
+    else if (this.#state === 'reconnecting') {
+      if (this.#queue.length < MAX_QUEUED_SIGNALS) this.#queue.push(json);
+    } else throw new SignalingError('NOT_CONNECTED', `cannot signal while ${this.#state}`);
   }
 
   /**
@@ -304,13 +307,16 @@ export class SignalingClient {
     this.#ws = ws;
     ws.onmessage = (event: { data: unknown }) => {
       if (this.#ws !== ws || typeof event.data !== 'string') return;
-      let message: ServerMessage;
+      let message: unknown;
       try {
-        message = JSON.parse(event.data) as ServerMessage;
+        message = JSON.parse(event.data);
       } catch {
         return;
       }
-      this.#handle(message);
+      // Whatever answers on that URL may not be an rbn server: ignore what is not a message.
+      if (typeof message !== 'object' || message === null) return;
+      if (typeof (message as { type?: unknown }).type !== 'string') return;
+      this.#handle(message as ServerMessage);
     };
     ws.onerror = () => {
       // A close event always follows; reconnecting is decided there.

@@ -78,6 +78,8 @@ describe('signaling server under hostile input', () => {
 
   it('closes a connection that dribbles its upgrade headers (slowloris) once the handshake timeout passes', async () => {
     const server = await start({ handshakeTimeoutMs: 300 });
+    // An upgraded socket is past its handshake: it must outlive the timeout.
+    const early = await join(`${server.wsUrl}/room`);
     const slow = connect(server.port, '127.0.0.1');
     slow.on('error', () => undefined);
     const closed = new Promise<void>((resolve) => slow.once('close', () => resolve()));
@@ -92,6 +94,7 @@ describe('signaling server under hostile input', () => {
       clearInterval(drip);
     }
     expect(slow.destroyed).toBe(true);
+    await early.peer.barrier();
   });
 
   it('keeps nothing per room once the peers of many rooms have gone', async () => {
