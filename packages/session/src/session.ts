@@ -35,6 +35,7 @@ import { ROOM_CONFIG_FIELDS, resolveSessionConfig, validateConfigField } from '.
 import { Emitter } from './internal/emitter';
 import { Link, SLOT_COUNT } from './internal/link';
 import { SlidingWindowRateLimiter } from './rate-limiter';
+import { ReplayRecorder } from './replay';
 import { TimeSync } from './time-sync';
 import { DesyncAuthority, PlayerRole, SessionState, Topology } from './types';
 import type {
@@ -169,6 +170,11 @@ export class Session {
   private remotePlayers: Member[] = [];
   private pendingJoin: PendingJoin | null = null;
   private bulk = false;
+  // Replay recording (see startRecording).
+  private recordingWanted = false;
+  private recorder: ReplayRecorder | null = null;
+  private recordedThrough: Tick = -1;
+  private finishedReplay: Uint8Array | null = null;
   private catchUpCount = 0;
 
   private engine: RollbackEngine | null = null;
@@ -641,6 +647,43 @@ export class Session {
   }
 
   /**
+   * Starts recording a replay: the newest confirmed state, then every confirmed input of every
+   * player and every join and leave, until {@link Session.stopRecording}. May be called before
+   * the game starts (the recording then starts at the start state). Loading a state from a peer
+   * (desync recovery) ends the recording at that point.
+   * @throws RbnError `'INVALID_STATE'` when already recording.
+   */
+  startRecording(): void {
+    this.assertAlive();
+    if (this.recordingWanted)
+      throw new RbnError('INVALID_STATE', 'startRecording: already recording');
+    this.recordingWanted = true;
+    this.recorder = null;
+    this.finishedReplay = null;
+  }
+
+  /**
+   * Ends the recording and returns the replay blob, for {@link playReplay}.
+   * @returns The replay: from the state where the recording started to the newest recorded
+   * confirmed tick, with the hash of that final state.
+   * @throws RbnError `'INVALID_STATE'` when not recording, or nothing was confirmed yet.
+   */
+  stopRecording(): Uint8Array {
+    this.assertAlive();
+    if (!this.recordingWanted) throw new RbnError('INVALID_STATE', 'stopRecording: not recording');
+    if (this.engine && !this.finishedReplay) {
+      this.recordConfirmed(this.engine);
+      this.endRecording(this.engine);
+    }
+    this.recordingWanted = false;
+    this.recorder = null;
+    const blob = this.finishedReplay;
+    this.finishedReplay = null;
+    if (!blob) throw new RbnError('INVALID_STATE', 'stopRecording: nothing was confirmed yet');
+    return blob;
+  }
+
+  /**
    * Measurements of the link to one peer.
    * @param peerId - The remote peer's id.
    * @returns The link's statistics, or `null` when the session has no link to that peer.
@@ -738,6 +781,7 @@ export class Session {
       result.tick = engine ? engine.currentTick : -1;
     }
     result.confirmedTick = engine ? engine.confirmedTick : -1;
+    if (engine && this.recordingWanted) this.recordConfirmed(engine);
     if (engine && this.pendingHashTicks.length > 0) this.releaseHashes(engine);
 
     if (this.stateValue !== SessionState.Disconnected) this.networkFrame(now);
@@ -965,6 +1009,45 @@ export class Session {
       count++;
     }
     return count === 0 ? null : sum / count;
+  }
+
+  /** Records every input confirmed since the last call (starting the recorder if needed). */
+  private recordConfirmed(engine: RollbackEngine): void {
+    if (this.finishedReplay) return;
+    let recorder = this.recorder;
+    if (!recorder) {
+      const start = engine.getConfirmedState();
+      recorder = new ReplayRecorder({ startTick: start.tick, state: start.state });
+      this.recorder = recorder;
+      this.recordedThrough = start.tick - 1;
+      for (const m of this.members) {
+        if (!m || m.role !== PlayerRole.Player || m.joinTick < 0) continue;
+        if (m.leaveTick >= 0 && m.leaveTick <= start.tick) continue;
+        recorder.recordJoin(m.playerId, m.joinTick);
+        if (m.leaveTick >= 0) recorder.recordLeave(m.playerId, m.leaveTick);
+      }
+    }
+    const confirmed = engine.confirmedTick;
+    for (let t = this.recordedThrough + 1; t <= confirmed; t++) {
+      for (const m of this.members) {
+        if (!m || m.role !== PlayerRole.Player || m.joinTick < 0 || m.joinTick > t) continue;
+        if (m.leaveTick >= 0 && t >= m.leaveTick) continue;
+        const input = engine.getInput(m.playerId, t);
+        if (input) recorder.recordInput(m.playerId, t, input);
+      }
+    }
+    if (confirmed > this.recordedThrough) this.recordedThrough = confirmed;
+  }
+
+  /** Closes the recording at the newest recorded tick (before a state load replaces history). */
+  private endRecording(engine: RollbackEngine): void {
+    const recorder = this.recorder;
+    if (!recorder || this.finishedReplay) return;
+    const finalTick = this.recordedThrough + 1;
+    const snapshot = engine.getSnapshot(finalTick);
+    if (!snapshot) return;
+    this.finishedReplay = recorder.finish({ finalTick, finalHash: snapshot.hash });
+    this.recorder = null;
   }
 
   /** Feeds the frames-ahead estimator with a player's reported tick. */
@@ -1246,6 +1329,7 @@ export class Session {
       if (role === PlayerRole.Player) {
         try {
           engine.addPlayer(message.playerId, joinTick);
+          this.recorder?.recordJoin(message.playerId, joinTick);
         } catch (error) {
           reject(
             JoinRejectReason.DuplicatePlayer,
@@ -1439,7 +1523,10 @@ export class Session {
     const wire = message.player;
     if (this.members[wire.slot]) return;
     const engine = this.engine;
-    if (engine && wire.role === WireRole.Player) engine.addPlayer(wire.playerId, wire.joinTick);
+    if (engine && wire.role === WireRole.Player) {
+      engine.addPlayer(wire.playerId, wire.joinTick);
+      this.recorder?.recordJoin(wire.playerId, wire.joinTick);
+    }
     const member = this.addMember({
       slot: wire.slot,
       playerId: wire.playerId,
@@ -1571,6 +1658,7 @@ export class Session {
       tick >= 0
     ) {
       engine.removePlayer(member.playerId, Math.max(tick, member.joinTick));
+      this.recorder?.recordLeave(member.playerId, Math.max(tick, member.joinTick));
       this.updateMember(member, { leaveTick: Math.max(tick, member.joinTick) });
     } else {
       this.updateMember(member, { leaveTick: Math.max(tick, 0) });
@@ -1598,6 +1686,10 @@ export class Session {
   }
 
   private resetRoom(): void {
+    if (this.engine && this.recordingWanted) {
+      this.recordConfirmed(this.engine);
+      this.endRecording(this.engine);
+    }
     const join = this.pendingJoin;
     this.pendingJoin = null;
     this.members.fill(undefined);
@@ -2067,6 +2159,7 @@ export class Session {
     }
     const forwardTo = requested ? this.syncRequest!.forwardTo : [];
     this.syncRequest = null;
+    this.endRecording(engine);
     engine.loadState(message.tick, message.state);
     const hash = this.game.hash() >>> 0;
     if (hash !== message.hash >>> 0) {
