@@ -223,6 +223,27 @@ describe('wire format (golden vectors)', () => {
       '01 66 01 00 66 01 01 64 03 02 01 00 00 06 01 02',
     ],
     [
+      'Input: an XOR delta against a non-zero previous input (decoding must XOR, not overwrite)',
+      {
+        type: MessageType.Input,
+        senderTick: 5,
+        acks: [],
+        runs: [
+          {
+            slot: 3,
+            startTick: 7,
+            inputs: [
+              new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]),
+              new Uint8Array([1, 2, 3, 4, 5, 6, 7, 9]),
+            ],
+          },
+        ],
+      },
+      // type | senderTick 5 | 0 acks | 1 run: slot 3, start 7, 2 inputs | [0]: len 8, 01..08 |
+      // [1]: delta header 2·8+1 = 11, token 0c (7 unchanged), token 01 (1 literal) 01 (= 08 ^ 09)
+      '01 05 00 01 03 07 02 08 01 02 03 04 05 06 07 08 11 0c 01 01',
+    ],
+    [
       'Input: multi-byte varints, ack of none (-1), an XOR/RLE delta and a resized input',
       {
         type: MessageType.Input,
