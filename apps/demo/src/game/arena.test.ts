@@ -1,6 +1,6 @@
 import { runSyncTest } from '@rbn/core';
 import { describe, expect, it } from 'vitest';
-import { ArenaGame, MAX_PLAYERS, Phase } from './arena';
+import { ArenaGame, MAX_PLAYERS, Phase, WIN_SCORE } from './arena';
 import { Button } from './input';
 import { nextRandom } from './prng';
 import { isqrt } from './fixed';
@@ -145,6 +145,60 @@ describe('ArenaGame', () => {
     }
     expect(victimFell).toBe(true);
     expect(game.playerById(pusher)?.score).toBeGreaterThanOrEqual(1);
+  });
+
+  it('ends the round when a player reaches the winning score, then resets the scores', () => {
+    const game = new ArenaGame(1);
+    const idle = Uint8Array.of(0);
+    game.step(
+      new Map([
+        ['a', idle],
+        ['b', idle],
+      ]),
+    );
+    const pusher = game.playerById('a');
+    if (!pusher) throw new Error('no player a');
+    pusher.score = WIN_SCORE - 1;
+    let ticks = 0;
+    for (; ticks < 400 && game.winner === 0; ticks++) {
+      const dash = ticks % 50 === 10 ? Button.Dash : 0;
+      game.step(
+        new Map([
+          ['a', Uint8Array.of(Button.Right | dash)],
+          ['b', idle],
+        ]),
+      );
+    }
+    expect(game.winner).toBe(pusher.slot + 1);
+    expect(pusher.score).toBe(WIN_SCORE);
+    // Nothing moves during the pause, whatever the inputs.
+    const paused = game.roundOverTimer;
+    const before = game.players.map((p) => [p.x, p.y, p.phase]);
+    for (let t = 0; t < 30; t++) {
+      game.step(
+        new Map([
+          ['a', Uint8Array.of(Button.Left | Button.Dash)],
+          ['b', Uint8Array.of(Button.Up)],
+        ]),
+      );
+    }
+    expect(game.players.map((p) => [p.x, p.y, p.phase])).toEqual(before);
+    expect(game.winner).toBe(pusher.slot + 1);
+    for (let t = 30; t < paused; t++) {
+      game.step(
+        new Map([
+          ['a', idle],
+          ['b', idle],
+        ]),
+      );
+    }
+    expect(game.winner).toBe(0);
+    expect(
+      game.players.filter((p) => p.phase !== Phase.Empty).map((p) => [p.score, p.phase]),
+    ).toEqual([
+      [0, Phase.Alive],
+      [0, Phase.Alive],
+    ]);
   });
 
   it('respawns a fallen player on the platform', () => {

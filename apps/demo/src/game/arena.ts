@@ -15,6 +15,8 @@ export const PLAYER_RADIUS = 16;
 export const COIN_RADIUS = 9;
 /** Player slots: the arena holds at most this many players at once. */
 export const MAX_PLAYERS = 4;
+/** Points that win a round; the scores then reset after a short pause. */
+export const WIN_SCORE = 5;
 
 const CENTER = (WORLD_SIZE / 2) * SUB;
 const ACCEL = 64;
@@ -31,8 +33,9 @@ const COIN_RESPAWN_TICKS = 90;
 const DIAGONAL = 181; // 256 / sqrt(2)
 const SPAWN_DISTANCE = 120 * SUB;
 const MAX_ID_BYTES = 255;
-const STATE_VERSION = 1;
-const HEADER_BYTES = 1 + 4 + 4 + 4 + 4 + 2 + 1;
+const ROUND_OVER_TICKS = 180;
+const STATE_VERSION = 2;
+const HEADER_BYTES = 1 + 4 + 4 + 4 + 4 + 2 + 1 + 1 + 1;
 const SLOT_BYTES = 1 + 1 + MAX_ID_BYTES + 4 * 4 + 7 + 2;
 
 /** What a player slot is doing. */
@@ -116,7 +119,8 @@ function facingOf(buttons: number): number {
 /**
  * Bumper Arena: up to four discs on a round platform. Move, dash into the others and knock
  * them off the edge (a point for whoever bumped them last), or grab the coin (a point).
- * Falling off on your own costs a point.
+ * Falling off on your own costs a point. The first to {@link WIN_SCORE} points wins the round;
+ * after a three-second pause everyone respawns with 0 points.
  *
  * The simulation uses integers only and keeps its random generator in the state, so it is
  * deterministic: the same inputs give the same state, byte for byte, on every machine.
@@ -140,6 +144,10 @@ export class ArenaGame implements Game<Uint8Array> {
   coinY = CENTER;
   /** Ticks until the coin reappears; 0 while it is on the platform. */
   coinTimer = 0;
+  /** Slot + 1 of the player who won the round being celebrated, or 0 while a round runs. */
+  winner = 0;
+  /** Ticks left of the pause after a round was won. */
+  roundOverTimer = 0;
   private rng: number;
   private readonly buffer = new Uint8Array(HEADER_BYTES + MAX_PLAYERS * SLOT_BYTES);
   private readonly view = new DataView(this.buffer.buffer);
@@ -165,6 +173,10 @@ export class ArenaGame implements Game<Uint8Array> {
   step(inputs: Map<PlayerId, Uint8Array>): void {
     this.tick++;
     this.updateMembership(inputs);
+    if (this.roundOverTimer > 0) {
+      if (--this.roundOverTimer === 0) this.newRound();
+      return;
+    }
     for (const p of this.players) {
       if (p.phase === Phase.Alive) this.control(p, buttonsOf(inputs.get(p.id)));
     }
@@ -179,6 +191,13 @@ export class ArenaGame implements Game<Uint8Array> {
     }
     for (const p of this.players) this.afterMove(p);
     if (this.coinTimer > 0 && --this.coinTimer === 0) this.placeCoin();
+    for (const p of this.players) {
+      if (p.phase !== Phase.Empty && p.score >= WIN_SCORE) {
+        this.winner = p.slot + 1;
+        this.roundOverTimer = ROUND_OVER_TICKS;
+        return;
+      }
+    }
   }
 
   /** Returns the whole state as bytes (a view of a reused buffer). */
@@ -192,6 +211,8 @@ export class ArenaGame implements Game<Uint8Array> {
     v.setInt32(o + 13, this.coinY, true);
     v.setUint16(o + 17, this.coinTimer, true);
     v.setUint8(o + 19, MAX_PLAYERS);
+    v.setUint8(o + 20, this.winner);
+    v.setUint8(o + 21, this.roundOverTimer);
     o = HEADER_BYTES;
     for (const p of this.players) {
       v.setUint8(o++, p.phase);
@@ -231,6 +252,8 @@ export class ArenaGame implements Game<Uint8Array> {
     this.coinX = v.getInt32(9, true);
     this.coinY = v.getInt32(13, true);
     this.coinTimer = v.getUint16(17, true);
+    this.winner = v.getUint8(20);
+    this.roundOverTimer = v.getUint8(21);
     let o = HEADER_BYTES;
     for (const p of this.players) {
       p.phase = v.getUint8(o++) as Phase;
@@ -317,6 +340,18 @@ export class ArenaGame implements Game<Uint8Array> {
       free.score = 0;
       this.spawn(free);
     }
+  }
+
+  /** Starts the next round: scores back to 0, everyone back at their spawn point. */
+  private newRound(): void {
+    this.winner = 0;
+    for (const p of this.players) {
+      if (p.phase === Phase.Empty) continue;
+      p.score = 0;
+      this.spawn(p);
+    }
+    this.placeCoin();
+    this.coinTimer = 0;
   }
 
   private clearSlot(p: ArenaPlayer): void {

@@ -163,6 +163,17 @@ export function drawArena(ctx: CanvasRenderingContext2D, game: ArenaGame, view: 
     ctx.font = 'bold 13px ui-monospace, monospace';
     ctx.fillText(`rollback ${view.rollbackFlash}`, center, 30);
   }
+  if (game.winner > 0 && view.banner === undefined && view.notice === undefined) {
+    const color = PLAYER_COLORS[game.winner - 1] ?? '#fff';
+    ctx.fillStyle = 'rgba(11, 14, 23, 0.75)';
+    ctx.fillRect(0, center - 34, WORLD_SIZE, 68);
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = color;
+    ctx.font = 'bold 30px system-ui, sans-serif';
+    const you = game.players[game.winner - 1]?.id === view.localPlayerId ? ' (you!)' : '';
+    ctx.fillText(`P${game.winner} wins the round${you}`, center, center);
+  }
   const text = view.banner ?? view.notice ?? (view.stalled ? 'waiting for inputs…' : undefined);
   if (text !== undefined) {
     ctx.fillStyle = 'rgba(11, 14, 23, 0.75)';
