@@ -171,8 +171,9 @@ export function drawArena(ctx: CanvasRenderingContext2D, game: ArenaGame, view: 
     ctx.textBaseline = 'middle';
     ctx.fillStyle = color;
     ctx.font = 'bold 30px system-ui, sans-serif';
-    const you = game.players[game.winner - 1]?.id === view.localPlayerId ? ' (you!)' : '';
-    ctx.fillText(`P${game.winner} wins the round${you}`, center, center);
+    const you = game.players[game.winner - 1]?.id === view.localPlayerId;
+    const text = you ? 'You win the round!' : `P${game.winner} wins the round`;
+    ctx.fillText(text, center, center, WORLD_SIZE - 40);
   }
   const text = view.banner ?? view.notice ?? (view.stalled ? 'waiting for inputs…' : undefined);
   if (text !== undefined) {
