@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DefaultSimplePeer } from './internal/default-simple-peer';
 import { createTestMesh, waitFor } from './internal/test-mesh';
@@ -188,6 +191,27 @@ describe('WebRTCTransport with hostile input', () => {
     expect(a.getConnectionMetrics('b')).toBeNull();
     expect(a.getChannelStats('b')).toBeNull();
   });
+
+  it('survives sending on both channels while the remote side closes (child process, 12 rounds)', async () => {
+    const fixture = fileURLToPath(new URL('./internal/remote-close-fixture.ts', import.meta.url));
+    const result = await new Promise<{ code: number | null; signal: string | null; out: string }>(
+      (resolve) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', '--conditions=@rbn/source', fixture, '12'],
+          { cwd: dirname(fixture), stdio: ['ignore', 'pipe', 'ignore'] },
+        );
+        let out = '';
+        const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.on('exit', (code, signal) => {
+          clearTimeout(timer);
+          resolve({ code, signal, out });
+        });
+      },
+    );
+    expect(result).toEqual({ code: 0, signal: null, out: 'survived 12 rounds\n' });
+  }, 30_000);
 
   it('connects five peers that all dial each other at once (glare on every pair)', async () => {
     mesh = createTestMesh({ wrtc, rtcConfiguration });

@@ -34,6 +34,14 @@ const MAX_SDP_LENGTH = 128 * 1024;
 /** Longest ICE candidate line accepted from the network (real ones are under 300 characters). */
 const MAX_CANDIDATE_LENGTH = 4096;
 
+/**
+ * Reliable messages go straight onto the channel while its `bufferedAmount` is at most this;
+ * above it they wait in the transport's queue until the channel drains to
+ * {@link RELIABLE_LOW_WATER} (`bufferedamountlow`).
+ */
+const RELIABLE_HIGH_WATER = 1024 * 1024;
+const RELIABLE_LOW_WATER = 64 * 1024;
+
 /** Whether an untrusted value can be a remote peer id: a non-empty string. */
 function isPeerId(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
@@ -119,6 +127,10 @@ type Waiter = { resolve: () => void; reject: (error: Error) => void };
 type PeerEntry = {
   readonly id: string;
   peer: SimplePeerLike;
+  /** simple-peer's channel, once it exists: the reliable one. */
+  reliable: RTCDataChannel | null;
+  /** Reliable messages waiting for the channel to drain (copies). */
+  reliableQueue: Uint8Array[];
   unreliable: RTCDataChannel;
   /** Whether the current simple-peer connection created the offer. */
   initiator: boolean;
@@ -414,6 +426,11 @@ export class WebRTCTransport implements TransportAdapter {
   send(peerId: string, message: Uint8Array, reliable: boolean): void {
     const entry = this.peers.get(peerId);
     if (!entry?.connected) return;
+    // simple-peer destroys itself (closing the peer connection) when the remote side closes,
+    // and reports `close` a moment later. In between, the channels must not be touched:
+    // @roamhq/wrtc keeps a dangling pointer to a channel of a closed peer connection and
+    // crashes the process (SIGSEGV) on a send. Browsers would throw.
+    if (entry.peer.destroyed) return;
     if (message.byteLength > entry.maxMessageSize) {
       throw new RbnError(
         'MESSAGE_TOO_LARGE',
@@ -421,11 +438,29 @@ export class WebRTCTransport implements TransportAdapter {
       );
     }
     if (reliable) {
-      // simple-peer copies the bytes and queues them behind its own backpressure.
-      if (!entry.peer.destroyed) entry.peer.write(message);
+      // Sent on the channel directly, not through simple-peer's stream: the stream sends
+      // later, from a callback, and @roamhq/wrtc crashes the process (SIGSEGV) when such a
+      // late send hits a channel the remote side has just closed. A channel that is no longer
+      // open takes nothing (its close event ends the connection).
+      const channel = entry.reliable;
+      if (channel === null || channel.readyState !== 'open') return;
+      if (entry.reliableQueue.length > 0 || channel.bufferedAmount > RELIABLE_HIGH_WATER) {
+        entry.reliableQueue.push(message.slice());
+        return;
+      }
+      try {
+        channel.send(message as Uint8Array<ArrayBuffer>);
+      } catch {
+        // closing: its close event ends the connection
+      }
       return;
     }
     const channel = entry.unreliable;
+    // Same crash risk as above: never send on a channel that is not open.
+    if (channel.readyState !== 'open') {
+      entry.dropped++;
+      return;
+    }
     // bufferedAmount only grows by what we send, so `knownBuffered + sentSinceRead` bounds it
     // from above: the real value (a costly native call in some stacks) is read only when that
     // bound passes the threshold, about once per maxBufferedAmount bytes sent.
@@ -513,9 +548,11 @@ export class WebRTCTransport implements TransportAdapter {
    */
   getChannelStats(peerId: string): WebRTCChannelStats | null {
     const entry = this.peers.get(peerId);
-    if (!entry?.connected) return null;
+    if (!entry?.connected || entry.peer.destroyed) return null;
     return {
-      reliableBufferedAmount: entry.peer._channel?.bufferedAmount ?? 0,
+      reliableBufferedAmount:
+        (entry.reliable?.bufferedAmount ?? 0) +
+        entry.reliableQueue.reduce((n, m) => n + m.byteLength, 0),
       unreliableBufferedAmount: entry.unreliable.bufferedAmount,
       unreliableDropped: entry.dropped,
       maxMessageSize: entry.maxMessageSize,
@@ -533,6 +570,8 @@ export class WebRTCTransport implements TransportAdapter {
     const entry: PeerEntry = {
       id: peerId,
       peer,
+      reliable: null,
+      reliableQueue: [],
       unreliable,
       initiator,
       peerReady: false,
@@ -600,6 +639,8 @@ export class WebRTCTransport implements TransportAdapter {
     this.destroyPeer(entry);
     const { peer, unreliable } = this.openPeer(initiator);
     entry.peer = peer;
+    entry.reliable = null;
+    entry.reliableQueue = [];
     entry.unreliable = unreliable;
     entry.initiator = initiator;
     entry.peerReady = false;
@@ -634,7 +675,12 @@ export class WebRTCTransport implements TransportAdapter {
       this.maybeOpen(entry);
     };
     const watchReliable = (channel: RTCDataChannel) => {
+      entry.reliable = channel;
       channel.onmessage = onChannelMessage;
+      channel.bufferedAmountLowThreshold = RELIABLE_LOW_WATER;
+      channel.addEventListener('bufferedamountlow', () => {
+        if (current()) this.flushReliable(entry);
+      });
       if (channel.readyState === 'open') reliableReady();
       else channel.addEventListener('open', reliableReady, { once: true });
     };
@@ -742,16 +788,31 @@ export class WebRTCTransport implements TransportAdapter {
     }
   }
 
+  /** Sends queued reliable messages while the channel has room. */
+  private flushReliable(entry: PeerEntry): void {
+    const channel = entry.reliable;
+    while (entry.reliableQueue.length > 0) {
+      if (channel === null || entry.peer.destroyed || channel.readyState !== 'open') return;
+      if (channel.bufferedAmount > RELIABLE_HIGH_WATER) return;
+      const message = entry.reliableQueue.shift()!;
+      try {
+        channel.send(message as Uint8Array<ArrayBuffer>);
+      } catch {
+        return;
+      }
+    }
+  }
+
   private destroyPeer(entry: PeerEntry): void {
     const { peer, unreliable } = entry;
+    entry.reliableQueue = [];
     unreliable.onopen = null;
     unreliable.onmessage = null;
     unreliable.onclose = null;
-    try {
-      unreliable.close();
-    } catch {
-      // already closed
-    }
+    // The unreliable channel is not closed on its own: closing the peer connection (simple-peer's
+    // destroy) closes it. Closing it first resets its SCTP stream, and the remote side's
+    // @roamhq/wrtc then frees the channel under a send of its own (SIGSEGV); closing a channel
+    // of an already closed peer connection crashes @roamhq/wrtc too (node-webrtc#360).
     peer.destroy();
     // simple-peer@9 never clears its 5 s "ICE complete" timer on destroy, which would keep
     // Node alive for 5 s after the last connection closed.
