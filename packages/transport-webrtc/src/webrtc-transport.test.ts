@@ -338,6 +338,44 @@ describe('WebRTCTransport', () => {
     );
   });
 
+  it('holds reliable messages while the channel is over 1 MiB buffered and sends them in order once it drains', async () => {
+    newMesh();
+    let fakeBuffered: number | undefined;
+    const reliableChannels: RTCDataChannel[] = [];
+    const restore = watchDataChannels((channel) => {
+      if (channel.label !== 'rbn-reliable') return;
+      reliableChannels.push(channel);
+      const real = Object.getOwnPropertyDescriptor(
+        Object.getPrototypeOf(channel),
+        'bufferedAmount',
+      );
+      Object.defineProperty(channel, 'bufferedAmount', {
+        get: () => fakeBuffered ?? (real?.get?.call(channel) as number),
+      });
+    });
+    const a = mesh.add('a');
+    const b = mesh.add('b');
+    try {
+      await a.connect('b');
+    } finally {
+      restore();
+    }
+    const got = inbox(b);
+    await waitFor(() => b.connectedPeers.has('a'), 'b connected');
+    expect(reliableChannels.some((c) => c.readyState === 'open')).toBe(true);
+
+    fakeBuffered = 2 * 1024 * 1024;
+    for (let i = 0; i < 5; i++) a.send('b', new Uint8Array([i]), true);
+    expect(a.getChannelStats('b')!.reliableBufferedAmount).toBe(fakeBuffered + 5);
+    expect(got).toEqual([]);
+
+    fakeBuffered = 0;
+    for (const c of reliableChannels) c.dispatchEvent(new Event('bufferedamountlow'));
+    a.send('b', new Uint8Array([5]), true);
+    await waitFor(() => got.length === 6, 'the held messages');
+    expect(got.map((g) => g.bytes[0])).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   it('rejects connect with an error naming the peer when the connection does not open in time', async () => {
     newMesh();
     mesh.deliver = false;
