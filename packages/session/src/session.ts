@@ -798,9 +798,11 @@ export class Session {
       else if (now - link.lastSendAt >= this.cfg.keepaliveInterval) this.sendAck(link, now);
       if (now - link.lastPingAt >= this.cfg.pingInterval) {
         link.lastPingAt = now;
+        const timestamp = Math.floor(now) >>> 0;
+        link.notePing(timestamp);
         this.sendTo(link.peerId, {
           type: MessageType.Ping,
-          timestamp: Math.floor(now) >>> 0,
+          timestamp,
           tick: engine ? engine.currentTick : 0,
         });
       }
@@ -1130,6 +1132,12 @@ export class Session {
         return;
       case MessageType.Pong:
         if (link) {
+          const answered = link.takePing(message.timestamp);
+          if (answered === 'duplicate') return; // the network duplicated a pong
+          if (answered === 'unknown') {
+            this.peerError(peerId, message.type, 'a pong that answers no ping of ours');
+            return;
+          }
           const sample = ((Math.floor(now) >>> 0) - message.timestamp) >>> 0;
           if (sample < 60_000) link.addRttSample(sample);
           if (this.engine) {
@@ -1213,13 +1221,21 @@ export class Session {
       if (ack.tick > link.acked[ack.slot]!) link.acked[ack.slot] = ack.tick;
     }
     if (!runs) return;
+    const reach = this.tickReach();
+    let outOfReach = false;
+    let refused = -1;
     for (const run of runs) {
+      if (
+        run.startTick > engine.currentTick + reach ||
+        run.startTick + run.inputs.length - 1 < engine.currentTick - reach
+      ) {
+        // No honest peer sends inputs this far from our tick (it would have been dropped for
+        // silence first); the engine would ignore them anyway, so say so once per message.
+        outOfReach = true;
+        continue;
+      }
       if (link.accepts[run.slot] !== 1) {
-        this.peerError(
-          link.peerId,
-          MessageType.Input,
-          `inputs for slot ${run.slot}, which this peer may not send`,
-        );
+        refused = run.slot;
         continue;
       }
       const member = this.members[run.slot];
@@ -1230,6 +1246,33 @@ export class Session {
       }
       link.ackDirty = true;
     }
+    if (refused >= 0) {
+      this.peerError(
+        link.peerId,
+        MessageType.Input,
+        `inputs for slot ${refused}, which this peer may not send`,
+      );
+    }
+    if (outOfReach) {
+      this.peerError(
+        link.peerId,
+        MessageType.Input,
+        `inputs more than ${reach} ticks away from tick ${engine.currentTick}`,
+      );
+    }
+  }
+
+  /**
+   * How far (in ticks) from our current tick an honest peer's inputs or hashes can be: its
+   * speculation window, plus the ticks of `disconnectTimeout` (a peer silent longer is dropped),
+   * plus one full run of resent inputs.
+   */
+  private tickReach(): number {
+    return (
+      this.cfg.maxSpeculationTicks +
+      Math.ceil((this.cfg.disconnectTimeout * this.cfg.tickRate) / 1000) +
+      DEFAULT_LIMITS.maxInputsPerRun
+    );
   }
 
   private fromHost(peerId: string, type: MessageType): boolean {
@@ -1610,6 +1653,11 @@ export class Session {
       );
       return;
     }
+    if (this.cfg.topology !== Topology.Mesh) {
+      // In star players have no links to each other, so there is nothing they could lose.
+      this.peerError(peerId, MessageType.DisconnectReport, 'disconnect reports are for mesh rooms');
+      return;
+    }
     const reporter = this.memberByPeer.get(peerId);
     const member = this.members[slot];
     if (!reporter || !member || member.isLocal || member === reporter) return;
@@ -1984,10 +2032,29 @@ export class Session {
 
   private handleHash(peerId: string, message: HashMessage): void {
     const member = this.memberByPeer.get(peerId);
-    if (!member || member.role !== PlayerRole.Player) return;
+    if (!member || member.role !== PlayerRole.Player) {
+      this.peerError(peerId, message.type, 'a hash from a peer that is not a player here');
+      return;
+    }
     const tick = message.tick;
+    const engine = this.engine;
+    if (
+      tick <= 0 ||
+      tick % this.cfg.hashInterval !== 0 ||
+      (engine !== null && tick > engine.currentTick + this.tickReach())
+    ) {
+      this.peerError(peerId, message.type, `a hash for tick ${tick}, which is never hashed now`);
+      return;
+    }
     if (tick < this.hashFloor) return;
     let remote = this.remoteHashes.get(tick);
+    const previous = remote?.get(member.slot);
+    if (previous !== undefined) {
+      // One hash per tick and player (the reliable channel never duplicates).
+      if (previous !== message.hash >>> 0)
+        this.peerError(peerId, message.type, `a second, different hash for tick ${tick}`);
+      return;
+    }
     if (!remote) {
       if (this.remoteHashes.size >= HASH_HISTORY * 4) return; // bounded: ignore far-future spam
       remote = new Map();

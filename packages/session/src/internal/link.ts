@@ -3,6 +3,9 @@ import type { NetworkStats } from '../types';
 /** The most slots a room can address (one byte on the wire). */
 export const SLOT_COUNT = 256;
 
+/** How many recent pings a link remembers to match pongs against. */
+export const PING_MEMORY = 32;
+
 /**
  * The session's state for one remote peer it exchanges messages with: which players' inputs go
  * each way, what the peer acknowledged, RTT, traffic counters and liveness.
@@ -48,6 +51,12 @@ export class Link {
   messagesSentPerSecond = 0;
   messagesReceivedPerSecond = 0;
 
+  /** Timestamps of our newest pings, oldest first (a pong must answer one of them). */
+  private readonly pings = new Float64Array(PING_MEMORY).fill(-1);
+  /** Per entry of `pings`: 1 once answered. */
+  private readonly pingAnswered = new Uint8Array(PING_MEMORY);
+  private pingNext = 0;
+
   /** Sync responses sent to this peer (rate limit). */
   lastSyncSentAt = -Infinity;
 
@@ -63,6 +72,28 @@ export class Link {
     this.accepts.fill(0);
     for (const slot of slots) this.accepts[slot] = 1;
     this.acceptSlots = slots;
+  }
+
+  /** Remembers a ping we sent (the newest {@link PING_MEMORY} are kept). */
+  notePing(timestamp: number): void {
+    this.pings[this.pingNext] = timestamp;
+    this.pingAnswered[this.pingNext] = 0;
+    this.pingNext = (this.pingNext + 1) % PING_MEMORY;
+  }
+
+  /**
+   * Matches a pong to one of our recent pings.
+   * @returns `'ok'` the first time a ping is answered, `'duplicate'` for a repeated answer,
+   *   `'unknown'` when it answers no ping we remember (forged or very late).
+   */
+  takePing(timestamp: number): 'ok' | 'duplicate' | 'unknown' {
+    for (let i = 0; i < PING_MEMORY; i++) {
+      if (this.pings[i] !== timestamp) continue;
+      if (this.pingAnswered[i] === 1) return 'duplicate';
+      this.pingAnswered[i] = 1;
+      return 'ok';
+    }
+    return 'unknown';
   }
 
   countSent(bytes: number, now: number): void {
