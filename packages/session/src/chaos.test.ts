@@ -8,6 +8,16 @@ import { Harness, settle } from './testing/harness';
 import type { Peer } from './testing/harness';
 import { PlayerRole, SessionState, Topology } from './types';
 
+/** The internals whose size is checked for bounded memory (not public API). */
+type Internals = {
+  links: Map<string, unknown>;
+  remoteHashes: Map<number, unknown>;
+  localHashes: Map<number, unknown>;
+};
+
+/** How many ticks behind its confirmed tick each peer records a hash for comparison. */
+const CHECK_LAG = 40;
+
 type ChaosCase = {
   players: number;
   topology: Topology;
@@ -121,12 +131,39 @@ async function runChaos(c: ChaosCase): Promise<void> {
   await h.start(900, c.events ? c.players - 1 : c.players);
 
   const frozen = new Set<Peer>();
+  // Every frame each playing peer records the hash of a state it confirmed CHECK_LAG ticks ago
+  // (a departure may still correct the newest confirmed states, as the session's hash exchange
+  // allows for); every tick recorded by two peers must hash the same on both.
+  const seen = new Map<number, { hash: number; peer: string }>();
+  let checked = 0;
+  const mismatches: string[] = [];
+  const bounds = { remoteHashes: 0, localHashes: 0, links: 0, engineInputs: 0 };
+  const record = (peer: Peer): void => {
+    const engine = peer.session.rollbackEngine;
+    if (!engine) return;
+    const tick = peer.session.confirmedTick + 1 - CHECK_LAG;
+    const hash = tick > 0 ? engine.getSnapshot(tick)?.hash : undefined;
+    if (hash !== undefined) {
+      const other = seen.get(tick);
+      if (!other) seen.set(tick, { hash, peer: peer.id });
+      else if (other.hash !== hash) {
+        if (mismatches.length < 5)
+          mismatches.push(`tick ${tick}: ${other.peer} ${other.hash}, ${peer.id} ${hash}`);
+      } else checked++;
+    }
+    const internals = peer.session as unknown as Internals;
+    bounds.remoteHashes = Math.max(bounds.remoteHashes, internals.remoteHashes.size);
+    bounds.localHashes = Math.max(bounds.localHashes, internals.localHashes.size);
+    bounds.links = Math.max(bounds.links, internals.links.size);
+    bounds.engineInputs = Math.max(bounds.engineInputs, engine.playerIds.length);
+  };
   const frame = (): void => {
     const f = h.frame++;
     h.peers.forEach((peer, i) => {
       if (frozen.has(peer) || peer.session.state === SessionState.Disconnected) return;
       const r = peer.session.tick(inputFor(c.seed, i, h.inputsChange ? f : 0));
       if (r.stalled) peer.stalls++;
+      record(peer);
     });
     for (const peer of h.peers) peer.transport.tick(h.frameMs);
   };
@@ -206,6 +243,14 @@ async function runChaos(c: ChaosCase): Promise<void> {
   const hashes = live.map((p) => p.session.rollbackEngine?.getSnapshot(tick)?.hash);
   expect(hashes[0], tag).toBeTypeOf('number');
   expect(new Set(hashes).size, `${tag}: hashes at ${tick}: ${hashes.join()}`).toBe(1);
+  expect(mismatches, `${tag}: confirmed states differ`).toEqual([]);
+  // Nearly every tick of the run was checked on at least two peers.
+  expect(checked, `${tag}: confirmed ticks compared`).toBeGreaterThan(h.frame * 0.7);
+  // Bounded memory: hash bookkeeping, links and tracked players do not grow with the run.
+  expect(bounds.remoteHashes, `${tag}: remote hash ticks`).toBeLessThanOrEqual(64);
+  expect(bounds.localHashes, `${tag}: local hash ticks`).toBeLessThanOrEqual(20);
+  expect(bounds.links, `${tag}: links`).toBeLessThanOrEqual(c.players + 1);
+  expect(bounds.engineInputs, `${tag}: tracked players`).toBeLessThanOrEqual(c.players + 2);
   for (const p of h.peers) {
     expect(p.desyncs, `${tag}: ${p.id} desyncs`).toEqual([]);
     // Expected errors: the dropped player's ROOM_CLOSED, MESH_TOO_LARGE; nothing else from the session.
