@@ -1,43 +1,90 @@
+import { readFileSync } from 'node:fs';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { RollbackEngine, runSyncTest, type Game } from './index';
+import * as core from './index';
 
-// The README's example, kept here so it keeps working.
-class Counters implements Game {
-  state = new Int32Array(2);
-  step(inputs: Map<string, Uint8Array>): void {
-    this.state[0] = (this.state[0] ?? 0) + (inputs.get('alice')?.[0] ?? 0);
-    this.state[1] = (this.state[1] ?? 0) + (inputs.get('bob')?.[0] ?? 0);
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+/**
+ * Runs the README's example code blocks (the `ts` blocks that import an `@rbn/` package) as
+ * written: the first at top level, later ones in their own scope (they may reuse names, and see
+ * the first block's). Imports are bound to the given modules and `console` is captured.
+ * `probes[i]`, if given, is code appended to block `i` that may call `__probe(value)`.
+ * @returns Every line the examples logged (objects as JSON) and every probed value.
+ */
+async function runReadme(
+  readme: string,
+  modules: Record<string, object>,
+  probes: string[] = [],
+): Promise<{ logs: string[]; probed: unknown[] }> {
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)]
+    .map((m) => m[1] ?? '')
+    .filter((block) => /from '@rbn\//.test(block));
+  const bindings = new Map<string, string>();
+  const importPattern = /import\s*(?:type\s+)?\{([^}]*)\}\s*from\s*'([^']+)';?/g;
+  const bodies = blocks.map((block) =>
+    block.replace(importPattern, (_all, names: string, from: string) => {
+      for (const raw of names.split(',')) {
+        const name = raw.trim();
+        if (name !== '' && !name.startsWith('type ')) bindings.set(name, from);
+      }
+      return '';
+    }),
+  );
+  let source = '';
+  for (const [name, from] of bindings) {
+    if (!(from in modules)) throw new Error(`README imports ${name} from unknown ${from}`);
+    source += `const ${name} = __modules[${JSON.stringify(from)}][${JSON.stringify(name)}];\n`;
   }
-  serialize(): Uint8Array {
-    return new Uint8Array(this.state.buffer);
-  }
-  deserialize(data: Uint8Array): void {
-    this.state.set(new Int32Array(data.slice().buffer));
-  }
-  hash(): number {
-    return ((this.state[0] ?? 0) * 31 + (this.state[1] ?? 0)) >>> 0;
-  }
+  source += bodies
+    .map((body, i) => {
+      const code = `${body}\n${probes[i] ?? ''}`;
+      return i === 0 ? code : `{\n${code}\n}`;
+    })
+    .join('\n');
+  const js = ts
+    .transpileModule(`${source}\nexport {};`, {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+    })
+    .outputText.replace(/^export \{\};$/m, '');
+  const logs: string[] = [];
+  const probed: unknown[] = [];
+  const capture = (...args: unknown[]) =>
+    logs.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  const fakeConsole = { log: capture, warn: capture, error: capture };
+  type AsyncFunctionConstructor = new (
+    ...args: string[]
+  ) => (...values: unknown[]) => Promise<void>;
+  const prototype = Object.getPrototypeOf(async () => {}) as {
+    constructor: AsyncFunctionConstructor;
+  };
+  const AsyncFunction = prototype.constructor;
+  const run = new AsyncFunction('__modules', 'console', '__probe', js);
+  await run(modules, fakeConsole, (value: unknown) => probed.push(value));
+  return { logs, probed };
 }
 
-describe('README example', () => {
-  it('runs the usage example and the sync test', () => {
-    const game = new Counters();
-    const engine = new RollbackEngine(game, { inputDelayTicks: 1 });
-    engine.addPlayer('alice', 0, { local: true });
-    engine.addPlayer('bob', 0);
-    engine.addRemoteInput('bob', 0, new Uint8Array([2]));
-    const result = engine.tick(new Uint8Array([1]));
-    expect(result.status).toBe('advanced');
-    expect(engine.lastLocalInputTick).toBe(1);
-    expect([...game.state]).toEqual([0, 2]);
-
-    const sync = runSyncTest({
-      createGame: () => new Counters(),
-      playerIds: ['alice', 'bob'],
-      inputs: (tick, player) => new Uint8Array([(tick * 7 + player.length) % 3]),
-      ticks: 1000,
-      rollbackTicks: 8,
-    });
-    expect(sync).toEqual({ ok: true, ticks: 1000 });
+describe('README', () => {
+  it('runs the usage and sync-test examples as written', async () => {
+    const { logs, probed } = await runReadme(readme, { '@rbn/core': core }, [
+      '__probe({ result: { ...result }, last: engine.lastLocalInputTick, state: [...game.state] });',
+      '__probe(result);',
+    ]);
+    expect(logs).toEqual([]);
+    expect(probed).toEqual([
+      {
+        result: {
+          status: 'advanced',
+          tick: 0,
+          rolledBack: false,
+          rollbackTicks: 0,
+          confirmedTick: 0,
+        },
+        // alice's input was scheduled for tick 1 (inputDelayTicks 1); bob's 2 was applied.
+        last: 1,
+        state: [0, 2],
+      },
+      { ok: true, ticks: 1000 },
+    ]);
   });
 });
