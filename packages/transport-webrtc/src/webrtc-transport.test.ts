@@ -446,21 +446,27 @@ describe('WebRTCTransport', () => {
 });
 
 describe('WebRTCTransport failure and release', () => {
-  it('reports ICE failure as onDisconnect with the reason ice-failed', async () => {
+  it.each([
+    ['ICE failure', 'ERR_ICE_CONNECTION_FAILURE', 'ice-failed', 'Ice connection failed.'],
+    [
+      'peer-connection failure',
+      'ERR_CONNECTION_FAILURE',
+      'connection-failed',
+      'Connection failed.',
+    ],
+  ])('reports %s as onDisconnect with the reason %s', async (_what, code, reason, message) => {
     newMesh();
     const created: SimplePeerLike[] = [];
     const a = mesh.add('a', { SimplePeer: recordingSimplePeer(created) });
     mesh.add('b');
     const seen: string[] = [];
     a.onDisconnect = (p) => seen.push(`disconnect ${p}`);
-    a.onDisconnectReason = (p, reason, error) => seen.push(`${p} ${reason} ${error?.message}`);
+    a.onDisconnectReason = (p, why, error) => seen.push(`${p} ${why} ${error?.message}`);
     await a.connect('b');
-    // What simple-peer does when iceConnectionState becomes 'failed'.
-    created[0]!.destroy(
-      Object.assign(new Error('Ice connection failed.'), { code: 'ERR_ICE_CONNECTION_FAILURE' }),
-    );
+    // What simple-peer does when iceConnectionState (or connectionState) becomes 'failed'.
+    created[0]!.destroy(Object.assign(new Error(message), { code }));
     await waitFor(() => seen.length === 2, 'the disconnect');
-    expect(seen).toEqual(['disconnect b', 'b ice-failed Ice connection failed.']);
+    expect(seen).toEqual(['disconnect b', `b ${reason} ${message}`]);
     expect(a.connectedPeers.size).toBe(0);
   });
 
