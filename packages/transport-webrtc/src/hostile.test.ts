@@ -159,10 +159,14 @@ describe('WebRTCTransport with hostile input', () => {
     expect(created[0]!._pc).toBeNull();
     expect(heldPeers(a)).toBe(0);
     expect(events).toEqual([]); // it never connected, so it never disconnects
-    // A later offer from the same peer id starts afresh.
+    // A later offer from the same peer id starts afresh; its offerer is gone too, so the
+    // incoming attempt is released after connectTimeout as well.
     a.handleRemoteDescription('ghost', await realOffer());
     expect(created).toHaveLength(2);
     expect(heldPeers(a)).toBe(1);
+    await waitFor(() => heldPeers(a) === 0, 'the incoming attempt to time out');
+    expect(created[1]!.destroyed).toBe(true);
+    expect(events).toEqual([]);
   });
 
   it('ignores sends and signals after dispose and on closed connections without throwing', async () => {
