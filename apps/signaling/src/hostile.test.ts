@@ -112,6 +112,17 @@ describe('signaling server under hostile input', () => {
     expect((await join(`${server.wsUrl}/room-0`)).welcome.peers).toEqual([]);
   });
 
+  it('forgets a ?next=N group still waiting to fill once its joiners have gone', async () => {
+    const server = await start({ resumeGraceMs: 0 });
+    const first = await join(`${server.wsUrl}/queue?next=3`);
+    await first.peer.close();
+    await until(async () => (await metric(server, 'rbn_signaling_connections')) === 0, 'the close');
+    const later = await join(`${server.wsUrl}/queue?next=3`);
+    expect(later.welcome.peers).toEqual([]);
+    expect(later.welcome.group).not.toBe(first.welcome.group);
+    expect(later.welcome.isHost).toBe(true);
+  });
+
   it('bounds the signals buffered for a dropped peer during its resume grace window by bytes', async () => {
     const server = await start({
       resumeGraceMs: 5_000,
