@@ -788,3 +788,64 @@ describe('limits objects', () => {
     );
   });
 });
+
+describe('encodeMessage (caller misuse)', () => {
+  const JUNK: readonly unknown[] = [
+    null,
+    undefined,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    -1,
+    1.5,
+    2 ** 40,
+    'x',
+    {},
+    [],
+    true,
+    [null],
+  ];
+
+  /** Every path to a value inside `value`, not descending into byte arrays. */
+  function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+    if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return [];
+    const out: (string | number)[][] = [];
+    for (const [key, child] of Object.entries(value)) {
+      const path = [...prefix, Array.isArray(value) ? Number(key) : key];
+      out.push(path, ...paths(child, path));
+    }
+    return out;
+  }
+
+  function replaced(msg: Message, path: (string | number)[], junk: unknown): unknown {
+    const copy = structuredClone(msg) as unknown as Record<string | number, unknown>;
+    let at = copy;
+    for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>;
+    at[path[path.length - 1]!] = junk;
+    return copy;
+  }
+
+  it('throws only RbnError ENCODE_ERROR, whatever field of any message a JS caller gets wrong', () => {
+    let rejected = 0;
+    for (const msg of samples) {
+      for (const path of paths(msg)) {
+        for (const junk of JUNK) {
+          const bad = replaced(msg, path, junk);
+          const label = `${MessageType[msg.type]}.${path.join('.')} = ${Array.isArray(junk) ? JSON.stringify(junk) : String(junk)}`;
+          let error: unknown;
+          try {
+            encodeMessage(bad as Message);
+          } catch (e) {
+            error = e;
+          }
+          if (error === undefined) continue;
+          rejected++;
+          expect(error, label).toBeInstanceOf(RbnError);
+          expect((error as RbnError).code, label).toBe('ENCODE_ERROR');
+        }
+      }
+    }
+    expect(rejected).toBeGreaterThan(1000);
+    // The encoder is still usable afterwards.
+    expect(decodeMessage(encodeMessage(samples[0]!))).toEqual(samples[0]);
+  });
+});

@@ -209,6 +209,9 @@ function writeAcks(
   w.varint(n);
   for (let i = 0; i < n; i++) {
     const ack = acks[i]!;
+    if (typeof ack !== 'object' || ack === null) {
+      throw encodeError(field, i, '', 'must be an InputAckEntry', ack);
+    }
     slot(w, ack.slot, field, i, '.slot');
     tickOrNone(w, ack.tick, field, i, '.tick');
   }
@@ -278,6 +281,9 @@ function writeRuns(w: ByteWriter, runs: InputRun[], limits: Readonly<ProtocolLim
   const maxInput = limits.maxInputBytes;
   for (let i = 0; i < n; i++) {
     const run = runs[i]!;
+    if (typeof run !== 'object' || run === null) {
+      throw encodeError('Input.runs', i, '', 'must be an InputRun', run);
+    }
     slot(w, run.slot, 'Input.runs', i, '.slot');
     tick(w, run.startTick, 'Input.runs', i, '.startTick');
     const inputs = run.inputs;
