@@ -112,6 +112,19 @@ describe('signaling server under hostile input', () => {
     expect((await join(`${server.wsUrl}/room-0`)).welcome.peers).toEqual([]);
   });
 
+  it('relays nothing a peer sends after its leave', async () => {
+    const server = await start();
+    const a = await join(`${server.wsUrl}/room`);
+    const b = await join(`${server.wsUrl}/room`);
+    await a.peer.next('new-peer');
+    b.peer.send({ type: 'leave' });
+    b.peer.send({ type: 'signal', to: a.welcome.id, data: 'from beyond' });
+    expect((await b.peer.closed).code).toBe(4000);
+    expect((await a.peer.next('peer-left')).id).toBe(b.welcome.id);
+    await a.peer.barrier();
+    expect(a.peer.inbox).toEqual([]);
+  });
+
   it('forgets a ?next=N group still waiting to fill once its joiners have gone', async () => {
     const server = await start({ resumeGraceMs: 0 });
     const first = await join(`${server.wsUrl}/queue?next=3`);

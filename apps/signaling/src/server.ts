@@ -288,6 +288,8 @@ export async function createSignalingServer(
   };
 
   const onMessage = (conn: Conn, data: RawData, isBinary: boolean): void => {
+    // Left, superseded or refused: the socket is closing and no longer acts for the peer.
+    if (conn.ended) return;
     const size = Array.isArray(data)
       ? data.reduce((n, b) => n + b.length, 0)
       : data instanceof ArrayBuffer
