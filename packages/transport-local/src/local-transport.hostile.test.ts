@@ -85,3 +85,40 @@ describe('LocalTransport caller misuse', () => {
     expect(received).toEqual([[7]]);
   });
 });
+
+describe('LocalTransport re-entrant handlers', () => {
+  it('keeps its clock monotonic and delivers each message once when onMessage calls back into the transport', async () => {
+    const group = createLocalTransportGroup(['a', 'b', 'c'], { latency: 5, seed: 3 });
+    const a = group.get('a')!;
+    const b = group.get('b')!;
+    const c = group.get('c')!;
+    await a.connect('b');
+    await c.connect('b');
+    const seen: number[] = [];
+    const clocks: number[] = [];
+    b.onMessage = (from, data) => {
+      seen.push(data[0]!);
+      clocks.push(b.now);
+      if (data[0] === 1) b.tick(100); // a nested tick jumps the clock ahead
+      if (data[0] === 2) b.send(from, new Uint8Array([99]), true);
+      if (data[0] === 3) b.disconnect('c'); // drops c's message in flight
+      if (data[0] === 4) b.flush();
+    };
+    a.send('b', new Uint8Array([1]), true);
+    a.tick(1);
+    a.send('b', new Uint8Array([2]), true);
+    c.send('b', new Uint8Array([3]), true);
+    c.tick(1);
+    c.send('b', new Uint8Array([5]), true);
+    a.send('b', new Uint8Array([4]), true);
+    b.tick(10);
+    b.tick(200);
+    expect(seen).toEqual([1, 2, 3, 4]);
+    for (let i = 1; i < clocks.length; i++)
+      expect(clocks[i]).toBeGreaterThanOrEqual(clocks[i - 1]!);
+    // The outer tick(10) must not wind the clock back below the nested tick(100).
+    expect(b.now).toBeGreaterThanOrEqual(300);
+    expect(b.pendingCount).toBe(0);
+    expect(c.getLinkStats('b')).toMatchObject({ messagesSent: 2, messagesDropped: 1 });
+  });
+});

@@ -361,7 +361,8 @@ export class LocalTransport implements TransportAdapter {
       if (next.deliverAt > this.clock) this.clock = next.deliverAt;
       this.deliver(next, errors);
     }
-    this.clock = target;
+    // A handler may have called tick() itself and moved the clock past target: never go back.
+    if (target > this.clock) this.clock = target;
     errors.rethrow();
   }
 
