@@ -304,15 +304,19 @@ describe('Session time sync', () => {
     await h.start();
     h.run(120);
     const base = 1000 / 60;
-    expect(h.host.session.frameDelayMultiplier).toBeLessThan(1.03);
+    // The host entered Playing a one-way latency (~2 ticks) before p1, and this lockstep loop
+    // does not stretch ticks, so the host stays slightly ahead: a small stretch, not the cap.
+    expect(h.host.session.frameDelayMultiplier).toBeLessThan(1.1);
+    expect(h.host.session.framesAheadEstimate).toBeLessThan(3);
     // p1's loop runs at half speed for 2 s: the host pulls ahead and is told to slow down.
     for (let f = 0; f < 120; f++) {
       h.host.session.tick(new Uint8Array([1]));
       if (f % 2 === 0) h.peers[1]!.session.tick(new Uint8Array([2]));
       for (const p of h.peers) p.transport.tick(h.frameMs);
     }
-    expect(h.host.session.frameDelayMultiplier).toBeGreaterThan(1.02);
-    expect(h.host.session.recommendedFrameDelayMs).toBeGreaterThan(base * 1.02);
+    expect(h.host.session.framesAheadEstimate).toBeGreaterThan(2);
+    expect(h.host.session.frameDelayMultiplier).toBeCloseTo(1.1);
+    expect(h.host.session.recommendedFrameDelayMs).toBeCloseTo(base * 1.1);
     expect(h.peers[1]!.session.catchUpTicks).toBeGreaterThan(10);
     const events: string[] = [];
     h.host.session.on('networkInterrupted', (id) => events.push(`interrupted ${id}`));

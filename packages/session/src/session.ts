@@ -104,6 +104,8 @@ const HASH_DELAY_TICKS = 30;
 const JOIN_MARGIN_TICKS = 4;
 /** A peer this many ticks behind the others runs extra ticks to catch up. */
 const CATCH_UP_THRESHOLD = 4;
+const TIME_SYNC_THRESHOLD_FRAMES = 0;
+const TIME_SYNC_STRETCH_PER_FRAME = 0.05;
 
 function defaultClock(): Clock {
   const perf = (globalThis as { performance?: { now(): number } }).performance;
@@ -248,7 +250,7 @@ export class Session {
       windowMs: this.cfg.joinRateLimitWindowMs,
       now: () => this.clock.now(),
     });
-    this.timeSyncEstimator = new TimeSync({ tickRate: this.cfg.tickRate });
+    this.timeSyncEstimator = this.newTimeSync();
     transport.onMessage = this.onTransportMessage;
     transport.onConnect = this.onTransportConnect;
     transport.onDisconnect = this.onTransportDisconnect;
@@ -1052,6 +1054,19 @@ export class Session {
     this.recorder = null;
   }
 
+  /**
+   * The session's frames-ahead estimator. Unlike {@link TimeSync}'s general defaults it has no
+   * dead band and a stronger stretch (5 % per frame ahead): a peer settles where the dead band
+   * ends, and even one frame ahead makes its rollbacks about twice as deep as the other's.
+   */
+  private newTimeSync(): TimeSync {
+    return new TimeSync({
+      tickRate: this.cfg.tickRate,
+      thresholdFrames: TIME_SYNC_THRESHOLD_FRAMES,
+      stretchPerFrame: TIME_SYNC_STRETCH_PER_FRAME,
+    });
+  }
+
   /** Feeds the frames-ahead estimator with a player's reported tick. */
   private addTimeSample(link: Link, remoteTick: Tick, engine: RollbackEngine): void {
     if (!link.hasRtt) return;
@@ -1216,7 +1231,10 @@ export class Session {
     if (!engine) return;
     link.remoteTick = senderTick;
     link.remoteTickAt = now;
-    this.addTimeSample(link, senderTick, engine);
+    // An input message leaves right after the sender's tick (its tick count is exact), while
+    // ours is read at any point of a tick (half a tick short on average): correct that bias,
+    // or the peer that is ahead would settle half a tick ahead.
+    this.addTimeSample(link, senderTick - 0.5, engine);
     for (const ack of acks) {
       if (ack.tick > link.acked[ack.slot]!) link.acked[ack.slot] = ack.tick;
     }
@@ -1464,7 +1482,7 @@ export class Session {
     }
     this.roomIdValue = message.roomId;
     this.localSlot = message.slot;
-    this.timeSyncEstimator = new TimeSync({ tickRate: this.cfg.tickRate });
+    this.timeSyncEstimator = this.newTimeSync();
     this.pendingJoin = null;
     this.bulk = true;
     for (const wire of message.players) {
@@ -1759,7 +1777,7 @@ export class Session {
     this.decidedTicks.clear();
     this.lastSyncSentTick.clear();
     this.hashFloor = 0;
-    this.timeSyncEstimator = new TimeSync({ tickRate: this.cfg.tickRate });
+    this.timeSyncEstimator = this.newTimeSync();
     this.setState(SessionState.Disconnected);
     if (join) join.reject(new RbnError('JOIN_CANCELLED', 'joinRoom: the session left the room'));
   }
