@@ -119,6 +119,12 @@ const settings: Setting[] = [
     apply: (o, v) => (o.shutdownTimeoutMs = v as number),
   },
   {
+    flag: 'max-send-buffer-bytes',
+    env: 'MAX_SEND_BUFFER_BYTES',
+    kind: 'number',
+    apply: (o, v) => (o.maxSendBufferBytes = v as number),
+  },
+  {
     flag: 'handshake-timeout-ms',
     env: 'HANDSHAKE_TIMEOUT_MS',
     kind: 'number',

@@ -112,6 +112,33 @@ describe('signaling server under hostile input', () => {
     expect((await join(`${server.wsUrl}/room-0`)).welcome.peers).toEqual([]);
   });
 
+  it('cuts a socket that stops reading once its unsent backlog passes the cap, and serves the rest', async () => {
+    const server = await start({
+      maxSendBufferBytes: 256 * 1024,
+      messagesPerSecond: 100_000,
+      messageBurst: 100_000,
+      maxConnectionsPerIp: 100,
+    });
+    const a = await join(`${server.wsUrl}/room`);
+    const b = await join(`${server.wsUrl}/room`);
+    await a.peer.next('new-peer');
+    (b.peer.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const chunk = 'z'.repeat(60_000);
+    const slowConsumerRejects = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return /rbn_signaling_rejects_total\{reason="slow-consumer"\} 1\b/.test(text);
+    };
+    // Keep sending (in rounds, so the kernel buffers fill) until the server gives up on b.
+    await until(async () => {
+      for (let i = 0; i < 20; i++) a.peer.send({ type: 'signal', to: b.welcome.id, data: chunk });
+      await a.peer.barrier();
+      return slowConsumerRejects();
+    }, 'b to be cut');
+    await until(async () => (await metric(server, 'rbn_signaling_connections')) === 1, 'the cut');
+    await a.peer.barrier();
+    expect(a.peer.ws.readyState).toBe(a.peer.ws.OPEN);
+  });
+
   it('relays nothing a peer sends after its leave', async () => {
     const server = await start();
     const a = await join(`${server.wsUrl}/room`);

@@ -95,6 +95,12 @@ export type SignalingServerOptions = {
    */
   shutdownTimeoutMs?: number;
   /**
+   * Bytes the server may hold unsent for one socket (a client that does not read); past this
+   * the socket is cut as dead (its peer enters the resume grace window).
+   * @default 4194304
+   */
+  maxSendBufferBytes?: number;
+  /**
    * Time a client has to send its complete upgrade request (HTTP headers); slower connections
    * (slowloris) are closed.
    * @default 10000

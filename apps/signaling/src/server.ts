@@ -85,6 +85,7 @@ export async function createSignalingServer(
   const graceMs = options.resumeGraceMs ?? 5_000;
   const shutdownMs = options.shutdownTimeoutMs ?? 10_000;
   const handshakeMs = options.handshakeTimeoutMs ?? 10_000;
+  const maxSendBuffer = options.maxSendBufferBytes ?? 4 * 1024 * 1024;
   const allowedOrigins = new Set(options.allowedOrigins ?? []);
   const log: Logger =
     typeof options.logger === 'object'
@@ -108,7 +109,16 @@ export async function createSignalingServer(
   let draining = false;
 
   const send = (conn: Conn, json: string): void => {
-    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(json);
+    if (conn.ws.readyState !== conn.ws.OPEN) return;
+    // A socket that does not read what it is sent (stalled, or hostile) would make the server
+    // buffer without bound: past the cap it is cut like a dead socket (it may resume).
+    if (conn.ws.bufferedAmount > maxSendBuffer) {
+      metrics.rejects.inc({ reason: 'slow-consumer' });
+      log.warn({ peerId: conn.peerId, ip: conn.ip }, 'closing a socket that does not read');
+      conn.ws.terminate();
+      return;
+    }
+    conn.ws.send(json);
   };
   const sendError = (conn: Conn, code: ErrorCode, message: string): void => {
     metrics.rejects.inc({ reason: code });
@@ -119,7 +129,7 @@ export async function createSignalingServer(
     deliver(peerId, json) {
       const conn = local.get(peerId);
       if (conn) {
-        if (conn.joined && conn.ws.readyState === conn.ws.OPEN) conn.ws.send(json);
+        if (conn.joined && conn.ws.readyState === conn.ws.OPEN) send(conn, json);
         else conn.pendingBytes = pushBounded(conn.pending, conn.pendingBytes, json);
         return;
       }
