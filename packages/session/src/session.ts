@@ -1376,7 +1376,11 @@ export class Session {
       }
     }
     if (slot < 0) {
-      reject(JoinRejectReason.RoomFull, 'no free slot');
+      // Slots of members who left a game in progress are not reused (their inputs and leave
+      // tick stay addressable by slot until the game ends), so a game admits at most 255 joins.
+      const text = `this game has used all ${SLOT_COUNT - 1} join slots (slots of members who left are not reused while a game runs); the host must start a new room`;
+      reject(JoinRejectReason.RoomFull, text);
+      this.reportError('session', new RbnError('SLOTS_EXHAUSTED', text), peerId, message.type);
       return;
     }
     // A game in progress: the joiner's inputs count from a tick no peer can have confirmed

@@ -1,0 +1,100 @@
+// Slots of members who left a game in progress are never reused, so a game admits at most 255
+// joins; the 256th is refused with a clear reason (and reported on the host), never corrupting
+// another member's slot.
+import {
+  JoinRejectReason,
+  LeaveReason,
+  MessageType,
+  PROTOCOL_VERSION,
+  WireRole,
+  decodeMessage,
+  encodeMessage,
+} from '@rbn/protocol';
+import type { Message, TransportAdapter } from '@rbn/protocol';
+import { describe, expect, it } from 'vitest';
+import { createSession } from './session';
+import { TestGame } from './testing/test-game';
+import { PlayerRole, SessionState } from './types';
+
+/** A transport whose incoming messages the test injects and whose outgoing ones it reads. */
+function fakeTransport(): TransportAdapter & { sent: { to: string; message: Message }[] } {
+  const connected = new Set<string>();
+  const sent: { to: string; message: Message }[] = [];
+  return {
+    sent,
+    localPeerId: 'host',
+    connectedPeers: connected,
+    onMessage: null,
+    onConnect: null,
+    onDisconnect: null,
+    connect: (peerId) => {
+      connected.add(peerId);
+      return Promise.resolve();
+    },
+    disconnect: (peerId) => {
+      connected.delete(peerId);
+    },
+    disconnectAll: () => connected.clear(),
+    send: (to, bytes) => sent.push({ to, message: decodeMessage(bytes) }),
+    broadcast: () => {},
+  };
+}
+
+describe('Session slots', () => {
+  it('refuses the 256th join of a game with a clear reason and keeps every member intact', async () => {
+    const transport = fakeTransport();
+    let now = 0;
+    const host = createSession({
+      game: new TestGame(16),
+      transport,
+      config: { maxSpectators: 16 },
+      clock: { now: () => now },
+    });
+    const errors: string[] = [];
+    host.on('error', (e) => errors.push(e.message));
+    const roomId = await host.createRoom();
+    host.start();
+    host.tick(new Uint8Array([1]));
+    expect(host.state).toBe(SessionState.Playing);
+    const inject = (from: string, message: Message): void =>
+      transport.onMessage!(from, encodeMessage(message));
+    const join = (peer: string, role: WireRole): Message | undefined => {
+      transport.sent.length = 0;
+      inject(peer, {
+        type: MessageType.JoinRequest,
+        protocolVersion: PROTOCOL_VERSION,
+        roomId,
+        playerId: peer,
+        role,
+      });
+      return transport.sent.find((s) => s.to === peer)?.message;
+    };
+    // A member stays: it must keep its slot through everything that follows.
+    const stay = join('stay', WireRole.Spectator);
+    expect(stay?.type).toBe(MessageType.JoinAccept);
+    for (let i = 2; i <= 255; i++) {
+      const peer = `j${i}`;
+      const answer = join(peer, WireRole.Spectator);
+      expect(answer?.type, `join ${i}`).toBe(MessageType.JoinAccept);
+      if (answer?.type === MessageType.JoinAccept) expect(answer.slot).toBe(i);
+      inject(peer, { type: MessageType.PlayerLeft, slot: i, tick: 0, reason: LeaveReason.Left });
+      now += 16;
+      host.tick(new Uint8Array([1]));
+    }
+    const refused = join('late', WireRole.Spectator);
+    expect(refused?.type).toBe(MessageType.JoinReject);
+    if (refused?.type === MessageType.JoinReject) {
+      expect(refused.reason).toBe(JoinRejectReason.RoomFull);
+      expect(refused.message).toMatch(/all 255 join slots/);
+    }
+    expect(errors).toEqual([expect.stringMatching(/all 255 join slots.*start a new room/)]);
+    const members = [...host.players.values()];
+    expect(members.map((m) => [m.playerId, m.slot, m.role])).toEqual([
+      ['host', 0, PlayerRole.Player],
+      ['stay', 1, PlayerRole.Spectator],
+    ]);
+    expect(host.state).toBe(SessionState.Playing);
+    for (let i = 0; i < 30; i++) host.tick(new Uint8Array([1]));
+    expect(host.currentTick).toBeGreaterThan(250);
+  });
+});
