@@ -89,6 +89,8 @@ type Outcome = {
   /** Ticks resimulated by the most-rolling peer ÷ by the least-rolling peer (1 = symmetric). */
   rollbackAsymmetry: number;
   stalledTicks: number;
+  /** Share of peer-frames (during the changing-input run) in which the game advanced. */
+  advancedShare: number;
   converged: boolean;
 };
 
@@ -215,6 +217,7 @@ async function runScenario(
     rollbackAsymmetry:
       Math.max(...perPeerRollbackTicks) / Math.max(1, Math.min(...perPeerRollbackTicks)),
     stalledTicks: stalled,
+    advancedShare: 1 - stalled / (TICKS * peers.length),
     converged,
   };
 }
@@ -429,6 +432,14 @@ export default async function sessionSuite(): Promise<void> {
     const rn = withMedianCpu(rnRuns);
     const rows: Row[] = [
       {
+        // A stalled tick does no work and costs almost nothing, so a library that stalls on
+        // most frames looks cheap "per tick": read the per-tick CPU rows with this one.
+        metric: 'frames in which the game advanced (per peer, input phase)',
+        unit: '%',
+        rbn: rbn.advancedShare * 100,
+        competitor: rn.advancedShare * 100,
+      },
+      {
         metric: 'process CPU per tick per peer, incl. transport (median of 5)',
         unit: 'µs',
         rbn: rbn.processCpuMicrosPerTickPerPeer,
@@ -443,10 +454,11 @@ export default async function sessionSuite(): Promise<void> {
         target: '≤ 0.2×',
       },
       {
-        metric: 'session CPU per advanced tick per peer (median of 5)',
+        metric: 'session CPU per advanced tick per peer (median of 5; the fair comparison)',
         unit: 'µs',
         rbn: rbn.cpuMicrosPerAdvancedTick,
         competitor: rn.cpuMicrosPerAdvancedTick,
+        target: '≤ 0.2×',
       },
       {
         metric: 'bytes/s per peer',
@@ -488,5 +500,10 @@ export default async function sessionSuite(): Promise<void> {
       },
     ];
     printTable(`session: ${scenario.name}, ${TICKS} ticks at 60 Hz (seed ${seed})`, rows);
+    if (rn.advancedShare < 0.9) {
+      console.log(
+        `Note: rollback-netcode advanced in only ${(rn.advancedShare * 100).toFixed(0)} % of its frames (it stalls waiting for inputs), so its CPU per tick counts mostly idle frames; CPU per advanced tick compares the work of a tick.\n`,
+      );
+    }
   }
 }

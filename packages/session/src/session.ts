@@ -843,15 +843,21 @@ export class Session {
       if (upTo <= acked) continue;
       pending = true;
       if (changed) continue;
-      let t = Math.max(link.sentUpTo[slot]!, acked, member.joinTick - 1) + 1;
+      // Ticks up to scannedUpTo were compared on an earlier frame and repeat their
+      // predecessor: only the newest ones need a look.
+      let t =
+        Math.max(link.sentUpTo[slot]!, link.scannedUpTo[slot]!, acked, member.joinTick - 1) + 1;
+      if (t > upTo) continue;
+      let previous = t > member.joinTick ? engine.getInput(member.playerId, t - 1) : undefined;
       for (; t <= upTo; t++) {
         const input = engine.getInput(member.playerId, t);
-        const previous = t > member.joinTick ? engine.getInput(member.playerId, t - 1) : undefined;
         if (input === undefined) break;
         if (previous === undefined || !sameBytes(input, previous)) {
           changed = true;
           break;
         }
+        link.scannedUpTo[slot] = t;
+        previous = input;
       }
     }
     if (pending && (changed || due)) {

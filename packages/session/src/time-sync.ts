@@ -69,9 +69,12 @@ function positive(name: string, value: number, min: number, max: number, integer
  * ```
  */
 export function tickDiff(a: Tick, b: Tick, bits = 32): number {
-  const modulus = 2 ** bits;
-  const half = modulus / 2;
-  let d = (a - b) % modulus;
+  const direct = a - b;
+  // The common case: no wrap between the two, so the plain difference already is the answer.
+  const half = bits === 32 ? 0x80000000 : 2 ** (bits - 1);
+  if (direct >= -half && direct < half) return direct;
+  const modulus = half * 2;
+  let d = direct % modulus;
   if (d < 0) d += modulus;
   return d >= half ? d - modulus : d;
 }

@@ -23,6 +23,11 @@ export class Link {
   ackDirty = false;
   /** Per slot, the highest tick whose input went out in a message on this link. */
   readonly sentUpTo = new Int32Array(SLOT_COUNT).fill(-1);
+  /**
+   * Per slot, the highest tick whose input was checked (on a frame with nothing to send) and
+   * found equal to the tick before it, so the next frame's change check starts after it.
+   */
+  readonly scannedUpTo = new Int32Array(SLOT_COUNT).fill(-1);
   /** Frames since the last input or ack message went out on this link. */
   framesSinceInputSend = 0;
 
