@@ -1,0 +1,127 @@
+// Acceptance criteria that had no test of their own: keepalives only on idle links, the host's
+// playerJoined before it serializes the joiner's state, late inputs of a departed player ignored.
+import { MessageType, encodeMessage } from '@rbn/protocol';
+import { createLocalTransportGroup } from '@rbn/transport-local';
+import { describe, expect, it } from 'vitest';
+import { Harness, settle } from './testing/harness';
+import { SessionState, Topology } from './types';
+import type { SessionConfig } from './types';
+
+function harness(
+  n: number,
+  seed: number,
+  net: { latency?: number; packetLoss?: number } = {},
+  config: Partial<SessionConfig> = {},
+): Harness {
+  const ids = Array.from({ length: n }, (_, i) => `p${i}`);
+  return new Harness(createLocalTransportGroup(ids, { ...net, seed }), seed, config);
+}
+
+describe('Session keepalive', () => {
+  it('sends bare keepalives only while a link is idle, never while inputs flow (seed 81)', async () => {
+    const h = harness(2, 81, { latency: 10 });
+    const counts = { input: 0, ack: 0 };
+    const client = h.peers[1]!;
+    const send = client.transport.send.bind(client.transport);
+    client.transport.send = (peerId, message, reliable) => {
+      if (message[0] === MessageType.Input) counts.input++;
+      if (message[0] === MessageType.InputAck) counts.ack++;
+      send(peerId, message, reliable);
+    };
+    const roomId = await h.host.session.createRoom();
+    const joining = client.session.joinRoom(roomId, 'p0');
+    for (let i = 0; i < 30; i++) {
+      await settle();
+      h.runFrame();
+    }
+    await joining;
+    // Lobby, 2 s: no inputs exist, so keepalives (InputAck) every keepaliveInterval (200 ms).
+    counts.input = 0;
+    counts.ack = 0;
+    h.run(120);
+    expect(counts.input).toBe(0);
+    expect(counts.ack).toBeGreaterThanOrEqual(8);
+    expect(counts.ack).toBeLessThanOrEqual(12);
+    // Playing, 2 s: every message carries inputs (with the acks folded in); no bare acks.
+    h.host.session.start();
+    for (let i = 0; i < 30 && client.session.state !== SessionState.Playing; i++) {
+      await settle();
+      h.runFrame();
+    }
+    h.run(10);
+    counts.input = 0;
+    counts.ack = 0;
+    h.run(120);
+    expect(counts.input).toBeGreaterThan(25);
+    expect(counts.ack).toBe(0);
+  });
+});
+
+describe('Session late join on the host', () => {
+  it('fires playerJoined before it takes the state the joiner gets (seed 82)', async () => {
+    const h = harness(3, 82, { latency: 20 });
+    await h.start(600, 2);
+    h.run(60);
+    const order: string[] = [];
+    const transport = h.host.transport;
+    const send = transport.send.bind(transport);
+    transport.send = (peerId, message, reliable) => {
+      if (message[0] === MessageType.StateSync) order.push(`state to ${peerId}`);
+      send(peerId, message, reliable);
+    };
+    const game = h.host.game;
+    const serialize = game.serialize.bind(game);
+    h.host.session.on('playerJoined', (info) => {
+      order.push(`joined ${info.playerId}`);
+      // The game may touch its state here (the engine's history is what the joiner gets).
+      expect(serialize()).toBeInstanceOf(Uint8Array);
+    });
+    await h.join(2);
+    expect(order).toEqual(['joined p2', 'state to p2']);
+    expect(h.peers[2]!.session.state).toBe(SessionState.Playing);
+  });
+});
+
+describe('Session departed players', () => {
+  for (const topology of [Topology.Star, Topology.Mesh]) {
+    it(`ignores inputs a departed player still sends after its leave tick (${Topology[topology]}, seed 83)`, async () => {
+      const seed = 83;
+      const h = harness(3, seed, { latency: 20 }, { topology });
+      await h.start();
+      h.run(100);
+      h.host.session.dropPlayer('p2');
+      h.run(60);
+      const leaveTick = h.host.session.rollbackEngine!.currentTick;
+      // p2's transport keeps sending inputs for its old slot, for ticks after it left.
+      const ghost = h.peers[2]!;
+      for (let f = 0; f < 60; f++) {
+        for (const to of ['p0', 'p1']) {
+          ghost.transport.send(
+            to,
+            encodeMessage({
+              type: MessageType.Input,
+              senderTick: leaveTick + f,
+              acks: [],
+              runs: [{ slot: 2, startTick: leaveTick + f, inputs: [new Uint8Array([0xaa])] }],
+            }),
+            false,
+          );
+        }
+        h.runFrame();
+      }
+      h.inputsChange = false;
+      h.run(60);
+      const live = h.peers.slice(0, 2);
+      for (const p of live) {
+        expect(p.session.players.has('p2'), `seed ${seed} ${p.id}`).toBe(false);
+        expect(p.desyncs, `seed ${seed} ${p.id}`).toEqual([]);
+      }
+      let tick = Infinity;
+      for (const p of live) tick = Math.min(tick, p.session.confirmedTick + 1);
+      const hashes = live.map((p) => p.session.rollbackEngine?.getSnapshot(tick)?.hash);
+      expect(hashes[0]).toBeTypeOf('number');
+      expect(new Set(hashes).size, `seed ${seed}: hashes ${hashes.join()}`).toBe(1);
+      expect(tick, `seed ${seed}`).toBeGreaterThan(leaveTick + 80);
+    });
+  }
+});
