@@ -94,6 +94,10 @@ describe('Session departed players', () => {
       const leaveTick = h.host.session.rollbackEngine!.currentTick;
       // p2's transport keeps sending inputs for its old slot, for ticks after it left.
       const ghost = h.peers[2]!;
+      // The host closed the link; the ghost opens new ones so its messages do arrive.
+      for (const to of ['p0', 'p1']) void ghost.transport.connect(to);
+      await settle();
+      expect([...ghost.transport.connectedPeers].sort()).toEqual(['p0', 'p1']);
       for (let f = 0; f < 60; f++) {
         for (const to of ['p0', 'p1']) {
           ghost.transport.send(
@@ -109,12 +113,24 @@ describe('Session departed players', () => {
         }
         h.runFrame();
       }
+      // A hash still on its way when it left is not a violation either.
+      for (const to of ['p0', 'p1'])
+        ghost.transport.send(
+          to,
+          encodeMessage({ type: MessageType.Hash, tick: 120, hash: 1 }),
+          true,
+        );
       h.inputsChange = false;
       h.run(60);
       const live = h.peers.slice(0, 2);
       for (const p of live) {
         expect(p.session.players.has('p2'), `seed ${seed} ${p.id}`).toBe(false);
         expect(p.desyncs, `seed ${seed} ${p.id}`).toEqual([]);
+        const fromGhost = p.errors.filter((e) => e.context.peerId === 'p2');
+        expect(
+          fromGhost.map((e) => e.error.message),
+          `seed ${seed} ${p.id}`,
+        ).toEqual([]);
       }
       let tick = Infinity;
       for (const p of live) tick = Math.min(tick, p.session.confirmedTick + 1);

@@ -2061,7 +2061,10 @@ export class Session {
   private handleHash(peerId: string, message: HashMessage): void {
     const member = this.memberByPeer.get(peerId);
     if (!member || member.role !== PlayerRole.Player) {
-      this.peerError(peerId, message.type, 'a hash from a peer that is not a player here');
+      // A member that just left may still have a hash on the way: not a violation.
+      const departed = this.members.some((m) => m?.peerId === peerId && m.leaveTick >= 0);
+      if (!departed)
+        this.peerError(peerId, message.type, 'a hash from a peer that is not a player here');
       return;
     }
     const tick = message.tick;
