@@ -2078,14 +2078,9 @@ export class Session {
       return;
     }
     if (tick < this.hashFloor) return;
+    // A newer hash for a tick replaces the older one: a peer that loaded a state re-hashes the
+    // ticks after it, and its new hash is the one that counts.
     let remote = this.remoteHashes.get(tick);
-    const previous = remote?.get(member.slot);
-    if (previous !== undefined) {
-      // One hash per tick and player (the reliable channel never duplicates).
-      if (previous !== message.hash >>> 0)
-        this.peerError(peerId, message.type, `a second, different hash for tick ${tick}`);
-      return;
-    }
     if (!remote) {
       if (this.remoteHashes.size >= HASH_HISTORY * 4) return; // bounded: ignore far-future spam
       remote = new Map();
