@@ -40,3 +40,5 @@ export { DEFAULT_LIMITS } from './limits';
 export type { ProtocolLimits } from './limits';
 export { encodeMessage, decodeMessage, tryDecodeMessage } from './codec';
 export type { DecodeResult } from './codec';
+export { ByteWriter } from './internal/byte-writer';
+export { ByteReader } from './internal/byte-reader';

@@ -1,8 +1,7 @@
 import { RollbackEngine } from '@rbn/core';
 import type { EngineConfig, Game } from '@rbn/core';
-import { DEFAULT_LIMITS, RbnError } from '@rbn/protocol';
+import { ByteReader, ByteWriter, DEFAULT_LIMITS, RbnError } from '@rbn/protocol';
 import type { PlayerId, Tick } from '@rbn/protocol';
-import { ReplayReader, ReplayWriter } from './internal/replay-bytes';
 
 /** The first four bytes of every replay blob: ASCII `RBNR`. */
 const MAGIC = [0x52, 0x42, 0x4e, 0x52] as const;
@@ -28,6 +27,8 @@ const ITEM_SKIP = 3;
 /** Longest player id, in UTF-8 bytes (the protocol's string limit). */
 const MAX_ID_BYTES = DEFAULT_LIMITS.maxStringBytes;
 const idEncoder = new TextEncoder();
+/** Matches a lone (unpaired) UTF-16 surrogate, which has no UTF-8 encoding. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 const EVENT_JOIN = 0;
 const EVENT_LEAVE = 1;
@@ -147,7 +148,7 @@ type RecordedPlayer = {
   readonly id: PlayerId;
   readonly index: number;
   /** Encoded input items so far (without the pending repeat and the end item). */
-  readonly items: ReplayWriter;
+  readonly items: ByteWriter;
   /** The previous input (its first `prevLength` bytes). */
   prev: Uint8Array;
   prevLength: number;
@@ -174,7 +175,7 @@ function checkTick(name: string, tick: Tick): void {
   }
 }
 
-function writeTag(w: ReplayWriter, kind: number, value: number): void {
+function writeTag(w: ByteWriter, kind: number, value: number): void {
   w.varint(value * 4 + kind);
 }
 
@@ -186,12 +187,7 @@ const MAX_LITERALS = 63;
  * varint `zeros * 64 + literals`: skip `zeros` unchanged bytes, then `literals` (1–63) XOR bytes
  * follow. The token 0 means "every remaining byte is unchanged" and ends the input early.
  */
-function writeXorDelta(
-  w: ReplayWriter,
-  prev: Uint8Array,
-  prevLength: number,
-  cur: Uint8Array,
-): void {
+function writeXorDelta(w: ByteWriter, prev: Uint8Array, prevLength: number, cur: Uint8Array): void {
   const n = cur.length;
   const xorAt = (j: number): number => cur[j]! ^ (j < prevLength ? prev[j]! : 0);
   let i = 0;
@@ -375,7 +371,7 @@ export class ReplayRecorder {
         `finalHash must be a 32-bit integer, got ${String(hash)}`,
       );
     }
-    const w = new ReplayWriter(64 + this.state.length + this.byteLength);
+    const w = new ByteWriter(64 + this.state.length + this.byteLength);
     for (const b of MAGIC) w.u8(b);
     w.varint(REPLAY_FORMAT_VERSION);
     w.varint(this.startTick);
@@ -385,7 +381,7 @@ export class ReplayRecorder {
     w.varint(this.state.length);
     w.bytes(this.state);
     w.varint(this.order.length);
-    for (const p of this.order) w.string(p.id);
+    for (const p of this.order) w.string(p.id, MAX_ID_BYTES, 'player id');
     // Stable sort by tick: per player, events were recorded in tick order already.
     const events = this.events.slice().sort((a, b) => a.tick - b.tick);
     w.varint(events.length);
@@ -398,22 +394,26 @@ export class ReplayRecorder {
       if (p.pendingRepeat > 0) writeTag(w, ITEM_REPEAT, p.pendingRepeat - 1);
       writeTag(w, ITEM_END, 0);
     }
-    return w.buf.slice(0, w.pos);
+    return w.finish();
   }
 
   private player(playerId: PlayerId): RecordedPlayer {
     let p = this.players.get(playerId);
     if (p === undefined) {
-      if (typeof playerId !== 'string' || idEncoder.encode(playerId).length > MAX_ID_BYTES) {
+      if (
+        typeof playerId !== 'string' ||
+        idEncoder.encode(playerId).length > MAX_ID_BYTES ||
+        LONE_SURROGATE.test(playerId)
+      ) {
         throw new RbnError(
           'INVALID_ARGUMENT',
-          `playerId must be a string of at most ${MAX_ID_BYTES} UTF-8 bytes, got ${String(playerId).slice(0, 40)}`,
+          `playerId must be a well-formed string of at most ${MAX_ID_BYTES} UTF-8 bytes, got ${String(playerId).slice(0, 40)}`,
         );
       }
       p = {
         id: playerId,
         index: this.order.length,
-        items: new ReplayWriter(64),
+        items: new ByteWriter(64),
         prev: new Uint8Array(this.maxInputBytes),
         prevLength: 0,
         hasInput: false,
@@ -471,7 +471,7 @@ function resolveLimits(limits: Partial<ReplayLimits> | undefined): ReplayLimits 
  */
 export function decodeReplay(blob: Uint8Array, limits?: Partial<ReplayLimits>): Replay {
   const lim = resolveLimits(limits);
-  const r = new ReplayReader(blob);
+  const r = new ByteReader(blob, 'replay');
   for (let i = 0; i < MAGIC.length; i++) {
     if (r.u8('magic') !== MAGIC[i]) r.fail('not a replay (magic bytes are not RBNR)', 0);
   }
@@ -494,7 +494,7 @@ export function decodeReplay(blob: Uint8Array, limits?: Partial<ReplayLimits>): 
   const finalHash = r.u32('final hash');
   const maxInputBytes = r.varint(Math.min(lim.maxInputBytes, MAX_INPUT_BYTES), 'maxInputBytes');
   const stateLength = r.varint(lim.maxStateBytes, 'state length');
-  const state = r.bytes(stateLength, 'state').slice();
+  const state = r.bytes(stateLength, 'state');
 
   const playerCount = r.varint(lim.maxPlayers, 'player count');
   const ids: PlayerId[] = [];
@@ -597,7 +597,7 @@ export function decodeReplay(blob: Uint8Array, limits?: Partial<ReplayLimits>): 
     }
     players.push({ id: ids[i]!, runs });
   }
-  if (r.remaining !== 0) r.fail(`${r.remaining} trailing bytes after the replay`);
+  if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the replay`);
   return {
     version,
     startTick,

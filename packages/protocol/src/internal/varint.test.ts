@@ -51,3 +51,40 @@ describe('LEB128 varints (ByteWriter.varint / ByteReader.varint)', () => {
     expect(r.pos).toBe(r.end);
   });
 });
+
+describe('ByteWriter / ByteReader as a public toolkit', () => {
+  it('grows from a zero-capacity buffer and view() shows the written bytes without copying', () => {
+    const w = new ByteWriter(0);
+    w.u8(7);
+    w.varint(300);
+    expect(Array.from(w.view())).toEqual([7, 0xac, 0x02]);
+    expect(w.view().buffer).toBe(w.buf.buffer);
+    expect(Array.from(w.finish())).toEqual([7, 0xac, 0x02]);
+  });
+
+  it('names its label, the offset and the reason in DecodeError messages when given a label', () => {
+    const r = new ByteReader(new Uint8Array([1, 0x80]), 'replay');
+    r.u8('version');
+    const error = (() => {
+      try {
+        r.varint(10, 'event count');
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(DecodeError);
+    expect((error as DecodeError).offset).toBe(1);
+    expect((error as DecodeError).message).toBe(
+      'cannot decode replay at byte 1: truncated: event count varint runs past the end',
+    );
+  });
+
+  it('names the message type in DecodeError messages without a label', () => {
+    const r = new ByteReader(new Uint8Array([]));
+    r.messageType = 0x01;
+    expect(() => r.u32('tick')).toThrow(
+      'cannot decode message type 0x01 at byte 0: truncated: tick needs 4 bytes, 0 left',
+    );
+  });
+});
