@@ -39,7 +39,7 @@ const CASES: ChaosCase[] = [
     jitter: 0,
     packetLoss: 0.2,
     seed: 101,
-    frames: 900,
+    frames: 2400,
     events: true,
   },
   {
@@ -49,7 +49,7 @@ const CASES: ChaosCase[] = [
     jitter: 30,
     packetLoss: 0.1,
     seed: 102,
-    frames: 900,
+    frames: 2400,
     events: true,
   },
   {
@@ -59,7 +59,7 @@ const CASES: ChaosCase[] = [
     jitter: 40,
     packetLoss: 0.05,
     seed: 103,
-    frames: 900,
+    frames: 2400,
     events: true,
   },
   {
@@ -69,7 +69,7 @@ const CASES: ChaosCase[] = [
     jitter: 20,
     packetLoss: 0.15,
     seed: 104,
-    frames: 900,
+    frames: 2400,
     events: true,
   },
   {
@@ -79,7 +79,7 @@ const CASES: ChaosCase[] = [
     jitter: 20,
     packetLoss: 0.1,
     seed: 105,
-    frames: 900,
+    frames: 2400,
     events: true,
   },
   {
@@ -89,7 +89,7 @@ const CASES: ChaosCase[] = [
     jitter: 10,
     packetLoss: 0.05,
     seed: 106,
-    frames: 600,
+    frames: 1500,
     events: true,
   },
   {
