@@ -316,8 +316,10 @@ describe('ReplayRecorder and playReplay', () => {
       /more than maxInputBytes \(2\)/,
     );
     expect(() => recorder.finish({ finalTick: 4, finalHash: 0 })).toThrow(/before the start tick/);
-    expect(() => recorder.recordJoin('x'.repeat(257), 6)).toThrow(/at most 256 UTF-8 bytes/);
-    expect(() => recorder.recordJoin('a\ud800', 6)).toThrow(/well-formed/);
+    expect(() => recorder.recordJoin('x'.repeat(257), 6)).toThrow(
+      /257 UTF-8 bytes is over maxStringBytes \(256\)/,
+    );
+    expect(() => recorder.recordJoin('a\ud800', 6)).toThrow(/lone surrogate/);
     expect(() => recorder.finish({ finalTick: 6, finalHash: 1.5 })).toThrow(/finalHash/);
     expect(DEFAULT_REPLAY_LIMITS.maxTicks).toBe(1 << 24);
   });

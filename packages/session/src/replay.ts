@@ -26,9 +26,6 @@ const ITEM_SKIP = 3;
 
 /** Longest player id, in UTF-8 bytes (the protocol's string limit). */
 const MAX_ID_BYTES = DEFAULT_LIMITS.maxStringBytes;
-const idEncoder = new TextEncoder();
-/** Matches a lone (unpaired) UTF-16 surrogate, which has no UTF-8 encoding. */
-const LONE_SURROGATE = /\p{Cs}/u;
 
 const EVENT_JOIN = 0;
 const EVENT_LEAVE = 1;
@@ -400,14 +397,14 @@ export class ReplayRecorder {
   private player(playerId: PlayerId): RecordedPlayer {
     let p = this.players.get(playerId);
     if (p === undefined) {
-      if (
-        typeof playerId !== 'string' ||
-        idEncoder.encode(playerId).length > MAX_ID_BYTES ||
-        LONE_SURROGATE.test(playerId)
-      ) {
+      // The id must be writable by finish(): check it with the writer's own rules, now.
+      try {
+        new ByteWriter(0).string(playerId, MAX_ID_BYTES, 'playerId');
+      } catch (error) {
         throw new RbnError(
           'INVALID_ARGUMENT',
-          `playerId must be a well-formed string of at most ${MAX_ID_BYTES} UTF-8 bytes, got ${String(playerId).slice(0, 40)}`,
+          `playerId must be a well-formed string of at most ${MAX_ID_BYTES} UTF-8 bytes: ${(error as Error).message}`,
+          { cause: error },
         );
       }
       p = {
