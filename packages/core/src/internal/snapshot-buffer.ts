@@ -15,7 +15,6 @@ export class SnapshotBuffer {
   private readonly hasHash: Uint8Array;
   private readonly storage: Uint8Array[];
   private readonly views: (Uint8Array | undefined)[];
-  private newest: Tick = NO_TICK;
 
   /** @param capacity - How many states to keep. */
   constructor(capacity: number) {
@@ -26,11 +25,6 @@ export class SnapshotBuffer {
     this.hasHash = new Uint8Array(capacity);
     this.storage = [];
     this.views = new Array<Uint8Array | undefined>(capacity).fill(undefined);
-  }
-
-  /** The newest tick saved, or -1. */
-  get newestTick(): Tick {
-    return this.newest;
   }
 
   /**
@@ -57,7 +51,6 @@ export class SnapshotBuffer {
       this.hasHash[slot] = 1;
       this.hashes[slot] = hash;
     }
-    if (tick > this.newest) this.newest = tick;
   }
 
   /** Whether S(tick) is stored. */
@@ -102,19 +95,9 @@ export class SnapshotBuffer {
     if (this.has(tick)) this.ticks[tick % this.capacity] = NO_TICK;
   }
 
-  /** The oldest tick `t` such that every S(t..newestTick) is stored, or -1 if empty. */
-  oldestContiguousTick(): Tick {
-    if (this.newest === NO_TICK) return NO_TICK;
-    let t = this.newest;
-    const floor = Math.max(0, this.newest - this.capacity + 1);
-    while (t > floor && this.has(t - 1)) t--;
-    return t;
-  }
-
   /** Forgets every state. Storage is kept for reuse. */
   clear(): void {
     this.ticks.fill(NO_TICK);
     this.hasHash.fill(0);
-    this.newest = NO_TICK;
   }
 }
