@@ -1,4 +1,5 @@
 import { RbnError } from '@rbn/protocol';
+import { defaultNow } from './internal/clock';
 
 /** Settings of a {@link SlidingWindowRateLimiter}. */
 export type RateLimiterOptions = {
@@ -35,12 +36,6 @@ function integerOption(name: string, value: unknown, min: number, max: number): 
     );
   }
   return value;
-}
-
-function defaultNow(): () => number {
-  const perf = (globalThis as { performance?: { now(): number } }).performance;
-  if (perf !== undefined) return () => perf.now();
-  return () => Date.now();
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   RbnError,
   WireRole,
   encodeMessage,
+  isReliableMessageType,
   tryDecodeMessage,
 } from '@rbn/protocol';
 import type {
@@ -32,6 +33,7 @@ import type {
   WirePlayer,
 } from '@rbn/protocol';
 import { ROOM_CONFIG_FIELDS, resolveSessionConfig, validateConfigField } from './config';
+import { defaultNow } from './internal/clock';
 import { Emitter } from './internal/emitter';
 import { Link, SLOT_COUNT } from './internal/link';
 import { SlidingWindowRateLimiter } from './rate-limiter';
@@ -106,12 +108,6 @@ const JOIN_MARGIN_TICKS = 4;
 const CATCH_UP_THRESHOLD = 4;
 const TIME_SYNC_THRESHOLD_FRAMES = 0;
 const TIME_SYNC_STRETCH_PER_FRAME = 0.05;
-
-function defaultClock(): Clock {
-  const perf = (globalThis as { performance?: { now(): number } }).performance;
-  if (perf) return { now: () => perf.now() };
-  return { now: () => Date.now() };
-}
 
 function randomRoomId(): string {
   const c = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
@@ -236,7 +232,7 @@ export class Session {
     this.cfg = resolveSessionConfig(options.config);
     this.game = game;
     this.transport = transport;
-    this.clock = options.clock ?? defaultClock();
+    this.clock = options.clock ?? { now: defaultNow() };
     this.predictor = options.inputPredictor;
     this.localId = options.localPlayerId ?? transport.localPeerId;
     if (typeof this.localId !== 'string' || this.localId.length === 0) {
@@ -2289,11 +2285,7 @@ export class Session {
   private sendTo(peerId: string, message: Message): void {
     const link = this.links.get(peerId);
     const bytes = this.encode(message);
-    const reliable =
-      message.type !== MessageType.Input &&
-      message.type !== MessageType.InputAck &&
-      message.type !== MessageType.Ping &&
-      message.type !== MessageType.Pong;
+    const reliable = isReliableMessageType(message.type);
     if (link) this.sendBytes(link, bytes, reliable);
     else this.transport.send(peerId, bytes, reliable);
   }

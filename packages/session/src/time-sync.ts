@@ -1,4 +1,5 @@
 import { RbnError } from '@rbn/protocol';
+import { defaultNow } from './internal/clock';
 import type { Tick } from '@rbn/protocol';
 
 /** Settings of a {@link TimeSync} estimator. */
@@ -286,12 +287,6 @@ export interface FrameScheduler {
   readonly droppedTicks: number;
   /** Forgets the accumulated time and restarts from `now` (e.g. after a pause). */
   reset(now?: number): void;
-}
-
-function defaultNow(): () => number {
-  const perf = (globalThis as { performance?: { now(): number } }).performance;
-  if (perf !== undefined) return () => perf.now();
-  return () => Date.now();
 }
 
 /**
