@@ -793,7 +793,7 @@ export class Session {
     const engine = this.engine;
     for (const link of this.linkList) {
       if (engine) this.flushInputs(link, engine, now);
-      else if (now - link.lastSendAt >= this.cfg.keepaliveInterval) this.sendAck(link, now);
+      else if (now - link.lastSendAt >= this.cfg.keepaliveInterval) this.sendAck(link);
       if (now - link.lastPingAt >= this.cfg.pingInterval) {
         link.lastPingAt = now;
         const timestamp = Math.floor(now) >>> 0;
@@ -891,7 +891,7 @@ export class Session {
       }
     }
     if ((link.ackDirty && due) || now - link.lastSendAt >= this.cfg.keepaliveInterval) {
-      this.sendAck(link, now);
+      this.sendAck(link);
       link.framesSinceInputSend = 0;
     }
   }
@@ -903,7 +903,7 @@ export class Session {
     return upTo;
   }
 
-  private sendAck(link: Link, _now: number): void {
+  private sendAck(link: Link): void {
     const engine = this.engine;
     this.sendBytes(
       link,
@@ -941,10 +941,7 @@ export class Session {
     for (const slot of link.sendSlots) {
       const member = this.members[slot];
       if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
-      let upTo = member.isLocal
-        ? engine.lastLocalInputTick
-        : engine.getReceivedTick(member.playerId);
-      if (member.leaveTick >= 0 && upTo >= member.leaveTick) upTo = member.leaveTick - 1;
+      const upTo = this.inputsUpTo(member, engine);
       const from = Math.max(link.acked[slot]! + 1, member.joinTick);
       if (upTo >= from) pending += upTo - from + 1;
     }
@@ -2199,14 +2196,16 @@ export class Session {
     if (!member || !engine) return;
     const last = this.lastSyncSentTick.get(member.peerId);
     if (last !== undefined && tick < last) return; // that hash predates our last sync to it
-    const sent = this.sendSync(member.peerId);
-    if (sent >= 0) this.lastSyncSentTick.set(member.peerId, sent);
+    this.sendSync(member.peerId);
   }
 
-  /** Sends our newest confirmed state; returns its tick (or -1). */
-  private sendSync(peerId: string): Tick {
+  /**
+   * Sends our newest confirmed state to a peer (it will load it), and remembers its tick: that
+   * peer's hashes of earlier ticks predate the sync and raise no desync.
+   */
+  private sendSync(peerId: string): void {
     const engine = this.engine;
-    if (!engine) return -1;
+    if (!engine) return;
     const snapshot = engine.getConfirmedState();
     const message: SyncMessage = {
       type: MessageType.Sync,
@@ -2218,7 +2217,7 @@ export class Session {
     this.sendTo(peerId, message);
     const link = this.links.get(peerId);
     if (link) link.lastSyncSentAt = this.clock.now();
-    return snapshot.tick;
+    this.lastSyncSentTick.set(peerId, snapshot.tick);
   }
 
   private requestSyncFrom(peerId: string, tick: Tick, forwardTo: string[]): void {
@@ -2232,8 +2231,7 @@ export class Session {
     const link = this.links.get(peerId);
     if (!member || !link || !this.engine) return;
     if (now - link.lastSyncSentAt < SYNC_RESPONSE_MIN_INTERVAL_MS) return;
-    const sent = this.sendSync(peerId);
-    if (sent >= 0) this.lastSyncSentTick.set(peerId, sent);
+    this.sendSync(peerId);
   }
 
   private handleSync(peerId: string, message: SyncMessage): void {
@@ -2268,10 +2266,7 @@ export class Session {
     for (const t of this.localHashes.keys()) if (t >= message.tick) this.localHashes.delete(t);
     for (const t of this.decidedTicks) if (t >= message.tick) this.decidedTicks.delete(t);
     for (const t of this.remoteHashes.keys()) if (t < message.tick) this.remoteHashes.delete(t);
-    for (const peer of forwardTo) {
-      const sent = this.sendSync(peer);
-      if (sent >= 0) this.lastSyncSentTick.set(peer, sent);
-    }
+    for (const peer of forwardTo) this.sendSync(peer);
     this.emitter.emit('stateSynced', message.tick, peerId);
   }
 

@@ -28,11 +28,6 @@ export class Emitter {
     else this.listeners.delete(event);
   }
 
-  has(event: SessionEventName): boolean {
-    const list = this.listeners.get(event);
-    return list !== undefined && list.length > 0;
-  }
-
   emit<E extends SessionEventName>(event: E, ...args: Parameters<SessionEvents[E]>): void {
     const list = this.listeners.get(event);
     if (!list || list.length === 0) return;
