@@ -10,7 +10,7 @@ import {
   checkTick,
   resolveEngineConfig,
 } from './internal/config';
-import { InputBuffer, NEVER } from './internal/input-buffer';
+import { InputBuffer, NEVER, sameBytes } from './internal/input-buffer';
 import { SnapshotBuffer } from './internal/snapshot-buffer';
 
 /** Options of a {@link RollbackEngine}. Every field is optional. */
@@ -131,12 +131,6 @@ type MutableAdvanced = { -readonly [K in keyof AdvancedTickResult]: AdvancedTick
 type MutableStalled = { -readonly [K in keyof StalledTickResult]: StalledTickResult[K] };
 
 const EMPTY_INPUT = new Uint8Array(0);
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function nextPowerOfTwo(n: number): number {
   let p = 1;

@@ -5,6 +5,13 @@ export const NEVER: Tick = 0x7fffffff;
 
 const NO_TICK = -1;
 
+/** Whether `a` and `b` hold the same bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Copies `input` into `slab` at `offset`; a plain loop beats `set` for the usual tiny inputs. */
 function copyInto(slab: Uint8Array, offset: number, input: Uint8Array): void {
   const length = input.length;
@@ -153,11 +160,7 @@ export class InputBuffer {
   /** Whether `input` differs from the input used to simulate `tick` (true if none is known). */
   differsFromUsed(tick: Tick, input: Uint8Array): boolean {
     const used = this.getUsed(tick);
-    if (used === undefined || used.length !== input.length) return true;
-    for (let i = 0; i < used.length; i++) {
-      if (used[i] !== input[i]) return true;
-    }
-    return false;
+    return used === undefined || !sameBytes(used, input);
   }
 
   /** Forgets the used inputs of every tick `>= tick` (after a state load). */
