@@ -67,16 +67,16 @@ export const inputs = fc
     return out;
   });
 
-export const inputRun: fc.Arbitrary<InputRun> = fc
+const inputRun: fc.Arbitrary<InputRun> = fc
   .record({ slot, startTick: tick, inputs })
   .map((run) => ({
     ...run,
     startTick: Math.min(run.startTick, MAX_TICK - Math.max(0, run.inputs.length - 1)),
   }));
 
-export const ackEntry = fc.record({ slot, tick: tickOrNone });
+const ackEntry = fc.record({ slot, tick: tickOrNone });
 
-export const wirePlayer: fc.Arbitrary<WirePlayer> = fc.record({
+const wirePlayer: fc.Arbitrary<WirePlayer> = fc.record({
   slot,
   playerId: text,
   peerId: text,
