@@ -4,10 +4,10 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { connectTransport, SignalingClient, SignalingError } from './client.js';
 import type { SignalingTransport, WebSocketConstructor } from './client.js';
 import type { JsonValue } from './protocol.js';
-import { createSignalingServer } from './server.js';
-import type { SignalingServer, SignalingServerOptions } from './options.js';
+import { useSignalingFixtures } from './internal/test-peer.js';
 
-const servers: SignalingServer[] = [];
+// Registered first, so its cleanup (closing the servers) runs after this file's own afterEach.
+const { start } = useSignalingFixtures();
 const clients: SignalingClient[] = [];
 /** Every socket the clients open, so a test can cut one as a network blip would. */
 const sockets: WebSocket[] = [];
@@ -17,12 +17,6 @@ class RecordingWebSocket extends WebSocket {
     super(url);
     sockets.push(this);
   }
-}
-
-async function start(options: SignalingServerOptions = {}): Promise<SignalingServer> {
-  const server = await createSignalingServer({ logger: 'silent', ...options });
-  servers.push(server);
-  return server;
 }
 
 function client(
@@ -49,10 +43,9 @@ function once<T extends unknown[]>(subscribe: (listener: (...args: T) => void) =
   });
 }
 
-afterEach(async () => {
+afterEach(() => {
   for (const c of clients.splice(0)) c.close();
   sockets.length = 0;
-  await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
 describe('SignalingClient', () => {

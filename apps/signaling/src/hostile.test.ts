@@ -1,29 +1,12 @@
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestPeer } from './internal/test-peer.js';
-import { createSignalingServer } from './server.js';
-import type { SignalingServer, SignalingServerOptions } from './options.js';
+import { describe, expect, it } from 'vitest';
+import { runCloseExitFixture, useSignalingFixtures } from './internal/test-peer.js';
+import type { SignalingServer } from './options.js';
 
 // Abuse beyond the basic limits of server.test.ts: input crafted to crash, stall or bloat the
 // server. Each test also checks that the server keeps serving a well-behaved peer.
 
-const servers: SignalingServer[] = [];
-const peers: TestPeer[] = [];
-
-async function start(options: SignalingServerOptions = {}): Promise<SignalingServer> {
-  const server = await createSignalingServer({ logger: 'silent', ...options });
-  servers.push(server);
-  return server;
-}
-
-async function join(url: string) {
-  const result = await TestPeer.join(url);
-  peers.push(result.peer);
-  return result;
-}
+const { start, join } = useSignalingFixtures();
 
 async function metric(server: SignalingServer, name: string): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -39,11 +22,6 @@ async function until(condition: () => Promise<boolean> | boolean, what: string):
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
-
-afterEach(async () => {
-  for (const peer of peers.splice(0)) peer.ws.terminate();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
 describe('signaling server under hostile input', () => {
   it('refuses a JSON bomb (signal data nested 30 000 deep, within the size cap) and keeps serving', async () => {
@@ -215,36 +193,7 @@ describe('signaling server under hostile input', () => {
 
 describe('signaling server resource hygiene', () => {
   it('leaves nothing that keeps Node alive after close (a child process exits by itself)', async () => {
-    const fixture = fileURLToPath(new URL('./internal/close-exit-fixture.ts', import.meta.url));
-    const result = await new Promise<{ code: number | null; killed: boolean; out: string }>(
-      (resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-          cwd: dirname(fixture),
-          env: { ...process.env, REDIS_URL: '' },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        let out = '';
-        let killed = false;
-        let timer = setTimeout(() => {
-          killed = true;
-          child.kill('SIGKILL');
-        }, 20_000);
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('closed')) {
-            clearTimeout(timer);
-            timer = setTimeout(() => {
-              killed = true;
-              child.kill('SIGKILL');
-            }, 2_000);
-          }
-        });
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          resolve({ code, killed, out });
-        });
-      },
-    );
+    const result = await runCloseExitFixture('');
     expect(result.out).toContain('closed');
     expect(result).toMatchObject({ code: 0, killed: false });
   });

@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import { dirname, join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TestPeer } from './internal/test-peer.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCloseExitFixture, TestPeer, useSignalingFixtures } from './internal/test-peer.js';
 import { createSignalingServer } from './server.js';
 import type { SignalingServer, SignalingServerOptions } from './options.js';
 
@@ -15,8 +15,7 @@ import type { SignalingServer, SignalingServerOptions } from './options.js';
 let redis: ChildProcess | undefined;
 let redisUrl = '';
 let prefixCounter = 0;
-const servers: SignalingServer[] = [];
-const peers: TestPeer[] = [];
+const { join, track, servers } = useSignalingFixtures();
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,17 +71,6 @@ async function cluster(
   return pair;
 }
 
-async function join(url: string) {
-  const result = await TestPeer.join(url);
-  peers.push(result.peer);
-  return result;
-}
-
-afterEach(async () => {
-  for (const peer of peers.splice(0)) peer.ws.terminate();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
 describe('signaling scale-out through Redis', () => {
   it('matches ?next=2 peers connected to different servers and relays their signals', async () => {
     const [s1, s2] = await cluster();
@@ -133,8 +121,7 @@ describe('signaling scale-out through Redis', () => {
     const [s1, s2] = await cluster({ maxRoomSize: 2, resumeGraceMs: 0 });
     const a = await join(`${s1.wsUrl}/room`);
     const b = await join(`${s2.wsUrl}/room`);
-    const third = await TestPeer.open(`${s1.wsUrl}/room`);
-    peers.push(third);
+    const third = track(await TestPeer.open(`${s1.wsUrl}/room`));
     expect((await third.next('error')).code).toBe('room-full');
 
     b.peer.send({ type: 'leave' });
@@ -226,32 +213,9 @@ describe('signaling scale-out through Redis', () => {
   });
 
   it('releases its Redis connections on close (a child process exits by itself)', async () => {
-    const fixture = fileURLToPath(new URL('./internal/close-exit-fixture.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-      cwd: dirname(fixture),
-      env: { ...process.env, REDIS_URL: redisUrl },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    let killed = false;
-    let timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, 20_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('closed')) {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          killed = true;
-          child.kill('SIGKILL');
-        }, 2_000);
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    clearTimeout(timer);
-    expect(out).toContain('closed');
-    expect({ code, killed }).toEqual({ code: 0, killed: false });
+    const result = await runCloseExitFixture(redisUrl);
+    expect(result.out).toContain('closed');
+    expect(result).toMatchObject({ code: 0, killed: false });
   });
 
   it('fails to start, and cleans up, when Redis is unreachable', async () => {

@@ -3,26 +3,13 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { expectRefused, TestPeer } from './internal/test-peer.js';
+import { describe, expect, it } from 'vitest';
+import { expectRefused, TestPeer, useSignalingFixtures } from './internal/test-peer.js';
 import { createSignalingServer } from './server.js';
-import type { SignalingServer, SignalingServerOptions } from './options.js';
+import type { SignalingServer } from './options.js';
 import { createRoomToken } from './tokens.js';
 
-const servers: SignalingServer[] = [];
-const peers: TestPeer[] = [];
-
-async function start(options: SignalingServerOptions = {}): Promise<SignalingServer> {
-  const server = await createSignalingServer({ logger: 'silent', ...options });
-  servers.push(server);
-  return server;
-}
-
-async function join(url: string, options?: Parameters<typeof TestPeer.join>[1]) {
-  const result = await TestPeer.join(url, options);
-  peers.push(result.peer);
-  return result;
-}
+const { start, join, track } = useSignalingFixtures();
 
 /** Polls /metrics until it matches (the server has seen what the test did). */
 async function until(server: SignalingServer, pattern: RegExp): Promise<void> {
@@ -44,11 +31,6 @@ async function rawUpgrade(port: number): Promise<Socket> {
   await new Promise((resolve) => raw.once('data', resolve));
   return raw;
 }
-
-afterEach(async () => {
-  for (const peer of peers.splice(0)) peer.ws.terminate();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
 describe('signaling server rooms', () => {
   it('assigns ids, tells existing peers about newcomers, and isolates rooms', async () => {
@@ -305,8 +287,7 @@ describe('signaling server limits and bad input', () => {
     const server = await start({ maxRoomSize: 2 });
     await join(`${server.wsUrl}/small`);
     await join(`${server.wsUrl}/small`);
-    const third = await TestPeer.open(`${server.wsUrl}/small`);
-    peers.push(third);
+    const third = track(await TestPeer.open(`${server.wsUrl}/small`));
     expect((await third.next('error')).code).toBe('room-full');
     expect((await third.closed).code).toBe(4001);
     await join(`${server.wsUrl}/other`);

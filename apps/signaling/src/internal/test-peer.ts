@@ -1,7 +1,13 @@
 // Test helpers (not part of the app's surface): a raw `ws` peer with a message inbox.
+import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ClientOptions } from 'ws';
+import type { SignalingServer, SignalingServerOptions } from '../options.js';
 import type { ServerMessage } from '../protocol.js';
+import { createSignalingServer } from '../server.js';
 
 type Waiter = { type: string; resolve: (m: ServerMessage) => void; reject: (e: Error) => void };
 
@@ -124,5 +130,82 @@ export function expectRefused(
       reject(new Error(`upgrade to ${url} was accepted`));
     });
     ws.on('error', () => undefined);
+  });
+}
+
+/**
+ * The servers and peers one test file starts, closed after every test: call once at the top of a
+ * test file, then use `start` and `join` in its tests.
+ */
+export function useSignalingFixtures(): {
+  start: (options?: SignalingServerOptions) => Promise<SignalingServer>;
+  join: (
+    url: string,
+    options?: Parameters<typeof TestPeer.join>[1],
+  ) => ReturnType<typeof TestPeer.join>;
+  /** Closes this peer after the test too (for peers opened with `TestPeer.open`). */
+  track: (peer: TestPeer) => TestPeer;
+  servers: SignalingServer[];
+} {
+  const servers: SignalingServer[] = [];
+  const peers: TestPeer[] = [];
+  afterEach(async () => {
+    for (const peer of peers.splice(0)) peer.ws.terminate();
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return {
+    servers,
+    start: async (options = {}) => {
+      const server = await createSignalingServer({ logger: 'silent', ...options });
+      servers.push(server);
+      return server;
+    },
+    track: (peer) => {
+      peers.push(peer);
+      return peer;
+    },
+    join: async (url, options) => {
+      const result = await TestPeer.join(url, options);
+      peers.push(result.peer);
+      return result;
+    },
+  };
+}
+
+/**
+ * Runs `internal/close-exit-fixture.ts` (starts a server, closes it, prints `closed`) in a child
+ * process and reports whether Node then exited on its own: anything the server leaves open (a
+ * timer, a socket, a Redis connection) keeps it alive until it is killed.
+ * @param redisUrl - The Redis URL for the fixture's server, or `''` for the in-memory backend.
+ */
+export function runCloseExitFixture(
+  redisUrl: string,
+): Promise<{ code: number | null; killed: boolean; out: string }> {
+  const fixture = fileURLToPath(new URL('./close-exit-fixture.ts', import.meta.url));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      cwd: dirname(fixture),
+      env: { ...process.env, REDIS_URL: redisUrl },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    let killed = false;
+    const kill = () => {
+      killed = true;
+      child.kill('SIGKILL');
+    };
+    // 20 s to start and close; once closed, 2 s to exit by itself.
+    let timer = setTimeout(kill, 20_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('closed')) {
+        clearTimeout(timer);
+        timer = setTimeout(kill, 2_000);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, killed, out });
+    });
   });
 }
