@@ -345,7 +345,8 @@ export class WebRTCTransport implements TransportAdapter {
    * @param signal - The signal, parsed from JSON (a `WebRTCSignal` when well formed).
    */
   handleSignal(peerId: string, signal: unknown): void {
-    if (this.disposed || !isPeerId(peerId) || !isWebRTCSignal(signal)) return;
+    // The two handlers check the peer id and whether this transport is disposed.
+    if (!isWebRTCSignal(signal)) return;
     if (signal.type === 'description') this.handleRemoteDescription(peerId, signal.description);
     else this.handleRemoteCandidate(peerId, signal.candidate);
   }
