@@ -1,4 +1,5 @@
 import { RbnError } from '@rbn/protocol';
+import { checkRange } from './internal/check-range';
 import { DesyncAuthority, Topology } from './types';
 import type { SessionConfig } from './types';
 
@@ -60,19 +61,7 @@ const RULES: { [K in keyof SessionConfig]: Rule } = {
  */
 export function validateConfigField(field: keyof SessionConfig, value: unknown): void {
   const rule = RULES[field];
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < rule.min ||
-    value > rule.max ||
-    (rule.integer && !Number.isInteger(value))
-  ) {
-    const kind = rule.integer ? 'an integer' : 'a number';
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `config.${field} must be ${kind} from ${rule.min} to ${rule.max}, got ${String(value)}`,
-    );
-  }
+  checkRange(`config.${field}`, value, rule.min, rule.max, rule.integer);
 }
 
 /**

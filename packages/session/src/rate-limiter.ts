@@ -1,4 +1,5 @@
 import { RbnError } from '@rbn/protocol';
+import { checkRange } from './internal/check-range';
 import { defaultNow } from './internal/clock';
 
 /** Settings of a {@link SlidingWindowRateLimiter}. */
@@ -27,16 +28,6 @@ type Entry = {
   head: number;
   count: number;
 };
-
-function integerOption(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
 
 /**
  * A sliding-window rate limiter keyed by string (a peer id): at most `maxRequests` allowed
@@ -71,7 +62,7 @@ export class SlidingWindowRateLimiter {
    * @throws RbnError `'INVALID_CONFIG'` naming a bad option.
    */
   constructor(options: RateLimiterOptions) {
-    this.maxRequests = integerOption('maxRequests', options.maxRequests, 1, 10_000);
+    this.maxRequests = checkRange('maxRequests', options.maxRequests, 1, 10_000, true);
     if (
       typeof options.windowMs !== 'number' ||
       !Number.isFinite(options.windowMs) ||
@@ -83,7 +74,7 @@ export class SlidingWindowRateLimiter {
       );
     }
     this.windowMs = options.windowMs;
-    this.maxKeys = integerOption('maxKeys', options.maxKeys ?? 1024, 1, 1_000_000);
+    this.maxKeys = checkRange('maxKeys', options.maxKeys ?? 1024, 1, 1_000_000, true);
     const whenFull = options.whenFull ?? 'evict-oldest';
     if (whenFull !== 'evict-oldest' && whenFull !== 'reject') {
       throw new RbnError(

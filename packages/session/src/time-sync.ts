@@ -1,4 +1,4 @@
-import { RbnError } from '@rbn/protocol';
+import { checkRange } from './internal/check-range';
 import { defaultNow } from './internal/clock';
 import type { Tick } from '@rbn/protocol';
 
@@ -39,22 +39,6 @@ type PeerSamples = {
   /** The estimate, recomputed when samples change. */
   estimate: number;
 };
-
-function positive(name: string, value: number, min: number, max: number, integer: boolean): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < min ||
-    value > max ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
 
 /**
  * The signed difference `a - b` of two ticks taken modulo 2^bits: correct across wraparound as
@@ -115,13 +99,13 @@ export class TimeSync {
   constructor(options?: TimeSyncOptions) {
     const o = options ?? {};
     this.options = {
-      tickRate: positive('tickRate', o.tickRate ?? 60, 1, 1000, false),
-      tickBits: positive('tickBits', o.tickBits ?? 32, 16, 32, true),
-      windowTicks: positive('windowTicks', o.windowTicks ?? 60, 1, 1_000_000, true),
-      maxSamples: positive('maxSamples', o.maxSamples ?? 32, 1, 4096, true),
-      thresholdFrames: positive('thresholdFrames', o.thresholdFrames ?? 1, 0, 1000, false),
-      stretchPerFrame: positive('stretchPerFrame', o.stretchPerFrame ?? 0.02, 0, 1, false),
-      maxMultiplier: positive('maxMultiplier', o.maxMultiplier ?? 1.1, 1, 2, false),
+      tickRate: checkRange('tickRate', o.tickRate ?? 60, 1, 1000, false),
+      tickBits: checkRange('tickBits', o.tickBits ?? 32, 16, 32, true),
+      windowTicks: checkRange('windowTicks', o.windowTicks ?? 60, 1, 1_000_000, true),
+      maxSamples: checkRange('maxSamples', o.maxSamples ?? 32, 1, 4096, true),
+      thresholdFrames: checkRange('thresholdFrames', o.thresholdFrames ?? 1, 0, 1000, false),
+      stretchPerFrame: checkRange('stretchPerFrame', o.stretchPerFrame ?? 0.02, 0, 1, false),
+      maxMultiplier: checkRange('maxMultiplier', o.maxMultiplier ?? 1.1, 1, 2, false),
     };
     this.msPerFrame = 1000 / this.options.tickRate;
   }
@@ -308,9 +292,9 @@ export interface FrameScheduler {
  * ```
  */
 export function createFrameScheduler(options?: FrameSchedulerOptions): FrameScheduler {
-  const tickRate = positive('tickRate', options?.tickRate ?? 60, 1, 1000, false);
-  const maxPerFrame = positive('maxTicksPerFrame', options?.maxTicksPerFrame ?? 4, 1, 1000, true);
-  const maxBacklog = positive(
+  const tickRate = checkRange('tickRate', options?.tickRate ?? 60, 1, 1000, false);
+  const maxPerFrame = checkRange('maxTicksPerFrame', options?.maxTicksPerFrame ?? 4, 1, 1000, true);
+  const maxBacklog = checkRange(
     'maxBacklogTicks',
     options?.maxBacklogTicks ?? Math.ceil(tickRate * 10),
     0,
@@ -348,7 +332,7 @@ export function createFrameScheduler(options?: FrameSchedulerOptions): FrameSche
       return multiplier;
     },
     set frameDelayMultiplier(value: number) {
-      multiplier = positive('frameDelayMultiplier', value, 0.25, 4, false);
+      multiplier = checkRange('frameDelayMultiplier', value, 0.25, 4, false);
     },
     get tickIntervalMs(): number {
       return baseMs * multiplier;
