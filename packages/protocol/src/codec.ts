@@ -1,6 +1,6 @@
 import { DecodeError, RbnError } from './errors';
 import { ByteReader, copyOf } from './internal/byte-reader';
-import { ByteWriter } from './internal/byte-writer';
+import { ByteWriter, encodeFieldError } from './internal/byte-writer';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
 import {
   JoinRejectReason,
@@ -82,14 +82,7 @@ const writer = new ByteWriter(1024);
 /** After a large message the writer drops its big buffer instead of holding it forever. */
 const KEEP_WRITER_BYTES = 1 << 20;
 
-/**
- * Field paths such as `Input.runs[2].startTick` are built only when an error is thrown: the hot
- * path passes the parts (`'Input.runs'`, `2`, `'.startTick'`) and never concatenates strings.
- */
-function fieldName(field: string, index: number, suffix: string): string {
-  return index < 0 ? `${field}${suffix}` : `${field}[${index}]${suffix}`;
-}
-
+/** {@link encodeFieldError}, with `, got <value>` appended when a value is given. */
 function encodeError(
   field: string,
   index: number,
@@ -98,10 +91,7 @@ function encodeError(
   value?: unknown,
 ): RbnError {
   const got = arguments.length >= 5 ? `, got ${describe(value)}` : '';
-  return new RbnError(
-    'ENCODE_ERROR',
-    `cannot encode ${fieldName(field, index, suffix)}: ${problem}${got}`,
-  );
+  return encodeFieldError(field, index, suffix, `${problem}${got}`);
 }
 
 function describe(value: unknown): string {

@@ -164,10 +164,10 @@ export class ByteWriter {
    */
   string(s: string, maxBytes: number, field: string, index = -1, suffix = ''): void {
     if (typeof s !== 'string') {
-      throw stringError(field, index, suffix, `must be a string, got ${String(s)}`);
+      throw encodeFieldError(field, index, suffix, `must be a string, got ${String(s)}`);
     }
     if (hasLoneSurrogate(s)) {
-      throw stringError(field, index, suffix, 'is not well-formed Unicode (lone surrogate)');
+      throw encodeFieldError(field, index, suffix, 'is not well-formed Unicode (lone surrogate)');
     }
     // Fast path: ASCII-only strings of under 128 bytes (the usual ids).
     const n = s.length;
@@ -183,7 +183,7 @@ export class ByteWriter {
       }
       if (i === n) {
         if (n > maxBytes) {
-          throw stringError(
+          throw encodeFieldError(
             field,
             index,
             suffix,
@@ -197,7 +197,7 @@ export class ByteWriter {
     }
     const encoded = utf8.encode(s);
     if (encoded.length > maxBytes) {
-      throw stringError(
+      throw encodeFieldError(
         field,
         index,
         suffix,
@@ -209,7 +209,22 @@ export class ByteWriter {
   }
 }
 
-function stringError(field: string, index: number, suffix: string, problem: string): RbnError {
+/**
+ * The `ENCODE_ERROR` for one field. Field paths such as `Input.runs[2].startTick` are built only
+ * here, when an error is thrown: the hot path passes the parts (`'Input.runs'`, `2`,
+ * `'.startTick'`) and never concatenates strings.
+ * @param field - The field name, such as `'Input.runs'`.
+ * @param index - An index shown after `field`, or -1 for none.
+ * @param suffix - Text shown after the index, such as `'.startTick'`.
+ * @param problem - What is wrong with the value.
+ * @returns The error to throw.
+ */
+export function encodeFieldError(
+  field: string,
+  index: number,
+  suffix: string,
+  problem: string,
+): RbnError {
   const name = index < 0 ? `${field}${suffix}` : `${field}[${index}]${suffix}`;
   return new RbnError('ENCODE_ERROR', `cannot encode ${name}: ${problem}`);
 }
