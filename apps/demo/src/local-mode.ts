@@ -3,7 +3,6 @@ import { createLocalTransportGroup } from '@rbn/transport-local';
 import type { LocalTransport } from '@rbn/transport-local';
 import { publishDemo } from './automation';
 import { Pacer, startLoop } from './loop';
-import { EnginePeer } from './net/engine-peer';
 import type { DemoPeer } from './net/peer';
 import { SessionPeer } from './net/session-peer';
 import { ARROW_KEYS, IJKL_KEYS, Keyboard, WASD_KEYS } from './ui/keyboard';
@@ -111,14 +110,11 @@ function reportError(error: unknown): void {
 /**
  * Local mode: peers in one page over `@rbn/transport-local` with adjustable latency, jitter and
  * loss, each with its own view and keys, so prediction and rollback can be seen at work. P1 hosts
- * a room, P2 joins it; P3 can join late and a spectator can watch. With `?engine` the peers are
- * bare rollback engines instead of sessions.
+ * a room, P2 joins it; P3 can join late and a spectator can watch.
  * @param root - Where to build the page.
- * @param params - The page's query parameters.
  */
-export function startLocalMode(root: HTMLElement, params: URLSearchParams): void {
+export function startLocalMode(root: HTMLElement): void {
   const settings: NetworkSettings = { latency: 60, jitter: 10, loss: 5 / 100, inputDelay: 0 };
-  const useEngine = params.has('engine');
   const transports = createLocalTransportGroup(
     SEATS.map((s) => s.id),
     { latency: settings.latency, jitter: settings.jitter, packetLoss: settings.loss, seed: SEED },
@@ -180,46 +176,30 @@ export function startLocalMode(root: HTMLElement, params: URLSearchParams): void
   const [s1, s2, s3, s4] = SEATS as [Seat, Seat, Seat, Seat];
   const actions = document.createElement('div');
   actions.className = 'actions';
-  if (useEngine) {
-    const ids = [s1.id, s2.id];
-    for (const s of [s1, s2]) {
-      seat(
-        s,
-        new EnginePeer({
-          label: s.label,
-          transport: transportOf(s.id),
-          playerIds: ids,
-          seed: SEED,
-        }),
-      );
+  joinSeat(s1);
+  const first = host();
+  first?.session
+    .createRoom()
+    .then((id) => {
+      roomId = id;
+      joinSeat(s2);
+    })
+    .catch(reportError);
+  first?.session.on('playerJoined', (player) => {
+    if (player.playerId === s2.id && first.session.state === SessionState.Lobby) {
+      first.session.start();
     }
-    void transportOf(s1.id).connect(s2.id);
-  } else {
-    joinSeat(s1);
-    const first = host();
-    first?.session
-      .createRoom()
-      .then((id) => {
-        roomId = id;
-        joinSeat(s2);
-      })
-      .catch(reportError);
-    first?.session.on('playerJoined', (player) => {
-      if (player.playerId === s2.id && first.session.state === SessionState.Lobby) {
-        first.session.start();
-      }
-    });
-    actions.append(
-      button('P3 joins late', (b) => {
-        b.disabled = true;
-        joinSeat(s3);
-      }),
-      button('A spectator joins', (b) => {
-        b.disabled = true;
-        joinSeat(s4);
-      }),
-    );
-  }
+  });
+  actions.append(
+    button('P3 joins late', (b) => {
+      b.disabled = true;
+      joinSeat(s3);
+    }),
+    button('A spectator joins', (b) => {
+      b.disabled = true;
+      joinSeat(s4);
+    }),
+  );
 
   const controls = document.createElement('section');
   controls.className = 'controls';
@@ -240,14 +220,10 @@ export function startLocalMode(root: HTMLElement, params: URLSearchParams): void
       settings.loss = v / 100;
       apply();
     }),
-    ...(useEngine
-      ? []
-      : [
-          slider('Input delay', ' ticks', 0, 8, settings.inputDelay, (v) => {
-            settings.inputDelay = v;
-            apply();
-          }),
-        ]),
+    slider('Input delay', ' ticks', 0, 8, settings.inputDelay, (v) => {
+      settings.inputDelay = v;
+      apply();
+    }),
     actions,
   );
   root.replaceChildren(controls, columns);
@@ -259,13 +235,6 @@ export function startLocalMode(root: HTMLElement, params: URLSearchParams): void
       const keys = seats[i]?.keys ?? {};
       pacer.advance(elapsedMs, () => keyboard.read(keys, i));
     });
-    // A bare engine that fell behind (after a state transfer) catches up.
-    if (useEngine) {
-      const leader = Math.max(...peers.map((p) => p.currentTick()));
-      peers.forEach((peer, i) => {
-        if (peer.currentTick() < leader - 2) views[i]?.recordTick(peer.tick(0));
-      });
-    }
   };
   const render = (): void => {
     for (const v of views) v.render();

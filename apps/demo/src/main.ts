@@ -33,5 +33,5 @@ if (nav) {
 
 if (app) {
   if (online) void startOnlineMode(app, params);
-  else startLocalMode(app, params);
+  else startLocalMode(app);
 }

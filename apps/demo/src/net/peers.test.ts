@@ -1,9 +1,7 @@
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import type { LocalTransport } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
-import { Button } from '../game/input';
 import { nextRandom } from '../game/prng';
-import { EnginePeer } from './engine-peer';
 import type { DemoPeer } from './peer';
 import { SessionPeer } from './session-peer';
 
@@ -92,47 +90,5 @@ describe('SessionPeer', () => {
     const result = agreement(host, guest, guest.game.tick - 150);
     expect(result.compared, 'seed 11').toBeGreaterThan(100);
     expect(result.mismatches, 'seed 11').toEqual([]);
-  });
-});
-
-describe('EnginePeer', () => {
-  function twoEngines(seed: number) {
-    const group = createLocalTransportGroup(['p1', 'p2'], { ...NETWORK, seed });
-    const transports = [...group.values()];
-    const ids = ['p1', 'p2'];
-    const peers = transports.map(
-      (t, i) => new EnginePeer({ label: `P${i + 1}`, transport: t, playerIds: ids, seed: 1 }),
-    );
-    void transports[0]?.connect('p2');
-    return { transports, peers: peers as [EnginePeer, EnginePeer] };
-  }
-
-  it('exchanges inputs over a lossy link and agrees at every confirmed tick (seed 3)', () => {
-    const { transports, peers } = twoEngines(3);
-    run(transports, peers, 600, 3);
-    const result = agreement(peers[0], peers[1], 1);
-    expect(result.compared, 'seed 3').toBeGreaterThan(500);
-    expect(result.mismatches, 'seed 3').toEqual([]);
-    expect(
-      peers[0].game.players.some((p) => p.vx !== 0 || p.vy !== 0),
-      'seed 3',
-    ).toBe(true);
-  });
-
-  it("repairs an induced desync with the first player's state (seed 5)", () => {
-    const { transports, peers } = twoEngines(5);
-    run(transports, peers, 100, 5);
-    peers[1].induceDesync();
-    run(transports, peers, 200, 6);
-    expect(peers[1].counters.desyncs, 'seed 5').toBeGreaterThan(0);
-    expect(peers[1].counters.recoveries, 'seed 5').toBeGreaterThan(0);
-    // The repaired peer is behind after loading the state; let it catch up as the page does.
-    for (let f = 0; f < 300; f++) {
-      run(transports, peers, 1, 100 + f);
-      if (peers[1].currentTick() < peers[0].currentTick() - 2) peers[1].tick(Button.Up);
-    }
-    const result = agreement(peers[0], peers[1], peers[0].game.tick - 150);
-    expect(result.compared, 'seed 5').toBeGreaterThan(100);
-    expect(result.mismatches, 'seed 5').toEqual([]);
   });
 });
