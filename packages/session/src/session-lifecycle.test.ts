@@ -212,6 +212,36 @@ describe('Session lifecycle', () => {
     );
   });
 
+  it('rejects joinRoom with JOIN_TIMEOUT when the host never answers, and JOIN_CANCELLED on leaveRoom', async () => {
+    const transports = createLocalTransportGroup(['h', 'a'], { seed: 9 });
+    // 'h' has no session: the connection opens but nobody answers the join request.
+    const a = createSession({
+      game: new TestGame(),
+      transport: transports.get('a')!,
+      config: { joinTimeout: 1000 },
+      clock: { now: () => transports.get('a')!.now },
+    });
+    const frames = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        await settle();
+        a.tick();
+        for (const t of transports.values()) t.tick(16);
+      }
+    };
+    const timedOut = rejection(a.joinRoom('room', 'h'));
+    await frames(55); // 880 ms: still waiting
+    expect(a.state).toBe(SessionState.Connecting);
+    await frames(10); // past 1000 ms
+    expect(a.state).toBe(SessionState.Disconnected);
+    expect((await timedOut).code).toBe('JOIN_TIMEOUT');
+
+    const cancelled = rejection(a.joinRoom('room', 'h'));
+    await frames(2);
+    a.leaveRoom();
+    expect((await cancelled).code).toBe('JOIN_CANCELLED');
+    expect(a.state).toBe(SessionState.Disconnected);
+  });
+
   it('lets a player leave the lobby and tells the others', async () => {
     const h = harness(3, 5, { latency: 10 });
     const roomId = await h.host.session.createRoom();
