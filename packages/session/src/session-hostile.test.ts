@@ -308,6 +308,28 @@ describe('Session under hostile input', () => {
     expectUnharmed(h, 'seed 68');
   });
 
+  it('answers a player flooding it with SyncRequest at most four times a second (seed 72)', async () => {
+    const h = await game(Topology.Star, 72);
+    const attacker = h.peers[2]!;
+    const deliver = attacker.transport.onMessage!;
+    let syncs = 0;
+    attacker.transport.onMessage = (from, bytes) => {
+      // Count the host's state answers and keep them from the attacker's session.
+      if (from === 'p0' && bytes[0] === MessageType.Sync) syncs++;
+      else deliver(from, bytes);
+    };
+    const frames = 120; // two seconds at 60 ticks per second
+    for (let i = 0; i < frames; i++) {
+      send(attacker, 'p0', { type: MessageType.SyncRequest, tick: 0 });
+      h.runFrame();
+    }
+    h.run(10);
+    attacker.transport.onMessage = deliver;
+    const seconds = (frames * h.frameMs) / 1000;
+    expect(syncs).toBeGreaterThan(0);
+    expect(syncs).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 1);
+  });
+
   it('keeps per-link state bounded when an outsider floods the host (seed 69)', async () => {
     const h = await game(Topology.Star, 69, {}, true);
     const outsider = h.peers[3]!;
