@@ -448,7 +448,8 @@ describe('Session input exchange', () => {
     expect(stats.messagesReceivedPerSecond).toBeGreaterThan(5);
     expect(Math.abs(stats.localFramesBehind)).toBeLessThan(10);
     expect(stats.remoteFramesBehind).toBe(-stats.localFramesBehind);
-    expect(stats.pendingInputs).toBeGreaterThanOrEqual(0);
+    // With 100 ms of RTT, about six ticks of inputs are always on their way, not yet acked.
+    expect(stats.pendingInputs).toBeGreaterThan(0);
     expect(stats.pendingInputs).toBeLessThan(20);
     expect(h.host.session.getNetworkStats('nobody')).toBeNull();
   });
