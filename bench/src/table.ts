@@ -69,3 +69,15 @@ export function timeMicros(
   for (let i = 0; i < iterations; i++) fn();
   return Number(process.hrtime.bigint() - start) / 1000 / iterations;
 }
+
+/**
+ * The median of a set of measurements (the mean of the middle two for an even count); `NaN`
+ * for none. Does not reorder `values`.
+ * @param values - The measurements.
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

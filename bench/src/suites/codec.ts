@@ -8,7 +8,7 @@ import {
   type WirePlayer,
 } from '@rbn/protocol';
 import * as rn from 'rollback-netcode';
-import { printTable, timeMicros, type Row } from '../table';
+import { median, printTable, timeMicros, type Row } from '../table';
 
 /**
  * Times `a` and `b` in alternating rounds (so a burst of load on the machine hits both alike)
@@ -21,7 +21,6 @@ function compare(a: () => void, b: () => void, iterations: number, rounds = 7): 
     ta.push(timeMicros(a, iterations));
     tb.push(timeMicros(b, iterations));
   }
-  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
   return [median(ta), median(tb)];
 }
 

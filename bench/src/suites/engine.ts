@@ -5,7 +5,7 @@
 import { RollbackEngine } from '@rbn/core';
 import type { Game } from '@rbn/core';
 import * as rn from 'rollback-netcode';
-import { printTable, type Row } from '../table';
+import { median, printTable, type Row } from '../table';
 
 const STATE_INTS = 256; // 1 KB
 const LAG = 8;
@@ -120,9 +120,6 @@ function cpuMicros(fn: () => void, iterations: number): number {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / iterations;
 }
-
-const median = (xs: number[]): number =>
-  [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
 
 /** Median CPU µs per tick of each driver over alternating rounds (so noise hits both alike). */
 function compare(a: Driver, b: Driver, iterations: number, rounds = ROUNDS): [number, number] {

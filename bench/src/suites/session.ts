@@ -10,7 +10,7 @@ import {
   Topology as RnTopology,
 } from 'rollback-netcode';
 import type { Session as RnSession } from 'rollback-netcode';
-import { printTable } from '../table';
+import { median, printTable } from '../table';
 import type { Row } from '../table';
 
 const FRAME_MS = 1000 / 60;
@@ -397,11 +397,6 @@ const SCENARIOS: Scenario[] = [
 
 /** Runs of each scenario per library; the CPU figures are their median. */
 const REPEATS = 5;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function withMedianCpu(runs: Outcome[]): Outcome {
   return {

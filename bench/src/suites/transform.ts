@@ -5,7 +5,7 @@ import { createLocalTransportGroup } from '@rbn/transport-local';
 import { TransformingTransport } from '@rbn/transport-transform';
 import type { TransformingTransportConfig } from '@rbn/transport-transform';
 import * as rn from 'rollback-netcode';
-import { printTable, type Row } from '../table';
+import { median, printTable, type Row } from '../table';
 
 const STATE_BYTES = 1024 * 1024;
 
@@ -146,7 +146,6 @@ export default async function transformSuite(): Promise<void> {
       runs.theirs.push(t.ms);
       wire = { ours: o.wire, ours6: o6.wire, theirs: t.wire };
     }
-    const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const mbps = (ms: number) => STATE_BYTES / 1024 / 1024 / (ms / 1000);
     rows.push(
       {

@@ -9,7 +9,7 @@ import type { TransportAdapter } from '@rbn/protocol';
 import { WebRTCTransport } from '@rbn/transport-webrtc';
 import type { WebRTCImplementation } from '@rbn/transport-webrtc';
 import * as rn from 'rollback-netcode';
-import { printTable, type Row } from '../table';
+import { median, printTable, type Row } from '../table';
 
 const RUNS = 20;
 const require = createRequire(import.meta.url);
@@ -23,12 +23,6 @@ type Side = {
   dispose(): void;
 };
 type Library = { name: string; side(id: string): Side };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const later = () => new Promise<void>((resolve) => setImmediate(resolve));
 
