@@ -376,6 +376,57 @@ describe('WebRTCTransport', () => {
     expect(got.map((g) => g.bytes[0])).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it('drains held reliable messages even when the stack never fires bufferedamountlow', async () => {
+    newMesh();
+    let fakeBuffered: number | undefined;
+    let refuseNext = 0;
+    const restore = watchDataChannels((channel) => {
+      if (channel.label !== 'rbn-reliable') return;
+      const real = Object.getOwnPropertyDescriptor(
+        Object.getPrototypeOf(channel),
+        'bufferedAmount',
+      );
+      Object.defineProperty(channel, 'bufferedAmount', {
+        get: () => fakeBuffered ?? (real?.get?.call(channel) as number),
+      });
+      const send = channel.send.bind(channel) as (data: Uint8Array<ArrayBuffer>) => void;
+      Object.defineProperty(channel, 'send', {
+        value: (data: Uint8Array<ArrayBuffer>) => {
+          if (refuseNext > 0) {
+            refuseNext--;
+            throw new Error('send queue is full');
+          }
+          send(data);
+        },
+      });
+    });
+    const a = mesh.add('a');
+    const b = mesh.add('b');
+    try {
+      await a.connect('b');
+    } finally {
+      restore();
+    }
+    const got = inbox(b);
+    await waitFor(() => b.connectedPeers.has('a'), 'b connected');
+
+    // An open channel that refuses a send keeps the message: it goes out on a later try.
+    refuseNext = 1;
+    a.send('b', new Uint8Array([0]), true);
+    expect(a.getChannelStats('b')!.reliableBufferedAmount).toBeGreaterThanOrEqual(1);
+    fakeBuffered = 2 * 1024 * 1024;
+    for (let i = 1; i < 5; i++) a.send('b', new Uint8Array([i]), true);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(got).toEqual([]);
+    // The channel drains, and no bufferedamountlow event comes: the transport notices anyway.
+    fakeBuffered = undefined;
+    await waitFor(() => got.length === 5, 'the held messages without the event');
+    expect(got.map((g) => g.bytes[0])).toEqual([0, 1, 2, 3, 4]);
+    a.send('b', new Uint8Array([5]), true);
+    await waitFor(() => got.length === 6, 'a message after the queue emptied');
+    expect(got[5]!.bytes).toEqual([5]);
+  });
+
   it('rejects connect with an error naming the peer when the connection does not open in time', async () => {
     newMesh();
     mesh.deliver = false;

@@ -41,6 +41,12 @@ const MAX_CANDIDATE_LENGTH = 4096;
  */
 const RELIABLE_HIGH_WATER = 1024 * 1024;
 const RELIABLE_LOW_WATER = 64 * 1024;
+/**
+ * While reliable messages wait, the channel is also checked this often (ms), in case a stack
+ * never fires `bufferedamountlow`: @roamhq/wrtc has been seen to miss it under load, which
+ * left the queue waiting for ever.
+ */
+const RELIABLE_DRAIN_POLL_MS = 25;
 
 /** Whether an untrusted value can be a remote peer id: a non-empty string. */
 function isPeerId(value: unknown): value is string {
@@ -131,6 +137,8 @@ type PeerEntry = {
   reliable: RTCDataChannel | null;
   /** Reliable messages waiting for the channel to drain (copies). */
   reliableQueue: Uint8Array[];
+  /** Checks the reliable channel while `reliableQueue` is not empty (see RELIABLE_DRAIN_POLL_MS). */
+  drainTimer: ReturnType<typeof setTimeout> | undefined;
   unreliable: RTCDataChannel;
   /** Whether the current simple-peer connection created the offer. */
   initiator: boolean;
@@ -447,12 +455,16 @@ export class WebRTCTransport implements TransportAdapter {
       if (channel === null || channel.readyState !== 'open') return;
       if (entry.reliableQueue.length > 0 || channel.bufferedAmount > RELIABLE_HIGH_WATER) {
         entry.reliableQueue.push(message.slice());
+        this.watchDrain(entry);
         return;
       }
       try {
         channel.send(message as Uint8Array<ArrayBuffer>);
       } catch {
-        // closing: its close event ends the connection
+        // A channel that refuses a send while open (a full native send queue) gets it again
+        // from the queue; a closing one ends the connection with its close event.
+        entry.reliableQueue.push(message.slice());
+        this.watchDrain(entry);
       }
       return;
     }
@@ -573,6 +585,7 @@ export class WebRTCTransport implements TransportAdapter {
       peer,
       reliable: null,
       reliableQueue: [],
+      drainTimer: undefined,
       unreliable,
       initiator,
       peerReady: false,
@@ -799,14 +812,35 @@ export class WebRTCTransport implements TransportAdapter {
       try {
         channel.send(message as Uint8Array<ArrayBuffer>);
       } catch {
+        entry.reliableQueue.unshift(message); // kept for the next try; a closing channel ends the entry
         return;
       }
     }
   }
 
+  /**
+   * Keeps flushing a non-empty reliable queue on a short timer, so the queue drains even when
+   * the stack misses `bufferedamountlow`. The timer stops once the queue is empty or the
+   * connection closes.
+   */
+  private watchDrain(entry: PeerEntry): void {
+    if (entry.drainTimer !== undefined) return;
+    const check = () => {
+      entry.drainTimer = undefined;
+      if (this.peers.get(entry.id) !== entry) return;
+      this.flushReliable(entry);
+      if (entry.reliableQueue.length > 0) {
+        entry.drainTimer = setTimeout(check, RELIABLE_DRAIN_POLL_MS);
+      }
+    };
+    entry.drainTimer = setTimeout(check, RELIABLE_DRAIN_POLL_MS);
+  }
+
   private destroyPeer(entry: PeerEntry): void {
     const { peer, unreliable } = entry;
     entry.reliableQueue = [];
+    clearTimeout(entry.drainTimer);
+    entry.drainTimer = undefined;
     unreliable.onopen = null;
     unreliable.onmessage = null;
     unreliable.onclose = null;
