@@ -332,7 +332,7 @@ describe('WebRTCTransport', () => {
       message.set([i & 0xff, i >> 8, 0xaa]);
       a.send('b', message, true);
     }
-    await waitFor(() => reliable().length === 400, 'all 400 reliable messages');
+    await waitFor(() => reliable().length === 400, 'all 400 reliable messages', 20_000);
     expect(reliable().map((g) => g.bytes[0]! | (g.bytes[1]! << 8))).toEqual(
       Array.from({ length: 400 }, (_, i) => i),
     );
