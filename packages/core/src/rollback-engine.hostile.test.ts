@@ -155,6 +155,8 @@ describe('RollbackEngine hostile input', () => {
     ['maxInputBytes', Number.NaN],
     ['startTick', 2 ** 40],
     ['inputDelayTicks', '2'],
+    ['snapshotInterval', 0],
+    ['snapshotInterval', 1.5],
   ] as const)('rejects %s = %s with INVALID_CONFIG naming the field', (field, value) => {
     expect(() => new RollbackEngine(new TestGame(), { [field]: value })).toThrow(
       new RegExp(`^${field}`),

@@ -141,6 +141,14 @@ describe('RollbackEngine (property)', () => {
           { hashInterval: 5 },
           // Few saved states: rollbacks for late joins restore an older checkpoint.
           { hashInterval: 1000, snapshotHistorySize: 40, maxSpeculationTicks: 25 },
+          // Every predicted state saved, and very few saved (capped at 40 - 25 = 15).
+          { hashInterval: 7, snapshotInterval: 1 },
+          {
+            hashInterval: 1000,
+            snapshotHistorySize: 40,
+            maxSpeculationTicks: 25,
+            snapshotInterval: 50,
+          },
         ),
         (seed, ticks, maxLag, delay, config) => {
           const { final, expected, hashes, expectedHashes } = scenario(
@@ -178,6 +186,7 @@ function peers(seed: number, count: number, frames: number, maxLatency: number) 
     const engine = new RollbackEngine(new TestGame(), {
       hashInterval: 10,
       inputDelayTicks: pick(4),
+      snapshotInterval: 1 + pick(5),
     });
     for (const id of ids) engine.addPlayer(id, 0, { local: id === local });
     engine.onConfirmedHash = (tick, hash) => hashes[i]?.set(tick, hash);

@@ -76,33 +76,64 @@ describe('RollbackEngine states and hashes', () => {
     expect(engine.getSnapshot(13)).toBeUndefined();
   });
 
-  it('serializes only the states a rollback may need: predicted ticks, checkpoints and hash ticks', () => {
-    const game = new TestGame();
-    let serialized = 0;
-    const serialize = game.serialize.bind(game);
-    game.serialize = () => {
-      serialized++;
-      return serialize();
-    };
-    game.hash = () => fnv1a(serialize());
-    const engine = new RollbackEngine(game, {
-      snapshotHistorySize: 40,
-      maxSpeculationTicks: 20,
-      hashInterval: 25,
-    });
-    engine.addPlayer('a', 0, { local: true });
-    engine.addPlayer('bb', 0);
-    for (let f = 0; f < 100; f++) {
-      engine.addRemoteInput('bb', f, input(f, 'bb'));
-      engine.tick(input(f, 'a'));
-    }
-    // Checkpoints every 10 ticks (0..90) and hash ticks 25, 75 (50 is also a checkpoint).
-    expect(serialized).toBe(12);
-    serialized = 0;
-    // Now bb's inputs stop: every further tick is predicted and saved.
-    for (let f = 100; f < 105; f++) engine.tick(input(f, 'a'));
-    expect(serialized).toBe(5);
-  });
+  it.each([
+    // Every predicted tick 100..104 is saved.
+    [1, 5],
+    // 100 is a checkpoint and a hash tick; then one of every three predicted ticks: 103.
+    [3, 2],
+    // The default.
+    [undefined, 2],
+    // 100, then nothing for 5 ticks.
+    [6, 1],
+  ])(
+    'serializes only the states a rollback may need: checkpoints, hash ticks and predicted ticks (snapshotInterval %s)',
+    (interval, predictedSaves) => {
+      const game = new TestGame();
+      let serialized = 0;
+      const serialize = game.serialize.bind(game);
+      game.serialize = () => {
+        serialized++;
+        return serialize();
+      };
+      game.hash = () => fnv1a(serialize());
+      const engine = new RollbackEngine(game, {
+        snapshotHistorySize: 40,
+        maxSpeculationTicks: 20,
+        hashInterval: 25,
+        ...(interval === undefined ? {} : { snapshotInterval: interval }),
+      });
+      engine.addPlayer('a', 0, { local: true });
+      engine.addPlayer('bb', 0);
+      for (let f = 0; f < 100; f++) {
+        engine.addRemoteInput('bb', f, input(f, 'bb'));
+        engine.tick(input(f, 'a'));
+      }
+      // Checkpoints every 10 ticks (0..90) and hash ticks 25, 75 (50 is also a checkpoint).
+      expect(serialized).toBe(12);
+      serialized = 0;
+      // Now bb's inputs stop: every further tick is predicted.
+      for (let f = 100; f < 105; f++) engine.tick(input(f, 'a'));
+      expect(serialized).toBe(predictedSaves);
+      // bb's inputs arrive, one of them different: the rollback restores the nearest saved state
+      // without serializing it again, and the result is the straight run's.
+      serialized = 0;
+      // bb's real inputs: its last one repeated (as predicted) but for tick 104.
+      const real = (t: Tick, id: PlayerId) =>
+        id !== 'bb' || t < 100
+          ? input(t, id)
+          : new Uint8Array([t === 104 ? 7 : input(99, 'bb')[0]!]);
+      for (let f = 100; f < 106; f++) engine.addRemoteInput('bb', f, real(f, 'bb'));
+      engine.tick(input(105, 'a'));
+      expect(engine.stats.rollbacks).toBe(1);
+      // 104 was wrong: resimulated from 104, or from the saved state up to interval - 1 before.
+      const saved = interval === 1 ? 104 : interval === 6 ? 100 : 103;
+      expect(engine.stats.resimulatedTicks).toBe(105 - saved);
+      // Nothing serialized: S(saved) is restored, not saved again, and tick 105 is not predicted.
+      expect(serialized).toBe(0);
+      expect(engine.confirmedTick).toBe(105);
+      expect(game.hash()).toBe(runStraight(both, real, 106).hash());
+    },
+  );
 
   it('getSnapshot of a tick whose state was not saved replays it exactly and leaves the game as it was', () => {
     const game = new TestGame();
@@ -178,6 +209,26 @@ describe('RollbackEngine states and hashes', () => {
     expect(game.hash()).toBe(runStraight(both, input, 40).hash());
     expect(hashes).toEqual([30, 40]);
   });
+
+  it.each([1, 3])(
+    'rolls back to the tick of a loaded state when the first predicted input there was wrong (snapshotInterval %i)',
+    (interval) => {
+      const straight = runStraight(both, input, 50);
+      const game = new TestGame();
+      const engine = new RollbackEngine(game, { snapshotInterval: interval });
+      engine.addPlayer('a', 0, { local: true });
+      engine.addPlayer('bb', 0);
+      engine.loadState(50, straight.serialize());
+      // bb's inputs from 50 on are predicted (the empty input), then arrive different.
+      for (let f = 50; f < 54; f++) engine.tick(input(f, 'a'));
+      for (let f = 50; f < 54; f++) engine.addRemoteInput('bb', f, input(f, 'bb'));
+      engine.tick(input(54, 'a'));
+      engine.addRemoteInput('bb', 54, input(54, 'bb'));
+      expect(engine.getConfirmedState().tick).toBe(55);
+      expect(game.hash()).toBe(runStraight(both, input, 55).hash());
+      expect(engine.stats.resimulatedTicks).toBe(4);
+    },
+  );
 
   it('loadState drops a pending rollback and older inputs, and rolling back before it is impossible', () => {
     const game = new TestGame();

@@ -34,11 +34,21 @@ describe('RollbackEngine', () => {
     expect(game.hash()).toBe(expected.hash());
   });
 
-  it.each([1, 3, 8, 30])(
-    'a misprediction %i ticks back ends in exactly the state of a straight run with the true inputs',
-    (lag) => {
+  it.each([
+    [1, 1],
+    [3, 1],
+    [8, 1],
+    [30, 1],
+    [1, 3],
+    [3, 3],
+    [8, 3],
+    [30, 3],
+    [8, 7],
+  ])(
+    'a misprediction %i ticks back ends in exactly the state of a straight run with the true inputs (snapshotInterval %i)',
+    (lag, interval) => {
       const game = new TestGame();
-      const engine = new RollbackEngine(game);
+      const engine = new RollbackEngine(game, { snapshotInterval: interval });
       engine.addPlayer('a', 0, { local: true });
       engine.addPlayer('b', 0);
       const ticks = 100;
@@ -51,7 +61,8 @@ describe('RollbackEngine', () => {
           expect(r.status).toBe('advanced');
           if (r.status === 'advanced' && r.rolledBack) {
             rolled++;
-            expect(r.rollbackTicks).toBeLessThanOrEqual(lag);
+            // The restored state is at most interval - 1 ticks older than the wrong tick.
+            expect(r.rollbackTicks).toBeLessThanOrEqual(lag + interval - 1);
           }
         }
       }
@@ -73,7 +84,7 @@ describe('RollbackEngine', () => {
         hash: expected.hash(),
       });
       expect(game.hash()).toBe(expected.hash());
-      expect(engine.stats.maxRollbackDepth).toBeLessThanOrEqual(lag);
+      expect(engine.stats.maxRollbackDepth).toBeLessThanOrEqual(lag + interval - 1);
     },
   );
 
@@ -283,8 +294,9 @@ describe('RollbackEngine', () => {
         expect(error.code).toBe('GAME_ERROR');
         expect(error.operation).toBe(operation);
         expect(error.cause).toBe(cause);
-        // The rollback restores S(0), saves it again (a checkpoint), steps tick 0, and hashes S(1).
-        expect(error.tick).toBe(operation === 'hash' ? 1 : 0);
+        // The rollback restores S(0) (no need to save it again), steps tick 0, then saves and
+        // hashes S(1) (a hash tick).
+        expect(error.tick).toBe(operation === 'serialize' || operation === 'hash' ? 1 : 0);
         expect(error.message).toContain(`game.${operation}()`);
       },
     );

@@ -29,6 +29,16 @@ export type EngineConfig = {
    */
   maxSpeculationTicks?: number;
   /**
+   * Of consecutive states simulated with a predicted input, at most one in every
+   * `snapshotInterval` is saved (serialized). A rollback restores the nearest earlier saved state
+   * and resimulates from there, so a larger interval calls `game.serialize()` less often and
+   * resimulates up to `snapshotInterval - 1` more ticks per rollback. `1` saves every predicted
+   * state, as GGPO does; raise it for a game whose `serialize` is expensive next to its `step`.
+   * Capped at `snapshotHistorySize - maxSpeculationTicks`, so every rollback stays restorable.
+   * @default 3
+   */
+  snapshotInterval?: number;
+  /**
    * `onConfirmedHash` is called for every confirmed state S(t) with `t % hashInterval === 0`.
    * @default 60
    */
@@ -177,6 +187,8 @@ export class RollbackEngine {
   private readonly hashInterval: number;
   /** S(t) is also saved every this many ticks, so a late join or leave has a state to restore. */
   private readonly checkpointInterval: number;
+  /** At most one of this many consecutive predicted states is saved (`snapshotInterval`). */
+  private readonly snapshotEvery: number;
   private readonly maxInputBytes: number;
   private readonly bufferCapacity: number;
   /** How far past `currentTick` an input may be stored. */
@@ -205,6 +217,11 @@ export class RollbackEngine {
   private baseTick: Tick;
   /** Earliest tick that must be resimulated, or NEVER. */
   private rollbackTo: Tick = NEVER;
+  /**
+   * The newest tick whose state is saved in the current timeline: saved while simulating it,
+   * loaded by `loadState`, or restored by a rollback (which resets it to the restored tick).
+   */
+  private lastSaved: Tick = Number.NEGATIVE_INFINITY;
   private nextHashTick: Tick;
 
   private readonly statsData: EngineStats = {
@@ -243,6 +260,10 @@ export class RollbackEngine {
     this.maxSpeculation = c.maxSpeculationTicks;
     this.hashInterval = c.hashInterval;
     this.checkpointInterval = Math.max(1, Math.floor(c.snapshotHistorySize / 4));
+    this.snapshotEvery = Math.min(
+      c.snapshotInterval,
+      c.snapshotHistorySize - c.maxSpeculationTicks,
+    );
     this.maxInputBytes = c.maxInputBytes;
     this.delay = c.inputDelayTicks;
     // A remote peer can be ahead of us by its speculation plus both input delays.
@@ -577,6 +598,7 @@ export class RollbackEngine {
     checkTick('tick', tick);
     this.snapshots.clear();
     this.snapshots.save(tick, state);
+    this.lastSaved = tick;
     const copy = this.snapshots.get(tick) ?? state;
     this.deserializeGame(copy, tick);
     this.snapshots.setHash(tick, this.hashGame(tick));
@@ -669,6 +691,7 @@ export class RollbackEngine {
       );
     }
     this.deserializeGame(state, from);
+    this.lastSaved = from;
     for (let t = from; t < this.tickNow; t++) this.simulate(t);
     const depth = this.tickNow - from;
     const stats = this.statsData;
@@ -681,9 +704,11 @@ export class RollbackEngine {
   /**
    * Steps the game through tick `t` (from S(t) to S(t + 1)). S(t) is saved first only when a
    * rollback may need it: when a player's input for `t` is predicted (a late input can only fix
-   * such a tick), every `snapshotHistorySize / 4` ticks (a checkpoint for joins and leaves
-   * announced late), for hash ticks, and for the first state. A stale copy of S(t) from an
-   * earlier simulation is dropped otherwise.
+   * such a tick) and no state of the last `snapshotInterval - 1` ticks is saved, every
+   * `snapshotHistorySize / 4` ticks (a checkpoint for joins and leaves announced late), for hash
+   * ticks, and for the first state. A state saved in this timeline already (the one a rollback
+   * just restored, or `loadState`'s) is kept as it is. A stale
+   * copy of S(t) from an earlier simulation is dropped otherwise.
    */
   private simulate(t: Tick): void {
     const players = this.sorted;
@@ -711,8 +736,13 @@ export class RollbackEngine {
       views[count] = input;
       count++;
     }
-    if (predicted || t % this.checkpointInterval === 0 || (t > 0 && t % this.hashInterval === 0)) {
+    if (t === this.lastSaved) {
+      // S(t) is saved in this timeline already (just restored or loaded): nothing to save.
+    } else if (t % this.checkpointInterval === 0 || (t > 0 && t % this.hashInterval === 0)) {
       this.saveSnapshot(t);
+    } else if (predicted) {
+      if (t - this.lastSaved >= this.snapshotEvery) this.saveSnapshot(t);
+      else this.snapshots.drop(t);
     } else if (t === this.baseTick) {
       if (!this.snapshots.has(t)) this.saveSnapshot(t);
     } else {
@@ -805,6 +835,7 @@ export class RollbackEngine {
 
   private saveSnapshot(tick: Tick): void {
     const state = this.serializeGame(tick);
+    this.lastSaved = tick;
     if (tick > 0 && tick % this.hashInterval === 0) {
       this.snapshots.save(tick, state, this.hashGame(tick));
     } else {

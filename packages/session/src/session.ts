@@ -1967,6 +1967,7 @@ export class Session {
     const engine = new RollbackEngine(this.game, {
       snapshotHistorySize: this.cfg.snapshotHistorySize,
       maxSpeculationTicks: this.cfg.maxSpeculationTicks,
+      snapshotInterval: this.cfg.snapshotInterval,
       hashInterval: this.cfg.hashInterval,
       inputDelayTicks: this.cfg.inputDelayTicks,
       startTick,

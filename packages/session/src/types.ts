@@ -79,6 +79,13 @@ export type SessionConfig = {
   snapshotHistorySize: number;
   /** How far the game may run ahead of the last confirmed tick before it stalls. @default 60 */
   maxSpeculationTicks: number;
+  /**
+   * Of consecutive states simulated with a predicted input, save (serialize) at most one in this
+   * many; a rollback then resimulates from the nearest saved state, up to `snapshotInterval - 1`
+   * more ticks. `1` saves every predicted state; raise it when `serialize` costs more than
+   * `step`. Local only: peers may differ. @default 3
+   */
+  snapshotInterval: number;
   /** Compare confirmed-state hashes every this many ticks (room). @default 60 */
   hashInterval: number;
   /** Local input delay in ticks; may be changed while playing. @default 0 */

@@ -6,6 +6,9 @@ import { repeatLastInputPredictor } from '../input-predictors';
 /** The largest `inputDelayTicks` the engine accepts. */
 export const MAX_INPUT_DELAY_TICKS = 64;
 
+/** Default of `snapshotInterval`: save at most one of three consecutive predicted states. */
+export const DEFAULT_SNAPSHOT_INTERVAL = 3;
+
 /** Ticks are non-negative integers below 2^31. */
 export const MAX_TICK: Tick = 0x7ffffffe;
 
@@ -13,6 +16,7 @@ export const MAX_TICK: Tick = 0x7ffffffe;
 export type ResolvedEngineConfig = {
   snapshotHistorySize: number;
   maxSpeculationTicks: number;
+  snapshotInterval: number;
   hashInterval: number;
   inputDelayTicks: number;
   maxInputBytes: number;
@@ -106,6 +110,13 @@ export function resolveEngineConfig(config: unknown): ResolvedEngineConfig {
       `(${maxSpeculationTicks}) must be less than snapshotHistorySize (${snapshotHistorySize}): a rollback may need the state that many ticks back`,
     );
   }
+  const snapshotInterval = integerIn(
+    'snapshotInterval',
+    c.snapshotInterval,
+    DEFAULT_SNAPSHOT_INTERVAL,
+    1,
+    1 << 16,
+  );
   const hashInterval = integerIn('hashInterval', c.hashInterval, 60, 1, MAX_TICK);
   const inputDelayTicks = checkInputDelay(c.inputDelayTicks);
   const maxInputBytes = integerIn(
@@ -135,6 +146,7 @@ export function resolveEngineConfig(config: unknown): ResolvedEngineConfig {
   return {
     snapshotHistorySize,
     maxSpeculationTicks,
+    snapshotInterval,
     hashInterval,
     inputDelayTicks,
     maxInputBytes,
