@@ -396,7 +396,7 @@ const SCENARIOS: Scenario[] = [
 ];
 
 /** Runs of each scenario per library; the CPU figures are their median. */
-const REPEATS = 5;
+const REPEATS = 7;
 /** Untimed runs of each library before the first table (see sessionSuite). */
 const WARM_UP_ROUNDS = 10;
 
@@ -441,21 +441,21 @@ export default async function sessionSuite(): Promise<void> {
         competitor: rn.advancedShare * 100,
       },
       {
-        metric: 'process CPU per tick per peer, incl. transport (median of 5)',
+        metric: `process CPU per tick per peer, incl. transport (median of ${REPEATS})`,
         unit: 'µs',
         rbn: rbn.processCpuMicrosPerTickPerPeer,
         competitor: rn.processCpuMicrosPerTickPerPeer,
         target: '≤ 0.2×',
       },
       {
-        metric: 'session CPU per tick per peer, wall clock (median of 5)',
+        metric: `session CPU per tick per peer, wall clock (median of ${REPEATS})`,
         unit: 'µs',
         rbn: rbn.cpuMicrosPerTickPerPeer,
         competitor: rn.cpuMicrosPerTickPerPeer,
         target: '≤ 0.2×',
       },
       {
-        metric: 'session CPU per advanced tick per peer (median of 5; the fair comparison)',
+        metric: `session CPU per advanced tick per peer (median of ${REPEATS}; the fair comparison)`,
         unit: 'µs',
         rbn: rbn.cpuMicrosPerAdvancedTick,
         competitor: rn.cpuMicrosPerAdvancedTick,

@@ -970,6 +970,8 @@ export class Session {
 
   private checkLag(engine: RollbackEngine, now: number): void {
     const current = engine.currentTick;
+    // Nobody's inputs lag further behind than the slowest player's: most frames end here.
+    if (current - 1 - engine.inputsCompleteThrough < this.cfg.lagReportThreshold) return;
     for (const member of this.remotePlayers) {
       if (member.joinTick < 0 || member.leaveTick >= 0 || !engine.hasPlayer(member.playerId))
         continue;
