@@ -8,6 +8,7 @@ import { DefaultSimplePeer } from './internal/default-simple-peer';
 import { createTestMesh, waitFor } from './internal/test-mesh';
 import type { TestMesh } from './internal/test-mesh';
 import type { WebRTCDisconnectReason } from './signaling';
+import type { WebRTCTransportOptions } from './webrtc-transport';
 import type {
   SimplePeerConstructor,
   SimplePeerLike,
@@ -77,6 +78,56 @@ async function sendUnreliableUntil(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   expect(arrived()).toBe(true);
+}
+
+/**
+ * Makes `channel.bufferedAmount` read `fake()`, or the real value while `fake()` is undefined.
+ * @param channel - A data channel of the WebRTC stack.
+ * @param fake - The value to report.
+ */
+function fakeBufferedAmount(channel: RTCDataChannel, fake: () => number | undefined): void {
+  const real = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(channel), 'bufferedAmount');
+  Object.defineProperty(channel, 'bufferedAmount', {
+    get: () => fake() ?? (real?.get?.call(channel) as number),
+  });
+}
+
+/**
+ * Wraps `channel.send` so `before` runs first (it may throw, as a refusing channel does).
+ * @param channel - A data channel of the WebRTC stack.
+ * @param before - Called with the bytes before the real send.
+ */
+function wrapSend(channel: RTCDataChannel, before: (data: Uint8Array) => void): void {
+  const send = channel.send.bind(channel) as (data: Uint8Array<ArrayBuffer>) => void;
+  Object.defineProperty(channel, 'send', {
+    value: (data: Uint8Array<ArrayBuffer>) => {
+      before(data);
+      send(data);
+    },
+  });
+}
+
+/**
+ * Connects a new pair a → b, calling `onChannel` for every data channel created meanwhile.
+ * @param onChannel - Sees each channel as the stack creates it.
+ * @param options - Options of `a`.
+ * @returns Both transports and b's inbox, once b has accepted a.
+ */
+async function connectWatched(
+  onChannel: (channel: RTCDataChannel) => void,
+  options: WebRTCTransportOptions = {},
+) {
+  const restore = watchDataChannels(onChannel);
+  const a = mesh.add('a', options);
+  const b = mesh.add('b');
+  try {
+    await a.connect('b');
+  } finally {
+    restore();
+  }
+  const got = inbox(b);
+  await waitFor(() => b.connectedPeers.has('a'), 'b connected');
+  return { a, b, got };
 }
 
 let mesh: TestMesh;
@@ -287,27 +338,14 @@ describe('WebRTCTransport', () => {
     let fakeBuffered = 0;
     // Count what really goes out on the unreliable channels, not what the transport says.
     let unreliableSends = 0;
-    const restore = watchDataChannels((channel) => {
-      if (channel.label === 'rbn-unreliable') {
-        Object.defineProperty(channel, 'bufferedAmount', { get: () => fakeBuffered });
-        const send = channel.send.bind(channel) as (data: Uint8Array<ArrayBuffer>) => void;
-        Object.defineProperty(channel, 'send', {
-          value: (data: Uint8Array<ArrayBuffer>) => {
-            unreliableSends++;
-            send(data);
-          },
-        });
-      }
-    });
-    const a = mesh.add('a', { maxBufferedAmount: threshold });
-    const b = mesh.add('b');
-    try {
-      await a.connect('b');
-    } finally {
-      restore();
-    }
-    const got = inbox(b);
-    await waitFor(() => b.connectedPeers.has('a'), 'b connected');
+    const { a, got } = await connectWatched(
+      (channel) => {
+        if (channel.label !== 'rbn-unreliable') return;
+        fakeBufferedAmount(channel, () => fakeBuffered);
+        wrapSend(channel, () => unreliableSends++);
+      },
+      { maxBufferedAmount: threshold },
+    );
 
     // The channel reports more than the threshold queued: at most one threshold's worth more
     // goes out (the transport reads bufferedAmount once its own count of sent bytes could
@@ -342,26 +380,11 @@ describe('WebRTCTransport', () => {
     newMesh();
     let fakeBuffered: number | undefined;
     const reliableChannels: RTCDataChannel[] = [];
-    const restore = watchDataChannels((channel) => {
+    const { a, got } = await connectWatched((channel) => {
       if (channel.label !== 'rbn-reliable') return;
       reliableChannels.push(channel);
-      const real = Object.getOwnPropertyDescriptor(
-        Object.getPrototypeOf(channel),
-        'bufferedAmount',
-      );
-      Object.defineProperty(channel, 'bufferedAmount', {
-        get: () => fakeBuffered ?? (real?.get?.call(channel) as number),
-      });
+      fakeBufferedAmount(channel, () => fakeBuffered);
     });
-    const a = mesh.add('a');
-    const b = mesh.add('b');
-    try {
-      await a.connect('b');
-    } finally {
-      restore();
-    }
-    const got = inbox(b);
-    await waitFor(() => b.connectedPeers.has('a'), 'b connected');
     expect(reliableChannels.some((c) => c.readyState === 'open')).toBe(true);
 
     fakeBuffered = 2 * 1024 * 1024;
@@ -380,35 +403,16 @@ describe('WebRTCTransport', () => {
     newMesh();
     let fakeBuffered: number | undefined;
     let refuseNext = 0;
-    const restore = watchDataChannels((channel) => {
+    const { a, got } = await connectWatched((channel) => {
       if (channel.label !== 'rbn-reliable') return;
-      const real = Object.getOwnPropertyDescriptor(
-        Object.getPrototypeOf(channel),
-        'bufferedAmount',
-      );
-      Object.defineProperty(channel, 'bufferedAmount', {
-        get: () => fakeBuffered ?? (real?.get?.call(channel) as number),
-      });
-      const send = channel.send.bind(channel) as (data: Uint8Array<ArrayBuffer>) => void;
-      Object.defineProperty(channel, 'send', {
-        value: (data: Uint8Array<ArrayBuffer>) => {
-          if (refuseNext > 0) {
-            refuseNext--;
-            throw new Error('send queue is full');
-          }
-          send(data);
-        },
+      fakeBufferedAmount(channel, () => fakeBuffered);
+      wrapSend(channel, () => {
+        if (refuseNext > 0) {
+          refuseNext--;
+          throw new Error('send queue is full');
+        }
       });
     });
-    const a = mesh.add('a');
-    const b = mesh.add('b');
-    try {
-      await a.connect('b');
-    } finally {
-      restore();
-    }
-    const got = inbox(b);
-    await waitFor(() => b.connectedPeers.has('a'), 'b connected');
 
     // An open channel that refuses a send keeps the message: it goes out on a later try.
     refuseNext = 1;
