@@ -249,6 +249,18 @@ describe('RollbackEngine states and hashes', () => {
     expect(game.hash()).toBe(runStraight(both, input, 51, { game: base, startTick: 50 }).hash());
   });
 
+  it("loadState keeps the local player's older inputs readable (peers may still need them resent)", () => {
+    const engine = new RollbackEngine(new TestGame());
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('bb', 0);
+    for (let f = 0; f < 10; f++) engine.tick(input(f, 'a'));
+    engine.addRemoteInput('bb', 3, new Uint8Array([9]));
+    engine.loadState(8, runStraight(both, input, 8).serialize());
+    for (let t = 0; t < 10; t++) expect(engine.getInput('a', t)).toEqual(input(t, 'a'));
+    expect(engine.getInput('bb', 3)).toBeUndefined();
+    expect(engine.confirmedTick).toBe(7);
+  });
+
   it('starts at startTick', () => {
     const engine = new RollbackEngine(new TestGame(), { startTick: 100, hashInterval: 50 });
     engine.addPlayer('a', 100, { local: true });

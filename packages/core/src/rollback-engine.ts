@@ -587,8 +587,10 @@ export class RollbackEngine {
 
   /**
    * State transfer: loads `state` as S(tick) and makes `tick` the current tick. Keeps buffered
-   * inputs of ticks `>= tick`, drops older ones and every saved state, and counts every input
-   * before `tick` as received. Players whose leave tick is `<= tick` are forgotten.
+   * inputs of ticks `>= tick`, drops every saved state and the remote players' older inputs, and
+   * counts every input before `tick` as received. The local player's older inputs stay readable
+   * through {@link getInput}: a peer that has not acknowledged them still needs them resent.
+   * Players whose leave tick is `<= tick` are forgotten.
    * @param tick - The tick of the state.
    * @param state - A state produced by `game.serialize()`; copied.
    * @throws {@link GameError} if `game.deserialize` or `game.hash` throws;
@@ -608,7 +610,7 @@ export class RollbackEngine {
     this.nextHashTick = this.firstHashTickFrom(tick);
     for (const p of this.sorted) {
       p.buffer.forgetUsedFrom(0);
-      p.buffer.dropBefore(tick);
+      p.buffer.dropBefore(tick, p === this.localPlayer);
     }
     if (this.leavingCount > 0) this.purgeLeftPlayers();
     this.version++;

@@ -170,9 +170,13 @@ export class InputBuffer {
     }
   }
 
-  /** Forgets received inputs of ticks `< tick` and treats them as received (state load). */
-  dropBefore(tick: Tick): void {
-    for (let slot = 0; slot < this.capacity; slot++) {
+  /**
+   * Treats every input of ticks `< tick` as received (state load) and forgets the ones held,
+   * unless `keep`: the local player's inputs stay readable, because peers that have not
+   * acknowledged them still need them resent.
+   */
+  dropBefore(tick: Tick, keep = false): void {
+    for (let slot = 0; slot < this.capacity && !keep; slot++) {
       const t = this.ticks[slot] ?? NO_TICK;
       if (t !== NO_TICK && t < tick) this.ticks[slot] = NO_TICK;
     }
