@@ -140,6 +140,52 @@ const samples: Message[] = [
   { type: MessageType.Pong, timestamp: 0xffffffff, tick: MAX_TICK },
 ];
 
+/**
+ * The `MessageType` enum of the architecture document (rollback-netcode-architecture.md,
+ * "Message Protocol"), value for value. These bytes are the first byte of every message on the
+ * wire: changing one breaks every peer that has not upgraded.
+ */
+const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
+  Input: 0x01,
+  InputAck: 0x02,
+  Hash: 0x10,
+  Sync: 0x11,
+  SyncRequest: 0x12,
+  Pause: 0x20,
+  Resume: 0x21,
+  LagReport: 0x22,
+  DisconnectReport: 0x23,
+  ResumeCountdown: 0x24,
+  DropPlayer: 0x25,
+  JoinRequest: 0x30,
+  JoinAccept: 0x31,
+  JoinReject: 0x32,
+  StateSync: 0x33,
+  PlayerJoined: 0x34,
+  PlayerLeft: 0x35,
+  Ping: 0x40,
+  Pong: 0x41,
+};
+
+describe('MessageType', () => {
+  it('has exactly the 19 names and values of the architecture document', () => {
+    const values = Object.fromEntries(
+      Object.entries(MessageType).filter(([, value]) => typeof value === 'number'),
+    );
+    expect(values).toEqual(ARCHITECTURE_MESSAGE_TYPES);
+  });
+
+  it.each(
+    Object.entries(ARCHITECTURE_MESSAGE_TYPES).map(
+      ([name, value]) => [name, value.toString(16).padStart(2, '0'), value] as const,
+    ),
+  )('encodes %s with type byte 0x%s', (name, _hex, value) => {
+    const sample = samples.find((m) => MessageType[m.type] === name);
+    expect(sample, `no round-trip sample of ${name}`).toBeDefined();
+    if (sample !== undefined) expect(encodeMessage(sample)[0]).toBe(value);
+  });
+});
+
 describe('encodeMessage / decodeMessage', () => {
   it('covers all 19 message types in the round-trip samples', () => {
     const types = new Set(samples.map((m) => m.type));
