@@ -81,12 +81,53 @@ describe('Session late join', () => {
     const behind = h.peers[0]!.session.currentTick - spectator.session.currentTick;
     expect(behind).toBeGreaterThan(100);
     h.run(200);
-    expect(h.peers[0]!.session.currentTick - spectator.session.currentTick).toBeLessThan(8);
+    // Caught up: it trails only by the confirmation delay (it runs on confirmed inputs only).
+    const trailing = h.peers[0]!.session.currentTick - spectator.session.currentTick;
+    expect(trailing).toBeLessThan(16);
+    expect(spectator.session.currentTick).toBeGreaterThanOrEqual(h.host.session.confirmedTick - 4);
     expect(spectator.session.catchUpTicks).toBeGreaterThan(100);
     h.inputsChange = false;
     h.run(60);
     expectConverged(h, `seed ${seed}`);
   });
+});
+
+describe('Session spectators see confirmed inputs only', () => {
+  for (const topology of [Topology.Star, Topology.Mesh]) {
+    it(`relays to a spectator no input past the host's confirmed tick, so the spectator never rolls back (${Topology[topology]}, seed 5)`, async () => {
+      const seed = 5;
+      const h = harness(3, seed, { latency: 50, jitter: 10 }, { topology });
+      h.peers[2]!.session.setLocalRole(PlayerRole.Spectator);
+      let runs = 0;
+      let beyond = 0;
+      const transport = h.host.transport;
+      const send = transport.send.bind(transport);
+      transport.send = (peerId, message, reliable) => {
+        if (peerId === 'p2' && message[0] === MessageType.Input) {
+          const decoded = decodeMessage(message);
+          if (decoded.type === MessageType.Input) {
+            for (const run of decoded.runs) {
+              runs++;
+              const last = run.startTick + run.inputs.length - 1;
+              if (last > h.host.session.confirmedTick) beyond++;
+            }
+          }
+        }
+        send(peerId, message, reliable);
+      };
+      await h.start();
+      h.run(600);
+      expect(runs).toBeGreaterThan(100);
+      expect(beyond).toBe(0);
+      // The players mispredict and roll back; the spectator has nothing to mispredict.
+      expect(h.peers[0]!.rollbacks + h.peers[1]!.rollbacks).toBeGreaterThan(10);
+      expect(h.peers[2]!.rollbacks).toBe(0);
+      expect(h.peers[2]!.session.currentTick).toBeGreaterThan(500);
+      h.inputsChange = false;
+      h.run(60);
+      expectConverged(h, `seed ${seed}`);
+    });
+  }
 });
 
 describe('Session leave and drop', () => {

@@ -829,12 +829,14 @@ export class Session {
   private flushInputs(link: Link, engine: RollbackEngine, now: number): void {
     link.framesSinceInputSend++;
     const due = link.framesSinceInputSend >= this.cfg.inputHeartbeatTicks;
+    // A spectator gets confirmed inputs only: it never predicts, so it never rolls back.
+    const cap = this.spectatorLink(link) ? engine.confirmedTick : Number.POSITIVE_INFINITY;
     let changed = false;
     let pending = false;
     for (const slot of link.sendSlots) {
       const member = this.members[slot];
       if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
-      const upTo = this.inputsUpTo(member, engine);
+      const upTo = Math.min(this.inputsUpTo(member, engine), cap);
       const acked = link.acked[slot]!;
       if (upTo <= acked) continue;
       pending = true;
@@ -862,7 +864,7 @@ export class Session {
       for (const slot of link.sendSlots) {
         const member = this.members[slot];
         if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
-        const upTo = this.inputsUpTo(member, engine);
+        const upTo = Math.min(this.inputsUpTo(member, engine), cap);
         const from = Math.max(link.acked[slot]! + 1, member.joinTick);
         if (upTo < from) continue;
         const count = Math.min(upTo - from + 1, maxRun);
@@ -894,6 +896,11 @@ export class Session {
       this.sendAck(link);
       link.framesSinceInputSend = 0;
     }
+  }
+
+  /** Whether the link leads to a spectator (which this session relays inputs to). */
+  private spectatorLink(link: Link): boolean {
+    return this.memberByPeer.get(link.peerId)?.role === PlayerRole.Spectator;
   }
 
   /** The newest tick whose input of `member` we hold and may pass on. */
@@ -938,10 +945,11 @@ export class Session {
     const engine = this.engine;
     if (!engine) return 0;
     let pending = 0;
+    const cap = this.spectatorLink(link) ? engine.confirmedTick : Number.POSITIVE_INFINITY;
     for (const slot of link.sendSlots) {
       const member = this.members[slot];
       if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
-      const upTo = this.inputsUpTo(member, engine);
+      const upTo = Math.min(this.inputsUpTo(member, engine), cap);
       const from = Math.max(link.acked[slot]! + 1, member.joinTick);
       if (upTo >= from) pending += upTo - from + 1;
     }
@@ -1968,7 +1976,9 @@ export class Session {
   private createEngine(startTick: Tick): void {
     const engine = new RollbackEngine(this.game, {
       snapshotHistorySize: this.cfg.snapshotHistorySize,
-      maxSpeculationTicks: this.cfg.maxSpeculationTicks,
+      // A spectator receives confirmed inputs only and runs in lockstep with them: it never
+      // predicts, so what it shows never rolls back.
+      maxSpeculationTicks: this.role === PlayerRole.Spectator ? 0 : this.cfg.maxSpeculationTicks,
       snapshotInterval: this.cfg.snapshotInterval,
       hashInterval: this.cfg.hashInterval,
       inputDelayTicks: this.cfg.inputDelayTicks,
