@@ -5,14 +5,13 @@ import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
 import {
   JoinRejectReason,
   LeaveReason,
+  MAX_TICK,
   MessageType,
   PROTOCOL_VERSION,
   WireRole,
   type Message,
   type WirePlayer,
 } from './messages';
-
-const MAX_TICK = 2 ** 31 - 1;
 
 const players: WirePlayer[] = [
   {
@@ -183,6 +182,15 @@ describe('MessageType', () => {
     const sample = samples.find((m) => MessageType[m.type] === name);
     expect(sample, `no round-trip sample of ${name}`).toBeDefined();
     if (sample !== undefined) expect(encodeMessage(sample)[0]).toBe(value);
+  });
+});
+
+describe('MAX_TICK', () => {
+  it('is 2^31 − 1: the codec carries it and rejects the tick after it', () => {
+    expect(MAX_TICK).toBe(2 ** 31 - 1);
+    const hash = (tick: number) => ({ type: MessageType.Hash, tick, hash: 0 }) as const;
+    expect(decodeMessage(encodeMessage(hash(MAX_TICK)))).toEqual(hash(MAX_TICK));
+    expect(() => encodeMessage(hash(MAX_TICK + 1))).toThrow(/Hash\.tick/);
   });
 });
 

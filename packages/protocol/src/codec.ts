@@ -1,10 +1,12 @@
+import { describeValue } from './arguments';
 import { DecodeError, RbnError } from './errors';
-import { ByteReader, copyOf } from './internal/byte-reader';
-import { ByteWriter, encodeFieldError } from './internal/byte-writer';
+import { ByteReader, copyOf } from './byte-reader';
+import { ByteWriter, encodeFieldError } from './byte-writer';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
 import {
   JoinRejectReason,
   LeaveReason,
+  MAX_TICK,
   MessageType,
   WireRole,
   type InputAckEntry,
@@ -13,8 +15,6 @@ import {
   type WirePlayer,
 } from './messages';
 
-/** The largest tick the wire carries: 2^31 − 1. */
-const MAX_TICK = 0x7fffffff;
 /** The largest unsigned 32-bit integer. */
 const MAX_U32 = 0xffffffff;
 /** A delta token covers 1–64 bytes (6 bits of length − 1). */
@@ -90,15 +90,8 @@ function encodeError(
   problem: string,
   value?: unknown,
 ): RbnError {
-  const got = arguments.length >= 5 ? `, got ${describe(value)}` : '';
+  const got = arguments.length >= 5 ? `, got ${describeValue(value)}` : '';
   return encodeFieldError(field, index, suffix, `${problem}${got}`);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof Uint8Array) return `Uint8Array(${value.length})`;
-  if (Array.isArray(value)) return `array(${value.length})`;
-  return String(value);
 }
 
 function isTick(v: unknown): v is number {

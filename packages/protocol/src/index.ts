@@ -2,6 +2,7 @@ export type { ConnectionMetrics, TransportAdapter } from './transport';
 export { RbnError, DecodeError } from './errors';
 export {
   PROTOCOL_VERSION,
+  MAX_TICK,
   MessageType,
   WireRole,
   LeaveReason,
@@ -40,5 +41,6 @@ export { DEFAULT_LIMITS } from './limits';
 export type { ProtocolLimits } from './limits';
 export { encodeMessage, decodeMessage, tryDecodeMessage } from './codec';
 export type { DecodeResult } from './codec';
-export { ByteWriter } from './internal/byte-writer';
-export { ByteReader } from './internal/byte-reader';
+export { assertMessageBytes, describeValue } from './arguments';
+export { ByteWriter } from './byte-writer';
+export { ByteReader } from './byte-reader';

@@ -5,7 +5,11 @@
 export type ProtocolLimits = {
   /** Largest single input, in bytes. @default 64 */
   maxInputBytes: number;
-  /** Most inputs in one run (ticks per player per message). @default 256 */
+  /**
+   * Most inputs (ticks) in one run. Per run, not per message: a message holds up to
+   * `maxPlayersPerMessage` runs, so up to `maxPlayersPerMessage × maxInputsPerRun` inputs.
+   * @default 256
+   */
   maxInputsPerRun: number;
   /** Most runs/acks (players) in one message. @default 64 */
   maxPlayersPerMessage: number;

@@ -8,6 +8,14 @@ export type PlayerId = string;
 export type Tick = number;
 
 /**
+ * The largest tick the wire format carries: 2^31 − 1 (over a year of play at 60 ticks per
+ * second). A tick is an integer from 0 to `MAX_TICK`; the codec rejects anything else. A library
+ * that needs a sentinel above every real tick can reserve `MAX_TICK` itself and accept ticks up to
+ * `MAX_TICK - 1`.
+ */
+export const MAX_TICK: Tick = 0x7fffffff;
+
+/**
  * The version of the wire protocol. A `JoinRequest` carries it; a host rejects a joiner whose
  * version differs with `JoinRejectReason.VersionMismatch`.
  */

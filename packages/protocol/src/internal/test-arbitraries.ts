@@ -7,11 +7,10 @@ import {
   MessageType,
   WireRole,
   type InputRun,
+  MAX_TICK,
   type Message,
   type WirePlayer,
 } from '../messages';
-
-export const MAX_TICK = 2 ** 31 - 1;
 
 /** Ticks, biased towards the edges 0 and 2^31 − 1. */
 export const tick = fc.oneof(

@@ -1,4 +1,4 @@
-import { RbnError } from '../errors';
+import { RbnError } from './errors';
 
 const utf8 = new TextEncoder();
 

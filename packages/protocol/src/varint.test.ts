@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../errors';
+import { DecodeError } from './errors';
 import { ByteReader } from './byte-reader';
 import { ByteWriter } from './byte-writer';
 

@@ -1,4 +1,4 @@
-import { DecodeError } from '../errors';
+import { DecodeError } from './errors';
 
 // ignoreBOM keeps a leading U+FEFF as part of the string, so strings round-trip exactly.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
