@@ -67,9 +67,19 @@ describe('LocalTransport caller misuse', () => {
       [() => a.setLinkConditions('b', { latency: Number.POSITIVE_INFINITY }), /latency/],
       [() => a.setLinkConditions('b', { packetLoss: Number.NaN }), /packetLoss/],
       [() => a.setLinkConditions('nobody', { latency: 1 }), /no link to 'nobody'/],
-      [() => a.send('b', [1, 2] as unknown as Uint8Array, true), /message must be a Uint8Array/],
-      [() => a.send('b', 'hi' as unknown as Uint8Array, true), /message must be a Uint8Array/],
-      [() => a.broadcast(null as unknown as Uint8Array, false), /message must be a Uint8Array/],
+      // The method and the value, described as @rbn/protocol's describeValue does.
+      [
+        () => a.send('b', [1, 2] as unknown as Uint8Array, true),
+        /^LocalTransport\.send: message must be a Uint8Array \(got array\(2\)\)$/,
+      ],
+      [
+        () => a.send('b', 'hi' as unknown as Uint8Array, true),
+        /^LocalTransport\.send: message must be a Uint8Array \(got "hi"\)$/,
+      ],
+      [
+        () => a.broadcast(null as unknown as Uint8Array, false),
+        /^LocalTransport\.broadcast: message must be a Uint8Array \(got null\)$/,
+      ],
     ];
     for (const [call, pattern] of misuse) {
       const error = thrownBy(call);

@@ -1,14 +1,9 @@
-import { RbnError } from '@rbn/protocol';
+import { RbnError, assertMessageBytes, describeValue } from '@rbn/protocol';
 import type { ConnectionMetrics, TransportAdapter } from '@rbn/protocol';
 import { DeliveryQueue } from './internal/delivery-queue';
 import type { InFlight } from './internal/delivery-queue';
 import { Prng } from './internal/prng';
-import {
-  PERFECT_CONDITIONS,
-  describeValue,
-  pickConditions,
-  validateConditions,
-} from './network-conditions';
+import { PERFECT_CONDITIONS, pickConditions, validateConditions } from './network-conditions';
 import type { NetworkConditions } from './network-conditions';
 
 /** Options of a {@link LocalTransport}: the default conditions of its outgoing links, and a seed. */
@@ -72,16 +67,6 @@ function emptyStats(): LinkStats {
 }
 
 const DEFAULT_SEED = 0x5eed;
-
-/** Rejects a message that is not bytes (a caller bug) before any counter moves. */
-function checkMessage(method: string, message: unknown): void {
-  if (!(message instanceof Uint8Array)) {
-    throw new RbnError(
-      'INVALID_ARGUMENT',
-      `LocalTransport.${method}: message must be a Uint8Array (got ${message === null ? 'null' : typeof message})`,
-    );
-  }
-}
 
 /**
  * Checks a seed (a finite number).
@@ -311,7 +296,7 @@ export class LocalTransport implements TransportAdapter {
    * @throws RbnError `INVALID_ARGUMENT` when `message` is not a `Uint8Array`.
    */
   send(peerId: string, message: Uint8Array, reliable: boolean): void {
-    checkMessage('send', message);
+    assertMessageBytes('LocalTransport.send', message);
     const link = this.links.get(peerId);
     if (link === undefined) return;
     const stats = link.stats;
@@ -332,7 +317,7 @@ export class LocalTransport implements TransportAdapter {
    * @throws RbnError `INVALID_ARGUMENT` when `message` is not a `Uint8Array`.
    */
   broadcast(message: Uint8Array, reliable: boolean): void {
-    checkMessage('broadcast', message);
+    assertMessageBytes('LocalTransport.broadcast', message);
     for (const peerId of this.connected) this.send(peerId, message, reliable);
   }
 

@@ -1,4 +1,4 @@
-import { RbnError } from '@rbn/protocol';
+import { RbnError, describeValue } from '@rbn/protocol';
 
 /**
  * How a simulated link treats the messages sent over it, in one direction.
@@ -31,17 +31,6 @@ export const PERFECT_CONDITIONS: Readonly<NetworkConditions> = Object.freeze({
   duplication: 0,
   reorder: 0,
 });
-
-/**
- * A short description of a bad value for an error message.
- * @param value - Any value.
- * @returns The value as text (strings quoted, objects by type).
- */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return 'an object';
-  return typeof value === 'function' ? 'a function' : String(value);
-}
 
 const PROBABILITIES = ['packetLoss', 'duplication', 'reorder'] as const;
 const DURATIONS = ['latency', 'jitter'] as const;

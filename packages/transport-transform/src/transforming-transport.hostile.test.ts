@@ -54,15 +54,26 @@ describe('TransformingTransport caller misuse', () => {
     const received: number[][] = [];
     b.onMessage = (_from, message) => received.push([...message]);
     await a.connect('b');
-    for (const call of [
-      () => a.send('b', [1, 2, 3] as unknown as Uint8Array, true),
-      () => a.send('b', 'abc' as unknown as Uint8Array, false),
-      () => a.broadcast(undefined as unknown as Uint8Array, true),
-    ]) {
+    // Each error names the method and the value (described as @rbn/protocol's describeValue does).
+    const misuse: [() => unknown, string][] = [
+      [
+        () => a.send('b', [1, 2, 3] as unknown as Uint8Array, true),
+        'TransformingTransport.send: message must be a Uint8Array (got array(3))',
+      ],
+      [
+        () => a.send('b', 'abc' as unknown as Uint8Array, false),
+        'TransformingTransport.send: message must be a Uint8Array (got "abc")',
+      ],
+      [
+        () => a.broadcast(undefined as unknown as Uint8Array, true),
+        'TransformingTransport.broadcast: message must be a Uint8Array (got undefined)',
+      ],
+    ];
+    for (const [call, message] of misuse) {
       const error = thrownBy(call);
       expect(error, String(call)).toBeInstanceOf(RbnError);
       expect((error as RbnError).code).toBe('INVALID_ARGUMENT');
-      expect((error as RbnError).message).toMatch(/message must be a Uint8Array/);
+      expect((error as RbnError).message).toBe(message);
     }
     expect(group.get('a')!.getLinkStats('b')!.messagesSent).toBe(0);
     a.send('b', new Uint8Array([4, 5]), true);

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, RbnError } from '@rbn/protocol';
+import { DEFAULT_LIMITS, RbnError, assertMessageBytes, describeValue } from '@rbn/protocol';
 import type { ConnectionMetrics, TransportAdapter } from '@rbn/protocol';
 import { deflate } from 'pako';
 import { inflateBounded } from './internal/inflate-bounded';
@@ -116,27 +116,6 @@ type ResolvedConfig = Required<Omit<TransformingTransportConfig, 'onError'>> & {
   /** Largest reassembled frame: a maximal message, its kind byte and deflate's worst-case growth. */
   maxFrameBytes: number;
 };
-
-/**
- * A short description of a bad value for an error message.
- * @param value - Any value.
- * @returns The value as text (strings quoted, objects by type).
- */
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return 'an object';
-  return typeof value === 'function' ? 'a function' : String(value);
-}
-
-/** Rejects a message that is not bytes (a caller bug) before anything is sent. */
-function checkMessage(method: string, message: unknown): void {
-  if (!(message instanceof Uint8Array)) {
-    throw new RbnError(
-      'INVALID_ARGUMENT',
-      `TransformingTransport.${method}: message must be a Uint8Array (got ${describeValue(message)})`,
-    );
-  }
-}
 
 function positiveInteger(name: string, value: number, min = 1): number {
   if (!Number.isInteger(value) || value < min) {
@@ -369,7 +348,7 @@ export class TransformingTransport implements TransportAdapter {
    * needs more than `maxSegments` segments; `INVALID_ARGUMENT` when it is not a `Uint8Array`.
    */
   send(peerId: string, message: Uint8Array, reliable: boolean): void {
-    checkMessage('send', message);
+    assertMessageBytes('TransformingTransport.send', message);
     if (!this.inner.connectedPeers.has(peerId)) return;
     this.transmit(message, reliable, peerId);
   }
@@ -382,7 +361,7 @@ export class TransformingTransport implements TransportAdapter {
    * {@link TransformingTransport.send}.
    */
   broadcast(message: Uint8Array, reliable: boolean): void {
-    checkMessage('broadcast', message);
+    assertMessageBytes('TransformingTransport.broadcast', message);
     if (this.inner.connectedPeers.size === 0) return;
     this.transmit(message, reliable, null);
   }
