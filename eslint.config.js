@@ -70,4 +70,27 @@ export default tseslint.config(
       ],
     },
   })),
+  {
+    // The engine owns no clock, timer or randomness (BRIEF §2): the caller drives it.
+    files: ['packages/core/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'packages/core/src/test-utils/**'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...[
+          'Date',
+          'performance',
+          'setTimeout',
+          'setInterval',
+          'setImmediate',
+          'queueMicrotask',
+          'crypto',
+        ].map((name) => ({ name, message: '@rbn/core owns no clock, timer or randomness.' })),
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: '@rbn/core owns no randomness.' },
+      ],
+    },
+  },
 );

@@ -162,6 +162,55 @@ describe('RollbackEngine players', () => {
     );
   });
 
+  it.each([false, true])(
+    'a player re-added under the same id at a past tick keeps its earlier lifetime for the rollback (local: %s)',
+    (local) => {
+      // b plays [0, 50), leaves, and comes back at 55 once the leave is confirmed; the join is
+      // learned at tick 60, so the rollback restores the checkpoint at 30, before the leave,
+      // and must still have b's first inputs.
+      const game = new TestGame();
+      const engine = new RollbackEngine(game);
+      engine.addPlayer('a', 0, { local: !local });
+      engine.addPlayer('b', 0, { local });
+      engine.removePlayer('b', 50);
+      const localId = local ? 'b' : 'a';
+      const remoteId = local ? 'a' : 'b';
+      for (let f = 0; f < 60; f++) {
+        if (remoteId === 'a' || f < 50) engine.addRemoteInput(remoteId, f, input(f, remoteId));
+        engine.tick(localId === 'b' && f >= 50 ? new Uint8Array(0) : input(f, localId));
+      }
+      expect(engine.confirmedTick).toBe(59);
+      engine.addPlayer('b', 55, { local });
+      for (let t = 55; t < 61; t++) {
+        if (local) engine.addRemoteInput('a', t, input(t, 'a'));
+        else engine.addRemoteInput('b', t, input(t, 'b'));
+      }
+      engine.tick(input(60, localId));
+      expect(engine.stats.maxRollbackDepth).toBeGreaterThan(10);
+      const straight = new TestGame();
+      const inputs = new Map<PlayerId, Uint8Array>();
+      for (let t = 0; t < 61; t++) {
+        inputs.clear();
+        inputs.set('a', input(t, 'a'));
+        // A local player added at a past tick has empty inputs up to the tick it is added at.
+        const back = local && t >= 55 && t < 60 ? new Uint8Array(0) : input(t, 'b');
+        if (t < 50 || t >= 55) inputs.set('b', back);
+        straight.step(inputs);
+      }
+      expect(game.hash()).toBe(straight.hash());
+      expect(engine.playerIds).toEqual(['a', 'b']);
+    },
+  );
+
+  it('a rejected re-add changes nothing', () => {
+    const { engine } = setup();
+    engine.removePlayer('b', 5);
+    run(engine, 0, 10, [{ id: 'b', lag: 0, until: 5 }]);
+    expect(() => engine.addPlayer('b', 3)).toThrow(/already in the engine/);
+    expect(engine.hasPlayer('b')).toBe(false);
+    expect(engine.getInput('b', 4)).toEqual(input(4, 'b'));
+  });
+
   it('inputs outside a player lifetime are ignored', () => {
     const { engine } = setup();
     engine.addPlayer('c', 10);

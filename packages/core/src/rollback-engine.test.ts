@@ -10,6 +10,11 @@ import { TestGame, runStraight } from './test-utils/test-game';
 const input = (tick: Tick, id: PlayerId): Uint8Array =>
   new Uint8Array([(tick * 7 + id.charCodeAt(0) * 3) % 11 < 4 ? 1 : 255, tick & 3]);
 
+const both = [
+  { id: 'a', join: 0 },
+  { id: 'b', join: 0 },
+];
+
 describe('RollbackEngine', () => {
   it('simulates with known inputs exactly like a straight run', () => {
     const game = new TestGame();
@@ -264,6 +269,41 @@ describe('RollbackEngine', () => {
       engine.inputDelayTicks = 3;
       expect(engine.inputDelayTicks).toBe(3);
     });
+  });
+
+  it('caps snapshotInterval so a rollback at the speculation limit still finds a saved state', () => {
+    // 18 of 20 saved states may be needed: an interval above 2 would leave the oldest
+    // mispredicted tick with no saved state at or before it inside the ring.
+    const game = new TestGame();
+    const engine = new RollbackEngine(game, {
+      snapshotHistorySize: 20,
+      maxSpeculationTicks: 18,
+      snapshotInterval: 100,
+    });
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('b', 0);
+    const lag = 18;
+    const ticks = 120;
+    for (let f = 0; f < ticks + lag; f++) {
+      const late = f - lag;
+      if (late >= 0 && late < ticks) engine.addRemoteInput('b', late, input(late, 'b'));
+      if (f < ticks) expect(engine.tick(input(f, 'a')).status).toBe('advanced');
+    }
+    expect(engine.stats.rollbacks).toBeGreaterThan(0);
+    expect(engine.getConfirmedState().hash).toBe(runStraight(both, input, ticks).hash());
+  });
+
+  it('defaults: stalls past 60 predicted ticks and hashes every 60th confirmed tick', () => {
+    const engine = new RollbackEngine(new TestGame());
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('b', 0);
+    const hashes: Tick[] = [];
+    engine.onConfirmedHash = (tick) => hashes.push(tick);
+    for (let f = 0; f < 60; f++) expect(engine.tick(input(f, 'a')).status).toBe('advanced');
+    expect(engine.tick(input(60, 'a')).status).toBe('stalled');
+    for (let t = 0; t < 130; t++) engine.addRemoteInput('b', t, input(t, 'b'));
+    for (let f = 60; f < 130; f++) engine.tick(input(f, 'a'));
+    expect(hashes).toEqual([60, 120]);
   });
 
   describe('GameError', () => {

@@ -307,16 +307,21 @@ export class RollbackEngine {
       if (leave === NEVER || leave > joinTick || leave > this.confirmedTick + 1) {
         throw new RbnError('PLAYER_EXISTS', `player ${playerId} is already in the engine`);
       }
-      this.forget(existing);
     }
     const local = options?.local === true;
-    if (local && this.localPlayer !== undefined) {
+    if (local && this.localPlayer !== undefined && this.localPlayer !== existing) {
       throw new RbnError(
         'LOCAL_PLAYER_EXISTS',
         `cannot add ${playerId} as local player: ${this.localPlayer.id} already is`,
       );
     }
     this.markRollback(joinTick, 'joinTick');
+    if (existing !== undefined) {
+      // The earlier lifetime stays tracked (its inputs, ending before this join) while a rollback
+      // could restore a state before its leave; purgeLeftPlayers forgets it after that.
+      if (existing === this.localPlayer) this.localPlayer = undefined;
+      this.version++;
+    }
     const buffer = new InputBuffer(this.bufferCapacity, this.maxInputBytes, joinTick);
     // Inputs before the first state of this history are baked into it.
     if (buffer.receivedTick < this.baseTick - 1) buffer.dropBefore(this.baseTick);
@@ -896,7 +901,8 @@ export class RollbackEngine {
   }
 
   private forget(player: Player): void {
-    this.players.delete(player.id);
+    // A player that came back under the same id has a newer record in `players`.
+    if (this.players.get(player.id) === player) this.players.delete(player.id);
     const index = this.sorted.indexOf(player);
     if (index >= 0) this.sorted.splice(index, 1);
     if (player === this.localPlayer) this.localPlayer = undefined;
