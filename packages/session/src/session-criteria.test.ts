@@ -57,6 +57,69 @@ describe('Session keepalive', () => {
   });
 });
 
+describe('Session input sending', () => {
+  /** Records, per frame, what the client hands its transport. */
+  async function recordClient(config: Partial<SessionConfig>) {
+    const h = harness(2, 82, { latency: 10 }, config);
+    const client = h.peers[1]!;
+    const frames: { type: MessageType; reliable: boolean; bytes: Uint8Array }[][] = [];
+    let current: { type: MessageType; reliable: boolean; bytes: Uint8Array }[] = [];
+    const send = client.transport.send.bind(client.transport);
+    client.transport.send = (peerId, message, reliable) => {
+      current.push({ type: message[0] as MessageType, reliable, bytes: message.slice() });
+      send(peerId, message, reliable);
+    };
+    await h.start();
+    h.run(30);
+    return {
+      h,
+      frame(input: Uint8Array) {
+        current = [];
+        h.host.session.tick(new Uint8Array([1]));
+        client.session.tick(input);
+        for (const p of h.peers) p.transport.tick(h.frameMs);
+        frames.push(current);
+        return current;
+      },
+    };
+  }
+
+  it('sends a changed input in the frame it changes, and otherwise every inputHeartbeatTicks frames', async () => {
+    const { frame } = await recordClient({});
+    const inputsIn = (sent: { type: MessageType }[]) =>
+      sent.filter((m) => m.type === MessageType.Input).length;
+    for (let f = 0; f < 8; f++) frame(new Uint8Array([5]));
+    // Unchanged input: an Input message every 4th frame (the default heartbeat).
+    const quiet = Array.from({ length: 12 }, () => inputsIn(frame(new Uint8Array([5]))));
+    expect(quiet.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(Math.max(...quiet)).toBe(1);
+    // A change goes out at once, in its own frame.
+    expect(inputsIn(frame(new Uint8Array([6])))).toBe(1);
+    expect(inputsIn(frame(new Uint8Array([7])))).toBe(1);
+  });
+
+  it('sends inputs every frame with inputHeartbeatTicks: 1, always on the unreliable channel', async () => {
+    const { frame } = await recordClient({ inputHeartbeatTicks: 1 });
+    for (let f = 0; f < 60; f++) {
+      const inputs = frame(new Uint8Array([5])).filter((m) => m.type === MessageType.Input);
+      expect(inputs.length).toBe(1);
+      expect(inputs[0]!.reliable).toBe(false);
+    }
+  });
+
+  it('sends hashes on the reliable channel', async () => {
+    const { frame } = await recordClient({ hashInterval: 10 });
+    const hashes: boolean[] = [];
+    for (let f = 0; f < 120; f++) {
+      for (const m of frame(new Uint8Array([f & 3]))) {
+        if (m.type === MessageType.Hash) hashes.push(m.reliable);
+      }
+    }
+    expect(hashes.length).toBeGreaterThan(8);
+    expect(hashes.every((reliable) => reliable)).toBe(true);
+  });
+});
+
 describe('Session late join on the host', () => {
   it('fires playerJoined before it takes the state the joiner gets (seed 82)', async () => {
     const h = harness(3, 82, { latency: 20 });

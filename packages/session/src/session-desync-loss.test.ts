@@ -47,4 +47,43 @@ describe('desync recovery under packet loss', () => {
       });
     }
   }
+
+  for (const topology of [Topology.Mesh, Topology.Star]) {
+    it(`3 players ${Topology[topology]}: two desyncs induced under chaos (jitter, 10% loss, duplication, reordering, a 2 s lag spike) are detected and recovered (seed 31)`, async () => {
+      const seed = 31;
+      const ids = ['p0', 'p1', 'p2'];
+      const transports = createLocalTransportGroup(ids, {
+        latency: 60,
+        jitter: 30,
+        packetLoss: 0.1,
+        duplication: 0.02,
+        reorder: 0.05,
+        seed,
+      });
+      const h = new Harness(transports, seed, { topology, hashInterval: 20 });
+      await h.start();
+      h.peers[2]!.game.perturbAt.add(100);
+      h.peers[1]!.game.perturbAt.add(400);
+      h.run(300);
+      transports.get('p1')!.setConditions({ latency: 2000 });
+      h.run(120);
+      transports.get('p1')!.setConditions({ latency: 60 });
+      h.run(300);
+      for (const t of transports.values()) {
+        t.setConditions({ latency: 20, jitter: 0, packetLoss: 0, duplication: 0, reorder: 0 });
+      }
+      h.inputsChange = false;
+      h.run(240);
+      const { tick, hashes } = h.confirmedHashes();
+      expect(tick, `seed ${seed}`).toBeGreaterThan(600);
+      expect(new Set(hashes).size, `seed ${seed}: hashes at ${tick}`).toBe(1);
+      expect(
+        h.peers.some((p) => p.desyncs.length > 0),
+        `seed ${seed}: desync seen`,
+      ).toBe(true);
+      expect(h.peers[1]!.synced.length + h.peers[2]!.synced.length, `seed ${seed}`).toBeGreaterThan(
+        0,
+      );
+    });
+  }
 });

@@ -210,6 +210,12 @@ describe('Session lifecycle', () => {
     expect(((await second) as RbnError & { reason: JoinRejectReason }).reason).toBe(
       JoinRejectReason.RateLimited,
     );
+    // Once joinRateLimitWindowMs has passed, the same peer may try again and gets in.
+    for (const t of transports.values()) t.tick(60_000);
+    const third = a.joinRoom(host.roomId!, 'h');
+    await pump();
+    await expect(third).resolves.toBeUndefined();
+    expect(a.state).toBe(SessionState.Lobby);
   });
 
   it('rejects joinRoom with JOIN_TIMEOUT when the host never answers, and JOIN_CANCELLED on leaveRoom', async () => {
@@ -451,7 +457,29 @@ describe('Session input exchange', () => {
     // With 100 ms of RTT, about six ticks of inputs are always on their way, not yet acked.
     expect(stats.pendingInputs).toBeGreaterThan(0);
     expect(stats.pendingInputs).toBeLessThan(20);
+    expect(stats.bytesReceivedPerSecond).toBeGreaterThan(stats.messagesReceivedPerSecond);
     expect(h.host.session.getNetworkStats('nobody')).toBeNull();
+  });
+
+  it('reports a peer that runs behind in localFramesBehind / remoteFramesBehind', async () => {
+    const h = harness(2, 17, { latency: 20 });
+    await h.start();
+    h.run(60);
+    // p1's loop hangs for 20 frames, then ticks once: the host hears from a peer ~20 ticks back.
+    for (let f = 0; f < 20; f++) {
+      h.host.session.tick(new Uint8Array([1]));
+      for (const p of h.peers) p.transport.tick(h.frameMs);
+    }
+    h.peers[1]!.session.tick(new Uint8Array([1]));
+    for (let f = 0; f < 3; f++) {
+      h.host.session.tick(new Uint8Array([1]));
+      for (const p of h.peers) p.transport.tick(h.frameMs);
+    }
+    const onHost = h.host.session.getNetworkStats('p1')!;
+    expect(onHost.localFramesBehind).toBeLessThan(-12);
+    expect(onHost.remoteFramesBehind).toBeGreaterThan(12);
+    const onP1 = h.peers[1]!.session.getNetworkStats('p0')!;
+    expect(onP1.localFramesBehind).toBeGreaterThan(12);
   });
 
   it('changes the input delay while playing and stays in sync', async () => {
@@ -485,5 +513,22 @@ describe('Session input exchange', () => {
     expect(local.some(([id, behind]) => id === 'p2' && behind >= 20)).toBe(true);
     const aboutP2 = reports.filter(([id, behind]) => id === 'p2' && behind >= 20);
     expect(aboutP2.length).toBeGreaterThanOrEqual(2);
+    // Nobody else was ever reported, and no report was below the threshold.
+    expect([...reports, ...local].every(([id, behind]) => id === 'p2' && behind >= 20)).toBe(true);
+  });
+
+  it('does not report a player that stays below lagReportThreshold', async () => {
+    const h = harness(3, 16, { latency: 10 }, { lagReportThreshold: 20 });
+    await h.start();
+    h.run(30);
+    const reports: [string, number][] = [];
+    for (const p of h.peers) p.session.on('lagReport', (id, behind) => reports.push([id, behind]));
+    // p2 hangs for 8 frames (its inputs then lag by at most ~13 ticks, under 20), then runs on.
+    for (let f = 0; f < 8; f++) {
+      for (const p of h.peers.slice(0, 2)) p.session.tick(new Uint8Array([1]));
+      for (const p of h.peers) p.transport.tick(h.frameMs);
+    }
+    h.run(100);
+    expect(reports).toEqual([]);
   });
 });
