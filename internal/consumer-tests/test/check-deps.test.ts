@@ -156,4 +156,96 @@ describe('check-deps', () => {
       'src/util.ts is a copy of @x/a/src/clamp.ts: move it to the lowest package that needs it and import it from there',
     ]);
   });
+
+  it('flags a top-level function copied into another library, renamed, retyped and re-commented', () => {
+    const original = `/** Whether two byte arrays hold the same bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export const other = 1;
+`;
+    const copy = `// equal(left, right): byte-wise comparison
+function equal(left: ArrayLike<number>, right: ArrayLike<number>) {
+  if (left.length !== right.length) return false; // sizes differ
+  for (let k = 0; k < left.length; k++) if (left[k] !== right[k]) return false;
+  return true;
+}
+
+export function send(bytes: Uint8Array): boolean {
+  return equal(bytes, new Uint8Array(0));
+}
+`;
+    const root = workspace({
+      core: { name: '@x/core', files: { 'src/index.ts': original } },
+      session: { name: '@x/session', files: { 'src/index.ts': copy } },
+    });
+    expect(messages(root)).toEqual([
+      'src/index.ts: equal is a copy of @x/core/src/index.ts (there: sameBytes), 100% alike: move it to the lowest package that needs it and import it from there',
+    ]);
+  });
+
+  it('flags a const copied with a line changed, but not short consts or merely similar code', () => {
+    const table = (extra: string) => `export const LIMITS = Object.freeze({
+  maxInputBytes: 64,
+  maxInputsPerRun: 256,
+  maxPlayersPerMessage: 64,
+  maxStateBytes: 16 * 1024 * 1024,
+  maxStringBytes: 256,${extra}
+});
+export const MAX_TICK = 0x7fffffff;
+`;
+    // Same shape, different checks: not a copy.
+    const latency = `export function checkLatency(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new Error('latency must be a finite number of ms >= 0, got ' + String(value));
+  }
+  return value;
+}
+`;
+    const slot = `export function checkSlot(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value > 255) {
+    throw new RangeError(\`slot must be an integer from 0 to 255, got \${String(value)}\`);
+  }
+  return value;
+}
+`;
+    const root = workspace({
+      a: { name: '@x/a', files: { 'src/index.ts': table('') + latency } },
+      b: { name: '@x/b', files: { 'src/index.ts': table('\n  maxConfigEntries: 64,') + slot } },
+    });
+    expect(messages(root)).toEqual([
+      expect.stringMatching(
+        /^src\/index\.ts: LIMITS is a copy of @x\/a\/src\/index\.ts, \d+% alike/,
+      ),
+    ]);
+  });
+
+  it('reports a copy on the allowlist without failing, and fails on an entry with no copy left', () => {
+    const helper = `export function clampTick(value: number, low: number, high: number): number {
+  if (!Number.isInteger(value)) throw new Error('tick must be an integer, got ' + String(value));
+  return value < low ? low : value > high ? high : value;
+}
+`;
+    const root = workspace({
+      a: { name: '@x/a', files: { 'src/index.ts': helper } },
+      b: { name: '@x/b', files: { 'src/index.ts': helper.replace('clampTick', 'clamp') } },
+      c: { name: '@x/c', files: { 'src/index.ts': 'export const c = 1;' } },
+    });
+    const result = checkDependencies(root, {
+      allowedCopies: [
+        { name: 'clampTick', packages: ['@x/a', '@x/b'] },
+        { name: 'gone', packages: ['@x/a', '@x/c'] },
+        { name: 'elsewhere', packages: ['@x/a', '@x/not-in-this-workspace'] },
+      ],
+    });
+    expect(result.allowedCopies).toEqual([
+      expect.objectContaining({ name: 'clamp', pkg: '@x/b', originalName: 'clampTick' }),
+    ]);
+    expect(result.problems.map((p) => p.message)).toEqual([
+      'ALLOWED_COPIES in scripts/check-deps.mjs lists gone in @x/a and @x/c, but it is no longer copied there: remove the entry',
+    ]);
+  });
 });
