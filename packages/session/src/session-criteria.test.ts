@@ -73,7 +73,7 @@ describe('Session input sending', () => {
     h.run(30);
     return {
       h,
-      frame(input: Uint8Array) {
+      frame: (input: Uint8Array) => {
         current = [];
         h.host.session.tick(new Uint8Array([1]));
         client.session.tick(input);
