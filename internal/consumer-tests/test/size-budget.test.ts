@@ -1,17 +1,38 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { kib, measurePackages, readBudgets } from '../../../scripts/check-size.mjs';
 import { libraryPackages, repoRoot } from '../src/workspace';
 
+type SizeResult = Awaited<ReturnType<typeof measurePackages>>[number];
+
+/** How far the README's size may be from the measured one: its one decimal, give or take one. */
+const README_TOLERANCE_KIB = 0.1;
+
+/**
+ * The packages table of the root README.
+ * @returns Its rows, one line each.
+ */
+function readmeTableRows(): string[] {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const table = /<!-- packages-table:start -->([\s\S]*?)<!-- packages-table:end -->/.exec(readme);
+  return (table?.[1] ?? '').split('\n').filter((line) => line.startsWith('|'));
+}
+
 describe('size budget', () => {
-  it('keeps every library’s minified + gzipped browser bundle within its budget', async () => {
-    const results = await measurePackages();
+  // Measured afresh in every run, from the build `pnpm test` has just made: other changes move the
+  // sizes, and the README must follow them.
+  let results: SizeResult[] = [];
+  beforeAll(async () => {
+    results = await measurePackages();
     console.log(
       results
         .map((r) => `${r.name}: ${kib(r.gzipBytes)} gzipped (budget ${kib(r.budget)})`)
         .join('\n'),
     );
+  });
+
+  it('keeps every library’s minified + gzipped browser bundle within its budget', () => {
     expect(results.map((r) => r.name).sort()).toEqual(
       libraryPackages()
         .map((p) => p.name)
@@ -33,14 +54,27 @@ describe('size budget', () => {
   });
 
   it('lists every library in the README packages table with its install command and size', () => {
-    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const table = /<!-- packages-table:start -->([\s\S]*?)<!-- packages-table:end -->/.exec(readme);
-    expect(table?.[1]).toMatch(/\|\s*package\s*\|\s*what it does\s*\|\s*install\s*\|\s*size\s*\|/);
+    const rows = readmeTableRows();
+    expect(rows[0]).toMatch(/\|\s*package\s*\|\s*what it does\s*\|\s*install\s*\|\s*size\s*\|/);
     for (const p of libraryPackages()) {
-      const row = table?.[1]?.split('\n').find((line) => line.includes(`\`${p.name}\``));
+      const row = rows.find((line) => line.includes(`\`${p.name}\``));
       expect(row, p.name).toMatch(
         new RegExp(`\\|[^|]+\\|\\s*\`npm install ${p.name}\`\\s*\\|\\s*\\d+(\\.\\d)? KiB\\s*\\|$`),
       );
     }
+  });
+
+  it('gives each library the size measured now in the README table (refresh: `pnpm size --write-readme`)', () => {
+    const rows = readmeTableRows();
+    const stale: string[] = [];
+    for (const r of results) {
+      const row = rows.find((line) => line.includes(`\`${r.name}\``)) ?? '';
+      const listed = Number(/(\d+(?:\.\d)?) KiB\s*\|$/.exec(row)?.[1] ?? NaN);
+      const measured = Number((r.gzipBytes / 1024).toFixed(1));
+      if (!(Math.abs(listed - measured) <= README_TOLERANCE_KIB + 1e-9)) {
+        stale.push(`${r.name}: README says ${listed} KiB, measured ${kib(r.gzipBytes)}`);
+      }
+    }
+    expect(stale, 'run `pnpm size --write-readme` and commit README.md').toEqual([]);
   });
 });
