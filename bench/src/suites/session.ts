@@ -79,7 +79,7 @@ type Outcome = {
    * the library's own in-memory transport.
    */
   processCpuMicrosPerTickPerPeer: number;
-  /** CPU per tick that actually advanced (a stalled tick costs almost nothing). */
+  /** CPU per tick of game progress: all CPU divided by the ticks that advanced. */
   cpuMicrosPerAdvancedTick: number;
   bytesPerSecondPerPeer: number;
   messagesPerSecondPerPeer: number;
@@ -433,8 +433,8 @@ export default async function sessionSuite(): Promise<void> {
     const rn = withMedianCpu(rnRuns);
     const rows: Row[] = [
       {
-        // A stalled tick does no work and costs almost nothing, so a library that stalls on
-        // most frames looks cheap "per tick": read the per-tick CPU rows with this one.
+        // A stalled frame advances no game time, so a library that stalls on most frames looks
+        // cheap per frame: read the per-frame CPU rows with this one.
         metric: 'frames in which the game advanced (per peer, input phase)',
         unit: '%',
         rbn: rbn.advancedShare * 100,
@@ -503,7 +503,7 @@ export default async function sessionSuite(): Promise<void> {
     printTable(`session: ${scenario.name}, ${TICKS} ticks at 60 Hz (seed ${seed})`, rows);
     if (rn.advancedShare < 0.9) {
       console.log(
-        `Note: rollback-netcode advanced in only ${(rn.advancedShare * 100).toFixed(0)} % of its frames (it stalls waiting for inputs), so its CPU per frame counts mostly idle frames; the CPU target (≤ 0.2×) is read against CPU per advanced tick, which compares the work of a tick (bench/README.md).\n`,
+        `Note: rollback-netcode advanced in only ${(rn.advancedShare * 100).toFixed(0)} % of its frames (it stalls waiting for inputs), so its CPU per frame counts mostly frames without game progress; the CPU target (≤ 0.2×) is read against CPU per advanced tick, which compares the work of a tick (bench/README.md).\n`,
       );
     }
   }
