@@ -1,4 +1,12 @@
-import type { DemoPeer } from './net/peer';
+import type { DemoPeer, PeerCounters, RemoteLink } from './net/peer';
+import type { OverlayFigures } from './ui/peer-view';
+
+/** A peer and its overlay (a `PeerView`), as a mode hands them to {@link publishDemo}. */
+export interface ShownPeer {
+  readonly peer: DemoPeer;
+  /** The figures the peer's overlay plotted last. */
+  figures(): OverlayFigures;
+}
 
 /** One peer as automation sees it. */
 export interface PeerHandle {
@@ -9,7 +17,14 @@ export interface PeerHandle {
   readonly currentTick: number;
   readonly confirmedTick: number;
   readonly isSpectator: boolean;
-  readonly counters: { rollbacks: number; stalls: number; desyncs: number; recoveries: number };
+  /** The overlay's counters, plus `rolledBackTicks` (ticks resimulated, in total). */
+  readonly counters: PeerCounters;
+  /** The figures the overlay's graphs plotted last: RTT, frames ahead, bytes/s, rollback depth. */
+  readonly overlay: OverlayFigures;
+  /** Each remote peer's link as the session measures it: RTT, bytes sent and received. */
+  readonly remotes: RemoteLink[];
+  /** The live game's tick (the state `hash()` hashes). */
+  readonly gameTick: number;
   /** The game tick of the newest confirmed (final) state. */
   readonly confirmedGameTick: number;
   /** The players of the live game: id, slot, phase (0 empty, 1 alive, 2 falling, 3 respawning), score. */
@@ -33,6 +48,7 @@ export interface RbnDemo {
   readonly state: string;
   readonly currentTick: number;
   readonly confirmedTick: number;
+  readonly gameTick: number;
   readonly confirmedGameTick: number;
   hash(): number;
   hashAt(gameTick: number): number | undefined;
@@ -56,10 +72,11 @@ function confirmedGameTick(peer: DemoPeer): number {
 
 /**
  * Wraps a peer for automation.
- * @param peer - The peer.
+ * @param shown - The peer and its overlay.
  * @returns A live view of it.
  */
-export function peerHandle(peer: DemoPeer): PeerHandle {
+export function peerHandle(shown: ShownPeer): PeerHandle {
+  const { peer } = shown;
   return {
     label: peer.label,
     playerId: peer.playerId,
@@ -77,6 +94,15 @@ export function peerHandle(peer: DemoPeer): PeerHandle {
     },
     get counters() {
       return { ...peer.counters };
+    },
+    get overlay() {
+      return shown.figures();
+    },
+    get remotes() {
+      return peer.remotes();
+    },
+    get gameTick() {
+      return peer.game.tick;
     },
     get confirmedGameTick() {
       return confirmedGameTick(peer);
@@ -99,13 +125,13 @@ export function peerHandle(peer: DemoPeer): PeerHandle {
 /**
  * Publishes `window.rbnDemo`.
  * @param mode - The page's mode.
- * @param peers - A function listing the current peers (they may change).
+ * @param peers - A function listing the current peers and their overlays (they may change).
  * @param extra - More fields to expose.
  * @returns The object.
  */
 export function publishDemo(
   mode: 'local' | 'online',
-  peers: () => readonly DemoPeer[],
+  peers: () => readonly ShownPeer[],
   extra: Record<string, unknown> = {},
 ): RbnDemo {
   const errors: string[] = window.rbnDemo?.errors ?? [];
@@ -127,6 +153,9 @@ export function publishDemo(
     get confirmedTick() {
       return first()?.confirmedTick ?? -1;
     },
+    get gameTick() {
+      return first()?.gameTick ?? 0;
+    },
     get confirmedGameTick() {
       return first()?.confirmedGameTick ?? 0;
     },
@@ -134,8 +163,7 @@ export function publishDemo(
     hashAt: (tick) => first()?.hashAt(tick),
     confirmedHashes: (count) => first()?.confirmedHashes(count) ?? [],
     induceDesync: (index = 0) => {
-      const peer = peers()[index];
-      peer?.induceDesync();
+      peers()[index]?.peer.induceDesync();
     },
     errors,
   };

@@ -21,6 +21,20 @@ export interface NetworkSettings {
   loss: number;
 }
 
+/** One direction of a simulated link between two seated peers, for automation. */
+export interface LinkReport {
+  from: string;
+  to: string;
+  /** The conditions the transport applies to messages on this link now. */
+  latency: number;
+  jitter: number;
+  /** Loss of unreliable messages, 0..1. */
+  loss: number;
+  /** Messages sent on it since the start, and those the simulated network dropped. */
+  messagesSent: number;
+  messagesDropped: number;
+}
+
 interface Seat {
   id: string;
   label: string;
@@ -61,6 +75,7 @@ const SEATS: readonly Seat[] = [
 ];
 
 const SEED = 20261121;
+const PING_INTERVAL_MS = 100;
 
 function slider(
   label: string,
@@ -161,6 +176,9 @@ export function startLocalMode(root: HTMLElement): void {
       transport: transportOf(s.id),
       seed: SEED,
       spectator: s.spectator,
+      // Ping five times as often as the default, so the RTT graph follows the latency slider
+      // within a second or two (the session smooths RTT samples with a 1/8 weight).
+      config: { pingInterval: PING_INTERVAL_MS },
     });
     peer.session.on('error', (error, context) => reportError({ seat: s.id, error, context }));
     peer.session.inputDelayTicks = settings.inputDelay;
@@ -241,11 +259,32 @@ export function startLocalMode(root: HTMLElement): void {
   };
   startLoop(advance, render);
 
-  publishDemo('local', () => peers, {
+  publishDemo('local', () => views, {
     network: settings,
     setNetwork(next: Partial<NetworkSettings>) {
       Object.assign(settings, next);
       apply();
+    },
+    links: (): LinkReport[] => {
+      const report: LinkReport[] = [];
+      for (const from of seats) {
+        for (const to of seats) {
+          if (from === to) continue;
+          const transport = transportOf(from.id);
+          const conditions = transport.getConditions(to.id);
+          const stats = transport.getLinkStats(to.id);
+          report.push({
+            from: from.id,
+            to: to.id,
+            latency: conditions.latency,
+            jitter: conditions.jitter,
+            loss: conditions.packetLoss,
+            messagesSent: stats?.messagesSent ?? 0,
+            messagesDropped: stats?.messagesDropped ?? 0,
+          });
+        }
+      }
+      return report;
     },
     lateJoin: () => (peers.some((p) => p.playerId === s3.id) ? undefined : joinSeat(s3)),
     addSpectator: () => (peers.some((p) => p.playerId === s4.id) ? undefined : joinSeat(s4)),

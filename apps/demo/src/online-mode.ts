@@ -199,7 +199,7 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
     client.close();
   });
 
-  publishDemo('online', () => [peer], {
+  publishDemo('online', () => [view], {
     room,
     peerId: welcome.id,
     get isHost() {

@@ -28,6 +28,29 @@ export const CHROMIUM_ARGS = [
   '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
+/**
+ * Runs a test body, then screenshots the pages it registered with `shoot` into
+ * `test-results/<name>.png` in a `finally`, so a failing run keeps its artifacts too.
+ * @param body - The test; `shoot(page, name)` registers a page to screenshot at the end.
+ * @returns What the body returned; the body's error if it threw (a failed screenshot is only
+ * logged, it never hides the body's outcome).
+ */
+export async function withScreenshots<T>(
+  body: (shoot: (page: Page, name: string) => void) => Promise<T>,
+): Promise<T> {
+  const shots: [Page, string][] = [];
+  try {
+    return await body((page, name) => shots.push([page, name]));
+  } finally {
+    for (const [page, name] of shots) {
+      const path = join(RESULTS_DIR, `${name}.png`);
+      await page.screenshot({ path }).catch((error: unknown) => {
+        console.warn(`screenshot ${path} failed: ${String(error)}`);
+      });
+    }
+  }
+}
+
 /** A production build served with signaling, and a browser to drive it. */
 export interface Harness {
   url: string;
@@ -36,8 +59,11 @@ export interface Harness {
   /** Warnings Vite printed while building. */
   buildWarnings: string[];
   browser: Browser;
-  /** Opens a fresh context (its own storage) on a path of the demo, collecting console errors. */
-  open(path: string): Promise<{ page: Page; context: BrowserContext; errors: string[] }>;
+  /**
+   * Opens a fresh context (its own storage) on a path of the demo (or on an absolute URL),
+   * collecting console errors.
+   */
+  open(pathOrUrl: string): Promise<{ page: Page; context: BrowserContext; errors: string[] }>;
   close(): Promise<void>;
 }
 
@@ -92,7 +118,7 @@ export async function startHarness(): Promise<Harness> {
     outDir,
     buildWarnings,
     browser: liveBrowser,
-    async open(path) {
+    async open(pathOrUrl) {
       const context = await liveBrowser.newContext({ viewport: { width: 1280, height: 1000 } });
       contexts.push(context);
       const page = await context.newPage();
@@ -101,7 +127,7 @@ export async function startHarness(): Promise<Harness> {
         if (message.type() === 'error') errors.push(message.text());
       });
       page.on('pageerror', (error) => errors.push(error.message));
-      await page.goto(new URL(path, url).href);
+      await page.goto(new URL(pathOrUrl, url).href);
       return { page, context, errors };
     },
     async close() {

@@ -1,9 +1,12 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESULTS_DIR, startHarness } from './browser';
+import { DEFAULT_PORT } from '../server/start-options';
+import type { LinkReport } from '../src/local-mode';
+import { RESULTS_DIR, startHarness, withScreenshots } from './browser';
 import type { Harness } from './browser';
+import { spawnStartCommand } from './start-command';
 
 let harness: Harness;
 
@@ -27,6 +30,36 @@ async function hold(page: Page, keys: string[], ms: number): Promise<void> {
   for (const key of keys) await page.keyboard.up(key);
 }
 
+/** Rejects with `what` when `promise` has not settled within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`${what} (waited ${ms} ms)`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('test artifacts', () => {
+  it('keeps the screenshot of a page when the test body fails', async () => {
+    const { page } = await harness.open('/');
+    const path = join(RESULTS_DIR, 'artifact-check.png');
+    await rm(path, { force: true });
+    await expect(
+      withScreenshots(async (shoot) => {
+        shoot(page, 'artifact-check');
+        await page.waitForFunction('window.rbnDemo?.currentTick > 0');
+        throw new Error('the body failed');
+      }),
+    ).rejects.toThrow('the body failed');
+    expect((await stat(path)).size).toBeGreaterThan(0);
+    await rm(path, { force: true });
+  });
+});
+
 describe('production build', () => {
   it('bundles every library for the browser without externalizing a Node built-in', async () => {
     const scripts = (await readdir(join(harness.outDir, 'assets'))).filter((f) =>
@@ -41,95 +74,213 @@ describe('production build', () => {
 describe('local mode', () => {
   it('loads without console errors, advances, both split views agree at confirmed ticks, and a late P3 and a spectator converge', async () => {
     const { page, errors } = await harness.open('/');
-    await waitForDemo(page, 'window.rbnDemo?.peers?.length === 2', 15_000);
-    await waitForDemo(page, 'window.rbnDemo.currentTick > 30', 15_000);
-    const before = await page.evaluate(() => window.rbnDemo?.currentTick ?? 0);
+    await withScreenshots(async (shoot) => {
+      shoot(page, 'local');
+      await waitForDemo(page, 'window.rbnDemo?.peers?.length === 2', 15_000);
+      await waitForDemo(page, 'window.rbnDemo.currentTick > 30', 15_000);
+      const before = await page.evaluate(() => window.rbnDemo?.currentTick ?? 0);
 
-    // P1 (WASD) and P2 (arrows) walk into each other and dash.
-    await hold(page, ['KeyD', 'ArrowLeft'], 700);
-    await page.keyboard.press('Space');
-    await hold(page, ['KeyW', 'ArrowDown'], 400);
-    await page.keyboard.press('Enter');
-    await page.waitForTimeout(800);
+      // hash() is the live game's hash: nobody has pressed a key yet, so every prediction is
+      // right and the tick it hashed keeps that hash once it is confirmed.
+      const live = await page.evaluate(() => ({
+        tick: window.rbnDemo?.gameTick ?? 0,
+        hash: window.rbnDemo?.hash(),
+      }));
+      await waitForDemo(page, `window.rbnDemo.confirmedGameTick >= ${live.tick}`, 15_000);
+      expect(live.tick).toBeGreaterThan(0);
+      expect(await page.evaluate((t) => window.rbnDemo?.hashAt(t), live.tick)).toBe(live.hash);
 
-    const result = await page.evaluate(() => {
-      const peers = window.rbnDemo?.peers ?? [];
-      const [a, b] = peers;
-      const common = Math.min(a?.confirmedGameTick ?? 0, b?.confirmedGameTick ?? 0);
-      return {
-        ticks: peers.map((p) => p.currentTick),
-        confirmed: peers.map((p) => p.confirmedTick),
-        common,
-        hashes: peers.map((p) => p.hashAt(common)),
-        rollbacks: peers.map((p) => p.counters.rollbacks),
+      // P1 (WASD) and P2 (arrows) walk into each other and dash.
+      await hold(page, ['KeyD', 'ArrowLeft'], 700);
+      await page.keyboard.press('Space');
+      await hold(page, ['KeyW', 'ArrowDown'], 400);
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(800);
+
+      const result = await page.evaluate(() => {
+        const peers = window.rbnDemo?.peers ?? [];
+        const [a, b] = peers;
+        const common = Math.min(a?.confirmedGameTick ?? 0, b?.confirmedGameTick ?? 0);
+        return {
+          ticks: peers.map((p) => p.currentTick),
+          confirmed: peers.map((p) => p.confirmedTick),
+          common,
+          hashes: peers.map((p) => p.hashAt(common)),
+          rollbacks: peers.map((p) => p.counters.rollbacks),
+        };
+      });
+
+      expect(
+        result.ticks.every((t) => t > before + 60),
+        JSON.stringify(result),
+      ).toBe(true);
+      expect(result.common, JSON.stringify(result)).toBeGreaterThan(before);
+      expect(result.hashes[0], JSON.stringify(result)).toBeDefined();
+      expect(result.hashes[0], JSON.stringify(result)).toBe(result.hashes[1]);
+      // With 60 ms latency and key presses on both sides, each peer had to roll back.
+      expect(Math.min(...result.rollbacks), JSON.stringify(result)).toBeGreaterThan(0);
+
+      // P3 joins the running game late and a spectator starts watching: both converge.
+      await page.getByRole('button', { name: 'P3 joins late' }).click();
+      await page.getByRole('button', { name: 'A spectator joins' }).click();
+      await waitForDemo(
+        page,
+        'window.rbnDemo.peers.length === 4 && window.rbnDemo.peers.every((p) => p.state === "Playing")',
+        15_000,
+      );
+      await hold(page, ['KeyJ'], 300);
+      const joined = await page.evaluate(() =>
+        Math.max(...(window.rbnDemo?.peers ?? []).map((p) => p.confirmedGameTick)),
+      );
+      await waitForDemo(
+        page,
+        `window.rbnDemo.peers.every((p) => p.confirmedGameTick > ${joined + 60})`,
+        15_000,
+      );
+      const late = await page.evaluate(() => {
+        const peers = window.rbnDemo?.peers ?? [];
+        const tick = Math.min(...peers.map((p) => p.confirmedGameTick));
+        return { tick, hashes: peers.map((p) => p.hashAt(tick)), spectator: peers[3]?.isSpectator };
+      });
+      shoot(page, 'local-late-join');
+      expect(late.hashes[0], JSON.stringify(late)).toBeDefined();
+      expect(new Set(late.hashes).size, JSON.stringify(late)).toBe(1);
+      expect(late.spectator).toBe(true);
+      expect(errors).toEqual([]);
+    });
+  }, 40_000);
+
+  it('applies the network sliders live: RTT and rollback depth follow the latency, and loss drops messages only while it is set', async () => {
+    const { page, errors } = await harness.open('/');
+    await withScreenshots(async (shoot) => {
+      shoot(page, 'local-sliders');
+      await waitForDemo(page, 'window.rbnDemo?.peers?.[1]?.state === "Playing"', 15_000);
+
+      /** Moves the sliders as a visitor would (each fires its `input` event). */
+      const setSliders = async (values: Record<'latency' | 'jitter' | 'loss', number>) => {
+        for (const [name, value] of Object.entries(values)) {
+          await page.locator(`input[name="${name}"]`).fill(String(value));
+        }
       };
-    });
-    await page.screenshot({ path: join(RESULTS_DIR, 'local.png') });
+      /** Both players change direction every 120 ms for about 1.5 s. */
+      const wiggle = async (): Promise<void> => {
+        const moves: [string, string][] = [
+          ['KeyD', 'ArrowLeft'],
+          ['KeyW', 'ArrowDown'],
+          ['KeyA', 'ArrowRight'],
+          ['KeyS', 'ArrowUp'],
+        ];
+        for (let i = 0; i < 12; i++) await hold(page, moves[i % moves.length] ?? [], 120);
+      };
+      const snapshot = () =>
+        page.evaluate(() => {
+          const demo = window.rbnDemo;
+          const links = (demo?.['links'] as () => LinkReport[])();
+          const peers = demo?.peers ?? [];
+          return {
+            links,
+            sent: links.reduce((sum, l) => sum + l.messagesSent, 0),
+            dropped: links.reduce((sum, l) => sum + l.messagesDropped, 0),
+            rollbacks: peers.reduce((sum, p) => sum + p.counters.rollbacks, 0),
+            rolledBackTicks: peers.reduce((sum, p) => sum + p.counters.rolledBackTicks, 0),
+            rtt: peers.map((p) => p.overlay.rttMs),
+          };
+        });
+      type Snapshot = Awaited<ReturnType<typeof snapshot>>;
+      const phase = async (settleMs: number) => {
+        const from = await snapshot();
+        await wiggle();
+        await page.waitForTimeout(settleMs);
+        const to = await snapshot();
+        const rollbacks = to.rollbacks - from.rollbacks;
+        const sent = to.sent - from.sent;
+        return {
+          rollbacks,
+          depth: (to.rolledBackTicks - from.rolledBackTicks) / Math.max(rollbacks, 1),
+          sent,
+          dropped: to.dropped - from.dropped,
+          links: to.links,
+          rtt: to.rtt,
+        };
+      };
+      const conditions = (s: Snapshot | Awaited<ReturnType<typeof phase>>) =>
+        new Set(s.links.map((l) => `${l.latency}/${l.jitter}/${l.loss}`));
 
-    expect(
-      result.ticks.every((t) => t > before + 60),
-      JSON.stringify(result),
-    ).toBe(true);
-    expect(result.common, JSON.stringify(result)).toBeGreaterThan(before);
-    expect(result.hashes[0], JSON.stringify(result)).toBeDefined();
-    expect(result.hashes[0], JSON.stringify(result)).toBe(result.hashes[1]);
-    // With 60 ms latency and key presses on both sides, each peer had to roll back.
-    expect(Math.min(...result.rollbacks), JSON.stringify(result)).toBeGreaterThan(0);
+      // The default network (60 ms ± 10, 5 % loss) as the overlay measures it.
+      // (Pings go every 100 ms and the session smooths RTT: a second gives it 10 samples.)
+      await waitForDemo(page, 'window.rbnDemo.peers.every((p) => p.currentTick > 60)', 10_000);
+      const baseline = await snapshot();
+      expect(Math.min(...baseline.rtt), JSON.stringify(baseline)).toBeGreaterThan(80);
 
-    // P3 joins the running game late and a spectator starts watching: both converge.
-    await page.getByRole('button', { name: 'P3 joins late' }).click();
-    await page.getByRole('button', { name: 'A spectator joins' }).click();
-    await waitForDemo(
-      page,
-      'window.rbnDemo.peers.length === 4 && window.rbnDemo.peers.every((p) => p.state === "Playing")',
-      15_000,
-    );
-    await hold(page, ['KeyJ'], 300);
-    const joined = await page.evaluate(() =>
-      Math.max(...(window.rbnDemo?.peers ?? []).map((p) => p.confirmedGameTick)),
-    );
-    await waitForDemo(
-      page,
-      `window.rbnDemo.peers.every((p) => p.confirmedGameTick > ${joined + 60})`,
-      15_000,
-    );
-    const late = await page.evaluate(() => {
-      const peers = window.rbnDemo?.peers ?? [];
-      const tick = Math.min(...peers.map((p) => p.confirmedGameTick));
-      return { tick, hashes: peers.map((p) => p.hashAt(tick)), spectator: peers[3]?.isSpectator };
+      // A perfect network: each peer's RTT drops by most of the 2 × 60 ms taken away, and
+      // nothing is lost.
+      await setSliders({ latency: 0, jitter: 0, loss: 0 });
+      await waitForDemo(
+        page,
+        `window.rbnDemo.peers.every((p, i) => p.overlay.rttMs < ${JSON.stringify(baseline.rtt)}[i] - 50)`,
+        10_000,
+      );
+      const calm = await phase(300);
+      expect([...conditions(calm)]).toEqual(['0/0/0']);
+      expect(calm.sent, JSON.stringify(calm)).toBeGreaterThan(100);
+      expect(calm.dropped, JSON.stringify(calm)).toBe(0);
+      expect(calm.rollbacks, JSON.stringify(calm)).toBeGreaterThan(0);
+
+      // 250 ms one way (± 40), 30 % loss: each input arrives about 15 ticks later than before,
+      // so every misprediction resimulates that much further back, and about a third of the
+      // unreliable messages vanish.
+      await setSliders({ latency: 250, jitter: 40, loss: 30 });
+      await waitForDemo(page, 'window.rbnDemo.peers.every((p) => p.overlay.rttMs > 300)', 10_000);
+      const stormy = await phase(700);
+      const context = JSON.stringify({ calm, stormy });
+      expect([...conditions(stormy)]).toEqual(['250/40/0.3']);
+      expect(stormy.rollbacks, context).toBeGreaterThan(0);
+      expect(stormy.depth, context).toBeGreaterThanOrEqual(8);
+      expect(stormy.depth - calm.depth, context).toBeGreaterThanOrEqual(6);
+      expect(stormy.dropped / stormy.sent, context).toBeGreaterThan(0.1);
+      expect(stormy.dropped / stormy.sent, context).toBeLessThan(0.45);
+
+      // Still in step: both views agree at the newest common confirmed tick.
+      const agree = await page.evaluate(() => {
+        const [a, b] = window.rbnDemo?.peers ?? [];
+        const tick = Math.min(a?.confirmedGameTick ?? 0, b?.confirmedGameTick ?? 0);
+        return [a?.hashAt(tick), b?.hashAt(tick)];
+      });
+      expect(agree[0]).toBeDefined();
+      expect(agree[0]).toBe(agree[1]);
+      expect(errors).toEqual([]);
     });
-    await page.screenshot({ path: join(RESULTS_DIR, 'local-late-join.png') });
-    expect(late.hashes[0], JSON.stringify(late)).toBeDefined();
-    expect(new Set(late.hashes).size, JSON.stringify(late)).toBe(1);
-    expect(late.spectator).toBe(true);
-    expect(errors).toEqual([]);
   }, 40_000);
 
   it('detects a desync induced on one peer and recovers it by state transfer', async () => {
     const { page, errors } = await harness.open('/');
-    await waitForDemo(page, 'window.rbnDemo?.peers?.[1]?.state === "Playing"', 15_000);
-    await waitForDemo(page, 'window.rbnDemo.peers[1].currentTick > 60', 15_000);
-    await page.getByRole('button', { name: 'Induce desync on P2' }).click();
-    await waitForDemo(page, 'window.rbnDemo.peers[1].counters.recoveries > 0', 15_000);
-    // After the recovery both peers agree again at every newer confirmed tick.
-    const recoveredAt = await page.evaluate(() => window.rbnDemo?.peers[1]?.confirmedGameTick ?? 0);
-    await waitForDemo(
-      page,
-      `window.rbnDemo.peers.every((p) => p.confirmedGameTick > ${recoveredAt + 90})`,
-      15_000,
-    );
-    const result = await page.evaluate((from) => {
-      const [a, b] = window.rbnDemo?.peers ?? [];
-      const to = Math.min(a?.confirmedGameTick ?? 0, b?.confirmedGameTick ?? 0);
-      const mismatches: number[] = [];
-      for (let t = from + 60; t <= to; t++) if (a?.hashAt(t) !== b?.hashAt(t)) mismatches.push(t);
-      return { counters: [a?.counters, b?.counters], mismatches, from, to };
-    }, recoveredAt);
-    await page.screenshot({ path: join(RESULTS_DIR, 'local-desync.png') });
-    const desyncs = (result.counters[0]?.desyncs ?? 0) + (result.counters[1]?.desyncs ?? 0);
-    expect(desyncs, JSON.stringify(result)).toBeGreaterThan(0);
-    expect(result.mismatches, JSON.stringify(result)).toEqual([]);
-    expect(errors).toEqual([]);
+    await withScreenshots(async (shoot) => {
+      shoot(page, 'local-desync');
+      await waitForDemo(page, 'window.rbnDemo?.peers?.[1]?.state === "Playing"', 15_000);
+      await waitForDemo(page, 'window.rbnDemo.peers[1].currentTick > 60', 15_000);
+      await page.getByRole('button', { name: 'Induce desync on P2' }).click();
+      await waitForDemo(page, 'window.rbnDemo.peers[1].counters.recoveries > 0', 15_000);
+      // After the recovery both peers agree again at every newer confirmed tick.
+      const recoveredAt = await page.evaluate(
+        () => window.rbnDemo?.peers[1]?.confirmedGameTick ?? 0,
+      );
+      await waitForDemo(
+        page,
+        `window.rbnDemo.peers.every((p) => p.confirmedGameTick > ${recoveredAt + 90})`,
+        15_000,
+      );
+      const result = await page.evaluate((from) => {
+        const [a, b] = window.rbnDemo?.peers ?? [];
+        const to = Math.min(a?.confirmedGameTick ?? 0, b?.confirmedGameTick ?? 0);
+        const mismatches: number[] = [];
+        for (let t = from + 60; t <= to; t++) if (a?.hashAt(t) !== b?.hashAt(t)) mismatches.push(t);
+        return { counters: [a?.counters, b?.counters], mismatches, from, to };
+      }, recoveredAt);
+      const desyncs = (result.counters[0]?.desyncs ?? 0) + (result.counters[1]?.desyncs ?? 0);
+      expect(desyncs, JSON.stringify(result)).toBeGreaterThan(0);
+      expect(result.mismatches, JSON.stringify(result)).toEqual([]);
+      expect(errors).toEqual([]);
+    });
   }, 40_000);
 });
 
@@ -154,78 +305,176 @@ function roomPath(name: string): string {
   return `/?room=${name}-${Date.now().toString(36)}&stun=none`;
 }
 
+/** What a page's overlay and session report about its link to the other peer. */
+function linkFigures(page: Page) {
+  return page.evaluate(() => {
+    const demo = window.rbnDemo;
+    return {
+      peerId: demo?.['peerId'] as string | undefined,
+      overlay: demo?.peers[0]?.overlay,
+      remotes: demo?.peers[0]?.remotes ?? [],
+    };
+  });
+}
+
 describe('online mode', () => {
-  it('two browsers meet through signaling, play over WebRTC and agree on every confirmed hash; a late spectator converges', async () => {
+  it('two browsers meet through signaling, play over WebRTC and agree on every confirmed hash; the overlay shows their RTT and traffic; a late spectator converges', async () => {
     const path = roomPath('e2e');
     const { host, guest } = await openOnlineGame(path);
     const pages = [host.page, guest.page];
-    const gameTick = (page: Page): Promise<number> =>
-      page.evaluate(() => window.rbnDemo?.confirmedGameTick ?? 0);
-    const scriptStart = await gameTick(host.page);
+    await withScreenshots(async (shoot) => {
+      shoot(host.page, 'online-host');
+      shoot(guest.page, 'online-guest');
+      const gameTick = (page: Page): Promise<number> =>
+        page.evaluate(() => window.rbnDemo?.confirmedGameTick ?? 0);
+      const scriptStart = await gameTick(host.page);
 
-    // A few seconds of scripted play on both sides.
-    const script = async (page: Page, keys: [string, string, string]): Promise<void> => {
-      for (let round = 0; round < 3; round++) {
-        await hold(page, [keys[0]], 500);
-        await page.keyboard.press(keys[2]);
-        await hold(page, [keys[1]], 400);
+      // A few seconds of scripted play on both sides.
+      const script = async (page: Page, keys: [string, string, string]): Promise<void> => {
+        for (let round = 0; round < 3; round++) {
+          await hold(page, [keys[0]], 500);
+          await page.keyboard.press(keys[2]);
+          await hold(page, [keys[1]], 400);
+        }
+      };
+      await Promise.all([
+        script(host.page, ['KeyD', 'KeyW', 'Space']),
+        script(guest.page, ['ArrowLeft', 'ArrowDown', 'Enter']),
+      ]);
+      const scriptEnd = await gameTick(host.page);
+
+      // Each side's overlay and session measured the link to the other one.
+      const hostLink = await linkFigures(host.page);
+      const guestLink = await linkFigures(guest.page);
+      for (const [self, other] of [
+        [hostLink, guestLink],
+        [guestLink, hostLink],
+      ] as const) {
+        const context = JSON.stringify(self);
+        const remote = self.remotes.find((r) => r.peerId === other.peerId);
+        expect(remote, context).toBeDefined();
+        expect(remote?.rttMs, context).toBeGreaterThan(0);
+        expect(remote?.bytesReceived, context).toBeGreaterThan(0);
+        expect(remote?.bytesSent, context).toBeGreaterThan(0);
+        expect(self.overlay?.rttMs, context).toBeGreaterThan(0);
+        expect(self.overlay?.bytesReceivedPerSecond, context).toBeGreaterThan(0);
+        expect(self.overlay?.bytesSentPerSecond, context).toBeGreaterThan(0);
+        // The time sync keeps the two within a few ticks of each other.
+        expect(Math.abs(self.overlay?.framesAhead ?? NaN), context).toBeLessThan(20);
       }
-    };
-    await Promise.all([
-      script(host.page, ['KeyD', 'KeyW', 'Space']),
-      script(guest.page, ['ArrowLeft', 'ArrowDown', 'Enter']),
-    ]);
-    const scriptEnd = await gameTick(host.page);
 
-    // Meanwhile a third browser joins the running game as a spectator.
-    const spectator = await harness.open(`${path}&spectate`);
-    for (const page of pages) {
-      await waitForDemo(page, `window.rbnDemo.confirmedGameTick > ${scriptEnd + 30}`, 15_000);
-    }
-
-    // Every confirmed tick of the scripted play has the same hash in both browsers.
-    const [hostHashes, guestHashes] = await Promise.all(
-      pages.map((p) => p.evaluate(() => window.rbnDemo?.confirmedHashes(1200) ?? [])),
-    );
-    const hostByTick = new Map(hostHashes);
-    const guestByTick = new Map(guestHashes);
-    const compared: number[] = [];
-    const mismatched: number[] = [];
-    for (let tick = scriptStart; tick <= scriptEnd + 30; tick++) {
-      compared.push(tick);
-      if (hostByTick.get(tick) === undefined || hostByTick.get(tick) !== guestByTick.get(tick)) {
-        mismatched.push(tick);
+      // Meanwhile a third browser joins the running game as a spectator.
+      const spectator = await harness.open(`${path}&spectate`);
+      shoot(spectator.page, 'online-spectator');
+      for (const page of pages) {
+        await waitForDemo(page, `window.rbnDemo.confirmedGameTick > ${scriptEnd + 30}`, 15_000);
       }
-    }
-    const context = JSON.stringify({ scriptStart, scriptEnd });
-    expect(compared.length, context).toBeGreaterThan(150);
-    expect(mismatched.slice(0, 5), context).toEqual([]);
-    const distinct = new Set(compared.map((tick) => hostByTick.get(tick)));
-    expect(distinct.size, `the game moved: ${context}`).toBeGreaterThan(100);
 
-    // The spectator plays along from its join tick and agrees with the host.
-    await waitForDemo(spectator.page, 'window.rbnDemo?.state === "Playing"', 30_000);
-    const joinedAt = await gameTick(spectator.page);
-    await hold(host.page, ['KeyA'], 300);
-    await waitForDemo(
-      spectator.page,
-      `window.rbnDemo.confirmedGameTick > ${joinedAt + 90}`,
-      15_000,
-    );
-    const spectatorHashes = await spectator.page.evaluate(
-      () => window.rbnDemo?.confirmedHashes(90) ?? [],
-    );
-    const hostNow = new Map(
-      await host.page.evaluate(() => window.rbnDemo?.confirmedHashes(1200) ?? []),
-    );
-    const withHost = spectatorHashes.filter(([tick]) => hostNow.has(tick));
-    expect(withHost.length, 'ticks compared with the spectator').toBeGreaterThan(30);
-    expect(withHost.filter(([tick, hash]) => hostNow.get(tick) !== hash)).toEqual([]);
-    expect(await spectator.page.evaluate(() => window.rbnDemo?.peers[0]?.isSpectator)).toBe(true);
+      // Every confirmed tick of the scripted play has the same hash in both browsers.
+      const [hostHashes, guestHashes] = await Promise.all(
+        pages.map((p) => p.evaluate(() => window.rbnDemo?.confirmedHashes(1200) ?? [])),
+      );
+      const hostByTick = new Map(hostHashes);
+      const guestByTick = new Map(guestHashes);
+      const compared: number[] = [];
+      const mismatched: number[] = [];
+      for (let tick = scriptStart; tick <= scriptEnd + 30; tick++) {
+        compared.push(tick);
+        if (hostByTick.get(tick) === undefined || hostByTick.get(tick) !== guestByTick.get(tick)) {
+          mismatched.push(tick);
+        }
+      }
+      const context = JSON.stringify({ scriptStart, scriptEnd });
+      expect(compared.length, context).toBeGreaterThan(150);
+      expect(mismatched.slice(0, 5), context).toEqual([]);
+      const distinct = new Set(compared.map((tick) => hostByTick.get(tick)));
+      expect(distinct.size, `the game moved: ${context}`).toBeGreaterThan(100);
 
-    await host.page.screenshot({ path: join(RESULTS_DIR, 'online-host.png') });
-    await guest.page.screenshot({ path: join(RESULTS_DIR, 'online-guest.png') });
-    await spectator.page.screenshot({ path: join(RESULTS_DIR, 'online-spectator.png') });
-    expect([...host.errors, ...guest.errors, ...spectator.errors]).toEqual([]);
+      // The spectator plays along from its join tick and agrees with the host.
+      await waitForDemo(spectator.page, 'window.rbnDemo?.state === "Playing"', 30_000);
+      const joinedAt = await gameTick(spectator.page);
+      await hold(host.page, ['KeyA'], 300);
+      await waitForDemo(
+        spectator.page,
+        `window.rbnDemo.confirmedGameTick > ${joinedAt + 90}`,
+        15_000,
+      );
+      const spectatorHashes = await spectator.page.evaluate(
+        () => window.rbnDemo?.confirmedHashes(90) ?? [],
+      );
+      const hostNow = new Map(
+        await host.page.evaluate(() => window.rbnDemo?.confirmedHashes(1200) ?? []),
+      );
+      const withHost = spectatorHashes.filter(([tick]) => hostNow.has(tick));
+      expect(withHost.length, 'ticks compared with the spectator').toBeGreaterThan(30);
+      expect(withHost.filter(([tick, hash]) => hostNow.get(tick) !== hash)).toEqual([]);
+      expect(await spectator.page.evaluate(() => window.rbnDemo?.peers[0]?.isSpectator)).toBe(true);
+      expect([...host.errors, ...guest.errors, ...spectator.errors]).toEqual([]);
+    });
   }, 75_000);
+});
+
+describe('start command', () => {
+  it('serves a build and the signaling on the port it prints; two browsers on the printed ?next=2 URL play and agree; SIGTERM stops it', async () => {
+    // What `pnpm demo` runs (`tsx server/start.ts`), on a free port and the build made above
+    // (marked, to tell it from a stale build in the package's own dist/).
+    const marker = `build ${Date.now()}`;
+    await writeFile(join(harness.outDir, 'build-marker.txt'), marker);
+    const command = spawnStartCommand(['--port', '0', '--dist', harness.outDir]);
+    try {
+      await withScreenshots(async (shoot) => {
+        const urls = await command.urls;
+        const ready = new URL(urls.ready);
+        expect(ready.hostname, command.output()).toBe('127.0.0.1');
+        expect(Number(ready.port), command.output()).toBeGreaterThan(0);
+        expect(Number(ready.port), 'a free port, not the default').not.toBe(DEFAULT_PORT);
+        expect(await (await fetch(new URL('build-marker.txt', ready))).text()).toBe(marker);
+        expect(urls.local).toBe(urls.ready);
+        expect(urls.online).toBe(`${urls.ready}?room=lobby&next=2`);
+
+        // The printed online URL as is (default STUN server included), in two windows.
+        const first = await harness.open(urls.online);
+        shoot(first.page, 'start-first');
+        const second = await harness.open(urls.online);
+        shoot(second.page, 'start-second');
+        const pages = [first.page, second.page];
+        for (const page of pages) {
+          await waitForDemo(page, 'window.rbnDemo?.state === "Playing"', 30_000);
+          await waitForDemo(page, 'window.rbnDemo.confirmedGameTick > 60', 15_000);
+        }
+        await hold(first.page, ['KeyD'], 300);
+        const reached = await Promise.all(
+          pages.map((p) => p.evaluate(() => window.rbnDemo?.confirmedGameTick ?? 0)),
+        );
+        const common = Math.max(...reached);
+        for (const page of pages) {
+          await waitForDemo(page, `window.rbnDemo.confirmedGameTick >= ${common}`, 15_000);
+        }
+        const seen = await Promise.all(
+          pages.map((p) =>
+            p.evaluate(
+              (t) => ({ isHost: window.rbnDemo?.['isHost'], hash: window.rbnDemo?.hashAt(t) }),
+              common,
+            ),
+          ),
+        );
+        expect(seen[0]?.hash, JSON.stringify({ common, seen })).toBeDefined();
+        expect(seen[0]?.hash, JSON.stringify({ common, seen })).toBe(seen[1]?.hash);
+        expect(seen.map((s) => s.isHost).sort()).toEqual([false, true]);
+        expect([...first.errors, ...second.errors]).toEqual([]);
+      });
+
+      command.child.kill('SIGTERM');
+      const exit = await within(
+        command.exited,
+        10_000,
+        'the start command did not exit on SIGTERM',
+      );
+      expect(exit, command.output()).toEqual({ code: 0, signal: null });
+    } finally {
+      if (command.child.exitCode === null && command.child.signalCode === null) {
+        command.child.kill('SIGKILL');
+      }
+    }
+  }, 60_000);
 });

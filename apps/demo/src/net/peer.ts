@@ -21,9 +21,26 @@ export interface PeerStats {
   bytesReceived: number;
 }
 
-/** Counters the overlay shows. */
+/** One remote peer's link as this peer's session measures it. */
+export interface RemoteLink {
+  /** The remote peer's id. */
+  peerId: string;
+  /** Smoothed round trip in ms (0 before the first pong). */
+  rttMs: number;
+  /** Bytes sent to it since the start. */
+  bytesSent: number;
+  /** Bytes received from it since the start. */
+  bytesReceived: number;
+  /** How many ticks this peer runs ahead of it (negative: behind). */
+  framesAhead: number;
+}
+
+/** Counters the overlay shows (and one it does not: `rolledBackTicks`). */
 export interface PeerCounters {
+  /** Ticks that rolled back (each resimulated one or more ticks). */
   rollbacks: number;
+  /** Ticks resimulated by those rollbacks, in total (the sum of their depths). */
+  rolledBackTicks: number;
   stalls: number;
   desyncs: number;
   /** State transfers received to recover from a desync. */
@@ -65,6 +82,8 @@ export interface DemoPeer {
   tick(buttons: number): PeerTick;
   /** Link figures for the overlay. */
   stats(): PeerStats;
+  /** Each remote peer's link, for automation. */
+  remotes(): RemoteLink[];
   /** Corrupts this peer's game so the desync detector has something to find. */
   induceDesync(): void;
   /** Leaves and releases everything. */

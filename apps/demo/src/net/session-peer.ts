@@ -2,7 +2,7 @@ import type { TransportAdapter } from '@rbn/protocol';
 import { PlayerRole, SessionState, createSession } from '@rbn/session';
 import type { Clock, Session, SessionConfig } from '@rbn/session';
 import { ArenaGame } from '../game/arena';
-import type { DemoPeer, PeerCounters, PeerStats, PeerTick } from './peer';
+import type { DemoPeer, PeerCounters, PeerStats, PeerTick, RemoteLink } from './peer';
 import { RecordingGame } from './recording-game';
 
 /** Options of a {@link SessionPeer}. */
@@ -29,7 +29,13 @@ export interface SessionPeerOptions {
 export class SessionPeer implements DemoPeer {
   readonly label: string;
   readonly game: ArenaGame;
-  readonly counters: PeerCounters = { rollbacks: 0, stalls: 0, desyncs: 0, recoveries: 0 };
+  readonly counters: PeerCounters = {
+    rollbacks: 0,
+    rolledBackTicks: 0,
+    stalls: 0,
+    desyncs: 0,
+    recoveries: 0,
+  };
   /** The session, for the mode to create or join rooms and start the game. */
   readonly session: Session;
   private readonly recording: RecordingGame;
@@ -113,7 +119,10 @@ export class SessionPeer implements DemoPeer {
   tick(buttons: number): PeerTick {
     this.input[0] = buttons;
     const result = this.session.tick(this.input);
-    if (result.rolledBack) this.counters.rollbacks++;
+    if (result.rolledBack) {
+      this.counters.rollbacks++;
+      this.counters.rolledBackTicks += result.rollbackTicks;
+    }
     if (result.stalled) this.counters.stalls++;
     return { rollbackTicks: result.rollbackTicks, stalled: result.stalled };
   }
@@ -123,16 +132,30 @@ export class SessionPeer implements DemoPeer {
     let ahead = 0;
     let bytesSent = 0;
     let bytesReceived = 0;
+    for (const link of this.remotes()) {
+      if (link.rttMs > 0) rtt = Math.max(rtt ?? 0, link.rttMs);
+      if (Math.abs(link.framesAhead) > Math.abs(ahead)) ahead = link.framesAhead;
+      bytesSent += link.bytesSent;
+      bytesReceived += link.bytesReceived;
+    }
+    return { rttMs: rtt, framesAhead: ahead, bytesSent, bytesReceived };
+  }
+
+  remotes(): RemoteLink[] {
+    const links: RemoteLink[] = [];
     for (const player of this.session.players.values()) {
       if (player.isLocal) continue;
       const stats = this.session.getNetworkStats(player.peerId);
       if (!stats) continue;
-      if (stats.rtt > 0) rtt = Math.max(rtt ?? 0, stats.rtt);
-      if (Math.abs(stats.remoteFramesBehind) > Math.abs(ahead)) ahead = stats.remoteFramesBehind;
-      bytesSent += stats.bytesSent;
-      bytesReceived += stats.bytesReceived;
+      links.push({
+        peerId: player.peerId,
+        rttMs: stats.rtt,
+        bytesSent: stats.bytesSent,
+        bytesReceived: stats.bytesReceived,
+        framesAhead: stats.remoteFramesBehind,
+      });
     }
-    return { rttMs: rtt, framesAhead: ahead, bytesSent, bytesReceived };
+    return links;
   }
 
   induceDesync(): void {

@@ -4,6 +4,20 @@ import { drawArena } from './render';
 
 const RATE_WINDOW_MS = 1000;
 
+/** The figures the overlay's graphs plotted last (one sample per tick). */
+export interface OverlayFigures {
+  /** Round trip to the remote peers (the largest), in ms; 0 while unknown. */
+  rttMs: number;
+  /** Ticks this peer runs ahead of the remote peers (negative: behind). */
+  framesAhead: number;
+  /** Bytes sent per second, over the last second. */
+  bytesSentPerSecond: number;
+  /** Bytes received per second, over the last second. */
+  bytesReceivedPerSecond: number;
+  /** Ticks the last tick resimulated (0: it did not roll back). */
+  rollbackTicks: number;
+}
+
 /** Options of a {@link PeerView}. */
 export interface PeerViewOptions {
   /** Shown on the canvas, e.g. "P1 · WASD + Space". */
@@ -69,6 +83,13 @@ export class PeerView {
   >;
   private readonly stateEl: HTMLElement;
   private readonly samples: { time: number; sent: number; received: number }[] = [];
+  private readonly latest: OverlayFigures = {
+    rttMs: 0,
+    framesAhead: 0,
+    bytesSentPerSecond: 0,
+    bytesReceivedPerSecond: 0,
+    rollbackTicks: 0,
+  };
   private flash = 0;
   private flashDepth = 0;
   private stalled = false;
@@ -131,6 +152,8 @@ export class PeerView {
    * @param result - The peer's tick result.
    */
   recordTick(result: PeerTick): void {
+    const latest = this.latest;
+    latest.rollbackTicks = result.rollbackTicks;
     this.rollback.push(result.rollbackTicks);
     if (result.rollbackTicks > 0) {
       this.flash = 12;
@@ -140,8 +163,10 @@ export class PeerView {
     }
     this.stalled = result.stalled;
     const stats = this.peer.stats();
-    this.rtt.push(stats.rttMs ?? 0);
-    this.ahead.push(stats.framesAhead);
+    latest.rttMs = stats.rttMs ?? 0;
+    latest.framesAhead = stats.framesAhead;
+    this.rtt.push(latest.rttMs);
+    this.ahead.push(latest.framesAhead);
     const now = performance.now();
     this.samples.push({ time: now, sent: stats.bytesSent, received: stats.bytesReceived });
     while (this.samples.length > 2 && (this.samples[0]?.time ?? now) < now - RATE_WINDOW_MS) {
@@ -150,13 +175,20 @@ export class PeerView {
     const first = this.samples[0];
     const span = first ? (now - first.time) / 1000 : 0;
     if (first && span > 0.2) {
-      this.bytes.push(
-        (stats.bytesSent - first.sent) / span,
-        (stats.bytesReceived - first.received) / span,
-      );
+      latest.bytesSentPerSecond = (stats.bytesSent - first.sent) / span;
+      latest.bytesReceivedPerSecond = (stats.bytesReceived - first.received) / span;
     } else {
-      this.bytes.push(0, 0);
+      latest.bytesSentPerSecond = 0;
+      latest.bytesReceivedPerSecond = 0;
     }
+    this.bytes.push(latest.bytesSentPerSecond, latest.bytesReceivedPerSecond);
+  }
+
+  /**
+   * @returns A copy of the figures the overlay plotted last.
+   */
+  figures(): OverlayFigures {
+    return { ...this.latest };
   }
 
   /** Redraws the arena and the overlay. */
