@@ -42,17 +42,13 @@ export function satisfies(version: string, range: string): boolean {
   const base = m ? parseVersion(m[2] ?? '') : null;
   if (m === null || base === null) throw new Error(`cannot judge range ${JSON.stringify(range)}`);
   if (compare(v, base) < 0) return false;
-  switch (m[1]) {
-    case '':
-      return compare(v, base) === 0;
-    case '~':
-      return v[0] === base[0] && v[1] === base[1];
-    default:
-      // Caret: the first non-zero part of the base may not change.
-      if (base[0] !== 0) return v[0] === base[0];
-      if (base[1] !== 0) return v[0] === 0 && v[1] === base[1];
-      return compare(v, base) === 0;
-  }
+  const operator = m[1] ?? '';
+  if (operator === '') return compare(v, base) === 0;
+  if (operator === '~') return v[0] === base[0] && v[1] === base[1];
+  // Caret: the first non-zero part of the base may not change.
+  if (base[0] !== 0) return v[0] === base[0];
+  if (base[1] !== 0) return v[0] === 0 && v[1] === base[1];
+  return compare(v, base) === 0;
 }
 
 /**
@@ -69,7 +65,8 @@ export function unsatisfiedRbnRanges(manifests: readonly PackageManifest[]): str
   for (const manifest of manifests) {
     const fields = ['dependencies', 'peerDependencies', 'optionalDependencies'] as const;
     for (const field of fields) {
-      const deps = (manifest as Partial<Record<string, Record<string, string>>>)[field] ?? {};
+      const deps =
+        (manifest as unknown as Partial<Record<string, Record<string, string>>>)[field] ?? {};
       for (const [name, range] of Object.entries(deps)) {
         if (!name.startsWith('@rbn/')) continue;
         const where = `${manifest.name}@${manifest.version} ${field} '${name}': '${range}'`;
