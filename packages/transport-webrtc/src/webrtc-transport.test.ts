@@ -130,6 +130,66 @@ async function connectWatched(
   return { a, b, got };
 }
 
+/**
+ * Runs a fixture of `./internal` in a child Node process. Once it has printed its last line, the
+ * process has `graceMs` to exit by itself before it is killed.
+ * @param name - The fixture's file name.
+ * @param args - Its arguments.
+ * @param graceMs - How long it may live after its last line.
+ * @returns Its exit code, whether it had to be killed, and what it printed.
+ */
+function runFixture(name: string, args: string[], graceMs: number) {
+  const fixture = fileURLToPath(new URL(`./internal/${name}`, import.meta.url));
+  return new Promise<{ code: number | null; killed: boolean; out: string }>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@rbn/source', fixture, ...args],
+      { cwd: dirname(fixture), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    let killed = false;
+    const kill = () => {
+      killed = true;
+      child.kill('SIGKILL');
+    };
+    let timer = setTimeout(kill, 30_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.endsWith('\n')) {
+        clearTimeout(timer);
+        timer = setTimeout(kill, graceMs);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, killed, out });
+    });
+  });
+}
+
+/**
+ * Makes wrtc's `createDataChannel` throw for the unreliable channel, as a stack that refuses it
+ * would, until `restore()` is called.
+ */
+function refuseUnreliableChannels(): () => void {
+  const proto = (wrtc.RTCPeerConnection as { prototype: object }).prototype;
+  const original = Reflect.get(proto, 'createDataChannel') as CreateDataChannel;
+  Reflect.set(proto, 'createDataChannel', function (
+    this: RTCPeerConnection,
+    label: string,
+    init?: RTCDataChannelInit,
+  ) {
+    if (label === 'rbn-unreliable') throw new TypeError('the stack refuses this channel');
+    return original.call(this, label, init);
+  } satisfies CreateDataChannel);
+  return () => Reflect.set(proto, 'createDataChannel', original);
+}
+
+/** The number of peers (connected or connecting) a transport holds state for. */
+function heldPeers(transport: WebRTCTransport): number {
+  return (transport as unknown as { peers: Map<string, unknown> }).peers.size;
+}
+
 let mesh: TestMesh;
 afterEach(() => mesh.dispose());
 
@@ -330,6 +390,23 @@ describe('WebRTCTransport', () => {
     expect(a.getConnectionMetrics('nobody')).toBeNull();
   });
 
+  it('refreshes the cached metrics every metricsInterval without being asked', async () => {
+    newMesh();
+    const a = mesh.add('a', { metricsInterval: 20 });
+    mesh.add('b');
+    await a.connect('b');
+    await waitFor(() => a.getConnectionMetrics('b') !== null, 'the sample taken at connect');
+    const first = a.getConnectionMetrics('b')!;
+    expect(first.bytesSent).toBeGreaterThan(0);
+    for (let i = 0; i < 10; i++) a.send('b', new Uint8Array(10_000), true);
+    // Only the periodic sample can show these bytes: nothing calls refreshConnectionMetrics.
+    await waitFor(
+      () => (a.getConnectionMetrics('b')!.bytesSent ?? 0) >= first.bytesSent! + 100_000,
+      'a periodic sample with the 100 kB sent',
+    );
+    expect(a.getConnectionMetrics('b')!.packetsSent).toBeGreaterThan(first.packetsSent!);
+  });
+
   it('drops unreliable messages above maxBufferedAmount but queues and delivers every reliable one', async () => {
     newMesh();
     const threshold = 64 * 1024;
@@ -500,6 +577,186 @@ describe('WebRTCTransport', () => {
   });
 });
 
+describe('WebRTCTransport configuration', () => {
+  it('opens the unreliable channel with maxPacketLifeTime instead of the default maxRetransmits and carries data on it', async () => {
+    newMesh();
+    const unreliableChannelConfig = { maxPacketLifeTime: 50 };
+    const channels: RTCDataChannel[] = [];
+    const restore = watchDataChannels((channel) => channels.push(channel));
+    const a = mesh.add('a', { unreliableChannelConfig });
+    const b = mesh.add('b', { unreliableChannelConfig });
+    const gotA = inbox(a);
+    const gotB = inbox(b);
+    try {
+      await a.connect('b');
+      await waitFor(() => b.connectedPeers.has('a'), 'b connected');
+    } finally {
+      restore();
+    }
+    const unreliable = channels.filter((c) => c.label === 'rbn-unreliable');
+    expect(unreliable).toHaveLength(2);
+    for (const channel of unreliable) {
+      expect(channel.maxPacketLifeTime).toBe(50);
+      expect(channel.maxRetransmits).not.toBe(0); // unset (the stack reports null or 65535)
+      expect(channel.ordered).toBe(false);
+    }
+    await sendUnreliableUntil(a, 'b', gotB, [1, 2]);
+    await sendUnreliableUntil(b, 'a', gotA, [3]);
+  });
+
+  it.each<[string, WebRTCTransportOptions, RegExp]>([
+    [
+      'both limits on the unreliable channel',
+      { unreliableChannelConfig: { maxPacketLifeTime: 50, maxRetransmits: 0 } },
+      /unreliableChannelConfig sets both maxPacketLifeTime and maxRetransmits/,
+    ],
+    [
+      'a negative maxRetransmits',
+      { unreliableChannelConfig: { maxRetransmits: -1 } },
+      /unreliableChannelConfig\.maxRetransmits must be an integer from 0 to 65535, got -1/,
+    ],
+    [
+      'a maxPacketLifeTime above 65535',
+      { unreliableChannelConfig: { maxPacketLifeTime: 70_000 } },
+      /unreliableChannelConfig\.maxPacketLifeTime must be an integer .* got 70000/,
+    ],
+    [
+      'a fractional maxPacketLifeTime',
+      { unreliableChannelConfig: { maxPacketLifeTime: 1.5 } },
+      /unreliableChannelConfig\.maxPacketLifeTime must be an integer/,
+    ],
+    [
+      'a stream id of 65535',
+      { unreliableChannelConfig: { id: 65_535 } },
+      /unreliableChannelConfig\.id must be an integer from 0 to 65534, got 65535/,
+    ],
+    [
+      'the same stream id for both channels',
+      { reliableChannelConfig: { id: 5 }, unreliableChannelConfig: { id: 5 } },
+      /reliableChannelConfig\.id and unreliableChannelConfig\.id must differ, both are 5/,
+    ],
+    [
+      'a limit on the reliable channel',
+      { reliableChannelConfig: { maxRetransmits: 3 } },
+      /reliableChannelConfig\.maxRetransmits would let the reliable channel drop messages/,
+    ],
+    [
+      'an unordered reliable channel',
+      { reliableChannelConfig: { ordered: false } },
+      /reliableChannelConfig\.ordered must not be false/,
+    ],
+    [
+      'a channel that is not negotiated',
+      { unreliableChannelConfig: { negotiated: false } },
+      /unreliableChannelConfig\.negotiated must be true or absent/,
+    ],
+    [
+      'a config that is not an object',
+      { unreliableChannelConfig: 'fast' as unknown as RTCDataChannelInit },
+      /unreliableChannelConfig must be an object, got fast/,
+    ],
+  ])('throws INVALID_CONFIG naming the field for %s', (_what, options, message) => {
+    mesh = createTestMesh({});
+    const error = (() => {
+      try {
+        new WebRTCTransport('a', { wrtc, rtcConfiguration, ...options });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(RbnError);
+    expect((error as RbnError).code).toBe('INVALID_CONFIG');
+    expect((error as RbnError).message).toMatch(message);
+  });
+
+  it('gives rtcConfiguration to every peer connection it opens, and the default STUN server without it', () => {
+    mesh = createTestMesh({});
+    const created: SimplePeerLike[] = [];
+    const custom: RTCConfiguration = {
+      iceServers: [{ urls: 'turn:turn.example.test:3478', username: 'u', credential: 'c' }],
+      iceTransportPolicy: 'relay',
+    };
+    const a = new WebRTCTransport('a', {
+      wrtc,
+      rtcConfiguration: custom,
+      SimplePeer: recordingSimplePeer(created),
+    });
+    const plain = new WebRTCTransport('p', { wrtc, SimplePeer: recordingSimplePeer(created) });
+    try {
+      for (const t of [a, plain]) t.setSignalingCallbacks({ onSignal: () => undefined });
+      void a.connect('b').catch(() => undefined); // an offering connection
+      a.handleSignal('c', { type: 'description', description: { type: 'offer', sdp: 'v=0\r\n' } });
+      void plain.connect('b').catch(() => undefined);
+      expect(created).toHaveLength(3);
+      const configurations = created.map((peer) => peer._pc!.getConfiguration());
+      for (const configuration of configurations.slice(0, 2)) {
+        expect(configuration.iceServers).toEqual([
+          expect.objectContaining({
+            urls: 'turn:turn.example.test:3478',
+            username: 'u',
+            credential: 'c',
+          }),
+        ]);
+        expect(configuration.iceTransportPolicy).toBe('relay');
+      }
+      expect(configurations[2]!.iceServers).toEqual([
+        expect.objectContaining({ urls: 'stun:stun.l.google.com:19302' }),
+      ]);
+      expect(configurations[2]!.iceTransportPolicy).toBe('all');
+    } finally {
+      // Before the offers are made: nothing is gathered, no STUN server is contacted.
+      a.dispose();
+      plain.dispose();
+    }
+  });
+
+  it('releases a connection whose unreliable channel the stack refuses: connect rejects, signals never throw', async () => {
+    mesh = createTestMesh({});
+    const created: SimplePeerLike[] = [];
+    const t = new WebRTCTransport('z', {
+      wrtc,
+      rtcConfiguration,
+      SimplePeer: recordingSimplePeer(created),
+    });
+    t.setSignalingCallbacks({ onSignal: () => undefined });
+    const offer = { type: 'description', description: { type: 'offer', sdp: 'v=0\r\n' } };
+    let restore = refuseUnreliableChannels();
+    try {
+      // An outgoing connection.
+      const error = await t.connect('b').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RbnError);
+      expect(error).toMatchObject({ code: 'CONNECT_FAILED' });
+      expect((error as Error).message).toMatch(
+        /unreliable data channel to peer "b" \(check unreliableChannelConfig\): the stack refuses this channel/,
+      );
+      // An incoming one.
+      expect(() => t.handleSignal('c', offer)).not.toThrow();
+      expect(created).toHaveLength(2);
+      expect(heldPeers(t)).toBe(0);
+      // An offering connection replaced by an answering one (glare, 'z' > 'd'): the pending
+      // connect gets the error.
+      restore();
+      const pending = t.connect('d').catch((e: unknown) => e);
+      restore = refuseUnreliableChannels();
+      expect(() => t.handleSignal('d', offer)).not.toThrow();
+      expect(await pending).toMatchObject({ code: 'CONNECT_FAILED' });
+      expect(created).toHaveLength(4);
+      expect(heldPeers(t)).toBe(0);
+    } finally {
+      restore();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0)); // simple-peer destroys in a microtask
+    for (const peer of created) expect(peer.destroyed).toBe(true);
+    // The transport still works once the stack does.
+    newMesh();
+    const a = mesh.add('a');
+    mesh.add('b');
+    await a.connect('b');
+    t.dispose();
+  });
+});
+
 describe('WebRTCTransport failure and release', () => {
   it.each([
     ['ICE failure', 'ERR_ICE_CONNECTION_FAILURE', 'ice-failed', 'Ice connection failed.'],
@@ -525,42 +782,26 @@ describe('WebRTCTransport failure and release', () => {
     expect(a.connectedPeers.size).toBe(0);
   });
 
-  it('leaves nothing that keeps Node alive after dispose (a child process exits by itself)', async () => {
-    const fixture = fileURLToPath(new URL('./internal/dispose-exit-fixture.ts', import.meta.url));
-    // Once the script has printed its last line, the process has `graceMs` to exit by itself.
-    const run = (args: string[], graceMs: number) =>
-      new Promise<{ code: number | null; killed: boolean; out: string }>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          ['--import', 'tsx', '--conditions=@rbn/source', fixture, ...args],
-          { cwd: dirname(fixture), stdio: ['ignore', 'pipe', 'inherit'] },
-        );
-        let out = '';
-        let killed = false;
-        const kill = () => {
-          killed = true;
-          child.kill('SIGKILL');
-        };
-        let timer = setTimeout(kill, 30_000);
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.endsWith('\n')) {
-            clearTimeout(timer);
-            timer = setTimeout(kill, graceMs);
-          }
-        });
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          resolve({ code, killed, out });
-        });
-      });
-    const [disposed, leaked] = await Promise.all([
-      run([], 3_000),
-      run(['--skip-dispose'], 1_500), // control: open connections do keep Node alive
+  it('leaves nothing that keeps Node alive after dispose, or after disconnect(peer) alone (a child process exits by itself)', async () => {
+    const fixture = 'dispose-exit-fixture.ts';
+    const [disposed, disconnected, leaked] = await Promise.all([
+      runFixture(fixture, [], 3_000),
+      runFixture(fixture, ['--disconnect'], 3_000),
+      runFixture(fixture, ['--skip-dispose'], 1_500), // control: open connections do keep Node alive
     ]);
     expect(disposed.out).toContain('disposed; the pending connect ended with: RbnError');
     expect(disposed).toMatchObject({ code: 0, killed: false });
+    expect(disconnected.out).toContain('disconnected; the pending connect ended with: RbnError');
+    expect(disconnected).toMatchObject({ code: 0, killed: false });
     expect(leaked.out).toContain('not disposed');
     expect(leaked.killed).toBe(true);
+  });
+
+  it('leaves nothing that keeps Node alive when the stack cannot open the unreliable channel (no dispose)', async () => {
+    const result = await runFixture('channel-failure-fixture.ts', [], 3_000);
+    expect(result.out).toBe(
+      'not disposed; connect ended with: RbnError: cannot open the unreliable data channel to peer "b" (check unreliableChannelConfig): the stack refuses this channel\n',
+    );
+    expect(result).toMatchObject({ code: 0, killed: false });
   });
 });

@@ -48,6 +48,11 @@ const RELIABLE_LOW_WATER = 64 * 1024;
  */
 const RELIABLE_DRAIN_POLL_MS = 25;
 
+/** Largest `maxPacketLifeTime` or `maxRetransmits` a data channel takes (an unsigned short). */
+const MAX_CHANNEL_LIMIT = 65535;
+/** Largest stream id of a data channel (65535 is reserved). */
+const MAX_CHANNEL_ID = 65534;
+
 /** Whether an untrusted value can be a remote peer id: a non-empty string. */
 function isPeerId(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
@@ -63,14 +68,18 @@ export interface WebRTCTransportOptions {
   /**
    * Configuration of the reliable channel (the one simple-peer opens), which carries
    * `send(..., true)`. It is always a negotiated channel (`negotiated: true`, stream `id` 0
-   * unless given here).
+   * unless given here) and stays reliable and ordered: `maxPacketLifeTime`, `maxRetransmits`,
+   * `ordered: false` and `negotiated: false` throw `INVALID_CONFIG`.
    * @default `{ ordered: true }`
    */
   reliableChannelConfig?: RTCDataChannelInit;
   /**
    * Configuration of the unreliable channel, which carries `send(..., false)`. The transport
    * opens it as a negotiated channel on both sides (`negotiated: true`, stream `id` 1 unless
-   * given here).
+   * given here). Give at most one of `maxPacketLifeTime` (ms) and `maxRetransmits` (WebRTC
+   * forbids both; either replaces the default `maxRetransmits: 0`), each an integer from 0 to
+   * 65535; the two channels' `id`s must differ (integers from 0 to 65534). Anything else throws
+   * `INVALID_CONFIG` naming the option.
    * @default `{ ordered: false, maxRetransmits: 0 }`
    */
   unreliableChannelConfig?: RTCDataChannelInit;
@@ -191,6 +200,92 @@ function positiveOption(name: string, value: number | undefined, fallback: numbe
   return value;
 }
 
+type ChannelConfigName = 'reliableChannelConfig' | 'unreliableChannelConfig';
+
+function invalidChannelConfig(name: ChannelConfigName, problem: string): RbnError {
+  return new RbnError('INVALID_CONFIG', `WebRTCTransport option ${name}${problem}`);
+}
+
+/**
+ * Checks a caller's data channel configuration and merges it over the transport's defaults.
+ * @param name - The option, named in errors.
+ * @param config - What the caller gave (unchecked).
+ * @param defaultId - The channel's stream id unless the caller gives one.
+ * @returns The configuration to open the channel with (always negotiated).
+ * @throws RbnError `INVALID_CONFIG` naming the field, for a configuration WebRTC would refuse
+ * or one that breaks the channel's contract (a reliable channel that drops or reorders).
+ */
+function channelConfig(
+  name: ChannelConfigName,
+  config: RTCDataChannelInit | undefined,
+  defaultId: number,
+): RTCDataChannelInit {
+  if (config !== undefined && (typeof config !== 'object' || config === null)) {
+    throw invalidChannelConfig(name, ` must be an object, got ${String(config)}`);
+  }
+  const given = config ?? {};
+  const { ordered, maxPacketLifeTime, maxRetransmits, negotiated, id } = given;
+  if (ordered !== undefined && typeof ordered !== 'boolean') {
+    throw invalidChannelConfig(name, `.ordered must be a boolean, got ${String(ordered)}`);
+  }
+  if (negotiated !== undefined && negotiated !== true) {
+    throw invalidChannelConfig(
+      name,
+      `.negotiated must be true or absent (both channels are always negotiated), got ${String(negotiated)}`,
+    );
+  }
+  for (const [field, value, max] of [
+    ['maxPacketLifeTime', maxPacketLifeTime, MAX_CHANNEL_LIMIT],
+    ['maxRetransmits', maxRetransmits, MAX_CHANNEL_LIMIT],
+    ['id', id, MAX_CHANNEL_ID],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= max)) {
+      throw invalidChannelConfig(
+        name,
+        `.${field} must be an integer from 0 to ${max}, got ${String(value)}`,
+      );
+    }
+  }
+  const limited = maxPacketLifeTime !== undefined || maxRetransmits !== undefined;
+  if (maxPacketLifeTime !== undefined && maxRetransmits !== undefined) {
+    throw invalidChannelConfig(
+      name,
+      ' sets both maxPacketLifeTime and maxRetransmits; WebRTC allows at most one of them',
+    );
+  }
+  if (name === 'reliableChannelConfig') {
+    if (limited) {
+      throw invalidChannelConfig(
+        name,
+        `.${maxPacketLifeTime !== undefined ? 'maxPacketLifeTime' : 'maxRetransmits'} would let the reliable channel drop messages (set it on unreliableChannelConfig)`,
+      );
+    }
+    if (ordered === false) {
+      throw invalidChannelConfig(name, '.ordered must not be false: reliable messages are ordered');
+    }
+  }
+  const merged: RTCDataChannelInit =
+    name === 'reliableChannelConfig'
+      ? { ordered: true }
+      : { ordered: false, ...(limited ? {} : { maxRetransmits: 0 }) };
+  // Fields given as `undefined` keep the default (as WebRTC treats an absent field).
+  for (const [key, value] of Object.entries(given) as [string, unknown][]) {
+    if (value !== undefined) Object.assign(merged, { [key]: value });
+  }
+  merged.negotiated = true;
+  merged.id = id ?? defaultId;
+  return merged;
+}
+
+/** Destroys a simple-peer connection and everything it keeps running. */
+function releasePeer(peer: SimplePeerLike): void {
+  peer.on('error', () => undefined); // nobody may be listening any more
+  peer.destroy();
+  // simple-peer@9 never clears its 5 s "ICE complete" timer on destroy, which would keep
+  // Node alive for 5 s after the last connection closed.
+  clearTimeout((peer as { _iceCompleteTimer?: ReturnType<typeof setTimeout> })._iceCompleteTimer);
+}
+
 function unrefTimer(timer: unknown): void {
   (timer as { unref?: () => void } | null)?.unref?.();
 }
@@ -255,6 +350,8 @@ export class WebRTCTransport implements TransportAdapter {
   /**
    * @param localPeerId - This peer's id, as the remote peers and the signaling channel know it.
    * @param options - See {@link WebRTCTransportOptions}.
+   * @throws RbnError `INVALID_PEER_ID` for an empty `localPeerId`; `INVALID_CONFIG` naming the
+   * option for an invalid one (a channel config WebRTC would refuse, a negative number).
    */
   constructor(localPeerId: string, options: WebRTCTransportOptions = {}) {
     if (typeof localPeerId !== 'string' || localPeerId === '') {
@@ -262,19 +359,22 @@ export class WebRTCTransport implements TransportAdapter {
     }
     this.localPeerId = localPeerId;
     this.rtcConfiguration = options.rtcConfiguration ?? DEFAULT_RTC_CONFIGURATION;
-    this.reliableChannelConfig = {
-      ordered: true,
-      ...options.reliableChannelConfig,
-      negotiated: true,
-      id: options.reliableChannelConfig?.id ?? RELIABLE_CHANNEL_ID,
-    };
-    this.unreliableChannelConfig = {
-      ordered: false,
-      maxRetransmits: 0,
-      ...options.unreliableChannelConfig,
-      negotiated: true,
-      id: options.unreliableChannelConfig?.id ?? UNRELIABLE_CHANNEL_ID,
-    };
+    this.reliableChannelConfig = channelConfig(
+      'reliableChannelConfig',
+      options.reliableChannelConfig,
+      RELIABLE_CHANNEL_ID,
+    );
+    this.unreliableChannelConfig = channelConfig(
+      'unreliableChannelConfig',
+      options.unreliableChannelConfig,
+      UNRELIABLE_CHANNEL_ID,
+    );
+    if (this.reliableChannelConfig.id === this.unreliableChannelConfig.id) {
+      throw new RbnError(
+        'INVALID_CONFIG',
+        `WebRTCTransport options reliableChannelConfig.id and unreliableChannelConfig.id must differ, both are ${String(this.reliableChannelConfig.id)}`,
+      );
+    }
     this.connectTimeout = positiveOption('connectTimeout', options.connectTimeout, 15_000);
     this.maxBufferedAmount = positiveOption(
       'maxBufferedAmount',
@@ -348,9 +448,12 @@ export class WebRTCTransport implements TransportAdapter {
 
   /**
    * Handles any signal from a remote peer (as produced by its `onSignal`). Malformed signals
-   * are ignored: they come from the network.
+   * are ignored: they come from the network. Nothing a remote peer sends makes this throw (see
+   * {@link WebRTCTransport.handleRemoteDescription}).
    * @param peerId - The peer the signal came from.
    * @param signal - The signal, parsed from JSON (a `WebRTCSignal` when well formed).
+   * @throws RbnError `NO_SIGNALING` or `WEBRTC_UNSUPPORTED`, as
+   * {@link WebRTCTransport.handleRemoteDescription} does.
    */
   handleSignal(peerId: string, signal: unknown): void {
     // The two handlers check the peer id and whether this transport is disposed.
@@ -365,9 +468,12 @@ export class WebRTCTransport implements TransportAdapter {
    * `connectTimeout`); an offer that crosses this side's own offer is dropped when this side's
    * peer id is the lower one, and answered otherwise. Malformed input (not an offer or answer
    * with SDP text, SDP over 128 KiB, an empty peer id) is ignored, and an answer nobody asked
-   * for changes nothing.
+   * for changes nothing. Nothing a remote peer sends makes this throw: a connection the WebRTC
+   * stack fails to set up is released (a pending `connect` to that peer rejects).
    * @param peerId - The peer the description came from.
    * @param description - Its offer or answer.
+   * @throws RbnError `NO_SIGNALING` (no `setSignalingCallbacks` yet) or `WEBRTC_UNSUPPORTED`
+   * (no WebRTC implementation) when an offer arrives that this side cannot answer.
    */
   handleRemoteDescription(peerId: string, description: RTCSessionDescriptionInit): void {
     if (this.disposed || !isPeerId(peerId) || peerId === this.localPeerId) return;
@@ -385,11 +491,13 @@ export class WebRTCTransport implements TransportAdapter {
       } else if (entry?.initiator) {
         // Glare: both sides offered. The lower peer id keeps its offer; the other answers.
         if (!entry.hasRemoteDescription && this.localPeerId < peerId) return;
-        this.replacePeer(entry, false);
+        if (!this.tryReplacePeer(entry)) return;
       } else if (entry?.hasRemoteDescription && ufrag !== entry.remoteUfrag) {
-        this.replacePeer(entry, false); // the remote side restarted while we were answering
+        // The remote side restarted while we were answering.
+        if (!this.tryReplacePeer(entry)) return;
       }
-      entry ??= this.createEntry(peerId, false);
+      entry ??= this.tryCreateIncoming(peerId);
+      if (entry === undefined) return;
     } else {
       if (!entry?.initiator) return; // an answer nobody asked for (a stale connection)
       if (entry.hasRemoteDescription && ufrag !== entry.remoteUfrag) return;
@@ -579,7 +687,7 @@ export class WebRTCTransport implements TransportAdapter {
         `cannot answer peer "${peerId}": call setSignalingCallbacks() before handling signals`,
       );
     }
-    const { peer, unreliable } = this.openPeer(initiator);
+    const { peer, unreliable } = this.openPeer(peerId, initiator);
     const entry: PeerEntry = {
       id: peerId,
       peer,
@@ -619,7 +727,15 @@ export class WebRTCTransport implements TransportAdapter {
     return entry;
   }
 
-  private openPeer(initiator: boolean): { peer: SimplePeerLike; unreliable: RTCDataChannel } {
+  /**
+   * Creates a simple-peer connection with its unreliable channel. On failure nothing of it is
+   * left open.
+   * @throws RbnError `WEBRTC_UNSUPPORTED` or `CONNECT_FAILED`.
+   */
+  private openPeer(
+    peerId: string,
+    initiator: boolean,
+  ): { peer: SimplePeerLike; unreliable: RTCDataChannel } {
     let peer: SimplePeerLike;
     try {
       peer = new this.SimplePeer({
@@ -639,19 +755,64 @@ export class WebRTCTransport implements TransportAdapter {
     }
     const pc = peer._pc;
     if (pc === null) {
-      peer.on('error', () => undefined);
-      peer.destroy();
+      releasePeer(peer);
       throw new RbnError('WEBRTC_UNSUPPORTED', 'cannot create a WebRTC peer connection');
     }
-    const unreliable = pc.createDataChannel('rbn-unreliable', this.unreliableChannelConfig);
+    let unreliable: RTCDataChannel;
+    try {
+      unreliable = pc.createDataChannel('rbn-unreliable', this.unreliableChannelConfig);
+    } catch (error) {
+      // Not wired to an entry yet, so nothing else would ever close this connection.
+      releasePeer(peer);
+      throw new RbnError(
+        'CONNECT_FAILED',
+        `cannot open the unreliable data channel to peer "${peerId}" (check unreliableChannelConfig): ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
     unreliable.binaryType = 'arraybuffer';
     return { peer, unreliable };
+  }
+
+  /**
+   * Opens the entry of an incoming connection. A connection the WebRTC stack fails to set up is
+   * dropped (the remote side's attempt times out), as an offer the stack rejects is.
+   * @returns The entry, or `undefined` when the connection could not be set up.
+   * @throws RbnError `NO_SIGNALING` or `WEBRTC_UNSUPPORTED`: this side cannot answer anyone.
+   */
+  private tryCreateIncoming(peerId: string): PeerEntry | undefined {
+    try {
+      return this.createEntry(peerId, false);
+    } catch (error) {
+      if (
+        error instanceof RbnError &&
+        (error.code === 'NO_SIGNALING' || error.code === 'WEBRTC_UNSUPPORTED')
+      ) {
+        throw error;
+      }
+      return undefined;
+    }
+  }
+
+  /**
+   * Replaces the connection of a connecting entry with an answering one; when that fails, closes
+   * the entry, so its `connect` callers get the error.
+   * @returns Whether the entry has its new connection.
+   */
+  private tryReplacePeer(entry: PeerEntry): boolean {
+    try {
+      this.replacePeer(entry, false);
+      return true;
+    } catch (error) {
+      this.closeEntry(entry, 'error', error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
   }
 
   /** Drops the current simple-peer connection of a connecting entry and starts a new one. */
   private replacePeer(entry: PeerEntry, initiator: boolean): void {
     this.destroyPeer(entry);
-    const { peer, unreliable } = this.openPeer(initiator);
+    const { peer, unreliable } = this.openPeer(entry.id, initiator);
     entry.peer = peer;
     entry.reliable = null;
     entry.reliableQueue = [];
@@ -848,10 +1009,7 @@ export class WebRTCTransport implements TransportAdapter {
     // destroy) closes it. Closing it first resets its SCTP stream, and the remote side's
     // @roamhq/wrtc then frees the channel under a send of its own (SIGSEGV); closing a channel
     // of an already closed peer connection crashes @roamhq/wrtc too (node-webrtc#360).
-    peer.destroy();
-    // simple-peer@9 never clears its 5 s "ICE complete" timer on destroy, which would keep
-    // Node alive for 5 s after the last connection closed.
-    clearTimeout((peer as { _iceCompleteTimer?: ReturnType<typeof setTimeout> })._iceCompleteTimer);
+    releasePeer(peer);
   }
 
   private closeEntry(
