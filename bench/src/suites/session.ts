@@ -1,7 +1,11 @@
 // Session scenarios, rbn vs rollback-netcode@0.0.6, in one process: the same game (1 KB integer
 // state, inputs changing every ~8 ticks), the same seeded network conditions on each library's
 // own in-memory transport, the same lockstep frame loop at 60 Hz.
-import { createSession as createRbnSession, Topology as RbnTopology } from '@rbn/session';
+import {
+  createFrameScheduler,
+  createSession as createRbnSession,
+  Topology as RbnTopology,
+} from '@rbn/session';
 import type { Session as RbnSession } from '@rbn/session';
 import { createLocalTransportGroup as createRbnGroup } from '@rbn/transport-local';
 import {
@@ -100,6 +104,8 @@ type BenchPeer = {
   tick(input: Uint8Array): { advanced: boolean; rolledBack: boolean; rollbackTicks: number };
   advanceNetwork(ms: number): void;
   currentTick(): number;
+  /** The library's time-sync multiplier for the game loop (rollback-netcode has none: 1). */
+  frameDelayMultiplier(): number;
 };
 
 type Counters = { bytes: number; messages: number; micros: number };
@@ -222,6 +228,83 @@ async function runScenario(
   };
 }
 
+/** What a skewed-clock run measured for one library. */
+type SkewOutcome = {
+  /** Ticks each peer resimulated after the first 5 s. */
+  rollbackTicks: number[];
+  /** Ticks each peer advanced (stalled calls do not count). */
+  ticks: number[];
+  multiplierMax: number;
+  converged: boolean;
+};
+
+/**
+ * Real game loops with skewed clocks: `seconds` of real time in 1 ms steps; peer i's clock runs
+ * at `rates[i]` × real time and starts `offsets[i]` ms early. Each peer draws an animation frame
+ * every 1000/60 ms of its own clock and runs as many ticks as its `createFrameScheduler` says are
+ * due. With `timeSync`, the library's multiplier is fed to the scheduler (rollback-netcode has
+ * none, so it stays 1). Then the inputs stop changing and the peers must agree on a state.
+ */
+async function runSkewed(
+  scenario: Scenario,
+  seed: number,
+  setup: (ids: string[]) => Promise<{ peers: BenchPeer[] }>,
+  skew: { rates: number[]; offsets: number[]; seconds: number },
+): Promise<SkewOutcome> {
+  const ids = Array.from({ length: scenario.players }, (_, i) => `peer-${i}`);
+  const { peers } = await setup(ids);
+  const clocks = skew.offsets.slice();
+  const schedulers = peers.map((_, i) =>
+    createFrameScheduler({ tickRate: 60, now: () => clocks[i]! }),
+  );
+  const nextFrame = peers.map(() => 0);
+  const calls = peers.map(() => 0);
+  const outcome: SkewOutcome = {
+    rollbackTicks: peers.map(() => 0),
+    ticks: peers.map(() => 0),
+    multiplierMax: 1,
+    converged: false,
+  };
+  for (let ms = 0; ms < skew.seconds * 1000; ms++) {
+    peers.forEach((peer, i) => {
+      clocks[i] = clocks[i]! + skew.rates[i]!;
+      if (clocks[i] < nextFrame[i]!) return;
+      nextFrame[i] = nextFrame[i]! + FRAME_MS;
+      const scheduler = schedulers[i]!;
+      scheduler.frameDelayMultiplier = peer.frameDelayMultiplier();
+      outcome.multiplierMax = Math.max(outcome.multiplierMax, scheduler.frameDelayMultiplier);
+      for (let n = scheduler.frame(); n > 0; n--) {
+        const r = peer.tick(inputFor(seed, i, calls[i]!));
+        calls[i] = calls[i]! + 1;
+        if (r.advanced) outcome.ticks[i] = outcome.ticks[i]! + 1;
+        if (r.rolledBack && ms > 5000) {
+          outcome.rollbackTicks[i] = outcome.rollbackTicks[i]! + r.rollbackTicks;
+        }
+      }
+    });
+    for (const peer of peers) peer.advanceNetwork(1);
+    if (ms % 100 === 0) await microtasks();
+  }
+  // Quiet phase in lockstep: constant inputs until every peer can confirm a common state.
+  const hashes = peers.map(() => new Map<number, number>());
+  for (let f = 0; f < SETTLE; f++) {
+    peers.forEach((peer, i) => {
+      const r = peer.tick(inputFor(seed, i, TICKS));
+      if (r.advanced) hashes[i]!.set(peer.currentTick(), peer.game.hash());
+    });
+    for (const peer of peers) peer.advanceNetwork(FRAME_MS);
+  }
+  let common = Infinity;
+  for (const h of hashes) common = Math.min(common, h.size === 0 ? -1 : Math.max(...h.keys()));
+  const atCommon = hashes.map((h) => h.get(common));
+  outcome.converged = common > 0 && atCommon.every((h) => h !== undefined && h === atCommon[0]);
+  return outcome;
+}
+
+function skewAsymmetry(o: SkewOutcome): number {
+  return Math.max(...o.rollbackTicks) / Math.max(1, Math.min(...o.rollbackTicks));
+}
+
 async function setupRbn(
   scenario: Scenario,
   seed: number,
@@ -265,6 +348,7 @@ async function setupRbn(
       },
       advanceNetwork: (ms) => transport.tick(ms),
       currentTick: () => session.currentTick,
+      frameDelayMultiplier: () => session.frameDelayMultiplier,
     });
   }
   const host = sessions[0]!;
@@ -329,6 +413,7 @@ async function setupRn(
       },
       advanceNetwork: (ms) => transport.tick(ms),
       currentTick: () => session.currentTick,
+      frameDelayMultiplier: () => 1,
     });
   }
   const host = sessions[0]!;
@@ -507,4 +592,43 @@ export default async function sessionSuite(): Promise<void> {
       );
     }
   }
+
+  // Time sync: two peers whose clocks disagree (peer 0 runs 0.1 % fast and started 250 ms, 15
+  // ticks, early). Without time sync the peer that runs ahead does nearly all the rolling back.
+  const skewed: Scenario = { ...SCENARIOS[0]!, name: 'skewed clocks' };
+  const skew = { rates: [1.001, 1], offsets: [250, 0], seconds: 20 };
+  const rbnSkew = await runSkewed(skewed, seed, (ids) => setupRbn(skewed, seed, ids), skew);
+  const rnSkew = await runSkewed(skewed, seed, (ids) => setupRn(skewed, seed, ids), skew);
+  printTable(
+    'session: 2 players star, 100 ms RTT, 5% loss, skewed clocks (peer 0: +0.1 %, 250 ms early), 20 s of real game loops',
+    [
+      {
+        metric: 'rollback asymmetry (most ÷ least rolling peer, after 5 s)',
+        rbn: skewAsymmetry(rbnSkew),
+        competitor: skewAsymmetry(rnSkew),
+        target: 'close to 1',
+      },
+      {
+        metric: 'ticks resimulated, peer 0 / peer 1',
+        rbn: rbnSkew.rollbackTicks.join(' / '),
+        competitor: rnSkew.rollbackTicks.join(' / '),
+      },
+      {
+        metric: 'ticks advanced in 20 s, peer 0 / peer 1',
+        rbn: rbnSkew.ticks.join(' / '),
+        competitor: rnSkew.ticks.join(' / '),
+      },
+      {
+        metric: 'largest time-sync multiplier given to the game loop',
+        rbn: rbnSkew.multiplierMax,
+        competitor: rnSkew.multiplierMax,
+      },
+      {
+        metric: 'all peers converged',
+        rbn: rbnSkew.converged ? 'yes' : 'NO',
+        competitor: rnSkew.converged ? 'yes' : 'NO',
+        target: 'rbn: yes',
+      },
+    ],
+  );
 }
