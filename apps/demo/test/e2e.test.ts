@@ -470,7 +470,7 @@ describe('start command', () => {
         10_000,
         'the start command did not exit on SIGTERM',
       );
-      expect(exit, command.output()).toEqual({ code: 0, signal: null });
+      expect(exit, `start command output:\n${command.output()}`).toEqual({ code: 0, signal: null });
     } finally {
       if (command.child.exitCode === null && command.child.signalCode === null) {
         command.child.kill('SIGKILL');
