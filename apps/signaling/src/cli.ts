@@ -10,7 +10,7 @@ if (process.argv.includes('--help')) {
 
 const options = readConfig(process.argv.slice(2), process.env);
 const server = await createSignalingServer(options);
-console.error(`rbn-signaling listening on ${server.wsUrl}`);
+console.error(`rbn-signaling listening on ${server.wsUrl} (pid ${process.pid})`);
 
 let stopping = false;
 const stop = (signal: string): void => {
@@ -23,7 +23,10 @@ const stop = (signal: string): void => {
   );
   hardDeadline.unref();
   server.close().then(
-    () => process.exit(0),
+    () => {
+      console.error('rbn-signaling: closed');
+      process.exit(0);
+    },
     () => process.exit(1),
   );
 };
