@@ -52,7 +52,12 @@ type Running = {
 async function launch(command: string, args: string[], cwd: string): Promise<Running> {
   // A process group of its own, so a test can send the group a signal as a terminal's Ctrl-C
   // does, and clean up everything it started.
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, args, {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let err = '';
   child.stdout.on('data', () => undefined);
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { connectTransport, SignalingClient, SignalingError } from './client.js';
-import type { SignalingTransport, WebSocketConstructor } from './client.js';
+import type { SignalingTransport, WebSocketConstructor, WebSocketLike } from './client.js';
 import type { JsonValue } from './protocol.js';
 import { useSignalingFixtures } from './internal/test-peer.js';
 
@@ -200,5 +200,107 @@ describe('SignalingClient', () => {
         `${file}: ${imports.join(', ')}`,
       ).toBe(true);
     }
+  });
+});
+
+/**
+ * A WebSocket that never reaches a server: the first one opened gets a welcome and then drops,
+ * every later one fails to connect. Its events fire after the constructor returns, as a real
+ * socket's do (on a microtask: fake timers would move a 0 ms timeout set during a tick).
+ */
+function flakyNetwork() {
+  const opened: string[] = [];
+  class FlakyWebSocket implements WebSocketLike {
+    readyState = 0;
+    onmessage: ((event: never) => unknown) | null = null;
+    onclose: ((event: never) => unknown) | null = null;
+    onerror: ((event: never) => unknown) | null = null;
+
+    constructor(url: string) {
+      const first = opened.length === 0;
+      opened.push(url);
+      void Promise.resolve().then(() => {
+        if (first) {
+          this.readyState = 1;
+          const welcome = { type: 'welcome', id: 'me', host: 'me', peers: [], resumeToken: 't' };
+          (this.onmessage as ((e: { data: string }) => void) | null)?.({
+            data: JSON.stringify(welcome),
+          });
+        }
+        this.readyState = 3;
+        (this.onclose as ((e: { code: number; reason: string }) => void) | null)?.({
+          code: 1006,
+          reason: '',
+        });
+      });
+    }
+
+    send(): void {}
+    close(): void {}
+  }
+  return { opened, FlakyWebSocket };
+}
+
+describe('SignalingClient reconnect backoff', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /**
+   * Connects through a network that drops the socket after the welcome and refuses every
+   * reconnect, and records each `reconnecting` delay, checking that the next socket opens
+   * exactly that many (fake) milliseconds later.
+   */
+  async function delaysUntilGivingUp(options: {
+    random: () => number;
+    maxReconnectAttempts: number;
+  }): Promise<{ delays: number[]; closed: [number, string] | undefined }> {
+    vi.useFakeTimers();
+    const { opened, FlakyWebSocket } = flakyNetwork();
+    const c = new SignalingClient({
+      url: 'ws://127.0.0.1:1/room',
+      WebSocket: FlakyWebSocket,
+      initialBackoffMs: 10,
+      maxBackoffMs: 100,
+      ...options,
+    });
+    const delays: number[] = [];
+    let closed: [number, string] | undefined;
+    c.on('reconnecting', (attempt, delayMs) => {
+      expect(attempt).toBe(delays.length + 1);
+      delays.push(delayMs);
+    });
+    c.on('close', (...args) => (closed = args));
+    const welcome = c.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await welcome).id).toBe('me');
+    while (closed === undefined) {
+      // The drop (or failed attempt) has been reported; the next socket waits out its delay.
+      const sockets = opened.length;
+      const delay = delays.at(-1) ?? 0;
+      await vi.advanceTimersByTimeAsync(delay - 1);
+      expect(opened.length, `opened before its ${delay} ms delay`).toBe(sockets);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(opened.length, `not opened after its ${delay} ms delay`).toBe(sockets + 1);
+      expect(opened.at(-1)).toContain('resume=t');
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    return { delays, closed };
+  }
+
+  it('doubles the delay per failed attempt up to maxBackoffMs, then gives up after maxReconnectAttempts', async () => {
+    const { delays, closed } = await delaysUntilGivingUp({
+      random: () => 0.5,
+      maxReconnectAttempts: 7,
+    });
+    expect(delays).toEqual([10, 20, 40, 80, 100, 100, 100]);
+    expect(closed?.[0]).toBe(1006);
+  });
+
+  it('jitters each delay by at most 25 % and never waits longer than maxBackoffMs', async () => {
+    const low = await delaysUntilGivingUp({ random: () => 0, maxReconnectAttempts: 6 });
+    expect(low.delays).toEqual([8, 15, 30, 60, 75, 75]);
+    const high = await delaysUntilGivingUp({ random: () => 0.999, maxReconnectAttempts: 6 });
+    expect(high.delays).toEqual([12, 25, 50, 100, 100, 100]);
   });
 });

@@ -47,7 +47,7 @@ export type SignalingClientOptions = {
    */
   initialBackoffMs?: number;
   /**
-   * Largest reconnect delay.
+   * Largest reconnect delay, jitter included (delays at the cap fall in 75–100 % of it).
    * @default 5000
    */
   maxBackoffMs?: number;
@@ -340,11 +340,11 @@ export class SignalingClient {
       this.#finish(code, reason);
       return;
     }
-    const base = Math.min(
-      this.#options.maxBackoffMs,
-      this.#options.initialBackoffMs * 2 ** this.#attempt,
-    );
-    const delayMs = Math.round(base * (0.75 + this.#options.random() * 0.5));
+    // Doubling, capped, then jittered by ±25 % (so clients at the cap still spread out), and
+    // capped again: the jitter never takes a delay past maxBackoffMs.
+    const { initialBackoffMs, maxBackoffMs, random } = this.#options;
+    const base = Math.min(maxBackoffMs, initialBackoffMs * 2 ** this.#attempt);
+    const delayMs = Math.round(Math.min(maxBackoffMs, base * (0.75 + random() * 0.5)));
     this.#attempt += 1;
     this.#state = 'reconnecting';
     this.#emit('reconnecting', this.#attempt, delayMs);
