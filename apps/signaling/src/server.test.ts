@@ -194,6 +194,32 @@ describe('signaling server limits and bad input', () => {
     expect(metrics).toMatch(/rbn_signaling_rejects_total\{reason="malformed"\} 3/);
   });
 
+  it('caps messages at 64 KiB by default: 65 536 bytes are relayed, 65 537 get too-large and the socket stays', async () => {
+    const server = await start();
+    const a = await join(`${server.wsUrl}/room`);
+    const b = await join(`${server.wsUrl}/room`);
+    const envelope = JSON.stringify({ type: 'signal', to: b.welcome.id, data: '' }).length;
+    /** A signal to b whose frame is exactly `bytes` long (ASCII, so characters = bytes). */
+    const frame = (bytes: number): string =>
+      JSON.stringify({ type: 'signal', to: b.welcome.id, data: 'x'.repeat(bytes - envelope) });
+    expect(frame(65_537)).toHaveLength(65_537);
+
+    a.peer.send(frame(65_536));
+    expect((await b.peer.next('signal')).data).toHaveLength(65_536 - envelope);
+
+    a.peer.send(frame(65_537));
+    expect(await a.peer.next('error')).toEqual({
+      type: 'error',
+      code: 'too-large',
+      message: 'message of 65537 bytes exceeds 65536',
+    });
+    await b.peer.barrier();
+    expect(b.peer.inbox).toEqual([]);
+    a.peer.send({ type: 'signal', to: b.welcome.id, data: 'still here' });
+    expect((await b.peer.next('signal')).data).toBe('still here');
+    expect(a.peer.ws.readyState).toBe(a.peer.ws.OPEN);
+  });
+
   it('closes a socket that sends a frame far over the cap (1009)', async () => {
     const server = await start({ maxMessageBytes: 1024 });
     const a = await join(`${server.wsUrl}/room`);
