@@ -4,13 +4,14 @@ import { createServer } from 'node:net';
 import { dirname, join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCloseExitFixture, TestPeer, useSignalingFixtures } from './internal/test-peer.js';
 import { createSignalingServer } from './server.js';
 import type { SignalingServer, SignalingServerOptions } from './options.js';
 
-// Two server instances, each with its own Redis connections, sharing one real redis-server
-// (Debian's, installed by scripts/ensure-system-deps.mjs) on a free loopback port.
+// Server instances (in this process, or child processes running the CLI), each with its own
+// Redis connections, sharing one real redis-server (Debian's, installed by
+// scripts/ensure-system-deps.mjs) on a free loopback port.
 
 let redis: ChildProcess | undefined;
 let redisUrl = '';
@@ -71,9 +72,51 @@ async function cluster(
   return pair;
 }
 
+/** Server processes the test started; killed after it if still running. */
+const processes: ChildProcess[] = [];
+afterEach(async () => {
+  await Promise.all(
+    processes.splice(0).map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }),
+  );
+});
+
+/**
+ * Starts a signaling server in a child Node process (the CLI, from source), on this test's
+ * Redis, and waits until it listens.
+ */
+async function serverProcess(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; wsUrl: string; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--port', '0'], {
+    cwd: joinPath(dirname(fileURLToPath(import.meta.url)), '..'),
+    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: redisUrl, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  processes.push(child);
+  const wsUrl = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      const match = /listening on (ws:\/\/\S+)/.exec(err);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', () => reject(new Error(`server process exited early:\n${err}`)));
+  });
+  return { child, wsUrl, url: wsUrl.replace(/^ws/, 'http') };
+}
+
 describe('signaling scale-out through Redis', () => {
-  it('matches ?next=2 peers connected to different servers and relays their signals', async () => {
-    const [s1, s2] = await cluster();
+  it('matches ?next=2 peers connected to different server processes and relays their signals', async () => {
+    // One server in this process, one in a child process: they share nothing but Redis.
+    const redisKeyPrefix = `next${++prefixCounter}:`;
+    const s1 = await createSignalingServer({ logger: 'silent', redisUrl, redisKeyPrefix });
+    servers.push(s1);
+    const s2 = await serverProcess({ REDIS_KEY_PREFIX: redisKeyPrefix });
     const a = await join(`${s1.wsUrl}/lobby?next=2`);
     const b = await join(`${s2.wsUrl}/lobby?next=2`);
     const c = await join(`${s2.wsUrl}/lobby?next=2`);
@@ -156,26 +199,9 @@ describe('signaling scale-out through Redis', () => {
 
   it('drops the peers of a crashed process once its heartbeat expires', async () => {
     const redisKeyPrefix = `crash${++prefixCounter}:`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--port', '0'], {
-      cwd: joinPath(dirname(fileURLToPath(import.meta.url)), '..'),
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        REDIS_URL: redisUrl,
-        REDIS_KEY_PREFIX: redisKeyPrefix,
-        REDIS_HEARTBEAT_MS: '100',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        err += chunk.toString();
-        const match = /listening on (ws:\/\/\S+)/.exec(err);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', () => reject(new Error(`bin exited early:\n${err}`)));
+    const { child, wsUrl: url } = await serverProcess({
+      REDIS_KEY_PREFIX: redisKeyPrefix,
+      REDIS_HEARTBEAT_MS: '100',
     });
     const [live] = await cluster({ redisKeyPrefix });
     const a = await join(`${live.wsUrl}/room`);
