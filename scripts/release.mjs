@@ -5,18 +5,35 @@
 //    `pnpm publish -r --dry-run` so npm shows exactly what would be uploaded.
 // Nothing is published: after `pnpm changeset version` and a review, `pnpm changeset publish`
 // does that (see CONTRIBUTING.md).
+// Options: `--skip-build` skips step 1, for a tree that was just built (internal/consumer-tests
+// runs the release that way, right after `pnpm test` built every library); `--registry <url>`
+// runs the publish dry run against that registry instead of npm's (a local Verdaccio, or the
+// consumer tests' stand-in registry, which records any upload).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
+// The steps find the workspace's tools (publint, attw, turbo) however this script was started.
+const env = {
+  ...process.env,
+  PATH: [join(root, 'node_modules', '.bin'), process.env.PATH].filter(Boolean).join(delimiter),
+};
+
 /** Runs one step, echoing it; any failure stops the release. */
 function step(title, command, args, cwd = root) {
   console.log(`\n▶ ${title}\n  $ ${[command, ...args].join(' ')}`);
-  execFileSync(command, args, { cwd, stdio: 'inherit' });
+  execFileSync(command, args, { cwd, stdio: 'inherit', env });
+}
+
+const registryAt = process.argv.indexOf('--registry');
+const registry = registryAt >= 0 ? process.argv[registryAt + 1] : undefined;
+if (registryAt >= 0 && !/^https?:\/\//.test(registry ?? '')) {
+  console.error(`release: --registry needs an http(s) URL, got ${registry ?? 'nothing'}`);
+  process.exit(1);
 }
 
 const libraries = readdirSync(join(root, 'packages'))
@@ -25,7 +42,9 @@ const libraries = readdirSync(join(root, 'packages'))
   .filter((dir) => existsSync(join(dir, 'package.json')))
   .filter((dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).private !== true);
 
-step('build every library', bin('turbo'), ['run', 'build', '--filter=./packages/*']);
+if (process.argv.includes('--skip-build'))
+  console.log('\n▶ build every library: skipped (--skip-build)');
+else step('build every library', bin('turbo'), ['run', 'build', '--filter=./packages/*']);
 step('dependency hygiene', process.execPath, [join(root, 'scripts', 'check-deps.mjs')]);
 step('size budgets', process.execPath, [join(root, 'scripts', 'check-size.mjs')]);
 for (const dir of libraries) {
@@ -50,5 +69,6 @@ step('publish dry run (nothing is uploaded)', 'pnpm', [
   '--no-git-checks',
   '--filter',
   './packages/*',
+  ...(registry === undefined ? [] : ['--registry', registry]),
 ]);
 console.log('\nrelease: every check passed; nothing was published.');
