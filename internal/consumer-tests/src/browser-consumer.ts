@@ -38,9 +38,10 @@ export async function buildBrowserConsumer(
     name: 'browser',
     install: scenario.install,
     tarballs,
-    // @thaunknown/simple-peer depends on webrtc-polyfill, whose Node side is the native
-    // node-datachannel: its install script downloads a prebuilt binary from GitHub (or compiles
-    // it). A browser bundle never loads it, so skip install scripts as pnpm 10 does by default.
+    // Skip dependencies' install scripts, as pnpm 10 does by default. simple-peer (9.x, the
+    // transport's WebRTC library) and its dependencies have none today; this keeps it that way
+    // should one gain a native part (a Node WebRTC binding whose install downloads or compiles a
+    // binary), which a browser bundle would never load.
     ignoreScripts: true,
     files: {
       'src/main.ts': readFileSync(join(fixture, 'main.ts'), 'utf8'),
