@@ -118,12 +118,21 @@ describe('`pnpm --filter signaling start`', () => {
       process.kill(-(running.child.pid ?? 0), 'SIGINT');
       expect((await peer.closed).code).toBe(1001);
       await running.exited;
-      // pnpm may exit before the server has finished draining; the server must not outlive it
-      // for long, and must have drained rather than been killed.
-      for (let i = 0; isRunning(running.serverPid); i++) {
-        if (i > 250) throw new Error('the server outlived pnpm');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      // pnpm may exit before the server has finished draining. The server shares pnpm's stderr
+      // pipe, which closes once every process holding it has exited: the server must exit soon
+      // after, having drained rather than been killed.
+      await new Promise<void>((resolve, reject) => {
+        const stderr = running.child.stderr;
+        if (!stderr || stderr.closed) {
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => reject(new Error('the server outlived pnpm')), 5_000);
+        stderr.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       expect(running.stderr()).toMatch(/SIGINT, draining[\s\S]*rbn-signaling: closed/);
     } finally {
       cleanUp(running);
