@@ -35,15 +35,7 @@ export const EXCLUSIVE = [
  * problem, so the list cannot outlive its reason.
  * @type {readonly { name: string, packages: readonly string[] }[]}
  */
-export const ALLOWED_COPIES = [
-  // TODO remove: @rbn/session's src/session.ts copies `sameBytes` of @rbn/core's
-  // src/internal/input-buffer.ts. Export it once (from @rbn/protocol, or @rbn/core) and import it.
-  { name: 'sameBytes', packages: ['@rbn/core', '@rbn/session'] },
-  // TODO remove: @rbn/session's src/replay.ts copies `checkTick` of @rbn/core's
-  // src/internal/config.ts (the session's returns nothing). Export one (with MAX_TICK from
-  // @rbn/protocol) and import it.
-  { name: 'checkTick', packages: ['@rbn/core', '@rbn/session'] },
-];
+export const ALLOWED_COPIES = [];
 
 /**
  * Fewest tokens (without comments and types) a top-level declaration needs before a copy of it

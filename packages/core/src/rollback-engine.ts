@@ -1,4 +1,4 @@
-import { RbnError } from '@rbn/protocol';
+import { RbnError, sameBytes } from '@rbn/protocol';
 import type { PlayerId, Tick } from '@rbn/protocol';
 import type { Game, InputPredictor } from './game';
 import { GameError } from './game-error';
@@ -10,7 +10,7 @@ import {
   checkTick,
   resolveEngineConfig,
 } from './internal/config';
-import { InputBuffer, NEVER, sameBytes } from './internal/input-buffer';
+import { InputBuffer, NEVER } from './internal/input-buffer';
 import { SnapshotBuffer } from './internal/snapshot-buffer';
 
 /** Options of a {@link RollbackEngine}. Every field is optional. */

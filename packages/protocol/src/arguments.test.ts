@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { assertMessageBytes, describeValue } from './arguments';
+import { assertMessageBytes, checkTick, describeValue, sameBytes } from './arguments';
 import { RbnError } from './errors';
+import { MAX_TICK } from './messages';
 
 describe('describeValue', () => {
   it.each([
@@ -45,6 +46,39 @@ describe('assertMessageBytes', () => {
     expect((error as RbnError).code).toBe('INVALID_ARGUMENT');
     expect((error as RbnError).message).toBe(
       `LocalTransport.send: message must be a Uint8Array (got ${got})`,
+    );
+  });
+});
+
+describe('sameBytes', () => {
+  it('compares length and every byte', () => {
+    expect(sameBytes(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
+    expect(sameBytes(new Uint8Array(0), new Uint8Array(0))).toBe(true);
+    expect(sameBytes(new Uint8Array([1, 2]), new Uint8Array([1, 3]))).toBe(false);
+    expect(sameBytes(new Uint8Array([1, 2]), new Uint8Array([1, 2, 0]))).toBe(false);
+    expect(sameBytes(new Uint8Array([9, 1, 2]).subarray(1), new Uint8Array([1, 2]))).toBe(true);
+  });
+});
+
+describe('checkTick', () => {
+  it('returns a tick from 0 to max', () => {
+    expect(checkTick('t', 0)).toBe(0);
+    expect(checkTick('t', MAX_TICK)).toBe(MAX_TICK);
+    expect(checkTick('t', 5, 5)).toBe(5);
+  });
+
+  it.each([
+    [-1, undefined, '-1'],
+    [1.5, undefined, '1.5'],
+    [NaN, undefined, 'NaN'],
+    ['3', undefined, '"3"'],
+    [MAX_TICK + 1, undefined, String(MAX_TICK + 1)],
+    [6, 5, '6'],
+  ])('rejects %s (max %s) with INVALID_ARGUMENT naming the argument', (value, max, shown) => {
+    const call = () => checkTick('joinTick', value, max);
+    expect(call).toThrow(RbnError);
+    expect(call).toThrow(
+      `joinTick must be an integer tick from 0 to ${max ?? MAX_TICK}, got ${shown}`,
     );
   });
 });

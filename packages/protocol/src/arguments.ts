@@ -1,4 +1,6 @@
 import { RbnError } from './errors';
+import { MAX_TICK } from './messages';
+import type { Tick } from './messages';
 
 /**
  * Describes a value for an error message about it, short and without dumping its contents:
@@ -44,4 +46,44 @@ export function assertMessageBytes(where: string, message: unknown): asserts mes
       `${where}: message must be a Uint8Array (got ${describeValue(message)})`,
     );
   }
+}
+
+/**
+ * Whether two byte arrays hold the same bytes (same length, same values).
+ * @param a - One array.
+ * @param b - The other.
+ * @returns `true` if they are equal byte for byte.
+ * @example
+ * ```ts
+ * if (!sameBytes(received, predicted)) rollBackTo(tick);
+ * ```
+ */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Throws unless `value` is a tick: an integer from 0 to `max`. For the arguments of a library's
+ * methods; a decoder checks ticks from the wire itself.
+ * @param name - The argument's name, for the error message, e.g. `'joinTick'`.
+ * @param value - The value the caller passed.
+ * @param max - The largest tick accepted; {@link MAX_TICK} unless the caller reserves it.
+ * @returns `value`, typed as a tick.
+ * @throws {@link RbnError} with code `'INVALID_ARGUMENT'`: `<name> must be an integer tick from 0
+ *   to <max>, got <value>`.
+ * @example
+ * ```ts
+ * const at = checkTick('leaveTick', leaveTick, MAX_TICK - 1);
+ * ```
+ */
+export function checkTick(name: string, value: unknown, max: Tick = MAX_TICK): Tick {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new RbnError(
+      'INVALID_ARGUMENT',
+      `${name} must be an integer tick from 0 to ${max}, got ${describeValue(value)}`,
+    );
+  }
+  return value;
 }

@@ -41,6 +41,6 @@ export { DEFAULT_LIMITS } from './limits';
 export type { ProtocolLimits } from './limits';
 export { encodeMessage, decodeMessage, tryDecodeMessage } from './codec';
 export type { DecodeResult } from './codec';
-export { assertMessageBytes, describeValue } from './arguments';
+export { assertMessageBytes, checkTick, describeValue, sameBytes } from './arguments';
 export { ByteWriter } from './byte-writer';
 export { ByteReader } from './byte-reader';

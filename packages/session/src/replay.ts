@@ -1,6 +1,6 @@
 import { RollbackEngine } from '@rbn/core';
 import type { EngineConfig, Game } from '@rbn/core';
-import { ByteReader, ByteWriter, DEFAULT_LIMITS, RbnError } from '@rbn/protocol';
+import { ByteReader, ByteWriter, DEFAULT_LIMITS, RbnError, checkTick } from '@rbn/protocol';
 import type { PlayerId, Tick } from '@rbn/protocol';
 
 /** The first four bytes of every replay blob: ASCII `RBNR`. */
@@ -163,15 +163,6 @@ type RecordedPlayer = {
 
 type RecordedEvent = { kind: number; player: RecordedPlayer; tick: Tick };
 
-function checkTick(name: string, tick: Tick): void {
-  if (typeof tick !== 'number' || !Number.isInteger(tick) || tick < 0 || tick > MAX_TICK) {
-    throw new RbnError(
-      'INVALID_ARGUMENT',
-      `${name} must be an integer tick from 0 to ${MAX_TICK}, got ${String(tick)}`,
-    );
-  }
-}
-
 function writeTag(w: ByteWriter, kind: number, value: number): void {
   w.varint(value * 4 + kind);
 }
@@ -245,7 +236,7 @@ export class ReplayRecorder {
    * @throws RbnError `'INVALID_ARGUMENT'` for a bad tick, state or `maxInputBytes`.
    */
   constructor(options: ReplayRecorderOptions) {
-    checkTick('startTick', options.startTick);
+    checkTick('startTick', options.startTick, MAX_TICK);
     if (!(options.state instanceof Uint8Array)) {
       throw new RbnError('INVALID_ARGUMENT', 'state must be a Uint8Array (from game.serialize())');
     }
@@ -270,7 +261,7 @@ export class ReplayRecorder {
    * @throws RbnError `'INVALID_ARGUMENT'` for a bad tick.
    */
   recordJoin(playerId: PlayerId, tick: Tick): boolean {
-    checkTick('tick', tick);
+    checkTick('tick', tick, MAX_TICK);
     const player = this.player(playerId);
     if (player.active || tick < player.lastEventTick) return false;
     player.active = true;
@@ -289,7 +280,7 @@ export class ReplayRecorder {
    * @throws RbnError `'INVALID_ARGUMENT'` for a bad tick.
    */
   recordLeave(playerId: PlayerId, tick: Tick): boolean {
-    checkTick('tick', tick);
+    checkTick('tick', tick, MAX_TICK);
     const player = this.players.get(playerId);
     if (player === undefined || !player.active || tick < player.lastEventTick) return false;
     player.active = false;
@@ -308,7 +299,7 @@ export class ReplayRecorder {
    * @throws RbnError `'INVALID_ARGUMENT'` for a bad tick or an input over `maxInputBytes`.
    */
   recordInput(playerId: PlayerId, tick: Tick, input: Uint8Array): boolean {
-    checkTick('tick', tick);
+    checkTick('tick', tick, MAX_TICK);
     if (input.length > this.maxInputBytes) {
       throw new RbnError(
         'INVALID_ARGUMENT',
@@ -354,7 +345,7 @@ export class ReplayRecorder {
    * not a 32-bit integer.
    */
   finish(end: ReplayFinish): Uint8Array {
-    checkTick('finalTick', end.finalTick);
+    checkTick('finalTick', end.finalTick, MAX_TICK);
     if (end.finalTick < this.startTick) {
       throw new RbnError(
         'INVALID_ARGUMENT',

@@ -10,6 +10,7 @@ import {
   WireRole,
   encodeMessage,
   isReliableMessageType,
+  sameBytes,
   tryDecodeMessage,
 } from '@rbn/protocol';
 import type {
@@ -117,12 +118,6 @@ function randomRoomId(): string {
   let id = '';
   for (const b of bytes) id += b.toString(16).padStart(2, '0');
   return id;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function toWireRole(role: PlayerRole): WireRole {

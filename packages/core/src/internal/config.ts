@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, RbnError } from '@rbn/protocol';
+import { DEFAULT_LIMITS, RbnError, checkTick as checkTickIn } from '@rbn/protocol';
 import type { Tick } from '@rbn/protocol';
 import type { InputPredictor } from '../game';
 import { repeatLastInputPredictor } from '../input-predictors';
@@ -50,15 +50,12 @@ export function checkInputDelay(value: unknown): number {
   return integerIn('inputDelayTicks', value, 0, 0, MAX_INPUT_DELAY_TICKS);
 }
 
-/** Validates a tick argument of a method; throws `RbnError` code `'INVALID_ARGUMENT'`. */
+/**
+ * Validates a tick argument of a method (the engine reserves `MAX_TICK + 1` as "never"); throws
+ * `RbnError` code `'INVALID_ARGUMENT'`.
+ */
 export function checkTick(name: string, value: unknown): Tick {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TICK) {
-    throw new RbnError(
-      'INVALID_ARGUMENT',
-      `${name} must be an integer tick from 0 to ${MAX_TICK}, got ${String(value)}`,
-    );
-  }
-  return value;
+  return checkTickIn(name, value, MAX_TICK);
 }
 
 /** Validates an input argument; throws `RbnError` code `'INVALID_ARGUMENT'` naming it. */

@@ -1,16 +1,10 @@
+import { sameBytes } from '@rbn/protocol';
 import type { Tick } from '@rbn/protocol';
 
 /** `leaveTick` of a player that has not left. Ticks are below 2^31, so this is never reached. */
 export const NEVER: Tick = 0x7fffffff;
 
 const NO_TICK = -1;
-
-/** Whether `a` and `b` hold the same bytes. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Copies `input` into `slab` at `offset`; a plain loop beats `set` for the usual tiny inputs. */
 function copyInto(slab: Uint8Array, offset: number, input: Uint8Array): void {
