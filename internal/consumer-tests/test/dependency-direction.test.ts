@@ -79,3 +79,54 @@ describe('eslint dependency direction (BRIEF §1: protocol ← core ← session;
     expect(await restrictedImports('core', ['node:fs'], 'probe.test.ts')).toEqual([]);
   });
 });
+
+describe('eslint: @rbn/core owns no clock, timer or randomness (BRIEF §2)', () => {
+  const CLOCK_RULES = ['no-restricted-globals', 'no-restricted-properties'];
+
+  /** Lints `code` as a file of `pkg` with the repo's own clock rules; returns the flagged names. */
+  async function clockUses(pkg: string, code: string, file = 'probe.ts') {
+    const rules = repoConfig.filter(
+      (entry) => entry.rules !== undefined && CLOCK_RULES.some((rule) => rule in entry.rules!),
+    );
+    const linter = new ESLint({
+      cwd: repoRoot,
+      overrideConfigFile: true,
+      overrideConfig: [
+        { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
+        ...rules,
+      ],
+    });
+    const [result] = await linter.lintText(code, {
+      filePath: join(repoRoot, 'packages', pkg, 'src', file),
+    });
+    return (result?.messages ?? [])
+      .filter((m) => m.ruleId !== null && CLOCK_RULES.includes(m.ruleId))
+      .map((m) => code.split('\n')[m.line - 1]!.trim());
+  }
+
+  const probe = [
+    'export const a = Date.now();',
+    'export const b = performance.now();',
+    'export const c = Math.random();',
+    'setTimeout(() => {}, 1);',
+    'setInterval(() => {}, 1);',
+    'queueMicrotask(() => {});',
+    'export const d = Math.max(1, 2);',
+  ].join('\n');
+
+  it('flags Date, performance, Math.random and timers in core library code', async () => {
+    expect(await clockUses('core', probe)).toEqual([
+      'export const a = Date.now();',
+      'export const b = performance.now();',
+      'export const c = Math.random();',
+      'setTimeout(() => {}, 1);',
+      'setInterval(() => {}, 1);',
+      'queueMicrotask(() => {});',
+    ]);
+  });
+
+  it('allows them in core tests and in other packages', async () => {
+    expect(await clockUses('core', probe, 'probe.test.ts')).toEqual([]);
+    expect(await clockUses('session', probe)).toEqual([]);
+  });
+});
