@@ -121,6 +121,11 @@ function segment(id: number, index: number, total: number, payload: number[] = [
   ]);
 }
 
+/** What reassembly charges for held segments of these payload sizes, of a message of `total`. */
+function charged(payloads: number[], total: number): number {
+  return payloads.reduce((sum, bytes) => sum + bytes + 256, total * 8);
+}
+
 describe('TransformingTransport', () => {
   it('sends a small message raw with a single 0x00 header byte', async () => {
     const message = new Uint8Array([1, 2, 3]);
@@ -303,7 +308,10 @@ describe('TransformingTransport', () => {
     ]);
     expect(errors.every((e) => e.peerId === 'p1')).toBe(true);
     expect(received).toEqual([]);
-    expect(rx.getReassemblyStats('p1')).toEqual({ partialMessages: 1, bufferedBytes: 1 });
+    expect(rx.getReassemblyStats('p1')).toEqual({
+      partialMessages: 1,
+      bufferedBytes: charged([1], 3),
+    });
   });
 
   it('rejects a reassembled frame that is itself a segment or has an unknown kind', async () => {
@@ -326,18 +334,37 @@ describe('TransformingTransport', () => {
   });
 
   it('bounds the bytes of a reassembled message and of a peer in total', async () => {
-    const big = { maxMessageBytes: 1000, maxReassemblyBytes: 1500 };
+    // a frame may reach 1000 + 0.1% + 64 = 1065 bytes; each 600-byte first segment costs 880
+    const big = { maxMessageBytes: 1000, maxReassemblyBytes: 3000 };
     const { inner, errors, rx } = await receiver(big);
     const chunk = [...new Uint8Array(600)];
     inner.inject('p1', segment(1, 0, 3, chunk));
     inner.inject('p1', segment(1, 1, 3, chunk));
     expect(errors.map((e) => e.code)).toEqual(['message-too-large']);
+    expect(errors[0]!.detail).toMatch(/message 1 grows past 1065 bytes/);
     expect(rx.getReassemblyStats()).toEqual({ partialMessages: 0, bufferedBytes: 0 });
-    inner.inject('p1', segment(2, 0, 3, chunk));
-    inner.inject('p1', segment(3, 0, 3, chunk));
-    inner.inject('p1', segment(4, 0, 3, chunk));
+    for (const id of [2, 3, 4, 5]) inner.inject('p1', segment(id, 0, 3, chunk));
     expect(errors.map((e) => e.code)).toEqual(['message-too-large', 'message-too-large']);
-    expect(rx.getReassemblyStats().bufferedBytes).toBeLessThanOrEqual(1500);
+    expect(errors[1]!.detail).toMatch(/past maxReassemblyBytes \(3000\); message 5 discarded/);
+    expect(rx.getReassemblyStats()).toEqual({
+      partialMessages: 3,
+      bufferedBytes: 3 * charged([600], 3),
+    });
+  });
+
+  it('rejects a raw frame larger than maxMessageBytes on receipt, whole or reassembled', async () => {
+    const { inner, errors, received } = await receiver({ maxMessageBytes: 1000 });
+    inner.inject('p1', new Uint8Array(1 + 1001));
+    // 1002 frame bytes pass the reassembly bound (1065) but not the message bound
+    inner.inject('p1', segment(1, 0, 2, [0x00, ...new Uint8Array(600)]));
+    inner.inject('p1', segment(1, 1, 2, [...new Uint8Array(401)]));
+    expect(received).toEqual([]);
+    expect(errors.map((e) => [e.code, e.detail])).toEqual([
+      ['message-too-large', 'message of 1001 bytes is larger than maxMessageBytes (1000)'],
+      ['message-too-large', 'message of 1001 bytes is larger than maxMessageBytes (1000)'],
+    ]);
+    inner.inject('p1', new Uint8Array(1 + 1000));
+    expect(received.map((r) => r.message.byteLength)).toEqual([1000]);
   });
 
   it('rejects a deflate bomb without inflating it', async () => {
@@ -387,7 +414,10 @@ describe('TransformingTransport', () => {
     inner.inject('p2', segment(1, 0, 2));
     inner.disconnect('p1');
     expect(disconnected).toEqual(['p1']);
-    expect(rx.getReassemblyStats()).toEqual({ partialMessages: 1, bufferedBytes: 1 });
+    expect(rx.getReassemblyStats()).toEqual({
+      partialMessages: 1,
+      bufferedBytes: charged([1], 2),
+    });
     rx.disconnectAll();
     expect(rx.getReassemblyStats()).toEqual({ partialMessages: 0, bufferedBytes: 0 });
   });
@@ -441,7 +471,9 @@ describe('TransformingTransport', () => {
       }
       expect(maxPartials, `seed ${seed}`).toBeLessThanOrEqual(4);
       expect(maxPartials, `seed ${seed}`).toBeGreaterThan(0);
-      expect(maxBuffered, `seed ${seed}`).toBeLessThanOrEqual(64 * 1024 + 130);
+      // the default maxReassemblyBytes: the largest frame (64 KiB + 66 + 64 bytes), and 264
+      // bytes for each of the 5 segments of 16000 bytes it would take
+      expect(maxBuffered, `seed ${seed}`).toBeLessThanOrEqual(64 * 1024 + 130 + 5 * 264);
       expect(errors.length, `seed ${seed}`).toBeGreaterThan(100);
       now += 10_000;
       rx.discardExpired();
@@ -479,5 +511,159 @@ describe('TransformingTransport', () => {
     a.disconnect('b');
     expect(events).toEqual(['+b', '-b']);
     (group.get('b') as LocalTransport).disconnectAll();
+  });
+});
+
+describe('TransformingTransport reassembly memory', () => {
+  it('charges every held segment 256 bytes over its payload and 8 bytes per declared segment', async () => {
+    const { inner, rx, received } = await receiver();
+    inner.inject('p1', segment(1, 0, 10, [0x00, 1, 2, 3, 4]));
+    expect(rx.getReassemblyStats('p1')).toEqual({
+      partialMessages: 1,
+      bufferedBytes: 5 + 256 + 80,
+    });
+    for (let i = 1; i < 9; i++) inner.inject('p1', segment(1, i, 10, [i]));
+    expect(rx.getReassemblyStats('p1').bufferedBytes).toBe(
+      charged([5, 1, 1, 1, 1, 1, 1, 1, 1], 10),
+    );
+    inner.inject('p1', segment(1, 9, 10, [9]));
+    expect(received.map((r) => [...r.message])).toEqual([[1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8, 9]]);
+    expect(rx.getReassemblyStats()).toEqual({ partialMessages: 0, bufferedBytes: 0 });
+  });
+
+  it('cuts a flood of one-byte segments off at maxReassemblyBytes, leaving other peers alone', async () => {
+    const limit = 64 * 1024;
+    const { inner, rx, errors, received } = await receiver({ maxReassemblyBytes: limit }, [
+      'p1',
+      'p2',
+    ]);
+    inner.inject('p2', segment(1, 0, 2, [0x00, 7]));
+    const p2Before = rx.getReassemblyStats('p2');
+    let most = 0;
+    for (let i = 0; i < 1000; i++) {
+      inner.inject('p1', segment(7, i, 1000, [i & 0xff]));
+      most = Math.max(most, rx.getReassemblyStats('p1').bufferedBytes);
+    }
+    // (65536 - 1000 × 8) / 257 = 223 one-byte segments fit, the 224th drops the message
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toEqual({
+      code: 'message-too-large',
+      peerId: 'p1',
+      detail: `incomplete messages of the peer grow past maxReassemblyBytes (${limit}); message 7 discarded`,
+    });
+    expect(errors.every((e) => e.code === 'message-too-large' && e.peerId === 'p1')).toBe(true);
+    expect(most).toBeLessThanOrEqual(limit);
+    expect(most).toBe(charged(new Array<number>(223).fill(1), 1000));
+    // a segment table larger than the limit is refused before anything is held
+    const errorsBefore = errors.length;
+    inner.inject('p1', segment(8, 0, 65535, [0]));
+    expect(errors.slice(errorsBefore).map((e) => e.code)).toEqual(['message-too-large']);
+    expect(rx.getReassemblyStats('p1').partialMessages).toBeLessThanOrEqual(1);
+    // the other peer and later messages of the flooding peer are unaffected
+    expect(rx.getReassemblyStats('p2')).toEqual(p2Before);
+    inner.inject('p2', segment(1, 1, 2, [8]));
+    inner.inject('p1', new Uint8Array([0x00, 9]));
+    expect(received.map((r) => [r.from, ...r.message])).toEqual([
+      ['p2', 7, 8],
+      ['p1', 9],
+    ]);
+  });
+
+  it('with default limits, cuts off 65 534 one-byte segments of one message (about 17 MB held)', async () => {
+    const { inner, rx, errors } = await receiver();
+    let most = 0;
+    for (let i = 0; i < 65534; i++) {
+      inner.inject('p1', segment(3, i, 65535, [1]));
+      if ((i & 1023) === 0) most = Math.max(most, rx.getReassemblyStats().bufferedBytes);
+    }
+    // the default room: the largest frame (16 MiB + 64 KiB + 0.1% + 64) and 264 bytes for each
+    // of its 1055 segments of 16000 bytes
+    const room = 16_842_752 + 16_843 + 64 + 1055 * 264;
+    expect(errors.map((e) => e.code)).toEqual(['message-too-large']);
+    expect(errors[0]!.detail).toContain(`maxReassemblyBytes (${room})`);
+    expect(most).toBeLessThanOrEqual(room);
+    expect(rx.getReassemblyStats().bufferedBytes).toBeLessThanOrEqual(room);
+  });
+
+  it('by default has room for a maxMessageBytes message in its own smallest segments', async () => {
+    const config = {
+      maxMessageBytes: 1024 * 1024,
+      maxSegmentSize: 64,
+      compression: 'never',
+    } as const;
+    const message = randomBytes(1024 * 1024, 41);
+    const frames = await framesOf(message, config);
+    expect(frames).toHaveLength(Math.ceil((1024 * 1024 + 1) / 55));
+    const { inner, received, errors } = await receiver(config);
+    for (const frame of frames) inner.inject('p1', frame);
+    expect(errors).toEqual([]);
+    expect(received).toHaveLength(1);
+    expect(equalBytes(received[0]!.message, message)).toBe(true);
+  });
+});
+
+describe('TransformingTransport reassemblyTimeout', () => {
+  it('restarts with every new segment: a message arriving 1 ms per segment for 150 ms is delivered', async () => {
+    let now = 0;
+    const config = {
+      reassemblyTimeout: 100,
+      maxSegmentSize: 64,
+      compression: 'never',
+      now: () => now,
+    } as const;
+    const message = randomBytes(150 * 55 - 1, 52);
+    const frames = await framesOf(message, config);
+    expect(frames).toHaveLength(150);
+    const { inner, received, errors } = await receiver(config);
+    for (const frame of frames) {
+      now += 1;
+      inner.inject('p1', frame);
+    }
+    expect(now).toBeGreaterThan(100);
+    expect(errors).toEqual([]);
+    expect(received).toHaveLength(1);
+    expect(equalBytes(received[0]!.message, message)).toBe(true);
+  });
+
+  it('discards a message once no new segment came for the timeout; duplicates do not count', async () => {
+    let now = 0;
+    const { inner, rx, errors } = await receiver({ reassemblyTimeout: 100, now: () => now });
+    inner.inject('p1', segment(1, 0, 3));
+    now = 60;
+    inner.inject('p1', segment(1, 1, 3));
+    now = 150;
+    inner.inject('p1', segment(1, 1, 3)); // a duplicate: the timer still runs from 60
+    expect(rx.discardExpired()).toBe(0);
+    now = 159;
+    expect(rx.discardExpired()).toBe(0);
+    now = 160;
+    expect(rx.discardExpired()).toBe(1);
+    expect(errors.map((e) => [e.code, e.detail])).toEqual([
+      ['duplicate-segment', 'segment 1 of message 1 again'],
+      ['reassembly-timeout', 'message 1 got no new segment for 100 ms (2/3 segments)'],
+    ]);
+  });
+
+  it('defaults to 5000 ms', async () => {
+    let now = 0;
+    const { inner, rx, errors } = await receiver({ now: () => now });
+    inner.inject('p1', segment(1, 0, 2));
+    now = 4999;
+    expect(rx.discardExpired()).toBe(0);
+    now = 5000;
+    expect(rx.discardExpired()).toBe(1);
+    expect(errors.map((e) => e.detail)).toEqual([
+      'message 1 got no new segment for 5000 ms (1/2 segments)',
+    ]);
+  });
+});
+
+describe('TransformingTransport maxSegmentSize', () => {
+  it('defaults to 16000: a 15 999-byte message goes in one frame, a 16 000-byte one in two', async () => {
+    const config = { compression: 'never' } as const;
+    const fits = await framesOf(randomBytes(15_999, 61), config);
+    expect(fits.map((f) => f.byteLength)).toEqual([16_000]);
+    const over = await framesOf(randomBytes(16_000, 62), config);
+    expect(over.map((f) => f.byteLength)).toEqual([16_000, 9 + 10]);
   });
 });

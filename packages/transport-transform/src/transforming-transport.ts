@@ -35,7 +35,7 @@ export type TransformErrorCode =
   | 'inflate-failed'
   /** Compressed bytes that inflate past `maxMessageBytes` (stopped at the limit). */
   | 'inflate-too-large'
-  /** An incomplete message older than `reassemblyTimeout`, discarded. */
+  /** An incomplete message that received no new segment for `reassemblyTimeout`, discarded. */
   | 'reassembly-timeout'
   /** Outgoing: an unreliable message that would need segmenting, dropped (see README). */
   | 'unreliable-too-large';
@@ -67,15 +67,22 @@ export type TransformingTransportConfig = {
   segmentation?: boolean;
   /** Largest frame handed to the inner transport, header included (>= 64). @default 16000 */
   maxSegmentSize?: number;
-  /** Incomplete messages older than this (ms, on `now`; finite) are discarded. @default 5000 */
+  /**
+   * An incomplete message that receives no new segment for this long (ms, on `now`; finite) is
+   * discarded. Each new segment of a message restarts its timer, so a large message that keeps
+   * arriving is never dropped for being slow overall. @default 5000
+   */
   reassemblyTimeout?: number;
   /** Largest message, after reassembly and after inflating. @default 16 MiB + 64 KiB */
   maxMessageBytes?: number;
   /** Most incomplete messages per peer at once. @default 4 */
   maxPartialMessages?: number;
   /**
-   * Most bytes of incomplete messages buffered per peer.
-   * @default the largest frame of a `maxMessageBytes` message (its size + 0.1% + 64)
+   * Most bytes of incomplete messages buffered per peer, as charged in
+   * {@link ReassemblyStats.bufferedBytes} (segment bytes plus a fixed overhead per segment).
+   * @default room for one `maxMessageBytes` message in segments of `maxSegmentSize`: its
+   * largest frame (size + 0.1% + 64) plus 264 bytes for each of its segments (at least 2, at
+   * most `maxSegments`)
    */
   maxReassemblyBytes?: number;
   /** Most segments one message may declare (at most 65535). @default 65535 */
@@ -90,16 +97,33 @@ export type TransformingTransportConfig = {
 export type ReassemblyStats = {
   /** Incomplete messages held. */
   partialMessages: number;
-  /** Bytes of their segments held. */
+  /**
+   * Memory charged for them, in bytes: the bytes of every segment held, plus 256 per segment
+   * held (a typed array's own cost), plus 8 per segment each message declares (its table). This
+   * is what `maxReassemblyBytes` bounds.
+   */
   bufferedBytes: number;
 };
+
+/**
+ * Bytes charged for each segment held during reassembly on top of its payload: the typed array
+ * that holds it costs about 200 bytes of engine bookkeeping (measured in V8/Node 20), so a
+ * flood of tiny segments is bounded by the memory it really takes, not by its payload alone.
+ */
+const SEGMENT_OVERHEAD_BYTES = 256;
+/** Bytes charged per segment a message declares (its slot in the message's segment table). */
+const SEGMENT_SLOT_BYTES = 8;
 
 type Partial = {
   total: number;
   chunks: (Uint8Array | undefined)[];
   received: number;
+  /** Payload bytes held (the size of the frame so far). */
   bytes: number;
-  startedAt: number;
+  /** Bytes charged to the peer's `bufferedBytes` for this message. */
+  charged: number;
+  /** When the last new segment of this message arrived (on `now`). */
+  lastSegmentAt: number;
 };
 
 /** Message ids of recently completed messages remembered per peer, to spot late duplicates. */
@@ -160,6 +184,15 @@ function resolveConfig(config: TransformingTransportConfig): ResolvedConfig {
     );
   }
   const maxFrameBytes = maxMessageBytes + Math.ceil(maxMessageBytes / 1000) + 64;
+  const maxSegmentSize = positiveInteger('maxSegmentSize', config.maxSegmentSize ?? 16000, 64);
+  // One maximal frame, segmented at this transport's own segment size (so into 2 segments at
+  // least), fits whole.
+  const maxFrameSegments = Math.min(
+    maxSegments,
+    Math.max(2, Math.ceil(maxFrameBytes / (maxSegmentSize - SEGMENT_HEADER_BYTES))),
+  );
+  const defaultReassemblyBytes =
+    maxFrameBytes + maxFrameSegments * (SEGMENT_OVERHEAD_BYTES + SEGMENT_SLOT_BYTES);
   const reassemblyTimeout = config.reassemblyTimeout ?? 5000;
   if (
     typeof reassemblyTimeout !== 'number' ||
@@ -199,13 +232,13 @@ function resolveConfig(config: TransformingTransportConfig): ResolvedConfig {
     ),
     compressionLevel: level,
     segmentation,
-    maxSegmentSize: positiveInteger('maxSegmentSize', config.maxSegmentSize ?? 16000, 64),
+    maxSegmentSize,
     reassemblyTimeout,
     maxMessageBytes,
     maxPartialMessages: positiveInteger('maxPartialMessages', config.maxPartialMessages ?? 4),
     maxReassemblyBytes: positiveInteger(
       'maxReassemblyBytes',
-      config.maxReassemblyBytes ?? maxFrameBytes,
+      config.maxReassemblyBytes ?? defaultReassemblyBytes,
     ),
     maxSegments,
     maxFrameBytes,
@@ -390,9 +423,9 @@ export class TransformingTransport implements TransportAdapter {
   }
 
   /**
-   * Discards incomplete messages older than `reassemblyTimeout`, reporting each as
-   * `'reassembly-timeout'`. Runs on every incoming frame; call it yourself to free memory when
-   * no traffic arrives.
+   * Discards incomplete messages that received no new segment for `reassemblyTimeout`,
+   * reporting each as `'reassembly-timeout'`. Runs on every incoming frame; call it yourself to
+   * free memory when no traffic arrives.
    * @returns How many incomplete messages were discarded.
    */
   discardExpired(): number {
@@ -401,13 +434,13 @@ export class TransformingTransport implements TransportAdapter {
     let discarded = 0;
     for (const [peerId, peer] of this.peers) {
       for (const [id, partial] of peer.partials) {
-        if (partial.startedAt > deadline) continue;
+        if (partial.lastSegmentAt > deadline) continue;
         this.dropPartial(peer, id, partial);
         discarded++;
         this.report(
           'reassembly-timeout',
           peerId,
-          `message ${id} incomplete after ${this.config.reassemblyTimeout} ms (${partial.received}/${partial.total} segments)`,
+          `message ${id} got no new segment for ${this.config.reassemblyTimeout} ms (${partial.received}/${partial.total} segments)`,
         );
       }
     }
@@ -572,6 +605,9 @@ export class TransformingTransport implements TransportAdapter {
       this.peers.set(peerId, peer);
     }
     const chunkBytes = data.byteLength - SEGMENT_HEADER_BYTES;
+    // A held segment costs more than its payload (see SEGMENT_OVERHEAD_BYTES); a new message
+    // also costs its segment table.
+    let cost = chunkBytes + SEGMENT_OVERHEAD_BYTES;
     let partial = peer.partials.get(messageId);
     if (partial === undefined) {
       if (peer.recent.includes(messageId)) {
@@ -590,49 +626,47 @@ export class TransformingTransport implements TransportAdapter {
         );
         return;
       }
+      cost += total * SEGMENT_SLOT_BYTES;
+      if (chunkBytes > c.maxFrameBytes || peer.bufferedBytes + cost > c.maxReassemblyBytes) {
+        this.reportTooLarge(peerId, messageId, chunkBytes > c.maxFrameBytes);
+        return;
+      }
       partial = {
         total,
         chunks: new Array<Uint8Array | undefined>(total),
         received: 0,
         bytes: 0,
-        startedAt: c.now(),
+        charged: 0,
+        lastSegmentAt: 0,
       };
       peer.partials.set(messageId, partial);
       this.partialCount++;
-    } else if (partial.total !== total) {
-      this.report(
-        'segment-total-mismatch',
-        peerId,
-        `segment ${index} of message ${messageId} says total ${total}, earlier segments said ${partial.total}`,
-      );
-      return;
-    }
-    if (partial.chunks[index] !== undefined) {
-      this.report('duplicate-segment', peerId, `segment ${index} of message ${messageId} again`);
-      return;
-    }
-    if (partial.bytes + chunkBytes > c.maxFrameBytes) {
-      this.dropPartial(peer, messageId, partial);
-      this.report(
-        'message-too-large',
-        peerId,
-        `message ${messageId} grows past ${c.maxFrameBytes} bytes (maxMessageBytes ${c.maxMessageBytes}); discarded`,
-      );
-      return;
-    }
-    if (peer.bufferedBytes + chunkBytes > c.maxReassemblyBytes) {
-      this.dropPartial(peer, messageId, partial);
-      this.report(
-        'message-too-large',
-        peerId,
-        `incomplete messages of the peer grow past maxReassemblyBytes (${c.maxReassemblyBytes}); message ${messageId} discarded`,
-      );
-      return;
+    } else {
+      if (partial.total !== total) {
+        this.report(
+          'segment-total-mismatch',
+          peerId,
+          `segment ${index} of message ${messageId} says total ${total}, earlier segments said ${partial.total}`,
+        );
+        return;
+      }
+      if (partial.chunks[index] !== undefined) {
+        this.report('duplicate-segment', peerId, `segment ${index} of message ${messageId} again`);
+        return;
+      }
+      const frameTooLarge = partial.bytes + chunkBytes > c.maxFrameBytes;
+      if (frameTooLarge || peer.bufferedBytes + cost > c.maxReassemblyBytes) {
+        this.dropPartial(peer, messageId, partial);
+        this.reportTooLarge(peerId, messageId, frameTooLarge);
+        return;
+      }
     }
     partial.chunks[index] = data.slice(SEGMENT_HEADER_BYTES);
     partial.received++;
     partial.bytes += chunkBytes;
-    peer.bufferedBytes += chunkBytes;
+    partial.charged += cost;
+    partial.lastSegmentAt = c.now();
+    peer.bufferedBytes += cost;
     if (partial.received < partial.total) return;
 
     // complete: free the bookkeeping first, then decode and deliver
@@ -658,9 +692,20 @@ export class TransformingTransport implements TransportAdapter {
 
   private dropPartial(peer: PeerReassembly, id: number, partial: Partial): void {
     if (peer.partials.delete(id)) {
-      peer.bufferedBytes -= partial.bytes;
+      peer.bufferedBytes -= partial.charged;
       this.partialCount--;
     }
+  }
+
+  private reportTooLarge(peerId: string, messageId: number, frameTooLarge: boolean): void {
+    const c = this.config;
+    this.report(
+      'message-too-large',
+      peerId,
+      frameTooLarge
+        ? `message ${messageId} grows past ${c.maxFrameBytes} bytes (maxMessageBytes ${c.maxMessageBytes}); discarded`
+        : `incomplete messages of the peer grow past maxReassemblyBytes (${c.maxReassemblyBytes}); message ${messageId} discarded`,
+    );
   }
 
   private forgetPeer(peerId: string): void {
