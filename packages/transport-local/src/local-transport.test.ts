@@ -204,6 +204,26 @@ describe('LocalTransport', () => {
     expect(reliable.stats.messagesDropped).toBe(0);
   });
 
+  it('counts the messages and bytes of simulated loss as dropped', async () => {
+    const seed = 12;
+    const { a, b, received } = await pair({ packetLoss: 1, seed });
+    for (let i = 1; i <= 4; i++) a.send('b', new Uint8Array(i), false);
+    a.send('b', new Uint8Array(7), true);
+    b.tick(0);
+    expect(
+      received.map((r) => r.data.length),
+      `seed ${seed}`,
+    ).toEqual([7]);
+    expect(a.getLinkStats('b'), `seed ${seed}`).toMatchObject({
+      messagesSent: 5,
+      bytesSent: 17,
+      messagesDropped: 4,
+      bytesDropped: 10,
+      messagesDelivered: 1,
+      bytesDelivered: 7,
+    });
+  });
+
   it('reorders unreliable messages with jitter but never reliable ones (seeded)', async () => {
     const seed = 12;
     const config = { latency: 30, jitter: 25, seed };
@@ -310,5 +330,91 @@ describe('LocalTransport', () => {
     LocalTransport.unlink(a, b);
     expect(events).toEqual(['a']);
     await expect(a.connect('b')).rejects.toThrow(/no such peer is linked/);
+  });
+});
+
+describe('LocalTransport tick order', () => {
+  type Log = string[];
+
+  /**
+   * Three transports exchange seeded traffic for 12 frames, ticked in `order` each frame.
+   * Every transport sends at the start of each frame, and answers each message it gets with a
+   * reply that it queues in onMessage and sends only once every transport has ticked.
+   */
+  async function rounds(order: string[], seed: number): Promise<Log> {
+    const ids = ['a', 'b', 'c'];
+    const group = createLocalTransportGroup(ids, {
+      latency: 20,
+      jitter: 15,
+      packetLoss: 0.2,
+      duplication: 0.2,
+      reorder: 0.2,
+      seed,
+    });
+    const t = (id: string) => group.get(id)!;
+    await t('a').connect('b');
+    await t('a').connect('c');
+    await t('b').connect('c');
+    const log: Log = [];
+    const outbox: [string, string, Uint8Array][] = [];
+    for (const id of ids) {
+      t(id).onMessage = (from, data) => {
+        log.push(`${id}<${from} [${data.join(',')}] at ${t(id).now}`);
+        if (data[0] === 0) outbox.push([id, from, new Uint8Array([1, data[1]!])]);
+      };
+    }
+    for (let frame = 0; frame < 12; frame++) {
+      for (const id of ids) t(id).broadcast(new Uint8Array([0, frame]), frame % 2 === 0);
+      for (const id of order) t(id).tick(16);
+      for (const [id, to, reply] of outbox.splice(0)) t(id).send(to, reply, true);
+    }
+    for (const id of order) t(id).tick(1000);
+    return log.sort();
+  }
+
+  /** a echoes what b sends, from inside onMessage; b sends once, at time 0 (latency 10). */
+  async function echo(order: 'ab' | 'ba', replyAfterRound: boolean): Promise<number[]> {
+    const group = createLocalTransportGroup(['a', 'b'], { latency: 10 });
+    const a = group.get('a')!;
+    const b = group.get('b')!;
+    await a.connect('b');
+    const arrivals: number[] = [];
+    const outbox: Uint8Array[] = [];
+    a.onMessage = (_from, data) => {
+      if (replyAfterRound) outbox.push(data);
+      else a.send('b', data, true);
+    };
+    b.onMessage = () => arrivals.push(b.now);
+    b.send('a', new Uint8Array([1]), true);
+    for (let frame = 0; frame < 4; frame++) {
+      if (order === 'ab') {
+        a.tick(16);
+        b.tick(16);
+      } else {
+        b.tick(16);
+        a.tick(16);
+      }
+      for (const data of outbox.splice(0)) a.send('b', data, true);
+    }
+    return arrivals;
+  }
+
+  it('changes nothing when every send happens while all clocks are equal', async () => {
+    for (const seed of [1, 2, 3]) {
+      const abc = await rounds(['a', 'b', 'c'], seed);
+      expect(abc.length, `seed ${seed}`).toBeGreaterThan(50);
+      expect(await rounds(['c', 'b', 'a'], seed), `seed ${seed}`).toEqual(abc);
+      expect(await rounds(['b', 'a', 'c'], seed), `seed ${seed}`).toEqual(abc);
+    }
+  });
+
+  it('moves a reply sent inside onMessage by up to one tick, as the README says', async () => {
+    // delivered to a at 10; the reply is stamped with b's clock when a sends it: 0 if b has
+    // not ticked yet this frame (arrives at 10), 16 if it has (arrives at 26)
+    expect(await echo('ab', false)).toEqual([10]);
+    expect(await echo('ba', false)).toEqual([26]);
+    // queued and sent after the round, it arrives at 26 either way
+    expect(await echo('ab', true)).toEqual([26]);
+    expect(await echo('ba', true)).toEqual([26]);
   });
 });

@@ -115,10 +115,13 @@ class HandlerErrors {
  *
  * Time: every transport has its own virtual clock, advanced only by {@link LocalTransport.tick}.
  * A message sent to a peer is stamped with the RECEIVER's clock at the moment of sending plus
- * the link delay, and is delivered when the receiver's clock reaches that time. So the receiver
- * alone decides when its messages arrive (call `tick` on every transport each frame), and no
- * delivery ever depends on the order in which transports are ticked. A delivery happens only
- * inside the receiver's `tick`/`flush`, never inside `send`.
+ * the link delay, and is delivered when the receiver's clock reaches that time (call `tick` on
+ * every transport each frame). A delivery happens only inside the receiver's `tick`/`flush`,
+ * never inside `send`. The order in which transports are ticked changes no delivery as long as
+ * every send happens while all clocks are equal (before the first tick, or after every transport
+ * has ticked this frame). A send while they differ (a reply from `onMessage`, which runs inside
+ * the replier's `tick`, or a send between the ticks of two transports) uses the receiver's clock
+ * as it is then, so the tick order can move its arrival by up to one tick; see the README.
  *
  * Errors thrown by `onMessage`/`onConnect`/`onDisconnect` handlers never corrupt the transport:
  * it finishes the operation (all due messages are still delivered) and then rethrows the first
