@@ -54,6 +54,16 @@ function pattern(size: number, salt: number): Uint8Array {
   return out;
 }
 
+/** @returns What `call` threw, or `undefined`. */
+function thrownBy(call: () => void): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 /** @returns The first index where the arrays differ, or -1 when they are equal. */
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.byteLength, b.byteLength);
@@ -65,7 +75,8 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
  * Registers the transport conformance suite: the behaviour every `TransportAdapter` must have
  * (connect/disconnect events on both sides, `connectedPeers`, reliable in-order delivery,
  * unreliable delivery on a perfect link, broadcast, empty and large messages, buffer reuse,
- * sends to unknown peers, `disconnectAll` cleanup).
+ * `send`/`broadcast` of something that is not a `Uint8Array` throwing an `INVALID_ARGUMENT`
+ * error whatever the peer, sends to unknown peers, `disconnectAll` cleanup).
  * @param name - The transport's name, used as the `describe` title.
  * @param makeHarness - Creates a fresh harness for each test.
  * @example
@@ -232,6 +243,55 @@ export function describeTransportConformance(
         [1, 2, 3, 4],
         [0xee, 0xee, 0xee, 0xee],
       ]);
+    });
+
+    it('rejects a message that is not a Uint8Array with INVALID_ARGUMENT, sending nothing', async () => {
+      const {
+        transports: [a, b],
+        recorders: [, rb],
+      } = await connected(2);
+      const to = b!.localPeerId;
+      const notBytes: unknown[] = [
+        [1, 2, 3],
+        'abc',
+        null,
+        undefined,
+        42,
+        { byteLength: 1, 0: 1 },
+        new ArrayBuffer(2),
+        new DataView(new ArrayBuffer(2)),
+        new Uint16Array(2),
+      ];
+      const calls: [string, (message: Uint8Array) => void][] = [
+        ['send reliable', (m) => a!.send(to, m, true)],
+        ['send unreliable', (m) => a!.send(to, m, false)],
+        ['send to an unknown peer', (m) => a!.send('no-such-peer', m, true)],
+        ['broadcast reliable', (m) => a!.broadcast(m, true)],
+        ['broadcast unreliable', (m) => a!.broadcast(m, false)],
+      ];
+      for (const value of notBytes) {
+        for (const [what, call] of calls) {
+          const error = thrownBy(() => call(value as Uint8Array));
+          const label = `${what} of ${Object.prototype.toString.call(value)}`;
+          expect(error, label).toBeInstanceOf(Error);
+          expect((error as { code?: unknown }).code, label).toBe('INVALID_ARGUMENT');
+          expect((error as Error).message, label).toMatch(/message must be a Uint8Array \(got /);
+        }
+      }
+      await harness.settle();
+      expect(rb!.messages()).toEqual([]);
+      a!.send(to, new Uint8Array([7]), true);
+      await harness.settle();
+      expect(rb!.messages(a!.localPeerId).map((m) => [...m])).toEqual([[7]]);
+      // with no peer connected, the argument is still checked
+      a!.disconnectAll();
+      await harness.settle();
+      for (const [what, call] of calls) {
+        const error = thrownBy(() => call('abc' as unknown as Uint8Array));
+        expect((error as { code?: unknown } | undefined)?.code, `${what}, alone`).toBe(
+          'INVALID_ARGUMENT',
+        );
+      }
     });
 
     it('does not throw when sending to an unknown or disconnected peer', async () => {

@@ -531,6 +531,31 @@ describe('WebRTCTransport', () => {
     await waitFor(() => got.length === 1, 'the largest allowed message');
   });
 
+  it('names the method and the value when send or broadcast gets something other than bytes', () => {
+    const a = newMesh().add('a');
+    const cases: [() => void, string][] = [
+      [
+        () => a.send('b', 'hi' as unknown as Uint8Array, true),
+        'WebRTCTransport.send: message must be a Uint8Array (got "hi")',
+      ],
+      [
+        () => a.broadcast([1, 2] as unknown as Uint8Array, false),
+        'WebRTCTransport.broadcast: message must be a Uint8Array (got array(2))',
+      ],
+    ];
+    for (const [call, message] of cases) {
+      let error: unknown;
+      try {
+        call();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(RbnError);
+      expect((error as RbnError).code).toBe('INVALID_ARGUMENT');
+      expect((error as RbnError).message).toBe(message);
+    }
+  });
+
   it('copies what it sends, so the caller may reuse its buffer', async () => {
     newMesh();
     const a = mesh.add('a');

@@ -1,4 +1,4 @@
-import { RbnError } from '@rbn/protocol';
+import { RbnError, assertMessageBytes } from '@rbn/protocol';
 import type { ConnectionMetrics, TransportAdapter } from '@rbn/protocol';
 import { DefaultSimplePeer } from './internal/default-simple-peer';
 import { candidateUfrag, sdpUfrag } from './internal/sdp';
@@ -539,8 +539,11 @@ export class WebRTCTransport implements TransportAdapter {
    * @param peerId - The remote peer's id.
    * @param message - The bytes; copied or sent before this returns.
    * @param reliable - `true` for the reliable ordered channel, `false` for the unreliable one.
+   * @throws RbnError `INVALID_ARGUMENT` when `message` is not a `Uint8Array` (whatever the
+   * peer's state); `MESSAGE_TOO_LARGE` when it is larger than the connection's message limit.
    */
   send(peerId: string, message: Uint8Array, reliable: boolean): void {
+    assertMessageBytes('WebRTCTransport.send', message);
     const entry = this.peers.get(peerId);
     if (!entry?.connected) return;
     // simple-peer destroys itself (closing the peer connection) when the remote side closes,
@@ -605,8 +608,11 @@ export class WebRTCTransport implements TransportAdapter {
    * Sends one message to every connected peer.
    * @param message - The bytes; may be reused by the caller after the call.
    * @param reliable - Which channel, as for {@link WebRTCTransport.send}.
+   * @throws RbnError `INVALID_ARGUMENT` when `message` is not a `Uint8Array` (even with no peer
+   * connected); `MESSAGE_TOO_LARGE` as for {@link WebRTCTransport.send}.
    */
   broadcast(message: Uint8Array, reliable: boolean): void {
+    assertMessageBytes('WebRTCTransport.broadcast', message);
     for (const peerId of this.connected) this.send(peerId, message, reliable);
   }
 
