@@ -43,7 +43,9 @@ export interface TransportAdapter {
 
   /**
    * Sends one message to one peer. Never throws for an unknown or disconnected peer: the
-   * message is dropped.
+   * message is dropped. Throws `RbnError` `'INVALID_ARGUMENT'` if `message` is not a
+   * `Uint8Array`, before anything is sent (see `assertMessageBytes`); the transport
+   * conformance suite holds every transport to this.
    * @param peerId - The remote peer's id.
    * @param message - The bytes to send. The transport copies or sends them before returning,
    * so the caller may reuse the buffer.
@@ -52,7 +54,8 @@ export interface TransportAdapter {
    */
   send(peerId: string, message: Uint8Array, reliable: boolean): void;
   /**
-   * Sends one message to every connected peer.
+   * Sends one message to every connected peer. Throws like {@link TransportAdapter.send} for a
+   * message that is not a `Uint8Array`.
    * @param message - The bytes to send; may be reused by the caller after the call.
    * @param reliable - Which channel to use, as for {@link TransportAdapter.send}.
    */
