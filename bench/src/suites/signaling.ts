@@ -3,15 +3,22 @@
 // server (`peer`, its OFFER/ANSWER/CANDIDATE messages with `dst`). Each server runs in a child
 // process so its RSS and CPU can be read from /proc; the clients run in this process.
 // rollback-netcode ships no signaling server, so here the competitor column is PeerJS.
+//
+// Fairness: clients and server share the machine's cores, and a cold server (and a cold client
+// process) spends its first second compiling, which would land in whichever server is measured
+// first. So every run starts a fresh server, connects the clients, relays untimed for
+// WARMUP_SECONDS, and only then times SECONDS of relaying; the two servers take turns going first
+// across REPEATS runs each, and the table shows the medians.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { printTable } from '../table.js';
+import { median, printTable } from '../table.js';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '../../../apps/signaling');
 // `ws` and `peer` are dependencies of the signaling app; resolve them from there.
@@ -28,7 +35,12 @@ type Socket = {
 const { WebSocket } = requireFromApp('ws') as { WebSocket: new (url: string) => Socket };
 
 const CLIENTS = Number(process.env['SIGNALING_BENCH_CLIENTS'] ?? 2000);
-const SECONDS = Number(process.env['SIGNALING_BENCH_SECONDS'] ?? 5);
+/** Timed relaying per run. */
+const SECONDS = Number(process.env['SIGNALING_BENCH_SECONDS'] ?? 3);
+/** Untimed relaying per run before the timed part, on the same connections. */
+const WARMUP_SECONDS = Number(process.env['SIGNALING_BENCH_WARMUP_SECONDS'] ?? 1.5);
+/** Runs per server; even, so each server goes first as often as the other. */
+const REPEATS = Number(process.env['SIGNALING_BENCH_REPEATS'] ?? 4);
 /** Signal chains in flight per client (each received signal is answered by one more). */
 const WINDOW = 2;
 const CONNECT_BATCH = 100;
@@ -145,12 +157,18 @@ async function measure(child: ChildProcess, protocol: Protocol): Promise<Result>
       ws?.send(protocol.encode(partner, now));
     };
   }
+  // Untimed warm-up: the chains start now and keep running into the timed part.
+  const warmupStart = performance.now();
+  for (let i = 0; i < CLIENTS; i++) {
+    for (let w = 0; w < WINDOW; w++) {
+      sockets[i]?.send(protocol.encode(ids[i ^ 1] ?? '', warmupStart));
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
+
   const cpuBefore = procStatus(pid).cpuMs;
   measuring = true;
   const start = performance.now();
-  for (let i = 0; i < CLIENTS; i++) {
-    for (let w = 0; w < WINDOW; w++) sockets[i]?.send(protocol.encode(ids[i ^ 1] ?? '', start));
-  }
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   measuring = false;
   const elapsed = (performance.now() - start) / 1000;
@@ -177,11 +195,14 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Whether to run the built server (as in production), else the sources through tsx. */
+function rbnBuilt(): boolean {
+  return existsSync(join(appDir, 'dist/cli.js'));
+}
+
 async function runRbn(): Promise<Result> {
   const port = await freePort();
-  // The built server when there is one (as in production), else the sources through tsx.
-  const built = existsSync(join(appDir, 'dist/cli.js'));
-  console.log(`rbn server: ${built ? 'apps/signaling/dist/cli.js' : 'src/cli.ts via tsx'}`);
+  const built = rbnBuilt();
   const args = built ? ['dist/cli.js'] : ['--import', 'tsx', 'src/cli.ts'];
   const child = spawn(process.execPath, args, {
     cwd: appDir,
@@ -238,15 +259,39 @@ PeerServer({ port: ${port}, host: '127.0.0.1', concurrent_limit: ${CLIENTS * 2} 
   }
 }
 
+type Server = { name: 'rbn' | 'PeerJS'; run: () => Promise<Result> };
+
+function describeRun(result: Result): string {
+  return (
+    `${result.signalsPerSecond.toFixed(0)} signals/s, p50 ${result.p50Ms.toFixed(0)} ms, ` +
+    `p99 ${result.p99Ms.toFixed(0)} ms, ${result.cpuMsPer1kSignals.toFixed(2)} ms CPU/1000`
+  );
+}
+
 /** The signaling relay load test. */
 export default async function signalingBench(): Promise<void> {
   requireFromApp.resolve('peer');
   console.log(
-    `\nsignaling: ${CLIENTS} clients in ${CLIENTS / 2} rooms of two, ${WINDOW} signal chains in flight per client, ${SECONDS} s per server` +
-      ' (2-core box: sized by SIGNALING_BENCH_CLIENTS / SIGNALING_BENCH_SECONDS)',
+    `\nsignaling: ${CLIENTS} clients in ${CLIENTS / 2} rooms of two, ${WINDOW} signal chains in flight per client;` +
+      ` per run a fresh server, ${WARMUP_SECONDS} s untimed then ${SECONDS} s timed; ${REPEATS} runs per server, alternating which goes first` +
+      ' (2-core box: sized by SIGNALING_BENCH_CLIENTS / _SECONDS / _WARMUP_SECONDS / _REPEATS)',
   );
-  const rbn = await runRbn();
-  const peer = await runPeerJs();
+  console.log(`rbn server: ${rbnBuilt() ? 'apps/signaling/dist/cli.js' : 'src/cli.ts via tsx'}`);
+  const suiteStart = performance.now();
+  const loadBefore = loadavg()[0] ?? NaN;
+  const rbnServer: Server = { name: 'rbn', run: runRbn };
+  const peerServer: Server = { name: 'PeerJS', run: runPeerJs };
+  const results: Record<Server['name'], Result[]> = { rbn: [], PeerJS: [] };
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    const order = repeat % 2 === 0 ? [rbnServer, peerServer] : [peerServer, rbnServer];
+    for (const server of order) {
+      const result = await server.run();
+      results[server.name].push(result);
+      console.log(`  run ${repeat + 1} ${server.name.padEnd(6)} ${describeRun(result)}`);
+    }
+  }
+  const medianOf = (name: Server['name'], key: keyof Result) =>
+    median(results[name].map((r) => r[key]));
   const rows = [
     { metric: 'signals relayed per second', unit: '1/s', key: 'signalsPerSecond' },
     { metric: 'relay latency p50', unit: 'ms', key: 'p50Ms' },
@@ -254,11 +299,20 @@ export default async function signalingBench(): Promise<void> {
     { metric: 'server RSS per connection', unit: 'KiB', key: 'rssPerConnectionKiB' },
     { metric: 'server RSS under load', unit: 'MiB', key: 'rssLoadedMiB' },
     { metric: 'server CPU per 1000 signals', unit: 'ms', key: 'cpuMsPer1kSignals' },
-    { metric: `connect ${CLIENTS} clients`, unit: 'ms', key: 'connectMs' },
+    { metric: `connect ${CLIENTS} clients to a fresh server`, unit: 'ms', key: 'connectMs' },
   ] as const;
   printTable(
-    'signaling relay — competitor column: peer@1.0.2 (PeerJS server); rollback-netcode has no signaling server',
-    rows.map((r) => ({ metric: r.metric, unit: r.unit, rbn: rbn[r.key], competitor: peer[r.key] })),
+    `signaling relay, medians of ${REPEATS} runs — competitor column: peer@1.0.2 (PeerJS server); rollback-netcode has no signaling server`,
+    rows.map((r) => ({
+      metric: r.metric,
+      unit: r.unit,
+      rbn: medianOf('rbn', r.key),
+      competitor: medianOf('PeerJS', r.key),
+    })),
     'PeerJS',
+  );
+  console.log(
+    `\n${((performance.now() - suiteStart) / 1000).toFixed(0)} s; load average before the runs ${loadBefore.toFixed(1)}` +
+      ` on ${availableParallelism()} cores (the suite itself keeps both busy; other work skews these figures)`,
   );
 }
