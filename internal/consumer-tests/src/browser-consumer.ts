@@ -34,7 +34,7 @@ export async function buildBrowserConsumer(
   scenario: BrowserScenario = sessionOverWebRTC,
 ): Promise<{ dir: string; report: BundleReport }> {
   const fixture = join(fixturesDir, scenario.fixture);
-  const dir = createConsumer({
+  const dir = await createConsumer({
     name: 'browser',
     install: scenario.install,
     tarballs,

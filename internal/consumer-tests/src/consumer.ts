@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,7 +49,7 @@ export function userEnv(): NodeJS.ProcessEnv {
  * @param options - What to install and which files to write.
  * @returns The project folder.
  */
-export function createConsumer(options: ConsumerOptions): string {
+export async function createConsumer(options: ConsumerOptions): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), `rbn-consumer-${options.name}-`));
   const fileSpec = (name: string): string => {
     const tarball = options.tarballs.get(name);
@@ -85,30 +85,38 @@ export function createConsumer(options: ConsumerOptions): string {
     npmCache,
   ];
   if (options.ignoreScripts === true) flags.push('--ignore-scripts');
-  run('npm', ['install', ...flags], dir);
+  await run('npm', ['install', ...flags], dir);
   return dir;
 }
 
 /**
- * Runs a command as a user would in `cwd` and returns its standard output.
+ * Runs a command as a user would in `cwd` and returns its standard output. Asynchronous, so a
+ * long install or build never blocks the test worker (vitest's worker must keep answering its
+ * runner while a child runs; a synchronous call of over a minute on a loaded machine fails the
+ * run with "Timeout calling onTaskUpdate").
  * @param command - The executable.
  * @param args - Its arguments.
  * @param cwd - The working folder.
  * @returns Everything the command printed on stdout.
  * @throws Error with the command's stdout and stderr when it exits non-zero.
  */
-export function run(command: string, args: readonly string[], cwd: string): string {
-  try {
-    return execFileSync(command, args, {
-      cwd,
-      env: userEnv(),
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(
-      `\`${command} ${args.join(' ')}\` failed in ${cwd}:\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`,
+export function run(command: string, args: readonly string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd, env: userEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(
+            new Error(
+              `\`${command} ${args.join(' ')}\` failed in ${cwd}:\n${stdout}\n${stderr || error.message}`,
+            ),
+          );
+        } else {
+          resolve(stdout);
+        }
+      },
     );
-  }
+  });
 }

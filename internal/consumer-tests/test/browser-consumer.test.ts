@@ -49,13 +49,13 @@ describe('a browser consumer of the packed packages (@rbn/session + @rbn/transpo
     expect(existsSync(join(dir, 'node_modules', 'pako'))).toBe(false);
   });
 
-  it('typechecks its entry against the published .d.ts (DOM lib, bundler resolution)', () => {
-    run(process.execPath, [tsc, '-p', '.'], dir);
+  it('typechecks its entry against the published .d.ts (DOM lib, bundler resolution)', async () => {
+    await run(process.execPath, [tsc, '-p', '.'], dir);
   });
 
-  it('bundles with Vite without warnings or Node globals', () => {
+  it('bundles with Vite without warnings or Node globals', async () => {
     expect(report.warnings).toEqual([]);
-    const output = run(
+    const output = await run(
       process.execPath,
       [
         '--input-type=module',

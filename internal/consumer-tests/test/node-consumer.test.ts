@@ -10,10 +10,10 @@ const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 const programs = ['quick-start', 'as-documented'];
 let dir = '';
 
-beforeAll(() => {
+beforeAll(async () => {
   // One project for both programs: the game's two packages from the tarballs, @types/node from
   // the registry, typechecked and compiled by tsc against the published .d.ts.
-  dir = createConsumer({
+  dir = await createConsumer({
     name: 'node',
     install: ['@rbn/session', '@rbn/transport-local'],
     registryDependencies: { '@types/node': '^20.19.0' },
@@ -26,7 +26,7 @@ beforeAll(() => {
       ]),
     ]),
   });
-  run(process.execPath, [tsc, '-p', '.'], dir);
+  await run(process.execPath, [tsc, '-p', '.'], dir);
 });
 
 afterAll(() => {
@@ -45,14 +45,14 @@ describe('a Node consumer of the packed packages', () => {
     expect(installed.filter((n) => /pako|simple-peer/.test(n))).toEqual([]);
   });
 
-  it('runs the quick start: a room, 300+ ticks of changing inputs over 50 ms latency, equal hashes', () => {
-    const output = run(process.execPath, ['build/quick-start.js'], dir);
+  it('runs the quick start: a room, 300+ ticks of changing inputs over 50 ms latency, equal hashes', async () => {
+    const output = await run(process.execPath, ['build/quick-start.js'], dir);
     expect(output).toMatch(/^quick start ok: \d+ ticks/);
     console.log(output.trim());
   });
 
-  it('runs the architecture document’s quick start as written', () => {
-    const output = run(process.execPath, ['build/as-documented.js'], dir);
+  it('runs the architecture document’s quick start as written', async () => {
+    const output = await run(process.execPath, ['build/as-documented.js'], dir);
     expect(output.trim()).toBe('quick start as documented ok');
   });
 });
