@@ -153,10 +153,10 @@ describe('signaling server liveness and resume', () => {
   it('reaps a socket that stops answering pings', async () => {
     // The live peer answers from this (possibly loaded) test process: the interval must stay
     // well above the event-loop stalls of a busy CI machine or the live peer is reaped too.
-    const server = await start({ pingIntervalMs: 500, resumeGraceMs: 0 });
+    const server = await start({ pingIntervalMs: 2_000, resumeGraceMs: 0 });
     const a = await join(`${server.wsUrl}/room`);
     const dead = await join(`${server.wsUrl}/room`, { autoPong: false });
-    expect((await a.peer.next('peer-left', 5_000)).id).toBe(dead.welcome.id);
+    expect((await a.peer.next('peer-left', 15_000)).id).toBe(dead.welcome.id);
     expect((await dead.peer.closed).code).toBe(1006);
     expect(a.peer.ws.readyState).toBe(a.peer.ws.OPEN);
   });

@@ -78,6 +78,8 @@ export async function createConsumer(options: ConsumerOptions): Promise<string> 
   }
   const flags = [
     '--prefer-offline',
+    // A clean CI machine fetches @types/node and Vite from the registry: ride out a hiccup.
+    '--fetch-retries=5',
     '--no-audit',
     '--no-fund',
     '--loglevel=error',

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,28 +8,31 @@ import { libraryPackages, repoRoot } from '../src/workspace';
 const scratch = mkdtempSync(join(tmpdir(), 'rbn-typedoc-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Runs TypeDoc with an options file (plus `args`); returns its exit code and output. */
+/**
+ * Runs TypeDoc with an options file (plus `args`); returns its exit code and output. Asynchronous,
+ * so the vitest worker keeps answering its runner while TypeDoc works.
+ */
 function typedoc(
   options: string,
   args: readonly string[] = [],
-): { status: number; output: string } {
-  try {
-    const output = execFileSync(
+): Promise<{ status: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
       process.execPath,
       [join(repoRoot, 'node_modules/typedoc/bin/typedoc'), '--options', options, ...args],
-      { cwd: repoRoot, encoding: 'utf8', stdio: 'pipe' },
+      { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ status, output: `${stdout}${stderr}` });
+      },
     );
-    return { status: 0, output };
-  } catch (error) {
-    const e = error as { status: number; stdout: string; stderr: string };
-    return { status: e.status, output: `${e.stdout}${e.stderr}` };
-  }
+  });
 }
 
 describe('the API reference (TypeDoc)', () => {
-  it('documents every public package with no warnings (pnpm run docs)', () => {
+  it('documents every public package with no warnings (pnpm run docs)', async () => {
     const out = join(scratch, 'html');
-    const { status, output } = typedoc(join(repoRoot, 'typedoc.json'), ['--out', out]);
+    const { status, output } = await typedoc(join(repoRoot, 'typedoc.json'), ['--out', out]);
     expect(output).not.toMatch(/\[warning\]|\[error\]/);
     expect(status).toBe(0);
     for (const p of libraryPackages()) {
@@ -38,7 +41,7 @@ describe('the API reference (TypeDoc)', () => {
     }
   });
 
-  it('fails on an exported function without TSDoc', () => {
+  it('fails on an exported function without TSDoc', async () => {
     const dir = join(scratch, 'undocumented');
     mkdirSync(join(dir, 'src'), { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{ "name": "@rbn/undocumented", "version": "0.0.0" }');
@@ -60,7 +63,7 @@ describe('the API reference (TypeDoc)', () => {
         out: './html',
       }),
     );
-    const { status, output } = typedoc(join(dir, 'typedoc.json'));
+    const { status, output } = await typedoc(join(dir, 'typedoc.json'));
     expect(output).toMatch(
       /undocumented \(CallSignature\), defined in @rbn\/undocumented\/src\/index\.ts, does not have any documentation/,
     );

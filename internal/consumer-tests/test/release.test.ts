@@ -49,7 +49,7 @@ beforeAll(async () => {
     [join(repoRoot, 'scripts', 'release.mjs'), '--skip-build', '--registry', registryUrl],
     userEnv(),
   );
-}, 170_000);
+}, 600_000);
 
 afterAll(() => new Promise<void>((done) => registry.close(() => done())));
 

@@ -45,6 +45,24 @@ function webrtcHarness(): ConformanceHarness {
       ),
     );
 
+  /** Whether every pair agrees on being connected (a close is seen by both sides). */
+  const symmetric = () =>
+    transports.every((x) =>
+      transports.every(
+        (y) =>
+          x === y || x.connectedPeers.has(y.localPeerId) === y.connectedPeers.has(x.localPeerId),
+      ),
+    );
+
+  /** Whether a channel still holds bytes it has not handed to the network. */
+  const buffered = () =>
+    transports.some((t) =>
+      [...t.connectedPeers].some((peer) => {
+        const stats = t.getChannelStats(peer);
+        return stats !== null && stats.reliableBufferedAmount + stats.unreliableBufferedAmount > 0;
+      }),
+    );
+
   return {
     maxMessageBytes: 256 * 1024,
     create(count) {
@@ -65,11 +83,18 @@ function webrtcHarness(): ConformanceHarness {
       return Promise.resolve(transports);
     },
     async settle() {
+      // Quiet means: no connection half open, no close one side has seen and the other not
+      // yet, no bytes still queued on a channel, and no callback for 100 ms. The 20 s cap only
+      // bounds a hang (a loaded machine can starve the WebRTC threads for a while).
       const start = performance.now();
       touch();
-      while (performance.now() - start < 5000) {
+      while (performance.now() - start < 20_000) {
         await new Promise((resolve) => setTimeout(resolve, 10));
-        if (!connecting() && performance.now() - lastActivity >= 60) return;
+        if (connecting() || !symmetric() || buffered()) {
+          touch();
+          continue;
+        }
+        if (performance.now() - lastActivity >= 100) return;
       }
     },
     cleanup() {

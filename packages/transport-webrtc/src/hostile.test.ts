@@ -178,11 +178,13 @@ describe('WebRTCTransport with hostile input', () => {
     await a.connect('b');
     await waitFor(() => b.connectedPeers.has('a'), 'b connected');
     b.disconnect('a');
-    // a may not have noticed yet: its sends go to a closing channel and must not throw.
+    // Sends racing the remote close are exercised in a child process (below): @roamhq/wrtc can
+    // crash the process on that race, which must not take the test runner down. Here, a's
+    // sends after it noticed the close are dropped without throwing.
+    await waitFor(() => a.connectedPeers.size === 0, 'a to notice', 15_000);
     for (let i = 0; i < 20; i++) {
       expect(() => a.send('b', new Uint8Array([i]), i % 2 === 0)).not.toThrow();
     }
-    await waitFor(() => a.connectedPeers.size === 0, 'a to notice');
     expect(got).toEqual([]);
     a.dispose();
     expect(() => a.send('b', new Uint8Array([1]), true)).not.toThrow();

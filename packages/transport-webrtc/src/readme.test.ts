@@ -90,7 +90,7 @@ async function runAsUser(code: string, graceMs: number) {
 
 describe('README', () => {
   it('runs the example as written in Node: the echo comes back, metrics are printed, the process exits by itself', async () => {
-    const { code, killed, out } = await runAsUser(readmeExample(), 3_000);
+    const { code, killed, out } = await runAsUser(readmeExample(), 10_000);
     const lines = out.split('\n');
     expect(lines.slice(0, 3)).toEqual([
       'bob: connected to alice',

@@ -810,8 +810,8 @@ describe('WebRTCTransport failure and release', () => {
   it('leaves nothing that keeps Node alive after dispose, or after disconnect(peer) alone (a child process exits by itself)', async () => {
     const fixture = 'dispose-exit-fixture.ts';
     const [disposed, disconnected, leaked] = await Promise.all([
-      runFixture(fixture, [], 3_000),
-      runFixture(fixture, ['--disconnect'], 3_000),
+      runFixture(fixture, [], 10_000),
+      runFixture(fixture, ['--disconnect'], 10_000),
       runFixture(fixture, ['--skip-dispose'], 1_500), // control: open connections do keep Node alive
     ]);
     expect(disposed.out).toContain('disposed; the pending connect ended with: RbnError');
@@ -823,7 +823,7 @@ describe('WebRTCTransport failure and release', () => {
   });
 
   it('leaves nothing that keeps Node alive when the stack cannot open the unreliable channel (no dispose)', async () => {
-    const result = await runFixture('channel-failure-fixture.ts', [], 3_000);
+    const result = await runFixture('channel-failure-fixture.ts', [], 10_000);
     expect(result.out).toBe(
       'not disposed; connect ended with: RbnError: cannot open the unreliable data channel to peer "b" (check unreliableChannelConfig): the stack refuses this channel\n',
     );

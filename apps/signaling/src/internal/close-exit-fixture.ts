@@ -11,7 +11,7 @@ const redisUrl = process.env['REDIS_URL'];
 const server = await createSignalingServer({
   logger: 'silent',
   resumeGraceMs: 60_000,
-  pingIntervalMs: 50,
+  pingIntervalMs: 60_000,
   ...(redisUrl ? { redisUrl, redisKeyPrefix: `exit${process.pid}:` } : {}),
 });
 const url = `${server.wsUrl}/room`;

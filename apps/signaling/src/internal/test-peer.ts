@@ -194,13 +194,13 @@ export function runCloseExitFixture(
       killed = true;
       child.kill('SIGKILL');
     };
-    // 20 s to start and close; once closed, 2 s to exit by itself.
+    // 20 s to start and close; once closed, 10 s to exit by itself (a hang, not slowness).
     let timer = setTimeout(kill, 20_000);
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('closed')) {
         clearTimeout(timer);
-        timer = setTimeout(kill, 2_000);
+        timer = setTimeout(kill, 10_000);
       }
     });
     child.on('exit', (code) => {
