@@ -18,15 +18,44 @@ afterAll(async () => {
   await harness?.close();
 }, 30_000);
 
+/**
+ * The cap of a wait for the game to get somewhere. It only bounds a hang: on a loaded machine
+ * headless Chromium draws few frames, the loop runs at most 8 ticks a frame, and the game runs
+ * slower than real time, so every test waits for ticks, never for a number of milliseconds.
+ */
+const HANG_MS = 60_000;
+
 /** Waits until `window.rbnDemo` satisfies a condition, or fails with the last state seen. */
 async function waitForDemo(page: Page, condition: string, timeoutMs: number): Promise<void> {
-  await page.waitForFunction(condition, undefined, { timeout: timeoutMs, polling: 100 });
+  try {
+    await page.waitForFunction(condition, undefined, { timeout: timeoutMs, polling: 100 });
+  } catch (error) {
+    const seen = await page
+      .evaluate(() =>
+        (window.rbnDemo?.peers ?? []).map((p) => ({
+          state: p.state,
+          currentTick: p.currentTick,
+          confirmedGameTick: p.confirmedGameTick,
+          overlay: p.overlay,
+        })),
+      )
+      .catch((reason: unknown) => String(reason));
+    throw new Error(
+      `${String(error)}\ncondition: ${condition}\nlast seen: ${JSON.stringify(seen)}`,
+    );
+  }
 }
 
-/** Holds keys for a while, as a player would. */
-async function hold(page: Page, keys: string[], ms: number): Promise<void> {
+/** Waits until the page's first peer has run `ticks` more ticks than it has now. */
+async function runTicks(page: Page, ticks: number): Promise<void> {
+  const from = await page.evaluate(() => window.rbnDemo?.currentTick ?? 0);
+  await waitForDemo(page, `window.rbnDemo.currentTick >= ${from + ticks}`, HANG_MS);
+}
+
+/** Holds keys for a number of the page's ticks (a 60 Hz game: 6 ticks are 100 ms). */
+async function hold(page: Page, keys: string[], ticks: number): Promise<void> {
   for (const key of keys) await page.keyboard.down(key);
-  await page.waitForTimeout(ms);
+  await runTicks(page, ticks);
   for (const key of keys) await page.keyboard.up(key);
 }
 
@@ -77,7 +106,7 @@ describe('local mode', () => {
     await withScreenshots(async (shoot) => {
       shoot(page, 'local');
       await waitForDemo(page, 'window.rbnDemo?.peers?.length === 2', 15_000);
-      await waitForDemo(page, 'window.rbnDemo.currentTick > 30', 15_000);
+      await waitForDemo(page, 'window.rbnDemo.currentTick > 30', HANG_MS);
       const before = await page.evaluate(() => window.rbnDemo?.currentTick ?? 0);
 
       // hash() is the live game's hash: nobody has pressed a key yet, so every prediction is
@@ -86,16 +115,22 @@ describe('local mode', () => {
         tick: window.rbnDemo?.gameTick ?? 0,
         hash: window.rbnDemo?.hash(),
       }));
-      await waitForDemo(page, `window.rbnDemo.confirmedGameTick >= ${live.tick}`, 15_000);
+      await waitForDemo(page, `window.rbnDemo.confirmedGameTick >= ${live.tick}`, HANG_MS);
       expect(live.tick).toBeGreaterThan(0);
       expect(await page.evaluate((t) => window.rbnDemo?.hashAt(t), live.tick)).toBe(live.hash);
 
       // P1 (WASD) and P2 (arrows) walk into each other and dash.
-      await hold(page, ['KeyD', 'ArrowLeft'], 700);
+      await hold(page, ['KeyD', 'ArrowLeft'], 42);
       await page.keyboard.press('Space');
-      await hold(page, ['KeyW', 'ArrowDown'], 400);
+      await hold(page, ['KeyW', 'ArrowDown'], 24);
       await page.keyboard.press('Enter');
-      await page.waitForTimeout(800);
+      // The game ran on for more than 60 ticks in both views, and both confirmed past `before`.
+      await waitForDemo(
+        page,
+        `window.rbnDemo.peers.every((p) => p.currentTick > ${before + 60}) &&
+          Math.min(...window.rbnDemo.peers.map((p) => p.confirmedGameTick)) > ${before}`,
+        HANG_MS,
+      );
 
       const result = await page.evaluate(() => {
         const peers = window.rbnDemo?.peers ?? [];
@@ -128,14 +163,14 @@ describe('local mode', () => {
         'window.rbnDemo.peers.length === 4 && window.rbnDemo.peers.every((p) => p.state === "Playing")',
         15_000,
       );
-      await hold(page, ['KeyJ'], 300);
+      await hold(page, ['KeyJ'], 18);
       const joined = await page.evaluate(() =>
         Math.max(...(window.rbnDemo?.peers ?? []).map((p) => p.confirmedGameTick)),
       );
       await waitForDemo(
         page,
         `window.rbnDemo.peers.every((p) => p.confirmedGameTick > ${joined + 60})`,
-        15_000,
+        HANG_MS,
       );
       const late = await page.evaluate(() => {
         const peers = window.rbnDemo?.peers ?? [];
@@ -148,7 +183,7 @@ describe('local mode', () => {
       expect(late.spectator).toBe(true);
       expect(errors).toEqual([]);
     });
-  }, 40_000);
+  }, 180_000);
 
   it('applies the network sliders live: RTT and rollback depth follow the latency, and loss drops messages only while it is set', async () => {
     const { page, errors } = await harness.open('/');
@@ -162,7 +197,7 @@ describe('local mode', () => {
           await page.locator(`input[name="${name}"]`).fill(String(value));
         }
       };
-      /** Both players change direction every 120 ms for about 1.5 s. */
+      /** Both players change direction every 7 ticks (about 120 ms) for 84 ticks. */
       const wiggle = async (): Promise<void> => {
         const moves: [string, string][] = [
           ['KeyD', 'ArrowLeft'],
@@ -170,7 +205,7 @@ describe('local mode', () => {
           ['KeyA', 'ArrowRight'],
           ['KeyS', 'ArrowUp'],
         ];
-        for (let i = 0; i < 12; i++) await hold(page, moves[i % moves.length] ?? [], 120);
+        for (let i = 0; i < 12; i++) await hold(page, moves[i % moves.length] ?? [], 7);
       };
       const snapshot = () =>
         page.evaluate(() => {
@@ -187,10 +222,11 @@ describe('local mode', () => {
           };
         });
       type Snapshot = Awaited<ReturnType<typeof snapshot>>;
-      const phase = async (settleMs: number) => {
+      /** Measures a wiggle and `settleTicks` more ticks (for the last rollbacks to land). */
+      const phase = async (settleTicks: number) => {
         const from = await snapshot();
         await wiggle();
-        await page.waitForTimeout(settleMs);
+        await runTicks(page, settleTicks);
         const to = await snapshot();
         const rollbacks = to.rollbacks - from.rollbacks;
         const sent = to.sent - from.sent;
@@ -208,7 +244,7 @@ describe('local mode', () => {
 
       // The default network (60 ms ± 10, 5 % loss) as the overlay measures it.
       // (Pings go every 100 ms and the session smooths RTT: a second gives it 10 samples.)
-      await waitForDemo(page, 'window.rbnDemo.peers.every((p) => p.currentTick > 60)', 10_000);
+      await waitForDemo(page, 'window.rbnDemo.peers.every((p) => p.currentTick > 60)', HANG_MS);
       const baseline = await snapshot();
       expect(Math.min(...baseline.rtt), JSON.stringify(baseline)).toBeGreaterThan(80);
 
@@ -220,7 +256,7 @@ describe('local mode', () => {
         `window.rbnDemo.peers.every((p, i) => p.overlay.rttMs < ${JSON.stringify(baseline.rtt)}[i] - 50)`,
         10_000,
       );
-      const calm = await phase(300);
+      const calm = await phase(18);
       expect([...conditions(calm)]).toEqual(['0/0/0']);
       expect(calm.sent, JSON.stringify(calm)).toBeGreaterThan(100);
       expect(calm.dropped, JSON.stringify(calm)).toBe(0);
@@ -231,7 +267,7 @@ describe('local mode', () => {
       // unreliable messages vanish.
       await setSliders({ latency: 250, jitter: 40, loss: 30 });
       await waitForDemo(page, 'window.rbnDemo.peers.every((p) => p.overlay.rttMs > 300)', 10_000);
-      const stormy = await phase(700);
+      const stormy = await phase(42);
       const context = JSON.stringify({ calm, stormy });
       expect([...conditions(stormy)]).toEqual(['250/40/0.3']);
       expect(stormy.rollbacks, context).toBeGreaterThan(0);
@@ -250,14 +286,14 @@ describe('local mode', () => {
       expect(agree[0]).toBe(agree[1]);
       expect(errors).toEqual([]);
     });
-  }, 40_000);
+  }, 180_000);
 
   it('detects a desync induced on one peer and recovers it by state transfer', async () => {
     const { page, errors } = await harness.open('/');
     await withScreenshots(async (shoot) => {
       shoot(page, 'local-desync');
       await waitForDemo(page, 'window.rbnDemo?.peers?.[1]?.state === "Playing"', 15_000);
-      await waitForDemo(page, 'window.rbnDemo.peers[1].currentTick > 60', 15_000);
+      await waitForDemo(page, 'window.rbnDemo.peers[1].currentTick > 60', HANG_MS);
       await page.getByRole('button', { name: 'Induce desync on P2' }).click();
       await waitForDemo(page, 'window.rbnDemo.peers[1].counters.recoveries > 0', 15_000);
       // After the recovery both peers agree again at every newer confirmed tick.
@@ -267,7 +303,7 @@ describe('local mode', () => {
       await waitForDemo(
         page,
         `window.rbnDemo.peers.every((p) => p.confirmedGameTick > ${recoveredAt + 90})`,
-        15_000,
+        HANG_MS,
       );
       const result = await page.evaluate((from) => {
         const [a, b] = window.rbnDemo?.peers ?? [];
@@ -281,7 +317,7 @@ describe('local mode', () => {
       expect(result.mismatches, JSON.stringify(result)).toEqual([]);
       expect(errors).toEqual([]);
     });
-  }, 40_000);
+  }, 120_000);
 });
 
 interface Opened {
@@ -332,15 +368,21 @@ describe('online mode', () => {
       // A few seconds of scripted play on both sides.
       const script = async (page: Page, keys: [string, string, string]): Promise<void> => {
         for (let round = 0; round < 3; round++) {
-          await hold(page, [keys[0]], 500);
+          await hold(page, [keys[0]], 30);
           await page.keyboard.press(keys[2]);
-          await hold(page, [keys[1]], 400);
+          await hold(page, [keys[1]], 24);
         }
       };
       await Promise.all([
         script(host.page, ['KeyD', 'KeyW', 'Space']),
         script(guest.page, ['ArrowLeft', 'ArrowDown', 'Enter']),
       ]);
+      // The scripted play covers at least 120 confirmed ticks, however slowly the game ran.
+      await waitForDemo(
+        host.page,
+        `window.rbnDemo.confirmedGameTick >= ${scriptStart + 120}`,
+        HANG_MS,
+      );
       const scriptEnd = await gameTick(host.page);
 
       // Each side's overlay and session measured the link to the other one.
@@ -359,15 +401,22 @@ describe('online mode', () => {
         expect(self.overlay?.rttMs, context).toBeGreaterThan(0);
         expect(self.overlay?.bytesReceivedPerSecond, context).toBeGreaterThan(0);
         expect(self.overlay?.bytesSentPerSecond, context).toBeGreaterThan(0);
-        // The time sync keeps the two within a few ticks of each other.
-        expect(Math.abs(self.overlay?.framesAhead ?? NaN), context).toBeLessThan(20);
+      }
+      // The time sync brings the two within a few ticks of each other (a momentary lead while a
+      // slow page catches up is allowed: the overlay has to show it settling, within the cap).
+      for (const page of pages) {
+        await waitForDemo(
+          page,
+          'Math.abs(window.rbnDemo.peers[0].overlay.framesAhead) < 20',
+          HANG_MS,
+        );
       }
 
       // Meanwhile a third browser joins the running game as a spectator.
       const spectator = await harness.open(`${path}&spectate`);
       shoot(spectator.page, 'online-spectator');
       for (const page of pages) {
-        await waitForDemo(page, `window.rbnDemo.confirmedGameTick > ${scriptEnd + 30}`, 15_000);
+        await waitForDemo(page, `window.rbnDemo.confirmedGameTick > ${scriptEnd + 30}`, HANG_MS);
       }
 
       // Every confirmed tick of the scripted play has the same hash in both browsers.
@@ -393,11 +442,11 @@ describe('online mode', () => {
       // The spectator plays along from its join tick and agrees with the host.
       await waitForDemo(spectator.page, 'window.rbnDemo?.state === "Playing"', 30_000);
       const joinedAt = await gameTick(spectator.page);
-      await hold(host.page, ['KeyA'], 300);
+      await hold(host.page, ['KeyA'], 18);
       await waitForDemo(
         spectator.page,
         `window.rbnDemo.confirmedGameTick > ${joinedAt + 90}`,
-        15_000,
+        HANG_MS,
       );
       const spectatorHashes = await spectator.page.evaluate(
         () => window.rbnDemo?.confirmedHashes(90) ?? [],
@@ -411,7 +460,7 @@ describe('online mode', () => {
       expect(await spectator.page.evaluate(() => window.rbnDemo?.peers[0]?.isSpectator)).toBe(true);
       expect([...host.errors, ...guest.errors, ...spectator.errors]).toEqual([]);
     });
-  }, 75_000);
+  }, 240_000);
 });
 
 describe('start command', () => {
@@ -440,15 +489,15 @@ describe('start command', () => {
         const pages = [first.page, second.page];
         for (const page of pages) {
           await waitForDemo(page, 'window.rbnDemo?.state === "Playing"', 30_000);
-          await waitForDemo(page, 'window.rbnDemo.confirmedGameTick > 60', 15_000);
+          await waitForDemo(page, 'window.rbnDemo.confirmedGameTick > 60', HANG_MS);
         }
-        await hold(first.page, ['KeyD'], 300);
+        await hold(first.page, ['KeyD'], 18);
         const reached = await Promise.all(
           pages.map((p) => p.evaluate(() => window.rbnDemo?.confirmedGameTick ?? 0)),
         );
         const common = Math.max(...reached);
         for (const page of pages) {
-          await waitForDemo(page, `window.rbnDemo.confirmedGameTick >= ${common}`, 15_000);
+          await waitForDemo(page, `window.rbnDemo.confirmedGameTick >= ${common}`, HANG_MS);
         }
         const seen = await Promise.all(
           pages.map((p) =>
@@ -476,5 +525,5 @@ describe('start command', () => {
         command.child.kill('SIGKILL');
       }
     }
-  }, 60_000);
+  }, 180_000);
 });
