@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { DEMO_DIR } from './browser';
 
 /** The URLs `server/start.ts` prints once it listens. */
@@ -10,7 +9,7 @@ export interface PrintedUrls {
   online: string;
 }
 
-/** `server/start.ts` running in a child process, as `pnpm serve` runs it (`tsx server/start.ts`). */
+/** `server/start.ts` running in a child process with tsx's loader (what `pnpm serve` runs, minus the tsx CLI's signal relay). */
 export interface StartedCommand {
   child: ChildProcess;
   /** Resolves with the printed URLs; rejects when the command exits or stays silent first. */
@@ -20,8 +19,6 @@ export interface StartedCommand {
   /** Everything the command printed so far, stdout then stderr. */
   output(): string;
 }
-
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 
 const PRINTED = {
   ready: /rbn demo ready: (\S+)/,
@@ -47,7 +44,10 @@ export function spawnStartCommand(
     if (value === undefined) delete childEnv[name];
     else childEnv[name] = value;
   }
-  const child = spawn(process.execPath, [TSX_CLI, 'server/start.ts', ...args], {
+  // `node --import tsx` rather than the tsx CLI: the CLI is a second process that relays
+  // SIGTERM to the script and SIGKILLs it (exit 143) if the script does not confirm within 30 ms,
+  // which a loaded machine misses. The script, its loader and its signal handling are the same.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/start.ts', ...args], {
     cwd: DEMO_DIR,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
