@@ -467,7 +467,7 @@ describe('online mode', () => {
 
 describe('start command', () => {
   it('serves a build and the signaling on the port it prints; two browsers on the printed ?next=2 URL play and agree; SIGTERM stops it', async () => {
-    // What `pnpm demo` runs (`tsx server/start.ts`), on a free port and the build made above
+    // What `pnpm demo` runs (`node --import tsx server/start.ts`), on a free port and the build made above
     // (marked, to tell it from a stale build in the package's own dist/).
     const marker = `build ${Date.now()}`;
     await writeFile(join(harness.outDir, 'build-marker.txt'), marker);
