@@ -3,15 +3,9 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DefaultSimplePeer } from './internal/default-simple-peer';
-import { createTestMesh, waitFor } from './internal/test-mesh';
+import { createTestMesh, recordingSimplePeer, waitFor } from './internal/test-mesh';
 import type { TestMesh } from './internal/test-mesh';
-import type {
-  SimplePeerConstructor,
-  SimplePeerLike,
-  SimplePeerOptions,
-  WebRTCImplementation,
-} from './simple-peer-types';
+import type { SimplePeerLike, WebRTCImplementation } from './simple-peer-types';
 import { WebRTCTransport } from './webrtc-transport';
 
 // Bad input from the network or a caller: a clear outcome, nothing else changed, nothing
@@ -19,15 +13,6 @@ import { WebRTCTransport } from './webrtc-transport';
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRTCImplementation;
 const rtcConfiguration: RTCConfiguration = { iceServers: [] };
-
-/** A simple-peer constructor that records every connection it creates. */
-function recordingSimplePeer(created: SimplePeerLike[]): SimplePeerConstructor {
-  return function RecordingPeer(options: SimplePeerOptions) {
-    const peer = new DefaultSimplePeer(options);
-    created.push(peer);
-    return peer;
-  } as unknown as SimplePeerConstructor;
-}
 
 /** The number of peers (connected or connecting) a transport holds state for. */
 function heldPeers(transport: WebRTCTransport): number {

@@ -4,32 +4,16 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RbnError } from '@rbn/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DefaultSimplePeer } from './internal/default-simple-peer';
-import { createTestMesh, waitFor } from './internal/test-mesh';
+import { createTestMesh, recordingSimplePeer, waitFor } from './internal/test-mesh';
 import type { TestMesh } from './internal/test-mesh';
 import type { WebRTCDisconnectReason } from './signaling';
 import type { WebRTCTransportOptions } from './webrtc-transport';
-import type {
-  SimplePeerConstructor,
-  SimplePeerLike,
-  SimplePeerOptions,
-  WebRTCImplementation,
-} from './simple-peer-types';
+import type { SimplePeerLike, WebRTCImplementation } from './simple-peer-types';
 import { WebRTCTransport } from './webrtc-transport';
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRTCImplementation;
 /** Loopback only: no STUN server, so nothing leaves the machine. */
 const rtcConfiguration: RTCConfiguration = { iceServers: [] };
-
-/** A simple-peer constructor that records every connection it creates, per transport. */
-function recordingSimplePeer(created: SimplePeerLike[]): SimplePeerConstructor {
-  const Base = DefaultSimplePeer;
-  return function RecordingPeer(options: SimplePeerOptions) {
-    const peer = new Base(options);
-    created.push(peer);
-    return peer;
-  } as unknown as SimplePeerConstructor;
-}
 
 type CreateDataChannel = (
   this: RTCPeerConnection,

@@ -3,6 +3,12 @@
 import { WebRTCTransport } from '../webrtc-transport';
 import type { WebRTCTransportOptions } from '../webrtc-transport';
 import type { WebRTCSignal } from '../signaling';
+import type {
+  SimplePeerConstructor,
+  SimplePeerLike,
+  SimplePeerOptions,
+} from '../simple-peer-types';
+import { DefaultSimplePeer } from './default-simple-peer';
 
 /** A group of transports that can reach each other by peer id. */
 export type TestMesh = {
@@ -73,4 +79,18 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * A simple-peer constructor (for the `SimplePeer` option) that records every connection it
+ * creates, so a test can inspect or break them.
+ * @param created - Receives each connection as it is created.
+ * @returns The constructor.
+ */
+export function recordingSimplePeer(created: SimplePeerLike[]): SimplePeerConstructor {
+  return function RecordingPeer(options: SimplePeerOptions) {
+    const peer = new DefaultSimplePeer(options);
+    created.push(peer);
+    return peer;
+  } as unknown as SimplePeerConstructor;
 }
