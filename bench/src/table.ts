@@ -7,6 +7,12 @@ export type Row = {
   unit?: string;
   /** Optional target, e.g. '≤ 0.5×'. */
   target?: string;
+  /** Optional third measurement: an ideal model's (adds an "ideal" column). */
+  ideal?: number | string;
+  /** Show rbn ÷ ideal in the ratio column instead of rbn ÷ competitor. */
+  vsIdeal?: boolean;
+  /** Whether rbn meets the target (adds a "pass" column). */
+  pass?: boolean;
 };
 
 function fmt(v: number | string): string {
@@ -18,39 +24,41 @@ function fmt(v: number | string): string {
 
 /**
  * Prints a comparison table: rbn, the competitor (rollback-netcode@0.0.6 unless named), and the
- * ratio rbn ÷ competitor.
+ * ratio rbn ÷ competitor; an "ideal" column and a "pass" column appear when a row has them.
  * @param title - The suite's title.
  * @param rows - The measurements.
  * @param competitor - The competitor's column label. @default 'rollback-netcode'
  */
 export function printTable(title: string, rows: Row[], competitor = 'rollback-netcode'): void {
+  const withIdeal = rows.some((r) => r.ideal !== undefined);
+  const withPass = rows.some((r) => r.pass !== undefined);
+  const short = competitor === 'rollback-netcode' ? 'rn' : competitor;
   const header = [
     'metric',
     'rbn',
     competitor,
-    `ratio rbn/${competitor === 'rollback-netcode' ? 'rn' : competitor}`,
+    ...(withIdeal ? ['ideal'] : []),
+    withIdeal ? `ratio rbn/${short} (or /ideal)` : `ratio rbn/${short}`,
     'target',
+    ...(withPass ? ['pass'] : []),
   ];
   const body = rows.map((r) => {
+    const base = r.vsIdeal ? r.ideal : r.competitor;
     const ratio =
-      typeof r.rbn === 'number' && typeof r.competitor === 'number' && r.competitor !== 0
-        ? `${(r.rbn / r.competitor).toFixed(3)}×`
+      typeof r.rbn === 'number' && typeof base === 'number' && base !== 0
+        ? `${(r.rbn / base).toFixed(3)}×${r.vsIdeal ? ' ideal' : ''}`
         : '—';
     return [
       r.unit ? `${r.metric} (${r.unit})` : r.metric,
       fmt(r.rbn),
       fmt(r.competitor),
+      ...(withIdeal ? [r.ideal === undefined ? '' : fmt(r.ideal)] : []),
       ratio,
       r.target ?? '',
+      ...(withPass ? [r.pass === undefined ? '' : r.pass ? 'pass' : 'FAIL'] : []),
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    '| ' + cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ') + ' |';
-  console.log(`\n## ${title}\n`);
-  console.log(line(header));
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
-  for (const b of body) console.log(line(b));
+  printGrid(title, header, body);
 }
 
 /**
@@ -80,4 +88,20 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Prints a grid of cells under a header, as a Markdown table.
+ * @param title - The table's title.
+ * @param header - Column names.
+ * @param rows - One array of cells per row.
+ */
+export function printGrid(title: string, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ') + ' |';
+  console.log(`\n## ${title}\n`);
+  console.log(line(header));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const b of rows) console.log(line(b));
 }

@@ -1,0 +1,101 @@
+// The games of the session suite. Each counts its own `step` calls, so steps per frame are read
+// from the game, the same way for every library.
+
+/** A game both libraries accept, counting its `step` calls. */
+export interface BenchGame {
+  /** `step` calls so far. */
+  steps: number;
+  serialize(): Uint8Array;
+  deserialize(data: Uint8Array): void;
+  step(inputs: Map<string, Uint8Array>): void;
+  hash(): number;
+}
+
+/** Folds every player's input, in player-id order, into one number. */
+function mixInputs(seed: number, inputs: Map<string, Uint8Array>, ids: string[]): number {
+  ids.length = 0;
+  for (const id of inputs.keys()) ids.push(id);
+  ids.sort();
+  let mix = seed | 0;
+  for (const id of ids) {
+    const input = inputs.get(id)!;
+    for (let i = 0; i < input.length; i++) mix = (Math.imul(mix, 31) + input[i]! + 7) | 0;
+    mix = (mix + id.length) | 0;
+  }
+  return mix;
+}
+
+/** A near-free game (16 bytes of state): its own cost is noise next to the library's. */
+export class TrivialGame implements BenchGame {
+  steps = 0;
+  private readonly words = new Int32Array(4);
+  private readonly bytes = new Uint8Array(this.words.buffer);
+  private readonly ids: string[] = [];
+  serialize(): Uint8Array {
+    return this.bytes.slice();
+  }
+  deserialize(data: Uint8Array): void {
+    this.bytes.set(data.subarray(0, this.bytes.length));
+  }
+  step(inputs: Map<string, Uint8Array>): void {
+    this.steps++;
+    const w = this.words;
+    const mix = mixInputs(w[0]!, inputs, this.ids);
+    w[1] = (Math.imul(w[1]!, 1103515245) + mix) | 0;
+    w[2] = w[2]! ^ mix;
+    w[3] = (w[3]! + w[1]) | 0;
+    w[0] = w[0]! + 1;
+  }
+  hash(): number {
+    let h = 0x811c9dc5;
+    for (const x of this.words) h = Math.imul(h ^ x, 16777619);
+    return h >>> 0;
+  }
+}
+
+/**
+ * A game whose `step` is expensive: `rounds` passes of integer mixing over 1 KB of state (a fixed
+ * amount of deterministic work, about 200 µs on the machine the figures come from).
+ */
+export class HeavyGame implements BenchGame {
+  steps = 0;
+  private readonly words = new Int32Array(256);
+  private readonly bytes = new Uint8Array(this.words.buffer);
+  private readonly ids: string[] = [];
+  constructor(private readonly rounds: number) {}
+  serialize(): Uint8Array {
+    return this.bytes.slice();
+  }
+  deserialize(data: Uint8Array): void {
+    this.bytes.set(data.subarray(0, this.bytes.length));
+  }
+  step(inputs: Map<string, Uint8Array>): void {
+    this.steps++;
+    const w = this.words;
+    let mix = mixInputs(w[0]!, inputs, this.ids);
+    for (let r = 0; r < this.rounds; r++) {
+      for (let i = 1; i < w.length; i++) {
+        w[i] = (Math.imul(w[i]!, 1103515245) + mix + i) | 0;
+        mix ^= w[i]! >>> 3;
+      }
+    }
+    w[0] = w[0]! + 1;
+  }
+  hash(): number {
+    let h = 0x811c9dc5;
+    for (const x of this.words) h = Math.imul(h ^ x, 16777619);
+    return h >>> 0;
+  }
+}
+
+/**
+ * Player `player`'s input on frame `frame`: a nibble that changes every 8 frames, players out of
+ * phase.
+ */
+export function inputFor(seed: number, player: number, frame: number): Uint8Array {
+  const epoch = Math.floor((frame + player * 5) / 8);
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(player + 1, 0xc2b2ae35);
+  h = Math.imul(h ^ epoch, 0x165667b1);
+  h ^= h >>> 15;
+  return new Uint8Array([h & 0x0f]);
+}

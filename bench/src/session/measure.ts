@@ -1,0 +1,145 @@
+// The lockstep frame loop of the session suite and what it measures, the same way for both
+// libraries: steps and rollbacks are counted by the game, traffic on the wire, time around the
+// library's own calls.
+import { inputFor } from './games';
+import type { Room } from './peers';
+import type { LinkConditions } from './trace-network';
+
+const FRAME_MS = 1000 / 60;
+
+/** What one run of a room measured. */
+export type Outcome = {
+  players: number;
+  /** Game `step` calls per frame per peer (input phase). */
+  stepsPerFrame: number;
+  /** Frames with any resimulation, all peers. */
+  rollbacks: number;
+  /** Ticks resimulated per rollback (game steps beyond the frame's own new tick). */
+  meanRollbackDepth: number;
+  maxRollbackDepth: number;
+  /** Wall-clock µs inside the library (`tick()` and message handler) per frame per peer. */
+  libraryMicrosPerFrame: number;
+  /** The same for the host (peer 0) alone. */
+  hostMicrosPerFrame: number;
+  /** Process CPU (user + system) of the whole loop, network included, per frame per peer. */
+  processMicrosPerFrame: number;
+  /** Packets put on the wire per second per peer, each counted once. */
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+  /** Packets delivered ÷ packets put on the wire (1 − loss, less what is still in flight). */
+  deliveredShare: number;
+  /** Ordered guest-to-guest links that carried packets (mesh: should be (n−1)(n−2)). */
+  guestLinksUsed: number;
+  /** Largest difference between the peers' ticks at the first measured frame. */
+  tickSpread: number;
+  /** Share of peer-frames in which the game advanced. */
+  advancedShare: number;
+  /** Peers that reached the common tick of the quiet phase with the host's state there. */
+  convergedPeers: number;
+};
+
+/** How long to run: frames of changing input, then frames of constant input to converge. */
+export type RunLength = { frames: number; settle: number };
+
+/**
+ * Runs `room` in lockstep: every frame each peer ticks once with its input, then the network
+ * advances 1/60 s. The scenario's conditions apply from the first measured frame.
+ * @param room - A started room.
+ * @param conditions - The network of the scenario.
+ * @param seed - Seeds the inputs.
+ * @param length - Frames to measure and to settle.
+ * @returns The measurements.
+ */
+export function runRoom(
+  room: Room,
+  conditions: LinkConditions,
+  seed: number,
+  length: RunLength,
+): Outcome {
+  const { peers, network } = room;
+  const n = peers.length;
+  network.startTrace(conditions);
+  network.resetCounters();
+  for (const p of peers) p.micros = 0;
+  const startTicks = peers.map((p) => p.currentTick());
+  const hashes = peers.map(() => new Map<number, number>());
+  let rollbacks = 0;
+  let resimulated = 0;
+  let maxDepth = 0;
+  let steps = 0;
+  let advanced = 0;
+  let libraryMicros = 0;
+  let hostMicros = 0;
+  let wire = { messages: 0, bytes: 0, lost: 0, delivered: 0 };
+  let guestLinksUsed = 0;
+  const cpuStart = process.cpuUsage();
+  let cpu = 0;
+  for (let f = 0; f < length.frames + length.settle; f++) {
+    const changing = f < length.frames;
+    for (let i = 0; i < n; i++) {
+      const peer = peers[i]!;
+      const stepsBefore = peer.game.steps;
+      const tickBefore = peer.currentTick();
+      const r = peer.tick(inputFor(seed, i, changing ? f : length.frames));
+      const newTicks = Math.max(0, peer.currentTick() - tickBefore);
+      const depth = peer.game.steps - stepsBefore - newTicks;
+      if (changing) {
+        steps += peer.game.steps - stepsBefore;
+        if (r.advanced) advanced++;
+        if (depth > 0) {
+          rollbacks++;
+          resimulated += depth;
+          maxDepth = Math.max(maxDepth, depth);
+        }
+      } else if (r.advanced) {
+        hashes[i]!.set(peer.currentTick(), peer.game.hash());
+      }
+    }
+    network.advance(FRAME_MS);
+    if (f === length.frames - 1) {
+      const used = process.cpuUsage(cpuStart);
+      cpu = used.user + used.system;
+      libraryMicros = peers.reduce((s, p) => s + p.micros, 0);
+      hostMicros = peers[0]!.micros;
+      wire = network.wire.reduce(
+        (s, w) => ({
+          messages: s.messages + w.messages,
+          bytes: s.bytes + w.bytes,
+          lost: s.lost + w.lost,
+          delivered: s.delivered + w.delivered,
+        }),
+        wire,
+      );
+      for (const [key, count] of network.perLink) {
+        if (count > 0 && Math.floor(key / 64) !== 0 && key % 64 !== 0) guestLinksUsed++;
+      }
+    }
+  }
+  const seconds = length.frames / 60;
+  return {
+    players: n,
+    stepsPerFrame: steps / (length.frames * n),
+    rollbacks,
+    meanRollbackDepth: rollbacks === 0 ? 0 : resimulated / rollbacks,
+    maxRollbackDepth: maxDepth,
+    libraryMicrosPerFrame: libraryMicros / length.frames / n,
+    hostMicrosPerFrame: hostMicros / length.frames,
+    processMicrosPerFrame: cpu / length.frames / n,
+    messagesPerSecond: wire.messages / seconds / n,
+    bytesPerSecond: wire.bytes / seconds / n,
+    deliveredShare: wire.messages === 0 ? 0 : wire.delivered / wire.messages,
+    guestLinksUsed,
+    tickSpread: Math.max(...startTicks) - Math.min(...startTicks),
+    advancedShare: advanced / (length.frames * n),
+    convergedPeers: length.settle > 0 ? countConverged(hashes, length.frames / 2) : 0,
+  };
+}
+
+/** Peers whose state at the last tick every peer reached equals the host's there. */
+function countConverged(hashes: Map<number, number>[], minTick: number): number {
+  let common = Infinity;
+  for (const h of hashes) common = Math.min(common, h.size === 0 ? -1 : Math.max(...h.keys()));
+  if (common < minTick) return 0;
+  const host = hashes[0]!.get(common);
+  return hashes.filter((h) => h.get(common) !== undefined && h.get(common) === host).length;
+}

@@ -1,0 +1,165 @@
+// Sets up a room of either library on a TraceNetwork, through each library's public API only,
+// and wraps every peer in the same frame-loop interface.
+import { createSession as createRbnSession, Topology as RbnTopology } from '@rbn/session';
+import type { Session as RbnSession } from '@rbn/session';
+import { createSession as createRnSession, Topology as RnTopology } from 'rollback-netcode';
+import type { Session as RnSession } from 'rollback-netcode';
+import type { BenchGame } from './games';
+import { TraceNetwork } from './trace-network';
+import type { BenchTransport } from './trace-network';
+
+const FRAME_MS = 1000 / 60;
+
+/** rollback-netcode's best working setting: with its default (3) a run of 3 lost packets deadlocks it for good. */
+export const RN_INPUT_REDUNDANCY = 8;
+
+/** What the frame loop needs from one peer of either library. */
+export type BenchPeer = {
+  game: BenchGame;
+  /** Wall-clock µs spent inside the library: `tick()` and its message handler. */
+  micros: number;
+  tick(input: Uint8Array): { advanced: boolean };
+  currentTick(): number;
+  /** The library's time-sync multiplier for the game loop (rollback-netcode has none: 1). */
+  frameDelayMultiplier(): number;
+};
+
+/** A room of one library, started, every peer on the same tick. */
+export type Room = { peers: BenchPeer[]; network: TraceNetwork; destroy(): void };
+
+/** The room's shape. */
+export type RoomSpec = { players: number; mesh: boolean; seed: number };
+
+async function microtasks(): Promise<void> {
+  for (let i = 0; i < 8; i++) await Promise.resolve();
+}
+
+/** Adds the time spent in the transport's message handler (set by the session) to the peer's. */
+function timeHandler(transport: BenchTransport, peer: BenchPeer): void {
+  const handler = transport.onMessage;
+  if (!handler) return;
+  transport.onMessage = (peerId, message) => {
+    const start = performance.now();
+    handler(peerId, message);
+    peer.micros += (performance.now() - start) * 1000;
+  };
+}
+
+function timedTick(peer: BenchPeer, tick: (input: Uint8Array) => boolean) {
+  const result = { advanced: false };
+  return (input: Uint8Array) => {
+    const start = performance.now();
+    result.advanced = tick(input);
+    peer.micros += (performance.now() - start) * 1000;
+    return result;
+  };
+}
+
+/** Runs frames (network only, or ticks too) until `done` or `limit` frames. */
+async function frames(
+  room: Room,
+  limit: number,
+  done: () => boolean,
+  tickToo: boolean,
+): Promise<void> {
+  for (let i = 0; i < limit && !done(); i++) {
+    await microtasks();
+    if (tickToo) for (const p of room.peers) p.tick(new Uint8Array(1));
+    room.network.advance(FRAME_MS);
+  }
+  await microtasks();
+}
+
+/**
+ * An rbn room in its default configuration (star or mesh), joined and started on a perfect
+ * network.
+ */
+export async function rbnRoom(spec: RoomSpec, makeGame: () => BenchGame): Promise<Room> {
+  const ids = Array.from({ length: spec.players }, (_, i) => `peer-${i}`);
+  const network = new TraceNetwork(spec.seed, ids);
+  const sessions: RbnSession[] = [];
+  const room: Room = { peers: [], network, destroy: () => sessions.forEach((s) => s.destroy()) };
+  for (const transport of network.transports) {
+    const game = makeGame();
+    const session = createRbnSession({
+      game,
+      transport,
+      config: {
+        topology: spec.mesh ? RbnTopology.Mesh : RbnTopology.Star,
+        maxPlayers: Math.max(4, spec.players),
+      },
+      clock: { now: () => network.now },
+    });
+    const peer: BenchPeer = {
+      game,
+      micros: 0,
+      tick: () => ({ advanced: false }),
+      currentTick: () => session.currentTick,
+      frameDelayMultiplier: () => session.frameDelayMultiplier,
+    };
+    peer.tick = timedTick(peer, (input) => session.tick(input).advanced);
+    timeHandler(transport, peer);
+    sessions.push(session);
+    room.peers.push(peer);
+  }
+  const host = sessions[0]!;
+  const roomId = await host.createRoom();
+  let joined = 0;
+  for (const s of sessions.slice(1)) void s.joinRoom(roomId, ids[0]!).then(() => joined++);
+  await frames(room, 600, () => joined === sessions.length - 1, true);
+  host.start();
+  await frames(room, 600, () => sessions.every((s) => s.currentTick >= 0), false);
+  return room;
+}
+
+/**
+ * A rollback-netcode room with `inputRedundancy: 8`, joined and started on a perfect network; in
+ * mesh the bench connects every pair of guests (rollback-netcode leaves that to the application).
+ */
+export async function rnRoom(spec: RoomSpec, makeGame: () => BenchGame): Promise<Room> {
+  const ids = Array.from({ length: spec.players }, (_, i) => `peer-${i}`);
+  const network = new TraceNetwork(spec.seed, ids);
+  const sessions: RnSession[] = [];
+  const room: Room = { peers: [], network, destroy: () => sessions.forEach((s) => s.destroy()) };
+  for (const transport of network.transports) {
+    const game = makeGame();
+    const session = createRnSession({
+      game,
+      transport,
+      config: {
+        topology: spec.mesh ? RnTopology.Mesh : RnTopology.Star,
+        maxPlayers: Math.max(4, spec.players),
+        inputRedundancy: RN_INPUT_REDUNDANCY,
+      },
+    });
+    const peer: BenchPeer = {
+      game,
+      micros: 0,
+      tick: () => ({ advanced: false }),
+      currentTick: () => session.currentTick,
+      frameDelayMultiplier: () => 1,
+    };
+    peer.tick = timedTick(peer, (input) => {
+      const before = session.currentTick;
+      session.tick(input);
+      return session.currentTick !== before;
+    });
+    timeHandler(transport, peer);
+    sessions.push(session);
+    room.peers.push(peer);
+  }
+  const host = sessions[0]!;
+  const roomId = await host.createRoom();
+  let joined = 0;
+  for (const s of sessions.slice(1)) void s.joinRoom(roomId, ids[0]!).then(() => joined++);
+  await frames(room, 600, () => joined === sessions.length - 1, false);
+  if (spec.mesh) {
+    for (let a = 1; a < ids.length; a++) {
+      for (let b = a + 1; b < ids.length; b++) await network.transports[a]!.connect(ids[b]!);
+    }
+  }
+  await frames(room, 120, () => false, false);
+  host.start();
+  await frames(room, 120, () => false, false);
+  return room;
+}
