@@ -55,7 +55,7 @@ export class TrivialGame implements BenchGame {
 
 /**
  * A game whose `step` is expensive: `rounds` passes of integer mixing over 1 KB of state (a fixed
- * amount of deterministic work, about 200 µs on the machine the figures come from).
+ * amount of deterministic work, calibrated by the session suite to about 200 µs).
  */
 export class HeavyGame implements BenchGame {
   steps = 0;
