@@ -12,22 +12,22 @@ import type { BenchGame } from '../session/games';
 import type { Room, RoomSpec } from '../session/peers';
 import { runSkewed, skewAsymmetry } from '../session/skewed-clocks';
 import type { LinkConditions } from '../session/trace-network';
-import { printGrid, printTable } from '../table';
+import { median, printGrid, printTable } from '../table';
 import type { Row } from '../table';
 
 const SEED = 20_261_121;
 /** Changing inputs for 20 s, then 4 s of constant input in which every peer must converge. */
 const TRIVIAL_RUN: RunLength = { frames: 1200, settle: 240 };
-/** The heavy game costs ~200 µs a step: 3 s of frames keep the suite short. */
-const HEAVY_RUN: RunLength = { frames: 180, settle: 0 };
+/** The heavy game costs ~200 µs a step: 2 s of frames keep the suite short. */
+const HEAVY_RUN: RunLength = { frames: 120, settle: 0 };
 /** What a heavy game's step should cost; its rounds are calibrated to it once per run. */
 const HEAVY_STEP_MICROS = 200;
 /**
- * Runs per library and scenario with the trivial game (2 with the heavy one). The CPU figures
+ * Runs per library and scenario with the trivial game (once with the heavy one, whose figure is process CPU). The CPU figures
  * are the best (lowest) run's: on a shared machine, time lost to other processes only ever adds.
  */
 const REPEATS = 5;
-const HEAVY_REPEATS = 2;
+const HEAVY_REPEATS = 1;
 /** Untimed rounds of both libraries first, so V8 has tiered their code up. */
 const WARM_UP_ROUNDS = 4;
 
@@ -367,18 +367,21 @@ async function skewedClocks(): Promise<void> {
   );
 }
 
-/** µs per step of a warmed-up heavy game of `rounds` (the best of 5 batches of 40 steps). */
+/**
+ * µs per step of a warmed-up heavy game of `rounds`: the median of 100 single steps (a step is
+ * shorter than an OS time slice, so most are not preempted even on a busy machine).
+ */
 function heavyStepMicros(rounds: number): number {
   const game = new HeavyGame(rounds);
   const inputs = new Map([['peer-0', new Uint8Array([1])]]);
-  for (let i = 0; i < 400; i++) game.step(inputs);
-  let best = Infinity;
-  for (let b = 0; b < 5; b++) {
+  for (let i = 0; i < 300; i++) game.step(inputs);
+  const times: number[] = [];
+  for (let i = 0; i < 100; i++) {
     const start = performance.now();
-    for (let i = 0; i < 40; i++) game.step(inputs);
-    best = Math.min(best, ((performance.now() - start) * 1000) / 40);
+    game.step(inputs);
+    times.push((performance.now() - start) * 1000);
   }
-  return best;
+  return median(times);
 }
 
 /** Rounds for a heavy step of about {@link HEAVY_STEP_MICROS}, and what a step then costs. */
@@ -406,7 +409,7 @@ export default async function sessionSuite(): Promise<void> {
   }
   const { rounds, stepMicros } = calibrateHeavyGame();
   console.log(
-    `heavy game: ${rounds} rounds of mixing a step, ${stepMicros.toFixed(0)} µs a step (warmed up, best of 5 batches)`,
+    `heavy game: ${rounds} rounds of mixing a step, ${stepMicros.toFixed(0)} µs a step (warmed up, median of 100 steps)`,
   );
   const results: Result[] = [];
   for (const topology of TOPOLOGIES) {
