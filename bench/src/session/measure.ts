@@ -41,6 +41,8 @@ export type Outcome = {
   advancedShare: number;
   /** Peers that reached the common tick of the quiet phase with the host's state there. */
   convergedPeers: number;
+  /** Indices of the peers that did not. */
+  divergedPeers: number[];
 };
 
 /** How long to run: frames of changing input, then frames of constant input to converge. */
@@ -140,7 +142,7 @@ export function runRoom(
     guestLinksUsed,
     tickSpread: Math.max(...startTicks) - Math.min(...startTicks),
     advancedShare: advanced / (length.frames * n),
-    convergedPeers: length.settle > 0 ? countConverged(hashes, length.frames / 2) : 0,
+    ...converged(hashes, length.settle > 0 ? length.frames / 2 : Infinity),
   };
 }
 
@@ -165,11 +167,16 @@ function filteredTotal(samples: Float64Array): { total: number; replaced: number
   return { total, replaced };
 }
 
-/** Peers whose state at the last tick every peer reached equals the host's there. */
-function countConverged(hashes: Map<number, number>[], minTick: number): number {
+/** Which peers' state at the last tick every peer reached (at least `minTick`) is the host's. */
+function converged(
+  hashes: Map<number, number>[],
+  minTick: number,
+): { convergedPeers: number; divergedPeers: number[] } {
   let common = Infinity;
   for (const h of hashes) common = Math.min(common, h.size === 0 ? -1 : Math.max(...h.keys()));
-  if (common < minTick) return 0;
   const host = hashes[0]!.get(common);
-  return hashes.filter((h) => h.get(common) !== undefined && h.get(common) === host).length;
+  const divergedPeers = hashes
+    .map((h, i) => (common >= minTick && host !== undefined && h.get(common) === host ? -1 : i))
+    .filter((i) => i >= 0);
+  return { convergedPeers: hashes.length - divergedPeers.length, divergedPeers };
 }

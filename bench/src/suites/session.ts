@@ -141,10 +141,15 @@ function verdicts(r: Result) {
   };
 }
 
+/** "3/4 (not peer-2)": how many peers converged, naming those that did not. */
+function convergedText(o: Outcome): string {
+  const not = o.divergedPeers.map((i) => `peer-${i}`).join(', ');
+  return `${o.convergedPeers}/${o.players}${not === '' ? '' : ` (not ${not})`}`;
+}
+
 function scenarioRows(r: Result, stepMicros: number): Row[] {
   const { rbn, rn, ideal } = r;
   const v = verdicts(r);
-  const n = rbn.players;
   const depthRow: Row = {
     metric: 'max rollback depth',
     unit: 'ticks',
@@ -156,8 +161,8 @@ function scenarioRows(r: Result, stepMicros: number): Row[] {
   return [
     {
       metric: 'peers converged',
-      rbn: `${rbn.convergedPeers}/${n}`,
-      competitor: `${rn.convergedPeers}/${n}`,
+      rbn: convergedText(rbn),
+      competitor: convergedText(rn),
       target: 'all',
       pass: v.converged,
     },
