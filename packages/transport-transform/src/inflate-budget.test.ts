@@ -1,6 +1,7 @@
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { deflate } from 'pako';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type * as InflateBoundedModule from './internal/inflate-bounded';
 import { TransformingTransport } from './transforming-transport';
 import type { TransformError } from './transforming-transport';
 
@@ -8,7 +9,7 @@ import type { TransformError } from './transforming-transport';
 const work = vi.hoisted(() => ({ inflated: 0, calls: 0 }));
 
 vi.mock('./internal/inflate-bounded', async (importOriginal) => {
-  const original = await importOriginal<typeof import('./internal/inflate-bounded')>();
+  const original = await importOriginal<typeof InflateBoundedModule>();
   return {
     ...original,
     inflateBounded: (data: Uint8Array, limit: number) => {
