@@ -42,6 +42,8 @@ type PeerReassembly = {
 };
 
 type SegmentHeader = { messageId: number; index: number; total: number };
+/** A segment that passed the header checks: its header, payload size and memory cost. */
+type Arrival = SegmentHeader & { chunkBytes: number; cost: number };
 
 /**
  * Joins the segments of large messages per peer and per message id, within bounded memory:
@@ -78,8 +80,8 @@ export class Reassembler {
     let partial = peer.partials.get(header.messageId);
     if (partial === undefined) {
       cost += header.total * SEGMENT_SLOT_BYTES;
-      partial = this.startMessage(peerId, peer, header, chunkBytes, cost) ?? undefined;
-    } else if (!this.acceptsSegment(peerId, peer, header, partial, chunkBytes, cost)) {
+      partial = this.startMessage(peerId, peer, { ...header, chunkBytes, cost }) ?? undefined;
+    } else if (!this.acceptsSegment(peerId, peer, partial, { ...header, chunkBytes, cost })) {
       partial = undefined;
     }
     if (partial === undefined) return null;
@@ -190,9 +192,7 @@ export class Reassembler {
   private startMessage(
     peerId: string,
     peer: PeerReassembly,
-    { messageId, index, total }: SegmentHeader,
-    chunkBytes: number,
-    cost: number,
+    { messageId, index, total, chunkBytes, cost }: Arrival,
   ): PartialMessage | null {
     const c = this.config;
     if (peer.recent.includes(messageId)) {
@@ -232,10 +232,8 @@ export class Reassembler {
   private acceptsSegment(
     peerId: string,
     peer: PeerReassembly,
-    { messageId, index, total }: SegmentHeader,
     partial: PartialMessage,
-    chunkBytes: number,
-    cost: number,
+    { messageId, index, total, chunkBytes, cost }: Arrival,
   ): boolean {
     const c = this.config;
     if (partial.total !== total) {
