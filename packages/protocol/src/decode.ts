@@ -117,6 +117,59 @@ function readBytes(r: ByteReader, max: number, limitName: string, what: string):
   return r.bytes(n, what);
 }
 
+function readDropPlayer(r: ByteReader, limits: Readonly<ProtocolLimits>): Message {
+  const s = r.u8('slot');
+  const tick = readTick(r, 'tick');
+  const at = r.pos;
+  const m = r.varint(MAX_U32, 'metadata length');
+  let metadata: Uint8Array | null = null;
+  if (m > 0) {
+    if (m - 1 > limits.maxMetadataBytes) {
+      r.fail(
+        `metadata of ${m - 1} bytes is over maxMetadataBytes (${limits.maxMetadataBytes})`,
+        at,
+      );
+    }
+    metadata = r.bytes(m - 1, 'metadata');
+  }
+  return { type: MessageType.DropPlayer, slot: s, tick, metadata };
+}
+
+function readJoinAccept(r: ByteReader, limits: Readonly<ProtocolLimits>): Message {
+  const roomId = r.string(limits.maxStringBytes, 'room id');
+  const s = r.u8('slot');
+  const players = readPlayers(r, limits);
+  const n = readCount(r, limits.maxConfigEntries, 'maxConfigEntries', 9, 'config count');
+  const config: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const at = r.pos;
+    const key = r.string(limits.maxStringBytes, 'config key');
+    if (Object.hasOwn(config, key)) r.fail(`config key ${JSON.stringify(key)} appears twice`, at);
+    // defineProperty, not assignment: a key such as "__proto__" must become a plain entry.
+    Object.defineProperty(config, key, {
+      value: r.f64('config value'),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return { type: MessageType.JoinAccept, roomId, slot: s, players, config };
+}
+
+function readState(
+  r: ByteReader,
+  type: MessageType.Sync | MessageType.StateSync,
+  limits: Readonly<ProtocolLimits>,
+): Message {
+  const tick = readTick(r, 'tick');
+  const hash = r.u32('hash');
+  const state = readBytes(r, limits.maxStateBytes, 'maxStateBytes', 'state');
+  const players = readPlayers(r, limits);
+  return type === MessageType.Sync
+    ? { type: MessageType.Sync, tick, hash, state, players }
+    : { type: MessageType.StateSync, tick, hash, state, players };
+}
+
 function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLimits>): Message {
   switch (type) {
     case MessageType.Input: {
@@ -134,15 +187,8 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       return { type: MessageType.Hash, tick, hash: r.u32('hash') };
     }
     case MessageType.Sync:
-    case MessageType.StateSync: {
-      const tick = readTick(r, 'tick');
-      const hash = r.u32('hash');
-      const state = readBytes(r, limits.maxStateBytes, 'maxStateBytes', 'state');
-      const players = readPlayers(r, limits);
-      return type === MessageType.Sync
-        ? { type: MessageType.Sync, tick, hash, state, players }
-        : { type: MessageType.StateSync, tick, hash, state, players };
-    }
+    case MessageType.StateSync:
+      return readState(r, type, limits);
     case MessageType.SyncRequest:
       return { type: MessageType.SyncRequest, tick: readTick(r, 'tick') };
     case MessageType.Pause:
@@ -163,23 +209,8 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
     }
     case MessageType.ResumeCountdown:
       return { type: MessageType.ResumeCountdown, seconds: r.varint(MAX_TICK, 'seconds') };
-    case MessageType.DropPlayer: {
-      const s = r.u8('slot');
-      const tick = readTick(r, 'tick');
-      const at = r.pos;
-      const m = r.varint(MAX_U32, 'metadata length');
-      let metadata: Uint8Array | null = null;
-      if (m > 0) {
-        if (m - 1 > limits.maxMetadataBytes) {
-          r.fail(
-            `metadata of ${m - 1} bytes is over maxMetadataBytes (${limits.maxMetadataBytes})`,
-            at,
-          );
-        }
-        metadata = r.bytes(m - 1, 'metadata');
-      }
-      return { type: MessageType.DropPlayer, slot: s, tick, metadata };
-    }
+    case MessageType.DropPlayer:
+      return readDropPlayer(r, limits);
     case MessageType.JoinRequest: {
       const protocolVersion = r.varint(MAX_U32, 'protocol version');
       const roomId = r.string(limits.maxStringBytes, 'room id');
@@ -187,27 +218,8 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       const role = readEnum(r, WireRole.Spectator, 'role') as WireRole;
       return { type: MessageType.JoinRequest, protocolVersion, roomId, playerId, role };
     }
-    case MessageType.JoinAccept: {
-      const roomId = r.string(limits.maxStringBytes, 'room id');
-      const s = r.u8('slot');
-      const players = readPlayers(r, limits);
-      const n = readCount(r, limits.maxConfigEntries, 'maxConfigEntries', 9, 'config count');
-      const config: Record<string, number> = {};
-      for (let i = 0; i < n; i++) {
-        const at = r.pos;
-        const key = r.string(limits.maxStringBytes, 'config key');
-        if (Object.hasOwn(config, key))
-          r.fail(`config key ${JSON.stringify(key)} appears twice`, at);
-        // defineProperty, not assignment: a key such as "__proto__" must become a plain entry.
-        Object.defineProperty(config, key, {
-          value: r.f64('config value'),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-      return { type: MessageType.JoinAccept, roomId, slot: s, players, config };
-    }
+    case MessageType.JoinAccept:
+      return readJoinAccept(r, limits);
     case MessageType.JoinReject: {
       const reason = readEnum(r, JoinRejectReason.Other, 'reject reason') as JoinRejectReason;
       return {

@@ -11,7 +11,9 @@ import {
   MessageType,
   WireRole,
   type InputAckEntry,
+  type DropPlayerMessage,
   type InputRun,
+  type JoinAcceptMessage,
   type Message,
   type WirePlayer,
 } from './messages';
@@ -78,6 +80,7 @@ function uvar(w: ByteWriter, v: number, max: number, field: string): void {
   w.varint(v);
 }
 
+// eslint-disable-next-line max-params -- the field path (field, index, suffix) stays apart so the hot path builds no string or object
 function enumByte(
   w: ByteWriter,
   v: number,
@@ -92,6 +95,7 @@ function enumByte(
   w.u8(v);
 }
 
+// eslint-disable-next-line max-params -- the field path (field, index, suffix) stays apart so the hot path builds no string or object
 function countOf(
   v: readonly unknown[],
   max: number,
@@ -107,6 +111,7 @@ function countOf(
   return v.length;
 }
 
+// eslint-disable-next-line max-params -- the field path (field, index, suffix) stays apart so the hot path builds no string or object
 function byteArray(
   v: Uint8Array,
   max: number,
@@ -230,6 +235,54 @@ function writeState(
   writePlayers(w, msg.players, limits, type === 'Sync' ? 'Sync.players' : 'StateSync.players');
 }
 
+/** DropPlayer: slot, tick, then metadata as `length + 1` (0 for none) and its bytes. */
+function writeDropPlayer(
+  w: ByteWriter,
+  msg: DropPlayerMessage,
+  limits: Readonly<ProtocolLimits>,
+): void {
+  slot(w, msg.slot, 'DropPlayer.slot');
+  tick(w, msg.tick, 'DropPlayer.tick');
+  if (msg.metadata === null) {
+    w.u8(0);
+  } else {
+    const m = byteArray(
+      msg.metadata,
+      limits.maxMetadataBytes,
+      'maxMetadataBytes',
+      'DropPlayer.metadata',
+    );
+    w.varint(m.length + 1);
+    w.bytes(m);
+  }
+}
+
+/** JoinAccept: room id, slot, players, then the config as key/value pairs. */
+function writeJoinAccept(
+  w: ByteWriter,
+  msg: JoinAcceptMessage,
+  limits: Readonly<ProtocolLimits>,
+): void {
+  w.string(msg.roomId, limits.maxStringBytes, 'JoinAccept.roomId');
+  slot(w, msg.slot, 'JoinAccept.slot');
+  writePlayers(w, msg.players, limits, 'JoinAccept.players');
+  const config = msg.config;
+  if (typeof config !== 'object' || config === null) {
+    throw encodeError('JoinAccept.config', -1, '', 'must be an object', config);
+  }
+  const keys = Object.keys(config);
+  countOf(keys, limits.maxConfigEntries, 'maxConfigEntries', 'JoinAccept.config');
+  w.varint(keys.length);
+  for (const key of keys) {
+    const value = config[key];
+    if (typeof value !== 'number') {
+      throw encodeError('JoinAccept.config', -1, `.${key}`, 'must be a number', value);
+    }
+    w.string(key, limits.maxStringBytes, 'JoinAccept.config', -1, ` key ${JSON.stringify(key)}`);
+    w.f64(value);
+  }
+}
+
 function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>): void {
   switch (msg.type) {
     case MessageType.Input:
@@ -271,56 +324,18 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
     case MessageType.ResumeCountdown:
       uvar(w, msg.seconds, MAX_TICK, 'ResumeCountdown.seconds');
       return;
-    case MessageType.DropPlayer: {
-      slot(w, msg.slot, 'DropPlayer.slot');
-      tick(w, msg.tick, 'DropPlayer.tick');
-      if (msg.metadata === null) {
-        w.u8(0);
-      } else {
-        const m = byteArray(
-          msg.metadata,
-          limits.maxMetadataBytes,
-          'maxMetadataBytes',
-          'DropPlayer.metadata',
-        );
-        w.varint(m.length + 1);
-        w.bytes(m);
-      }
+    case MessageType.DropPlayer:
+      writeDropPlayer(w, msg, limits);
       return;
-    }
     case MessageType.JoinRequest:
       uvar(w, msg.protocolVersion, MAX_U32, 'JoinRequest.protocolVersion');
       w.string(msg.roomId, limits.maxStringBytes, 'JoinRequest.roomId');
       w.string(msg.playerId, limits.maxStringBytes, 'JoinRequest.playerId');
       enumByte(w, msg.role, WireRole.Spectator, 'JoinRequest.role');
       return;
-    case MessageType.JoinAccept: {
-      w.string(msg.roomId, limits.maxStringBytes, 'JoinAccept.roomId');
-      slot(w, msg.slot, 'JoinAccept.slot');
-      writePlayers(w, msg.players, limits, 'JoinAccept.players');
-      const config = msg.config;
-      if (typeof config !== 'object' || config === null) {
-        throw encodeError('JoinAccept.config', -1, '', 'must be an object', config);
-      }
-      const keys = Object.keys(config);
-      countOf(keys, limits.maxConfigEntries, 'maxConfigEntries', 'JoinAccept.config');
-      w.varint(keys.length);
-      for (const key of keys) {
-        const value = config[key];
-        if (typeof value !== 'number') {
-          throw encodeError('JoinAccept.config', -1, `.${key}`, 'must be a number', value);
-        }
-        w.string(
-          key,
-          limits.maxStringBytes,
-          'JoinAccept.config',
-          -1,
-          ` key ${JSON.stringify(key)}`,
-        );
-        w.f64(value);
-      }
+    case MessageType.JoinAccept:
+      writeJoinAccept(w, msg, limits);
       return;
-    }
     case MessageType.JoinReject:
       enumByte(w, msg.reason, JoinRejectReason.Other, 'JoinReject.reason');
       w.string(msg.message, limits.maxStringBytes, 'JoinReject.message');
