@@ -71,6 +71,17 @@ export default tseslint.config(
     },
   })),
   {
+    // Walls (one concept per file, functions readable in one sitting): warnings, so that a
+    // file or function that grows past them is seen in review without failing the build.
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/test-utils/**', '**/testing/**'],
+    rules: {
+      'max-lines': ['warn', { max: 600, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['warn', { max: 80, skipBlankLines: true, skipComments: true }],
+      'max-params': ['warn', { max: 5 }],
+    },
+  },
+  {
     // The engine owns no clock, timer or randomness (BRIEF §2): the caller drives it.
     files: ['packages/core/src/**/*.ts'],
     ignores: ['**/*.test.ts', 'packages/core/src/test-utils/**'],

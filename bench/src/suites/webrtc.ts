@@ -102,7 +102,11 @@ function rbnLibrary(wrtc: WebRTCImplementation): Library {
   return {
     name: 'rbn',
     side(id) {
-      const t = new WebRTCTransport(id, { wrtc, rtcConfiguration: { iceServers: [] } });
+      const t = new WebRTCTransport(id, {
+        wrtc,
+        rtcConfiguration: { iceServers: [] },
+        defaultStunServer: null,
+      });
       return {
         transport: t,
         setOnSignal: (onSignal) => t.setSignalingCallbacks({ onSignal }),

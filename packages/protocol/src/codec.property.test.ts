@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage } from './codec';
+import { decodeMessage } from './decode';
+import { encodeMessage } from './encode';
 import { anyMessage, messageArbitraries } from './internal/test-arbitraries';
 import { MessageType } from './messages';
 

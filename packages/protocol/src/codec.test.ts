@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, tryDecodeMessage } from './codec';
+import { decodeMessage, tryDecodeMessage } from './decode';
+import { encodeMessage } from './encode';
 import { DecodeError, RbnError } from './errors';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
 import {

@@ -39,8 +39,10 @@ export type {
 } from './messages';
 export { DEFAULT_LIMITS } from './limits';
 export type { ProtocolLimits } from './limits';
-export { encodeMessage, decodeMessage, tryDecodeMessage } from './codec';
-export type { DecodeResult } from './codec';
+export { encodeMessage } from './encode';
+export { decodeMessage, tryDecodeMessage } from './decode';
+export type { DecodeResult } from './decode';
+export { writeInputDelta, readInputDelta } from './input-delta';
 export { assertMessageBytes, checkTick, describeValue, sameBytes } from './arguments';
 export { ByteWriter } from './byte-writer';
 export { ByteReader } from './byte-reader';

@@ -28,6 +28,8 @@ describe('TransformingTransport caller misuse', () => {
     ['maxPartialMessages', Number.NaN],
     ['maxReassemblyBytes', -4],
     ['maxSegments', 1],
+    ['inflateBytesPerSecond', 0],
+    ['inflateBytesPerSecond', 1.5],
     ['segmentation', 'yes'],
     ['now', 5],
     ['onError', 'log'],

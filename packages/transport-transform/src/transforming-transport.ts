@@ -1,276 +1,22 @@
-import { DEFAULT_LIMITS, RbnError, assertMessageBytes, describeValue } from '@rbn/protocol';
+import { RbnError, assertMessageBytes } from '@rbn/protocol';
 import type { ConnectionMetrics, TransportAdapter } from '@rbn/protocol';
-import { deflate } from 'pako';
-import { inflateBounded } from './internal/inflate-bounded';
+import { InflateBudget, compressForSending } from './compression';
+import { resolveConfig } from './config';
+import type { ResolvedConfig, TransformingTransportConfig } from './config';
 import {
   KIND_COMPRESSED,
   KIND_RAW,
   KIND_SEGMENT,
-  MAX_SEGMENT_COUNT,
   SEGMENT_HEADER_BYTES,
-  readSegmentHeader,
   writeSegmentHeader,
 } from './internal/wire';
+import { Reassembler } from './reassembler';
+import type { ReassemblyStats } from './reassembler';
+import type { TransformError, TransformErrorCode } from './transform-error';
 
-/** When outgoing messages are compressed. */
-export type CompressionMode = 'auto' | 'always' | 'never';
-
-/** Why an incoming frame (or an outgoing message) was dropped. */
-export type TransformErrorCode =
-  /** Empty frame, unknown kind byte, segment shorter than its header, total below 2, empty segment. */
-  | 'malformed-header'
-  /** A segment index at or past the declared total. */
-  | 'bad-segment-index'
-  /** A segment whose total differs from the other segments of the same message. */
-  | 'segment-total-mismatch'
-  /** A segment already received (or of a message already completed). */
-  | 'duplicate-segment'
-  /** A segment declaring more segments than `maxSegments`. */
-  | 'too-many-segments'
-  /** A new message while the peer already has `maxPartialMessages` incomplete ones. */
-  | 'too-many-partial-messages'
-  /** A message (or a peer's buffered segments) larger than `maxMessageBytes`/`maxReassemblyBytes`. */
-  | 'message-too-large'
-  /** Compressed bytes that are not a valid deflate stream. */
-  | 'inflate-failed'
-  /** Compressed bytes that inflate past `maxMessageBytes` (stopped at the limit). */
-  | 'inflate-too-large'
-  /** An incomplete message that received no new segment for `reassemblyTimeout`, discarded. */
-  | 'reassembly-timeout'
-  /** Outgoing: an unreliable message that would need segmenting, dropped (see README). */
-  | 'unreliable-too-large';
-
-/** A report of one dropped frame or message, passed to `onError`. */
-export type TransformError = {
-  /** What went wrong. */
-  code: TransformErrorCode;
-  /** The peer that sent the bad bytes (or, for `unreliable-too-large`, the target; `null` for a broadcast). */
-  peerId: string | null;
-  /** A sentence with the details (sizes, indexes, ids). */
-  detail: string;
-};
-
-/** Options of a {@link TransformingTransport}. */
-export type TransformingTransportConfig = {
-  /**
-   * `'auto'`: compress messages larger than `compressionThreshold` when that makes them
-   * smaller (messages of 64 KiB and more are first sampled: three 4 KiB samples that do not
-   * shrink by 5% mean the message is sent raw without a full deflate pass); `'always'`: compress every message; `'never'`: never compress. Incoming
-   * compressed messages are accepted in every mode. @default 'auto'
-   */
-  compression?: CompressionMode;
-  /** In `'auto'` mode, messages of at most this many bytes are sent raw. @default 128 */
-  compressionThreshold?: number;
-  /** Deflate level, 0 (store) to 9 (smallest). @default 1 (fastest) */
-  compressionLevel?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
-  /** Split reliable frames larger than `maxSegmentSize` into segments. @default true */
-  segmentation?: boolean;
-  /** Largest frame handed to the inner transport, header included (>= 64). @default 16000 */
-  maxSegmentSize?: number;
-  /**
-   * An incomplete message that receives no new segment for this long (ms, on `now`; finite) is
-   * discarded. Each new segment of a message restarts its timer, so a large message that keeps
-   * arriving is never dropped for being slow overall. @default 5000
-   */
-  reassemblyTimeout?: number;
-  /** Largest message, after reassembly and after inflating. @default 16 MiB + 64 KiB */
-  maxMessageBytes?: number;
-  /** Most incomplete messages per peer at once. @default 4 */
-  maxPartialMessages?: number;
-  /**
-   * Most bytes of incomplete messages buffered per peer, as charged in
-   * {@link ReassemblyStats.bufferedBytes} (segment bytes plus a fixed overhead per segment).
-   * @default room for one `maxMessageBytes` message in segments of `maxSegmentSize`: its
-   * largest frame (size + 0.1% + 64) plus 264 bytes for each of its segments (at least 2, at
-   * most `maxSegments`)
-   */
-  maxReassemblyBytes?: number;
-  /** Most segments one message may declare (at most 65535). @default 65535 */
-  maxSegments?: number;
-  /** The clock for `reassemblyTimeout`, in ms. @default () => Date.now() */
-  now?: () => number;
-  /** Called for every dropped frame or message. @default null */
-  onError?: ((error: TransformError) => void) | null;
-};
-
-/** Reassembly memory in use, for monitoring and tests. */
-export type ReassemblyStats = {
-  /** Incomplete messages held. */
-  partialMessages: number;
-  /**
-   * Memory charged for them, in bytes: the bytes of every segment held, plus 256 per segment
-   * held (a typed array's own cost), plus 8 per segment each message declares (its table). This
-   * is what `maxReassemblyBytes` bounds.
-   */
-  bufferedBytes: number;
-};
-
-/**
- * Bytes charged for each segment held during reassembly on top of its payload: the typed array
- * that holds it costs about 200 bytes of engine bookkeeping (measured in V8/Node 20), so a
- * flood of tiny segments is bounded by the memory it really takes, not by its payload alone.
- */
-const SEGMENT_OVERHEAD_BYTES = 256;
-/** Bytes charged per segment a message declares (its slot in the message's segment table). */
-const SEGMENT_SLOT_BYTES = 8;
-
-type Partial = {
-  total: number;
-  chunks: (Uint8Array | undefined)[];
-  received: number;
-  /** Payload bytes held (the size of the frame so far). */
-  bytes: number;
-  /** Bytes charged to the peer's `bufferedBytes` for this message. */
-  charged: number;
-  /** When the last new segment of this message arrived (on `now`). */
-  lastSegmentAt: number;
-};
-
-/** Message ids of recently completed messages remembered per peer, to spot late duplicates. */
-const RECENT_IDS = 32;
-
-type PeerReassembly = {
-  partials: Map<number, Partial>;
-  bufferedBytes: number;
-  recent: number[];
-  recentNext: number;
-};
-
-type ResolvedConfig = Required<Omit<TransformingTransportConfig, 'onError'>> & {
-  /** Largest reassembled frame: a maximal message, its kind byte and deflate's worst-case growth. */
-  maxFrameBytes: number;
-};
-
-function positiveInteger(name: string, value: number, min = 1): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `TransformingTransport: ${name} must be an integer >= ${min} (got ${describeValue(value)})`,
-    );
-  }
-  return value;
-}
-
-function resolveConfig(config: TransformingTransportConfig): ResolvedConfig {
-  if (typeof config !== 'object' || config === null) {
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `TransformingTransport: config must be an object (got ${config === null ? 'null' : typeof config})`,
-    );
-  }
-  const compression = config.compression ?? 'auto';
-  if (compression !== 'auto' && compression !== 'always' && compression !== 'never') {
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `TransformingTransport: compression must be 'auto', 'always' or 'never' (got ${String(compression)})`,
-    );
-  }
-  const level = config.compressionLevel ?? 1;
-  if (!Number.isInteger(level) || level < 0 || level > 9) {
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `TransformingTransport: compressionLevel must be an integer from 0 to 9 (got ${String(level)})`,
-    );
-  }
-  const maxMessageBytes = positiveInteger(
-    'maxMessageBytes',
-    config.maxMessageBytes ?? DEFAULT_LIMITS.maxStateBytes + 64 * 1024,
-  );
-  const maxSegments = positiveInteger('maxSegments', config.maxSegments ?? MAX_SEGMENT_COUNT, 2);
-  if (maxSegments > MAX_SEGMENT_COUNT) {
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `TransformingTransport: maxSegments must be at most ${MAX_SEGMENT_COUNT} (got ${maxSegments})`,
-    );
-  }
-  const maxFrameBytes = maxMessageBytes + Math.ceil(maxMessageBytes / 1000) + 64;
-  const maxSegmentSize = positiveInteger('maxSegmentSize', config.maxSegmentSize ?? 16000, 64);
-  // One maximal frame, segmented at this transport's own segment size (so into 2 segments at
-  // least), fits whole.
-  const maxFrameSegments = Math.min(
-    maxSegments,
-    Math.max(2, Math.ceil(maxFrameBytes / (maxSegmentSize - SEGMENT_HEADER_BYTES))),
-  );
-  const defaultReassemblyBytes =
-    maxFrameBytes + maxFrameSegments * (SEGMENT_OVERHEAD_BYTES + SEGMENT_SLOT_BYTES);
-  const reassemblyTimeout = config.reassemblyTimeout ?? 5000;
-  if (
-    typeof reassemblyTimeout !== 'number' ||
-    !Number.isFinite(reassemblyTimeout) ||
-    reassemblyTimeout <= 0
-  ) {
-    // Infinity would keep a peer's partial messages forever.
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `TransformingTransport: reassemblyTimeout must be a finite number of ms > 0 (got ${describeValue(reassemblyTimeout)})`,
-    );
-  }
-  const now = config.now ?? (() => Date.now());
-  if (typeof now !== 'function') {
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `TransformingTransport: now must be a function returning milliseconds (got ${describeValue(now)})`,
-    );
-  }
-  const onError: unknown = config.onError;
-  if (onError !== undefined && onError !== null && typeof onError !== 'function') {
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `TransformingTransport: onError must be a function or null (got ${describeValue(onError)})`,
-    );
-  }
-  const segmentation = config.segmentation ?? true;
-  if (typeof segmentation !== 'boolean') {
-    throw new RbnError('INVALID_CONFIG', 'TransformingTransport: segmentation must be a boolean');
-  }
-  return {
-    compression,
-    compressionThreshold: positiveInteger(
-      'compressionThreshold',
-      config.compressionThreshold ?? 128,
-      0,
-    ),
-    compressionLevel: level,
-    segmentation,
-    maxSegmentSize,
-    reassemblyTimeout,
-    maxMessageBytes,
-    maxPartialMessages: positiveInteger('maxPartialMessages', config.maxPartialMessages ?? 4),
-    maxReassemblyBytes: positiveInteger(
-      'maxReassemblyBytes',
-      config.maxReassemblyBytes ?? defaultReassemblyBytes,
-    ),
-    maxSegments,
-    maxFrameBytes,
-    now,
-  };
-}
-
-/** Messages at least this large are sampled before `'auto'` compression is attempted. */
-const SAMPLE_FROM_BYTES = 64 * 1024;
-const SAMPLE_PART_BYTES = 4096;
-
-/**
- * Cheap pre-check for large messages in `'auto'` mode: deflates three 4 KiB samples (start,
- * middle, end) and reports whether they shrink by at least 5%. Incompressible payloads (already
- * compressed or encrypted data) then skip the full deflate pass that would be thrown away.
- * @param message - The outgoing message.
- * @param level - The deflate level.
- * @returns `false` only when the samples do not compress.
- */
-function looksCompressible(
-  message: Uint8Array,
-  level: ResolvedConfig['compressionLevel'],
-): boolean {
-  const n = message.byteLength;
-  if (n < SAMPLE_FROM_BYTES) return true;
-  const sample = new Uint8Array(3 * SAMPLE_PART_BYTES);
-  sample.set(message.subarray(0, SAMPLE_PART_BYTES), 0);
-  const mid = (n >>> 1) - (SAMPLE_PART_BYTES >>> 1);
-  sample.set(message.subarray(mid, mid + SAMPLE_PART_BYTES), SAMPLE_PART_BYTES);
-  sample.set(message.subarray(n - SAMPLE_PART_BYTES), 2 * SAMPLE_PART_BYTES);
-  return deflate(sample, { level }).byteLength < sample.byteLength * 0.95;
-}
+export type { CompressionMode, TransformingTransportConfig } from './config';
+export type { ReassemblyStats } from './reassembler';
+export type { TransformError, TransformErrorCode } from './transform-error';
 
 /**
  * A {@link TransportAdapter} that wraps any other transport and adds compression (pako
@@ -284,8 +30,10 @@ function looksCompressible(
  * reported through `onError` (`'unreliable-too-large'`), because one lost segment would lose
  * it anyway.
  *
- * Incoming bytes are untrusted: every malformed, out-of-range, duplicate or oversized frame
- * is dropped and reported through `onError`; nothing a peer sends throws out of the inner
+ * Incoming bytes are untrusted: frames from a peer that is not one of the inner transport's
+ * connected peers are dropped unread (`'unknown-peer'`), inflate work is capped per peer per
+ * second (`inflateBytesPerSecond`), and every malformed, out-of-range, duplicate or oversized
+ * frame is dropped and reported through `onError`; nothing a peer sends throws out of the inner
  * transport's callback or grows memory past the configured bounds.
  *
  * @example
@@ -312,8 +60,8 @@ export class TransformingTransport implements TransportAdapter {
   /** The wrapped transport. */
   readonly inner: TransportAdapter;
   private readonly config: ResolvedConfig;
-  private readonly peers = new Map<string, PeerReassembly>();
-  private partialCount = 0;
+  private readonly reassembler: Reassembler;
+  private readonly inflateBudget: InflateBudget;
   private nextMessageId = 0;
   private scratch: Uint8Array;
 
@@ -328,6 +76,10 @@ export class TransformingTransport implements TransportAdapter {
     this.inner = inner;
     this.config = resolveConfig(config);
     this.onError = config.onError ?? null;
+    this.reassembler = new Reassembler(this.config, (code, peerId, detail) =>
+      this.report(code, peerId, detail),
+    );
+    this.inflateBudget = new InflateBudget(this.config);
     this.scratch = new Uint8Array(Math.min(this.config.maxSegmentSize, 64 * 1024));
     inner.onMessage = (peerId, message) => this.receive(peerId, message);
     inner.onConnect = (peerId) => this.onConnect?.(peerId);
@@ -367,8 +119,8 @@ export class TransformingTransport implements TransportAdapter {
 
   /** Disconnects every peer and frees all reassembly memory. */
   disconnectAll(): void {
-    this.peers.clear();
-    this.partialCount = 0;
+    this.reassembler.clear();
+    this.inflateBudget.clear();
     this.inner.disconnectAll();
   }
 
@@ -413,13 +165,7 @@ export class TransformingTransport implements TransportAdapter {
    * @returns The number of incomplete messages and their buffered bytes.
    */
   getReassemblyStats(peerId?: string): ReassemblyStats {
-    if (peerId !== undefined) {
-      const peer = this.peers.get(peerId);
-      return { partialMessages: peer?.partials.size ?? 0, bufferedBytes: peer?.bufferedBytes ?? 0 };
-    }
-    let bufferedBytes = 0;
-    for (const peer of this.peers.values()) bufferedBytes += peer.bufferedBytes;
-    return { partialMessages: this.partialCount, bufferedBytes };
+    return this.reassembler.stats(peerId);
   }
 
   /**
@@ -429,25 +175,8 @@ export class TransformingTransport implements TransportAdapter {
    * @returns How many incomplete messages were discarded.
    */
   discardExpired(): number {
-    if (this.partialCount === 0) return 0;
-    const deadline = this.config.now() - this.config.reassemblyTimeout;
-    let discarded = 0;
-    for (const [peerId, peer] of this.peers) {
-      for (const [id, partial] of peer.partials) {
-        if (partial.lastSegmentAt > deadline) continue;
-        this.dropPartial(peer, id, partial);
-        discarded++;
-        this.report(
-          'reassembly-timeout',
-          peerId,
-          `message ${id} got no new segment for ${this.config.reassemblyTimeout} ms (${partial.received}/${partial.total} segments)`,
-        );
-      }
-    }
-    return discarded;
+    return this.reassembler.discardExpired();
   }
-
-  // ---- sending ----
 
   private transmit(message: Uint8Array, reliable: boolean, peerId: string | null): void {
     const c = this.config;
@@ -457,20 +186,7 @@ export class TransformingTransport implements TransportAdapter {
         `TransformingTransport: message of ${message.byteLength} bytes is larger than maxMessageBytes (${c.maxMessageBytes})`,
       );
     }
-    let kind = KIND_RAW;
-    let body = message;
-    if (
-      c.compression === 'always' ||
-      (c.compression === 'auto' &&
-        message.byteLength > c.compressionThreshold &&
-        looksCompressible(message, c.compressionLevel))
-    ) {
-      const compressed = deflate(message, { level: c.compressionLevel });
-      if (c.compression === 'always' || compressed.byteLength < message.byteLength) {
-        kind = KIND_COMPRESSED;
-        body = compressed;
-      }
-    }
+    const { kind, body } = compressForSending(message, c);
     const frameBytes = 1 + body.byteLength;
     if (!c.segmentation || frameBytes <= c.maxSegmentSize) {
       const frame = this.frameBuffer(frameBytes);
@@ -487,6 +203,13 @@ export class TransformingTransport implements TransportAdapter {
       );
       return;
     }
+    this.transmitSegments(kind, body, peerId);
+  }
+
+  /** Sends one frame `[kind, ...body]` as segments of at most `maxSegmentSize` bytes. */
+  private transmitSegments(kind: number, body: Uint8Array, peerId: string | null): void {
+    const c = this.config;
+    const frameBytes = 1 + body.byteLength;
     const payload = c.maxSegmentSize - SEGMENT_HEADER_BYTES;
     const total = Math.ceil(frameBytes / payload);
     if (total > c.maxSegments) {
@@ -531,13 +254,26 @@ export class TransformingTransport implements TransportAdapter {
   // ---- receiving ----
 
   private receive(peerId: string, data: Uint8Array): void {
-    this.discardExpired();
+    this.reassembler.discardExpired();
+    if (!this.inner.connectedPeers.has(peerId)) {
+      // Nothing from outside the room is decoded, reassembled or inflated.
+      this.report(
+        'unknown-peer',
+        peerId,
+        `frame of ${data.byteLength} bytes from a peer that is not connected; dropped unread`,
+      );
+      return;
+    }
     if (data.byteLength === 0) {
       this.report('malformed-header', peerId, 'empty frame');
       return;
     }
-    if (data[0] === KIND_SEGMENT) this.receiveSegment(peerId, data);
-    else this.receiveFrame(peerId, data);
+    if (data[0] !== KIND_SEGMENT) {
+      this.receiveFrame(peerId, data);
+      return;
+    }
+    const frame = this.reassembler.receiveSegment(peerId, data);
+    if (frame !== null) this.receiveFrame(peerId, frame);
   }
 
   /** Decodes a whole frame (kind byte + body) and hands the message up. */
@@ -557,7 +293,7 @@ export class TransformingTransport implements TransportAdapter {
       return;
     }
     if (kind === KIND_COMPRESSED) {
-      const result = inflateBounded(body, this.config.maxMessageBytes);
+      const result = this.inflateBudget.inflate(peerId, body);
       if (!result.ok) {
         this.report(result.code, peerId, result.detail);
         return;
@@ -572,147 +308,9 @@ export class TransformingTransport implements TransportAdapter {
     );
   }
 
-  private receiveSegment(peerId: string, data: Uint8Array): void {
-    const c = this.config;
-    if (data.byteLength <= SEGMENT_HEADER_BYTES) {
-      this.report('malformed-header', peerId, `segment of ${data.byteLength} bytes has no payload`);
-      return;
-    }
-    const { messageId, index, total } = readSegmentHeader(data);
-    if (total < 2) {
-      this.report('malformed-header', peerId, `segment total ${total} is below 2`);
-      return;
-    }
-    if (total > c.maxSegments) {
-      this.report(
-        'too-many-segments',
-        peerId,
-        `message ${messageId} declares ${total} segments, more than maxSegments (${c.maxSegments})`,
-      );
-      return;
-    }
-    if (index >= total) {
-      this.report(
-        'bad-segment-index',
-        peerId,
-        `segment index ${index} of message ${messageId} is out of range (total ${total})`,
-      );
-      return;
-    }
-    let peer = this.peers.get(peerId);
-    if (peer === undefined) {
-      peer = { partials: new Map(), bufferedBytes: 0, recent: [], recentNext: 0 };
-      this.peers.set(peerId, peer);
-    }
-    const chunkBytes = data.byteLength - SEGMENT_HEADER_BYTES;
-    // A held segment costs more than its payload (see SEGMENT_OVERHEAD_BYTES); a new message
-    // also costs its segment table.
-    let cost = chunkBytes + SEGMENT_OVERHEAD_BYTES;
-    let partial = peer.partials.get(messageId);
-    if (partial === undefined) {
-      if (peer.recent.includes(messageId)) {
-        this.report(
-          'duplicate-segment',
-          peerId,
-          `segment ${index} of message ${messageId}, which is already complete`,
-        );
-        return;
-      }
-      if (peer.partials.size >= c.maxPartialMessages) {
-        this.report(
-          'too-many-partial-messages',
-          peerId,
-          `message ${messageId} dropped: ${peer.partials.size} incomplete messages already (maxPartialMessages)`,
-        );
-        return;
-      }
-      cost += total * SEGMENT_SLOT_BYTES;
-      if (chunkBytes > c.maxFrameBytes || peer.bufferedBytes + cost > c.maxReassemblyBytes) {
-        this.reportTooLarge(peerId, messageId, chunkBytes > c.maxFrameBytes);
-        return;
-      }
-      partial = {
-        total,
-        chunks: new Array<Uint8Array | undefined>(total),
-        received: 0,
-        bytes: 0,
-        charged: 0,
-        lastSegmentAt: 0,
-      };
-      peer.partials.set(messageId, partial);
-      this.partialCount++;
-    } else {
-      if (partial.total !== total) {
-        this.report(
-          'segment-total-mismatch',
-          peerId,
-          `segment ${index} of message ${messageId} says total ${total}, earlier segments said ${partial.total}`,
-        );
-        return;
-      }
-      if (partial.chunks[index] !== undefined) {
-        this.report('duplicate-segment', peerId, `segment ${index} of message ${messageId} again`);
-        return;
-      }
-      const frameTooLarge = partial.bytes + chunkBytes > c.maxFrameBytes;
-      if (frameTooLarge || peer.bufferedBytes + cost > c.maxReassemblyBytes) {
-        this.dropPartial(peer, messageId, partial);
-        this.reportTooLarge(peerId, messageId, frameTooLarge);
-        return;
-      }
-    }
-    partial.chunks[index] = data.slice(SEGMENT_HEADER_BYTES);
-    partial.received++;
-    partial.bytes += chunkBytes;
-    partial.charged += cost;
-    partial.lastSegmentAt = c.now();
-    peer.bufferedBytes += cost;
-    if (partial.received < partial.total) return;
-
-    // complete: free the bookkeeping first, then decode and deliver
-    this.dropPartial(peer, messageId, partial);
-    peer.recent[peer.recentNext] = messageId;
-    peer.recentNext = (peer.recentNext + 1) % RECENT_IDS;
-    const frame = new Uint8Array(partial.bytes);
-    let offset = 0;
-    for (const chunk of partial.chunks) {
-      frame.set(chunk!, offset);
-      offset += chunk!.byteLength;
-    }
-    if (frame[0] === KIND_SEGMENT) {
-      this.report(
-        'malformed-header',
-        peerId,
-        `reassembled message ${messageId} is itself a segment`,
-      );
-      return;
-    }
-    this.receiveFrame(peerId, frame);
-  }
-
-  private dropPartial(peer: PeerReassembly, id: number, partial: Partial): void {
-    if (peer.partials.delete(id)) {
-      peer.bufferedBytes -= partial.charged;
-      this.partialCount--;
-    }
-  }
-
-  private reportTooLarge(peerId: string, messageId: number, frameTooLarge: boolean): void {
-    const c = this.config;
-    this.report(
-      'message-too-large',
-      peerId,
-      frameTooLarge
-        ? `message ${messageId} grows past ${c.maxFrameBytes} bytes (maxMessageBytes ${c.maxMessageBytes}); discarded`
-        : `incomplete messages of the peer grow past maxReassemblyBytes (${c.maxReassemblyBytes}); message ${messageId} discarded`,
-    );
-  }
-
   private forgetPeer(peerId: string): void {
-    const peer = this.peers.get(peerId);
-    if (peer === undefined) return;
-    this.partialCount -= peer.partials.size;
-    this.peers.delete(peerId);
+    this.reassembler.forgetPeer(peerId);
+    this.inflateBudget.forget(peerId);
   }
 
   private report(code: TransformErrorCode, peerId: string | null, detail: string): void {

@@ -66,7 +66,11 @@ function webrtcHarness(): ConformanceHarness {
   return {
     maxMessageBytes: 256 * 1024,
     create(count) {
-      mesh = createTestMesh({ wrtc, rtcConfiguration: { iceServers: [] } });
+      mesh = createTestMesh({
+        wrtc,
+        rtcConfiguration: { iceServers: [] },
+        defaultStunServer: null,
+      });
       const m = mesh;
       transports = Array.from({ length: count }, (_, i) => {
         const t = m.add(`peer-${i}`);

@@ -13,6 +13,8 @@ import { WebRTCTransport } from './webrtc-transport';
 
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRTCImplementation;
 const rtcConfiguration: RTCConfiguration = { iceServers: [] };
+/** …and no default STUN server added to it (see withDefaultStun). */
+const defaultStunServer = null;
 
 /** The number of peers (connected or connecting) a transport holds state for. */
 function heldPeers(transport: WebRTCTransport): number {
@@ -21,7 +23,7 @@ function heldPeers(transport: WebRTCTransport): number {
 
 /** A real offer from a throwaway transport, to replay from places it should not come from. */
 async function realOffer(): Promise<RTCSessionDescriptionInit> {
-  const source = new WebRTCTransport('offerer', { wrtc, rtcConfiguration });
+  const source = new WebRTCTransport('offerer', { wrtc, rtcConfiguration, defaultStunServer });
   const offer = new Promise<RTCSessionDescriptionInit>((resolve) => {
     source.setSignalingCallbacks({
       onSignal: (_peer, signal) => {
@@ -47,6 +49,7 @@ describe('WebRTCTransport with hostile input', () => {
     const t = new WebRTCTransport('me', {
       wrtc,
       rtcConfiguration,
+      defaultStunServer,
       SimplePeer: recordingSimplePeer(created),
     });
     t.setSignalingCallbacks({ onSignal: () => undefined });
@@ -99,6 +102,7 @@ describe('WebRTCTransport with hostile input', () => {
     const t = new WebRTCTransport('me', {
       wrtc,
       rtcConfiguration,
+      defaultStunServer,
       SimplePeer: recordingSimplePeer(created),
     });
     const events: string[] = [];
@@ -114,7 +118,7 @@ describe('WebRTCTransport with hostile input', () => {
   });
 
   it('bounds the candidates held for a peer whose description has not arrived', () => {
-    mesh = createTestMesh({ wrtc, rtcConfiguration });
+    mesh = createTestMesh({ wrtc, rtcConfiguration, defaultStunServer });
     mesh.deliver = false; // signals go nowhere: the remote side never answers
     const a = mesh.add('a', { connectTimeout: 60_000 });
     void a.connect('b').catch(() => undefined);
@@ -128,7 +132,7 @@ describe('WebRTCTransport with hostile input', () => {
   });
 
   it('releases everything of a peer that never answers once connectTimeout passes', async () => {
-    mesh = createTestMesh({ wrtc, rtcConfiguration });
+    mesh = createTestMesh({ wrtc, rtcConfiguration, defaultStunServer });
     mesh.deliver = false;
     const created: SimplePeerLike[] = [];
     const a = mesh.add('a', { connectTimeout: 200, SimplePeer: recordingSimplePeer(created) });
@@ -155,7 +159,7 @@ describe('WebRTCTransport with hostile input', () => {
   });
 
   it('ignores sends and signals after dispose and on closed connections without throwing', async () => {
-    mesh = createTestMesh({ wrtc, rtcConfiguration });
+    mesh = createTestMesh({ wrtc, rtcConfiguration, defaultStunServer });
     const a = mesh.add('a');
     const b = mesh.add('b');
     const got: number[] = [];
@@ -205,7 +209,7 @@ describe('WebRTCTransport with hostile input', () => {
   }, 30_000);
 
   it('connects five peers that all dial each other at once (glare on every pair)', async () => {
-    mesh = createTestMesh({ wrtc, rtcConfiguration });
+    mesh = createTestMesh({ wrtc, rtcConfiguration, defaultStunServer });
     const ids = ['p0', 'p1', 'p2', 'p3', 'p4'];
     const m = mesh;
     const transports = ids.map((id) => m.add(id));

@@ -29,7 +29,7 @@ function pattern(size: number, seed: number): Uint8Array {
 
 describe('WebRTCTransport under TransformingTransport', () => {
   it('carries a 1 MB message whole, segmented on the reliable channel (seed 11)', async () => {
-    mesh = createTestMesh({ wrtc, rtcConfiguration: { iceServers: [] } });
+    mesh = createTestMesh({ wrtc, rtcConfiguration: { iceServers: [] }, defaultStunServer: null });
     const a = new TransformingTransport(mesh.add('a'));
     const b = new TransformingTransport(mesh.add('b'));
     const got: Uint8Array[] = [];
@@ -81,7 +81,7 @@ class MixGame implements Game<Uint8Array> {
 
 describe('a two-player @rbn/session game over WebRTCTransport', () => {
   it('plays 240 ticks with changing inputs and both peers confirm equal hashes (seed 3)', async () => {
-    mesh = createTestMesh({ wrtc, rtcConfiguration: { iceServers: [] } });
+    mesh = createTestMesh({ wrtc, rtcConfiguration: { iceServers: [] }, defaultStunServer: null });
     const peers = ['host', 'guest'].map((id) => {
       const session = createSession({ game: new MixGame(), transport: mesh.add(id) });
       const problems: string[] = [];

@@ -14,6 +14,8 @@ import { WebRTCTransport } from './webrtc-transport';
 const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRTCImplementation;
 /** Loopback only: no STUN server, so nothing leaves the machine. */
 const rtcConfiguration: RTCConfiguration = { iceServers: [] };
+/** …and no default STUN server added to it (see withDefaultStun). */
+const defaultStunServer = null;
 
 type CreateDataChannel = (
   this: RTCPeerConnection,
@@ -178,7 +180,7 @@ let mesh: TestMesh;
 afterEach(() => mesh.dispose());
 
 function newMesh(): TestMesh {
-  mesh = createTestMesh({ wrtc, rtcConfiguration });
+  mesh = createTestMesh({ wrtc, rtcConfiguration, defaultStunServer });
   return mesh;
 }
 
@@ -556,7 +558,7 @@ describe('WebRTCTransport', () => {
   });
 
   it('refuses to connect without signaling callbacks and ignores malformed signals', async () => {
-    const t = new WebRTCTransport('solo', { wrtc, rtcConfiguration });
+    const t = new WebRTCTransport('solo', { wrtc, rtcConfiguration, defaultStunServer });
     mesh = createTestMesh({});
     await expect(t.connect('x')).rejects.toMatchObject({ code: 'NO_SIGNALING' });
     await expect(t.connect('solo')).rejects.toMatchObject({ code: 'INVALID_PEER_ID' });
@@ -579,7 +581,7 @@ describe('WebRTCTransport', () => {
 
   it('explains that Node needs the wrtc option', async () => {
     mesh = createTestMesh({});
-    const t = new WebRTCTransport('a', { rtcConfiguration });
+    const t = new WebRTCTransport('a', { rtcConfiguration, defaultStunServer });
     t.setSignalingCallbacks({ onSignal: () => undefined });
     await expect(t.connect('b')).rejects.toMatchObject({ code: 'WEBRTC_UNSUPPORTED' });
     expect(() => new WebRTCTransport('a', { connectTimeout: -1 })).toThrow(/connectTimeout/);
@@ -668,7 +670,7 @@ describe('WebRTCTransport configuration', () => {
     mesh = createTestMesh({});
     const error = (() => {
       try {
-        new WebRTCTransport('a', { wrtc, rtcConfiguration, ...options });
+        new WebRTCTransport('a', { wrtc, rtcConfiguration, defaultStunServer, ...options });
       } catch (e) {
         return e;
       }
@@ -679,7 +681,7 @@ describe('WebRTCTransport configuration', () => {
     expect((error as RbnError).message).toMatch(message);
   });
 
-  it('gives rtcConfiguration to every peer connection it opens, and the default STUN server without it', () => {
+  it('gives rtcConfiguration to every peer connection it opens, with the default STUN server added to TURN-only servers, and the default STUN server without it', () => {
     mesh = createTestMesh({});
     const created: SimplePeerLike[] = [];
     const custom: RTCConfiguration = {
@@ -700,7 +702,9 @@ describe('WebRTCTransport configuration', () => {
       expect(created).toHaveLength(3);
       const configurations = created.map((peer) => peer._pc!.getConfiguration());
       for (const configuration of configurations.slice(0, 2)) {
+        // TURN entries only: the default STUN server is added in front (withDefaultStun).
         expect(configuration.iceServers).toEqual([
+          expect.objectContaining({ urls: 'stun:stun.l.google.com:19302' }),
           expect.objectContaining({
             urls: 'turn:turn.example.test:3478',
             username: 'u',
@@ -726,6 +730,7 @@ describe('WebRTCTransport configuration', () => {
     const t = new WebRTCTransport('z', {
       wrtc,
       rtcConfiguration,
+      defaultStunServer,
       SimplePeer: recordingSimplePeer(created),
     });
     t.setSignalingCallbacks({ onSignal: () => undefined });

@@ -1,27 +1,30 @@
 import { RbnError, assertMessageBytes } from '@rbn/protocol';
 import type { ConnectionMetrics, TransportAdapter } from '@rbn/protocol';
-import { DefaultSimplePeer } from './internal/default-simple-peer';
+import {
+  HIDDEN_INTERVAL_MS,
+  announcedIntervalMs,
+  checkPeriodMs,
+  checkRanLate,
+  documentHidden,
+  forgiveStall,
+  keepaliveFrame,
+  livenessDecision,
+  newLiveness,
+} from './keepalive';
+import type { KeepaliveSettings } from './keepalive';
 import { candidateUfrag, sdpUfrag } from './internal/sdp';
 import { metricsFromStats } from './internal/stats';
-import { isCandidate, isDescription, isWebRTCSignal } from './signaling';
+import { resolveOptions } from './options';
+import type { ResolvedOptions, WebRTCTransportOptions } from './options';
+import { disconnectReason, newConnection, newPeerEntry, openPeer, releasePeer } from './peer-entry';
+import type { Connection, PeerEntry } from './peer-entry';
+import { RELIABLE_LOW_WATER } from './reliable-queue';
+import { isCandidate, isDescription, isWebRTCSignal, outgoingSignal } from './signaling';
 import type { SignalingCallbacks, WebRTCDisconnectReason } from './signaling';
-import type {
-  SimplePeerConstructor,
-  SimplePeerLike,
-  SimplePeerSignalData,
-  WebRTCImplementation,
-} from './simple-peer-types';
+import type { SimplePeerLike, SimplePeerSignalData } from './simple-peer-types';
 
-/** STUN server used when no `rtcConfiguration` is given (as in the architecture document). */
-const DEFAULT_RTC_CONFIGURATION: RTCConfiguration = {
-  iceServers: [{ urls: 'stun:stun.l.google.com:19302' }],
-};
-/**
- * Stream ids of the two channels. Both are negotiated (created with a fixed id on both sides),
- * so they open as soon as the SCTP association is up, with no in-band announcement to wait for.
- */
-const RELIABLE_CHANNEL_ID = 0;
-const UNRELIABLE_CHANNEL_ID = 1;
+export type { WebRTCTransportOptions } from './options';
+
 /** Candidates kept for a peer while its remote description has not arrived. */
 const MAX_PENDING_CANDIDATES = 64;
 /** Messages kept for a peer whose channels delivered data before both were open. */
@@ -34,94 +37,9 @@ const MAX_SDP_LENGTH = 128 * 1024;
 /** Longest ICE candidate line accepted from the network (real ones are under 300 characters). */
 const MAX_CANDIDATE_LENGTH = 4096;
 
-/**
- * Reliable messages go straight onto the channel while its `bufferedAmount` is at most this;
- * above it they wait in the transport's queue until the channel drains to
- * {@link RELIABLE_LOW_WATER} (`bufferedamountlow`).
- */
-const RELIABLE_HIGH_WATER = 1024 * 1024;
-const RELIABLE_LOW_WATER = 64 * 1024;
-/**
- * While reliable messages wait, the channel is also checked this often (ms), in case a stack
- * never fires `bufferedamountlow`: @roamhq/wrtc has been seen to miss it under load, which
- * left the queue waiting for ever.
- */
-const RELIABLE_DRAIN_POLL_MS = 25;
-
-/** Largest `maxPacketLifeTime` or `maxRetransmits` a data channel takes (an unsigned short). */
-const MAX_CHANNEL_LIMIT = 65535;
-/** Largest stream id of a data channel (65535 is reserved). */
-const MAX_CHANNEL_ID = 65534;
-
 /** Whether an untrusted value can be a remote peer id: a non-empty string. */
 function isPeerId(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
-}
-
-/** Options of a {@link WebRTCTransport}. Every field is optional. */
-export interface WebRTCTransportOptions {
-  /**
-   * `RTCPeerConnection` configuration: STUN and TURN servers, ICE transport policy.
-   * @default `{ iceServers: [{ urls: 'stun:stun.l.google.com:19302' }] }`
-   */
-  rtcConfiguration?: RTCConfiguration;
-  /**
-   * Configuration of the reliable channel (the one simple-peer opens), which carries
-   * `send(..., true)`. It is always a negotiated channel (`negotiated: true`, stream `id` 0
-   * unless given here) and stays reliable and ordered: `maxPacketLifeTime`, `maxRetransmits`,
-   * `ordered: false` and `negotiated: false` throw `INVALID_CONFIG`.
-   * @default `{ ordered: true }`
-   */
-  reliableChannelConfig?: RTCDataChannelInit;
-  /**
-   * Configuration of the unreliable channel, which carries `send(..., false)`. The transport
-   * opens it as a negotiated channel on both sides (`negotiated: true`, stream `id` 1 unless
-   * given here). Give at most one of `maxPacketLifeTime` (ms) and `maxRetransmits` (WebRTC
-   * forbids both; either replaces the default `maxRetransmits: 0`), each an integer from 0 to
-   * 65535; the two channels' `id`s must differ (integers from 0 to 65534). Anything else throws
-   * `INVALID_CONFIG` naming the option.
-   * @default `{ ordered: false, maxRetransmits: 0 }`
-   */
-  unreliableChannelConfig?: RTCDataChannelInit;
-  /**
-   * Milliseconds a connection may take to open (from `connect`, or from an incoming offer, to
-   * both channels open) before `connect` rejects with `CONNECT_TIMEOUT` and the attempt is
-   * abandoned.
-   * @default 15000
-   */
-  connectTimeout?: number;
-  /**
-   * The WebRTC implementation, for environments without one: in Node pass the module
-   * `@roamhq/wrtc`. Browsers use their own when this is absent.
-   * @default undefined (the environment's `RTCPeerConnection`)
-   */
-  wrtc?: WebRTCImplementation;
-  /**
-   * Backpressure threshold of the unreliable channel in bytes: while its `bufferedAmount` is
-   * above this, unreliable messages are dropped (and counted) rather than queued. Reliable
-   * messages always queue.
-   * @default 65536
-   */
-  maxBufferedAmount?: number;
-  /**
-   * Largest message `send` accepts, in bytes; the smaller of this and the peer connection's
-   * negotiated `sctp.maxMessageSize` applies. Larger messages throw `MESSAGE_TOO_LARGE`
-   * (wrap the transport in `TransformingTransport` to segment them).
-   * @default 262144
-   */
-  maxMessageSize?: number;
-  /**
-   * Milliseconds between refreshes of the cached {@link WebRTCTransport.getConnectionMetrics}
-   * sample (the timer does not keep Node alive); `0` turns periodic refreshes off, leaving
-   * {@link WebRTCTransport.refreshConnectionMetrics}.
-   * @default 1000
-   */
-  metricsInterval?: number;
-  /**
-   * The simple-peer constructor to use (simple-peer v9 API).
-   * @default simple-peer@9's prebuilt bundle (`simple-peer/simplepeer.min.js`)
-   */
-  SimplePeer?: SimplePeerConstructor;
 }
 
 /** Send-side state of the two channels to one peer, from {@link WebRTCTransport.getChannelStats}. */
@@ -134,157 +52,11 @@ export type WebRTCChannelStats = {
   unreliableDropped: number;
   /** The largest message `send` accepts for this peer, in bytes. */
   maxMessageSize: number;
+  /** Keepalive frames sent to this peer (see `keepaliveIntervalMs`). */
+  keepalivesSent: number;
+  /** Keepalive frames received from this peer (they never reach `onMessage`). */
+  keepalivesReceived: number;
 };
-
-type Waiter = { resolve: () => void; reject: (error: Error) => void };
-
-/** Everything about one remote peer, from the first signal until it is closed. */
-type PeerEntry = {
-  readonly id: string;
-  peer: SimplePeerLike;
-  /** simple-peer's channel, once it exists: the reliable one. */
-  reliable: RTCDataChannel | null;
-  /** Reliable messages waiting for the channel to drain (copies). */
-  reliableQueue: Uint8Array[];
-  /** Checks the reliable channel while `reliableQueue` is not empty (see RELIABLE_DRAIN_POLL_MS). */
-  drainTimer: ReturnType<typeof setTimeout> | undefined;
-  unreliable: RTCDataChannel;
-  /** Whether the current simple-peer connection created the offer. */
-  initiator: boolean;
-  /** simple-peer reported `connect` (its channel, the reliable one, is open). */
-  peerReady: boolean;
-  /** The unreliable channel is open. */
-  unreliableReady: boolean;
-  /** Both channels are open and `onConnect` fired. */
-  connected: boolean;
-  hasRemoteDescription: boolean;
-  /** ICE username fragment of the remote description in use. */
-  remoteUfrag: string | undefined;
-  pendingCandidates: RTCIceCandidateInit[];
-  earlyMessages: Uint8Array[];
-  waiters: Waiter[];
-  timer: ReturnType<typeof setTimeout> | undefined;
-  lastError: (Error & { code?: string }) | undefined;
-  metrics: ConnectionMetrics | null;
-  maxMessageSize: number;
-  dropped: number;
-  /** The unreliable channel's bufferedAmount when last read. */
-  knownBuffered: number;
-  /** Bytes sent on the unreliable channel since then. */
-  sentSinceRead: number;
-};
-
-function disconnectReason(error: (Error & { code?: string }) | undefined): WebRTCDisconnectReason {
-  switch (error?.code) {
-    case undefined:
-    case 'ERR_ICE_CONNECTION_CLOSED':
-    case 'ERR_DATA_CHANNEL':
-      return 'remote-closed';
-    case 'ERR_ICE_CONNECTION_FAILURE':
-      return 'ice-failed';
-    case 'ERR_CONNECTION_FAILURE':
-      return 'connection-failed';
-    default:
-      return 'error';
-  }
-}
-
-function positiveOption(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RbnError(
-      'INVALID_CONFIG',
-      `WebRTCTransport option ${name} must be a finite number ≥ 0, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-type ChannelConfigName = 'reliableChannelConfig' | 'unreliableChannelConfig';
-
-function invalidChannelConfig(name: ChannelConfigName, problem: string): RbnError {
-  return new RbnError('INVALID_CONFIG', `WebRTCTransport option ${name}${problem}`);
-}
-
-/**
- * Checks a caller's data channel configuration and merges it over the transport's defaults.
- * @param name - The option, named in errors.
- * @param config - What the caller gave (unchecked).
- * @param defaultId - The channel's stream id unless the caller gives one.
- * @returns The configuration to open the channel with (always negotiated).
- * @throws RbnError `INVALID_CONFIG` naming the field, for a configuration WebRTC would refuse
- * or one that breaks the channel's contract (a reliable channel that drops or reorders).
- */
-function channelConfig(
-  name: ChannelConfigName,
-  config: RTCDataChannelInit | undefined,
-  defaultId: number,
-): RTCDataChannelInit {
-  if (config !== undefined && (typeof config !== 'object' || config === null)) {
-    throw invalidChannelConfig(name, ` must be an object, got ${String(config)}`);
-  }
-  const given = config ?? {};
-  const { ordered, maxPacketLifeTime, maxRetransmits, negotiated, id } = given;
-  if (ordered !== undefined && typeof ordered !== 'boolean') {
-    throw invalidChannelConfig(name, `.ordered must be a boolean, got ${String(ordered)}`);
-  }
-  if (negotiated !== undefined && negotiated !== true) {
-    throw invalidChannelConfig(
-      name,
-      `.negotiated must be true or absent (both channels are always negotiated), got ${String(negotiated)}`,
-    );
-  }
-  for (const [field, value, max] of [
-    ['maxPacketLifeTime', maxPacketLifeTime, MAX_CHANNEL_LIMIT],
-    ['maxRetransmits', maxRetransmits, MAX_CHANNEL_LIMIT],
-    ['id', id, MAX_CHANNEL_ID],
-  ] as const) {
-    if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= max)) {
-      throw invalidChannelConfig(
-        name,
-        `.${field} must be an integer from 0 to ${max}, got ${String(value)}`,
-      );
-    }
-  }
-  const limited = maxPacketLifeTime !== undefined || maxRetransmits !== undefined;
-  if (maxPacketLifeTime !== undefined && maxRetransmits !== undefined) {
-    throw invalidChannelConfig(
-      name,
-      ' sets both maxPacketLifeTime and maxRetransmits; WebRTC allows at most one of them',
-    );
-  }
-  if (name === 'reliableChannelConfig') {
-    if (limited) {
-      throw invalidChannelConfig(
-        name,
-        `.${maxPacketLifeTime !== undefined ? 'maxPacketLifeTime' : 'maxRetransmits'} would let the reliable channel drop messages (set it on unreliableChannelConfig)`,
-      );
-    }
-    if (ordered === false) {
-      throw invalidChannelConfig(name, '.ordered must not be false: reliable messages are ordered');
-    }
-  }
-  const merged: RTCDataChannelInit =
-    name === 'reliableChannelConfig'
-      ? { ordered: true }
-      : { ordered: false, ...(limited ? {} : { maxRetransmits: 0 }) };
-  // Fields given as `undefined` keep the default (as WebRTC treats an absent field).
-  for (const [key, value] of Object.entries(given) as [string, unknown][]) {
-    if (value !== undefined) Object.assign(merged, { [key]: value });
-  }
-  merged.negotiated = true;
-  merged.id = id ?? defaultId;
-  return merged;
-}
-
-/** Destroys a simple-peer connection and everything it keeps running. */
-function releasePeer(peer: SimplePeerLike): void {
-  peer.on('error', () => undefined); // nobody may be listening any more
-  peer.destroy();
-  // simple-peer@9 never clears its 5 s "ICE complete" timer on destroy, which would keep
-  // Node alive for 5 s after the last connection closed.
-  clearTimeout((peer as { _iceCompleteTimer?: ReturnType<typeof setTimeout> })._iceCompleteTimer);
-}
 
 function unrefTimer(timer: unknown): void {
   (timer as { unref?: () => void } | null)?.unref?.();
@@ -334,18 +106,21 @@ export class WebRTCTransport implements TransportAdapter {
 
   private readonly peers = new Map<string, PeerEntry>();
   private readonly connected = new Set<string>();
-  private readonly rtcConfiguration: RTCConfiguration;
-  private readonly reliableChannelConfig: RTCDataChannelInit;
-  private readonly unreliableChannelConfig: RTCDataChannelInit;
-  private readonly connectTimeout: number;
-  private readonly wrtc: WebRTCImplementation | undefined;
-  private readonly maxBufferedAmount: number;
-  private readonly maxMessageSize: number;
-  private readonly metricsInterval: number;
-  private readonly SimplePeer: SimplePeerConstructor;
+  private readonly options: ResolvedOptions;
+  private readonly keepalive: KeepaliveSettings;
+  /** How often the keepalive check runs (0: never). */
+  private readonly keepalivePeriod: number;
   private signaling: SignalingCallbacks | null = null;
   private metricsTimer: ReturnType<typeof setInterval> | undefined;
+  private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
+  private lastCheckAt = 0;
   private disposed = false;
+  /** Sends a keepalive to every peer at once when this document becomes hidden. */
+  private readonly onVisibilityChange = (): void => {
+    if (!documentHidden()) return;
+    const now = this.options.now();
+    for (const entry of this.peers.values()) if (entry.connected) this.sendKeepalive(entry, now);
+  };
 
   /**
    * @param localPeerId - This peer's id, as the remote peers and the signaling channel know it.
@@ -358,33 +133,12 @@ export class WebRTCTransport implements TransportAdapter {
       throw new RbnError('INVALID_PEER_ID', 'WebRTCTransport needs a non-empty localPeerId');
     }
     this.localPeerId = localPeerId;
-    this.rtcConfiguration = options.rtcConfiguration ?? DEFAULT_RTC_CONFIGURATION;
-    this.reliableChannelConfig = channelConfig(
-      'reliableChannelConfig',
-      options.reliableChannelConfig,
-      RELIABLE_CHANNEL_ID,
-    );
-    this.unreliableChannelConfig = channelConfig(
-      'unreliableChannelConfig',
-      options.unreliableChannelConfig,
-      UNRELIABLE_CHANNEL_ID,
-    );
-    if (this.reliableChannelConfig.id === this.unreliableChannelConfig.id) {
-      throw new RbnError(
-        'INVALID_CONFIG',
-        `WebRTCTransport options reliableChannelConfig.id and unreliableChannelConfig.id must differ, both are ${String(this.reliableChannelConfig.id)}`,
-      );
-    }
-    this.connectTimeout = positiveOption('connectTimeout', options.connectTimeout, 15_000);
-    this.maxBufferedAmount = positiveOption(
-      'maxBufferedAmount',
-      options.maxBufferedAmount,
-      64 * 1024,
-    );
-    this.maxMessageSize = positiveOption('maxMessageSize', options.maxMessageSize, 256 * 1024);
-    this.metricsInterval = positiveOption('metricsInterval', options.metricsInterval, 1000);
-    this.wrtc = options.wrtc;
-    this.SimplePeer = options.SimplePeer ?? DefaultSimplePeer;
+    this.options = resolveOptions(options);
+    this.keepalive = {
+      intervalMs: this.options.keepaliveIntervalMs,
+      timeoutMs: this.options.keepaliveTimeoutMs,
+    };
+    this.keepalivePeriod = checkPeriodMs(this.keepalive);
   }
 
   /** The peers whose two channels are open. */
@@ -558,25 +312,7 @@ export class WebRTCTransport implements TransportAdapter {
       );
     }
     if (reliable) {
-      // Sent on the channel directly, not through simple-peer's stream: the stream sends
-      // later, from a callback, and @roamhq/wrtc crashes the process (SIGSEGV) when such a
-      // late send hits a channel the remote side has just closed. A channel that is no longer
-      // open takes nothing (its close event ends the connection).
-      const channel = entry.reliable;
-      if (channel === null || channel.readyState !== 'open') return;
-      if (entry.reliableQueue.length > 0 || channel.bufferedAmount > RELIABLE_HIGH_WATER) {
-        entry.reliableQueue.push(message.slice());
-        this.watchDrain(entry);
-        return;
-      }
-      try {
-        channel.send(message as Uint8Array<ArrayBuffer>);
-      } catch {
-        // A channel that refuses a send while open (a full native send queue) gets it again
-        // from the queue; a closing one ends the connection with its close event.
-        entry.reliableQueue.push(message.slice());
-        this.watchDrain(entry);
-      }
+      if (entry.reliable.send(message)) entry.liveness.lastSentAt = this.options.now();
       return;
     }
     const channel = entry.unreliable;
@@ -588,10 +324,10 @@ export class WebRTCTransport implements TransportAdapter {
     // bufferedAmount only grows by what we send, so `knownBuffered + sentSinceRead` bounds it
     // from above: the real value (a costly native call in some stacks) is read only when that
     // bound passes the threshold, about once per maxBufferedAmount bytes sent.
-    if (entry.knownBuffered + entry.sentSinceRead > this.maxBufferedAmount) {
+    if (entry.knownBuffered + entry.sentSinceRead > this.options.maxBufferedAmount) {
       entry.knownBuffered = channel.bufferedAmount;
       entry.sentSinceRead = 0;
-      if (entry.knownBuffered > this.maxBufferedAmount) {
+      if (entry.knownBuffered > this.options.maxBufferedAmount) {
         entry.dropped++;
         return;
       }
@@ -599,6 +335,7 @@ export class WebRTCTransport implements TransportAdapter {
     try {
       channel.send(message as Uint8Array<ArrayBuffer>);
       entry.sentSinceRead += message.byteLength;
+      entry.liveness.lastSentAt = this.options.now();
     } catch {
       entry.dropped++; // the channel is closing; its close event ends the connection
     }
@@ -629,7 +366,7 @@ export class WebRTCTransport implements TransportAdapter {
   /** Closes every connection and connection attempt, and stops the metrics timer. */
   disconnectAll(): void {
     for (const entry of [...this.peers.values()]) this.closeEntry(entry, 'local', undefined);
-    this.stopMetricsTimer();
+    this.stopTimers();
   }
 
   /**
@@ -639,6 +376,39 @@ export class WebRTCTransport implements TransportAdapter {
   dispose(): void {
     this.disposed = true;
     this.disconnectAll();
+  }
+
+  /**
+   * Runs the keepalive check now (the transport also runs it on its own timer, twice per
+   * `keepaliveIntervalMs`): sends a keepalive to every connected peer nothing was sent to for
+   * `keepaliveIntervalMs`, and closes, with reason `'keepalive-timeout'`, every connection
+   * nothing arrived on for `keepaliveTimeoutMs`. A check that comes more than two periods after
+   * the previous one (this side's event loop stalled) closes nothing: frames that waited
+   * behind it are read first. Useful with an injected `now` in tests.
+   */
+  checkLiveness(): void {
+    if (this.keepalivePeriod === 0) return;
+    const now = this.options.now();
+    const late = checkRanLate(this.lastCheckAt, now, this.keepalivePeriod);
+    this.lastCheckAt = now;
+    for (const entry of [...this.peers.values()]) {
+      if (!entry.connected) continue;
+      if (late) forgiveStall(entry.liveness, now, this.keepalive, this.keepalivePeriod);
+      const decision = livenessDecision(entry.liveness, now, this.keepalive);
+      if (decision === 'timed-out') {
+        const silentMs = Math.round(now - entry.liveness.lastHeardAt);
+        this.closeEntry(
+          entry,
+          'keepalive-timeout',
+          new RbnError(
+            'KEEPALIVE_TIMEOUT',
+            `nothing arrived from peer "${entry.id}" for ${silentMs} ms (keepaliveTimeoutMs ${this.keepalive.timeoutMs})`,
+          ),
+        );
+      } else if (decision === 'send-keepalive') {
+        this.sendKeepalive(entry, now);
+      }
+    }
   }
 
   /**
@@ -677,12 +447,12 @@ export class WebRTCTransport implements TransportAdapter {
     const entry = this.peers.get(peerId);
     if (!entry?.connected || entry.peer.destroyed) return null;
     return {
-      reliableBufferedAmount:
-        (entry.reliable?.bufferedAmount ?? 0) +
-        entry.reliableQueue.reduce((n, m) => n + m.byteLength, 0),
+      reliableBufferedAmount: entry.reliable.bufferedBytes,
       unreliableBufferedAmount: entry.unreliable.bufferedAmount,
       unreliableDropped: entry.dropped,
       maxMessageSize: entry.maxMessageSize,
+      keepalivesSent: entry.keepalivesSent,
+      keepalivesReceived: entry.keepalivesReceived,
     };
   }
 
@@ -693,31 +463,12 @@ export class WebRTCTransport implements TransportAdapter {
         `cannot answer peer "${peerId}": call setSignalingCallbacks() before handling signals`,
       );
     }
-    const { peer, unreliable } = this.openPeer(peerId, initiator);
-    const entry: PeerEntry = {
-      id: peerId,
-      peer,
-      reliable: null,
-      reliableQueue: [],
-      drainTimer: undefined,
-      unreliable,
-      initiator,
-      peerReady: false,
-      unreliableReady: false,
-      connected: false,
-      hasRemoteDescription: false,
-      remoteUfrag: undefined,
-      pendingCandidates: [],
-      earlyMessages: [],
-      waiters: [],
-      timer: undefined,
-      lastError: undefined,
-      metrics: null,
-      maxMessageSize: this.maxMessageSize,
-      dropped: 0,
-      knownBuffered: 0,
-      sentSinceRead: 0,
-    };
+    const { peer, unreliable } = openPeer(this.options, peerId, initiator);
+    const entry = newPeerEntry(
+      peerId,
+      this.options.maxMessageSize,
+      this.connectionOf(() => entry, peer, unreliable, initiator),
+    );
     this.peers.set(peerId, entry);
     this.wire(entry);
     entry.timer = setTimeout(() => {
@@ -726,58 +477,11 @@ export class WebRTCTransport implements TransportAdapter {
         'error',
         new RbnError(
           'CONNECT_TIMEOUT',
-          `WebRTC connection to peer "${peerId}" did not open within ${this.connectTimeout} ms`,
+          `WebRTC connection to peer "${peerId}" did not open within ${this.options.connectTimeout} ms`,
         ),
       );
-    }, this.connectTimeout);
+    }, this.options.connectTimeout);
     return entry;
-  }
-
-  /**
-   * Creates a simple-peer connection with its unreliable channel. On failure nothing of it is
-   * left open.
-   * @throws RbnError `WEBRTC_UNSUPPORTED` or `CONNECT_FAILED`.
-   */
-  private openPeer(
-    peerId: string,
-    initiator: boolean,
-  ): { peer: SimplePeerLike; unreliable: RTCDataChannel } {
-    let peer: SimplePeerLike;
-    try {
-      peer = new this.SimplePeer({
-        initiator,
-        channelConfig: this.reliableChannelConfig,
-        channelName: 'rbn-reliable',
-        config: this.rtcConfiguration,
-        trickle: true,
-        ...(this.wrtc ? { wrtc: this.wrtc } : {}),
-      });
-    } catch (error) {
-      throw new RbnError(
-        'WEBRTC_UNSUPPORTED',
-        'cannot create a WebRTC peer connection: this environment has no RTCPeerConnection (in Node, pass the wrtc option, e.g. the module @roamhq/wrtc)',
-        { cause: error },
-      );
-    }
-    const pc = peer._pc;
-    if (pc === null) {
-      releasePeer(peer);
-      throw new RbnError('WEBRTC_UNSUPPORTED', 'cannot create a WebRTC peer connection');
-    }
-    let unreliable: RTCDataChannel;
-    try {
-      unreliable = pc.createDataChannel('rbn-unreliable', this.unreliableChannelConfig);
-    } catch (error) {
-      // Not wired to an entry yet, so nothing else would ever close this connection.
-      releasePeer(peer);
-      throw new RbnError(
-        'CONNECT_FAILED',
-        `cannot open the unreliable data channel to peer "${peerId}" (check unreliableChannelConfig): ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
-    }
-    unreliable.binaryType = 'arraybuffer';
-    return { peer, unreliable };
   }
 
   /**
@@ -818,22 +522,25 @@ export class WebRTCTransport implements TransportAdapter {
   /** Drops the current simple-peer connection of a connecting entry and starts a new one. */
   private replacePeer(entry: PeerEntry, initiator: boolean): void {
     this.destroyPeer(entry);
-    const { peer, unreliable } = this.openPeer(entry.id, initiator);
-    entry.peer = peer;
-    entry.reliable = null;
-    entry.reliableQueue = [];
-    entry.unreliable = unreliable;
-    entry.initiator = initiator;
-    entry.peerReady = false;
-    entry.unreliableReady = false;
-    entry.hasRemoteDescription = false;
-    entry.remoteUfrag = undefined;
-    entry.pendingCandidates = [];
-    entry.earlyMessages = [];
-    entry.lastError = undefined;
-    entry.knownBuffered = 0;
-    entry.sentSinceRead = 0;
+    const { peer, unreliable } = openPeer(this.options, entry.id, initiator);
+    Object.assign(
+      entry,
+      this.connectionOf(() => entry, peer, unreliable, initiator),
+    );
     this.wire(entry);
+  }
+
+  /** A new connection's state; its reliable queue writes only while it is the entry's current one. */
+  private connectionOf(
+    entryOf: () => PeerEntry,
+    peer: SimplePeerLike,
+    unreliable: RTCDataChannel,
+    initiator: boolean,
+  ): Connection {
+    return newConnection(peer, unreliable, initiator, () => {
+      const entry = entryOf();
+      return this.peers.get(entry.id) === entry && entry.peer === peer && !peer.destroyed;
+    });
   }
 
   private wire(entry: PeerEntry): void {
@@ -856,11 +563,15 @@ export class WebRTCTransport implements TransportAdapter {
       this.maybeOpen(entry);
     };
     const watchReliable = (channel: RTCDataChannel) => {
-      entry.reliable = channel;
+      entry.reliable.channel = channel;
       channel.onmessage = onChannelMessage;
       channel.bufferedAmountLowThreshold = RELIABLE_LOW_WATER;
       channel.addEventListener('bufferedamountlow', () => {
-        if (current()) this.flushReliable(entry);
+        if (current()) entry.reliable.flush();
+      });
+      // Tell the user at once, without waiting for simple-peer to notice and tear down.
+      channel.addEventListener('close', () => {
+        if (current() && entry.connected) this.closeEntry(entry, 'remote-closed', undefined);
       });
       if (channel.readyState === 'open') reliableReady();
       else channel.addEventListener('open', reliableReady, { once: true });
@@ -879,6 +590,7 @@ export class WebRTCTransport implements TransportAdapter {
     peer.on('error', (error) => {
       if (current()) entry.lastError = error;
     });
+    this.watchPeerConnection(entry, peer, current);
     peer.on('close', () => {
       if (current()) this.closeEntry(entry, disconnectReason(entry.lastError), entry.lastError);
     });
@@ -893,24 +605,31 @@ export class WebRTCTransport implements TransportAdapter {
     };
   }
 
-  private emitSignal(entry: PeerEntry, data: SimplePeerSignalData): void {
-    const signaling = this.signaling;
-    if (signaling === null) return;
-    if (data.type === 'offer' || data.type === 'answer' || data.type === 'pranswer') {
-      if (data.sdp === undefined) return;
-      signaling.onSignal(entry.id, {
-        type: 'description',
-        description: { type: data.type, sdp: data.sdp },
-      });
-    } else if (data.type === 'candidate') {
-      const candidate: RTCIceCandidateInit = { ...data.candidate };
-      // Tag the candidate with its ICE session so the remote side can ignore stale ones.
-      const ufrag = sdpUfrag(entry.peer._pc?.localDescription?.sdp);
-      if (candidate.usernameFragment == null && ufrag !== undefined) {
-        candidate.usernameFragment = ufrag;
-      }
-      signaling.onSignal(entry.id, { type: 'candidate', candidate });
+  /** Reports a peer connection that closed or failed at once (simple-peer reports it later). */
+  private watchPeerConnection(
+    entry: PeerEntry,
+    peer: SimplePeerLike,
+    current: () => boolean,
+  ): void {
+    const pc = peer._pc;
+    // Some stacks' peer connections are no EventTarget: simple-peer's own handling remains.
+    if (
+      pc === null ||
+      typeof (pc as { addEventListener?: unknown }).addEventListener !== 'function'
+    ) {
+      return;
     }
+    pc.addEventListener('connectionstatechange', () => {
+      if (!current() || !entry.connected) return;
+      const state = pc.connectionState;
+      if (state === 'closed') this.closeEntry(entry, 'remote-closed', undefined);
+      else if (state === 'failed') this.closeEntry(entry, 'connection-failed', undefined);
+    });
+  }
+
+  private emitSignal(entry: PeerEntry, data: SimplePeerSignalData): void {
+    const signal = outgoingSignal(data, entry.peer._pc?.localDescription?.sdp);
+    if (signal !== null) this.signaling?.onSignal(entry.id, signal);
   }
 
   private signalPeer(entry: PeerEntry, data: SimplePeerSignalData): void {
@@ -937,7 +656,11 @@ export class WebRTCTransport implements TransportAdapter {
     if (data instanceof ArrayBuffer) message = new Uint8Array(data);
     else if (ArrayBuffer.isView(data)) {
       message = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-    } else return;
+    } else {
+      if (typeof data === 'string') this.receiveKeepalive(entry, data);
+      return;
+    }
+    entry.liveness.lastHeardAt = this.options.now();
     if (!entry.connected) {
       if (entry.earlyMessages.length < MAX_EARLY_MESSAGES) entry.earlyMessages.push(message);
       return;
@@ -952,10 +675,12 @@ export class WebRTCTransport implements TransportAdapter {
     entry.timer = undefined;
     const negotiated = entry.peer._pc?.sctp?.maxMessageSize;
     if (typeof negotiated === 'number' && negotiated > 0) {
-      entry.maxMessageSize = Math.min(this.maxMessageSize, negotiated);
+      entry.maxMessageSize = Math.min(this.options.maxMessageSize, negotiated);
     }
     this.connected.add(entry.id);
+    entry.liveness = newLiveness(this.options.now());
     this.startMetricsTimer();
+    this.startKeepaliveTimer();
     void this.sample(entry);
     const waiters = entry.waiters;
     entry.waiters = [];
@@ -969,45 +694,35 @@ export class WebRTCTransport implements TransportAdapter {
     }
   }
 
-  /** Sends queued reliable messages while the channel has room. */
-  private flushReliable(entry: PeerEntry): void {
-    const channel = entry.reliable;
-    while (entry.reliableQueue.length > 0) {
-      if (channel === null || entry.peer.destroyed || channel.readyState !== 'open') return;
-      if (channel.bufferedAmount > RELIABLE_HIGH_WATER) return;
-      const message = entry.reliableQueue.shift()!;
-      try {
-        channel.send(message as Uint8Array<ArrayBuffer>);
-      } catch {
-        entry.reliableQueue.unshift(message); // kept for the next try; a closing channel ends the entry
-        return;
-      }
-    }
+  /** A text frame from a peer: a keepalive (never handed to the user). */
+  private receiveKeepalive(entry: PeerEntry, text: string): void {
+    const interval = announcedIntervalMs(text);
+    if (interval === undefined) return; // text that is not ours
+    entry.liveness.lastHeardAt = this.options.now();
+    entry.liveness.remoteIntervalMs = interval;
+    entry.keepalivesReceived++;
   }
 
-  /**
-   * Keeps flushing a non-empty reliable queue on a short timer, so the queue drains even when
-   * the stack misses `bufferedamountlow`. The timer stops once the queue is empty or the
-   * connection closes.
-   */
-  private watchDrain(entry: PeerEntry): void {
-    if (entry.drainTimer !== undefined) return;
-    const check = () => {
-      entry.drainTimer = undefined;
-      if (this.peers.get(entry.id) !== entry) return;
-      this.flushReliable(entry);
-      if (entry.reliableQueue.length > 0) {
-        entry.drainTimer = setTimeout(check, RELIABLE_DRAIN_POLL_MS);
-      }
-    };
-    entry.drainTimer = setTimeout(check, RELIABLE_DRAIN_POLL_MS);
+  private sendKeepalive(entry: PeerEntry, now: number): void {
+    const channel = entry.unreliable;
+    if (this.keepalive.intervalMs === 0) return;
+    // Never touch a channel of a destroyed connection (see send).
+    if (entry.peer.destroyed || channel.readyState !== 'open') return;
+    const interval = documentHidden()
+      ? Math.max(this.keepalive.intervalMs, HIDDEN_INTERVAL_MS)
+      : this.keepalive.intervalMs;
+    try {
+      channel.send(keepaliveFrame(interval));
+      entry.keepalivesSent++;
+    } catch {
+      // The channel is closing; its close event ends the connection.
+    }
+    entry.liveness.lastSentAt = now;
   }
 
   private destroyPeer(entry: PeerEntry): void {
     const { peer, unreliable } = entry;
-    entry.reliableQueue = [];
-    clearTimeout(entry.drainTimer);
-    entry.drainTimer = undefined;
+    entry.reliable.clear();
     unreliable.onopen = null;
     unreliable.onmessage = null;
     unreliable.onclose = null;
@@ -1032,7 +747,7 @@ export class WebRTCTransport implements TransportAdapter {
     entry.connected = false;
     if (wasConnected) {
       this.connected.delete(entry.id);
-      if (this.connected.size === 0) this.stopMetricsTimer();
+      if (this.connected.size === 0) this.stopTimers();
       this.onDisconnect?.(entry.id);
       this.onDisconnectReason?.(entry.id, reason, error);
       return;
@@ -1051,18 +766,31 @@ export class WebRTCTransport implements TransportAdapter {
   }
 
   private startMetricsTimer(): void {
-    if (this.metricsTimer !== undefined || this.metricsInterval === 0) return;
+    if (this.metricsTimer !== undefined || this.options.metricsInterval === 0) return;
     this.metricsTimer = setInterval(() => {
       for (const entry of this.peers.values()) {
         if (entry.connected) void this.sample(entry);
       }
-    }, this.metricsInterval);
+    }, this.options.metricsInterval);
     unrefTimer(this.metricsTimer);
   }
 
-  private stopMetricsTimer(): void {
+  private startKeepaliveTimer(): void {
+    if (this.keepaliveTimer !== undefined || this.keepalivePeriod === 0) return;
+    this.lastCheckAt = this.options.now();
+    this.keepaliveTimer = setInterval(() => this.checkLiveness(), this.keepalivePeriod);
+    unrefTimer(this.keepaliveTimer);
+    const doc = (globalThis as { document?: EventTarget }).document;
+    doc?.addEventListener?.('visibilitychange', this.onVisibilityChange);
+  }
+
+  private stopTimers(): void {
     clearInterval(this.metricsTimer);
     this.metricsTimer = undefined;
+    clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    const doc = (globalThis as { document?: EventTarget }).document;
+    doc?.removeEventListener?.('visibilitychange', this.onVisibilityChange);
   }
 
   private async sample(entry: PeerEntry): Promise<void> {

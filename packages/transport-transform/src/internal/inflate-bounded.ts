@@ -7,9 +7,13 @@ const CHUNK_BYTES = 64 * 1024;
 class InflateLimitReached extends Error {}
 
 /** The outcome of {@link inflateBounded}. */
-export type InflateResult =
+export type InflateResult = (
   | { ok: true; bytes: Uint8Array }
-  | { ok: false; code: 'inflate-too-large' | 'inflate-failed'; detail: string };
+  | { ok: false; code: 'inflate-too-large' | 'inflate-failed'; detail: string }
+) & {
+  /** Bytes the inflater produced, kept or not: the work done (at most `limit` + one chunk). */
+  inflatedBytes: number;
+};
 
 /**
  * Inflates a zlib stream without ever holding more than `limit` (+ one 64 KiB chunk) of
@@ -47,23 +51,30 @@ export function inflateBounded(
         ok: false,
         code: 'inflate-too-large',
         detail: `inflated size passes the limit of ${limit} bytes`,
+        inflatedBytes: total,
       };
     }
-    return { ok: false, code: 'inflate-failed', detail: `inflate threw: ${String(error)}` };
+    return {
+      ok: false,
+      code: 'inflate-failed',
+      detail: `inflate threw: ${String(error)}`,
+      inflatedBytes: total,
+    };
   }
   if (status !== 0) {
     return {
       ok: false,
       code: 'inflate-failed',
       detail: `invalid or truncated deflate stream (${inflater.msg || `status ${String(status)}`})`,
+      inflatedBytes: total,
     };
   }
-  if (chunks.length === 1) return { ok: true, bytes: chunks[0]! };
+  if (chunks.length === 1) return { ok: true, bytes: chunks[0]!, inflatedBytes: total };
   const bytes = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return { ok: true, bytes };
+  return { ok: true, bytes, inflatedBytes: total };
 }

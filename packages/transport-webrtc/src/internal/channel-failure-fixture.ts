@@ -24,7 +24,11 @@ Reflect.set(proto, 'createDataChannel', function (
   return createDataChannel.call(this, label, init);
 } satisfies CreateDataChannel);
 
-const transport = new WebRTCTransport('a', { wrtc, rtcConfiguration: { iceServers: [] } });
+const transport = new WebRTCTransport('a', {
+  wrtc,
+  rtcConfiguration: { iceServers: [] },
+  defaultStunServer: null,
+});
 transport.setSignalingCallbacks({ onSignal: () => undefined });
 const outcome = await transport.connect('b').catch((error: unknown) => error);
 transport.handleSignal('c', {

@@ -12,7 +12,12 @@ const wrtc = (wrtcModule.default ?? wrtcModule) as WebRTCImplementation;
 const skipDispose = process.argv.includes('--skip-dispose');
 const disconnectOnly = process.argv.includes('--disconnect');
 
-const mesh = createTestMesh({ wrtc, rtcConfiguration: { iceServers: [] }, metricsInterval: 50 });
+const mesh = createTestMesh({
+  wrtc,
+  rtcConfiguration: { iceServers: [] },
+  defaultStunServer: null,
+  metricsInterval: 50,
+});
 const a = mesh.add('a');
 const b = mesh.add('b');
 mesh.add('c');

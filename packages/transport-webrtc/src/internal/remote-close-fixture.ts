@@ -12,7 +12,11 @@ const wrtc = (wrtcModule.default ?? wrtcModule) as WebRTCImplementation;
 const rounds = Number(process.argv[2] ?? '12');
 
 for (let round = 0; round < rounds; round++) {
-  const mesh = createTestMesh({ wrtc, rtcConfiguration: { iceServers: [] } });
+  const mesh = createTestMesh({
+    wrtc,
+    rtcConfiguration: { iceServers: [] },
+    defaultStunServer: null,
+  });
   const a = mesh.add('a');
   const b = mesh.add('b');
   await a.connect('b');

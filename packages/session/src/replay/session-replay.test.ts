@@ -1,9 +1,9 @@
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
-import { playReplay } from './replay';
-import { Harness } from './testing/harness';
-import { TestGame } from './testing/test-game';
-import { Topology } from './types';
+import { playReplay } from './index';
+import { Harness } from '../testing/harness';
+import { TestGame } from '../testing/test-game';
+import { Topology } from '../types';
 
 describe('Session replay recording', () => {
   for (const topology of [Topology.Star, Topology.Mesh]) {

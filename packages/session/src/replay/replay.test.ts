@@ -1,9 +1,15 @@
 import { RollbackEngine } from '@rbn/core';
-import { DecodeError, RbnError } from '@rbn/protocol';
+import { ByteWriter, DecodeError, RbnError, writeInputDelta } from '@rbn/protocol';
 import type { PlayerId, Tick } from '@rbn/protocol';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_REPLAY_LIMITS, ReplayRecorder, decodeReplay, playReplay } from './replay';
-import { TestGame } from './testing/test-game';
+import {
+  DEFAULT_REPLAY_LIMITS,
+  REPLAY_FORMAT_VERSION,
+  ReplayRecorder,
+  decodeReplay,
+  playReplay,
+} from './index';
+import { TestGame } from '../testing/test-game';
 
 /** A seeded PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -257,6 +263,43 @@ describe('ReplayRecorder and playReplay', () => {
       0,
     );
     expect(total).toBe(20_000);
+  });
+
+  it('rejects a version-1 blob (the old XOR-delta format) saying it is from an older rbn', () => {
+    expect(REPLAY_FORMAT_VERSION).toBe(2);
+    const blob = new ReplayRecorder({ startTick: 0, state: new Uint8Array(4) }).finish({
+      finalTick: 0,
+      finalHash: 0,
+    });
+    expect(blob[4]).toBe(2);
+    const v1 = blob.slice();
+    v1[4] = 1;
+    expect(() => decodeReplay(v1)).toThrow(DecodeError);
+    expect(() => decodeReplay(v1)).toThrow(
+      /unsupported replay format version 1 \(this reader knows 2; it was recorded by an older rbn/,
+    );
+  });
+
+  it("stores a changed input as the wire protocol's input delta", () => {
+    const before = new Uint8Array(32);
+    const after = before.slice();
+    after[7] = 9;
+    const recorder = new ReplayRecorder({
+      startTick: 0,
+      state: new Uint8Array(0),
+      maxInputBytes: 32,
+    });
+    recorder.recordJoin('a', 0);
+    recorder.recordInput('a', 0, before);
+    recorder.recordInput('a', 1, after);
+    const blob = recorder.finish({ finalTick: 2, finalHash: 0 });
+    // The stream's tail: ITEM_INPUT (tag 2), then writeInputDelta(before, after), then ITEM_END.
+    const w = new ByteWriter(8);
+    writeInputDelta(w, before, after);
+    const delta = w.finish();
+    expect([...blob.subarray(blob.length - delta.length - 2)]).toEqual([2, ...delta, 0]);
+    const runs = decodeReplay(blob).players[0]!.runs;
+    expect(runs.map((run) => [...run.input])).toEqual([[...before], [...after]]);
   });
 
   it('rejects blobs that are not replays, with a DecodeError naming the reason', () => {
