@@ -104,4 +104,9 @@ export default tseslint.config(
   },
   // The demo's simulation must compute the same bits in every engine (issue 19).
   simulationConfig({ files: ['apps/demo/src/game/**/*.ts'], ignores: ['**/*.test.ts'] }),
+  // DMath itself is held to the same rules: it is built from IEEE-exact operations only.
+  simulationConfig({
+    files: ['packages/determinism/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/test-utils/**'],
+  }),
 );
