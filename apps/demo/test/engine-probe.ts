@@ -17,7 +17,7 @@ const REPLAY_PLAYERS = ['amy', 'bo', 'cy', 'di'] as const;
 export interface ProbeResult {
   /** The arena's hash after each tick of the scripted replay. */
   replay: number[];
-  /** Per function: FNV-1a over the bits of every DMath result of the sweep, as hex. */
+  /** Per sweep: FNV-1a over the bits of every DMath result, as hex. */
   dmath: Record<string, string>;
   /** The same for plain Math over the same arguments. */
   math: Record<string, string>;
@@ -30,27 +30,37 @@ const wide = (r: Random) => (r.nextFloat() - 0.5) * 2000;
 const unit = (r: Random) => r.nextFloat() * 2 - 1;
 const positive = (r: Random) => r.nextFloat() * 1000 + 1e-9;
 
-/** Each swept function: its name, its two arguments (the second ignored by unary functions). */
-const SWEPT: [name: keyof typeof DMath & keyof typeof Math, (r: Random) => [number, number]][] = [
-  ['sin', (r) => [wide(r), 0]],
-  ['cos', (r) => [wide(r), 0]],
-  ['tan', (r) => [wide(r), 0]],
-  ['asin', (r) => [unit(r), 0]],
-  ['acos', (r) => [unit(r), 0]],
-  ['atan', (r) => [wide(r), 0]],
-  ['atan2', (r) => [wide(r), wide(r)]],
-  ['sinh', (r) => [wide(r) / 50, 0]],
-  ['cosh', (r) => [wide(r) / 50, 0]],
-  ['tanh', (r) => [wide(r) / 200, 0]],
-  ['exp', (r) => [wide(r) / 3, 0]],
-  ['expm1', (r) => [wide(r) / 100, 0]],
-  ['log', (r) => [positive(r), 0]],
-  ['log1p', (r) => [positive(r) - 0.9, 0]],
-  ['log2', (r) => [positive(r), 0]],
-  ['log10', (r) => [positive(r), 0]],
-  ['pow', (r) => [positive(r) / 100, wide(r) / 20]],
-  ['cbrt', (r) => [wide(r), 0]],
-  ['hypot', (r) => [wide(r), wide(r)]],
+/**
+ * Each sweep: a label, the function, its two arguments (the second ignored by unary
+ * functions). Huge trigonometric arguments take DMath's BigInt reduction path.
+ */
+const SWEPT: [
+  label: string,
+  name: keyof typeof DMath & keyof typeof Math,
+  (r: Random) => [number, number],
+][] = [
+  ['sin', 'sin', (r) => [wide(r), 0]],
+  ['sin (huge)', 'sin', (r) => [wide(r) * 1e297, 0]],
+  ['cos', 'cos', (r) => [wide(r), 0]],
+  ['cos (huge)', 'cos', (r) => [wide(r) * 1e12, 0]],
+  ['tan', 'tan', (r) => [wide(r), 0]],
+  ['asin', 'asin', (r) => [unit(r), 0]],
+  ['acos', 'acos', (r) => [unit(r), 0]],
+  ['atan', 'atan', (r) => [wide(r), 0]],
+  ['atan2', 'atan2', (r) => [wide(r), wide(r)]],
+  ['sinh', 'sinh', (r) => [wide(r) / 50, 0]],
+  ['cosh', 'cosh', (r) => [wide(r) / 50, 0]],
+  ['tanh', 'tanh', (r) => [wide(r) / 200, 0]],
+  ['exp', 'exp', (r) => [wide(r) / 3, 0]],
+  ['expm1', 'expm1', (r) => [wide(r) / 100, 0]],
+  ['log', 'log', (r) => [positive(r), 0]],
+  ['log1p', 'log1p', (r) => [positive(r) - 0.9, 0]],
+  ['log2', 'log2', (r) => [positive(r), 0]],
+  ['log10', 'log10', (r) => [positive(r), 0]],
+  ['pow', 'pow', (r) => [positive(r) / 100, wide(r) / 20]],
+  ['pow (integer)', 'pow', (r) => [wide(r) / 100, r.nextInt(40) - 20]],
+  ['cbrt', 'cbrt', (r) => [wide(r), 0]],
+  ['hypot', 'hypot', (r) => [wide(r), wide(r)]],
 ];
 
 /** FNV-1a over the 8 bytes of each double, as 8 hex digits. */
@@ -61,18 +71,18 @@ function digest(values: Float64Array): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-/** Runs one library's functions over the sweep; returns each function's digest. */
+/** Runs one library's functions over the sweeps; returns each sweep's digest, by label. */
 function sweep(lib: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   const results = new Float64Array(SWEEP_SIZE);
-  for (const [index, [name, args]] of SWEPT.entries()) {
+  for (const [index, [label, name, args]] of SWEPT.entries()) {
     const random = createRandom(0x5eed + index);
     const fn = lib[name] as Fn;
     for (let i = 0; i < SWEEP_SIZE; i++) {
       const [x, y] = args(random);
       results[i] = fn(x, y);
     }
-    out[name] = digest(results);
+    out[label] = digest(results);
   }
   return out;
 }
