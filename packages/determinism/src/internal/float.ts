@@ -66,19 +66,19 @@ export function ldexp(x: number, k: number): number {
 }
 
 /** The high 32 bits of a double (sign, exponent, top 20 bits of the significand). */
-export function highWord(x: number): number {
+function highWord(x: number): number {
   bits.setFloat64(0, x);
   return bits.getUint32(0);
 }
 
 /** The low 32 bits of a double's significand. */
-export function lowWord(x: number): number {
+function lowWord(x: number): number {
   bits.setFloat64(0, x);
   return bits.getUint32(4);
 }
 
 /** Builds a double from its high and low 32-bit words. */
-export function fromWords(high: number, low: number): number {
+function fromWords(high: number, low: number): number {
   bits.setUint32(0, high >>> 0);
   bits.setUint32(4, low >>> 0);
   return bits.getFloat64(0);
