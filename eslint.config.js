@@ -2,6 +2,14 @@
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { tsImport } from 'tsx/esm/api';
+
+// The determinism rule set from its TypeScript source (through tsx), so linting needs no build.
+/** @type {typeof import('./packages/determinism/src/eslint.ts')} */
+const { simulationConfig } = await tsImport(
+  './packages/determinism/src/eslint.ts',
+  import.meta.url,
+);
 
 /** Packages a library may not import, enforcing protocol ← core ← session; transports → protocol. */
 const forbidden = {
@@ -11,6 +19,7 @@ const forbidden = {
   'transport-local': ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   'transport-transform': ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   'transport-webrtc': ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
+  determinism: ['@rbn/*'],
 };
 
 /** Node built-ins are not allowed in library code: every package runs in browsers too. */
@@ -104,4 +113,11 @@ export default tseslint.config(
       ],
     },
   },
+  // The demo's simulation must compute the same bits in every engine (issue 19).
+  simulationConfig({ files: ['apps/demo/src/game/**/*.ts'], ignores: ['**/*.test.ts'] }),
+  // DMath itself is held to the same rules: it is built from IEEE-exact operations only.
+  simulationConfig({
+    files: ['packages/determinism/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/test-utils/**'],
+  }),
 );

@@ -15,6 +15,7 @@ const projects: Record<string, ProjectTestOptions> = {
   'packages/transport-local': {},
   'packages/transport-transform': {},
   'packages/transport-webrtc': {},
+  'packages/determinism': {},
   'internal/transport-conformance': {},
   'internal/consumer-tests': {
     globalSetup: ['test/global-setup.ts'],

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 
 const wanted = [
   { bin: '/usr/bin/chromium', pkg: 'chromium' },
+  { bin: '/usr/bin/firefox-esr', pkg: 'firefox-esr' }, // cross-engine determinism test
   { bin: '/usr/bin/redis-server', pkg: 'redis-server' },
 ];
 const missing = wanted.filter((w) => !existsSync(w.bin)).map((w) => w.pkg);

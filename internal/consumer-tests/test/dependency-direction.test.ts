@@ -74,6 +74,12 @@ describe('eslint dependency direction (BRIEF §1: protocol ← core ← session;
     ).toEqual(['@rbn/core', '@rbn/session', ...others]);
   });
 
+  it('keeps determinism free of every other rbn package (games use it without the netcode)', async () => {
+    expect(
+      await restrictedImports('determinism', ['@rbn/protocol', '@rbn/core', '@rbn/session']),
+    ).toEqual(['@rbn/protocol', '@rbn/core', '@rbn/session']);
+  });
+
   it('forbids Node built-ins in library code but not in its tests', async () => {
     expect(await restrictedImports('core', ['node:fs', 'events'])).toEqual(['node:fs', 'events']);
     expect(await restrictedImports('core', ['node:fs'], 'probe.test.ts')).toEqual([]);

@@ -1,9 +1,10 @@
 import type { Game } from '@rbn/core';
 import { RbnError } from '@rbn/protocol';
+import { DMath, RANDOM_STATE_BYTES, createRandom } from '@rbn/determinism';
+import type { Random } from '@rbn/determinism';
 import type { PlayerId } from '@rbn/protocol';
 import { SUB, clampAbs, idiv, isqrt } from './fixed';
 import { Button, buttonsOf } from './input';
-import { nextRandom } from './prng';
 
 /** Size of the square world, in pixels. */
 export const WORLD_SIZE = 480;
@@ -30,12 +31,12 @@ const FALL_TICKS = 40;
 const RESPAWN_TICKS = 60;
 const HIT_MEMORY_TICKS = 150;
 const COIN_RESPAWN_TICKS = 90;
-const DIAGONAL = 181; // 256 / sqrt(2)
 const SPAWN_DISTANCE = 120 * SUB;
 const MAX_ID_BYTES = 255;
 const ROUND_OVER_TICKS = 180;
-const STATE_VERSION = 2;
-const HEADER_BYTES = 1 + 4 + 4 + 4 + 4 + 2 + 1 + 1 + 1;
+const STATE_VERSION = 3;
+const RNG_OFFSET = 5;
+const HEADER_BYTES = 1 + 4 + RANDOM_STATE_BYTES + 4 + 4 + 2 + 1 + 1 + 1;
 const SLOT_BYTES = 1 + 1 + MAX_ID_BYTES + 4 * 4 + 7 + 2;
 
 /** What a player slot is doing. */
@@ -77,8 +78,16 @@ export interface ArenaPlayer {
   score: number;
 }
 
-const FACING_X = [SUB, DIAGONAL, 0, -DIAGONAL, -SUB, -DIAGONAL, 0, DIAGONAL] as const;
-const FACING_Y = [0, DIAGONAL, SUB, DIAGONAL, 0, -DIAGONAL, -SUB, -DIAGONAL] as const;
+/**
+ * Unit vectors of the eight facings (0 = east, clockwise, y down) in 1/256 px, from DMath so
+ * that every engine computes the same table (`Math.cos` may differ in the last bit).
+ */
+const FACING_X = Array.from({ length: 8 }, (_, i) =>
+  Math.round(SUB * DMath.cos((i * Math.PI) / 4)),
+);
+const FACING_Y = Array.from({ length: 8 }, (_, i) =>
+  Math.round(SUB * DMath.sin((i * Math.PI) / 4)),
+);
 const SPAWN_X = [-SPAWN_DISTANCE, SPAWN_DISTANCE, 0, 0] as const;
 const SPAWN_Y = [0, 0, -SPAWN_DISTANCE, SPAWN_DISTANCE] as const;
 
@@ -122,8 +131,10 @@ function facingOf(buttons: number): number {
  * Falling off on your own costs a point. The first to {@link WIN_SCORE} points wins the round;
  * after a three-second pause everyone respawns with 0 points.
  *
- * The simulation uses integers only and keeps its random generator in the state, so it is
- * deterministic: the same inputs give the same state, byte for byte, on every machine.
+ * The state is integers only; the little floating-point math it does (facing vectors, coin
+ * placement) goes through `DMath`, and its random generator (`createRandom`) lives in the
+ * state, so it is deterministic: the same inputs give the same state, byte for byte, on every
+ * machine and in every engine (checked in Node, Chromium and Firefox by the cross-engine test).
  * Inputs are one byte each (see {@link Button}). A player id that appears in the inputs takes
  * the lowest free slot (new ids in sorted order); an id that disappears frees its slot.
  *
@@ -148,7 +159,7 @@ export class ArenaGame implements Game<Uint8Array> {
   winner = 0;
   /** Ticks left of the pause after a round was won. */
   roundOverTimer = 0;
-  private rng: number;
+  private readonly random: Random;
   private readonly buffer = new Uint8Array(HEADER_BYTES + MAX_PLAYERS * SLOT_BYTES);
   private readonly view = new DataView(this.buffer.buffer);
   private readonly idBytes: Uint8Array[] = [];
@@ -159,7 +170,7 @@ export class ArenaGame implements Game<Uint8Array> {
    * the same seed.
    */
   constructor(seed = 0x5eed) {
-    this.rng = seed >>> 0;
+    this.random = createRandom(seed);
     const players: ArenaPlayer[] = [];
     for (let slot = 0; slot < MAX_PLAYERS; slot++) {
       players.push(emptyPlayer(slot));
@@ -206,13 +217,14 @@ export class ArenaGame implements Game<Uint8Array> {
     let o = 0;
     v.setUint8(o, STATE_VERSION);
     v.setUint32(o + 1, this.tick >>> 0, true);
-    v.setUint32(o + 5, this.rng, true);
-    v.setInt32(o + 9, this.coinX, true);
-    v.setInt32(o + 13, this.coinY, true);
-    v.setUint16(o + 17, this.coinTimer, true);
-    v.setUint8(o + 19, MAX_PLAYERS);
-    v.setUint8(o + 20, this.winner);
-    v.setUint8(o + 21, this.roundOverTimer);
+    this.random.writeState(this.buffer, RNG_OFFSET);
+    o = RNG_OFFSET + RANDOM_STATE_BYTES;
+    v.setInt32(o, this.coinX, true);
+    v.setInt32(o + 4, this.coinY, true);
+    v.setUint16(o + 8, this.coinTimer, true);
+    v.setUint8(o + 10, MAX_PLAYERS);
+    v.setUint8(o + 11, this.winner);
+    v.setUint8(o + 12, this.roundOverTimer);
     o = HEADER_BYTES;
     for (const p of this.players) {
       v.setUint8(o++, p.phase);
@@ -248,13 +260,14 @@ export class ArenaGame implements Game<Uint8Array> {
       );
     }
     this.tick = v.getUint32(1, true);
-    this.rng = v.getUint32(5, true);
-    this.coinX = v.getInt32(9, true);
-    this.coinY = v.getInt32(13, true);
-    this.coinTimer = v.getUint16(17, true);
-    this.winner = v.getUint8(20);
-    this.roundOverTimer = v.getUint8(21);
-    let o = HEADER_BYTES;
+    this.random.readState(data, RNG_OFFSET);
+    let o = RNG_OFFSET + RANDOM_STATE_BYTES;
+    this.coinX = v.getInt32(o, true);
+    this.coinY = v.getInt32(o + 4, true);
+    this.coinTimer = v.getUint16(o + 8, true);
+    this.winner = v.getUint8(o + 11);
+    this.roundOverTimer = v.getUint8(o + 12);
+    o = HEADER_BYTES;
     for (const p of this.players) {
       p.phase = v.getUint8(o++) as Phase;
       if (p.phase === Phase.Empty) {
@@ -320,6 +333,7 @@ export class ArenaGame implements Game<Uint8Array> {
     }
     const newIds = this.newIds;
     newIds.length = 0;
+    // eslint-disable-next-line no-restricted-syntax -- the new ids are sorted below, so the order they arrive in does not matter
     for (const id of inputs.keys()) {
       if (this.playerById(id) === undefined) newIds.push(id);
     }
@@ -482,23 +496,13 @@ export class ArenaGame implements Game<Uint8Array> {
     }
   }
 
+  /** Puts the coin at a uniformly random point of the disc it may appear in. */
   private placeCoin(): void {
     const range = (PLATFORM_RADIUS - 30) * SUB;
-    for (let attempt = 0; attempt < 16; attempt++) {
-      let a: number;
-      let b: number;
-      [this.rng, a] = nextRandom(this.rng);
-      [this.rng, b] = nextRandom(this.rng);
-      const x = (a % (2 * range + 1)) - range;
-      const y = (b % (2 * range + 1)) - range;
-      if (x * x + y * y <= range * range) {
-        this.coinX = CENTER + x;
-        this.coinY = CENTER + y;
-        return;
-      }
-    }
-    this.coinX = CENTER;
-    this.coinY = CENTER;
+    const angle = this.random.nextFloat() * 2 * Math.PI;
+    const distance = range * Math.sqrt(this.random.nextFloat());
+    this.coinX = CENTER + Math.round(distance * DMath.cos(angle));
+    this.coinY = CENTER + Math.round(distance * DMath.sin(angle));
   }
 }
 

@@ -1,7 +1,7 @@
+import { createRandom } from '@rbn/determinism';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import type { LocalTransport } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
-import { nextRandom } from '../game/prng';
 import type { DemoPeer } from './peer';
 import { SessionPeer } from './session-peer';
 
@@ -10,13 +10,12 @@ const NETWORK = { latency: 50, jitter: 15, packetLoss: 0.1 };
 
 /** Runs frames of virtual time: transports deliver, then every peer ticks with seeded buttons. */
 function run(transports: LocalTransport[], peers: DemoPeer[], frames: number, seed: number): void {
-  let rng = seed;
+  const random = createRandom(seed);
   const held = peers.map(() => 0);
   for (let f = 0; f < frames; f++) {
     for (const t of transports) t.tick(FRAME_MS);
     peers.forEach((peer, i) => {
-      let value: number;
-      [rng, value] = nextRandom(rng);
+      const value = random.nextUint32();
       if (value % 10 === 0) held[i] = (value >>> 8) & 31;
       peer.tick(held[i] ?? 0);
     });
