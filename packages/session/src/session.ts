@@ -8,17 +8,11 @@ import {
   PROTOCOL_VERSION,
   RbnError,
   WireRole,
-  encodeMessage,
-  isReliableMessageType,
-  sameBytes,
   tryDecodeMessage,
 } from '@rbn/protocol';
 import type {
   DropPlayerMessage,
   HashMessage,
-  InputAckEntry,
-  InputMessage,
-  InputRun,
   JoinAcceptMessage,
   JoinRejectMessage,
   JoinRequestMessage,
@@ -31,16 +25,28 @@ import type {
   SyncMessage,
   Tick,
   TransportAdapter,
-  WirePlayer,
 } from '@rbn/protocol';
 import { ROOM_CONFIG_FIELDS, resolveSessionConfig, validateConfigField } from './config';
+import { HASH_DELAY_TICKS, DesyncTracker, decideRecovery } from './desync';
+import { engineView } from './engine-view';
+import type { EngineView } from './engine-view';
+import { CATCH_UP_THRESHOLD, FrameAdvantage, maxSilenceMs } from './frame-advantage';
+import { applyInputs, flushInputs, pendingInputs, sendAck, tickReach } from './input-exchange';
 import { defaultNow } from './internal/clock';
+import type { Clock } from './internal/clock';
 import { Emitter } from './internal/emitter';
-import { Link, SLOT_COUNT } from './internal/link';
+import type { Link } from './internal/link';
+import { MESH_RECOMMENDED_PLAYERS, addLatePlayer, decideAdmission, lateJoinTick } from './join';
+import { chooseLeaveTick, departureTick } from './leave';
+import { LinkTable } from './links';
+import { LagDetector, checkSilence, resetLiveness } from './liveness';
+import { ResumeCountdown } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
-import { ReplayRecorder } from './replay';
-import { TimeSync } from './time-sync';
-import { DesyncAuthority, PlayerRole, SessionState, Topology } from './types';
+import { Recording } from './recording';
+import { HOST_SLOT, Roster, fromWireRole, toWire, toWireRole } from './roster';
+import type { Member, NewMember } from './roster';
+import { planLinks } from './topology';
+import { PlayerRole, SessionState, Topology } from './types';
 import type {
   ErrorContext,
   ErrorSource,
@@ -52,11 +58,7 @@ import type {
   TickResult,
 } from './types';
 
-/** A source of milliseconds (monotonic). */
-export interface Clock {
-  /** The current time in milliseconds. */
-  now(): number;
-}
+export type { Clock } from './internal/clock';
 
 /** What {@link createSession} needs. */
 export type CreateSessionOptions = {
@@ -74,19 +76,6 @@ export type CreateSessionOptions = {
   clock?: Clock;
 };
 
-/** A room member, as the session tracks it internally. */
-type Member = {
-  slot: number;
-  playerId: PlayerId;
-  peerId: string;
-  role: PlayerRole;
-  joinTick: Tick;
-  leaveTick: Tick;
-  isHost: boolean;
-  isLocal: boolean;
-  info: PlayerInfo;
-};
-
 type PendingJoin = {
   roomId: string;
   hostPeerId: string;
@@ -95,20 +84,8 @@ type PendingJoin = {
   reject: (error: Error) => void;
 };
 
-const HOST_SLOT = 0;
 const SYNC_REQUEST_TIMEOUT_MS = 3000;
 const SYNC_RESPONSE_MIN_INTERVAL_MS = 250;
-const LAG_REPORT_INTERVAL_MS = 1000;
-const TIME_SYNC_INTERVAL_MS = 1000;
-const HASH_HISTORY = 16;
-/** Ticks a confirmed hash waits before it is sent (see `releaseHashes`). */
-const HASH_DELAY_TICKS = 30;
-/** Ticks between the host's newest input and a late joiner's first counted tick. */
-const JOIN_MARGIN_TICKS = 4;
-/** A peer this many ticks behind the others runs extra ticks to catch up. */
-const CATCH_UP_THRESHOLD = 4;
-const TIME_SYNC_THRESHOLD_FRAMES = 0;
-const TIME_SYNC_STRETCH_PER_FRAME = 0.05;
 
 function randomRoomId(): string {
   const c = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
@@ -120,19 +97,14 @@ function randomRoomId(): string {
   return id;
 }
 
-function toWireRole(role: PlayerRole): WireRole {
-  return role === PlayerRole.Spectator ? WireRole.Spectator : WireRole.Player;
-}
-
-function fromWireRole(role: WireRole): PlayerRole {
-  return role === WireRole.Spectator ? PlayerRole.Spectator : PlayerRole.Player;
-}
-
 /**
  * A multiplayer session: room lifecycle, star or mesh topology, input exchange, desync
  * detection and recovery, lag and pause. Create one with {@link createSession}; drive it by
  * calling {@link Session.tick} once per frame (also in the lobby and while paused): the session
  * has no timers, everything advances from `tick()` and from arriving messages.
+ *
+ * This class is the orchestrator: it owns the state transitions and the engine, dispatches each
+ * message to its concept's code and runs the frame; see `docs/architecture.md` for the files.
  */
 export class Session {
   private readonly game: Game<Uint8Array>;
@@ -142,7 +114,6 @@ export class Session {
   private readonly emitter = new Emitter();
   private cfg: SessionConfig;
   private readonly joinLimiter: SlidingWindowRateLimiter;
-  private timeSyncEstimator: TimeSync;
 
   private stateValue = SessionState.Disconnected;
   private roomIdValue: string | null = null;
@@ -153,24 +124,18 @@ export class Session {
   private localSlot = -1;
   private destroyed = false;
   private started = false;
-
-  private readonly members: (Member | undefined)[] = new Array<Member | undefined>(SLOT_COUNT);
-  private readonly memberByPeer = new Map<string, Member>();
-  private readonly playersMap = new Map<PlayerId, PlayerInfo>();
-  private readonly links = new Map<string, Link>();
-  private linkList: Link[] = [];
-  /** Remote members who play (for per-frame lag checks), rebuilt with the links. */
-  private remotePlayers: Member[] = [];
   private pendingJoin: PendingJoin | null = null;
-  private bulk = false;
-  // Replay recording (see startRecording).
-  private recordingWanted = false;
-  private recorder: ReplayRecorder | null = null;
-  private recordedThrough: Tick = -1;
-  private finishedReplay: Uint8Array | null = null;
-  private catchUpCount = 0;
+
+  private readonly roster: Roster;
+  private readonly links: LinkTable;
+  private readonly advantage: FrameAdvantage;
+  private readonly lag = new LagDetector();
+  private readonly desync = new DesyncTracker();
+  private readonly recording = new Recording();
+  private readonly countdown = new ResumeCountdown();
 
   private engine: RollbackEngine | null = null;
+  private view: EngineView | null = null;
   private readonly result: TickResult = {
     tick: -1,
     advanced: false,
@@ -180,30 +145,15 @@ export class Session {
     confirmedTick: -1,
   };
 
-  // Desync detection and recovery.
-  private readonly localHashes = new Map<Tick, number>();
-  private readonly remoteHashes = new Map<Tick, Map<number, number>>();
-  private readonly decidedTicks = new Set<Tick>();
-  private hashFloor = 0;
-  /** Confirmed ticks whose hash waits for `releaseHashes`, and the engine's hash of each. */
-  private readonly pendingHashTicks: Tick[] = [];
-  private readonly pendingHashFallback: number[] = [];
-  private syncRequest: { peerId: string; at: number; forwardTo: string[] } | null = null;
-  private readonly lastSyncSentTick = new Map<string, Tick>();
-
-  // Pause and countdown.
-  private countdown: { endsAt: number; announced: number } | null = null;
-
-  // Periodic work.
-  private readonly lastLagReportAt = new Float64Array(SLOT_COUNT).fill(-Infinity);
-  private lastTimeSyncAt = -Infinity;
-
   private readonly onTransportMessage = (peerId: string, bytes: Uint8Array): void => {
     this.receive(peerId, bytes);
   };
   private readonly onTransportConnect = (_peerId: string): void => {};
   private readonly onTransportDisconnect = (peerId: string): void => {
     this.safely(() => this.handlePeerGone(peerId, 'the transport closed the connection'));
+  };
+  private readonly onConfirmedHash = (tick: Tick, hash: number): void => {
+    this.desync.confirmed(tick, hash);
   };
 
   /**
@@ -241,7 +191,9 @@ export class Session {
       windowMs: this.cfg.joinRateLimitWindowMs,
       now: () => this.clock.now(),
     });
-    this.timeSyncEstimator = this.newTimeSync();
+    this.roster = new Roster(this.localId, transport.localPeerId);
+    this.links = new LinkTable(transport, this.clock);
+    this.advantage = new FrameAdvantage(this.cfg.tickRate);
     transport.onMessage = this.onTransportMessage;
     transport.onConnect = this.onTransportConnect;
     transport.onDisconnect = this.onTransportDisconnect;
@@ -257,7 +209,7 @@ export class Session {
 
   /** The members of the room (players and spectators) by player id; departed ones are removed. */
   get players(): ReadonlyMap<PlayerId, PlayerInfo> {
-    return this.playersMap;
+    return this.roster.players;
   }
 
   /** The local player's id. */
@@ -326,22 +278,27 @@ export class Session {
    * is 4 or more ticks behind.)
    */
   get frameDelayMultiplier(): number {
-    return this.timeSyncEstimator.frameDelayMultiplier;
+    return this.advantage.frameDelayMultiplier;
   }
 
   /** The frame interval the game loop should use, in milliseconds: `1000 / tickRate × frameDelayMultiplier`. */
   get recommendedFrameDelayMs(): number {
-    return (1000 / this.cfg.tickRate) * this.timeSyncEstimator.frameDelayMultiplier;
+    return (1000 / this.cfg.tickRate) * this.advantage.frameDelayMultiplier;
   }
 
   /** Extra ticks run so far to catch up with the other peers (see {@link Session.recommendedFrameDelayMs}). */
   get catchUpTicks(): number {
-    return this.catchUpCount;
+    return this.advantage.catchUpTicks;
   }
 
-  /** The rollback engine while playing (for statistics and debugging), else `null`. */
-  get rollbackEngine(): RollbackEngine | null {
-    return this.engine;
+  /**
+   * A read-only view of the rollback engine while playing (statistics, snapshots and their
+   * hashes), else `null`. The engine itself is never handed out, so nothing reached through
+   * this view can change the game or switch off desync detection; for every confirmed hash,
+   * listen to the `confirmedHash` event.
+   */
+  get rollbackEngine(): EngineView | null {
+    return this.view;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -461,15 +418,14 @@ export class Session {
         () => {
           if (this.pendingJoin?.hostPeerId !== hostPeerId) return;
           this.safely(() => {
-            this.ensureLink(hostPeerId);
-            const request: JoinRequestMessage = {
+            this.links.ensure(hostPeerId);
+            this.links.sendTo(hostPeerId, {
               type: MessageType.JoinRequest,
               protocolVersion: PROTOCOL_VERSION,
               roomId,
               playerId: this.localId,
               role: toWireRole(this.role),
-            };
-            this.sendTo(hostPeerId, request);
+            });
           });
         },
         (error: unknown) => {
@@ -510,9 +466,9 @@ export class Session {
       reason: LeaveReason.Left,
     };
     if (this.host) {
-      for (const link of this.linkList) this.sendTo(link.peerId, message);
+      this.links.broadcast(message);
     } else if (this.hostPeerId !== null) {
-      this.sendTo(this.hostPeerId, message);
+      this.links.sendTo(this.hostPeerId, message);
     }
     // The connections stay open so the announcement arrives; the host (or, when the host
     // leaves, every member) closes them.
@@ -534,21 +490,17 @@ export class Session {
       );
     }
     const startTick = 0;
-    for (const member of this.members) {
-      if (member && member.role === PlayerRole.Player)
-        this.updateMember(member, { joinTick: startTick });
+    for (const member of this.roster.all()) {
+      if (member.role === PlayerRole.Player) this.roster.setTicks(member, { joinTick: startTick });
     }
     this.createEngine(startTick);
-    const state = this.game.serialize();
-    const message: StateSyncMessage = {
+    this.links.broadcast({
       type: MessageType.StateSync,
       tick: startTick,
       hash: this.game.hash() >>> 0,
-      state,
-      players: this.wirePlayers(),
-    };
-    const bytes = this.encode(message);
-    for (const link of this.linkList) this.sendBytes(link, bytes, true);
+      state: this.game.serialize(),
+      players: this.roster.wirePlayers(),
+    });
     this.enterPlaying();
   }
 
@@ -563,7 +515,7 @@ export class Session {
       throw new RbnError('INVALID_STATE', 'pause: the game is not playing');
     }
     const tick = this.engine ? this.engine.currentTick : 0;
-    this.broadcastControl({ type: MessageType.Pause, tick });
+    this.links.broadcast({ type: MessageType.Pause, tick });
     this.setState(SessionState.Paused);
   }
 
@@ -579,14 +531,14 @@ export class Session {
     if (this.stateValue !== SessionState.Paused) {
       throw new RbnError('INVALID_STATE', 'resume: the game is not paused');
     }
-    if (this.countdown) return;
+    if (this.countdown.running) return;
     const seconds = this.cfg.resumeCountdownSeconds;
     if (seconds <= 0) {
       this.finishResume();
       return;
     }
-    this.countdown = { endsAt: this.clock.now() + seconds * 1000, announced: seconds };
-    this.broadcastControl({ type: MessageType.ResumeCountdown, seconds });
+    this.countdown.start(this.clock.now(), seconds);
+    this.links.broadcast({ type: MessageType.ResumeCountdown, seconds });
     this.emitter.emit('resumeCountdown', seconds);
   }
 
@@ -600,7 +552,7 @@ export class Session {
   dropPlayer(playerId: PlayerId, metadata?: Uint8Array): void {
     this.assertAlive();
     if (!this.host) throw new RbnError('NOT_HOST', 'dropPlayer: only the host can drop players');
-    const member = this.findActiveMember(playerId);
+    const member = this.roster.findPresent(playerId);
     if (!member)
       throw new RbnError('UNKNOWN_PLAYER', `dropPlayer: no player '${playerId}' in the room`);
     if (member.isLocal)
@@ -611,15 +563,13 @@ export class Session {
         `dropPlayer: metadata is ${metadata.length} bytes, more than ${DEFAULT_LIMITS.maxMetadataBytes}`,
       );
     }
-    const tick = this.chooseLeaveTick(member);
-    const message: DropPlayerMessage = {
+    const tick = chooseLeaveTick(this.engine, member);
+    this.links.broadcast({
       type: MessageType.DropPlayer,
       slot: member.slot,
       tick: Math.max(0, tick),
       metadata: metadata ?? null,
-    };
-    const bytes = this.encode(message);
-    for (const link of this.linkList) this.sendBytes(link, bytes, true);
+    });
     this.removeMemberAt(member, tick);
     this.emitter.emit('playerDropped', member.playerId, ...(metadata ? [metadata] : []));
   }
@@ -648,11 +598,7 @@ export class Session {
    */
   startRecording(): void {
     this.assertAlive();
-    if (this.recordingWanted)
-      throw new RbnError('INVALID_STATE', 'startRecording: already recording');
-    this.recordingWanted = true;
-    this.recorder = null;
-    this.finishedReplay = null;
+    this.recording.start();
   }
 
   /**
@@ -663,17 +609,7 @@ export class Session {
    */
   stopRecording(): Uint8Array {
     this.assertAlive();
-    if (!this.recordingWanted) throw new RbnError('INVALID_STATE', 'stopRecording: not recording');
-    if (this.engine && !this.finishedReplay) {
-      this.recordConfirmed(this.engine);
-      this.endRecording(this.engine);
-    }
-    this.recordingWanted = false;
-    this.recorder = null;
-    const blob = this.finishedReplay;
-    this.finishedReplay = null;
-    if (!blob) throw new RbnError('INVALID_STATE', 'stopRecording: nothing was confirmed yet');
-    return blob;
+    return this.recording.stop(this.engine, this.roster);
   }
 
   /**
@@ -684,13 +620,12 @@ export class Session {
   getNetworkStats(peerId: string): NetworkStats | null {
     const link = this.links.get(peerId);
     if (!link) return null;
-    const now = this.clock.now();
     return link.stats(
       this.currentTick,
-      now,
+      this.clock.now(),
       this.cfg.tickRate / 1000,
-      this.pendingInputs(link),
-      this.maxSilenceMs(),
+      pendingInputs(link, this.roster, this.engine),
+      maxSilenceMs(this.cfg),
     );
   }
 
@@ -748,52 +683,55 @@ export class Session {
 
     const engine = this.engine;
     if (engine && this.stateValue === SessionState.Playing) {
-      const r = engine.tick(localInput);
-      if (r.status === 'advanced') {
-        result.tick = r.tick;
-        result.advanced = true;
-        result.rolledBack = r.rolledBack;
-        result.rollbackTicks = r.rollbackTicks;
-        // Time sync: a peer well behind the others (a late joiner, a spectator, a tab that was
-        // hidden) runs one extra tick per frame until it caught up.
-        const ahead = this.framesAhead(now);
-        if (ahead !== null && ahead <= -CATCH_UP_THRESHOLD) {
-          const extra = engine.tick(localInput);
-          if (extra.status === 'advanced') {
-            result.tick = extra.tick;
-            result.rolledBack = result.rolledBack || extra.rolledBack;
-            result.rollbackTicks += extra.rollbackTicks;
-            this.catchUpCount++;
-          }
-        }
-      } else {
-        result.tick = r.tick;
-        result.stalled = true;
-      }
+      this.advance(engine, localInput, now);
     } else {
       result.tick = engine ? engine.currentTick : -1;
     }
     result.confirmedTick = engine ? engine.confirmedTick : -1;
-    if (engine && this.recordingWanted) this.recordConfirmed(engine);
-    if (engine && this.pendingHashTicks.length > 0) this.releaseHashes(engine);
+    if (engine && this.recording.active) this.recording.capture(engine, this.roster);
+    if (engine && this.desync.hasPending) this.releaseHashes(engine);
 
     if (this.stateValue !== SessionState.Disconnected) this.networkFrame(now);
     return result;
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Internals: frame work
+  /** Advances the engine one tick, and one more while this peer is well behind the others. */
+  private advance(engine: RollbackEngine, localInput: Uint8Array | undefined, now: number): void {
+    const result = this.result;
+    const r = engine.tick(localInput);
+    if (r.status !== 'advanced') {
+      result.tick = r.tick;
+      result.stalled = true;
+      return;
+    }
+    result.tick = r.tick;
+    result.advanced = true;
+    result.rolledBack = r.rolledBack;
+    result.rollbackTicks = r.rollbackTicks;
+    // Catch-up: a peer well behind the others (a late joiner, a spectator, a tab that was
+    // hidden) runs one extra tick per frame until it caught up.
+    const ahead = this.framesAhead(now);
+    if (ahead !== null && ahead <= -CATCH_UP_THRESHOLD) {
+      const extra = engine.tick(localInput);
+      if (extra.status === 'advanced') {
+        result.tick = extra.tick;
+        result.rolledBack = result.rolledBack || extra.rolledBack;
+        result.rollbackTicks += extra.rollbackTicks;
+        this.advantage.caughtUp();
+      }
+    }
+  }
 
   private networkFrame(now: number): void {
     const engine = this.engine;
-    for (const link of this.linkList) {
-      if (engine) this.flushInputs(link, engine, now);
-      else if (now - link.lastSendAt >= this.cfg.keepaliveInterval) this.sendAck(link);
-      if (now - link.lastPingAt >= this.cfg.pingInterval) {
-        link.lastPingAt = now;
-        const timestamp = Math.floor(now) >>> 0;
-        link.notePing(timestamp);
-        this.sendTo(link.peerId, {
+    for (const link of this.links.list) {
+      if (engine) flushInputs(link, this.links, this.roster, engine, this.cfg, now);
+      else if (now - link.lastSendAt >= this.cfg.keepaliveInterval) {
+        sendAck(link, this.links, this.roster, null);
+      }
+      const timestamp = link.startPing(now, this.cfg.pingInterval);
+      if (timestamp >= 0) {
+        this.links.sendTo(link.peerId, {
           type: MessageType.Ping,
           timestamp,
           tick: engine ? engine.currentTick : 0,
@@ -805,322 +743,68 @@ export class Session {
       this.checkLiveness(now);
       if (engine) {
         this.checkLag(engine, now);
-        this.emitTimeSync(now);
+        const ahead = this.advantage.reportDue(engine, this.links, this.roster, this.cfg, now);
+        if (ahead !== null) this.emitter.emit('timeSync', ahead);
       }
     }
-    if (this.countdown) this.advanceCountdown(now);
-    if (this.syncRequest && now - this.syncRequest.at > SYNC_REQUEST_TIMEOUT_MS) {
-      this.syncRequest = null;
+    const step = this.countdown.advance(now);
+    if (step.kind === 'resume') this.finishResume();
+    else if (step.kind === 'announce') {
+      this.links.broadcast({ type: MessageType.ResumeCountdown, seconds: step.seconds });
+      this.emitter.emit('resumeCountdown', step.seconds);
     }
-  }
-
-  /**
-   * Sends this link's one message of the frame, if any. Inputs go out at once when one of them
-   * changed (a changed input is what causes rollbacks on the other side), else every
-   * `inputHeartbeatTicks` frames so the peer can confirm; each message carries every input
-   * the peer has not acknowledged, and our acks. With no inputs to send, a bare ack goes out on
-   * the same heartbeat when the peer needs our acks, and a keepalive when the link is idle.
-   */
-  private flushInputs(link: Link, engine: RollbackEngine, now: number): void {
-    link.framesSinceInputSend++;
-    const due = link.framesSinceInputSend >= this.cfg.inputHeartbeatTicks;
-    // A spectator gets confirmed inputs only: it never predicts, so it never rolls back.
-    const cap = this.spectatorLink(link) ? engine.confirmedTick : Number.POSITIVE_INFINITY;
-    let changed = false;
-    let pending = false;
-    for (const slot of link.sendSlots) {
-      const member = this.members[slot];
-      if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
-      const upTo = Math.min(this.inputsUpTo(member, engine), cap);
-      const acked = link.acked[slot]!;
-      if (upTo <= acked) continue;
-      pending = true;
-      if (changed) continue;
-      // Ticks up to scannedUpTo were compared on an earlier frame and repeat their
-      // predecessor: only the newest ones need a look.
-      let t =
-        Math.max(link.sentUpTo[slot]!, link.scannedUpTo[slot]!, acked, member.joinTick - 1) + 1;
-      if (t > upTo) continue;
-      let previous = t > member.joinTick ? engine.getInput(member.playerId, t - 1) : undefined;
-      for (; t <= upTo; t++) {
-        const input = engine.getInput(member.playerId, t);
-        if (input === undefined) break;
-        if (previous === undefined || !sameBytes(input, previous)) {
-          changed = true;
-          break;
-        }
-        link.scannedUpTo[slot] = t;
-        previous = input;
-      }
-    }
-    if (pending && (changed || due)) {
-      const runs: InputRun[] = [];
-      const maxRun = DEFAULT_LIMITS.maxInputsPerRun;
-      for (const slot of link.sendSlots) {
-        const member = this.members[slot];
-        if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
-        const upTo = Math.min(this.inputsUpTo(member, engine), cap);
-        const from = Math.max(link.acked[slot]! + 1, member.joinTick);
-        if (upTo < from) continue;
-        const count = Math.min(upTo - from + 1, maxRun);
-        const inputs: Uint8Array[] = [];
-        for (let t = from; t < from + count; t++) {
-          const input = engine.getInput(member.playerId, t);
-          if (input === undefined) break;
-          inputs.push(input);
-        }
-        if (inputs.length === 0) continue;
-        runs.push({ slot, startTick: from, inputs });
-        const last = from + inputs.length - 1;
-        if (last > link.sentUpTo[slot]!) link.sentUpTo[slot] = last;
-      }
-      if (runs.length > 0) {
-        const message: InputMessage = {
-          type: MessageType.Input,
-          senderTick: engine.currentTick,
-          acks: this.acksFor(link, engine),
-          runs,
-        };
-        this.sendBytes(link, this.encode(message), false);
-        link.ackDirty = false;
-        link.framesSinceInputSend = 0;
-        return;
-      }
-    }
-    if ((link.ackDirty && due) || now - link.lastSendAt >= this.cfg.keepaliveInterval) {
-      this.sendAck(link);
-      link.framesSinceInputSend = 0;
-    }
-  }
-
-  /** Whether the link leads to a spectator (which this session relays inputs to). */
-  private spectatorLink(link: Link): boolean {
-    return this.memberByPeer.get(link.peerId)?.role === PlayerRole.Spectator;
-  }
-
-  /** The newest tick whose input of `member` we hold and may pass on. */
-  private inputsUpTo(member: Member, engine: RollbackEngine): Tick {
-    let upTo = member.isLocal ? engine.lastLocalInputTick : engine.getReceivedTick(member.playerId);
-    if (member.leaveTick >= 0 && upTo >= member.leaveTick) upTo = member.leaveTick - 1;
-    return upTo;
-  }
-
-  private sendAck(link: Link): void {
-    const engine = this.engine;
-    this.sendBytes(
-      link,
-      this.encode({
-        type: MessageType.InputAck,
-        senderTick: engine ? engine.currentTick : 0,
-        acks: engine ? this.acksFor(link, engine) : [],
-      }),
-      false,
-    );
-    link.ackDirty = false;
-  }
-
-  private acksFor(link: Link, engine: RollbackEngine): InputAckEntry[] {
-    const acks: InputAckEntry[] = [];
-    for (const slot of link.acceptSlots) {
-      const member = this.members[slot];
-      if (!member || member.joinTick < 0) continue;
-      let tick = engine.getReceivedTick(member.playerId);
-      if (member.leaveTick > 0) {
-        // A departed player: once every input before its leave tick counted, nothing more of
-        // it is needed (the engine may have forgotten it already).
-        const last = member.leaveTick - 1;
-        if (tick >= last || engine.confirmedTick >= last) tick = last;
-      }
-      acks.push({ slot, tick });
-    }
-    return acks;
-  }
-
-  private pendingInputs(link: Link): number {
-    const engine = this.engine;
-    if (!engine) return 0;
-    let pending = 0;
-    const cap = this.spectatorLink(link) ? engine.confirmedTick : Number.POSITIVE_INFINITY;
-    for (const slot of link.sendSlots) {
-      const member = this.members[slot];
-      if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
-      const upTo = Math.min(this.inputsUpTo(member, engine), cap);
-      const from = Math.max(link.acked[slot]! + 1, member.joinTick);
-      if (upTo >= from) pending += upTo - from + 1;
-    }
-    return pending;
+    const request = this.desync.syncRequest;
+    if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.desync.syncRequest = null;
   }
 
   private checkLiveness(now: number): void {
-    for (const link of this.linkList) {
-      const silent = now - link.lastRecvAt;
-      const member = this.memberByPeer.get(link.peerId);
-      if (!member) continue;
-      if (silent >= this.cfg.disconnectTimeout) {
-        this.handlePeerGone(link.peerId, `no traffic for ${Math.round(silent)} ms`);
-        return; // links changed; the rest is checked next frame
-      }
-      if (!link.interrupted && silent >= this.cfg.disconnectNotifyStart) {
-        link.interrupted = true;
-        this.emitter.emit(
-          'networkInterrupted',
-          member.playerId,
-          Math.max(0, this.cfg.disconnectTimeout - silent),
-        );
-      }
+    const verdict = checkSilence(this.links, this.roster, this.cfg, now);
+    if (verdict.kind === 'gone') {
+      this.handlePeerGone(verdict.peerId, `no traffic for ${Math.round(verdict.silentMs)} ms`);
+    } else if (verdict.kind === 'interrupted') {
+      verdict.members.forEach((member, i) => {
+        const left = Math.max(0, this.cfg.disconnectTimeout - verdict.silent[i]!);
+        this.emitter.emit('networkInterrupted', member.playerId, left);
+      });
     }
   }
 
   private checkLag(engine: RollbackEngine, now: number): void {
-    const current = engine.currentTick;
-    // Nobody's inputs lag further behind than the slowest player's: most frames end here.
-    if (current - 1 - engine.inputsCompleteThrough < this.cfg.lagReportThreshold) return;
-    for (const member of this.remotePlayers) {
-      if (member.joinTick < 0 || member.leaveTick >= 0 || !engine.hasPlayer(member.playerId))
-        continue;
-      const behind = current - 1 - engine.getReceivedTick(member.playerId);
-      if (behind < this.cfg.lagReportThreshold) continue;
-      if (now - this.lastLagReportAt[member.slot]! < LAG_REPORT_INTERVAL_MS) continue;
-      this.lastLagReportAt[member.slot] = now;
-      this.emitter.emit('lagReport', member.playerId, behind);
+    const findings = this.lag.check(engine, this.roster, this.cfg, now);
+    if (!findings) return;
+    for (const { member, ticksBehind } of findings) {
+      this.emitter.emit('lagReport', member.playerId, ticksBehind);
       if (!this.host && this.hostPeerId !== null) {
-        const report: LagReportMessage = {
+        this.links.sendTo(this.hostPeerId, {
           type: MessageType.LagReport,
           slot: member.slot,
-          ticksBehind: Math.min(behind, 0x7fffffff),
-        };
-        this.sendTo(this.hostPeerId, report);
+          ticksBehind: Math.min(ticksBehind, 0x7fffffff),
+        });
       }
     }
   }
 
-  private emitTimeSync(now: number): void {
-    if (now - this.lastTimeSyncAt < TIME_SYNC_INTERVAL_MS) return;
-    this.lastTimeSyncAt = now;
-    const ahead = this.framesAhead(now);
-    if (ahead !== null) this.emitter.emit('timeSync', ahead);
-  }
-
-  /** Mean over player links of how many ticks the local game runs ahead of the peer. */
   private framesAhead(now: number): number | null {
-    const engine = this.engine;
-    if (!engine) return null;
-    const ticksPerMs = this.cfg.tickRate / 1000;
-    let sum = 0;
-    let count = 0;
-    for (const link of this.linkList) {
-      const member = this.memberByPeer.get(link.peerId);
-      if (!member || member.role !== PlayerRole.Player) continue;
-      const remote = link.estimateRemoteTick(now, ticksPerMs, this.maxSilenceMs());
-      if (remote < 0) continue;
-      sum += engine.currentTick - remote;
-      count++;
-    }
-    return count === 0 ? null : sum / count;
-  }
-
-  /** Records every input confirmed since the last call (starting the recorder if needed). */
-  private recordConfirmed(engine: RollbackEngine): void {
-    if (this.finishedReplay) return;
-    let recorder = this.recorder;
-    if (!recorder) {
-      const start = engine.getConfirmedState();
-      recorder = new ReplayRecorder({ startTick: start.tick, state: start.state });
-      this.recorder = recorder;
-      this.recordedThrough = start.tick - 1;
-      for (const m of this.members) {
-        if (!m || m.role !== PlayerRole.Player || m.joinTick < 0) continue;
-        if (m.leaveTick >= 0 && m.leaveTick <= start.tick) continue;
-        recorder.recordJoin(m.playerId, m.joinTick);
-        if (m.leaveTick >= 0) recorder.recordLeave(m.playerId, m.leaveTick);
-      }
-    }
-    const confirmed = engine.confirmedTick;
-    for (let t = this.recordedThrough + 1; t <= confirmed; t++) {
-      for (const m of this.members) {
-        if (!m || m.role !== PlayerRole.Player || m.joinTick < 0 || m.joinTick > t) continue;
-        if (m.leaveTick >= 0 && t >= m.leaveTick) continue;
-        const input = engine.getInput(m.playerId, t);
-        if (input) recorder.recordInput(m.playerId, t, input);
-      }
-    }
-    if (confirmed > this.recordedThrough) this.recordedThrough = confirmed;
-  }
-
-  /** Closes the recording at the newest recorded tick (before a state load replaces history). */
-  private endRecording(engine: RollbackEngine): void {
-    const recorder = this.recorder;
-    if (!recorder || this.finishedReplay) return;
-    const finalTick = this.recordedThrough + 1;
-    const snapshot = engine.getSnapshot(finalTick);
-    if (!snapshot) return;
-    this.finishedReplay = recorder.finish({ finalTick, finalHash: snapshot.hash });
-    this.recorder = null;
-  }
-
-  /**
-   * The session's frames-ahead estimator. Unlike {@link TimeSync}'s general defaults it has no
-   * dead band and a stronger stretch (5 % per frame ahead): a peer settles where the dead band
-   * ends, and even one frame ahead makes its rollbacks about twice as deep as the other's.
-   */
-  private newTimeSync(): TimeSync {
-    return new TimeSync({
-      tickRate: this.cfg.tickRate,
-      thresholdFrames: TIME_SYNC_THRESHOLD_FRAMES,
-      stretchPerFrame: TIME_SYNC_STRETCH_PER_FRAME,
-    });
-  }
-
-  /** Feeds the frames-ahead estimator with a player's reported tick. */
-  private addTimeSample(link: Link, remoteTick: Tick, engine: RollbackEngine): void {
-    if (!link.hasRtt) return;
-    const member = this.memberByPeer.get(link.peerId);
-    if (!member || member.role !== PlayerRole.Player) return;
-    this.timeSyncEstimator.addSample(link.peerId, link.rtt, remoteTick, engine.currentTick);
-  }
-
-  /** How long a silent peer is still assumed to advance: two heartbeats plus a margin. */
-  private maxSilenceMs(): number {
-    return ((2 * this.cfg.inputHeartbeatTicks + 2) * 1000) / this.cfg.tickRate;
-  }
-
-  private advanceCountdown(now: number): void {
-    const countdown = this.countdown;
-    if (!countdown) return;
-    const left = Math.ceil((countdown.endsAt - now) / 1000);
-    if (left <= 0) {
-      this.countdown = null;
-      this.finishResume();
-      return;
-    }
-    if (left < countdown.announced) {
-      countdown.announced = left;
-      this.broadcastControl({ type: MessageType.ResumeCountdown, seconds: left });
-      this.emitter.emit('resumeCountdown', left);
-    }
+    return this.advantage.framesAhead(this.engine, this.links, this.roster, this.cfg, now);
   }
 
   private finishResume(): void {
     const tick = this.engine ? this.engine.currentTick : 0;
-    this.broadcastControl({ type: MessageType.Resume, tick });
-    this.resetLiveness();
+    this.links.broadcast({ type: MessageType.Resume, tick });
+    resetLiveness(this.links, this.clock.now());
     this.setState(SessionState.Playing);
   }
 
   // -------------------------------------------------------------------------------------------
-  // Internals: receiving
+  // Receiving: one line per message type
 
   private receive(peerId: string, bytes: Uint8Array): void {
     if (this.destroyed) return;
     const now = this.clock.now();
     const link = this.links.get(peerId);
-    if (link) {
-      link.countReceived(bytes.byteLength, now);
-      if (link.interrupted) {
-        link.interrupted = false;
-        const member = this.memberByPeer.get(peerId);
-        if (member) this.emitter.emit('networkResumed', member.playerId);
-      }
+    if (link && link.countReceived(bytes.byteLength, now)) {
+      const member = this.roster.byPeer(peerId);
+      if (member) this.emitter.emit('networkResumed', member.playerId);
     }
     const decoded = tryDecodeMessage(bytes);
     if (!decoded.ok) {
@@ -1137,86 +821,43 @@ export class Session {
   private dispatch(peerId: string, message: Message, link: Link | undefined, now: number): void {
     switch (message.type) {
       case MessageType.Input:
-        if (link) this.handleInput(link, message.senderTick, message.acks, message.runs, now);
-        return;
+        return this.handleInput(link, message.senderTick, message.acks, message.runs, now);
       case MessageType.InputAck:
-        if (link) this.handleInput(link, message.senderTick, message.acks, null, now);
-        return;
+        return this.handleInput(link, message.senderTick, message.acks, null, now);
       case MessageType.Ping:
-        this.sendTo(peerId, {
-          type: MessageType.Pong,
-          timestamp: message.timestamp,
-          tick: this.engine ? this.engine.currentTick : 0,
-        });
-        return;
+        return this.handlePing(peerId, message.timestamp);
       case MessageType.Pong:
-        if (link) {
-          const answered = link.takePing(message.timestamp);
-          if (answered === 'duplicate') return; // the network duplicated a pong
-          if (answered === 'unknown') {
-            this.peerError(peerId, message.type, 'a pong that answers no ping of ours');
-            return;
-          }
-          const sample = ((Math.floor(now) >>> 0) - message.timestamp) >>> 0;
-          if (sample < 60_000) link.addRttSample(sample);
-          if (this.engine) {
-            link.remoteTick = message.tick;
-            link.remoteTickAt = now;
-            this.addTimeSample(link, message.tick, this.engine);
-          }
-        }
-        return;
+        return this.handlePong(peerId, link, message.timestamp, message.tick, now);
       case MessageType.Hash:
-        this.handleHash(peerId, message);
-        return;
+        return this.handleHash(peerId, message);
       case MessageType.Sync:
-        this.handleSync(peerId, message);
-        return;
+        return this.handleSync(peerId, message);
       case MessageType.SyncRequest:
-        this.handleSyncRequest(peerId, now);
-        return;
+        return this.handleSyncRequest(peerId, now);
       case MessageType.Pause:
-        if (!this.fromHost(peerId, message.type)) return;
-        if (this.stateValue === SessionState.Playing) this.setState(SessionState.Paused);
-        return;
+        return this.handlePause(peerId);
       case MessageType.Resume:
-        if (!this.fromHost(peerId, message.type)) return;
-        if (this.stateValue === SessionState.Paused) {
-          this.resetLiveness();
-          this.setState(SessionState.Playing);
-        }
-        return;
+        return this.handleResume(peerId);
       case MessageType.ResumeCountdown:
-        if (!this.fromHost(peerId, message.type)) return;
-        this.emitter.emit('resumeCountdown', message.seconds);
-        return;
+        return this.handleResumeCountdown(peerId, message.seconds);
       case MessageType.LagReport:
-        this.handleLagReport(peerId, message);
-        return;
+        return this.handleLagReport(peerId, message);
       case MessageType.DisconnectReport:
-        this.handleDisconnectReport(peerId, message.slot);
-        return;
+        return this.handleDisconnectReport(peerId, message.slot);
       case MessageType.DropPlayer:
-        this.handleDropPlayer(peerId, message);
-        return;
+        return this.handleDropPlayer(peerId, message);
       case MessageType.JoinRequest:
-        this.handleJoinRequest(peerId, message);
-        return;
+        return this.handleJoinRequest(peerId, message);
       case MessageType.JoinAccept:
-        this.handleJoinAccept(peerId, message);
-        return;
+        return this.handleJoinAccept(peerId, message);
       case MessageType.JoinReject:
-        this.handleJoinReject(peerId, message);
-        return;
+        return this.handleJoinReject(peerId, message);
       case MessageType.StateSync:
-        this.handleStateSync(peerId, message);
-        return;
+        return this.handleStateSync(peerId, message);
       case MessageType.PlayerJoined:
-        this.handlePlayerJoined(peerId, message);
-        return;
+        return this.handlePlayerJoined(peerId, message);
       case MessageType.PlayerLeft:
-        this.handlePlayerLeft(peerId, message);
-        return;
+        return this.handlePlayerLeft(peerId, message);
       default: {
         const unknown: never = message;
         this.peerError(peerId, undefined, `unexpected message ${String(unknown)}`);
@@ -1225,76 +866,72 @@ export class Session {
   }
 
   private handleInput(
-    link: Link,
+    link: Link | undefined,
     senderTick: Tick,
-    acks: readonly InputAckEntry[],
-    runs: readonly InputRun[] | null,
+    acks: Parameters<typeof applyInputs>[4],
+    runs: Parameters<typeof applyInputs>[5],
     now: number,
   ): void {
     const engine = this.engine;
-    if (!engine) return;
-    link.remoteTick = senderTick;
-    link.remoteTickAt = now;
+    if (!link || !engine) return;
+    link.noteRemoteTick(senderTick, now);
     // An input message leaves right after the sender's tick (its tick count is exact), while
     // ours is read at any point of a tick (half a tick short on average): correct that bias,
     // or the peer that is ahead would settle half a tick ahead.
-    this.addTimeSample(link, senderTick - 0.5, engine);
-    for (const ack of acks) {
-      if (ack.tick > link.acked[ack.slot]!) link.acked[ack.slot] = ack.tick;
-    }
-    if (!runs) return;
-    const reach = this.tickReach();
-    let outOfReach = false;
-    let refused = -1;
-    for (const run of runs) {
-      if (
-        run.startTick > engine.currentTick + reach ||
-        run.startTick + run.inputs.length - 1 < engine.currentTick - reach
-      ) {
-        // No honest peer sends inputs this far from our tick (it would have been dropped for
-        // silence first); the engine would ignore them anyway, so say so once per message.
-        outOfReach = true;
-        continue;
-      }
-      if (link.accepts[run.slot] !== 1) {
-        refused = run.slot;
-        continue;
-      }
-      const member = this.members[run.slot];
-      if (!member || member.joinTick < 0 || member.role !== PlayerRole.Player) continue;
-      const inputs = run.inputs;
-      for (let i = 0; i < inputs.length; i++) {
-        engine.addRemoteInput(member.playerId, run.startTick + i, inputs[i]!);
-      }
-      link.ackDirty = true;
-    }
+    this.advantage.addSample(link, this.roster, senderTick - 0.5, engine);
+    const { refused, outOfReach } = applyInputs(link, this.roster, engine, this.cfg, acks, runs);
     if (refused >= 0) {
-      this.peerError(
-        link.peerId,
-        MessageType.Input,
-        `inputs for slot ${refused}, which this peer may not send`,
-      );
+      const text = `inputs for slot ${refused}, which this peer may not send`;
+      this.peerError(link.peerId, MessageType.Input, text);
     }
-    if (outOfReach) {
-      this.peerError(
-        link.peerId,
-        MessageType.Input,
-        `inputs more than ${reach} ticks away from tick ${engine.currentTick}`,
-      );
+    if (outOfReach >= 0) {
+      const text = `inputs more than ${outOfReach} ticks away from tick ${engine.currentTick}`;
+      this.peerError(link.peerId, MessageType.Input, text);
     }
   }
 
-  /**
-   * How far (in ticks) from our current tick an honest peer's inputs or hashes can be: its
-   * speculation window, plus the ticks of `disconnectTimeout` (a peer silent longer is dropped),
-   * plus one full run of resent inputs.
-   */
-  private tickReach(): number {
-    return (
-      this.cfg.maxSpeculationTicks +
-      Math.ceil((this.cfg.disconnectTimeout * this.cfg.tickRate) / 1000) +
-      DEFAULT_LIMITS.maxInputsPerRun
-    );
+  private handlePing(peerId: string, timestamp: number): void {
+    const tick = this.engine ? this.engine.currentTick : 0;
+    this.links.sendTo(peerId, { type: MessageType.Pong, timestamp, tick });
+  }
+
+  private handlePong(
+    peerId: string,
+    link: Link | undefined,
+    timestamp: number,
+    tick: Tick,
+    now: number,
+  ): void {
+    if (!link) return;
+    const answered = link.takePing(timestamp);
+    if (answered === 'duplicate') return; // the network duplicated a pong
+    if (answered === 'unknown') {
+      this.peerError(peerId, MessageType.Pong, 'a pong that answers no ping of ours');
+      return;
+    }
+    const sample = ((Math.floor(now) >>> 0) - timestamp) >>> 0;
+    if (sample < 60_000) link.addRttSample(sample);
+    if (this.engine) {
+      link.noteRemoteTick(tick, now);
+      this.advantage.addSample(link, this.roster, tick, this.engine);
+    }
+  }
+
+  private handlePause(peerId: string): void {
+    if (!this.fromHost(peerId, MessageType.Pause)) return;
+    if (this.stateValue === SessionState.Playing) this.setState(SessionState.Paused);
+  }
+
+  private handleResume(peerId: string): void {
+    if (!this.fromHost(peerId, MessageType.Resume)) return;
+    if (this.stateValue !== SessionState.Paused) return;
+    resetLiveness(this.links, this.clock.now());
+    this.setState(SessionState.Playing);
+  }
+
+  private handleResumeCountdown(peerId: string, seconds: number): void {
+    if (!this.fromHost(peerId, MessageType.ResumeCountdown)) return;
+    this.emitter.emit('resumeCountdown', seconds);
   }
 
   private fromHost(peerId: string, type: MessageType): boolean {
@@ -1308,161 +945,111 @@ export class Session {
       this.peerError(peerId, message.type, 'only the host receives lag reports');
       return;
     }
-    const member = this.members[message.slot];
-    if (!member || !this.memberByPeer.has(peerId)) return;
+    const member = this.roster.at(message.slot);
+    if (!member || !this.roster.byPeer(peerId)) return;
     this.emitter.emit('lagReport', member.playerId, message.ticksBehind);
   }
 
   // -------------------------------------------------------------------------------------------
-  // Internals: room management
+  // Joining (host side: admission; joiner side: accept, reject, start state)
 
   private handleJoinRequest(peerId: string, message: JoinRequestMessage): void {
-    const reject = (reason: JoinRejectReason, text: string): void => {
-      const answer: JoinRejectMessage = { type: MessageType.JoinReject, reason, message: text };
-      this.sendTo(peerId, answer);
-    };
-    if (!this.host) {
-      reject(JoinRejectReason.NotAccepting, 'this peer does not host a room');
-      return;
-    }
-    if (!this.joinLimiter.tryAcquire(peerId)) {
-      const wait = Math.ceil(this.joinLimiter.retryAfterMs(peerId));
-      reject(JoinRejectReason.RateLimited, `too many join requests; try again in ${wait} ms`);
-      return;
-    }
-    if (message.protocolVersion !== PROTOCOL_VERSION) {
-      reject(
-        JoinRejectReason.VersionMismatch,
-        `protocol version ${message.protocolVersion} is not supported; the host speaks version ${PROTOCOL_VERSION}`,
-      );
-      return;
-    }
-    if (message.roomId !== this.roomIdValue) {
-      reject(JoinRejectReason.WrongRoom, `no room '${message.roomId}' here`);
-      return;
-    }
-    if (
-      this.stateValue !== SessionState.Lobby &&
-      this.stateValue !== SessionState.Playing &&
-      this.stateValue !== SessionState.Paused
-    ) {
-      reject(JoinRejectReason.NotAccepting, 'the room is closing');
-      return;
-    }
-    if (this.memberByPeer.has(peerId) || this.findActiveMember(message.playerId)) {
-      reject(
-        JoinRejectReason.DuplicatePlayer,
-        `player '${message.playerId}' is already in the room`,
-      );
-      return;
-    }
     const role = fromWireRole(message.role);
-    let players = 0;
-    let spectators = 0;
-    for (const m of this.members) {
-      if (!m || m.leaveTick >= 0) continue;
-      if (m.role === PlayerRole.Player) players++;
-      else spectators++;
-    }
-    if (role === PlayerRole.Player && players >= this.cfg.maxPlayers) {
-      reject(JoinRejectReason.RoomFull, `the room is full (${this.cfg.maxPlayers} players)`);
-      return;
-    }
-    if (role === PlayerRole.Spectator && spectators >= this.cfg.maxSpectators) {
-      reject(JoinRejectReason.RoomFull, `the room is full (${this.cfg.maxSpectators} spectators)`);
-      return;
-    }
-    let slot = -1;
-    for (let s = 1; s < SLOT_COUNT; s++) {
-      if (this.members[s] === undefined) {
-        slot = s;
-        break;
+    const counts = this.roster.counts();
+    const withinRateLimit = this.host ? this.joinLimiter.tryAcquire(peerId) : true;
+    const admission = decideAdmission({
+      request: message,
+      role,
+      isHost: this.host,
+      withinRateLimit,
+      retryAfterMs: withinRateLimit ? 0 : this.joinLimiter.retryAfterMs(peerId),
+      roomId: this.roomIdValue,
+      state: this.stateValue,
+      duplicate:
+        this.roster.byPeer(peerId) !== undefined ||
+        this.roster.findPresent(message.playerId) !== undefined,
+      players: counts.players,
+      spectators: counts.spectators,
+      maxPlayers: this.cfg.maxPlayers,
+      maxSpectators: this.cfg.maxSpectators,
+      freeSlot: this.roster.freeSlot(),
+    });
+    if (!admission.admit) {
+      this.rejectJoin(peerId, admission.reason, admission.text);
+      if (admission.slotsExhausted) {
+        const error = new RbnError('SLOTS_EXHAUSTED', admission.text);
+        this.reportError('session', error, peerId, message.type);
       }
-    }
-    if (slot < 0) {
-      // Slots of members who left a game in progress are not reused (their inputs and leave
-      // tick stay addressable by slot until the game ends), so a game admits at most 255 joins.
-      const text = `this game has used all ${SLOT_COUNT - 1} join slots (slots of members who left are not reused while a game runs); the host must start a new room`;
-      reject(JoinRejectReason.RoomFull, text);
-      this.reportError('session', new RbnError('SLOTS_EXHAUSTED', text), peerId, message.type);
       return;
     }
-    // A game in progress: the joiner's inputs count from a tick no peer can have confirmed
-    // yet (after the host's newest input, plus a margin for reordering), so everyone adds the
-    // player at that same tick without a visible correction.
     const engine = this.engine;
-    let joinTick = -1;
-    if (engine) {
-      joinTick =
-        Math.max(engine.lastLocalInputTick, engine.currentTick - 1) + 1 + JOIN_MARGIN_TICKS;
-      if (role === PlayerRole.Player) {
-        try {
-          engine.addPlayer(message.playerId, joinTick);
-          this.recorder?.recordJoin(message.playerId, joinTick);
-        } catch (error) {
-          reject(
-            JoinRejectReason.DuplicatePlayer,
-            `player '${message.playerId}' is still leaving; try again shortly (${String(error)})`,
-          );
-          return;
-        }
-      }
+    const joinTick = engine ? lateJoinTick(engine) : -1;
+    if (engine && role === PlayerRole.Player) {
+      const refused = addLatePlayer(engine, message.playerId, joinTick);
+      if (refused !== null)
+        return this.rejectJoin(peerId, JoinRejectReason.DuplicatePlayer, refused);
+      this.recording.recordJoin(message.playerId, joinTick);
     }
     const member = this.addMember({
-      slot,
+      slot: admission.slot,
       playerId: message.playerId,
       peerId,
       role,
       joinTick,
       leaveTick: -1,
     });
+    this.welcome(member);
+    if (role === PlayerRole.Player) this.warnLargeMesh(counts.players + 1);
+    // Before the state is taken, so the game can prepare for the player.
+    this.emitter.emit('playerJoined', member.info);
+    if (engine) this.sendStartState(member.peerId, engine);
+  }
+
+  private rejectJoin(peerId: string, reason: JoinRejectReason, text: string): void {
+    const answer: JoinRejectMessage = { type: MessageType.JoinReject, reason, message: text };
+    this.links.sendTo(peerId, answer);
+  }
+
+  /** Host: tells an admitted member the room, and everyone else the new member. */
+  private welcome(member: Member): void {
     const config: Record<string, number> = {};
     for (const field of ROOM_CONFIG_FIELDS) config[field] = this.cfg[field];
     const accept: JoinAcceptMessage = {
       type: MessageType.JoinAccept,
-      roomId: this.roomIdValue,
-      slot,
-      players: this.wirePlayers(),
+      roomId: this.roomIdValue!,
+      slot: member.slot,
+      players: this.roster.wirePlayers(),
       config,
     };
-    this.sendTo(peerId, accept);
-    const joined: PlayerJoinedMessage = {
-      type: MessageType.PlayerJoined,
-      player: this.toWire(member),
-    };
-    const bytes = this.encode(joined);
-    for (const link of this.linkList) if (link.peerId !== peerId) this.sendBytes(link, bytes, true);
-    if (this.cfg.topology === Topology.Mesh && role === PlayerRole.Player && players + 1 > 4) {
-      this.reportError(
-        'session',
-        new RbnError(
-          'MESH_TOO_LARGE',
-          `mesh with ${players + 1} players: every player links to every other (${((players + 1) * players) / 2} links); more than 4 is not recommended, use Topology.Star`,
-        ),
-      );
+    this.links.sendTo(member.peerId, accept);
+    this.links.broadcast({ type: MessageType.PlayerJoined, player: toWire(member) }, member.peerId);
+  }
+
+  private warnLargeMesh(players: number): void {
+    if (this.cfg.topology !== Topology.Mesh || players <= MESH_RECOMMENDED_PLAYERS) return;
+    const links = (players * (players - 1)) / 2;
+    const text = `mesh with ${players} players: every player links to every other (${links} links); more than ${MESH_RECOMMENDED_PLAYERS} is not recommended, use Topology.Star`;
+    this.reportError('session', new RbnError('MESH_TOO_LARGE', text));
+  }
+
+  /** Host: sends a late joiner the newest confirmed state (and the pause, if paused). */
+  private sendStartState(peerId: string, engine: RollbackEngine): void {
+    const snapshot = engine.getConfirmedState();
+    const link = this.links.get(peerId);
+    if (link) {
+      for (const s of link.sendSlots) link.noteAck(s, snapshot.tick - 1);
     }
-    // Before the state is taken, so the game can prepare for the player.
-    this.emitter.emit('playerJoined', member.info);
-    if (engine) {
-      const snapshot = engine.getConfirmedState();
-      const link = this.links.get(peerId);
-      if (link) {
-        for (const s of link.sendSlots) {
-          if (link.acked[s]! < snapshot.tick - 1) link.acked[s] = snapshot.tick - 1;
-        }
-      }
-      const sync: StateSyncMessage = {
-        type: MessageType.StateSync,
-        tick: snapshot.tick,
-        hash: snapshot.hash >>> 0,
-        state: snapshot.state,
-        players: this.wirePlayers(snapshot.tick),
-      };
-      this.sendTo(peerId, sync);
-      // A paused game stays paused for the joiner too.
-      if (this.stateValue === SessionState.Paused) {
-        this.sendTo(peerId, { type: MessageType.Pause, tick: engine.currentTick });
-      }
+    const sync: StateSyncMessage = {
+      type: MessageType.StateSync,
+      tick: snapshot.tick,
+      hash: snapshot.hash >>> 0,
+      state: snapshot.state,
+      players: this.roster.wirePlayers(snapshot.tick),
+    };
+    this.links.sendTo(peerId, sync);
+    // A paused game stays paused for the joiner too.
+    if (this.stateValue === SessionState.Paused) {
+      this.links.sendTo(peerId, { type: MessageType.Pause, tick: engine.currentTick });
     }
   }
 
@@ -1480,21 +1067,16 @@ export class Session {
     try {
       this.cfg = resolveSessionConfig({ ...this.cfg, ...config });
     } catch (error) {
-      this.failJoin(
-        new RbnError(
-          'JOIN_REJECTED',
-          `joinRoom: the host's room settings are invalid: ${String(error)}`,
-        ),
-      );
+      const text = `joinRoom: the host's room settings are invalid: ${String(error)}`;
+      this.failJoin(new RbnError('JOIN_REJECTED', text));
       return;
     }
     this.roomIdValue = message.roomId;
     this.localSlot = message.slot;
-    this.timeSyncEstimator = this.newTimeSync();
+    this.advantage.reset(this.cfg.tickRate);
     this.pendingJoin = null;
-    this.bulk = true;
     for (const wire of message.players) {
-      this.addMember({
+      this.roster.add({
         slot: wire.slot,
         playerId: wire.playerId,
         peerId: wire.peerId,
@@ -1503,8 +1085,8 @@ export class Session {
         leaveTick: -1,
       });
     }
-    if (!this.members[message.slot]) {
-      this.addMember({
+    if (!this.roster.at(message.slot)) {
+      this.roster.add({
         slot: message.slot,
         playerId: this.localId,
         peerId: this.transport.localPeerId,
@@ -1513,14 +1095,13 @@ export class Session {
         leaveTick: -1,
       });
     }
-    this.bulk = false;
-    this.rebuildLinks();
+    this.noteHost();
+    this.relink();
     this.setState(SessionState.Lobby);
-    for (const member of this.members) if (member) this.emitter.emit('playerJoined', member.info);
+    for (const member of this.roster.all()) this.emitter.emit('playerJoined', member.info);
     if (this.cfg.topology === Topology.Mesh && this.role === PlayerRole.Player) {
-      for (const member of this.members) {
-        if (!member || member.isLocal || member.isHost || member.role !== PlayerRole.Player)
-          continue;
+      for (const member of this.roster.all()) {
+        if (member.isLocal || member.isHost || member.role !== PlayerRole.Player) continue;
         this.connectTo(member.peerId);
       }
     }
@@ -1548,11 +1129,11 @@ export class Session {
       return;
     }
     for (const wire of message.players) {
-      const member = this.members[wire.slot];
+      const member = this.roster.at(wire.slot);
       if (member && member.playerId === wire.playerId) {
-        this.updateMember(member, { joinTick: wire.joinTick, leaveTick: wire.leaveTick });
+        this.roster.setTicks(member, { joinTick: wire.joinTick, leaveTick: wire.leaveTick });
       } else if (!member) {
-        const added = this.addMember({
+        const added = this.roster.add({
           slot: wire.slot,
           playerId: wire.playerId,
           peerId: wire.peerId,
@@ -1560,29 +1141,18 @@ export class Session {
           joinTick: wire.joinTick,
           leaveTick: wire.leaveTick,
         });
-        if (wire.leaveTick >= 0) {
-          // Departed, but its inputs still count after the state's tick.
-          this.playersMap.delete(added.playerId);
-          this.memberByPeer.delete(added.peerId);
-          this.rebuildLinks();
-        }
+        // Departed, but its inputs still count after the state's tick.
+        if (wire.leaveTick >= 0) this.roster.depart(added, false);
       }
     }
+    this.relink();
     this.createEngine(message.tick);
     this.engine!.loadState(message.tick, message.state);
-    this.pendingHashTicks.length = 0;
-    this.pendingHashFallback.length = 0;
+    this.desync.dropPending();
     const hash = this.game.hash() >>> 0;
     if (hash !== message.hash >>> 0) {
-      this.reportError(
-        'session',
-        new RbnError(
-          'STATE_MISMATCH',
-          `the start state hashes to ${hash} here but ${message.hash} on the host: serialize/deserialize/hash are not deterministic`,
-        ),
-        peerId,
-        message.type,
-      );
+      const text = `the start state hashes to ${hash} here but ${message.hash} on the host: serialize/deserialize/hash are not deterministic`;
+      this.reportError('session', new RbnError('STATE_MISMATCH', text), peerId, message.type);
     }
     this.enterPlaying();
   }
@@ -1590,11 +1160,11 @@ export class Session {
   private handlePlayerJoined(peerId: string, message: PlayerJoinedMessage): void {
     if (!this.fromHost(peerId, message.type)) return;
     const wire = message.player;
-    if (this.members[wire.slot]) return;
+    if (this.roster.at(wire.slot)) return;
     const engine = this.engine;
     if (engine && wire.role === WireRole.Player) {
       engine.addPlayer(wire.playerId, wire.joinTick);
-      this.recorder?.recordJoin(wire.playerId, wire.joinTick);
+      this.recording.recordJoin(wire.playerId, wire.joinTick);
     }
     const member = this.addMember({
       slot: wire.slot,
@@ -1607,11 +1177,13 @@ export class Session {
     this.emitter.emit('playerJoined', member.info);
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Leaving (leave, drop, peer gone, room end)
+
   private handlePlayerLeft(peerId: string, message: PlayerLeftMessage): void {
-    const member = this.members[message.slot];
     if (this.host) {
       // A member may only announce its own departure.
-      const sender = this.memberByPeer.get(peerId);
+      const sender = this.roster.byPeer(peerId);
       if (!sender || sender.slot !== message.slot) {
         this.peerError(peerId, message.type, 'a member may only announce its own departure');
         return;
@@ -1620,6 +1192,7 @@ export class Session {
       return;
     }
     if (!this.fromHost(peerId, message.type)) return;
+    const member = this.roster.at(message.slot);
     if (!member) return;
     if (member.isHost || member.isLocal) {
       this.endRoom(true, member.isHost ? 'the host left the room' : 'the host removed this player');
@@ -1630,18 +1203,15 @@ export class Session {
 
   private handleDropPlayer(peerId: string, message: DropPlayerMessage): void {
     if (!this.fromHost(peerId, message.type)) return;
-    const member = this.members[message.slot];
+    const member = this.roster.at(message.slot);
     if (!member) return;
     if (member.isLocal) {
       this.endRoom(true, 'the host dropped this player');
       return;
     }
     this.removeMemberAt(member, message.tick);
-    this.emitter.emit(
-      'playerDropped',
-      member.playerId,
-      ...(message.metadata ? [message.metadata] : []),
-    );
+    const metadata = message.metadata ? [message.metadata] : [];
+    this.emitter.emit('playerDropped', member.playerId, ...metadata);
   }
 
   /** A member is gone (transport closed, or silent past `disconnectTimeout`). */
@@ -1651,7 +1221,7 @@ export class Session {
       this.failJoin(new RbnError('JOIN_FAILED', `joinRoom: lost the host: ${why}`));
       return;
     }
-    const member = this.memberByPeer.get(peerId);
+    const member = this.roster.byPeer(peerId);
     if (!member || member.isLocal) return;
     if (member.isHost) {
       this.endRoom(true, `lost the host: ${why}`);
@@ -1662,90 +1232,61 @@ export class Session {
     } else if (this.cfg.topology === Topology.Mesh && this.hostPeerId !== null) {
       // In mesh a player we lost may still reach the host, but we cannot get its inputs any
       // more: ask the host to remove it (at a tick the host chooses for everyone).
-      const link = this.links.get(peerId);
-      if (link) link.interrupted = true;
+      this.links.get(peerId)?.markInterrupted();
       const tick = this.engine ? Math.max(0, this.engine.getReceivedTick(member.playerId) + 1) : 0;
-      this.sendTo(this.hostPeerId, { type: MessageType.DisconnectReport, slot: member.slot, tick });
+      const report = { type: MessageType.DisconnectReport, slot: member.slot, tick } as const;
+      this.links.sendTo(this.hostPeerId, report);
     }
   }
 
   /** Host: a mesh player lost its link to another player; that player leaves the room. */
   private handleDisconnectReport(peerId: string, slot: number): void {
-    if (!this.host) {
-      this.peerError(
-        peerId,
-        MessageType.DisconnectReport,
-        'only the host receives disconnect reports',
-      );
-      return;
-    }
+    const type = MessageType.DisconnectReport;
+    if (!this.host)
+      return this.peerError(peerId, type, 'only the host receives disconnect reports');
     if (this.cfg.topology !== Topology.Mesh) {
       // In star players have no links to each other, so there is nothing they could lose.
-      this.peerError(peerId, MessageType.DisconnectReport, 'disconnect reports are for mesh rooms');
-      return;
+      return this.peerError(peerId, type, 'disconnect reports are for mesh rooms');
     }
-    const reporter = this.memberByPeer.get(peerId);
-    const member = this.members[slot];
+    const reporter = this.roster.byPeer(peerId);
+    const member = this.roster.at(slot);
     if (!reporter || !member || member.isLocal || member === reporter) return;
-    if (this.playersMap.get(member.playerId) !== member.info) return; // already gone
+    if (member.status !== 'present') return; // already gone
     this.departMember(member, LeaveReason.Disconnected);
   }
 
   /** Host: a member leaves (on its own or disconnected) at a tick everyone agrees on. */
   private departMember(member: Member, reason: LeaveReason): void {
-    const tick = this.engine ? this.chooseLeaveTick(member) : -1;
+    const tick = this.engine ? chooseLeaveTick(this.engine, member) : -1;
     const message: PlayerLeftMessage = {
       type: MessageType.PlayerLeft,
       slot: member.slot,
       tick: Math.max(0, tick),
       reason,
     };
-    const bytes = this.encode(message);
-    for (const link of this.linkList)
-      if (link.peerId !== member.peerId) this.sendBytes(link, bytes, true);
+    this.links.broadcast(message, member.peerId);
     this.removeMemberAt(member, tick);
     this.transport.disconnect(member.peerId);
-  }
-
-  /**
-   * Host: the first tick a departing member's inputs stop counting. It is the tick after the
-   * last input of that player the host holds: in star every other peer gets that player's
-   * inputs through the host, so nobody has confirmed anything later; in mesh the host forwards
-   * the departed player's last inputs to everyone (see `rebuildLinks`).
-   */
-  private chooseLeaveTick(member: Member): Tick {
-    const engine = this.engine;
-    if (!engine || member.joinTick < 0) return -1;
-    if (member.role !== PlayerRole.Player || !engine.hasPlayer(member.playerId))
-      return engine.currentTick;
-    return Math.max(engine.getReceivedTick(member.playerId) + 1, member.joinTick);
   }
 
   /** Removes a member from the room; while playing its inputs stop counting from `tick`. */
   private removeMemberAt(member: Member, tick: Tick): void {
     const engine = this.engine;
-    this.timeSyncEstimator.removePeer(member.peerId);
-    if (
-      engine &&
-      member.role === PlayerRole.Player &&
-      engine.hasPlayer(member.playerId) &&
-      tick >= 0
-    ) {
-      engine.removePlayer(member.playerId, Math.max(tick, member.joinTick));
-      this.recorder?.recordLeave(member.playerId, Math.max(tick, member.joinTick));
-      this.updateMember(member, { leaveTick: Math.max(tick, member.joinTick) });
-    } else {
-      this.updateMember(member, { leaveTick: Math.max(tick, 0) });
+    this.advantage.removePeer(member.peerId);
+    const { leaveTick, removeFromEngine } = departureTick(engine, member, tick);
+    if (removeFromEngine) {
+      engine!.removePlayer(member.playerId, leaveTick);
+      this.recording.recordLeave(member.playerId, leaveTick);
     }
-    this.playersMap.delete(member.playerId);
-    this.memberByPeer.delete(member.peerId);
-    if (!engine) this.members[member.slot] = undefined;
-    this.rebuildLinks();
-    this.emitter.emit('playerLeft', member.info);
+    this.roster.setTicks(member, { leaveTick });
+    const info = this.roster.at(member.slot)!.info;
+    this.roster.depart(member, !engine);
+    this.relink();
+    this.emitter.emit('playerLeft', info);
   }
 
   private endRoom(notify: boolean, why?: string): void {
-    const peers = [...this.links.keys()];
+    const peers = this.links.list.map((link) => link.peerId);
     this.resetRoom();
     for (const peerId of peers) {
       try {
@@ -1760,32 +1301,24 @@ export class Session {
   }
 
   private resetRoom(): void {
-    if (this.engine && this.recordingWanted) {
-      this.recordConfirmed(this.engine);
-      this.endRecording(this.engine);
+    if (this.engine && this.recording.active) {
+      this.recording.capture(this.engine, this.roster);
+      this.recording.end(this.engine);
     }
     const join = this.pendingJoin;
     this.pendingJoin = null;
-    this.members.fill(undefined);
-    this.memberByPeer.clear();
-    this.playersMap.clear();
+    this.roster.clear();
     this.links.clear();
-    this.linkList = [];
-    this.remotePlayers = [];
     this.engine = null;
+    this.view = null;
     this.host = false;
     this.hostPeerId = null;
     this.roomIdValue = null;
     this.localSlot = -1;
     this.started = false;
-    this.countdown = null;
-    this.syncRequest = null;
-    this.localHashes.clear();
-    this.remoteHashes.clear();
-    this.decidedTicks.clear();
-    this.lastSyncSentTick.clear();
-    this.hashFloor = 0;
-    this.timeSyncEstimator = this.newTimeSync();
+    this.countdown.cancel();
+    this.desync.reset();
+    this.advantage.reset(this.cfg.tickRate);
     this.setState(SessionState.Disconnected);
     if (join) join.reject(new RbnError('JOIN_CANCELLED', 'joinRoom: the session left the room'));
   }
@@ -1807,165 +1340,61 @@ export class Session {
   private connectTo(peerId: string): void {
     this.transport.connect(peerId).then(
       () => {
-        if (this.memberByPeer.has(peerId)) this.links.get(peerId)?.addRttSample(0);
+        if (this.roster.byPeer(peerId)) this.links.get(peerId)?.addRttSample(0);
       },
       (error: unknown) => {
-        this.reportError(
-          'transport',
-          error instanceof Error ? error : new Error(String(error)),
-          peerId,
-        );
+        const err = error instanceof Error ? error : new Error(String(error));
+        this.reportError('transport', err, peerId);
       },
     );
   }
 
   // -------------------------------------------------------------------------------------------
-  // Internals: members and links
+  // Members, links and the engine
 
-  private addMember(fields: Omit<Member, 'isHost' | 'isLocal' | 'info'>): Member {
-    const isLocal =
-      fields.playerId === this.localId && fields.peerId === this.transport.localPeerId;
-    const isHost = fields.slot === HOST_SLOT;
-    const member: Member = { ...fields, isHost, isLocal, info: undefined as unknown as PlayerInfo };
-    member.info = this.infoOf(member);
-    this.members[member.slot] = member;
-    this.playersMap.set(member.playerId, member.info);
-    if (!isLocal) this.memberByPeer.set(member.peerId, member);
-    if (isHost && !isLocal) this.hostPeerId = member.peerId;
-    if (!this.bulk) this.rebuildLinks();
+  private addMember(fields: NewMember): Member {
+    const member = this.roster.add(fields);
+    this.noteHost();
+    this.relink();
     return member;
   }
 
-  private updateMember(
-    member: Member,
-    fields: Partial<Pick<Member, 'joinTick' | 'leaveTick'>>,
-  ): void {
-    if (fields.joinTick !== undefined) member.joinTick = fields.joinTick;
-    if (fields.leaveTick !== undefined) member.leaveTick = fields.leaveTick;
-    member.info = this.infoOf(member);
-    if (this.playersMap.has(member.playerId)) this.playersMap.set(member.playerId, member.info);
+  /** A non-host learns the host's peer id from the member in the host's slot. */
+  private noteHost(): void {
+    const host = this.roster.at(HOST_SLOT);
+    if (host && !host.isLocal) this.hostPeerId = host.peerId;
   }
 
-  private infoOf(member: Member): PlayerInfo {
-    return Object.freeze({
-      playerId: member.playerId,
-      peerId: member.peerId,
-      slot: member.slot,
-      role: member.role,
-      isHost: member.isHost,
-      isLocal: member.isLocal,
-      joinTick: member.joinTick,
-      leaveTick: member.leaveTick,
+  /** Applies the link plan of the room as it is now (see {@link planLinks}). */
+  private relink(): void {
+    const activeSlots: number[] = [];
+    const departedSlots: number[] = [];
+    for (const m of this.roster.all()) {
+      if (m.role !== PlayerRole.Player) continue;
+      if (m.status === 'present') activeSlots.push(m.slot);
+      else if (m.joinTick >= 0) departedSlots.push(m.slot);
+    }
+    const peers = [...this.roster.remoteMembers.values()].map((m) => ({
+      peerId: m.peerId,
+      slot: m.slot,
+      plays: m.role === PlayerRole.Player,
+      isHost: m.isHost,
+    }));
+    const plan = planLinks({
+      topology: this.cfg.topology,
+      isHost: this.host,
+      localSlot: this.localSlot,
+      localPlays: this.localPlays(),
+      peers,
+      activeSlots,
+      departedSlots,
+      joiningHost: this.pendingJoin ? this.pendingJoin.hostPeerId : null,
     });
+    this.links.apply(plan);
   }
 
-  private findActiveMember(playerId: PlayerId): Member | undefined {
-    for (const m of this.members)
-      if (m && m.playerId === playerId && this.playersMap.has(playerId)) return m;
-    return undefined;
-  }
-
-  private toWire(member: Member): WirePlayer {
-    return {
-      slot: member.slot,
-      playerId: member.playerId,
-      peerId: member.peerId,
-      role: toWireRole(member.role),
-      // The wire has no "not started": a lobby member travels with 0 and StateSync sets it.
-      joinTick: Math.max(0, member.joinTick),
-      leaveTick: member.leaveTick,
-    };
-  }
-
-  /**
-   * The members to describe on the wire: everyone in the room, plus (with `fromTick`) departed
-   * players whose inputs still count at or after that tick.
-   */
-  private wirePlayers(fromTick = Infinity): WirePlayer[] {
-    const list: WirePlayer[] = [];
-    for (const m of this.members) {
-      if (!m) continue;
-      const active = this.playersMap.get(m.playerId) === m.info;
-      if (active || (m.joinTick >= 0 && m.leaveTick > fromTick)) list.push(this.toWire(m));
-    }
-    return list;
-  }
-
-  private ensureLink(peerId: string): Link {
-    let link = this.links.get(peerId);
-    if (!link) {
-      link = new Link(peerId, this.clock.now());
-      this.links.set(peerId, link);
-      this.linkList = [...this.links.values()];
-    }
-    return link;
-  }
-
-  /**
-   * Recomputes which peers we talk to and which players' inputs go each way on every link.
-   *
-   * Star: the host links to every member; it sends each one every player's inputs but the
-   * member's own, and accepts from each member only that member's inputs. A non-host links to
-   * the host only, sends its own inputs and accepts every other player's (the host's relay).
-   * Mesh: every pair of players links; each sends only its own inputs and accepts only the
-   * other's. Spectators link to the host only, which relays every player's inputs to them.
-   * In mesh the host also forwards the last inputs of departed players, so every peer can
-   * reach the departure tick.
-   */
-  private rebuildLinks(): void {
-    const localMember = this.members[this.localSlot];
-    const wanted = new Map<string, { send: number[]; accept: number[] }>();
-    const active: Member[] = [];
-    const departed: Member[] = [];
-    for (const m of this.members) {
-      if (!m || m.role !== PlayerRole.Player) continue;
-      if (this.playersMap.has(m.playerId)) active.push(m);
-      else if (m.joinTick >= 0) departed.push(m);
-    }
-    const localPlays = localMember !== undefined && localMember.role === PlayerRole.Player;
-    const mesh = this.cfg.topology === Topology.Mesh;
-    for (const m of this.memberByPeer.values()) {
-      if (m.isLocal) continue;
-      const remotePlays = m.role === PlayerRole.Player;
-      if (this.host) {
-        if (mesh && remotePlays) {
-          wanted.set(m.peerId, {
-            send: [this.localSlot, ...departed.map((d) => d.slot)],
-            accept: [m.slot],
-          });
-        } else {
-          wanted.set(m.peerId, {
-            send: [...active, ...departed].filter((p) => p.slot !== m.slot).map((p) => p.slot),
-            accept: remotePlays ? [m.slot] : [],
-          });
-        }
-      } else if (m.isHost) {
-        if (mesh && localPlays) {
-          wanted.set(m.peerId, {
-            send: [this.localSlot],
-            accept: [HOST_SLOT, ...departed.map((d) => d.slot)],
-          });
-        } else {
-          wanted.set(m.peerId, {
-            send: localPlays ? [this.localSlot] : [],
-            accept: [...active, ...departed]
-              .filter((p) => p.slot !== this.localSlot)
-              .map((p) => p.slot),
-          });
-        }
-      } else if (mesh && localPlays && remotePlays) {
-        wanted.set(m.peerId, { send: [this.localSlot], accept: [m.slot] });
-      }
-    }
-    if (this.pendingJoin) wanted.set(this.pendingJoin.hostPeerId, { send: [], accept: [] });
-    this.remotePlayers = active.filter((m) => !m.isLocal);
-    for (const peerId of [...this.links.keys()]) if (!wanted.has(peerId)) this.links.delete(peerId);
-    for (const [peerId, slots] of wanted) {
-      const link = this.ensureLink(peerId);
-      link.sendSlots = slots.send;
-      link.setAccepted(slots.accept);
-    }
-    this.linkList = [...this.links.values()];
+  private localPlays(): boolean {
+    return this.roster.at(this.localSlot)?.role === PlayerRole.Player;
   }
 
   private createEngine(startTick: Tick): void {
@@ -1980,29 +1409,27 @@ export class Session {
       startTick,
       ...(this.predictor ? { inputPredictor: this.predictor } : {}),
     });
-    for (const m of this.members) {
-      if (!m || m.role !== PlayerRole.Player || m.joinTick < 0) continue;
+    for (const m of this.roster.all()) {
+      if (m.role !== PlayerRole.Player || m.joinTick < 0) continue;
       if (m.leaveTick >= 0 && m.leaveTick <= startTick) continue;
       engine.addPlayer(m.playerId, m.joinTick, { local: m.isLocal });
       if (m.leaveTick >= 0) engine.removePlayer(m.playerId, m.leaveTick);
     }
-    engine.onConfirmedHash = (tick, hash) => {
-      this.pendingHashTicks.push(tick);
-      this.pendingHashFallback.push(hash);
-    };
-    this.pendingHashTicks.length = 0;
-    this.pendingHashFallback.length = 0;
-    for (const link of this.linkList) {
+    // The session's own wiring; the engine is never handed out, so nobody can replace it.
+    engine.onConfirmedHash = this.onConfirmedHash;
+    this.desync.dropPending();
+    for (const link of this.links.list) {
       for (const slot of link.sendSlots) {
-        const m = this.members[slot];
-        if (m) link.acked[slot] = m.joinTick - 1;
+        const m = this.roster.at(slot);
+        if (m) link.resetAck(slot, m.joinTick - 1);
       }
     }
     this.engine = engine;
+    this.view = engineView(engine);
   }
 
   private enterPlaying(): void {
-    this.resetLiveness();
+    resetLiveness(this.links, this.clock.now());
     this.setState(SessionState.Playing);
     if (!this.started) {
       this.started = true;
@@ -2010,62 +1437,49 @@ export class Session {
     }
   }
 
-  private resetLiveness(): void {
-    const now = this.clock.now();
-    for (const link of this.linkList) {
-      link.lastRecvAt = now;
-      link.interrupted = false;
-    }
-  }
-
   // -------------------------------------------------------------------------------------------
-  // Internals: desync detection and recovery
+  // Desync detection and recovery (decisions in desync.ts)
 
   /**
-   * Sends the hashes of confirmed ticks once they are `hashDelayTicks` behind the confirmed
-   * tick, taking the hash from the saved state at that moment. In mesh a player's departure
-   * tick is the host's, and a peer that held more of that player's inputs than the host may
-   * have confirmed a few ticks past it before the announcement arrived; the delay lets that
-   * peer's rollback correct those states before their hashes go out, so no false desync is
-   * reported.
+   * Sends the hashes of confirmed ticks once they are `HASH_DELAY_TICKS` behind the confirmed
+   * tick. In mesh a player's departure tick is the host's, and a peer that held more of that
+   * player's inputs than the host may have confirmed a few ticks past it before the
+   * announcement arrived; the delay lets that peer's rollback correct those states before their
+   * hashes go out, so no false desync is reported.
    */
   private releaseHashes(engine: RollbackEngine): void {
     const delay = Math.min(
       HASH_DELAY_TICKS,
       Math.max(0, this.cfg.snapshotHistorySize - this.cfg.maxSpeculationTicks - 10),
     );
-    const confirmed = engine.confirmedTick;
-    while (this.pendingHashTicks.length > 0 && confirmed >= this.pendingHashTicks[0]! + delay) {
-      const tick = this.pendingHashTicks.shift()!;
-      const fallback = this.pendingHashFallback.shift()!;
-      const hash = engine.getSnapshot(tick)?.hash ?? fallback;
-      this.onLocalHash(tick, hash);
+    for (let due = this.desync.due(engine, delay); due; due = this.desync.due(engine, delay)) {
+      this.onLocalHash(due.tick, due.hash >>> 0);
     }
   }
 
   private onLocalHash(tick: Tick, hash: number): void {
+    this.emitter.emit('confirmedHash', tick, hash);
     if (this.localPlays()) {
-      const message: HashMessage = { type: MessageType.Hash, tick, hash: hash >>> 0 };
-      const bytes = this.encode(message);
-      for (const link of this.linkList) {
-        const m = this.memberByPeer.get(link.peerId);
-        if (m && m.role === PlayerRole.Player) this.sendBytes(link, bytes, true);
-      }
+      const message: HashMessage = { type: MessageType.Hash, tick, hash };
+      this.links.broadcastTo(message, this.isPlayerPeer);
     }
-    this.localHashes.set(tick, hash >>> 0);
-    const remote = this.remoteHashes.get(tick);
+    this.desync.setLocal(tick, hash);
+    const remote = this.desync.remote(tick);
     if (remote) for (const [slot, h] of remote) this.compareHash(tick, slot, h);
     this.decide(tick);
-    this.pruneHashes(tick);
+    this.desync.prune(tick, this.cfg.hashInterval);
   }
 
+  private readonly isPlayerPeer = (peerId: string): boolean =>
+    this.roster.byPeer(peerId)?.role === PlayerRole.Player;
+
   private handleHash(peerId: string, message: HashMessage): void {
-    const member = this.memberByPeer.get(peerId);
-    if (!member || member.role !== PlayerRole.Player) {
+    const member = this.roster.byPeer(peerId);
+    if (member?.role !== PlayerRole.Player) {
       // A member that just left may still have a hash on the way: not a violation.
-      const departed = this.members.some((m) => m?.peerId === peerId && m.leaveTick >= 0);
-      if (!departed)
+      if (!this.roster.hasDeparted(peerId)) {
         this.peerError(peerId, message.type, 'a hash from a peer that is not a player here');
+      }
       return;
     }
     const tick = message.tick;
@@ -2073,137 +1487,64 @@ export class Session {
     if (
       tick <= 0 ||
       tick % this.cfg.hashInterval !== 0 ||
-      (engine !== null && tick > engine.currentTick + this.tickReach())
+      (engine !== null && tick > engine.currentTick + tickReach(this.cfg))
     ) {
       this.peerError(peerId, message.type, `a hash for tick ${tick}, which is never hashed now`);
       return;
     }
-    if (tick < this.hashFloor) return;
-    // A newer hash for a tick replaces the older one: a peer that loaded a state re-hashes the
-    // ticks after it, and its new hash is the one that counts.
-    let remote = this.remoteHashes.get(tick);
-    if (!remote) {
-      if (this.remoteHashes.size >= HASH_HISTORY * 4) return; // bounded: ignore far-future spam
-      remote = new Map();
-      this.remoteHashes.set(tick, remote);
-    }
-    remote.set(member.slot, message.hash >>> 0);
-    if (this.localHashes.has(tick)) {
+    if (tick < this.desync.floor) return;
+    if (!this.desync.setRemote(tick, member.slot, message.hash >>> 0)) return;
+    if (this.desync.local(tick) !== undefined) {
       this.compareHash(tick, member.slot, message.hash >>> 0);
       this.decide(tick);
     }
   }
 
   private compareHash(tick: Tick, slot: number, remoteHash: number): void {
-    const local = this.localHashes.get(tick);
-    if (local === undefined || local === remoteHash || tick < this.hashFloor) return;
-    const link = this.links.get(this.members[slot]?.peerId ?? '');
-    if (link && tick < (this.lastSyncSentTick.get(link.peerId) ?? -1)) return;
+    const local = this.desync.local(tick);
+    if (local === undefined || local === remoteHash || tick < this.desync.floor) return;
+    const link = this.links.get(this.roster.at(slot)?.peerId ?? '');
+    if (link && tick < this.desync.lastSyncSent(link.peerId)) return;
     this.emitter.emit('desync', tick, local, remoteHash);
   }
 
   /** Applies the recovery rule of the room's topology × authority to a tick's hashes. */
   private decide(tick: Tick): void {
-    if (tick < this.hashFloor || this.decidedTicks.has(tick) || !this.localPlays()) return;
-    const local = this.localHashes.get(tick);
-    if (local === undefined) return;
-    const remote = this.remoteHashes.get(tick) ?? new Map<number, number>();
-    const star = this.cfg.topology === Topology.Star;
-    if (this.cfg.desyncAuthority === DesyncAuthority.Host) {
-      if (star) {
-        if (!this.host) return;
-        for (const [slot, hash] of remote) {
-          if (hash !== local) this.pushSync(slot, tick);
-        }
-        return;
+    if (tick < this.desync.floor || this.desync.isDecided(tick) || !this.localPlays()) return;
+    const localHash = this.desync.local(tick);
+    if (localHash === undefined) return;
+    const decision = decideRecovery({
+      topology: this.cfg.topology,
+      authority: this.cfg.desyncAuthority,
+      isHost: this.host,
+      localSlot: this.localSlot,
+      localHash,
+      remote: this.desync.remote(tick) ?? new Map<number, number>(),
+      expected: this.roster.slotsActiveAt(tick),
+    });
+    if (decision.decided) this.desync.markDecided(tick);
+    for (const action of decision.actions) {
+      if (action.kind === 'push') {
+        this.pushSync(action.slot, tick);
+        continue;
       }
-      if (this.host) return;
-      const hostHash = remote.get(HOST_SLOT);
-      if (hostHash === undefined) return;
-      this.decidedTicks.add(tick);
-      if (hostHash !== local && this.hostPeerId !== null)
-        this.requestSyncFrom(this.hostPeerId, tick, []);
-      return;
-    }
-    // Peer authority: the majority hash wins; it needs every active player's hash.
-    if (star && !this.host) return;
-    const expected = this.playersActiveAt(tick);
-    const all = new Map<number, number>(remote);
-    all.set(this.localSlot, local);
-    for (const slot of expected) if (!all.has(slot)) return;
-    this.decidedTicks.add(tick);
-    const groups = new Map<number, number[]>();
-    for (const slot of expected) {
-      const hash = all.get(slot)!;
-      const g = groups.get(hash);
-      if (g) g.push(slot);
-      else groups.set(hash, [slot]);
-    }
-    let best: { hash: number; slots: number[] } | null = null;
-    for (const [hash, slots] of groups) {
-      if (
-        !best ||
-        slots.length > best.slots.length ||
-        (slots.length === best.slots.length && Math.min(...slots) < Math.min(...best.slots))
-      ) {
-        best = { hash, slots };
+      const peer =
+        action.slot === HOST_SLOT ? this.hostPeerId : this.roster.at(action.slot)?.peerId;
+      if (peer === undefined || peer === null) continue;
+      const forwardTo: string[] = [];
+      for (const s of action.forwardSlots) {
+        const p = this.roster.at(s)?.peerId;
+        if (p !== undefined && p !== '') forwardTo.push(p);
       }
+      this.requestSyncFrom(peer, tick, forwardTo);
     }
-    if (!best) return;
-    const reference = best;
-    const source = Math.min(...reference.slots);
-    if (star) {
-      const minority = expected.filter(
-        (s) => all.get(s) !== reference.hash && s !== this.localSlot,
-      );
-      if (local === reference.hash) {
-        for (const slot of minority) this.pushSync(slot, tick);
-      } else {
-        const peer = this.members[source]?.peerId;
-        if (peer !== undefined) {
-          this.requestSyncFrom(
-            peer,
-            tick,
-            minority.map((s) => this.members[s]?.peerId ?? '').filter((p) => p !== ''),
-          );
-        }
-      }
-      return;
-    }
-    if (local !== reference.hash) {
-      const peer = this.members[source]?.peerId;
-      if (peer !== undefined) this.requestSyncFrom(peer, tick, []);
-    }
-  }
-
-  private playersActiveAt(tick: Tick): number[] {
-    const slots: number[] = [];
-    for (const m of this.members) {
-      if (!m || m.role !== PlayerRole.Player || m.joinTick < 0 || m.joinTick > tick) continue;
-      if (m.leaveTick >= 0 && tick >= m.leaveTick) continue;
-      slots.push(m.slot);
-    }
-    return slots;
-  }
-
-  private localPlays(): boolean {
-    return this.members[this.localSlot]?.role === PlayerRole.Player;
-  }
-
-  private pruneHashes(newest: Tick): void {
-    const oldest = newest - HASH_HISTORY * this.cfg.hashInterval;
-    for (const t of this.localHashes.keys()) if (t < oldest) this.localHashes.delete(t);
-    for (const t of this.remoteHashes.keys()) if (t < oldest) this.remoteHashes.delete(t);
-    for (const t of this.decidedTicks) if (t < oldest) this.decidedTicks.delete(t);
   }
 
   /** Sends our newest confirmed state to the member in `slot` (it will load it). */
   private pushSync(slot: number, tick: Tick): void {
-    const member = this.members[slot];
-    const engine = this.engine;
-    if (!member || !engine) return;
-    const last = this.lastSyncSentTick.get(member.peerId);
-    if (last !== undefined && tick < last) return; // that hash predates our last sync to it
+    const member = this.roster.at(slot);
+    if (!member || !this.engine) return;
+    if (tick < this.desync.lastSyncSent(member.peerId)) return; // predates our last sync to it
     this.sendSync(member.peerId);
   }
 
@@ -2220,88 +1561,53 @@ export class Session {
       tick: snapshot.tick,
       hash: snapshot.hash >>> 0,
       state: snapshot.state,
-      players: this.wirePlayers(),
+      players: this.roster.wirePlayers(),
     };
-    this.sendTo(peerId, message);
-    const link = this.links.get(peerId);
-    if (link) link.lastSyncSentAt = this.clock.now();
-    this.lastSyncSentTick.set(peerId, snapshot.tick);
+    this.links.sendTo(peerId, message);
+    this.links.get(peerId)?.noteSyncSent(this.clock.now());
+    this.desync.noteSyncSent(peerId, snapshot.tick);
   }
 
   private requestSyncFrom(peerId: string, tick: Tick, forwardTo: string[]): void {
-    if (this.syncRequest) return;
-    this.syncRequest = { peerId, at: this.clock.now(), forwardTo };
-    this.sendTo(peerId, { type: MessageType.SyncRequest, tick: Math.max(tick, 0) });
+    if (this.desync.syncRequest) return;
+    this.desync.syncRequest = { peerId, at: this.clock.now(), forwardTo };
+    this.links.sendTo(peerId, { type: MessageType.SyncRequest, tick: Math.max(tick, 0) });
   }
 
   private handleSyncRequest(peerId: string, now: number): void {
-    const member = this.memberByPeer.get(peerId);
     const link = this.links.get(peerId);
-    if (!member || !link || !this.engine) return;
-    if (now - link.lastSyncSentAt < SYNC_RESPONSE_MIN_INTERVAL_MS) return;
+    if (!this.roster.byPeer(peerId) || !link || !this.engine) return;
+    if (link.syncSentWithin(now, SYNC_RESPONSE_MIN_INTERVAL_MS)) return;
     this.sendSync(peerId);
   }
 
   private handleSync(peerId: string, message: SyncMessage): void {
     const engine = this.engine;
     if (!engine) return;
-    const requested = this.syncRequest !== null && this.syncRequest.peerId === peerId;
+    const request = this.desync.syncRequest;
+    const requested = request !== null && request.peerId === peerId;
     const fromStarHost =
       !this.host && peerId === this.hostPeerId && this.cfg.topology === Topology.Star;
     if (!requested && !fromStarHost) {
       this.peerError(peerId, message.type, 'an unrequested state arrived');
       return;
     }
-    const forwardTo = requested ? this.syncRequest!.forwardTo : [];
-    this.syncRequest = null;
-    this.endRecording(engine);
+    const forwardTo = requested ? request.forwardTo : [];
+    this.desync.syncRequest = null;
+    this.recording.end(engine);
     engine.loadState(message.tick, message.state);
     const hash = this.game.hash() >>> 0;
     if (hash !== message.hash >>> 0) {
-      this.reportError(
-        'session',
-        new RbnError(
-          'STATE_MISMATCH',
-          `a synced state hashes to ${hash} here but ${message.hash} at its sender`,
-        ),
-        peerId,
-        message.type,
-      );
+      const text = `a synced state hashes to ${hash} here but ${message.hash} at its sender`;
+      this.reportError('session', new RbnError('STATE_MISMATCH', text), peerId, message.type);
     }
-    this.hashFloor = message.tick;
-    this.pendingHashTicks.length = 0;
-    this.pendingHashFallback.length = 0;
-    for (const t of this.localHashes.keys()) if (t >= message.tick) this.localHashes.delete(t);
-    for (const t of this.decidedTicks) if (t >= message.tick) this.decidedTicks.delete(t);
-    for (const t of this.remoteHashes.keys()) if (t < message.tick) this.remoteHashes.delete(t);
+    this.desync.loaded(message.tick);
     for (const peer of forwardTo) this.sendSync(peer);
     this.emitter.emit('stateSynced', message.tick, peerId);
   }
 
   // -------------------------------------------------------------------------------------------
-  // Internals: sending, errors, state
-
-  private encode(message: Message): Uint8Array {
-    return encodeMessage(message);
-  }
-
-  private sendTo(peerId: string, message: Message): void {
-    const link = this.links.get(peerId);
-    const bytes = this.encode(message);
-    const reliable = isReliableMessageType(message.type);
-    if (link) this.sendBytes(link, bytes, reliable);
-    else this.transport.send(peerId, bytes, reliable);
-  }
-
-  private sendBytes(link: Link, bytes: Uint8Array, reliable: boolean): void {
-    link.countSent(bytes.byteLength, this.clock.now());
-    this.transport.send(link.peerId, bytes, reliable);
-  }
-
-  private broadcastControl(message: Message): void {
-    const bytes = this.encode(message);
-    for (const link of this.linkList) this.sendBytes(link, bytes, true);
-  }
+  // State and errors
 
   private setState(next: SessionState): void {
     const previous = this.stateValue;
@@ -2318,22 +1624,14 @@ export class Session {
     try {
       fn();
     } catch (error) {
-      this.reportError(
-        'session',
-        error instanceof Error ? error : new Error(String(error)),
-        peerId,
-        messageType,
-      );
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.reportError('session', err, peerId, messageType);
     }
   }
 
   private peerError(peerId: string, messageType: MessageType | undefined, text: string): void {
-    this.reportError(
-      'peer',
-      new RbnError('PEER_VIOLATION', `peer '${peerId}': ${text}; ignored`),
-      peerId,
-      messageType,
-    );
+    const error = new RbnError('PEER_VIOLATION', `peer '${peerId}': ${text}; ignored`);
+    this.reportError('peer', error, peerId, messageType);
   }
 
   private reportError(

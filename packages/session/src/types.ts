@@ -217,6 +217,11 @@ export interface SessionEvents {
    * players on average (positive: ahead, so the game loop may slow down slightly).
    */
   timeSync: (framesAhead: number) => void;
+  /**
+   * A confirmed state's hash, as the session sends it to the other players for desync
+   * detection (every `hashInterval` ticks, a little after the tick is confirmed).
+   */
+  confirmedHash: (tick: Tick, hash: number) => void;
   /** The local game loaded a state from a peer (desync recovery) and continues from `tick`. */
   stateSynced: (tick: Tick, fromPeerId: string) => void;
 }

@@ -1,0 +1,252 @@
+import type { RollbackEngine } from '@rbn/core';
+import type { Tick } from '@rbn/protocol';
+import { HOST_SLOT } from './roster';
+import { DesyncAuthority, Topology } from './types';
+
+/** Confirmed hashes remembered per peer, in hash intervals. */
+export const HASH_HISTORY = 16;
+/** Ticks a confirmed hash waits before it is sent (see {@link DesyncTracker.due}). */
+export const HASH_DELAY_TICKS = 30;
+
+/** One step of a desync recovery. */
+export type RecoveryAction =
+  /** Send our newest confirmed state to the player in `slot`. */
+  | { readonly kind: 'push'; readonly slot: number }
+  /** Ask the player in `slot` for its state, and pass it on to `forwardSlots` once loaded. */
+  | { readonly kind: 'request'; readonly slot: number; readonly forwardSlots: number[] };
+
+/** What {@link decideRecovery} decides from. */
+export type RecoveryInput = {
+  readonly topology: Topology;
+  readonly authority: DesyncAuthority;
+  readonly isHost: boolean;
+  readonly localSlot: number;
+  /** Our hash of the tick. */
+  readonly localHash: number;
+  /** Other players' hashes of the tick, by slot. */
+  readonly remote: ReadonlyMap<number, number>;
+  /** Slots of every player whose inputs count at the tick (local included). */
+  readonly expected: readonly number[];
+};
+
+/** What to do about one tick's hashes. */
+export type RecoveryDecision = {
+  /** The tick is settled: later hashes of it change nothing. */
+  readonly decided: boolean;
+  readonly actions: readonly RecoveryAction[];
+};
+
+const WAIT: RecoveryDecision = { decided: false, actions: [] };
+
+/**
+ * The recovery rule of a room's topology × authority, as a pure decision.
+ *
+ * Host authority, star: the host pushes its state to every player whose hash differs.
+ * Host authority, mesh: a player whose hash differs from the host's asks the host for its state.
+ * Peer authority: once every player's hash is in, the majority hash wins (ties: the group with
+ * the lowest slot); in star the host pushes to the minority when it is in the majority, else
+ * asks a majority player for the state and forwards it; in mesh each minority player asks.
+ * @param input - The tick's hashes and the room.
+ * @returns Whether the tick is settled and what to do.
+ */
+export function decideRecovery(input: RecoveryInput): RecoveryDecision {
+  const star = input.topology === Topology.Star;
+  const { localHash, remote } = input;
+  if (input.authority === DesyncAuthority.Host) {
+    if (star) {
+      if (!input.isHost) return WAIT;
+      const actions: RecoveryAction[] = [];
+      for (const [slot, hash] of remote)
+        if (hash !== localHash) actions.push({ kind: 'push', slot });
+      return { decided: false, actions };
+    }
+    if (input.isHost) return WAIT;
+    const hostHash = remote.get(HOST_SLOT);
+    if (hostHash === undefined) return WAIT;
+    return {
+      decided: true,
+      actions:
+        hostHash === localHash ? [] : [{ kind: 'request', slot: HOST_SLOT, forwardSlots: [] }],
+    };
+  }
+  if (star && !input.isHost) return WAIT;
+  const all = new Map<number, number>(remote);
+  all.set(input.localSlot, localHash);
+  for (const slot of input.expected) if (!all.has(slot)) return WAIT;
+  const reference = majority(input.expected, all);
+  if (!reference) return { decided: true, actions: [] };
+  const source = Math.min(...reference.slots);
+  if (star) {
+    const minority = input.expected.filter(
+      (s) => all.get(s) !== reference.hash && s !== input.localSlot,
+    );
+    if (localHash === reference.hash) {
+      return { decided: true, actions: minority.map((slot) => ({ kind: 'push', slot })) };
+    }
+    return { decided: true, actions: [{ kind: 'request', slot: source, forwardSlots: minority }] };
+  }
+  if (localHash === reference.hash) return { decided: true, actions: [] };
+  return { decided: true, actions: [{ kind: 'request', slot: source, forwardSlots: [] }] };
+}
+
+/** The biggest group of equal hashes (ties: the group holding the lowest slot). */
+function majority(
+  expected: readonly number[],
+  all: ReadonlyMap<number, number>,
+): { hash: number; slots: number[] } | null {
+  const groups = new Map<number, number[]>();
+  for (const slot of expected) {
+    const hash = all.get(slot)!;
+    const g = groups.get(hash);
+    if (g) g.push(slot);
+    else groups.set(hash, [slot]);
+  }
+  let best: { hash: number; slots: number[] } | null = null;
+  for (const [hash, slots] of groups) {
+    if (
+      !best ||
+      slots.length > best.slots.length ||
+      (slots.length === best.slots.length && Math.min(...slots) < Math.min(...best.slots))
+    ) {
+      best = { hash, slots };
+    }
+  }
+  return best;
+}
+
+/**
+ * Hash bookkeeping for desync detection: confirmed local hashes waiting to be sent, the local
+ * and remote hashes of recent ticks, which ticks are settled, the floor below which hashes
+ * predate a loaded state, and the one sync request in flight.
+ */
+export class DesyncTracker {
+  readonly #localHashes = new Map<Tick, number>();
+  readonly #remoteHashes = new Map<Tick, Map<number, number>>();
+  readonly #decided = new Set<Tick>();
+  #floor = 0;
+  readonly #pendingTicks: Tick[] = [];
+  readonly #pendingFallback: number[] = [];
+  readonly #lastSyncSentTick = new Map<string, Tick>();
+  /** The sync we asked for and are waiting for, if any. */
+  syncRequest: { peerId: string; at: number; forwardTo: string[] } | null = null;
+
+  /** The engine confirmed a hashed tick; it is sent later (see {@link due}). */
+  confirmed(tick: Tick, hash: number): void {
+    this.#pendingTicks.push(tick);
+    this.#pendingFallback.push(hash);
+  }
+
+  /** Forgets the confirmed hashes not sent yet (a state was loaded). */
+  dropPending(): void {
+    this.#pendingTicks.length = 0;
+    this.#pendingFallback.length = 0;
+  }
+
+  /** Whether confirmed hashes wait to be sent. */
+  get hasPending(): boolean {
+    return this.#pendingTicks.length > 0;
+  }
+
+  /**
+   * Takes the next confirmed hash that is `delay` ticks behind the confirmed tick, with the
+   * hash of the saved state at that moment (a peer whose rollback corrected the state since
+   * sends the corrected hash: no false desync in mesh departures).
+   * @returns The tick and its hash, or `null` when none is due.
+   */
+  due(engine: RollbackEngine, delay: number): { tick: Tick; hash: number } | null {
+    if (this.#pendingTicks.length === 0) return null;
+    if (engine.confirmedTick < this.#pendingTicks[0]! + delay) return null;
+    const tick = this.#pendingTicks.shift()!;
+    const fallback = this.#pendingFallback.shift()!;
+    return { tick, hash: engine.getSnapshot(tick)?.hash ?? fallback };
+  }
+
+  /** Ticks below this predate a loaded state; their hashes are ignored. */
+  get floor(): Tick {
+    return this.#floor;
+  }
+
+  /** Records our hash of a tick. */
+  setLocal(tick: Tick, hash: number): void {
+    this.#localHashes.set(tick, hash);
+  }
+
+  /** Our hash of a tick. */
+  local(tick: Tick): number | undefined {
+    return this.#localHashes.get(tick);
+  }
+
+  /** Other players' hashes of a tick, by slot. */
+  remote(tick: Tick): ReadonlyMap<number, number> | undefined {
+    return this.#remoteHashes.get(tick);
+  }
+
+  /**
+   * Records a player's hash of a tick (a newer hash replaces an older one: a peer that loaded a
+   * state re-hashes the ticks after it).
+   * @returns `false` when ignored: memory is bounded against far-future spam.
+   */
+  setRemote(tick: Tick, slot: number, hash: number): boolean {
+    let remote = this.#remoteHashes.get(tick);
+    if (!remote) {
+      if (this.#remoteHashes.size >= HASH_HISTORY * 4) return false;
+      remote = new Map();
+      this.#remoteHashes.set(tick, remote);
+    }
+    remote.set(slot, hash);
+    return true;
+  }
+
+  /** How many ticks' remote hashes are held (bounded). */
+  get remoteTickCount(): number {
+    return this.#remoteHashes.size;
+  }
+
+  /** Whether a tick is settled. */
+  isDecided(tick: Tick): boolean {
+    return this.#decided.has(tick);
+  }
+
+  /** Settles a tick. */
+  markDecided(tick: Tick): void {
+    this.#decided.add(tick);
+  }
+
+  /** Forgets hashes more than {@link HASH_HISTORY} intervals older than `newest`. */
+  prune(newest: Tick, hashInterval: number): void {
+    const oldest = newest - HASH_HISTORY * hashInterval;
+    for (const t of this.#localHashes.keys()) if (t < oldest) this.#localHashes.delete(t);
+    for (const t of this.#remoteHashes.keys()) if (t < oldest) this.#remoteHashes.delete(t);
+    for (const t of this.#decided) if (t < oldest) this.#decided.delete(t);
+  }
+
+  /** A state of `tick` was loaded: hashes before it predate it, ours after it are stale. */
+  loaded(tick: Tick): void {
+    this.#floor = tick;
+    this.dropPending();
+    for (const t of this.#localHashes.keys()) if (t >= tick) this.#localHashes.delete(t);
+    for (const t of this.#decided) if (t >= tick) this.#decided.delete(t);
+    for (const t of this.#remoteHashes.keys()) if (t < tick) this.#remoteHashes.delete(t);
+  }
+
+  /** We sent our state of `tick` to a peer: its hashes of earlier ticks predate it. */
+  noteSyncSent(peerId: string, tick: Tick): void {
+    this.#lastSyncSentTick.set(peerId, tick);
+  }
+
+  /** The tick of the last state we sent a peer, or -1. */
+  lastSyncSent(peerId: string): Tick {
+    return this.#lastSyncSentTick.get(peerId) ?? -1;
+  }
+
+  /** Forgets everything (the room ended). */
+  reset(): void {
+    this.#localHashes.clear();
+    this.#remoteHashes.clear();
+    this.#decided.clear();
+    this.#lastSyncSentTick.clear();
+    this.#floor = 0;
+    this.syncRequest = null;
+    this.dropPending();
+  }
+}
