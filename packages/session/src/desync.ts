@@ -1,7 +1,19 @@
-import type { RollbackEngine } from '@rbn/core';
-import type { Tick } from '@rbn/protocol';
+import type { Game, RollbackEngine } from '@rbn/core';
+import { MessageType } from '@rbn/protocol';
+import type { HashMessage, SyncMessage, Tick } from '@rbn/protocol';
+import type { Clock } from './internal/clock';
+import type { Emitter } from './internal/emitter';
+import type { Reporter } from './internal/reporter';
+import { tickReach } from './input-exchange';
+import type { LinkTable } from './links';
+import type { Recording } from './recording';
 import { HOST_SLOT } from './roster';
-import { DesyncAuthority, Topology } from './types';
+import type { Roster } from './roster';
+import { DesyncAuthority, PlayerRole, Topology } from './types';
+import type { SessionConfig } from './types';
+
+const SYNC_REQUEST_TIMEOUT_MS = 3000;
+const SYNC_RESPONSE_MIN_INTERVAL_MS = 250;
 
 /** Confirmed hashes remembered per peer, in hash intervals. */
 export const HASH_HISTORY = 16;
@@ -248,5 +260,223 @@ export class DesyncTracker {
     this.#floor = 0;
     this.syncRequest = null;
     this.dropPending();
+  }
+}
+
+/** What {@link DesyncRecovery} works with (the session's own parts, no more). */
+export type DesyncDeps = {
+  readonly game: Game<Uint8Array>;
+  readonly roster: Roster;
+  readonly links: LinkTable;
+  readonly emitter: Emitter;
+  readonly report: Reporter;
+  readonly clock: Clock;
+  readonly recording: Recording;
+};
+
+/**
+ * Desync detection and recovery: sends confirmed hashes, compares them with the players',
+ * applies {@link decideRecovery} and carries out its actions (push or request a state, load
+ * it, pass it on).
+ */
+export class DesyncRecovery {
+  readonly #hashes = new DesyncTracker();
+  readonly #isPlayerPeer = (peerId: string): boolean =>
+    this.deps.roster.byPeer(peerId)?.role === PlayerRole.Player;
+
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: DesyncDeps) {}
+
+  /** The engine's hook: a hashed tick was confirmed. */
+  readonly onConfirmedHash = (tick: Tick, hash: number): void => {
+    this.#hashes.confirmed(tick, hash);
+  };
+
+  /** How many ticks' remote hashes are held (bounded). */
+  get remoteTickCount(): number {
+    return this.#hashes.remoteTickCount;
+  }
+
+  /** A state was loaded at the start: confirmed hashes before it are void. */
+  dropPending(): void {
+    this.#hashes.dropPending();
+  }
+
+  /** Forgets everything (the room ended). */
+  reset(): void {
+    this.#hashes.reset();
+  }
+
+  /**
+   * The frame's work: sends the hashes of confirmed ticks once they are `HASH_DELAY_TICKS`
+   * behind the confirmed tick, and gives up on a sync request nobody answered. In mesh a
+   * player's departure tick is the host's, and a peer that held more of that player's inputs
+   * than the host may have confirmed a few ticks past it before the announcement arrived; the
+   * delay lets that peer's rollback correct those states before their hashes go out, so no
+   * false desync is reported.
+   */
+  frame(engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
+    const request = this.#hashes.syncRequest;
+    if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.#hashes.syncRequest = null;
+    if (!engine || !this.#hashes.hasPending) return;
+    const delay = Math.min(
+      HASH_DELAY_TICKS,
+      Math.max(0, cfg.snapshotHistorySize - cfg.maxSpeculationTicks - 10),
+    );
+    for (let due = this.#hashes.due(engine, delay); due; due = this.#hashes.due(engine, delay)) {
+      this.#onLocalHash(engine, cfg, due.tick, due.hash >>> 0);
+    }
+  }
+
+  #onLocalHash(engine: RollbackEngine, cfg: SessionConfig, tick: Tick, hash: number): void {
+    const { roster, links, emitter } = this.deps;
+    emitter.emit('confirmedHash', tick, hash);
+    if (roster.localPlays) {
+      const message: HashMessage = { type: MessageType.Hash, tick, hash };
+      links.broadcastTo(message, this.#isPlayerPeer);
+    }
+    this.#hashes.setLocal(tick, hash);
+    const remote = this.#hashes.remote(tick);
+    if (remote) for (const [slot, h] of remote) this.#compare(tick, slot, h);
+    this.#decide(engine, cfg, tick);
+    this.#hashes.prune(tick, cfg.hashInterval);
+  }
+
+  /** A player's hash of a confirmed tick. */
+  onHash(
+    peerId: string,
+    message: HashMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const { roster, report } = this.deps;
+    const member = roster.byPeer(peerId);
+    if (member?.role !== PlayerRole.Player) {
+      // A member that just left may still have a hash on the way: not a violation.
+      if (!roster.hasDeparted(peerId)) {
+        report.peer(peerId, message.type, 'a hash from a peer that is not a player here');
+      }
+      return;
+    }
+    const tick = message.tick;
+    if (
+      tick <= 0 ||
+      tick % cfg.hashInterval !== 0 ||
+      (engine !== null && tick > engine.currentTick + tickReach(cfg))
+    ) {
+      report.peer(peerId, message.type, `a hash for tick ${tick}, which is never hashed now`);
+      return;
+    }
+    if (tick < this.#hashes.floor) return;
+    if (!this.#hashes.setRemote(tick, member.slot, message.hash >>> 0)) return;
+    if (this.#hashes.local(tick) !== undefined && engine) {
+      this.#compare(tick, member.slot, message.hash >>> 0);
+      this.#decide(engine, cfg, tick);
+    }
+  }
+
+  #compare(tick: Tick, slot: number, remoteHash: number): void {
+    const local = this.#hashes.local(tick);
+    if (local === undefined || local === remoteHash || tick < this.#hashes.floor) return;
+    const link = this.deps.links.get(this.deps.roster.at(slot)?.peerId ?? '');
+    if (link && tick < this.#hashes.lastSyncSent(link.peerId)) return;
+    this.deps.emitter.emit('desync', tick, local, remoteHash);
+  }
+
+  /** Applies the recovery rule of the room's topology × authority to a tick's hashes. */
+  #decide(engine: RollbackEngine, cfg: SessionConfig, tick: Tick): void {
+    const { roster } = this.deps;
+    if (tick < this.#hashes.floor || this.#hashes.isDecided(tick) || !roster.localPlays) return;
+    const localHash = this.#hashes.local(tick);
+    if (localHash === undefined) return;
+    const decision = decideRecovery({
+      topology: cfg.topology,
+      authority: cfg.desyncAuthority,
+      isHost: roster.isHost,
+      localSlot: roster.localSlot,
+      localHash,
+      remote: this.#hashes.remote(tick) ?? new Map<number, number>(),
+      expected: roster.slotsActiveAt(tick),
+    });
+    if (decision.decided) this.#hashes.markDecided(tick);
+    for (const action of decision.actions) {
+      const peer = roster.at(action.slot)?.peerId;
+      if (peer === undefined) continue;
+      if (action.kind === 'push') {
+        // A hash that predates our last sync to that peer needs no new one.
+        if (tick >= this.#hashes.lastSyncSent(peer)) this.#sendSync(engine, peer);
+        continue;
+      }
+      const forwardTo: string[] = [];
+      for (const s of action.forwardSlots) {
+        const p = roster.at(s)?.peerId;
+        if (p !== undefined) forwardTo.push(p);
+      }
+      this.request(peer, tick, forwardTo);
+    }
+  }
+
+  /**
+   * Sends our newest confirmed state to a peer (it will load it), and remembers its tick: that
+   * peer's hashes of earlier ticks predate the sync and raise no desync.
+   */
+  #sendSync(engine: RollbackEngine, peerId: string): void {
+    const snapshot = engine.getConfirmedState();
+    const message: SyncMessage = {
+      type: MessageType.Sync,
+      tick: snapshot.tick,
+      hash: snapshot.hash >>> 0,
+      state: snapshot.state,
+      players: this.deps.roster.wirePlayers(),
+    };
+    this.deps.links.sendTo(peerId, message);
+    this.deps.links.get(peerId)?.noteSyncSent(this.deps.clock.now());
+    this.#hashes.noteSyncSent(peerId, snapshot.tick);
+  }
+
+  /** Asks a peer for its state (one request at a time), to pass on to `forwardTo` once loaded. */
+  request(peerId: string, tick: Tick, forwardTo: string[]): void {
+    if (this.#hashes.syncRequest) return;
+    this.#hashes.syncRequest = { peerId, at: this.deps.clock.now(), forwardTo };
+    this.deps.links.sendTo(peerId, { type: MessageType.SyncRequest, tick: Math.max(tick, 0) });
+  }
+
+  /** A peer asks for our state (answered at most every 250 ms per peer). */
+  onSyncRequest(peerId: string, engine: RollbackEngine | null, now: number): void {
+    const link = this.deps.links.get(peerId);
+    if (!this.deps.roster.byPeer(peerId) || !link || !engine) return;
+    if (link.syncSentWithin(now, SYNC_RESPONSE_MIN_INTERVAL_MS)) return;
+    this.#sendSync(engine, peerId);
+  }
+
+  /** A peer's state arrived: load it when we asked for it (or it is the star host's push). */
+  onSync(
+    peerId: string,
+    message: SyncMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    if (!engine) return;
+    const { roster, report, game } = this.deps;
+    const request = this.#hashes.syncRequest;
+    const requested = request !== null && request.peerId === peerId;
+    const fromStarHost =
+      !roster.isHost && peerId === roster.hostPeerId && cfg.topology === Topology.Star;
+    if (!requested && !fromStarHost) {
+      report.peer(peerId, message.type, 'an unrequested state arrived');
+      return;
+    }
+    const forwardTo = requested ? request.forwardTo : [];
+    this.#hashes.syncRequest = null;
+    this.deps.recording.end(engine);
+    engine.loadState(message.tick, message.state);
+    const hash = game.hash() >>> 0;
+    if (hash !== message.hash >>> 0) {
+      const text = `a synced state hashes to ${hash} here but ${message.hash} at its sender`;
+      report.session('STATE_MISMATCH', text, peerId, message.type);
+    }
+    this.#hashes.loaded(message.tick);
+    for (const peer of forwardTo) this.#sendSync(engine, peer);
+    this.deps.emitter.emit('stateSynced', message.tick, peerId);
   }
 }

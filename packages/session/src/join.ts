@@ -1,8 +1,25 @@
 import type { RollbackEngine } from '@rbn/core';
-import { JoinRejectReason, PROTOCOL_VERSION } from '@rbn/protocol';
-import type { JoinRequestMessage, PlayerId, Tick } from '@rbn/protocol';
+import { JoinRejectReason, MessageType, PROTOCOL_VERSION } from '@rbn/protocol';
+import type {
+  JoinAcceptMessage,
+  JoinRejectMessage,
+  JoinRequestMessage,
+  PlayerId,
+  StateSyncMessage,
+  Tick,
+} from '@rbn/protocol';
+import { ROOM_CONFIG_FIELDS } from './config';
+import type { Emitter } from './internal/emitter';
 import { SLOT_COUNT } from './internal/link';
-import { PlayerRole, SessionState } from './types';
+import type { Reporter } from './internal/reporter';
+import type { LinkTable } from './links';
+import type { SlidingWindowRateLimiter } from './rate-limiter';
+import type { Recording } from './recording';
+import { fromWireRole, toWire } from './roster';
+import type { Member, Roster } from './roster';
+import { relink } from './topology';
+import { PlayerRole, SessionState, Topology } from './types';
+import type { SessionConfig } from './types';
 
 /** Ticks between the host's newest input and a late joiner's first counted tick. */
 export const JOIN_MARGIN_TICKS = 4;
@@ -128,3 +145,141 @@ export function addLatePlayer(
 
 /** Mesh rooms with more players than this get a warning. */
 export const MESH_RECOMMENDED_PLAYERS = 4;
+
+/**
+ * The key of the `JoinAccept` config entry that tells a joiner the game is already running
+ * (so it waits for the state and goes straight to `Playing`). Not a session setting: a joiner
+ * adopts only {@link ROOM_CONFIG_FIELDS}.
+ */
+export const GAME_IN_PROGRESS_KEY = 'gameInProgress';
+
+/** What {@link Admissions} works with (the session's own parts, no more). */
+export type AdmissionDeps = {
+  readonly roster: Roster;
+  readonly links: LinkTable;
+  readonly emitter: Emitter;
+  readonly report: Reporter;
+  readonly recording: Recording;
+  readonly limiter: SlidingWindowRateLimiter;
+};
+
+/** The room as the host admits into it. */
+export type RoomStatus = {
+  readonly roomId: string | null;
+  readonly state: SessionState;
+  readonly engine: RollbackEngine | null;
+  readonly cfg: SessionConfig;
+};
+
+/**
+ * The host's side of joining: answers a join request with {@link decideAdmission}, and for an
+ * admitted member carries out the effects (slot, engine, accept, announcement, start state).
+ */
+export class Admissions {
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: AdmissionDeps) {}
+
+  /** A `JoinRequest` from a peer. */
+  onJoinRequest(peerId: string, message: JoinRequestMessage, room: RoomStatus): void {
+    const { roster, limiter } = this.deps;
+    const role = fromWireRole(message.role);
+    const counts = roster.counts();
+    const withinRateLimit = roster.isHost ? limiter.tryAcquire(peerId) : true;
+    const admission = decideAdmission({
+      request: message,
+      role,
+      isHost: roster.isHost,
+      withinRateLimit,
+      retryAfterMs: withinRateLimit ? 0 : limiter.retryAfterMs(peerId),
+      roomId: room.roomId,
+      state: room.state,
+      duplicate:
+        roster.byPeer(peerId) !== undefined || roster.findPresent(message.playerId) !== undefined,
+      players: counts.players,
+      spectators: counts.spectators,
+      maxPlayers: room.cfg.maxPlayers,
+      maxSpectators: room.cfg.maxSpectators,
+      freeSlot: roster.freeSlot(),
+    });
+    if (!admission.admit) {
+      this.#reject(peerId, admission.reason, admission.text);
+      if (admission.slotsExhausted) {
+        this.deps.report.session('SLOTS_EXHAUSTED', admission.text, peerId, message.type);
+      }
+      return;
+    }
+    const engine = room.engine;
+    const joinTick = engine ? lateJoinTick(engine) : -1;
+    if (engine && role === PlayerRole.Player) {
+      const refused = addLatePlayer(engine, message.playerId, joinTick);
+      if (refused !== null) {
+        this.#reject(peerId, JoinRejectReason.DuplicatePlayer, refused);
+        return;
+      }
+      this.deps.recording.recordJoin(message.playerId, joinTick);
+    }
+    const member = roster.add({
+      slot: admission.slot,
+      playerId: message.playerId,
+      peerId,
+      role,
+      joinTick,
+      leaveTick: -1,
+    });
+    relink(roster, this.deps.links, room.cfg.topology, null);
+    this.#welcome(member, room);
+    if (role === PlayerRole.Player) this.#warnLargeMesh(counts.players + 1, room.cfg);
+    // Before the state is taken, so the game can prepare for the player.
+    this.deps.emitter.emit('playerJoined', member.info);
+    if (engine) this.#sendStartState(member.peerId, engine, room.state);
+  }
+
+  #reject(peerId: string, reason: JoinRejectReason, text: string): void {
+    const answer: JoinRejectMessage = { type: MessageType.JoinReject, reason, message: text };
+    this.deps.links.sendTo(peerId, answer);
+  }
+
+  /** Tells an admitted member the room, and everyone else the new member. */
+  #welcome(member: Member, room: RoomStatus): void {
+    const config: Record<string, number> = {};
+    for (const field of ROOM_CONFIG_FIELDS) config[field] = room.cfg[field];
+    if (room.engine) config[GAME_IN_PROGRESS_KEY] = 1;
+    const accept: JoinAcceptMessage = {
+      type: MessageType.JoinAccept,
+      roomId: room.roomId ?? '',
+      slot: member.slot,
+      players: this.deps.roster.wirePlayers(),
+      config,
+    };
+    const { links } = this.deps;
+    links.sendTo(member.peerId, accept);
+    links.broadcast({ type: MessageType.PlayerJoined, player: toWire(member) }, member.peerId);
+  }
+
+  #warnLargeMesh(players: number, cfg: SessionConfig): void {
+    if (cfg.topology !== Topology.Mesh || players <= MESH_RECOMMENDED_PLAYERS) return;
+    const links = (players * (players - 1)) / 2;
+    const text = `mesh with ${players} players: every player links to every other (${links} links); more than ${MESH_RECOMMENDED_PLAYERS} is not recommended, use Topology.Star`;
+    this.deps.report.session('MESH_TOO_LARGE', text);
+  }
+
+  /** Sends a late joiner the newest confirmed state (and the pause, if paused). */
+  #sendStartState(peerId: string, engine: RollbackEngine, state: SessionState): void {
+    const snapshot = engine.getConfirmedState();
+    const { links } = this.deps;
+    const link = links.get(peerId);
+    if (link) for (const s of link.sendSlots) link.noteAck(s, snapshot.tick - 1);
+    const sync: StateSyncMessage = {
+      type: MessageType.StateSync,
+      tick: snapshot.tick,
+      hash: snapshot.hash >>> 0,
+      state: snapshot.state,
+      players: this.deps.roster.wirePlayers(snapshot.tick),
+    };
+    links.sendTo(peerId, sync);
+    // A paused game stays paused for the joiner too.
+    if (state === SessionState.Paused) {
+      links.sendTo(peerId, { type: MessageType.Pause, tick: engine.currentTick });
+    }
+  }
+}

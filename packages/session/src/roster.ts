@@ -75,6 +75,7 @@ export class Roster {
   #players = new Map<PlayerId, PlayerInfo>();
   #byPeer = new Map<string, Member>();
   #remotePlayers: Member[] = [];
+  #localSlot = -1;
 
   /**
    * @param localPlayerId - The local player's id.
@@ -120,6 +121,27 @@ export class Roster {
   clear(): void {
     this.#slots.fill(undefined);
     this.#version++;
+  }
+
+  /** The local member's slot, or -1 when not in a room. */
+  get localSlot(): number {
+    this.#refresh();
+    return this.#localSlot;
+  }
+
+  /** Whether the local member hosts the room (holds the host's slot). */
+  get isHost(): boolean {
+    return this.#slots[HOST_SLOT]?.isLocal === true;
+  }
+
+  /** The host's peer id, or `null` when not in a room. */
+  get hostPeerId(): string | null {
+    return this.#slots[HOST_SLOT]?.peerId ?? null;
+  }
+
+  /** Whether the local member plays (not a spectator, and in a room). */
+  get localPlays(): boolean {
+    return this.#slots[this.localSlot]?.role === PlayerRole.Player;
   }
 
   /** The member in a slot (present or departed), if any. */
@@ -233,7 +255,9 @@ export class Roster {
       const players = new Map<PlayerId, PlayerInfo>();
       const byPeer = new Map<string, Member>();
       const remotePlayers: Member[] = [];
+      this.#localSlot = -1;
       for (const m of this.#slots) {
+        if (m?.isLocal) this.#localSlot = m.slot;
         if (m?.status !== 'present') continue;
         players.set(m.playerId, m.info);
         if (m.isLocal) continue;

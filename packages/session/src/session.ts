@@ -11,45 +11,41 @@ import {
   tryDecodeMessage,
 } from '@rbn/protocol';
 import type {
-  DropPlayerMessage,
-  HashMessage,
   JoinAcceptMessage,
   JoinRejectMessage,
-  JoinRequestMessage,
   LagReportMessage,
   Message,
   PlayerId,
   PlayerJoinedMessage,
   PlayerLeftMessage,
   StateSyncMessage,
-  SyncMessage,
   Tick,
   TransportAdapter,
 } from '@rbn/protocol';
 import { ROOM_CONFIG_FIELDS, resolveSessionConfig, validateConfigField } from './config';
-import { HASH_DELAY_TICKS, DesyncTracker, decideRecovery } from './desync';
+import { DesyncRecovery } from './desync';
 import { engineView } from './engine-view';
 import type { EngineView } from './engine-view';
 import { CATCH_UP_THRESHOLD, FrameAdvantage, maxSilenceMs } from './frame-advantage';
-import { applyInputs, flushInputs, pendingInputs, sendAck, tickReach } from './input-exchange';
+import { applyInputs, flushInputs, pendingInputs, sendAck } from './input-exchange';
 import { defaultNow } from './internal/clock';
 import type { Clock } from './internal/clock';
 import { Emitter } from './internal/emitter';
 import type { Link } from './internal/link';
-import { MESH_RECOMMENDED_PLAYERS, addLatePlayer, decideAdmission, lateJoinTick } from './join';
-import { chooseLeaveTick, departureTick } from './leave';
+import { Reporter } from './internal/reporter';
+import { Admissions, GAME_IN_PROGRESS_KEY } from './join';
+import type { RoomStatus } from './join';
+import { Departures, chooseLeaveTick } from './leave';
 import { LinkTable } from './links';
 import { LagDetector, checkSilence, resetLiveness } from './liveness';
 import { ResumeCountdown } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
 import { Recording } from './recording';
-import { HOST_SLOT, Roster, fromWireRole, toWire, toWireRole } from './roster';
+import { HOST_SLOT, Roster, fromWireRole, toWireRole } from './roster';
 import type { Member, NewMember } from './roster';
-import { planLinks } from './topology';
+import { relink } from './topology';
 import { PlayerRole, SessionState, Topology } from './types';
 import type {
-  ErrorContext,
-  ErrorSource,
   NetworkStats,
   PlayerInfo,
   SessionConfig,
@@ -84,9 +80,6 @@ type PendingJoin = {
   reject: (error: Error) => void;
 };
 
-const SYNC_REQUEST_TIMEOUT_MS = 3000;
-const SYNC_RESPONSE_MIN_INTERVAL_MS = 250;
-
 function randomRoomId(): string {
   const c = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
   const bytes = new Uint8Array(8);
@@ -117,21 +110,23 @@ export class Session {
 
   private stateValue = SessionState.Disconnected;
   private roomIdValue: string | null = null;
-  private host = false;
-  private hostPeerId: string | null = null;
   private role = PlayerRole.Player;
   private readonly localId: PlayerId;
-  private localSlot = -1;
   private destroyed = false;
   private started = false;
   private pendingJoin: PendingJoin | null = null;
+  /** A join the host accepted into a running game, completed by the start state. */
+  private awaitingStart: PendingJoin | null = null;
 
   private readonly roster: Roster;
   private readonly links: LinkTable;
   private readonly advantage: FrameAdvantage;
   private readonly lag = new LagDetector();
-  private readonly desync = new DesyncTracker();
   private readonly recording = new Recording();
+  private readonly report: Reporter;
+  private readonly desync: DesyncRecovery;
+  private readonly departures: Departures;
+  private readonly admissions: Admissions;
   private readonly countdown = new ResumeCountdown();
 
   private engine: RollbackEngine | null = null;
@@ -151,9 +146,6 @@ export class Session {
   private readonly onTransportConnect = (_peerId: string): void => {};
   private readonly onTransportDisconnect = (peerId: string): void => {
     this.safely(() => this.handlePeerGone(peerId, 'the transport closed the connection'));
-  };
-  private readonly onConfirmedHash = (tick: Tick, hash: number): void => {
-    this.desync.confirmed(tick, hash);
   };
 
   /**
@@ -194,6 +186,16 @@ export class Session {
     this.roster = new Roster(this.localId, transport.localPeerId);
     this.links = new LinkTable(transport, this.clock);
     this.advantage = new FrameAdvantage(this.cfg.tickRate);
+    const { roster, links, emitter, recording, advantage } = this;
+    const report = (this.report = new Reporter(emitter));
+    const clock = this.clock;
+    this.desync = new DesyncRecovery({ game, roster, links, emitter, report, clock, recording });
+    this.departures = new Departures({
+      ...{ roster, links, transport, emitter, report, recording, advantage },
+    });
+    this.admissions = new Admissions({
+      ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
+    });
     transport.onMessage = this.onTransportMessage;
     transport.onConnect = this.onTransportConnect;
     transport.onDisconnect = this.onTransportDisconnect;
@@ -224,7 +226,7 @@ export class Session {
 
   /** Whether this session hosts its room. */
   get isHost(): boolean {
-    return this.host;
+    return this.roster.isHost;
   }
 
   /** The room's id, or `null` when not in a room. */
@@ -367,9 +369,6 @@ export class Session {
     }
     this.setState(SessionState.Connecting);
     this.roomIdValue = randomRoomId();
-    this.host = true;
-    this.hostPeerId = this.transport.localPeerId;
-    this.localSlot = HOST_SLOT;
     this.addMember({
       slot: HOST_SLOT,
       playerId: this.localId,
@@ -405,7 +404,6 @@ export class Session {
       return Promise.reject(new RbnError('INVALID_ARGUMENT', 'joinRoom: cannot join yourself'));
     }
     this.setState(SessionState.Connecting);
-    this.hostPeerId = hostPeerId;
     return new Promise<void>((resolve, reject) => {
       this.pendingJoin = {
         roomId,
@@ -461,15 +459,13 @@ export class Session {
     const tick = this.engine ? this.engine.currentTick : 0;
     const message: PlayerLeftMessage = {
       type: MessageType.PlayerLeft,
-      slot: this.localSlot,
+      slot: this.roster.localSlot,
       tick,
       reason: LeaveReason.Left,
     };
-    if (this.host) {
-      this.links.broadcast(message);
-    } else if (this.hostPeerId !== null) {
-      this.links.sendTo(this.hostPeerId, message);
-    }
+    const hostPeerId = this.roster.hostPeerId;
+    if (this.roster.isHost) this.links.broadcast(message);
+    else if (hostPeerId !== null) this.links.sendTo(hostPeerId, message);
     // The connections stay open so the announcement arrives; the host (or, when the host
     // leaves, every member) closes them.
     this.resetRoom();
@@ -482,7 +478,8 @@ export class Session {
    */
   start(): void {
     this.assertAlive();
-    if (!this.host) throw new RbnError('NOT_HOST', 'start: only the host can start the game');
+    if (!this.roster.isHost)
+      throw new RbnError('NOT_HOST', 'start: only the host can start the game');
     if (this.stateValue !== SessionState.Lobby) {
       throw new RbnError(
         'INVALID_STATE',
@@ -510,7 +507,8 @@ export class Session {
    */
   pause(): void {
     this.assertAlive();
-    if (!this.host) throw new RbnError('NOT_HOST', 'pause: only the host can pause the game');
+    if (!this.roster.isHost)
+      throw new RbnError('NOT_HOST', 'pause: only the host can pause the game');
     if (this.stateValue !== SessionState.Playing) {
       throw new RbnError('INVALID_STATE', 'pause: the game is not playing');
     }
@@ -527,7 +525,8 @@ export class Session {
    */
   resume(): void {
     this.assertAlive();
-    if (!this.host) throw new RbnError('NOT_HOST', 'resume: only the host can resume the game');
+    if (!this.roster.isHost)
+      throw new RbnError('NOT_HOST', 'resume: only the host can resume the game');
     if (this.stateValue !== SessionState.Paused) {
       throw new RbnError('INVALID_STATE', 'resume: the game is not paused');
     }
@@ -551,7 +550,8 @@ export class Session {
    */
   dropPlayer(playerId: PlayerId, metadata?: Uint8Array): void {
     this.assertAlive();
-    if (!this.host) throw new RbnError('NOT_HOST', 'dropPlayer: only the host can drop players');
+    if (!this.roster.isHost)
+      throw new RbnError('NOT_HOST', 'dropPlayer: only the host can drop players');
     const member = this.roster.findPresent(playerId);
     if (!member)
       throw new RbnError('UNKNOWN_PLAYER', `dropPlayer: no player '${playerId}' in the room`);
@@ -570,7 +570,7 @@ export class Session {
       tick: Math.max(0, tick),
       metadata: metadata ?? null,
     });
-    this.removeMemberAt(member, tick);
+    this.departures.remove(member, tick, this.engine, this.cfg);
     this.emitter.emit('playerDropped', member.playerId, ...(metadata ? [metadata] : []));
   }
 
@@ -581,12 +581,13 @@ export class Session {
    */
   requestSync(): void {
     this.assertAlive();
-    if (this.host)
+    if (this.roster.isHost)
       throw new RbnError('INVALID_STATE', 'requestSync: the host holds the authoritative state');
-    if (!this.engine || this.hostPeerId === null) {
+    const hostPeerId = this.roster.hostPeerId;
+    if (!this.engine || hostPeerId === null) {
       throw new RbnError('INVALID_STATE', 'requestSync: the game is not running');
     }
-    this.requestSyncFrom(this.hostPeerId, this.engine.confirmedTick, []);
+    this.desync.request(hostPeerId, this.engine.confirmedTick, []);
   }
 
   /**
@@ -672,7 +673,8 @@ export class Session {
     result.rollbackTicks = 0;
     result.stalled = false;
 
-    if (this.pendingJoin && now - this.pendingJoin.startedAt > this.cfg.joinTimeout) {
+    const joining = this.pendingJoin ?? this.awaitingStart;
+    if (joining && now - joining.startedAt > this.cfg.joinTimeout) {
       this.failJoin(
         new RbnError(
           'JOIN_TIMEOUT',
@@ -689,7 +691,7 @@ export class Session {
     }
     result.confirmedTick = engine ? engine.confirmedTick : -1;
     if (engine && this.recording.active) this.recording.capture(engine, this.roster);
-    if (engine && this.desync.hasPending) this.releaseHashes(engine);
+    this.desync.frame(engine, this.cfg, now);
 
     if (this.stateValue !== SessionState.Disconnected) this.networkFrame(now);
     return result;
@@ -753,8 +755,6 @@ export class Session {
       this.links.broadcast({ type: MessageType.ResumeCountdown, seconds: step.seconds });
       this.emitter.emit('resumeCountdown', step.seconds);
     }
-    const request = this.desync.syncRequest;
-    if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.desync.syncRequest = null;
   }
 
   private checkLiveness(now: number): void {
@@ -774,8 +774,9 @@ export class Session {
     if (!findings) return;
     for (const { member, ticksBehind } of findings) {
       this.emitter.emit('lagReport', member.playerId, ticksBehind);
-      if (!this.host && this.hostPeerId !== null) {
-        this.links.sendTo(this.hostPeerId, {
+      const hostPeerId = this.roster.hostPeerId;
+      if (!this.roster.isHost && hostPeerId !== null) {
+        this.links.sendTo(hostPeerId, {
           type: MessageType.LagReport,
           slot: member.slot,
           ticksBehind: Math.min(ticksBehind, 0x7fffffff),
@@ -808,7 +809,7 @@ export class Session {
     }
     const decoded = tryDecodeMessage(bytes);
     if (!decoded.ok) {
-      this.reportError('protocol', decoded.error, peerId);
+      this.report.error('protocol', decoded.error, peerId);
       return;
     }
     this.safely(
@@ -829,11 +830,11 @@ export class Session {
       case MessageType.Pong:
         return this.handlePong(peerId, link, message.timestamp, message.tick, now);
       case MessageType.Hash:
-        return this.handleHash(peerId, message);
+        return this.desync.onHash(peerId, message, this.engine, this.cfg);
       case MessageType.Sync:
-        return this.handleSync(peerId, message);
+        return this.desync.onSync(peerId, message, this.engine, this.cfg);
       case MessageType.SyncRequest:
-        return this.handleSyncRequest(peerId, now);
+        return this.desync.onSyncRequest(peerId, this.engine, now);
       case MessageType.Pause:
         return this.handlePause(peerId);
       case MessageType.Resume:
@@ -843,11 +844,11 @@ export class Session {
       case MessageType.LagReport:
         return this.handleLagReport(peerId, message);
       case MessageType.DisconnectReport:
-        return this.handleDisconnectReport(peerId, message.slot);
+        return this.departures.onDisconnectReport(peerId, message.slot, this.engine, this.cfg);
       case MessageType.DropPlayer:
-        return this.handleDropPlayer(peerId, message);
+        return this.endRoomIf(this.departures.onDropPlayer(peerId, message, this.engine, this.cfg));
       case MessageType.JoinRequest:
-        return this.handleJoinRequest(peerId, message);
+        return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
       case MessageType.JoinAccept:
         return this.handleJoinAccept(peerId, message);
       case MessageType.JoinReject:
@@ -857,10 +858,10 @@ export class Session {
       case MessageType.PlayerJoined:
         return this.handlePlayerJoined(peerId, message);
       case MessageType.PlayerLeft:
-        return this.handlePlayerLeft(peerId, message);
+        return this.endRoomIf(this.departures.onPlayerLeft(peerId, message, this.engine, this.cfg));
       default: {
         const unknown: never = message;
-        this.peerError(peerId, undefined, `unexpected message ${String(unknown)}`);
+        this.report.peer(peerId, undefined, `unexpected message ${String(unknown)}`);
       }
     }
   }
@@ -882,11 +883,11 @@ export class Session {
     const { refused, outOfReach } = applyInputs(link, this.roster, engine, this.cfg, acks, runs);
     if (refused >= 0) {
       const text = `inputs for slot ${refused}, which this peer may not send`;
-      this.peerError(link.peerId, MessageType.Input, text);
+      this.report.peer(link.peerId, MessageType.Input, text);
     }
     if (outOfReach >= 0) {
       const text = `inputs more than ${outOfReach} ticks away from tick ${engine.currentTick}`;
-      this.peerError(link.peerId, MessageType.Input, text);
+      this.report.peer(link.peerId, MessageType.Input, text);
     }
   }
 
@@ -906,7 +907,7 @@ export class Session {
     const answered = link.takePing(timestamp);
     if (answered === 'duplicate') return; // the network duplicated a pong
     if (answered === 'unknown') {
-      this.peerError(peerId, MessageType.Pong, 'a pong that answers no ping of ours');
+      this.report.peer(peerId, MessageType.Pong, 'a pong that answers no ping of ours');
       return;
     }
     const sample = ((Math.floor(now) >>> 0) - timestamp) >>> 0;
@@ -934,15 +935,9 @@ export class Session {
     this.emitter.emit('resumeCountdown', seconds);
   }
 
-  private fromHost(peerId: string, type: MessageType): boolean {
-    if (!this.host && peerId === this.hostPeerId) return true;
-    this.peerError(peerId, type, `${MessageType[type]} may only come from the host`);
-    return false;
-  }
-
   private handleLagReport(peerId: string, message: LagReportMessage): void {
-    if (!this.host) {
-      this.peerError(peerId, message.type, 'only the host receives lag reports');
+    if (!this.roster.isHost) {
+      this.report.peer(peerId, message.type, 'only the host receives lag reports');
       return;
     }
     const member = this.roster.at(message.slot);
@@ -951,112 +946,12 @@ export class Session {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Joining (host side: admission; joiner side: accept, reject, start state)
-
-  private handleJoinRequest(peerId: string, message: JoinRequestMessage): void {
-    const role = fromWireRole(message.role);
-    const counts = this.roster.counts();
-    const withinRateLimit = this.host ? this.joinLimiter.tryAcquire(peerId) : true;
-    const admission = decideAdmission({
-      request: message,
-      role,
-      isHost: this.host,
-      withinRateLimit,
-      retryAfterMs: withinRateLimit ? 0 : this.joinLimiter.retryAfterMs(peerId),
-      roomId: this.roomIdValue,
-      state: this.stateValue,
-      duplicate:
-        this.roster.byPeer(peerId) !== undefined ||
-        this.roster.findPresent(message.playerId) !== undefined,
-      players: counts.players,
-      spectators: counts.spectators,
-      maxPlayers: this.cfg.maxPlayers,
-      maxSpectators: this.cfg.maxSpectators,
-      freeSlot: this.roster.freeSlot(),
-    });
-    if (!admission.admit) {
-      this.rejectJoin(peerId, admission.reason, admission.text);
-      if (admission.slotsExhausted) {
-        const error = new RbnError('SLOTS_EXHAUSTED', admission.text);
-        this.reportError('session', error, peerId, message.type);
-      }
-      return;
-    }
-    const engine = this.engine;
-    const joinTick = engine ? lateJoinTick(engine) : -1;
-    if (engine && role === PlayerRole.Player) {
-      const refused = addLatePlayer(engine, message.playerId, joinTick);
-      if (refused !== null)
-        return this.rejectJoin(peerId, JoinRejectReason.DuplicatePlayer, refused);
-      this.recording.recordJoin(message.playerId, joinTick);
-    }
-    const member = this.addMember({
-      slot: admission.slot,
-      playerId: message.playerId,
-      peerId,
-      role,
-      joinTick,
-      leaveTick: -1,
-    });
-    this.welcome(member);
-    if (role === PlayerRole.Player) this.warnLargeMesh(counts.players + 1);
-    // Before the state is taken, so the game can prepare for the player.
-    this.emitter.emit('playerJoined', member.info);
-    if (engine) this.sendStartState(member.peerId, engine);
-  }
-
-  private rejectJoin(peerId: string, reason: JoinRejectReason, text: string): void {
-    const answer: JoinRejectMessage = { type: MessageType.JoinReject, reason, message: text };
-    this.links.sendTo(peerId, answer);
-  }
-
-  /** Host: tells an admitted member the room, and everyone else the new member. */
-  private welcome(member: Member): void {
-    const config: Record<string, number> = {};
-    for (const field of ROOM_CONFIG_FIELDS) config[field] = this.cfg[field];
-    const accept: JoinAcceptMessage = {
-      type: MessageType.JoinAccept,
-      roomId: this.roomIdValue!,
-      slot: member.slot,
-      players: this.roster.wirePlayers(),
-      config,
-    };
-    this.links.sendTo(member.peerId, accept);
-    this.links.broadcast({ type: MessageType.PlayerJoined, player: toWire(member) }, member.peerId);
-  }
-
-  private warnLargeMesh(players: number): void {
-    if (this.cfg.topology !== Topology.Mesh || players <= MESH_RECOMMENDED_PLAYERS) return;
-    const links = (players * (players - 1)) / 2;
-    const text = `mesh with ${players} players: every player links to every other (${links} links); more than ${MESH_RECOMMENDED_PLAYERS} is not recommended, use Topology.Star`;
-    this.reportError('session', new RbnError('MESH_TOO_LARGE', text));
-  }
-
-  /** Host: sends a late joiner the newest confirmed state (and the pause, if paused). */
-  private sendStartState(peerId: string, engine: RollbackEngine): void {
-    const snapshot = engine.getConfirmedState();
-    const link = this.links.get(peerId);
-    if (link) {
-      for (const s of link.sendSlots) link.noteAck(s, snapshot.tick - 1);
-    }
-    const sync: StateSyncMessage = {
-      type: MessageType.StateSync,
-      tick: snapshot.tick,
-      hash: snapshot.hash >>> 0,
-      state: snapshot.state,
-      players: this.roster.wirePlayers(snapshot.tick),
-    };
-    this.links.sendTo(peerId, sync);
-    // A paused game stays paused for the joiner too.
-    if (this.stateValue === SessionState.Paused) {
-      this.links.sendTo(peerId, { type: MessageType.Pause, tick: engine.currentTick });
-    }
-  }
+  // Joining, joiner side (the host side is join.ts): accept, reject, start state
 
   private handleJoinAccept(peerId: string, message: JoinAcceptMessage): void {
     const pending = this.pendingJoin;
-    if (!pending || peerId !== pending.hostPeerId) {
-      this.peerError(peerId, message.type, 'unexpected join answer');
+    if (!pending || peerId !== pending.hostPeerId || this.awaitingStart) {
+      this.report.peer(peerId, message.type, 'unexpected join answer');
       return;
     }
     const config: Record<string, number> = {};
@@ -1072,16 +967,14 @@ export class Session {
       return;
     }
     this.roomIdValue = message.roomId;
-    this.localSlot = message.slot;
     this.advantage.reset(this.cfg.tickRate);
-    this.pendingJoin = null;
     for (const wire of message.players) {
       this.roster.add({
         slot: wire.slot,
         playerId: wire.playerId,
         peerId: wire.peerId,
         role: fromWireRole(wire.role),
-        joinTick: -1, // in the lobby; the start state sets it
+        joinTick: -1, // the start state sets it
         leaveTick: -1,
       });
     }
@@ -1095,23 +988,28 @@ export class Session {
         leaveTick: -1,
       });
     }
-    this.noteHost();
+    this.pendingJoin = null;
     this.relink();
-    this.setState(SessionState.Lobby);
-    for (const member of this.roster.all()) this.emitter.emit('playerJoined', member.info);
     if (this.cfg.topology === Topology.Mesh && this.role === PlayerRole.Player) {
       for (const member of this.roster.all()) {
         if (member.isLocal || member.isHost || member.role !== PlayerRole.Player) continue;
         this.connectTo(member.peerId);
       }
     }
+    if (message.config[GAME_IN_PROGRESS_KEY] === 1) {
+      // A game in progress: the start state follows at once; the join completes with it.
+      this.awaitingStart = pending;
+      return;
+    }
+    this.setState(SessionState.Lobby);
+    for (const member of this.roster.all()) this.emitter.emit('playerJoined', member.info);
     pending.resolve();
   }
 
   private handleJoinReject(peerId: string, message: JoinRejectMessage): void {
     const pending = this.pendingJoin;
     if (!pending || peerId !== pending.hostPeerId) {
-      this.peerError(peerId, message.type, 'unexpected join answer');
+      this.report.peer(peerId, message.type, 'unexpected join answer');
       return;
     }
     const error = new RbnError(
@@ -1124,8 +1022,9 @@ export class Session {
 
   private handleStateSync(peerId: string, message: StateSyncMessage): void {
     if (!this.fromHost(peerId, message.type)) return;
-    if (this.stateValue !== SessionState.Lobby || this.engine) {
-      this.peerError(peerId, message.type, 'a start state arrived while not in the lobby');
+    const joining = this.awaitingStart;
+    if ((this.stateValue !== SessionState.Lobby && !joining) || this.engine) {
+      this.report.peer(peerId, message.type, 'a start state arrived while not in the lobby');
       return;
     }
     for (const wire of message.players) {
@@ -1152,7 +1051,15 @@ export class Session {
     const hash = this.game.hash() >>> 0;
     if (hash !== message.hash >>> 0) {
       const text = `the start state hashes to ${hash} here but ${message.hash} on the host: serialize/deserialize/hash are not deterministic`;
-      this.reportError('session', new RbnError('STATE_MISMATCH', text), peerId, message.type);
+      this.report.session('STATE_MISMATCH', text, peerId, message.type);
+    }
+    if (joining) {
+      // A late joiner learns every member with its real join tick, then plays at once.
+      this.awaitingStart = null;
+      for (const m of this.roster.all()) {
+        if (m.status === 'present') this.emitter.emit('playerJoined', m.info);
+      }
+      joining.resolve();
     }
     this.enterPlaying();
   }
@@ -1166,52 +1073,31 @@ export class Session {
       engine.addPlayer(wire.playerId, wire.joinTick);
       this.recording.recordJoin(wire.playerId, wire.joinTick);
     }
+    const running = engine !== null || this.awaitingStart !== null;
     const member = this.addMember({
       slot: wire.slot,
       playerId: wire.playerId,
       peerId: wire.peerId,
       role: fromWireRole(wire.role),
-      joinTick: engine ? wire.joinTick : -1,
+      joinTick: running ? wire.joinTick : -1,
       leaveTick: wire.leaveTick,
     });
-    this.emitter.emit('playerJoined', member.info);
+    // While the start state is on its way, the join event comes with it.
+    if (!this.awaitingStart) this.emitter.emit('playerJoined', member.info);
+  }
+
+  private fromHost(peerId: string, type: MessageType): boolean {
+    if (!this.roster.isHost && peerId === this.roster.hostPeerId) return true;
+    this.report.peer(peerId, type, `${MessageType[type]} may only come from the host`);
+    return false;
   }
 
   // -------------------------------------------------------------------------------------------
-  // Leaving (leave, drop, peer gone, room end)
+  // Leaving (the decisions and the member's removal are leave.ts): room end
 
-  private handlePlayerLeft(peerId: string, message: PlayerLeftMessage): void {
-    if (this.host) {
-      // A member may only announce its own departure.
-      const sender = this.roster.byPeer(peerId);
-      if (!sender || sender.slot !== message.slot) {
-        this.peerError(peerId, message.type, 'a member may only announce its own departure');
-        return;
-      }
-      this.departMember(sender, LeaveReason.Left);
-      return;
-    }
-    if (!this.fromHost(peerId, message.type)) return;
-    const member = this.roster.at(message.slot);
-    if (!member) return;
-    if (member.isHost || member.isLocal) {
-      this.endRoom(true, member.isHost ? 'the host left the room' : 'the host removed this player');
-      return;
-    }
-    this.removeMemberAt(member, message.tick);
-  }
-
-  private handleDropPlayer(peerId: string, message: DropPlayerMessage): void {
-    if (!this.fromHost(peerId, message.type)) return;
-    const member = this.roster.at(message.slot);
-    if (!member) return;
-    if (member.isLocal) {
-      this.endRoom(true, 'the host dropped this player');
-      return;
-    }
-    this.removeMemberAt(member, message.tick);
-    const metadata = message.metadata ? [message.metadata] : [];
-    this.emitter.emit('playerDropped', member.playerId, ...metadata);
+  /** Ends the room for the local session when a departure handler says so. */
+  private endRoomIf(why: string | null): void {
+    if (why !== null) this.endRoom(true, why);
   }
 
   /** A member is gone (transport closed, or silent past `disconnectTimeout`). */
@@ -1221,68 +1107,7 @@ export class Session {
       this.failJoin(new RbnError('JOIN_FAILED', `joinRoom: lost the host: ${why}`));
       return;
     }
-    const member = this.roster.byPeer(peerId);
-    if (!member || member.isLocal) return;
-    if (member.isHost) {
-      this.endRoom(true, `lost the host: ${why}`);
-      return;
-    }
-    if (this.host) {
-      this.departMember(member, LeaveReason.Disconnected);
-    } else if (this.cfg.topology === Topology.Mesh && this.hostPeerId !== null) {
-      // In mesh a player we lost may still reach the host, but we cannot get its inputs any
-      // more: ask the host to remove it (at a tick the host chooses for everyone).
-      this.links.get(peerId)?.markInterrupted();
-      const tick = this.engine ? Math.max(0, this.engine.getReceivedTick(member.playerId) + 1) : 0;
-      const report = { type: MessageType.DisconnectReport, slot: member.slot, tick } as const;
-      this.links.sendTo(this.hostPeerId, report);
-    }
-  }
-
-  /** Host: a mesh player lost its link to another player; that player leaves the room. */
-  private handleDisconnectReport(peerId: string, slot: number): void {
-    const type = MessageType.DisconnectReport;
-    if (!this.host)
-      return this.peerError(peerId, type, 'only the host receives disconnect reports');
-    if (this.cfg.topology !== Topology.Mesh) {
-      // In star players have no links to each other, so there is nothing they could lose.
-      return this.peerError(peerId, type, 'disconnect reports are for mesh rooms');
-    }
-    const reporter = this.roster.byPeer(peerId);
-    const member = this.roster.at(slot);
-    if (!reporter || !member || member.isLocal || member === reporter) return;
-    if (member.status !== 'present') return; // already gone
-    this.departMember(member, LeaveReason.Disconnected);
-  }
-
-  /** Host: a member leaves (on its own or disconnected) at a tick everyone agrees on. */
-  private departMember(member: Member, reason: LeaveReason): void {
-    const tick = this.engine ? chooseLeaveTick(this.engine, member) : -1;
-    const message: PlayerLeftMessage = {
-      type: MessageType.PlayerLeft,
-      slot: member.slot,
-      tick: Math.max(0, tick),
-      reason,
-    };
-    this.links.broadcast(message, member.peerId);
-    this.removeMemberAt(member, tick);
-    this.transport.disconnect(member.peerId);
-  }
-
-  /** Removes a member from the room; while playing its inputs stop counting from `tick`. */
-  private removeMemberAt(member: Member, tick: Tick): void {
-    const engine = this.engine;
-    this.advantage.removePeer(member.peerId);
-    const { leaveTick, removeFromEngine } = departureTick(engine, member, tick);
-    if (removeFromEngine) {
-      engine!.removePlayer(member.playerId, leaveTick);
-      this.recording.recordLeave(member.playerId, leaveTick);
-    }
-    this.roster.setTicks(member, { leaveTick });
-    const info = this.roster.at(member.slot)!.info;
-    this.roster.depart(member, !engine);
-    this.relink();
-    this.emitter.emit('playerLeft', info);
+    this.endRoomIf(this.departures.onPeerGone(peerId, why, this.engine, this.cfg));
   }
 
   private endRoom(notify: boolean, why?: string): void {
@@ -1296,7 +1121,7 @@ export class Session {
       }
     }
     if (notify && why) {
-      this.reportError('session', new RbnError('ROOM_CLOSED', why), undefined, undefined, false);
+      this.report.error('session', new RbnError('ROOM_CLOSED', why), undefined, undefined, false);
     }
   }
 
@@ -1305,16 +1130,14 @@ export class Session {
       this.recording.capture(this.engine, this.roster);
       this.recording.end(this.engine);
     }
-    const join = this.pendingJoin;
+    const join = this.pendingJoin ?? this.awaitingStart;
     this.pendingJoin = null;
+    this.awaitingStart = null;
     this.roster.clear();
     this.links.clear();
     this.engine = null;
     this.view = null;
-    this.host = false;
-    this.hostPeerId = null;
     this.roomIdValue = null;
-    this.localSlot = -1;
     this.started = false;
     this.countdown.cancel();
     this.desync.reset();
@@ -1324,13 +1147,13 @@ export class Session {
   }
 
   private failJoin(error: Error): void {
-    const pending = this.pendingJoin;
+    const pending = this.pendingJoin ?? this.awaitingStart;
     if (!pending) return;
     this.pendingJoin = null;
-    const host = pending.hostPeerId;
+    this.awaitingStart = null;
     this.resetRoom();
     try {
-      this.transport.disconnect(host);
+      this.transport.disconnect(pending.hostPeerId);
     } catch {
       // ignore
     }
@@ -1344,7 +1167,7 @@ export class Session {
       },
       (error: unknown) => {
         const err = error instanceof Error ? error : new Error(String(error));
-        this.reportError('transport', err, peerId);
+        this.report.error('transport', err, peerId);
       },
     );
   }
@@ -1354,47 +1177,18 @@ export class Session {
 
   private addMember(fields: NewMember): Member {
     const member = this.roster.add(fields);
-    this.noteHost();
     this.relink();
     return member;
   }
 
-  /** A non-host learns the host's peer id from the member in the host's slot. */
-  private noteHost(): void {
-    const host = this.roster.at(HOST_SLOT);
-    if (host && !host.isLocal) this.hostPeerId = host.peerId;
-  }
-
-  /** Applies the link plan of the room as it is now (see {@link planLinks}). */
+  /** Applies the link plan of the room as it is now (see topology.ts). */
   private relink(): void {
-    const activeSlots: number[] = [];
-    const departedSlots: number[] = [];
-    for (const m of this.roster.all()) {
-      if (m.role !== PlayerRole.Player) continue;
-      if (m.status === 'present') activeSlots.push(m.slot);
-      else if (m.joinTick >= 0) departedSlots.push(m.slot);
-    }
-    const peers = [...this.roster.remoteMembers.values()].map((m) => ({
-      peerId: m.peerId,
-      slot: m.slot,
-      plays: m.role === PlayerRole.Player,
-      isHost: m.isHost,
-    }));
-    const plan = planLinks({
-      topology: this.cfg.topology,
-      isHost: this.host,
-      localSlot: this.localSlot,
-      localPlays: this.localPlays(),
-      peers,
-      activeSlots,
-      departedSlots,
-      joiningHost: this.pendingJoin ? this.pendingJoin.hostPeerId : null,
-    });
-    this.links.apply(plan);
+    const joining = this.pendingJoin ? this.pendingJoin.hostPeerId : null;
+    relink(this.roster, this.links, this.cfg.topology, joining);
   }
 
-  private localPlays(): boolean {
-    return this.roster.at(this.localSlot)?.role === PlayerRole.Player;
+  private roomStatus(): RoomStatus {
+    return { roomId: this.roomIdValue, state: this.stateValue, engine: this.engine, cfg: this.cfg };
   }
 
   private createEngine(startTick: Tick): void {
@@ -1416,7 +1210,7 @@ export class Session {
       if (m.leaveTick >= 0) engine.removePlayer(m.playerId, m.leaveTick);
     }
     // The session's own wiring; the engine is never handed out, so nobody can replace it.
-    engine.onConfirmedHash = this.onConfirmedHash;
+    engine.onConfirmedHash = this.desync.onConfirmedHash;
     this.desync.dropPending();
     for (const link of this.links.list) {
       for (const slot of link.sendSlots) {
@@ -1438,176 +1232,7 @@ export class Session {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Desync detection and recovery (decisions in desync.ts)
-
-  /**
-   * Sends the hashes of confirmed ticks once they are `HASH_DELAY_TICKS` behind the confirmed
-   * tick. In mesh a player's departure tick is the host's, and a peer that held more of that
-   * player's inputs than the host may have confirmed a few ticks past it before the
-   * announcement arrived; the delay lets that peer's rollback correct those states before their
-   * hashes go out, so no false desync is reported.
-   */
-  private releaseHashes(engine: RollbackEngine): void {
-    const delay = Math.min(
-      HASH_DELAY_TICKS,
-      Math.max(0, this.cfg.snapshotHistorySize - this.cfg.maxSpeculationTicks - 10),
-    );
-    for (let due = this.desync.due(engine, delay); due; due = this.desync.due(engine, delay)) {
-      this.onLocalHash(due.tick, due.hash >>> 0);
-    }
-  }
-
-  private onLocalHash(tick: Tick, hash: number): void {
-    this.emitter.emit('confirmedHash', tick, hash);
-    if (this.localPlays()) {
-      const message: HashMessage = { type: MessageType.Hash, tick, hash };
-      this.links.broadcastTo(message, this.isPlayerPeer);
-    }
-    this.desync.setLocal(tick, hash);
-    const remote = this.desync.remote(tick);
-    if (remote) for (const [slot, h] of remote) this.compareHash(tick, slot, h);
-    this.decide(tick);
-    this.desync.prune(tick, this.cfg.hashInterval);
-  }
-
-  private readonly isPlayerPeer = (peerId: string): boolean =>
-    this.roster.byPeer(peerId)?.role === PlayerRole.Player;
-
-  private handleHash(peerId: string, message: HashMessage): void {
-    const member = this.roster.byPeer(peerId);
-    if (member?.role !== PlayerRole.Player) {
-      // A member that just left may still have a hash on the way: not a violation.
-      if (!this.roster.hasDeparted(peerId)) {
-        this.peerError(peerId, message.type, 'a hash from a peer that is not a player here');
-      }
-      return;
-    }
-    const tick = message.tick;
-    const engine = this.engine;
-    if (
-      tick <= 0 ||
-      tick % this.cfg.hashInterval !== 0 ||
-      (engine !== null && tick > engine.currentTick + tickReach(this.cfg))
-    ) {
-      this.peerError(peerId, message.type, `a hash for tick ${tick}, which is never hashed now`);
-      return;
-    }
-    if (tick < this.desync.floor) return;
-    if (!this.desync.setRemote(tick, member.slot, message.hash >>> 0)) return;
-    if (this.desync.local(tick) !== undefined) {
-      this.compareHash(tick, member.slot, message.hash >>> 0);
-      this.decide(tick);
-    }
-  }
-
-  private compareHash(tick: Tick, slot: number, remoteHash: number): void {
-    const local = this.desync.local(tick);
-    if (local === undefined || local === remoteHash || tick < this.desync.floor) return;
-    const link = this.links.get(this.roster.at(slot)?.peerId ?? '');
-    if (link && tick < this.desync.lastSyncSent(link.peerId)) return;
-    this.emitter.emit('desync', tick, local, remoteHash);
-  }
-
-  /** Applies the recovery rule of the room's topology × authority to a tick's hashes. */
-  private decide(tick: Tick): void {
-    if (tick < this.desync.floor || this.desync.isDecided(tick) || !this.localPlays()) return;
-    const localHash = this.desync.local(tick);
-    if (localHash === undefined) return;
-    const decision = decideRecovery({
-      topology: this.cfg.topology,
-      authority: this.cfg.desyncAuthority,
-      isHost: this.host,
-      localSlot: this.localSlot,
-      localHash,
-      remote: this.desync.remote(tick) ?? new Map<number, number>(),
-      expected: this.roster.slotsActiveAt(tick),
-    });
-    if (decision.decided) this.desync.markDecided(tick);
-    for (const action of decision.actions) {
-      if (action.kind === 'push') {
-        this.pushSync(action.slot, tick);
-        continue;
-      }
-      const peer =
-        action.slot === HOST_SLOT ? this.hostPeerId : this.roster.at(action.slot)?.peerId;
-      if (peer === undefined || peer === null) continue;
-      const forwardTo: string[] = [];
-      for (const s of action.forwardSlots) {
-        const p = this.roster.at(s)?.peerId;
-        if (p !== undefined && p !== '') forwardTo.push(p);
-      }
-      this.requestSyncFrom(peer, tick, forwardTo);
-    }
-  }
-
-  /** Sends our newest confirmed state to the member in `slot` (it will load it). */
-  private pushSync(slot: number, tick: Tick): void {
-    const member = this.roster.at(slot);
-    if (!member || !this.engine) return;
-    if (tick < this.desync.lastSyncSent(member.peerId)) return; // predates our last sync to it
-    this.sendSync(member.peerId);
-  }
-
-  /**
-   * Sends our newest confirmed state to a peer (it will load it), and remembers its tick: that
-   * peer's hashes of earlier ticks predate the sync and raise no desync.
-   */
-  private sendSync(peerId: string): void {
-    const engine = this.engine;
-    if (!engine) return;
-    const snapshot = engine.getConfirmedState();
-    const message: SyncMessage = {
-      type: MessageType.Sync,
-      tick: snapshot.tick,
-      hash: snapshot.hash >>> 0,
-      state: snapshot.state,
-      players: this.roster.wirePlayers(),
-    };
-    this.links.sendTo(peerId, message);
-    this.links.get(peerId)?.noteSyncSent(this.clock.now());
-    this.desync.noteSyncSent(peerId, snapshot.tick);
-  }
-
-  private requestSyncFrom(peerId: string, tick: Tick, forwardTo: string[]): void {
-    if (this.desync.syncRequest) return;
-    this.desync.syncRequest = { peerId, at: this.clock.now(), forwardTo };
-    this.links.sendTo(peerId, { type: MessageType.SyncRequest, tick: Math.max(tick, 0) });
-  }
-
-  private handleSyncRequest(peerId: string, now: number): void {
-    const link = this.links.get(peerId);
-    if (!this.roster.byPeer(peerId) || !link || !this.engine) return;
-    if (link.syncSentWithin(now, SYNC_RESPONSE_MIN_INTERVAL_MS)) return;
-    this.sendSync(peerId);
-  }
-
-  private handleSync(peerId: string, message: SyncMessage): void {
-    const engine = this.engine;
-    if (!engine) return;
-    const request = this.desync.syncRequest;
-    const requested = request !== null && request.peerId === peerId;
-    const fromStarHost =
-      !this.host && peerId === this.hostPeerId && this.cfg.topology === Topology.Star;
-    if (!requested && !fromStarHost) {
-      this.peerError(peerId, message.type, 'an unrequested state arrived');
-      return;
-    }
-    const forwardTo = requested ? request.forwardTo : [];
-    this.desync.syncRequest = null;
-    this.recording.end(engine);
-    engine.loadState(message.tick, message.state);
-    const hash = this.game.hash() >>> 0;
-    if (hash !== message.hash >>> 0) {
-      const text = `a synced state hashes to ${hash} here but ${message.hash} at its sender`;
-      this.reportError('session', new RbnError('STATE_MISMATCH', text), peerId, message.type);
-    }
-    this.desync.loaded(message.tick);
-    for (const peer of forwardTo) this.sendSync(peer);
-    this.emitter.emit('stateSynced', message.tick, peerId);
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // State and errors
+  // State
 
   private setState(next: SessionState): void {
     const previous = this.stateValue;
@@ -1625,26 +1250,8 @@ export class Session {
       fn();
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
-      this.reportError('session', err, peerId, messageType);
+      this.report.error('session', err, peerId, messageType);
     }
-  }
-
-  private peerError(peerId: string, messageType: MessageType | undefined, text: string): void {
-    const error = new RbnError('PEER_VIOLATION', `peer '${peerId}': ${text}; ignored`);
-    this.reportError('peer', error, peerId, messageType);
-  }
-
-  private reportError(
-    source: ErrorSource,
-    error: Error,
-    peerId?: string,
-    messageType?: MessageType,
-    recoverable = true,
-  ): void {
-    const context: ErrorContext = { source, recoverable };
-    if (peerId !== undefined) context.peerId = peerId;
-    if (messageType !== undefined) context.messageType = messageType;
-    this.emitter.emit('error', error, context);
   }
 }
 

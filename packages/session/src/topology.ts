@@ -1,4 +1,6 @@
-import { Topology } from './types';
+import type { LinkTable } from './links';
+import type { Roster } from './roster';
+import { PlayerRole, Topology } from './types';
 
 /** Which players' inputs go each way on the link to one peer. */
 export type LinkSlots = {
@@ -82,4 +84,47 @@ export function planLinks(input: LinkPlanInput): Map<string, LinkSlots> {
   }
   if (input.joiningHost !== null) wanted.set(input.joiningHost, { send: [], accept: [] });
   return wanted;
+}
+
+/**
+ * Applies the link plan of the room as the roster has it now.
+ * @param roster - The room's members.
+ * @param links - The links to update.
+ * @param topology - The room's topology.
+ * @param joiningHost - The host we are still joining, or `null`.
+ */
+export function relink(
+  roster: Roster,
+  links: LinkTable,
+  topology: Topology,
+  joiningHost: string | null,
+): void {
+  const activeSlots: number[] = [];
+  const departedSlots: number[] = [];
+  for (const m of roster.all()) {
+    if (m.role !== PlayerRole.Player) continue;
+    if (m.status === 'present') activeSlots.push(m.slot);
+    else if (m.joinTick >= 0) departedSlots.push(m.slot);
+  }
+  const peers: PlanPeer[] = [];
+  for (const m of roster.remoteMembers.values()) {
+    peers.push({
+      peerId: m.peerId,
+      slot: m.slot,
+      plays: m.role === PlayerRole.Player,
+      isHost: m.isHost,
+    });
+  }
+  links.apply(
+    planLinks({
+      topology,
+      isHost: roster.isHost,
+      localSlot: roster.localSlot,
+      localPlays: roster.localPlays,
+      peers,
+      activeSlots,
+      departedSlots,
+      joiningHost,
+    }),
+  );
 }
