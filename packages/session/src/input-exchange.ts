@@ -1,7 +1,9 @@
 import type { RollbackEngine } from '@rbn/core';
 import { DEFAULT_LIMITS, MessageType, encodeMessage, sameBytes } from '@rbn/protocol';
 import type { InputAckEntry, InputMessage, InputRun, Tick } from '@rbn/protocol';
+import type { FrameAdvantage } from './frame-advantage';
 import type { Link } from './internal/link';
+import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { Member, Roster } from './roster';
 import { PlayerRole } from './types';
@@ -233,4 +235,52 @@ export function applyInputs(
     link.inputsArrived();
   }
   return { refused, outOfReach };
+}
+
+/** What {@link InputExchange} works with (the session's own parts, no more). */
+export type InputExchangeDeps = {
+  readonly links: LinkTable;
+  readonly roster: Roster;
+  readonly report: Reporter;
+  readonly advantage: FrameAdvantage;
+};
+
+/** The input exchange as the session drives it: one flush per link per frame, and receiving. */
+export class InputExchange {
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: InputExchangeDeps) {}
+
+  /** The frame's message on a link: inputs and acks while playing, a keepalive in the lobby. */
+  flush(link: Link, engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
+    const { links, roster } = this.deps;
+    if (engine) flushInputs(link, links, roster, engine, cfg, now);
+    else if (now - link.lastSendAt >= cfg.keepaliveInterval) sendAck(link, links, roster, null);
+  }
+
+  /** An `Input` (with runs) or `InputAck` (runs `null`) message from a link's peer. */
+  receive(
+    link: Link | undefined,
+    senderTick: Tick,
+    acks: readonly InputAckEntry[],
+    runs: readonly InputRun[] | null,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): void {
+    if (!link || !engine) return;
+    link.noteRemoteTick(senderTick, now);
+    // An input message leaves right after the sender's tick (its tick count is exact), while
+    // ours is read at any point of a tick (half a tick short on average): correct that bias,
+    // or the peer that is ahead would settle half a tick ahead.
+    this.deps.advantage.addSample(link, this.deps.roster, senderTick - 0.5, engine);
+    const { refused, outOfReach } = applyInputs(link, this.deps.roster, engine, cfg, acks, runs);
+    if (refused >= 0) {
+      const text = `inputs for slot ${refused}, which this peer may not send`;
+      this.deps.report.peer(link.peerId, MessageType.Input, text);
+    }
+    if (outOfReach >= 0) {
+      const text = `inputs more than ${outOfReach} ticks away from tick ${engine.currentTick}`;
+      this.deps.report.peer(link.peerId, MessageType.Input, text);
+    }
+  }
 }

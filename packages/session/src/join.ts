@@ -1,5 +1,5 @@
 import type { RollbackEngine } from '@rbn/core';
-import { JoinRejectReason, MessageType, PROTOCOL_VERSION } from '@rbn/protocol';
+import { JoinRejectReason, MessageType, PROTOCOL_VERSION, RbnError, WireRole } from '@rbn/protocol';
 import type {
   JoinAcceptMessage,
   JoinRejectMessage,
@@ -7,8 +7,10 @@ import type {
   PlayerId,
   StateSyncMessage,
   Tick,
+  TransportAdapter,
+  WirePlayer,
 } from '@rbn/protocol';
-import { ROOM_CONFIG_FIELDS } from './config';
+import { ROOM_CONFIG_FIELDS, resolveSessionConfig } from './config';
 import type { Emitter } from './internal/emitter';
 import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
@@ -282,4 +284,207 @@ export class Admissions {
       links.sendTo(peerId, { type: MessageType.Pause, tick: engine.currentTick });
     }
   }
+}
+
+/**
+ * Joiner: the room settings the host sent, adopted over the local config.
+ * @returns The new config. @throws RbnError `'INVALID_CONFIG'` when the host's are invalid.
+ */
+export function adoptRoomConfig(
+  cfg: SessionConfig,
+  hostConfig: Readonly<Record<string, number>>,
+): SessionConfig {
+  const config: Record<string, number> = {};
+  for (const field of ROOM_CONFIG_FIELDS) {
+    const value = hostConfig[field];
+    if (value !== undefined) config[field] = value;
+  }
+  return resolveSessionConfig({ ...cfg, ...config });
+}
+
+/**
+ * Joiner: seats the room's members as the host's accept lists them, and the local member in
+ * its slot (join ticks come with the start state).
+ */
+export function seatMembers(
+  roster: Roster,
+  accept: JoinAcceptMessage,
+  local: { playerId: PlayerId; peerId: string; role: PlayerRole },
+): void {
+  for (const wire of accept.players) {
+    roster.add({
+      slot: wire.slot,
+      playerId: wire.playerId,
+      peerId: wire.peerId,
+      role: fromWireRole(wire.role),
+      joinTick: -1,
+      leaveTick: -1,
+    });
+  }
+  if (!roster.at(accept.slot)) {
+    roster.add({ slot: accept.slot, ...local, joinTick: -1, leaveTick: -1 });
+  }
+}
+
+/**
+ * Joiner: takes the join and leave ticks of the start state's players (adding departed
+ * players whose inputs still count after the state's tick).
+ */
+export function applyStartPlayers(roster: Roster, players: readonly WirePlayer[]): void {
+  for (const wire of players) {
+    const member = roster.at(wire.slot);
+    if (member && member.playerId === wire.playerId) {
+      roster.setTicks(member, { joinTick: wire.joinTick, leaveTick: wire.leaveTick });
+    } else if (!member) {
+      const added = roster.add({
+        slot: wire.slot,
+        playerId: wire.playerId,
+        peerId: wire.peerId,
+        role: fromWireRole(wire.role),
+        joinTick: wire.joinTick,
+        leaveTick: wire.leaveTick,
+      });
+      if (wire.leaveTick >= 0) roster.depart(added, false);
+    }
+  }
+}
+
+type Asked = {
+  readonly hostPeerId: string;
+  readonly startedAt: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+};
+
+/**
+ * Joiner: the one join in flight, from `joinRoom()` to its promise settling. `asking` until
+ * the host answers; `awaitingStart` when the host admitted us into a running game and its
+ * state is on the way.
+ */
+export class JoinAttempt {
+  #state: { readonly kind: 'idle' } | (Asked & { readonly kind: 'asking' | 'awaitingStart' }) = {
+    kind: 'idle',
+  };
+
+  /**
+   * @param transport - Connects to the host.
+   * @param links - Sends the request.
+   * @param report - Reports a request that could not be sent.
+   */
+  constructor(
+    private readonly transport: TransportAdapter,
+    private readonly links: LinkTable,
+    private readonly report: Reporter,
+  ) {}
+
+  /** The host we asked and whose answer we wait for, or `null`. */
+  get askingHost(): string | null {
+    return this.#state.kind === 'asking' ? this.#state.hostPeerId : null;
+  }
+
+  /** Whether the host admitted us into a running game and its state is on the way. */
+  get awaitingStart(): boolean {
+    return this.#state.kind === 'awaitingStart';
+  }
+
+  /**
+   * Connects to the host and asks to join.
+   * @param request - The request to send once connected.
+   * @param hostPeerId - The host.
+   * @param now - The clock, for the join timeout.
+   * @param fail - Ends the attempt when the connection fails.
+   * @returns The promise `joinRoom()` returns.
+   */
+  begin(
+    request: JoinRequestMessage,
+    hostPeerId: string,
+    now: number,
+    fail: (error: Error) => void,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#state = { kind: 'asking', hostPeerId, startedAt: now, resolve, reject };
+      this.transport.connect(hostPeerId).then(
+        () => {
+          if (this.askingHost !== hostPeerId) return;
+          try {
+            this.links.ensure(hostPeerId);
+            this.links.sendTo(hostPeerId, request);
+          } catch (error) {
+            this.report.error('session', error instanceof Error ? error : new Error(String(error)));
+          }
+        },
+        (error: unknown) => {
+          const err = error instanceof Error ? error : new Error(String(error));
+          const text = `joinRoom: cannot connect to host '${hostPeerId}': ${err.message}`;
+          fail(new RbnError('CONNECT_FAILED', text, { cause: err }));
+        },
+      );
+    });
+  }
+
+  /** Whether the attempt ran longer than `timeoutMs`. */
+  timedOut(now: number, timeoutMs: number): boolean {
+    return this.#state.kind !== 'idle' && now - this.#state.startedAt > timeoutMs;
+  }
+
+  /** The host admitted us into a running game: the join completes with its state. */
+  waitForStart(): void {
+    if (this.#state.kind === 'asking') this.#state = { ...this.#state, kind: 'awaitingStart' };
+  }
+
+  /** The join succeeded: resolves `joinRoom()`'s promise. */
+  succeed(): void {
+    const state = this.#state;
+    this.#state = { kind: 'idle' };
+    if (state.kind !== 'idle') state.resolve();
+  }
+
+  /**
+   * Ends the attempt.
+   * @returns The host and the rejecter of `joinRoom()`'s promise, or `null` when none runs.
+   */
+  take(): { hostPeerId: string; reject: (error: Error) => void } | null {
+    const state = this.#state;
+    this.#state = { kind: 'idle' };
+    return state.kind === 'idle' ? null : state;
+  }
+}
+
+/** A fresh random room id (16 hex digits). */
+export function randomRoomId(): string {
+  const c = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
+  const bytes = new Uint8Array(8);
+  if (c?.getRandomValues) c.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  let id = '';
+  for (const b of bytes) id += b.toString(16).padStart(2, '0');
+  return id;
+}
+
+/**
+ * Any member: seats a member the host announced (adding a player to the running engine).
+ * @param running - Whether a game runs (or its state is on the way): the join tick counts.
+ * @returns Whether it was seated (`false` when its slot is taken).
+ */
+export function seatAnnounced(
+  roster: Roster,
+  wire: WirePlayer,
+  engine: RollbackEngine | null,
+  recording: Recording,
+  running: boolean,
+): boolean {
+  if (roster.at(wire.slot)) return false;
+  if (engine && wire.role === WireRole.Player) {
+    engine.addPlayer(wire.playerId, wire.joinTick);
+    recording.recordJoin(wire.playerId, wire.joinTick);
+  }
+  roster.add({
+    slot: wire.slot,
+    playerId: wire.playerId,
+    peerId: wire.peerId,
+    role: fromWireRole(wire.role),
+    joinTick: running ? wire.joinTick : -1,
+    leaveTick: wire.leaveTick,
+  });
+  return true;
 }

@@ -178,6 +178,38 @@ export class Departures {
     this.deps.transport.disconnect(member.peerId);
   }
 
+  /** Host: drops a member at a tick it chooses, and tells everyone. */
+  drop(
+    member: Member,
+    metadata: Uint8Array | undefined,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const tick = chooseLeaveTick(engine, member);
+    this.deps.links.broadcast({
+      type: MessageType.DropPlayer,
+      slot: member.slot,
+      tick: Math.max(0, tick),
+      metadata: metadata ?? null,
+    });
+    this.remove(member, tick, engine, cfg);
+    this.deps.emitter.emit('playerDropped', member.playerId, ...(metadata ? [metadata] : []));
+  }
+
+  /** The local member leaves: the host tells everyone, a member tells the host. */
+  announceLeave(engine: RollbackEngine | null): void {
+    const { roster, links } = this.deps;
+    const message: PlayerLeftMessage = {
+      type: MessageType.PlayerLeft,
+      slot: roster.localSlot,
+      tick: engine ? engine.currentTick : 0,
+      reason: LeaveReason.Left,
+    };
+    const hostPeerId = roster.hostPeerId;
+    if (roster.isHost) links.broadcast(message);
+    else if (hostPeerId !== null) links.sendTo(hostPeerId, message);
+  }
+
   /** Removes a member from the room; while playing its inputs stop counting from `tick`. */
   remove(member: Member, tick: Tick, engine: RollbackEngine | null, cfg: SessionConfig): void {
     const { roster, links, recording } = this.deps;

@@ -3,49 +3,56 @@ import type { Game, InputPredictor } from '@rbn/core';
 import {
   DEFAULT_LIMITS,
   JoinRejectReason,
-  LeaveReason,
   MessageType,
   PROTOCOL_VERSION,
   RbnError,
-  WireRole,
   tryDecodeMessage,
 } from '@rbn/protocol';
 import type {
   JoinAcceptMessage,
   JoinRejectMessage,
-  LagReportMessage,
+  JoinRequestMessage,
   Message,
   PlayerId,
   PlayerJoinedMessage,
-  PlayerLeftMessage,
   StateSyncMessage,
   Tick,
   TransportAdapter,
 } from '@rbn/protocol';
-import { ROOM_CONFIG_FIELDS, resolveSessionConfig, validateConfigField } from './config';
+import { checkSessionOptions, resolveSessionConfig, validateConfigField } from './config';
 import { DesyncRecovery } from './desync';
 import { engineView } from './engine-view';
 import type { EngineView } from './engine-view';
 import { CATCH_UP_THRESHOLD, FrameAdvantage, maxSilenceMs } from './frame-advantage';
-import { applyInputs, flushInputs, pendingInputs, sendAck } from './input-exchange';
+import { InputExchange, pendingInputs } from './input-exchange';
 import { defaultNow } from './internal/clock';
 import type { Clock } from './internal/clock';
 import { Emitter } from './internal/emitter';
 import type { Link } from './internal/link';
 import { Reporter } from './internal/reporter';
-import { Admissions, GAME_IN_PROGRESS_KEY } from './join';
+import {
+  Admissions,
+  GAME_IN_PROGRESS_KEY,
+  JoinAttempt,
+  randomRoomId,
+  seatAnnounced,
+  adoptRoomConfig,
+  applyStartPlayers,
+  seatMembers,
+} from './join';
 import type { RoomStatus } from './join';
-import { Departures, chooseLeaveTick } from './leave';
+import { Departures } from './leave';
 import { LinkTable } from './links';
-import { LagDetector, checkSilence, resetLiveness } from './liveness';
+import { Liveness, resetLiveness } from './liveness';
 import { ResumeCountdown } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
 import { Recording } from './recording';
-import { HOST_SLOT, Roster, fromWireRole, toWireRole } from './roster';
+import { HOST_SLOT, Roster, toWireRole } from './roster';
 import type { Member, NewMember } from './roster';
 import { relink } from './topology';
 import { PlayerRole, SessionState, Topology } from './types';
 import type {
+  CreateSessionOptions,
   NetworkStats,
   PlayerInfo,
   SessionConfig,
@@ -55,40 +62,7 @@ import type {
 } from './types';
 
 export type { Clock } from './internal/clock';
-
-/** What {@link createSession} needs. */
-export type CreateSessionOptions = {
-  /** The deterministic game the session drives. */
-  game: Game<Uint8Array>;
-  /** How the session reaches its peers. */
-  transport: TransportAdapter;
-  /** The local player's id. @default transport.localPeerId */
-  localPlayerId?: PlayerId;
-  /** Settings; every field left out takes its default (see {@link DEFAULT_SESSION_CONFIG}). */
-  config?: Partial<SessionConfig>;
-  /** How remote inputs that have not arrived are guessed. @default repeat the last received input */
-  inputPredictor?: InputPredictor<Uint8Array>;
-  /** The time source for pings, rates, timeouts and countdowns. @default performance.now */
-  clock?: Clock;
-};
-
-type PendingJoin = {
-  roomId: string;
-  hostPeerId: string;
-  startedAt: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
-};
-
-function randomRoomId(): string {
-  const c = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
-  const bytes = new Uint8Array(8);
-  if (c?.getRandomValues) c.getRandomValues(bytes);
-  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  let id = '';
-  for (const b of bytes) id += b.toString(16).padStart(2, '0');
-  return id;
-}
+export type { CreateSessionOptions } from './types';
 
 /**
  * A multiplayer session: room lifecycle, star or mesh topology, input exchange, desync
@@ -114,14 +88,14 @@ export class Session {
   private readonly localId: PlayerId;
   private destroyed = false;
   private started = false;
-  private pendingJoin: PendingJoin | null = null;
-  /** A join the host accepted into a running game, completed by the start state. */
-  private awaitingStart: PendingJoin | null = null;
+  private readonly joining: JoinAttempt;
+  private readonly failJoinBound = (error: Error): void => this.failJoin(error);
 
   private readonly roster: Roster;
   private readonly links: LinkTable;
   private readonly advantage: FrameAdvantage;
-  private readonly lag = new LagDetector();
+  private readonly liveness: Liveness;
+  private readonly inputs: InputExchange;
   private readonly recording = new Recording();
   private readonly report: Reporter;
   private readonly desync: DesyncRecovery;
@@ -153,31 +127,13 @@ export class Session {
    * @param options - See {@link CreateSessionOptions}.
    */
   constructor(options: CreateSessionOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new RbnError('INVALID_ARGUMENT', 'createSession needs an options object');
-    }
-    const { game, transport } = options;
-    if (!game || typeof game.step !== 'function' || typeof game.serialize !== 'function') {
-      throw new RbnError('INVALID_ARGUMENT', 'createSession: options.game must implement Game');
-    }
-    if (!transport || typeof transport.send !== 'function') {
-      throw new RbnError(
-        'INVALID_ARGUMENT',
-        'createSession: options.transport must implement TransportAdapter',
-      );
-    }
+    const { game, transport, localPlayerId } = checkSessionOptions(options);
     this.cfg = resolveSessionConfig(options.config);
     this.game = game;
     this.transport = transport;
     this.clock = options.clock ?? { now: defaultNow() };
     this.predictor = options.inputPredictor;
-    this.localId = options.localPlayerId ?? transport.localPeerId;
-    if (typeof this.localId !== 'string' || this.localId.length === 0) {
-      throw new RbnError(
-        'INVALID_ARGUMENT',
-        'createSession: localPlayerId must be a non-empty string',
-      );
-    }
+    this.localId = localPlayerId;
     this.joinLimiter = new SlidingWindowRateLimiter({
       maxRequests: this.cfg.joinRateLimitRequests,
       windowMs: this.cfg.joinRateLimitWindowMs,
@@ -189,6 +145,9 @@ export class Session {
     const { roster, links, emitter, recording, advantage } = this;
     const report = (this.report = new Reporter(emitter));
     const clock = this.clock;
+    this.joining = new JoinAttempt(transport, links, report);
+    this.liveness = new Liveness({ links, roster, emitter, report, advantage });
+    this.inputs = new InputExchange({ links, roster, report, advantage });
     this.desync = new DesyncRecovery({ game, roster, links, emitter, report, clock, recording });
     this.departures = new Departures({
       ...{ roster, links, transport, emitter, report, recording, advantage },
@@ -251,7 +210,8 @@ export class Session {
 
   /**
    * The local input delay in ticks; may be changed while playing.
-   * @throws RbnError `'INVALID_CONFIG'` for a value outside 0–255 (or above what the engine allows).
+   * @throws RbnError `'INVALID_CONFIG'` at once for a value the engine would reject (an integer
+   * from 0 to 64, `MAX_INPUT_DELAY_TICKS`), whether or not a game runs.
    */
   get inputDelayTicks(): number {
     return this.cfg.inputDelayTicks;
@@ -404,42 +364,14 @@ export class Session {
       return Promise.reject(new RbnError('INVALID_ARGUMENT', 'joinRoom: cannot join yourself'));
     }
     this.setState(SessionState.Connecting);
-    return new Promise<void>((resolve, reject) => {
-      this.pendingJoin = {
-        roomId,
-        hostPeerId,
-        startedAt: this.clock.now(),
-        resolve,
-        reject,
-      };
-      this.transport.connect(hostPeerId).then(
-        () => {
-          if (this.pendingJoin?.hostPeerId !== hostPeerId) return;
-          this.safely(() => {
-            this.links.ensure(hostPeerId);
-            this.links.sendTo(hostPeerId, {
-              type: MessageType.JoinRequest,
-              protocolVersion: PROTOCOL_VERSION,
-              roomId,
-              playerId: this.localId,
-              role: toWireRole(this.role),
-            });
-          });
-        },
-        (error: unknown) => {
-          const err = error instanceof Error ? error : new Error(String(error));
-          this.failJoin(
-            new RbnError(
-              'CONNECT_FAILED',
-              `joinRoom: cannot connect to host '${hostPeerId}': ${err.message}`,
-              {
-                cause: err,
-              },
-            ),
-          );
-        },
-      );
-    });
+    const request: JoinRequestMessage = {
+      type: MessageType.JoinRequest,
+      protocolVersion: PROTOCOL_VERSION,
+      roomId,
+      playerId: this.localId,
+      role: toWireRole(this.role),
+    };
+    return this.joining.begin(request, hostPeerId, this.clock.now(), this.failJoinBound);
   }
 
   /**
@@ -452,20 +384,11 @@ export class Session {
     if (this.stateValue === SessionState.Disconnected) {
       throw new RbnError('INVALID_STATE', 'leaveRoom: not in a room');
     }
-    if (this.pendingJoin) {
+    if (this.joining.askingHost !== null) {
       this.failJoin(new RbnError('JOIN_CANCELLED', 'joinRoom: cancelled by leaveRoom'));
       return;
     }
-    const tick = this.engine ? this.engine.currentTick : 0;
-    const message: PlayerLeftMessage = {
-      type: MessageType.PlayerLeft,
-      slot: this.roster.localSlot,
-      tick,
-      reason: LeaveReason.Left,
-    };
-    const hostPeerId = this.roster.hostPeerId;
-    if (this.roster.isHost) this.links.broadcast(message);
-    else if (hostPeerId !== null) this.links.sendTo(hostPeerId, message);
+    this.departures.announceLeave(this.engine);
     // The connections stay open so the announcement arrives; the host (or, when the host
     // leaves, every member) closes them.
     this.resetRoom();
@@ -563,15 +486,7 @@ export class Session {
         `dropPlayer: metadata is ${metadata.length} bytes, more than ${DEFAULT_LIMITS.maxMetadataBytes}`,
       );
     }
-    const tick = chooseLeaveTick(this.engine, member);
-    this.links.broadcast({
-      type: MessageType.DropPlayer,
-      slot: member.slot,
-      tick: Math.max(0, tick),
-      metadata: metadata ?? null,
-    });
-    this.departures.remove(member, tick, this.engine, this.cfg);
-    this.emitter.emit('playerDropped', member.playerId, ...(metadata ? [metadata] : []));
+    this.departures.drop(member, metadata, this.engine, this.cfg);
   }
 
   /**
@@ -673,8 +588,7 @@ export class Session {
     result.rollbackTicks = 0;
     result.stalled = false;
 
-    const joining = this.pendingJoin ?? this.awaitingStart;
-    if (joining && now - joining.startedAt > this.cfg.joinTimeout) {
+    if (this.joining.timedOut(now, this.cfg.joinTimeout)) {
       this.failJoin(
         new RbnError(
           'JOIN_TIMEOUT',
@@ -727,24 +641,14 @@ export class Session {
   private networkFrame(now: number): void {
     const engine = this.engine;
     for (const link of this.links.list) {
-      if (engine) flushInputs(link, this.links, this.roster, engine, this.cfg, now);
-      else if (now - link.lastSendAt >= this.cfg.keepaliveInterval) {
-        sendAck(link, this.links, this.roster, null);
-      }
-      const timestamp = link.startPing(now, this.cfg.pingInterval);
-      if (timestamp >= 0) {
-        this.links.sendTo(link.peerId, {
-          type: MessageType.Ping,
-          timestamp,
-          tick: engine ? engine.currentTick : 0,
-        });
-      }
+      this.inputs.flush(link, engine, this.cfg, now);
+      this.liveness.ping(link, engine, this.cfg.pingInterval, now);
       link.rollWindow(now);
     }
     if (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused) {
-      this.checkLiveness(now);
-      if (engine) {
-        this.checkLag(engine, now);
+      const gone = this.liveness.check(engine, this.cfg, now);
+      if (gone) this.handlePeerGone(gone.peerId, gone.why);
+      else if (engine) {
         const ahead = this.advantage.reportDue(engine, this.links, this.roster, this.cfg, now);
         if (ahead !== null) this.emitter.emit('timeSync', ahead);
       }
@@ -754,34 +658,6 @@ export class Session {
     else if (step.kind === 'announce') {
       this.links.broadcast({ type: MessageType.ResumeCountdown, seconds: step.seconds });
       this.emitter.emit('resumeCountdown', step.seconds);
-    }
-  }
-
-  private checkLiveness(now: number): void {
-    const verdict = checkSilence(this.links, this.roster, this.cfg, now);
-    if (verdict.kind === 'gone') {
-      this.handlePeerGone(verdict.peerId, `no traffic for ${Math.round(verdict.silentMs)} ms`);
-    } else if (verdict.kind === 'interrupted') {
-      verdict.members.forEach((member, i) => {
-        const left = Math.max(0, this.cfg.disconnectTimeout - verdict.silent[i]!);
-        this.emitter.emit('networkInterrupted', member.playerId, left);
-      });
-    }
-  }
-
-  private checkLag(engine: RollbackEngine, now: number): void {
-    const findings = this.lag.check(engine, this.roster, this.cfg, now);
-    if (!findings) return;
-    for (const { member, ticksBehind } of findings) {
-      this.emitter.emit('lagReport', member.playerId, ticksBehind);
-      const hostPeerId = this.roster.hostPeerId;
-      if (!this.roster.isHost && hostPeerId !== null) {
-        this.links.sendTo(hostPeerId, {
-          type: MessageType.LagReport,
-          slot: member.slot,
-          ticksBehind: Math.min(ticksBehind, 0x7fffffff),
-        });
-      }
     }
   }
 
@@ -803,10 +679,7 @@ export class Session {
     if (this.destroyed) return;
     const now = this.clock.now();
     const link = this.links.get(peerId);
-    if (link && link.countReceived(bytes.byteLength, now)) {
-      const member = this.roster.byPeer(peerId);
-      if (member) this.emitter.emit('networkResumed', member.playerId);
-    }
+    this.liveness.received(link, bytes.byteLength, now);
     const decoded = tryDecodeMessage(bytes);
     if (!decoded.ok) {
       this.report.error('protocol', decoded.error, peerId);
@@ -822,13 +695,29 @@ export class Session {
   private dispatch(peerId: string, message: Message, link: Link | undefined, now: number): void {
     switch (message.type) {
       case MessageType.Input:
-        return this.handleInput(link, message.senderTick, message.acks, message.runs, now);
+        return this.inputs.receive(
+          link,
+          message.senderTick,
+          message.acks,
+          message.runs,
+          this.engine,
+          this.cfg,
+          now,
+        );
       case MessageType.InputAck:
-        return this.handleInput(link, message.senderTick, message.acks, null, now);
+        return this.inputs.receive(
+          link,
+          message.senderTick,
+          message.acks,
+          null,
+          this.engine,
+          this.cfg,
+          now,
+        );
       case MessageType.Ping:
-        return this.handlePing(peerId, message.timestamp);
+        return this.liveness.onPing(peerId, message.timestamp, this.engine);
       case MessageType.Pong:
-        return this.handlePong(peerId, link, message.timestamp, message.tick, now);
+        return this.liveness.onPong(link, message.timestamp, message.tick, this.engine, now);
       case MessageType.Hash:
         return this.desync.onHash(peerId, message, this.engine, this.cfg);
       case MessageType.Sync:
@@ -842,7 +731,7 @@ export class Session {
       case MessageType.ResumeCountdown:
         return this.handleResumeCountdown(peerId, message.seconds);
       case MessageType.LagReport:
-        return this.handleLagReport(peerId, message);
+        return this.liveness.onLagReport(peerId, message);
       case MessageType.DisconnectReport:
         return this.departures.onDisconnectReport(peerId, message.slot, this.engine, this.cfg);
       case MessageType.DropPlayer:
@@ -866,58 +755,6 @@ export class Session {
     }
   }
 
-  private handleInput(
-    link: Link | undefined,
-    senderTick: Tick,
-    acks: Parameters<typeof applyInputs>[4],
-    runs: Parameters<typeof applyInputs>[5],
-    now: number,
-  ): void {
-    const engine = this.engine;
-    if (!link || !engine) return;
-    link.noteRemoteTick(senderTick, now);
-    // An input message leaves right after the sender's tick (its tick count is exact), while
-    // ours is read at any point of a tick (half a tick short on average): correct that bias,
-    // or the peer that is ahead would settle half a tick ahead.
-    this.advantage.addSample(link, this.roster, senderTick - 0.5, engine);
-    const { refused, outOfReach } = applyInputs(link, this.roster, engine, this.cfg, acks, runs);
-    if (refused >= 0) {
-      const text = `inputs for slot ${refused}, which this peer may not send`;
-      this.report.peer(link.peerId, MessageType.Input, text);
-    }
-    if (outOfReach >= 0) {
-      const text = `inputs more than ${outOfReach} ticks away from tick ${engine.currentTick}`;
-      this.report.peer(link.peerId, MessageType.Input, text);
-    }
-  }
-
-  private handlePing(peerId: string, timestamp: number): void {
-    const tick = this.engine ? this.engine.currentTick : 0;
-    this.links.sendTo(peerId, { type: MessageType.Pong, timestamp, tick });
-  }
-
-  private handlePong(
-    peerId: string,
-    link: Link | undefined,
-    timestamp: number,
-    tick: Tick,
-    now: number,
-  ): void {
-    if (!link) return;
-    const answered = link.takePing(timestamp);
-    if (answered === 'duplicate') return; // the network duplicated a pong
-    if (answered === 'unknown') {
-      this.report.peer(peerId, MessageType.Pong, 'a pong that answers no ping of ours');
-      return;
-    }
-    const sample = ((Math.floor(now) >>> 0) - timestamp) >>> 0;
-    if (sample < 60_000) link.addRttSample(sample);
-    if (this.engine) {
-      link.noteRemoteTick(tick, now);
-      this.advantage.addSample(link, this.roster, tick, this.engine);
-    }
-  }
-
   private handlePause(peerId: string): void {
     if (!this.fromHost(peerId, MessageType.Pause)) return;
     if (this.stateValue === SessionState.Playing) this.setState(SessionState.Paused);
@@ -935,32 +772,16 @@ export class Session {
     this.emitter.emit('resumeCountdown', seconds);
   }
 
-  private handleLagReport(peerId: string, message: LagReportMessage): void {
-    if (!this.roster.isHost) {
-      this.report.peer(peerId, message.type, 'only the host receives lag reports');
-      return;
-    }
-    const member = this.roster.at(message.slot);
-    if (!member || !this.roster.byPeer(peerId)) return;
-    this.emitter.emit('lagReport', member.playerId, message.ticksBehind);
-  }
-
   // -------------------------------------------------------------------------------------------
   // Joining, joiner side (the host side is join.ts): accept, reject, start state
 
   private handleJoinAccept(peerId: string, message: JoinAcceptMessage): void {
-    const pending = this.pendingJoin;
-    if (!pending || peerId !== pending.hostPeerId || this.awaitingStart) {
+    if (peerId !== this.joining.askingHost) {
       this.report.peer(peerId, message.type, 'unexpected join answer');
       return;
     }
-    const config: Record<string, number> = {};
-    for (const field of ROOM_CONFIG_FIELDS) {
-      const value = message.config[field];
-      if (value !== undefined) config[field] = value;
-    }
     try {
-      this.cfg = resolveSessionConfig({ ...this.cfg, ...config });
+      this.cfg = adoptRoomConfig(this.cfg, message.config);
     } catch (error) {
       const text = `joinRoom: the host's room settings are invalid: ${String(error)}`;
       this.failJoin(new RbnError('JOIN_REJECTED', text));
@@ -968,27 +789,12 @@ export class Session {
     }
     this.roomIdValue = message.roomId;
     this.advantage.reset(this.cfg.tickRate);
-    for (const wire of message.players) {
-      this.roster.add({
-        slot: wire.slot,
-        playerId: wire.playerId,
-        peerId: wire.peerId,
-        role: fromWireRole(wire.role),
-        joinTick: -1, // the start state sets it
-        leaveTick: -1,
-      });
-    }
-    if (!this.roster.at(message.slot)) {
-      this.roster.add({
-        slot: message.slot,
-        playerId: this.localId,
-        peerId: this.transport.localPeerId,
-        role: this.role,
-        joinTick: -1,
-        leaveTick: -1,
-      });
-    }
-    this.pendingJoin = null;
+    seatMembers(this.roster, message, {
+      playerId: this.localId,
+      peerId: this.transport.localPeerId,
+      role: this.role,
+    });
+    this.joining.waitForStart();
     this.relink();
     if (this.cfg.topology === Topology.Mesh && this.role === PlayerRole.Player) {
       for (const member of this.roster.all()) {
@@ -996,19 +802,15 @@ export class Session {
         this.connectTo(member.peerId);
       }
     }
-    if (message.config[GAME_IN_PROGRESS_KEY] === 1) {
-      // A game in progress: the start state follows at once; the join completes with it.
-      this.awaitingStart = pending;
-      return;
-    }
+    // A game in progress: the start state follows at once; the join completes with it.
+    if (message.config[GAME_IN_PROGRESS_KEY] === 1) return;
     this.setState(SessionState.Lobby);
     for (const member of this.roster.all()) this.emitter.emit('playerJoined', member.info);
-    pending.resolve();
+    this.joining.succeed();
   }
 
   private handleJoinReject(peerId: string, message: JoinRejectMessage): void {
-    const pending = this.pendingJoin;
-    if (!pending || peerId !== pending.hostPeerId) {
+    if (peerId !== this.joining.askingHost) {
       this.report.peer(peerId, message.type, 'unexpected join answer');
       return;
     }
@@ -1022,28 +824,12 @@ export class Session {
 
   private handleStateSync(peerId: string, message: StateSyncMessage): void {
     if (!this.fromHost(peerId, message.type)) return;
-    const joining = this.awaitingStart;
+    const joining = this.joining.awaitingStart;
     if ((this.stateValue !== SessionState.Lobby && !joining) || this.engine) {
       this.report.peer(peerId, message.type, 'a start state arrived while not in the lobby');
       return;
     }
-    for (const wire of message.players) {
-      const member = this.roster.at(wire.slot);
-      if (member && member.playerId === wire.playerId) {
-        this.roster.setTicks(member, { joinTick: wire.joinTick, leaveTick: wire.leaveTick });
-      } else if (!member) {
-        const added = this.roster.add({
-          slot: wire.slot,
-          playerId: wire.playerId,
-          peerId: wire.peerId,
-          role: fromWireRole(wire.role),
-          joinTick: wire.joinTick,
-          leaveTick: wire.leaveTick,
-        });
-        // Departed, but its inputs still count after the state's tick.
-        if (wire.leaveTick >= 0) this.roster.depart(added, false);
-      }
-    }
+    applyStartPlayers(this.roster, message.players);
     this.relink();
     this.createEngine(message.tick);
     this.engine!.loadState(message.tick, message.state);
@@ -1055,35 +841,22 @@ export class Session {
     }
     if (joining) {
       // A late joiner learns every member with its real join tick, then plays at once.
-      this.awaitingStart = null;
       for (const m of this.roster.all()) {
         if (m.status === 'present') this.emitter.emit('playerJoined', m.info);
       }
-      joining.resolve();
+      this.joining.succeed();
     }
     this.enterPlaying();
   }
 
   private handlePlayerJoined(peerId: string, message: PlayerJoinedMessage): void {
     if (!this.fromHost(peerId, message.type)) return;
-    const wire = message.player;
-    if (this.roster.at(wire.slot)) return;
-    const engine = this.engine;
-    if (engine && wire.role === WireRole.Player) {
-      engine.addPlayer(wire.playerId, wire.joinTick);
-      this.recording.recordJoin(wire.playerId, wire.joinTick);
-    }
-    const running = engine !== null || this.awaitingStart !== null;
-    const member = this.addMember({
-      slot: wire.slot,
-      playerId: wire.playerId,
-      peerId: wire.peerId,
-      role: fromWireRole(wire.role),
-      joinTick: running ? wire.joinTick : -1,
-      leaveTick: wire.leaveTick,
-    });
-    // While the start state is on its way, the join event comes with it.
-    if (!this.awaitingStart) this.emitter.emit('playerJoined', member.info);
+    const announce = !this.joining.awaitingStart; // else the start state brings the event
+    const running = this.engine !== null || !announce;
+    if (!seatAnnounced(this.roster, message.player, this.engine, this.recording, running)) return;
+    this.relink();
+    const info = this.roster.at(message.player.slot)!.info;
+    if (announce) this.emitter.emit('playerJoined', info);
   }
 
   private fromHost(peerId: string, type: MessageType): boolean {
@@ -1103,7 +876,7 @@ export class Session {
   /** A member is gone (transport closed, or silent past `disconnectTimeout`). */
   private handlePeerGone(peerId: string, why: string): void {
     if (this.stateValue === SessionState.Disconnected) return;
-    if (this.pendingJoin && peerId === this.pendingJoin.hostPeerId) {
+    if (peerId === this.joining.askingHost) {
       this.failJoin(new RbnError('JOIN_FAILED', `joinRoom: lost the host: ${why}`));
       return;
     }
@@ -1130,9 +903,7 @@ export class Session {
       this.recording.capture(this.engine, this.roster);
       this.recording.end(this.engine);
     }
-    const join = this.pendingJoin ?? this.awaitingStart;
-    this.pendingJoin = null;
-    this.awaitingStart = null;
+    const join = this.joining.take();
     this.roster.clear();
     this.links.clear();
     this.engine = null;
@@ -1147,10 +918,8 @@ export class Session {
   }
 
   private failJoin(error: Error): void {
-    const pending = this.pendingJoin ?? this.awaitingStart;
+    const pending = this.joining.take();
     if (!pending) return;
-    this.pendingJoin = null;
-    this.awaitingStart = null;
     this.resetRoom();
     try {
       this.transport.disconnect(pending.hostPeerId);
@@ -1183,8 +952,7 @@ export class Session {
 
   /** Applies the link plan of the room as it is now (see topology.ts). */
   private relink(): void {
-    const joining = this.pendingJoin ? this.pendingJoin.hostPeerId : null;
-    relink(this.roster, this.links, this.cfg.topology, joining);
+    relink(this.roster, this.links, this.cfg.topology, this.joining.askingHost);
   }
 
   private roomStatus(): RoomStatus {
@@ -1212,12 +980,7 @@ export class Session {
     // The session's own wiring; the engine is never handed out, so nobody can replace it.
     engine.onConfirmedHash = this.desync.onConfirmedHash;
     this.desync.dropPending();
-    for (const link of this.links.list) {
-      for (const slot of link.sendSlots) {
-        const m = this.roster.at(slot);
-        if (m) link.resetAck(slot, m.joinTick - 1);
-      }
-    }
+    for (const link of this.links.list) link.startAcks((slot) => this.roster.at(slot)?.joinTick);
     this.engine = engine;
     this.view = engineView(engine);
   }

@@ -120,6 +120,17 @@ export class Link {
     this.acked[slot] = tick;
   }
 
+  /**
+   * A game starts: the peer holds no input of a slot before its join tick.
+   * @param joinTickOf - Each slot's join tick (`undefined` for an empty slot).
+   */
+  startAcks(joinTickOf: (slot: number) => number | undefined): void {
+    for (const slot of this.#sendSlots) {
+      const joinTick = joinTickOf(slot);
+      if (joinTick !== undefined) this.acked[slot] = joinTick - 1;
+    }
+  }
+
   /** Inputs of `slot` up to `tick` went out on this link. */
   noteSent(slot: number, tick: number): void {
     if (tick > this.sentUpTo[slot]!) this.sentUpTo[slot] = tick;
