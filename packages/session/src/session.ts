@@ -64,11 +64,19 @@ import type {
 export type { Clock } from './internal/clock';
 export type { CreateSessionOptions } from './types';
 
+/** Async methods never throw: misuse rejects the promise with an `RbnError` and its code. */
+function rejectDestroyed(): Promise<never> {
+  return Promise.reject(new RbnError('DESTROYED', 'the session was destroyed'));
+}
+
 /**
  * A multiplayer session: room lifecycle, star or mesh topology, input exchange, desync
  * detection and recovery, lag and pause. Create one with {@link createSession}; drive it by
  * calling {@link Session.tick} once per frame (also in the lobby and while paused): the session
  * has no timers, everything advances from `tick()` and from arriving messages.
+ *
+ * Misuse: the synchronous methods throw an `RbnError` with a `code`; the async methods
+ * (`createRoom`, `joinRoom`) never throw, they return a promise rejected with that error.
  *
  * This class is the orchestrator: it owns the state transitions and the engine, dispatches each
  * message to its concept's code and runs the frame; see `docs/architecture.md` for the files.
@@ -315,10 +323,11 @@ export class Session {
   /**
    * Creates a room and makes this session its host (slot 0).
    * @returns The new room's id, to share with joiners (with this transport's peer id).
-   * @throws RbnError `'INVALID_STATE'` when already in a room, or for a spectator.
+   * Never throws: misuse rejects the promise with an RbnError — `'INVALID_STATE'` when already
+   * in a room or for a spectator, `'DESTROYED'` after `destroy()`.
    */
   createRoom(): Promise<string> {
-    this.assertAlive();
+    if (this.destroyed) return rejectDestroyed();
     if (this.stateValue !== SessionState.Disconnected) {
       return Promise.reject(new RbnError('INVALID_STATE', 'createRoom: already in a room'));
     }
@@ -348,10 +357,11 @@ export class Session {
    * @param hostPeerId - The host's transport peer id.
    * @returns A promise that rejects with an RbnError `'JOIN_REJECTED'` (the host's reason in
    * the message), `'JOIN_TIMEOUT'` or a transport error.
-   * @throws RbnError `'INVALID_STATE'` when already in a room.
+   * Never throws: misuse rejects the promise too — `'INVALID_STATE'` when already in a room,
+   * `'INVALID_ARGUMENT'` for bad ids or joining yourself, `'DESTROYED'` after `destroy()`.
    */
   joinRoom(roomId: string, hostPeerId: string): Promise<void> {
-    this.assertAlive();
+    if (this.destroyed) return rejectDestroyed();
     if (this.stateValue !== SessionState.Disconnected) {
       return Promise.reject(new RbnError('INVALID_STATE', 'joinRoom: already in a room'));
     }
