@@ -12,7 +12,7 @@ import type {
   WebRTCImplementation,
 } from './simple-peer-types';
 
-/** STUN server used when no `rtcConfiguration` is given (as in the architecture document). */
+/** STUN server used when no `rtcConfiguration` is given (as docs/architecture.md says). */
 const DEFAULT_RTC_CONFIGURATION: RTCConfiguration = {
   iceServers: [{ urls: 'stun:stun.l.google.com:19302' }],
 };
