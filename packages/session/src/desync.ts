@@ -214,6 +214,11 @@ export class DesyncTracker {
     return this.#remoteHashes.size;
   }
 
+  /** How many ticks' local hashes are held (bounded). */
+  get localTickCount(): number {
+    return this.#localHashes.size;
+  }
+
   /** Whether a tick is settled. */
   isDecided(tick: Tick): boolean {
     return this.#decided.has(tick);
@@ -295,6 +300,11 @@ export class DesyncRecovery {
   /** How many ticks' remote hashes are held (bounded). */
   get remoteTickCount(): number {
     return this.#hashes.remoteTickCount;
+  }
+
+  /** How many ticks' local hashes are held (bounded). */
+  get localTickCount(): number {
+    return this.#hashes.localTickCount;
   }
 
   /** A state was loaded at the start: confirmed hashes before it are void. */
