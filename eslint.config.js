@@ -68,7 +68,7 @@ export default tseslint.config(
           patterns: [
             {
               group: patterns.filter((p) => p !== `@rbn/${pkg}`),
-              message: `@rbn/${pkg} may not depend on this package (see BRIEF §1: protocol ← core ← session; transports depend only on protocol).`,
+              message: `@rbn/${pkg} may not depend on this package (see docs/architecture.md, Packages: protocol ← core ← session; transports depend only on protocol).`,
             },
             {
               group: nodeBuiltins,
@@ -91,7 +91,7 @@ export default tseslint.config(
     },
   },
   {
-    // The engine owns no clock, timer or randomness (BRIEF §2): the caller drives it.
+    // The engine owns no clock, timer or randomness (docs/architecture.md, The engine): the caller drives it.
     files: ['packages/core/src/**/*.ts'],
     ignores: ['**/*.test.ts', 'packages/core/src/test-utils/**'],
     rules: {

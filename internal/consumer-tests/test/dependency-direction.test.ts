@@ -48,7 +48,7 @@ async function restrictedImports(pkg: string, specifiers: string[], file = 'prob
 
 const transports = ['transport-local', 'transport-transform', 'transport-webrtc'];
 
-describe('eslint dependency direction (BRIEF §1: protocol ← core ← session; transports → protocol)', () => {
+describe('eslint dependency direction (docs/architecture.md: protocol ← core ← session; transports → protocol)', () => {
   it('forbids core from importing the session or a transport', async () => {
     expect(
       await restrictedImports('core', ['@rbn/protocol', '@rbn/session', '@rbn/transport-local']),
@@ -86,7 +86,7 @@ describe('eslint dependency direction (BRIEF §1: protocol ← core ← session;
   });
 });
 
-describe('eslint: @rbn/core owns no clock, timer or randomness (BRIEF §2)', () => {
+describe('eslint: @rbn/core owns no clock, timer or randomness (docs/architecture.md)', () => {
   const CLOCK_RULES = ['no-restricted-globals', 'no-restricted-properties'];
 
   /** Lints `code` as a file of `pkg` with the repo's own clock rules; returns the flagged names. */

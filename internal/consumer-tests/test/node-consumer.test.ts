@@ -51,7 +51,7 @@ describe('a Node consumer of the packed packages', () => {
     console.log(output.trim());
   });
 
-  it('runs the architecture document’s quick start as written', async () => {
+  it('runs the quick start of docs/architecture.md as written', async () => {
     const output = await run(process.execPath, ['build/as-documented.js'], dir);
     expect(output.trim()).toBe('quick start as documented ok');
   });

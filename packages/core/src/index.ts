@@ -1,6 +1,11 @@
 export type { Game, InputPredictor } from './game';
 export { repeatLastInputPredictor, emptyInputPredictor } from './input-predictors';
-export { RollbackEngine } from './rollback-engine';
+export { RollbackEngine, validateEngineConfig } from './rollback-engine';
+export {
+  DEFAULT_ENGINE_CONFIG,
+  ENGINE_CONFIG_LIMITS,
+  MAX_INPUT_DELAY_TICKS,
+} from './internal/config';
 export type {
   EngineConfig,
   TickResult,

@@ -14,6 +14,21 @@ import { InputBuffer, NEVER } from './internal/input-buffer';
 import { SnapshotBuffer } from './internal/snapshot-buffer';
 
 /** Options of a {@link RollbackEngine}. Every field is optional. */
+/**
+ * Checks engine settings without creating an engine: what the constructor would reject is
+ * rejected here, with the same error (a session checks its settings with it up front).
+ * @param config - The settings to check.
+ * @throws RbnError `'INVALID_CONFIG'` naming the first bad field.
+ * @example
+ * ```ts
+ * validateEngineConfig({ snapshotHistorySize: 120, maxSpeculationTicks: 60 }); // fine
+ * validateEngineConfig({ inputDelayTicks: 100 }); // throws INVALID_CONFIG (0–64)
+ * ```
+ */
+export function validateEngineConfig(config: EngineConfig): void {
+  resolveEngineConfig(config);
+}
+
 export type EngineConfig = {
   /**
    * How many saved states the engine keeps, i.e. how far back a rollback can go. Must be greater

@@ -141,7 +141,7 @@ const samples: Message[] = [
 ];
 
 /**
- * The `MessageType` enum of the architecture document (rollback-netcode-architecture.md,
+ * The `MessageType` enum of docs/architecture.md (Wire messages;
  * "Message Protocol"), value for value. These bytes are the first byte of every message on the
  * wire: changing one breaks every peer that has not upgraded.
  */
@@ -168,7 +168,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
 };
 
 describe('MessageType', () => {
-  it('has exactly the 19 names and values of the architecture document', () => {
+  it('has exactly the 19 names and values of docs/architecture.md', () => {
     const values = Object.fromEntries(
       Object.entries(MessageType).filter(([, value]) => typeof value === 'number'),
     );

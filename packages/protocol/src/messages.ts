@@ -21,7 +21,7 @@ export const MAX_TICK: Tick = 0x7fffffff;
  */
 export const PROTOCOL_VERSION = 1;
 
-/** The first byte of every message. The values are fixed by the architecture document. */
+/** The first byte of every message. The values are fixed by docs/architecture.md. */
 export enum MessageType {
   Input = 0x01,
   InputAck = 0x02,

@@ -11,10 +11,10 @@ import type { Peer, VirtualTransport } from './testing/harness';
 import { PlayerRole, SessionState, Topology } from './types';
 
 /** The internals whose size is checked for bounded memory (not public API). */
+/** The session's per-peer state, read through its private fields (bounded-memory checks). */
 type Internals = {
-  links: Map<string, unknown>;
-  remoteHashes: Map<number, unknown>;
-  localHashes: Map<number, unknown>;
+  links: { list: readonly unknown[] };
+  desync: { remoteTickCount: number; localTickCount: number };
 };
 
 /** How many ticks behind its confirmed tick each peer records a hash for comparison. */
@@ -213,9 +213,9 @@ async function runChaos(c: ChaosCase): Promise<void> {
       } else checked++;
     }
     const internals = peer.session as unknown as Internals;
-    bounds.remoteHashes = Math.max(bounds.remoteHashes, internals.remoteHashes.size);
-    bounds.localHashes = Math.max(bounds.localHashes, internals.localHashes.size);
-    bounds.links = Math.max(bounds.links, internals.links.size);
+    bounds.remoteHashes = Math.max(bounds.remoteHashes, internals.desync.remoteTickCount);
+    bounds.localHashes = Math.max(bounds.localHashes, internals.desync.localTickCount);
+    bounds.links = Math.max(bounds.links, internals.links.list.length);
     bounds.trackedPlayers = Math.max(bounds.trackedPlayers, engine.playerIds.length);
     for (const other of h.peers) {
       const pending = peer.session.getNetworkStats(other.id)?.pendingInputs ?? 0;

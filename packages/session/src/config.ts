@@ -1,6 +1,9 @@
 import { RbnError } from '@rbn/protocol';
 import { checkRange } from './internal/check-range';
 import { DesyncAuthority, Topology } from './types';
+import { DEFAULT_ENGINE_CONFIG, ENGINE_CONFIG_LIMITS, validateEngineConfig } from '@rbn/core';
+import type { Game } from '@rbn/core';
+import type { PlayerId, TransportAdapter } from '@rbn/protocol';
 import type { SessionConfig } from './types';
 
 /** The most players a room can hold (star); mesh is not recommended above 4. */
@@ -12,11 +15,12 @@ export const DEFAULT_SESSION_CONFIG: Readonly<SessionConfig> = Object.freeze({
   maxPlayers: 4,
   maxSpectators: 16,
   topology: Topology.Star,
-  snapshotHistorySize: 120,
-  maxSpeculationTicks: 60,
-  snapshotInterval: 3,
-  hashInterval: 60,
-  inputDelayTicks: 0,
+  // The engine's settings take the engine's defaults (one source: @rbn/core).
+  snapshotHistorySize: DEFAULT_ENGINE_CONFIG.snapshotHistorySize,
+  maxSpeculationTicks: DEFAULT_ENGINE_CONFIG.maxSpeculationTicks,
+  snapshotInterval: DEFAULT_ENGINE_CONFIG.snapshotInterval,
+  hashInterval: DEFAULT_ENGINE_CONFIG.hashInterval,
+  inputDelayTicks: DEFAULT_ENGINE_CONFIG.inputDelayTicks,
   disconnectTimeout: 5000,
   disconnectNotifyStart: 750,
   desyncAuthority: DesyncAuthority.Host,
@@ -37,11 +41,13 @@ const RULES: { [K in keyof SessionConfig]: Rule } = {
   maxPlayers: { min: 2, max: MAX_PLAYERS_LIMIT, integer: true },
   maxSpectators: { min: 0, max: 255 - MAX_PLAYERS_LIMIT, integer: true },
   topology: { min: Topology.Star, max: Topology.Mesh, integer: true },
-  snapshotHistorySize: { min: 2, max: 100_000, integer: true },
-  maxSpeculationTicks: { min: 1, max: 100_000, integer: true },
-  snapshotInterval: { min: 1, max: 100_000, integer: true },
-  hashInterval: { min: 1, max: 1_000_000, integer: true },
-  inputDelayTicks: { min: 0, max: 255, integer: true },
+  // The engine's settings take the engine's limits (one source: @rbn/core); a session needs at
+  // least one tick of speculation for its players (spectators run in lockstep).
+  snapshotHistorySize: { ...ENGINE_CONFIG_LIMITS.snapshotHistorySize, integer: true },
+  maxSpeculationTicks: { min: 1, max: ENGINE_CONFIG_LIMITS.maxSpeculationTicks.max, integer: true },
+  snapshotInterval: { ...ENGINE_CONFIG_LIMITS.snapshotInterval, integer: true },
+  hashInterval: { ...ENGINE_CONFIG_LIMITS.hashInterval, integer: true },
+  inputDelayTicks: { ...ENGINE_CONFIG_LIMITS.inputDelayTicks, integer: true },
   disconnectTimeout: { min: 1, max: 3_600_000, integer: false },
   disconnectNotifyStart: { min: 0, max: 3_600_000, integer: false },
   desyncAuthority: { min: DesyncAuthority.Host, max: DesyncAuthority.Peer, integer: true },
@@ -85,6 +91,14 @@ export function resolveSessionConfig(config: Partial<SessionConfig> = {}): Sessi
     validateConfigField(key, value);
     (resolved as Record<keyof SessionConfig, number>)[key] = value;
   }
+  // Whatever the engine would reject when the game starts is rejected now.
+  validateEngineConfig({
+    snapshotHistorySize: resolved.snapshotHistorySize,
+    maxSpeculationTicks: resolved.maxSpeculationTicks,
+    snapshotInterval: resolved.snapshotInterval,
+    hashInterval: resolved.hashInterval,
+    inputDelayTicks: resolved.inputDelayTicks,
+  });
   if (resolved.disconnectNotifyStart > resolved.disconnectTimeout) {
     throw new RbnError(
       'INVALID_CONFIG',
@@ -104,3 +118,36 @@ export const ROOM_CONFIG_FIELDS = [
   'desyncAuthority',
   'resumeCountdownSeconds',
 ] as const satisfies readonly (keyof SessionConfig)[];
+
+/**
+ * Checks the parts of `createSession`'s options that are not settings.
+ * @returns The game, the transport and the local player id (defaulted to the peer id).
+ * @throws RbnError `'INVALID_ARGUMENT'` naming the bad option.
+ */
+export function checkSessionOptions(options: unknown): {
+  game: Game<Uint8Array>;
+  transport: TransportAdapter;
+  localPlayerId: PlayerId;
+} {
+  if (typeof options !== 'object' || options === null) {
+    throw new RbnError('INVALID_ARGUMENT', 'createSession needs an options object');
+  }
+  const { game, transport, localPlayerId } = options as {
+    game?: Game<Uint8Array>;
+    transport?: TransportAdapter;
+    localPlayerId?: unknown;
+  };
+  if (!game || typeof game.step !== 'function' || typeof game.serialize !== 'function') {
+    throw new RbnError('INVALID_ARGUMENT', 'createSession: options.game must implement Game');
+  }
+  if (!transport || typeof transport.send !== 'function') {
+    const text = 'createSession: options.transport must implement TransportAdapter';
+    throw new RbnError('INVALID_ARGUMENT', text);
+  }
+  const id = localPlayerId ?? transport.localPeerId;
+  if (typeof id !== 'string' || id.length === 0) {
+    const text = 'createSession: localPlayerId must be a non-empty string';
+    throw new RbnError('INVALID_ARGUMENT', text);
+  }
+  return { game, transport, localPlayerId: id };
+}

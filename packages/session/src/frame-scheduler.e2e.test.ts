@@ -5,7 +5,7 @@ import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { Harness, settle } from './testing/harness';
 import { scheduledInput } from './testing/test-game';
-import { createFrameScheduler } from './time-sync';
+import { createFrameScheduler } from './frame-scheduler';
 
 type LoopResult = { rollbackTicks: number[]; ticks: number[]; multiplierMax: number };
 

@@ -1,5 +1,7 @@
 export { createSession, Session } from './session';
 export type { CreateSessionOptions, Clock } from './session';
+export type { EngineView } from './engine-view';
+export type { Game, InputPredictor } from '@rbn/core';
 export { SessionState, Topology, DesyncAuthority, PlayerRole } from './types';
 export type {
   PlayerInfo,
@@ -14,8 +16,10 @@ export type {
 export { DEFAULT_SESSION_CONFIG, MAX_PLAYERS_LIMIT, resolveSessionConfig } from './config';
 export { SlidingWindowRateLimiter } from './rate-limiter';
 export type { RateLimiterOptions } from './rate-limiter';
-export { TimeSync, createFrameScheduler, tickDiff } from './time-sync';
-export type { TimeSyncOptions, FrameScheduler, FrameSchedulerOptions } from './time-sync';
+export { TimeSync, tickDiff } from './time-sync';
+export type { TimeSyncOptions } from './time-sync';
+export { createFrameScheduler } from './frame-scheduler';
+export type { FrameScheduler, FrameSchedulerOptions } from './frame-scheduler';
 export {
   ReplayRecorder,
   decodeReplay,

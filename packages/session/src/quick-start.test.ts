@@ -1,4 +1,4 @@
-// The quick start of the architecture document, with @rbn/* imports. The document's sessions
+// The quick start of docs/architecture.md, with @rbn/* imports. The document's sessions
 // never meet; here (and in the README) the host creates a room, the client joins it, and the
 // host starts the game: that is the only addition.
 import { createLocalTransportGroup } from '@rbn/transport-local';

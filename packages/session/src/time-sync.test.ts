@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TimeSync, createFrameScheduler, tickDiff } from './time-sync';
-import type { FrameScheduler } from './time-sync';
+import { createFrameScheduler } from './frame-scheduler';
+import type { FrameScheduler } from './frame-scheduler';
+import { TimeSync, tickDiff } from './time-sync';
 
 const FRAME_MS = 1000 / 60;
 

@@ -1,4 +1,6 @@
-import type { MessageType, PlayerId, Tick } from '@rbn/protocol';
+import type { Game, InputPredictor } from '@rbn/core';
+import type { MessageType, PlayerId, Tick, TransportAdapter } from '@rbn/protocol';
+import type { Clock } from './internal/clock';
 
 /** The lifecycle of a session: `Disconnected → Connecting → Lobby → Playing ⇄ Paused`. */
 export enum SessionState {
@@ -75,7 +77,7 @@ export type SessionConfig = {
   maxSpectators: number;
   /** Star or mesh (room). @default Topology.Star */
   topology: Topology;
-  /** How far back a rollback can go, in ticks. @default 120 */
+  /** How far back a rollback can go, in ticks: 2 to 65,536, more than `maxSpeculationTicks` (the engine's limits). @default 120 */
   snapshotHistorySize: number;
   /** How far the game may run ahead of the last confirmed tick before it stalls. @default 60 */
   maxSpeculationTicks: number;
@@ -88,7 +90,7 @@ export type SessionConfig = {
   snapshotInterval: number;
   /** Compare confirmed-state hashes every this many ticks (room). @default 60 */
   hashInterval: number;
-  /** Local input delay in ticks; may be changed while playing. @default 0 */
+  /** Local input delay in ticks, 0 to 64 (the engine's limit); may be changed while playing. @default 0 */
   inputDelayTicks: number;
   /** Milliseconds without traffic from a peer before it is disconnected. @default 5000 */
   disconnectTimeout: number;
@@ -217,9 +219,30 @@ export interface SessionEvents {
    * players on average (positive: ahead, so the game loop may slow down slightly).
    */
   timeSync: (framesAhead: number) => void;
+  /**
+   * A confirmed state's hash, as the session sends it to the other players for desync
+   * detection (every `hashInterval` ticks, a little after the tick is confirmed).
+   */
+  confirmedHash: (tick: Tick, hash: number) => void;
   /** The local game loaded a state from a peer (desync recovery) and continues from `tick`. */
   stateSynced: (tick: Tick, fromPeerId: string) => void;
 }
 
 /** The name of a session event. */
 export type SessionEventName = keyof SessionEvents;
+
+/** What {@link createSession} needs. */
+export type CreateSessionOptions = {
+  /** The deterministic game the session drives. */
+  game: Game<Uint8Array>;
+  /** How the session reaches its peers. */
+  transport: TransportAdapter;
+  /** The local player's id. @default transport.localPeerId */
+  localPlayerId?: PlayerId;
+  /** Settings; every field left out takes its default (see {@link DEFAULT_SESSION_CONFIG}). */
+  config?: Partial<SessionConfig>;
+  /** How remote inputs that have not arrived are guessed. @default repeat the last received input */
+  inputPredictor?: InputPredictor<Uint8Array>;
+  /** The time source for pings, rates, timeouts and countdowns. @default performance.now */
+  clock?: Clock;
+};

@@ -208,7 +208,7 @@ describe('WebRTCTransport', () => {
     await waitFor(() => gotB.some((g) => g.bytes.join() === '1,2,3'), 'reliable a→b');
     await waitFor(() => gotA.some((g) => g.bytes.join() === '4,5'), 'reliable b→a');
 
-    // The two sends used two different channels, configured as the architecture document says.
+    // The two sends used two different channels, configured as docs/architecture.md says.
     // (stacks cache stats for a few milliseconds, so poll until the counters show the sends).
     const pc = createdA[0]!._pc!;
     const sentPerChannel = async () => {
@@ -230,7 +230,7 @@ describe('WebRTCTransport', () => {
     expect(createdA[0]!._channel?.ordered).toBe(true);
   });
 
-  it('connects with signals routed as the architecture document shows (description / candidate handlers)', async () => {
+  it('connects with signals routed as docs/architecture.md shows (description / candidate handlers)', async () => {
     newMesh();
     mesh.splitHandlers = true;
     const a = mesh.add('a');

@@ -12,6 +12,24 @@ export const DEFAULT_SNAPSHOT_INTERVAL = 3;
 /** Ticks are non-negative integers below 2^31. */
 export const MAX_TICK: Tick = 0x7ffffffe;
 
+/** The inclusive range of each numeric engine setting (integers). */
+export const ENGINE_CONFIG_LIMITS = Object.freeze({
+  snapshotHistorySize: Object.freeze({ min: 2, max: 1 << 16 }),
+  maxSpeculationTicks: Object.freeze({ min: 0, max: 1 << 16 }),
+  snapshotInterval: Object.freeze({ min: 1, max: 1 << 16 }),
+  hashInterval: Object.freeze({ min: 1, max: MAX_TICK }),
+  inputDelayTicks: Object.freeze({ min: 0, max: MAX_INPUT_DELAY_TICKS }),
+});
+
+/** The default of each numeric engine setting. */
+export const DEFAULT_ENGINE_CONFIG = Object.freeze({
+  snapshotHistorySize: 120,
+  maxSpeculationTicks: 60,
+  snapshotInterval: DEFAULT_SNAPSHOT_INTERVAL,
+  hashInterval: 60,
+  inputDelayTicks: 0,
+});
+
 /** Engine options with every default applied. */
 export type ResolvedEngineConfig = {
   snapshotHistorySize: number;
@@ -47,7 +65,8 @@ function integerIn(
 
 /** Validates `inputDelayTicks` (also used by the runtime setter). */
 export function checkInputDelay(value: unknown): number {
-  return integerIn('inputDelayTicks', value, 0, 0, MAX_INPUT_DELAY_TICKS);
+  const { min, max } = ENGINE_CONFIG_LIMITS.inputDelayTicks;
+  return integerIn('inputDelayTicks', value, DEFAULT_ENGINE_CONFIG.inputDelayTicks, min, max);
 }
 
 /**
@@ -87,34 +106,20 @@ export function resolveEngineConfig(config: unknown): ResolvedEngineConfig {
     throw invalid('config', 'must be an object');
   }
   const c = (config ?? {}) as Record<string, unknown>;
-  const snapshotHistorySize = integerIn(
-    'snapshotHistorySize',
-    c.snapshotHistorySize,
-    120,
-    2,
-    1 << 16,
-  );
-  const maxSpeculationTicks = integerIn(
-    'maxSpeculationTicks',
-    c.maxSpeculationTicks,
-    60,
-    0,
-    1 << 16,
-  );
+  const setting = (field: keyof typeof ENGINE_CONFIG_LIMITS): number => {
+    const { min, max } = ENGINE_CONFIG_LIMITS[field];
+    return integerIn(field, c[field], DEFAULT_ENGINE_CONFIG[field], min, max);
+  };
+  const snapshotHistorySize = setting('snapshotHistorySize');
+  const maxSpeculationTicks = setting('maxSpeculationTicks');
   if (maxSpeculationTicks >= snapshotHistorySize) {
     throw invalid(
       'maxSpeculationTicks',
       `(${maxSpeculationTicks}) must be less than snapshotHistorySize (${snapshotHistorySize}): a rollback may need the state that many ticks back`,
     );
   }
-  const snapshotInterval = integerIn(
-    'snapshotInterval',
-    c.snapshotInterval,
-    DEFAULT_SNAPSHOT_INTERVAL,
-    1,
-    1 << 16,
-  );
-  const hashInterval = integerIn('hashInterval', c.hashInterval, 60, 1, MAX_TICK);
+  const snapshotInterval = setting('snapshotInterval');
+  const hashInterval = setting('hashInterval');
   const inputDelayTicks = checkInputDelay(c.inputDelayTicks);
   const maxInputBytes = integerIn(
     'maxInputBytes',

@@ -8,3 +8,9 @@ export function defaultNow(): () => number {
   if (perf !== undefined) return () => perf.now();
   return () => Date.now();
 }
+
+/** A source of milliseconds (monotonic). */
+export interface Clock {
+  /** The current time in milliseconds. */
+  now(): number;
+}

@@ -11,16 +11,13 @@ export const PING_MEMORY = 32;
  * each way, what the peer acknowledged, RTT, traffic counters and liveness.
  */
 export class Link {
-  /** Slots whose inputs we send on this link. */
-  sendSlots: number[] = [];
+  #sendSlots: number[] = [];
   /** Slots whose inputs we accept from this link (anything else is refused). */
   readonly accepts = new Uint8Array(SLOT_COUNT);
-  /** Slots we acknowledge on this link (same as `accepts`, as a list). */
-  acceptSlots: number[] = [];
+  #acceptSlots: number[] = [];
   /** Per slot, the highest tick the peer acknowledged (every input up to it arrived). */
   readonly acked = new Int32Array(SLOT_COUNT).fill(-1);
-  /** We received inputs since our last message, so the peer needs our acks. */
-  ackDirty = false;
+  #ackDirty = false;
   /** Per slot, the highest tick whose input went out in a message on this link. */
   readonly sentUpTo = new Int32Array(SLOT_COUNT).fill(-1);
   /**
@@ -28,19 +25,16 @@ export class Link {
    * found equal to the tick before it, so the next frame's change check starts after it.
    */
   readonly scannedUpTo = new Int32Array(SLOT_COUNT).fill(-1);
-  /** Frames since the last input or ack message went out on this link. */
-  framesSinceInputSend = 0;
-
-  lastSendAt = -Infinity;
-  lastPingAt = -Infinity;
-  lastRecvAt: number;
-  interrupted = false;
-
-  rtt = 0;
-  hasRtt = false;
+  #framesSinceInputSend = 0;
+  #lastSendAt = -Infinity;
+  #lastPingAt = -Infinity;
+  #lastRecvAt: number;
+  #interrupted = false;
+  #rtt = 0;
+  #hasRtt = false;
   /** The peer's tick as last reported, and when we learnt it. */
-  remoteTick = -1;
-  remoteTickAt = 0;
+  #remoteTick = -1;
+  #remoteTickAt = 0;
 
   bytesSent = 0;
   bytesReceived = 0;
@@ -63,20 +57,155 @@ export class Link {
   private pingNext = 0;
 
   /** Sync responses sent to this peer (rate limit). */
-  lastSyncSentAt = -Infinity;
+  #lastSyncSentAt = -Infinity;
 
   constructor(
     readonly peerId: string,
     now: number,
   ) {
-    this.lastRecvAt = now;
+    this.#lastRecvAt = now;
     this.windowAt = now;
   }
 
-  setAccepted(slots: number[]): void {
+  /** Slots whose inputs we send on this link. */
+  get sendSlots(): readonly number[] {
+    return this.#sendSlots;
+  }
+
+  /** Slots we acknowledge on this link (the accepted ones, as a list). */
+  get acceptSlots(): readonly number[] {
+    return this.#acceptSlots;
+  }
+
+  /** The smoothed round-trip time in milliseconds (0 before the first sample). */
+  get rtt(): number {
+    return this.#rtt;
+  }
+
+  /** Whether an RTT sample arrived yet. */
+  get hasRtt(): boolean {
+    return this.#hasRtt;
+  }
+
+  /** Whether the peer is silent past the notify threshold (until it is heard again). */
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
+  /** When we last heard from the peer. */
+  get lastRecvAt(): number {
+    return this.#lastRecvAt;
+  }
+
+  /** When we last sent to the peer. */
+  get lastSendAt(): number {
+    return this.#lastSendAt;
+  }
+
+  /** Sets which slots' inputs go each way on this link. */
+  assignSlots(send: number[], accept: number[]): void {
+    this.#sendSlots = send;
     this.accepts.fill(0);
-    for (const slot of slots) this.accepts[slot] = 1;
-    this.acceptSlots = slots;
+    for (const slot of accept) this.accepts[slot] = 1;
+    this.#acceptSlots = accept;
+  }
+
+  /** The peer acknowledged every input of `slot` up to `tick`. */
+  noteAck(slot: number, tick: number): void {
+    if (tick > this.acked[slot]!) this.acked[slot] = tick;
+  }
+
+  /** Starts the acknowledgements of `slot` at `tick` (a new game, or a state the peer loads). */
+  resetAck(slot: number, tick: number): void {
+    this.acked[slot] = tick;
+  }
+
+  /**
+   * A game starts: the peer holds no input of a slot before its join tick.
+   * @param joinTickOf - Each slot's join tick (`undefined` for an empty slot).
+   */
+  startAcks(joinTickOf: (slot: number) => number | undefined): void {
+    for (const slot of this.#sendSlots) {
+      const joinTick = joinTickOf(slot);
+      if (joinTick !== undefined) this.acked[slot] = joinTick - 1;
+    }
+  }
+
+  /** Inputs of `slot` up to `tick` went out on this link. */
+  noteSent(slot: number, tick: number): void {
+    if (tick > this.sentUpTo[slot]!) this.sentUpTo[slot] = tick;
+  }
+
+  /** Inputs of `slot` up to `tick` were compared and repeat their predecessor. */
+  noteScanned(slot: number, tick: number): void {
+    this.scannedUpTo[slot] = tick;
+  }
+
+  /** Inputs arrived on this link: the peer needs our acks. */
+  inputsArrived(): void {
+    this.#ackDirty = true;
+  }
+
+  /** Whether inputs arrived since our last acks. */
+  get needsAcks(): boolean {
+    return this.#ackDirty;
+  }
+
+  /** Our acks went out (with inputs or alone). */
+  acksSent(): void {
+    this.#ackDirty = false;
+  }
+
+  /**
+   * Counts a frame for the input heartbeat.
+   * @returns Frames since the last input or ack message went out.
+   */
+  countFrame(): number {
+    return ++this.#framesSinceInputSend;
+  }
+
+  /** An input or ack message went out: the heartbeat starts over. */
+  heartbeatSent(): void {
+    this.#framesSinceInputSend = 0;
+  }
+
+  /**
+   * Starts a ping when one is due.
+   * @returns The ping's timestamp, or -1 when no ping is due.
+   */
+  startPing(now: number, intervalMs: number): number {
+    if (now - this.#lastPingAt < intervalMs) return -1;
+    this.#lastPingAt = now;
+    const timestamp = Math.floor(now) >>> 0;
+    this.notePing(timestamp);
+    return timestamp;
+  }
+
+  /** The peer reported its tick. */
+  noteRemoteTick(tick: number, now: number): void {
+    this.#remoteTick = tick;
+    this.#remoteTickAt = now;
+  }
+
+  /** The peer went silent past the notify threshold. */
+  markInterrupted(): void {
+    this.#interrupted = true;
+  }
+
+  /** Liveness starts over (after a start, a resume or a load): the peer counts as just heard. */
+  resetLiveness(now: number): void {
+    this.#lastRecvAt = now;
+    this.#interrupted = false;
+  }
+
+  /** We sent our state to the peer. */
+  noteSyncSent(now: number): void {
+    this.#lastSyncSentAt = now;
+  }
+
+  /** Whether we sent our state to the peer less than `ms` ago. */
+  syncSentWithin(now: number, ms: number): boolean {
+    return now - this.#lastSyncSentAt < ms;
   }
 
   /** Remembers a ping we sent (the newest {@link PING_MEMORY} are kept). */
@@ -101,25 +230,33 @@ export class Link {
     return 'unknown';
   }
 
+  /** Counts a message sent. */
   countSent(bytes: number, now: number): void {
     this.bytesSent += bytes;
     this.messagesSent++;
-    this.lastSendAt = now;
+    this.#lastSendAt = now;
   }
 
-  countReceived(bytes: number, now: number): void {
+  /**
+   * Counts a message received; the peer is live again.
+   * @returns Whether the link was interrupted until this message.
+   */
+  countReceived(bytes: number, now: number): boolean {
     this.bytesReceived += bytes;
     this.messagesReceived++;
-    this.lastRecvAt = now;
+    this.#lastRecvAt = now;
+    const wasInterrupted = this.#interrupted;
+    this.#interrupted = false;
+    return wasInterrupted;
   }
 
   /** Folds an RTT sample into the smoothed RTT (first sample taken as is, then 1/8 weight). */
   addRttSample(sample: number): void {
-    if (!this.hasRtt) {
-      this.rtt = sample;
-      this.hasRtt = true;
+    if (!this.#hasRtt) {
+      this.#rtt = sample;
+      this.#hasRtt = true;
     } else {
-      this.rtt += (sample - this.rtt) / 8;
+      this.#rtt += (sample - this.#rtt) / 8;
     }
   }
 
@@ -145,10 +282,10 @@ export class Link {
    * @param ticksPerMs - The room's tick rate per millisecond.
    */
   estimateRemoteTick(now: number, ticksPerMs: number, maxSilenceMs = Infinity): number {
-    if (this.remoteTick < 0) return -1;
+    if (this.#remoteTick < 0) return -1;
     // A peer we have not heard from for a while is not assumed to keep advancing.
-    const elapsed = Math.min(now - this.remoteTickAt, maxSilenceMs);
-    return this.remoteTick + (elapsed + this.rtt / 2) * ticksPerMs;
+    const elapsed = Math.min(now - this.#remoteTickAt, maxSilenceMs);
+    return this.#remoteTick + (elapsed + this.#rtt / 2) * ticksPerMs;
   }
 
   stats(
@@ -161,7 +298,7 @@ export class Link {
     const remote = this.estimateRemoteTick(now, ticksPerMs, maxSilenceMs);
     const behind = remote < 0 ? 0 : Math.round(remote - localTick);
     return {
-      rtt: this.rtt,
+      rtt: this.#rtt,
       bytesSentPerSecond: this.bytesSentPerSecond,
       bytesReceivedPerSecond: this.bytesReceivedPerSecond,
       messagesSentPerSecond: this.messagesSentPerSecond,

@@ -19,7 +19,7 @@ export type TestMesh = {
   /** Whether signals are delivered (set `false` to simulate a dead signaling channel). */
   deliver: boolean;
   /**
-   * Route incoming signals as the architecture document does (`handleRemoteDescription` /
+   * Route incoming signals as docs/architecture.md does (`handleRemoteDescription` /
    * `handleRemoteCandidate`) instead of through `handleSignal`.
    */
   splitHandlers: boolean;

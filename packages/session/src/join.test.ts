@@ -8,6 +8,8 @@ import {
 } from '@rbn/protocol';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
+import { decideAdmission } from './join';
+import type { AdmissionInput } from './join';
 import { Harness } from './testing/harness';
 import { PlayerRole, SessionState, Topology } from './types';
 import type { PlayerInfo, SessionConfig } from './types';
@@ -415,4 +417,90 @@ describe('Session hidden tab', () => {
     h.run(60);
     expectConverged(h, 'seed 34', h.peers.slice(0, 2));
   });
+});
+
+describe('Session late joiner view', () => {
+  it('reports every member with its real join tick and goes straight to Playing, never through Lobby (seed 24)', async () => {
+    const seed = 24;
+    const h = harness(3, seed, { latency: 20 });
+    await h.start(600, 2);
+    h.run(120);
+    const joiner = h.peers[2]!;
+    const states: SessionState[] = [];
+    const joined: PlayerInfo[] = [];
+    joiner.session.on('stateChange', (state) => states.push(state));
+    joiner.session.on('playerJoined', (info) => joined.push(info));
+    await h.join(2);
+    expect(states, `seed ${seed}`).toEqual([SessionState.Connecting, SessionState.Playing]);
+    const byId = new Map(joined.map((info) => [info.playerId, info.joinTick]));
+    expect(byId.get('p0'), `seed ${seed}`).toBe(0);
+    expect(byId.get('p1'), `seed ${seed}`).toBe(0);
+    expect(byId.get('p2'), `seed ${seed}`).toBeGreaterThan(120);
+    for (const info of joined) expect(info.joinTick, `seed ${seed} ${info.playerId}`).not.toBe(-1);
+  });
+});
+
+describe('decideAdmission', () => {
+  const request = {
+    type: MessageType.JoinRequest,
+    protocolVersion: PROTOCOL_VERSION,
+    roomId: 'r',
+    playerId: 'x',
+    role: WireRole.Player,
+  } as const;
+  const base: AdmissionInput = {
+    request,
+    role: PlayerRole.Player,
+    isHost: true,
+    withinRateLimit: true,
+    retryAfterMs: 0,
+    roomId: 'r',
+    state: SessionState.Lobby,
+    duplicate: false,
+    players: 1,
+    spectators: 0,
+    maxPlayers: 2,
+    maxSpectators: 1,
+    freeSlot: 1,
+  };
+  const rows: [string, Partial<AdmissionInput>, JoinRejectReason | 'admit'][] = [
+    ['admits into a free slot', {}, 'admit'],
+    ['admits into a running game', { state: SessionState.Playing }, 'admit'],
+    ['refuses when not hosting', { isHost: false }, JoinRejectReason.NotAccepting],
+    [
+      'refuses past the rate limit',
+      { withinRateLimit: false, retryAfterMs: 99 },
+      JoinRejectReason.RateLimited,
+    ],
+    [
+      'refuses another protocol version',
+      { request: { ...request, protocolVersion: 999 } },
+      JoinRejectReason.VersionMismatch,
+    ],
+    ['refuses another room', { request: { ...request, roomId: 'q' } }, JoinRejectReason.WrongRoom],
+    [
+      'refuses while the room closes',
+      { state: SessionState.Connecting },
+      JoinRejectReason.NotAccepting,
+    ],
+    ['refuses a duplicate', { duplicate: true }, JoinRejectReason.DuplicatePlayer],
+    ['refuses a player when full', { players: 2 }, JoinRejectReason.RoomFull],
+    [
+      'admits a spectator when players are full',
+      { players: 2, role: PlayerRole.Spectator },
+      'admit',
+    ],
+    [
+      'refuses a spectator when spectators are full',
+      { role: PlayerRole.Spectator, spectators: 1 },
+      JoinRejectReason.RoomFull,
+    ],
+    ['refuses when every join slot was used', { freeSlot: -1 }, JoinRejectReason.RoomFull],
+  ];
+  for (const [name, change, expected] of rows) {
+    it(name, () => {
+      const admission = decideAdmission({ ...base, ...change });
+      expect(admission.admit ? 'admit' : admission.reason).toBe(expected);
+    });
+  }
 });

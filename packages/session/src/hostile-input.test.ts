@@ -10,11 +10,11 @@ import { SessionState, Topology } from './types';
 import type { SessionConfig } from './types';
 
 /** The internals a memory bound is checked on (not public API). */
+/** The session's per-peer state, read through its private fields (bounded-memory checks). */
 type Internals = {
-  links: Map<string, unknown>;
-  memberByPeer: Map<string, unknown>;
-  remoteHashes: Map<number, unknown>;
-  localHashes: Map<number, unknown>;
+  links: { list: readonly unknown[] };
+  roster: { remoteMembers: ReadonlyMap<string, unknown> };
+  desync: { remoteTickCount: number };
 };
 
 const HASH_INTERVAL = 20;
@@ -62,9 +62,11 @@ function expectUnharmed(h: Harness, tag: string): void {
     expect(p.desyncs, `${tag}: ${p.id} desyncs`).toEqual([]);
     expect(p.synced, `${tag}: ${p.id} state syncs`).toEqual([]);
     const internals = p.session as unknown as Internals;
-    expect(internals.links.size, `${tag}: ${p.id} links`).toBeLessThanOrEqual(2);
-    expect(internals.memberByPeer.size, `${tag}: ${p.id} members`).toBe(2);
-    expect(internals.remoteHashes.size, `${tag}: ${p.id} remote hashes`).toBeLessThanOrEqual(20);
+    expect(internals.links.list.length, `${tag}: ${p.id} links`).toBeLessThanOrEqual(2);
+    expect(internals.roster.remoteMembers.size, `${tag}: ${p.id} members`).toBe(2);
+    expect(internals.desync.remoteTickCount, `${tag}: ${p.id} remote hashes`).toBeLessThanOrEqual(
+      20,
+    );
   }
   let tick = Infinity;
   for (const p of players) tick = Math.min(tick, p.session.confirmedTick + 1);
@@ -265,7 +267,7 @@ describe('Session under hostile input', () => {
       // the rest are refused.
       expect(errors.length, `${name} seed 67`).toBeGreaterThanOrEqual(sent - 32);
       expect(
-        (victim.session as unknown as Internals).remoteHashes.size,
+        (victim.session as unknown as Internals).desync.remoteTickCount,
         `${name} seed 67`,
       ).toBeLessThanOrEqual(64);
       // The attacker's wrong claims for the next ticks could raise a desync; the player it

@@ -532,3 +532,24 @@ describe('Session input exchange', () => {
     expect(reports).toEqual([]);
   });
 });
+
+describe('Session misuse of async methods', () => {
+  it('never throws from createRoom or joinRoom: misuse rejects the promise with a coded RbnError', async () => {
+    const transports = createLocalTransportGroup(['a', 'b'], { seed: 3 });
+    const a = createSession({ game: new TestGame(), transport: transports.get('a')! });
+    await a.createRoom();
+    let joined: Promise<void> | undefined;
+    expect(() => {
+      joined = a.joinRoom('room', 'b');
+    }).not.toThrow();
+    await expect(joined).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(a.createRoom()).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    a.destroy();
+    let created: Promise<string> | undefined;
+    expect(() => {
+      created = a.createRoom();
+    }).not.toThrow();
+    await expect(created).rejects.toMatchObject({ code: 'DESTROYED' });
+    await expect(a.joinRoom('room', 'b')).rejects.toMatchObject({ code: 'DESTROYED' });
+  });
+});

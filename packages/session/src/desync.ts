@@ -1,0 +1,492 @@
+import type { Game, RollbackEngine } from '@rbn/core';
+import { MessageType } from '@rbn/protocol';
+import type { HashMessage, SyncMessage, Tick } from '@rbn/protocol';
+import type { Clock } from './internal/clock';
+import type { Emitter } from './internal/emitter';
+import type { Reporter } from './internal/reporter';
+import { tickReach } from './input-exchange';
+import type { LinkTable } from './links';
+import type { Recording } from './recording';
+import { HOST_SLOT } from './roster';
+import type { Roster } from './roster';
+import { DesyncAuthority, PlayerRole, Topology } from './types';
+import type { SessionConfig } from './types';
+
+const SYNC_REQUEST_TIMEOUT_MS = 3000;
+const SYNC_RESPONSE_MIN_INTERVAL_MS = 250;
+
+/** Confirmed hashes remembered per peer, in hash intervals. */
+export const HASH_HISTORY = 16;
+/** Ticks a confirmed hash waits before it is sent (see {@link DesyncTracker.due}). */
+export const HASH_DELAY_TICKS = 30;
+
+/** One step of a desync recovery. */
+export type RecoveryAction =
+  /** Send our newest confirmed state to the player in `slot`. */
+  | { readonly kind: 'push'; readonly slot: number }
+  /** Ask the player in `slot` for its state, and pass it on to `forwardSlots` once loaded. */
+  | { readonly kind: 'request'; readonly slot: number; readonly forwardSlots: number[] };
+
+/** What {@link decideRecovery} decides from. */
+export type RecoveryInput = {
+  readonly topology: Topology;
+  readonly authority: DesyncAuthority;
+  readonly isHost: boolean;
+  readonly localSlot: number;
+  /** Our hash of the tick. */
+  readonly localHash: number;
+  /** Other players' hashes of the tick, by slot. */
+  readonly remote: ReadonlyMap<number, number>;
+  /** Slots of every player whose inputs count at the tick (local included). */
+  readonly expected: readonly number[];
+};
+
+/** What to do about one tick's hashes. */
+export type RecoveryDecision = {
+  /** The tick is settled: later hashes of it change nothing. */
+  readonly decided: boolean;
+  readonly actions: readonly RecoveryAction[];
+};
+
+const WAIT: RecoveryDecision = { decided: false, actions: [] };
+
+/**
+ * The recovery rule of a room's topology × authority, as a pure decision.
+ *
+ * Host authority, star: the host pushes its state to every player whose hash differs.
+ * Host authority, mesh: a player whose hash differs from the host's asks the host for its state.
+ * Peer authority: once every player's hash is in, the majority hash wins (ties: the group with
+ * the lowest slot); in star the host pushes to the minority when it is in the majority, else
+ * asks a majority player for the state and forwards it; in mesh each minority player asks.
+ * @param input - The tick's hashes and the room.
+ * @returns Whether the tick is settled and what to do.
+ */
+export function decideRecovery(input: RecoveryInput): RecoveryDecision {
+  const star = input.topology === Topology.Star;
+  const { localHash, remote } = input;
+  if (input.authority === DesyncAuthority.Host) {
+    if (star) {
+      if (!input.isHost) return WAIT;
+      const actions: RecoveryAction[] = [];
+      for (const [slot, hash] of remote)
+        if (hash !== localHash) actions.push({ kind: 'push', slot });
+      return { decided: false, actions };
+    }
+    if (input.isHost) return WAIT;
+    const hostHash = remote.get(HOST_SLOT);
+    if (hostHash === undefined) return WAIT;
+    return {
+      decided: true,
+      actions:
+        hostHash === localHash ? [] : [{ kind: 'request', slot: HOST_SLOT, forwardSlots: [] }],
+    };
+  }
+  if (star && !input.isHost) return WAIT;
+  const all = new Map<number, number>(remote);
+  all.set(input.localSlot, localHash);
+  for (const slot of input.expected) if (!all.has(slot)) return WAIT;
+  const reference = majority(input.expected, all);
+  if (!reference) return { decided: true, actions: [] };
+  const source = Math.min(...reference.slots);
+  if (star) {
+    const minority = input.expected.filter(
+      (s) => all.get(s) !== reference.hash && s !== input.localSlot,
+    );
+    if (localHash === reference.hash) {
+      return { decided: true, actions: minority.map((slot) => ({ kind: 'push', slot })) };
+    }
+    return { decided: true, actions: [{ kind: 'request', slot: source, forwardSlots: minority }] };
+  }
+  if (localHash === reference.hash) return { decided: true, actions: [] };
+  return { decided: true, actions: [{ kind: 'request', slot: source, forwardSlots: [] }] };
+}
+
+/** The biggest group of equal hashes (ties: the group holding the lowest slot). */
+function majority(
+  expected: readonly number[],
+  all: ReadonlyMap<number, number>,
+): { hash: number; slots: number[] } | null {
+  const groups = new Map<number, number[]>();
+  for (const slot of expected) {
+    const hash = all.get(slot)!;
+    const g = groups.get(hash);
+    if (g) g.push(slot);
+    else groups.set(hash, [slot]);
+  }
+  let best: { hash: number; slots: number[] } | null = null;
+  for (const [hash, slots] of groups) {
+    if (
+      !best ||
+      slots.length > best.slots.length ||
+      (slots.length === best.slots.length && Math.min(...slots) < Math.min(...best.slots))
+    ) {
+      best = { hash, slots };
+    }
+  }
+  return best;
+}
+
+/**
+ * Hash bookkeeping for desync detection: confirmed local hashes waiting to be sent, the local
+ * and remote hashes of recent ticks, which ticks are settled, the floor below which hashes
+ * predate a loaded state, and the one sync request in flight.
+ */
+export class DesyncTracker {
+  readonly #localHashes = new Map<Tick, number>();
+  readonly #remoteHashes = new Map<Tick, Map<number, number>>();
+  readonly #decided = new Set<Tick>();
+  #floor = 0;
+  readonly #pendingTicks: Tick[] = [];
+  readonly #pendingFallback: number[] = [];
+  readonly #lastSyncSentTick = new Map<string, Tick>();
+  /** The sync we asked for and are waiting for, if any. */
+  syncRequest: { peerId: string; at: number; forwardTo: string[] } | null = null;
+
+  /** The engine confirmed a hashed tick; it is sent later (see {@link due}). */
+  confirmed(tick: Tick, hash: number): void {
+    this.#pendingTicks.push(tick);
+    this.#pendingFallback.push(hash);
+  }
+
+  /** Forgets the confirmed hashes not sent yet (a state was loaded). */
+  dropPending(): void {
+    this.#pendingTicks.length = 0;
+    this.#pendingFallback.length = 0;
+  }
+
+  /** Whether confirmed hashes wait to be sent. */
+  get hasPending(): boolean {
+    return this.#pendingTicks.length > 0;
+  }
+
+  /**
+   * Takes the next confirmed hash that is `delay` ticks behind the confirmed tick, with the
+   * hash of the saved state at that moment (a peer whose rollback corrected the state since
+   * sends the corrected hash: no false desync in mesh departures).
+   * @returns The tick and its hash, or `null` when none is due.
+   */
+  due(engine: RollbackEngine, delay: number): { tick: Tick; hash: number } | null {
+    if (this.#pendingTicks.length === 0) return null;
+    if (engine.confirmedTick < this.#pendingTicks[0]! + delay) return null;
+    const tick = this.#pendingTicks.shift()!;
+    const fallback = this.#pendingFallback.shift()!;
+    return { tick, hash: engine.getSnapshot(tick)?.hash ?? fallback };
+  }
+
+  /** Ticks below this predate a loaded state; their hashes are ignored. */
+  get floor(): Tick {
+    return this.#floor;
+  }
+
+  /** Records our hash of a tick. */
+  setLocal(tick: Tick, hash: number): void {
+    this.#localHashes.set(tick, hash);
+  }
+
+  /** Our hash of a tick. */
+  local(tick: Tick): number | undefined {
+    return this.#localHashes.get(tick);
+  }
+
+  /** Other players' hashes of a tick, by slot. */
+  remote(tick: Tick): ReadonlyMap<number, number> | undefined {
+    return this.#remoteHashes.get(tick);
+  }
+
+  /**
+   * Records a player's hash of a tick (a newer hash replaces an older one: a peer that loaded a
+   * state re-hashes the ticks after it).
+   * @returns `false` when ignored: memory is bounded against far-future spam.
+   */
+  setRemote(tick: Tick, slot: number, hash: number): boolean {
+    let remote = this.#remoteHashes.get(tick);
+    if (!remote) {
+      if (this.#remoteHashes.size >= HASH_HISTORY * 4) return false;
+      remote = new Map();
+      this.#remoteHashes.set(tick, remote);
+    }
+    remote.set(slot, hash);
+    return true;
+  }
+
+  /** How many ticks' remote hashes are held (bounded). */
+  get remoteTickCount(): number {
+    return this.#remoteHashes.size;
+  }
+
+  /** How many ticks' local hashes are held (bounded). */
+  get localTickCount(): number {
+    return this.#localHashes.size;
+  }
+
+  /** Whether a tick is settled. */
+  isDecided(tick: Tick): boolean {
+    return this.#decided.has(tick);
+  }
+
+  /** Settles a tick. */
+  markDecided(tick: Tick): void {
+    this.#decided.add(tick);
+  }
+
+  /** Forgets hashes more than {@link HASH_HISTORY} intervals older than `newest`. */
+  prune(newest: Tick, hashInterval: number): void {
+    const oldest = newest - HASH_HISTORY * hashInterval;
+    for (const t of this.#localHashes.keys()) if (t < oldest) this.#localHashes.delete(t);
+    for (const t of this.#remoteHashes.keys()) if (t < oldest) this.#remoteHashes.delete(t);
+    for (const t of this.#decided) if (t < oldest) this.#decided.delete(t);
+  }
+
+  /** A state of `tick` was loaded: hashes before it predate it, ours after it are stale. */
+  loaded(tick: Tick): void {
+    this.#floor = tick;
+    this.dropPending();
+    for (const t of this.#localHashes.keys()) if (t >= tick) this.#localHashes.delete(t);
+    for (const t of this.#decided) if (t >= tick) this.#decided.delete(t);
+    for (const t of this.#remoteHashes.keys()) if (t < tick) this.#remoteHashes.delete(t);
+  }
+
+  /** We sent our state of `tick` to a peer: its hashes of earlier ticks predate it. */
+  noteSyncSent(peerId: string, tick: Tick): void {
+    this.#lastSyncSentTick.set(peerId, tick);
+  }
+
+  /** The tick of the last state we sent a peer, or -1. */
+  lastSyncSent(peerId: string): Tick {
+    return this.#lastSyncSentTick.get(peerId) ?? -1;
+  }
+
+  /** Forgets everything (the room ended). */
+  reset(): void {
+    this.#localHashes.clear();
+    this.#remoteHashes.clear();
+    this.#decided.clear();
+    this.#lastSyncSentTick.clear();
+    this.#floor = 0;
+    this.syncRequest = null;
+    this.dropPending();
+  }
+}
+
+/** What {@link DesyncRecovery} works with (the session's own parts, no more). */
+export type DesyncDeps = {
+  readonly game: Game<Uint8Array>;
+  readonly roster: Roster;
+  readonly links: LinkTable;
+  readonly emitter: Emitter;
+  readonly report: Reporter;
+  readonly clock: Clock;
+  readonly recording: Recording;
+};
+
+/**
+ * Desync detection and recovery: sends confirmed hashes, compares them with the players',
+ * applies {@link decideRecovery} and carries out its actions (push or request a state, load
+ * it, pass it on).
+ */
+export class DesyncRecovery {
+  readonly #hashes = new DesyncTracker();
+  readonly #isPlayerPeer = (peerId: string): boolean =>
+    this.deps.roster.byPeer(peerId)?.role === PlayerRole.Player;
+
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: DesyncDeps) {}
+
+  /** The engine's hook: a hashed tick was confirmed. */
+  readonly onConfirmedHash = (tick: Tick, hash: number): void => {
+    this.#hashes.confirmed(tick, hash);
+  };
+
+  /** How many ticks' remote hashes are held (bounded). */
+  get remoteTickCount(): number {
+    return this.#hashes.remoteTickCount;
+  }
+
+  /** How many ticks' local hashes are held (bounded). */
+  get localTickCount(): number {
+    return this.#hashes.localTickCount;
+  }
+
+  /** A state was loaded at the start: confirmed hashes before it are void. */
+  dropPending(): void {
+    this.#hashes.dropPending();
+  }
+
+  /** Forgets everything (the room ended). */
+  reset(): void {
+    this.#hashes.reset();
+  }
+
+  /**
+   * The frame's work: sends the hashes of confirmed ticks once they are `HASH_DELAY_TICKS`
+   * behind the confirmed tick, and gives up on a sync request nobody answered. In mesh a
+   * player's departure tick is the host's, and a peer that held more of that player's inputs
+   * than the host may have confirmed a few ticks past it before the announcement arrived; the
+   * delay lets that peer's rollback correct those states before their hashes go out, so no
+   * false desync is reported.
+   */
+  frame(engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
+    const request = this.#hashes.syncRequest;
+    if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.#hashes.syncRequest = null;
+    if (!engine || !this.#hashes.hasPending) return;
+    const delay = Math.min(
+      HASH_DELAY_TICKS,
+      Math.max(0, cfg.snapshotHistorySize - cfg.maxSpeculationTicks - 10),
+    );
+    for (let due = this.#hashes.due(engine, delay); due; due = this.#hashes.due(engine, delay)) {
+      this.#onLocalHash(engine, cfg, due.tick, due.hash >>> 0);
+    }
+  }
+
+  #onLocalHash(engine: RollbackEngine, cfg: SessionConfig, tick: Tick, hash: number): void {
+    const { roster, links, emitter } = this.deps;
+    emitter.emit('confirmedHash', tick, hash);
+    if (roster.localPlays) {
+      const message: HashMessage = { type: MessageType.Hash, tick, hash };
+      links.broadcastTo(message, this.#isPlayerPeer);
+    }
+    this.#hashes.setLocal(tick, hash);
+    const remote = this.#hashes.remote(tick);
+    if (remote) for (const [slot, h] of remote) this.#compare(tick, slot, h);
+    this.#decide(engine, cfg, tick);
+    this.#hashes.prune(tick, cfg.hashInterval);
+  }
+
+  /** A player's hash of a confirmed tick. */
+  onHash(
+    peerId: string,
+    message: HashMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const { roster, report } = this.deps;
+    const member = roster.byPeer(peerId);
+    if (member?.role !== PlayerRole.Player) {
+      // A member that just left may still have a hash on the way: not a violation.
+      if (!roster.hasDeparted(peerId)) {
+        report.peer(peerId, message.type, 'a hash from a peer that is not a player here');
+      }
+      return;
+    }
+    const tick = message.tick;
+    if (
+      tick <= 0 ||
+      tick % cfg.hashInterval !== 0 ||
+      (engine !== null && tick > engine.currentTick + tickReach(cfg))
+    ) {
+      report.peer(peerId, message.type, `a hash for tick ${tick}, which is never hashed now`);
+      return;
+    }
+    if (tick < this.#hashes.floor) return;
+    if (!this.#hashes.setRemote(tick, member.slot, message.hash >>> 0)) return;
+    if (this.#hashes.local(tick) !== undefined && engine) {
+      this.#compare(tick, member.slot, message.hash >>> 0);
+      this.#decide(engine, cfg, tick);
+    }
+  }
+
+  #compare(tick: Tick, slot: number, remoteHash: number): void {
+    const local = this.#hashes.local(tick);
+    if (local === undefined || local === remoteHash || tick < this.#hashes.floor) return;
+    const link = this.deps.links.get(this.deps.roster.at(slot)?.peerId ?? '');
+    if (link && tick < this.#hashes.lastSyncSent(link.peerId)) return;
+    this.deps.emitter.emit('desync', tick, local, remoteHash);
+  }
+
+  /** Applies the recovery rule of the room's topology × authority to a tick's hashes. */
+  #decide(engine: RollbackEngine, cfg: SessionConfig, tick: Tick): void {
+    const { roster } = this.deps;
+    if (tick < this.#hashes.floor || this.#hashes.isDecided(tick) || !roster.localPlays) return;
+    const localHash = this.#hashes.local(tick);
+    if (localHash === undefined) return;
+    const decision = decideRecovery({
+      topology: cfg.topology,
+      authority: cfg.desyncAuthority,
+      isHost: roster.isHost,
+      localSlot: roster.localSlot,
+      localHash,
+      remote: this.#hashes.remote(tick) ?? new Map<number, number>(),
+      expected: roster.slotsActiveAt(tick),
+    });
+    if (decision.decided) this.#hashes.markDecided(tick);
+    for (const action of decision.actions) {
+      const peer = roster.at(action.slot)?.peerId;
+      if (peer === undefined) continue;
+      if (action.kind === 'push') {
+        // A hash that predates our last sync to that peer needs no new one.
+        if (tick >= this.#hashes.lastSyncSent(peer)) this.#sendSync(engine, peer);
+        continue;
+      }
+      const forwardTo: string[] = [];
+      for (const s of action.forwardSlots) {
+        const p = roster.at(s)?.peerId;
+        if (p !== undefined) forwardTo.push(p);
+      }
+      this.request(peer, tick, forwardTo);
+    }
+  }
+
+  /**
+   * Sends our newest confirmed state to a peer (it will load it), and remembers its tick: that
+   * peer's hashes of earlier ticks predate the sync and raise no desync.
+   */
+  #sendSync(engine: RollbackEngine, peerId: string): void {
+    const snapshot = engine.getConfirmedState();
+    const message: SyncMessage = {
+      type: MessageType.Sync,
+      tick: snapshot.tick,
+      hash: snapshot.hash >>> 0,
+      state: snapshot.state,
+      players: this.deps.roster.wirePlayers(),
+    };
+    this.deps.links.sendTo(peerId, message);
+    this.deps.links.get(peerId)?.noteSyncSent(this.deps.clock.now());
+    this.#hashes.noteSyncSent(peerId, snapshot.tick);
+  }
+
+  /** Asks a peer for its state (one request at a time), to pass on to `forwardTo` once loaded. */
+  request(peerId: string, tick: Tick, forwardTo: string[]): void {
+    if (this.#hashes.syncRequest) return;
+    this.#hashes.syncRequest = { peerId, at: this.deps.clock.now(), forwardTo };
+    this.deps.links.sendTo(peerId, { type: MessageType.SyncRequest, tick: Math.max(tick, 0) });
+  }
+
+  /** A peer asks for our state (answered at most every 250 ms per peer). */
+  onSyncRequest(peerId: string, engine: RollbackEngine | null, now: number): void {
+    const link = this.deps.links.get(peerId);
+    if (!this.deps.roster.byPeer(peerId) || !link || !engine) return;
+    if (link.syncSentWithin(now, SYNC_RESPONSE_MIN_INTERVAL_MS)) return;
+    this.#sendSync(engine, peerId);
+  }
+
+  /** A peer's state arrived: load it when we asked for it (or it is the star host's push). */
+  onSync(
+    peerId: string,
+    message: SyncMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    if (!engine) return;
+    const { roster, report, game } = this.deps;
+    const request = this.#hashes.syncRequest;
+    const requested = request !== null && request.peerId === peerId;
+    const fromStarHost =
+      !roster.isHost && peerId === roster.hostPeerId && cfg.topology === Topology.Star;
+    if (!requested && !fromStarHost) {
+      report.peer(peerId, message.type, 'an unrequested state arrived');
+      return;
+    }
+    const forwardTo = requested ? request.forwardTo : [];
+    this.#hashes.syncRequest = null;
+    this.deps.recording.end(engine);
+    engine.loadState(message.tick, message.state);
+    const hash = game.hash() >>> 0;
+    if (hash !== message.hash >>> 0) {
+      const text = `a synced state hashes to ${hash} here but ${message.hash} at its sender`;
+      report.session('STATE_MISMATCH', text, peerId, message.type);
+    }
+    this.#hashes.loaded(message.tick);
+    for (const peer of forwardTo) this.#sendSync(engine, peer);
+    this.deps.emitter.emit('stateSynced', message.tick, peerId);
+  }
+}

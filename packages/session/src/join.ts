@@ -1,0 +1,490 @@
+import type { RollbackEngine } from '@rbn/core';
+import { JoinRejectReason, MessageType, PROTOCOL_VERSION, RbnError, WireRole } from '@rbn/protocol';
+import type {
+  JoinAcceptMessage,
+  JoinRejectMessage,
+  JoinRequestMessage,
+  PlayerId,
+  StateSyncMessage,
+  Tick,
+  TransportAdapter,
+  WirePlayer,
+} from '@rbn/protocol';
+import { ROOM_CONFIG_FIELDS, resolveSessionConfig } from './config';
+import type { Emitter } from './internal/emitter';
+import { SLOT_COUNT } from './internal/link';
+import type { Reporter } from './internal/reporter';
+import type { LinkTable } from './links';
+import type { SlidingWindowRateLimiter } from './rate-limiter';
+import type { Recording } from './recording';
+import { fromWireRole, toWire } from './roster';
+import type { Member, Roster } from './roster';
+import { relink } from './topology';
+import { PlayerRole, SessionState, Topology } from './types';
+import type { SessionConfig } from './types';
+
+/** Ticks between the host's newest input and a late joiner's first counted tick. */
+export const JOIN_MARGIN_TICKS = 4;
+
+/** Everything {@link decideAdmission} decides from. */
+export type AdmissionInput = {
+  readonly request: JoinRequestMessage;
+  readonly role: PlayerRole;
+  readonly isHost: boolean;
+  /** Whether the requesting peer is within its join rate limit. */
+  readonly withinRateLimit: boolean;
+  /** When it is not, how long until it may ask again (ms). */
+  readonly retryAfterMs: number;
+  readonly roomId: string | null;
+  readonly state: SessionState;
+  /** Whether the peer or the player id is in the room already. */
+  readonly duplicate: boolean;
+  readonly players: number;
+  readonly spectators: number;
+  readonly maxPlayers: number;
+  readonly maxSpectators: number;
+  /** The slot the joiner would get, or -1 when every slot was used in this game. */
+  readonly freeSlot: number;
+};
+
+/** The host's answer to a join request. */
+export type Admission =
+  | { readonly admit: true; readonly slot: number }
+  | {
+      readonly admit: false;
+      readonly reason: JoinRejectReason;
+      readonly text: string;
+      /** Every join slot of this game is used: the host hears of it too. */
+      readonly slotsExhausted?: true;
+    };
+
+function refuse(reason: JoinRejectReason, text: string): Admission {
+  return { admit: false, reason, text };
+}
+
+/**
+ * Whether the host admits a join request, in the order the checks are made: hosting, rate
+ * limit, protocol version, room id, room state, duplicates, capacity, free slot.
+ * @param input - The request and the room.
+ * @returns Admit (with the slot) or refuse (with the reason told to the joiner).
+ */
+export function decideAdmission(input: AdmissionInput): Admission {
+  const { request } = input;
+  if (!input.isHost) return refuse(JoinRejectReason.NotAccepting, 'this peer does not host a room');
+  if (!input.withinRateLimit) {
+    const wait = Math.ceil(input.retryAfterMs);
+    return refuse(JoinRejectReason.RateLimited, `too many join requests; try again in ${wait} ms`);
+  }
+  if (request.protocolVersion !== PROTOCOL_VERSION) {
+    return refuse(
+      JoinRejectReason.VersionMismatch,
+      `protocol version ${request.protocolVersion} is not supported; the host speaks version ${PROTOCOL_VERSION}`,
+    );
+  }
+  if (request.roomId !== input.roomId) {
+    return refuse(JoinRejectReason.WrongRoom, `no room '${request.roomId}' here`);
+  }
+  if (
+    input.state !== SessionState.Lobby &&
+    input.state !== SessionState.Playing &&
+    input.state !== SessionState.Paused
+  ) {
+    return refuse(JoinRejectReason.NotAccepting, 'the room is closing');
+  }
+  if (input.duplicate) {
+    return refuse(
+      JoinRejectReason.DuplicatePlayer,
+      `player '${request.playerId}' is already in the room`,
+    );
+  }
+  if (input.role === PlayerRole.Player && input.players >= input.maxPlayers) {
+    return refuse(JoinRejectReason.RoomFull, `the room is full (${input.maxPlayers} players)`);
+  }
+  if (input.role === PlayerRole.Spectator && input.spectators >= input.maxSpectators) {
+    return refuse(
+      JoinRejectReason.RoomFull,
+      `the room is full (${input.maxSpectators} spectators)`,
+    );
+  }
+  if (input.freeSlot < 0) {
+    // Slots of members who left a game in progress are not reused (their inputs and leave
+    // tick stay addressable by slot until the game ends), so a game admits at most 255 joins.
+    return {
+      admit: false,
+      reason: JoinRejectReason.RoomFull,
+      text: `this game has used all ${SLOT_COUNT - 1} join slots (slots of members who left are not reused while a game runs); the host must start a new room`,
+      slotsExhausted: true,
+    };
+  }
+  return { admit: true, slot: input.freeSlot };
+}
+
+/**
+ * The tick a late joiner's inputs count from: one no peer can have confirmed yet (after the
+ * host's newest input, plus a margin for reordering), so everyone adds the player at that same
+ * tick without a visible correction.
+ */
+export function lateJoinTick(engine: RollbackEngine): Tick {
+  return Math.max(engine.lastLocalInputTick, engine.currentTick - 1) + 1 + JOIN_MARGIN_TICKS;
+}
+
+/**
+ * Adds a late joining player to the running engine.
+ * @returns An error text when the engine still holds a departing player of that id.
+ */
+export function addLatePlayer(
+  engine: RollbackEngine,
+  playerId: PlayerId,
+  joinTick: Tick,
+): string | null {
+  try {
+    engine.addPlayer(playerId, joinTick);
+    return null;
+  } catch (error) {
+    return `player '${playerId}' is still leaving; try again shortly (${String(error)})`;
+  }
+}
+
+/** Mesh rooms with more players than this get a warning. */
+export const MESH_RECOMMENDED_PLAYERS = 4;
+
+/**
+ * The key of the `JoinAccept` config entry that tells a joiner the game is already running
+ * (so it waits for the state and goes straight to `Playing`). Not a session setting: a joiner
+ * adopts only {@link ROOM_CONFIG_FIELDS}.
+ */
+export const GAME_IN_PROGRESS_KEY = 'gameInProgress';
+
+/** What {@link Admissions} works with (the session's own parts, no more). */
+export type AdmissionDeps = {
+  readonly roster: Roster;
+  readonly links: LinkTable;
+  readonly emitter: Emitter;
+  readonly report: Reporter;
+  readonly recording: Recording;
+  readonly limiter: SlidingWindowRateLimiter;
+};
+
+/** The room as the host admits into it. */
+export type RoomStatus = {
+  readonly roomId: string | null;
+  readonly state: SessionState;
+  readonly engine: RollbackEngine | null;
+  readonly cfg: SessionConfig;
+};
+
+/**
+ * The host's side of joining: answers a join request with {@link decideAdmission}, and for an
+ * admitted member carries out the effects (slot, engine, accept, announcement, start state).
+ */
+export class Admissions {
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: AdmissionDeps) {}
+
+  /** A `JoinRequest` from a peer. */
+  onJoinRequest(peerId: string, message: JoinRequestMessage, room: RoomStatus): void {
+    const { roster, limiter } = this.deps;
+    const role = fromWireRole(message.role);
+    const counts = roster.counts();
+    const withinRateLimit = roster.isHost ? limiter.tryAcquire(peerId) : true;
+    const admission = decideAdmission({
+      request: message,
+      role,
+      isHost: roster.isHost,
+      withinRateLimit,
+      retryAfterMs: withinRateLimit ? 0 : limiter.retryAfterMs(peerId),
+      roomId: room.roomId,
+      state: room.state,
+      duplicate:
+        roster.byPeer(peerId) !== undefined || roster.findPresent(message.playerId) !== undefined,
+      players: counts.players,
+      spectators: counts.spectators,
+      maxPlayers: room.cfg.maxPlayers,
+      maxSpectators: room.cfg.maxSpectators,
+      freeSlot: roster.freeSlot(),
+    });
+    if (!admission.admit) {
+      this.#reject(peerId, admission.reason, admission.text);
+      if (admission.slotsExhausted) {
+        this.deps.report.session('SLOTS_EXHAUSTED', admission.text, peerId, message.type);
+      }
+      return;
+    }
+    const engine = room.engine;
+    const joinTick = engine ? lateJoinTick(engine) : -1;
+    if (engine && role === PlayerRole.Player) {
+      const refused = addLatePlayer(engine, message.playerId, joinTick);
+      if (refused !== null) {
+        this.#reject(peerId, JoinRejectReason.DuplicatePlayer, refused);
+        return;
+      }
+      this.deps.recording.recordJoin(message.playerId, joinTick);
+    }
+    const member = roster.add({
+      slot: admission.slot,
+      playerId: message.playerId,
+      peerId,
+      role,
+      joinTick,
+      leaveTick: -1,
+    });
+    relink(roster, this.deps.links, room.cfg.topology, null);
+    this.#welcome(member, room);
+    if (role === PlayerRole.Player) this.#warnLargeMesh(counts.players + 1, room.cfg);
+    // Before the state is taken, so the game can prepare for the player.
+    this.deps.emitter.emit('playerJoined', member.info);
+    if (engine) this.#sendStartState(member.peerId, engine, room.state);
+  }
+
+  #reject(peerId: string, reason: JoinRejectReason, text: string): void {
+    const answer: JoinRejectMessage = { type: MessageType.JoinReject, reason, message: text };
+    this.deps.links.sendTo(peerId, answer);
+  }
+
+  /** Tells an admitted member the room, and everyone else the new member. */
+  #welcome(member: Member, room: RoomStatus): void {
+    const config: Record<string, number> = {};
+    for (const field of ROOM_CONFIG_FIELDS) config[field] = room.cfg[field];
+    if (room.engine) config[GAME_IN_PROGRESS_KEY] = 1;
+    const accept: JoinAcceptMessage = {
+      type: MessageType.JoinAccept,
+      roomId: room.roomId ?? '',
+      slot: member.slot,
+      players: this.deps.roster.wirePlayers(),
+      config,
+    };
+    const { links } = this.deps;
+    links.sendTo(member.peerId, accept);
+    links.broadcast({ type: MessageType.PlayerJoined, player: toWire(member) }, member.peerId);
+  }
+
+  #warnLargeMesh(players: number, cfg: SessionConfig): void {
+    if (cfg.topology !== Topology.Mesh || players <= MESH_RECOMMENDED_PLAYERS) return;
+    const links = (players * (players - 1)) / 2;
+    const text = `mesh with ${players} players: every player links to every other (${links} links); more than ${MESH_RECOMMENDED_PLAYERS} is not recommended, use Topology.Star`;
+    this.deps.report.session('MESH_TOO_LARGE', text);
+  }
+
+  /** Sends a late joiner the newest confirmed state (and the pause, if paused). */
+  #sendStartState(peerId: string, engine: RollbackEngine, state: SessionState): void {
+    const snapshot = engine.getConfirmedState();
+    const { links } = this.deps;
+    const link = links.get(peerId);
+    if (link) for (const s of link.sendSlots) link.noteAck(s, snapshot.tick - 1);
+    const sync: StateSyncMessage = {
+      type: MessageType.StateSync,
+      tick: snapshot.tick,
+      hash: snapshot.hash >>> 0,
+      state: snapshot.state,
+      players: this.deps.roster.wirePlayers(snapshot.tick),
+    };
+    links.sendTo(peerId, sync);
+    // A paused game stays paused for the joiner too.
+    if (state === SessionState.Paused) {
+      links.sendTo(peerId, { type: MessageType.Pause, tick: engine.currentTick });
+    }
+  }
+}
+
+/**
+ * Joiner: the room settings the host sent, adopted over the local config.
+ * @returns The new config. @throws RbnError `'INVALID_CONFIG'` when the host's are invalid.
+ */
+export function adoptRoomConfig(
+  cfg: SessionConfig,
+  hostConfig: Readonly<Record<string, number>>,
+): SessionConfig {
+  const config: Record<string, number> = {};
+  for (const field of ROOM_CONFIG_FIELDS) {
+    const value = hostConfig[field];
+    if (value !== undefined) config[field] = value;
+  }
+  return resolveSessionConfig({ ...cfg, ...config });
+}
+
+/**
+ * Joiner: seats the room's members as the host's accept lists them, and the local member in
+ * its slot (join ticks come with the start state).
+ */
+export function seatMembers(
+  roster: Roster,
+  accept: JoinAcceptMessage,
+  local: { playerId: PlayerId; peerId: string; role: PlayerRole },
+): void {
+  for (const wire of accept.players) {
+    roster.add({
+      slot: wire.slot,
+      playerId: wire.playerId,
+      peerId: wire.peerId,
+      role: fromWireRole(wire.role),
+      joinTick: -1,
+      leaveTick: -1,
+    });
+  }
+  if (!roster.at(accept.slot)) {
+    roster.add({ slot: accept.slot, ...local, joinTick: -1, leaveTick: -1 });
+  }
+}
+
+/**
+ * Joiner: takes the join and leave ticks of the start state's players (adding departed
+ * players whose inputs still count after the state's tick).
+ */
+export function applyStartPlayers(roster: Roster, players: readonly WirePlayer[]): void {
+  for (const wire of players) {
+    const member = roster.at(wire.slot);
+    if (member && member.playerId === wire.playerId) {
+      roster.setTicks(member, { joinTick: wire.joinTick, leaveTick: wire.leaveTick });
+    } else if (!member) {
+      const added = roster.add({
+        slot: wire.slot,
+        playerId: wire.playerId,
+        peerId: wire.peerId,
+        role: fromWireRole(wire.role),
+        joinTick: wire.joinTick,
+        leaveTick: wire.leaveTick,
+      });
+      if (wire.leaveTick >= 0) roster.depart(added, false);
+    }
+  }
+}
+
+type Asked = {
+  readonly hostPeerId: string;
+  readonly startedAt: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+};
+
+/**
+ * Joiner: the one join in flight, from `joinRoom()` to its promise settling. `asking` until
+ * the host answers; `awaitingStart` when the host admitted us into a running game and its
+ * state is on the way.
+ */
+export class JoinAttempt {
+  #state: { readonly kind: 'idle' } | (Asked & { readonly kind: 'asking' | 'awaitingStart' }) = {
+    kind: 'idle',
+  };
+
+  /**
+   * @param transport - Connects to the host.
+   * @param links - Sends the request.
+   * @param report - Reports a request that could not be sent.
+   */
+  constructor(
+    private readonly transport: TransportAdapter,
+    private readonly links: LinkTable,
+    private readonly report: Reporter,
+  ) {}
+
+  /** The host we asked and whose answer we wait for, or `null`. */
+  get askingHost(): string | null {
+    return this.#state.kind === 'asking' ? this.#state.hostPeerId : null;
+  }
+
+  /** Whether the host admitted us into a running game and its state is on the way. */
+  get awaitingStart(): boolean {
+    return this.#state.kind === 'awaitingStart';
+  }
+
+  /**
+   * Connects to the host and asks to join.
+   * @param request - The request to send once connected.
+   * @param hostPeerId - The host.
+   * @param now - The clock, for the join timeout.
+   * @param fail - Ends the attempt when the connection fails.
+   * @returns The promise `joinRoom()` returns.
+   */
+  begin(
+    request: JoinRequestMessage,
+    hostPeerId: string,
+    now: number,
+    fail: (error: Error) => void,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#state = { kind: 'asking', hostPeerId, startedAt: now, resolve, reject };
+      this.transport.connect(hostPeerId).then(
+        () => {
+          if (this.askingHost !== hostPeerId) return;
+          try {
+            this.links.ensure(hostPeerId);
+            this.links.sendTo(hostPeerId, request);
+          } catch (error) {
+            this.report.error('session', error instanceof Error ? error : new Error(String(error)));
+          }
+        },
+        (error: unknown) => {
+          const err = error instanceof Error ? error : new Error(String(error));
+          const text = `joinRoom: cannot connect to host '${hostPeerId}': ${err.message}`;
+          fail(new RbnError('CONNECT_FAILED', text, { cause: err }));
+        },
+      );
+    });
+  }
+
+  /** Whether the attempt ran longer than `timeoutMs`. */
+  timedOut(now: number, timeoutMs: number): boolean {
+    return this.#state.kind !== 'idle' && now - this.#state.startedAt > timeoutMs;
+  }
+
+  /** The host admitted us into a running game: the join completes with its state. */
+  waitForStart(): void {
+    if (this.#state.kind === 'asking') this.#state = { ...this.#state, kind: 'awaitingStart' };
+  }
+
+  /** The join succeeded: resolves `joinRoom()`'s promise. */
+  succeed(): void {
+    const state = this.#state;
+    this.#state = { kind: 'idle' };
+    if (state.kind !== 'idle') state.resolve();
+  }
+
+  /**
+   * Ends the attempt.
+   * @returns The host and the rejecter of `joinRoom()`'s promise, or `null` when none runs.
+   */
+  take(): { hostPeerId: string; reject: (error: Error) => void } | null {
+    const state = this.#state;
+    this.#state = { kind: 'idle' };
+    return state.kind === 'idle' ? null : state;
+  }
+}
+
+/** A fresh random room id (16 hex digits). */
+export function randomRoomId(): string {
+  const c = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
+  const bytes = new Uint8Array(8);
+  if (c?.getRandomValues) c.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  let id = '';
+  for (const b of bytes) id += b.toString(16).padStart(2, '0');
+  return id;
+}
+
+/**
+ * Any member: seats a member the host announced (adding a player to the running engine).
+ * @param running - Whether a game runs (or its state is on the way): the join tick counts.
+ * @returns Whether it was seated (`false` when its slot is taken).
+ */
+export function seatAnnounced(
+  roster: Roster,
+  wire: WirePlayer,
+  engine: RollbackEngine | null,
+  recording: Recording,
+  running: boolean,
+): boolean {
+  if (roster.at(wire.slot)) return false;
+  if (engine && wire.role === WireRole.Player) {
+    engine.addPlayer(wire.playerId, wire.joinTick);
+    recording.recordJoin(wire.playerId, wire.joinTick);
+  }
+  roster.add({
+    slot: wire.slot,
+    playerId: wire.playerId,
+    peerId: wire.peerId,
+    role: fromWireRole(wire.role),
+    joinTick: running ? wire.joinTick : -1,
+    leaveTick: wire.leaveTick,
+  });
+  return true;
+}

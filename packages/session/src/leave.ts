@@ -1,0 +1,235 @@
+import type { RollbackEngine } from '@rbn/core';
+import { LeaveReason, MessageType } from '@rbn/protocol';
+import type { DropPlayerMessage, PlayerLeftMessage, Tick, TransportAdapter } from '@rbn/protocol';
+import type { FrameAdvantage } from './frame-advantage';
+import type { Emitter } from './internal/emitter';
+import type { Reporter } from './internal/reporter';
+import type { LinkTable } from './links';
+import type { Recording } from './recording';
+import type { Member, Roster } from './roster';
+import { relink } from './topology';
+import { PlayerRole, Topology } from './types';
+import type { SessionConfig } from './types';
+
+/**
+ * Host: the first tick a departing member's inputs stop counting. It is the tick after the
+ * last input of that player the host holds: in star every other peer gets that player's inputs
+ * through the host, so nobody has confirmed anything later; in mesh the host forwards the
+ * departed player's last inputs to everyone (see {@link planLinks}).
+ * @returns The tick, or -1 when no game runs (or the member never joined it).
+ */
+export function chooseLeaveTick(engine: RollbackEngine | null, member: Member): Tick {
+  if (!engine || member.joinTick < 0) return -1;
+  if (member.role !== PlayerRole.Player || !engine.hasPlayer(member.playerId)) {
+    return engine.currentTick;
+  }
+  return Math.max(engine.getReceivedTick(member.playerId) + 1, member.joinTick);
+}
+
+/**
+ * The tick a member's departure is recorded at, and whether the engine removes the player then.
+ * @param tick - The announced leave tick (-1 when no game runs).
+ */
+export function departureTick(
+  engine: RollbackEngine | null,
+  member: Member,
+  tick: Tick,
+): { leaveTick: Tick; removeFromEngine: boolean } {
+  if (
+    engine &&
+    member.role === PlayerRole.Player &&
+    engine.hasPlayer(member.playerId) &&
+    tick >= 0
+  ) {
+    return { leaveTick: Math.max(tick, member.joinTick), removeFromEngine: true };
+  }
+  return { leaveTick: Math.max(tick, 0), removeFromEngine: false };
+}
+
+/** What {@link Departures} works with (the session's own parts, no more). */
+export type DepartureDeps = {
+  readonly roster: Roster;
+  readonly links: LinkTable;
+  readonly transport: TransportAdapter;
+  readonly emitter: Emitter;
+  readonly report: Reporter;
+  readonly recording: Recording;
+  readonly advantage: FrameAdvantage;
+};
+
+/**
+ * Members leaving: on their own, dropped by the host, lost by the transport or by silence.
+ * The host chooses the tick a player's inputs stop counting and tells everyone. Each handler
+ * returns why the room ends for the local session (the host left, or removed us), or `null`.
+ */
+export class Departures {
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: DepartureDeps) {}
+
+  /** A `PlayerLeft` message: a member announces its departure, or the host announces one. */
+  onPlayerLeft(
+    peerId: string,
+    message: PlayerLeftMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): string | null {
+    const { roster, report } = this.deps;
+    if (roster.isHost) {
+      // A member may only announce its own departure.
+      const sender = roster.byPeer(peerId);
+      if (!sender || sender.slot !== message.slot) {
+        report.peer(peerId, message.type, 'a member may only announce its own departure');
+        return null;
+      }
+      this.depart(sender, LeaveReason.Left, engine, cfg);
+      return null;
+    }
+    if (!this.#fromHost(peerId, message.type)) return null;
+    const member = roster.at(message.slot);
+    if (!member) return null;
+    if (member.isHost) return 'the host left the room';
+    if (member.isLocal) return 'the host removed this player';
+    this.remove(member, message.tick, engine, cfg);
+    return null;
+  }
+
+  /** A `DropPlayer` message from the host. */
+  onDropPlayer(
+    peerId: string,
+    message: DropPlayerMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): string | null {
+    if (!this.#fromHost(peerId, message.type)) return null;
+    const member = this.deps.roster.at(message.slot);
+    if (!member) return null;
+    if (member.isLocal) return 'the host dropped this player';
+    this.remove(member, message.tick, engine, cfg);
+    const metadata = message.metadata ? [message.metadata] : [];
+    this.deps.emitter.emit('playerDropped', member.playerId, ...metadata);
+    return null;
+  }
+
+  /** A member is gone (transport closed, or silent past `disconnectTimeout`). */
+  onPeerGone(
+    peerId: string,
+    why: string,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): string | null {
+    const { roster, links } = this.deps;
+    const member = roster.byPeer(peerId);
+    if (!member || member.isLocal) return null;
+    if (member.isHost) return `lost the host: ${why}`;
+    const hostPeerId = roster.hostPeerId;
+    if (roster.isHost) {
+      this.depart(member, LeaveReason.Disconnected, engine, cfg);
+    } else if (cfg.topology === Topology.Mesh && hostPeerId !== null) {
+      // In mesh a player we lost may still reach the host, but we cannot get its inputs any
+      // more: ask the host to remove it (at a tick the host chooses for everyone).
+      links.get(peerId)?.markInterrupted();
+      const tick = engine ? Math.max(0, engine.getReceivedTick(member.playerId) + 1) : 0;
+      links.sendTo(hostPeerId, { type: MessageType.DisconnectReport, slot: member.slot, tick });
+    }
+    return null;
+  }
+
+  /** Host: a mesh player lost its link to another player; that player leaves the room. */
+  onDisconnectReport(
+    peerId: string,
+    slot: number,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const { roster, report } = this.deps;
+    const type = MessageType.DisconnectReport;
+    if (!roster.isHost) {
+      report.peer(peerId, type, 'only the host receives disconnect reports');
+      return;
+    }
+    if (cfg.topology !== Topology.Mesh) {
+      // In star players have no links to each other, so there is nothing they could lose.
+      report.peer(peerId, type, 'disconnect reports are for mesh rooms');
+      return;
+    }
+    const reporter = roster.byPeer(peerId);
+    const member = roster.at(slot);
+    if (!reporter || !member || member.isLocal || member === reporter) return;
+    if (member.status !== 'present') return; // already gone
+    this.depart(member, LeaveReason.Disconnected, engine, cfg);
+  }
+
+  /** Host: a member leaves (on its own or disconnected) at a tick everyone agrees on. */
+  depart(
+    member: Member,
+    reason: LeaveReason,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const tick = chooseLeaveTick(engine, member);
+    const message: PlayerLeftMessage = {
+      type: MessageType.PlayerLeft,
+      slot: member.slot,
+      tick: Math.max(0, tick),
+      reason,
+    };
+    this.deps.links.broadcast(message, member.peerId);
+    this.remove(member, tick, engine, cfg);
+    this.deps.transport.disconnect(member.peerId);
+  }
+
+  /** Host: drops a member at a tick it chooses, and tells everyone. */
+  drop(
+    member: Member,
+    metadata: Uint8Array | undefined,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const tick = chooseLeaveTick(engine, member);
+    this.deps.links.broadcast({
+      type: MessageType.DropPlayer,
+      slot: member.slot,
+      tick: Math.max(0, tick),
+      metadata: metadata ?? null,
+    });
+    this.remove(member, tick, engine, cfg);
+    this.deps.emitter.emit('playerDropped', member.playerId, ...(metadata ? [metadata] : []));
+  }
+
+  /** The local member leaves: the host tells everyone, a member tells the host. */
+  announceLeave(engine: RollbackEngine | null): void {
+    const { roster, links } = this.deps;
+    const message: PlayerLeftMessage = {
+      type: MessageType.PlayerLeft,
+      slot: roster.localSlot,
+      tick: engine ? engine.currentTick : 0,
+      reason: LeaveReason.Left,
+    };
+    const hostPeerId = roster.hostPeerId;
+    if (roster.isHost) links.broadcast(message);
+    else if (hostPeerId !== null) links.sendTo(hostPeerId, message);
+  }
+
+  /** Removes a member from the room; while playing its inputs stop counting from `tick`. */
+  remove(member: Member, tick: Tick, engine: RollbackEngine | null, cfg: SessionConfig): void {
+    const { roster, links, recording } = this.deps;
+    this.deps.advantage.removePeer(member.peerId);
+    const { leaveTick, removeFromEngine } = departureTick(engine, member, tick);
+    if (removeFromEngine && engine) {
+      engine.removePlayer(member.playerId, leaveTick);
+      recording.recordLeave(member.playerId, leaveTick);
+    }
+    roster.setTicks(member, { leaveTick });
+    const info = member.info;
+    roster.depart(member, !engine);
+    relink(roster, links, cfg.topology, null);
+    this.deps.emitter.emit('playerLeft', info);
+  }
+
+  #fromHost(peerId: string, type: MessageType): boolean {
+    const { roster } = this.deps;
+    if (!roster.isHost && peerId === roster.hostPeerId) return true;
+    this.deps.report.peer(peerId, type, `${MessageType[type]} may only come from the host`);
+    return false;
+  }
+}

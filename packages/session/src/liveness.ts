@@ -1,0 +1,213 @@
+import type { RollbackEngine } from '@rbn/core';
+import { MessageType } from '@rbn/protocol';
+import type { LagReportMessage, Tick } from '@rbn/protocol';
+import type { FrameAdvantage } from './frame-advantage';
+import type { Emitter } from './internal/emitter';
+import { SLOT_COUNT } from './internal/link';
+import type { Link } from './internal/link';
+import type { Reporter } from './internal/reporter';
+import type { LinkTable } from './links';
+import type { Member, Roster } from './roster';
+import type { SessionConfig } from './types';
+
+/** The shortest time between two lag reports about one player. */
+export const LAG_REPORT_INTERVAL_MS = 1000;
+
+/** What {@link checkSilence} found. */
+export type SilenceVerdict =
+  | { readonly kind: 'fine' }
+  /** A peer was silent past `disconnectTimeout`: it is gone. */
+  | { readonly kind: 'gone'; readonly peerId: string; readonly silentMs: number }
+  /** Peers newly silent past `disconnectNotifyStart` (already marked interrupted). */
+  | {
+      readonly kind: 'interrupted';
+      readonly members: readonly Member[];
+      readonly silent: number[];
+    };
+
+const FINE: SilenceVerdict = { kind: 'fine' };
+
+/**
+ * Checks every link for silence: the first link silent past `disconnectTimeout` is gone (the
+ * caller removes it; the rest is checked next frame), and links silent past
+ * `disconnectNotifyStart` become interrupted once.
+ */
+export function checkSilence(
+  links: LinkTable,
+  roster: Roster,
+  cfg: SessionConfig,
+  now: number,
+): SilenceVerdict {
+  let members: Member[] | null = null;
+  let silentFor: number[] | null = null;
+  for (const link of links.list) {
+    const silent = now - link.lastRecvAt;
+    const member = roster.byPeer(link.peerId);
+    if (!member) continue;
+    if (silent >= cfg.disconnectTimeout)
+      return { kind: 'gone', peerId: link.peerId, silentMs: silent };
+    if (!link.interrupted && silent >= cfg.disconnectNotifyStart) {
+      link.markInterrupted();
+      (members ??= []).push(member);
+      (silentFor ??= []).push(silent);
+    }
+  }
+  return members && silentFor ? { kind: 'interrupted', members, silent: silentFor } : FINE;
+}
+
+/** A player whose inputs lag: how far behind, and whether the host should hear of it. */
+export type LagFinding = { readonly member: Member; readonly ticksBehind: number };
+
+/** Rate-limited lag detection: which remote players' inputs lag `lagReportThreshold` behind. */
+export class LagDetector {
+  readonly #lastReportAt = new Float64Array(SLOT_COUNT).fill(-Infinity);
+
+  /**
+   * The players to report now (each at most once per {@link LAG_REPORT_INTERVAL_MS}).
+   * @returns The findings, or `null` on the common frame where nobody lags.
+   */
+  check(
+    engine: RollbackEngine,
+    roster: Roster,
+    cfg: SessionConfig,
+    now: number,
+  ): LagFinding[] | null {
+    const current: Tick = engine.currentTick;
+    // Nobody's inputs lag further behind than the slowest player's: most frames end here.
+    if (current - 1 - engine.inputsCompleteThrough < cfg.lagReportThreshold) return null;
+    let findings: LagFinding[] | null = null;
+    for (const member of roster.remotePlayers) {
+      if (member.joinTick < 0 || member.leaveTick >= 0 || !engine.hasPlayer(member.playerId)) {
+        continue;
+      }
+      const behind = current - 1 - engine.getReceivedTick(member.playerId);
+      if (behind < cfg.lagReportThreshold) continue;
+      if (now - this.#lastReportAt[member.slot]! < LAG_REPORT_INTERVAL_MS) continue;
+      this.#lastReportAt[member.slot] = now;
+      (findings ??= []).push({ member, ticksBehind: behind });
+    }
+    return findings;
+  }
+}
+
+/** Liveness starts over for every link (after a start, a resume or a load). */
+export function resetLiveness(links: LinkTable, now: number): void {
+  for (const link of links.list) link.resetLiveness(now);
+}
+
+/** What {@link Liveness} works with (the session's own parts, no more). */
+export type LivenessDeps = {
+  readonly links: LinkTable;
+  readonly roster: Roster;
+  readonly emitter: Emitter;
+  readonly report: Reporter;
+  readonly advantage: FrameAdvantage;
+};
+
+/**
+ * Liveness: pings and pongs (RTT), silence (interrupted, then gone), traffic again (resumed),
+ * and lag reports. The session removes a peer this reports gone.
+ */
+export class Liveness {
+  readonly #lag = new LagDetector();
+
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: LivenessDeps) {}
+
+  /** Sends a ping on a link when one is due. */
+  ping(link: Link, engine: RollbackEngine | null, pingInterval: number, now: number): void {
+    const timestamp = link.startPing(now, pingInterval);
+    if (timestamp < 0) return;
+    const tick = engine ? engine.currentTick : 0;
+    this.deps.links.sendTo(link.peerId, { type: MessageType.Ping, timestamp, tick });
+  }
+
+  /**
+   * The frame's checks while a game runs: silence and lag.
+   * @returns The peer gone silent past `disconnectTimeout` and why, or `null`.
+   */
+  check(
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): { peerId: string; why: string } | null {
+    const { links, roster, emitter } = this.deps;
+    const verdict = checkSilence(links, roster, cfg, now);
+    if (verdict.kind === 'gone') {
+      return { peerId: verdict.peerId, why: `no traffic for ${Math.round(verdict.silentMs)} ms` };
+    }
+    if (verdict.kind === 'interrupted') {
+      verdict.members.forEach((member, i) => {
+        const left = Math.max(0, cfg.disconnectTimeout - verdict.silent[i]!);
+        emitter.emit('networkInterrupted', member.playerId, left);
+      });
+    }
+    if (engine) this.#checkLag(engine, cfg, now);
+    return null;
+  }
+
+  #checkLag(engine: RollbackEngine, cfg: SessionConfig, now: number): void {
+    const { links, roster, emitter } = this.deps;
+    const findings = this.#lag.check(engine, roster, cfg, now);
+    if (!findings) return;
+    for (const { member, ticksBehind } of findings) {
+      emitter.emit('lagReport', member.playerId, ticksBehind);
+      const hostPeerId = roster.hostPeerId;
+      if (!roster.isHost && hostPeerId !== null) {
+        links.sendTo(hostPeerId, {
+          type: MessageType.LagReport,
+          slot: member.slot,
+          ticksBehind: Math.min(ticksBehind, 0x7fffffff),
+        });
+      }
+    }
+  }
+
+  /** A message arrived on a link: counted, and an interrupted peer is live again. */
+  received(link: Link | undefined, bytes: number, now: number): void {
+    if (!link?.countReceived(bytes, now)) return;
+    const member = this.deps.roster.byPeer(link.peerId);
+    if (member) this.deps.emitter.emit('networkResumed', member.playerId);
+  }
+
+  /** A ping: answered with our tick. */
+  onPing(peerId: string, timestamp: number, engine: RollbackEngine | null): void {
+    const tick = engine ? engine.currentTick : 0;
+    this.deps.links.sendTo(peerId, { type: MessageType.Pong, timestamp, tick });
+  }
+
+  /** A pong: an RTT sample, and the peer's tick for frame advantage. */
+  onPong(
+    link: Link | undefined,
+    timestamp: number,
+    tick: Tick,
+    engine: RollbackEngine | null,
+    now: number,
+  ): void {
+    if (!link) return;
+    const answered = link.takePing(timestamp);
+    if (answered === 'duplicate') return; // the network duplicated a pong
+    if (answered === 'unknown') {
+      this.deps.report.peer(link.peerId, MessageType.Pong, 'a pong that answers no ping of ours');
+      return;
+    }
+    const sample = ((Math.floor(now) >>> 0) - timestamp) >>> 0;
+    if (sample < 60_000) link.addRttSample(sample);
+    if (engine) {
+      link.noteRemoteTick(tick, now);
+      this.deps.advantage.addSample(link, this.deps.roster, tick, engine);
+    }
+  }
+
+  /** Host: a player reports another one lagging. */
+  onLagReport(peerId: string, message: LagReportMessage): void {
+    const { roster } = this.deps;
+    if (!roster.isHost) {
+      this.deps.report.peer(peerId, message.type, 'only the host receives lag reports');
+      return;
+    }
+    const member = roster.at(message.slot);
+    if (!member || !roster.byPeer(peerId)) return;
+    this.deps.emitter.emit('lagReport', member.playerId, message.ticksBehind);
+  }
+}

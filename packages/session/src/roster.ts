@@ -1,0 +1,286 @@
+import { WireRole } from '@rbn/protocol';
+import type { PlayerId, Tick, WirePlayer } from '@rbn/protocol';
+import { SLOT_COUNT } from './internal/link';
+import { PlayerRole } from './types';
+import type { PlayerInfo } from './types';
+
+/** The host's slot. */
+export const HOST_SLOT = 0;
+
+/**
+ * Whether a member is in the room (`present`) or left a game in progress whose inputs may
+ * still count up to its leave tick (`departed`).
+ */
+export type MemberStatus = 'present' | 'departed';
+
+/** A room member as the session tracks it. Read-only outside the {@link Roster}. */
+export type Member = {
+  readonly slot: number;
+  readonly playerId: PlayerId;
+  readonly peerId: string;
+  readonly role: PlayerRole;
+  readonly joinTick: Tick;
+  readonly leaveTick: Tick;
+  readonly isHost: boolean;
+  readonly isLocal: boolean;
+  readonly status: MemberStatus;
+  /** The frozen public view of this member. */
+  readonly info: PlayerInfo;
+};
+
+/** What {@link Roster.add} needs to know of a new member. */
+export type NewMember = {
+  slot: number;
+  playerId: PlayerId;
+  peerId: string;
+  role: PlayerRole;
+  joinTick: Tick;
+  leaveTick: Tick;
+};
+
+type MutableMember = { -readonly [K in keyof Member]: Member[K] };
+
+/** The public role of a wire role. */
+export function fromWireRole(role: WireRole): PlayerRole {
+  return role === WireRole.Spectator ? PlayerRole.Spectator : PlayerRole.Player;
+}
+
+/** The wire role of a public role. */
+export function toWireRole(role: PlayerRole): WireRole {
+  return role === PlayerRole.Spectator ? WireRole.Spectator : WireRole.Player;
+}
+
+function infoOf(m: Member): PlayerInfo {
+  return Object.freeze({
+    playerId: m.playerId,
+    peerId: m.peerId,
+    slot: m.slot,
+    role: m.role,
+    isHost: m.isHost,
+    isLocal: m.isLocal,
+    joinTick: m.joinTick,
+    leaveTick: m.leaveTick,
+  });
+}
+
+/**
+ * The room's membership: the only place it is stored. Members live by slot with an explicit
+ * {@link MemberStatus}; every other view (players by id, members by peer, remote players,
+ * counts) is computed from the slots on read and cached until the next change.
+ */
+export class Roster {
+  readonly #slots: (MutableMember | undefined)[] = new Array<MutableMember | undefined>(SLOT_COUNT);
+  #version = 0;
+  #viewsAt = -1;
+  #players = new Map<PlayerId, PlayerInfo>();
+  #byPeer = new Map<string, Member>();
+  #remotePlayers: Member[] = [];
+  #localSlot = -1;
+
+  /**
+   * @param localPlayerId - The local player's id.
+   * @param localPeerId - The local transport's peer id.
+   */
+  constructor(
+    private readonly localPlayerId: PlayerId,
+    private readonly localPeerId: string,
+  ) {}
+
+  /** Adds a present member at its slot (replacing nothing: the caller checks the slot is free). */
+  add(fields: NewMember): Member {
+    const member = {
+      ...fields,
+      isHost: fields.slot === HOST_SLOT,
+      isLocal: fields.playerId === this.localPlayerId && fields.peerId === this.localPeerId,
+      status: 'present',
+    } as MutableMember;
+    member.info = infoOf(member);
+    this.#slots[member.slot] = member;
+    this.#version++;
+    return member;
+  }
+
+  /** Sets a member's join and/or leave tick. */
+  setTicks(member: Member, ticks: { joinTick?: Tick; leaveTick?: Tick }): void {
+    const m = this.#own(member);
+    if (ticks.joinTick !== undefined) m.joinTick = ticks.joinTick;
+    if (ticks.leaveTick !== undefined) m.leaveTick = ticks.leaveTick;
+    m.info = infoOf(m);
+    this.#version++;
+  }
+
+  /** Marks a member as gone from the room; while no game runs its slot is freed. */
+  depart(member: Member, freeSlot: boolean): void {
+    const m = this.#own(member);
+    m.status = 'departed';
+    if (freeSlot) this.#slots[m.slot] = undefined;
+    this.#version++;
+  }
+
+  /** Forgets every member. */
+  clear(): void {
+    this.#slots.fill(undefined);
+    this.#version++;
+  }
+
+  /** The local member's slot, or -1 when not in a room. */
+  get localSlot(): number {
+    this.#refresh();
+    return this.#localSlot;
+  }
+
+  /** Whether the local member hosts the room (holds the host's slot). */
+  get isHost(): boolean {
+    return this.#slots[HOST_SLOT]?.isLocal === true;
+  }
+
+  /** The host's peer id, or `null` when not in a room. */
+  get hostPeerId(): string | null {
+    return this.#slots[HOST_SLOT]?.peerId ?? null;
+  }
+
+  /** Whether the local member plays (not a spectator, and in a room). */
+  get localPlays(): boolean {
+    return this.#slots[this.localSlot]?.role === PlayerRole.Player;
+  }
+
+  /** The member in a slot (present or departed), if any. */
+  at(slot: number): Member | undefined {
+    return this.#slots[slot];
+  }
+
+  /**
+   * The member in a slot when it is a player whose inputs count in the game (joined at a known
+   * tick), else `undefined`.
+   */
+  countedPlayer(slot: number): Member | undefined {
+    const m = this.#slots[slot];
+    return m && m.role === PlayerRole.Player && m.joinTick >= 0 ? m : undefined;
+  }
+
+  /** Every member, present or departed, in slot order. */
+  *all(): IterableIterator<Member> {
+    for (const m of this.#slots) if (m) yield m;
+  }
+
+  /** The present remote member reached through a peer id. */
+  byPeer(peerId: string): Member | undefined {
+    this.#refresh();
+    return this.#byPeer.get(peerId);
+  }
+
+  /** Present remote members by peer id. */
+  get remoteMembers(): ReadonlyMap<string, Member> {
+    this.#refresh();
+    return this.#byPeer;
+  }
+
+  /** The present member with a player id. */
+  findPresent(playerId: PlayerId): Member | undefined {
+    for (const m of this.#slots) if (m?.status === 'present' && m.playerId === playerId) return m;
+    return undefined;
+  }
+
+  /** Present members (players and spectators) by player id. */
+  get players(): ReadonlyMap<PlayerId, PlayerInfo> {
+    this.#refresh();
+    return this.#players;
+  }
+
+  /** Present remote members who play. */
+  get remotePlayers(): readonly Member[] {
+    this.#refresh();
+    return this.#remotePlayers;
+  }
+
+  /** How many present players and spectators the room holds. */
+  counts(): { players: number; spectators: number } {
+    let players = 0;
+    let spectators = 0;
+    for (const m of this.#slots) {
+      if (m?.status !== 'present') continue;
+      if (m.role === PlayerRole.Player) players++;
+      else spectators++;
+    }
+    return { players, spectators };
+  }
+
+  /** The first slot after the host's that never held a member in this game, or -1. */
+  freeSlot(): number {
+    for (let s = HOST_SLOT + 1; s < SLOT_COUNT; s++) if (this.#slots[s] === undefined) return s;
+    return -1;
+  }
+
+  /** Slots of the players whose inputs count at `tick`. */
+  slotsActiveAt(tick: Tick): number[] {
+    const slots: number[] = [];
+    for (const m of this.#slots) {
+      if (!m || m.role !== PlayerRole.Player || m.joinTick < 0 || m.joinTick > tick) continue;
+      if (m.leaveTick >= 0 && tick >= m.leaveTick) continue;
+      slots.push(m.slot);
+    }
+    return slots;
+  }
+
+  /** Whether a member reached through `peerId` left (a late message from it is no violation). */
+  hasDeparted(peerId: string): boolean {
+    for (const m of this.#slots) if (m?.peerId === peerId && m.leaveTick >= 0) return true;
+    return false;
+  }
+
+  /**
+   * The members to describe on the wire: everyone in the room, plus (with `fromTick`) departed
+   * players whose inputs still count at or after that tick.
+   */
+  wirePlayers(fromTick = Infinity): WirePlayer[] {
+    const list: WirePlayer[] = [];
+    for (const m of this.#slots) {
+      if (!m) continue;
+      if (m.status === 'present' || (m.joinTick >= 0 && m.leaveTick > fromTick)) {
+        list.push(toWire(m));
+      }
+    }
+    return list;
+  }
+
+  #own(member: Member): MutableMember {
+    const m = this.#slots[member.slot];
+    if (m !== member) throw new Error(`roster: slot ${member.slot} holds another member`);
+    return m;
+  }
+
+  /** Recomputes the derived views after a change (not on every read). */
+  #refresh(): void {
+    if (this.#viewsAt !== this.#version) {
+      const players = new Map<PlayerId, PlayerInfo>();
+      const byPeer = new Map<string, Member>();
+      const remotePlayers: Member[] = [];
+      this.#localSlot = -1;
+      for (const m of this.#slots) {
+        if (m?.isLocal) this.#localSlot = m.slot;
+        if (m?.status !== 'present') continue;
+        players.set(m.playerId, m.info);
+        if (m.isLocal) continue;
+        byPeer.set(m.peerId, m);
+        if (m.role === PlayerRole.Player) remotePlayers.push(m);
+      }
+      this.#players = players;
+      this.#byPeer = byPeer;
+      this.#remotePlayers = remotePlayers;
+      this.#viewsAt = this.#version;
+    }
+  }
+}
+
+/** A member as the wire describes it. */
+export function toWire(member: Member): WirePlayer {
+  return {
+    slot: member.slot,
+    playerId: member.playerId,
+    peerId: member.peerId,
+    role: toWireRole(member.role),
+    // The wire has no "not started": a lobby member travels with 0 and StateSync sets it.
+    joinTick: Math.max(0, member.joinTick),
+    leaveTick: member.leaveTick,
+  };
+}
