@@ -90,7 +90,7 @@ describe('signaling server under hostile input', () => {
     expect((await join(`${server.wsUrl}/room-0`)).welcome.peers).toEqual([]);
   });
 
-  it('cuts a socket that stops reading once its unsent backlog passes the cap, and serves the rest', async () => {
+  it('cuts the sender that floods a room-mate who stopped reading, not the room-mate', async () => {
     const server = await start({
       maxSendBufferBytes: 256 * 1024,
       messagesPerSecond: 100_000,
@@ -99,22 +99,37 @@ describe('signaling server under hostile input', () => {
     });
     const a = await join(`${server.wsUrl}/room`);
     const b = await join(`${server.wsUrl}/room`);
-    await a.peer.next('new-peer');
-    (b.peer.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const c = await join(`${server.wsUrl}/room`);
+    await b.peer.next('new-peer');
+    const socketOf = (peer: typeof b.peer) =>
+      (peer.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socketOf(b.peer).pause();
     const chunk = 'z'.repeat(60_000);
-    const slowConsumerRejects = async () => {
-      const text = await (await fetch(`${server.url}/metrics`)).text();
-      return /rbn_signaling_rejects_total\{reason="slow-consumer"\} 1\b/.test(text);
-    };
-    // Keep sending (in rounds, so the kernel buffers fill) until the server gives up on b.
+    let aOpen = true;
+    const aClosed = a.peer.closed.then((close) => {
+      aOpen = false;
+      return close;
+    });
+    // Keep flooding (in rounds, so the kernel buffers fill) until the server acts.
     await until(async () => {
-      for (let i = 0; i < 20; i++) a.peer.send({ type: 'signal', to: b.welcome.id, data: chunk });
-      await a.peer.barrier();
-      return slowConsumerRejects();
-    }, 'b to be cut');
-    await until(async () => (await metric(server, 'rbn_signaling_connections')) === 1, 'the cut');
-    await a.peer.barrier();
-    expect(a.peer.ws.readyState).toBe(a.peer.ws.OPEN);
+      for (let i = 0; i < 20 && aOpen; i++) {
+        a.peer.send({ type: 'signal', to: b.welcome.id, data: chunk });
+      }
+      await Promise.race([a.peer.barrier().catch(() => undefined), aClosed]);
+      return !aOpen;
+    }, 'the flooding sender to be cut');
+    expect((await aClosed).code).toBe(1008);
+    // The receiver kept its connection; once it reads again it hears from the others.
+    await until(async () => (await metric(server, 'rbn_signaling_connections')) === 2, 'the cut');
+    c.peer.send({ type: 'signal', to: b.welcome.id, data: 'from c' });
+    await c.peer.barrier();
+    socketOf(b.peer).resume();
+    expect((await b.peer.next('peer-left', 30_000)).id).toBe(a.welcome.id);
+    await until(
+      () => b.peer.inbox.some((m) => m.type === 'signal' && m.data === 'from c'),
+      "c's signal to reach b",
+    );
+    expect(b.peer.ws.readyState).toBe(b.peer.ws.OPEN);
   });
 
   it('relays nothing a peer sends after its leave', async () => {
