@@ -148,7 +148,7 @@ describe('signaling server under hostile input', () => {
       "c's signal to reach b",
     );
     expect(b.peer.ws.readyState).toBe(b.peer.ws.OPEN);
-  });
+  }, 60_000);
 
   it('relays nothing a peer sends after its leave', async () => {
     const server = await start();
@@ -261,7 +261,7 @@ describe('signaling server limits that hold under abuse', () => {
     expect(back.welcome.resumed).toBe(true);
     await back.peer.barrier();
     expect(back.peer.inbox.filter((m) => m.type === 'signal')).toHaveLength(3);
-  });
+  }, 60_000);
 
   it('counts the per-IP cap against the hop the trusted proxy appended, not hops the client wrote', async () => {
     const server = await start({ trustProxy: 1, maxConnectionsPerIp: 2 });
@@ -298,7 +298,7 @@ describe('signaling server limits that hold under abuse', () => {
     } finally {
       for (const c of idle) c.socket.destroy();
     }
-  });
+  }, 60_000);
 
   it('holds at most maxConnections TCP connections, upgraded or not', async () => {
     const server = await start({ maxConnections: 4, maxPendingUpgrades: 4 });
