@@ -114,11 +114,10 @@ type FrontDeps = {
 function createFront(
   options: SignalingServerOptions,
   limits: Limits,
-  { backend, hub, metrics, log, clock }: FrontDeps,
+  deps: FrontDeps,
 ): { http: Server; close: () => Promise<void> } {
-  const allowedOrigins = new Set(options.allowedOrigins ?? []);
-  const auth = options.auth;
-  let draining = false;
+  const { backend, hub, metrics, log } = deps;
+  const state = { draining: false };
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: limits.maxMessageBytes * 4,
@@ -134,69 +133,6 @@ function createFront(
     guard.settled(socket);
     metrics.pendingConnections.set(guard.pending);
   };
-
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    settled(req.socket);
-    socket.on('error', () => socket.destroy());
-    const decision = checkUpgrade(
-      {
-        url: req.url,
-        origin: req.headers.origin,
-        forwardedFor: req.headers['x-forwarded-for'],
-        remoteAddress: req.socket.remoteAddress,
-      },
-      {
-        draining,
-        backendReady: backend.isReady(),
-        maxRoomSize: limits.maxRoomSize,
-        allowedOrigins,
-        trustedProxyHops: limits.trustedProxyHops,
-        maxPerIp: limits.maxPerIp,
-        connectionsOf: (ip) => hub.connectionsOf(ip),
-        verifyToken: auth ? (token, room) => verifyToken(auth, token, room, clock()) : null,
-      },
-    );
-    if (!decision.ok) {
-      metrics.rejects.inc({ reason: decision.reason });
-      log.info({ reason: decision.reason, ip: req.socket.remoteAddress }, 'upgrade refused');
-      reject(socket, decision.status, decision.text, decision.reason);
-      return;
-    }
-    const { ip, room, groupSize, resume } = decision;
-    // ws completes a valid handshake synchronously (and never calls back for an invalid one).
-    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, ip, room, groupSize, resume));
-  };
-
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    settled(req.socket);
-    const reply = (status: number, type: string, body: string): void => {
-      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
-      res.end(body);
-    };
-    const route = routeRequest(req.method, req.url, { draining, ready: backend.isReady() });
-    if (route.kind === 'reply') {
-      reply(route.status, route.type, route.body);
-      return;
-    }
-    metrics.registry.metrics().then(
-      (text) => reply(200, metrics.registry.contentType, text),
-      () => reply(500, 'text/plain', 'metrics failed\n'),
-    );
-  };
-
-  const onConnection = (socket: Socket): void => {
-    for (const victim of guard.arrived(socket, Date.now())) {
-      if (victim !== socket) metrics.rejects.inc({ reason: 'idle-connection' });
-      else metrics.rejects.inc({ reason: 'connection-limit' });
-      victim.destroy();
-    }
-    metrics.pendingConnections.set(guard.pending);
-    socket.once('close', () => {
-      guard.closed(socket);
-      metrics.pendingConnections.set(guard.pending);
-    });
-  };
-
   // A request (an upgrade included) must deliver its headers within the handshake timeout, so
   // connections that dribble bytes (slowloris) are closed instead of piling up; the guard
   // closes those that send nothing at all.
@@ -206,9 +142,16 @@ function createFront(
     requestTimeout: limits.handshakeMs,
     connectionsCheckingInterval: checkMs,
   });
-  http.on('connection', onConnection);
-  http.on('request', onRequest);
-  http.on('upgrade', onUpgrade);
+  http.on('connection', (socket: Socket) => guardConnection(guard, metrics, socket));
+  http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    settled(req.socket);
+    serveRoute(req, res, metrics, { draining: state.draining, ready: backend.isReady() });
+  });
+  const upgrade = upgradeHandler(options, limits, deps, wss, () => state.draining);
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    settled(req.socket);
+    upgrade(req, socket, head);
+  });
 
   const timers = [
     setInterval(() => hub.sweep(), limits.pingIntervalMs),
@@ -225,7 +168,7 @@ function createFront(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      draining = true;
+      state.draining = true;
       hub.drain();
       log.info({ connections: wss.clients.size }, 'draining');
       for (const timer of timers) clearInterval(timer);
@@ -242,6 +185,90 @@ function createFront(
     return closing;
   };
   return { http, close };
+}
+
+/** Counts a new TCP connection; closes what the guard says must go. */
+function guardConnection(
+  guard: ConnectionGuard<Socket>,
+  metrics: ServerMetrics,
+  socket: Socket,
+): void {
+  for (const victim of guard.arrived(socket, Date.now())) {
+    metrics.rejects.inc({ reason: victim === socket ? 'connection-limit' : 'idle-connection' });
+    victim.destroy();
+  }
+  metrics.pendingConnections.set(guard.pending);
+  socket.once('close', () => {
+    guard.closed(socket);
+    metrics.pendingConnections.set(guard.pending);
+  });
+}
+
+/** Answers a plain HTTP request. */
+function serveRoute(
+  req: IncomingMessage,
+  res: ServerResponse,
+  metrics: ServerMetrics,
+  state: { draining: boolean; ready: boolean },
+): void {
+  const reply = (status: number, type: string, body: string): void => {
+    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+    res.end(body);
+  };
+  const route = routeRequest(req.method, req.url, state);
+  if (route.kind === 'reply') {
+    reply(route.status, route.type, route.body);
+    return;
+  }
+  metrics.registry.metrics().then(
+    (text) => reply(200, metrics.registry.contentType, text),
+    () => reply(500, 'text/plain', 'metrics failed\n'),
+  );
+}
+
+/** The upgrade handler: runs the checks, then hands the WebSocket to the hub. */
+function upgradeHandler(
+  options: SignalingServerOptions,
+  limits: Limits,
+  { backend, hub, metrics, log, clock }: FrontDeps,
+  wss: WebSocketServer,
+  draining: () => boolean,
+): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+  const auth = options.auth;
+  const verify = auth
+    ? (token: string | null, room: string) => verifyToken(auth, token, room, clock())
+    : null;
+  return (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const decision = checkUpgrade(
+      {
+        url: req.url,
+        origin: req.headers.origin,
+        forwardedFor: req.headers['x-forwarded-for'],
+        remoteAddress: req.socket.remoteAddress,
+      },
+      {
+        draining: draining(),
+        backendReady: backend.isReady(),
+        maxRoomSize: limits.maxRoomSize,
+        allowedOrigins,
+        trustedProxyHops: limits.trustedProxyHops,
+        maxPerIp: limits.maxPerIp,
+        connectionsOf: (ip) => hub.connectionsOf(ip),
+        verifyToken: verify,
+      },
+    );
+    if (!decision.ok) {
+      metrics.rejects.inc({ reason: decision.reason });
+      log.info({ reason: decision.reason, ip: req.socket.remoteAddress }, 'upgrade refused');
+      reject(socket, decision.status, decision.text, decision.reason);
+      return;
+    }
+    const { ip, room, groupSize, resume } = decision;
+    // ws completes a valid handshake synchronously (and never calls back for an invalid one).
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, ip, room, groupSize, resume));
+  };
 }
 
 /** Closes every WebSocket with 1001; terminates those still open after `shutdownMs`. */
