@@ -269,6 +269,32 @@ describe('signaling scale-out through Redis', () => {
     expect(await metricValue(live, 'rbn_signaling_crashed_peers_reaped_total')).toBe(2);
   }, 60_000);
 
+  it('closes its sockets when it finds its own heartbeat expired (presumed crashed), so clients rejoin', async () => {
+    const [s1, s2] = await cluster({ redisHeartbeatMs: 100 });
+    const a = await join(`${s1.wsUrl}/room`);
+    const b = await join(`${s2.wsUrl}/room`);
+    await a.peer.next('new-peer');
+    const admin = new Redis(redisUrl);
+    try {
+      // Which server holds b: the one whose peer set lists it.
+      const sets = await admin.keys(`test${prefixCounter}:sp:*`);
+      let holder = '';
+      for (const key of sets) {
+        if (await admin.sismember(key, b.welcome.id)) holder = key.slice(key.lastIndexOf(':') + 1);
+      }
+      expect(holder).not.toBe('');
+      // As if s2 stalled past its TTL: its key is gone, and s1's sweep removes b.
+      await admin.del(`test${prefixCounter}:alive:${holder}`);
+    } finally {
+      admin.disconnect();
+    }
+    expect((await a.peer.next('peer-left', 30_000)).id).toBe(b.welcome.id);
+    expect((await b.peer.closed).code).toBe(1012);
+    const again = await join(`${s2.wsUrl}/room?resume=${b.welcome.resumeToken}`);
+    expect(again.welcome).toMatchObject({ resumed: false, peers: [a.welcome.id] });
+    expect((await a.peer.next('new-peer')).id).toBe(again.welcome.id);
+  }, 60_000);
+
   it('keeps its pub/sub connection through a flood of large signals: the flooders are shed and cut', async () => {
     const admin = new Redis(redisUrl);
     // A tight pub/sub output limit, so a subscriber that falls behind is cut at once.

@@ -86,11 +86,13 @@ export class GraceStore {
     return entry;
   }
 
-  /** Closes every window, cancelling their timers. */
-  clear(): void {
-    for (const entry of this.#entries.values()) entry.cancel();
+  /** Closes every window, cancelling their timers. @returns The windows it closed. */
+  clear(): GraceEntry[] {
+    const all = [...this.#entries.values()];
+    for (const entry of all) entry.cancel();
     this.#entries.clear();
     this.#bytes = 0;
+    return all;
   }
 
   #evict(): GraceEntry[] {

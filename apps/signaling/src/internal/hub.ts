@@ -14,6 +14,9 @@ import { SERVER_SENDER, senderOf } from './outbox.js';
 import type { RelayQueue } from './relay-queue.js';
 import { ResumeGrace } from './resume.js';
 
+/** Standard WebSocket close code "service restart": reconnect. */
+const SERVICE_RESTART = 1012;
+
 /** Relays shed for one sender (over its share of the backend queue) before it is cut. */
 const MAX_SHEDS = 50;
 
@@ -112,6 +115,21 @@ export class Hub implements BackendSink {
       conn.ws.close(CloseCode.Superseded, 'resumed elsewhere');
     }
     this.#grace.take(peerId, epoch);
+  }
+
+  forgotten(): void {
+    // Peers still on record leave now (a no-op for those already removed); closing with 1012
+    // ("service restart") makes clients reconnect, and their resume falls back to a fresh join.
+    // (A socket still being admitted just closes; its drop is handled once it is admitted.)
+    for (const conn of [...this.#local.values()]) {
+      if (conn.joined) {
+        conn.ended = true;
+        this.#local.delete(conn.peerId);
+        this.#background('leave', this.deps.backend.leave(conn.peerId, conn.epoch, false));
+      }
+      conn.ws.close(SERVICE_RESTART, 'server state was lost; reconnect');
+    }
+    this.#grace.leaveAll();
   }
 
   /** Takes a freshly upgraded socket: admits (or resumes) its peer and handles its messages. */

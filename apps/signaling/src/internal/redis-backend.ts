@@ -250,7 +250,13 @@ export class RedisBackend implements Backend {
   /** Refreshes this server's liveness and removes the peers of servers that stopped. */
   async #beat(): Promise<void> {
     const alive = `${this.prefix}alive:${this.#serverId}`;
-    await this.#command.set(alive, '1', 'PX', this.#options.heartbeatMs * 3);
+    const ttl = String(this.#options.heartbeatMs * 3);
+    const previous = await this.#command.call('SET', alive, '1', 'PX', ttl, 'GET');
+    if (previous === null && this.#started) {
+      // Stalled past the TTL: other servers may already have removed this server's peers.
+      this.#options.log.error('heartbeat had expired: this server was presumed crashed');
+      this.#sink?.forgotten();
+    }
     await this.#command.sadd(`${this.prefix}servers`, this.#serverId);
     const reaped = Number(await this.#scripts.rbnReap(this.prefix));
     if (reaped > 0) {

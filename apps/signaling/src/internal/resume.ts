@@ -80,6 +80,14 @@ export class ResumeGrace {
     this.#changed();
   }
 
+  /** Closes every window and makes its peer leave now. */
+  leaveAll(): void {
+    for (const entry of this.#store.clear()) {
+      this.report.background('leave', this.backend.leave(entry.peerId, entry.epoch, true));
+    }
+    this.#changed();
+  }
+
   #ended(evicted: GraceEntry[]): void {
     for (const entry of evicted) {
       this.report.log.warn(
