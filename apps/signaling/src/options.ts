@@ -128,15 +128,16 @@ export type SignalingServerOptions = {
    */
   maxGraceBufferBytes?: number;
   /**
-   * TCP connections the process holds at once, upgraded or not; set it below the process's
-   * file-descriptor limit. Further connections are closed on arrival.
-   * @default 10000
+   * TCP connections the process holds at once, upgraded or not; keep it below the process's
+   * file-descriptor limit. Further connections are closed on arrival (an idle one that has not
+   * sent its request is closed first, to make room).
+   * @default 10000, or the soft open-file limit minus 64 when that is lower (Linux)
    */
   maxConnections?: number;
   /**
    * Connections that have not sent their upgrade request yet; past it the oldest such idle
-   * connection is closed, so idle sockets cannot crowd out joins. (Each also has
-   * `handshakeTimeoutMs` to send its request.)
+   * connection (older than a second) is closed, so idle sockets cannot crowd out joins. (Each
+   * also has `handshakeTimeoutMs` to send its request.)
    * @default 256
    */
   maxPendingUpgrades?: number;

@@ -128,6 +128,7 @@ function createFront(
     limits.maxConnections,
     limits.maxPendingUpgrades,
     limits.handshakeMs,
+    Math.min(1_000, limits.handshakeMs),
   );
   const settled = (socket: Socket) => {
     guard.settled(socket);
@@ -157,7 +158,7 @@ function createFront(
     setInterval(() => hub.sweep(), limits.pingIntervalMs),
     setInterval(() => {
       for (const idle of guard.expired(Date.now())) {
-        metrics.rejects.inc({ reason: 'handshake-timeout' });
+        metrics.rejects.inc({ reason: 'idle-connection' });
         idle.destroy();
       }
       metrics.pendingConnections.set(guard.pending);

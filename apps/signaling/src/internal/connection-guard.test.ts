@@ -14,6 +14,16 @@ describe('ConnectionGuard', () => {
     expect(guard.open).toBe(2);
   });
 
+  it('spares idle connections younger than minIdleMs from the pending cap, then trims them', () => {
+    const guard = new ConnectionGuard(100, 2, 10_000, 1_000);
+    const burst = ['a', 'b', 'c', 'd'].map(socket);
+    for (const s of burst) expect(guard.arrived(s, 0)).toEqual([]);
+    expect(guard.pending).toBe(4);
+    expect(guard.expired(999)).toEqual([]);
+    expect(guard.expired(1_000)).toEqual(burst.slice(0, 2));
+    expect(guard.pending).toBe(2);
+  });
+
   it('counts upgraded connections against the global cap and refuses beyond it', () => {
     const guard = new ConnectionGuard(2, 10, 10_000);
     const [a, b, c] = [socket('a'), socket('b'), socket('c')];

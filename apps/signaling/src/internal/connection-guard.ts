@@ -6,6 +6,8 @@ export type GuardedSocket = { destroy(): void };
  * holds at most `maxPending` that have not yet sent a request (an upgrade or plain HTTP): a
  * flood of idle connections evicts its own oldest members instead of filling the process's
  * file descriptors, so honest joins, which finish their upgrade at once, keep getting through.
+ * A connection younger than `minIdleMs` is not evicted for the pending cap (a burst of honest
+ * connects is accepted before any of them is read); the global cap evicts regardless of age.
  */
 export class ConnectionGuard<S extends GuardedSocket> {
   readonly #open = new Set<S>();
@@ -16,11 +18,13 @@ export class ConnectionGuard<S extends GuardedSocket> {
    * @param maxConnections - TCP connections the server holds at once.
    * @param maxPending - Of them, connections that have not sent a request yet.
    * @param handshakeMs - Time a connection has to send its request.
+   * @param minIdleMs - Age below which a connection is not evicted for the pending cap.
    */
   constructor(
     private readonly maxConnections: number,
     private readonly maxPending: number,
     private readonly handshakeMs: number,
+    private readonly minIdleMs = 0,
   ) {}
 
   /** Connections held. */
@@ -39,8 +43,8 @@ export class ConnectionGuard<S extends GuardedSocket> {
    *   the server is full of connections that did send a request.
    */
   arrived(socket: S, nowMs: number): S[] {
-    const out: S[] = [];
-    while (this.#open.size >= this.maxConnections || this.#pending.size >= this.maxPending) {
+    const out = this.#trimPending(nowMs, this.maxPending - 1);
+    while (this.#open.size >= this.maxConnections) {
       const oldest = this.#pending.keys().next();
       if (oldest.done) break;
       this.#release(oldest.value);
@@ -66,13 +70,24 @@ export class ConnectionGuard<S extends GuardedSocket> {
   }
 
   /**
-   * @returns Connections still without a request `handshakeMs` after they arrived (they are
-   *   forgotten; the caller destroys them).
+   * @returns Connections still without a request `handshakeMs` after they arrived, and idle
+   *   ones beyond the pending cap (they are forgotten; the caller destroys them).
    */
   expired(nowMs: number): S[] {
-    const out: S[] = [];
+    const out = this.#trimPending(nowMs, this.maxPending);
     for (const [socket, since] of this.#pending) {
       if (nowMs - since < this.handshakeMs) break;
+      this.#release(socket);
+      out.push(socket);
+    }
+    return out;
+  }
+
+  /** Evicts the oldest idle connections (older than `minIdleMs`) down to `keep` pending. */
+  #trimPending(nowMs: number, keep: number): S[] {
+    const out: S[] = [];
+    for (const [socket, since] of this.#pending) {
+      if (this.#pending.size <= Math.max(0, keep) || nowMs - since < this.minIdleMs) break;
       this.#release(socket);
       out.push(socket);
     }

@@ -1,4 +1,23 @@
+import { readFileSync } from 'node:fs';
 import type { SignalingServerOptions } from '../options.js';
+
+/**
+ * The default connection cap: 10 000, or less when the process's open-file limit is lower
+ * (Linux: the soft "Max open files" of `/proc/self/limits`), leaving 64 descriptors spare.
+ * @returns The cap.
+ */
+export function defaultMaxConnections(limitsText?: string): number {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return 10_000;
+    }
+  }
+  const soft = /^Max open files\s+(\d+)/m.exec(text)?.[1];
+  return soft === undefined ? 10_000 : Math.max(64, Math.min(10_000, Number(soft) - 64));
+}
 
 /** Every limit and interval of a server, with the defaults filled in. */
 export type Limits = {
@@ -49,7 +68,7 @@ export function resolveLimits(options: SignalingServerOptions): Limits {
     handshakeMs: options.handshakeTimeoutMs ?? 10_000,
     maxSendBuffer: options.maxSendBufferBytes ?? 4 * 1024 * 1024,
     maxGraceBufferBytes: options.maxGraceBufferBytes ?? 32 * 1024 * 1024,
-    maxConnections: options.maxConnections ?? 10_000,
+    maxConnections: options.maxConnections ?? defaultMaxConnections(),
     maxPendingUpgrades: options.maxPendingUpgrades ?? 256,
     trustedProxyHops: trust === true ? 1 : trust === false ? 0 : Math.max(0, Math.floor(trust)),
     redisMaxInflightBytes: options.redisMaxInflightBytes ?? 1024 * 1024,
