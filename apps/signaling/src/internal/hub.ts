@@ -257,7 +257,11 @@ export class Hub implements BackendSink {
     const run = () => Promise.resolve(backend.relay(peerId, group, to, json));
     const outcome = relayQueue.submit(peerId, json.length, run);
     if (outcome === null) this.#shed(conn);
-    else outcome.then(relayed, this.#logFailure('relay'));
+    else
+      outcome.then(
+        (r) => (r === 'shed' ? this.#shed(conn) : relayed(r)),
+        this.#logFailure('relay'),
+      );
   }
 
   /** A relay of `conn` was shed: it sends faster than the backend queue lets it. */

@@ -54,6 +54,23 @@ describe('RelayQueue', () => {
     expect(shed.started()).toBe(false);
   });
 
+  it("makes room in a full queue for a lighter sender by shedding the heaviest one's newest relays", async () => {
+    const queue = new RelayQueue({
+      maxInflightBytes: 10,
+      maxQueuedBytes: 100,
+      perSenderBytes: 1_000,
+    });
+    expect(queue.submit('first', 10, manual().run)).not.toBeNull();
+    const flood = [1, 2, 3, 4].map(() => queue.submit('flooder', 25, manual().run));
+    const other = manual();
+    const light = queue.submit('light', 20, other.run);
+    expect(light).not.toBeNull();
+    expect(await flood[3]).toBe('shed');
+    // The flooder cannot push the light sender out in turn.
+    expect(queue.submit('flooder', 25, manual().run)).toBeNull();
+    expect(queue.pendingBytes).toBe(10 + 75 + 20);
+  });
+
   it('frees the room of a relay that failed and passes the failure on', async () => {
     const queue = new RelayQueue(limits);
     const failed = queue.submit('a', 100, () => Promise.reject(new Error('redis down')));
