@@ -150,8 +150,9 @@ export type SignalingServerOptions = {
   redisMaxInflightBytes?: number;
   /**
    * Redis mode: bytes of relays that may wait for their turn; each sender may hold at most four
-   * times `maxMessageBytes` of them. A sender over its share, or over a full queue, has its
-   * signals dropped with a `rate-limited` error and is cut after 50 of them.
+   * times `maxMessageBytes` of them. A sender over its share has its signals dropped with a
+   * `rate-limited` error and is cut after 50 of them; a full queue drops the newest signals of
+   * the sender holding most of it first.
    * @default 16777216 (16 MiB)
    */
   redisMaxQueuedBytes?: number;
