@@ -23,6 +23,27 @@ describe('readConfig', () => {
     });
   });
 
+  it('reads the abuse limits and the number of trusted proxy hops', () => {
+    const options = readConfig(
+      ['--trust-proxy', '2', '--max-connections', '5000', '--max-pending-upgrades', '64'],
+      {
+        MAX_GRACE_BUFFER_BYTES: '1048576',
+        REDIS_MAX_INFLIGHT_BYTES: '65536',
+        REDIS_MAX_QUEUED_BYTES: '1048576',
+      },
+    );
+    expect(options).toMatchObject({
+      trustProxy: 2,
+      maxConnections: 5000,
+      maxPendingUpgrades: 64,
+      maxGraceBufferBytes: 1_048_576,
+      redisMaxInflightBytes: 65_536,
+      redisMaxQueuedBytes: 1_048_576,
+    });
+    // The hop count is a number: "true" (the old boolean form) is refused by name.
+    expect(() => readConfig([], { TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
+  });
+
   it('defaults to port 8080 on every interface', () => {
     expect(readConfig([], {})).toMatchObject({ port: 8080, host: '0.0.0.0' });
   });

@@ -131,6 +131,36 @@ const settings: Setting[] = [
     apply: (o, v) => (o.handshakeTimeoutMs = v as number),
   },
   {
+    flag: 'max-grace-buffer-bytes',
+    env: 'MAX_GRACE_BUFFER_BYTES',
+    kind: 'number',
+    apply: (o, v) => (o.maxGraceBufferBytes = v as number),
+  },
+  {
+    flag: 'max-connections',
+    env: 'MAX_CONNECTIONS',
+    kind: 'number',
+    apply: (o, v) => (o.maxConnections = v as number),
+  },
+  {
+    flag: 'max-pending-upgrades',
+    env: 'MAX_PENDING_UPGRADES',
+    kind: 'number',
+    apply: (o, v) => (o.maxPendingUpgrades = v as number),
+  },
+  {
+    flag: 'redis-max-inflight-bytes',
+    env: 'REDIS_MAX_INFLIGHT_BYTES',
+    kind: 'number',
+    apply: (o, v) => (o.redisMaxInflightBytes = v as number),
+  },
+  {
+    flag: 'redis-max-queued-bytes',
+    env: 'REDIS_MAX_QUEUED_BYTES',
+    kind: 'number',
+    apply: (o, v) => (o.redisMaxQueuedBytes = v as number),
+  },
+  {
     flag: 'resume-secret',
     env: 'RESUME_SECRET',
     kind: 'string',
@@ -139,8 +169,8 @@ const settings: Setting[] = [
   {
     flag: 'trust-proxy',
     env: 'TRUST_PROXY',
-    kind: 'boolean',
-    apply: (o, v) => (o.trustProxy = v as boolean),
+    kind: 'number',
+    apply: (o, v) => (o.trustProxy = v as number),
   },
   {
     flag: 'log-level',

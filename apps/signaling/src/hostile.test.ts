@@ -1,12 +1,30 @@
 import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { runCloseExitFixture, useSignalingFixtures } from './internal/test-peer.js';
+import {
+  expectRefused,
+  runCloseExitFixture,
+  TestPeer,
+  useSignalingFixtures,
+} from './internal/test-peer.js';
 import type { SignalingServer } from './options.js';
 
 // Abuse beyond the basic limits of server.test.ts: input crafted to crash, stall or bloat the
 // server. Each test also checks that the server keeps serving a well-behaved peer.
 
-const { start, join } = useSignalingFixtures();
+const { start, join, track } = useSignalingFixtures();
+
+/** A TCP connection that never sends a byte; `closed` tells whether the server closed it. */
+async function idleConnection(port: number): Promise<{ socket: Socket; closed: () => boolean }> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  let closed = false;
+  socket.once('close', () => {
+    closed = true;
+  });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  return { socket, closed: () => closed };
+}
 
 async function metric(server: SignalingServer, name: string): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -90,7 +108,7 @@ describe('signaling server under hostile input', () => {
     expect((await join(`${server.wsUrl}/room-0`)).welcome.peers).toEqual([]);
   });
 
-  it('cuts a socket that stops reading once its unsent backlog passes the cap, and serves the rest', async () => {
+  it('cuts the sender that floods a room-mate who stopped reading, not the room-mate', async () => {
     const server = await start({
       maxSendBufferBytes: 256 * 1024,
       messagesPerSecond: 100_000,
@@ -99,23 +117,38 @@ describe('signaling server under hostile input', () => {
     });
     const a = await join(`${server.wsUrl}/room`);
     const b = await join(`${server.wsUrl}/room`);
-    await a.peer.next('new-peer');
-    (b.peer.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const c = await join(`${server.wsUrl}/room`);
+    await b.peer.next('new-peer');
+    const socketOf = (peer: typeof b.peer) =>
+      (peer.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socketOf(b.peer).pause();
     const chunk = 'z'.repeat(60_000);
-    const slowConsumerRejects = async () => {
-      const text = await (await fetch(`${server.url}/metrics`)).text();
-      return /rbn_signaling_rejects_total\{reason="slow-consumer"\} 1\b/.test(text);
-    };
-    // Keep sending (in rounds, so the kernel buffers fill) until the server gives up on b.
+    let aOpen = true;
+    const aClosed = a.peer.closed.then((close) => {
+      aOpen = false;
+      return close;
+    });
+    // Keep flooding (in rounds, so the kernel buffers fill) until the server acts.
     await until(async () => {
-      for (let i = 0; i < 20; i++) a.peer.send({ type: 'signal', to: b.welcome.id, data: chunk });
-      await a.peer.barrier();
-      return slowConsumerRejects();
-    }, 'b to be cut');
-    await until(async () => (await metric(server, 'rbn_signaling_connections')) === 1, 'the cut');
-    await a.peer.barrier();
-    expect(a.peer.ws.readyState).toBe(a.peer.ws.OPEN);
-  });
+      for (let i = 0; i < 20 && aOpen; i++) {
+        a.peer.send({ type: 'signal', to: b.welcome.id, data: chunk });
+      }
+      await Promise.race([a.peer.barrier().catch(() => undefined), aClosed]);
+      return !aOpen;
+    }, 'the flooding sender to be cut');
+    expect((await aClosed).code).toBe(1008);
+    // The receiver kept its connection; once it reads again it hears from the others.
+    await until(async () => (await metric(server, 'rbn_signaling_connections')) === 2, 'the cut');
+    c.peer.send({ type: 'signal', to: b.welcome.id, data: 'from c' });
+    await c.peer.barrier();
+    socketOf(b.peer).resume();
+    expect((await b.peer.next('peer-left', 30_000)).id).toBe(a.welcome.id);
+    await until(
+      () => b.peer.inbox.some((m) => m.type === 'signal' && m.data === 'from c'),
+      "c's signal to reach b",
+    );
+    expect(b.peer.ws.readyState).toBe(b.peer.ws.OPEN);
+  }, 60_000);
 
   it('relays nothing a peer sends after its leave', async () => {
     const server = await start();
@@ -188,6 +221,91 @@ describe('signaling server under hostile input', () => {
     expect([a.welcome.id, b.welcome.id]).not.toContain(swapped.welcome.id);
     await a.peer.barrier();
     expect(a.peer.ws.readyState).toBe(a.peer.ws.OPEN);
+  });
+});
+
+describe('signaling server limits that hold under abuse', () => {
+  it('ends the oldest resume grace windows once all grace buffers together pass their bound', async () => {
+    const server = await start({
+      resumeGraceMs: 60_000,
+      maxGraceBufferBytes: 300_000,
+      messagesPerSecond: 1_000,
+      messageBurst: 1_000,
+    });
+    const a = await join(`${server.wsUrl}/room`);
+    const gone = [];
+    for (let i = 0; i < 3; i++) {
+      gone.push(await join(`${server.wsUrl}/room`));
+      await a.peer.next('new-peer');
+    }
+    // One at a time, so the server sees them drop in this order (oldest window first).
+    for (const [i, g] of gone.entries()) {
+      g.peer.ws.terminate();
+      const left = gone.length - i;
+      await until(
+        async () => (await metric(server, 'rbn_signaling_connections')) === left,
+        'a drop',
+      );
+    }
+    // 3 × 60 kB for each dropped peer: within its own 256 KiB, over the 300 kB in all.
+    const chunk = 'y'.repeat(60_000);
+    for (const g of gone.slice(0, 2)) {
+      for (let i = 0; i < 3; i++) a.peer.send({ type: 'signal', to: g.welcome.id, data: chunk });
+    }
+    await a.peer.barrier();
+    // The oldest window ended early: its group-mate hears it leave now, not in 60 s.
+    expect((await a.peer.next('peer-left', 20_000)).id).toBe(gone[0]?.welcome.id);
+    expect(await metric(server, 'rbn_signaling_grace_buffer_bytes')).toBeLessThanOrEqual(300_000);
+    // The others keep their place and what was sent to them.
+    const back = await join(`${server.wsUrl}/room?resume=${gone[1]?.welcome.resumeToken ?? ''}`);
+    expect(back.welcome.resumed).toBe(true);
+    await back.peer.barrier();
+    expect(back.peer.inbox.filter((m) => m.type === 'signal')).toHaveLength(3);
+  }, 60_000);
+
+  it('counts the per-IP cap against the hop the trusted proxy appended, not hops the client wrote', async () => {
+    const server = await start({ trustProxy: 1, maxConnectionsPerIp: 2 });
+    // Behind one appending proxy: "<whatever the client sent>, <address the proxy saw>".
+    const via = (spoofed: string, real: string) => ({
+      headers: { 'X-Forwarded-For': `${spoofed}, ${real}` },
+    });
+    await join(`${server.wsUrl}/room`, via('198.51.100.1', '203.0.113.7'));
+    await join(`${server.wsUrl}/room`, via('198.51.100.2', '203.0.113.7'));
+    expect(await expectRefused(`${server.wsUrl}/room`, via('198.51.100.3', '203.0.113.7'))).toEqual(
+      { status: 429, reason: 'ip-limit' },
+    );
+    // Another client behind the same proxy is counted on its own.
+    await join(`${server.wsUrl}/room`, via('203.0.113.7', '203.0.113.8'));
+  });
+
+  it('closes idle connections beyond the pending cap, and honest joins still get in', async () => {
+    const server = await start({
+      maxPendingUpgrades: 10,
+      handshakeTimeoutMs: 120_000,
+      maxConnectionsPerIp: 100,
+    });
+    const idle = await Promise.all(Array.from({ length: 50 }, () => idleConnection(server.port)));
+    try {
+      await until(
+        () => idle.filter((c) => c.closed()).length >= 40,
+        'the server to close the idle connections beyond its pending cap',
+      );
+      const honest = await Promise.all(
+        Array.from({ length: 10 }, () => join(`${server.wsUrl}/room`)),
+      );
+      expect(new Set(honest.map((h) => h.welcome.id)).size).toBe(10);
+      expect(await metric(server, 'rbn_signaling_pending_connections')).toBeLessThanOrEqual(10);
+    } finally {
+      for (const c of idle) c.socket.destroy();
+    }
+  }, 60_000);
+
+  it('holds at most maxConnections TCP connections, upgraded or not', async () => {
+    const server = await start({ maxConnections: 4, maxPendingUpgrades: 4 });
+    for (let i = 0; i < 4; i++) await join(`${server.wsUrl}/room`);
+    await expect(TestPeer.open(`${server.wsUrl}/room`).then(track)).rejects.toThrow();
+    const idle = await idleConnection(server.port);
+    await until(() => idle.closed(), 'the server to close a connection over its cap');
   });
 });
 

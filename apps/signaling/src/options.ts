@@ -43,8 +43,8 @@ export type SignalingServerOptions = {
   redisKeyPrefix?: string;
   /**
    * How often each process refreshes its liveness key in Redis (it expires after three times
-   * this); joins drop members of processes whose key expired, so a crashed process's peers do
-   * not linger.
+   * this). On the same beat every process looks for processes whose key expired (crashed) and
+   * removes their peers, telling their group-mates `peer-left`.
    * @default 5000
    */
   redisHeartbeatMs?: number;
@@ -95,8 +95,10 @@ export type SignalingServerOptions = {
    */
   shutdownTimeoutMs?: number;
   /**
-   * Bytes the server may hold unsent for one socket (a client that does not read); past this
-   * the socket is cut as dead (its peer enters the resume grace window).
+   * Bytes the server may hold unsent for one socket (a client that does not read). Past this,
+   * messages for it are dropped, and a sender that filled most of that backlog is cut (closed
+   * with 1008, leaving its group): a peer cannot get a room-mate disconnected by flooding it.
+   * A receiver that stops reading altogether is reaped by the pings.
    * @default 4194304
    */
   maxSendBufferBytes?: number;
@@ -112,10 +114,48 @@ export type SignalingServerOptions = {
    */
   resumeSecret?: string;
   /**
-   * Take the client IP from the first `X-Forwarded-For` hop (behind a trusted proxy).
-   * @default false
+   * Proxies in front of the server that append the address they saw to `X-Forwarded-For`
+   * (a load balancer: 1). The client IP that per-IP limits count is read that many hops from
+   * the right of the header (the socket's peer being hop 0); entries further left were written
+   * by the client and are ignored. `true` means 1, `false` or 0 ignores the header.
+   * @default 0
    */
-  trustProxy?: boolean;
+  trustProxy?: number | boolean;
+  /**
+   * Characters all resume-grace buffers together may hold (messages for dropped peers that may
+   * still resume). Past it the oldest grace windows end early: those peers leave at once.
+   * @default 33554432 (32 MiB)
+   */
+  maxGraceBufferBytes?: number;
+  /**
+   * TCP connections the process holds at once, upgraded or not; keep it below the process's
+   * file-descriptor limit. Further connections are closed on arrival (an idle one that has not
+   * sent its request is closed first, to make room).
+   * @default 10000, or the soft open-file limit minus 64 when that is lower (Linux)
+   */
+  maxConnections?: number;
+  /**
+   * Connections that have not sent their upgrade request yet; past it the oldest such idle
+   * connection (older than a second) is closed, so idle sockets cannot crowd out joins. (Each
+   * also has `handshakeTimeoutMs` to send its request.)
+   * @default 256
+   */
+  maxPendingUpgrades?: number;
+  /**
+   * Redis mode: bytes of relayed signals sent to Redis and not yet answered. Further relays
+   * wait in a bounded queue, so a flood cannot overflow Redis's pub/sub output buffers (Redis
+   * drops a subscriber that falls behind, and every room of its process with it).
+   * @default 1048576 (1 MiB)
+   */
+  redisMaxInflightBytes?: number;
+  /**
+   * Redis mode: bytes of relays that may wait for their turn; each sender may hold at most four
+   * times `maxMessageBytes` of them. A sender over its share has its signals dropped with a
+   * `rate-limited` error and is cut after 50 of them; a full queue drops the newest signals of
+   * the sender holding most of it first.
+   * @default 16777216 (16 MiB)
+   */
+  redisMaxQueuedBytes?: number;
   /**
    * A pino logger, or a level for the built-in JSON logger.
    * @default 'info'

@@ -60,6 +60,13 @@ afterAll(() => {
   redis?.kill('SIGKILL');
 });
 
+/** The value of an unlabelled metric of `server` (NaN when absent). */
+async function metricValue(server: SignalingServer, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return match?.[1] === undefined ? NaN : Number(match[1]);
+}
+
 /** Two servers on one Redis, with a key prefix of their own per test. */
 async function cluster(
   options: SignalingServerOptions = {},
@@ -226,6 +233,146 @@ describe('signaling scale-out through Redis', () => {
     expect(b.welcome.peers).toEqual([a.welcome.id]);
     expect(await a.peer.next('peer-left')).toMatchObject({ id: orphan.welcome.id });
   });
+
+  it("tells the group-mates of a crashed process's peers that they left, with no join needed", async () => {
+    const redisKeyPrefix = `reap${++prefixCounter}:`;
+    const { child, wsUrl: url } = await serverProcess({
+      REDIS_KEY_PREFIX: redisKeyPrefix,
+      REDIS_HEARTBEAT_MS: '100',
+    });
+    const live = await createSignalingServer({
+      logger: 'silent',
+      redisUrl,
+      redisKeyPrefix,
+      redisHeartbeatMs: 100,
+    });
+    servers.push(live);
+    const a = await join(`${live.wsUrl}/room`);
+    const orphans = [await join(`${url}/room`), await join(`${url}/room`)];
+    for (let i = 0; i < orphans.length; i++) await a.peer.next('new-peer');
+
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    // Nobody joins: the survivor's own heartbeat finds the expired process and cleans up.
+    const left = [
+      (await a.peer.next('peer-left', 30_000)).id,
+      (await a.peer.next('peer-left', 30_000)).id,
+    ];
+    expect(left.sort()).toEqual(orphans.map((o) => o.welcome.id).sort());
+    const redisClient = new Redis(redisUrl);
+    try {
+      expect(await redisClient.keys(`${redisKeyPrefix}p:*`)).toHaveLength(1);
+    } finally {
+      redisClient.disconnect();
+    }
+    expect(await metricValue(live, 'rbn_signaling_crashed_peers_reaped_total')).toBe(2);
+  }, 60_000);
+
+  it('closes its sockets when it finds its own heartbeat expired (presumed crashed), so clients rejoin', async () => {
+    const [s1, s2] = await cluster({ redisHeartbeatMs: 100 });
+    const a = await join(`${s1.wsUrl}/room`);
+    const b = await join(`${s2.wsUrl}/room`);
+    await a.peer.next('new-peer');
+    const admin = new Redis(redisUrl);
+    try {
+      // Which server holds b: the one whose peer set lists it.
+      const sets = await admin.keys(`test${prefixCounter}:sp:*`);
+      let holder = '';
+      for (const key of sets) {
+        if (await admin.sismember(key, b.welcome.id)) holder = key.slice(key.lastIndexOf(':') + 1);
+      }
+      expect(holder).not.toBe('');
+      // As if s2 stalled past its TTL: its key is gone, and s1's sweep removes b.
+      await admin.del(`test${prefixCounter}:alive:${holder}`);
+    } finally {
+      admin.disconnect();
+    }
+    expect((await a.peer.next('peer-left', 30_000)).id).toBe(b.welcome.id);
+    expect((await b.peer.closed).code).toBe(1012);
+    const again = await join(`${s2.wsUrl}/room?resume=${b.welcome.resumeToken}`);
+    expect(again.welcome).toMatchObject({ resumed: false, peers: [a.welcome.id] });
+    expect((await a.peer.next('new-peer')).id).toBe(again.welcome.id);
+  }, 60_000);
+
+  it('keeps its pub/sub connection through a flood of large signals: the flooders are shed and cut', async () => {
+    const admin = new Redis(redisUrl);
+    // A tight pub/sub output limit, so a subscriber that falls behind is cut at once.
+    const saved = (await admin.config('GET', 'client-output-buffer-limit')) as string[];
+    await admin.config('SET', 'client-output-buffer-limit', 'pubsub 512kb 256kb 1');
+    try {
+      const [s1] = await cluster({
+        messagesPerSecond: 10_000,
+        messageBurst: 10_000,
+        maxConnectionsPerIp: 100,
+        redisMaxInflightBytes: 128 * 1024,
+      });
+      const subscribers = async () =>
+        String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'))
+          .trim()
+          .split('\n')
+          .sort();
+      const before = await subscribers();
+      const p1 = await join(`${s1.wsUrl}/calm`);
+      const p2 = await join(`${s1.wsUrl}/calm`);
+      const target = await join(`${s1.wsUrl}/flood`);
+      const flooders = await Promise.all(
+        Array.from({ length: 8 }, () => join(`${s1.wsUrl}/flood`)),
+      );
+      const chunk = 'f'.repeat(60_000);
+      for (const f of flooders) {
+        for (let i = 0; i < 100; i++) {
+          f.peer.send({ type: 'signal', to: target.welcome.id, data: chunk });
+        }
+      }
+      // Each flooder is either cut or answers a ping once the server went through its flood.
+      await Promise.all(
+        flooders.map((f) => Promise.race([f.peer.barrier(), f.peer.closed]).catch(() => undefined)),
+      );
+      // The process's subscription was never cut (same client ids), and other rooms relay.
+      expect((await subscribers()).map((line) => /\bid=(\d+)/.exec(line)?.[1])).toEqual(
+        before.map((line) => /\bid=(\d+)/.exec(line)?.[1]),
+      );
+      // The flood was refused at its source.
+      const refused = flooders.filter(
+        (f) =>
+          f.peer.ws.readyState !== f.peer.ws.OPEN ||
+          f.peer.inbox.some((m) => m.type === 'error' && m.code === 'rate-limited'),
+      );
+      expect(refused.length).toBeGreaterThan(0);
+      p1.peer.send({ type: 'signal', to: p2.welcome.id, data: 'still relayed' });
+      expect((await p2.peer.next('signal', 30_000)).data).toBe('still relayed');
+      expect(await metricValue(s1, 'rbn_signaling_redis_resubscribes_total')).toBe(0);
+    } finally {
+      await admin.config('SET', 'client-output-buffer-limit', saved[1] ?? '');
+      admin.disconnect();
+    }
+  }, 60_000);
+
+  it('restores a subscription Redis cut, counts it, and relays across processes again', async () => {
+    const [s1, s2] = await cluster();
+    const a = await join(`${s1.wsUrl}/room`);
+    const b = await join(`${s2.wsUrl}/room`);
+    await a.peer.next('new-peer');
+    const admin = new Redis(redisUrl);
+    try {
+      await admin.client('KILL', 'TYPE', 'pubsub');
+    } finally {
+      admin.disconnect();
+    }
+    for (const server of [s1, s2]) {
+      for (
+        let i = 0;
+        (await metricValue(server, 'rbn_signaling_redis_resubscribes_total')) < 1;
+        i++
+      ) {
+        if (i > 1_500) throw new Error('the subscription was never restored');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    a.peer.send({ type: 'signal', to: b.welcome.id, data: 'after the cut' });
+    expect((await b.peer.next('signal', 30_000)).data).toBe('after the cut');
+  }, 60_000);
 
   it('ignores a resume token used for another room and leaves its owner in place', async () => {
     const [s1, s2] = await cluster({ resumeGraceMs: 5_000 });

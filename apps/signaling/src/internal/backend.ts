@@ -10,6 +10,11 @@ export interface BackendSink {
   deliver(peerId: string, json: string): void;
   /** A newer connection (epoch `epoch` was replaced) took `peerId` over: drop the old socket. */
   kick(peerId: string, epoch: number): void;
+  /**
+   * The shared backend presumed this server crashed (its heartbeat expired while it was alive)
+   * and removed every peer it held: its sockets no longer stand for anyone.
+   */
+  forgotten(): void;
 }
 
 /** A join request: a fresh peer entering a room (plain) or a `?next=N` group of it. */

@@ -8,6 +8,10 @@ export type ServerMetrics = {
   signalsRelayed: Counter;
   rejects: Counter<'reason'>;
   matchLatency: Histogram;
+  graceBufferBytes: Gauge;
+  pendingConnections: Gauge;
+  redisResubscribes: Counter;
+  crashedPeersReaped: Counter;
 };
 
 /**
@@ -43,6 +47,26 @@ export function createMetrics(): ServerMetrics {
       name: 'rbn_signaling_match_latency_seconds',
       help: 'Time from the first join of a ?next=N group until it filled.',
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    graceBufferBytes: new Gauge({
+      name: 'rbn_signaling_grace_buffer_bytes',
+      help: 'Characters held for dropped peers during their resume grace windows.',
+      registers: [registry],
+    }),
+    pendingConnections: new Gauge({
+      name: 'rbn_signaling_pending_connections',
+      help: 'TCP connections that have not sent their upgrade (or HTTP) request yet.',
+      registers: [registry],
+    }),
+    redisResubscribes: new Counter({
+      name: 'rbn_signaling_redis_resubscribes_total',
+      help: 'Times the Redis subscription of this process dropped and was restored.',
+      registers: [registry],
+    }),
+    crashedPeersReaped: new Counter({
+      name: 'rbn_signaling_crashed_peers_reaped_total',
+      help: 'Peers of crashed processes (expired heartbeat) this process removed from Redis.',
       registers: [registry],
     }),
   };

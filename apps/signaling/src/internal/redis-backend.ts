@@ -10,6 +10,8 @@ import type { Backend, BackendSink, JoinRequest, JoinResult, Membership } from '
 //   P p:<peer>      hash: srv, group, room, n, epoch, conn (1 attached / 0 in grace)
 //   P alive:<server>  heartbeat of a server process (expires when it crashes)
 //   P srv:<server>  pub/sub channel of one server: "m|<peer>|<json>" or "k|<peer>|<epoch>"
+//   P servers       set of server ids that have heartbeated
+//   P sp:<server>   set of the peers a server holds (attached or in grace)
 // The scripts run atomically, so concurrent joins on different servers form groups exactly.
 
 const NOTIFY = `
@@ -18,6 +20,25 @@ local function notify(prefix, peers, json)
     local s = redis.call('HGET', prefix .. 'p:' .. p, 'srv')
     if s then redis.call('PUBLISH', prefix .. 'srv:' .. s, 'm|' .. p .. '|' .. json) end
   end
+end
+`;
+
+/** Removes a peer (record rec = group, room, n, srv) from its group and tells the rest. */
+const REMOVE = `
+local function remove(prefix, peer, rec)
+  local group = rec[1]
+  local mkey = prefix .. 'g:' .. group .. ':m'
+  redis.call('ZREM', mkey, peer)
+  redis.call('DEL', prefix .. 'p:' .. peer)
+  if rec[4] then redis.call('SREM', prefix .. 'sp:' .. rec[4], peer) end
+  local peers = redis.call('ZRANGE', mkey, 0, -1)
+  if #peers == 0 then
+    redis.call('DEL', mkey, prefix .. 'g:' .. group .. ':t')
+    local openKey = prefix .. 'open:' .. rec[2] .. ':' .. rec[3]
+    if redis.call('GET', openKey) == group then redis.call('DEL', openKey) end
+    return
+  end
+  notify(prefix, peers, cjson.encode({type = 'peer-left', id = peer, host = peers[1]}))
 end
 `;
 
@@ -30,6 +51,7 @@ local function prune(prefix, mkey)
     if not s or redis.call('EXISTS', prefix .. 'alive:' .. s) == 0 then
       redis.call('ZREM', mkey, p)
       redis.call('DEL', prefix .. 'p:' .. p)
+      if s then redis.call('SREM', prefix .. 'sp:' .. s, p) end
       gone[#gone + 1] = p
     end
   end
@@ -66,6 +88,7 @@ local tkey = prefix .. 'g:' .. group .. ':t'
 local peers = redis.call('ZRANGE', mkey, 0, -1)
 redis.call('ZADD', mkey, redis.call('INCR', prefix .. 'seq'), peer)
 redis.call('HSET', prefix .. 'p:' .. peer, 'srv', srv, 'group', group, 'room', room, 'n', n, 'epoch', 1, 'conn', 1)
+redis.call('SADD', prefix .. 'sp:' .. srv, peer)
 local latency = ''
 if n > 0 and #peers + 1 >= n then
   redis.call('DEL', openKey)
@@ -86,6 +109,8 @@ local rec = redis.call('HMGET', pk, 'group', 'srv', 'epoch', 'room', 'n')
 if not rec[1] or rec[4] ~= ARGV[4] then return {0} end
 local epoch = redis.call('HINCRBY', pk, 'epoch', 1)
 redis.call('HSET', pk, 'srv', srv, 'conn', 1)
+redis.call('SREM', prefix .. 'sp:' .. rec[2], peer)
+redis.call('SADD', prefix .. 'sp:' .. srv, peer)
 redis.call('PUBLISH', prefix .. 'srv:' .. rec[2], 'k|' .. peer .. '|' .. rec[3])
 local members = redis.call('ZRANGE', prefix .. 'g:' .. rec[1] .. ':m', 0, -1)
 local out = {1, rec[1], rec[4], rec[5], epoch}
@@ -101,25 +126,37 @@ return 1
 `;
 
 /** ARGV: prefix, peer, epoch, onlyIfDetached (1/0) */
-const LEAVE = `${NOTIFY}
+const LEAVE = `${NOTIFY}${REMOVE}
 local prefix, peer = ARGV[1], ARGV[2]
 local pk = prefix .. 'p:' .. peer
-local rec = redis.call('HMGET', pk, 'group', 'epoch', 'conn', 'room', 'n')
+local rec = redis.call('HMGET', pk, 'group', 'epoch', 'conn', 'room', 'n', 'srv')
 if not rec[1] or rec[2] ~= ARGV[3] then return 0 end
 if ARGV[4] == '1' and rec[3] ~= '0' then return 0 end
-local group = rec[1]
-local mkey = prefix .. 'g:' .. group .. ':m'
-redis.call('ZREM', mkey, peer)
-redis.call('DEL', pk)
-local peers = redis.call('ZRANGE', mkey, 0, -1)
-if #peers == 0 then
-  redis.call('DEL', mkey, prefix .. 'g:' .. group .. ':t')
-  local openKey = prefix .. 'open:' .. rec[4] .. ':' .. rec[5]
-  if redis.call('GET', openKey) == group then redis.call('DEL', openKey) end
-  return 1
-end
-notify(prefix, peers, cjson.encode({type = 'peer-left', id = peer, host = peers[1]}))
+remove(prefix, peer, {rec[1], rec[4], rec[5], rec[6]})
 return 1
+`;
+
+/**
+ * ARGV: prefix. Removes the peers of every server whose heartbeat expired (crashed), telling
+ * their group-mates; returns how many peers it removed.
+ */
+const REAP = `${NOTIFY}${REMOVE}
+local prefix = ARGV[1]
+local reaped = 0
+for _, s in ipairs(redis.call('SMEMBERS', prefix .. 'servers')) do
+  if redis.call('EXISTS', prefix .. 'alive:' .. s) == 0 then
+    for _, p in ipairs(redis.call('SMEMBERS', prefix .. 'sp:' .. s)) do
+      local rec = redis.call('HMGET', prefix .. 'p:' .. p, 'group', 'room', 'n', 'srv')
+      if rec[1] and rec[4] == s then
+        remove(prefix, p, rec)
+        reaped = reaped + 1
+      end
+    end
+    redis.call('DEL', prefix .. 'sp:' .. s)
+    redis.call('SREM', prefix .. 'servers', s)
+  end
+end
+return reaped
 `;
 
 /** ARGV: prefix, group, to, json */
@@ -137,6 +174,24 @@ type Scripts = {
   rbnDetach(...args: (string | number)[]): Promise<number>;
   rbnLeave(...args: (string | number)[]): Promise<number>;
   rbnRelay(...args: string[]): Promise<number>;
+  rbnReap(...args: string[]): Promise<number>;
+};
+
+/** Settings of a {@link RedisBackend}. */
+export type RedisBackendOptions = {
+  url: string;
+  /** Prefix of every key and channel. */
+  prefix: string;
+  log: Logger;
+  /**
+   * How often this server refreshes its `alive:<server>` key (TTL three times that) and reaps
+   * the peers of servers whose key expired (crashed processes).
+   */
+  heartbeatMs: number;
+  /** The subscription dropped (Redis cut it, or the connection broke) and is back. */
+  onResubscribed?: () => void;
+  /** A reap removed `peers` peers of crashed servers. */
+  onReaped?: (peers: number) => void;
 };
 
 /** Rooms, groups and routing in Redis, shared by every server process pointing at it. */
@@ -148,29 +203,34 @@ export class RedisBackend implements Backend {
   #sink: BackendSink | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
-  /**
-   * @param url - Redis URL.
-   * @param prefix - Prefix of every key and channel.
-   * @param log - Logger.
-   * @param heartbeatMs - How often this server refreshes its `alive:<server>` key (TTL three
-   *   times that); joins prune members of servers whose key expired (crashed processes).
-   */
-  constructor(
-    url: string,
-    private readonly prefix: string,
-    private readonly log: Logger,
-    private readonly heartbeatMs: number,
-  ) {
+  readonly prefix: string;
+  readonly #options: RedisBackendOptions;
+  #started = false;
+
+  /** @param options - See {@link RedisBackendOptions}. */
+  constructor(options: RedisBackendOptions) {
+    this.#options = options;
+    this.prefix = options.prefix;
+    const { url, log } = options;
     this.#command = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     this.#subscriber = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     for (const client of [this.#command, this.#subscriber]) {
-      client.on('error', (error: Error) => this.log.warn({ err: error.message }, 'redis error'));
+      client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis error'));
     }
     const scripts = { rbnJoin: JOIN, rbnResume: RESUME, rbnDetach: DETACH, rbnLeave: LEAVE };
-    for (const [name, lua] of Object.entries({ ...scripts, rbnRelay: RELAY })) {
+    for (const [name, lua] of Object.entries({ ...scripts, rbnRelay: RELAY, rbnReap: REAP })) {
       this.#command.defineCommand(name, { numberOfKeys: 0, lua });
     }
     this.#scripts = this.#command as unknown as Scripts;
+    // ioredis subscribes again by itself after a reconnect; say so, it means messages were lost.
+    this.#subscriber.on('close', () => {
+      if (this.#started) log.warn('redis subscription lost; reconnecting');
+    });
+    this.#subscriber.on('ready', () => {
+      if (!this.#started) return;
+      log.warn('redis subscription restored');
+      this.#options.onResubscribed?.();
+    });
   }
 
   async start(sink: BackendSink): Promise<void> {
@@ -178,13 +238,31 @@ export class RedisBackend implements Backend {
     await Promise.all([this.#command.connect(), this.#subscriber.connect()]);
     this.#subscriber.on('message', (_channel: string, text: string) => this.#onMessage(text));
     await this.#subscriber.subscribe(`${this.prefix}srv:${this.#serverId}`);
-    const alive = `${this.prefix}alive:${this.#serverId}`;
-    const beat = () => this.#command.set(alive, '1', 'PX', this.heartbeatMs * 3);
-    await beat();
+    await this.#beat();
+    this.#started = true;
+    const { heartbeatMs, log } = this.#options;
     this.#heartbeat = setInterval(() => {
-      beat().catch((error: unknown) => this.log.warn({ err: String(error) }, 'heartbeat failed'));
-    }, this.heartbeatMs);
+      this.#beat().catch((error: unknown) => log.warn({ err: String(error) }, 'heartbeat failed'));
+    }, heartbeatMs);
     this.#heartbeat.unref();
+  }
+
+  /** Refreshes this server's liveness and removes the peers of servers that stopped. */
+  async #beat(): Promise<void> {
+    const alive = `${this.prefix}alive:${this.#serverId}`;
+    const ttl = String(this.#options.heartbeatMs * 3);
+    const previous = await this.#command.call('SET', alive, '1', 'PX', ttl, 'GET');
+    if (previous === null && this.#started) {
+      // Stalled past the TTL: other servers may already have removed this server's peers.
+      this.#options.log.error('heartbeat had expired: this server was presumed crashed');
+      this.#sink?.forgotten();
+    }
+    await this.#command.sadd(`${this.prefix}servers`, this.#serverId);
+    const reaped = Number(await this.#scripts.rbnReap(this.prefix));
+    if (reaped > 0) {
+      this.#options.log.warn({ peers: reaped }, 'removed the peers of a crashed server');
+      this.#options.onReaped?.(reaped);
+    }
   }
 
   #onMessage(text: string): void {
@@ -260,6 +338,7 @@ export class RedisBackend implements Backend {
 
   async close(): Promise<void> {
     this.#sink = undefined;
+    this.#started = false;
     clearInterval(this.#heartbeat);
     if (this.#command.status === 'ready') {
       await this.#command.del(`${this.prefix}alive:${this.#serverId}`).catch(() => 0);
