@@ -22,6 +22,8 @@ export type {
   HashMessage,
   SyncMessage,
   SyncRequestMessage,
+  DesyncStateRequestMessage,
+  DesyncStateMessage,
   PauseMessage,
   ResumeMessage,
   LagReportMessage,
