@@ -1,6 +1,8 @@
 import type { Game, RollbackEngine } from '@rbn/core';
 import { MessageType } from '@rbn/protocol';
 import type { HashMessage, SyncMessage, Tick } from '@rbn/protocol';
+import { DesyncReports } from './desync-report';
+import type { DesyncReportOptions } from './desync-report';
 import type { Clock } from './internal/clock';
 import type { Emitter } from './internal/emitter';
 import type { Reporter } from './internal/reporter';
@@ -277,6 +279,8 @@ export type DesyncDeps = {
   readonly report: Reporter;
   readonly clock: Clock;
   readonly recording: Recording;
+  /** Desync report settings (state exchange and `desyncReport`). */
+  readonly reportOptions: DesyncReportOptions;
 };
 
 /**
@@ -289,8 +293,13 @@ export class DesyncRecovery {
   readonly #isPlayerPeer = (peerId: string): boolean =>
     this.deps.roster.byPeer(peerId)?.role === PlayerRole.Player;
 
+  /** Desync reports: the state exchange after a desync is found, and `desyncReport`. */
+  readonly reports: DesyncReports;
+
   /** @param deps - The session's parts this uses. */
-  constructor(private readonly deps: DesyncDeps) {}
+  constructor(private readonly deps: DesyncDeps) {
+    this.reports = new DesyncReports({ ...deps, options: deps.reportOptions });
+  }
 
   /** The engine's hook: a hashed tick was confirmed. */
   readonly onConfirmedHash = (tick: Tick, hash: number): void => {
@@ -315,6 +324,7 @@ export class DesyncRecovery {
   /** Forgets everything (the room ended). */
   reset(): void {
     this.#hashes.reset();
+    this.reports.reset();
   }
 
   /**
@@ -328,6 +338,7 @@ export class DesyncRecovery {
   frame(engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
     const request = this.#hashes.syncRequest;
     if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.#hashes.syncRequest = null;
+    this.reports.frame(now);
     if (!engine || !this.#hashes.hasPending) return;
     const delay = Math.min(
       HASH_DELAY_TICKS,
@@ -347,7 +358,7 @@ export class DesyncRecovery {
     }
     this.#hashes.setLocal(tick, hash);
     const remote = this.#hashes.remote(tick);
-    if (remote) for (const [slot, h] of remote) this.#compare(tick, slot, h);
+    if (remote) for (const [slot, h] of remote) this.#compare(engine, cfg, tick, slot, h);
     this.#decide(engine, cfg, tick);
     this.#hashes.prune(tick, cfg.hashInterval);
   }
@@ -380,17 +391,24 @@ export class DesyncRecovery {
     if (tick < this.#hashes.floor) return;
     if (!this.#hashes.setRemote(tick, member.slot, message.hash >>> 0)) return;
     if (this.#hashes.local(tick) !== undefined && engine) {
-      this.#compare(tick, member.slot, message.hash >>> 0);
+      this.#compare(engine, cfg, tick, member.slot, message.hash >>> 0);
       this.#decide(engine, cfg, tick);
     }
   }
 
-  #compare(tick: Tick, slot: number, remoteHash: number): void {
+  #compare(
+    engine: RollbackEngine,
+    cfg: SessionConfig,
+    tick: Tick,
+    slot: number,
+    remoteHash: number,
+  ): void {
     const local = this.#hashes.local(tick);
     if (local === undefined || local === remoteHash || tick < this.#hashes.floor) return;
     const link = this.deps.links.get(this.deps.roster.at(slot)?.peerId ?? '');
     if (link && tick < this.#hashes.lastSyncSent(link.peerId)) return;
     this.deps.emitter.emit('desync', tick, local, remoteHash);
+    if (link) this.reports.found(engine, cfg, tick, link.peerId, remoteHash);
   }
 
   /** Applies the recovery rule of the room's topology × authority to a tick's hashes. */

@@ -21,6 +21,7 @@ import type {
 } from '@rbn/protocol';
 import { checkSessionOptions, resolveSessionConfig, validateConfigField } from './config';
 import { DesyncRecovery } from './desync';
+import { resolveDesyncReportOptions } from './desync-report';
 import { engineView } from './engine-view';
 import type { EngineView } from './engine-view';
 import { CATCH_UP_THRESHOLD, FrameAdvantage, maxSilenceMs } from './frame-advantage';
@@ -156,7 +157,10 @@ export class Session {
     this.joining = new JoinAttempt(transport, links, report);
     this.liveness = new Liveness({ links, roster, emitter, report, advantage });
     this.inputs = new InputExchange({ links, roster, report, advantage });
-    this.desync = new DesyncRecovery({ game, roster, links, emitter, report, clock, recording });
+    const reportOptions = resolveDesyncReportOptions(options.desyncReports);
+    this.desync = new DesyncRecovery({
+      ...{ game, roster, links, emitter, report, clock, recording, reportOptions },
+    });
     this.departures = new Departures({
       ...{ roster, links, transport, emitter, report, recording, advantage },
     });
@@ -734,6 +738,10 @@ export class Session {
         return this.desync.onSync(peerId, message, this.engine, this.cfg);
       case MessageType.SyncRequest:
         return this.desync.onSyncRequest(peerId, this.engine, now);
+      case MessageType.DesyncStateRequest:
+        return this.desync.reports.onRequest(peerId, message.tick, this.engine, this.cfg);
+      case MessageType.DesyncState:
+        return this.desync.reports.onState(peerId, message);
       case MessageType.Pause:
         return this.handlePause(peerId);
       case MessageType.Resume:

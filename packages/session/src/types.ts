@@ -1,5 +1,6 @@
 import type { Game, InputPredictor } from '@rbn/core';
 import type { MessageType, PlayerId, Tick, TransportAdapter } from '@rbn/protocol';
+import type { DesyncReport, DesyncReportOptions } from './desync-report';
 import type { Clock } from './internal/clock';
 
 /** The lifecycle of a session: `Disconnected → Connecting → Lobby → Playing ⇄ Paused`. */
@@ -224,6 +225,12 @@ export interface SessionEvents {
    * detection (every `hashInterval` ticks, a little after the tick is confirmed).
    */
   confirmedHash: (tick: Tick, hash: number) => void;
+  /**
+   * A desync was found and the peer's state of that tick arrived (see `desyncReports` in
+   * {@link CreateSessionOptions}): both states, their diff and an incident file. Recovery does
+   * not wait for it; the states are of the desynced tick, kept when it was found.
+   */
+  desyncReport: (report: DesyncReport) => void;
   /** The local game loaded a state from a peer (desync recovery) and continues from `tick`. */
   stateSynced: (tick: Tick, fromPeerId: string) => void;
 }
@@ -245,4 +252,10 @@ export type CreateSessionOptions = {
   inputPredictor?: InputPredictor<Uint8Array>;
   /** The time source for pings, rates, timeouts and countdowns. @default performance.now */
   clock?: Clock;
+  /**
+   * Desync reports: on a desync, exchange the two peers' states of that tick and emit
+   * `desyncReport`. Local: each peer decides for itself (a peer with reports off neither asks
+   * nor answers). @default `{ enabled: true, maxStateBytes: 1 MiB }`
+   */
+  desyncReports?: Partial<DesyncReportOptions>;
 };
