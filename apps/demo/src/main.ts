@@ -38,7 +38,7 @@ if (app) {
   if (online) void startOnlineMode(app, params);
   else startLocalMode(app);
   // Shown on touch or narrow screens only (see style.css); they drive P1 / the online player.
-  const touch = new TouchControls();
+  const touch = new TouchControls(online ? '' : 'P1');
   document.body.append(touch.root);
   window.addEventListener('pagehide', () => touch.releaseAll());
 }

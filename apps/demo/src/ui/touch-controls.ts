@@ -31,15 +31,24 @@ export class TouchControls {
   private dashPointer: number | undefined;
 
   /**
+   * @param caption - Shown on the stick, e.g. "P1" when it drives one of several players.
    * @param target - Where the key events go. @default window
    */
-  constructor(private readonly target: EventTarget = window) {
+  constructor(
+    caption = '',
+    private readonly target: EventTarget = window,
+  ) {
     this.root = el('div', 'touch-controls');
     this.root.setAttribute('aria-label', 'Touch controls');
     this.stick = el('div', 'touch-stick');
     this.stick.setAttribute('aria-label', 'Move');
     this.knob = el('div', 'touch-knob');
     this.stick.append(this.knob);
+    if (caption !== '') {
+      const label = el('span', 'touch-caption');
+      label.textContent = caption;
+      this.stick.append(label);
+    }
     const dash = el('button', 'touch-dash');
     dash.type = 'button';
     dash.textContent = 'Dash';
