@@ -100,6 +100,9 @@ export class TouchControls {
 
   private capture(element: HTMLElement, event: PointerEvent): void {
     event.preventDefault();
+    // The keyboard ignores keys while a text field has the focus (the invite link, a name).
+    const focus = document.activeElement;
+    if (focus instanceof HTMLElement && focus !== element) focus.blur();
     try {
       element.setPointerCapture(event.pointerId);
     } catch {
