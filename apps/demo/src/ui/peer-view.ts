@@ -38,7 +38,7 @@ export interface PeerViewOptions {
  * @param label - A peer's label: "P1", "You", "Spectator".
  * @returns Whose the view is, as its canvas says it: "P1's screen", "Your screen".
  */
-export function screenTitle(label: string): string {
+function screenTitle(label: string): string {
   if (label === 'You') return 'Your screen';
   if (label === 'Spectator') return "Spectator's screen";
   return `${label}'s screen`;
@@ -48,7 +48,7 @@ export function screenTitle(label: string): string {
  * @param label - A peer's label: "P1", "You".
  * @returns The text of the button that corrupts that peer's game.
  */
-export function desyncLabel(label: string): string {
+function desyncLabel(label: string): string {
   return label === 'You' ? 'Induce a desync on my game' : `Induce desync on ${label}`;
 }
 

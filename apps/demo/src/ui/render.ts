@@ -44,11 +44,7 @@ const TAU = Math.PI * 2;
  * @param confirmed - The confirmed game.
  * @returns How many ghosts it drew.
  */
-export function drawGhosts(
-  ctx: CanvasRenderingContext2D,
-  game: ArenaGame,
-  confirmed: ArenaGame,
-): number {
+function drawGhosts(ctx: CanvasRenderingContext2D, game: ArenaGame, confirmed: ArenaGame): number {
   let drawn = 0;
   ctx.save();
   ctx.lineWidth = 2;
