@@ -29,7 +29,9 @@ const env = {
 /** Runs one step, echoing it; any failure stops the release. */
 function step(title, command, args, cwd = root) {
   console.log(`\n▶ ${title}\n  $ ${[command, ...args].join(' ')}`);
+  const start = performance.now();
   execFileSync(command, args, { cwd, stdio: 'inherit', env });
+  console.log(`  ✓ ${title}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
 }
 
 const registryAt = process.argv.indexOf('--registry');
