@@ -3,7 +3,10 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-/** Packages a library may not import, enforcing protocol ← core ← session; transports → protocol. */
+/**
+ * Packages a library may not import, enforcing protocol ← core ← session; transports → protocol;
+ * online → everything.
+ */
 const forbidden = {
   protocol: ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   core: ['@rbn/session', '@rbn/transport-*'],
@@ -11,6 +14,8 @@ const forbidden = {
   'transport-local': ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   'transport-transform': ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   'transport-webrtc': ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
+  // The top of the stack: may use every library, never the (Node-only) signaling server.
+  online: ['@rbn/signaling'],
 };
 
 /** Node built-ins are not allowed in library code: every package runs in browsers too. */

@@ -12,9 +12,10 @@ import { parseUrl, reject, roomOf } from './internal/http.js';
 import { MemoryBackend } from './internal/memory-backend.js';
 import { createMetrics } from './internal/metrics.js';
 import { TokenBucket } from './internal/rate-limiter.js';
-import { CloseCode, parseClientMessage } from './protocol.js';
+import { CloseCode } from '@rbn/online';
+import { parseClientMessage } from './protocol.js';
 import type { SignalingServer, SignalingServerOptions } from './options.js';
-import type { ErrorCode, IceServer, WelcomeMessage } from './protocol.js';
+import type { ErrorCode, IceServer, WelcomeMessage } from '@rbn/online';
 import { createResumeToken, readResumeToken, verifyToken } from './tokens.js';
 import { createTurnCredentials } from './turn.js';
 
