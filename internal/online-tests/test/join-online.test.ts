@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PlayerRole, SessionState, Topology } from '@rbn/session';
+import type { PlayerInfo } from '@rbn/session';
+import { compareConfirmed } from '../src/driver';
+import { NodePeers } from '../src/node-peers';
+import { useSignalingServers } from '../src/signaling-server';
+
+const { start } = useSignalingServers();
+let peers = new NodePeers();
+afterEach(() => {
+  peers.closeAll();
+  peers = new NodePeers();
+});
+
+const TICKS = 620;
+
+function confirmedHashes(list = peers.peers) {
+  return list.map((p) => ({ hashes: p.game.hashes, confirmed: p.session.confirmedTick }));
+}
+
+describe('joinOnline between Node peers', () => {
+  it('meets with ?next=2 alone, starts by itself and plays 600+ ticks to the same confirmed hashes', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/duel?next=2`;
+    const [a, b] = await Promise.all([peers.join(url, 0), peers.join(url, 1)]);
+    expect([a.session.isHost, b.session.isHost].filter(Boolean)).toHaveLength(1);
+    await peers.waits.until(
+      () => peers.peers.every((p) => p.session.state === SessionState.Playing),
+      'the game starting by itself',
+      60_000,
+      peers.status,
+    );
+    await peers.allConfirmed(TICKS);
+    const result = compareConfirmed(confirmedHashes());
+    expect(result.to).toBeGreaterThanOrEqual(600);
+    expect(result.missing).toEqual([]);
+    expect(result.mismatches).toEqual([]);
+    expect(peers.peers.flatMap((p) => p.driver.errors)).toEqual([]);
+  });
+
+  it('plays 3 players in mesh, takes a late joiner in, and all end at the same confirmed hashes', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/mesh`;
+    const config = { hashInterval: 30, topology: Topology.Mesh };
+    // Without ?next the room's first peer hosts: let it be in before the others arrive.
+    const host = await peers.join(url, 0, { config });
+    expect(host.session.isHost).toBe(true);
+    await Promise.all([peers.join(url, 1, { config }), peers.join(url, 2, { config })]);
+    await peers.waits.until(
+      () => host.session.players.size === 3,
+      'the host seeing 3 players',
+      60_000,
+      peers.status,
+    );
+    host.session.start();
+    await peers.allConfirmed(200);
+
+    const late = await peers.join(url, 3, { config });
+    expect(late.session.state).not.toBe(SessionState.Disconnected);
+    await peers.allConfirmed(TICKS);
+    const all = compareConfirmed(confirmedHashes());
+    const firstLateTick = Math.min(...late.game.hashes.keys());
+    const withLate = compareConfirmed(confirmedHashes(), firstLateTick);
+    expect(all.to).toBeGreaterThanOrEqual(600);
+    expect(compareConfirmed(confirmedHashes(peers.peers.slice(0, 3))).missing).toEqual([]);
+    expect(compareConfirmed(confirmedHashes(peers.peers.slice(0, 3))).mismatches).toEqual([]);
+    expect(withLate.to - withLate.from).toBeGreaterThan(100);
+    expect(withLate.missing).toEqual([]);
+    expect(withLate.mismatches).toEqual([]);
+    const roles = [...late.session.players.values()].map((p: PlayerInfo) => p.role);
+    expect(roles.filter((r) => r === PlayerRole.Player)).toHaveLength(4);
+  });
+
+  it('leaves the room when the page goes away (pagehide), and the host sees the player leave', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/bye?next=2`;
+    const page = new EventTarget();
+    // The group's first peer hosts (and is in its room at once): the page belongs to the guest.
+    const host = await peers.join(url, 0);
+    const guest = await peers.join(url, 1, { pageEvents: page });
+    expect(host.session.isHost).toBe(true);
+    await peers.allConfirmed(30);
+    const left: string[] = [];
+    host.session.on('playerLeft', (p) => left.push(p.playerId));
+    const guestId = guest.session.localPlayerId;
+    page.dispatchEvent(new Event('pagehide'));
+    expect(guest.session.state).toBe(SessionState.Disconnected);
+    await peers.waits.until(
+      () => left.includes(guestId),
+      'the host seeing the guest leave',
+      60_000,
+      peers.status,
+    );
+  });
+});
