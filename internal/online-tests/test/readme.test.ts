@@ -74,15 +74,13 @@ describe.each(readmes)('%s', (_name, readme) => {
     const server = await start();
     const game = new HashGame();
     fakePage(server.wsUrl, game, peers.waits.check);
-    let session: Session | undefined;
-    page.readLocalInput = () => new Uint8Array([scriptedInput(0, session?.currentTick ?? 0)]);
+    page.readLocalInput = () => new Uint8Array([scriptedInput(0, blockSession?.currentTick ?? 0)]);
     const { probed } = await runReadme(readme, { '@rbn/online': online }, ['__probe(session);']);
-    session = probed[0] as Session;
-    blockSession = session;
+    const block = probed[0] as Session;
+    blockSession = block;
     // The block's peer came first, so it hosts; a second player makes the group of two.
-    expect(session.isHost).toBe(true);
+    expect(block.isHost).toBe(true);
     const other = await peers.join(`${server.wsUrl}/my-room?next=2`, 1);
-    const block = session;
     await peers.waits.until(
       () => block.confirmedTick >= 300 && other.session.confirmedTick >= 300,
       'both peers confirming tick 300',
