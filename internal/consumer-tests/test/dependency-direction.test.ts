@@ -74,6 +74,13 @@ describe('eslint dependency direction (BRIEF §1: protocol ← core ← session;
     ).toEqual(['@rbn/core', '@rbn/session', ...others]);
   });
 
+  it('lets online use every library, but not the signaling server or Node built-ins', async () => {
+    const libraries = ['@rbn/protocol', '@rbn/core', '@rbn/session', '@rbn/transport-webrtc'];
+    expect(
+      await restrictedImports('online', [...libraries, '@rbn/signaling', 'node:crypto']),
+    ).toEqual(['@rbn/signaling', 'node:crypto']);
+  });
+
   it('forbids Node built-ins in library code but not in its tests', async () => {
     expect(await restrictedImports('core', ['node:fs', 'events'])).toEqual(['node:fs', 'events']);
     expect(await restrictedImports('core', ['node:fs'], 'probe.test.ts')).toEqual([]);

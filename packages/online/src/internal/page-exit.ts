@@ -1,4 +1,4 @@
-/** The part of `window` that {@link onPageExit} uses; tests pass an `EventTarget`. */
+/** The part of `window` that `joinOnline` watches for the page going away; tests pass an `EventTarget`. */
 export interface PageEventTarget {
   addEventListener(type: string, listener: () => void): void;
   removeEventListener(type: string, listener: () => void): void;
