@@ -1,13 +1,21 @@
+import { SignalingClient, joinOnline } from '@rbn/online';
+import type { JsonValue } from '@rbn/online';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { PlayerRole, SessionState, Topology } from '@rbn/session';
 import type { PlayerInfo } from '@rbn/session';
 import { compareConfirmed } from '../src/driver';
-import { NodePeers } from '../src/node-peers';
+import { HashGame } from '../src/hash-game';
+import { NodePeers, wrtc } from '../src/node-peers';
 import { useSignalingServers } from '../src/signaling-server';
 
 const { start } = useSignalingServers();
 let peers = new NodePeers();
+const clients: SignalingClient[] = [];
+const controllers: AbortController[] = [];
 afterEach(() => {
+  for (const controller of controllers.splice(0)) controller.abort(new Error('test over'));
+  for (const client of clients.splice(0)) client.close();
   peers.closeAll();
   peers = new NodePeers();
 });
@@ -91,5 +99,68 @@ describe('joinOnline between Node peers', () => {
       60_000,
       peers.status,
     );
+  });
+
+  it("follows only the group host's room announcement, never another member's, and can be aborted while waiting", async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/trust`;
+    const raw = async () => {
+      const client = new SignalingClient({ url, WebSocket, reconnect: false });
+      clients.push(client);
+      await client.connect();
+      return client;
+    };
+    const host = await raw(); // the room's first peer: the host, a bare signaling client here
+    const intruder = await raw();
+    /** The first signal `client` gets from `sender`. */
+    const firstSignal = (client: SignalingClient, sender: string) =>
+      new Promise<JsonValue>((resolve) => {
+        const off = client.on('signal', (from, data) => {
+          if (from !== sender) return;
+          off();
+          resolve(data);
+        });
+      });
+    const intruderSawGuest = new Promise<string>((resolve) => intruder.on('new-peer', resolve));
+
+    const controller = new AbortController();
+    controllers.push(controller);
+    const joining = joinOnline({
+      url,
+      game: new HashGame(),
+      WebSocket,
+      wrtc,
+      pageEvents: null,
+      signal: controller.signal,
+    });
+    const guestId = await intruderSawGuest;
+    const toHost = firstSignal(host, guestId);
+    const toIntruder = firstSignal(intruder, guestId);
+    // The intruder's announcement reaches the guest first: the server relays one sender's
+    // messages in order, and the host announces only after the intruder's "done" came through.
+    intruder.signal(guestId, { rbn: 'room', roomId: 'intruders-room' });
+    const done = firstSignal(host, intruder.id ?? '');
+    intruder.signal(host.id ?? '', 'done');
+    await done;
+    host.signal(guestId, { rbn: 'room', roomId: 'hosts-room' });
+
+    // The guest connects to the host (its WebRTC offer), not to the intruder.
+    const offer = await Promise.race([
+      toHost,
+      new Promise((_, reject) => {
+        const cap = setTimeout(
+          () => reject(new Error("hang cap: the guest's WebRTC offer to the host (60 s)")),
+          60_000,
+        );
+        void toHost.finally(() => clearTimeout(cap));
+      }),
+    ]);
+    expect(offer).toMatchObject({ type: 'description', description: { type: 'offer' } });
+    const intruderGot = await Promise.race([toIntruder, Promise.resolve('nothing')]);
+    expect(intruderGot).toBe('nothing');
+
+    // The bare host never answers: the join waits until it is aborted.
+    controller.abort(new Error('the test stops waiting'));
+    await expect(joining).rejects.toThrow('the test stops waiting');
   });
 });

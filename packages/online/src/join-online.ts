@@ -9,7 +9,7 @@ import { browserWindow, onPageExit } from './internal/page-exit';
 import type { PageEventTarget } from './internal/page-exit';
 import { readRoomAnnouncement, roomAnnouncement } from './internal/room-announcement';
 import type { JsonValue, WelcomeMessage } from './protocol';
-import { SignalingClient } from './signaling-client';
+import { SignalingClient, SignalingError } from './signaling-client';
 import type { WebSocketConstructor } from './signaling-client';
 
 export type { PageEventTarget } from './internal/page-exit';
@@ -273,8 +273,13 @@ class OnlineRoom {
   }
 
   #send(to: string, data: JsonValue): void {
-    // While the client reconnects it queues signals; once it is closed, nothing can be relayed.
-    if (this.#client.state !== 'closed') this.#client.signal(to, data);
+    // While the client reconnects it queues signals. A socket that is closing (or closed) cannot
+    // relay anything: the signal is dropped, and a connection attempt that needed it times out.
+    try {
+      this.#client.signal(to, data);
+    } catch (error) {
+      if (!(error instanceof SignalingError)) throw error;
+    }
   }
 
   #succeed(): void {
