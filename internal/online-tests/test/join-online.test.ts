@@ -163,4 +163,28 @@ describe('joinOnline between Node peers', () => {
     controller.abort(new Error('the test stops waiting'));
     await expect(joining).rejects.toThrow('the test stops waiting');
   });
+
+  it('with autoStart: false, leaves starting to the host', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/manual?next=2`;
+    const host = await peers.join(url, 0, { autoStart: false });
+    const guest = await peers.join(url, 1, { autoStart: false });
+    // The host saw the guest join before it accepted it: an automatic start would have happened.
+    expect(host.session.players.size).toBe(2);
+    expect(host.session.state).toBe(SessionState.Lobby);
+    host.session.start();
+    await peers.waits.until(
+      () => guest.session.state === SessionState.Playing,
+      'the guest playing after the host started',
+      60_000,
+      peers.status,
+    );
+  });
+
+  it('refuses to let a spectator host an empty room', async () => {
+    const server = await start();
+    await expect(
+      peers.join(`${server.wsUrl}/empty`, 0, { role: PlayerRole.Spectator }),
+    ).rejects.toMatchObject({ code: 'SPECTATOR_CANNOT_HOST' });
+  });
 });
