@@ -7,10 +7,20 @@ import type { Session } from '@rbn/session';
 import { Driver } from './driver';
 import { HashGame } from './hash-game';
 
+/** Session settings a test picks for a page. */
+export type PageJoinOptions = { mesh?: boolean; disconnectTimeout?: number };
+
 /** What the page exposes to the test. */
 export type PageApi = {
-  join(url: string, index: number, mesh?: boolean): Promise<void>;
-  progress(): { state: number; tick: number; confirmed: number; players: number; errors: string[] };
+  join(url: string, index: number, options?: PageJoinOptions): Promise<void>;
+  progress(): {
+    playerId: string;
+    state: number;
+    tick: number;
+    confirmed: number;
+    players: number;
+    errors: string[];
+  };
   hashes(): [number, number][];
 };
 
@@ -19,14 +29,20 @@ let driver: Driver | undefined;
 const game = new HashGame();
 
 const api: PageApi = {
-  async join(url, index, mesh = false) {
-    const topology = mesh ? Topology.Mesh : Topology.Star;
-    session = await joinOnline({ url, game, config: { hashInterval: 30, topology } });
+  async join(url, index, options = {}) {
+    const topology = options.mesh ? Topology.Mesh : Topology.Star;
+    const config = {
+      hashInterval: 30,
+      topology,
+      ...(options.disconnectTimeout ? { disconnectTimeout: options.disconnectTimeout } : {}),
+    };
+    session = await joinOnline({ url, game, config });
     driver = new Driver(session, index, () => undefined);
     driver.start();
   },
   progress() {
     return {
+      playerId: session?.localPlayerId ?? '',
       state: session?.state ?? -1,
       tick: session?.currentTick ?? -1,
       confirmed: session?.confirmedTick ?? -1,

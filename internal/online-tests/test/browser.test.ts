@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { Topology } from '@rbn/session';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PageApi } from '../src/browser-entry';
+import type { PageApi, PageJoinOptions } from '../src/browser-entry';
 import { startBrowserHarness } from '../src/browser';
 import type { BrowserHarness } from '../src/browser';
 import { compareConfirmed } from '../src/driver';
@@ -22,11 +22,11 @@ afterAll(async () => {
 
 type Api = { rbnOnline: PageApi };
 
-function join(page: Page, url: string, index: number, mesh = false) {
-  return page.evaluate(([u, i, m]) => (globalThis as unknown as Api).rbnOnline.join(u, i, m), [
+function join(page: Page, url: string, index: number, options: PageJoinOptions = {}) {
+  return page.evaluate(([u, i, o]) => (globalThis as unknown as Api).rbnOnline.join(u, i, o), [
     url,
     index,
-    mesh,
+    options,
   ] as const);
 }
 
@@ -98,7 +98,7 @@ describe('joinOnline in Chromium', () => {
     // Without ?next the room's first peer hosts: the Node peer, which starts the game.
     const host = await peers.join(url, 0, { config });
     const first = await harness.open();
-    await Promise.all([join(first.page, url, 1, true), peers.join(url, 2, { config })]);
+    await Promise.all([join(first.page, url, 1, { mesh: true }), peers.join(url, 2, { config })]);
     await peers.waits.until(
       () => host.session.players.size === 3,
       'the host seeing 3 players',
@@ -109,7 +109,7 @@ describe('joinOnline in Chromium', () => {
     await peers.allConfirmed(200, 240_000);
 
     const late = await harness.open();
-    await join(late.page, url, 3, true);
+    await join(late.page, url, 3, { mesh: true });
     const TICKS = 620;
     await Promise.all([
       peers.allConfirmed(TICKS, 240_000),
@@ -137,5 +137,46 @@ describe('joinOnline in Chromium', () => {
     expect(withLate.mismatches).toEqual([]);
     expect(host.session.players.size).toBe(4);
     expect([...fromFirst.errors, ...fromLate.errors, ...first.errors, ...late.errors]).toEqual([]);
+  });
+
+  it('a closed page leaves at once (its goodbye, not a timeout); the other two play on and agree', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/goodbye?next=3`;
+    // A minute of silence before a timeout drop: within the hang cap below only the closed
+    // page's own goodbye (pagehide → leaveRoom) can make it leave.
+    const disconnectTimeout = 60_000;
+    const host = await peers.join(url, 0, { config: { hashInterval: 30, disconnectTimeout } });
+    const pages = [await harness.open(), await harness.open()];
+    await Promise.all(pages.map(({ page }, i) => join(page, url, i + 1, { disconnectTimeout })));
+    await Promise.all([
+      peers.allConfirmed(120, 240_000),
+      ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, 120, 240_000)),
+    ]);
+    const [stay, leave] = pages as [(typeof pages)[0], (typeof pages)[0]];
+    const leaving = await leave.page.evaluate(
+      () => (globalThis as unknown as Api).rbnOnline.progress().playerId,
+    );
+    const left: string[] = [];
+    host.session.on('playerLeft', (player) => left.push(player.playerId));
+    await leave.page.close();
+    await peers.waits.until(
+      () => left.includes(leaving),
+      'the host seeing the closed page leave (its goodbye)',
+      30_000,
+      peers.status,
+    );
+    const from = Math.max(host.session.confirmedTick, 0);
+    await Promise.all([
+      peers.allConfirmed(from + 120, 240_000),
+      pageConfirmed(stay.page, 'the page that stayed', from + 120, 240_000),
+    ]);
+    const result = compareConfirmed([
+      { hashes: host.game.hashes, confirmed: host.session.confirmedTick },
+      await confirmedHashes(stay.page),
+    ]);
+    expect(result.to).toBeGreaterThanOrEqual(from + 120);
+    expect(result.missing).toEqual([]);
+    expect(result.mismatches).toEqual([]);
+    expect(host.session.players.size).toBe(2);
   });
 });
