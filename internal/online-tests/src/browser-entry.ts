@@ -8,7 +8,7 @@ import { Driver } from './driver';
 import { HashGame } from './hash-game';
 
 /** Session settings a test picks for a page. */
-export type PageJoinOptions = { mesh?: boolean; disconnectTimeout?: number };
+export type PageJoinOptions = { mesh?: boolean };
 
 /** What the page exposes to the test. */
 export type PageApi = {
@@ -31,12 +31,7 @@ const game = new HashGame();
 const api: PageApi = {
   async join(url, index, options = {}) {
     const topology = options.mesh ? Topology.Mesh : Topology.Star;
-    const config = {
-      hashInterval: 30,
-      topology,
-      ...(options.disconnectTimeout ? { disconnectTimeout: options.disconnectTimeout } : {}),
-    };
-    session = await joinOnline({ url, game, config });
+    session = await joinOnline({ url, game, config: { hashInterval: 30, topology } });
     driver = new Driver(session, index, () => undefined);
     driver.start();
   },

@@ -1,6 +1,8 @@
+import { SignalingClient } from '@rbn/online';
 import type { Page } from 'playwright-core';
 import { Topology } from '@rbn/session';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import type { PageApi, PageJoinOptions } from '../src/browser-entry';
 import { startBrowserHarness } from '../src/browser';
 import type { BrowserHarness } from '../src/browser';
@@ -139,44 +141,60 @@ describe('joinOnline in Chromium', () => {
     expect([...fromFirst.errors, ...fromLate.errors, ...first.errors, ...late.errors]).toEqual([]);
   });
 
-  it('a closed page leaves at once (its goodbye, not a timeout); the other two play on and agree', async () => {
-    const server = await start();
-    const url = `${server.wsUrl}/goodbye?next=3`;
-    // A minute of silence before a timeout drop: within the hang cap below only the closed
-    // page's own goodbye (pagehide → leaveRoom) can make it leave.
-    const disconnectTimeout = 60_000;
-    const host = await peers.join(url, 0, { config: { hashInterval: 30, disconnectTimeout } });
-    const pages = [await harness.open(), await harness.open()];
-    await Promise.all(pages.map(({ page }, i) => join(page, url, i + 1, { disconnectTimeout })));
-    await Promise.all([
-      peers.allConfirmed(120, 240_000),
-      ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, 120, 240_000)),
-    ]);
-    const [stay, leave] = pages as [(typeof pages)[0], (typeof pages)[0]];
-    const leaving = await leave.page.evaluate(
-      () => (globalThis as unknown as Api).rbnOnline.progress().playerId,
-    );
-    const left: string[] = [];
-    host.session.on('playerLeft', (player) => left.push(player.playerId));
-    await leave.page.close();
-    await peers.waits.until(
-      () => left.includes(leaving),
-      'the host seeing the closed page leave (its goodbye)',
-      30_000,
-      peers.status,
-    );
-    const from = Math.max(host.session.confirmedTick, 0);
-    await Promise.all([
-      peers.allConfirmed(from + 120, 240_000),
-      pageConfirmed(stay.page, 'the page that stayed', from + 120, 240_000),
-    ]);
-    const result = compareConfirmed([
-      { hashes: host.game.hashes, confirmed: host.session.confirmedTick },
-      await confirmedHashes(stay.page),
-    ]);
-    expect(result.to).toBeGreaterThanOrEqual(from + 120);
-    expect(result.missing).toEqual([]);
-    expect(result.mismatches).toEqual([]);
-    expect(host.session.players.size).toBe(2);
+  it('a closed page says goodbye (pagehide → leave), and the host and the other page play on and agree', async () => {
+    // A socket that drops without `leave` keeps its id for the resume grace window: with two
+    // minutes of grace, only the page's own goodbye can make the server report it gone within
+    // the hang cap below.
+    const server = await start({ resumeGraceMs: 120_000 });
+    const url = `${server.wsUrl}/goodbye`;
+    const host = await peers.join(url, 0);
+    const observer = new SignalingClient({ url, WebSocket, reconnect: false });
+    await observer.connect();
+    const gone: string[] = [];
+    observer.on('peer-left', (id) => {
+      gone.push(id);
+      peers.waits.check();
+    });
+    try {
+      const pages = [await harness.open(), await harness.open()];
+      await Promise.all(pages.map(({ page }, i) => join(page, url, i + 1)));
+      await peers.waits.until(
+        () => host.session.players.size === 3,
+        'the host seeing 3 players',
+        60_000,
+        peers.status,
+      );
+      host.session.start();
+      await Promise.all([
+        peers.allConfirmed(120, 240_000),
+        ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, 120, 240_000)),
+      ]);
+      const [stay, leave] = pages as [(typeof pages)[0], (typeof pages)[0]];
+      const leaving = (await progress(leave.page)).playerId;
+      const left: string[] = [];
+      host.session.on('playerLeft', (player) => left.push(player.playerId));
+      await leave.page.close();
+      await peers.waits.until(
+        () => gone.includes(leaving) && left.includes(leaving),
+        "the closed page's goodbye reaching the server and the host",
+        30_000,
+        () => `${peers.status()} | signaling gone [${gone.join(', ')}]`,
+      );
+      const from = Math.max(host.session.confirmedTick, 0);
+      await Promise.all([
+        peers.allConfirmed(from + 120, 240_000),
+        pageConfirmed(stay.page, 'the page that stayed', from + 120, 240_000),
+      ]);
+      const result = compareConfirmed([
+        { hashes: host.game.hashes, confirmed: host.session.confirmedTick },
+        await confirmedHashes(stay.page),
+      ]);
+      expect(result.to).toBeGreaterThanOrEqual(from + 120);
+      expect(result.missing).toEqual([]);
+      expect(result.mismatches).toEqual([]);
+      expect(host.session.players.size).toBe(2);
+    } finally {
+      observer.close();
+    }
   });
 });
