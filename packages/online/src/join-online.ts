@@ -71,6 +71,9 @@ export type JoinOnlineOptions = {
  */
 const LEAVE_FLUSH_MS = 500;
 
+/** Signals kept between the welcome and the transport's creation; more are dropped. */
+const MAX_EARLY_SIGNALS = 256;
+
 /**
  * Joins an online room through the rbn reference signaling server and returns a session in it:
  * connects to the server, opens WebRTC connections to the other peers (the server's TURN
@@ -102,9 +105,11 @@ export async function joinOnline(options: JoinOnlineOptions): Promise<Session> {
     url: options.url,
     ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
   });
-  // Signals may arrive right after the welcome: keep them until the transport exists.
+  // Signals may arrive right after the welcome: keep them (a bounded few) until the transport exists.
   const early: [string, JsonValue][] = [];
-  let route = (from: string, data: JsonValue): void => void early.push([from, data]);
+  let route = (from: string, data: JsonValue): void => {
+    if (early.length < MAX_EARLY_SIGNALS) early.push([from, data]);
+  };
   client.on('signal', (from, data) => route(from, data));
   const welcome = await untilAborted(client.connect(), options.signal, () => client.close());
   const room = new OnlineRoom(client, welcome, options);
