@@ -178,4 +178,28 @@ describe('desync reports', () => {
     ]);
     expect(host.errors[0]!.error.message).toMatch(/nobody asked for/);
   });
+
+  it('a state request for a tick that is not a confirmed hashed tick is refused and answered with nothing (seed 7)', async () => {
+    const { host, guest, step } = await twoPlayers(7, Topology.Star);
+    for (let i = 0; i < 30; i++) step();
+    const answers: number[] = [];
+    const onMessage = guest.transport.onMessage;
+    guest.transport.onMessage = (from, bytes) => {
+      if (bytes[0] === MessageType.DesyncState) answers.push(bytes.length);
+      onMessage?.(from, bytes);
+    };
+    for (const tick of [7, 100_000]) {
+      guest.transport.send(
+        'host',
+        encodeMessage({ type: MessageType.DesyncStateRequest, tick }),
+        true,
+      );
+    }
+    for (let i = 0; i < 10; i++) step();
+    expect(answers).toEqual([]);
+    expect(host.errors.map((e) => e.error.message)).toEqual([
+      expect.stringMatching(/tick 7, which is not a confirmed hashed tick/),
+      expect.stringMatching(/tick 100000, which is not a confirmed hashed tick/),
+    ]);
+  });
 });
