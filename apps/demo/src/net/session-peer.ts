@@ -2,7 +2,14 @@ import type { TransportAdapter } from '@rbn/protocol';
 import { PlayerRole, SessionState, createSession } from '@rbn/session';
 import type { Clock, Session, SessionConfig } from '@rbn/session';
 import { ArenaGame } from '../game/arena';
-import type { DemoPeer, PeerCounters, PeerStats, PeerTick, RemoteLink } from './peer';
+import type {
+  ConfirmedState,
+  DemoPeer,
+  PeerCounters,
+  PeerStats,
+  PeerTick,
+  RemoteLink,
+} from './peer';
 import { RecordingGame } from './recording-game';
 
 /** Options of a {@link SessionPeer}. */
@@ -134,7 +141,10 @@ export class SessionPeer implements DemoPeer {
     let bytesReceived = 0;
     for (const link of this.remotes()) {
       if (link.rttMs > 0) rtt = Math.max(rtt ?? 0, link.rttMs);
-      if (Math.abs(link.framesAhead) > Math.abs(ahead)) ahead = link.framesAhead;
+      // Time sync is between players: a spectator runs behind on purpose and holds nobody back.
+      if (!link.spectator && Math.abs(link.framesAhead) > Math.abs(ahead)) {
+        ahead = link.framesAhead;
+      }
       bytesSent += link.bytesSent;
       bytesReceived += link.bytesReceived;
     }
@@ -153,9 +163,21 @@ export class SessionPeer implements DemoPeer {
         bytesSent: stats.bytesSent,
         bytesReceived: stats.bytesReceived,
         framesAhead: stats.remoteFramesBehind,
+        spectator: player.role === PlayerRole.Spectator,
       });
     }
     return links;
+  }
+
+  confirmedState(): ConfirmedState | undefined {
+    const engine = this.session.rollbackEngine;
+    if (!engine || this.session.state !== SessionState.Playing) return undefined;
+    try {
+      const { tick, state } = engine.getConfirmedState();
+      return { tick, state };
+    } catch {
+      return undefined; // not in the history (just after a state transfer)
+    }
   }
 
   induceDesync(): void {
