@@ -11,7 +11,10 @@ const { simulationConfig } = await tsImport(
   import.meta.url,
 );
 
-/** Packages a library may not import, enforcing protocol ← core ← session; transports → protocol. */
+/**
+ * Packages a library may not import, enforcing protocol ← core ← session; transports → protocol;
+ * online → everything.
+ */
 const forbidden = {
   protocol: ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   core: ['@rbn/session', '@rbn/transport-*'],
@@ -20,6 +23,8 @@ const forbidden = {
   'transport-transform': ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   'transport-webrtc': ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   determinism: ['@rbn/*'],
+  // The top of the stack: may use every library, never the (Node-only) signaling server.
+  online: ['@rbn/signaling'],
 };
 
 /** Third-party packages that belong to exactly one library, by the folder of that library. */
