@@ -18,7 +18,8 @@ export const DEFAULT_SESSION_CONFIG: Readonly<SessionConfig> = Object.freeze({
   // The engine's settings take the engine's defaults (one source: @rbn/core).
   snapshotHistorySize: DEFAULT_ENGINE_CONFIG.snapshotHistorySize,
   maxSpeculationTicks: DEFAULT_ENGINE_CONFIG.maxSpeculationTicks,
-  snapshotInterval: DEFAULT_ENGINE_CONFIG.snapshotInterval,
+  // Chosen online from the game's measured serialize and step costs (see @rbn/core).
+  snapshotInterval: 'auto',
   hashInterval: DEFAULT_ENGINE_CONFIG.hashInterval,
   inputDelayTicks: DEFAULT_ENGINE_CONFIG.inputDelayTicks,
   disconnectTimeout: 5000,
@@ -68,6 +69,7 @@ const RULES: { [K in keyof SessionConfig]: Rule } = {
  * @throws RbnError `'INVALID_CONFIG'` naming the field when the value is out of range.
  */
 export function validateConfigField(field: keyof SessionConfig, value: unknown): void {
+  if (field === 'snapshotInterval' && value === 'auto') return;
   const rule = RULES[field];
   checkRange(`config.${field}`, value, rule.min, rule.max, rule.integer);
 }
@@ -89,7 +91,7 @@ export function resolveSessionConfig(config: Partial<SessionConfig> = {}): Sessi
     const value = config[key];
     if (value === undefined) continue;
     validateConfigField(key, value);
-    (resolved as Record<keyof SessionConfig, number>)[key] = value;
+    (resolved as Record<keyof SessionConfig, unknown>)[key] = value;
   }
   // Whatever the engine would reject when the game starts is rejected now.
   validateEngineConfig({

@@ -976,6 +976,7 @@ export class Session {
       // predicts, so what it shows never rolls back.
       maxSpeculationTicks: this.role === PlayerRole.Spectator ? 0 : this.cfg.maxSpeculationTicks,
       snapshotInterval: this.cfg.snapshotInterval,
+      costClock: () => this.clock.now(),
       hashInterval: this.cfg.hashInterval,
       inputDelayTicks: this.cfg.inputDelayTicks,
       startTick,

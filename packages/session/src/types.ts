@@ -85,9 +85,11 @@ export type SessionConfig = {
    * Of consecutive states simulated with a predicted input, save (serialize) at most one in this
    * many; a rollback then resimulates from the nearest saved state, up to `snapshotInterval - 1`
    * more ticks. `1` saves every predicted state; raise it when `serialize` costs more than
-   * `step`. Local only: peers may differ. @default 3
+   * `step`. `'auto'` chooses it online from the measured cost of `serialize` against `step`
+   * (timed with the session's clock), with hysteresis. Local only: peers may differ.
+   * @default 'auto'
    */
-  snapshotInterval: number;
+  snapshotInterval: number | 'auto';
   /** Compare confirmed-state hashes every this many ticks (room). @default 60 */
   hashInterval: number;
   /** Local input delay in ticks, 0 to 64 (the engine's limit); may be changed while playing. @default 0 */
