@@ -97,7 +97,8 @@ export function resolveSessionConfig(config: Partial<SessionConfig> = {}): Sessi
   validateEngineConfig({
     snapshotHistorySize: resolved.snapshotHistorySize,
     maxSpeculationTicks: resolved.maxSpeculationTicks,
-    snapshotInterval: resolved.snapshotInterval,
+    // 'auto' gets the session's clock when the engine is created.
+    snapshotInterval: resolved.snapshotInterval === 'auto' ? 1 : resolved.snapshotInterval,
     hashInterval: resolved.hashInterval,
     inputDelayTicks: resolved.inputDelayTicks,
   });

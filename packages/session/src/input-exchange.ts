@@ -96,8 +96,10 @@ function unackedRuns(link: Link, roster: Roster, engine: RollbackEngine, cap: Ti
 
 /**
  * Sends this link's one message of the frame, if any. Inputs go out at once when one of them
- * changed, else every `inputHeartbeatTicks` frames so the peer can confirm; each message
- * carries every input the peer has not acknowledged, and our acks. With no inputs to send, a
+ * changed, and again on the next frame (and on every frame once its acknowledgement is overdue)
+ * until the peer acknowledges the change, so a lost packet costs a frame; an unchanged input
+ * goes out every `inputHeartbeatTicks` frames so the peer can confirm. Each message carries
+ * every input the peer has not acknowledged, and our acks. With no inputs to send, a
  * bare ack goes out on the same heartbeat when the peer needs our acks, and a keepalive when
  * the link is idle.
  */
@@ -110,11 +112,17 @@ export function flushInputs(
   now: number,
 ): void {
   const due = link.countFrame() >= cfg.inputHeartbeatTicks;
+  const resend = link.resendDue(now, 1000 / cfg.tickRate);
   const cap = sendCap(link, roster, engine);
   const { pending, changed } = scanPending(link, roster, engine, cap);
-  if (pending && (changed || due)) {
+  if (pending && (changed || due || resend)) {
     const runs = unackedRuns(link, roster, engine, cap);
     if (runs.length > 0) {
+      if (changed) {
+        for (const run of runs) {
+          link.noteChangeSent(run.slot, run.startTick + run.inputs.length - 1, now);
+        }
+      }
       const message: InputMessage = {
         type: MessageType.Input,
         senderTick: engine.currentTick,

@@ -25,6 +25,13 @@ export class Link {
    * found equal to the tick before it, so the next frame's change check starts after it.
    */
   readonly scannedUpTo = new Int32Array(SLOT_COUNT).fill(-1);
+  /**
+   * Per slot, the newest tick of a message sent because an input changed: until the peer
+   * acknowledges it, it goes out again (see {@link Link.resendDue}).
+   */
+  readonly changeSentUpTo = new Int32Array(SLOT_COUNT).fill(-1);
+  #changeSentAt = 0;
+  #resendNextFrame = false;
   #framesSinceInputSend = 0;
   #lastSendAt = -Infinity;
   #lastPingAt = -Infinity;
@@ -118,6 +125,7 @@ export class Link {
   /** Starts the acknowledgements of `slot` at `tick` (a new game, or a state the peer loads). */
   resetAck(slot: number, tick: number): void {
     this.acked[slot] = tick;
+    this.changeSentUpTo[slot] = -1;
   }
 
   /**
@@ -128,12 +136,43 @@ export class Link {
     for (const slot of this.#sendSlots) {
       const joinTick = joinTickOf(slot);
       if (joinTick !== undefined) this.acked[slot] = joinTick - 1;
+      this.changeSentUpTo[slot] = -1;
     }
+    this.#resendNextFrame = false;
   }
 
   /** Inputs of `slot` up to `tick` went out on this link. */
   noteSent(slot: number, tick: number): void {
     if (tick > this.sentUpTo[slot]!) this.sentUpTo[slot] = tick;
+  }
+
+  /**
+   * A message went out because an input changed, carrying `slot`'s inputs up to `tick`: it
+   * goes out again on the next frame unless acknowledged by then.
+   */
+  noteChangeSent(slot: number, tick: number, now: number): void {
+    if (tick > this.changeSentUpTo[slot]!) this.changeSentUpTo[slot] = tick;
+    this.#changeSentAt = now;
+    this.#resendNextFrame = true;
+  }
+
+  /**
+   * Whether a changed input the peer has not acknowledged must go out again now: on the frame
+   * after it first went out (one lost packet then costs one frame), and on every frame once its
+   * acknowledgement is overdue (more than the RTT and two frames after it went out).
+   */
+  resendDue(now: number, frameMs: number): boolean {
+    let unacked = false;
+    for (const slot of this.#sendSlots) {
+      if (this.acked[slot]! < this.changeSentUpTo[slot]!) {
+        unacked = true;
+        break;
+      }
+    }
+    const next = this.#resendNextFrame;
+    this.#resendNextFrame = false;
+    if (!unacked) return false;
+    return next || (this.#hasRtt && now - this.#changeSentAt > this.#rtt + 2 * frameMs);
   }
 
   /** Inputs of `slot` up to `tick` were compared and repeat their predecessor. */
