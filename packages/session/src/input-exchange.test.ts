@@ -165,6 +165,31 @@ describe('Session input sending', () => {
   });
 });
 
+describe('Session star relay', () => {
+  it("relays a guest's changed input to the other guests on receipt, before the host's next tick (seed 84)", async () => {
+    const h = harness(3, 84, { latency: 20 });
+    await h.start();
+    h.inputsChange = false;
+    h.run(60);
+    const relayed: number[] = [];
+    const transport = h.host.transport;
+    const send = transport.send.bind(transport);
+    transport.send = (peerId, message, reliable) => {
+      const decoded = tryDecodeMessage(message);
+      if (peerId === 'p2' && decoded.ok && decoded.message.type === MessageType.Input) {
+        for (const run of decoded.message.runs) {
+          if (run.slot === 1 && run.inputs.some((input) => input[0] === 0x77)) relayed.push(1);
+        }
+      }
+      send(peerId, message, reliable);
+    };
+    // Only p1 ticks, with a new input; the host does not tick while the network delivers it.
+    h.peers[1]!.session.tick(new Uint8Array([0x77]));
+    for (let i = 0; i < 3; i++) for (const p of h.peers) p.transport.tick(h.frameMs);
+    expect(relayed.length).toBeGreaterThan(0);
+  });
+});
+
 describe('Session late join on the host', () => {
   it('fires playerJoined before it takes the state the joiner gets (seed 82)', async () => {
     const h = harness(3, 82, { latency: 20 });

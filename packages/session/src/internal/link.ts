@@ -12,6 +12,8 @@ export const PING_MEMORY = 32;
  */
 export class Link {
   #sendSlots: number[] = [];
+  /** Slots whose inputs we send on this link (1), by slot. */
+  readonly sends = new Uint8Array(SLOT_COUNT);
   /** Slots whose inputs we accept from this link (anything else is refused). */
   readonly accepts = new Uint8Array(SLOT_COUNT);
   #acceptSlots: number[] = [];
@@ -33,6 +35,7 @@ export class Link {
   #changeSentAt = 0;
   #resendNextFrame = false;
   #framesSinceInputSend = 0;
+  #relaysThisFrame = 0;
   #lastSendAt = -Infinity;
   #lastPingAt = -Infinity;
   #lastRecvAt: number;
@@ -112,6 +115,8 @@ export class Link {
   /** Sets which slots' inputs go each way on this link. */
   assignSlots(send: number[], accept: number[]): void {
     this.#sendSlots = send;
+    this.sends.fill(0);
+    for (const slot of send) this.sends[slot] = 1;
     this.accepts.fill(0);
     for (const slot of accept) this.accepts[slot] = 1;
     this.#acceptSlots = accept;
@@ -200,7 +205,19 @@ export class Link {
    * @returns Frames since the last input or ack message went out.
    */
   countFrame(): number {
+    this.#relaysThisFrame = 0;
     return ++this.#framesSinceInputSend;
+  }
+
+  /**
+   * Takes one of the frame's relays on receipt (at most `max` per frame, so a peer flooding
+   * changed inputs cannot make the host flood the others).
+   * @returns Whether a relay may go out now.
+   */
+  takeRelay(max: number): boolean {
+    if (this.#relaysThisFrame >= max) return false;
+    this.#relaysThisFrame++;
+    return true;
   }
 
   /** An input or ack message went out: the heartbeat starts over. */
