@@ -186,7 +186,7 @@ export function flushInputs(
   now: number,
 ): void {
   const due = link.countFrame() >= cfg.inputHeartbeatTicks;
-  const resend = link.resendDue(now, 1000 / cfg.tickRate);
+  const resend = link.resendDue(now, 1000 / cfg.tickRate, cfg.inputHeartbeatTicks);
   const cap = sendCap(link, roster, engine);
   const { pending, changed } = scanPending(link, roster, engine, cap);
   if (pending && (changed || due || resend)) {

@@ -110,7 +110,8 @@ export type SessionConfig = {
   joinRateLimitWindowMs: number;
   /**
    * Frames between input messages on a link while no input changes; a changed input is sent
-   * in the same frame. 1 sends every frame. @default 4
+   * in the same frame and again on the next one until acknowledged. 1 sends every frame.
+   * @default 6
    */
   inputHeartbeatTicks: number;
   /** Milliseconds between pings on every link. @default 500 */

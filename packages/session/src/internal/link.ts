@@ -164,9 +164,9 @@ export class Link {
   /**
    * Whether a changed input the peer has not acknowledged must go out again now: on the frame
    * after it first went out (one lost packet then costs one frame), and on every frame once its
-   * acknowledgement is overdue (more than the RTT and two frames after it went out).
+   * acknowledgement is overdue (more than the RTT, a heartbeat and two frames after it went out).
    */
-  resendDue(now: number, frameMs: number): boolean {
+  resendDue(now: number, frameMs: number, heartbeatFrames: number): boolean {
     let unacked = false;
     for (const slot of this.#sendSlots) {
       if (this.acked[slot]! < this.changeSentUpTo[slot]!) {
@@ -177,7 +177,9 @@ export class Link {
     const next = this.#resendNextFrame;
     this.#resendNextFrame = false;
     if (!unacked) return false;
-    return next || (this.#hasRtt && now - this.#changeSentAt > this.#rtt + 2 * frameMs);
+    // The peer acknowledges with its own messages, at least every heartbeat.
+    const overdue = this.#rtt + (heartbeatFrames + 2) * frameMs;
+    return next || (this.#hasRtt && now - this.#changeSentAt > overdue);
   }
 
   /** Inputs of `slot` up to `tick` were compared and repeat their predecessor. */
