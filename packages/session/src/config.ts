@@ -29,7 +29,7 @@ export const DEFAULT_SESSION_CONFIG: Readonly<SessionConfig> = Object.freeze({
   resumeCountdownSeconds: 3,
   joinRateLimitRequests: 5,
   joinRateLimitWindowMs: 10_000,
-  inputHeartbeatTicks: 6,
+  inputHeartbeatTicks: 8,
   pingInterval: 500,
   keepaliveInterval: 200,
   joinTimeout: 10_000,

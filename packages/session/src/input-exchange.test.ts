@@ -95,8 +95,8 @@ describe('Session input sending', () => {
     const inputsIn = (sent: { type: MessageType }[]) =>
       sent.filter((m) => m.type === MessageType.Input).length;
     for (let f = 0; f < 8; f++) frame(new Uint8Array([5]));
-    // Unchanged input: an Input message every 6th frame (the default heartbeat).
-    const quiet = Array.from({ length: 12 }, () => inputsIn(frame(new Uint8Array([5]))));
+    // Unchanged input: an Input message every 8th frame (the default heartbeat).
+    const quiet = Array.from({ length: 16 }, () => inputsIn(frame(new Uint8Array([5]))));
     expect(quiet.reduce((a, b) => a + b, 0)).toBe(2);
     expect(Math.max(...quiet)).toBe(1);
     // A change goes out at once, in its own frame.
@@ -138,9 +138,9 @@ describe('Session input sending', () => {
       ...Array.from({ length: 20 }, () => frame(new Uint8Array([9]))),
     ];
     const counts = sent.map(inputsIn);
-    // The change, its one resend, then a heartbeat every 6th frame (no resend every frame).
+    // The change, its one resend, then a heartbeat every 8th frame (no resend every frame).
     expect(counts.slice(0, 2)).toEqual([1, 1]);
-    expect(counts.reduce((a, b) => a + b, 0)).toBe(2 + 3);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(2 + 2);
   });
 
   it('sends inputs every frame with inputHeartbeatTicks: 1, always on the unreliable channel', async () => {

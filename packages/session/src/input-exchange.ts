@@ -141,6 +141,7 @@ function sendRuns(
   links.sendBytes(link, encodeMessage(message), false);
   link.acksSent();
   link.heartbeatSent();
+  link.noteInputsSent(now);
   return true;
 }
 
@@ -339,6 +340,7 @@ export class InputExchange {
     // or the peer that is ahead would settle half a tick ahead.
     this.deps.advantage.addSample(link, this.deps.roster, senderTick - 0.5, engine);
     const { refused, outOfReach } = applyInputs(link, this.deps.roster, engine, cfg, acks, runs);
+    link.checkLost(now, 1000 / cfg.tickRate);
     // A star's host passes changed inputs on at once, not on its next frame.
     if (runs && runs.length > 0 && this.deps.roster.isHost && cfg.topology === Topology.Star) {
       relayInputs(link, runs, this.deps.links, this.deps.roster, engine, now);

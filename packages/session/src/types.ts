@@ -111,7 +111,7 @@ export type SessionConfig = {
   /**
    * Frames between input messages on a link while no input changes; a changed input is sent
    * in the same frame and again on the next one until acknowledged. 1 sends every frame.
-   * @default 6
+   * @default 8
    */
   inputHeartbeatTicks: number;
   /** Milliseconds between pings on every link. @default 500 */

@@ -33,6 +33,7 @@ export class Link {
    */
   readonly changeSentUpTo = new Int32Array(SLOT_COUNT).fill(-1);
   #changeSentAt = 0;
+  #inputsSentAt = 0;
   #resendNextFrame = false;
   #framesSinceInputSend = 0;
   #relaysThisFrame = 0;
@@ -159,6 +160,26 @@ export class Link {
     if (tick > this.changeSentUpTo[slot]!) this.changeSentUpTo[slot] = tick;
     this.#changeSentAt = now;
     this.#resendNextFrame = true;
+  }
+
+  /** An input message went out (a change, its resend or a heartbeat): it carries the change. */
+  noteInputsSent(now: number): void {
+    this.#inputsSentAt = now;
+  }
+
+  /**
+   * A message from the peer arrived (its acks applied): when it left the peer after our last
+   * input message must have arrived there (more than the RTT and a frame later) and still does
+   * not acknowledge the change, that message was lost: the change goes out on the next frame.
+   */
+  checkLost(now: number, frameMs: number): void {
+    if (!this.#hasRtt || now - this.#inputsSentAt <= this.#rtt + frameMs) return;
+    for (const slot of this.#sendSlots) {
+      if (this.acked[slot]! < this.changeSentUpTo[slot]!) {
+        this.#resendNextFrame = true;
+        return;
+      }
+    }
   }
 
   /**
