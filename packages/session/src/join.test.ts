@@ -305,6 +305,7 @@ describe('Session spectators and versions', () => {
         roomId: h.host.session.roomId!,
         playerId: 'x',
         role: WireRole.Player,
+        metadata: new Uint8Array(0),
       }),
       true,
     );
@@ -448,6 +449,7 @@ describe('decideAdmission', () => {
     roomId: 'r',
     playerId: 'x',
     role: WireRole.Player,
+    metadata: new Uint8Array(0),
   } as const;
   const base: AdmissionInput = {
     request,
