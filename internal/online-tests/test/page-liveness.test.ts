@@ -147,19 +147,33 @@ describe('page liveness in Chromium', () => {
     }
   });
 
-  it('a hidden page whose timers stop for two seconds stays in the room (it announced its slower keepalive)', async () => {
+  it('a hidden page whose JavaScript stops for two seconds stays in the room (it announced its slower keepalive)', async () => {
     const { host, pages } = await threePlayers('hidden', true);
     const [stay, hidden] = pages;
     const hiddenId = (await progress(hidden.page)).playerId;
     const hostSaw = watchDepartures(host);
     const cdp = await hidden.page.context().newCDPSession(hidden.page);
+    await cdp.send('Debugger.enable');
     await setHidden(hidden.page, true);
-    // A hidden tab's timers may not run for a while: freeze the page outright, twice the
-    // transport's 1 s keepalive timeout, well inside the 4 s a hidden page's announcement buys.
-    await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+    // A hidden tab's timers may not run for a while: stop the page's JavaScript outright (the
+    // debugger pauses it at its next timer) for twice the transport's 1 s keepalive timeout,
+    // well inside the 4 s a hidden page's announced 1 s keepalive interval buys it.
+    // (`Page.setWebLifecycleState` 'frozen' does not stop the timers of these headless pages.)
+    const paused = new Promise<void>((resolve) => cdp.once('Debugger.paused', () => resolve()));
+    await cdp.send('Debugger.pause');
+    await paused;
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    await cdp.send('Page.setWebLifecycleState', { state: 'active' });
+    await cdp.send('Debugger.resume');
+    await cdp.send('Debugger.disable');
     await setHidden(hidden.page, false);
+    const resumedAt = host.session.currentTick;
+    await peers.waits.until(
+      () => host.session.currentTick >= resumedAt + 120,
+      'the host playing 120 ticks after the page came back',
+      60_000,
+      peers.status,
+    );
+    expect([...hostSaw.keys()]).toEqual([]);
 
     await playOnAndAgree(host, stay.page, 300);
     await pageConfirmed(
