@@ -2,7 +2,13 @@ import { SignalingClient, joinOnline } from '@rbn/online';
 import type { JsonValue } from '@rbn/online';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { PlayerRole, SessionState, Topology } from '@rbn/session';
+import {
+  PlayerRole,
+  SessionState,
+  Topology,
+  decodePlayerMetadata,
+  encodePlayerMetadata,
+} from '@rbn/session';
 import type { PlayerInfo } from '@rbn/session';
 import { compareConfirmed } from '../src/driver';
 import { HashGame } from '../src/hash-game';
@@ -50,10 +56,11 @@ describe('joinOnline between Node peers', () => {
     const server = await start();
     const url = `${server.wsUrl}/mesh`;
     const config = { hashInterval: 30, topology: Topology.Mesh };
+    const as = (i: number) => ({ config, metadata: encodePlayerMetadata({ name: `P${i}` }) });
     // Without ?next the room's first peer hosts: let it be in before the others arrive.
-    const host = await peers.join(url, 0, { config });
+    const host = await peers.join(url, 0, as(0));
     expect(host.session.isHost).toBe(true);
-    await Promise.all([peers.join(url, 1, { config }), peers.join(url, 2, { config })]);
+    await Promise.all([peers.join(url, 1, as(1)), peers.join(url, 2, as(2))]);
     await peers.waits.until(
       () => host.session.players.size === 3,
       'the host seeing 3 players',
@@ -63,7 +70,7 @@ describe('joinOnline between Node peers', () => {
     host.session.start();
     await peers.allConfirmed(200);
 
-    const late = await peers.join(url, 3, { config });
+    const late = await peers.join(url, 3, as(3));
     expect(late.session.state).not.toBe(SessionState.Disconnected);
     await peers.allConfirmed(TICKS);
     const all = compareConfirmed(confirmedHashes());
@@ -77,6 +84,13 @@ describe('joinOnline between Node peers', () => {
     expect(withLate.mismatches).toEqual([]);
     const roles = [...late.session.players.values()].map((p: PlayerInfo) => p.role);
     expect(roles.filter((r) => r === PlayerRole.Player)).toHaveLength(4);
+    // Every member, the late joiner included, sees everyone's name from the join messages.
+    for (const peer of peers.peers) {
+      const names = [...peer.session.players.values()].map(
+        (p: PlayerInfo) => decodePlayerMetadata(p.metadata)?.name,
+      );
+      expect(names.sort()).toEqual(['P0', 'P1', 'P2', 'P3']);
+    }
   });
 
   it('leaves the room when the page goes away (pagehide), and the host sees the player leave', async () => {

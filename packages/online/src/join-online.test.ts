@@ -29,6 +29,8 @@ describe('joinOnline', () => {
     ['no url', { game }],
     ['an http url', { url: 'http://signal.example/room', game }],
     ['no game', { url: 'ws://signal.example/room' }],
+    ['metadata over 256 bytes', { url: 'ws://x/room', game, metadata: new Uint8Array(257) }],
+    ['metadata that is not bytes', { url: 'ws://x/room', game, metadata: 'Ana' }],
   ])('refuses %s', async (_label, options) => {
     await expect(joinOnline(options as JoinOnlineOptions)).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',

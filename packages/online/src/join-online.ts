@@ -1,5 +1,5 @@
 import { RbnError } from '@rbn/protocol';
-import { PlayerRole, SessionState, createSession } from '@rbn/session';
+import { MAX_PLAYER_METADATA_BYTES, PlayerRole, SessionState, createSession } from '@rbn/session';
 import type { Clock, CreateSessionOptions, Session, SessionConfig } from '@rbn/session';
 import { TransformingTransport } from '@rbn/transport-transform';
 import { WebRTCTransport, isWebRTCSignal } from '@rbn/transport-webrtc';
@@ -33,6 +33,13 @@ export type JoinOnlineOptions = {
    * @default PlayerRole.Player
    */
   role?: PlayerRole;
+  /**
+   * The local player's metadata (a name, a colour…), at most `MAX_PLAYER_METADATA_BYTES` (256)
+   * bytes, that every member sees in `PlayerInfo.metadata`; `encodePlayerMetadata` from
+   * `@rbn/session` makes it from a name and a colour.
+   * @default no metadata
+   */
+  metadata?: Uint8Array;
   /**
    * `RTCConfiguration` of every peer connection. The signaling server's TURN entries are added
    * to its `iceServers`, never replacing them; when it names none, they are added to
@@ -129,6 +136,14 @@ function checkOptions(options: JoinOnlineOptions): void {
   if (typeof options.game !== 'object' || options.game === null) {
     throw new RbnError('INVALID_ARGUMENT', 'joinOnline: game is required');
   }
+  const { metadata } = options;
+  if (
+    metadata !== undefined &&
+    (!(metadata instanceof Uint8Array) || metadata.length > MAX_PLAYER_METADATA_BYTES)
+  ) {
+    const text = `joinOnline: metadata must be a Uint8Array of at most ${MAX_PLAYER_METADATA_BYTES} bytes`;
+    throw new RbnError('INVALID_ARGUMENT', text);
+  }
 }
 
 /** Settles like `promise`, or rejects with the signal's reason (after `cancel()`) on abort. */
@@ -187,6 +202,7 @@ class OnlineRoom {
       game: options.game,
       transport: wire,
       ...(options.localPlayerId !== undefined ? { localPlayerId: options.localPlayerId } : {}),
+      ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
       ...(options.config ? { config: options.config } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
     });
