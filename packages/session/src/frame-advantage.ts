@@ -5,7 +5,7 @@ import type { LinkTable } from './links';
 import type { Roster } from './roster';
 import { TimeSync } from './time-sync';
 import { PlayerRole } from './types';
-import type { SessionConfig } from './types';
+import type { SessionConfig, TickResult } from './types';
 
 /** A peer this many ticks behind the others runs extra ticks to catch up. */
 export const CATCH_UP_THRESHOLD = 4;
@@ -118,5 +118,39 @@ export class FrameAdvantage {
     if (now - this.#lastReportAt < TIME_SYNC_INTERVAL_MS) return null;
     this.#lastReportAt = now;
     return this.framesAhead(engine, links, roster, cfg, now);
+  }
+}
+
+/**
+ * Advances the engine one tick, and one more while this peer is well behind the others
+ * (catch-up: a late joiner, a spectator, a tab that was hidden runs one extra tick per frame).
+ * @param result - The frame's result, filled in.
+ * @param ahead - How far this peer runs ahead, from the previous tick (`null` when unknown).
+ */
+export function advanceFrame(
+  engine: RollbackEngine,
+  localInput: Uint8Array | undefined,
+  result: TickResult,
+  ahead: () => number | null,
+  advantage: FrameAdvantage,
+): void {
+  const r = engine.tick(localInput);
+  result.tick = r.tick;
+  if (r.status !== 'advanced') {
+    result.stalled = true;
+    return;
+  }
+  result.advanced = true;
+  result.rolledBack = r.rolledBack;
+  result.rollbackTicks = r.rollbackTicks;
+  const behind = ahead();
+  if (behind !== null && behind <= -CATCH_UP_THRESHOLD) {
+    const extra = engine.tick(localInput);
+    if (extra.status === 'advanced') {
+      result.tick = extra.tick;
+      result.rolledBack = result.rolledBack || extra.rolledBack;
+      result.rollbackTicks += extra.rollbackTicks;
+      advantage.caughtUp();
+    }
   }
 }

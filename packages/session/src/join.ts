@@ -5,6 +5,7 @@ import type {
   JoinRejectMessage,
   JoinRequestMessage,
   PlayerId,
+  PlayerJoinedMessage,
   StateSyncMessage,
   Tick,
   TransportAdapter,
@@ -17,7 +18,7 @@ import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { SlidingWindowRateLimiter } from './rate-limiter';
 import type { Recording } from './recording';
-import { fromWireRole, toWire } from './roster';
+import { fromHost, fromWireRole, toWire, toWireRole } from './roster';
 import type { Member, Roster } from './roster';
 import { relink } from './topology';
 import { PlayerRole, SessionState, Topology } from './types';
@@ -487,4 +488,168 @@ export function seatAnnounced(
     leaveTick: wire.leaveTick,
   });
   return true;
+}
+
+/** What the joiner does with the host's `JoinAccept`. */
+export type JoinAcceptOutcome =
+  | { readonly kind: 'ignored' }
+  | { readonly kind: 'failed'; readonly error: RbnError }
+  | {
+      readonly kind: 'seated';
+      /** The config with the host's room settings adopted. */
+      readonly cfg: SessionConfig;
+      readonly roomId: string;
+      /** Mesh: the players this joiner connects to itself. */
+      readonly connect: readonly string[];
+      /** The game runs already: the join completes with the start state. */
+      readonly inProgress: boolean;
+    };
+
+/** The joiner's side, as {@link onJoinAccept} and friends see it. */
+export type JoinerDeps = {
+  readonly joining: JoinAttempt;
+  readonly report: Reporter;
+  readonly roster: Roster;
+};
+
+/**
+ * Joiner: the host's `JoinAccept`: adopts the room settings and seats the members (the
+ * orchestrator applies the returned config, links and state).
+ */
+export function onJoinAccept(
+  deps: JoinerDeps,
+  cfg: SessionConfig,
+  local: { playerId: PlayerId; peerId: string; role: PlayerRole },
+  peerId: string,
+  message: JoinAcceptMessage,
+): JoinAcceptOutcome {
+  const { joining, report, roster } = deps;
+  if (peerId !== joining.askingHost) {
+    report.peer(peerId, message.type, 'unexpected join answer');
+    return { kind: 'ignored' };
+  }
+  let adopted: SessionConfig;
+  try {
+    adopted = adoptRoomConfig(cfg, message.config);
+  } catch (error) {
+    const text = `joinRoom: the host's room settings are invalid: ${String(error)}`;
+    return { kind: 'failed', error: new RbnError('JOIN_REJECTED', text) };
+  }
+  seatMembers(roster, message, local);
+  joining.waitForStart();
+  const connect: string[] = [];
+  if (adopted.topology === Topology.Mesh && local.role === PlayerRole.Player) {
+    for (const member of roster.all()) {
+      if (member.isLocal || member.isHost || member.role !== PlayerRole.Player) continue;
+      connect.push(member.peerId);
+    }
+  }
+  const inProgress = message.config[GAME_IN_PROGRESS_KEY] === 1;
+  return { kind: 'seated', cfg: adopted, roomId: message.roomId, connect, inProgress };
+}
+
+/**
+ * Joiner: the host's `JoinReject`.
+ * @returns The error `joinRoom()` rejects with, or `null` when it was not our host's answer.
+ */
+export function onJoinReject(
+  deps: JoinerDeps,
+  peerId: string,
+  message: JoinRejectMessage,
+): RbnError | null {
+  if (peerId !== deps.joining.askingHost) {
+    deps.report.peer(peerId, message.type, 'unexpected join answer');
+    return null;
+  }
+  const error = new RbnError(
+    'JOIN_REJECTED',
+    `joinRoom: the host refused (${JoinRejectReason[message.reason]}): ${message.message}`,
+  );
+  (error as RbnError & { reason?: JoinRejectReason }).reason = message.reason;
+  return error;
+}
+
+/**
+ * Any non-host: whether a `StateSync` (the start state) is welcome now: from the host, in the
+ * lobby or while a late join waits for it, and before any engine runs.
+ */
+export function startStateWelcome(
+  deps: JoinerDeps,
+  peerId: string,
+  message: StateSyncMessage,
+  state: SessionState,
+  engine: RollbackEngine | null,
+): boolean {
+  if (!fromHost(deps.roster, deps.report, peerId, message.type)) return false;
+  if ((state !== SessionState.Lobby && !deps.joining.awaitingStart) || engine) {
+    deps.report.peer(peerId, message.type, 'a start state arrived while not in the lobby');
+    return false;
+  }
+  return true;
+}
+
+/** Reports a start state that hashes differently here than on the host. */
+export function checkStartHash(
+  report: Reporter,
+  localHash: number,
+  peerId: string,
+  message: StateSyncMessage,
+): void {
+  const hash = localHash >>> 0;
+  if (hash === message.hash >>> 0) return;
+  const text = `the start state hashes to ${hash} here but ${message.hash} on the host: serialize/deserialize/hash are not deterministic`;
+  report.session('STATE_MISMATCH', text, peerId, message.type);
+}
+
+/** A late joiner got its start state: it learns every member (with real join ticks) and the join resolves. */
+export function completeLateJoin(joining: JoinAttempt, roster: Roster, emitter: Emitter): void {
+  if (!joining.awaitingStart) return;
+  for (const m of roster.all()) {
+    if (m.status === 'present') emitter.emit('playerJoined', m.info);
+  }
+  joining.succeed();
+}
+
+/**
+ * Any non-host: the host's `PlayerJoined`.
+ * @returns The seated member and whether to announce it now, or `null` when refused.
+ */
+export function onPlayerJoined(
+  deps: JoinerDeps,
+  peerId: string,
+  message: PlayerJoinedMessage,
+  engine: RollbackEngine | null,
+  recording: Recording,
+): { readonly member: Member; readonly announce: boolean } | null {
+  const { roster, joining } = deps;
+  if (!fromHost(roster, deps.report, peerId, message.type)) return null;
+  const announce = !joining.awaitingStart; // else the start state brings the event
+  const running = engine !== null || !announce;
+  if (!seatAnnounced(roster, message.player, engine, recording, running)) return null;
+  return { member: roster.at(message.player.slot)!, announce };
+}
+
+/**
+ * Joiner: checks `joinRoom()`'s arguments and builds the request.
+ * @returns The request, or the error the promise rejects with.
+ */
+export function joinRequest(
+  roomId: unknown,
+  hostPeerId: unknown,
+  localPeerId: string,
+  local: { playerId: PlayerId; role: PlayerRole },
+): JoinRequestMessage | RbnError {
+  if (typeof roomId !== 'string' || typeof hostPeerId !== 'string' || hostPeerId.length === 0) {
+    return new RbnError('INVALID_ARGUMENT', 'joinRoom: roomId and hostPeerId must be strings');
+  }
+  if (hostPeerId === localPeerId) {
+    return new RbnError('INVALID_ARGUMENT', 'joinRoom: cannot join yourself');
+  }
+  return {
+    type: MessageType.JoinRequest,
+    protocolVersion: PROTOCOL_VERSION,
+    roomId,
+    playerId: local.playerId,
+    role: toWireRole(local.role),
+  };
 }

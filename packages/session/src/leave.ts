@@ -1,6 +1,12 @@
 import type { RollbackEngine } from '@rbn/core';
-import { LeaveReason, MessageType } from '@rbn/protocol';
-import type { DropPlayerMessage, PlayerLeftMessage, Tick, TransportAdapter } from '@rbn/protocol';
+import { DEFAULT_LIMITS, LeaveReason, MessageType, RbnError } from '@rbn/protocol';
+import type {
+  DropPlayerMessage,
+  PlayerId,
+  PlayerLeftMessage,
+  Tick,
+  TransportAdapter,
+} from '@rbn/protocol';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Emitter } from './internal/emitter';
 import type { Reporter } from './internal/reporter';
@@ -176,6 +182,33 @@ export class Departures {
     this.deps.links.broadcast(message, member.peerId);
     this.remove(member, tick, engine, cfg);
     this.deps.transport.disconnect(member.peerId);
+  }
+
+  /**
+   * Host: `dropPlayer()`: checks the request, then drops the present member of that id.
+   * @throws RbnError `'NOT_HOST'`, `'UNKNOWN_PLAYER'` or `'INVALID_ARGUMENT'` (see `Session.dropPlayer`).
+   */
+  dropPlayer(
+    playerId: PlayerId,
+    metadata: Uint8Array | undefined,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const { roster } = this.deps;
+    if (!roster.isHost)
+      throw new RbnError('NOT_HOST', 'dropPlayer: only the host can drop players');
+    const member = roster.findPresent(playerId);
+    if (!member)
+      throw new RbnError('UNKNOWN_PLAYER', `dropPlayer: no player '${playerId}' in the room`);
+    if (member.isLocal)
+      throw new RbnError('INVALID_ARGUMENT', 'dropPlayer: the host cannot drop itself');
+    if (metadata !== undefined && metadata.length > DEFAULT_LIMITS.maxMetadataBytes) {
+      throw new RbnError(
+        'INVALID_ARGUMENT',
+        `dropPlayer: metadata is ${metadata.length} bytes, more than ${DEFAULT_LIMITS.maxMetadataBytes}`,
+      );
+    }
+    this.drop(member, metadata, engine, cfg);
   }
 
   /** Host: drops a member at a tick it chooses, and tells everyone. */

@@ -1,6 +1,7 @@
-import { WireRole } from '@rbn/protocol';
+import { MessageType, WireRole } from '@rbn/protocol';
 import type { PlayerId, Tick, WirePlayer } from '@rbn/protocol';
 import { SLOT_COUNT } from './internal/link';
+import type { Reporter } from './internal/reporter';
 import { PlayerRole } from './types';
 import type { PlayerInfo } from './types';
 
@@ -283,4 +284,19 @@ export function toWire(member: Member): WirePlayer {
     joinTick: Math.max(0, member.joinTick),
     leaveTick: member.leaveTick,
   };
+}
+
+/**
+ * Whether a message that only the host may send came from the host (a non-host's copy is
+ * reported as a peer violation).
+ */
+export function fromHost(
+  roster: Roster,
+  report: Reporter,
+  peerId: string,
+  type: MessageType,
+): boolean {
+  if (!roster.isHost && peerId === roster.hostPeerId) return true;
+  report.peer(peerId, type, `${MessageType[type]} may only come from the host`);
+  return false;
 }
