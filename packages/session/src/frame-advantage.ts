@@ -121,6 +121,26 @@ export class FrameAdvantage {
   }
 }
 
+/** Ticks of slack on top of the speculation limit before a peer's tick is implausible. */
+export const REMOTE_TICK_SLACK = 8;
+
+/**
+ * The newest tick a peer can really be at: a player cannot run more than
+ * `maxSpeculationTicks` past the inputs it has from us (nor past our own newest tick), and a
+ * spectator's remote players cannot run past the inputs anyone sent. A `senderTick` or pong
+ * tick above this is a lie (it would make us run catch-up ticks: double speed) and is ignored.
+ */
+export function remoteTickBound(engine: RollbackEngine, roster: Roster, cfg: SessionConfig): Tick {
+  let newest = Math.max(engine.currentTick, engine.lastLocalInputTick);
+  if (!roster.localPlays) {
+    for (const m of roster.remotePlayers) {
+      if (engine.hasPlayer(m.playerId))
+        newest = Math.max(newest, engine.getReceivedTick(m.playerId));
+    }
+  }
+  return newest + cfg.maxSpeculationTicks + REMOTE_TICK_SLACK;
+}
+
 /**
  * Advances the engine one tick, and one more while this peer is well behind the others
  * (catch-up: a late joiner, a spectator, a tab that was hidden runs one extra tick per frame).

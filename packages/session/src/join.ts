@@ -1,4 +1,4 @@
-import type { RollbackEngine } from '@rbn/core';
+import type { Game, RollbackEngine } from '@rbn/core';
 import { JoinRejectReason, MessageType, PROTOCOL_VERSION, RbnError, WireRole } from '@rbn/protocol';
 import type {
   JoinAcceptMessage,
@@ -12,6 +12,7 @@ import type {
   WirePlayer,
 } from '@rbn/protocol';
 import { ROOM_CONFIG_FIELDS, resolveSessionConfig } from './config';
+import { trialHash } from './desync';
 import type { Emitter } from './internal/emitter';
 import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
@@ -108,12 +109,12 @@ export function decideAdmission(input: AdmissionInput): Admission {
     );
   }
   if (input.freeSlot < 0) {
-    // Slots of members who left a game in progress are not reused (their inputs and leave
-    // tick stay addressable by slot until the game ends), so a game admits at most 255 joins.
+    // Slots of players who left a game in progress are not reused (their inputs and leave
+    // tick stay addressable by slot until the game ends); spectators' slots are.
     return {
       admit: false,
       reason: JoinRejectReason.RoomFull,
-      text: `this game has used all ${SLOT_COUNT - 1} join slots (slots of members who left are not reused while a game runs); the host must start a new room`,
+      text: `this game has used all ${SLOT_COUNT - 1} join slots (slots of players who left are not reused while a game runs); the host must start a new room`,
       slotsExhausted: true,
     };
   }
@@ -146,6 +147,9 @@ export function addLatePlayer(
   }
 }
 
+/** Join refusals per second to one peer: more requests go unanswered. */
+export const REFUSALS_PER_SECOND = 4;
+
 /** Mesh rooms with more players than this get a warning. */
 export const MESH_RECOMMENDED_PLAYERS = 4;
 
@@ -164,6 +168,7 @@ export type AdmissionDeps = {
   readonly report: Reporter;
   readonly recording: Recording;
   readonly limiter: SlidingWindowRateLimiter;
+  readonly now: () => number;
 };
 
 /** The room as the host admits into it. */
@@ -179,6 +184,9 @@ export type RoomStatus = {
  * admitted member carries out the effects (slot, engine, accept, announcement, start state).
  */
 export class Admissions {
+  /** Refusals sent to each peer in its current second (at most {@link REFUSALS_PER_SECOND}). */
+  readonly #refused = new Map<string, { at: number; count: number }>();
+
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: AdmissionDeps) {}
 
@@ -197,7 +205,9 @@ export class Admissions {
       roomId: room.roomId,
       state: room.state,
       duplicate:
-        roster.byPeer(peerId) !== undefined || roster.findPresent(message.playerId) !== undefined,
+        roster.byPeer(peerId) !== undefined ||
+        roster.findPresent(message.playerId) !== undefined ||
+        roster.boundElsewhere(message.playerId, peerId),
       players: counts.players,
       spectators: counts.spectators,
       maxPlayers: room.cfg.maxPlayers,
@@ -205,6 +215,7 @@ export class Admissions {
       freeSlot: roster.freeSlot(),
     });
     if (!admission.admit) {
+      if (!this.#mayRefuse(peerId)) return; // a flood of requests gets one answer a second
       this.#reject(peerId, admission.reason, admission.text);
       if (admission.slotsExhausted) {
         this.deps.report.session('SLOTS_EXHAUSTED', admission.text, peerId, message.type);
@@ -235,6 +246,17 @@ export class Admissions {
     // Before the state is taken, so the game can prepare for the player.
     this.deps.emitter.emit('playerJoined', member.info);
     if (engine) this.#sendStartState(member.peerId, engine, room.state);
+  }
+
+  #mayRefuse(peerId: string): boolean {
+    const now = this.deps.now();
+    let window = this.#refused.get(peerId);
+    if (!window || now - window.at >= 1000) {
+      if (this.#refused.size >= 1024) this.#refused.clear(); // bounded whatever the peer ids
+      window = { at: now, count: 0 };
+      this.#refused.set(peerId, window);
+    }
+    return ++window.count <= REFUSALS_PER_SECOND;
   }
 
   #reject(peerId: string, reason: JoinRejectReason, text: string): void {
@@ -507,6 +529,7 @@ export type JoinAcceptOutcome =
 
 /** The joiner's side, as {@link onJoinAccept} and friends see it. */
 export type JoinerDeps = {
+  readonly game: Game<Uint8Array>;
   readonly joining: JoinAttempt;
   readonly report: Reporter;
   readonly roster: Roster;
@@ -569,9 +592,14 @@ export function onJoinReject(
   return error;
 }
 
+/** The newest tick a start state may have (a game at 60 Hz reaches it after 207 days). */
+export const MAX_START_TICK = 2 ** 30;
+
 /**
  * Any non-host: whether a `StateSync` (the start state) is welcome now: from the host, in the
- * lobby or while a late join waits for it, and before any engine runs.
+ * lobby (for tick 0, where `start()` begins) or while a late join waits for it (a tick up to
+ * {@link MAX_START_TICK}), before any engine runs, and with a state the game loads and that
+ * hashes to the host's hash (tried without keeping it).
  */
 export function startStateWelcome(
   deps: JoinerDeps,
@@ -585,20 +613,22 @@ export function startStateWelcome(
     deps.report.peer(peerId, message.type, 'a start state arrived while not in the lobby');
     return false;
   }
+  const high = deps.joining.awaitingStart ? MAX_START_TICK : 0;
+  if (message.tick < 0 || message.tick > high) {
+    deps.report.peer(peerId, message.type, `a start state for tick ${message.tick} (0..${high})`);
+    return false;
+  }
+  const tried = trialHash(deps.game, message.state);
+  if (typeof tried !== 'number') {
+    deps.report.peer(peerId, message.type, `a start state the game cannot load (${tried.message})`);
+    return false;
+  }
+  if (tried !== message.hash >>> 0) {
+    const text = `the start state hashes to ${tried} here but ${message.hash} on the host: serialize/deserialize/hash are not deterministic (not loaded)`;
+    deps.report.session('STATE_MISMATCH', text, peerId, message.type);
+    return false;
+  }
   return true;
-}
-
-/** Reports a start state that hashes differently here than on the host. */
-export function checkStartHash(
-  report: Reporter,
-  localHash: number,
-  peerId: string,
-  message: StateSyncMessage,
-): void {
-  const hash = localHash >>> 0;
-  if (hash === message.hash >>> 0) return;
-  const text = `the start state hashes to ${hash} here but ${message.hash} on the host: serialize/deserialize/hash are not deterministic`;
-  report.session('STATE_MISMATCH', text, peerId, message.type);
 }
 
 /** A late joiner got its start state: it learns every member (with real join ticks) and the join resolves. */

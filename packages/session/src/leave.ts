@@ -69,6 +69,9 @@ export type DepartureDeps = {
  * returns why the room ends for the local session (the host left, or removed us), or `null`.
  */
 export class Departures {
+  /** Host: the slots that reported each member disconnected (weakly held: gone with the member). */
+  readonly #reports = new WeakMap<Member, Set<number>>();
+
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: DepartureDeps) {}
 
@@ -162,7 +165,38 @@ export class Departures {
     const member = roster.at(slot);
     if (!reporter || !member || member.isLocal || member === reporter) return;
     if (member.status !== 'present') return; // already gone
+    if (reporter.role !== PlayerRole.Player) {
+      report.peer(peerId, type, 'a disconnect report from a spectator');
+      return;
+    }
+    if (!this.#corroborated(reporter, member)) return; // kept until others or our link agree
     this.depart(member, LeaveReason.Disconnected, engine, cfg);
+  }
+
+  /**
+   * Whether a reported disconnect is corroborated: the host's own link to the member is
+   * interrupted too, or more than half of the other players (the host counting when its link is
+   * interrupted) reported it. One lying member cannot remove a healthy player.
+   */
+  #corroborated(reporter: Member, member: Member): boolean {
+    const { roster, links } = this.deps;
+    let reporters = this.#reports.get(member);
+    if (!reporters) {
+      reporters = new Set();
+      this.#reports.set(member, reporters);
+    }
+    reporters.add(reporter.slot);
+    if (links.get(member.peerId)?.interrupted === true) return true;
+    let voters = 1; // the host
+    let votes = 0;
+    for (const m of roster.all()) {
+      if (m.status !== 'present' || m.role !== PlayerRole.Player || m.isLocal || m === member) {
+        continue;
+      }
+      voters++;
+      if (reporters.has(m.slot)) votes++;
+    }
+    return votes * 2 > voters;
   }
 
   /** Host: a member leaves (on its own or disconnected) at a tick everyone agrees on. */
@@ -254,7 +288,8 @@ export class Departures {
     }
     roster.setTicks(member, { leaveTick });
     const info = member.info;
-    roster.depart(member, !engine);
+    // A spectator has no inputs to address by slot: its slot is free at once (no exhaustion).
+    roster.depart(member, !engine || member.role !== PlayerRole.Player);
     relink(roster, links, cfg.topology, null);
     this.deps.emitter.emit('playerLeft', info);
   }

@@ -77,6 +77,8 @@ export class Roster {
   #byPeer = new Map<string, Member>();
   #remotePlayers: Member[] = [];
   #localSlot = -1;
+  /** The peer each player id joined with in this room (kept after it leaves). */
+  readonly #boundPeer = new Map<PlayerId, string>();
 
   /**
    * @param localPlayerId - The local player's id.
@@ -97,6 +99,10 @@ export class Roster {
     } as MutableMember;
     member.info = infoOf(member);
     this.#slots[member.slot] = member;
+    if (!this.#boundPeer.has(member.playerId)) {
+      if (this.#boundPeer.size >= 1024) this.#boundPeer.clear(); // bounded whatever joins
+      this.#boundPeer.set(member.playerId, member.peerId);
+    }
     this.#version++;
     return member;
   }
@@ -121,7 +127,13 @@ export class Roster {
   /** Forgets every member. */
   clear(): void {
     this.#slots.fill(undefined);
+    this.#boundPeer.clear();
     this.#version++;
+  }
+
+  /** The local player's id. */
+  get ownPlayerId(): PlayerId {
+    return this.localPlayerId;
   }
 
   /** The local member's slot, or -1 when not in a room. */
@@ -174,6 +186,15 @@ export class Roster {
   get remoteMembers(): ReadonlyMap<string, Member> {
     this.#refresh();
     return this.#byPeer;
+  }
+
+  /**
+   * Whether a player id belongs to another peer: the one that first joined this room with it
+   * (present or departed). A player id cannot be taken over by a new peer.
+   */
+  boundElsewhere(playerId: PlayerId, peerId: string): boolean {
+    const owner = this.#boundPeer.get(playerId);
+    return owner !== undefined && owner !== peerId;
   }
 
   /** The present member with a player id. */

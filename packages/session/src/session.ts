@@ -18,7 +18,6 @@ import {
   JoinAttempt,
   randomRoomId,
   applyStartPlayers,
-  checkStartHash,
   completeLateJoin,
   joinRequest,
   onJoinAccept,
@@ -141,7 +140,7 @@ export class Session {
     const report = (this.report = new Reporter(emitter));
     const clock = this.clock;
     this.joining = new JoinAttempt(transport, links, report);
-    this.joiner = { joining: this.joining, report, roster };
+    this.joiner = { game, joining: this.joining, report, roster };
     this.pausing = new Pausing({ links, emitter, report, roster, clock });
     this.liveness = new Liveness({ links, roster, emitter, report, advantage });
     this.inputs = new InputExchange({ links, roster, report, advantage });
@@ -151,6 +150,7 @@ export class Session {
     });
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
+      now: () => clock.now(),
     });
     transport.onMessage = this.onTransportMessage;
     transport.onConnect = this.onTransportConnect;
@@ -622,9 +622,9 @@ export class Session {
         return this.inputs.receive(link, senderTick, acks, runs, this.engine, this.cfg, now);
       }
       case MessageType.Ping:
-        return this.liveness.onPing(peerId, message.timestamp, this.engine);
+        return this.liveness.onPing(link, peerId, message.timestamp, this.engine, now);
       case MessageType.Pong:
-        return this.liveness.onPong(link, message.timestamp, message.tick, this.engine, now);
+        return this.liveness.onPong(link, message, this.engine, this.cfg, now);
       case MessageType.Hash:
         return this.desync.onHash(peerId, message, this.engine, this.cfg);
       case MessageType.Sync:
@@ -638,7 +638,7 @@ export class Session {
         return next === null ? undefined : this.setState(next);
       }
       case MessageType.LagReport:
-        return this.liveness.onLagReport(peerId, message);
+        return this.liveness.onLagReport(peerId, message, this.engine, now);
       case MessageType.DisconnectReport:
         return this.departures.onDisconnectReport(peerId, message.slot, this.engine, this.cfg);
       case MessageType.DropPlayer:
@@ -699,7 +699,6 @@ export class Session {
     const engine = this.createEngine(message.tick);
     engine.loadState(message.tick, message.state);
     this.desync.dropPending();
-    checkStartHash(this.report, this.game.hash(), peerId, message);
     completeLateJoin(this.joining, this.roster, this.emitter);
     this.enterPlaying();
   }
