@@ -169,6 +169,12 @@ export class Departures {
       report.peer(peerId, type, 'a disconnect report from a spectator');
       return;
     }
+    if (this.#reports.get(reporter)?.has(member.slot) === true) {
+      // Both ends report the link between them broken: one must go, the later joiner.
+      const later = reporter.slot > member.slot ? reporter : member;
+      this.depart(later, LeaveReason.Disconnected, engine, cfg);
+      return;
+    }
     if (!this.#corroborated(reporter, member)) return; // kept until others or our link agree
     this.depart(member, LeaveReason.Disconnected, engine, cfg);
   }
@@ -176,7 +182,8 @@ export class Departures {
   /**
    * Whether a reported disconnect is corroborated: the host's own link to the member is
    * interrupted too, or more than half of the other players (the host counting when its link is
-   * interrupted) reported it. One lying member cannot remove a healthy player.
+   * interrupted) reported it. One lying member cannot remove a healthy player (when the member
+   * reports the reporter too, the link between them is broken for both: the later joiner goes).
    */
   #corroborated(reporter: Member, member: Member): boolean {
     const { roster, links } = this.deps;
