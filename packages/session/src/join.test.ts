@@ -304,6 +304,7 @@ describe('Session spectators and versions', () => {
         roomId: h.host.session.roomId!,
         playerId: 'x',
         role: WireRole.Player,
+        metadata: new Uint8Array(0),
       }),
       true,
     );
@@ -447,6 +448,7 @@ describe('decideAdmission', () => {
     roomId: 'r',
     playerId: 'x',
     role: WireRole.Player,
+    metadata: new Uint8Array(0),
   } as const;
   const base: AdmissionInput = {
     request,

@@ -239,6 +239,7 @@ export class Admissions {
       role,
       joinTick,
       leaveTick: -1,
+      metadata: message.metadata,
     });
     relink(roster, this.deps.links, room.cfg.topology, null);
     this.#welcome(member, room);
@@ -332,7 +333,7 @@ export function adoptRoomConfig(
 export function seatMembers(
   roster: Roster,
   accept: JoinAcceptMessage,
-  local: { playerId: PlayerId; peerId: string; role: PlayerRole },
+  local: { playerId: PlayerId; peerId: string; role: PlayerRole; metadata: Uint8Array },
 ): void {
   for (const wire of accept.players) {
     roster.add({
@@ -342,6 +343,7 @@ export function seatMembers(
       role: fromWireRole(wire.role),
       joinTick: -1,
       leaveTick: -1,
+      metadata: wire.metadata,
     });
   }
   if (!roster.at(accept.slot)) {
@@ -366,6 +368,7 @@ export function applyStartPlayers(roster: Roster, players: readonly WirePlayer[]
         role: fromWireRole(wire.role),
         joinTick: wire.joinTick,
         leaveTick: wire.leaveTick,
+        metadata: wire.metadata,
       });
       if (wire.leaveTick >= 0) roster.depart(added, false);
     }
@@ -508,6 +511,7 @@ export function seatAnnounced(
     role: fromWireRole(wire.role),
     joinTick: running ? wire.joinTick : -1,
     leaveTick: wire.leaveTick,
+    metadata: wire.metadata,
   });
   return true;
 }
@@ -542,7 +546,7 @@ export type JoinerDeps = {
 export function onJoinAccept(
   deps: JoinerDeps,
   cfg: SessionConfig,
-  local: { playerId: PlayerId; peerId: string; role: PlayerRole },
+  local: { playerId: PlayerId; peerId: string; role: PlayerRole; metadata: Uint8Array },
   peerId: string,
   message: JoinAcceptMessage,
 ): JoinAcceptOutcome {
@@ -667,7 +671,7 @@ export function joinRequest(
   roomId: unknown,
   hostPeerId: unknown,
   localPeerId: string,
-  local: { playerId: PlayerId; role: PlayerRole },
+  local: { playerId: PlayerId; role: PlayerRole; metadata: Uint8Array },
 ): JoinRequestMessage | RbnError {
   if (typeof roomId !== 'string' || typeof hostPeerId !== 'string' || hostPeerId.length === 0) {
     return new RbnError('INVALID_ARGUMENT', 'joinRoom: roomId and hostPeerId must be strings');
@@ -681,5 +685,6 @@ export function joinRequest(
     roomId,
     playerId: local.playerId,
     role: toWireRole(local.role),
+    metadata: local.metadata,
   };
 }

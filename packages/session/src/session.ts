@@ -79,6 +79,8 @@ export class Session {
   private roomIdValue: string | null = null;
   private role = PlayerRole.Player;
   private readonly localId: PlayerId;
+  /** The local player's metadata (checked and copied), sent with the join and seated locally. */
+  private readonly localMetadata: Uint8Array;
   private destroyed = false;
   private started = false;
   private readonly joining: JoinAttempt;
@@ -121,7 +123,8 @@ export class Session {
    * @param options - See {@link CreateSessionOptions}.
    */
   constructor(options: CreateSessionOptions) {
-    const { game, transport, localPlayerId } = checkSessionOptions(options);
+    const { game, transport, localPlayerId, metadata } = checkSessionOptions(options);
+    this.localMetadata = metadata;
     this.cfg = resolveSessionConfig(options.config);
     this.game = game;
     this.transport = transport;
@@ -334,6 +337,7 @@ export class Session {
       role: PlayerRole.Player,
       joinTick: -1,
       leaveTick: -1,
+      metadata: this.localMetadata,
     });
     this.setState(SessionState.Lobby);
     return Promise.resolve(this.roomIdValue);
@@ -354,7 +358,7 @@ export class Session {
     if (this.stateValue !== SessionState.Disconnected) {
       return Promise.reject(new RbnError('INVALID_STATE', 'joinRoom: already in a room'));
     }
-    const local = { playerId: this.localId, role: this.role };
+    const local = { playerId: this.localId, role: this.role, metadata: this.localMetadata };
     const request = joinRequest(roomId, hostPeerId, this.transport.localPeerId, local);
     if (request instanceof RbnError) return Promise.reject(request);
     this.setState(SessionState.Connecting);
@@ -646,11 +650,8 @@ export class Session {
       case MessageType.JoinRequest:
         return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
       case MessageType.JoinAccept: {
-        const local = {
-          playerId: this.localId,
-          peerId: this.transport.localPeerId,
-          role: this.role,
-        };
+        const { localId: playerId, role, localMetadata: metadata } = this;
+        const local = { playerId, peerId: this.transport.localPeerId, role, metadata };
         return this.applyJoinAccept(onJoinAccept(this.joiner, this.cfg, local, peerId, message));
       }
       case MessageType.JoinReject: {
