@@ -1,6 +1,7 @@
 import type { RollbackEngine } from '@rbn/core';
 import { DEFAULT_LIMITS, MessageType, encodeMessage, sameBytes } from '@rbn/protocol';
 import type { InputAckEntry, InputMessage, InputRun, Tick } from '@rbn/protocol';
+import { remoteTickBound } from './frame-advantage';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Link } from './internal/link';
 import type { Reporter } from './internal/reporter';
@@ -334,12 +335,18 @@ export class InputExchange {
     now: number,
   ): void {
     if (!link || !engine) return;
-    link.noteRemoteTick(senderTick, now);
-    // An input message leaves right after the sender's tick (its tick count is exact), while
-    // ours is read at any point of a tick (half a tick short on average): correct that bias,
-    // or the peer that is ahead would settle half a tick ahead.
-    this.deps.advantage.addSample(link, this.deps.roster, senderTick - 0.5, engine);
     const { refused, outOfReach } = applyInputs(link, this.deps.roster, engine, cfg, acks, runs);
+    const bound = remoteTickBound(engine, this.deps.roster, cfg);
+    if (senderTick >= 0 && senderTick <= bound) {
+      link.noteRemoteTick(senderTick, now);
+      // An input message leaves right after the sender's tick (its tick count is exact), while
+      // ours is read at any point of a tick (half a tick short on average): correct that bias,
+      // or the peer that is ahead would settle half a tick ahead.
+      this.deps.advantage.addSample(link, this.deps.roster, senderTick - 0.5, engine);
+    } else {
+      const text = `senderTick ${senderTick} is beyond any tick it can be at (${bound}); time sync ignores it`;
+      this.deps.report.peerThrottled(link.peerId, MessageType.Input, text, now);
+    }
     link.checkLost(now, 1000 / cfg.tickRate);
     // A star's host passes changed inputs on at once, not on its next frame.
     if (runs && runs.length > 0 && this.deps.roster.isHost && cfg.topology === Topology.Star) {

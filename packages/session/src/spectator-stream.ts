@@ -1,5 +1,6 @@
 import type { RollbackEngine } from '@rbn/core';
-import type { SessionConfig } from './types';
+import type { FrameAdvantage } from './frame-advantage';
+import type { SessionConfig, TickResult } from './types';
 
 /**
  * A spectator's stream delay. A spectator receives confirmed inputs only, and they arrive in
@@ -42,5 +43,32 @@ export class SpectatorStream {
     // Below the target: play a quarter slower until it refills.
     if (ready < target && this.#frame % 4 === 0) return 0;
     return 1;
+  }
+
+  /**
+   * Plays this frame's ticks ({@link SpectatorStream.ticksThisFrame}) into `result`.
+   * @param engine - The spectator's engine (it never predicts).
+   * @param cfg - The room's settings.
+   * @param result - The frame's tick result, filled in.
+   * @param advantage - Told when an extra tick caught up.
+   */
+  advance(
+    engine: RollbackEngine,
+    cfg: SessionConfig,
+    result: TickResult,
+    advantage: FrameAdvantage,
+  ): void {
+    const ticks = this.ticksThisFrame(engine, cfg);
+    result.tick = engine.currentTick;
+    for (let i = 0; i < ticks; i++) {
+      const r = engine.tick();
+      if (r.status !== 'advanced') {
+        result.stalled = i === 0;
+        return;
+      }
+      result.tick = r.tick;
+      result.advanced = true;
+      if (i > 0) advantage.caughtUp();
+    }
   }
 }

@@ -215,8 +215,11 @@ export interface SessionEvents {
   gameStart: () => void;
   /** Something went wrong that the session survived (or, with `recoverable: false`, ended it). */
   error: (error: Error, context: ErrorContext) => void;
-  /** A player is `ticksBehind` ticks behind (locally measured or reported to the host). */
-  lagReport: (laggyPlayerId: PlayerId, ticksBehind: number) => void;
+  /**
+   * A player is `ticksBehind` ticks behind, as `reporterId` says: the local player (measured
+   * here) or, on the host, the member that reported it (rate-limited per reporter and player).
+   */
+  lagReport: (laggyPlayerId: PlayerId, ticksBehind: number, reporterId: PlayerId) => void;
   /** Seconds left before a paused game resumes. */
   resumeCountdown: (secondsRemaining: number) => void;
   /** The host dropped a player. */
