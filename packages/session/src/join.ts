@@ -664,6 +664,29 @@ export function onPlayerJoined(
 }
 
 /**
+ * Why `createRoom` or `joinRoom` cannot run now, or `null`: the misuse checks both share.
+ * @param method - Which of the two is called.
+ * @param destroyed - Whether the session was destroyed.
+ * @param state - The session's state (both need `Disconnected`).
+ * @param role - The local role (a spectator cannot host).
+ */
+export function roomEntryRefusal(
+  method: 'createRoom' | 'joinRoom',
+  destroyed: boolean,
+  state: SessionState,
+  role: PlayerRole,
+): RbnError | null {
+  if (destroyed) return new RbnError('DESTROYED', 'the session was destroyed');
+  if (state !== SessionState.Disconnected) {
+    return new RbnError('INVALID_STATE', `${method}: already in a room`);
+  }
+  if (method === 'createRoom' && role === PlayerRole.Spectator) {
+    return new RbnError('INVALID_STATE', 'createRoom: a spectator cannot host a room');
+  }
+  return null;
+}
+
+/**
  * Joiner: checks `joinRoom()`'s arguments and builds the request.
  * @returns The request, or the error the promise rejects with.
  */

@@ -21,6 +21,7 @@ import {
   applyStartPlayers,
   completeLateJoin,
   joinRequest,
+  roomEntryRefusal,
   onJoinAccept,
   onJoinReject,
   onPlayerJoined,
@@ -52,10 +53,6 @@ export type { Clock } from './internal/clock';
 export type { CreateSessionOptions } from './types';
 
 /** Async methods never throw: misuse rejects the promise with an `RbnError` and its code. */
-function rejectDestroyed(): Promise<never> {
-  return Promise.reject(new RbnError('DESTROYED', 'the session was destroyed'));
-}
-
 /**
  * A multiplayer session: room lifecycle, star or mesh topology, input exchange, desync
  * detection and recovery, lag and pause. Create one with {@link createSession}; drive it by
@@ -325,15 +322,8 @@ export class Session {
    * in a room or for a spectator, `'DESTROYED'` after `destroy()`.
    */
   createRoom(): Promise<string> {
-    if (this.destroyed) return rejectDestroyed();
-    if (this.stateValue !== SessionState.Disconnected) {
-      return Promise.reject(new RbnError('INVALID_STATE', 'createRoom: already in a room'));
-    }
-    if (this.role === PlayerRole.Spectator) {
-      return Promise.reject(
-        new RbnError('INVALID_STATE', 'createRoom: a spectator cannot host a room'),
-      );
-    }
+    const refusal = roomEntryRefusal('createRoom', this.destroyed, this.stateValue, this.role);
+    if (refusal) return Promise.reject(refusal);
     this.setState(SessionState.Connecting);
     this.roomIdValue = randomRoomId();
     this.addMember({
@@ -360,10 +350,8 @@ export class Session {
    * `'INVALID_ARGUMENT'` for bad ids or joining yourself, `'DESTROYED'` after `destroy()`.
    */
   joinRoom(roomId: string, hostPeerId: string): Promise<void> {
-    if (this.destroyed) return rejectDestroyed();
-    if (this.stateValue !== SessionState.Disconnected) {
-      return Promise.reject(new RbnError('INVALID_STATE', 'joinRoom: already in a room'));
-    }
+    const refusal = roomEntryRefusal('joinRoom', this.destroyed, this.stateValue, this.role);
+    if (refusal) return Promise.reject(refusal);
     const local = { playerId: this.localId, role: this.role, metadata: this.localMetadata };
     const request = joinRequest(roomId, hostPeerId, this.transport.localPeerId, local);
     if (request instanceof RbnError) return Promise.reject(request);
