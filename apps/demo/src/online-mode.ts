@@ -133,7 +133,11 @@ function playOnline(o: OnlineGame): void {
   const panel = document.createElement('section');
   panel.className = 'controls';
   const heading = document.createElement('h2');
-  const base = `${location.origin}${location.pathname}?room=${encodeURIComponent(room)}`;
+  // The invite keeps the host's `?stun=` choice (a LAN or test setup without a STUN server).
+  const stun = new URLSearchParams(location.search).get('stun');
+  const base = `${location.origin}${location.pathname}?room=${encodeURIComponent(room)}${
+    stun !== null ? `&stun=${encodeURIComponent(stun)}` : ''
+  }`;
   panel.append(heading, nameField(o.name));
   if (o.groupSize === undefined) {
     panel.append(
