@@ -28,6 +28,12 @@ async function openAs(browser: Browser, href: string, name: string, size: Size):
   contexts.push(context);
   await context.addInitScript((n) => localStorage.setItem('rbn-demo-name', n), name);
   const page = await context.newPage();
+  // Warnings too: the session's error events go to console.warn, and they explain a failure.
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') {
+      console.warn(`[${name} ${size.width}] ${message.text()}`);
+    }
+  });
   await page.goto(new URL(href, harness.url).href);
   return page;
 }
@@ -83,6 +89,7 @@ describe('online journey', () => {
         expect(box, 'invite field laid out').not.toBeNull();
         expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(size.width + 0.5);
         expect(await invite.locator('button.copy').isVisible()).toBe(true);
+        await invite.locator('button.qr-toggle').click();
         const qrWidth = await invite
           .locator('img.qr')
           .evaluate((img) => (img as HTMLImageElement).naturalWidth);

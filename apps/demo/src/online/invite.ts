@@ -43,6 +43,7 @@ export function inviteBox(label: string, href: string, withQr: boolean): HTMLEle
   row.append(input, copy);
   wrap.append(text, row);
   if (withQr) {
+    // Behind a toggle so the panel stays one row high and the game keeps the screen.
     const qr = qrcode(0, 'M');
     qr.addData(href);
     qr.make();
@@ -50,6 +51,18 @@ export function inviteBox(label: string, href: string, withQr: boolean): HTMLEle
     img.className = 'qr';
     img.alt = `QR code of ${href}`;
     img.src = qr.createDataURL(4, 2);
+    img.hidden = true;
+    const toggle = document.createElement('button');
+    toggle.type = 'button';
+    toggle.className = 'qr-toggle';
+    toggle.textContent = 'QR';
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.addEventListener('click', () => {
+      img.hidden = !img.hidden;
+      toggle.setAttribute('aria-expanded', String(!img.hidden));
+      toggle.blur();
+    });
+    row.append(toggle);
     wrap.append(img);
   }
   return wrap;
