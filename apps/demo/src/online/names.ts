@@ -12,11 +12,12 @@ export const MAX_NAME_LENGTH = 24;
  * @returns The name trimmed, control characters removed, at most {@link MAX_NAME_LENGTH} long.
  */
 export function cleanName(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
-  return text
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim()
-    .slice(0, MAX_NAME_LENGTH);
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (code >= 0x20 && code !== 0x7f) out += ch;
+  }
+  return out.trim().slice(0, MAX_NAME_LENGTH);
 }
 
 /** @returns The name remembered in localStorage, or '' (storage blocked or nothing saved). */
