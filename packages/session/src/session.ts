@@ -49,6 +49,7 @@ import { SlidingWindowRateLimiter } from './rate-limiter';
 import { Recording } from './recording';
 import { HOST_SLOT, Roster, toWireRole } from './roster';
 import type { Member, NewMember } from './roster';
+import { SpectatorStream } from './spectator-stream';
 import { relink } from './topology';
 import { PlayerRole, SessionState, Topology } from './types';
 import type {
@@ -112,6 +113,7 @@ export class Session {
   private readonly departures: Departures;
   private readonly admissions: Admissions;
   private readonly countdown = new ResumeCountdown();
+  private readonly spectating = new SpectatorStream();
 
   private engine: RollbackEngine | null = null;
   private view: EngineView | null = null;
@@ -629,6 +631,10 @@ export class Session {
   /** Advances the engine one tick, and one more while this peer is well behind the others. */
   private advance(engine: RollbackEngine, localInput: Uint8Array | undefined, now: number): void {
     const result = this.result;
+    if (this.role === PlayerRole.Spectator) {
+      this.advanceSpectator(engine);
+      return;
+    }
     const r = engine.tick(localInput);
     if (r.status !== 'advanced') {
       result.tick = r.tick;
@@ -650,6 +656,23 @@ export class Session {
         result.rollbackTicks += extra.rollbackTicks;
         this.advantage.caughtUp();
       }
+    }
+  }
+
+  /** A spectator plays a small buffer behind its confirmed inputs (spectator-stream.ts). */
+  private advanceSpectator(engine: RollbackEngine): void {
+    const result = this.result;
+    const ticks = this.spectating.ticksThisFrame(engine, this.cfg);
+    result.tick = engine.currentTick;
+    for (let i = 0; i < ticks; i++) {
+      const r = engine.tick();
+      if (r.status !== 'advanced') {
+        result.stalled = i === 0;
+        return;
+      }
+      result.tick = r.tick;
+      result.advanced = true;
+      if (i > 0) this.advantage.caughtUp();
     }
   }
 
@@ -982,6 +1005,7 @@ export class Session {
       // predicts, so what it shows never rolls back.
       maxSpeculationTicks: this.role === PlayerRole.Spectator ? 0 : this.cfg.maxSpeculationTicks,
       snapshotInterval: this.cfg.snapshotInterval,
+      costClock: () => this.clock.now(),
       hashInterval: this.cfg.hashInterval,
       inputDelayTicks: this.cfg.inputDelayTicks,
       startTick,
@@ -999,6 +1023,7 @@ export class Session {
     for (const link of this.links.list) link.startAcks((slot) => this.roster.at(slot)?.joinTick);
     this.engine = engine;
     this.view = engineView(engine);
+    this.spectating.reset();
   }
 
   private enterPlaying(): void {

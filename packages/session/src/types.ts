@@ -92,9 +92,11 @@ export type SessionConfig = {
    * Of consecutive states simulated with a predicted input, save (serialize) at most one in this
    * many; a rollback then resimulates from the nearest saved state, up to `snapshotInterval - 1`
    * more ticks. `1` saves every predicted state; raise it when `serialize` costs more than
-   * `step`. Local only: peers may differ. @default 3
+   * `step`. `'auto'` chooses it online from the measured cost of `serialize` against `step`
+   * (timed with the session's clock), with hysteresis. Local only: peers may differ.
+   * @default 'auto'
    */
-  snapshotInterval: number;
+  snapshotInterval: number | 'auto';
   /** Compare confirmed-state hashes every this many ticks (room). @default 60 */
   hashInterval: number;
   /** Local input delay in ticks, 0 to 64 (the engine's limit); may be changed while playing. @default 0 */
@@ -115,7 +117,8 @@ export type SessionConfig = {
   joinRateLimitWindowMs: number;
   /**
    * Frames between input messages on a link while no input changes; a changed input is sent
-   * in the same frame. 1 sends every frame. @default 4
+   * in the same frame and again on the next one until acknowledged. 1 sends every frame.
+   * @default 8
    */
   inputHeartbeatTicks: number;
   /** Milliseconds between pings on every link. @default 500 */
