@@ -23,7 +23,7 @@ type Size = { width: number; height: number; phone: boolean };
 async function openAs(browser: Browser, href: string, name: string, size: Size): Promise<Page> {
   const context = await browser.newContext({
     viewport: { width: size.width, height: size.height },
-    ...(size.phone ? { hasTouch: true, isMobile: true } : {}),
+    ...(size.phone ? { hasTouch: true } : {}),
   });
   contexts.push(context);
   await context.addInitScript((n) => localStorage.setItem('rbn-demo-name', n), name);
