@@ -34,8 +34,8 @@ afterAll(async () => {
   await harness.close();
 });
 
-/** The transport's default keepalive timeout, in frames at 60 Hz (1000 ms). */
-const KEEPALIVE_TIMEOUT_FRAMES = 60;
+/** The transport's default keepalive timeout, in frames at 60 Hz (2000 ms). */
+const KEEPALIVE_TIMEOUT_FRAMES = 120;
 /**
  * The session's own silence timeout in these tests: far beyond every hang cap, so only the
  * transport can be what notices a dead peer.
