@@ -206,11 +206,14 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       const senderTick = readTick(r, 'sender tick');
       const acks = readAcks(r, limits);
       const runs = readRuns(r, limits);
-      return { type: MessageType.Input, senderTick, acks, runs };
+      if (r.pos === r.end) return { type: MessageType.Input, senderTick, acks, runs };
+      return { type: MessageType.Input, senderTick, acks, runs, seq: r.u8('seq') };
     }
     case MessageType.InputAck: {
       const senderTick = readTick(r, 'sender tick');
-      return { type: MessageType.InputAck, senderTick, acks: readAcks(r, limits) };
+      const acks = readAcks(r, limits);
+      if (r.pos === r.end) return { type: MessageType.InputAck, senderTick, acks };
+      return { type: MessageType.InputAck, senderTick, acks, seq: r.u8('seq') };
     }
     case MessageType.Hash: {
       const tick = readTick(r, 'tick');

@@ -333,16 +333,27 @@ function writeDesyncState(
   w.bytes(chunk);
 }
 
+/** The optional trailing message counter of Input/InputAck: one byte, 0–255. */
+function writeSeq(w: ByteWriter, seq: number | undefined, field: string): void {
+  if (seq === undefined) return;
+  if (!Number.isInteger(seq) || seq < 0 || seq > 255) {
+    throw encodeError(field, -1, '', 'must be an integer 0–255', seq);
+  }
+  w.u8(seq);
+}
+
 function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>): void {
   switch (msg.type) {
     case MessageType.Input:
       tick(w, msg.senderTick, 'Input.senderTick');
       writeAcks(w, msg.acks, limits, 'Input.acks');
       writeRuns(w, msg.runs, limits);
+      writeSeq(w, msg.seq, 'Input.seq');
       return;
     case MessageType.InputAck:
       tick(w, msg.senderTick, 'InputAck.senderTick');
       writeAcks(w, msg.acks, limits, 'InputAck.acks');
+      writeSeq(w, msg.seq, 'InputAck.seq');
       return;
     case MessageType.Hash:
       tick(w, msg.tick, 'Hash.tick');

@@ -1,6 +1,12 @@
 import type { RollbackEngine } from '@rbn/core';
 import { DEFAULT_LIMITS, MessageType, encodeMessage, sameBytes } from '@rbn/protocol';
-import type { InputAckEntry, InputMessage, InputRun, Tick } from '@rbn/protocol';
+import type {
+  InputAckEntry,
+  InputAckMessage,
+  InputMessage,
+  InputRun,
+  Tick,
+} from '@rbn/protocol';
 import { remoteTickBound } from './frame-advantage';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Link } from './internal/link';
@@ -138,6 +144,7 @@ function sendRuns(
     senderTick: engine.currentTick,
     acks: acksFor(link, roster, engine),
     runs,
+    seq: link.nextSeq(),
   };
   links.sendBytes(link, encodeMessage(message), false);
   link.acksSent();
@@ -211,6 +218,7 @@ export function sendAck(
     type: MessageType.InputAck,
     senderTick: engine ? engine.currentTick : 0,
     acks: engine ? acksFor(link, roster, engine) : [],
+    seq: link.nextSeq(),
   });
   links.sendBytes(link, bytes, false);
   link.acksSent();
@@ -324,17 +332,18 @@ export class InputExchange {
     else if (now - link.lastSendAt >= cfg.keepaliveInterval) sendAck(link, links, roster, null);
   }
 
-  /** An `Input` (with runs) or `InputAck` (runs `null`) message from a link's peer. */
+  /** An `Input` or `InputAck` message from a link's peer. */
   receive(
     link: Link | undefined,
-    senderTick: Tick,
-    acks: readonly InputAckEntry[],
-    runs: readonly InputRun[] | null,
+    message: InputMessage | InputAckMessage,
     engine: RollbackEngine | null,
     cfg: SessionConfig,
     now: number,
   ): void {
     if (!link || !engine) return;
+    const { senderTick, acks } = message;
+    const runs = message.type === MessageType.Input ? message.runs : null;
+    link.noteReceivedSeq(message.seq, now);
     const { refused, outOfReach } = applyInputs(link, this.deps.roster, engine, cfg, acks, runs);
     const bound = remoteTickBound(engine, this.deps.roster, cfg);
     if (senderTick >= 0 && senderTick <= bound) {

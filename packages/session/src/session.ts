@@ -618,11 +618,8 @@ export class Session {
   private dispatch(peerId: string, message: Message, link: Link | undefined, now: number): void {
     switch (message.type) {
       case MessageType.Input:
-      case MessageType.InputAck: {
-        const runs = message.type === MessageType.Input ? message.runs : null;
-        const { senderTick, acks } = message;
-        return this.inputs.receive(link, senderTick, acks, runs, this.engine, this.cfg, now);
-      }
+      case MessageType.InputAck:
+        return this.inputs.receive(link, message, this.engine, this.cfg, now);
       case MessageType.Ping:
         return this.liveness.onPing(link, peerId, message.timestamp, this.engine, now);
       case MessageType.Pong:
