@@ -22,11 +22,11 @@ const MAX_U32 = 0xffffffff;
 /** The result of {@link tryDecodeMessage}: the message, or why the bytes were rejected. */
 export type DecodeResult = { ok: true; message: Message } | { ok: false; error: DecodeError };
 
-function readTick(r: ByteReader, what: string): number {
+export function readTick(r: ByteReader, what: string): number {
   return r.varint(MAX_TICK, what);
 }
 
-function readTickOrNone(r: ByteReader, what: string): number {
+export function readTickOrNone(r: ByteReader, what: string): number {
   return r.varint(MAX_TICK + 1, what) - 1;
 }
 
@@ -38,7 +38,7 @@ function readEnum(r: ByteReader, max: number, what: string): number {
 }
 
 /** Reads a count and checks it against its limit and the bytes left, before anything is allocated. */
-function readCount(
+export function readCount(
   r: ByteReader,
   max: number,
   limitName: string,

@@ -1,5 +1,5 @@
 import type { Game, InputPredictor, RollbackEngine } from '@rbn/core';
-import { MessageType, RbnError, tryDecodeMessage } from '@rbn/protocol';
+import { InputView, MessageType, RbnError, tryDecodeMessage } from '@rbn/protocol';
 import type { Message, PlayerId, StateSyncMessage, Tick, TransportAdapter } from '@rbn/protocol';
 import { checkSessionOptions, resolveSessionConfig, validateConfigField } from './config';
 import { DesyncRecovery } from './desync';
@@ -90,6 +90,7 @@ export class Session {
   private readonly advantage: FrameAdvantage;
   private readonly liveness: Liveness;
   private readonly inputs: InputExchange;
+  private readonly inputView = new InputView();
   private readonly recording = new Recording();
   private readonly report: Reporter;
   private readonly desync: DesyncRecovery;
@@ -603,6 +604,11 @@ export class Session {
     const now = this.clock.now();
     const link = this.links.get(peerId);
     this.liveness.received(link, bytes.byteLength, now);
+    const type = bytes[0];
+    if (type === MessageType.Input || type === MessageType.InputAck) {
+      this.receiveInputs(peerId, bytes, link, now);
+      return;
+    }
     const decoded = tryDecodeMessage(bytes);
     if (!decoded.ok) {
       this.report.error('protocol', decoded.error, peerId);
@@ -615,11 +621,27 @@ export class Session {
     );
   }
 
+  /** The hot path: inputs and acks decoded into the reused view, straight into the engine. */
+  private receiveInputs(peerId: string, bytes: Uint8Array, link: Link | undefined, now: number) {
+    const view = this.inputView;
+    const error = view.read(bytes);
+    if (error) {
+      this.report.error('protocol', error, peerId);
+      return;
+    }
+    try {
+      this.inputs.receive(link, view, this.engine, this.cfg, now);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.report.error('session', err, peerId, view.type);
+    }
+  }
+
   private dispatch(peerId: string, message: Message, link: Link | undefined, now: number): void {
     switch (message.type) {
       case MessageType.Input:
       case MessageType.InputAck:
-        return this.inputs.receive(link, message, this.engine, this.cfg, now);
+        return; // receiveInputs
       case MessageType.Ping:
         return this.liveness.onPing(link, peerId, message.timestamp, this.engine, now);
       case MessageType.Pong:
