@@ -1,6 +1,7 @@
 import type { Game, InputPredictor, RollbackEngine } from '@rbn/core';
 import { InputView, MessageType, RbnError, tryDecodeMessage } from '@rbn/protocol';
 import type { Message, PlayerId, StateSyncMessage, Tick, TransportAdapter } from '@rbn/protocol';
+import { AutoDelay } from './auto-delay';
 import { checkSessionOptions, resolveSessionConfig, validateConfigField } from './config';
 import { DesyncRecovery } from './desync';
 import { resolveDesyncReportOptions } from './desync-report';
@@ -91,6 +92,7 @@ export class Session {
   private readonly liveness: Liveness;
   private readonly inputs: InputExchange;
   private readonly inputView = new InputView();
+  private readonly autoDelay = new AutoDelay();
   private readonly recording = new Recording();
   private readonly report: Reporter;
   private readonly desync: DesyncRecovery;
@@ -213,17 +215,19 @@ export class Session {
   }
 
   /**
-   * The local input delay in ticks; may be changed while playing.
+   * The local input delay in ticks in effect (with `'auto'`, the one chosen last); set a
+   * number or `'auto'`, also while playing.
    * @throws RbnError `'INVALID_CONFIG'` at once for a value the engine would reject (an integer
-   * from 0 to 64, `MAX_INPUT_DELAY_TICKS`), whether or not a game runs.
+   * from 0 to 64, `MAX_INPUT_DELAY_TICKS`, or `'auto'`), whether or not a game runs.
    */
   get inputDelayTicks(): number {
-    return this.cfg.inputDelayTicks;
+    if (this.engine) return this.engine.inputDelayTicks;
+    return this.cfg.inputDelayTicks === 'auto' ? 0 : this.cfg.inputDelayTicks;
   }
 
-  set inputDelayTicks(value: number) {
+  set inputDelayTicks(value: number | 'auto') {
     validateConfigField('inputDelayTicks', value);
-    if (this.engine) this.engine.inputDelayTicks = value;
+    if (this.engine && value !== 'auto') this.engine.inputDelayTicks = value;
     this.cfg = { ...this.cfg, inputDelayTicks: value };
   }
 
@@ -565,6 +569,9 @@ export class Session {
     if (engine && this.recording.active) this.recording.capture(engine, this.roster);
     this.desync.frame(engine, this.cfg, now);
 
+    if (engine && this.cfg.inputDelayTicks === 'auto' && this.role !== PlayerRole.Spectator) {
+      this.autoDelay.frame(engine, this.links, 1000 / this.cfg.tickRate, now);
+    }
     if (this.stateValue !== SessionState.Disconnected) this.networkFrame(now);
     return result;
   }

@@ -68,6 +68,7 @@ export class Link {
   #lastRecvAt: number;
   #interrupted = false;
   #rtt = 0;
+  #rttDeviation = 0;
   #hasRtt = false;
   /** The peer's tick as last reported, and when we learnt it. */
   #remoteTick = -1;
@@ -117,6 +118,11 @@ export class Link {
   /** The smoothed round-trip time in milliseconds (0 before the first sample). */
   get rtt(): number {
     return this.#rtt;
+  }
+
+  /** The smoothed mean deviation of RTT samples from the smoothed RTT, in ms (jitter). */
+  get rttDeviation(): number {
+    return this.#rttDeviation;
   }
 
   /** Whether an RTT sample arrived yet. */
@@ -414,12 +420,16 @@ export class Link {
     return wasInterrupted;
   }
 
-  /** Folds an RTT sample into the smoothed RTT (first sample taken as is, then 1/8 weight). */
+  /**
+   * Folds an RTT sample into the smoothed RTT (first sample taken as is, then 1/8 weight) and
+   * its deviation (1/4 weight).
+   */
   addRttSample(sample: number): void {
     if (!this.#hasRtt) {
       this.#rtt = sample;
       this.#hasRtt = true;
     } else {
+      this.#rttDeviation += (Math.abs(sample - this.#rtt) - this.#rttDeviation) / 4;
       this.#rtt += (sample - this.#rtt) / 8;
     }
   }
