@@ -164,12 +164,11 @@ function writeRuns(
     const from = Math.max(link.acked[slot]! + 1, member.joinTick);
     if (upTo < from) continue;
     const id = member.playerId;
-    // The engine holds a contiguous window of inputs: count those still held.
+    // The inputs still held from `from` on (an input far ahead may have taken an old one's
+    // place in the engine's ring), so the run's count is right before it is written.
     const most = Math.min(upTo - from + 1, maxRun);
-    let count = engine.getInput(id, from + most - 1) !== undefined ? most : 0;
-    if (count === most && engine.getInput(id, from) === undefined) count = 0;
-    if (count === 0)
-      while (count < most && engine.getInput(id, from + count) !== undefined) count++;
+    let count = 0;
+    while (count < most && engine.getInput(id, from + count) !== undefined) count++;
     if (count === 0) continue;
     writer.run(slot, from, count);
     for (let t = from; t < from + count; t++) writer.input(engine.getInput(id, t)!);
