@@ -16,6 +16,7 @@ import type { SessionConfig } from './types';
 import type { RollbackEngine } from '@rbn/core';
 
 const FRAME = 1000 / 60;
+const CFG = { inputDelayTicks: 'auto', tickRate: 60 } as SessionConfig;
 
 function harness(n: number, seed: number, latency: number, config: Partial<SessionConfig>) {
   const ids = Array.from({ length: n }, (_, i) => `p${i}`);
@@ -45,23 +46,22 @@ describe('AutoDelay', () => {
   it('raises the delay once the measurement called for it for RAISE_AFTER_MS', () => {
     const { engine, links, auto } = setup(100);
     let now = 0;
-    for (; now < RAISE_AFTER_MS; now += FRAME) auto.frame(engine, links, FRAME, now);
+    for (; now < RAISE_AFTER_MS; now += FRAME) auto.frame(engine, links, CFG, now);
     expect(engine.inputDelayTicks).toBe(0);
-    auto.frame(engine, links, FRAME, now + FRAME);
+    auto.frame(engine, links, CFG, now + FRAME);
     expect(engine.inputDelayTicks).toBe(delayFor(50, FRAME));
   });
 
   it('lowers it only after LOWER_AFTER_MS of a lower measurement', () => {
     const { engine, link, links, auto } = setup(100);
     let now = 0;
-    for (; now <= RAISE_AFTER_MS + FRAME; now += FRAME) auto.frame(engine, links, FRAME, now);
+    for (; now <= RAISE_AFTER_MS + FRAME; now += FRAME) auto.frame(engine, links, CFG, now);
     const high = engine.inputDelayTicks;
     for (let i = 0; i < 40; i++) link.addRttSample(0);
     const start = now;
-    for (; now - start < LOWER_AFTER_MS - FRAME; now += FRAME)
-      auto.frame(engine, links, FRAME, now);
+    for (; now - start < LOWER_AFTER_MS - FRAME; now += FRAME) auto.frame(engine, links, CFG, now);
     expect(engine.inputDelayTicks).toBe(high);
-    for (let i = 0; i < 4; i++, now += FRAME) auto.frame(engine, links, FRAME, now);
+    for (let i = 0; i < 4; i++, now += FRAME) auto.frame(engine, links, CFG, now);
     expect(engine.inputDelayTicks).toBe(0);
   });
 });

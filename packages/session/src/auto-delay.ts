@@ -1,6 +1,7 @@
 import type { RollbackEngine } from '@rbn/core';
 import type { Link } from './internal/link';
 import type { LinkTable } from './links';
+import type { SessionConfig } from './types';
 
 /**
  * Automatic input delay (`inputDelayTicks: 'auto'`): each peer sets its own input delay from
@@ -49,12 +50,15 @@ export class AutoDelay {
   #wantedSince = 0;
 
   /**
-   * One frame: if the delay the links call for has differed from the engine's for long
-   * enough (raising quickly, lowering slowly), the engine takes it.
+   * One frame (with `inputDelayTicks: 'auto'`; otherwise nothing): if the delay the links call
+   * for has differed from the engine's for long enough (raising quickly, lowering slowly), the
+   * engine takes it.
    * @returns The engine's delay after this frame.
    */
-  frame(engine: RollbackEngine, links: LinkTable, frameMs: number, now: number): number {
+  frame(engine: RollbackEngine, links: LinkTable, cfg: SessionConfig, now: number): number {
     const current = engine.inputDelayTicks;
+    if (cfg.inputDelayTicks !== 'auto') return current;
+    const frameMs = 1000 / cfg.tickRate;
     const oneWay = worstOneWayMs(links.list);
     const wanted = oneWay < 0 ? current : delayFor(oneWay, frameMs);
     if (wanted === current) {

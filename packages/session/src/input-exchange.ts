@@ -1,6 +1,7 @@
 import type { RollbackEngine } from '@rbn/core';
-import { DEFAULT_LIMITS, InputWriter, MessageType, sameBytes } from '@rbn/protocol';
-import type { InputView, Tick } from '@rbn/protocol';
+import { DEFAULT_LIMITS, InputView, InputWriter, MessageType, sameBytes } from '@rbn/protocol';
+import type { Tick } from '@rbn/protocol';
+import { AutoDelay } from './auto-delay';
 import { remoteTickBound } from './frame-advantage';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Link } from './internal/link';
@@ -331,12 +332,45 @@ export class InputExchange {
   constructor(private readonly deps: InputExchangeDeps) {}
 
   private readonly refusals: Refusals = { refused: -1, outOfReach: -1 };
+  private readonly view = new InputView();
+  /** The automatic input delay (`inputDelayTicks: 'auto'`), run by the session every frame. */
+  readonly autoDelay = new AutoDelay();
 
   /** The frame's message on a link: inputs and acks while playing, a keepalive in the lobby. */
   flush(link: Link, engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
     const { links, roster } = this.deps;
     if (engine) flushInputs(link, links, roster, engine, cfg, now);
     else if (now - link.lastSendAt >= cfg.keepaliveInterval) sendAck(link, links, roster, null);
+  }
+
+  /**
+   * The bytes of a message from `peerId`, if an `Input` or `InputAck`: decoded into the
+   * exchange's reused view (a malformed one is reported and changes nothing), then received.
+   * @returns Whether the bytes were such a message (else the session decodes them).
+   */
+  receiveBytes(
+    peerId: string,
+    bytes: Uint8Array,
+    link: Link | undefined,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): boolean {
+    const type = bytes[0];
+    if (type !== MessageType.Input && type !== MessageType.InputAck) return false;
+    const view = this.view;
+    const error = view.read(bytes);
+    if (error) {
+      this.deps.report.error('protocol', error, peerId);
+      return true;
+    }
+    try {
+      this.receive(link, view, engine, cfg, now);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.deps.report.error('session', err, peerId, view.type);
+    }
+    return true;
   }
 
   /** An `Input` or `InputAck` message from a link's peer, decoded into `view`. */

@@ -1,7 +1,6 @@
 import type { Game, InputPredictor, RollbackEngine } from '@rbn/core';
-import { InputView, MessageType, RbnError, tryDecodeMessage } from '@rbn/protocol';
+import { MessageType, RbnError, tryDecodeMessage } from '@rbn/protocol';
 import type { Message, PlayerId, StateSyncMessage, Tick, TransportAdapter } from '@rbn/protocol';
-import { AutoDelay } from './auto-delay';
 import { checkSessionOptions, resolveSessionConfig, validateConfigField } from './config';
 import { DesyncRecovery } from './desync';
 import { resolveDesyncReportOptions } from './desync-report';
@@ -91,8 +90,6 @@ export class Session {
   private readonly advantage: FrameAdvantage;
   private readonly liveness: Liveness;
   private readonly inputs: InputExchange;
-  private readonly inputView = new InputView();
-  private readonly autoDelay = new AutoDelay();
   private readonly recording = new Recording();
   private readonly report: Reporter;
   private readonly desync: DesyncRecovery;
@@ -221,8 +218,8 @@ export class Session {
    * from 0 to 64, `MAX_INPUT_DELAY_TICKS`, or `'auto'`), whether or not a game runs.
    */
   get inputDelayTicks(): number {
-    if (this.engine) return this.engine.inputDelayTicks;
-    return this.cfg.inputDelayTicks === 'auto' ? 0 : this.cfg.inputDelayTicks;
+    const delay = this.engine?.inputDelayTicks ?? this.cfg.inputDelayTicks;
+    return delay === 'auto' ? 0 : delay;
   }
 
   set inputDelayTicks(value: number | 'auto') {
@@ -569,9 +566,8 @@ export class Session {
     if (engine && this.recording.active) this.recording.capture(engine, this.roster);
     this.desync.frame(engine, this.cfg, now);
 
-    if (engine && this.cfg.inputDelayTicks === 'auto' && this.role !== PlayerRole.Spectator) {
-      this.autoDelay.frame(engine, this.links, 1000 / this.cfg.tickRate, now);
-    }
+    if (engine && this.role !== PlayerRole.Spectator)
+      this.inputs.autoDelay.frame(engine, this.links, this.cfg, now);
     if (this.stateValue !== SessionState.Disconnected) this.networkFrame(now);
     return result;
   }
@@ -611,11 +607,7 @@ export class Session {
     const now = this.clock.now();
     const link = this.links.get(peerId);
     this.liveness.received(link, bytes.byteLength, now);
-    const type = bytes[0];
-    if (type === MessageType.Input || type === MessageType.InputAck) {
-      this.receiveInputs(peerId, bytes, link, now);
-      return;
-    }
+    if (this.inputs.receiveBytes(peerId, bytes, link, this.engine, this.cfg, now)) return;
     const decoded = tryDecodeMessage(bytes);
     if (!decoded.ok) {
       this.report.error('protocol', decoded.error, peerId);
@@ -628,27 +620,11 @@ export class Session {
     );
   }
 
-  /** The hot path: inputs and acks decoded into the reused view, straight into the engine. */
-  private receiveInputs(peerId: string, bytes: Uint8Array, link: Link | undefined, now: number) {
-    const view = this.inputView;
-    const error = view.read(bytes);
-    if (error) {
-      this.report.error('protocol', error, peerId);
-      return;
-    }
-    try {
-      this.inputs.receive(link, view, this.engine, this.cfg, now);
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      this.report.error('session', err, peerId, view.type);
-    }
-  }
-
   private dispatch(peerId: string, message: Message, link: Link | undefined, now: number): void {
     switch (message.type) {
       case MessageType.Input:
       case MessageType.InputAck:
-        return; // receiveInputs
+        return; // InputExchange.receiveBytes took them
       case MessageType.Ping:
         return this.liveness.onPing(link, peerId, message.timestamp, this.engine, now);
       case MessageType.Pong:
