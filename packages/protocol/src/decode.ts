@@ -245,6 +245,11 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       return { type: MessageType.ResumeCountdown, seconds: r.varint(MAX_TICK, 'seconds') };
     case MessageType.DropPlayer:
       return readDropPlayer(r, limits);
+    case MessageType.InputDigest: {
+      const s = r.u8('slot');
+      const tick = readTick(r, 'tick');
+      return { type: MessageType.InputDigest, slot: s, tick, digest: r.u32('digest') };
+    }
     case MessageType.JoinRequest:
       return readJoinRequest(r, limits);
     case MessageType.JoinAccept:

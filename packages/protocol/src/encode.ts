@@ -383,6 +383,11 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
     case MessageType.DropPlayer:
       writeDropPlayer(w, msg, limits);
       return;
+    case MessageType.InputDigest:
+      slot(w, msg.slot, 'InputDigest.slot');
+      tick(w, msg.tick, 'InputDigest.tick');
+      u32(w, msg.digest, 'InputDigest.digest');
+      return;
     case MessageType.JoinRequest:
       writeJoinRequest(w, msg, limits);
       return;

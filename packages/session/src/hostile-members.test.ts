@@ -53,7 +53,7 @@ function expectUnharmed(h: Harness, tag: string, members = ['p0', 'p1', 'p2']): 
   h.run(120);
   h.inputsChange = false;
   h.run(90);
-  const players = h.peers.slice(0, 3);
+  const players = h.peers.filter((p) => members.includes(p.id)).slice(0, 3);
   for (const p of players) {
     expect(p.session.state, `${tag}: ${p.id} state`).toBe(SessionState.Playing);
     expect([...p.session.players.keys()].sort(), `${tag}: ${p.id} players`).toEqual(members);
@@ -66,12 +66,12 @@ function expectUnharmed(h: Harness, tag: string, members = ['p0', 'p1', 'p2']): 
 }
 
 /** Rewrites every message a peer sends (the liar's modified client). */
-function rewriteOutgoing(liar: Peer, rewrite: (message: Message) => Message): void {
+function rewriteOutgoing(liar: Peer, rewrite: (message: Message, to: string) => Message): void {
   const transport = liar.transport;
   const original = transport.send.bind(transport);
   transport.send = (to: string, bytes: Uint8Array, reliable: boolean) => {
     const decoded = tryDecodeMessage(bytes);
-    original(to, decoded.ok ? encodeMessage(rewrite(decoded.message)) : bytes, reliable);
+    original(to, decoded.ok ? encodeMessage(rewrite(decoded.message, to)) : bytes, reliable);
   };
 }
 
@@ -141,6 +141,37 @@ describe('Session against a lying member', () => {
     }
 
     const name = Topology[topology];
+
+    if (topology === Topology.Mesh) {
+      for (const desyncAuthority of AUTHORITIES) {
+        const tag = `Mesh × ${DesyncAuthority[desyncAuthority]}`;
+        it(`hole 4: a player that sends one peer other inputs than everyone else is dropped, and the others agree again (${tag}, seed 84)`, async () => {
+          const h = await game(84, { topology, desyncAuthority });
+          const liar = peer(h, 'p2');
+          const liarSlot = h.host.session.players.get('p2')!.slot;
+          rewriteOutgoing(liar, (m, to) => {
+            if (to !== 'p1' || m.type !== MessageType.Input) return m;
+            const runs = m.runs.map((run) => {
+              if (run.slot !== liarSlot) return run;
+              const inputs = run.inputs.map((input) =>
+                input.map((b, i) => (i === 0 ? b ^ 0x5a : b)),
+              );
+              return { ...run, inputs };
+            });
+            return { ...m, runs };
+          });
+          const dropped: string[] = [];
+          h.host.session.on('playerDropped', (id) => dropped.push(id));
+          h.run(120); // 2 s: the host compares digests every hashInterval ticks
+          expect(dropped, tag).toEqual(['p2']);
+          expect(violations(h.host, 'p2').join(), tag).toMatch(
+            /different inputs for the same ticks to different peers \(p2's inputs of ticks \d+\.\.\d+, reported by p1\); dropped/,
+          );
+          expect(violations(h.host, 'p1'), tag).toEqual([]);
+          expectUnharmed(h, tag, ['p0', 'p1']);
+        });
+      }
+    }
 
     it(`hole 3: senderTick and pong ticks pushed 3000 ahead do not make anyone run faster (${name}, seed 83)`, async () => {
       const h = await game(83, { topology });
