@@ -1,6 +1,7 @@
 import type { RollbackEngine } from '@rbn/core';
 import { MessageType } from '@rbn/protocol';
 import type { InputDigestMessage, Tick } from '@rbn/protocol';
+import type { Clock } from './internal/clock';
 import type { Reporter } from './internal/reporter';
 import { tickReach } from './input-exchange';
 import type { LinkTable } from './links';
@@ -88,6 +89,7 @@ export type InputDigestDeps = {
   readonly roster: Roster;
   readonly links: LinkTable;
   readonly report: Reporter;
+  readonly clock: Clock;
   /** Host: drops a member at a tick it chooses and tells everyone. */
   readonly drop: (member: Member) => void;
 };
@@ -176,33 +178,31 @@ export class InputDigests {
     engine: RollbackEngine | null,
     cfg: SessionConfig,
   ): void {
-    const { roster, report } = this.deps;
-    const type = message.type;
+    const { roster } = this.deps;
     if (!roster.isHost || cfg.topology !== Topology.Mesh) {
-      report.peer(peerId, type, 'input digests go to the host of a mesh room');
+      this.#refuse(peerId, 'input digests go to the host of a mesh room');
       return;
     }
     const reporter = roster.byPeer(peerId);
     if (reporter?.role !== PlayerRole.Player) {
-      if (!roster.hasDeparted(peerId))
-        report.peer(peerId, type, 'an input digest from a non-player');
+      // A member that just left may still have a digest on the way: not a violation.
+      if (!roster.hasDeparted(peerId)) this.#refuse(peerId, 'an input digest from a non-player');
       return;
     }
     if (!engine) return;
-    const span = cfg.hashInterval;
-    if (message.tick % span !== 0 || message.tick > engine.currentTick + tickReach(cfg)) {
-      report.peer(
-        peerId,
-        type,
-        `an input digest for tick ${message.tick}, which starts no block now`,
-      );
+    const tick = message.tick;
+    if (tick % cfg.hashInterval !== 0 || tick > engine.currentTick + tickReach(cfg)) {
+      this.#refuse(peerId, `an input digest for tick ${tick}, which starts no block now`);
       return;
     }
-    if (this.#next >= 0 && message.tick < this.#next) {
-      this.#compare(reporter, message);
-    } else if (this.#waiting.length < MAX_WAITING) {
-      this.#waiting.push({ reporter, message });
-    }
+    if (this.#next >= 0 && tick < this.#next) this.#compare(reporter, message);
+    else if (this.#waiting.length < MAX_WAITING) this.#waiting.push({ reporter, message });
+  }
+
+  /** Reports a digest that breaks the rules (at most once a second per peer). */
+  #refuse(peerId: string, text: string): void {
+    const now = this.deps.clock.now();
+    this.deps.report.peerThrottled(peerId, MessageType.InputDigest, text, now);
   }
 
   #compare(reporter: Member, message: InputDigestMessage): void {

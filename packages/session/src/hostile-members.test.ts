@@ -224,15 +224,35 @@ describe('Session against a lying member', () => {
       expectUnharmed(h, name, ['p0', 'p1', 'p2', 's']);
     });
 
-    it(`hole 8: 3000 copies of one forged hash raise at most one desync event (${name}, seed 88)`, async () => {
+    it(`hole 8: 3000 copies of one forged hash raise one desync event, and a hash flood is cut at the per-peer rate (${name}, seed 88)`, async () => {
       const h = await game(88, { topology });
+      h.run(120);
       const victim = topology === Topology.Star ? peer(h, 'p0') : peer(h, 'p1');
-      const tick = Math.floor(victim.session.confirmedTick / HASH_INTERVAL) * HASH_INTERVAL - 40;
+      // A tick the victim has hashed itself (hashes go out HASH_DELAY_TICKS after confirmation).
+      const tick = Math.floor((victim.session.confirmedTick - 40) / HASH_INTERVAL) * HASH_INTERVAL;
+      const desyncs = victim.desyncs.length;
       for (let i = 0; i < 3000; i++) {
         send(peer(h, 'p2'), victim.id, { type: MessageType.Hash, tick, hash: 12345 }, false);
       }
       h.run(5);
-      expect(victim.desyncs.length, name).toBeLessThanOrEqual(1);
+      expect(victim.desyncs.slice(desyncs), name).toEqual([
+        { tick, local: expect.any(Number) as number, remote: 12345 },
+      ]);
+      const errors = violations(victim, 'p2');
+      expect(errors.join(), name).toMatch(/more than \d+ hashes a second/);
+      expect(errors.length, `${name}: reported once a second`).toBeLessThanOrEqual(2);
+    });
+
+    it(`hole 7: a player slot freed a tick reach after its player left is taken by the next joiner, and the game goes on (${name}, seed 87)`, async () => {
+      const h = await game(87, { topology }, ['p0', 'p1', 'p2', 'x'], 3);
+      const slot = h.host.session.players.get('p1')!.slot;
+      peer(h, 'p1').session.leaveRoom();
+      h.run(650); // tickReach with the defaults: 60 + 300 + 256 ticks
+      await h.join(3);
+      for (const p of [h.host, peer(h, 'p2'), peer(h, 'x')]) {
+        expect(p.session.players.get('x')?.slot, `${name}: ${p.id}`).toBe(slot);
+      }
+      expectUnharmed(h, name, ['p0', 'p2', 'x']);
     });
 
     it(`hole 9: a ping flood gets one pong per 100 ms (${name}, seed 89)`, async () => {

@@ -7,7 +7,6 @@ import { resolveDesyncReportOptions } from './desync-report';
 import { engineView } from './engine-view';
 import type { EngineView } from './engine-view';
 import { buildEngine } from './engine-setup';
-import { InputDigests } from './equivocation';
 import { advanceFrame, FrameAdvantage, maxSilenceMs } from './frame-advantage';
 import { InputExchange, pendingInputs } from './input-exchange';
 import { defaultNow } from './internal/clock';
@@ -95,7 +94,6 @@ export class Session {
   private readonly report: Reporter;
   private readonly desync: DesyncRecovery;
   private readonly departures: Departures;
-  private readonly digests: InputDigests;
   private readonly admissions: Admissions;
   private readonly spectating = new SpectatorStream();
   private readonly pausing: Pausing;
@@ -152,13 +150,10 @@ export class Session {
     const reportOptions = resolveDesyncReportOptions(options.desyncReports);
     this.desync = new DesyncRecovery({
       ...{ game, roster, links, emitter, report, clock, recording, reportOptions },
+      drop: (member) => this.departures.drop(member, undefined, this.engine, this.cfg),
     });
     this.departures = new Departures({
       ...{ roster, links, transport, emitter, report, recording, advantage },
-    });
-    this.digests = new InputDigests({
-      ...{ roster, links, report },
-      drop: (member) => this.departures.drop(member, undefined, this.engine, this.cfg),
     });
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
@@ -569,7 +564,6 @@ export class Session {
     result.confirmedTick = engine ? engine.confirmedTick : -1;
     if (engine && this.recording.active) this.recording.capture(engine, this.roster);
     this.desync.frame(engine, this.cfg, now);
-    this.digests.frame(engine, this.cfg);
 
     if (this.stateValue !== SessionState.Disconnected) this.networkFrame(now);
     return result;
@@ -635,6 +629,7 @@ export class Session {
       case MessageType.Pong:
         return this.liveness.onPong(link, message, this.engine, this.cfg, now);
       case MessageType.Hash:
+      case MessageType.InputDigest:
         return this.desync.onHash(peerId, message, this.engine, this.cfg);
       case MessageType.Sync:
         return this.desync.onSync(peerId, message, this.engine, this.cfg);
@@ -654,8 +649,6 @@ export class Session {
         return this.liveness.onLagReport(peerId, message, this.engine, now);
       case MessageType.DisconnectReport:
         return this.departures.onDisconnectReport(peerId, message.slot, this.engine, this.cfg);
-      case MessageType.InputDigest:
-        return this.digests.onDigest(peerId, message, this.engine, this.cfg);
       case MessageType.DropPlayer:
         return this.endRoomIf(this.departures.onDropPlayer(peerId, message, this.engine, this.cfg));
       case MessageType.JoinRequest:
@@ -762,7 +755,6 @@ export class Session {
     this.started = false;
     this.pausing.cancel();
     this.desync.reset();
-    this.digests.reset();
     this.advantage.reset(this.cfg.tickRate);
     this.setState(SessionState.Disconnected);
     if (join) join.reject(new RbnError('JOIN_CANCELLED', 'joinRoom: the session left the room'));
