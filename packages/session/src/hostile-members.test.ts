@@ -1,7 +1,13 @@
 // A lying member (issue 15, holes 1–9): each attack must be refused with a peer-violation
 // event naming the liar, and change nothing else for the honest members: same players, same
 // speed, same states, no throw out of tick().
-import { JoinRejectReason, MessageType, encodeMessage, tryDecodeMessage } from '@rbn/protocol';
+import {
+  JoinRejectReason,
+  MessageType,
+  WireRole,
+  encodeMessage,
+  tryDecodeMessage,
+} from '@rbn/protocol';
 import type { Message, RbnError } from '@rbn/protocol';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
@@ -332,6 +338,39 @@ describe('Session against a lying member', () => {
       JoinRejectReason.DuplicatePlayer,
     );
     expect([...h.host.session.players.keys()].sort()).toEqual(['p0', 'p2']);
+  });
+
+  it('hole 9: a JoinRequest flood gets at most 4 refusals a second, whatever it asks (Star, seed 89)', async () => {
+    const h = await game(89, { topology: Topology.Star }, ['p0', 'p1', 'p2', 'x'], 3);
+    const rejects = countOutgoing(h.host, MessageType.JoinReject);
+    const x = peer(h, 'x');
+    const connected = x.transport.connect('p0');
+    for (let i = 0; i < 10; i++) {
+      await settle();
+      h.runFrame();
+    }
+    await connected;
+    const flood = (): void => {
+      for (let i = 0; i < 500; i++) {
+        send(x, 'p0', {
+          type: MessageType.JoinRequest,
+          protocolVersion: i % 2 === 0 ? 1 : 2, // a version mismatch or a wrong room
+          roomId: 'not-this-room',
+          playerId: `x${i}`,
+          role: WireRole.Player,
+          metadata: new Uint8Array(0),
+        });
+      }
+      h.run(6); // 100 ms
+    };
+    flood();
+    expect(rejects.count, 'first second').toBe(4);
+    flood();
+    expect(rejects.count, 'still the first second').toBe(4);
+    h.run(60);
+    flood();
+    expect(rejects.count, 'next second').toBe(8);
+    expectUnharmed(h, 'Star seed 89');
   });
 
   it('hole 6: dropPlayer after a rejoin drops the present member (Star, seed 86)', async () => {
