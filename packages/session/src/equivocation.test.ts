@@ -54,7 +54,7 @@ describe('InputDigests', () => {
     expect([...h.host.session.players.keys()].sort()).toEqual(['p0', 'p1', 'p3']);
   });
 
-  it('refuses a digest sent to a non-host and one for a tick that starts no block (seed 141)', async () => {
+  it('refuses a digest sent to a non-host and one for a tick that starts no block, and holds a flood of digests within a bound (seed 141)', async () => {
     const h = new Harness(
       createLocalTransportGroup(['p0', 'p1', 'p2'], { latency: 10, seed: 141 }),
       141,
@@ -79,5 +79,10 @@ describe('InputDigests', () => {
     expect(messages(1)).toEqual([expect.stringMatching(/input digests go to the host/)]);
     expect(messages(0)).toEqual([expect.stringMatching(/tick 15, which starts no block/)]);
     expect(h.host.session.players.size).toBe(3);
+    // A flood of digests for blocks to come is held within a bound until they are compared.
+    for (let i = 0; i < 2000; i++) send('p0', h.host.session.currentTick + 10 + (i % 30) * 10);
+    h.run(1);
+    const internals = h.host.session as unknown as { desync: { digests: { heldCount: number } } };
+    expect(internals.desync.digests.heldCount).toBeLessThanOrEqual(256 + 8 * 3);
   });
 });

@@ -373,6 +373,55 @@ describe('Session against a lying member', () => {
     expectUnharmed(h, 'Star seed 89');
   });
 
+  it('hole 9: pings from peers outside the room share 20 pongs a second (Star, seed 90)', async () => {
+    const h = await game(90, { topology: Topology.Star }, ['p0', 'p1', 'p2', 'x'], 3);
+    const x = peer(h, 'x');
+    const connected = x.transport.connect('p0');
+    for (let i = 0; i < 10; i++) {
+      await settle();
+      h.runFrame();
+    }
+    await connected;
+    let pongs = 0;
+    x.transport.onMessage = (_from, bytes) => {
+      const decoded = tryDecodeMessage(bytes);
+      if (decoded.ok && decoded.message.type === MessageType.Pong) pongs++;
+    };
+    for (let i = 0; i < 1000; i++) {
+      send(x, 'p0', { type: MessageType.Ping, timestamp: i, tick: 0 }, false);
+    }
+    h.run(6);
+    expect(pongs).toBeLessThanOrEqual(20);
+    expect(pongs).toBeGreaterThan(0);
+    expectUnharmed(h, 'Star seed 90');
+  });
+
+  it('hole 5: lag reports about the reporter, an empty slot or a spectator, or older than the game, are refused (Star, seed 85)', async () => {
+    const h = await game(85, { topology: Topology.Star }, ['p0', 'p1', 'p2', 's'], 3);
+    peer(h, 's').session.setLocalRole(PlayerRole.Spectator);
+    await h.join(3);
+    const reports: string[] = [];
+    h.host.session.on('lagReport', (id) => reports.push(id));
+    const spectatorSlot = h.host.session.players.get('s')!.slot;
+    const lies = [
+      { slot: 2, ticksBehind: 10 }, // itself
+      { slot: 77, ticksBehind: 10 }, // nobody
+      { slot: spectatorSlot, ticksBehind: 10 }, // a spectator has no inputs to lag with
+      { slot: 1, ticksBehind: h.host.session.currentTick + 1000 }, // older than the game
+    ];
+    for (const lie of lies) {
+      send(peer(h, 'p2'), 'p0', { type: MessageType.LagReport, ...lie });
+      h.run(62); // past the once-a-second report throttle
+    }
+    expect(reports).toEqual([]);
+    expect(violations(h.host, 'p2')).toEqual([
+      expect.stringMatching(/a lag report about slot 2/),
+      expect.stringMatching(/a lag report about slot 77/),
+      expect.stringMatching(new RegExp(`a lag report about slot ${spectatorSlot}`)),
+      expect.stringMatching(/a lag of \d+ ticks in a game at tick \d+/),
+    ]);
+  });
+
   it('hole 6: dropPlayer after a rejoin drops the present member (Star, seed 86)', async () => {
     const h = await game(86, { topology: Topology.Star });
     h.host.session.dropPlayer('p1');
