@@ -14,6 +14,7 @@ export type {
   ClientMessage,
   ErrorCode,
   ErrorMessage,
+  GroupFullMessage,
   IceServer,
   JsonValue,
   LeaveRequest,
