@@ -125,6 +125,7 @@ const FINAL_CODES = new Set<number>([
   CloseCode.Left,
   CloseCode.RoomFull,
   CloseCode.Superseded,
+  CloseCode.GroupGone,
   CloseCode.PolicyViolation,
 ]);
 const OPEN = 1;
