@@ -1,5 +1,7 @@
-import type { GroupFull } from '@rbn/online';
+import { SignalingClient } from '@rbn/online';
+import type { GroupFull, GroupFullMessage } from '@rbn/online';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { PlayerRole, SessionState } from '@rbn/session';
 import { compareConfirmed } from '../src/driver';
 import { NodePeers } from '../src/node-peers';
@@ -7,7 +9,9 @@ import { useSignalingServers } from '../src/signaling-server';
 
 const { start } = useSignalingServers();
 let peers = new NodePeers();
+const clients: SignalingClient[] = [];
 afterEach(() => {
+  for (const client of clients.splice(0)) client.close();
   peers.closeAll();
   peers = new NodePeers();
 });
@@ -24,6 +28,35 @@ async function gameOfTwo(url: string) {
   );
   return { host, guest };
 }
+
+describe('SignalingClient for a visitor to a full ?next=N group', () => {
+  it('knows the full group by the time it is welcomed, and nothing when there is none', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/pairs?next=2`;
+    const connected = async () => {
+      const client = new SignalingClient({ url, WebSocket, reconnect: false });
+      clients.push(client);
+      const notices: GroupFullMessage[] = [];
+      client.on('group-full', (notice) => notices.push(notice));
+      const welcome = await client.connect();
+      return { client, welcome, notices };
+    };
+    const a = await connected();
+    const b = await connected();
+    expect([a.client.groupFull, b.client.groupFull]).toEqual([undefined, undefined]);
+    const c = await connected();
+    const notice = {
+      type: 'group-full',
+      group: a.welcome.group,
+      groupSize: 2,
+      host: a.welcome.id,
+      peers: [a.welcome.id, b.welcome.id],
+    };
+    expect(c.client.groupFull).toEqual(notice);
+    expect(c.notices).toEqual([notice]);
+    expect(c.welcome.group).not.toBe(a.welcome.group);
+  });
+});
 
 describe('joinOnline for a visitor to a full ?next=N group', () => {
   it('asks onGroupFull, and a visitor who chooses to spectate watches that very game', async () => {
@@ -68,6 +101,30 @@ describe('joinOnline for a visitor to a full ?next=N group', () => {
     expect(result.to - result.from).toBeGreaterThanOrEqual(120);
     expect(result.missing).toEqual([]);
     expect(result.mismatches).toEqual([]);
+  });
+
+  it('lets a visitor who chooses join-late play in that game as one more player', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/late?next=2`;
+    const { host } = await gameOfTwo(url);
+    const late = await peers.join(url, 2, { onGroupFull: () => 'join-late' });
+    expect(late.session.localRole).toBe(PlayerRole.Player);
+    expect(late.session.roomId).toBe(host.session.roomId);
+    await peers.waits.until(
+      () => late.game.hashes.size > 0,
+      'the late player stepping',
+      60_000,
+      peers.status,
+    );
+    const from = Math.min(...late.game.hashes.keys());
+    await peers.allConfirmed(from + 60);
+    const roles = [...host.session.players.values()].map((p) => p.role);
+    expect(roles).toEqual([PlayerRole.Player, PlayerRole.Player, PlayerRole.Player]);
+    const games = peers.peers.map((p) => ({
+      hashes: p.game.hashes,
+      confirmed: p.session.confirmedTick,
+    }));
+    expect(compareConfirmed(games, from).mismatches).toEqual([]);
   });
 
   it('starts a new group, as matchmaking does, without onGroupFull or when it says so', async () => {

@@ -39,7 +39,7 @@ export type HubDeps = {
 };
 
 /** Where an upgraded socket asked to go: the room, `?next=N`, `?group=` and `?resume=`. */
-export type Admission = {
+type Admission = {
   room: string;
   groupSize: number | null;
   targetGroup: string | null;
