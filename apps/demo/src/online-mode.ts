@@ -60,8 +60,9 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
       autoStart: false,
       ...(name !== '' ? { metadata: encodePlayerMetadata({ name }) } : {}),
       ...(params.get('stun') === 'none' ? { rtcConfiguration: { iceServers: [] } } : {}),
-      // A visitor to a full `?next=N` link chooses: watch that game, or start a new one.
-      onGroupFull: (full) => askGroupFull(root, full),
+      // A visitor to a full `?next=N` link chooses: watch that game, or start a new one (a
+      // `?spectate` link came to watch).
+      onGroupFull: (full) => (spectator ? 'spectate' : askGroupFull(root, full)),
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
