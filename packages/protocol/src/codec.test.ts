@@ -98,6 +98,24 @@ const samples: Message[] = [
   { type: MessageType.DropPlayer, slot: 0, tick: 0, metadata: null },
   { type: MessageType.DropPlayer, slot: 255, tick: MAX_TICK, metadata: new Uint8Array(0) },
   { type: MessageType.DropPlayer, slot: 1, tick: 5, metadata: new Uint8Array([1, 2, 3, 0]) },
+  { type: MessageType.PlayerAway, slot: 0, tick: 0, input: new Uint8Array(0) },
+  { type: MessageType.PlayerAway, slot: 255, tick: MAX_TICK, input: new Uint8Array([7, 0, 9]) },
+  {
+    type: MessageType.PlayerBack,
+    slot: 2,
+    tick: 0,
+    stateTick: 0,
+    hash: 0,
+    state: new Uint8Array(0),
+  },
+  {
+    type: MessageType.PlayerBack,
+    slot: 255,
+    tick: MAX_TICK,
+    stateTick: MAX_TICK - 3,
+    hash: 0xffffffff,
+    state: new Uint8Array([1, 2, 3]),
+  },
   {
     type: MessageType.JoinRequest,
     protocolVersion: PROTOCOL_VERSION,
@@ -157,6 +175,8 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
   DisconnectReport: 0x23,
   ResumeCountdown: 0x24,
   DropPlayer: 0x25,
+  PlayerAway: 0x26,
+  PlayerBack: 0x27,
   JoinRequest: 0x30,
   JoinAccept: 0x31,
   JoinReject: 0x32,
@@ -168,7 +188,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
 };
 
 describe('MessageType', () => {
-  it('has exactly the 19 names and values of docs/architecture.md', () => {
+  it('has exactly the 21 names and values of docs/architecture.md', () => {
     const values = Object.fromEntries(
       Object.entries(MessageType).filter(([, value]) => typeof value === 'number'),
     );
@@ -196,10 +216,10 @@ describe('MAX_TICK', () => {
 });
 
 describe('encodeMessage / decodeMessage', () => {
-  it('covers all 19 message types in the round-trip samples', () => {
+  it('covers all 21 message types in the round-trip samples', () => {
     const types = new Set(samples.map((m) => m.type));
     const all = Object.values(MessageType).filter((v) => typeof v === 'number');
-    expect(all).toHaveLength(19);
+    expect(all).toHaveLength(21);
     expect([...types].sort()).toEqual([...all].sort());
   });
 

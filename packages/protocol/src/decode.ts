@@ -135,6 +135,23 @@ function readDropPlayer(r: ByteReader, limits: Readonly<ProtocolLimits>): Messag
   return { type: MessageType.DropPlayer, slot: s, tick, metadata };
 }
 
+function readAwayOrBack(
+  r: ByteReader,
+  type: MessageType.PlayerAway | MessageType.PlayerBack,
+  limits: Readonly<ProtocolLimits>,
+): Message {
+  const s = r.u8('slot');
+  const tick = readTick(r, 'tick');
+  if (type === MessageType.PlayerAway) {
+    const input = readBytes(r, limits.maxInputBytes, 'maxInputBytes', 'input');
+    return { type, slot: s, tick, input };
+  }
+  const stateTick = readTick(r, 'state tick');
+  const hash = r.u32('hash');
+  const state = readBytes(r, limits.maxStateBytes, 'maxStateBytes', 'state');
+  return { type, slot: s, tick, stateTick, hash, state };
+}
+
 function readJoinAccept(r: ByteReader, limits: Readonly<ProtocolLimits>): Message {
   const roomId = r.string(limits.maxStringBytes, 'room id');
   const s = r.u8('slot');
@@ -211,6 +228,9 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       return { type: MessageType.ResumeCountdown, seconds: r.varint(MAX_TICK, 'seconds') };
     case MessageType.DropPlayer:
       return readDropPlayer(r, limits);
+    case MessageType.PlayerAway:
+    case MessageType.PlayerBack:
+      return readAwayOrBack(r, type, limits);
     case MessageType.JoinRequest: {
       const protocolVersion = r.varint(MAX_U32, 'protocol version');
       const roomId = r.string(limits.maxStringBytes, 'room id');

@@ -12,6 +12,8 @@ import {
   WireRole,
   type InputAckEntry,
   type DropPlayerMessage,
+  type PlayerAwayMessage,
+  type PlayerBackMessage,
   type InputRun,
   type JoinAcceptMessage,
   type Message,
@@ -235,6 +237,37 @@ function writeState(
   writePlayers(w, msg.players, limits, type === 'Sync' ? 'Sync.players' : 'StateSync.players');
 }
 
+/** A length-prefixed byte array, checked against its limit. */
+function writeBytes(
+  w: ByteWriter,
+  v: Uint8Array,
+  max: number,
+  limitName: string,
+  field: string,
+): void {
+  const bytes = byteArray(v, max, limitName, field);
+  w.varint(bytes.length);
+  w.bytes(bytes);
+}
+
+/** PlayerAway: slot, tick, input. PlayerBack: slot, tick, state tick, hash, state. */
+function writeAwayOrBack(
+  w: ByteWriter,
+  msg: PlayerAwayMessage | PlayerBackMessage,
+  limits: Readonly<ProtocolLimits>,
+): void {
+  const name = msg.type === MessageType.PlayerAway ? 'PlayerAway' : 'PlayerBack';
+  slot(w, msg.slot, `${name}.slot`);
+  tick(w, msg.tick, `${name}.tick`);
+  if (msg.type === MessageType.PlayerAway) {
+    writeBytes(w, msg.input, limits.maxInputBytes, 'maxInputBytes', 'PlayerAway.input');
+    return;
+  }
+  tick(w, msg.stateTick, 'PlayerBack.stateTick');
+  u32(w, msg.hash, 'PlayerBack.hash');
+  writeBytes(w, msg.state, limits.maxStateBytes, 'maxStateBytes', 'PlayerBack.state');
+}
+
 /** DropPlayer: slot, tick, then metadata as `length + 1` (0 for none) and its bytes. */
 function writeDropPlayer(
   w: ByteWriter,
@@ -326,6 +359,10 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
       return;
     case MessageType.DropPlayer:
       writeDropPlayer(w, msg, limits);
+      return;
+    case MessageType.PlayerAway:
+    case MessageType.PlayerBack:
+      writeAwayOrBack(w, msg, limits);
       return;
     case MessageType.JoinRequest:
       uvar(w, msg.protocolVersion, MAX_U32, 'JoinRequest.protocolVersion');

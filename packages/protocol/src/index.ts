@@ -28,6 +28,8 @@ export type {
   DisconnectReportMessage,
   ResumeCountdownMessage,
   DropPlayerMessage,
+  PlayerAwayMessage,
+  PlayerBackMessage,
   JoinRequestMessage,
   JoinAcceptMessage,
   JoinRejectMessage,

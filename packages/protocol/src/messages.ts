@@ -17,9 +17,10 @@ export const MAX_TICK: Tick = 0x7fffffff;
 
 /**
  * The version of the wire protocol. A `JoinRequest` carries it; a host rejects a joiner whose
- * version differs with `JoinRejectReason.VersionMismatch`.
+ * version differs with `JoinRejectReason.VersionMismatch`. Version 2 added `PlayerAway` and
+ * `PlayerBack`.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The first byte of every message. The values are fixed by docs/architecture.md. */
 export enum MessageType {
@@ -34,6 +35,8 @@ export enum MessageType {
   DisconnectReport = 0x23,
   ResumeCountdown = 0x24,
   DropPlayer = 0x25,
+  PlayerAway = 0x26,
+  PlayerBack = 0x27,
   JoinRequest = 0x30,
   JoinAccept = 0x31,
   JoinReject = 0x32,
@@ -178,6 +181,34 @@ export type DropPlayerMessage = {
   metadata: Uint8Array | null;
 };
 
+/**
+ * A member is away (reliable). From the host to everyone: the member in `slot` is away from
+ * `tick` on, and its input for every tick from `tick` until it is back is `input` (empty for
+ * neutral, or its last input). From a member to the host: "I am going away" (`tick` and
+ * `input` unused, sent as 0 and empty); the host chooses the tick.
+ */
+export type PlayerAwayMessage = {
+  type: MessageType.PlayerAway;
+  slot: number;
+  tick: Tick;
+  input: Uint8Array;
+};
+
+/**
+ * A member is back (reliable). From the host: the member in `slot` plays its own inputs again
+ * from `tick` on. The returning member also gets the state it catches up from (`state` at
+ * `stateTick`, hashing to `hash`); everyone else gets an empty state. From a member to the
+ * host: "I am back, let me in" (the other fields unused: 0 and empty).
+ */
+export type PlayerBackMessage = {
+  type: MessageType.PlayerBack;
+  slot: number;
+  tick: Tick;
+  stateTick: Tick;
+  hash: number;
+  state: Uint8Array;
+};
+
 /** A peer asks the host to join a room (reliable). */
 export type JoinRequestMessage = {
   type: MessageType.JoinRequest;
@@ -243,6 +274,8 @@ export type Message =
   | DisconnectReportMessage
   | ResumeCountdownMessage
   | DropPlayerMessage
+  | PlayerAwayMessage
+  | PlayerBackMessage
   | JoinRequestMessage
   | JoinAcceptMessage
   | JoinRejectMessage

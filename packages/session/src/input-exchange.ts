@@ -1,6 +1,7 @@
 import type { RollbackEngine } from '@rbn/core';
 import { DEFAULT_LIMITS, MessageType, encodeMessage, sameBytes } from '@rbn/protocol';
 import type { InputAckEntry, InputMessage, InputRun, Tick } from '@rbn/protocol';
+import { acceptsInputFrom } from './away';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Link } from './internal/link';
 import type { Reporter } from './internal/reporter';
@@ -229,7 +230,10 @@ export function applyInputs(
     const member = roster.countedPlayer(run.slot);
     if (!member) continue;
     const inputs = run.inputs;
+    const viaHost = !roster.isHost && link.peerId === roster.hostPeerId;
     for (let i = 0; i < inputs.length; i++) {
+      // Inside an away window only the host's decided inputs count (stale ones are no offence).
+      if (!acceptsInputFrom(roster, viaHost, run.slot, run.startTick + i)) continue;
       engine.addRemoteInput(member.playerId, run.startTick + i, inputs[i]!);
     }
     link.inputsArrived();

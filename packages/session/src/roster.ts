@@ -76,6 +76,8 @@ export class Roster {
   #byPeer = new Map<string, Member>();
   #remotePlayers: Member[] = [];
   #localSlot = -1;
+  readonly #awayFrom = new Int32Array(SLOT_COUNT).fill(-1);
+  readonly #backAt = new Int32Array(SLOT_COUNT).fill(-1);
 
   /**
    * @param localPlayerId - The local player's id.
@@ -96,8 +98,43 @@ export class Roster {
     } as MutableMember;
     member.info = infoOf(member);
     this.#slots[member.slot] = member;
+    this.#awayFrom[member.slot] = -1;
+    this.#backAt[member.slot] = -1;
     this.#version++;
     return member;
+  }
+
+  /**
+   * The away window of a slot's player: its inputs of ticks from `from` up to (not including)
+   * `back` are decided for it (`back` -1: not back yet). `from` -1: never away.
+   */
+  awayWindow(slot: number): { from: Tick; back: Tick } {
+    return { from: this.#awayFrom[slot] ?? -1, back: this.#backAt[slot] ?? -1 };
+  }
+
+  /** Whether a slot's player is away now (marked away and not announced back). */
+  isAway(slot: number): boolean {
+    return (this.#awayFrom[slot] ?? -1) >= 0 && (this.#backAt[slot] ?? -1) < 0;
+  }
+
+  /** Whether the tick of a slot's player's input lies in its away window. */
+  inAwayWindow(slot: number, tick: Tick): boolean {
+    const from = this.#awayFrom[slot] ?? -1;
+    const back = this.#backAt[slot] ?? -1;
+    return from >= 0 && tick >= from && (back < 0 || tick < back);
+  }
+
+  /** A slot's player is away from `from` on (a new window). */
+  setAway(slot: number, from: Tick): void {
+    this.#awayFrom[slot] = from;
+    this.#backAt[slot] = -1;
+    this.#version++;
+  }
+
+  /** A slot's player plays its own inputs again from `back` on. */
+  setBack(slot: number, back: Tick): void {
+    this.#backAt[slot] = back;
+    this.#version++;
   }
 
   /** Sets a member's join and/or leave tick. */
@@ -120,6 +157,8 @@ export class Roster {
   /** Forgets every member. */
   clear(): void {
     this.#slots.fill(undefined);
+    this.#awayFrom.fill(-1);
+    this.#backAt.fill(-1);
     this.#version++;
   }
 

@@ -14,11 +14,13 @@ import type {
   JoinRequestMessage,
   Message,
   PlayerId,
+  PlayerBackMessage,
   PlayerJoinedMessage,
   StateSyncMessage,
   Tick,
   TransportAdapter,
 } from '@rbn/protocol';
+import { Away } from './away';
 import { checkSessionOptions, resolveSessionConfig, validateConfigField } from './config';
 import { DesyncRecovery } from './desync';
 import { engineView } from './engine-view';
@@ -110,6 +112,7 @@ export class Session {
   private readonly departures: Departures;
   private readonly admissions: Admissions;
   private readonly countdown = new ResumeCountdown();
+  private readonly away: Away;
 
   private engine: RollbackEngine | null = null;
   private view: EngineView | null = null;
@@ -160,6 +163,7 @@ export class Session {
     this.departures = new Departures({
       ...{ roster, links, transport, emitter, report, recording, advantage },
     });
+    this.away = new Away({ roster, links, emitter, report });
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
     });
@@ -382,6 +386,28 @@ export class Session {
       role: toWireRole(this.role),
     };
     return this.joining.begin(request, hostPeerId, this.clock.now(), this.failJoinBound);
+  }
+
+  /**
+   * Says the local player is away (a hidden tab, a backgrounded app) or back. Away: the local
+   * game stops advancing at once and the host decides this player's inputs from a tick it
+   * announces to everyone (`playerAway`), so nobody waits for it. Back: the host sends the
+   * state to continue from and the tick this player's own inputs count again (`playerBack`),
+   * in the same slot. A player that simply stops ticking is marked away by the host after
+   * `awayAfterMs` and comes back by itself when it ticks again; this is for hosts that know.
+   * @param away - `true` to go away, `false` to come back.
+   * @throws RbnError `'INVALID_STATE'` when not playing a game as a player, or for the host
+   * (the host cannot be away).
+   */
+  setAway(away: boolean): void {
+    this.assertAlive();
+    const playing =
+      this.engine !== null &&
+      (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused);
+    if (!playing || this.role !== PlayerRole.Player) {
+      throw new RbnError('INVALID_STATE', 'setAway: only a player in a running game can be away');
+    }
+    this.away.setLocalAway(away === true, { isHost: this.roster.isHost });
   }
 
   /**
@@ -608,7 +634,7 @@ export class Session {
     }
 
     const engine = this.engine;
-    if (engine && this.stateValue === SessionState.Playing) {
+    if (engine && this.stateValue === SessionState.Playing && this.away.localPlays) {
       this.advance(engine, localInput, now);
     } else {
       result.tick = engine ? engine.currentTick : -1;
@@ -655,6 +681,7 @@ export class Session {
       this.liveness.ping(link, engine, this.cfg.pingInterval, now);
       link.rollWindow(now);
     }
+    if (engine && this.stateValue === SessionState.Playing) this.away.frame(engine, this.cfg, now);
     if (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused) {
       const gone = this.liveness.check(engine, this.cfg, now);
       if (gone) this.handlePeerGone(gone.peerId, gone.why);
@@ -709,7 +736,8 @@ export class Session {
           link,
           message.senderTick,
           message.acks,
-          message.runs,
+          // While away the local game stands still: inputs wait for the state it comes back to.
+          this.away.localPlays ? message.runs : null,
           this.engine,
           this.cfg,
           now,
@@ -746,6 +774,10 @@ export class Session {
         return this.departures.onDisconnectReport(peerId, message.slot, this.engine, this.cfg);
       case MessageType.DropPlayer:
         return this.endRoomIf(this.departures.onDropPlayer(peerId, message, this.engine, this.cfg));
+      case MessageType.PlayerAway:
+        return this.away.onAway(peerId, message, this.engine, this.cfg);
+      case MessageType.PlayerBack:
+        return this.handlePlayerBack(peerId, message);
       case MessageType.JoinRequest:
         return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
       case MessageType.JoinAccept:
@@ -762,6 +794,16 @@ export class Session {
         const unknown: never = message;
         this.report.peer(peerId, undefined, `unexpected message ${String(unknown)}`);
       }
+    }
+  }
+
+  private handlePlayerBack(peerId: string, message: PlayerBackMessage): void {
+    const wasAway = !this.away.localPlays;
+    this.away.onBack(peerId, message, this.engine, this.cfg);
+    if (wasAway && this.away.localPlays) {
+      // Back from a state: hashes held for the old timeline no longer apply.
+      this.desync.dropPending();
+      resetLiveness(this.links, this.clock.now());
     }
   }
 
@@ -921,6 +963,7 @@ export class Session {
     this.roomIdValue = null;
     this.started = false;
     this.countdown.cancel();
+    this.away.reset();
     this.desync.reset();
     this.advantage.reset(this.cfg.tickRate);
     this.setState(SessionState.Disconnected);
