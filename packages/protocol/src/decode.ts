@@ -6,6 +6,7 @@ import type { ProtocolLimits } from './limits';
 import {
   JoinRejectReason,
   LeaveReason,
+  MAX_REJOIN_TOKEN_BYTES,
   MAX_TICK,
   MessageType,
   WireRole,
@@ -231,6 +232,11 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
     case MessageType.PlayerAway:
     case MessageType.PlayerBack:
       return readAwayOrBack(r, type, limits);
+    case MessageType.Rejoin: {
+      const s = r.u8('slot');
+      const token = readBytes(r, MAX_REJOIN_TOKEN_BYTES, 'MAX_REJOIN_TOKEN_BYTES', 'token');
+      return { type: MessageType.Rejoin, slot: s, token };
+    }
     case MessageType.JoinRequest: {
       const protocolVersion = r.varint(MAX_U32, 'protocol version');
       const roomId = r.string(limits.maxStringBytes, 'room id');

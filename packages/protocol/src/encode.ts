@@ -7,6 +7,7 @@ import type { ProtocolLimits } from './limits';
 import {
   JoinRejectReason,
   LeaveReason,
+  MAX_REJOIN_TOKEN_BYTES,
   MAX_TICK,
   MessageType,
   WireRole,
@@ -363,6 +364,10 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
     case MessageType.PlayerAway:
     case MessageType.PlayerBack:
       writeAwayOrBack(w, msg, limits);
+      return;
+    case MessageType.Rejoin:
+      slot(w, msg.slot, 'Rejoin.slot');
+      writeBytes(w, msg.token, MAX_REJOIN_TOKEN_BYTES, 'MAX_REJOIN_TOKEN_BYTES', 'Rejoin.token');
       return;
     case MessageType.JoinRequest:
       uvar(w, msg.protocolVersion, MAX_U32, 'JoinRequest.protocolVersion');

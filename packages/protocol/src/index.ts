@@ -3,6 +3,7 @@ export { RbnError, DecodeError } from './errors';
 export {
   PROTOCOL_VERSION,
   MAX_TICK,
+  MAX_REJOIN_TOKEN_BYTES,
   MessageType,
   WireRole,
   LeaveReason,
@@ -30,6 +31,7 @@ export type {
   DropPlayerMessage,
   PlayerAwayMessage,
   PlayerBackMessage,
+  RejoinMessage,
   JoinRequestMessage,
   JoinAcceptMessage,
   JoinRejectMessage,

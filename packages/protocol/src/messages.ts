@@ -17,8 +17,8 @@ export const MAX_TICK: Tick = 0x7fffffff;
 
 /**
  * The version of the wire protocol. A `JoinRequest` carries it; a host rejects a joiner whose
- * version differs with `JoinRejectReason.VersionMismatch`. Version 2 added `PlayerAway` and
- * `PlayerBack`.
+ * version differs with `JoinRejectReason.VersionMismatch`. Version 2 added `PlayerAway`,
+ * `PlayerBack` and `Rejoin`.
  */
 export const PROTOCOL_VERSION = 2;
 
@@ -37,6 +37,7 @@ export enum MessageType {
   DropPlayer = 0x25,
   PlayerAway = 0x26,
   PlayerBack = 0x27,
+  Rejoin = 0x28,
   JoinRequest = 0x30,
   JoinAccept = 0x31,
   JoinReject = 0x32,
@@ -209,6 +210,21 @@ export type PlayerBackMessage = {
   state: Uint8Array;
 };
 
+/** The most bytes a rejoin token may have on the wire. */
+export const MAX_REJOIN_TOKEN_BYTES = 64;
+
+/**
+ * Rejoin (reliable). From the host to a player: the secret that proves it is the player of
+ * `slot` when it reconnects (kept by the player, never shown to others). From a player that
+ * reconnected to the host: "I am the player of `slot`", with that secret.
+ */
+export type RejoinMessage = {
+  type: MessageType.Rejoin;
+  slot: number;
+  /** At most {@link MAX_REJOIN_TOKEN_BYTES} bytes. */
+  token: Uint8Array;
+};
+
 /** A peer asks the host to join a room (reliable). */
 export type JoinRequestMessage = {
   type: MessageType.JoinRequest;
@@ -276,6 +292,7 @@ export type Message =
   | DropPlayerMessage
   | PlayerAwayMessage
   | PlayerBackMessage
+  | RejoinMessage
   | JoinRequestMessage
   | JoinAcceptMessage
   | JoinRejectMessage

@@ -58,7 +58,7 @@ export function chooseBackTick(
 }
 
 /** The local member's part in the away protocol. */
-type LocalPhase = 'playing' | 'leaving' | 'away' | 'returning';
+type LocalPhase = 'playing' | 'leaving' | 'away' | 'returning' | 'lost';
 
 /** What {@link Away} works with (the session's own parts, no more). */
 export type AwayDeps = {
@@ -86,6 +86,33 @@ export class Away {
   /** Whether the local game advances (not while the local member is away or asked to be). */
   get localPlays(): boolean {
     return this.#phase === 'playing';
+  }
+
+  /** The local member lost its link to the host: it stands still until it reconnects. */
+  localLost(): void {
+    this.#phase = 'lost';
+  }
+
+  /** Host: marks a member away now unless it already is (its link was lost). */
+  markAwayNow(member: Member, engine: RollbackEngine, cfg: SessionConfig): void {
+    if (!this.deps.roster.isAway(member.slot)) this.#markAway(member, engine, cfg);
+  }
+
+  /**
+   * Host: a member reconnected and proved who it is: it hears again that it is away (the
+   * announcement may have been lost with its link) and gets the state to come back from.
+   */
+  rejoined(member: Member): void {
+    const { roster, links } = this.deps;
+    const window = roster.awayWindow(member.slot);
+    if (!roster.isAway(member.slot)) return;
+    const input = this.#standIn[member.slot] ?? EMPTY;
+    links.sendTo(member.peerId, {
+      ...{ type: MessageType.PlayerAway, slot: member.slot },
+      tick: window.from,
+      input,
+    });
+    this.#backAsked[member.slot] = 1;
   }
 
   /** Everything starts over (a new room or game). */
@@ -131,6 +158,7 @@ export class Away {
       }
       return;
     }
+    this.#retireWindows(engine, cfg);
     // A host that did not tick for a while (its own tab was hidden) heard nobody meanwhile.
     const restart = now - this.#lastFrameAt > Math.max(cfg.awayAfterMs / 2, 100);
     this.#lastFrameAt = now;
@@ -150,6 +178,24 @@ export class Away {
         this.#markAway(member, engine, cfg);
       }
     }
+  }
+
+  /**
+   * Host: forgets away windows whose back tick is confirmed (every input inside them counted),
+   * so it stops relaying the member's inputs in mesh. Members keep theirs (accepting the
+   * member's inputs from the host costs nothing and in-flight relays stay welcome).
+   */
+  #retireWindows(engine: RollbackEngine, cfg: SessionConfig): void {
+    const { roster } = this.deps;
+    let changed = false;
+    for (const member of roster.all()) {
+      const { back } = roster.awayWindow(member.slot);
+      if (back >= 0 && engine.confirmedTick >= back) {
+        roster.clearAway(member.slot);
+        changed = true;
+      }
+    }
+    if (changed) relink(roster, this.deps.links, cfg.topology, null);
   }
 
   /** A `PlayerAway` message: the host announces one, or a member asks for it. */
@@ -174,6 +220,15 @@ export class Away {
     if (!this.#fromHost(peerId, message.type)) return;
     const member = roster.at(message.slot);
     if (!member || member.role !== PlayerRole.Player || member.status !== 'present') return;
+    if (
+      member.isLocal &&
+      roster.isAway(member.slot) &&
+      roster.awayWindow(member.slot).from === message.tick
+    ) {
+      // The host says it again after we reconnected.
+      if (this.#phase === 'lost') this.#phase = 'away';
+      return;
+    }
     if (member.isHost || roster.isAway(member.slot)) {
       report.peer(peerId, message.type, `slot ${message.slot} cannot be marked away`);
       return;
@@ -288,8 +343,12 @@ export class Away {
     links.sendTo(member.peerId, { ...message, hash: snapshot.hash >>> 0, state: snapshot.state });
     if (link) for (const s of link.sendSlots) link.resetAck(s, snapshot.tick - 1);
     relink(roster, links, cfg.topology, null);
+    // It first catches up from the state (one extra tick per frame) and its inputs then take
+    // a round trip: no new away verdict before that had time to happen.
+    const tickMs = 1000 / cfg.tickRate;
+    const graceMs = (back - snapshot.tick) * tickMs + 2 * (link?.rtt ?? 0);
     this.#progressTick[member.slot] = engine.getReceivedTick(member.playerId);
-    this.#progressAt[member.slot] = now;
+    this.#progressAt[member.slot] = now + graceMs;
     this.deps.emitter.emit('playerBack', member.playerId, back);
   }
 

@@ -131,6 +131,13 @@ export class Roster {
     this.#version++;
   }
 
+  /** A slot's away window is over and confirmed: forget it. */
+  clearAway(slot: number): void {
+    this.#awayFrom[slot] = -1;
+    this.#backAt[slot] = -1;
+    this.#version++;
+  }
+
   /** A slot's player plays its own inputs again from `back` on. */
   setBack(slot: number, back: Tick): void {
     this.#backAt[slot] = back;

@@ -3,6 +3,7 @@ import type { Game, InputPredictor } from '@rbn/core';
 import {
   DEFAULT_LIMITS,
   JoinRejectReason,
+  LeaveReason,
   MessageType,
   PROTOCOL_VERSION,
   RbnError,
@@ -48,6 +49,7 @@ import { LinkTable } from './links';
 import { Liveness, resetLiveness } from './liveness';
 import { ResumeCountdown } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
+import { Reconnect, cryptoRandomBytes } from './reconnect';
 import { Recording } from './recording';
 import { HOST_SLOT, Roster, toWireRole } from './roster';
 import type { Member, NewMember } from './roster';
@@ -113,6 +115,7 @@ export class Session {
   private readonly admissions: Admissions;
   private readonly countdown = new ResumeCountdown();
   private readonly away: Away;
+  private readonly reconnect: Reconnect;
 
   private engine: RollbackEngine | null = null;
   private view: EngineView | null = null;
@@ -163,7 +166,9 @@ export class Session {
     this.departures = new Departures({
       ...{ roster, links, transport, emitter, report, recording, advantage },
     });
-    this.away = new Away({ roster, links, emitter, report });
+    const away = (this.away = new Away({ roster, links, emitter, report }));
+    const random = options.randomBytes ?? cryptoRandomBytes;
+    this.reconnect = new Reconnect({ roster, links, transport, report, away, random });
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
     });
@@ -681,7 +686,10 @@ export class Session {
       this.liveness.ping(link, engine, this.cfg.pingInterval, now);
       link.rollWindow(now);
     }
-    if (engine && this.stateValue === SessionState.Playing) this.away.frame(engine, this.cfg, now);
+    if (engine && this.stateValue === SessionState.Playing) {
+      this.away.frame(engine, this.cfg, now);
+      this.reconnectFrame(engine, now);
+    }
     if (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused) {
       const gone = this.liveness.check(engine, this.cfg, now);
       if (gone) this.handlePeerGone(gone.peerId, gone.why);
@@ -695,6 +703,15 @@ export class Session {
     else if (step.kind === 'announce') {
       this.links.broadcast({ type: MessageType.ResumeCountdown, seconds: step.seconds });
       this.emitter.emit('resumeCountdown', step.seconds);
+    }
+  }
+
+  private reconnectFrame(engine: RollbackEngine, now: number): void {
+    const expired = this.reconnect.frame(this.cfg, now);
+    if (expired === 'give up') {
+      this.endRoom(true, `lost the host: no reconnect within ${this.cfg.reconnectWindowMs} ms`);
+    } else if (expired) {
+      this.departures.depart(expired, LeaveReason.Disconnected, engine, this.cfg);
     }
   }
 
@@ -778,6 +795,8 @@ export class Session {
         return this.away.onAway(peerId, message, this.engine, this.cfg);
       case MessageType.PlayerBack:
         return this.handlePlayerBack(peerId, message);
+      case MessageType.Rejoin:
+        return this.reconnect.onRejoin(peerId, message);
       case MessageType.JoinRequest:
         return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
       case MessageType.JoinAccept:
@@ -932,6 +951,14 @@ export class Session {
       this.failJoin(new RbnError('JOIN_FAILED', `joinRoom: lost the host: ${why}`));
       return;
     }
+    // A player that lost its connection keeps its slot for a while (see reconnect.ts).
+    const now = this.clock.now();
+    if (this.roster.isHost) {
+      const member = this.roster.byPeer(peerId);
+      if (member && this.reconnect.memberLost(member, this.engine, this.cfg, now)) return;
+    } else if (peerId === this.roster.hostPeerId) {
+      if (this.reconnect.hostLost(this.engine, this.cfg, now)) return;
+    }
     this.endRoomIf(this.departures.onPeerGone(peerId, why, this.engine, this.cfg));
   }
 
@@ -964,6 +991,7 @@ export class Session {
     this.started = false;
     this.countdown.cancel();
     this.away.reset();
+    this.reconnect.reset();
     this.desync.reset();
     this.advantage.reset(this.cfg.tickRate);
     this.setState(SessionState.Disconnected);

@@ -113,6 +113,13 @@ export type SessionConfig = {
    * `setAway()` still works). @default 500
    */
   awayAfterMs: number;
+  /**
+   * How long a player whose connection dropped keeps its slot, in milliseconds: it is away
+   * meanwhile, reconnects by itself and proves who it is with the rejoin token the host gave
+   * it. `0`: a dropped player leaves at once (and a player that lost the host leaves the room).
+   * @default 60000
+   */
+  reconnectWindowMs: number;
   /** Host: an away player's inputs, neutral (empty) or its last one repeated. @default AwayInput.Neutral */
   awayInput: AwayInput;
   /** Milliseconds without traffic from a peer before `networkInterrupted` fires. @default 750 */
@@ -271,6 +278,11 @@ export type CreateSessionOptions = {
   config?: Partial<SessionConfig>;
   /** How remote inputs that have not arrived are guessed. @default repeat the last received input */
   inputPredictor?: InputPredictor<Uint8Array>;
+  /**
+   * Fills a byte array with random bytes, for rejoin tokens (a seeded source makes tests
+   * reproducible). @default crypto.getRandomValues
+   */
+  randomBytes?: (bytes: Uint8Array) => void;
   /** The time source for pings, rates, timeouts and countdowns. @default performance.now */
   clock?: Clock;
 };

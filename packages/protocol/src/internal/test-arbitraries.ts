@@ -141,6 +141,11 @@ export const messageArbitraries: {
     hash: u32,
     state,
   }),
+  [MessageType.Rejoin]: fc.record({
+    type: fc.constant(MessageType.Rejoin),
+    slot,
+    token: fc.uint8Array({ maxLength: 64 }),
+  }),
   [MessageType.DropPlayer]: fc.record({
     type: fc.constant(MessageType.DropPlayer),
     slot,
