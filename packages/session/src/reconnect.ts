@@ -1,5 +1,5 @@
 import type { RollbackEngine } from '@rbn/core';
-import { MessageType, sameBytes } from '@rbn/protocol';
+import { LeaveReason, MessageType, sameBytes } from '@rbn/protocol';
 import type { RejoinMessage, TransportAdapter } from '@rbn/protocol';
 import type { Away } from './away';
 import { SLOT_COUNT } from './internal/link';
@@ -158,6 +158,18 @@ export class Reconnect {
     }
     const member = roster.at(message.slot);
     const token = this.#tokens[message.slot];
+    if (member && member.status !== 'present' && member.peerId === peerId) {
+      // Too late: it was removed meanwhile. Tell it, so it leaves the room now.
+      const tick = Math.max(0, member.leaveTick);
+      const reason = LeaveReason.Disconnected;
+      this.deps.links.sendTo(peerId, {
+        type: MessageType.PlayerLeft,
+        slot: member.slot,
+        tick,
+        reason,
+      });
+      return;
+    }
     if (
       !member ||
       member.status !== 'present' ||
