@@ -11,7 +11,10 @@ const { simulationConfig } = await tsImport(
   import.meta.url,
 );
 
-/** Packages a library may not import, enforcing protocol ← core ← session; transports → protocol. */
+/**
+ * Packages a library may not import, enforcing protocol ← core ← session; transports → protocol;
+ * online → everything.
+ */
 const forbidden = {
   protocol: ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   core: ['@rbn/session', '@rbn/transport-*'],
@@ -20,7 +23,12 @@ const forbidden = {
   'transport-transform': ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   'transport-webrtc': ['@rbn/core', '@rbn/session', '@rbn/transport-*'],
   determinism: ['@rbn/*'],
+  // The top of the stack: may use every library, never the (Node-only) signaling server.
+  online: ['@rbn/signaling'],
 };
+
+/** Third-party packages that belong to exactly one library, by the folder of that library. */
+const exclusive = { pako: 'transport-transform', 'simple-peer': 'transport-webrtc' };
 
 /** Node built-ins are not allowed in library code: every package runs in browsers too. */
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'crypto', 'events', 'buffer', 'util', 'stream'];
@@ -75,6 +83,34 @@ export default tseslint.config(
               message: 'Library code runs in browsers: no Node built-ins.',
             },
           ],
+        },
+      ],
+    },
+  })),
+  // pako and simple-peer stay in their transport: every other library's code (tests too) reaches
+  // them only through that transport, so no second copy of either ends up in a game's bundle.
+  // One block per set of files (a later block's options for the same rule replace earlier ones).
+  ...[
+    {
+      files: ['packages/*/src/**/*.ts'],
+      ignores: Object.values(exclusive).map((o) => `packages/${o}/**`),
+    },
+    ...Object.values(exclusive).map((owner) => ({
+      files: [`packages/${owner}/src/**/*.ts`],
+      owner,
+    })),
+  ].map(({ owner, ...target }) => ({
+    ...target,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: Object.entries(exclusive)
+            .filter(([, o]) => o !== owner)
+            .map(([dependency, o]) => ({
+              group: [dependency, `${dependency}/*`],
+              message: `${dependency} belongs to @rbn/${o} only.`,
+            })),
         },
       ],
     },

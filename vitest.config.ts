@@ -16,6 +16,11 @@ const projects: Record<string, ProjectTestOptions> = {
   'packages/transport-transform': {},
   'packages/transport-webrtc': {},
   'packages/determinism': {},
+  'packages/online': {},
+  'internal/online-tests': {
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+  },
   'internal/transport-conformance': {},
   'internal/consumer-tests': {
     globalSetup: ['test/global-setup.ts'],

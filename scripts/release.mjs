@@ -1,23 +1,26 @@
 // `pnpm release`: everything a release needs, short of publishing.
-// 1. builds every library (turbo), 2. checks dependency hygiene and size budgets,
-// 3. packs each library and runs publint + are-the-types-wrong on the tarball
-//    (scripts/check-package.mjs), 4. lists the pending changesets, 5. runs
-//    `pnpm publish -r --dry-run` so npm shows exactly what would be uploaded.
+// 1. builds every library (turbo), 2. checks dependency hygiene (`pnpm check:deps`: knip, jscpd)
+// and size budgets (size-limit), 3. packs every library once and runs publint +
+// are-the-types-wrong on each tarball (scripts/check-package.mjs), 4. lists the pending
+// changesets, 5. runs `pnpm publish -r --dry-run` so npm shows exactly what would be uploaded.
 // Nothing is published: after `pnpm changeset version` and a review, `pnpm changeset publish`
 // does that (see CONTRIBUTING.md).
 // Options: `--skip-build` skips step 1, for a tree that was just built (internal/consumer-tests
 // runs the release that way, right after `pnpm test` built every library); `--registry <url>`
 // runs the publish dry run against that registry instead of npm's (a local Verdaccio, or the
 // consumer tests' stand-in registry, which records any upload).
+// A script rather than one tool because it chains tools (turbo, knip, size-limit, publint, attw,
+// changesets, pnpm publish) in release order; each step is that tool's own command.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-// The steps find the workspace's tools (publint, attw, turbo) however this script was started.
+// The steps find the workspace's tools (knip, publint, attw, turbo) however this script was started.
 const env = {
   ...process.env,
   PATH: [join(root, 'node_modules', '.bin'), process.env.PATH].filter(Boolean).join(delimiter),
@@ -26,7 +29,9 @@ const env = {
 /** Runs one step, echoing it; any failure stops the release. */
 function step(title, command, args, cwd = root) {
   console.log(`\n▶ ${title}\n  $ ${[command, ...args].join(' ')}`);
+  const start = performance.now();
   execFileSync(command, args, { cwd, stdio: 'inherit', env });
+  console.log(`  ✓ ${title}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
 }
 
 const registryAt = process.argv.indexOf('--registry');
@@ -45,15 +50,28 @@ const libraries = readdirSync(join(root, 'packages'))
 if (process.argv.includes('--skip-build'))
   console.log('\n▶ build every library: skipped (--skip-build)');
 else step('build every library', bin('turbo'), ['run', 'build', '--filter=./packages/*']);
-step('dependency hygiene', process.execPath, [join(root, 'scripts', 'check-deps.mjs')]);
-step('size budgets', process.execPath, [join(root, 'scripts', 'check-size.mjs')]);
-for (const dir of libraries) {
-  step(
-    `publint + attw: ${dir.slice(root.length + 1)}`,
-    process.execPath,
-    [join(root, 'scripts', 'check-package.mjs')],
-    dir,
-  );
+step('dependency hygiene', 'pnpm', ['run', '--silent', 'check:deps']);
+step('size budgets', bin('size-limit'), []);
+const packed = mkdtempSync(join(tmpdir(), 'rbn-release-'));
+try {
+  step('pack every library', 'pnpm', [
+    '-r',
+    '--filter',
+    './packages/*',
+    'pack',
+    '--pack-destination',
+    packed,
+  ]);
+  for (const dir of libraries) {
+    const { name, version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const tarball = join(packed, `${name.replace(/^@/, '').replace('/', '-')}-${version}.tgz`);
+    step(`publint + attw: ${dir.slice(root.length + 1)}`, process.execPath, [
+      join(root, 'scripts', 'check-package.mjs'),
+      tarball,
+    ]);
+  }
+} finally {
+  rmSync(packed, { recursive: true, force: true });
 }
 const pending = readdirSync(join(root, '.changeset')).filter(
   (f) => f.endsWith('.md') && f !== 'README.md',

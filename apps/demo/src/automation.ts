@@ -1,3 +1,4 @@
+import { SUB } from './game/fixed';
 import type { DemoPeer, PeerCounters, RemoteLink } from './net/peer';
 import type { OverlayFigures } from './ui/peer-view';
 
@@ -27,8 +28,18 @@ export interface PeerHandle {
   readonly gameTick: number;
   /** The game tick of the newest confirmed (final) state. */
   readonly confirmedGameTick: number;
-  /** The players of the live game: id, slot, phase (0 empty, 1 alive, 2 falling, 3 respawning), score. */
-  readonly players: { id: string; slot: number; phase: number; score: number }[];
+  /**
+   * The players of the live game: id, slot, phase (0 empty, 1 alive, 2 falling, 3 respawning),
+   * score, and position in world pixels (the platform's centre is 240, 240).
+   */
+  readonly players: {
+    id: string;
+    slot: number;
+    phase: number;
+    score: number;
+    x: number;
+    y: number;
+  }[];
   /** Hash of the live (predicted) game state. */
   hash(): number;
   /** Hash of the game at a confirmed game tick, or `undefined` if unknown or not confirmed. */
@@ -110,7 +121,14 @@ export function peerHandle(shown: ShownPeer): PeerHandle {
     get players() {
       return peer.game.players
         .filter((p) => p.phase !== 0)
-        .map((p) => ({ id: p.id, slot: p.slot, phase: p.phase, score: p.score }));
+        .map((p) => ({
+          id: p.id,
+          slot: p.slot,
+          phase: p.phase,
+          score: p.score,
+          x: p.x / SUB,
+          y: p.y / SUB,
+        }));
     },
     hash: () => peer.game.hash(),
     hashAt: (tick) => (tick <= confirmedGameTick(peer) ? peer.hashes.get(tick) : undefined),

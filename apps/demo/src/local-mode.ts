@@ -76,6 +76,30 @@ const SEATS: readonly Seat[] = [
 
 const SEED = 20261121;
 const PING_INTERVAL_MS = 100;
+/** The simulated network's clocks advance together in steps of at most this many ms. */
+const NETWORK_STEP_MS = 1;
+
+/**
+ * Advances every peer's simulated network by `elapsedMs`, all clocks together in small steps.
+ * A session answers a ping as it arrives, and the answer's latency is counted from the
+ * receiver's clock: stepping the transports one after the other by a whole frame would send
+ * one peer's answers from a clock a frame behind and the other's from a clock already a frame
+ * ahead, so P1's RTT read one frame (20–40 ms on a busy machine) above P2's on a symmetric link.
+ * @param transports - Every local transport of the page.
+ * @param elapsedMs - Time to advance.
+ */
+function stepNetwork(transports: readonly LocalTransport[], elapsedMs: number): void {
+  for (let done = 0; done < elapsedMs; done += NETWORK_STEP_MS) {
+    const step = Math.min(NETWORK_STEP_MS, elapsedMs - done);
+    for (const t of transports) t.tick(step);
+  }
+}
+
+/** A labelled range input; `show(v)` moves it (and its readout) without firing `onInput`. */
+interface Slider {
+  root: HTMLLabelElement;
+  show(value: number): void;
+}
 
 function slider(
   label: string,
@@ -84,7 +108,7 @@ function slider(
   max: number,
   value: number,
   onInput: (value: number) => void,
-): HTMLLabelElement {
+): Slider {
   const wrap = document.createElement('label');
   wrap.className = 'slider';
   const name = document.createElement('span');
@@ -103,7 +127,11 @@ function slider(
     onInput(v);
   });
   wrap.append(name, input, shown);
-  return wrap;
+  const show = (v: number): void => {
+    input.value = String(v);
+    shown.textContent = `${input.value}${unit}`;
+  };
+  return { root: wrap, show };
 }
 
 function button(text: string, onClick: (button: HTMLButtonElement) => void): HTMLButtonElement {
@@ -179,6 +207,9 @@ export function startLocalMode(root: HTMLElement): void {
       // Ping five times as often as the default, so the RTT graph follows the latency slider
       // within a second or two (the session smooths RTT samples with a 1/8 weight).
       config: { pingInterval: PING_INTERVAL_MS },
+      // The session measures time on the simulated network's clock, the one its messages'
+      // latency is counted in: an RTT is then the link's round trip, not the page's frame rate.
+      clock: { now: () => transportOf(s.id).now },
     });
     peer.session.on('error', (error, context) => reportError({ seat: s.id, error, context }));
     peer.session.inputDelayTicks = settings.inputDelay;
@@ -224,31 +255,44 @@ export function startLocalMode(root: HTMLElement): void {
   const title = document.createElement('h2');
   title.textContent =
     'Simulated network on every link (both directions) and input delay, applied live';
-  controls.append(
-    title,
-    slider('Latency', ' ms', 0, 250, settings.latency, (v) => {
+  const sliders = {
+    latency: slider('Latency', ' ms', 0, 250, settings.latency, (v) => {
       settings.latency = v;
       apply();
     }),
-    slider('Jitter', ' ms', 0, 100, settings.jitter, (v) => {
+    jitter: slider('Jitter', ' ms', 0, 100, settings.jitter, (v) => {
       settings.jitter = v;
       apply();
     }),
-    slider('Loss', ' %', 0, 50, Math.round(settings.loss * 100), (v) => {
+    loss: slider('Loss', ' %', 0, 50, Math.round(settings.loss * 100), (v) => {
       settings.loss = v / 100;
       apply();
     }),
-    slider('Input delay', ' ticks', 0, 8, settings.inputDelay, (v) => {
+    inputDelay: slider('Input delay', ' ticks', 0, 8, settings.inputDelay, (v) => {
       settings.inputDelay = v;
       apply();
     }),
+  };
+  /** Moves the sliders to `settings` (after automation changed them). */
+  const showSettings = (): void => {
+    sliders.latency.show(settings.latency);
+    sliders.jitter.show(settings.jitter);
+    sliders.loss.show(Math.round(settings.loss * 100));
+    sliders.inputDelay.show(settings.inputDelay);
+  };
+  controls.append(
+    title,
+    sliders.latency.root,
+    sliders.jitter.root,
+    sliders.loss.root,
+    sliders.inputDelay.root,
     actions,
   );
-  root.replaceChildren(controls, columns);
+  root.replaceChildren(columns, controls);
 
   const keyboard = new Keyboard();
   const advance = (elapsedMs: number): void => {
-    for (const t of all) t.tick(elapsedMs);
+    stepNetwork(all, elapsedMs);
     pacers.forEach((pacer, i) => {
       const keys = seats[i]?.keys ?? {};
       pacer.advance(elapsedMs, () => keyboard.read(keys, i));
@@ -264,6 +308,7 @@ export function startLocalMode(root: HTMLElement): void {
     setNetwork(next: Partial<NetworkSettings>) {
       Object.assign(settings, next);
       apply();
+      showSettings();
     },
     links: (): LinkReport[] => {
       const report: LinkReport[] = [];

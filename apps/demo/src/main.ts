@@ -1,6 +1,7 @@
 import './style.css';
 import { startLocalMode } from './local-mode';
 import { startOnlineMode } from './online-mode';
+import { TouchControls } from './ui/touch-controls';
 
 const errors: string[] = [];
 window.rbnDemo = { errors } as unknown as NonNullable<Window['rbnDemo']>;
@@ -15,6 +16,8 @@ const params = new URLSearchParams(location.search);
 const app = document.getElementById('app');
 const nav = document.getElementById('modes');
 const online = params.has('room');
+// The stylesheet lays the page out by mode (local: split views; online: one wide view).
+document.body.dataset['mode'] = online ? 'online' : 'local';
 
 if (nav) {
   const link = (href: string, text: string, active: boolean): HTMLAnchorElement => {
@@ -34,4 +37,8 @@ if (nav) {
 if (app) {
   if (online) void startOnlineMode(app, params);
   else startLocalMode(app);
+  // Shown on touch or narrow screens only (see style.css); they drive P1 / the online player.
+  const touch = new TouchControls(online ? '' : 'P1');
+  document.body.append(touch.root);
+  window.addEventListener('pagehide', () => touch.releaseAll());
 }

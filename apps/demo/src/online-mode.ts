@@ -1,26 +1,14 @@
-import { SignalingClient } from '@rbn/signaling/client';
-import type { JsonValue, WelcomeMessage } from '@rbn/signaling/client';
+import { joinOnline } from '@rbn/online';
 import { PlayerRole, SessionState } from '@rbn/session';
-import { TransformingTransport } from '@rbn/transport-transform';
-import { WebRTCTransport, isWebRTCSignal } from '@rbn/transport-webrtc';
+import type { Session } from '@rbn/session';
 import { publishDemo } from './automation';
 import { Pacer, startLoop } from './loop';
-import { SessionPeer } from './net/session-peer';
+import { DEMO_SESSION_CONFIG, SessionPeer, peerGame } from './net/session-peer';
 import { ANY_KEYS, Keyboard } from './ui/keyboard';
 import { PeerView } from './ui/peer-view';
 
 const SEED = 20261121;
 const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-const DEFAULT_ICE_SERVERS: RTCIceServer[] = [{ urls: 'stun:stun.l.google.com:19302' }];
-
-/** The message the host sends every peer of the signaling group: the session room to join. */
-type RoomAnnouncement = { rbn: 'room'; roomId: string };
-
-function isRoomAnnouncement(value: unknown): value is RoomAnnouncement {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as { rbn?: unknown; roomId?: unknown };
-  return v.rbn === 'room' && typeof v.roomId === 'string';
-}
 
 function linkBox(label: string, href: string): HTMLElement {
   const wrap = document.createElement('label');
@@ -44,10 +32,9 @@ function message(root: HTMLElement, text: string): void {
 }
 
 /**
- * Online mode: meets the other peers of `?room=` through the signaling server (served on the
- * page's own origin under `/signal/`), connects to them over WebRTC and plays a session.
- * The group's first peer hosts: it creates the session room, tells every newcomer its id
- * through the signaling server, and starts the game once `?players=` (or `?next=`, default 2)
+ * Online mode: joins `?room=` with `joinOnline` of `@rbn/online` through the signaling server
+ * (served on the page's own origin under `/signal/`) and plays the session it returns. The
+ * group's first peer hosts and starts the game once `?players=` (or `?next=`, default 2)
  * players are in. `?spectate` joins as a spectator; `?stun=none` uses no STUN server.
  * @param root - Where to build the page.
  * @param params - The page's query parameters.
@@ -68,62 +55,27 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
   }`;
   message(root, `Connecting to the signaling server for room "${room}"…`);
 
-  const client = new SignalingClient({ url });
-  // Signals may arrive as soon as the welcome does: queue them until the transport exists.
-  const early: [string, JsonValue][] = [];
-  let onSignal: (from: string, data: JsonValue) => void = (from, data) => {
-    early.push([from, data]);
-  };
-  client.on('signal', (from, data) => onSignal(from, data));
-
-  let welcome: WelcomeMessage;
+  // joinOnline does the signaling, the WebRTC connections (STUN kept, the server's TURN added),
+  // the session room (the group's first peer hosts, the others join it) and leaving on pagehide.
+  const game = peerGame(SEED);
+  let session: Session;
   try {
-    welcome = await client.connect();
+    session = await joinOnline({
+      url,
+      game: game.recording,
+      config: DEMO_SESSION_CONFIG,
+      role: spectator ? PlayerRole.Spectator : PlayerRole.Player,
+      // The demo starts the game itself, at `?players=` (which may differ from `?next=`).
+      autoStart: false,
+      ...(params.get('stun') === 'none' ? { rtcConfiguration: { iceServers: [] } } : {}),
+    });
   } catch (error) {
-    message(root, `Could not reach the signaling server: ${String(error)}`);
+    const why = error instanceof Error ? error.message : String(error);
+    message(root, `Could not join room "${room}": ${why}`);
     return;
   }
-
-  const iceServers: RTCIceServer[] =
-    welcome.iceServers.length > 0
-      ? welcome.iceServers.map((s) => ({ ...s }))
-      : params.get('stun') === 'none'
-        ? []
-        : DEFAULT_ICE_SERVERS;
-  const transport = new WebRTCTransport(welcome.id, { rtcConfiguration: { iceServers } });
-  transport.setSignalingCallbacks({
-    onSignal: (to, signal) => client.signal(to, signal as unknown as JsonValue),
-  });
-  // State transfers (late join, desync recovery) are compressed and segmented by the wrapper.
-  const wire = new TransformingTransport(transport, {
-    onError: (error) => console.warn('[rbn demo] dropped a message', error),
-  });
-  const peer = new SessionPeer({
-    label: spectator ? 'Spectator' : 'You',
-    transport: wire,
-    seed: SEED,
-    spectator,
-  });
-  const session = peer.session;
+  const peer = new SessionPeer({ label: spectator ? 'Spectator' : 'You', game, session });
   session.on('error', (error, context) => console.warn('[rbn demo]', error, context));
-
-  let joining = false;
-  const join = (roomId: string, hostId: string): void => {
-    if (joining || session.isHost) return;
-    joining = true;
-    peer.setNotice('joining the room…');
-    session.joinRoom(roomId, hostId).then(
-      () => peer.setNotice(undefined),
-      (error: unknown) => {
-        peer.setNotice(`join refused: ${error instanceof Error ? error.message : String(error)}`);
-      },
-    );
-  };
-  onSignal = (from, data) => {
-    if (isRoomAnnouncement(data)) join(data.roomId, from);
-    else if (isWebRTCSignal(data)) transport.handleSignal(from, data);
-  };
-  for (const [from, data] of early.splice(0)) onSignal(from, data);
 
   const view = new PeerView(peer, {
     title: spectator ? 'Spectating' : `Room ${room}`,
@@ -157,30 +109,26 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
     [...session.players.values()].filter((p) => p.role === PlayerRole.Player).length;
   const describe = (): string => {
     const role = session.isHost ? 'host' : spectator ? 'spectator' : 'player';
-    return `You are ${welcome.id} (${role}) · ${playersIn()}/${wanted} players · ${
+    return `You are ${session.localPlayerId} (${role}) · ${playersIn()}/${wanted} players · ${
       SessionState[session.state]
     }`;
   };
 
-  if (welcome.isHost && !spectator) {
-    const roomId = await session.createRoom();
-    const announce = (peerId: string): void => client.signal(peerId, { rbn: 'room', roomId });
-    for (const other of welcome.peers) announce(other);
-    client.on('new-peer', announce);
+  if (session.isHost) {
     peer.setNotice(`waiting for ${wanted - 1} more player${wanted > 2 ? 's' : ''}…`);
     startButton.hidden = false;
-    session.on('playerJoined', () => {
+    const startWhenFull = (): void => {
       if (session.state === SessionState.Lobby && playersIn() >= wanted) session.start();
-    });
-  } else if (welcome.isHost) {
-    peer.setNotice('a spectator cannot open a room: open the room as a player first');
+    };
+    session.on('playerJoined', startWhenFull);
+    startWhenFull();
   }
   session.on('gameStart', () => {
     startButton.hidden = true;
     peer.setNotice(undefined);
   });
-  client.on('peer-left', (id) => {
-    if (id === welcome.host && !session.isHost) peer.setNotice('the host left: the game is over');
+  session.on('stateChange', (state) => {
+    if (state === SessionState.Disconnected) peer.setNotice('the room closed: the game is over');
   });
 
   const keyboard = new Keyboard();
@@ -193,15 +141,9 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
       heading.textContent = describe();
     },
   );
-  window.addEventListener('pagehide', () => {
-    peer.destroy();
-    transport.dispose();
-    client.close();
-  });
-
   publishDemo('online', () => [view], {
     room,
-    peerId: welcome.id,
+    peerId: session.localPlayerId,
     get isHost() {
       return session.isHost;
     },

@@ -1,6 +1,8 @@
 /**
- * Takes the README's screenshot (docs/overlay.png): the local split-screen with the network
- * overlay after a few seconds of scripted play on a laggy, lossy simulated network.
+ * Takes the README's screenshots: docs/overlay.png, the local split-screen at 1366×900 with
+ * the network overlay and P1's confirmed-state ghosts after a few seconds of scripted play on
+ * a laggy, lossy simulated network; docs/phone.png, the same page on a 390×844 touch screen
+ * with the touch controls, P1 steered by its stick.
  * Run: `pnpm --filter @rbn/demo screenshot`.
  */
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import { DEMO_DIR, startHarness } from './browser';
 const harness = await startHarness();
 try {
   const { page } = await harness.open('/');
-  await page.setViewportSize({ width: 1240, height: 1020 });
+  await page.setViewportSize({ width: 1366, height: 900 });
   await page.waitForFunction('window.rbnDemo?.peers?.[1]?.state === "Playing"');
   // Move the sliders as a visitor would: 90 ms latency, 25 ms jitter, 8 % loss.
   await page.evaluate(() => {
@@ -25,6 +27,7 @@ try {
       input.dispatchEvent(new Event('input'));
     }
   });
+  await page.locator('.peer[data-peer="p1"] input[name="show-confirmed"]').check();
   const moves: [string[], number][] = [
     [['KeyD', 'ArrowLeft'], 700],
     [['KeyA', 'ArrowRight'], 500],
@@ -53,6 +56,28 @@ try {
   const path = join(DEMO_DIR, 'docs', 'overlay.png');
   await page.screenshot({ path });
   console.log(`wrote ${path}`);
+
+  const phone = await harness.browser.newContext({
+    viewport: { width: 390, height: 844 },
+    hasTouch: true,
+    isMobile: true,
+  });
+  const small = await phone.newPage();
+  await small.goto(harness.url);
+  await small.waitForFunction(
+    'window.rbnDemo?.peers?.[0]?.players.filter((p) => p.phase === 1).length === 2',
+  );
+  const stick = await small.locator('.touch-stick').boundingBox();
+  if (!stick) throw new Error('no touch stick');
+  const y = stick.y + stick.height / 2;
+  await small.mouse.move(stick.x + stick.width / 2, y);
+  await small.mouse.down();
+  await small.mouse.move(stick.x + stick.width - 6, y, { steps: 4 });
+  await small.waitForTimeout(250);
+  const phonePath = join(DEMO_DIR, 'docs', 'phone.png');
+  await small.screenshot({ path: phonePath });
+  await small.mouse.up();
+  console.log(`wrote ${phonePath}`);
 } finally {
   await harness.close();
 }

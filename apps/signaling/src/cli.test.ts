@@ -8,9 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TestPeer } from './internal/test-peer.js';
 
 // The two ways the issue says the server runs: `pnpm --filter signaling start` and the package's
-// bin (`dist/cli.js`). Neither may rely on a dist/ someone built earlier: `start` builds it
-// itself, and this file builds it before the bin tests (turbo builds before `test` in CI, but
-// `vitest run --project signaling` alone does not).
+// bin (`bin/rbn-signaling.js`, which runs `dist/cli.js`). Neither may rely on a dist/ someone
+// built earlier: `start` builds it itself, and this file builds it before the bin tests (turbo
+// builds before `test` in CI, but `vitest run --project signaling` alone does not).
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = join(appDir, '../..');
@@ -127,7 +127,10 @@ describe('`pnpm --filter signaling start`', () => {
           resolve();
           return;
         }
-        const timer = setTimeout(() => reject(new Error('the server outlived pnpm')), 5_000);
+        const timer = setTimeout(
+          () => reject(new Error('the server outlived pnpm by 20 s')),
+          20_000,
+        );
         stderr.once('close', () => {
           clearTimeout(timer);
           resolve();

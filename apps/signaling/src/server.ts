@@ -18,7 +18,7 @@ import type { ServerMetrics } from './internal/metrics.js';
 import { RelayQueue } from './internal/relay-queue.js';
 import { routeRequest } from './internal/routes.js';
 import { checkUpgrade } from './internal/upgrade.js';
-import { CloseCode } from './protocol.js';
+import { CloseCode } from '@rbn/online';
 import type { SignalingServer, SignalingServerOptions } from './options.js';
 import { verifyToken } from './tokens.js';
 import { createTurnCredentials } from './turn.js';

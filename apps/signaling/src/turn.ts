@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { IceServer } from './protocol.js';
+import type { IceServer } from '@rbn/online';
 
 /** What the server needs to issue TURN credentials. */
 export type TurnOptions = {

@@ -79,6 +79,7 @@ export default async function codec(): Promise<void> {
     role: WireRole.Player,
     joinTick: slot * 10,
     leaveTick: -1,
+    metadata: new Uint8Array(0),
   }));
   const rbnSync: Message = { type: MessageType.Sync, tick: 600, hash: 0xdeadbeef, state, players };
   const rnSync: rn.Message = {

@@ -27,17 +27,20 @@ export const sessionOverWebRTC: BrowserScenario = {
  * its entry with Vite.
  * @param tarballs - The packed libraries.
  * @param scenario - What to install and bundle.
+ * @param parent - The folder to create the project in. @default the OS temp dir
  * @returns The project folder and the bundle report.
  */
 export async function buildBrowserConsumer(
   tarballs: Tarballs,
   scenario: BrowserScenario = sessionOverWebRTC,
+  parent?: string,
 ): Promise<{ dir: string; report: BundleReport }> {
   const fixture = join(fixturesDir, scenario.fixture);
   const dir = await createConsumer({
     name: 'browser',
     install: scenario.install,
     tarballs,
+    ...(parent === undefined ? {} : { parent }),
     // Skip dependencies' install scripts, as pnpm 10 does by default. simple-peer (9.x, the
     // transport's WebRTC library) and its dependencies have none today; this keeps it that way
     // should one gain a native part (a Node WebRTC binding whose install downloads or compiles a

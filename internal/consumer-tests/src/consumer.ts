@@ -22,6 +22,8 @@ export type ConsumerOptions = {
    * default. @default false
    */
   ignoreScripts?: boolean;
+  /** The folder to create the project in (outside the workspace). @default the OS temp dir */
+  parent?: string;
 };
 
 /** The npm cache the consumer installs use: outside every consumer, reused between runs. */
@@ -42,7 +44,7 @@ export function userEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Creates a project in a fresh folder under the OS temp dir (outside the workspace, so nothing
+ * Creates a project in a fresh folder under `parent` or the OS temp dir (outside the workspace, so nothing
  * resolves from the monorepo) and runs `npm install` there: the chosen `@rbn/*` packages come
  * from the tarballs (their `@rbn/*` dependencies too, through `overrides`), everything else from
  * the registry, as a user gets it.
@@ -50,7 +52,7 @@ export function userEnv(): NodeJS.ProcessEnv {
  * @returns The project folder.
  */
 export async function createConsumer(options: ConsumerOptions): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), `rbn-consumer-${options.name}-`));
+  const dir = mkdtempSync(join(options.parent ?? tmpdir(), `rbn-consumer-${options.name}-`));
   const fileSpec = (name: string): string => {
     const tarball = options.tarballs.get(name);
     if (tarball === undefined) throw new Error(`no tarball for ${name}`);

@@ -26,6 +26,7 @@ export type PackageManifest = {
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  scripts?: Record<string, string>;
 };
 
 /**
@@ -70,4 +71,26 @@ export function assertLibrariesBuilt(): void {
         'Run `pnpm build` first (`pnpm test` builds them before this suite).',
     );
   }
+}
+
+/**
+ * Lists every workspace package folder, from the globs of `pnpm-workspace.yaml` (a folder glob
+ * such as `packages/*`, or a folder).
+ * @returns Absolute folders holding a `package.json`, in the order of the globs.
+ */
+export function workspaceDirs(): string[] {
+  const yaml = readFileSync(join(repoRoot, 'pnpm-workspace.yaml'), 'utf8');
+  const globs = /^packages:\n((?:\s+-.*\n?)+)/m.exec(yaml)?.[1] ?? '';
+  const dirs: string[] = [];
+  for (const line of globs.split('\n')) {
+    const glob = /^\s+-\s+['"]?([^'"\s]+)/.exec(line)?.[1];
+    if (glob === undefined) continue;
+    const folders = glob.endsWith('/*')
+      ? readdirSync(join(repoRoot, glob.slice(0, -2)))
+          .sort()
+          .map((d) => join(repoRoot, glob.slice(0, -2), d))
+      : [join(repoRoot, glob)];
+    dirs.push(...folders.filter((d) => existsSync(join(d, 'package.json'))));
+  }
+  return dirs;
 }

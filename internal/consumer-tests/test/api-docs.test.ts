@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { libraryPackages, repoRoot } from '../src/workspace';
+import { scratchDir } from './tarballs';
 
-const scratch = mkdtempSync(join(tmpdir(), 'rbn-typedoc-'));
+const scratch = scratchDir('typedoc');
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /**

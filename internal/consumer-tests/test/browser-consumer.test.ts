@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -9,7 +8,7 @@ import type { BundleReport } from '../src/bundle';
 import { buildBrowserConsumer, sessionOverWebRTC } from '../src/browser-consumer';
 import { run } from '../src/consumer';
 import { repoRoot } from '../src/workspace';
-import { packedLibraries } from './tarballs';
+import { packedLibraries, scratchDir } from './tarballs';
 
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 const created: string[] = [];
@@ -17,7 +16,11 @@ let dir = '';
 let report: BundleReport;
 
 beforeAll(async () => {
-  ({ dir, report } = await buildBrowserConsumer(packedLibraries(), sessionOverWebRTC));
+  ({ dir, report } = await buildBrowserConsumer(
+    packedLibraries(),
+    sessionOverWebRTC,
+    scratchDir('browser'),
+  ));
   created.push(dir);
   console.log(
     `browser bundle (${sessionOverWebRTC.install.join(' + ')}): ${report.gzipBytes} B gzipped, ${report.bytes} B minified, ${report.files.length} file(s)`,
@@ -109,7 +112,7 @@ describe('a browser consumer of the packed packages (@rbn/session + @rbn/transpo
   });
 
   it('rejects a bundle that needs a Node built-in', async () => {
-    const scratch = mkdtempSync(join(tmpdir(), 'rbn-bundle-node-'));
+    const scratch = scratchDir('bundle-node');
     created.push(scratch);
     writeFileSync(
       join(scratch, 'main.js'),

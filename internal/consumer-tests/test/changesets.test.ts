@@ -1,18 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { workspaceDirs } from '../../../scripts/check-deps.mjs';
-import { libraryPackages, readManifest, repoRoot } from '../src/workspace';
+import { libraryPackages, readManifest, repoRoot, workspaceDirs } from '../src/workspace';
+import { scratchDir } from './tarballs';
 
 const clones: string[] = [];
 afterEach(() => {
@@ -25,13 +16,13 @@ afterEach(() => {
  * returns the packages whose version changed, with old and new versions.
  */
 function versionInClone(changeset: string): Record<string, string> {
-  const clone = mkdtempSync(join(tmpdir(), 'rbn-changeset-'));
+  const clone = scratchDir('changeset');
   clones.push(clone);
   for (const file of ['package.json', 'pnpm-workspace.yaml', '.changeset/config.json']) {
     mkdirSync(join(clone, file, '..'), { recursive: true });
     copyFileSync(join(repoRoot, file), join(clone, file));
   }
-  const dirs = workspaceDirs(repoRoot).map((dir) => relative(repoRoot, dir));
+  const dirs = workspaceDirs().map((dir) => relative(repoRoot, dir));
   for (const dir of dirs) {
     mkdirSync(join(clone, dir), { recursive: true });
     copyFileSync(join(repoRoot, dir, 'package.json'), join(clone, dir, 'package.json'));

@@ -80,6 +80,13 @@ describe('eslint dependency direction (docs/architecture.md: protocol â† core â
     ).toEqual(['@rbn/protocol', '@rbn/core', '@rbn/session']);
   });
 
+  it('lets online use every library, but not the signaling server or Node built-ins', async () => {
+    const libraries = ['@rbn/protocol', '@rbn/core', '@rbn/session', '@rbn/transport-webrtc'];
+    expect(
+      await restrictedImports('online', [...libraries, '@rbn/signaling', 'node:crypto']),
+    ).toEqual(['@rbn/signaling', 'node:crypto']);
+  });
+
   it('forbids Node built-ins in library code but not in its tests', async () => {
     expect(await restrictedImports('core', ['node:fs', 'events'])).toEqual(['node:fs', 'events']);
     expect(await restrictedImports('core', ['node:fs'], 'probe.test.ts')).toEqual([]);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsumer, run } from '../src/consumer';
 import { repoRoot } from '../src/workspace';
-import { packedLibraries } from './tarballs';
+import { packedLibraries, scratchDir } from './tarballs';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'node-quick-start');
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -18,6 +18,7 @@ beforeAll(async () => {
     install: ['@rbn/session', '@rbn/transport-local'],
     registryDependencies: { '@types/node': '^20.19.0' },
     tarballs: packedLibraries(),
+    parent: scratchDir('node'),
     files: Object.fromEntries<string>([
       ['tsconfig.json', readFileSync(join(fixture, 'tsconfig.json'), 'utf8')],
       ...programs.map((p): [string, string] => [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readPackedManifest, satisfies, unsatisfiedRbnRanges } from '../src/packed-manifest';
+import { libraryPackages, readManifest } from '../src/workspace';
 import type { PackageManifest } from '../src/workspace';
 import { packedLibraries } from './tarballs';
 
@@ -14,6 +15,18 @@ describe('packed manifests', () => {
     console.log(ranges.join('\n'));
     expect(ranges.length).toBeGreaterThan(0);
     expect(unsatisfiedRbnRanges(manifests)).toEqual([]);
+  });
+});
+
+describe('the consumer tests’ own manifest', () => {
+  it('lists every library as a devDependency, so that turbo builds each one before these tests pack it', () => {
+    const own = readManifest(new URL('..', import.meta.url).pathname).devDependencies ?? {};
+    const missing = libraryPackages()
+      .map((p) => p.name)
+      .filter((name) => own[name] !== 'workspace:*');
+    expect(missing, 'add them to internal/consumer-tests/package.json as "workspace:*"').toEqual(
+      [],
+    );
   });
 });
 

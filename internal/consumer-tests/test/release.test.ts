@@ -56,6 +56,8 @@ afterAll(() => new Promise<void>((done) => registry.close(() => done())));
 describe('pnpm release (every step after the build)', () => {
   it('passes every check and exits 0', () => {
     expect(result.code, result.output).toBe(0);
+    // Where the time goes: one line per step.
+    console.log(result.output.match(/^ {2}✓ .*$/gm)?.join('\n'));
     for (const title of ['dependency hygiene', 'size budgets', 'publish dry run']) {
       expect(result.output).toContain(`▶ ${title}`);
     }

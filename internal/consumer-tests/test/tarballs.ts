@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { Tarballs } from '../src/pack';
 
@@ -10,4 +12,14 @@ export function packedLibraries(): Tarballs {
   const error = inject('packError');
   if (error !== '') throw new Error(error);
   return new Map(Object.entries(inject('tarballs')));
+}
+
+/**
+ * A fresh folder for temporary files, inside this run's folder (deleted with it, see
+ * global-setup.ts).
+ * @param prefix - Starts the folder's name, to tell what it holds.
+ * @returns Its path.
+ */
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(join(inject('scratch'), `${prefix}-`));
 }

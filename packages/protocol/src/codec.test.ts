@@ -22,6 +22,7 @@ const players: WirePlayer[] = [
     role: WireRole.Player,
     joinTick: 0,
     leaveTick: -1,
+    metadata: new Uint8Array(0),
   },
   {
     slot: 255,
@@ -30,8 +31,17 @@ const players: WirePlayer[] = [
     role: WireRole.Spectator,
     joinTick: MAX_TICK,
     leaveTick: MAX_TICK,
+    metadata: new Uint8Array(256).fill(0xab),
   },
-  { slot: 7, playerId: '', peerId: '', role: WireRole.Player, joinTick: 12, leaveTick: 0 },
+  {
+    slot: 7,
+    playerId: '',
+    peerId: '',
+    role: WireRole.Player,
+    joinTick: 12,
+    leaveTick: 0,
+    metadata: new Uint8Array([0, 1, 0xff]),
+  },
 ];
 
 const maxInput = new Uint8Array(64).map((_, i) => (i * 37 + 11) & 0xff);
@@ -124,6 +134,15 @@ const samples: Message[] = [
     roomId: 'room-1',
     playerId: 'ana',
     role: WireRole.Player,
+    metadata: new TextEncoder().encode('{"name":"Ana"}'),
+  },
+  {
+    type: MessageType.JoinRequest,
+    protocolVersion: 1,
+    roomId: 'room-1',
+    playerId: 'old',
+    role: WireRole.Player,
+    metadata: new Uint8Array(0),
   },
   {
     type: MessageType.JoinRequest,
@@ -131,6 +150,7 @@ const samples: Message[] = [
     roomId: '',
     playerId: 'Zoë 👩‍🚀 \u{feff}',
     role: WireRole.Spectator,
+    metadata: new Uint8Array(256),
   },
   { type: MessageType.JoinAccept, roomId: 'r', slot: 0, players: [], config: {} },
   {
@@ -351,13 +371,26 @@ describe('wire format (golden vectors)', () => {
       '10 3c ef be ad de',
     ],
     [
-      'JoinRequest: version, room id, unicode player id, role',
+      'JoinRequest: version, room id, unicode player id, role, metadata length and bytes',
+      {
+        type: MessageType.JoinRequest,
+        protocolVersion: 2,
+        roomId: 'r1',
+        playerId: 'Zoë',
+        role: WireRole.Spectator,
+        metadata: new Uint8Array([0x7b, 0x7d]),
+      },
+      '30 02 02 72 31 04 5a 6f c3 ab 01 02 7b 7d',
+    ],
+    [
+      'JoinRequest of version 1: no metadata on the wire (it decodes, so the host can refuse it)',
       {
         type: MessageType.JoinRequest,
         protocolVersion: 1,
         roomId: 'r1',
         playerId: 'Zoë',
         role: WireRole.Spectator,
+        metadata: new Uint8Array(0),
       },
       '30 01 02 72 31 04 5a 6f c3 ab 01',
     ],
@@ -377,9 +410,10 @@ describe('wire format (golden vectors)', () => {
           role: WireRole.Player,
           joinTick: 128,
           leaveTick: -1,
+          metadata: new Uint8Array([9]),
         },
       },
-      '34 03 01 61 01 70 00 80 01 00',
+      '34 03 01 61 01 70 00 80 01 00 01 09',
     ],
     [
       'DropPlayer: null metadata is 00, metadata of n bytes is n+1 then the bytes',
@@ -458,6 +492,7 @@ describe('limits', () => {
     role: WireRole.Player,
     joinTick: 0,
     leaveTick: -1,
+    metadata: new Uint8Array(0),
   });
   const input = (...inputs: Uint8Array[]): Message => ({
     type: MessageType.Input,
@@ -479,12 +514,17 @@ describe('limits', () => {
     players: [],
     config: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i])),
   });
-  const join = (playerId: string): Message => ({
+  const join = (playerId: string, metadata = new Uint8Array(0)): Message => ({
     type: MessageType.JoinRequest,
-    protocolVersion: 1,
+    protocolVersion: PROTOCOL_VERSION,
     roomId: 'r',
     playerId,
     role: WireRole.Player,
+    metadata,
+  });
+  const joined = (metadata: Uint8Array): Message => ({
+    type: MessageType.PlayerJoined,
+    player: { ...player(1), metadata },
   });
   const drop = (n: number): Message => ({
     type: MessageType.DropPlayer,
@@ -555,6 +595,13 @@ describe('limits', () => {
     ],
     ['maxConfigEntries', joinAccept(64), joinAccept(65)],
     ['maxMetadataBytes', drop(4096), drop(4097)],
+    ['maxPlayerMetadataBytes', join('a', new Uint8Array(256)), join('a', new Uint8Array(257))],
+    ['maxPlayerMetadataBytes', joined(new Uint8Array(256)), joined(new Uint8Array(257))],
+    [
+      'maxPlayerMetadataBytes',
+      sync(new Uint8Array(0), [{ ...player(2), metadata: new Uint8Array(256) }]),
+      sync(new Uint8Array(0), [{ ...player(2), metadata: new Uint8Array(257) }]),
+    ],
   ];
   /** Defaults, except a small state limit so the test needs no 16 MiB state. */
   const limits: Partial<ProtocolLimits> = { maxStateBytes: 1000 };
@@ -566,6 +613,7 @@ describe('limits', () => {
     maxStringBytes: 1e6,
     maxConfigEntries: 1e6,
     maxMetadataBytes: 1e6,
+    maxPlayerMetadataBytes: 1e6,
   };
 
   it('has the documented defaults', () => {
@@ -577,6 +625,7 @@ describe('limits', () => {
       maxStringBytes: 256,
       maxConfigEntries: 64,
       maxMetadataBytes: 4096,
+      maxPlayerMetadataBytes: 256,
     });
   });
 
@@ -718,7 +767,9 @@ describe('encodeMessage rejects invalid fields with an RbnError naming the field
     role: WireRole.Player,
     joinTick: 0,
     leaveTick: -1,
+    metadata: new Uint8Array(0),
   };
+  const join = { type: MessageType.JoinRequest, roomId: '', playerId: '', role: 0 };
   const cases: [string, unknown, string][] = [
     ['a negative tick', { type: MessageType.Pause, tick: -1 }, 'Pause.tick'],
     ['a tick of 2^31', { type: MessageType.Resume, tick: 2 ** 31 }, 'Resume.tick'],
@@ -775,6 +826,21 @@ describe('encodeMessage rejects invalid fields with an RbnError naming the field
       'a role of 2',
       { type: MessageType.JoinRequest, protocolVersion: 1, roomId: '', playerId: '', role: 2 },
       'JoinRequest.role',
+    ],
+    [
+      'player metadata that is not a Uint8Array',
+      { ...join, protocolVersion: 2, metadata: 'Ana' },
+      'JoinRequest.metadata',
+    ],
+    [
+      'player metadata in a version-1 JoinRequest',
+      { ...join, protocolVersion: 1, metadata: new Uint8Array(1) },
+      'JoinRequest.metadata',
+    ],
+    [
+      'a WirePlayer without metadata',
+      { type: MessageType.PlayerJoined, player: { ...p, metadata: undefined } },
+      'PlayerJoined.player.metadata',
     ],
     [
       'a leave reason of 9',

@@ -9,6 +9,7 @@ import {
   MAX_REJOIN_TOKEN_BYTES,
   MAX_TICK,
   MessageType,
+  PLAYER_METADATA_VERSION,
   WireRole,
   type InputAckEntry,
   type InputRun,
@@ -101,11 +102,12 @@ function readPlayer(r: ByteReader, limits: Readonly<ProtocolLimits>): WirePlayer
   const role = readEnum(r, WireRole.Spectator, 'role') as WireRole;
   const joinTick = readTick(r, 'join tick');
   const leaveTick = readTickOrNone(r, 'leave tick');
-  return { slot: s, playerId, peerId, role, joinTick, leaveTick };
+  const metadata = readPlayerMetadata(r, limits);
+  return { slot: s, playerId, peerId, role, joinTick, leaveTick, metadata };
 }
 
 function readPlayers(r: ByteReader, limits: Readonly<ProtocolLimits>): WirePlayer[] {
-  const n = readCount(r, limits.maxPlayersPerMessage, 'maxPlayersPerMessage', 6, 'player count');
+  const n = readCount(r, limits.maxPlayersPerMessage, 'maxPlayersPerMessage', 7, 'player count');
   const players: WirePlayer[] = [];
   for (let i = 0; i < n; i++) players.push(readPlayer(r, limits));
   return players;
@@ -116,6 +118,22 @@ function readBytes(r: ByteReader, max: number, limitName: string, what: string):
   const n = r.varint(MAX_U32, `${what} length`);
   if (n > max) r.fail(`${what} of ${n} bytes is over ${limitName} (${max})`, at);
   return r.bytes(n, what);
+}
+
+function readPlayerMetadata(r: ByteReader, limits: Readonly<ProtocolLimits>): Uint8Array {
+  return readBytes(r, limits.maxPlayerMetadataBytes, 'maxPlayerMetadataBytes', 'player metadata');
+}
+
+function readJoinRequest(r: ByteReader, limits: Readonly<ProtocolLimits>): Message {
+  const protocolVersion = r.varint(MAX_U32, 'protocol version');
+  const roomId = r.string(limits.maxStringBytes, 'room id');
+  const playerId = r.string(limits.maxStringBytes, 'player id');
+  const role = readEnum(r, WireRole.Spectator, 'role') as WireRole;
+  // An older joiner's request has no metadata: it still decodes, so the host can refuse it
+  // with VersionMismatch.
+  const metadata =
+    protocolVersion >= PLAYER_METADATA_VERSION ? readPlayerMetadata(r, limits) : new Uint8Array(0);
+  return { type: MessageType.JoinRequest, protocolVersion, roomId, playerId, role, metadata };
 }
 
 function readDropPlayer(r: ByteReader, limits: Readonly<ProtocolLimits>): Message {
@@ -237,13 +255,8 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       const token = readBytes(r, MAX_REJOIN_TOKEN_BYTES, 'MAX_REJOIN_TOKEN_BYTES', 'token');
       return { type: MessageType.Rejoin, slot: s, token };
     }
-    case MessageType.JoinRequest: {
-      const protocolVersion = r.varint(MAX_U32, 'protocol version');
-      const roomId = r.string(limits.maxStringBytes, 'room id');
-      const playerId = r.string(limits.maxStringBytes, 'player id');
-      const role = readEnum(r, WireRole.Spectator, 'role') as WireRole;
-      return { type: MessageType.JoinRequest, protocolVersion, roomId, playerId, role };
-    }
+    case MessageType.JoinRequest:
+      return readJoinRequest(r, limits);
     case MessageType.JoinAccept:
       return readJoinAccept(r, limits);
     case MessageType.JoinReject: {

@@ -10,6 +10,7 @@ import {
   MAX_REJOIN_TOKEN_BYTES,
   MAX_TICK,
   MessageType,
+  PLAYER_METADATA_VERSION,
   WireRole,
   type InputAckEntry,
   type DropPlayerMessage,
@@ -17,6 +18,7 @@ import {
   type PlayerBackMessage,
   type InputRun,
   type JoinAcceptMessage,
+  type JoinRequestMessage,
   type Message,
   type WirePlayer,
 } from './messages';
@@ -208,6 +210,39 @@ function writePlayer(
   enumByte(w, p.role, WireRole.Spectator, field, index, '.role');
   tick(w, p.joinTick, field, index, '.joinTick');
   tickOrNone(w, p.leaveTick, field, index, '.leaveTick');
+  writePlayerMetadata(w, p.metadata, limits, field, index);
+}
+
+/** Player metadata: `varint` length then the bytes (≤ `maxPlayerMetadataBytes`). */
+function writePlayerMetadata(
+  w: ByteWriter,
+  metadata: Uint8Array,
+  limits: Readonly<ProtocolLimits>,
+  field: string,
+  index: number,
+): void {
+  const max = limits.maxPlayerMetadataBytes;
+  const m = byteArray(metadata, max, 'maxPlayerMetadataBytes', field, index, '.metadata');
+  w.varint(m.length);
+  w.bytes(m);
+}
+
+/** JoinRequest: version, room id, player id, role, then (from version 2) the metadata. */
+function writeJoinRequest(
+  w: ByteWriter,
+  msg: JoinRequestMessage,
+  limits: Readonly<ProtocolLimits>,
+): void {
+  uvar(w, msg.protocolVersion, MAX_U32, 'JoinRequest.protocolVersion');
+  w.string(msg.roomId, limits.maxStringBytes, 'JoinRequest.roomId');
+  w.string(msg.playerId, limits.maxStringBytes, 'JoinRequest.playerId');
+  enumByte(w, msg.role, WireRole.Spectator, 'JoinRequest.role');
+  if (msg.protocolVersion >= PLAYER_METADATA_VERSION) {
+    writePlayerMetadata(w, msg.metadata, limits, 'JoinRequest', -1);
+  } else if (!(msg.metadata instanceof Uint8Array) || msg.metadata.length > 0) {
+    const text = `must be empty below protocol version ${PLAYER_METADATA_VERSION}`;
+    throw encodeError('JoinRequest', -1, '.metadata', text, msg.metadata);
+  }
 }
 
 function writePlayers(
@@ -370,10 +405,7 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
       writeBytes(w, msg.token, MAX_REJOIN_TOKEN_BYTES, 'MAX_REJOIN_TOKEN_BYTES', 'Rejoin.token');
       return;
     case MessageType.JoinRequest:
-      uvar(w, msg.protocolVersion, MAX_U32, 'JoinRequest.protocolVersion');
-      w.string(msg.roomId, limits.maxStringBytes, 'JoinRequest.roomId');
-      w.string(msg.playerId, limits.maxStringBytes, 'JoinRequest.playerId');
-      enumByte(w, msg.role, WireRole.Spectator, 'JoinRequest.role');
+      writeJoinRequest(w, msg, limits);
       return;
     case MessageType.JoinAccept:
       writeJoinAccept(w, msg, limits);

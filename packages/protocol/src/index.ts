@@ -2,6 +2,7 @@ export type { ConnectionMetrics, TransportAdapter } from './transport';
 export { RbnError, DecodeError } from './errors';
 export {
   PROTOCOL_VERSION,
+  PLAYER_METADATA_VERSION,
   MAX_TICK,
   MAX_REJOIN_TOKEN_BYTES,
   MessageType,

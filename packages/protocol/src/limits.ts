@@ -21,6 +21,11 @@ export type ProtocolLimits = {
   maxConfigEntries: number;
   /** Largest DropPlayer metadata, in bytes. @default 4096 */
   maxMetadataBytes: number;
+  /**
+   * Largest player metadata (`JoinRequestMessage.metadata`, `WirePlayer.metadata`), in bytes.
+   * @default 256
+   */
+  maxPlayerMetadataBytes: number;
 };
 
 /** The limits used when none are given. */
@@ -32,4 +37,5 @@ export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
   maxStringBytes: 256,
   maxConfigEntries: 64,
   maxMetadataBytes: 4096,
+  maxPlayerMetadataBytes: 256,
 });

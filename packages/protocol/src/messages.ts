@@ -17,10 +17,18 @@ export const MAX_TICK: Tick = 0x7fffffff;
 
 /**
  * The version of the wire protocol. A `JoinRequest` carries it; a host rejects a joiner whose
- * version differs with `JoinRejectReason.VersionMismatch`. Version 2 added `PlayerAway`,
- * `PlayerBack` and `Rejoin`.
+ * version differs with `JoinRejectReason.VersionMismatch`. Version 2 added player metadata
+ * (`JoinRequestMessage.metadata`, `WirePlayer.metadata`) and the `PlayerAway`, `PlayerBack` and
+ * `Rejoin` messages; a version-1 `JoinRequest` still decodes (without metadata), so an older
+ * joiner gets that clear refusal rather than a decode error.
  */
 export const PROTOCOL_VERSION = 2;
+
+/**
+ * The first protocol version whose `JoinRequest` carries player metadata. The codec reads and
+ * writes `JoinRequestMessage.metadata` only when `protocolVersion` is at least this.
+ */
+export const PLAYER_METADATA_VERSION = 2;
 
 /** The first byte of every message. The values are fixed by docs/architecture.md. */
 export enum MessageType {
@@ -91,6 +99,11 @@ export type WirePlayer = {
   joinTick: Tick;
   /** The first tick whose inputs no longer count, or `-1` while the member is in the room. */
   leaveTick: Tick;
+  /**
+   * The member's application metadata (a name, a colour…) as it sent it in its `JoinRequest`,
+   * at most `maxPlayerMetadataBytes`; empty for none. The protocol never looks inside it.
+   */
+  metadata: Uint8Array;
 };
 
 /** A run of consecutive inputs of one player, starting at `startTick`. */
@@ -232,6 +245,12 @@ export type JoinRequestMessage = {
   roomId: string;
   playerId: PlayerId;
   role: WireRole;
+  /**
+   * The joiner's application metadata, at most `maxPlayerMetadataBytes`; empty for none. On the
+   * wire only from {@link PLAYER_METADATA_VERSION}: with an older `protocolVersion` it must be
+   * empty and is not encoded.
+   */
+  metadata: Uint8Array;
 };
 
 /**

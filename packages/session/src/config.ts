@@ -1,5 +1,6 @@
 import { RbnError } from '@rbn/protocol';
 import { checkRange } from './internal/check-range';
+import { checkPlayerMetadata } from './player-metadata';
 import { AwayInput, DesyncAuthority, Topology } from './types';
 import { DEFAULT_ENGINE_CONFIG, ENGINE_CONFIG_LIMITS, validateEngineConfig } from '@rbn/core';
 import type { Game } from '@rbn/core';
@@ -128,20 +129,23 @@ export const ROOM_CONFIG_FIELDS = [
 /**
  * Checks the parts of `createSession`'s options that are not settings.
  * @returns The game, the transport and the local player id (defaulted to the peer id).
- * @throws RbnError `'INVALID_ARGUMENT'` naming the bad option.
+ * @throws RbnError `'INVALID_ARGUMENT'` naming the bad option (also for metadata that is not a
+ * Uint8Array of at most `MAX_PLAYER_METADATA_BYTES`).
  */
 export function checkSessionOptions(options: unknown): {
   game: Game<Uint8Array>;
   transport: TransportAdapter;
   localPlayerId: PlayerId;
+  metadata: Uint8Array;
 } {
   if (typeof options !== 'object' || options === null) {
     throw new RbnError('INVALID_ARGUMENT', 'createSession needs an options object');
   }
-  const { game, transport, localPlayerId } = options as {
+  const { game, transport, localPlayerId, metadata } = options as {
     game?: Game<Uint8Array>;
     transport?: TransportAdapter;
     localPlayerId?: unknown;
+    metadata?: unknown;
   };
   if (!game || typeof game.step !== 'function' || typeof game.serialize !== 'function') {
     throw new RbnError('INVALID_ARGUMENT', 'createSession: options.game must implement Game');
@@ -155,5 +159,5 @@ export function checkSessionOptions(options: unknown): {
     const text = 'createSession: localPlayerId must be a non-empty string';
     throw new RbnError('INVALID_ARGUMENT', text);
   }
-  return { game, transport, localPlayerId: id };
+  return { game, transport, localPlayerId: id, metadata: checkPlayerMetadata(metadata) };
 }

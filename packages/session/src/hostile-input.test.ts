@@ -188,6 +188,7 @@ describe('Session under hostile input', () => {
           role: WireRole.Player,
           joinTick: victim.session.currentTick,
           leaveTick: -1,
+          metadata: new Uint8Array(0),
         },
       });
       h.run(3);

@@ -14,6 +14,12 @@ export type {
   NetworkStats,
 } from './types';
 export { DEFAULT_SESSION_CONFIG, MAX_PLAYERS_LIMIT, resolveSessionConfig } from './config';
+export {
+  encodePlayerMetadata,
+  decodePlayerMetadata,
+  MAX_PLAYER_METADATA_BYTES,
+} from './player-metadata';
+export type { PlayerMetadata, PlayerMetadataValue } from './player-metadata';
 export { SlidingWindowRateLimiter } from './rate-limiter';
 export type { RateLimiterOptions } from './rate-limiter';
 export { TimeSync, tickDiff } from './time-sync';

@@ -306,6 +306,7 @@ describe('Session spectators and versions', () => {
         roomId: h.host.session.roomId!,
         playerId: 'x',
         role: WireRole.Player,
+        metadata: new Uint8Array(0),
       }),
       true,
     );
@@ -449,6 +450,7 @@ describe('decideAdmission', () => {
     roomId: 'r',
     playerId: 'x',
     role: WireRole.Player,
+    metadata: new Uint8Array(0),
   } as const;
   const base: AdmissionInput = {
     request,

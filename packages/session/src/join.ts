@@ -227,6 +227,7 @@ export class Admissions {
       role,
       joinTick,
       leaveTick: -1,
+      metadata: message.metadata,
     });
     relink(roster, this.deps.links, room.cfg.topology, null);
     this.#welcome(member, room);
@@ -309,7 +310,7 @@ export function adoptRoomConfig(
 export function seatMembers(
   roster: Roster,
   accept: JoinAcceptMessage,
-  local: { playerId: PlayerId; peerId: string; role: PlayerRole },
+  local: { playerId: PlayerId; peerId: string; role: PlayerRole; metadata: Uint8Array },
 ): void {
   for (const wire of accept.players) {
     roster.add({
@@ -319,6 +320,7 @@ export function seatMembers(
       role: fromWireRole(wire.role),
       joinTick: -1,
       leaveTick: -1,
+      metadata: wire.metadata,
     });
   }
   if (!roster.at(accept.slot)) {
@@ -343,6 +345,7 @@ export function applyStartPlayers(roster: Roster, players: readonly WirePlayer[]
         role: fromWireRole(wire.role),
         joinTick: wire.joinTick,
         leaveTick: wire.leaveTick,
+        metadata: wire.metadata,
       });
       if (wire.leaveTick >= 0) roster.depart(added, false);
     }
@@ -485,6 +488,7 @@ export function seatAnnounced(
     role: fromWireRole(wire.role),
     joinTick: running ? wire.joinTick : -1,
     leaveTick: wire.leaveTick,
+    metadata: wire.metadata,
   });
   return true;
 }

@@ -66,6 +66,7 @@ describe('Session slots', () => {
         roomId,
         playerId: peer,
         role,
+        metadata: new Uint8Array(0),
       });
       return transport.sent.find((s) => s.to === peer)?.message;
     };

@@ -21,6 +21,8 @@ export type Member = {
   readonly role: PlayerRole;
   readonly joinTick: Tick;
   readonly leaveTick: Tick;
+  /** The member's application metadata (empty for none); see {@link PlayerInfo.metadata}. */
+  readonly metadata: Uint8Array;
   readonly isHost: boolean;
   readonly isLocal: boolean;
   readonly status: MemberStatus;
@@ -36,6 +38,8 @@ export type NewMember = {
   role: PlayerRole;
   joinTick: Tick;
   leaveTick: Tick;
+  /** The member's application metadata, already within the protocol's bound (empty for none). */
+  metadata: Uint8Array;
 };
 
 type MutableMember = { -readonly [K in keyof Member]: Member[K] };
@@ -60,6 +64,7 @@ function infoOf(m: Member): PlayerInfo {
     isLocal: m.isLocal,
     joinTick: m.joinTick,
     leaveTick: m.leaveTick,
+    metadata: m.metadata,
   });
 }
 
@@ -328,5 +333,6 @@ export function toWire(member: Member): WirePlayer {
     // The wire has no "not started": a lobby member travels with 0 and StateSync sets it.
     joinTick: Math.max(0, member.joinTick),
     leaveTick: member.leaveTick,
+    metadata: member.metadata,
   };
 }

@@ -98,6 +98,8 @@ export class Session {
   private roomIdValue: string | null = null;
   private role = PlayerRole.Player;
   private readonly localId: PlayerId;
+  /** The local player's metadata (checked and copied), sent with the join and seated locally. */
+  private readonly localMetadata: Uint8Array;
   private destroyed = false;
   private started = false;
   private readonly joining: JoinAttempt;
@@ -141,7 +143,8 @@ export class Session {
    * @param options - See {@link CreateSessionOptions}.
    */
   constructor(options: CreateSessionOptions) {
-    const { game, transport, localPlayerId } = checkSessionOptions(options);
+    const { game, transport, localPlayerId, metadata } = checkSessionOptions(options);
+    this.localMetadata = metadata;
     this.cfg = resolveSessionConfig(options.config);
     this.game = game;
     this.transport = transport;
@@ -354,6 +357,7 @@ export class Session {
       role: PlayerRole.Player,
       joinTick: -1,
       leaveTick: -1,
+      metadata: this.localMetadata,
     });
     this.setState(SessionState.Lobby);
     return Promise.resolve(this.roomIdValue);
@@ -389,6 +393,7 @@ export class Session {
       roomId,
       playerId: this.localId,
       role: toWireRole(this.role),
+      metadata: this.localMetadata,
     };
     return this.joining.begin(request, hostPeerId, this.clock.now(), this.failJoinBound);
   }
@@ -864,6 +869,7 @@ export class Session {
       playerId: this.localId,
       peerId: this.transport.localPeerId,
       role: this.role,
+      metadata: this.localMetadata,
     });
     this.joining.waitForStart();
     this.relink();

@@ -70,6 +70,13 @@ export type PlayerInfo = {
   readonly joinTick: Tick;
   /** The first tick whose inputs no longer count, or `-1` while the member plays. */
   readonly leaveTick: Tick;
+  /**
+   * The member's application metadata as it gave it in {@link CreateSessionOptions.metadata}
+   * (empty when it gave none), the same bytes on every member, late joiners and spectators
+   * included. It comes from a peer: decode it with {@link decodePlayerMetadata} (which never
+   * throws) or your own checks. Do not modify it.
+   */
+  readonly metadata: Uint8Array;
 };
 
 /**
@@ -274,6 +281,14 @@ export type CreateSessionOptions = {
   transport: TransportAdapter;
   /** The local player's id. @default transport.localPeerId */
   localPlayerId?: PlayerId;
+  /**
+   * The local player's application metadata (a name, a colour…), at most
+   * {@link MAX_PLAYER_METADATA_BYTES} bytes, that every member of the room sees in
+   * {@link PlayerInfo.metadata}, whether this session hosts (`createRoom`) or joins (`joinRoom`).
+   * {@link encodePlayerMetadata} makes it from a name and a colour. The bytes are copied.
+   * @default an empty array (no metadata)
+   */
+  metadata?: Uint8Array;
   /** Settings; every field left out takes its default (see {@link DEFAULT_SESSION_CONFIG}). */
   config?: Partial<SessionConfig>;
   /** How remote inputs that have not arrived are guessed. @default repeat the last received input */

@@ -116,17 +116,28 @@ async function connectWatched(
   return { a, b, got };
 }
 
+/** How long a fixture child may take to print a line (tsx and wrtc start slowly under load). */
+const FIXTURE_START_CAP_MS = 60_000;
+/** Room for three fixture children in a row, each at its start cap plus a 10 s grace. */
+const FIXTURE_TEST_TIMEOUT_MS = 3 * (FIXTURE_START_CAP_MS + 10_000) + 10_000;
+
+/** What a fixture child did; `slow` names the child and the cap that killed it, or is empty. */
+type FixtureResult = { code: number | null; killed: boolean; out: string; slow: string };
+
 /**
- * Runs a fixture of `./internal` in a child Node process. Once it has printed its last line, the
- * process has `graceMs` to exit by itself before it is killed.
+ * Runs a fixture of `./internal` in a child Node process. It has `FIXTURE_START_CAP_MS` to print
+ * a line (starting tsx and wrtc is slow on a loaded machine); once it has printed its last line,
+ * it has `graceMs` to exit by itself before it is killed. `slow` says which cap killed it, so a
+ * failure names the slow child.
  * @param name - The fixture's file name.
  * @param args - Its arguments.
  * @param graceMs - How long it may live after its last line.
- * @returns Its exit code, whether it had to be killed, and what it printed.
+ * @returns Its exit code, whether it had to be killed, what it printed, and what was slow.
  */
 function runFixture(name: string, args: string[], graceMs: number) {
   const fixture = fileURLToPath(new URL(`./internal/${name}`, import.meta.url));
-  return new Promise<{ code: number | null; killed: boolean; out: string }>((resolve) => {
+  const what = [name, ...args].join(' ');
+  return new Promise<FixtureResult>((resolve) => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--conditions=@rbn/source', fixture, ...args],
@@ -134,21 +145,26 @@ function runFixture(name: string, args: string[], graceMs: number) {
     );
     let out = '';
     let killed = false;
-    const kill = () => {
+    let slow = '';
+    const kill = (why: string) => () => {
       killed = true;
+      slow = `${what}: ${why}`;
       child.kill('SIGKILL');
     };
-    let timer = setTimeout(kill, 30_000);
+    let timer = setTimeout(
+      kill(`printed no complete line within ${FIXTURE_START_CAP_MS} ms`),
+      FIXTURE_START_CAP_MS,
+    );
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (out.endsWith('\n')) {
         clearTimeout(timer);
-        timer = setTimeout(kill, graceMs);
+        timer = setTimeout(kill(`still alive ${graceMs} ms after its last line`), graceMs);
       }
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, killed, out });
+      resolve({ code, killed, out, slow });
     });
   });
 }
@@ -796,26 +812,38 @@ describe('WebRTCTransport failure and release', () => {
     expect(a.connectedPeers.size).toBe(0);
   });
 
-  it('leaves nothing that keeps Node alive after dispose, or after disconnect(peer) alone (a child process exits by itself)', async () => {
-    const fixture = 'dispose-exit-fixture.ts';
-    const [disposed, disconnected, leaked] = await Promise.all([
-      runFixture(fixture, [], 10_000),
-      runFixture(fixture, ['--disconnect'], 10_000),
-      runFixture(fixture, ['--skip-dispose'], 1_500), // control: open connections do keep Node alive
-    ]);
-    expect(disposed.out).toContain('disposed; the pending connect ended with: RbnError');
-    expect(disposed).toMatchObject({ code: 0, killed: false });
-    expect(disconnected.out).toContain('disconnected; the pending connect ended with: RbnError');
-    expect(disconnected).toMatchObject({ code: 0, killed: false });
-    expect(leaked.out).toContain('not disposed');
-    expect(leaked.killed).toBe(true);
-  });
+  it(
+    'leaves nothing that keeps Node alive after dispose, or after disconnect(peer) alone (a child process exits by itself)',
+    async () => {
+      const fixture = 'dispose-exit-fixture.ts';
+      // One child at a time: three at once on a loaded 2-core machine starve each other.
+      const disposed = await runFixture(fixture, [], 10_000);
+      expect(disposed.out, disposed.slow).toContain(
+        'disposed; the pending connect ended with: RbnError',
+      );
+      expect(disposed, disposed.slow).toMatchObject({ code: 0, killed: false });
+      const disconnected = await runFixture(fixture, ['--disconnect'], 10_000);
+      expect(disconnected.out, disconnected.slow).toContain(
+        'disconnected; the pending connect ended with: RbnError',
+      );
+      expect(disconnected, disconnected.slow).toMatchObject({ code: 0, killed: false });
+      // Control: open connections do keep Node alive.
+      const leaked = await runFixture(fixture, ['--skip-dispose'], 1_500);
+      expect(leaked.out, leaked.slow).toContain('not disposed');
+      expect(leaked.killed).toBe(true);
+    },
+    FIXTURE_TEST_TIMEOUT_MS,
+  );
 
-  it('leaves nothing that keeps Node alive when the stack cannot open the unreliable channel (no dispose)', async () => {
-    const result = await runFixture('channel-failure-fixture.ts', [], 10_000);
-    expect(result.out).toBe(
-      'not disposed; connect ended with: RbnError: cannot open the unreliable data channel to peer "b" (check unreliableChannelConfig): the stack refuses this channel\n',
-    );
-    expect(result).toMatchObject({ code: 0, killed: false });
-  });
+  it(
+    'leaves nothing that keeps Node alive when the stack cannot open the unreliable channel (no dispose)',
+    async () => {
+      const result = await runFixture('channel-failure-fixture.ts', [], 10_000);
+      expect(result.out, result.slow).toBe(
+        'not disposed; connect ended with: RbnError: cannot open the unreliable data channel to peer "b" (check unreliableChannelConfig): the stack refuses this channel\n',
+      );
+      expect(result, result.slow).toMatchObject({ code: 0, killed: false });
+    },
+    FIXTURE_TEST_TIMEOUT_MS,
+  );
 });

@@ -33,6 +33,16 @@ export interface RemoteLink {
   bytesReceived: number;
   /** How many ticks this peer runs ahead of it (negative: behind). */
   framesAhead: number;
+  /** Whether the remote peer only watches (not counted in the overlay's frames ahead). */
+  spectator: boolean;
+}
+
+/** The newest confirmed (final) game state of a peer, e.g. to draw it beside the prediction. */
+export interface ConfirmedState {
+  /** The state's game tick. */
+  tick: number;
+  /** The state, as `ArenaGame.serialize()` wrote it (a copy). */
+  state: Uint8Array;
 }
 
 /** Counters the overlay shows (and one it does not: `rolledBackTicks`). */
@@ -84,6 +94,8 @@ export interface DemoPeer {
   stats(): PeerStats;
   /** Each remote peer's link, for automation. */
   remotes(): RemoteLink[];
+  /** The newest confirmed game state, or `undefined` while there is none (not playing). */
+  confirmedState(): ConfirmedState | undefined;
   /** Corrupts this peer's game so the desync detector has something to find. */
   induceDesync(): void;
   /** Leaves and releases everything. */

@@ -2,10 +2,17 @@ import type { TransportAdapter } from '@rbn/protocol';
 import { PlayerRole, SessionState, createSession } from '@rbn/session';
 import type { Clock, Session, SessionConfig } from '@rbn/session';
 import { ArenaGame } from '../game/arena';
-import type { DemoPeer, PeerCounters, PeerStats, PeerTick, RemoteLink } from './peer';
+import type {
+  ConfirmedState,
+  DemoPeer,
+  PeerCounters,
+  PeerStats,
+  PeerTick,
+  RemoteLink,
+} from './peer';
 import { RecordingGame } from './recording-game';
 
-/** Options of a {@link SessionPeer}. */
+/** Options of a {@link SessionPeer} that creates its own session. */
 export interface SessionPeerOptions {
   /** Shown above the view. */
   label: string;
@@ -19,6 +26,35 @@ export interface SessionPeerOptions {
   config?: Partial<SessionConfig>;
   /** Time source of the session. @default performance.now */
   clock?: Clock;
+}
+
+/** The demo's session settings (on top of the library defaults). */
+export const DEMO_SESSION_CONFIG: Partial<SessionConfig> = { hashInterval: 30 };
+
+/** The arena of a peer and the recording wrapper its session drives. */
+export interface PeerGame {
+  game: ArenaGame;
+  recording: RecordingGame;
+}
+
+/**
+ * A fresh arena and its recording wrapper: give `recording` to the session.
+ * @param seed - Seed of the arena.
+ * @returns Both.
+ */
+export function peerGame(seed: number): PeerGame {
+  const game = new ArenaGame(seed);
+  return { game, recording: new RecordingGame(game) };
+}
+
+/** Options of a {@link SessionPeer} around a session made elsewhere (online: by `joinOnline`). */
+export interface ExistingSessionOptions {
+  /** Shown above the view. */
+  label: string;
+  /** The game the session drives, from {@link peerGame}. */
+  game: PeerGame;
+  /** The session. */
+  session: Session;
 }
 
 /**
@@ -43,19 +79,26 @@ export class SessionPeer implements DemoPeer {
   private lastNotice: string | undefined;
 
   /**
-   * @param options - See {@link SessionPeerOptions}.
+   * @param options - See {@link SessionPeerOptions} and {@link ExistingSessionOptions}.
    */
-  constructor(options: SessionPeerOptions) {
+  constructor(options: SessionPeerOptions | ExistingSessionOptions) {
     this.label = options.label;
-    this.game = new ArenaGame(options.seed);
-    this.recording = new RecordingGame(this.game);
-    this.session = createSession({
-      game: this.recording,
-      transport: options.transport,
-      config: { hashInterval: 30, ...options.config },
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
-    if (options.spectator) this.session.setLocalRole(PlayerRole.Spectator);
+    if ('session' in options) {
+      this.game = options.game.game;
+      this.recording = options.game.recording;
+      this.session = options.session;
+    } else {
+      const { game, recording } = peerGame(options.seed);
+      this.game = game;
+      this.recording = recording;
+      this.session = createSession({
+        game: this.recording,
+        transport: options.transport,
+        config: { ...DEMO_SESSION_CONFIG, ...options.config },
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
+      if (options.spectator) this.session.setLocalRole(PlayerRole.Spectator);
+    }
     this.session.on('desync', () => {
       this.counters.desyncs++;
     });
@@ -134,7 +177,10 @@ export class SessionPeer implements DemoPeer {
     let bytesReceived = 0;
     for (const link of this.remotes()) {
       if (link.rttMs > 0) rtt = Math.max(rtt ?? 0, link.rttMs);
-      if (Math.abs(link.framesAhead) > Math.abs(ahead)) ahead = link.framesAhead;
+      // Time sync is between players: a spectator runs behind on purpose and holds nobody back.
+      if (!link.spectator && Math.abs(link.framesAhead) > Math.abs(ahead)) {
+        ahead = link.framesAhead;
+      }
       bytesSent += link.bytesSent;
       bytesReceived += link.bytesReceived;
     }
@@ -153,9 +199,21 @@ export class SessionPeer implements DemoPeer {
         bytesSent: stats.bytesSent,
         bytesReceived: stats.bytesReceived,
         framesAhead: stats.remoteFramesBehind,
+        spectator: player.role === PlayerRole.Spectator,
       });
     }
     return links;
+  }
+
+  confirmedState(): ConfirmedState | undefined {
+    const engine = this.session.rollbackEngine;
+    if (!engine || this.session.state !== SessionState.Playing) return undefined;
+    try {
+      const { tick, state } = engine.getConfirmedState();
+      return { tick, state };
+    } catch {
+      return undefined; // not in the history (just after a state transfer)
+    }
   }
 
   induceDesync(): void {

@@ -1,3 +1,4 @@
+import { ArenaGame } from '../game/arena';
 import type { DemoPeer, PeerTick } from '../net/peer';
 import { Graph } from './graph';
 import { drawArena } from './render';
@@ -16,16 +17,39 @@ export interface OverlayFigures {
   bytesReceivedPerSecond: number;
   /** Ticks the last tick resimulated (0: it did not roll back). */
   rollbackTicks: number;
+  /** Confirmed-state ghosts drawn in the last frame (0 while "show confirmed state" is off). */
+  ghosts: number;
 }
 
 /** Options of a {@link PeerView}. */
 export interface PeerViewOptions {
-  /** Shown on the canvas, e.g. "P1 · WASD + Space". */
+  /**
+   * The view's accessible name (the canvas's `aria-label`), e.g. "Room 7f3k". The canvas itself
+   * names whose screen it is from the peer's label ("P1's screen", "Your screen").
+   */
   title: string;
   /** Shown under the canvas: which keys drive this player. */
   keysHint: string;
   /** Whether to show the "induce desync" button. @default true */
   desyncButton?: boolean;
+}
+
+/**
+ * @param label - A peer's label: "P1", "You", "Spectator".
+ * @returns Whose the view is, as its canvas says it: "P1's screen", "Your screen".
+ */
+function screenTitle(label: string): string {
+  if (label === 'You') return 'Your screen';
+  if (label === 'Spectator') return "Spectator's screen";
+  return `${label}'s screen`;
+}
+
+/**
+ * @param label - A peer's label: "P1", "You".
+ * @returns The text of the button that corrupts that peer's game.
+ */
+function desyncLabel(label: string): string {
+  return label === 'You' ? 'Induce a desync on my game' : `Induce desync on ${label}`;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -89,7 +113,11 @@ export class PeerView {
     bytesSentPerSecond: 0,
     bytesReceivedPerSecond: 0,
     rollbackTicks: 0,
+    ghosts: 0,
   };
+  /** The confirmed state, loaded into its own game while "show confirmed state" is on. */
+  private confirmedGame: ArenaGame | undefined;
+  private showConfirmed = false;
   private flash = 0;
   private flashDepth = 0;
   private stalled = false;
@@ -102,13 +130,15 @@ export class PeerView {
    */
   constructor(
     readonly peer: DemoPeer,
-    private readonly options: PeerViewOptions,
+    options: PeerViewOptions,
   ) {
     this.root = el('section', 'peer');
     this.root.dataset['peer'] = peer.playerId;
     this.canvas = el('canvas', 'arena');
     this.canvas.width = 480;
     this.canvas.height = 480;
+    this.canvas.setAttribute('role', 'img');
+    this.canvas.setAttribute('aria-label', `${screenTitle(peer.label)} · ${options.title}`);
     const ctx = this.canvas.getContext('2d');
     if (!ctx) throw new Error('canvas 2D context unavailable');
     this.ctx = ctx;
@@ -116,6 +146,17 @@ export class PeerView {
     head.append(el('span', 'peer-keys', options.keysHint));
     this.stateEl = el('span', 'peer-state', '');
     head.append(this.stateEl);
+    const ghostToggle = el('label', 'ghost-toggle');
+    const ghostBox = el('input', '');
+    ghostBox.type = 'checkbox';
+    ghostBox.name = 'show-confirmed';
+    ghostBox.addEventListener('change', () => {
+      this.showConfirmed = ghostBox.checked;
+      ghostBox.blur();
+    });
+    ghostToggle.append(ghostBox, ' show confirmed state');
+    ghostToggle.title =
+      'Dashed outlines: where the players are in the newest state whose inputs are all known';
 
     const overlay = el('div', 'overlay');
     const counters = el('div', 'counters');
@@ -136,7 +177,7 @@ export class PeerView {
     graphs.append(this.rtt.canvas, this.rollback.canvas, this.ahead.canvas, this.bytes.canvas);
     overlay.append(counters, graphs);
     if (options.desyncButton ?? true) {
-      const button = el('button', 'desync', `Induce desync on ${peer.label}`);
+      const button = el('button', 'desync', desyncLabel(peer.label));
       button.type = 'button';
       button.addEventListener('click', () => {
         peer.induceDesync();
@@ -144,6 +185,7 @@ export class PeerView {
       });
       overlay.append(button);
     }
+    overlay.append(ghostToggle);
     this.root.append(head, this.canvas, overlay);
   }
 
@@ -202,9 +244,11 @@ export class PeerView {
     const banner =
       performance.now() < this.desyncBannerUntil ? 'DESYNC detected: recovering' : undefined;
     const notice = peer.notice();
-    drawArena(this.ctx, peer.game, {
+    const confirmed = this.showConfirmed ? this.loadConfirmed() : undefined;
+    this.latest.ghosts = drawArena(this.ctx, peer.game, {
       localPlayerId: peer.isSpectator() ? undefined : peer.playerId,
-      title: this.options.title,
+      title: screenTitle(peer.label),
+      confirmed,
       rollbackFlash: this.flash > 0 ? this.flashDepth : 0,
       stalled: this.stalled,
       banner,
@@ -220,5 +264,18 @@ export class PeerView {
     this.counterEls.desyncs.textContent = String(counters.desyncs);
     this.counterEls.recoveries.textContent = String(counters.recoveries);
     this.stateEl.textContent = peer.state();
+  }
+
+  /** Loads the peer's newest confirmed state into {@link confirmedGame}, if it has one. */
+  private loadConfirmed(): ArenaGame | undefined {
+    const snapshot = this.peer.confirmedState();
+    if (!snapshot) return undefined;
+    this.confirmedGame ??= new ArenaGame();
+    try {
+      this.confirmedGame.deserialize(snapshot.state);
+    } catch {
+      return undefined;
+    }
+    return this.confirmedGame;
   }
 }

@@ -27,17 +27,67 @@ export interface ViewOptions {
   notice?: string | undefined;
   /** A sentence shown under the platform, e.g. the session state. */
   status?: string | undefined;
+  /**
+   * The newest confirmed state, drawn as ghosts (dashed outlines) beside the predicted
+   * players, each tied to its predicted disc by a line when they differ.
+   */
+  confirmed?: ArenaGame | undefined;
 }
 
 const TAU = Math.PI * 2;
+
+/**
+ * Draws the confirmed state's players as dashed outlines, each with a line to where the
+ * prediction has the same player now (the gap a correction may close).
+ * @param ctx - The 2D context, already scaled to world units.
+ * @param game - The predicted game.
+ * @param confirmed - The confirmed game.
+ * @returns How many ghosts it drew.
+ */
+function drawGhosts(ctx: CanvasRenderingContext2D, game: ArenaGame, confirmed: ArenaGame): number {
+  let drawn = 0;
+  ctx.save();
+  ctx.lineWidth = 2;
+  for (const ghost of confirmed.players) {
+    if (ghost.phase !== Phase.Alive && ghost.phase !== Phase.Falling) continue;
+    const color = PLAYER_COLORS[ghost.slot] ?? '#fff';
+    const x = ghost.x / SUB;
+    const y = ghost.y / SUB;
+    const live = game.players.find((p) => p.id === ghost.id && p.phase !== Phase.Empty);
+    ctx.strokeStyle = color;
+    if (live && live.phase !== Phase.Respawning) {
+      ctx.globalAlpha = 0.5;
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.lineTo(live.x / SUB, live.y / SUB);
+      ctx.stroke();
+    }
+    ctx.globalAlpha = 0.9;
+    ctx.setLineDash([5, 4]);
+    ctx.fillStyle = 'rgba(255, 255, 255, 0.08)';
+    ctx.beginPath();
+    ctx.arc(x, y, PLAYER_RADIUS, 0, TAU);
+    ctx.fill();
+    ctx.stroke();
+    drawn++;
+  }
+  ctx.restore();
+  return drawn;
+}
 
 /**
  * Draws the arena, its players and the coin on a square canvas.
  * @param ctx - The 2D context of the canvas (any size; the world is scaled to fit).
  * @param game - The game to draw.
  * @param view - See {@link ViewOptions}.
+ * @returns How many confirmed-state ghosts it drew (0 without `view.confirmed`).
  */
-export function drawArena(ctx: CanvasRenderingContext2D, game: ArenaGame, view: ViewOptions): void {
+export function drawArena(
+  ctx: CanvasRenderingContext2D,
+  game: ArenaGame,
+  view: ViewOptions,
+): number {
   const size = Math.min(ctx.canvas.width, ctx.canvas.height);
   const scale = size / WORLD_SIZE;
   ctx.save();
@@ -81,6 +131,8 @@ export function drawArena(ctx: CanvasRenderingContext2D, game: ArenaGame, view: 
     ctx.fill();
     ctx.shadowBlur = 0;
   }
+
+  const ghosts = view.confirmed ? drawGhosts(ctx, game, view.confirmed) : 0;
 
   // Players.
   ctx.textAlign = 'center';
@@ -186,4 +238,5 @@ export function drawArena(ctx: CanvasRenderingContext2D, game: ArenaGame, view: 
     ctx.fillText(text, center, center, WORLD_SIZE - 20);
   }
   ctx.restore();
+  return ghosts;
 }

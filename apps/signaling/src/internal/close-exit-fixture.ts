@@ -4,7 +4,7 @@
 // exit by itself; a socket, interval, timer or Redis connection left behind would keep it alive.
 import { connect } from 'node:net';
 import { WebSocket } from 'ws';
-import { SignalingClient } from '../client.js';
+import { SignalingClient } from '@rbn/online';
 import { createSignalingServer } from '../server.js';
 
 const redisUrl = process.env['REDIS_URL'];

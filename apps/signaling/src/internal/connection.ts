@@ -1,6 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 import { parseClientMessage } from '../protocol.js';
-import type { ClientMessage, ErrorCode } from '../protocol.js';
+import type { ClientMessage, ErrorCode } from '@rbn/online';
 import { Outbox } from './outbox.js';
 import { TokenBucket } from './rate-limiter.js';
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import type { ServerMessage } from '../protocol.js';
+import type { ServerMessage } from '@rbn/online';
 import { Hub } from './hub.js';
 import { resolveLimits } from './limits.js';
 import { MemoryBackend } from './memory-backend.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import { CloseCode } from '../protocol.js';
-import type { ClientMessage, ErrorCode, IceServer, WelcomeMessage } from '../protocol.js';
+import { CloseCode } from '@rbn/online';
+import type { ClientMessage, ErrorCode, IceServer, WelcomeMessage } from '@rbn/online';
 import { createResumeToken, readResumeToken } from '../tokens.js';
 import type { Backend, BackendSink, Membership } from './backend.js';
 import { createConn, judgeFrame } from './connection.js';

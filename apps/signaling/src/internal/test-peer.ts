@@ -6,7 +6,7 @@ import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ClientOptions } from 'ws';
 import type { SignalingServer, SignalingServerOptions } from '../options.js';
-import type { ServerMessage } from '../protocol.js';
+import type { ServerMessage } from '@rbn/online';
 import { createSignalingServer } from '../server.js';
 
 type Waiter = { type: string; resolve: (m: ServerMessage) => void; reject: (e: Error) => void };
@@ -183,11 +183,15 @@ export function runCloseExitFixture(
 ): Promise<{ code: number | null; killed: boolean; out: string }> {
   const fixture = fileURLToPath(new URL('./close-exit-fixture.ts', import.meta.url));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-      cwd: dirname(fixture),
-      env: { ...process.env, REDIS_URL: redisUrl },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@rbn/source', '--import', 'tsx', fixture],
+      {
+        cwd: dirname(fixture),
+        env: { ...process.env, REDIS_URL: redisUrl },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     let killed = false;
     const kill = () => {

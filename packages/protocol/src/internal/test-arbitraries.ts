@@ -82,6 +82,7 @@ const wirePlayer: fc.Arbitrary<WirePlayer> = fc.record({
   role,
   joinTick: tick,
   leaveTick: tickOrNone,
+  metadata: fc.uint8Array({ maxLength: 256 }),
 });
 
 const players = fc.array(wirePlayer, { maxLength: 6 });
@@ -152,13 +153,17 @@ export const messageArbitraries: {
     tick,
     metadata: fc.option(fc.uint8Array({ maxLength: 100 }), { nil: null }),
   }),
-  [MessageType.JoinRequest]: fc.record({
-    type: fc.constant(MessageType.JoinRequest),
-    protocolVersion: fc.oneof(fc.constant(1), u32),
-    roomId: text,
-    playerId: text,
-    role,
-  }),
+  [MessageType.JoinRequest]: fc
+    .record({
+      type: fc.constant(MessageType.JoinRequest),
+      protocolVersion: fc.oneof(fc.constant(1), fc.constant(2), u32),
+      roomId: text,
+      playerId: text,
+      role,
+      metadata: fc.uint8Array({ maxLength: 256 }),
+    })
+    // Below version 2 a JoinRequest has no metadata on the wire.
+    .map((m) => (m.protocolVersion < 2 ? { ...m, metadata: new Uint8Array(0) } : m)),
   [MessageType.JoinAccept]: fc.record({
     type: fc.constant(MessageType.JoinAccept),
     roomId: text,

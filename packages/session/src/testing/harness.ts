@@ -43,6 +43,7 @@ export class Harness {
     readonly seed: number,
     config: Partial<SessionConfig> = {},
     gameSize = 16,
+    metadataOf?: (id: string) => Uint8Array,
   ) {
     this.frameMs = 1000 / (config.tickRate ?? 60);
     for (const [id, transport] of transports) {
@@ -52,6 +53,7 @@ export class Harness {
         transport,
         config,
         clock: { now: () => transport.now },
+        ...(metadataOf ? { metadata: metadataOf(id) } : {}),
       });
       const peer: Peer = {
         id,

@@ -71,9 +71,10 @@ export function createTestMesh(options: WebRTCTransportOptions): TestMesh {
  * Waits until `condition` holds, checking every few milliseconds.
  * @param condition - What to wait for.
  * @param what - Named in the error when it never holds.
- * @param timeoutMs - How long to wait.
+ * @param timeoutMs - How long to wait: only a hang cap, generous because a loaded machine can
+ *   starve the WebRTC threads for seconds.
  */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000) {
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000) {
   const start = Date.now();
   while (!condition()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);

@@ -1,15 +1,9 @@
 /**
- * The browser + Node client of the rbn signaling server. It uses only the global `WebSocket`
- * (or one you inject: Node 20 has none, pass the `ws` package's), no Node built-ins.
+ * The browser + Node client of the rbn reference signaling server. It uses only the global
+ * `WebSocket` (or one you inject: Node 20 has none, pass the `ws` package's), no Node built-ins.
  */
-import { CloseCode } from './protocol.js';
-import type {
-  ErrorMessage,
-  IceServer,
-  JsonValue,
-  ServerMessage,
-  WelcomeMessage,
-} from './protocol.js';
+import { CloseCode } from './protocol';
+import type { ErrorMessage, IceServer, JsonValue, ServerMessage, WelcomeMessage } from './protocol';
 
 /**
  * The part of the WebSocket API the client uses (the browser's, or `ws`'s). The handlers take
@@ -109,7 +103,9 @@ export class SignalingError extends Error {
   }
 }
 
-type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+/** Where a {@link SignalingClient} is in its life. */
+export type SignalingClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+type State = SignalingClientState;
 type Listener<K extends keyof SignalingClientEvents> = (...args: SignalingClientEvents[K]) => void;
 
 /** Close codes after which reconnecting would not help. */
@@ -418,8 +414,11 @@ export class SignalingClient {
  * @example
  * ```ts
  * const client = new SignalingClient({ url });
- * const { id } = await client.connect();
- * const transport = new WebRTCTransport(id, { rtcConfiguration: { iceServers: [...client.iceServers] } });
+ * const { id, iceServers } = await client.connect();
+ * // The server's TURN entries (often none) come on top of a STUN server, never instead of it:
+ * // with no STUN server, only host candidates remain and peers behind NATs cannot connect.
+ * const rtcConfiguration = { iceServers: [{ urls: 'stun:stun.l.google.com:19302' }, ...iceServers] };
+ * const transport = new WebRTCTransport(id, { rtcConfiguration });
  * connectTransport(client, transport);
  * ```
  */
@@ -432,6 +431,3 @@ export function connectTransport(
   });
   return client.on('signal', (from, data) => transport.handleSignal(from, data));
 }
-
-export { CloseCode } from './protocol.js';
-export type { ErrorCode, ErrorMessage, IceServer, JsonValue, WelcomeMessage } from './protocol.js';

@@ -1,0 +1,112 @@
+// Drives sessions the way a game loop does (one tick per frame at the session's tick rate) and
+// lets a test wait for a condition, re-checked after every tick, with a hang cap that names what
+// was slow. No assertion here looks at the clock.
+import type { Session } from '@rbn/session';
+import { scriptedInput } from './hash-game';
+
+const FRAME_MS = 1000 / 60;
+
+/** One session's game loop. */
+export class Driver {
+  readonly errors: Error[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #input = new Uint8Array(1);
+
+  /**
+   * @param session - The session to tick.
+   * @param index - The player's index (picks its scripted input).
+   * @param onTick - Called after every tick (the waits re-check their condition there).
+   */
+  constructor(
+    readonly session: Session,
+    readonly index: number,
+    readonly onTick: () => void,
+  ) {
+    session.on('error', (error, context) => {
+      if (!context.recoverable) this.errors.push(error);
+    });
+  }
+
+  start(): void {
+    const frame = (): void => {
+      this.#input[0] = scriptedInput(this.index, this.session.currentTick);
+      try {
+        this.session.tick(this.#input);
+      } catch (error) {
+        this.errors.push(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      this.onTick();
+      this.#timer = setTimeout(frame, FRAME_MS);
+    };
+    this.#timer = setTimeout(frame, FRAME_MS);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+type Wait = { check: () => boolean; resolve: () => void };
+
+/** The waits of a test, re-checked after every tick of any driver. */
+export class Waits {
+  #waits: Wait[] = [];
+
+  /** Re-checks every pending wait. */
+  readonly check = (): void => {
+    for (const wait of [...this.#waits]) {
+      if (wait.check()) {
+        this.#waits = this.#waits.filter((w) => w !== wait);
+        wait.resolve();
+      }
+    }
+  };
+
+  /**
+   * Resolves once `condition()` holds; rejects after `capMs` naming `what` (a hang cap).
+   * @param condition - Checked now and after every tick.
+   * @param what - What the test waits for, for the failure message.
+   * @param capMs - Hang cap.
+   * @param status - Extra state for the failure message.
+   */
+  until(condition: () => boolean, what: string, capMs = 120_000, status = () => ''): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waits = this.#waits.filter((w) => w !== wait);
+        reject(new Error(`hang cap: ${what} did not happen within ${capMs} ms ${status()}`));
+      }, capMs);
+      const wait: Wait = {
+        check: condition,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.#waits.push(wait);
+    });
+  }
+}
+
+/**
+ * The hashes two games agree on must be those of every tick both confirmed: compares the ticks
+ * from `from` to the newest tick every game has confirmed.
+ * @param games - Each peer's recorded hashes and confirmed game tick.
+ * @param from - First tick to compare.
+ * @returns The compared range and the ticks whose hashes differ.
+ */
+export function compareConfirmed(
+  games: readonly { hashes: ReadonlyMap<number, number>; confirmed: number }[],
+  from = 1,
+): { from: number; to: number; mismatches: number[]; missing: number[] } {
+  const to = Math.min(...games.map((g) => g.confirmed));
+  const mismatches: number[] = [];
+  const missing: number[] = [];
+  for (let tick = from; tick <= to; tick++) {
+    const values = games.map((g) => g.hashes.get(tick));
+    if (values.some((v) => v === undefined)) missing.push(tick);
+    else if (new Set(values).size !== 1) mismatches.push(tick);
+  }
+  return { from, to, mismatches, missing };
+}

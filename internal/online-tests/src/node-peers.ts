@@ -1,0 +1,77 @@
+// Node peers for the online tests: joinOnline with ws and @roamhq/wrtc, a HashGame each, and a
+// Driver ticking each session. Everything a test opens is closed by `closeAll`.
+import { createRequire } from 'node:module';
+import { joinOnline } from '@rbn/online';
+import type { JoinOnlineOptions } from '@rbn/online';
+import type { Session } from '@rbn/session';
+import type { WebRTCImplementation } from '@rbn/transport-webrtc';
+import { WebSocket } from 'ws';
+import { Driver, Waits } from './driver';
+import { HashGame } from './hash-game';
+
+/** Node's WebRTC implementation. */
+export const wrtc = createRequire(import.meta.url)('@roamhq/wrtc') as WebRTCImplementation;
+
+/** A Node peer in an online room. */
+export type NodePeer = { session: Session; game: HashGame; driver: Driver; index: number };
+
+/** Node peers of one test, sharing its waits. */
+export class NodePeers {
+  readonly waits = new Waits();
+  readonly peers: NodePeer[] = [];
+
+  /**
+   * Joins `url` as peer `index` with joinOnline (ws + wrtc) and starts its game loop at once.
+   * @param url - Signaling URL with the room.
+   * @param index - Picks the scripted input.
+   * @param extra - More joinOnline options.
+   */
+  async join(
+    url: string,
+    index: number,
+    extra: Partial<JoinOnlineOptions> = {},
+  ): Promise<NodePeer> {
+    const game = new HashGame();
+    const session = await joinOnline({
+      url,
+      game,
+      WebSocket,
+      wrtc,
+      pageEvents: null,
+      config: { hashInterval: 30 },
+      ...extra,
+    });
+    const driver = new Driver(session, index, this.waits.check);
+    const peer = { session, game, driver, index };
+    this.peers.push(peer);
+    driver.start();
+    return peer;
+  }
+
+  /** A line naming each peer's state and ticks, for hang-cap messages. */
+  status = (): string =>
+    this.peers
+      .map(
+        (p) =>
+          `#${p.index}: state ${p.session.state} tick ${p.session.currentTick} confirmed ${p.session.confirmedTick} players ${p.session.players.size} errors [${p.driver.errors.map((e) => e.message).join('; ')}]`,
+      )
+      .join(' | ');
+
+  /** Waits until every peer confirmed `tick` (hang cap names the peers' progress). */
+  allConfirmed(tick: number, capMs = 150_000): Promise<void> {
+    return this.waits.until(
+      () => this.peers.every((p) => p.session.confirmedTick >= tick),
+      `every peer confirming tick ${tick}`,
+      capMs,
+      this.status,
+    );
+  }
+
+  /** Stops every loop and destroys every session (which leaves and closes the connections). */
+  closeAll(): void {
+    for (const peer of this.peers.splice(0)) {
+      peer.driver.stop();
+      peer.session.destroy();
+    }
+  }
+}

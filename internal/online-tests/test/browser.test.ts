@@ -1,0 +1,200 @@
+import { SignalingClient } from '@rbn/online';
+import type { Page } from 'playwright-core';
+import { Topology } from '@rbn/session';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { PageApi, PageJoinOptions } from '../src/browser-entry';
+import { startBrowserHarness } from '../src/browser';
+import type { BrowserHarness } from '../src/browser';
+import { compareConfirmed } from '../src/driver';
+import { NodePeers } from '../src/node-peers';
+import { useSignalingServers } from '../src/signaling-server';
+
+const { start } = useSignalingServers();
+let harness: BrowserHarness;
+const peers = new NodePeers();
+
+beforeAll(async () => {
+  harness = await startBrowserHarness();
+});
+afterEach(() => peers.closeAll());
+afterAll(async () => {
+  await harness.close();
+});
+
+type Api = { rbnOnline: PageApi };
+
+function join(page: Page, url: string, index: number, options: PageJoinOptions = {}) {
+  return page.evaluate(([u, i, o]) => (globalThis as unknown as Api).rbnOnline.join(u, i, o), [
+    url,
+    index,
+    options,
+  ] as const);
+}
+
+async function confirmedHashes(page: Page) {
+  const [at, hashes] = await Promise.all([
+    progress(page),
+    page.evaluate(() => (globalThis as unknown as Api).rbnOnline.hashes()),
+  ]);
+  return { hashes: new Map(hashes), confirmed: at.confirmed, errors: at.errors };
+}
+
+async function progress(page: Page) {
+  return page.evaluate(() => (globalThis as unknown as Api).rbnOnline.progress());
+}
+
+/** Waits (on the page, re-checked every 100 ms) until it confirmed `tick`; the cap says where it was. */
+async function pageConfirmed(page: Page, name: string, tick: number, capMs: number) {
+  try {
+    await page.waitForFunction(
+      (t) => (globalThis as unknown as Api).rbnOnline.progress().confirmed >= t,
+      tick,
+      { timeout: capMs, polling: 100 },
+    );
+  } catch (error) {
+    const at = await progress(page).catch(() => 'unknown');
+    throw new Error(
+      `hang cap: ${name} did not confirm tick ${tick} within ${capMs} ms (at ${JSON.stringify(at)}; node: ${peers.status()}): ${String(error)}`,
+    );
+  }
+}
+
+describe('joinOnline in Chromium', () => {
+  it('two pages (separate contexts) and a Node peer meet with ?next=3, play 600+ ticks and end at the same confirmed hashes', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/browsers?next=3`;
+    // The Node peer comes first, so it hosts (the group's oldest member) and starts the game.
+    const host = await peers.join(url, 0);
+    const pages = [await harness.open(), await harness.open()];
+    await Promise.all(
+      pages.map(({ page }, i) =>
+        page.evaluate(([u, index]) => (globalThis as unknown as Api).rbnOnline.join(u, index), [
+          url,
+          i + 1,
+        ] as const),
+      ),
+    );
+    const TICKS = 620;
+    await Promise.all([
+      peers.allConfirmed(TICKS, 240_000),
+      ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, TICKS, 240_000)),
+    ]);
+    const fromPages = await Promise.all(pages.map(({ page }) => confirmedHashes(page)));
+    const result = compareConfirmed([
+      { hashes: host.game.hashes, confirmed: host.session.confirmedTick },
+      ...fromPages,
+    ]);
+    expect(result.to).toBeGreaterThanOrEqual(600);
+    expect(result.missing).toEqual([]);
+    expect(result.mismatches).toEqual([]);
+    expect(host.session.players.size).toBe(3);
+    expect(fromPages.flatMap((p) => p.errors)).toEqual([]);
+    expect(pages.flatMap((p) => p.errors)).toEqual([]);
+  });
+
+  it('plays 3 players in mesh (a page among them) and takes a late-joining page in; all end at the same confirmed hashes', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/browser-mesh`;
+    const config = { hashInterval: 30, topology: Topology.Mesh };
+    // Without ?next the room's first peer hosts: the Node peer, which starts the game.
+    const host = await peers.join(url, 0, { config });
+    const first = await harness.open();
+    await Promise.all([join(first.page, url, 1, { mesh: true }), peers.join(url, 2, { config })]);
+    await peers.waits.until(
+      () => host.session.players.size === 3,
+      'the host seeing 3 players',
+      60_000,
+      peers.status,
+    );
+    host.session.start();
+    await peers.allConfirmed(200, 240_000);
+
+    const late = await harness.open();
+    await join(late.page, url, 3, { mesh: true });
+    const TICKS = 620;
+    await Promise.all([
+      peers.allConfirmed(TICKS, 240_000),
+      pageConfirmed(first.page, 'the first page', TICKS, 240_000),
+      pageConfirmed(late.page, 'the late page', TICKS, 240_000),
+    ]);
+    const [fromFirst, fromLate] = await Promise.all([
+      confirmedHashes(first.page),
+      confirmedHashes(late.page),
+    ]);
+    const nodes = peers.peers.map((p) => ({
+      hashes: p.game.hashes,
+      confirmed: p.session.confirmedTick,
+    }));
+    const early = compareConfirmed([...nodes, fromFirst]);
+    expect(early.to).toBeGreaterThanOrEqual(600);
+    expect(early.missing).toEqual([]);
+    expect(early.mismatches).toEqual([]);
+    const withLate = compareConfirmed(
+      [...nodes, fromFirst, fromLate],
+      Math.min(...fromLate.hashes.keys()),
+    );
+    expect(withLate.to - withLate.from).toBeGreaterThan(100);
+    expect(withLate.missing).toEqual([]);
+    expect(withLate.mismatches).toEqual([]);
+    expect(host.session.players.size).toBe(4);
+    expect([...fromFirst.errors, ...fromLate.errors, ...first.errors, ...late.errors]).toEqual([]);
+  });
+
+  it('a closed page says goodbye (pagehide → leave), and the host and the other page play on and agree', async () => {
+    // A socket that drops without `leave` keeps its id for the resume grace window: with two
+    // minutes of grace, only the page's own goodbye can make the server report it gone within
+    // the hang cap below.
+    const server = await start({ resumeGraceMs: 120_000 });
+    const url = `${server.wsUrl}/goodbye`;
+    const host = await peers.join(url, 0);
+    const observer = new SignalingClient({ url, WebSocket, reconnect: false });
+    await observer.connect();
+    const gone: string[] = [];
+    observer.on('peer-left', (id) => {
+      gone.push(id);
+      peers.waits.check();
+    });
+    try {
+      const pages = [await harness.open(), await harness.open()];
+      await Promise.all(pages.map(({ page }, i) => join(page, url, i + 1)));
+      await peers.waits.until(
+        () => host.session.players.size === 3,
+        'the host seeing 3 players',
+        60_000,
+        peers.status,
+      );
+      host.session.start();
+      await Promise.all([
+        peers.allConfirmed(120, 240_000),
+        ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, 120, 240_000)),
+      ]);
+      const [stay, leave] = pages as [(typeof pages)[0], (typeof pages)[0]];
+      const leaving = (await progress(leave.page)).playerId;
+      const left: string[] = [];
+      host.session.on('playerLeft', (player) => left.push(player.playerId));
+      await leave.page.close();
+      await peers.waits.until(
+        () => gone.includes(leaving) && left.includes(leaving),
+        "the closed page's goodbye reaching the server and the host",
+        30_000,
+        () => `${peers.status()} | signaling gone [${gone.join(', ')}]`,
+      );
+      const from = Math.max(host.session.confirmedTick, 0);
+      await Promise.all([
+        peers.allConfirmed(from + 120, 240_000),
+        pageConfirmed(stay.page, 'the page that stayed', from + 120, 240_000),
+      ]);
+      const result = compareConfirmed([
+        { hashes: host.game.hashes, confirmed: host.session.confirmedTick },
+        await confirmedHashes(stay.page),
+      ]);
+      expect(result.to).toBeGreaterThanOrEqual(from + 120);
+      expect(result.missing).toEqual([]);
+      expect(result.mismatches).toEqual([]);
+      expect(host.session.players.size).toBe(2);
+    } finally {
+      observer.close();
+    }
+  });
+});

@@ -1,0 +1,204 @@
+import { SignalingClient, joinOnline } from '@rbn/online';
+import type { JsonValue } from '@rbn/online';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import {
+  PlayerRole,
+  SessionState,
+  Topology,
+  decodePlayerMetadata,
+  encodePlayerMetadata,
+} from '@rbn/session';
+import type { PlayerInfo } from '@rbn/session';
+import { compareConfirmed } from '../src/driver';
+import { HashGame } from '../src/hash-game';
+import { NodePeers, wrtc } from '../src/node-peers';
+import { useSignalingServers } from '../src/signaling-server';
+
+const { start } = useSignalingServers();
+let peers = new NodePeers();
+const clients: SignalingClient[] = [];
+const controllers: AbortController[] = [];
+afterEach(() => {
+  for (const controller of controllers.splice(0)) controller.abort(new Error('test over'));
+  for (const client of clients.splice(0)) client.close();
+  peers.closeAll();
+  peers = new NodePeers();
+});
+
+const TICKS = 620;
+
+function confirmedHashes(list = peers.peers) {
+  return list.map((p) => ({ hashes: p.game.hashes, confirmed: p.session.confirmedTick }));
+}
+
+describe('joinOnline between Node peers', () => {
+  it('meets with ?next=2 alone, starts by itself and plays 600+ ticks to the same confirmed hashes', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/duel?next=2`;
+    const [a, b] = await Promise.all([peers.join(url, 0), peers.join(url, 1)]);
+    expect([a.session.isHost, b.session.isHost].filter(Boolean)).toHaveLength(1);
+    await peers.waits.until(
+      () => peers.peers.every((p) => p.session.state === SessionState.Playing),
+      'the game starting by itself',
+      60_000,
+      peers.status,
+    );
+    await peers.allConfirmed(TICKS);
+    const result = compareConfirmed(confirmedHashes());
+    expect(result.to).toBeGreaterThanOrEqual(600);
+    expect(result.missing).toEqual([]);
+    expect(result.mismatches).toEqual([]);
+    expect(peers.peers.flatMap((p) => p.driver.errors)).toEqual([]);
+  });
+
+  it('plays 3 players in mesh, takes a late joiner in, and all end at the same confirmed hashes', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/mesh`;
+    const config = { hashInterval: 30, topology: Topology.Mesh };
+    const as = (i: number) => ({ config, metadata: encodePlayerMetadata({ name: `P${i}` }) });
+    // Without ?next the room's first peer hosts: let it be in before the others arrive.
+    const host = await peers.join(url, 0, as(0));
+    expect(host.session.isHost).toBe(true);
+    await Promise.all([peers.join(url, 1, as(1)), peers.join(url, 2, as(2))]);
+    await peers.waits.until(
+      () => host.session.players.size === 3,
+      'the host seeing 3 players',
+      60_000,
+      peers.status,
+    );
+    host.session.start();
+    await peers.allConfirmed(200);
+
+    const late = await peers.join(url, 3, as(3));
+    expect(late.session.state).not.toBe(SessionState.Disconnected);
+    await peers.allConfirmed(TICKS);
+    const all = compareConfirmed(confirmedHashes());
+    const firstLateTick = Math.min(...late.game.hashes.keys());
+    const withLate = compareConfirmed(confirmedHashes(), firstLateTick);
+    expect(all.to).toBeGreaterThanOrEqual(600);
+    expect(compareConfirmed(confirmedHashes(peers.peers.slice(0, 3))).missing).toEqual([]);
+    expect(compareConfirmed(confirmedHashes(peers.peers.slice(0, 3))).mismatches).toEqual([]);
+    expect(withLate.to - withLate.from).toBeGreaterThan(100);
+    expect(withLate.missing).toEqual([]);
+    expect(withLate.mismatches).toEqual([]);
+    const roles = [...late.session.players.values()].map((p: PlayerInfo) => p.role);
+    expect(roles.filter((r) => r === PlayerRole.Player)).toHaveLength(4);
+    // Every member, the late joiner included, sees everyone's name from the join messages.
+    for (const peer of peers.peers) {
+      const names = [...peer.session.players.values()].map(
+        (p: PlayerInfo) => decodePlayerMetadata(p.metadata)?.name,
+      );
+      expect(names.sort()).toEqual(['P0', 'P1', 'P2', 'P3']);
+    }
+  });
+
+  it('leaves the room when the page goes away (pagehide), and the host sees the player leave', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/bye?next=2`;
+    const page = new EventTarget();
+    // The group's first peer hosts (and is in its room at once): the page belongs to the guest.
+    const host = await peers.join(url, 0);
+    const guest = await peers.join(url, 1, { pageEvents: page });
+    expect(host.session.isHost).toBe(true);
+    await peers.allConfirmed(30);
+    const left: string[] = [];
+    host.session.on('playerLeft', (p) => left.push(p.playerId));
+    const guestId = guest.session.localPlayerId;
+    page.dispatchEvent(new Event('pagehide'));
+    expect(guest.session.state).toBe(SessionState.Disconnected);
+    await peers.waits.until(
+      () => left.includes(guestId),
+      'the host seeing the guest leave',
+      60_000,
+      peers.status,
+    );
+  });
+
+  it("follows only the group host's room announcement, never another member's, and can be aborted while waiting", async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/trust`;
+    const raw = async () => {
+      const client = new SignalingClient({ url, WebSocket, reconnect: false });
+      clients.push(client);
+      await client.connect();
+      return client;
+    };
+    const host = await raw(); // the room's first peer: the host, a bare signaling client here
+    const intruder = await raw();
+    /** The first signal `client` gets from `sender`. */
+    const firstSignal = (client: SignalingClient, sender: string) =>
+      new Promise<JsonValue>((resolve) => {
+        const off = client.on('signal', (from, data) => {
+          if (from !== sender) return;
+          off();
+          resolve(data);
+        });
+      });
+    const intruderSawGuest = new Promise<string>((resolve) => intruder.on('new-peer', resolve));
+
+    const controller = new AbortController();
+    controllers.push(controller);
+    const joining = joinOnline({
+      url,
+      game: new HashGame(),
+      WebSocket,
+      wrtc,
+      pageEvents: null,
+      signal: controller.signal,
+    });
+    const guestId = await intruderSawGuest;
+    const toHost = firstSignal(host, guestId);
+    const toIntruder = firstSignal(intruder, guestId);
+    // The intruder's announcement reaches the guest first: the server relays one sender's
+    // messages in order, and the host announces only after the intruder's "done" came through.
+    intruder.signal(guestId, { rbn: 'room', roomId: 'intruders-room' });
+    const done = firstSignal(host, intruder.id ?? '');
+    intruder.signal(host.id ?? '', 'done');
+    await done;
+    host.signal(guestId, { rbn: 'room', roomId: 'hosts-room' });
+
+    // The guest connects to the host (its WebRTC offer), not to the intruder.
+    const offer = await Promise.race([
+      toHost,
+      new Promise((_, reject) => {
+        const cap = setTimeout(
+          () => reject(new Error("hang cap: the guest's WebRTC offer to the host (60 s)")),
+          60_000,
+        );
+        void toHost.finally(() => clearTimeout(cap));
+      }),
+    ]);
+    expect(offer).toMatchObject({ type: 'description', description: { type: 'offer' } });
+    const intruderGot = await Promise.race([toIntruder, Promise.resolve('nothing')]);
+    expect(intruderGot).toBe('nothing');
+
+    // The bare host never answers: the join waits until it is aborted.
+    controller.abort(new Error('the test stops waiting'));
+    await expect(joining).rejects.toThrow('the test stops waiting');
+  });
+
+  it('with autoStart: false, leaves starting to the host', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/manual?next=2`;
+    const host = await peers.join(url, 0, { autoStart: false });
+    const guest = await peers.join(url, 1, { autoStart: false });
+    // The host saw the guest join before it accepted it: an automatic start would have happened.
+    expect(host.session.players.size).toBe(2);
+    expect(host.session.state).toBe(SessionState.Lobby);
+    host.session.start();
+    await peers.waits.until(
+      () => guest.session.state === SessionState.Playing,
+      'the guest playing after the host started',
+      60_000,
+      peers.status,
+    );
+  });
+
+  it('refuses to let a spectator host an empty room', async () => {
+    const server = await start();
+    await expect(
+      peers.join(`${server.wsUrl}/empty`, 0, { role: PlayerRole.Spectator }),
+    ).rejects.toMatchObject({ code: 'SPECTATOR_CANNOT_HOST' });
+  });
+});

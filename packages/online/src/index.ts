@@ -1,0 +1,28 @@
+export { joinOnline } from './join-online';
+export type { JoinOnlineOptions, PageEventTarget } from './join-online';
+export { SignalingClient, SignalingError, connectTransport } from './signaling-client';
+export type {
+  SignalingClientEvents,
+  SignalingClientOptions,
+  SignalingClientState,
+  SignalingTransport,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './signaling-client';
+export { CloseCode } from './protocol';
+export type {
+  ClientMessage,
+  ErrorCode,
+  ErrorMessage,
+  IceServer,
+  JsonValue,
+  LeaveRequest,
+  NewPeerMessage,
+  PeerLeftMessage,
+  PingRequest,
+  PongMessage,
+  ServerMessage,
+  SignalMessage,
+  SignalRequest,
+  WelcomeMessage,
+} from './protocol';

@@ -1,0 +1,341 @@
+import { RbnError } from '@rbn/protocol';
+import { MAX_PLAYER_METADATA_BYTES, PlayerRole, SessionState, createSession } from '@rbn/session';
+import type { Clock, CreateSessionOptions, Session, SessionConfig } from '@rbn/session';
+import { TransformingTransport } from '@rbn/transport-transform';
+import { WebRTCTransport, isWebRTCSignal } from '@rbn/transport-webrtc';
+import type { WebRTCImplementation } from '@rbn/transport-webrtc';
+import { mergeIceServers } from './internal/ice-servers';
+import { browserWindow, onPageExit } from './internal/page-exit';
+import type { PageEventTarget } from './internal/page-exit';
+import { readRoomAnnouncement, roomAnnouncement } from './internal/room-announcement';
+import type { JsonValue, WelcomeMessage } from './protocol';
+import { SignalingClient, SignalingError } from './signaling-client';
+import type { WebSocketConstructor } from './signaling-client';
+
+export type { PageEventTarget } from './internal/page-exit';
+
+/** Options of {@link joinOnline}. */
+export type JoinOnlineOptions = {
+  /**
+   * The signaling server URL with the room path, e.g. `wss://signal.example/my-room?next=2`.
+   * With `?next=N` the server forms groups of N and the game starts by itself once N are in;
+   * without it, everyone in the room plays together and the host starts the game.
+   */
+  url: string;
+  /** The deterministic game the session drives. */
+  game: CreateSessionOptions['game'];
+  /** Session settings; every field left out takes its default. */
+  config?: Partial<SessionConfig>;
+  /** The local player's id. @default the peer id the signaling server assigns */
+  localPlayerId?: string;
+  /**
+   * Join as a player or as a spectator (a spectator cannot host: it waits for a player to).
+   * @default PlayerRole.Player
+   */
+  role?: PlayerRole;
+  /**
+   * The local player's metadata (a name, a colour…), at most `MAX_PLAYER_METADATA_BYTES` (256)
+   * bytes, that every member sees in `PlayerInfo.metadata`; `encodePlayerMetadata` from
+   * `@rbn/session` makes it from a name and a colour.
+   * @default no metadata
+   */
+  metadata?: Uint8Array;
+  /**
+   * `RTCConfiguration` of every peer connection. The signaling server's TURN entries are added
+   * to its `iceServers`; when it names none, a public STUN server is used and they are added to
+   * that. Set `iceTransportPolicy: 'relay'` to use TURN only.
+   * @default `{ iceServers: [{ urls: 'stun:stun.l.google.com:19302' }] }`
+   */
+  rtcConfiguration?: RTCConfiguration;
+  /** The WebRTC implementation, for Node: the `@roamhq/wrtc` module. Browsers use their own. */
+  wrtc?: WebRTCImplementation;
+  /** The WebSocket implementation, for Node 20 (which has none): the `ws` package's. @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * Cancels joining (the promise rejects with the signal's reason); once joined, aborting leaves
+   * the room.
+   */
+  signal?: AbortSignal;
+  /**
+   * With `?next=N`, start the game as soon as N members are in the room (the host does it).
+   * `false` leaves starting to you (`session.start()` on the host).
+   * @default true
+   */
+  autoStart?: boolean;
+  /** The session's time source. @default performance.now */
+  clock?: Clock;
+  /**
+   * Where to watch for the page going away (`pagehide`, `beforeunload`) to leave the room at
+   * once; `null` watches nothing.
+   * @default the page's `window` in a browser, nothing elsewhere
+   */
+  pageEvents?: PageEventTarget | null;
+};
+
+/**
+ * Milliseconds the peer connections stay open after the room is left, so the goodbye message
+ * already handed to them still goes out before they close.
+ */
+const LEAVE_FLUSH_MS = 500;
+
+/** Signals kept between the welcome and the transport's creation; more are dropped. */
+const MAX_EARLY_SIGNALS = 256;
+
+/**
+ * Joins an online room through the rbn reference signaling server and returns a session in it:
+ * connects to the server, opens WebRTC connections to the other peers (the server's TURN
+ * entries added to a STUN server), and creates or joins the session room. The group's host (its
+ * oldest member) creates the room and tells each member its id through the server; the others
+ * join it. Resolves once the session is in the room (`Lobby`, or `Playing` for a late joiner);
+ * drive it with `session.tick(input)` once per frame from then on.
+ *
+ * Leaving: `session.leaveRoom()` or `session.destroy()` (or aborting `signal`, or the page
+ * going away) leaves the room, closes the signaling connection and, shortly after, the peer
+ * connections. A host leaving ends the room for everyone.
+ * @param options - Where to meet and what to play; see {@link JoinOnlineOptions}.
+ * @returns The session, in the room.
+ * @throws RbnError `'INVALID_ARGUMENT'` for a bad option; the promise rejects with a
+ *   `SignalingError` when the server cannot be reached, an RbnError from `joinRoom` when the
+ *   host refuses, RbnError `'SPECTATOR_CANNOT_HOST'` when a spectator would have to host, or
+ *   the signal's reason when aborted.
+ * @example
+ * ```ts
+ * import { joinOnline } from '@rbn/online';
+ * const session = await joinOnline({ url: 'wss://signal.example/my-room?next=2', game });
+ * setInterval(() => session.tick(readInput()), 1000 / 60);
+ * ```
+ */
+export async function joinOnline(options: JoinOnlineOptions): Promise<Session> {
+  checkOptions(options);
+  options.signal?.throwIfAborted();
+  const client = new SignalingClient({
+    url: options.url,
+    ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+  });
+  // Signals may arrive right after the welcome: keep them (a bounded few) until the transport exists.
+  const early: [string, JsonValue][] = [];
+  let route = (from: string, data: JsonValue): void => {
+    if (early.length < MAX_EARLY_SIGNALS) early.push([from, data]);
+  };
+  client.on('signal', (from, data) => route(from, data));
+  const welcome = await untilAborted(client.connect(), options.signal, () => client.close());
+  const room = new OnlineRoom(client, welcome, options);
+  route = (from, data) => room.onSignal(from, data);
+  for (const [from, data] of early.splice(0)) room.onSignal(from, data);
+  return room.enter();
+}
+
+function checkOptions(options: JoinOnlineOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new RbnError('INVALID_ARGUMENT', 'joinOnline: options must be an object');
+  }
+  if (typeof options.url !== 'string' || !/^wss?:\/\//.test(options.url)) {
+    throw new RbnError('INVALID_ARGUMENT', 'joinOnline: url must be a ws:// or wss:// URL');
+  }
+  if (typeof options.game !== 'object' || options.game === null) {
+    throw new RbnError('INVALID_ARGUMENT', 'joinOnline: game is required');
+  }
+  const { metadata } = options;
+  if (
+    metadata !== undefined &&
+    (!(metadata instanceof Uint8Array) || metadata.length > MAX_PLAYER_METADATA_BYTES)
+  ) {
+    const text = `joinOnline: metadata must be a Uint8Array of at most ${MAX_PLAYER_METADATA_BYTES} bytes`;
+    throw new RbnError('INVALID_ARGUMENT', text);
+  }
+}
+
+/** Settles like `promise`, or rejects with the signal's reason (after `cancel()`) on abort. */
+function untilAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  cancel: () => void,
+): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      cancel();
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) return;
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** One peer's way into the room: the signaling client, the transport and the session. */
+class OnlineRoom {
+  readonly #client: SignalingClient;
+  readonly #transport: WebRTCTransport;
+  readonly #session: Session;
+  readonly #options: JoinOnlineOptions;
+  readonly #groupSize: number | null;
+  #settle: { resolve: (session: Session) => void; reject: (error: Error) => void } | undefined;
+  #entering = false;
+  #closed = false;
+  readonly #stops: (() => void)[] = [];
+
+  constructor(client: SignalingClient, welcome: WelcomeMessage, options: JoinOnlineOptions) {
+    this.#client = client;
+    this.#options = options;
+    this.#groupSize = welcome.groupSize;
+    this.#transport = new WebRTCTransport(welcome.id, {
+      rtcConfiguration: mergeIceServers(welcome.iceServers, options.rtcConfiguration),
+      ...(options.wrtc ? { wrtc: options.wrtc } : {}),
+    });
+    this.#transport.setSignalingCallbacks({
+      onSignal: (to, signal) => this.#send(to, signal as unknown as JsonValue),
+    });
+    // Compression and segmentation, so a late joiner's state transfer fits any data channel.
+    const wire = new TransformingTransport(this.#transport);
+    this.#session = createSession({
+      game: options.game,
+      transport: wire,
+      ...(options.localPlayerId !== undefined ? { localPlayerId: options.localPlayerId } : {}),
+      ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
+      ...(options.config ? { config: options.config } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    if (options.role === PlayerRole.Spectator) this.#session.setLocalRole(PlayerRole.Spectator);
+  }
+
+  /** Creates or joins the session room; resolves with the session once it is in. */
+  enter(): Promise<Session> {
+    return new Promise<Session>((resolve, reject) => {
+      this.#settle = { resolve, reject };
+      this.#watch();
+      if (this.#client.isHost) this.#host();
+    });
+  }
+
+  /** Routes one relayed signal: a room announcement from the host, or a WebRTC signal. */
+  onSignal(from: string, data: JsonValue): void {
+    if (this.#closed) return;
+    const roomId = readRoomAnnouncement(data);
+    if (roomId !== undefined) {
+      if (from === this.#client.host) this.#join(roomId, from);
+      return;
+    }
+    if (isWebRTCSignal(data)) this.#transport.handleSignal(from, data);
+  }
+
+  #watch(): void {
+    const { signal, pageEvents } = this.#options;
+    const session = this.#session;
+    this.#stops.push(
+      this.#client.on('host', (hostId) => {
+        if (hostId === this.#client.id && !this.#entering) this.#host();
+      }),
+      this.#client.on('close', (code, reason) => {
+        this.#fail(new RbnError('SIGNALING_CLOSED', `signaling closed (${code}) ${reason}`));
+      }),
+    );
+    session.on('stateChange', (state) => {
+      if (state === SessionState.Disconnected && this.#settle === undefined) this.#close();
+    });
+    if (this.#groupSize !== null && this.#options.autoStart !== false) {
+      session.on('playerJoined', () => this.#startWhenFull());
+    }
+    if (signal) {
+      const onAbort = (): void => this.#leave(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#stops.push(() => signal.removeEventListener('abort', onAbort));
+    }
+    const page = pageEvents === undefined ? browserWindow() : pageEvents;
+    if (page) this.#stops.push(onPageExit(page, () => this.#leave(new Error('page closed'))));
+  }
+
+  #host(): void {
+    if (this.#session.localRole === PlayerRole.Spectator) {
+      this.#fail(
+        new RbnError(
+          'SPECTATOR_CANNOT_HOST',
+          'joinOnline: the room has no player to host it; a spectator cannot host',
+        ),
+      );
+      return;
+    }
+    this.#entering = true;
+    this.#session.createRoom().then(
+      (roomId) => {
+        const announce = (peerId: string): void => this.#send(peerId, roomAnnouncement(roomId));
+        for (const peer of this.#client.peers) announce(peer);
+        this.#stops.push(this.#client.on('new-peer', announce));
+        this.#succeed();
+        this.#startWhenFull();
+      },
+      (error: unknown) => this.#fail(asError(error)),
+    );
+  }
+
+  #join(roomId: string, hostId: string): void {
+    if (this.#entering) return;
+    this.#entering = true;
+    this.#session.joinRoom(roomId, hostId).then(
+      () => this.#succeed(),
+      (error: unknown) => this.#fail(asError(error)),
+    );
+  }
+
+  #startWhenFull(): void {
+    const session = this.#session;
+    if (this.#groupSize === null || this.#options.autoStart === false) return;
+    if (!session.isHost || session.state !== SessionState.Lobby) return;
+    if (session.players.size >= this.#groupSize) session.start();
+  }
+
+  #send(to: string, data: JsonValue): void {
+    // While the client reconnects it queues signals. A socket that is closing (or closed) cannot
+    // relay anything: the signal is dropped, and a connection attempt that needed it times out.
+    try {
+      this.#client.signal(to, data);
+    } catch (error) {
+      if (!(error instanceof SignalingError)) throw error;
+    }
+  }
+
+  #succeed(): void {
+    const settle = this.#settle;
+    this.#settle = undefined;
+    settle?.resolve(this.#session);
+  }
+
+  /** Fails the join (before it succeeded): everything is closed and the session destroyed. */
+  #fail(error: Error): void {
+    const settle = this.#settle;
+    if (!settle) return;
+    this.#settle = undefined;
+    this.#close();
+    this.#session.destroy();
+    settle.reject(error);
+  }
+
+  /** Leaves: fails a join in progress, or leaves the room (which closes the rest). */
+  #leave(reason: Error): void {
+    if (this.#settle) this.#fail(reason);
+    else if (this.#session.state !== SessionState.Disconnected) this.#session.leaveRoom();
+    else this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const stop of this.#stops.splice(0)) stop();
+    this.#client.close();
+    const transport = this.#transport;
+    setTimeout(() => transport.dispose(), LEAVE_FLUSH_MS);
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
