@@ -1,22 +1,9 @@
-import { RollbackEngine } from '@rbn/core';
-import type { Game, InputPredictor } from '@rbn/core';
-import {
-  DEFAULT_LIMITS,
-  JoinRejectReason,
-  LeaveReason,
-  MessageType,
-  PROTOCOL_VERSION,
-  RbnError,
-  tryDecodeMessage,
-} from '@rbn/protocol';
+import type { Game, InputPredictor, RollbackEngine } from '@rbn/core';
+import { LeaveReason, MessageType, RbnError, tryDecodeMessage } from '@rbn/protocol';
 import type {
-  JoinAcceptMessage,
-  JoinRejectMessage,
-  JoinRequestMessage,
   Message,
-  PlayerId,
   PlayerBackMessage,
-  PlayerJoinedMessage,
+  PlayerId,
   StateSyncMessage,
   Tick,
   TransportAdapter,
@@ -24,9 +11,11 @@ import type {
 import { Away } from './away';
 import { checkSessionOptions, resolveSessionConfig, validateConfigField } from './config';
 import { DesyncRecovery } from './desync';
+import { resolveDesyncReportOptions } from './desync-report';
 import { engineView } from './engine-view';
 import type { EngineView } from './engine-view';
-import { CATCH_UP_THRESHOLD, FrameAdvantage, maxSilenceMs } from './frame-advantage';
+import { buildEngine } from './engine-setup';
+import { advanceFrame, FrameAdvantage, maxSilenceMs } from './frame-advantage';
 import { InputExchange, pendingInputs } from './input-exchange';
 import { defaultNow } from './internal/clock';
 import type { Clock } from './internal/clock';
@@ -35,26 +24,30 @@ import type { Link } from './internal/link';
 import { Reporter } from './internal/reporter';
 import {
   Admissions,
-  GAME_IN_PROGRESS_KEY,
   JoinAttempt,
   randomRoomId,
-  seatAnnounced,
-  adoptRoomConfig,
   applyStartPlayers,
-  seatMembers,
+  completeLateJoin,
+  joinRequest,
+  roomEntryRefusal,
+  onJoinAccept,
+  onJoinReject,
+  onPlayerJoined,
+  startStateWelcome,
 } from './join';
-import type { RoomStatus } from './join';
+import type { JoinAcceptOutcome, JoinerDeps, RoomStatus } from './join';
 import { Departures } from './leave';
 import { LinkTable } from './links';
 import { Liveness, resetLiveness } from './liveness';
-import { ResumeCountdown } from './pause';
+import { Pausing } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
 import { Reconnect, cryptoRandomBytes } from './reconnect';
 import { Recording } from './recording';
-import { HOST_SLOT, Roster, toWireRole } from './roster';
+import { HOST_SLOT, Roster } from './roster';
 import type { Member, NewMember } from './roster';
+import { SpectatorStream } from './spectator-stream';
 import { relink } from './topology';
-import { PlayerRole, SessionState, Topology } from './types';
+import { PlayerRole, SessionState } from './types';
 import type {
   CreateSessionOptions,
   NetworkStats,
@@ -69,10 +62,6 @@ export type { Clock } from './internal/clock';
 export type { CreateSessionOptions } from './types';
 
 /** Async methods never throw: misuse rejects the promise with an `RbnError` and its code. */
-function rejectDestroyed(): Promise<never> {
-  return Promise.reject(new RbnError('DESTROYED', 'the session was destroyed'));
-}
-
 /**
  * A multiplayer session: room lifecycle, star or mesh topology, input exchange, desync
  * detection and recovery, lag and pause. Create one with {@link createSession}; drive it by
@@ -115,7 +104,9 @@ export class Session {
   private readonly desync: DesyncRecovery;
   private readonly departures: Departures;
   private readonly admissions: Admissions;
-  private readonly countdown = new ResumeCountdown();
+  private readonly spectating = new SpectatorStream();
+  private readonly pausing: Pausing;
+  private readonly joiner: JoinerDeps;
   private readonly away: Away;
   private readonly reconnect: Reconnect;
 
@@ -163,9 +154,14 @@ export class Session {
     const report = (this.report = new Reporter(emitter));
     const clock = this.clock;
     this.joining = new JoinAttempt(transport, links, report);
+    this.joiner = { game, joining: this.joining, report, roster };
+    this.pausing = new Pausing({ links, emitter, report, roster, clock });
     this.liveness = new Liveness({ links, roster, emitter, report, advantage });
     this.inputs = new InputExchange({ links, roster, report, advantage });
-    this.desync = new DesyncRecovery({ game, roster, links, emitter, report, clock, recording });
+    const reportOptions = resolveDesyncReportOptions(options.desyncReports);
+    this.desync = new DesyncRecovery({
+      ...{ game, roster, links, emitter, report, clock, recording, reportOptions },
+    });
     this.departures = new Departures({
       ...{ roster, links, transport, emitter, report, recording, advantage },
     });
@@ -174,6 +170,7 @@ export class Session {
     this.reconnect = new Reconnect({ roster, links, transport, report, away, random });
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
+      now: () => clock.now(),
     });
     transport.onMessage = this.onTransportMessage;
     transport.onConnect = this.onTransportConnect;
@@ -339,15 +336,8 @@ export class Session {
    * in a room or for a spectator, `'DESTROYED'` after `destroy()`.
    */
   createRoom(): Promise<string> {
-    if (this.destroyed) return rejectDestroyed();
-    if (this.stateValue !== SessionState.Disconnected) {
-      return Promise.reject(new RbnError('INVALID_STATE', 'createRoom: already in a room'));
-    }
-    if (this.role === PlayerRole.Spectator) {
-      return Promise.reject(
-        new RbnError('INVALID_STATE', 'createRoom: a spectator cannot host a room'),
-      );
-    }
+    const refusal = roomEntryRefusal('createRoom', this.destroyed, this.stateValue, this.role);
+    if (refusal) return Promise.reject(refusal);
     this.setState(SessionState.Connecting);
     this.roomIdValue = randomRoomId();
     this.addMember({
@@ -374,27 +364,12 @@ export class Session {
    * `'INVALID_ARGUMENT'` for bad ids or joining yourself, `'DESTROYED'` after `destroy()`.
    */
   joinRoom(roomId: string, hostPeerId: string): Promise<void> {
-    if (this.destroyed) return rejectDestroyed();
-    if (this.stateValue !== SessionState.Disconnected) {
-      return Promise.reject(new RbnError('INVALID_STATE', 'joinRoom: already in a room'));
-    }
-    if (typeof roomId !== 'string' || typeof hostPeerId !== 'string' || hostPeerId.length === 0) {
-      return Promise.reject(
-        new RbnError('INVALID_ARGUMENT', 'joinRoom: roomId and hostPeerId must be strings'),
-      );
-    }
-    if (hostPeerId === this.transport.localPeerId) {
-      return Promise.reject(new RbnError('INVALID_ARGUMENT', 'joinRoom: cannot join yourself'));
-    }
+    const refusal = roomEntryRefusal('joinRoom', this.destroyed, this.stateValue, this.role);
+    if (refusal) return Promise.reject(refusal);
+    const local = { playerId: this.localId, role: this.role, metadata: this.localMetadata };
+    const request = joinRequest(roomId, hostPeerId, this.transport.localPeerId, local);
+    if (request instanceof RbnError) return Promise.reject(request);
     this.setState(SessionState.Connecting);
-    const request: JoinRequestMessage = {
-      type: MessageType.JoinRequest,
-      protocolVersion: PROTOCOL_VERSION,
-      roomId,
-      playerId: this.localId,
-      role: toWireRole(this.role),
-      metadata: this.localMetadata,
-    };
     return this.joining.begin(request, hostPeerId, this.clock.now(), this.failJoinBound);
   }
 
@@ -476,13 +451,7 @@ export class Session {
    */
   pause(): void {
     this.assertAlive();
-    if (!this.roster.isHost)
-      throw new RbnError('NOT_HOST', 'pause: only the host can pause the game');
-    if (this.stateValue !== SessionState.Playing) {
-      throw new RbnError('INVALID_STATE', 'pause: the game is not playing');
-    }
-    const tick = this.engine ? this.engine.currentTick : 0;
-    this.links.broadcast({ type: MessageType.Pause, tick });
+    this.pausing.pause(this.stateValue, this.engine);
     this.setState(SessionState.Paused);
   }
 
@@ -494,20 +463,7 @@ export class Session {
    */
   resume(): void {
     this.assertAlive();
-    if (!this.roster.isHost)
-      throw new RbnError('NOT_HOST', 'resume: only the host can resume the game');
-    if (this.stateValue !== SessionState.Paused) {
-      throw new RbnError('INVALID_STATE', 'resume: the game is not paused');
-    }
-    if (this.countdown.running) return;
-    const seconds = this.cfg.resumeCountdownSeconds;
-    if (seconds <= 0) {
-      this.finishResume();
-      return;
-    }
-    this.countdown.start(this.clock.now(), seconds);
-    this.links.broadcast({ type: MessageType.ResumeCountdown, seconds });
-    this.emitter.emit('resumeCountdown', seconds);
+    if (this.pausing.resume(this.stateValue, this.cfg.resumeCountdownSeconds)) this.finishResume();
   }
 
   /**
@@ -519,20 +475,7 @@ export class Session {
    */
   dropPlayer(playerId: PlayerId, metadata?: Uint8Array): void {
     this.assertAlive();
-    if (!this.roster.isHost)
-      throw new RbnError('NOT_HOST', 'dropPlayer: only the host can drop players');
-    const member = this.roster.findPresent(playerId);
-    if (!member)
-      throw new RbnError('UNKNOWN_PLAYER', `dropPlayer: no player '${playerId}' in the room`);
-    if (member.isLocal)
-      throw new RbnError('INVALID_ARGUMENT', 'dropPlayer: the host cannot drop itself');
-    if (metadata !== undefined && metadata.length > DEFAULT_LIMITS.maxMetadataBytes) {
-      throw new RbnError(
-        'INVALID_ARGUMENT',
-        `dropPlayer: metadata is ${metadata.length} bytes, more than ${DEFAULT_LIMITS.maxMetadataBytes}`,
-      );
-    }
-    this.departures.drop(member, metadata, this.engine, this.cfg);
+    this.departures.dropPlayer(playerId, metadata, this.engine, this.cfg);
   }
 
   /**
@@ -645,7 +588,11 @@ export class Session {
 
     const engine = this.engine;
     if (engine && this.stateValue === SessionState.Playing && this.away.localPlays) {
-      this.advance(engine, localInput, now);
+      if (this.role === PlayerRole.Spectator) {
+        this.spectating.advance(engine, this.cfg, result, this.advantage);
+      } else {
+        advanceFrame(engine, localInput, result, () => this.framesAhead(now), this.advantage);
+      }
     } else {
       result.tick = engine ? engine.currentTick : -1;
     }
@@ -655,33 +602,6 @@ export class Session {
 
     if (this.stateValue !== SessionState.Disconnected) this.networkFrame(now);
     return result;
-  }
-
-  /** Advances the engine one tick, and one more while this peer is well behind the others. */
-  private advance(engine: RollbackEngine, localInput: Uint8Array | undefined, now: number): void {
-    const result = this.result;
-    const r = engine.tick(localInput);
-    if (r.status !== 'advanced') {
-      result.tick = r.tick;
-      result.stalled = true;
-      return;
-    }
-    result.tick = r.tick;
-    result.advanced = true;
-    result.rolledBack = r.rolledBack;
-    result.rollbackTicks = r.rollbackTicks;
-    // Catch-up: a peer well behind the others (a late joiner, a spectator, a tab that was
-    // hidden) runs one extra tick per frame until it caught up.
-    const ahead = this.framesAhead(now);
-    if (ahead !== null && ahead <= -CATCH_UP_THRESHOLD) {
-      const extra = engine.tick(localInput);
-      if (extra.status === 'advanced') {
-        result.tick = extra.tick;
-        result.rolledBack = result.rolledBack || extra.rolledBack;
-        result.rollbackTicks += extra.rollbackTicks;
-        this.advantage.caughtUp();
-      }
-    }
   }
 
   private networkFrame(now: number): void {
@@ -703,12 +623,7 @@ export class Session {
         if (ahead !== null) this.emitter.emit('timeSync', ahead);
       }
     }
-    const step = this.countdown.advance(now);
-    if (step.kind === 'resume') this.finishResume();
-    else if (step.kind === 'announce') {
-      this.links.broadcast({ type: MessageType.ResumeCountdown, seconds: step.seconds });
-      this.emitter.emit('resumeCountdown', step.seconds);
-    }
+    if (this.pausing.frame(now)) this.finishResume();
   }
 
   private reconnectFrame(engine: RollbackEngine, now: number): void {
@@ -725,9 +640,7 @@ export class Session {
   }
 
   private finishResume(): void {
-    const tick = this.engine ? this.engine.currentTick : 0;
-    this.links.broadcast({ type: MessageType.Resume, tick });
-    resetLiveness(this.links, this.clock.now());
+    this.pausing.announceResume(this.engine);
     this.setState(SessionState.Playing);
   }
 
@@ -754,44 +667,35 @@ export class Session {
   private dispatch(peerId: string, message: Message, link: Link | undefined, now: number): void {
     switch (message.type) {
       case MessageType.Input:
-        return this.inputs.receive(
-          link,
-          message.senderTick,
-          message.acks,
-          // While away the local game stands still: inputs wait for the state it comes back to.
-          this.away.localPlays ? message.runs : null,
-          this.engine,
-          this.cfg,
-          now,
-        );
-      case MessageType.InputAck:
-        return this.inputs.receive(
-          link,
-          message.senderTick,
-          message.acks,
-          null,
-          this.engine,
-          this.cfg,
-          now,
-        );
+      case MessageType.InputAck: {
+        // While away the local game stands still: inputs wait for the state it comes back to.
+        const runs =
+          message.type === MessageType.Input && this.away.localPlays ? message.runs : null;
+        const { senderTick, acks } = message;
+        return this.inputs.receive(link, senderTick, acks, runs, this.engine, this.cfg, now);
+      }
       case MessageType.Ping:
-        return this.liveness.onPing(peerId, message.timestamp, this.engine);
+        return this.liveness.onPing(link, peerId, message.timestamp, this.engine, now);
       case MessageType.Pong:
-        return this.liveness.onPong(link, message.timestamp, message.tick, this.engine, now);
+        return this.liveness.onPong(link, message, this.engine, this.cfg, now);
       case MessageType.Hash:
         return this.desync.onHash(peerId, message, this.engine, this.cfg);
       case MessageType.Sync:
         return this.desync.onSync(peerId, message, this.engine, this.cfg);
       case MessageType.SyncRequest:
         return this.desync.onSyncRequest(peerId, this.engine, now);
+      case MessageType.DesyncStateRequest:
+        return this.desync.reports.onRequest(peerId, message.tick, this.engine, this.cfg);
+      case MessageType.DesyncState:
+        return this.desync.reports.onState(peerId, message);
       case MessageType.Pause:
-        return this.handlePause(peerId);
       case MessageType.Resume:
-        return this.handleResume(peerId);
-      case MessageType.ResumeCountdown:
-        return this.handleResumeCountdown(peerId, message.seconds);
+      case MessageType.ResumeCountdown: {
+        const next = this.pausing.onMessage(peerId, message, this.stateValue);
+        return next === null ? undefined : this.setState(next);
+      }
       case MessageType.LagReport:
-        return this.liveness.onLagReport(peerId, message);
+        return this.liveness.onLagReport(peerId, message, this.engine, now);
       case MessageType.DisconnectReport:
         return this.departures.onDisconnectReport(peerId, message.slot, this.engine, this.cfg);
       case MessageType.DropPlayer:
@@ -804,14 +708,23 @@ export class Session {
         return this.reconnect.onRejoin(peerId, message);
       case MessageType.JoinRequest:
         return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
-      case MessageType.JoinAccept:
-        return this.handleJoinAccept(peerId, message);
-      case MessageType.JoinReject:
-        return this.handleJoinReject(peerId, message);
+      case MessageType.JoinAccept: {
+        const { localId: playerId, role, localMetadata: metadata } = this;
+        const local = { playerId, peerId: this.transport.localPeerId, role, metadata };
+        return this.applyJoinAccept(onJoinAccept(this.joiner, this.cfg, local, peerId, message));
+      }
+      case MessageType.JoinReject: {
+        const error = onJoinReject(this.joiner, peerId, message);
+        return error ? this.failJoin(error) : undefined;
+      }
       case MessageType.StateSync:
         return this.handleStateSync(peerId, message);
-      case MessageType.PlayerJoined:
-        return this.handlePlayerJoined(peerId, message);
+      case MessageType.PlayerJoined: {
+        const seated = onPlayerJoined(this.joiner, peerId, message, this.engine, this.recording);
+        if (seated) this.relink();
+        if (seated?.announce) this.emitter.emit('playerJoined', seated.member.info);
+        return;
+      }
       case MessageType.PlayerLeft:
         return this.endRoomIf(this.departures.onPlayerLeft(peerId, message, this.engine, this.cfg));
       default: {
@@ -831,115 +744,33 @@ export class Session {
     }
   }
 
-  private handlePause(peerId: string): void {
-    if (!this.fromHost(peerId, MessageType.Pause)) return;
-    if (this.stateValue === SessionState.Playing) this.setState(SessionState.Paused);
-  }
-
-  private handleResume(peerId: string): void {
-    if (!this.fromHost(peerId, MessageType.Resume)) return;
-    if (this.stateValue !== SessionState.Paused) return;
-    resetLiveness(this.links, this.clock.now());
-    this.setState(SessionState.Playing);
-  }
-
-  private handleResumeCountdown(peerId: string, seconds: number): void {
-    if (!this.fromHost(peerId, MessageType.ResumeCountdown)) return;
-    this.emitter.emit('resumeCountdown', seconds);
-  }
-
   // -------------------------------------------------------------------------------------------
-  // Joining, joiner side (the host side is join.ts): accept, reject, start state
+  // Joining, joiner side (the decisions are join.ts): applying their outcomes
 
-  private handleJoinAccept(peerId: string, message: JoinAcceptMessage): void {
-    if (peerId !== this.joining.askingHost) {
-      this.report.peer(peerId, message.type, 'unexpected join answer');
-      return;
-    }
-    try {
-      this.cfg = adoptRoomConfig(this.cfg, message.config);
-    } catch (error) {
-      const text = `joinRoom: the host's room settings are invalid: ${String(error)}`;
-      this.failJoin(new RbnError('JOIN_REJECTED', text));
-      return;
-    }
-    this.roomIdValue = message.roomId;
+  private applyJoinAccept(outcome: JoinAcceptOutcome): void {
+    if (outcome.kind === 'failed') this.failJoin(outcome.error);
+    if (outcome.kind !== 'seated') return;
+    this.cfg = outcome.cfg;
+    this.roomIdValue = outcome.roomId;
     this.advantage.reset(this.cfg.tickRate);
-    seatMembers(this.roster, message, {
-      playerId: this.localId,
-      peerId: this.transport.localPeerId,
-      role: this.role,
-      metadata: this.localMetadata,
-    });
-    this.joining.waitForStart();
     this.relink();
-    if (this.cfg.topology === Topology.Mesh && this.role === PlayerRole.Player) {
-      for (const member of this.roster.all()) {
-        if (member.isLocal || member.isHost || member.role !== PlayerRole.Player) continue;
-        this.connectTo(member.peerId);
-      }
-    }
+    for (const peerId of outcome.connect) this.connectTo(peerId);
     // A game in progress: the start state follows at once; the join completes with it.
-    if (message.config[GAME_IN_PROGRESS_KEY] === 1) return;
+    if (outcome.inProgress) return;
     this.setState(SessionState.Lobby);
     for (const member of this.roster.all()) this.emitter.emit('playerJoined', member.info);
     this.joining.succeed();
   }
 
-  private handleJoinReject(peerId: string, message: JoinRejectMessage): void {
-    if (peerId !== this.joining.askingHost) {
-      this.report.peer(peerId, message.type, 'unexpected join answer');
-      return;
-    }
-    const error = new RbnError(
-      'JOIN_REJECTED',
-      `joinRoom: the host refused (${JoinRejectReason[message.reason]}): ${message.message}`,
-    );
-    (error as RbnError & { reason?: JoinRejectReason }).reason = message.reason;
-    this.failJoin(error);
-  }
-
   private handleStateSync(peerId: string, message: StateSyncMessage): void {
-    if (!this.fromHost(peerId, message.type)) return;
-    const joining = this.joining.awaitingStart;
-    if ((this.stateValue !== SessionState.Lobby && !joining) || this.engine) {
-      this.report.peer(peerId, message.type, 'a start state arrived while not in the lobby');
-      return;
-    }
+    if (!startStateWelcome(this.joiner, peerId, message, this.stateValue, this.engine)) return;
     applyStartPlayers(this.roster, message.players);
     this.relink();
-    this.createEngine(message.tick);
-    this.engine!.loadState(message.tick, message.state);
+    const engine = this.createEngine(message.tick);
+    engine.loadState(message.tick, message.state);
     this.desync.dropPending();
-    const hash = this.game.hash() >>> 0;
-    if (hash !== message.hash >>> 0) {
-      const text = `the start state hashes to ${hash} here but ${message.hash} on the host: serialize/deserialize/hash are not deterministic`;
-      this.report.session('STATE_MISMATCH', text, peerId, message.type);
-    }
-    if (joining) {
-      // A late joiner learns every member with its real join tick, then plays at once.
-      for (const m of this.roster.all()) {
-        if (m.status === 'present') this.emitter.emit('playerJoined', m.info);
-      }
-      this.joining.succeed();
-    }
+    completeLateJoin(this.joining, this.roster, this.emitter);
     this.enterPlaying();
-  }
-
-  private handlePlayerJoined(peerId: string, message: PlayerJoinedMessage): void {
-    if (!this.fromHost(peerId, message.type)) return;
-    const announce = !this.joining.awaitingStart; // else the start state brings the event
-    const running = this.engine !== null || !announce;
-    if (!seatAnnounced(this.roster, message.player, this.engine, this.recording, running)) return;
-    this.relink();
-    const info = this.roster.at(message.player.slot)!.info;
-    if (announce) this.emitter.emit('playerJoined', info);
-  }
-
-  private fromHost(peerId: string, type: MessageType): boolean {
-    if (!this.roster.isHost && peerId === this.roster.hostPeerId) return true;
-    this.report.peer(peerId, type, `${MessageType[type]} may only come from the host`);
-    return false;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -995,7 +826,7 @@ export class Session {
     this.view = null;
     this.roomIdValue = null;
     this.started = false;
-    this.countdown.cancel();
+    this.pausing.cancel();
     this.away.reset();
     this.reconnect.reset();
     this.desync.reset();
@@ -1046,30 +877,18 @@ export class Session {
     return { roomId: this.roomIdValue, state: this.stateValue, engine: this.engine, cfg: this.cfg };
   }
 
-  private createEngine(startTick: Tick): void {
-    const engine = new RollbackEngine(this.game, {
-      snapshotHistorySize: this.cfg.snapshotHistorySize,
-      // A spectator receives confirmed inputs only and runs in lockstep with them: it never
-      // predicts, so what it shows never rolls back.
-      maxSpeculationTicks: this.role === PlayerRole.Spectator ? 0 : this.cfg.maxSpeculationTicks,
-      snapshotInterval: this.cfg.snapshotInterval,
-      hashInterval: this.cfg.hashInterval,
-      inputDelayTicks: this.cfg.inputDelayTicks,
-      startTick,
-      ...(this.predictor ? { inputPredictor: this.predictor } : {}),
-    });
-    for (const m of this.roster.all()) {
-      if (m.role !== PlayerRole.Player || m.joinTick < 0) continue;
-      if (m.leaveTick >= 0 && m.leaveTick <= startTick) continue;
-      engine.addPlayer(m.playerId, m.joinTick, { local: m.isLocal });
-      if (m.leaveTick >= 0) engine.removePlayer(m.playerId, m.leaveTick);
-    }
+  private createEngine(startTick: Tick): RollbackEngine {
+    const { game, cfg, role, roster, predictor } = this;
+    const costClock = (): number => this.clock.now();
+    const engine = buildEngine({ game, cfg, role, roster, predictor, costClock }, startTick);
     // The session's own wiring; the engine is never handed out, so nobody can replace it.
     engine.onConfirmedHash = this.desync.onConfirmedHash;
     this.desync.dropPending();
     for (const link of this.links.list) link.startAcks((slot) => this.roster.at(slot)?.joinTick);
     this.engine = engine;
     this.view = engineView(engine);
+    this.spectating.reset();
+    return engine;
   }
 
   private enterPlaying(): void {
