@@ -1,5 +1,5 @@
 import type { Game, RollbackEngine } from '@rbn/core';
-import { MessageType } from '@rbn/protocol';
+import { MessageType, RbnError } from '@rbn/protocol';
 import type { HashMessage, SyncMessage, Tick } from '@rbn/protocol';
 import { DesyncReports } from './desync-report';
 import type { DesyncReportOptions } from './desync-report';
@@ -500,6 +500,22 @@ export class DesyncRecovery {
     this.deps.links.sendTo(peerId, message);
     this.deps.links.get(peerId)?.noteSyncSent(this.deps.clock.now());
     this.#hashes.noteSyncSent(peerId, snapshot.tick);
+  }
+
+  /**
+   * `session.requestSync()`: asks the host for its newest confirmed state now.
+   * @throws RbnError `'INVALID_STATE'` for the host or when the game is not running.
+   */
+  requestFromHost(engine: RollbackEngine | null): void {
+    const { roster } = this.deps;
+    if (roster.isHost) {
+      throw new RbnError('INVALID_STATE', 'requestSync: the host holds the authoritative state');
+    }
+    const hostPeerId = roster.hostPeerId;
+    if (!engine || hostPeerId === null) {
+      throw new RbnError('INVALID_STATE', 'requestSync: the game is not running');
+    }
+    this.request(hostPeerId, engine.confirmedTick, []);
   }
 
   /** Asks a peer for its state (one request at a time), to pass on to `forwardTo` once loaded. */

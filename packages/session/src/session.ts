@@ -1,14 +1,6 @@
 import type { Game, InputPredictor, RollbackEngine } from '@rbn/core';
-import { LeaveReason, MessageType, RbnError, tryDecodeMessage } from '@rbn/protocol';
-import type {
-  Message,
-  PlayerBackMessage,
-  PlayerId,
-  StateSyncMessage,
-  Tick,
-  TransportAdapter,
-} from '@rbn/protocol';
-import { Away } from './away';
+import { MessageType, RbnError, tryDecodeMessage } from '@rbn/protocol';
+import type { Message, PlayerId, StateSyncMessage, Tick, TransportAdapter } from '@rbn/protocol';
 import { checkSessionOptions, resolveSessionConfig, validateConfigField } from './config';
 import { DesyncRecovery } from './desync';
 import { resolveDesyncReportOptions } from './desync-report';
@@ -41,12 +33,13 @@ import { LinkTable } from './links';
 import { Liveness, resetLiveness } from './liveness';
 import { Pausing } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
-import { Reconnect, cryptoRandomBytes } from './reconnect';
+import { cryptoRandomBytes } from './reconnect';
 import { Recording } from './recording';
 import { HOST_SLOT, Roster } from './roster';
 import type { Member, NewMember } from './roster';
 import { SpectatorStream } from './spectator-stream';
-import { relink } from './topology';
+import { Survival } from './survival';
+import { connectMember, relink } from './topology';
 import { PlayerRole, SessionState } from './types';
 import type {
   CreateSessionOptions,
@@ -60,6 +53,9 @@ import type {
 
 export type { Clock } from './internal/clock';
 export type { CreateSessionOptions } from './types';
+
+/** What `tick()` resets in its reused result before each frame. */
+const FRESH_FRAME = { advanced: false, rolledBack: false, rollbackTicks: 0, stalled: false };
 
 /** Async methods never throw: misuse rejects the promise with an `RbnError` and its code. */
 /**
@@ -107,8 +103,7 @@ export class Session {
   private readonly spectating = new SpectatorStream();
   private readonly pausing: Pausing;
   private readonly joiner: JoinerDeps;
-  private readonly away: Away;
-  private readonly reconnect: Reconnect;
+  private readonly survival: Survival;
 
   private engine: RollbackEngine | null = null;
   private view: EngineView | null = null;
@@ -165,9 +160,15 @@ export class Session {
     this.departures = new Departures({
       ...{ roster, links, transport, emitter, report, recording, advantage },
     });
-    const away = (this.away = new Away({ roster, links, emitter, report }));
+    const { departures } = this;
     const random = options.randomBytes ?? cryptoRandomBytes;
-    this.reconnect = new Reconnect({ roster, links, transport, report, away, random });
+    this.survival = new Survival({
+      ...{ roster, links, transport, emitter, report, departures, random },
+      cameBack: () => {
+        this.desync.dropPending(); // hashes held for the old timeline no longer apply
+        resetLiveness(links, clock.now());
+      },
+    });
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
       now: () => clock.now(),
@@ -386,13 +387,7 @@ export class Session {
    */
   setAway(away: boolean): void {
     this.assertAlive();
-    const playing =
-      this.engine !== null &&
-      (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused);
-    if (!playing || this.role !== PlayerRole.Player) {
-      throw new RbnError('INVALID_STATE', 'setAway: only a player in a running game can be away');
-    }
-    this.away.setLocalAway(away === true, { isHost: this.roster.isHost });
+    this.survival.setLocalAway(away, this.engine, this.stateValue, this.role);
   }
 
   /**
@@ -485,13 +480,7 @@ export class Session {
    */
   requestSync(): void {
     this.assertAlive();
-    if (this.roster.isHost)
-      throw new RbnError('INVALID_STATE', 'requestSync: the host holds the authoritative state');
-    const hostPeerId = this.roster.hostPeerId;
-    if (!this.engine || hostPeerId === null) {
-      throw new RbnError('INVALID_STATE', 'requestSync: the game is not running');
-    }
-    this.desync.request(hostPeerId, this.engine.confirmedTick, []);
+    this.desync.requestFromHost(this.engine);
   }
 
   /**
@@ -524,13 +513,10 @@ export class Session {
    */
   getNetworkStats(peerId: string): NetworkStats | null {
     const link = this.links.get(peerId);
-    if (!link) return null;
-    return link.stats(
-      this.currentTick,
-      this.clock.now(),
-      this.cfg.tickRate / 1000,
-      pendingInputs(link, this.roster, this.engine),
-      maxSilenceMs(this.cfg),
+    const { cfg, clock, currentTick } = this;
+    const pending = link ? pendingInputs(link, this.roster, this.engine) : 0;
+    return (
+      link?.stats(currentTick, clock.now(), cfg.tickRate / 1000, pending, maxSilenceMs(cfg)) ?? null
     );
   }
 
@@ -548,10 +534,10 @@ export class Session {
       }
     }
     this.destroyed = true;
-    if (this.transport.onMessage === this.onTransportMessage) this.transport.onMessage = null;
-    if (this.transport.onConnect === this.onTransportConnect) this.transport.onConnect = null;
-    if (this.transport.onDisconnect === this.onTransportDisconnect)
-      this.transport.onDisconnect = null;
+    const t = this.transport;
+    if (t.onMessage === this.onTransportMessage) t.onMessage = null;
+    if (t.onConnect === this.onTransportConnect) t.onConnect = null;
+    if (t.onDisconnect === this.onTransportDisconnect) t.onDisconnect = null;
     this.emitter.removeAll();
   }
 
@@ -572,22 +558,13 @@ export class Session {
     this.assertAlive();
     const now = this.clock.now();
     const result = this.result;
-    result.advanced = false;
-    result.rolledBack = false;
-    result.rollbackTicks = 0;
-    result.stalled = false;
+    Object.assign(result, FRESH_FRAME);
 
-    if (this.joining.timedOut(now, this.cfg.joinTimeout)) {
-      this.failJoin(
-        new RbnError(
-          'JOIN_TIMEOUT',
-          `joinRoom: no answer from the host within ${this.cfg.joinTimeout} ms`,
-        ),
-      );
-    }
+    const timedOut = this.joining.timeoutError(now, this.cfg.joinTimeout);
+    if (timedOut) this.failJoin(timedOut);
 
     const engine = this.engine;
-    if (engine && this.stateValue === SessionState.Playing && this.away.localPlays) {
+    if (engine && this.stateValue === SessionState.Playing && this.survival.localPlays) {
       if (this.role === PlayerRole.Spectator) {
         this.spectating.advance(engine, this.cfg, result, this.advantage);
       } else {
@@ -612,8 +589,7 @@ export class Session {
       link.rollWindow(now);
     }
     if (engine && this.stateValue === SessionState.Playing) {
-      this.away.frame(engine, this.cfg, now);
-      this.reconnectFrame(engine, now);
+      this.endRoomIf(this.survival.frame(engine, this.cfg, now));
     }
     if (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused) {
       const gone = this.liveness.check(engine, this.cfg, now);
@@ -624,15 +600,6 @@ export class Session {
       }
     }
     if (this.pausing.frame(now)) this.finishResume();
-  }
-
-  private reconnectFrame(engine: RollbackEngine, now: number): void {
-    const expired = this.reconnect.frame(this.cfg, now);
-    if (expired === 'give up') {
-      this.endRoom(true, `lost the host: no reconnect within ${this.cfg.reconnectWindowMs} ms`);
-    } else if (expired) {
-      this.departures.depart(expired, LeaveReason.Disconnected, engine, this.cfg);
-    }
   }
 
   private framesAhead(now: number): number | null {
@@ -670,7 +637,7 @@ export class Session {
       case MessageType.InputAck: {
         // While away the local game stands still: inputs wait for the state it comes back to.
         const runs =
-          message.type === MessageType.Input && this.away.localPlays ? message.runs : null;
+          message.type === MessageType.Input && this.survival.localPlays ? message.runs : null;
         const { senderTick, acks } = message;
         return this.inputs.receive(link, senderTick, acks, runs, this.engine, this.cfg, now);
       }
@@ -701,11 +668,9 @@ export class Session {
       case MessageType.DropPlayer:
         return this.endRoomIf(this.departures.onDropPlayer(peerId, message, this.engine, this.cfg));
       case MessageType.PlayerAway:
-        return this.away.onAway(peerId, message, this.engine, this.cfg);
       case MessageType.PlayerBack:
-        return this.handlePlayerBack(peerId, message);
       case MessageType.Rejoin:
-        return this.reconnect.onRejoin(peerId, message);
+        return this.survival.receive(peerId, message, this.engine, this.cfg);
       case MessageType.JoinRequest:
         return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
       case MessageType.JoinAccept: {
@@ -734,16 +699,6 @@ export class Session {
     }
   }
 
-  private handlePlayerBack(peerId: string, message: PlayerBackMessage): void {
-    const wasAway = !this.away.localPlays;
-    this.away.onBack(peerId, message, this.engine, this.cfg);
-    if (wasAway && this.away.localPlays) {
-      // Back from a state: hashes held for the old timeline no longer apply.
-      this.desync.dropPending();
-      resetLiveness(this.links, this.clock.now());
-    }
-  }
-
   // -------------------------------------------------------------------------------------------
   // Joining, joiner side (the decisions are join.ts): applying their outcomes
 
@@ -754,7 +709,8 @@ export class Session {
     this.roomIdValue = outcome.roomId;
     this.advantage.reset(this.cfg.tickRate);
     this.relink();
-    for (const peerId of outcome.connect) this.connectTo(peerId);
+    const { transport, roster, links, report } = this;
+    for (const peerId of outcome.connect) connectMember(transport, roster, links, report, peerId);
     // A game in progress: the start state follows at once; the join completes with it.
     if (outcome.inProgress) return;
     this.setState(SessionState.Lobby);
@@ -789,13 +745,7 @@ export class Session {
       return;
     }
     // A player that lost its connection keeps its slot for a while (see reconnect.ts).
-    const now = this.clock.now();
-    if (this.roster.isHost) {
-      const member = this.roster.byPeer(peerId);
-      if (member && this.reconnect.memberLost(member, this.engine, this.cfg, now)) return;
-    } else if (peerId === this.roster.hostPeerId) {
-      if (this.reconnect.hostLost(this.engine, this.cfg, now)) return;
-    }
+    if (this.survival.peerGone(peerId, this.engine, this.cfg, this.clock.now())) return;
     this.endRoomIf(this.departures.onPeerGone(peerId, why, this.engine, this.cfg));
   }
 
@@ -827,8 +777,7 @@ export class Session {
     this.roomIdValue = null;
     this.started = false;
     this.pausing.cancel();
-    this.away.reset();
-    this.reconnect.reset();
+    this.survival.reset();
     this.desync.reset();
     this.advantage.reset(this.cfg.tickRate);
     this.setState(SessionState.Disconnected);
@@ -845,18 +794,6 @@ export class Session {
       // ignore
     }
     pending.reject(error);
-  }
-
-  private connectTo(peerId: string): void {
-    this.transport.connect(peerId).then(
-      () => {
-        if (this.roster.byPeer(peerId)) this.links.get(peerId)?.addRttSample(0);
-      },
-      (error: unknown) => {
-        const err = error instanceof Error ? error : new Error(String(error));
-        this.report.error('transport', err, peerId);
-      },
-    );
   }
 
   // -------------------------------------------------------------------------------------------
