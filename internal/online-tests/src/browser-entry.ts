@@ -25,6 +25,8 @@ export type PageApi = {
   join(url: string, index: number, options?: PageJoinOptions): Promise<void>;
   progress(): {
     playerId: string;
+    /** The local member's slot (-1 when not in a room). */
+    slot: number;
     state: number;
     tick: number;
     confirmed: number;
@@ -71,6 +73,7 @@ const api: PageApi = {
   progress() {
     return {
       playerId: session?.localPlayerId ?? '',
+      slot: (session && session.players.get(session.localPlayerId)?.slot) ?? -1,
       state: session?.state ?? -1,
       tick: session?.currentTick ?? -1,
       confirmed: session?.confirmedTick ?? -1,
