@@ -39,8 +39,23 @@ export type PageApi = {
   departures(): PageDeparture[];
   /** Every membership event this page saw: left, dropped, away and back. */
   memberships(): PageDeparture[];
+  /** Closes every open peer connection of the page (its WebRTC links drop at once). */
+  dropLinks(): number;
   /** Makes `document.visibilityState` read `hidden` (or `visible` again) and tells the page. */
   setHidden(hidden: boolean): void;
+};
+
+/**
+ * Every peer connection the page opened, so a test can cut them as a network drop would
+ * (`Network.emulateNetworkConditions` offline does not touch WebRTC).
+ */
+const connections: RTCPeerConnection[] = [];
+const NativeConnection = globalThis.RTCPeerConnection;
+globalThis.RTCPeerConnection = class extends NativeConnection {
+  constructor(configuration?: RTCConfiguration) {
+    super(configuration);
+    connections.push(this);
+  }
 };
 
 let session: Session | undefined;
@@ -90,6 +105,12 @@ const api: PageApi = {
   },
   memberships() {
     return [...departures];
+  },
+  dropLinks() {
+    const open = connections.filter((pc) => pc.connectionState !== 'closed');
+    for (const pc of open) pc.close();
+    connections.length = 0;
+    return open.length;
   },
   setHidden(hidden) {
     Object.defineProperty(document, 'visibilityState', {

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBrowserHarness } from '../src/browser';
 import type { BrowserHarness } from '../src/browser';
 import { NodePeers } from '../src/node-peers';
-import { departures, pageConfirmed, progress } from '../src/pages';
+import { departures, dropLinks, pageConfirmed, progress } from '../src/pages';
 import { forgetEvents, playOnAndAgree, threePlayers } from '../src/rooms';
 import { useSignalingServers } from '../src/signaling-server';
 
@@ -85,7 +85,7 @@ describe('pages that go silent and come back (Chromium, @rbn/online)', () => {
     expect(await departures(stay.page)).toEqual([]);
   });
 
-  it('a page whose network drops and returns is back in its slot', async () => {
+  it('a page whose network drops (signaling offline, WebRTC links cut) and returns reconnects by itself and is back in its slot', async () => {
     const ctx = { peers, harness, start };
     const { host, hostSaw, pages } = await threePlayers(
       ctx,
@@ -100,6 +100,9 @@ describe('pages that go silent and come back (Chromium, @rbn/online)', () => {
     const offline = { latency: 0, downloadThroughput: -1, uploadThroughput: -1 };
     forgetEvents(hostSaw);
     await cdp.send('Network.emulateNetworkConditions', { offline: true, ...offline });
+    // Offline emulation cuts the page's HTTP and WebSocket traffic, not its WebRTC: cut those
+    // links too, as a real network drop does.
+    expect(await dropLinks(dropped.page)).toBeGreaterThan(0);
     const droppedAt = host.session.currentTick;
     await peers.waits.until(
       () => host.session.currentTick >= droppedAt + 300,
@@ -109,6 +112,13 @@ describe('pages that go silent and come back (Chromium, @rbn/online)', () => {
     );
     await cdp.send('Network.emulateNetworkConditions', { offline: false, ...offline });
     await cdp.send('Network.disable');
+    expect(hostSaw.away.has(droppedId)).toBe(true);
+    await peers.waits.until(
+      () => hostSaw.back.has(droppedId),
+      'the host seeing the page back (new WebRTC connection, rejoin, state transfer)',
+      120_000,
+      peers.status,
+    );
 
     await pageConfirmed(
       dropped.page,
