@@ -138,6 +138,8 @@ const samples: Message[] = [
     hash: 0xffffffff,
     state: new Uint8Array([1, 2, 3]),
   },
+  { type: MessageType.InputDigest, slot: 0, tick: 0, digest: 0 },
+  { type: MessageType.InputDigest, slot: 255, tick: MAX_TICK, digest: 0xffffffff },
   {
     type: MessageType.JoinRequest,
     protocolVersion: PROTOCOL_VERSION,
@@ -212,6 +214,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
   PlayerAway: 0x26,
   PlayerBack: 0x27,
   Rejoin: 0x28,
+  InputDigest: 0x2c,
   JoinRequest: 0x30,
   JoinAccept: 0x31,
   JoinReject: 0x32,
@@ -223,7 +226,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
 };
 
 describe('MessageType', () => {
-  it('has exactly the 24 names and values of docs/architecture.md', () => {
+  it('has exactly the 25 names and values of docs/architecture.md', () => {
     const values = Object.fromEntries(
       Object.entries(MessageType).filter(([, value]) => typeof value === 'number'),
     );
@@ -251,10 +254,10 @@ describe('MAX_TICK', () => {
 });
 
 describe('encodeMessage / decodeMessage', () => {
-  it('covers all 24 message types in the round-trip samples', () => {
+  it('covers all 25 message types in the round-trip samples', () => {
     const types = new Set(samples.map((m) => m.type));
     const all = Object.values(MessageType).filter((v) => typeof v === 'number');
-    expect(all).toHaveLength(24);
+    expect(all).toHaveLength(25);
     expect([...types].sort()).toEqual([...all].sort());
   });
 

@@ -218,6 +218,12 @@ function readDesyncState(r: ByteReader, limits: Readonly<ProtocolLimits>): Messa
   return { type: MessageType.DesyncState, tick, totalBytes, offset, chunk };
 }
 
+function readInputDigest(r: ByteReader): Message {
+  const s = r.u8('slot');
+  const tick = readTick(r, 'tick');
+  return { type: MessageType.InputDigest, slot: s, tick, digest: r.u32('digest') };
+}
+
 function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLimits>): Message {
   switch (type) {
     case MessageType.Input: {
@@ -271,6 +277,8 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       const token = readBytes(r, MAX_REJOIN_TOKEN_BYTES, 'MAX_REJOIN_TOKEN_BYTES', 'token');
       return { type: MessageType.Rejoin, slot: s, token };
     }
+    case MessageType.InputDigest:
+      return readInputDigest(r);
     case MessageType.JoinRequest:
       return readJoinRequest(r, limits);
     case MessageType.JoinAccept:

@@ -17,6 +17,7 @@ import {
   type DropPlayerMessage,
   type PlayerAwayMessage,
   type PlayerBackMessage,
+  type InputDigestMessage,
   type InputRun,
   type JoinAcceptMessage,
   type JoinRequestMessage,
@@ -305,6 +306,13 @@ function writeAwayOrBack(
   writeBytes(w, msg.state, limits.maxStateBytes, 'maxStateBytes', 'PlayerBack.state');
 }
 
+/** InputDigest: slot, tick, digest. */
+function writeInputDigest(w: ByteWriter, msg: InputDigestMessage): void {
+  slot(w, msg.slot, 'InputDigest.slot');
+  tick(w, msg.tick, 'InputDigest.tick');
+  u32(w, msg.digest, 'InputDigest.digest');
+}
+
 /** DropPlayer: slot, tick, then metadata as `length + 1` (0 for none) and its bytes. */
 function writeDropPlayer(
   w: ByteWriter,
@@ -424,6 +432,9 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
     case MessageType.Rejoin:
       slot(w, msg.slot, 'Rejoin.slot');
       writeBytes(w, msg.token, MAX_REJOIN_TOKEN_BYTES, 'MAX_REJOIN_TOKEN_BYTES', 'Rejoin.token');
+      return;
+    case MessageType.InputDigest:
+      writeInputDigest(w, msg);
       return;
     case MessageType.JoinRequest:
       writeJoinRequest(w, msg, limits);

@@ -35,6 +35,7 @@ export type {
   PlayerAwayMessage,
   PlayerBackMessage,
   RejoinMessage,
+  InputDigestMessage,
   JoinRequestMessage,
   JoinAcceptMessage,
   JoinRejectMessage,

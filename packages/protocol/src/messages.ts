@@ -48,6 +48,7 @@ export enum MessageType {
   PlayerAway = 0x26,
   PlayerBack = 0x27,
   Rejoin = 0x28,
+  InputDigest = 0x2c,
   JoinRequest = 0x30,
   JoinAccept = 0x31,
   JoinReject = 0x32,
@@ -265,6 +266,19 @@ export type RejoinMessage = {
   token: Uint8Array;
 };
 
+/**
+ * A mesh player tells the host what it confirmed of a player's inputs (reliable): `digest` is a
+ * 32-bit digest of that player's inputs for the `hashInterval` ticks from `tick`, as the sender
+ * received them. The host compares it with its own copy to catch a player that sends different
+ * inputs to different peers.
+ */
+export type InputDigestMessage = {
+  type: MessageType.InputDigest;
+  slot: number;
+  tick: Tick;
+  digest: number;
+};
+
 /** A peer asks the host to join a room (reliable). */
 export type JoinRequestMessage = {
   type: MessageType.JoinRequest;
@@ -341,6 +355,7 @@ export type Message =
   | PlayerAwayMessage
   | PlayerBackMessage
   | RejoinMessage
+  | InputDigestMessage
   | JoinRequestMessage
   | JoinAcceptMessage
   | JoinRejectMessage
