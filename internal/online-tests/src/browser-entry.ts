@@ -8,9 +8,16 @@ import { Driver } from './driver';
 import { HashGame } from './hash-game';
 
 /** Session settings a test picks for a page. */
-export type PageJoinOptions = { mesh?: boolean; disconnectTimeout?: number };
+export type PageJoinOptions = {
+  mesh?: boolean;
+  disconnectTimeout?: number;
+  reconnectWindowMs?: number;
+};
 
-/** A member this page saw leave or dropped, and the page's stalled frames at that moment. */
+/**
+ * A member this page saw leave, dropped, away or back (`event` names the session event), and
+ * the page's stalled frames at that moment.
+ */
 export type PageDeparture = { playerId: string; event: string; stalls: number };
 
 /** What the page exposes to the test. */
@@ -18,6 +25,8 @@ export type PageApi = {
   join(url: string, index: number, options?: PageJoinOptions): Promise<void>;
   progress(): {
     playerId: string;
+    /** The local member's slot (-1 when not in a room). */
+    slot: number;
     state: number;
     tick: number;
     confirmed: number;
@@ -26,9 +35,27 @@ export type PageApi = {
     errors: string[];
   };
   hashes(): [number, number][];
+  /** The members this page saw leave or dropped. */
   departures(): PageDeparture[];
+  /** Every membership event this page saw: left, dropped, away and back. */
+  memberships(): PageDeparture[];
+  /** Closes every open peer connection of the page (its WebRTC links drop at once). */
+  dropLinks(): number;
   /** Makes `document.visibilityState` read `hidden` (or `visible` again) and tells the page. */
   setHidden(hidden: boolean): void;
+};
+
+/**
+ * Every peer connection the page opened, so a test can cut them as a network drop would
+ * (`Network.emulateNetworkConditions` offline does not touch WebRTC).
+ */
+const connections: RTCPeerConnection[] = [];
+const NativeConnection = globalThis.RTCPeerConnection;
+globalThis.RTCPeerConnection = class extends NativeConnection {
+  constructor(configuration?: RTCConfiguration) {
+    super(configuration);
+    connections.push(this);
+  }
 };
 
 let session: Session | undefined;
@@ -43,6 +70,7 @@ const api: PageApi = {
       hashInterval: 30,
       topology,
       ...(options.disconnectTimeout ? { disconnectTimeout: options.disconnectTimeout } : {}),
+      ...(options.reconnectWindowMs ? { reconnectWindowMs: options.reconnectWindowMs } : {}),
     };
     const joined = await joinOnline({ url, game, config });
     const loop = new Driver(joined, index, () => undefined);
@@ -51,6 +79,8 @@ const api: PageApi = {
     };
     joined.on('playerLeft', (player) => seen(player.playerId, 'playerLeft'));
     joined.on('playerDropped', (playerId) => seen(playerId, 'playerDropped'));
+    joined.on('playerAway', (playerId) => seen(playerId, 'playerAway'));
+    joined.on('playerBack', (playerId) => seen(playerId, 'playerBack'));
     session = joined;
     driver = loop;
     loop.start();
@@ -58,6 +88,7 @@ const api: PageApi = {
   progress() {
     return {
       playerId: session?.localPlayerId ?? '',
+      slot: (session && session.players.get(session.localPlayerId)?.slot) ?? -1,
       state: session?.state ?? -1,
       tick: session?.currentTick ?? -1,
       confirmed: session?.confirmedTick ?? -1,
@@ -70,7 +101,16 @@ const api: PageApi = {
     return [...game.hashes];
   },
   departures() {
+    return departures.filter((d) => d.event === 'playerLeft' || d.event === 'playerDropped');
+  },
+  memberships() {
     return [...departures];
+  },
+  dropLinks() {
+    const open = connections.filter((pc) => pc.connectionState !== 'closed');
+    for (const pc of open) pc.close();
+    connections.length = 0;
+    return open.length;
   },
   setHidden(hidden) {
     Object.defineProperty(document, 'visibilityState', {

@@ -79,3 +79,42 @@ export async function pageSawDeparture(page: Page, name: string, playerId: strin
     );
   }
 }
+
+/** Every membership event the page saw (left, dropped, away, back). */
+export function memberships(page: Page) {
+  return page.evaluate(() => (globalThis as unknown as Api).rbnOnline.memberships());
+}
+
+/**
+ * Waits (on the page, re-checked every 50 ms) until it saw `event` (`'playerAway'`,
+ * `'playerBack'`, `'playerLeft'`…) for `playerId` at least `times` times.
+ */
+export async function pageSawEvent(
+  page: Page,
+  name: string,
+  playerId: string,
+  event: string,
+  capMs: number,
+  times = 1,
+) {
+  try {
+    await page.waitForFunction(
+      ([id, e, n]) =>
+        (globalThis as unknown as Api).rbnOnline
+          .memberships()
+          .filter((d) => d.playerId === id && d.event === e).length >= n,
+      [playerId, event, times] as const,
+      { timeout: capMs, polling: 50 },
+    );
+  } catch (error) {
+    const at = await progress(page).catch(() => 'unknown');
+    throw new Error(
+      `hang cap: ${name} did not see ${event} of ${playerId} within ${capMs} ms (at ${JSON.stringify(at)}): ${String(error)}`,
+    );
+  }
+}
+
+/** Closes every WebRTC connection of the page, as a network drop would; returns how many. */
+export function dropLinks(page: Page) {
+  return page.evaluate(() => (globalThis as unknown as Api).rbnOnline.dropLinks());
+}

@@ -451,6 +451,47 @@ export class RollbackEngine {
   }
 
   /**
+   * Forgets a player's received inputs of ticks `>= fromTick` (remote or local), so other inputs
+   * can be given for them: the session decides a silent player's inputs from an agreed tick
+   * ("away"), overriding any it already had. If `fromTick < currentTick`, the next `tick()`
+   * rolls back to it. Peers must agree on `fromTick` before any of them confirms it.
+   * @param playerId - A tracked player (an unknown one is ignored).
+   * @param fromTick - The first tick to forget.
+   * @throws RbnError `'TICK_OUT_OF_RANGE'` if `fromTick` is older than the saved history,
+   * `'INVALID_ARGUMENT'` for a bad tick.
+   */
+  retractInputs(playerId: PlayerId, fromTick: Tick): void {
+    checkTick('fromTick', fromTick);
+    const player = this.players.get(playerId);
+    if (player === undefined || player.buffer.receivedTick < fromTick) return;
+    this.markRollback(fromTick, 'fromTick');
+    player.buffer.retractFrom(fromTick);
+    this.version++;
+  }
+
+  /**
+   * Schedules `input` as the local player's input for every tick after its last scheduled one
+   * through `throughTick` (within the speculation window): a member coming back after being away
+   * takes over, from the state it loaded, the inputs the room decided for it meanwhile.
+   * @param throughTick - The last tick to fill.
+   * @param input - The input; copied.
+   * @throws RbnError `'INVALID_ARGUMENT'` for an input that is not a `Uint8Array` or too long.
+   */
+  fillLocalInputs(throughTick: Tick, input: Uint8Array): void {
+    checkInput('input', input);
+    const local = this.localPlayer;
+    if (local === undefined) return;
+    if (input.length > this.maxInputBytes) {
+      throw new RbnError('INVALID_ARGUMENT', `input is longer than maxInputBytes`);
+    }
+    const buffer = local.buffer;
+    const limit = Math.min(buffer.leaveTick, this.tickNow + this.aheadWindow, throughTick + 1);
+    for (let t = Math.max(buffer.receivedTick + 1, buffer.joinTick); t < limit; t++) {
+      buffer.put(t, input);
+    }
+  }
+
+  /**
    * The received (never predicted) input of a player for a tick, including the local player's
    * scheduled inputs, if still buffered (at least `snapshotHistorySize + maxSpeculationTicks`
    * ticks are kept).

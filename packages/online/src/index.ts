@@ -1,5 +1,11 @@
 export { joinOnline } from './join-online';
-export type { GroupFull, GroupFullChoice, JoinOnlineOptions, PageEventTarget } from './join-online';
+export type {
+  GroupFull,
+  GroupFullChoice,
+  JoinOnlineOptions,
+  PageEventTarget,
+  VisibilitySource,
+} from './join-online';
 export { SignalingClient, SignalingError, connectTransport } from './signaling-client';
 export type {
   SignalingClientEvents,

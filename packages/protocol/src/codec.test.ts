@@ -118,6 +118,26 @@ const samples: Message[] = [
   { type: MessageType.DropPlayer, slot: 0, tick: 0, metadata: null },
   { type: MessageType.DropPlayer, slot: 255, tick: MAX_TICK, metadata: new Uint8Array(0) },
   { type: MessageType.DropPlayer, slot: 1, tick: 5, metadata: new Uint8Array([1, 2, 3, 0]) },
+  { type: MessageType.PlayerAway, slot: 0, tick: 0, input: new Uint8Array(0) },
+  { type: MessageType.Rejoin, slot: 3, token: new Uint8Array(0) },
+  { type: MessageType.Rejoin, slot: 255, token: new Uint8Array(64).fill(0xee) },
+  { type: MessageType.PlayerAway, slot: 255, tick: MAX_TICK, input: new Uint8Array([7, 0, 9]) },
+  {
+    type: MessageType.PlayerBack,
+    slot: 2,
+    tick: 0,
+    stateTick: 0,
+    hash: 0,
+    state: new Uint8Array(0),
+  },
+  {
+    type: MessageType.PlayerBack,
+    slot: 255,
+    tick: MAX_TICK,
+    stateTick: MAX_TICK - 3,
+    hash: 0xffffffff,
+    state: new Uint8Array([1, 2, 3]),
+  },
   { type: MessageType.InputDigest, slot: 0, tick: 0, digest: 0 },
   { type: MessageType.InputDigest, slot: 255, tick: MAX_TICK, digest: 0xffffffff },
   {
@@ -191,6 +211,9 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
   DisconnectReport: 0x23,
   ResumeCountdown: 0x24,
   DropPlayer: 0x25,
+  PlayerAway: 0x26,
+  PlayerBack: 0x27,
+  Rejoin: 0x28,
   InputDigest: 0x2c,
   JoinRequest: 0x30,
   JoinAccept: 0x31,
@@ -203,7 +226,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
 };
 
 describe('MessageType', () => {
-  it('has exactly the 22 names and values of docs/architecture.md', () => {
+  it('has exactly the 25 names and values of docs/architecture.md', () => {
     const values = Object.fromEntries(
       Object.entries(MessageType).filter(([, value]) => typeof value === 'number'),
     );
@@ -231,10 +254,10 @@ describe('MAX_TICK', () => {
 });
 
 describe('encodeMessage / decodeMessage', () => {
-  it('covers all 22 message types in the round-trip samples', () => {
+  it('covers all 25 message types in the round-trip samples', () => {
     const types = new Set(samples.map((m) => m.type));
     const all = Object.values(MessageType).filter((v) => typeof v === 'number');
-    expect(all).toHaveLength(22);
+    expect(all).toHaveLength(25);
     expect([...types].sort()).toEqual([...all].sort());
   });
 

@@ -6,6 +6,7 @@ import type { ProtocolLimits } from './limits';
 import {
   JoinRejectReason,
   LeaveReason,
+  MAX_REJOIN_TOKEN_BYTES,
   MAX_TICK,
   MessageType,
   PLAYER_METADATA_VERSION,
@@ -153,6 +154,23 @@ function readDropPlayer(r: ByteReader, limits: Readonly<ProtocolLimits>): Messag
   return { type: MessageType.DropPlayer, slot: s, tick, metadata };
 }
 
+function readAwayOrBack(
+  r: ByteReader,
+  type: MessageType.PlayerAway | MessageType.PlayerBack,
+  limits: Readonly<ProtocolLimits>,
+): Message {
+  const s = r.u8('slot');
+  const tick = readTick(r, 'tick');
+  if (type === MessageType.PlayerAway) {
+    const input = readBytes(r, limits.maxInputBytes, 'maxInputBytes', 'input');
+    return { type, slot: s, tick, input };
+  }
+  const stateTick = readTick(r, 'state tick');
+  const hash = r.u32('hash');
+  const state = readBytes(r, limits.maxStateBytes, 'maxStateBytes', 'state');
+  return { type, slot: s, tick, stateTick, hash, state };
+}
+
 function readJoinAccept(r: ByteReader, limits: Readonly<ProtocolLimits>): Message {
   const roomId = r.string(limits.maxStringBytes, 'room id');
   const s = r.u8('slot');
@@ -254,6 +272,14 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       return { type: MessageType.ResumeCountdown, seconds: r.varint(MAX_TICK, 'seconds') };
     case MessageType.DropPlayer:
       return readDropPlayer(r, limits);
+    case MessageType.PlayerAway:
+    case MessageType.PlayerBack:
+      return readAwayOrBack(r, type, limits);
+    case MessageType.Rejoin: {
+      const s = r.u8('slot');
+      const token = readBytes(r, MAX_REJOIN_TOKEN_BYTES, 'MAX_REJOIN_TOKEN_BYTES', 'token');
+      return { type: MessageType.Rejoin, slot: s, token };
+    }
     case MessageType.InputDigest:
       return readInputDigest(r);
     case MessageType.JoinRequest:

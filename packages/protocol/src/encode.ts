@@ -7,6 +7,7 @@ import type { ProtocolLimits } from './limits';
 import {
   JoinRejectReason,
   LeaveReason,
+  MAX_REJOIN_TOKEN_BYTES,
   MAX_TICK,
   MessageType,
   PLAYER_METADATA_VERSION,
@@ -16,6 +17,8 @@ import {
   type InputMessage,
   type DesyncStateMessage,
   type DropPlayerMessage,
+  type PlayerAwayMessage,
+  type PlayerBackMessage,
   type InputDigestMessage,
   type InputRun,
   type JoinAcceptMessage,
@@ -274,6 +277,37 @@ function writeState(
   writePlayers(w, msg.players, limits, type === 'Sync' ? 'Sync.players' : 'StateSync.players');
 }
 
+/** A length-prefixed byte array, checked against its limit. */
+function writeBytes(
+  w: ByteWriter,
+  v: Uint8Array,
+  max: number,
+  limitName: string,
+  field: string,
+): void {
+  const bytes = byteArray(v, max, limitName, field);
+  w.varint(bytes.length);
+  w.bytes(bytes);
+}
+
+/** PlayerAway: slot, tick, input. PlayerBack: slot, tick, state tick, hash, state. */
+function writeAwayOrBack(
+  w: ByteWriter,
+  msg: PlayerAwayMessage | PlayerBackMessage,
+  limits: Readonly<ProtocolLimits>,
+): void {
+  const name = msg.type === MessageType.PlayerAway ? 'PlayerAway' : 'PlayerBack';
+  slot(w, msg.slot, `${name}.slot`);
+  tick(w, msg.tick, `${name}.tick`);
+  if (msg.type === MessageType.PlayerAway) {
+    writeBytes(w, msg.input, limits.maxInputBytes, 'maxInputBytes', 'PlayerAway.input');
+    return;
+  }
+  tick(w, msg.stateTick, 'PlayerBack.stateTick');
+  u32(w, msg.hash, 'PlayerBack.hash');
+  writeBytes(w, msg.state, limits.maxStateBytes, 'maxStateBytes', 'PlayerBack.state');
+}
+
 /** InputDigest: slot, tick, digest. */
 function writeInputDigest(w: ByteWriter, msg: InputDigestMessage): void {
   slot(w, msg.slot, 'InputDigest.slot');
@@ -408,6 +442,14 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
       return;
     case MessageType.DropPlayer:
       writeDropPlayer(w, msg, limits);
+      return;
+    case MessageType.PlayerAway:
+    case MessageType.PlayerBack:
+      writeAwayOrBack(w, msg, limits);
+      return;
+    case MessageType.Rejoin:
+      slot(w, msg.slot, 'Rejoin.slot');
+      writeBytes(w, msg.token, MAX_REJOIN_TOKEN_BYTES, 'MAX_REJOIN_TOKEN_BYTES', 'Rejoin.token');
       return;
     case MessageType.InputDigest:
       writeInputDigest(w, msg);

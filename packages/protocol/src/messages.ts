@@ -18,9 +18,9 @@ export const MAX_TICK: Tick = 0x7fffffff;
 /**
  * The version of the wire protocol. A `JoinRequest` carries it; a host rejects a joiner whose
  * version differs with `JoinRejectReason.VersionMismatch`. Version 2 added player metadata
- * (`JoinRequestMessage.metadata`, `WirePlayer.metadata`); a version-1 `JoinRequest` still
- * decodes (without metadata), so an older joiner gets that clear refusal rather than a decode
- * error.
+ * (`JoinRequestMessage.metadata`, `WirePlayer.metadata`) and the `PlayerAway`, `PlayerBack` and
+ * `Rejoin` messages; a version-1 `JoinRequest` still decodes (without metadata), so an older
+ * joiner gets that clear refusal rather than a decode error.
  */
 export const PROTOCOL_VERSION = 2;
 
@@ -45,6 +45,9 @@ export enum MessageType {
   DisconnectReport = 0x23,
   ResumeCountdown = 0x24,
   DropPlayer = 0x25,
+  PlayerAway = 0x26,
+  PlayerBack = 0x27,
+  Rejoin = 0x28,
   InputDigest = 0x2c,
   JoinRequest = 0x30,
   JoinAccept = 0x31,
@@ -228,6 +231,49 @@ export type DropPlayerMessage = {
 };
 
 /**
+ * A member is away (reliable). From the host to everyone: the member in `slot` is away from
+ * `tick` on, and its input for every tick from `tick` until it is back is `input` (empty for
+ * neutral, or its last input). From a member to the host: "I am going away" (`tick` and
+ * `input` unused, sent as 0 and empty); the host chooses the tick.
+ */
+export type PlayerAwayMessage = {
+  type: MessageType.PlayerAway;
+  slot: number;
+  tick: Tick;
+  input: Uint8Array;
+};
+
+/**
+ * A member is back (reliable). From the host: the member in `slot` plays its own inputs again
+ * from `tick` on. The returning member also gets the state it catches up from (`state` at
+ * `stateTick`, hashing to `hash`); everyone else gets an empty state. From a member to the
+ * host: "I am back, let me in" (the other fields unused: 0 and empty).
+ */
+export type PlayerBackMessage = {
+  type: MessageType.PlayerBack;
+  slot: number;
+  tick: Tick;
+  stateTick: Tick;
+  hash: number;
+  state: Uint8Array;
+};
+
+/** The most bytes a rejoin token may have on the wire. */
+export const MAX_REJOIN_TOKEN_BYTES = 64;
+
+/**
+ * Rejoin (reliable). From the host to a player: the secret that proves it is the player of
+ * `slot` when it reconnects (kept by the player, never shown to others). From a player that
+ * reconnected to the host: "I am the player of `slot`", with that secret.
+ */
+export type RejoinMessage = {
+  type: MessageType.Rejoin;
+  slot: number;
+  /** At most {@link MAX_REJOIN_TOKEN_BYTES} bytes. */
+  token: Uint8Array;
+};
+
+/**
  * A mesh player tells the host what it confirmed of a player's inputs (reliable): `digest` is a
  * 32-bit digest of that player's inputs for the `hashInterval` ticks from `tick`, as the sender
  * received them. The host compares it with its own copy to catch a player that sends different
@@ -313,6 +359,9 @@ export type Message =
   | DisconnectReportMessage
   | ResumeCountdownMessage
   | DropPlayerMessage
+  | PlayerAwayMessage
+  | PlayerBackMessage
+  | RejoinMessage
   | InputDigestMessage
   | JoinRequestMessage
   | JoinAcceptMessage

@@ -1,7 +1,7 @@
 import { RbnError } from '@rbn/protocol';
 import { checkRange } from './internal/check-range';
 import { checkPlayerMetadata } from './player-metadata';
-import { DesyncAuthority, Topology } from './types';
+import { AwayInput, DesyncAuthority, Topology } from './types';
 import { DEFAULT_ENGINE_CONFIG, ENGINE_CONFIG_LIMITS, validateEngineConfig } from '@rbn/core';
 import type { Game } from '@rbn/core';
 import type { PlayerId, TransportAdapter } from '@rbn/protocol';
@@ -25,6 +25,9 @@ export const DEFAULT_SESSION_CONFIG: Readonly<SessionConfig> = Object.freeze({
   inputDelayTicks: DEFAULT_ENGINE_CONFIG.inputDelayTicks,
   disconnectTimeout: 5000,
   disconnectNotifyStart: 750,
+  awayAfterMs: 500,
+  reconnectWindowMs: 60_000,
+  awayInput: AwayInput.Neutral,
   desyncAuthority: DesyncAuthority.Host,
   lagReportThreshold: 30,
   resumeCountdownSeconds: 3,
@@ -52,6 +55,9 @@ const RULES: { [K in keyof SessionConfig]: Rule } = {
   inputDelayTicks: { ...ENGINE_CONFIG_LIMITS.inputDelayTicks, integer: true },
   disconnectTimeout: { min: 1, max: 3_600_000, integer: false },
   disconnectNotifyStart: { min: 0, max: 3_600_000, integer: false },
+  awayAfterMs: { min: 0, max: 3_600_000, integer: false },
+  reconnectWindowMs: { min: 0, max: 3_600_000, integer: false },
+  awayInput: { min: AwayInput.Neutral, max: AwayInput.Repeat, integer: true },
   desyncAuthority: { min: DesyncAuthority.Host, max: DesyncAuthority.Peer, integer: true },
   lagReportThreshold: { min: 1, max: 1_000_000, integer: true },
   resumeCountdownSeconds: { min: 0, max: 60, integer: true },

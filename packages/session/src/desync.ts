@@ -1,5 +1,5 @@
 import type { Game, RollbackEngine } from '@rbn/core';
-import { MessageType } from '@rbn/protocol';
+import { MessageType, RbnError } from '@rbn/protocol';
 import type { HashMessage, InputDigestMessage, SyncMessage, Tick } from '@rbn/protocol';
 import { DesyncReports } from './desync-report';
 import type { DesyncReportOptions } from './desync-report';
@@ -460,7 +460,7 @@ export class DesyncRecovery {
       report.peerThrottled(peerId, message.type, text, now);
       return;
     }
-    if (tick < this.#hashes.floor) return;
+    if (tick < this.#hashes.floor || roster.inAwayWindow(member.slot, tick)) return;
     if (!this.#hashes.setRemote(tick, member.slot, message.hash >>> 0)) return;
     if (this.#hashes.local(tick) !== undefined && engine) {
       this.#compare(engine, cfg, tick, member.slot, message.hash >>> 0);
@@ -487,6 +487,10 @@ export class DesyncRecovery {
   ): void {
     const local = this.#hashes.local(tick);
     if (local === undefined || local === remoteHash || tick < this.#hashes.floor) return;
+    // Inside an away window the host decided that player's inputs: a hash the away player made
+    // with its own inputs before it heard (or ours, if we were the one away) proves nothing.
+    const { roster } = this.deps;
+    if (roster.inAwayWindow(slot, tick) || roster.inAwayWindow(roster.localSlot, tick)) return;
     const link = this.deps.links.get(this.deps.roster.at(slot)?.peerId ?? '');
     if (link && tick < this.#hashes.lastSyncSent(link.peerId)) return;
     if (!this.#hashes.firstDesync(tick, slot)) return;
@@ -543,6 +547,22 @@ export class DesyncRecovery {
     this.deps.links.sendTo(peerId, message);
     this.deps.links.get(peerId)?.noteSyncSent(this.deps.clock.now());
     this.#hashes.noteSyncSent(peerId, snapshot.tick);
+  }
+
+  /**
+   * `session.requestSync()`: asks the host for its newest confirmed state now.
+   * @throws RbnError `'INVALID_STATE'` for the host or when the game is not running.
+   */
+  requestFromHost(engine: RollbackEngine | null): void {
+    const { roster } = this.deps;
+    if (roster.isHost) {
+      throw new RbnError('INVALID_STATE', 'requestSync: the host holds the authoritative state');
+    }
+    const hostPeerId = roster.hostPeerId;
+    if (!engine || hostPeerId === null) {
+      throw new RbnError('INVALID_STATE', 'requestSync: the game is not running');
+    }
+    this.request(hostPeerId, engine.confirmedTick, []);
   }
 
   /** Asks a peer for its state (one request at a time), to pass on to `forwardTo` once loaded. */

@@ -144,7 +144,7 @@ export class InputDigests {
     const hostPeerId = roster.hostPeerId;
     const own = roster.isHost ? new Map<number, number>() : null;
     for (const member of roster.all()) {
-      if (!checkable(member, from)) continue;
+      if (!checkable(roster, member, from)) continue;
       const digest = digestInputs(engine, member.playerId, from, span);
       if (digest === undefined) continue;
       if (own) own.set(member.slot, digest);
@@ -209,7 +209,7 @@ export class InputDigests {
     const { roster, report } = this.deps;
     if (reporter.status !== 'present') return;
     const subject = roster.at(message.slot);
-    if (!subject || !checkable(subject, message.tick)) return; // gone, or another lifetime
+    if (!subject || !checkable(roster, subject, message.tick)) return; // gone, or another lifetime
     const own = this.#own.get(message.tick)?.get(message.slot);
     if (own === undefined || own === message.digest >>> 0) return;
     const verdict = judgeEquivocation(reporter, subject, !this.#accused.has(reporter));
@@ -224,9 +224,14 @@ export class InputDigests {
   }
 }
 
-/** Whether a member's inputs of the block from `from` are compared: a present player in it. */
-function checkable(member: Member, from: Tick): boolean {
+/**
+ * Whether a member's inputs of the block from `from` are compared: a present player in it, and
+ * never away while the room remembers (the host decided its inputs of an away window, and a
+ * mesh peer may have held others of its own before it heard: those blocks prove nothing).
+ */
+function checkable(roster: Roster, member: Member, from: Tick): boolean {
   return (
+    roster.awayWindow(member.slot).from < 0 &&
     member.role === PlayerRole.Player &&
     member.status === 'present' &&
     member.leaveTick < 0 &&

@@ -2,7 +2,7 @@ export { createSession, Session } from './session';
 export type { CreateSessionOptions, Clock } from './session';
 export type { EngineView } from './engine-view';
 export type { Game, InputPredictor } from '@rbn/core';
-export { SessionState, Topology, DesyncAuthority, PlayerRole } from './types';
+export { SessionState, Topology, DesyncAuthority, PlayerRole, AwayInput } from './types';
 export type {
   PlayerInfo,
   SessionConfig,

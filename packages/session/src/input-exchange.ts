@@ -2,6 +2,7 @@ import type { RollbackEngine } from '@rbn/core';
 import { DEFAULT_LIMITS, InputView, InputWriter, MessageType, sameBytes } from '@rbn/protocol';
 import type { Tick } from '@rbn/protocol';
 import { AutoDelay } from './auto-delay';
+import { acceptsInputFrom } from './away';
 import { remoteTickBound } from './frame-advantage';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Link } from './internal/link';
@@ -291,6 +292,7 @@ export function applyInputs(
   if (view.runs === 0) return;
   const reach = tickReach(cfg);
   const now = engine.currentTick;
+  const viaHost = !roster.isHost && link.peerId === roster.hostPeerId;
   for (let r = 0; r < view.runs; r++) {
     const slot = view.runSlot[r]!;
     const start = view.runStart[r]!;
@@ -312,6 +314,8 @@ export function applyInputs(
     // Most of a run repeats inputs we hold (it carries all we have not acknowledged yet).
     const held = engine.getReceivedTick(id);
     for (let i = Math.max(0, held + 1 - start); i < count; i++) {
+      // Inside an away window only the host's decided inputs count (stale ones are no offence).
+      if (!acceptsInputFrom(roster, viaHost, slot, start + i)) continue;
       engine.addRemoteInput(id, start + i, view.input(first + i));
     }
     link.inputsArrived();
@@ -324,6 +328,8 @@ export type InputExchangeDeps = {
   readonly roster: Roster;
   readonly report: Reporter;
   readonly advantage: FrameAdvantage;
+  /** Whether the local game advances (not while the local member is away). */
+  readonly localPlays: () => boolean;
 };
 
 /** The input exchange as the session drives it: one flush per link per frame, and receiving. */
@@ -384,11 +390,15 @@ export class InputExchange {
     if (!link || !engine) return;
     const senderTick = view.senderTick;
     link.noteReceivedSeq(view.seq < 0 ? undefined : view.seq, now);
+    // While away the local game stands still: inputs wait for the state it comes back to.
+    if (!this.deps.localPlays()) view.runs = 0;
     const refusals = this.refusals;
     applyInputs(link, this.deps.roster, engine, cfg, view, refusals);
     const { refused, outOfReach } = refusals;
     const bound = remoteTickBound(engine, this.deps.roster, cfg);
-    if (senderTick >= 0 && senderTick <= bound) {
+    if (this.deps.roster.localAway) {
+      // While away the local game stands still: the others' ticks say nothing about time sync.
+    } else if (senderTick >= 0 && senderTick <= bound) {
       link.noteRemoteTick(senderTick, now);
       // An input message leaves right after the sender's tick (its tick count is exact), while
       // ours is read at any point of a tick (half a tick short on average): correct that bias,

@@ -202,7 +202,8 @@ describe('Session leave and drop', () => {
       3,
       seed,
       { latency: 20 },
-      { disconnectNotifyStart: 300, disconnectTimeout: 1000 },
+      // A player that goes silent leaves at once (no reconnect window: see reconnect.test.ts).
+      { disconnectNotifyStart: 300, disconnectTimeout: 1000, reconnectWindowMs: 0 },
     );
     await h.start();
     h.run(60);
@@ -232,7 +233,8 @@ describe('Session leave and drop', () => {
 
 describe('Session host loss and mesh size', () => {
   it('ends the session for every client when the star host disconnects (seed 27)', async () => {
-    const h = harness(3, 27, { latency: 10 });
+    // Without a reconnect window (with one, see reconnect.test.ts).
+    const h = harness(3, 27, { latency: 10 }, { reconnectWindowMs: 0 });
     await h.start();
     h.run(60);
     const states: SessionState[] = [];
@@ -382,7 +384,7 @@ describe('Session time sync', () => {
 
 describe('Session mesh link loss', () => {
   it('when two mesh players lose their link, the host removes one at an agreed tick and the rest play on (seed 33)', async () => {
-    const h = harness(3, 33, { latency: 20 }, { topology: Topology.Mesh });
+    const h = harness(3, 33, { latency: 20 }, { topology: Topology.Mesh, reconnectWindowMs: 0 });
     await h.start();
     h.run(100);
     const left: string[] = [];
@@ -401,7 +403,7 @@ describe('Session mesh link loss', () => {
 
 describe('Session hidden tab', () => {
   it('a tab hidden longer than disconnectTimeout is dropped cleanly and ends its session when it wakes (seed 34)', async () => {
-    const h = harness(3, 34, { latency: 20 }, { disconnectTimeout: 2000 });
+    const h = harness(3, 34, { latency: 20 }, { disconnectTimeout: 2000, reconnectWindowMs: 0 });
     await h.start();
     h.run(60);
     const sleeper = h.peers[2]!;

@@ -470,6 +470,13 @@ export class JoinAttempt {
     return this.#state.kind !== 'idle' && now - this.#state.startedAt > timeoutMs;
   }
 
+  /** The error to fail the attempt with when it ran longer than `timeoutMs`, else `null`. */
+  timeoutError(now: number, timeoutMs: number): RbnError | null {
+    if (!this.timedOut(now, timeoutMs)) return null;
+    const text = `joinRoom: no answer from the host within ${timeoutMs} ms`;
+    return new RbnError('JOIN_TIMEOUT', text);
+  }
+
   /** The host admitted us into a running game: the join completes with its state. */
   waitForStart(): void {
     if (this.#state.kind === 'asking') this.#state = { ...this.#state, kind: 'awaitingStart' };

@@ -228,7 +228,8 @@ export class Liveness {
     }
     const sample = ((Math.floor(now) >>> 0) - timestamp) >>> 0;
     if (sample < 60_000) link.addRttSample(sample);
-    if (engine) {
+    // While away the local game stands still: the others' ticks say nothing about time sync.
+    if (engine && !this.deps.roster.localAway) {
       const bound = remoteTickBound(engine, this.deps.roster, cfg);
       if (tick < 0 || tick > bound) {
         const text = `pong tick ${tick} is beyond any tick it can be at (${bound}); time sync ignores it`;

@@ -82,6 +82,8 @@ export class Roster {
   #byPeer = new Map<string, Member>();
   #remotePlayers: Member[] = [];
   #localSlot = -1;
+  readonly #awayFrom = new Int32Array(SLOT_COUNT).fill(-1);
+  readonly #backAt = new Int32Array(SLOT_COUNT).fill(-1);
   /** The peer each player id joined with in this room (kept after it leaves). */
   readonly #boundPeer = new Map<PlayerId, string>();
 
@@ -104,12 +106,54 @@ export class Roster {
     } as MutableMember;
     member.info = infoOf(member);
     this.#slots[member.slot] = member;
+    this.#awayFrom[member.slot] = -1;
+    this.#backAt[member.slot] = -1;
     if (!this.#boundPeer.has(member.playerId)) {
       if (this.#boundPeer.size >= 1024) this.#boundPeer.clear(); // bounded whatever joins
       this.#boundPeer.set(member.playerId, member.peerId);
     }
     this.#version++;
     return member;
+  }
+
+  /**
+   * The away window of a slot's player: its inputs of ticks from `from` up to (not including)
+   * `back` are decided for it (`back` -1: not back yet). `from` -1: never away.
+   */
+  awayWindow(slot: number): { from: Tick; back: Tick } {
+    return { from: this.#awayFrom[slot] ?? -1, back: this.#backAt[slot] ?? -1 };
+  }
+
+  /** Whether a slot's player is away now (marked away and not announced back). */
+  isAway(slot: number): boolean {
+    return (this.#awayFrom[slot] ?? -1) >= 0 && (this.#backAt[slot] ?? -1) < 0;
+  }
+
+  /** Whether the tick of a slot's player's input lies in its away window. */
+  inAwayWindow(slot: number, tick: Tick): boolean {
+    const from = this.#awayFrom[slot] ?? -1;
+    const back = this.#backAt[slot] ?? -1;
+    return from >= 0 && tick >= from && (back < 0 || tick < back);
+  }
+
+  /** A slot's player is away from `from` on (a new window). */
+  setAway(slot: number, from: Tick): void {
+    this.#awayFrom[slot] = from;
+    this.#backAt[slot] = -1;
+    this.#version++;
+  }
+
+  /** A slot's away window is over and confirmed: forget it. */
+  clearAway(slot: number): void {
+    this.#awayFrom[slot] = -1;
+    this.#backAt[slot] = -1;
+    this.#version++;
+  }
+
+  /** A slot's player plays its own inputs again from `back` on. */
+  setBack(slot: number, back: Tick): void {
+    this.#backAt[slot] = back;
+    this.#version++;
   }
 
   /** Sets a member's join and/or leave tick. */
@@ -144,6 +188,8 @@ export class Roster {
   /** Forgets every member. */
   clear(): void {
     this.#slots.fill(undefined);
+    this.#awayFrom.fill(-1);
+    this.#backAt.fill(-1);
     this.#boundPeer.clear();
     this.#version++;
   }
@@ -172,6 +218,12 @@ export class Roster {
   /** Whether the local member plays (not a spectator, and in a room). */
   get localPlays(): boolean {
     return this.#slots[this.localSlot]?.role === PlayerRole.Player;
+  }
+
+  /** Whether the host marked the local member away and it is not back yet. */
+  get localAway(): boolean {
+    const slot = this.localSlot;
+    return slot >= 0 && this.isAway(slot);
   }
 
   /** The member in a slot (present or departed), if any. */

@@ -33,11 +33,13 @@ import { LinkTable } from './links';
 import { Liveness, resetLiveness } from './liveness';
 import { Pausing } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
+import { cryptoRandomBytes } from './reconnect';
 import { Recording } from './recording';
 import { HOST_SLOT, Roster } from './roster';
 import type { Member, NewMember } from './roster';
 import { SpectatorStream } from './spectator-stream';
-import { relink } from './topology';
+import { Survival } from './survival';
+import { connectMember, relink } from './topology';
 import { PlayerRole, SessionState } from './types';
 import type {
   CreateSessionOptions,
@@ -51,6 +53,9 @@ import type {
 
 export type { Clock } from './internal/clock';
 export type { CreateSessionOptions } from './types';
+
+/** What `tick()` resets in its reused result before each frame. */
+const FRESH_FRAME = { advanced: false, rolledBack: false, rollbackTicks: 0, stalled: false };
 
 /** Async methods never throw: misuse rejects the promise with an `RbnError` and its code. */
 /**
@@ -98,6 +103,7 @@ export class Session {
   private readonly spectating = new SpectatorStream();
   private readonly pausing: Pausing;
   private readonly joiner: JoinerDeps;
+  private readonly survival: Survival;
 
   private engine: RollbackEngine | null = null;
   private view: EngineView | null = null;
@@ -146,14 +152,23 @@ export class Session {
     this.joiner = { game, joining: this.joining, report, roster };
     this.pausing = new Pausing({ links, emitter, report, roster, clock });
     this.liveness = new Liveness({ links, roster, emitter, report, advantage });
-    this.inputs = new InputExchange({ links, roster, report, advantage });
+    const localPlays = (): boolean => this.survival.localPlays;
+    this.inputs = new InputExchange({ links, roster, report, advantage, localPlays });
     const reportOptions = resolveDesyncReportOptions(options.desyncReports);
     this.desync = new DesyncRecovery({
       ...{ game, roster, links, emitter, report, clock, recording, reportOptions },
       drop: (member) => this.departures.drop(member, undefined, this.engine, this.cfg),
     });
-    this.departures = new Departures({
-      ...{ roster, links, transport, emitter, report, recording, advantage },
+    const departureDeps = { roster, links, transport, emitter, report, recording, advantage };
+    this.departures = new Departures(departureDeps);
+    const { departures } = this;
+    const random = options.randomBytes ?? cryptoRandomBytes;
+    this.survival = new Survival({
+      ...{ roster, links, transport, emitter, report, departures, random },
+      cameBack: () => {
+        this.desync.dropPending(); // hashes held for the old timeline no longer apply
+        resetLiveness(links, clock.now());
+      },
     });
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
@@ -363,6 +378,22 @@ export class Session {
   }
 
   /**
+   * Says the local player is away (a hidden tab, a backgrounded app) or back. Away: the local
+   * game stops advancing at once and the host decides this player's inputs from a tick it
+   * announces to everyone (`playerAway`), so nobody waits for it. Back: the host sends the
+   * state to continue from and the tick this player's own inputs count again (`playerBack`),
+   * in the same slot. A player that simply stops ticking is marked away by the host after
+   * `awayAfterMs` and comes back by itself when it ticks again; this is for hosts that know.
+   * @param away - `true` to go away, `false` to come back.
+   * @throws RbnError `'INVALID_STATE'` when not playing a game as a player, or for the host
+   * (the host cannot be away).
+   */
+  setAway(away: boolean): void {
+    this.assertAlive();
+    this.survival.setLocalAway(away, this.engine, this.stateValue, this.role);
+  }
+
+  /**
    * Leaves the room. A player leaving a game in progress leaves at a tick the host chooses and
    * announces; a host leaving ends the room for everyone (no host migration).
    * @throws RbnError `'INVALID_STATE'` when not in a room.
@@ -452,13 +483,7 @@ export class Session {
    */
   requestSync(): void {
     this.assertAlive();
-    if (this.roster.isHost)
-      throw new RbnError('INVALID_STATE', 'requestSync: the host holds the authoritative state');
-    const hostPeerId = this.roster.hostPeerId;
-    if (!this.engine || hostPeerId === null) {
-      throw new RbnError('INVALID_STATE', 'requestSync: the game is not running');
-    }
-    this.desync.request(hostPeerId, this.engine.confirmedTick, []);
+    this.desync.requestFromHost(this.engine);
   }
 
   /**
@@ -491,13 +516,10 @@ export class Session {
    */
   getNetworkStats(peerId: string): NetworkStats | null {
     const link = this.links.get(peerId);
-    if (!link) return null;
-    return link.stats(
-      this.currentTick,
-      this.clock.now(),
-      this.cfg.tickRate / 1000,
-      pendingInputs(link, this.roster, this.engine),
-      maxSilenceMs(this.cfg),
+    const { cfg, clock, currentTick } = this;
+    const pending = link ? pendingInputs(link, this.roster, this.engine) : 0;
+    return (
+      link?.stats(currentTick, clock.now(), cfg.tickRate / 1000, pending, maxSilenceMs(cfg)) ?? null
     );
   }
 
@@ -515,10 +537,10 @@ export class Session {
       }
     }
     this.destroyed = true;
-    if (this.transport.onMessage === this.onTransportMessage) this.transport.onMessage = null;
-    if (this.transport.onConnect === this.onTransportConnect) this.transport.onConnect = null;
-    if (this.transport.onDisconnect === this.onTransportDisconnect)
-      this.transport.onDisconnect = null;
+    const t = this.transport;
+    if (t.onMessage === this.onTransportMessage) t.onMessage = null;
+    if (t.onConnect === this.onTransportConnect) t.onConnect = null;
+    if (t.onDisconnect === this.onTransportDisconnect) t.onDisconnect = null;
     this.emitter.removeAll();
   }
 
@@ -539,22 +561,13 @@ export class Session {
     this.assertAlive();
     const now = this.clock.now();
     const result = this.result;
-    result.advanced = false;
-    result.rolledBack = false;
-    result.rollbackTicks = 0;
-    result.stalled = false;
+    Object.assign(result, FRESH_FRAME);
 
-    if (this.joining.timedOut(now, this.cfg.joinTimeout)) {
-      this.failJoin(
-        new RbnError(
-          'JOIN_TIMEOUT',
-          `joinRoom: no answer from the host within ${this.cfg.joinTimeout} ms`,
-        ),
-      );
-    }
+    const timedOut = this.joining.timeoutError(now, this.cfg.joinTimeout);
+    if (timedOut) this.failJoin(timedOut);
 
     const engine = this.engine;
-    if (engine && this.stateValue === SessionState.Playing) {
+    if (engine && this.stateValue === SessionState.Playing && this.survival.localPlays) {
       if (this.role === PlayerRole.Spectator) {
         this.spectating.advance(engine, this.cfg, result, this.advantage);
       } else {
@@ -579,6 +592,9 @@ export class Session {
       this.inputs.flush(link, engine, this.cfg, now);
       this.liveness.ping(link, engine, this.cfg.pingInterval, now);
       link.rollWindow(now);
+    }
+    if (engine && this.stateValue === SessionState.Playing) {
+      this.endRoomIf(this.survival.frame(engine, this.cfg, now));
     }
     if (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused) {
       const gone = this.liveness.check(engine, this.cfg, now);
@@ -653,6 +669,10 @@ export class Session {
         return this.departures.onDisconnectReport(peerId, message.slot, this.engine, this.cfg);
       case MessageType.DropPlayer:
         return this.endRoomIf(this.departures.onDropPlayer(peerId, message, this.engine, this.cfg));
+      case MessageType.PlayerAway:
+      case MessageType.PlayerBack:
+      case MessageType.Rejoin:
+        return this.survival.receive(peerId, message, this.engine, this.cfg);
       case MessageType.JoinRequest:
         return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
       case MessageType.JoinAccept: {
@@ -691,7 +711,8 @@ export class Session {
     this.roomIdValue = outcome.roomId;
     this.advantage.reset(this.cfg.tickRate);
     this.relink();
-    for (const peerId of outcome.connect) this.connectTo(peerId);
+    const { transport, roster, links, report } = this;
+    for (const peerId of outcome.connect) connectMember(transport, roster, links, report, peerId);
     // A game in progress: the start state follows at once; the join completes with it.
     if (outcome.inProgress) return;
     this.setState(SessionState.Lobby);
@@ -725,6 +746,8 @@ export class Session {
       this.failJoin(new RbnError('JOIN_FAILED', `joinRoom: lost the host: ${why}`));
       return;
     }
+    // A player that lost its connection keeps its slot for a while (see reconnect.ts).
+    if (this.survival.peerGone(peerId, this.engine, this.cfg, this.clock.now())) return;
     this.endRoomIf(this.departures.onPeerGone(peerId, why, this.engine, this.cfg));
   }
 
@@ -756,6 +779,7 @@ export class Session {
     this.roomIdValue = null;
     this.started = false;
     this.pausing.cancel();
+    this.survival.reset();
     this.desync.reset();
     this.advantage.reset(this.cfg.tickRate);
     this.setState(SessionState.Disconnected);
@@ -772,18 +796,6 @@ export class Session {
       // ignore
     }
     pending.reject(error);
-  }
-
-  private connectTo(peerId: string): void {
-    this.transport.connect(peerId).then(
-      () => {
-        if (this.roster.byPeer(peerId)) this.links.get(peerId)?.addRttSample(0);
-      },
-      (error: unknown) => {
-        const err = error instanceof Error ? error : new Error(String(error));
-        this.report.error('transport', err, peerId);
-      },
-    );
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import type { TransportAdapter } from '@rbn/protocol';
+import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { Roster } from './roster';
 import { PlayerRole, Topology } from './types';
@@ -32,6 +34,11 @@ export type LinkPlanInput = {
   readonly activeSlots: readonly number[];
   /** Slots of departed players whose inputs still count, in slot order. */
   readonly departedSlots: readonly number[];
+  /**
+   * Slots of away players whose inputs the host decides (mesh: the host sends them to every
+   * player, who takes them from the host), in slot order. Optional: none when absent.
+   */
+  readonly awaySlots?: readonly number[];
   /** The host we are still joining (a link with nothing on it yet), or `null`. */
   readonly joiningHost: string | null;
 };
@@ -45,7 +52,7 @@ export type LinkPlanInput = {
  * Mesh: every pair of players links; each sends only its own inputs and accepts only the
  * other's. Spectators link to the host only, which relays every player's inputs to them.
  * In mesh the host also forwards the last inputs of departed players, so every peer can reach
- * the departure tick.
+ * the departure tick, and the inputs it decides for away players (see `away.ts`).
  * @param input - The room as seen locally.
  * @returns The wanted links by peer id.
  */
@@ -53,11 +60,12 @@ export function planLinks(input: LinkPlanInput): Map<string, LinkSlots> {
   const wanted = new Map<string, LinkSlots>();
   const mesh = input.topology === Topology.Mesh;
   const everyone = [...input.activeSlots, ...input.departedSlots];
+  const away = input.awaySlots ?? [];
   for (const peer of input.peers) {
     if (input.isHost) {
       if (mesh && peer.plays) {
         wanted.set(peer.peerId, {
-          send: [input.localSlot, ...input.departedSlots],
+          send: [input.localSlot, ...input.departedSlots, ...away.filter((s) => s !== peer.slot)],
           accept: [peer.slot],
         });
       } else {
@@ -70,7 +78,7 @@ export function planLinks(input: LinkPlanInput): Map<string, LinkSlots> {
       if (mesh && input.localPlays) {
         wanted.set(peer.peerId, {
           send: [input.localSlot],
-          accept: [peer.slot, ...input.departedSlots],
+          accept: [peer.slot, ...input.departedSlots, ...away.filter((s) => s !== input.localSlot)],
         });
       } else {
         wanted.set(peer.peerId, {
@@ -101,8 +109,10 @@ export function relink(
 ): void {
   const activeSlots: number[] = [];
   const departedSlots: number[] = [];
+  const awaySlots: number[] = [];
   for (const m of roster.all()) {
     if (m.role !== PlayerRole.Player) continue;
+    if (m.status === 'present' && roster.awayWindow(m.slot).from >= 0) awaySlots.push(m.slot);
     if (m.status === 'present') activeSlots.push(m.slot);
     else if (m.joinTick >= 0) departedSlots.push(m.slot);
   }
@@ -124,7 +134,30 @@ export function relink(
       peers,
       activeSlots,
       departedSlots,
+      awaySlots,
       joiningHost,
     }),
+  );
+}
+
+/**
+ * Opens a transport connection to another member (a mesh peer); a failure is reported as a
+ * transport error.
+ */
+export function connectMember(
+  transport: TransportAdapter,
+  roster: Roster,
+  links: LinkTable,
+  report: Reporter,
+  peerId: string,
+): void {
+  transport.connect(peerId).then(
+    () => {
+      if (roster.byPeer(peerId)) links.get(peerId)?.addRttSample(0);
+    },
+    (error: unknown) => {
+      const err = error instanceof Error ? error : new Error(String(error));
+      report.error('transport', err, peerId);
+    },
   );
 }

@@ -25,6 +25,14 @@ export enum Topology {
   Mesh = 1,
 }
 
+/** What an away member's inputs are while it is away (decided by the host for everyone). */
+export enum AwayInput {
+  /** An empty input (the game's "no buttons pressed"). */
+  Neutral = 0,
+  /** Its last input before it went away, repeated. */
+  Repeat = 1,
+}
+
 /** Whose state wins when confirmed-state hashes disagree (see the README's desync table). */
 export enum DesyncAuthority {
   /** The host's state is the truth: a peer whose hash differs from the host's gets the host's state. */
@@ -108,8 +116,28 @@ export type SessionConfig = {
    * delay in effect. @default 0
    */
   inputDelayTicks: number | 'auto';
-  /** Milliseconds without traffic from a peer before it is disconnected. @default 5000 */
+  /**
+   * Milliseconds without traffic from a peer before it is disconnected. An away member (see
+   * `awayAfterMs`) whose link still answers keeps its slot; this then only decides when a member
+   * whose link went quiet is released. @default 5000
+   */
   disconnectTimeout: number;
+  /**
+   * Host: milliseconds without new inputs from a player (while the host itself ticks) before the
+   * host marks it away, at a tick everyone agrees on; its inputs are then decided for it (see
+   * `awayInput`) so nobody waits for it. `0` switches away detection off (explicit
+   * `setAway()` still works). @default 500
+   */
+  awayAfterMs: number;
+  /**
+   * How long a player whose connection dropped keeps its slot, in milliseconds: it is away
+   * meanwhile, reconnects by itself and proves who it is with the rejoin token the host gave
+   * it. `0`: a dropped player leaves at once (and a player that lost the host leaves the room).
+   * @default 60000
+   */
+  reconnectWindowMs: number;
+  /** Host: an away player's inputs, neutral (empty) or its last one repeated. @default AwayInput.Neutral */
+  awayInput: AwayInput;
   /** Milliseconds without traffic from a peer before `networkInterrupted` fires. @default 750 */
   disconnectNotifyStart: number;
   /** Who wins a desync (room). @default DesyncAuthority.Host */
@@ -235,6 +263,13 @@ export interface SessionEvents {
   /** Traffic from an interrupted member again. */
   networkResumed: (playerId: PlayerId) => void;
   /**
+   * A player is away from `fromTick` on: its inputs are decided for it (see `awayInput`) and
+   * nobody waits for it. Fires on every peer, the away player's own included.
+   */
+  playerAway: (playerId: PlayerId, fromTick: Tick) => void;
+  /** An away player plays its own inputs again from `tick` on, in its old slot. */
+  playerBack: (playerId: PlayerId, tick: Tick) => void;
+  /**
    * About once a second while playing: how many ticks the local game runs ahead of the remote
    * players on average (positive: ahead, so the game loop may slow down slightly).
    */
@@ -277,6 +312,11 @@ export type CreateSessionOptions = {
   config?: Partial<SessionConfig>;
   /** How remote inputs that have not arrived are guessed. @default repeat the last received input */
   inputPredictor?: InputPredictor<Uint8Array>;
+  /**
+   * Fills a byte array with random bytes, for rejoin tokens (a seeded source makes tests
+   * reproducible). @default crypto.getRandomValues
+   */
+  randomBytes?: (bytes: Uint8Array) => void;
   /** The time source for pings, rates, timeouts and countdowns. @default performance.now */
   clock?: Clock;
   /**

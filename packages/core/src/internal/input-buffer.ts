@@ -157,6 +157,15 @@ export class InputBuffer {
     return used === undefined || !sameBytes(used, input);
   }
 
+  /** Forgets the received inputs of every tick `>= tick`: they will be given again. */
+  retractFrom(tick: Tick): void {
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const t = this.ticks[slot] ?? NO_TICK;
+      if (t !== NO_TICK && t >= tick) this.ticks[slot] = NO_TICK;
+    }
+    if (this.receivedTick >= tick) this.receivedTick = Math.max(tick, this.joinTick) - 1;
+  }
+
   /** Forgets the used inputs of every tick `>= tick` (after a state load). */
   forgetUsedFrom(tick: Tick): void {
     for (let slot = 0; slot < this.capacity; slot++) {

@@ -149,6 +149,25 @@ export const messageArbitraries: {
     type: fc.constant(MessageType.ResumeCountdown),
     seconds: fc.oneof(fc.nat(10), tick),
   }),
+  [MessageType.PlayerAway]: fc.record({
+    type: fc.constant(MessageType.PlayerAway),
+    slot,
+    tick,
+    input: fc.uint8Array({ maxLength: 64 }),
+  }),
+  [MessageType.PlayerBack]: fc.record({
+    type: fc.constant(MessageType.PlayerBack),
+    slot,
+    tick,
+    stateTick: tick,
+    hash: u32,
+    state,
+  }),
+  [MessageType.Rejoin]: fc.record({
+    type: fc.constant(MessageType.Rejoin),
+    slot,
+    token: fc.uint8Array({ maxLength: 64 }),
+  }),
   [MessageType.DropPlayer]: fc.record({
     type: fc.constant(MessageType.DropPlayer),
     slot,

@@ -1,0 +1,121 @@
+import { createLocalTransportGroup } from '@rbn/transport-local';
+import { describe, expect, it } from 'vitest';
+import { Harness } from './testing/harness';
+import type { Peer } from './testing/harness';
+import { scheduledInput } from './testing/test-game';
+import { AwayInput, SessionState, Topology } from './types';
+import type { SessionConfig } from './types';
+
+function harness(seed: number, config: Partial<SessionConfig>, latency = 20): Harness {
+  const ids = ['p0', 'p1', 'p2'];
+  return new Harness(createLocalTransportGroup(ids, { latency, jitter: 5, seed }), seed, config);
+}
+
+type Events = { away: [string, string, number][]; back: [string, string, number][] };
+
+function listen(h: Harness): Events {
+  const events: Events = { away: [], back: [] };
+  for (const p of h.peers) {
+    p.session.on('playerAway', (id, tick) => events.away.push([p.id, id, tick]));
+    p.session.on('playerBack', (id, tick) => events.back.push([p.id, id, tick]));
+  }
+  return events;
+}
+
+/**
+ * Runs frames in which the peers in `still` do not tick (their transports still deliver);
+ * returns how many frames each ticking peer did not advance.
+ */
+function runWith(h: Harness, frames: number, still: ReadonlySet<Peer>): Map<Peer, number> {
+  const stalled = new Map<Peer, number>();
+  for (let i = 0; i < frames; i++) {
+    const f = h.frame++;
+    h.peers.forEach((peer, index) => {
+      if (still.has(peer)) return;
+      const r = peer.session.tick(scheduledInput(h.seed, index, h.inputsChange ? f : 0));
+      if (!r.advanced) stalled.set(peer, (stalled.get(peer) ?? 0) + 1);
+    });
+    for (const peer of h.peers) peer.transport.tick(h.frameMs);
+  }
+  return stalled;
+}
+
+function expectConverged(h: Harness): void {
+  h.inputsChange = false;
+  h.run(240);
+  const { tick, hashes } = h.confirmedHashes();
+  expect(tick, `seed ${h.seed}: nobody confirmed a common tick`).toBeGreaterThan(0);
+  expect(
+    new Set(hashes).size,
+    `seed ${h.seed}: confirmed hashes at ${tick}: ${hashes.join()}`,
+  ).toBe(1);
+  for (const p of h.peers) {
+    expect(p.desyncs, `seed ${h.seed}: ${p.id} saw a desync`).toEqual([]);
+  }
+}
+
+describe.each([
+  ['star', Topology.Star, 1701],
+  ['mesh', Topology.Mesh, 1702],
+])('away (%s)', (_name, topology, seed) => {
+  it('a peer that stops ticking for 10 s costs the others at most 1.5 s of stalled frames, then comes back in its slot', async () => {
+    const h = harness(seed, { topology, disconnectTimeout: 30_000, disconnectNotifyStart: 1000 });
+    await h.start();
+    const events = listen(h);
+    h.run(60);
+    const sleeper = h.peers[2]!;
+    const slotBefore = sleeper.session.players.get('p2');
+    const stalled = runWith(h, 600, new Set([sleeper]));
+    for (const p of h.peers.slice(0, 2)) {
+      // 1.5 s at 60 Hz: the away threshold (0.5 s) plus some slack, counted in frames.
+      expect(stalled.get(p) ?? 0, `seed ${seed}: ${p.id} stalled`).toBeLessThanOrEqual(90);
+    }
+    expect(events.away.map(([at, id]) => [at, id]).sort()).toEqual([
+      ['p0', 'p2'],
+      ['p1', 'p2'],
+      ['p2', 'p2'],
+    ]);
+    // Every peer agrees on the tick the sleeper is away from.
+    expect(new Set(events.away.map(([, , tick]) => tick)).size).toBe(1);
+    // It ticks again: it comes back by itself, in the same slot, and the others keep going.
+    const back = runWith(h, 240, new Set());
+    expect(events.back.map(([at, id]) => [at, id]).sort()).toEqual([
+      ['p0', 'p2'],
+      ['p1', 'p2'],
+      ['p2', 'p2'],
+    ]);
+    expect(new Set(events.back.map(([, , tick]) => tick)).size).toBe(1);
+    for (const p of h.peers.slice(0, 2)) {
+      expect(
+        back.get(p) ?? 0,
+        `seed ${seed}: ${p.id} stalled after the return`,
+      ).toBeLessThanOrEqual(30);
+    }
+    expect(sleeper.session.players.get('p2')).toEqual(slotBefore);
+    expect(sleeper.session.state).toBe(SessionState.Playing);
+    expect(h.peers.map((p) => p.session.players.size)).toEqual([3, 3, 3]);
+    expectConverged(h);
+    for (const p of h.peers) expect(p.errors.map((e) => e.error.message)).toEqual([]);
+  });
+
+  it('setAway(): the player steps out at once and nobody waits for it; setAway(false) brings it back', async () => {
+    const h = harness(seed + 10, { topology, awayInput: AwayInput.Repeat });
+    await h.start();
+    const events = listen(h);
+    h.run(60);
+    const walker = h.peers[1]!;
+    walker.session.setAway(true);
+    const stalled = runWith(h, 300, new Set());
+    expect(events.away.length).toBe(3);
+    // The away player's game stands still; the others barely notice.
+    expect(stalled.get(walker)).toBeGreaterThan(290);
+    expect(stalled.get(h.peers[0]!) ?? 0).toBeLessThanOrEqual(30);
+    expect(stalled.get(h.peers[2]!) ?? 0).toBeLessThanOrEqual(30);
+    expect(events.back).toEqual([]);
+    walker.session.setAway(false);
+    h.run(120);
+    expect(events.back.length).toBe(3);
+    expectConverged(h);
+    expect(() => h.host.session.setAway(true)).toThrow(/host cannot be away/);
+  });
+});

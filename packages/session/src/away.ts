@@ -1,0 +1,367 @@
+import type { RollbackEngine } from '@rbn/core';
+import { MessageType, RbnError } from '@rbn/protocol';
+import type { PlayerAwayMessage, PlayerBackMessage, Tick } from '@rbn/protocol';
+import type { Emitter } from './internal/emitter';
+import { SLOT_COUNT } from './internal/link';
+import type { Reporter } from './internal/reporter';
+import type { LinkTable } from './links';
+import type { Member, Roster } from './roster';
+import { relink } from './topology';
+import { AwayInput, PlayerRole } from './types';
+import type { SessionConfig } from './types';
+
+/**
+ * Away: a player that goes silent (a hidden or frozen tab, a stalled main thread, a network
+ * blip) is marked away by the host at a tick everyone agrees on. From that tick the host decides
+ * its inputs (its "stand-in": empty, or its last input repeated) and relays them like any other
+ * input, so nobody waits for it. When it ticks again it asks to come back; the host sends it the
+ * confirmed state and a tick from which its own inputs count again, in the same slot.
+ *
+ * Every away window `[from, back)` is in the roster; inputs of a tick inside it count only
+ * from the host (see {@link acceptsInputFrom}).
+ */
+
+const EMPTY = new Uint8Array(0);
+
+/** Ticks of margin the host adds to the back tick beyond the input delay and the RTT. */
+export const BACK_MARGIN_TICKS = 4;
+
+/**
+ * Whether an input of `slot` for `tick` arriving over a link may count: a member's own link
+ * carries its inputs outside its away windows only; the host's link (its relay and stand-ins)
+ * carries anything the link plan allows.
+ */
+export function acceptsInputFrom(
+  roster: Roster,
+  linkIsHost: boolean,
+  slot: number,
+  tick: Tick,
+): boolean {
+  return linkIsHost || !roster.inAwayWindow(slot, tick);
+}
+
+/**
+ * The tick an away player's own inputs count again from: past every stand-in already decided,
+ * and far enough ahead that its first inputs reach the others about when they get there.
+ */
+export function chooseBackTick(
+  engine: RollbackEngine,
+  member: Member,
+  stateTick: Tick,
+  rttMs: number,
+  cfg: SessionConfig,
+): Tick {
+  const rttTicks = Math.ceil((rttMs * cfg.tickRate) / 1000);
+  const lead = engine.inputDelayTicks + rttTicks + BACK_MARGIN_TICKS;
+  const floor = Math.max(engine.getReceivedTick(member.playerId) + 1, stateTick);
+  return Math.max(floor, engine.currentTick + lead);
+}
+
+/** The local member's part in the away protocol. */
+type LocalPhase = 'playing' | 'leaving' | 'away' | 'returning' | 'lost';
+
+/** What {@link Away} works with (the session's own parts, no more). */
+export type AwayDeps = {
+  readonly roster: Roster;
+  readonly links: LinkTable;
+  readonly emitter: Emitter;
+  readonly report: Reporter;
+};
+
+/** Away and back: host-side detection and stand-ins, and the local member's side. */
+export class Away {
+  readonly #progressTick = new Int32Array(SLOT_COUNT).fill(-2);
+  readonly #progressAt = new Float64Array(SLOT_COUNT);
+  readonly #standIn: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_COUNT);
+  readonly #backAsked = new Uint8Array(SLOT_COUNT);
+  #lastFrameAt = Number.NEGATIVE_INFINITY;
+  #phase: LocalPhase = 'playing';
+  /** The local app said it is away (`setAway(true)`), so it does not ask to come back. */
+  #explicit = false;
+  #localStandIn: Uint8Array = EMPTY;
+
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: AwayDeps) {}
+
+  /** Whether the local game advances (not while the local member is away or asked to be). */
+  get localPlays(): boolean {
+    return this.#phase === 'playing';
+  }
+
+  /** The local member lost its link to the host: it stands still until it reconnects. */
+  localLost(): void {
+    this.#phase = 'lost';
+  }
+
+  /** Host: marks a member away now unless it already is (its link was lost). */
+  markAwayNow(member: Member, engine: RollbackEngine, cfg: SessionConfig): void {
+    if (!this.deps.roster.isAway(member.slot)) this.#markAway(member, engine, cfg);
+  }
+
+  /**
+   * Host: a member reconnected and proved who it is: it hears again that it is away (the
+   * announcement may have been lost with its link) and gets the state to come back from.
+   */
+  rejoined(member: Member): void {
+    const { roster, links } = this.deps;
+    const window = roster.awayWindow(member.slot);
+    if (!roster.isAway(member.slot)) return;
+    const input = this.#standIn[member.slot] ?? EMPTY;
+    links.sendTo(member.peerId, {
+      ...{ type: MessageType.PlayerAway, slot: member.slot },
+      tick: window.from,
+      input,
+    });
+    this.#backAsked[member.slot] = 1;
+  }
+
+  /** Everything starts over (a new room or game). */
+  reset(): void {
+    this.#progressTick.fill(-2);
+    this.#backAsked.fill(0);
+    this.#standIn.fill(undefined);
+    this.#lastFrameAt = Number.NEGATIVE_INFINITY;
+    this.#phase = 'playing';
+    this.#explicit = false;
+  }
+
+  /**
+   * The local app says the local member is away (or back). Away: it stops advancing at once and
+   * asks the host to decide its inputs; back: it asks the host for the state to rejoin from.
+   */
+  setLocalAway(away: boolean, cfgTopologyHost: { isHost: boolean }): void {
+    if (cfgTopologyHost.isHost) {
+      throw new RbnError('INVALID_STATE', 'setAway: the host cannot be away');
+    }
+    this.#explicit = away;
+    const slot = this.deps.roster.localSlot;
+    if (away && this.#phase === 'playing') {
+      this.#phase = 'leaving';
+      this.#toHost({ type: MessageType.PlayerAway, slot, tick: 0, input: EMPTY });
+    }
+  }
+
+  /**
+   * The frame's away work. Host: detect silent players, decide stand-ins, answer back
+   * requests. Member: ask to come back once it ticks again.
+   */
+  frame(engine: RollbackEngine, cfg: SessionConfig, now: number): void {
+    const { roster } = this.deps;
+    if (!roster.isHost) {
+      if (this.#phase === 'away' && !this.#explicit) {
+        this.#phase = 'returning';
+        const back: PlayerBackMessage = {
+          ...{ type: MessageType.PlayerBack, slot: roster.localSlot, tick: 0 },
+          ...{ stateTick: 0, hash: 0, state: EMPTY },
+        };
+        this.#toHost(back);
+      }
+      return;
+    }
+    this.#retireWindows(engine, cfg);
+    // A host that did not tick for a while (its own tab was hidden) heard nobody meanwhile.
+    const restart = now - this.#lastFrameAt > Math.max(cfg.awayAfterMs / 2, 100);
+    this.#lastFrameAt = now;
+    for (const member of roster.remotePlayers) {
+      if (member.joinTick < 0 || !engine.hasPlayer(member.playerId)) continue;
+      const slot = member.slot;
+      if (roster.awayWindow(slot).from >= 0) this.#fill(member, engine);
+      if (roster.isAway(slot)) {
+        if (this.#backAsked[slot] === 1) this.#answerBack(member, engine, cfg, now);
+        continue;
+      }
+      const received = engine.getReceivedTick(member.playerId);
+      if (restart || received !== this.#progressTick[slot]) {
+        this.#progressTick[slot] = received;
+        this.#progressAt[slot] = now;
+      } else if (cfg.awayAfterMs > 0 && now - this.#progressAt[slot]! >= cfg.awayAfterMs) {
+        this.#markAway(member, engine, cfg);
+      }
+    }
+  }
+
+  /**
+   * Host: forgets away windows whose back tick is confirmed (every input inside them counted),
+   * so it stops relaying the member's inputs in mesh. Members keep theirs (accepting the
+   * member's inputs from the host costs nothing and in-flight relays stay welcome).
+   */
+  #retireWindows(engine: RollbackEngine, cfg: SessionConfig): void {
+    const { roster } = this.deps;
+    let changed = false;
+    for (const member of roster.all()) {
+      const { back } = roster.awayWindow(member.slot);
+      if (back >= 0 && engine.confirmedTick >= back) {
+        roster.clearAway(member.slot);
+        changed = true;
+      }
+    }
+    if (changed) relink(roster, this.deps.links, cfg.topology, null);
+  }
+
+  /** A `PlayerAway` message: the host announces one, or a member asks for it. */
+  onAway(
+    peerId: string,
+    message: PlayerAwayMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const { roster, report } = this.deps;
+    if (roster.isHost) {
+      const sender = roster.byPeer(peerId);
+      if (!sender || sender.slot !== message.slot) {
+        report.peer(peerId, message.type, 'a member may only say it is away itself');
+        return;
+      }
+      if (engine && !roster.isAway(sender.slot) && engine.hasPlayer(sender.playerId)) {
+        this.#markAway(sender, engine, cfg);
+      }
+      return;
+    }
+    if (!this.#fromHost(peerId, message.type)) return;
+    const member = roster.at(message.slot);
+    if (!member || member.role !== PlayerRole.Player || member.status !== 'present') return;
+    if (
+      member.isLocal &&
+      roster.isAway(member.slot) &&
+      roster.awayWindow(member.slot).from === message.tick
+    ) {
+      // The host says it again after we reconnected.
+      if (this.#phase === 'lost') this.#phase = 'away';
+      return;
+    }
+    if (member.isHost || roster.isAway(member.slot)) {
+      report.peer(peerId, message.type, `slot ${message.slot} cannot be marked away`);
+      return;
+    }
+    roster.setAway(member.slot, message.tick);
+    if (member.isLocal) {
+      this.#phase = 'away';
+      this.#localStandIn = message.input.slice();
+    } else if (engine) {
+      // A mesh peer may hold inputs of the player the host never got: the host's decision wins.
+      engine.retractInputs(member.playerId, message.tick);
+    }
+    relink(roster, this.deps.links, cfg.topology, null);
+    this.deps.emitter.emit('playerAway', member.playerId, message.tick);
+  }
+
+  /** A `PlayerBack` message: the host announces one (with the state for the member), or a member asks. */
+  onBack(
+    peerId: string,
+    message: PlayerBackMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const { roster, report } = this.deps;
+    if (roster.isHost) {
+      const sender = roster.byPeer(peerId);
+      if (!sender || sender.slot !== message.slot) {
+        report.peer(peerId, message.type, 'a member may only ask to come back itself');
+        return;
+      }
+      if (roster.isAway(sender.slot)) this.#backAsked[sender.slot] = 1;
+      return;
+    }
+    if (!this.#fromHost(peerId, message.type)) return;
+    const member = roster.at(message.slot);
+    const window = roster.awayWindow(message.slot);
+    if (!member || !roster.isAway(message.slot) || message.tick < window.from) {
+      report.peer(peerId, message.type, `slot ${message.slot} is not away`);
+      return;
+    }
+    if (message.stateTick > message.tick) {
+      report.peer(peerId, message.type, 'the state is newer than the back tick');
+      return;
+    }
+    roster.setBack(member.slot, message.tick);
+    if (member.isLocal && engine) this.#comeBack(engine, message);
+    else if (engine) {
+      // The member restarts from the state: it needs our inputs from there on only.
+      const link = this.deps.links.get(member.peerId);
+      if (link) for (const s of link.sendSlots) link.noteAck(s, message.stateTick - 1);
+    }
+    relink(roster, this.deps.links, cfg.topology, null);
+    this.deps.emitter.emit('playerBack', member.playerId, message.tick);
+  }
+
+  /** The local member loads the state it comes back from and takes over its stand-ins. */
+  #comeBack(engine: RollbackEngine, message: PlayerBackMessage): void {
+    const { roster, links } = this.deps;
+    const localId = roster.at(roster.localSlot)!.playerId;
+    engine.loadState(message.stateTick, message.state);
+    engine.retractInputs(localId, message.stateTick);
+    engine.fillLocalInputs(message.tick - 1, this.#localStandIn);
+    // Everyone holds our inputs up to the back tick already (the host decided them).
+    for (const link of links.list) link.noteAck(roster.localSlot, message.tick - 1);
+    this.#phase = 'playing';
+    if (this.#explicit) this.setLocalAway(true, { isHost: false });
+  }
+
+  /** Host: marks a member away from the tick after the last input of it we hold. */
+  #markAway(member: Member, engine: RollbackEngine, cfg: SessionConfig): void {
+    const { roster, links } = this.deps;
+    const from = Math.max(engine.getReceivedTick(member.playerId) + 1, member.joinTick);
+    const last =
+      cfg.awayInput === AwayInput.Repeat ? engine.getInput(member.playerId, from - 1) : undefined;
+    const input = last ? last.slice() : EMPTY;
+    roster.setAway(member.slot, from);
+    this.#standIn[member.slot] = input;
+    this.#backAsked[member.slot] = 0;
+    links.broadcast({ type: MessageType.PlayerAway, slot: member.slot, tick: from, input });
+    relink(roster, links, cfg.topology, null);
+    this.#fill(member, engine);
+    this.deps.emitter.emit('playerAway', member.playerId, from);
+  }
+
+  /** Host: decides the away member's inputs up to a little past our own tick (or its back tick). */
+  #fill(member: Member, engine: RollbackEngine): void {
+    const window = this.deps.roster.awayWindow(member.slot);
+    const input = this.#standIn[member.slot] ?? EMPTY;
+    const end =
+      window.back >= 0 ? window.back - 1 : engine.currentTick + engine.inputDelayTicks + 1;
+    for (let t = engine.getReceivedTick(member.playerId) + 1; t <= end; t++) {
+      if (t < window.from) break;
+      if (engine.addRemoteInput(member.playerId, t, input) === 'ignored') break;
+    }
+  }
+
+  /** Host: a member asked to come back; answers once its away tick is confirmed. */
+  #answerBack(member: Member, engine: RollbackEngine, cfg: SessionConfig, now: number): void {
+    const { roster, links } = this.deps;
+    const window = roster.awayWindow(member.slot);
+    if (engine.confirmedTick + 1 < window.from) return;
+    const snapshot = engine.getConfirmedState();
+    const link = links.get(member.peerId);
+    const back = chooseBackTick(engine, member, snapshot.tick, link?.rtt ?? 0, cfg);
+    this.#backAsked[member.slot] = 0;
+    roster.setBack(member.slot, back);
+    this.#fill(member, engine);
+    const message: PlayerBackMessage = {
+      ...{ type: MessageType.PlayerBack, slot: member.slot, tick: back },
+      ...{ stateTick: snapshot.tick, hash: 0, state: EMPTY },
+    };
+    links.broadcast(message, member.peerId);
+    links.sendTo(member.peerId, { ...message, hash: snapshot.hash >>> 0, state: snapshot.state });
+    if (link) for (const s of link.sendSlots) link.resetAck(s, snapshot.tick - 1);
+    relink(roster, links, cfg.topology, null);
+    // It first catches up from the state (one extra tick per frame) and its inputs then take
+    // a round trip: no new away verdict before that had time to happen.
+    const tickMs = 1000 / cfg.tickRate;
+    const graceMs = (back - snapshot.tick) * tickMs + 2 * (link?.rtt ?? 0);
+    this.#progressTick[member.slot] = engine.getReceivedTick(member.playerId);
+    this.#progressAt[member.slot] = now + graceMs;
+    this.deps.emitter.emit('playerBack', member.playerId, back);
+  }
+
+  #toHost(message: PlayerAwayMessage | PlayerBackMessage): void {
+    const host = this.deps.roster.hostPeerId;
+    if (host !== null) this.deps.links.sendTo(host, message);
+  }
+
+  #fromHost(peerId: string, type: MessageType): boolean {
+    const { roster } = this.deps;
+    if (!roster.isHost && peerId === roster.hostPeerId) return true;
+    this.deps.report.peer(peerId, type, `${MessageType[type]} may only come from the host`);
+    return false;
+  }
+}

@@ -1,0 +1,140 @@
+import { MessageType, decodeMessage, encodeMessage } from '@rbn/protocol';
+import { LocalTransport, createLocalTransportGroup } from '@rbn/transport-local';
+import { describe, expect, it } from 'vitest';
+import { createSession } from './session';
+import { Harness, settle } from './testing/harness';
+import { TestGame } from './testing/test-game';
+import { SessionState, Topology } from './types';
+import type { SessionConfig } from './types';
+
+function harness(
+  seed: number,
+  config: Partial<SessionConfig>,
+): {
+  h: Harness;
+  transports: Map<string, LocalTransport>;
+} {
+  const transports = createLocalTransportGroup(['p0', 'p1', 'p2'], {
+    latency: 20,
+    jitter: 5,
+    seed,
+  });
+  return { h: new Harness(transports, seed, config), transports };
+}
+
+function expectConverged(h: Harness): void {
+  h.inputsChange = false;
+  h.run(240);
+  const { tick, hashes } = h.confirmedHashes();
+  expect(new Set(hashes).size, `seed ${h.seed}: hashes at ${tick}: ${hashes.join()}`).toBe(1);
+  for (const p of h.peers) expect(p.desyncs, `seed ${h.seed}: ${p.id}`).toEqual([]);
+}
+
+describe.each([
+  ['star', Topology.Star, 1801],
+  ['mesh', Topology.Mesh, 1802],
+])('reconnect into the same slot (%s)', (_name, topology, seed) => {
+  it('a guest whose link to the host drops and returns rejoins in its old slot', async () => {
+    const { h, transports } = harness(seed, { topology });
+    await h.start();
+    h.run(60);
+    const guest = h.peers[2]!;
+    const before = guest.session.players.get('p2')!;
+    const left: string[] = [];
+    for (const p of h.peers) p.session.on('playerLeft', (info) => left.push(info.playerId));
+    LocalTransport.unlink(transports.get('p2')!, transports.get('p0')!);
+    h.run(180); // 3 s without a link to the host
+    // Nobody left: the host keeps the slot, and the others keep playing meanwhile.
+    expect(left).toEqual([]);
+    expect(guest.session.state).toBe(SessionState.Playing);
+    const hostTick = h.host.session.currentTick;
+    h.run(60);
+    expect(h.host.session.currentTick).toBeGreaterThan(hostTick + 50);
+    LocalTransport.link(transports.get('p2')!, transports.get('p0')!);
+    // The reconnect is a transport connect (a promise): let it settle between frames.
+    for (let i = 0; i < 180; i++) {
+      await settle();
+      h.runFrame();
+    }
+    expect(guest.session.players.get('p2')).toEqual(before);
+    expect(h.host.session.players.get('p2')).toEqual({ ...before, isLocal: false });
+    expect(h.peers.map((p) => p.session.players.size)).toEqual([3, 3, 3]);
+    // It plays again: its own inputs count (it is not away any more on the host).
+    const guestTick = guest.session.currentTick;
+    h.run(60);
+    expect(guest.session.currentTick).toBeGreaterThan(guestTick + 50);
+    expectConverged(h);
+    expect(left).toEqual([]);
+  });
+});
+
+describe('reconnect window and tokens', () => {
+  it('releases the slot when the player does not come back within reconnectWindowMs', async () => {
+    const { h, transports } = harness(1803, { reconnectWindowMs: 2000 });
+    await h.start();
+    h.run(60);
+    LocalTransport.unlink(transports.get('p2')!, transports.get('p0')!);
+    h.run(200);
+    expect(h.host.session.players.has('p2')).toBe(false);
+    expect(h.peers[1]!.session.players.has('p2')).toBe(false);
+    expect(h.peers[2]!.session.state).toBe(SessionState.Disconnected);
+  });
+
+  it('refuses a rejoin with the wrong token: nobody else can claim the slot', async () => {
+    const { h } = harness(1804, {});
+    await h.start();
+    h.run(60);
+    const forged = encodeMessage({
+      type: MessageType.Rejoin,
+      slot: 2,
+      token: new Uint8Array(16),
+    });
+    // Peer p1 tries to claim p2's slot, then its own with a wrong token.
+    h.peers[1]!.transport.send('p0', forged, true);
+    const own = encodeMessage({ type: MessageType.Rejoin, slot: 1, token: new Uint8Array(16) });
+    h.peers[1]!.transport.send('p0', own, true);
+    h.run(30);
+    const refusals = h.host.errors.filter((e) => /not the player of slot/.test(e.error.message));
+    expect(refusals.length).toBe(2);
+    expect(h.host.session.players.size).toBe(3);
+    expectConverged(h);
+  });
+
+  it('hands each player its token once the game runs, from the injected random source', async () => {
+    const transports = createLocalTransportGroup(['p0', 'p1'], { seed: 1805 });
+    const t0 = transports.get('p0')!;
+    const t1 = transports.get('p1')!;
+    const tokens: Uint8Array[] = [];
+    const send = t0.send.bind(t0);
+    t0.send = (peerId, bytes, reliable) => {
+      const m = decodeMessage(bytes);
+      if (m.type === MessageType.Rejoin) tokens.push(m.token);
+      send(peerId, bytes, reliable);
+    };
+    const clock = { now: () => t0.now };
+    const host = createSession({
+      game: new TestGame(),
+      transport: t0,
+      clock,
+      randomBytes: (bytes) => bytes.fill(7),
+    });
+    const guest = createSession({ game: new TestGame(), transport: t1, clock });
+    const joined = guest.joinRoom(await host.createRoom(), 'p0');
+    for (let i = 0; i < 30; i++) {
+      await settle();
+      host.tick();
+      guest.tick();
+      t0.tick(16);
+      t1.tick(16);
+    }
+    await joined;
+    host.start();
+    for (let i = 0; i < 30; i++) {
+      host.tick(new Uint8Array([1]));
+      guest.tick(new Uint8Array([2]));
+      t0.tick(16);
+      t1.tick(16);
+    }
+    expect(tokens).toEqual([new Uint8Array(16).fill(7)]);
+  });
+});

@@ -1,0 +1,186 @@
+import type { RollbackEngine } from '@rbn/core';
+import { LeaveReason, MessageType, sameBytes } from '@rbn/protocol';
+import type { RejoinMessage, TransportAdapter } from '@rbn/protocol';
+import type { Away } from './away';
+import { SLOT_COUNT } from './internal/link';
+import type { Reporter } from './internal/reporter';
+import type { LinkTable } from './links';
+import type { Member, Roster } from './roster';
+import { PlayerRole } from './types';
+import type { SessionConfig } from './types';
+
+/**
+ * Reconnect into the same slot. A player whose connection drops is not removed: the host marks
+ * it away (see `away.ts`) and keeps its slot for `reconnectWindowMs`. The player stands still,
+ * reconnects to the host by itself, proves who it is with the rejoin token the host gave it,
+ * and comes back like any away player: same slot, same player id, state transfer at an agreed
+ * tick. Nobody else can claim the slot: the token is a secret between the host and the player.
+ */
+
+/** The bytes of a rejoin token. */
+export const REJOIN_TOKEN_BYTES = 16;
+/** How often a player that lost the host tries to connect again. */
+export const RECONNECT_RETRY_MS = 1000;
+
+/** Fills a token with random bytes (`crypto.getRandomValues` unless the session was given a source). */
+export type RandomBytes = (bytes: Uint8Array) => void;
+
+/** The default random source. */
+export const cryptoRandomBytes: RandomBytes = (bytes) => {
+  globalThis.crypto.getRandomValues(bytes);
+};
+
+/** What {@link Reconnect} works with (the session's own parts, no more). */
+export type ReconnectDeps = {
+  readonly roster: Roster;
+  readonly links: LinkTable;
+  readonly transport: TransportAdapter;
+  readonly report: Reporter;
+  readonly away: Away;
+  readonly random: RandomBytes;
+};
+
+/** Host: tokens and lost members; member: its token and the way back to the host. */
+export class Reconnect {
+  readonly #tokens: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_COUNT);
+  readonly #lostAt = new Float64Array(SLOT_COUNT).fill(-1);
+  #ownToken: Uint8Array | null = null;
+  #hostLostAt = -1;
+  #lastTryAt = Number.NEGATIVE_INFINITY;
+
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: ReconnectDeps) {}
+
+  /** Everything starts over (a new room). */
+  reset(): void {
+    this.#tokens.fill(undefined);
+    this.#lostAt.fill(-1);
+    this.#ownToken = null;
+    this.#hostLostAt = -1;
+  }
+
+  /** Whether the local member lost the host and is trying to reconnect. */
+  get reconnecting(): boolean {
+    return this.#hostLostAt >= 0;
+  }
+
+  /**
+   * Member: the host is gone. Returns whether we wait to reconnect (a running game, a token,
+   * a window) instead of leaving the room.
+   */
+  hostLost(engine: RollbackEngine | null, cfg: SessionConfig, now: number): boolean {
+    if (this.#hostLostAt >= 0) return true;
+    if (!engine || cfg.reconnectWindowMs <= 0 || this.#ownToken === null) return false;
+    this.#hostLostAt = now;
+    this.#lastTryAt = now;
+    this.deps.away.localLost();
+    const host = this.deps.roster.hostPeerId;
+    if (host !== null) this.deps.links.get(host)?.resetLiveness(now);
+    return true;
+  }
+
+  /**
+   * Host: a player's connection is gone. Returns whether its slot is kept for it (it is marked
+   * away meanwhile) instead of it leaving the room.
+   */
+  memberLost(
+    member: Member,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): boolean {
+    if (!engine || cfg.reconnectWindowMs <= 0 || member.role !== PlayerRole.Player) return false;
+    if (!engine.hasPlayer(member.playerId) || member.joinTick < 0) return false;
+    if (this.#lostAt[member.slot]! < 0) this.#lostAt[member.slot] = now;
+    // Its silence is known now: the liveness check moves on to the other links.
+    this.deps.links.get(member.peerId)?.resetLiveness(now);
+    this.deps.away.markAwayNow(member, engine, cfg);
+    return true;
+  }
+
+  /**
+   * The frame's work. Host: hands out tokens, and returns a member whose window ran out (the
+   * caller removes it). Member: tries to reconnect; returns `'give up'` when its window ran out.
+   */
+  frame(cfg: SessionConfig, now: number): Member | 'give up' | null {
+    const { roster } = this.deps;
+    if (!roster.isHost) return this.#memberFrame(cfg, now);
+    for (const member of roster.remotePlayers) {
+      const slot = member.slot;
+      if (this.#tokens[slot] === undefined) {
+        const token = new Uint8Array(REJOIN_TOKEN_BYTES);
+        this.deps.random(token);
+        this.#tokens[slot] = token;
+        this.deps.links.sendTo(member.peerId, { type: MessageType.Rejoin, slot, token });
+      }
+      const lostAt = this.#lostAt[slot]!;
+      if (lostAt >= 0 && now - lostAt >= cfg.reconnectWindowMs) {
+        this.#lostAt[slot] = -1;
+        this.#tokens[slot] = undefined;
+        return member;
+      }
+    }
+    return null;
+  }
+
+  #memberFrame(cfg: SessionConfig, now: number): 'give up' | null {
+    if (this.#hostLostAt < 0) return null;
+    if (now - this.#hostLostAt >= cfg.reconnectWindowMs) return 'give up';
+    if (now - this.#lastTryAt < RECONNECT_RETRY_MS) return null;
+    this.#lastTryAt = now;
+    const host = this.deps.roster.hostPeerId;
+    const token = this.#ownToken;
+    if (host === null || token === null) return 'give up';
+    const slot = this.deps.roster.localSlot;
+    this.deps.transport.connect(host).then(
+      () => {
+        if (this.#hostLostAt < 0 || this.#ownToken !== token) return;
+        this.#hostLostAt = -1;
+        this.deps.links.sendTo(host, { type: MessageType.Rejoin, slot, token });
+      },
+      () => {
+        // Not reachable yet: the next try follows in RECONNECT_RETRY_MS.
+      },
+    );
+    return null;
+  }
+
+  /** A `Rejoin` message: our token from the host, or (host) a player proving who it is. */
+  onRejoin(peerId: string, message: RejoinMessage): void {
+    const { roster, report } = this.deps;
+    if (!roster.isHost) {
+      if (peerId !== roster.hostPeerId || message.slot !== roster.localSlot) {
+        report.peer(peerId, message.type, 'a rejoin token only comes from the host, for us');
+        return;
+      }
+      this.#ownToken = message.token.slice();
+      return;
+    }
+    const member = roster.at(message.slot);
+    const token = this.#tokens[message.slot];
+    if (member && member.status !== 'present' && member.peerId === peerId) {
+      // Too late: it was removed meanwhile. Tell it, so it leaves the room now.
+      const tick = Math.max(0, member.leaveTick);
+      const reason = LeaveReason.Disconnected;
+      this.deps.links.sendTo(peerId, {
+        type: MessageType.PlayerLeft,
+        slot: member.slot,
+        tick,
+        reason,
+      });
+      return;
+    }
+    if (
+      !member ||
+      member.status !== 'present' ||
+      member.peerId !== peerId ||
+      token === undefined ||
+      !sameBytes(token, message.token)
+    ) {
+      report.peer(peerId, message.type, `not the player of slot ${message.slot}`);
+      return;
+    }
+    this.#lostAt[message.slot] = -1;
+    this.deps.away.rejoined(member);
+  }
+}

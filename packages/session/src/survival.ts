@@ -1,0 +1,133 @@
+import type { RollbackEngine } from '@rbn/core';
+import { LeaveReason, MessageType, RbnError } from '@rbn/protocol';
+import type {
+  PlayerAwayMessage,
+  PlayerBackMessage,
+  RejoinMessage,
+  TransportAdapter,
+} from '@rbn/protocol';
+import { Away } from './away';
+import type { Emitter } from './internal/emitter';
+import type { Reporter } from './internal/reporter';
+import type { Departures } from './leave';
+import type { LinkTable } from './links';
+import { Reconnect } from './reconnect';
+import type { RandomBytes } from './reconnect';
+import type { Roster } from './roster';
+import { PlayerRole, SessionState } from './types';
+import type { SessionConfig } from './types';
+
+/**
+ * Sessions that survive real players: the session's one handle on away (`away.ts`) and
+ * reconnect into the same slot (`reconnect.ts`). It routes their messages, runs their frame
+ * work, and turns a lost link into "away, slot kept" instead of a departure.
+ */
+
+/** What {@link Survival} works with (the session's own parts, no more). */
+export type SurvivalDeps = {
+  readonly roster: Roster;
+  readonly links: LinkTable;
+  readonly transport: TransportAdapter;
+  readonly emitter: Emitter;
+  readonly report: Reporter;
+  readonly departures: Departures;
+  readonly random: RandomBytes;
+  /** The local member came back from a state: what was held for the old timeline is stale. */
+  readonly cameBack: () => void;
+};
+
+/** Away and reconnect, as the session sees them. */
+export class Survival {
+  readonly #away: Away;
+  readonly #reconnect: Reconnect;
+
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: SurvivalDeps) {
+    const { roster, links, transport, emitter, report, random } = deps;
+    this.#away = new Away({ roster, links, emitter, report });
+    this.#reconnect = new Reconnect({ roster, links, transport, report, away: this.#away, random });
+  }
+
+  /** Whether the local game advances (not while the local member is away or asked to be). */
+  get localPlays(): boolean {
+    return this.#away.localPlays;
+  }
+
+  /** Everything starts over (a new room). */
+  reset(): void {
+    this.#away.reset();
+    this.#reconnect.reset();
+  }
+
+  /**
+   * `session.setAway()`: checks the session may be away, then goes away or comes back.
+   * @throws RbnError `'INVALID_STATE'` when not a player in a running game, or for the host.
+   */
+  setLocalAway(
+    away: boolean,
+    engine: RollbackEngine | null,
+    state: SessionState,
+    role: PlayerRole,
+  ): void {
+    const running = state === SessionState.Playing || state === SessionState.Paused;
+    if (!engine || !running || role !== PlayerRole.Player) {
+      throw new RbnError('INVALID_STATE', 'setAway: only a player in a running game can be away');
+    }
+    this.#away.setLocalAway(away === true, { isHost: this.deps.roster.isHost });
+  }
+
+  /**
+   * The frame's work while playing: away detection and stand-ins, rejoin tokens, a lost
+   * member's window. Returns why the room ends for us (our own window to reconnect ran out),
+   * else `null`.
+   */
+  frame(engine: RollbackEngine, cfg: SessionConfig, now: number): string | null {
+    this.#away.frame(engine, cfg, now);
+    const expired = this.#reconnect.frame(cfg, now);
+    if (expired === 'give up') {
+      return `lost the host: no reconnect within ${cfg.reconnectWindowMs} ms`;
+    }
+    if (expired) this.deps.departures.depart(expired, LeaveReason.Disconnected, engine, cfg);
+    return null;
+  }
+
+  /** A `PlayerAway`, `PlayerBack` or `Rejoin` message. */
+  receive(
+    peerId: string,
+    message: PlayerAwayMessage | PlayerBackMessage | RejoinMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    switch (message.type) {
+      case MessageType.PlayerAway:
+        return this.#away.onAway(peerId, message, engine, cfg);
+      case MessageType.PlayerBack: {
+        const wasAway = !this.#away.localPlays;
+        this.#away.onBack(peerId, message, engine, cfg);
+        if (wasAway && this.#away.localPlays) this.deps.cameBack();
+        return;
+      }
+      case MessageType.Rejoin:
+        return this.#reconnect.onRejoin(peerId, message);
+    }
+  }
+
+  /**
+   * A peer's connection is gone. Returns whether it is kept (a player keeps its slot, marked
+   * away, for `reconnectWindowMs`; a member that lost the host waits to reconnect) instead of
+   * the usual departure.
+   */
+  peerGone(
+    peerId: string,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): boolean {
+    const { roster } = this.deps;
+    if (roster.isHost) {
+      const member = roster.byPeer(peerId);
+      return member !== undefined && this.#reconnect.memberLost(member, engine, cfg, now);
+    }
+    return peerId === roster.hostPeerId && this.#reconnect.hostLost(engine, cfg, now);
+  }
+}
