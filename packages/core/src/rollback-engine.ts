@@ -681,14 +681,8 @@ export class RollbackEngine {
       p.buffer.forgetUsedFrom(0);
       if (p.buffer.receivedTick < tick - 1) p.buffer.dropBefore(tick, p === this.localPlayer);
     }
-    const depth = this.tickNow - tick;
     for (let t = tick; t < this.tickNow; t++) this.simulate(t);
-    if (depth > 0) {
-      const stats = this.statsData;
-      stats.rollbacks++;
-      stats.resimulatedTicks += depth;
-      if (depth > stats.maxRollbackDepth) stats.maxRollbackDepth = depth;
-    }
+    if (tick < this.tickNow) this.countRollback(this.tickNow - tick);
     if (this.leavingCount > 0) this.purgeLeftPlayers();
     this.version++;
   }
@@ -785,11 +779,15 @@ export class RollbackEngine {
     this.lastSaved = from;
     for (let t = from; t < this.tickNow; t++) this.simulate(t);
     const depth = this.tickNow - from;
+    this.countRollback(depth);
+    return depth;
+  }
+
+  private countRollback(depth: number): void {
     const stats = this.statsData;
     stats.rollbacks++;
     stats.resimulatedTicks += depth;
     if (depth > stats.maxRollbackDepth) stats.maxRollbackDepth = depth;
-    return depth;
   }
 
   /**
