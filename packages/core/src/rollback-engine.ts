@@ -669,7 +669,7 @@ export class RollbackEngine {
    */
   loadPastState(tick: Tick, state: Uint8Array): void {
     checkTick('tick', tick);
-    const oldest = this.oldestRestorableTick();
+    const oldest = this.oldestRestorableTick;
     if (tick < oldest || tick > this.tickNow) {
       throw new RbnError(
         'TICK_OUT_OF_RANGE',
@@ -714,20 +714,23 @@ export class RollbackEngine {
     if (this.restorableAtOrBefore(target) < 0) {
       throw new RbnError(
         'TICK_OUT_OF_RANGE',
-        `${field} ${tick} is older than the saved history (oldest restorable tick: ${this.oldestRestorableTick()})`,
+        `${field} ${tick} is older than the saved history (oldest restorable tick: ${this.oldestRestorableTick})`,
       );
     }
     this.rollbackTo = target;
   }
 
-  /** The oldest tick a rollback could restore: within the history and this state's lifetime. */
-  private oldestRestorableTick(): Tick {
+  /**
+   * The oldest tick a rollback can restore (the last `snapshotHistorySize` ticks, not before the
+   * last {@link loadState}): the oldest tick {@link loadPastState} takes.
+   */
+  get oldestRestorableTick(): Tick {
     return Math.max(this.baseTick, this.tickNow - this.historySize + 1);
   }
 
   /** The latest tick `r <= tick` whose state S(r) is saved, or -1 if none is in the history. */
   private restorableAtOrBefore(tick: Tick): Tick {
-    const floor = this.oldestRestorableTick();
+    const floor = this.oldestRestorableTick;
     for (let r = tick; r >= floor; r--) if (this.snapshots.has(r)) return r;
     return -1;
   }

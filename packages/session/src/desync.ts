@@ -153,8 +153,21 @@ export class DesyncTracker {
   readonly #pendingTicks: Tick[] = [];
   readonly #pendingFallback: number[] = [];
   readonly #lastSyncSentTick = new Map<string, Tick>();
-  /** The sync we asked for and are waiting for, if any. */
-  syncRequest: { peerId: string; at: number; tick: Tick; forwardTo: string[] } | null = null;
+  /** The states of the last hashed ticks, as they were when their hashes went out. */
+  readonly #kept = new Map<Tick, { hash: number; state: Uint8Array }>();
+  /**
+   * The sync we asked for and are waiting for, if any. `hash` is the agreed hash of `tick` (a
+   * recovery: only that tick's state with that hash may load), or `null` (any state in reach).
+   */
+  syncRequest: {
+    peerId: string;
+    /** When it was sent, or (not `sent` yet) when it may be: the peer answers 4 times a second. */
+    at: number;
+    sent: boolean;
+    tick: Tick;
+    hash: number | null;
+    forwardTo: string[];
+  } | null = null;
 
   /** The engine confirmed a hashed tick; it is sent later (see {@link due}). */
   confirmed(tick: Tick, hash: number): void {
@@ -184,7 +197,24 @@ export class DesyncTracker {
     if (engine.confirmedTick < this.#pendingTicks[0]! + delay) return null;
     const tick = this.#pendingTicks.shift()!;
     const fallback = this.#pendingFallback.shift()!;
-    return { tick, hash: engine.getSnapshot(tick)?.hash ?? fallback };
+    const snapshot = engine.getSnapshot(tick);
+    if (snapshot) this.#keep(tick, snapshot.hash >>> 0, snapshot.state);
+    return { tick, hash: snapshot?.hash ?? fallback };
+  }
+
+  /** Keeps the state of a hashed tick as it is hashed (the last {@link HASH_HISTORY}). */
+  #keep(tick: Tick, hash: number, state: Uint8Array): void {
+    this.#kept.delete(tick);
+    this.#kept.set(tick, { hash, state });
+    for (const t of this.#kept.keys()) {
+      if (this.#kept.size <= HASH_HISTORY) break;
+      this.#kept.delete(t);
+    }
+  }
+
+  /** The state of a hashed tick as it was when its hash went out, if still kept. */
+  kept(tick: Tick): { hash: number; state: Uint8Array } | undefined {
+    return this.#kept.get(tick);
   }
 
   /** Ticks below this predate a loaded state; their hashes are ignored. */
@@ -270,6 +300,7 @@ export class DesyncTracker {
   loaded(tick: Tick): void {
     this.#floor = tick;
     this.dropPending();
+    for (const t of this.#kept.keys()) if (t >= tick) this.#kept.delete(t);
     for (const t of this.#localHashes.keys()) if (t >= tick) this.#localHashes.delete(t);
     for (const t of this.#decided) if (t >= tick) this.#decided.delete(t);
     for (const k of this.#desyncReported) {
@@ -295,6 +326,7 @@ export class DesyncTracker {
     this.#decided.clear();
     this.#desyncReported.clear();
     this.#lastSyncSentTick.clear();
+    this.#kept.clear();
     this.#floor = 0;
     this.syncRequest = null;
     this.dropPending();
@@ -342,6 +374,8 @@ export class DesyncRecovery {
   readonly #hashes = new DesyncTracker();
   /** Hashes taken from each peer in its current second (see {@link hashesPerSecond}). */
   readonly #hashBudget = new Map<string, { at: number; count: number }>();
+  /** When we last loaded a state from each peer. */
+  readonly #loadedFrom = new Map<string, number>();
   readonly #isPlayerPeer = (peerId: string): boolean =>
     this.deps.roster.byPeer(peerId)?.role === PlayerRole.Player;
 
@@ -380,6 +414,7 @@ export class DesyncRecovery {
   reset(): void {
     this.#hashes.reset();
     this.#hashBudget.clear();
+    this.#loadedFrom.clear();
     this.reports.reset();
     this.digests.reset();
   }
@@ -394,7 +429,8 @@ export class DesyncRecovery {
    */
   frame(engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
     const request = this.#hashes.syncRequest;
-    if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.#hashes.syncRequest = null;
+    if (request && !request.sent && now >= request.at) this.#sendRequest(now);
+    else if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.#hashes.syncRequest = null;
     this.reports.frame(now);
     this.digests.frame(engine, cfg);
     if (!engine || !this.#hashes.hasPending) return;
@@ -523,7 +559,9 @@ export class DesyncRecovery {
         const p = roster.at(s)?.peerId;
         if (p !== undefined) forwardTo.push(p);
       }
-      this.request(peer, tick, forwardTo);
+      // The asked peer holds the agreed hash (the host's, or the majority's).
+      const agreed = this.#hashes.remote(tick)?.get(action.slot);
+      if (agreed !== undefined) this.request(peer, tick, forwardTo, agreed);
     }
   }
 
@@ -545,28 +583,66 @@ export class DesyncRecovery {
     this.#hashes.noteSyncSent(peerId, snapshot.tick);
   }
 
-  /** Asks a peer for its state (one request at a time), to pass on to `forwardTo` once loaded. */
-  request(peerId: string, tick: Tick, forwardTo: string[]): void {
-    if (this.#hashes.syncRequest) return;
+  /**
+   * Asks a peer for its state (one request at a time), to pass on to `forwardTo` once loaded.
+   * With `agreedHash` (desync recovery) only the state of `tick` with that hash may load; without
+   * it (`requestSync`) the peer's newest confirmed state, checked against the hashes we hold.
+   */
+  request(peerId: string, tick: Tick, forwardTo: string[], agreedHash?: number): void {
+    // A request waiting for the peer's answer interval gives way to a newer one.
+    if (this.#hashes.syncRequest?.sent) return;
     const asked = Math.max(tick, 0);
-    this.#hashes.syncRequest = { peerId, at: this.deps.clock.now(), tick: asked, forwardTo };
-    this.deps.links.sendTo(peerId, { type: MessageType.SyncRequest, tick: asked });
+    const hash = agreedHash === undefined ? null : agreedHash >>> 0;
+    const now = this.deps.clock.now();
+    // A request inside the peer's answer interval would go unanswered: it waits until then.
+    const last = hash === null ? undefined : this.#loadedFrom.get(peerId);
+    const at = last === undefined ? now : Math.max(now, last + SYNC_RESPONSE_MIN_INTERVAL_MS + 50);
+    this.#hashes.syncRequest = { peerId, at, sent: false, tick: asked, hash, forwardTo };
+    if (at <= now) this.#sendRequest(now);
   }
 
-  /** A peer asks for our state (answered at most every 250 ms per peer). */
-  onSyncRequest(peerId: string, engine: RollbackEngine | null, now: number): void {
-    const link = this.deps.links.get(peerId);
-    if (!this.deps.roster.byPeer(peerId) || !link || !engine) return;
-    if (link.syncSentWithin(now, SYNC_RESPONSE_MIN_INTERVAL_MS)) return;
-    this.#sendSync(engine, peerId);
+  #sendRequest(now: number): void {
+    const request = this.#hashes.syncRequest;
+    if (!request) return;
+    request.sent = true;
+    request.at = now;
+    this.deps.links.sendTo(request.peerId, { type: MessageType.SyncRequest, tick: request.tick });
   }
 
   /**
-   * Why a `Sync` may not replace our state, or `null` when it may: its tick must lie in the
-   * window (not before the tick we asked for, or our confirmed tick, by more than the reach; not
-   * past our tick by more than the reach), the state must load (the game's `deserialize`
-   * accepts it) and hash to the hash it came with, and that hash must match every hash the
-   * other players sent for that tick. The trial leaves our state as it was.
+   * A peer asks for our state (answered at most every 250 ms per peer): the state of the asked
+   * tick as it was when we hashed it, if we still keep it (a recovery asks for a hashed tick),
+   * else our newest confirmed state.
+   */
+  onSyncRequest(peerId: string, tick: Tick, engine: RollbackEngine | null, now: number): void {
+    const link = this.deps.links.get(peerId);
+    if (!this.deps.roster.byPeer(peerId) || !link || !engine) return;
+    if (link.syncSentWithin(now, SYNC_RESPONSE_MIN_INTERVAL_MS)) return;
+    const kept = this.#hashes.kept(tick);
+    if (!kept) {
+      this.#sendSync(engine, peerId);
+      return;
+    }
+    const message: SyncMessage = {
+      type: MessageType.Sync,
+      tick,
+      hash: kept.hash,
+      state: kept.state,
+      players: this.deps.roster.wirePlayers(),
+    };
+    this.deps.links.sendTo(peerId, message);
+    link.noteSyncSent(now);
+    this.#hashes.noteSyncSent(peerId, tick);
+  }
+
+  /**
+   * Why a `Sync` may not replace our state, or `null` when it may. A recovery answer must be
+   * the state of the tick we asked for, with the hash the room agreed on for it (the host's or
+   * the majority's). Any other (`requestSync`, the star host's push) must match every hash the
+   * other players sent for its tick. Either must lie in the window (not before the tick we asked
+   * for, or our confirmed tick, by more than the reach; not past our tick by more than the
+   * reach), load (the game's `deserialize` accepts it) and hash to the hash it came with. The
+   * trial leaves our state as it was.
    */
   #refusal(
     engine: RollbackEngine,
@@ -574,6 +650,11 @@ export class DesyncRecovery {
     message: SyncMessage,
     askedTick: Tick | null,
   ): string | null {
+    const agreed = askedTick === null ? null : (this.#hashes.syncRequest?.hash ?? null);
+    // A recovery: the asked tick's state, with the hash the room agreed on for it.
+    if (agreed !== null && (message.tick !== askedTick || message.hash >>> 0 !== agreed)) {
+      return `a state for tick ${message.tick} with hash ${message.hash >>> 0}, but we asked for tick ${askedTick} (agreed hash ${agreed})`;
+    }
     const reach = tickReach(cfg);
     const low = Math.max(this.#hashes.floor, (askedTick ?? engine.confirmedTick) - reach, 0);
     const high = engine.currentTick + reach;
@@ -582,7 +663,8 @@ export class DesyncRecovery {
     }
     const claimed = message.hash >>> 0;
     const sender = this.deps.roster.byPeer(this.#hashes.syncRequest?.peerId ?? '')?.slot;
-    const others = this.#hashes.remote(message.tick);
+    // Without an agreed hash, the state must match every hash other players sent for its tick.
+    const others = agreed === null ? this.#hashes.remote(message.tick) : undefined;
     if (others) {
       for (const [slot, hash] of others) {
         if (slot !== sender && hash !== claimed) {
@@ -608,7 +690,7 @@ export class DesyncRecovery {
     if (!engine) return;
     const { roster, report } = this.deps;
     const request = this.#hashes.syncRequest;
-    const requested = request !== null && request.peerId === peerId;
+    const requested = request !== null && request.sent && request.peerId === peerId;
     const fromStarHost =
       !roster.isHost && peerId === roster.hostPeerId && cfg.topology === Topology.Star;
     if (!requested && !fromStarHost) {
@@ -622,10 +704,21 @@ export class DesyncRecovery {
     }
     const forwardTo = requested ? request.forwardTo : [];
     this.#hashes.syncRequest = null;
+    // A recovery state older than our rollback history is too old to catch up from: the next
+    // desynced hash asks again, for a newer tick.
+    if (requested && request.hash !== null && !canLoadPast(engine, message.tick)) return;
     this.deps.recording.end(engine);
-    engine.loadState(message.tick, message.state);
+    if (requested && request.hash !== null) engine.loadPastState(message.tick, message.state);
+    else engine.loadState(message.tick, message.state);
     this.#hashes.loaded(message.tick);
+    if (this.#loadedFrom.size >= 1024) this.#loadedFrom.clear(); // bounded whatever the peer ids
+    this.#loadedFrom.set(peerId, this.deps.clock.now());
     for (const peer of forwardTo) this.#sendSync(engine, peer);
     this.deps.emitter.emit('stateSynced', message.tick, peerId);
   }
+}
+
+/** Whether the engine can load a state of `tick` and resimulate to its current tick at once. */
+function canLoadPast(engine: RollbackEngine, tick: Tick): boolean {
+  return tick <= engine.currentTick && tick >= engine.oldestRestorableTick;
 }
