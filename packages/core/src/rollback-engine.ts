@@ -669,12 +669,9 @@ export class RollbackEngine {
    */
   loadPastState(tick: Tick, state: Uint8Array): void {
     checkTick('tick', tick);
-    const oldest = this.oldestRestorableTick;
-    if (tick < oldest || tick > this.tickNow) {
-      throw new RbnError(
-        'TICK_OUT_OF_RANGE',
-        `loadPastState: tick ${tick} is outside ${oldest}..${this.tickNow} (the rollback history)`,
-      );
+    const range = `${this.oldestRestorableTick}..${this.tickNow}`;
+    if (tick < this.oldestRestorableTick || tick > this.tickNow) {
+      throw new RbnError('TICK_OUT_OF_RANGE', `loadPastState: tick ${tick} is outside ${range}`);
     }
     this.startHistoryAt(tick, state);
     for (const p of this.sorted) {
