@@ -684,16 +684,8 @@ export class RollbackEngine {
    */
   loadState(tick: Tick, state: Uint8Array): void {
     checkTick('tick', tick);
-    this.snapshots.clear();
-    this.snapshots.save(tick, state);
-    this.lastSaved = tick;
-    const copy = this.snapshots.get(tick) ?? state;
-    this.deserializeGame(copy, tick);
-    this.snapshots.setHash(tick, this.hashGame(tick));
+    this.startHistoryAt(tick, state);
     this.tickNow = tick;
-    this.baseTick = tick;
-    this.rollbackTo = NEVER;
-    this.nextHashTick = this.firstHashTickFrom(tick);
     for (const p of this.sorted) {
       p.buffer.forgetUsedFrom(0);
       p.buffer.dropBefore(tick, p === this.localPlayer);
@@ -702,8 +694,51 @@ export class RollbackEngine {
     this.version++;
   }
 
+  /**
+   * Loads `state` as S(tick) for a tick already simulated and resimulates from it up to
+   * {@link currentTick} at once, with the inputs held (predicting missing ones): a rollback whose
+   * start state is given. Unlike {@link loadState} the current tick and the inputs stay, so a
+   * peer correcting an older state does not fall behind. The saved states are replaced; no
+   * rollback goes before `tick` afterwards; hashed ticks from `tick` on are reported again
+   * through `onConfirmedHash` from the next `tick()`. Inputs before `tick` count as received.
+   * @param tick - From the oldest tick a rollback can restore (the last `snapshotHistorySize`
+   * ticks, not before the last {@link loadState}) to `currentTick`.
+   * @param state - A state produced by `game.serialize()`; copied.
+   * @throws RbnError `'TICK_OUT_OF_RANGE'` outside that range (nothing changes),
+   * `'INVALID_ARGUMENT'` for a tick that is not an integer from 0 to 2^31 − 2;
+   * {@link GameError} if the game throws.
+   */
+  loadPastState(tick: Tick, state: Uint8Array): void {
+    checkTick('tick', tick);
+    const range = `${this.oldestRestorableTick}..${this.tickNow}`;
+    if (tick < this.oldestRestorableTick || tick > this.tickNow) {
+      throw new RbnError('TICK_OUT_OF_RANGE', `loadPastState: tick ${tick} is outside ${range}`);
+    }
+    this.startHistoryAt(tick, state);
+    for (const p of this.sorted) {
+      p.buffer.forgetUsedFrom(0);
+      if (p.buffer.receivedTick < tick - 1) p.buffer.dropBefore(tick, p === this.localPlayer);
+    }
+    for (let t = tick; t < this.tickNow; t++) this.simulate(t);
+    if (tick < this.tickNow) this.countRollback(this.tickNow - tick);
+    if (this.leavingCount > 0) this.purgeLeftPlayers();
+    this.version++;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Internals
+
+  /** Makes `state` the first state S(tick) of a new history, and the game's state. */
+  private startHistoryAt(tick: Tick, state: Uint8Array): void {
+    this.snapshots.clear();
+    this.snapshots.save(tick, state);
+    this.lastSaved = tick;
+    this.deserializeGame(this.snapshots.get(tick) ?? state, tick);
+    this.snapshots.setHash(tick, this.hashGame(tick));
+    this.baseTick = tick;
+    this.rollbackTo = NEVER;
+    this.nextHashTick = this.firstHashTickFrom(tick);
+  }
 
   private firstHashTickFrom(tick: Tick): Tick {
     const from = Math.max(tick, 1);
@@ -717,20 +752,23 @@ export class RollbackEngine {
     if (this.restorableAtOrBefore(target) < 0) {
       throw new RbnError(
         'TICK_OUT_OF_RANGE',
-        `${field} ${tick} is older than the saved history (oldest restorable tick: ${this.oldestRestorableTick()})`,
+        `${field} ${tick} is older than the saved history (oldest restorable tick: ${this.oldestRestorableTick})`,
       );
     }
     this.rollbackTo = target;
   }
 
-  /** The oldest tick a rollback could restore: within the history and this state's lifetime. */
-  private oldestRestorableTick(): Tick {
+  /**
+   * The oldest tick a rollback can restore (the last `snapshotHistorySize` ticks, not before the
+   * last {@link loadState}): the oldest tick {@link loadPastState} takes.
+   */
+  get oldestRestorableTick(): Tick {
     return Math.max(this.baseTick, this.tickNow - this.historySize + 1);
   }
 
   /** The latest tick `r <= tick` whose state S(r) is saved, or -1 if none is in the history. */
   private restorableAtOrBefore(tick: Tick): Tick {
-    const floor = this.oldestRestorableTick();
+    const floor = this.oldestRestorableTick;
     for (let r = tick; r >= floor; r--) if (this.snapshots.has(r)) return r;
     return -1;
   }
@@ -782,11 +820,15 @@ export class RollbackEngine {
     this.lastSaved = from;
     for (let t = from; t < this.tickNow; t++) this.simulate(t);
     const depth = this.tickNow - from;
+    this.countRollback(depth);
+    return depth;
+  }
+
+  private countRollback(depth: number): void {
     const stats = this.statsData;
     stats.rollbacks++;
     stats.resimulatedTicks += depth;
     if (depth > stats.maxRollbackDepth) stats.maxRollbackDepth = depth;
-    return depth;
   }
 
   /**

@@ -2,11 +2,11 @@ import type { Game, RollbackEngine } from '@rbn/core';
 import { MessageType, RbnError } from '@rbn/protocol';
 import type { HashMessage, InputDigestMessage, SyncMessage, Tick } from '@rbn/protocol';
 import { DesyncReports } from './desync-report';
+import { DesyncTracker } from './desync-tracker';
 import type { DesyncReportOptions } from './desync-report';
 import type { Clock } from './internal/clock';
 import { InputDigests } from './equivocation';
 import type { Emitter } from './internal/emitter';
-import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import { tickReach } from './input-exchange';
 import type { LinkTable } from './links';
@@ -27,8 +27,6 @@ export function hashesPerSecond(cfg: SessionConfig): number {
   return 2 * Math.ceil(cfg.tickRate / cfg.hashInterval) + 8;
 }
 
-/** Confirmed hashes remembered per peer, in hash intervals. */
-export const HASH_HISTORY = 16;
 /** Ticks a confirmed hash waits before it is sent (see {@link DesyncTracker.due}). */
 export const HASH_DELAY_TICKS = 30;
 
@@ -139,169 +137,6 @@ function majority(
 }
 
 /**
- * Hash bookkeeping for desync detection: confirmed local hashes waiting to be sent, the local
- * and remote hashes of recent ticks, which ticks are settled, the floor below which hashes
- * predate a loaded state, and the one sync request in flight.
- */
-export class DesyncTracker {
-  readonly #localHashes = new Map<Tick, number>();
-  readonly #remoteHashes = new Map<Tick, Map<number, number>>();
-  readonly #decided = new Set<Tick>();
-  /** `tick * SLOT_COUNT + slot` of every desync reported (pruned with the hashes). */
-  readonly #desyncReported = new Set<number>();
-  #floor = 0;
-  readonly #pendingTicks: Tick[] = [];
-  readonly #pendingFallback: number[] = [];
-  readonly #lastSyncSentTick = new Map<string, Tick>();
-  /** The sync we asked for and are waiting for, if any. */
-  syncRequest: { peerId: string; at: number; tick: Tick; forwardTo: string[] } | null = null;
-
-  /** The engine confirmed a hashed tick; it is sent later (see {@link due}). */
-  confirmed(tick: Tick, hash: number): void {
-    this.#pendingTicks.push(tick);
-    this.#pendingFallback.push(hash);
-  }
-
-  /** Forgets the confirmed hashes not sent yet (a state was loaded). */
-  dropPending(): void {
-    this.#pendingTicks.length = 0;
-    this.#pendingFallback.length = 0;
-  }
-
-  /** Whether confirmed hashes wait to be sent. */
-  get hasPending(): boolean {
-    return this.#pendingTicks.length > 0;
-  }
-
-  /**
-   * Takes the next confirmed hash that is `delay` ticks behind the confirmed tick, with the
-   * hash of the saved state at that moment (a peer whose rollback corrected the state since
-   * sends the corrected hash: no false desync in mesh departures).
-   * @returns The tick and its hash, or `null` when none is due.
-   */
-  due(engine: RollbackEngine, delay: number): { tick: Tick; hash: number } | null {
-    if (this.#pendingTicks.length === 0) return null;
-    if (engine.confirmedTick < this.#pendingTicks[0]! + delay) return null;
-    const tick = this.#pendingTicks.shift()!;
-    const fallback = this.#pendingFallback.shift()!;
-    return { tick, hash: engine.getSnapshot(tick)?.hash ?? fallback };
-  }
-
-  /** Ticks below this predate a loaded state; their hashes are ignored. */
-  get floor(): Tick {
-    return this.#floor;
-  }
-
-  /** Records our hash of a tick. */
-  setLocal(tick: Tick, hash: number): void {
-    this.#localHashes.set(tick, hash);
-  }
-
-  /** Our hash of a tick. */
-  local(tick: Tick): number | undefined {
-    return this.#localHashes.get(tick);
-  }
-
-  /** Other players' hashes of a tick, by slot. */
-  remote(tick: Tick): ReadonlyMap<number, number> | undefined {
-    return this.#remoteHashes.get(tick);
-  }
-
-  /**
-   * Records a player's hash of a tick (a newer hash replaces an older one: a peer that loaded a
-   * state re-hashes the ticks after it).
-   * @returns `false` when ignored: memory is bounded against far-future spam.
-   */
-  setRemote(tick: Tick, slot: number, hash: number): boolean {
-    let remote = this.#remoteHashes.get(tick);
-    if (remote?.get(slot) === hash) return false; // a copy: nothing new to compare
-    if (!remote) {
-      if (this.#remoteHashes.size >= HASH_HISTORY * 4) return false;
-      remote = new Map();
-      this.#remoteHashes.set(tick, remote);
-    }
-    remote.set(slot, hash);
-    return true;
-  }
-
-  /** How many ticks' remote hashes are held (bounded). */
-  get remoteTickCount(): number {
-    return this.#remoteHashes.size;
-  }
-
-  /** How many ticks' local hashes are held (bounded). */
-  get localTickCount(): number {
-    return this.#localHashes.size;
-  }
-
-  /**
-   * Whether a desync of a player's hash at a tick is news (each is reported once, however many
-   * hashes the player sends for that tick).
-   */
-  firstDesync(tick: Tick, slot: number): boolean {
-    const key = tick * SLOT_COUNT + slot;
-    if (this.#desyncReported.has(key)) return false;
-    this.#desyncReported.add(key);
-    return true;
-  }
-
-  /** Whether a tick is settled. */
-  isDecided(tick: Tick): boolean {
-    return this.#decided.has(tick);
-  }
-
-  /** Settles a tick. */
-  markDecided(tick: Tick): void {
-    this.#decided.add(tick);
-  }
-
-  /** Forgets hashes more than {@link HASH_HISTORY} intervals older than `newest`. */
-  prune(newest: Tick, hashInterval: number): void {
-    const oldest = newest - HASH_HISTORY * hashInterval;
-    for (const t of this.#localHashes.keys()) if (t < oldest) this.#localHashes.delete(t);
-    for (const t of this.#remoteHashes.keys()) if (t < oldest) this.#remoteHashes.delete(t);
-    for (const t of this.#decided) if (t < oldest) this.#decided.delete(t);
-    for (const k of this.#desyncReported) {
-      if (k < oldest * SLOT_COUNT) this.#desyncReported.delete(k);
-    }
-  }
-
-  /** A state of `tick` was loaded: hashes before it predate it, ours after it are stale. */
-  loaded(tick: Tick): void {
-    this.#floor = tick;
-    this.dropPending();
-    for (const t of this.#localHashes.keys()) if (t >= tick) this.#localHashes.delete(t);
-    for (const t of this.#decided) if (t >= tick) this.#decided.delete(t);
-    for (const k of this.#desyncReported) {
-      if (k >= tick * SLOT_COUNT) this.#desyncReported.delete(k);
-    }
-    for (const t of this.#remoteHashes.keys()) if (t < tick) this.#remoteHashes.delete(t);
-  }
-
-  /** We sent our state of `tick` to a peer: its hashes of earlier ticks predate it. */
-  noteSyncSent(peerId: string, tick: Tick): void {
-    this.#lastSyncSentTick.set(peerId, tick);
-  }
-
-  /** The tick of the last state we sent a peer, or -1. */
-  lastSyncSent(peerId: string): Tick {
-    return this.#lastSyncSentTick.get(peerId) ?? -1;
-  }
-
-  /** Forgets everything (the room ended). */
-  reset(): void {
-    this.#localHashes.clear();
-    this.#remoteHashes.clear();
-    this.#decided.clear();
-    this.#desyncReported.clear();
-    this.#lastSyncSentTick.clear();
-    this.#floor = 0;
-    this.syncRequest = null;
-    this.dropPending();
-  }
-}
-
-/**
  * Tries a state on the game without keeping it: loads it, hashes it, and puts the game's own
  * state back (whether or not the game's `deserialize` accepted it).
  * @returns The state's hash, or the error the game threw.
@@ -342,6 +177,8 @@ export class DesyncRecovery {
   readonly #hashes = new DesyncTracker();
   /** Hashes taken from each peer in its current second (see {@link hashesPerSecond}). */
   readonly #hashBudget = new Map<string, { at: number; count: number }>();
+  /** When we last loaded a state from each peer. */
+  readonly #loadedFrom = new Map<string, number>();
   readonly #isPlayerPeer = (peerId: string): boolean =>
     this.deps.roster.byPeer(peerId)?.role === PlayerRole.Player;
 
@@ -380,6 +217,7 @@ export class DesyncRecovery {
   reset(): void {
     this.#hashes.reset();
     this.#hashBudget.clear();
+    this.#loadedFrom.clear();
     this.reports.reset();
     this.digests.reset();
   }
@@ -394,7 +232,8 @@ export class DesyncRecovery {
    */
   frame(engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
     const request = this.#hashes.syncRequest;
-    if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.#hashes.syncRequest = null;
+    if (request && !request.sent && now >= request.at) this.#sendRequest(now);
+    else if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.#hashes.syncRequest = null;
     this.reports.frame(now);
     this.digests.frame(engine, cfg);
     if (!engine || !this.#hashes.hasPending) return;
@@ -527,7 +366,9 @@ export class DesyncRecovery {
         const p = roster.at(s)?.peerId;
         if (p !== undefined) forwardTo.push(p);
       }
-      this.request(peer, tick, forwardTo);
+      // The asked peer holds the agreed hash (the host's, or the majority's).
+      const agreed = this.#hashes.remote(tick)?.get(action.slot);
+      if (agreed !== undefined) this.request(peer, tick, forwardTo, agreed);
     }
   }
 
@@ -565,28 +406,66 @@ export class DesyncRecovery {
     this.request(hostPeerId, engine.confirmedTick, []);
   }
 
-  /** Asks a peer for its state (one request at a time), to pass on to `forwardTo` once loaded. */
-  request(peerId: string, tick: Tick, forwardTo: string[]): void {
-    if (this.#hashes.syncRequest) return;
+  /**
+   * Asks a peer for its state (one request at a time), to pass on to `forwardTo` once loaded.
+   * With `agreedHash` (desync recovery) only the state of `tick` with that hash may load; without
+   * it (`requestSync`) the peer's newest confirmed state, checked against the hashes we hold.
+   */
+  request(peerId: string, tick: Tick, forwardTo: string[], agreedHash?: number): void {
+    // A request waiting for the peer's answer interval gives way to a newer one.
+    if (this.#hashes.syncRequest?.sent) return;
     const asked = Math.max(tick, 0);
-    this.#hashes.syncRequest = { peerId, at: this.deps.clock.now(), tick: asked, forwardTo };
-    this.deps.links.sendTo(peerId, { type: MessageType.SyncRequest, tick: asked });
+    const hash = agreedHash === undefined ? null : agreedHash >>> 0;
+    const now = this.deps.clock.now();
+    // A request inside the peer's answer interval would go unanswered: it waits until then.
+    const last = hash === null ? undefined : this.#loadedFrom.get(peerId);
+    const at = last === undefined ? now : Math.max(now, last + SYNC_RESPONSE_MIN_INTERVAL_MS + 50);
+    this.#hashes.syncRequest = { peerId, at, sent: false, tick: asked, hash, forwardTo };
+    if (at <= now) this.#sendRequest(now);
   }
 
-  /** A peer asks for our state (answered at most every 250 ms per peer). */
-  onSyncRequest(peerId: string, engine: RollbackEngine | null, now: number): void {
-    const link = this.deps.links.get(peerId);
-    if (!this.deps.roster.byPeer(peerId) || !link || !engine) return;
-    if (link.syncSentWithin(now, SYNC_RESPONSE_MIN_INTERVAL_MS)) return;
-    this.#sendSync(engine, peerId);
+  #sendRequest(now: number): void {
+    const request = this.#hashes.syncRequest;
+    if (!request) return;
+    request.sent = true;
+    request.at = now;
+    this.deps.links.sendTo(request.peerId, { type: MessageType.SyncRequest, tick: request.tick });
   }
 
   /**
-   * Why a `Sync` may not replace our state, or `null` when it may: its tick must lie in the
-   * window (not before the tick we asked for, or our confirmed tick, by more than the reach; not
-   * past our tick by more than the reach), the state must load (the game's `deserialize`
-   * accepts it) and hash to the hash it came with, and that hash must match every hash the
-   * other players sent for that tick. The trial leaves our state as it was.
+   * A peer asks for our state (answered at most every 250 ms per peer): the state of the asked
+   * tick as it was when we hashed it, if we still keep it (a recovery asks for a hashed tick),
+   * else our newest confirmed state.
+   */
+  onSyncRequest(peerId: string, tick: Tick, engine: RollbackEngine | null, now: number): void {
+    const link = this.deps.links.get(peerId);
+    if (!this.deps.roster.byPeer(peerId) || !link || !engine) return;
+    if (link.syncSentWithin(now, SYNC_RESPONSE_MIN_INTERVAL_MS)) return;
+    const kept = this.#hashes.kept(tick);
+    if (!kept) {
+      this.#sendSync(engine, peerId);
+      return;
+    }
+    const message: SyncMessage = {
+      type: MessageType.Sync,
+      tick,
+      hash: kept.hash,
+      state: kept.state,
+      players: this.deps.roster.wirePlayers(),
+    };
+    this.deps.links.sendTo(peerId, message);
+    link.noteSyncSent(now);
+    this.#hashes.noteSyncSent(peerId, tick);
+  }
+
+  /**
+   * Why a `Sync` may not replace our state, or `null` when it may. A recovery answer must be
+   * the state of the tick we asked for, with the hash the room agreed on for it (the host's or
+   * the majority's). Any other (`requestSync`, the star host's push) must match every hash the
+   * other players sent for its tick. Either must lie in the window (not before the tick we asked
+   * for, or our confirmed tick, by more than the reach; not past our tick by more than the
+   * reach), load (the game's `deserialize` accepts it) and hash to the hash it came with. The
+   * trial leaves our state as it was.
    */
   #refusal(
     engine: RollbackEngine,
@@ -594,6 +473,11 @@ export class DesyncRecovery {
     message: SyncMessage,
     askedTick: Tick | null,
   ): string | null {
+    const agreed = askedTick === null ? null : (this.#hashes.syncRequest?.hash ?? null);
+    // A recovery: the asked tick's state, with the hash the room agreed on for it.
+    if (agreed !== null && (message.tick !== askedTick || message.hash >>> 0 !== agreed)) {
+      return `a state for tick ${message.tick} with hash ${message.hash >>> 0}, but we asked for tick ${askedTick} (agreed hash ${agreed})`;
+    }
     const reach = tickReach(cfg);
     const low = Math.max(this.#hashes.floor, (askedTick ?? engine.confirmedTick) - reach, 0);
     const high = engine.currentTick + reach;
@@ -602,7 +486,8 @@ export class DesyncRecovery {
     }
     const claimed = message.hash >>> 0;
     const sender = this.deps.roster.byPeer(this.#hashes.syncRequest?.peerId ?? '')?.slot;
-    const others = this.#hashes.remote(message.tick);
+    // Without an agreed hash, the state must match every hash other players sent for its tick.
+    const others = agreed === null ? this.#hashes.remote(message.tick) : undefined;
     if (others) {
       for (const [slot, hash] of others) {
         if (slot !== sender && hash !== claimed) {
@@ -628,7 +513,7 @@ export class DesyncRecovery {
     if (!engine) return;
     const { roster, report } = this.deps;
     const request = this.#hashes.syncRequest;
-    const requested = request !== null && request.peerId === peerId;
+    const requested = request !== null && request.sent && request.peerId === peerId;
     const fromStarHost =
       !roster.isHost && peerId === roster.hostPeerId && cfg.topology === Topology.Star;
     if (!requested && !fromStarHost) {
@@ -642,10 +527,21 @@ export class DesyncRecovery {
     }
     const forwardTo = requested ? request.forwardTo : [];
     this.#hashes.syncRequest = null;
+    // A recovery state older than our rollback history is too old to catch up from: the next
+    // desynced hash asks again, for a newer tick.
+    if (requested && request.hash !== null && !canLoadPast(engine, message.tick)) return;
     this.deps.recording.end(engine);
-    engine.loadState(message.tick, message.state);
+    if (requested && request.hash !== null) engine.loadPastState(message.tick, message.state);
+    else engine.loadState(message.tick, message.state);
     this.#hashes.loaded(message.tick);
+    if (this.#loadedFrom.size >= 1024) this.#loadedFrom.clear(); // bounded whatever the peer ids
+    this.#loadedFrom.set(peerId, this.deps.clock.now());
     for (const peer of forwardTo) this.#sendSync(engine, peer);
     this.deps.emitter.emit('stateSynced', message.tick, peerId);
   }
+}
+
+/** Whether the engine can load a state of `tick` and resimulate to its current tick at once. */
+function canLoadPast(engine: RollbackEngine, tick: Tick): boolean {
+  return tick <= engine.currentTick && tick >= engine.oldestRestorableTick;
 }

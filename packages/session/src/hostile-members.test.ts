@@ -146,6 +146,49 @@ describe('Session against a lying member', () => {
       });
     }
 
+    it(`hole 1: a requested peer's self-consistent state at a tick nobody hashed replaces nothing (${Topology[topology]} × Peer, seed 85)`, async () => {
+      const tag = `${Topology[topology]} × Peer`;
+      const h = await game(85, { topology, desyncAuthority: DesyncAuthority.Peer });
+      const victim = h.host; // its hash loses the vote: it asks p1, the lowest slot of the majority
+      const liar = peer(h, 'p1');
+      const made: number[] = [];
+      let answers = 0;
+      rewriteOutgoing(liar, (m, to) => {
+        if (to !== victim.id || m.type !== MessageType.Sync) return m;
+        // A state of the liar's own making that loads and hashes as it claims, at a tick
+        // nobody hashed (a hashed tick is a multiple of HASH_INTERVAL), or at the asked tick.
+        const state = m.state.slice();
+        for (let i = 4; i < state.length; i++) state[i] = (state[i]! + 1 + answers) & 0xff;
+        const own = new TestGame(state.length / 4);
+        own.deserialize(state);
+        made.push(own.hash());
+        const tick = answers++ % 2 === 0 ? m.tick + 3 : m.tick;
+        return { ...m, tick, state, hash: own.hash() };
+      });
+      victim.game.perturbAt.add(victim.session.currentTick + 10);
+      h.run(360);
+      expect(answers, tag).toBeGreaterThan(0);
+      expect(victim.synced, tag).toEqual([]);
+      const refused = violations(victim, liar.id);
+      expect(refused.length, tag).toBeGreaterThan(0);
+      for (const text of refused)
+        expect(text, tag).toMatch(/but we asked for tick \d+ \(agreed hash/);
+      // Our own state stays ours: none of the liar's states is in the victim's history.
+      const engine = victim.session.rollbackEngine!;
+      for (let t = engine.currentTick - 100; t <= engine.currentTick; t++) {
+        expect(made, tag).not.toContain(engine.getSnapshot(t)?.hash);
+      }
+      expect(victim.session.state, tag).toBe(SessionState.Playing);
+      expect([...victim.session.players.keys()].sort(), tag).toEqual(['p0', 'p1', 'p2']);
+      // The honest player and the liar (whose own game is honest) still agree, and play on.
+      const tick = Math.min(liar.session.confirmedTick, peer(h, 'p2').session.confirmedTick);
+      expect(tick, tag).toBeGreaterThan(360);
+      const hashes = [liar, peer(h, 'p2')].map(
+        (p) => p.session.rollbackEngine!.getSnapshot(tick)?.hash,
+      );
+      expect(hashes[0], tag).toBe(hashes[1]);
+    });
+
     const name = Topology[topology];
 
     if (topology === Topology.Mesh) {

@@ -652,7 +652,7 @@ export class Session {
       case MessageType.Sync:
         return this.desync.onSync(peerId, message, this.engine, this.cfg);
       case MessageType.SyncRequest:
-        return this.desync.onSyncRequest(peerId, this.engine, now);
+        return this.desync.onSyncRequest(peerId, message.tick, this.engine, now);
       case MessageType.DesyncStateRequest:
         return this.desync.reports.onRequest(peerId, message.tick, this.engine, this.cfg);
       case MessageType.DesyncState:
