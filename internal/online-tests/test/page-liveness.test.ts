@@ -4,12 +4,10 @@
 import { SignalingClient } from '@rbn/online';
 import type { Page } from 'playwright-core';
 import { Topology } from '@rbn/session';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startBrowserHarness } from '../src/browser';
-import type { BrowserHarness } from '../src/browser';
+import { useBrowserTestBed } from '../src/browser';
 import { compareConfirmed } from '../src/driver';
-import { NodePeers } from '../src/node-peers';
 import type { NodePeer } from '../src/node-peers';
 import {
   confirmedHashes,
@@ -20,19 +18,8 @@ import {
   progress,
   setHidden,
 } from '../src/pages';
-import { useSignalingServers } from '../src/signaling-server';
 
-const { start } = useSignalingServers();
-let harness: BrowserHarness;
-const peers = new NodePeers();
-
-beforeAll(async () => {
-  harness = await startBrowserHarness();
-});
-afterEach(() => peers.closeAll());
-afterAll(async () => {
-  await harness.close();
-});
+const { start, peers, harness } = useBrowserTestBed();
 
 /** The transport's default keepalive timeout, in frames at 60 Hz (2000 ms). */
 const KEEPALIVE_TIMEOUT_FRAMES = 120;
