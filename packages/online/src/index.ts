@@ -1,5 +1,5 @@
 export { joinOnline } from './join-online';
-export type { JoinOnlineOptions, PageEventTarget } from './join-online';
+export type { GroupFull, GroupFullChoice, JoinOnlineOptions, PageEventTarget } from './join-online';
 export { SignalingClient, SignalingError, connectTransport } from './signaling-client';
 export type {
   SignalingClientEvents,
@@ -14,6 +14,7 @@ export type {
   ClientMessage,
   ErrorCode,
   ErrorMessage,
+  GroupFullMessage,
   IceServer,
   JsonValue,
   LeaveRequest,

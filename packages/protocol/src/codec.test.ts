@@ -118,6 +118,8 @@ const samples: Message[] = [
   { type: MessageType.DropPlayer, slot: 0, tick: 0, metadata: null },
   { type: MessageType.DropPlayer, slot: 255, tick: MAX_TICK, metadata: new Uint8Array(0) },
   { type: MessageType.DropPlayer, slot: 1, tick: 5, metadata: new Uint8Array([1, 2, 3, 0]) },
+  { type: MessageType.InputDigest, slot: 0, tick: 0, digest: 0 },
+  { type: MessageType.InputDigest, slot: 255, tick: MAX_TICK, digest: 0xffffffff },
   {
     type: MessageType.JoinRequest,
     protocolVersion: PROTOCOL_VERSION,
@@ -189,6 +191,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
   DisconnectReport: 0x23,
   ResumeCountdown: 0x24,
   DropPlayer: 0x25,
+  InputDigest: 0x2c,
   JoinRequest: 0x30,
   JoinAccept: 0x31,
   JoinReject: 0x32,
@@ -200,7 +203,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
 };
 
 describe('MessageType', () => {
-  it('has exactly the 21 names and values of docs/architecture.md', () => {
+  it('has exactly the 22 names and values of docs/architecture.md', () => {
     const values = Object.fromEntries(
       Object.entries(MessageType).filter(([, value]) => typeof value === 'number'),
     );
@@ -228,10 +231,10 @@ describe('MAX_TICK', () => {
 });
 
 describe('encodeMessage / decodeMessage', () => {
-  it('covers all 21 message types in the round-trip samples', () => {
+  it('covers all 22 message types in the round-trip samples', () => {
     const types = new Set(samples.map((m) => m.type));
     const all = Object.values(MessageType).filter((v) => typeof v === 'number');
-    expect(all).toHaveLength(21);
+    expect(all).toHaveLength(22);
     expect([...types].sort()).toEqual([...all].sort());
   });
 

@@ -200,6 +200,12 @@ function readDesyncState(r: ByteReader, limits: Readonly<ProtocolLimits>): Messa
   return { type: MessageType.DesyncState, tick, totalBytes, offset, chunk };
 }
 
+function readInputDigest(r: ByteReader): Message {
+  const s = r.u8('slot');
+  const tick = readTick(r, 'tick');
+  return { type: MessageType.InputDigest, slot: s, tick, digest: r.u32('digest') };
+}
+
 function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLimits>): Message {
   switch (type) {
     case MessageType.Input: {
@@ -245,6 +251,8 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       return { type: MessageType.ResumeCountdown, seconds: r.varint(MAX_TICK, 'seconds') };
     case MessageType.DropPlayer:
       return readDropPlayer(r, limits);
+    case MessageType.InputDigest:
+      return readInputDigest(r);
     case MessageType.JoinRequest:
       return readJoinRequest(r, limits);
     case MessageType.JoinAccept:

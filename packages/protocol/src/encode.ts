@@ -14,6 +14,7 @@ import {
   type InputAckEntry,
   type DesyncStateMessage,
   type DropPlayerMessage,
+  type InputDigestMessage,
   type InputRun,
   type JoinAcceptMessage,
   type JoinRequestMessage,
@@ -271,6 +272,13 @@ function writeState(
   writePlayers(w, msg.players, limits, type === 'Sync' ? 'Sync.players' : 'StateSync.players');
 }
 
+/** InputDigest: slot, tick, digest. */
+function writeInputDigest(w: ByteWriter, msg: InputDigestMessage): void {
+  slot(w, msg.slot, 'InputDigest.slot');
+  tick(w, msg.tick, 'InputDigest.tick');
+  u32(w, msg.digest, 'InputDigest.digest');
+}
+
 /** DropPlayer: slot, tick, then metadata as `length + 1` (0 for none) and its bytes. */
 function writeDropPlayer(
   w: ByteWriter,
@@ -382,6 +390,9 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
       return;
     case MessageType.DropPlayer:
       writeDropPlayer(w, msg, limits);
+      return;
+    case MessageType.InputDigest:
+      writeInputDigest(w, msg);
       return;
     case MessageType.JoinRequest:
       writeJoinRequest(w, msg, limits);

@@ -31,6 +31,7 @@ export type {
   DisconnectReportMessage,
   ResumeCountdownMessage,
   DropPlayerMessage,
+  InputDigestMessage,
   JoinRequestMessage,
   JoinAcceptMessage,
   JoinRejectMessage,

@@ -45,6 +45,7 @@ export enum MessageType {
   DisconnectReport = 0x23,
   ResumeCountdown = 0x24,
   DropPlayer = 0x25,
+  InputDigest = 0x2c,
   JoinRequest = 0x30,
   JoinAccept = 0x31,
   JoinReject = 0x32,
@@ -219,6 +220,19 @@ export type DropPlayerMessage = {
   metadata: Uint8Array | null;
 };
 
+/**
+ * A mesh player tells the host what it confirmed of a player's inputs (reliable): `digest` is a
+ * 32-bit digest of that player's inputs for the `hashInterval` ticks from `tick`, as the sender
+ * received them. The host compares it with its own copy to catch a player that sends different
+ * inputs to different peers.
+ */
+export type InputDigestMessage = {
+  type: MessageType.InputDigest;
+  slot: number;
+  tick: Tick;
+  digest: number;
+};
+
 /** A peer asks the host to join a room (reliable). */
 export type JoinRequestMessage = {
   type: MessageType.JoinRequest;
@@ -292,6 +306,7 @@ export type Message =
   | DisconnectReportMessage
   | ResumeCountdownMessage
   | DropPlayerMessage
+  | InputDigestMessage
   | JoinRequestMessage
   | JoinAcceptMessage
   | JoinRejectMessage
