@@ -313,6 +313,18 @@ describe('wire format (golden vectors)', () => {
       '01 66 01 00 66 01 01 64 03 02 01 00 00 06 01 02',
     ],
     [
+      'Input: the trailing message counter (seq) when given',
+      { type: MessageType.Input, senderTick: 3, acks: [], runs: [], seq: 200 },
+      // type | senderTick 3 | 0 acks | 0 runs | seq 200
+      '01 03 00 00 c8',
+    ],
+    [
+      'InputAck: the trailing message counter (seq) when given',
+      { type: MessageType.InputAck, senderTick: 3, acks: [{ slot: 1, tick: -1 }], seq: 0 },
+      // type | senderTick 3 | 1 ack: slot 1, tick+1 = 0 | seq 0
+      '02 03 01 01 00 00',
+    ],
+    [
       'Input: an XOR delta against a non-zero previous input (decoding must XOR, not overwrite)',
       {
         type: MessageType.Input,

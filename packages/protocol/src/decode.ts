@@ -22,11 +22,11 @@ const MAX_U32 = 0xffffffff;
 /** The result of {@link tryDecodeMessage}: the message, or why the bytes were rejected. */
 export type DecodeResult = { ok: true; message: Message } | { ok: false; error: DecodeError };
 
-function readTick(r: ByteReader, what: string): number {
+export function readTick(r: ByteReader, what: string): number {
   return r.varint(MAX_TICK, what);
 }
 
-function readTickOrNone(r: ByteReader, what: string): number {
+export function readTickOrNone(r: ByteReader, what: string): number {
   return r.varint(MAX_TICK + 1, what) - 1;
 }
 
@@ -38,7 +38,7 @@ function readEnum(r: ByteReader, max: number, what: string): number {
 }
 
 /** Reads a count and checks it against its limit and the bytes left, before anything is allocated. */
-function readCount(
+export function readCount(
   r: ByteReader,
   max: number,
   limitName: string,
@@ -212,11 +212,14 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       const senderTick = readTick(r, 'sender tick');
       const acks = readAcks(r, limits);
       const runs = readRuns(r, limits);
-      return { type: MessageType.Input, senderTick, acks, runs };
+      if (r.pos === r.end) return { type: MessageType.Input, senderTick, acks, runs };
+      return { type: MessageType.Input, senderTick, acks, runs, seq: r.u8('seq') };
     }
     case MessageType.InputAck: {
       const senderTick = readTick(r, 'sender tick');
-      return { type: MessageType.InputAck, senderTick, acks: readAcks(r, limits) };
+      const acks = readAcks(r, limits);
+      if (r.pos === r.end) return { type: MessageType.InputAck, senderTick, acks };
+      return { type: MessageType.InputAck, senderTick, acks, seq: r.u8('seq') };
     }
     case MessageType.Hash: {
       const tick = readTick(r, 'tick');

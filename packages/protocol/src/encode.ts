@@ -12,6 +12,8 @@ import {
   PLAYER_METADATA_VERSION,
   WireRole,
   type InputAckEntry,
+  type InputAckMessage,
+  type InputMessage,
   type DesyncStateMessage,
   type DropPlayerMessage,
   type InputDigestMessage,
@@ -341,17 +343,33 @@ function writeDesyncState(
   w.bytes(chunk);
 }
 
+/** The optional trailing message counter of Input/InputAck: one byte, 0–255. */
+function writeSeq(w: ByteWriter, seq: number | undefined, field: string): void {
+  if (seq === undefined) return;
+  if (!Number.isInteger(seq) || seq < 0 || seq > 255) {
+    throw encodeError(field, -1, '', 'must be an integer 0–255', seq);
+  }
+  w.u8(seq);
+}
+
+/** Input and InputAck: sender tick, acks, runs (Input only), the optional seq byte. */
+function writeInputBody(
+  w: ByteWriter,
+  msg: InputMessage | InputAckMessage,
+  limits: Readonly<ProtocolLimits>,
+): void {
+  const name = msg.type === MessageType.Input ? 'Input' : 'InputAck';
+  tick(w, msg.senderTick, `${name}.senderTick`);
+  writeAcks(w, msg.acks, limits, `${name}.acks`);
+  if (msg.type === MessageType.Input) writeRuns(w, msg.runs, limits);
+  writeSeq(w, msg.seq, `${name}.seq`);
+}
+
 function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>): void {
   switch (msg.type) {
     case MessageType.Input:
-      tick(w, msg.senderTick, 'Input.senderTick');
-      writeAcks(w, msg.acks, limits, 'Input.acks');
-      writeRuns(w, msg.runs, limits);
-      return;
     case MessageType.InputAck:
-      tick(w, msg.senderTick, 'InputAck.senderTick');
-      writeAcks(w, msg.acks, limits, 'InputAck.acks');
-      return;
+      return writeInputBody(w, msg, limits);
     case MessageType.Hash:
       tick(w, msg.tick, 'Hash.tick');
       u32(w, msg.hash, 'Hash.hash');

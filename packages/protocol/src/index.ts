@@ -46,6 +46,8 @@ export type { ProtocolLimits } from './limits';
 export { encodeMessage } from './encode';
 export { decodeMessage, tryDecodeMessage } from './decode';
 export type { DecodeResult } from './decode';
+export { InputView } from './input-view';
+export { InputWriter } from './input-writer';
 export { writeInputDelta, readInputDelta } from './input-delta';
 export { assertMessageBytes, checkTick, describeValue, sameBytes } from './arguments';
 export { ByteWriter } from './byte-writer';

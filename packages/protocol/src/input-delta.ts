@@ -107,6 +107,15 @@ export function readInputDelta(r: ByteReader, prev: Uint8Array, maxInput: number
   if (isRaw) return r.bytes(n, 'input');
   const out = new Uint8Array(n);
   out.set(n < prev.length ? prev.subarray(0, n) : prev);
+  readXorTokens(r, out, 0, n);
+  return out;
+}
+
+/**
+ * Reads the XOR/RLE tokens of a delta covering `n` bytes and XORs them into `out` from `at`
+ * (which holds the previous input, zero past its end).
+ */
+function readXorTokens(r: ByteReader, out: Uint8Array, at: number, n: number): void {
   const b = r.buf;
   let j = 0;
   while (j < n) {
@@ -118,10 +127,46 @@ export function readInputDelta(r: ByteReader, prev: Uint8Array, maxInput: number
     if ((t & 1) === 1) {
       r.need(k, 'delta literal');
       const p = r.pos;
-      for (let m = 0; m < k; m++) out[j + m]! ^= b[p + m]!;
+      for (let m = 0; m < k; m++) out[at + j + m]! ^= b[p + m]!;
       r.pos = p + k;
     }
     j += k;
   }
-  return out;
+}
+
+/**
+ * {@link readInputDelta} into a slab instead of a new array: the previous input is
+ * `slab[prevAt, prevAt + prevLength)`, the new one is written at `at` (the caller makes room
+ * for `maxInput` bytes there). Same checks and errors.
+ * @returns The new input's length.
+ * @internal
+ */
+export function readInputDeltaInto(
+  r: ByteReader,
+  slab: Uint8Array,
+  prevAt: number,
+  prevLength: number,
+  at: number,
+  maxInput: number,
+): number {
+  const headerAt = r.pos;
+  const h = r.varint(MAX_U32, 'input header');
+  if (h === 0) {
+    slab.copyWithin(at, prevAt, prevAt + prevLength);
+    return prevLength;
+  }
+  const isRaw = (h & 1) === 0;
+  const n = isRaw ? (h - 2) / 2 : (h - 1) / 2;
+  if (n > maxInput) r.fail(`input of ${n} bytes is over maxInputBytes (${maxInput})`, headerAt);
+  if (isRaw) {
+    r.need(n, 'input');
+    slab.set(r.buf.subarray(r.pos, r.pos + n), at);
+    r.pos += n;
+    return n;
+  }
+  const keep = Math.min(n, prevLength);
+  slab.copyWithin(at, prevAt, prevAt + keep);
+  slab.fill(0, at + keep, at + n);
+  readXorTokens(r, slab, at, n);
+  return n;
 }

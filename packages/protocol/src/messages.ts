@@ -139,6 +139,11 @@ export type InputMessage = {
   senderTick: Tick;
   acks: InputAckEntry[];
   runs: InputRun[];
+  /**
+   * The sender's count of `Input`/`InputAck` messages on this link, modulo 256 (a trailing
+   * byte, absent when omitted): a gap tells the receiver a packet was lost.
+   */
+  seq?: number;
 };
 
 /** A bare acknowledgement / keepalive (unreliable), sent only when there are no inputs to send. */
@@ -146,6 +151,8 @@ export type InputAckMessage = {
   type: MessageType.InputAck;
   senderTick: Tick;
   acks: InputAckEntry[];
+  /** As {@link InputMessage.seq}. */
+  seq?: number;
 };
 
 /** The hash of the sender's confirmed state at `tick` (reliable). */

@@ -70,7 +70,7 @@ const RULES: { [K in keyof SessionConfig]: Rule } = {
  * @throws RbnError `'INVALID_CONFIG'` naming the field when the value is out of range.
  */
 export function validateConfigField(field: keyof SessionConfig, value: unknown): void {
-  if (field === 'snapshotInterval' && value === 'auto') return;
+  if ((field === 'snapshotInterval' || field === 'inputDelayTicks') && value === 'auto') return;
   const rule = RULES[field];
   checkRange(`config.${field}`, value, rule.min, rule.max, rule.integer);
 }
@@ -101,7 +101,7 @@ export function resolveSessionConfig(config: Partial<SessionConfig> = {}): Sessi
     // 'auto' gets the session's clock when the engine is created.
     snapshotInterval: resolved.snapshotInterval === 'auto' ? 1 : resolved.snapshotInterval,
     hashInterval: resolved.hashInterval,
-    inputDelayTicks: resolved.inputDelayTicks,
+    inputDelayTicks: resolved.inputDelayTicks === 'auto' ? 0 : resolved.inputDelayTicks,
   });
   if (resolved.disconnectNotifyStart > resolved.disconnectTimeout) {
     throw new RbnError(

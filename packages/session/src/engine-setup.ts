@@ -34,7 +34,7 @@ export function buildEngine(setup: EngineSetup, startTick: Tick): RollbackEngine
     snapshotInterval: cfg.snapshotInterval,
     costClock,
     hashInterval: cfg.hashInterval,
-    inputDelayTicks: cfg.inputDelayTicks,
+    inputDelayTicks: cfg.inputDelayTicks === 'auto' ? 0 : cfg.inputDelayTicks,
     startTick,
     ...(predictor ? { inputPredictor: predictor } : {}),
   });

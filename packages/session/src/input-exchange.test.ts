@@ -117,6 +117,29 @@ describe('Session input sending', () => {
     expect(h.host.session.confirmedTick).toBeGreaterThanOrEqual(tick);
   });
 
+  it('sends a change on the next three frames too once a message from the peer was lost (seq gap)', async () => {
+    const { frame, h } = await recordClient({}, 50);
+    const inputsIn = (sent: { type: MessageType }[]) =>
+      sent.filter((m) => m.type === MessageType.Input).length;
+    // The host's next input message to the client is lost; the client sees the gap in the
+    // host's message counter once a few later ones arrive.
+    const host = h.host.transport;
+    const send = host.send.bind(host);
+    let drop = true;
+    host.send = (peerId, message, reliable) => {
+      if (drop && message[0] === MessageType.Input) drop = false;
+      else send(peerId, message, reliable);
+    };
+    for (let f = 0; f < 60; f++) frame(new Uint8Array([5]));
+    expect(drop).toBe(false);
+    const counts = [
+      frame(new Uint8Array([9])),
+      ...Array.from({ length: 6 }, () => frame(new Uint8Array([9]))),
+    ].map(inputsIn);
+    // The change and three resends (an acknowledgement takes 100 ms), then quiet.
+    expect(counts).toEqual([1, 1, 1, 1, 0, 0, 0]);
+  });
+
   it('keeps the heartbeat cadence for an unchanged input once the change is acknowledged', async () => {
     const { frame } = await recordClient({}, 50);
     const inputsIn = (sent: { type: MessageType }[]) =>

@@ -1,6 +1,7 @@
 import type { RollbackEngine } from '@rbn/core';
-import { DEFAULT_LIMITS, MessageType, encodeMessage, sameBytes } from '@rbn/protocol';
-import type { InputAckEntry, InputMessage, InputRun, Tick } from '@rbn/protocol';
+import { DEFAULT_LIMITS, InputView, InputWriter, MessageType, sameBytes } from '@rbn/protocol';
+import type { Tick } from '@rbn/protocol';
+import { AutoDelay } from './auto-delay';
 import { remoteTickBound } from './frame-advantage';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Link } from './internal/link';
@@ -86,13 +87,13 @@ function unsentChange(
 }
 
 /**
- * Relay on receipt (a star's host): inputs of `slots` just arrived from `source`; every other
- * link that carries one of those slots gets them at once when one of them changed (unchanged
+ * Relay on receipt (a star's host): the inputs of `view` just arrived from `source`; every other
+ * link that carries one of their slots gets them at once when one of them changed (unchanged
  * ones wait for the link's frame message).
  */
 export function relayInputs(
   source: Link,
-  slots: readonly InputRun[],
+  view: InputView,
   links: LinkTable,
   roster: Roster,
   engine: RollbackEngine,
@@ -102,8 +103,8 @@ export function relayInputs(
     if (link === source) continue;
     let changed = false;
     const cap = sendCap(link, roster, engine);
-    for (let i = 0; i < slots.length && !changed; i++) {
-      const slot = slots[i]!.slot;
+    for (let i = 0; i < view.runs && !changed; i++) {
+      const slot = view.runSlot[i]!;
       if (link.sends[slot] !== 1) continue;
       const member = roster.countedPlayer(slot);
       if (!member) continue;
@@ -116,6 +117,12 @@ export function relayInputs(
   }
 }
 
+/**
+ * The encoder of every input and ack message: each is begun and finished before it is sent,
+ * so one writer serves every session of the page.
+ */
+const writer = new InputWriter();
+
 /** Sends every input the link's peer has not acknowledged, with our acks. */
 function sendRuns(
   link: Link,
@@ -126,29 +133,30 @@ function sendRuns(
   changed: boolean,
   now: number,
 ): boolean {
-  const runs = unackedRuns(link, roster, engine, cap);
-  if (runs.length === 0) return false;
-  if (changed) {
-    for (const run of runs) {
-      link.noteChangeSent(run.slot, run.startTick + run.inputs.length - 1, now);
-    }
-  }
-  const message: InputMessage = {
-    type: MessageType.Input,
-    senderTick: engine.currentTick,
-    acks: acksFor(link, roster, engine),
-    runs,
-  };
-  links.sendBytes(link, encodeMessage(message), false);
+  writer.begin(MessageType.Input, engine.currentTick);
+  writeAcks(link, roster, engine);
+  if (writeRuns(link, roster, engine, cap, changed, now) === 0) return false;
+  links.sendBytes(link, writer.finish(link.nextSeq()), false);
   link.acksSent();
   link.heartbeatSent();
   link.noteInputsSent(now);
   return true;
 }
 
-/** The runs of every input the link's peer has not acknowledged (at most one run per slot). */
-function unackedRuns(link: Link, roster: Roster, engine: RollbackEngine, cap: Tick): InputRun[] {
-  const runs: InputRun[] = [];
+/**
+ * Writes the runs of every input the link's peer has not acknowledged (at most one run per
+ * slot) straight from the engine's buffers.
+ * @returns How many runs were written.
+ */
+function writeRuns(
+  link: Link,
+  roster: Roster,
+  engine: RollbackEngine,
+  cap: Tick,
+  changed: boolean,
+  now: number,
+): number {
+  let runs = 0;
   const maxRun = DEFAULT_LIMITS.maxInputsPerRun;
   for (const slot of link.sendSlots) {
     const member = roster.countedPlayer(slot);
@@ -156,16 +164,19 @@ function unackedRuns(link: Link, roster: Roster, engine: RollbackEngine, cap: Ti
     const upTo = Math.min(inputsUpTo(member, engine), cap);
     const from = Math.max(link.acked[slot]! + 1, member.joinTick);
     if (upTo < from) continue;
-    const count = Math.min(upTo - from + 1, maxRun);
-    const inputs: Uint8Array[] = [];
-    for (let t = from; t < from + count; t++) {
-      const input = engine.getInput(member.playerId, t);
-      if (input === undefined) break;
-      inputs.push(input);
-    }
-    if (inputs.length === 0) continue;
-    runs.push({ slot, startTick: from, inputs });
-    link.noteSent(slot, from + inputs.length - 1);
+    const id = member.playerId;
+    // The inputs still held from `from` on (an input far ahead may have taken an old one's
+    // place in the engine's ring), so the run's count is right before it is written.
+    const most = Math.min(upTo - from + 1, maxRun);
+    let count = 0;
+    while (count < most && engine.getInput(id, from + count) !== undefined) count++;
+    if (count === 0) continue;
+    writer.run(slot, from, count);
+    for (let t = from; t < from + count; t++) writer.input(engine.getInput(id, t)!);
+    const last = from + count - 1;
+    link.noteSent(slot, last);
+    if (changed) link.noteChangeSent(slot, last, now);
+    runs++;
   }
   return runs;
 }
@@ -207,17 +218,14 @@ export function sendAck(
   roster: Roster,
   engine: RollbackEngine | null,
 ): void {
-  const bytes = encodeMessage({
-    type: MessageType.InputAck,
-    senderTick: engine ? engine.currentTick : 0,
-    acks: engine ? acksFor(link, roster, engine) : [],
-  });
-  links.sendBytes(link, bytes, false);
+  writer.begin(MessageType.InputAck, engine ? engine.currentTick : 0);
+  if (engine) writeAcks(link, roster, engine);
+  links.sendBytes(link, writer.finish(link.nextSeq()), false);
   link.acksSent();
 }
 
-function acksFor(link: Link, roster: Roster, engine: RollbackEngine): InputAckEntry[] {
-  const acks: InputAckEntry[] = [];
+/** Writes our acks for the link's peer: every slot it sends us. */
+function writeAcks(link: Link, roster: Roster, engine: RollbackEngine): void {
   for (const slot of link.acceptSlots) {
     const member = roster.at(slot);
     if (!member || member.joinTick < 0) continue;
@@ -228,9 +236,8 @@ function acksFor(link: Link, roster: Roster, engine: RollbackEngine): InputAckEn
       const last = member.leaveTick - 1;
       if (tick >= last || engine.confirmedTick >= last) tick = last;
     }
-    acks.push({ slot, tick });
+    writer.ack(slot, tick);
   }
-  return acks;
 }
 
 /** How many inputs the link's peer has not acknowledged. */
@@ -261,47 +268,54 @@ export function tickReach(cfg: SessionConfig): number {
   );
 }
 
+/** What {@link applyInputs} found wrong, for the report (-1 when fine); reused. */
+type Refusals = { refused: number; outOfReach: number };
+
 /**
- * Takes a peer's acks and inputs: acks into the link, inputs the link may carry into the
- * engine. Runs far from our tick, or for slots the peer may not send, are ignored.
- * @returns What to report: the last refused slot and the reach exceeded (-1 when fine).
+ * Takes a peer's acks and inputs (decoded into `view`): acks into the link, inputs the link may
+ * carry straight from the view into the engine. Runs far from our tick, or for slots the peer
+ * may not send, are ignored.
+ * @param out - Receives the last refused slot and the reach exceeded (-1 when fine).
  */
 export function applyInputs(
   link: Link,
   roster: Roster,
   engine: RollbackEngine,
   cfg: SessionConfig,
-  acks: readonly InputAckEntry[],
-  runs: readonly InputRun[] | null,
-): { refused: number; outOfReach: number } {
-  for (const ack of acks) link.noteAck(ack.slot, ack.tick);
-  let refused = -1;
-  let outOfReach = -1;
-  if (!runs) return { refused, outOfReach };
+  view: InputView,
+  out: Refusals,
+): void {
+  for (let i = 0; i < view.acks; i++) link.noteAck(view.ackSlot[i]!, view.ackTick[i]!);
+  out.refused = -1;
+  out.outOfReach = -1;
+  if (view.runs === 0) return;
   const reach = tickReach(cfg);
-  for (const run of runs) {
-    if (
-      run.startTick > engine.currentTick + reach ||
-      run.startTick + run.inputs.length - 1 < engine.currentTick - reach
-    ) {
+  const now = engine.currentTick;
+  for (let r = 0; r < view.runs; r++) {
+    const slot = view.runSlot[r]!;
+    const start = view.runStart[r]!;
+    const count = view.runCount[r]!;
+    if (start > now + reach || start + count - 1 < now - reach) {
       // No honest peer sends inputs this far from our tick (it would have been dropped for
       // silence first); the engine would ignore them anyway, so say so once per message.
-      outOfReach = reach;
+      out.outOfReach = reach;
       continue;
     }
-    if (link.accepts[run.slot] !== 1) {
-      refused = run.slot;
+    if (link.accepts[slot] !== 1) {
+      out.refused = slot;
       continue;
     }
-    const member = roster.countedPlayer(run.slot);
+    const member = roster.countedPlayer(slot);
     if (!member) continue;
-    const inputs = run.inputs;
-    for (let i = 0; i < inputs.length; i++) {
-      engine.addRemoteInput(member.playerId, run.startTick + i, inputs[i]!);
+    const first = view.runFirst[r]!;
+    const id = member.playerId;
+    // Most of a run repeats inputs we hold (it carries all we have not acknowledged yet).
+    const held = engine.getReceivedTick(id);
+    for (let i = Math.max(0, held + 1 - start); i < count; i++) {
+      engine.addRemoteInput(id, start + i, view.input(first + i));
     }
     link.inputsArrived();
   }
-  return { refused, outOfReach };
 }
 
 /** What {@link InputExchange} works with (the session's own parts, no more). */
@@ -317,6 +331,11 @@ export class InputExchange {
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: InputExchangeDeps) {}
 
+  private readonly refusals: Refusals = { refused: -1, outOfReach: -1 };
+  private readonly view = new InputView();
+  /** The automatic input delay (`inputDelayTicks: 'auto'`), run by the session every frame. */
+  readonly autoDelay = new AutoDelay();
+
   /** The frame's message on a link: inputs and acks while playing, a keepalive in the lobby. */
   flush(link: Link, engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
     const { links, roster } = this.deps;
@@ -324,18 +343,50 @@ export class InputExchange {
     else if (now - link.lastSendAt >= cfg.keepaliveInterval) sendAck(link, links, roster, null);
   }
 
-  /** An `Input` (with runs) or `InputAck` (runs `null`) message from a link's peer. */
+  /**
+   * The bytes of a message from `peerId`, if an `Input` or `InputAck`: decoded into the
+   * exchange's reused view (a malformed one is reported and changes nothing), then received.
+   * @returns Whether the bytes were such a message (else the session decodes them).
+   */
+  receiveBytes(
+    peerId: string,
+    bytes: Uint8Array,
+    link: Link | undefined,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): boolean {
+    const type = bytes[0];
+    if (type !== MessageType.Input && type !== MessageType.InputAck) return false;
+    const view = this.view;
+    const error = view.read(bytes);
+    if (error) {
+      this.deps.report.error('protocol', error, peerId);
+      return true;
+    }
+    try {
+      this.receive(link, view, engine, cfg, now);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.deps.report.error('session', err, peerId, view.type);
+    }
+    return true;
+  }
+
+  /** An `Input` or `InputAck` message from a link's peer, decoded into `view`. */
   receive(
     link: Link | undefined,
-    senderTick: Tick,
-    acks: readonly InputAckEntry[],
-    runs: readonly InputRun[] | null,
+    view: InputView,
     engine: RollbackEngine | null,
     cfg: SessionConfig,
     now: number,
   ): void {
     if (!link || !engine) return;
-    const { refused, outOfReach } = applyInputs(link, this.deps.roster, engine, cfg, acks, runs);
+    const senderTick = view.senderTick;
+    link.noteReceivedSeq(view.seq < 0 ? undefined : view.seq, now);
+    const refusals = this.refusals;
+    applyInputs(link, this.deps.roster, engine, cfg, view, refusals);
+    const { refused, outOfReach } = refusals;
     const bound = remoteTickBound(engine, this.deps.roster, cfg);
     if (senderTick >= 0 && senderTick <= bound) {
       link.noteRemoteTick(senderTick, now);
@@ -349,8 +400,8 @@ export class InputExchange {
     }
     link.checkLost(now, 1000 / cfg.tickRate);
     // A star's host passes changed inputs on at once, not on its next frame.
-    if (runs && runs.length > 0 && this.deps.roster.isHost && cfg.topology === Topology.Star) {
-      relayInputs(link, runs, this.deps.links, this.deps.roster, engine, now);
+    if (view.runs > 0 && this.deps.roster.isHost && cfg.topology === Topology.Star) {
+      relayInputs(link, view, this.deps.links, this.deps.roster, engine, now);
     }
     if (refused >= 0) {
       const text = `inputs for slot ${refused}, which this peer may not send`;

@@ -213,17 +213,19 @@ export class Session {
   }
 
   /**
-   * The local input delay in ticks; may be changed while playing.
+   * The local input delay in ticks in effect (with `'auto'`, the one chosen last); set a
+   * number or `'auto'`, also while playing.
    * @throws RbnError `'INVALID_CONFIG'` at once for a value the engine would reject (an integer
-   * from 0 to 64, `MAX_INPUT_DELAY_TICKS`), whether or not a game runs.
+   * from 0 to 64, `MAX_INPUT_DELAY_TICKS`, or `'auto'`), whether or not a game runs.
    */
   get inputDelayTicks(): number {
-    return this.cfg.inputDelayTicks;
+    const delay = this.engine?.inputDelayTicks ?? this.cfg.inputDelayTicks;
+    return delay === 'auto' ? 0 : delay;
   }
 
-  set inputDelayTicks(value: number) {
+  set inputDelayTicks(value: number | 'auto') {
     validateConfigField('inputDelayTicks', value);
-    if (this.engine) this.engine.inputDelayTicks = value;
+    if (this.engine && value !== 'auto') this.engine.inputDelayTicks = value;
     this.cfg = { ...this.cfg, inputDelayTicks: value };
   }
 
@@ -565,6 +567,8 @@ export class Session {
     if (engine && this.recording.active) this.recording.capture(engine, this.roster);
     this.desync.frame(engine, this.cfg, now);
 
+    if (engine && this.role !== PlayerRole.Spectator)
+      this.inputs.autoDelay.frame(engine, this.links, this.cfg, now);
     if (this.stateValue !== SessionState.Disconnected) this.networkFrame(now);
     return result;
   }
@@ -604,6 +608,7 @@ export class Session {
     const now = this.clock.now();
     const link = this.links.get(peerId);
     this.liveness.received(link, bytes.byteLength, now);
+    if (this.inputs.receiveBytes(peerId, bytes, link, this.engine, this.cfg, now)) return;
     const decoded = tryDecodeMessage(bytes);
     if (!decoded.ok) {
       this.report.error('protocol', decoded.error, peerId);
@@ -619,11 +624,8 @@ export class Session {
   private dispatch(peerId: string, message: Message, link: Link | undefined, now: number): void {
     switch (message.type) {
       case MessageType.Input:
-      case MessageType.InputAck: {
-        const runs = message.type === MessageType.Input ? message.runs : null;
-        const { senderTick, acks } = message;
-        return this.inputs.receive(link, senderTick, acks, runs, this.engine, this.cfg, now);
-      }
+      case MessageType.InputAck:
+        return; // InputExchange.receiveBytes took them
       case MessageType.Ping:
         return this.liveness.onPing(link, peerId, message.timestamp, this.engine, now);
       case MessageType.Pong:

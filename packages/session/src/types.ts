@@ -100,8 +100,14 @@ export type SessionConfig = {
   snapshotInterval: number | 'auto';
   /** Compare confirmed-state hashes every this many ticks (room). @default 60 */
   hashInterval: number;
-  /** Local input delay in ticks, 0 to 64 (the engine's limit); may be changed while playing. @default 0 */
-  inputDelayTicks: number;
+  /**
+   * Local input delay in ticks, 0 to 64 (the engine's limit), or `'auto'`: this peer sets its
+   * own delay (0 to 6) from the RTT and jitter it measures to its peers, so that remote inputs
+   * arrive about 2 ticks late, raising it after 0.5 s and lowering it after 3 s of a steady
+   * measurement. May be changed while playing; {@link Session.inputDelayTicks} reads the
+   * delay in effect. @default 0
+   */
+  inputDelayTicks: number | 'auto';
   /** Milliseconds without traffic from a peer before it is disconnected. @default 5000 */
   disconnectTimeout: number;
   /** Milliseconds without traffic from a peer before `networkInterrupted` fires. @default 750 */

@@ -92,17 +92,25 @@ const state = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLeng
 export const messageArbitraries: {
   [T in MessageType]: fc.Arbitrary<Extract<Message, { type: T }>>;
 } = {
-  [MessageType.Input]: fc.record({
-    type: fc.constant(MessageType.Input),
-    senderTick: tick,
-    acks: fc.array(ackEntry, { maxLength: 8 }),
-    runs: fc.array(inputRun, { maxLength: 6 }),
-  }),
-  [MessageType.InputAck]: fc.record({
-    type: fc.constant(MessageType.InputAck),
-    senderTick: tick,
-    acks: fc.array(ackEntry, { maxLength: 8 }),
-  }),
+  [MessageType.Input]: fc.record(
+    {
+      type: fc.constant(MessageType.Input),
+      senderTick: tick,
+      acks: fc.array(ackEntry, { maxLength: 8 }),
+      runs: fc.array(inputRun, { maxLength: 6 }),
+      seq: fc.integer({ min: 0, max: 255 }),
+    },
+    { requiredKeys: ['type', 'senderTick', 'acks', 'runs'] },
+  ),
+  [MessageType.InputAck]: fc.record(
+    {
+      type: fc.constant(MessageType.InputAck),
+      senderTick: tick,
+      acks: fc.array(ackEntry, { maxLength: 8 }),
+      seq: fc.integer({ min: 0, max: 255 }),
+    },
+    { requiredKeys: ['type', 'senderTick', 'acks'] },
+  ),
   [MessageType.Hash]: fc.record({ type: fc.constant(MessageType.Hash), tick, hash: u32 }),
   [MessageType.Sync]: fc.record({
     type: fc.constant(MessageType.Sync),

@@ -7,6 +7,20 @@ export const SLOT_COUNT = 256;
 export const PING_MEMORY = 32;
 
 /**
+ * Frames a changed input goes out again after its first message while unacknowledged, on a
+ * link with no sign of loss (one lost packet then costs one frame) and on a lossy one (up to
+ * three lost packets in a row cost a frame each: at 5 % loss a change then waits for a
+ * late resend about once in 160 000 changes, instead of once in 400).
+ */
+export const RESEND_FRAMES = 1;
+/** See {@link RESEND_FRAMES}. */
+export const LOSSY_RESEND_FRAMES = 3;
+/** How long one lost message from the peer keeps a link lossy, in ms. */
+export const LOSS_MEMORY_MS = 30_000;
+/** A message missing after this many newer ones arrived counts as lost (not reordered). */
+export const REORDER_WINDOW = 4;
+
+/**
  * The session's state for one remote peer it exchanges messages with: which players' inputs go
  * each way, what the peer acknowledged, RTT, traffic counters and liveness.
  */
@@ -35,6 +49,18 @@ export class Link {
   #changeSentAt = 0;
   #inputsSentAt = 0;
   #resendNextFrame = false;
+  /** Frames left in which an unacknowledged change goes out again. */
+  #resendFrames = 0;
+  /** Until when the link counts as lossy (see {@link LOSS_MEMORY_MS}). */
+  #lossyUntil = -Infinity;
+  /** Our next input/ack message's `seq`. */
+  #sendSeq = 0;
+  /** The newest `seq` received from the peer (-1 before the first). */
+  #recvSeq = -1;
+  /** Bit i: message `#recvSeq - i` has not arrived (yet: it may come late, out of order). */
+  #recvMissing = 0;
+  /** Input/ack messages of the peer that never arrived (counted {@link REORDER_WINDOW} late). */
+  lostMessages = 0;
   #framesSinceInputSend = 0;
   #relaysThisFrame = 0;
   #lastSendAt = -Infinity;
@@ -42,6 +68,7 @@ export class Link {
   #lastRecvAt: number;
   #interrupted = false;
   #rtt = 0;
+  #rttDeviation = 0;
   #hasRtt = false;
   /** The peer's tick as last reported, and when we learnt it. */
   #remoteTick = -1;
@@ -91,6 +118,11 @@ export class Link {
   /** The smoothed round-trip time in milliseconds (0 before the first sample). */
   get rtt(): number {
     return this.#rtt;
+  }
+
+  /** The smoothed mean deviation of RTT samples from the smoothed RTT, in ms (jitter). */
+  get rttDeviation(): number {
+    return this.#rttDeviation;
   }
 
   /** Whether an RTT sample arrived yet. */
@@ -145,6 +177,56 @@ export class Link {
       this.changeSentUpTo[slot] = -1;
     }
     this.#resendNextFrame = false;
+    this.#resendFrames = 0;
+  }
+
+  /** Whether the link showed a sign of loss in the last {@link LOSS_MEMORY_MS}. */
+  lossyAt(now: number): boolean {
+    return now < this.#lossyUntil;
+  }
+
+  /** A message on the link was lost: for {@link LOSS_MEMORY_MS}, changes go out more often. */
+  noteLoss(now: number): void {
+    this.#lossyUntil = now + LOSS_MEMORY_MS;
+  }
+
+  /** The `seq` of our next input/ack message on this link (counts it as sent). */
+  nextSeq(): number {
+    const seq = this.#sendSeq;
+    this.#sendSeq = (seq + 1) & 0xff;
+    return seq;
+  }
+
+  /**
+   * The peer's input/ack message number `seq` arrived. A number skipped and still missing
+   * {@link REORDER_WINDOW} messages later was lost: the link counts as lossy (loss is assumed
+   * to go both ways, so our changes go out more often too).
+   */
+  noteReceivedSeq(seq: number | undefined, now: number): void {
+    if (seq === undefined) return;
+    if (this.#recvSeq < 0) {
+      this.#recvSeq = seq;
+      return;
+    }
+    const ahead = (seq - this.#recvSeq) & 0xff;
+    if (ahead === 0) return; // a duplicate
+    if (ahead >= 128) {
+      // Older than the newest: a late arrival fills its gap.
+      const back = 256 - ahead;
+      if (back < 32) this.#recvMissing &= ~(1 << back);
+      return;
+    }
+    let lost = 0;
+    for (let i = 0; i < ahead; i++) {
+      this.#recvMissing = (this.#recvMissing << 1) | (i < ahead - 1 ? 1 : 0);
+      if ((this.#recvMissing & (1 << REORDER_WINDOW)) !== 0) lost++;
+      this.#recvMissing &= (1 << REORDER_WINDOW) - 1;
+    }
+    this.#recvSeq = seq;
+    if (lost > 0) {
+      this.lostMessages += lost;
+      this.noteLoss(now);
+    }
   }
 
   /** Inputs of `slot` up to `tick` went out on this link. */
@@ -154,12 +236,13 @@ export class Link {
 
   /**
    * A message went out because an input changed, carrying `slot`'s inputs up to `tick`: it
-   * goes out again on the next frame unless acknowledged by then.
+   * goes out again on the next frames ({@link RESEND_FRAMES}, or {@link LOSSY_RESEND_FRAMES}
+   * on a lossy link) unless acknowledged by then.
    */
   noteChangeSent(slot: number, tick: number, now: number): void {
     if (tick > this.changeSentUpTo[slot]!) this.changeSentUpTo[slot] = tick;
     this.#changeSentAt = now;
-    this.#resendNextFrame = true;
+    this.#resendFrames = this.lossyAt(now) ? LOSSY_RESEND_FRAMES : RESEND_FRAMES;
   }
 
   /** An input message went out (a change, its resend or a heartbeat): it carries the change. */
@@ -183,8 +266,9 @@ export class Link {
   }
 
   /**
-   * Whether a changed input the peer has not acknowledged must go out again now: on the frame
-   * after it first went out (one lost packet then costs one frame), and on every frame once its
+   * Whether a changed input the peer has not acknowledged must go out again now: on the frames
+   * after it first went out (see {@link noteChangeSent}: a lost packet then costs one frame),
+   * on the frame after a message from the peer shows it lost, and on every frame once its
    * acknowledgement is overdue (more than the RTT, a heartbeat and two frames after it went out).
    */
   resendDue(now: number, frameMs: number, heartbeatFrames: number): boolean {
@@ -195,9 +279,16 @@ export class Link {
         break;
       }
     }
-    const next = this.#resendNextFrame;
+    let next = this.#resendNextFrame;
     this.#resendNextFrame = false;
-    if (!unacked) return false;
+    if (this.#resendFrames > 0) {
+      this.#resendFrames--;
+      next = true;
+    }
+    if (!unacked) {
+      this.#resendFrames = 0;
+      return false;
+    }
     // The peer acknowledges with its own messages, at least every heartbeat.
     const overdue = this.#rtt + (heartbeatFrames + 2) * frameMs;
     return next || (this.#hasRtt && now - this.#changeSentAt > overdue);
@@ -329,12 +420,16 @@ export class Link {
     return wasInterrupted;
   }
 
-  /** Folds an RTT sample into the smoothed RTT (first sample taken as is, then 1/8 weight). */
+  /**
+   * Folds an RTT sample into the smoothed RTT (first sample taken as is, then 1/8 weight) and
+   * its deviation (1/4 weight).
+   */
   addRttSample(sample: number): void {
     if (!this.#hasRtt) {
       this.#rtt = sample;
       this.#hasRtt = true;
     } else {
+      this.#rttDeviation += (Math.abs(sample - this.#rtt) - this.#rttDeviation) / 4;
       this.#rtt += (sample - this.#rtt) / 8;
     }
   }

@@ -1,0 +1,115 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeMessage } from './encode';
+import { tryDecodeMessage } from './decode';
+import { InputView } from './input-view';
+import { InputWriter } from './input-writer';
+import { messageArbitraries } from './internal/test-arbitraries';
+import { MessageType } from './messages';
+import type { InputAckMessage, InputMessage } from './messages';
+
+const SEED = 0x1a9e7;
+
+/** What the view holds, in the shape of the decoded message. */
+function asMessage(view: InputView): InputMessage | InputAckMessage {
+  const acks = Array.from({ length: view.acks }, (_, i) => ({
+    slot: view.ackSlot[i]!,
+    tick: view.ackTick[i]!,
+  }));
+  const seq = view.seq < 0 ? {} : { seq: view.seq };
+  if (view.type === MessageType.InputAck) {
+    return { type: MessageType.InputAck, senderTick: view.senderTick, acks, ...seq };
+  }
+  const runs = Array.from({ length: view.runs }, (_, r) => ({
+    slot: view.runSlot[r]!,
+    startTick: view.runStart[r]!,
+    inputs: Array.from({ length: view.runCount[r]! }, (_, i) =>
+      Uint8Array.from(view.input(view.runFirst[r]! + i)),
+    ),
+  }));
+  return { type: MessageType.Input, senderTick: view.senderTick, acks, runs, ...seq };
+}
+
+const hot = fc.oneof(
+  messageArbitraries[MessageType.Input],
+  messageArbitraries[MessageType.InputAck],
+);
+
+describe('InputView', () => {
+  it(`reads every Input and InputAck message as decodeMessage does, one view for all (fast-check seed ${SEED})`, () => {
+    const view = new InputView();
+    fc.assert(
+      fc.property(hot, (msg) => {
+        expect(view.read(encodeMessage(msg))).toBeNull();
+        expect(asMessage(view)).toEqual(msg);
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it(`rejects exactly the bytes decodeMessage rejects, with the same reason (fast-check seed ${SEED})`, () => {
+    const view = new InputView();
+    const damaged = fc
+      .tuple(hot, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean())
+      .map(([msg, at, byte, cut]) => {
+        const bytes = encodeMessage(msg);
+        const i = at % bytes.length;
+        if (cut) return bytes.subarray(0, i);
+        if (i > 0) bytes[i] = byte;
+        return bytes;
+      });
+    fc.assert(
+      fc.property(damaged, (bytes) => {
+        const expected = tryDecodeMessage(bytes);
+        const error = view.read(bytes);
+        if (expected.ok) {
+          expect(error).toBeNull();
+          expect(asMessage(view)).toEqual(expected.message);
+        } else {
+          expect(error?.reason).toBe(expected.error.reason);
+          expect(view.runs).toBe(0);
+        }
+      }),
+      { seed: SEED, numRuns: 1000 },
+    );
+  });
+
+  it('keeps nothing of a rejected message and refuses other message types', () => {
+    const view = new InputView();
+    const bytes = encodeMessage({ type: MessageType.Hash, tick: 1, hash: 2 });
+    expect(view.read(bytes)?.reason).toBe('not an Input or InputAck message');
+    expect(view.read(new Uint8Array(0))?.reason).toBe('empty message');
+    expect(view.runs).toBe(0);
+    expect(view.acks).toBe(0);
+  });
+});
+
+describe('InputWriter', () => {
+  it(`writes the bytes encodeMessage writes, one writer for all (fast-check seed ${SEED})`, () => {
+    const w = new InputWriter();
+    fc.assert(
+      fc.property(hot, (msg) => {
+        w.begin(msg.type, msg.senderTick);
+        for (const ack of msg.acks) w.ack(ack.slot, ack.tick);
+        if (msg.type === MessageType.Input) {
+          for (const run of msg.runs) {
+            w.run(run.slot, run.startTick, run.inputs.length);
+            for (const input of run.inputs) w.input(input);
+          }
+        }
+        expect(w.finish(msg.seq ?? -1)).toEqual(encodeMessage(msg));
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it('refuses a run whose inputs do not match its count', () => {
+    const w = new InputWriter();
+    w.begin(MessageType.Input, 1);
+    w.run(0, 1, 1);
+    expect(() => w.finish(-1)).toThrow(/missing inputs/);
+    w.begin(MessageType.Input, 1);
+    w.run(0, 1, 0);
+    expect(() => w.input(new Uint8Array(1))).toThrow(/more inputs/);
+  });
+});

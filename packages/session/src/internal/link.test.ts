@@ -1,0 +1,85 @@
+// A link's view of loss: the peer's message counter (seq) shows lost packets, and a lossy link
+// sends a changed input on more frames until the peer acknowledges it.
+import { describe, expect, it } from 'vitest';
+import { LOSS_MEMORY_MS, LOSSY_RESEND_FRAMES, Link, REORDER_WINDOW, RESEND_FRAMES } from './link';
+
+const FRAME = 1000 / 60;
+
+/** Feeds `seqs` as the peer's message counters, one per frame. */
+function receive(link: Link, seqs: number[]): void {
+  seqs.forEach((seq, i) => link.noteReceivedSeq(seq, i * FRAME));
+}
+
+/** Frames (of `frames` after a change) on which the change goes out again, unacknowledged. */
+function resends(link: Link, now: number, frames: number): number[] {
+  link.assignSlots([0], []);
+  link.startAcks(() => 0);
+  link.noteChangeSent(0, 10, now);
+  const out: number[] = [];
+  for (let f = 1; f <= frames; f++) {
+    if (link.resendDue(now + f * FRAME, FRAME, 8)) out.push(f);
+  }
+  return out;
+}
+
+describe('Link loss detection', () => {
+  it('counts a message that never arrives as lost, once the reorder window has passed', () => {
+    const link = new Link('p1', 0);
+    receive(link, [0, 1, 2, 4, 5]);
+    expect(link.lostMessages).toBe(0); // 3 may still come, late
+    receive(link, [6, 7, 8]);
+    expect(REORDER_WINDOW).toBeLessThanOrEqual(4);
+    expect(link.lostMessages).toBe(1);
+    expect(link.lossyAt(8 * FRAME)).toBe(true);
+  });
+
+  it('does not count a message that arrives late, out of order, as lost', () => {
+    const link = new Link('p1', 0);
+    receive(link, [0, 1, 3, 2, 4, 5, 6, 7, 8, 9]);
+    expect(link.lostMessages).toBe(0);
+    expect(link.lossyAt(10 * FRAME)).toBe(false);
+  });
+
+  it('counts across the wrap of the one-byte counter, and ignores duplicates', () => {
+    const link = new Link('p1', 0);
+    receive(link, [253, 254, 254, 0, 1, 2, 3, 4, 5]);
+    expect(link.lostMessages).toBe(1); // 255
+  });
+
+  it('forgets the loss after LOSS_MEMORY_MS without another', () => {
+    const link = new Link('p1', 0);
+    receive(link, [0, 2, 3, 4, 5, 6]);
+    expect(link.lossyAt(6 * FRAME)).toBe(true);
+    expect(link.lossyAt(6 * FRAME + LOSS_MEMORY_MS)).toBe(false);
+  });
+});
+
+describe('Link resends', () => {
+  it('sends an unacknowledged change again on the next frame on a clean link', () => {
+    const link = new Link('p1', 0);
+    link.addRttSample(100);
+    expect(resends(link, 0, 5)).toEqual(Array.from({ length: RESEND_FRAMES }, (_, i) => i + 1));
+  });
+
+  it('sends it again on the next LOSSY_RESEND_FRAMES frames on a link that lost a message', () => {
+    const link = new Link('p1', 0);
+    link.addRttSample(100);
+    receive(link, [0, 2, 3, 4, 5, 6]);
+    const now = 7 * FRAME;
+    const expected = Array.from({ length: LOSSY_RESEND_FRAMES }, (_, i) => i + 1);
+    expect(resends(link, now, 5)).toEqual(expected);
+  });
+
+  it('stops resending once the peer acknowledges the change', () => {
+    const link = new Link('p1', 0);
+    link.addRttSample(100);
+    receive(link, [0, 2, 3, 4, 5, 6]);
+    link.assignSlots([0], []);
+    link.startAcks(() => 0);
+    link.noteChangeSent(0, 10, 0);
+    expect(link.resendDue(FRAME, FRAME, 8)).toBe(true);
+    link.noteAck(0, 10);
+    expect(link.resendDue(2 * FRAME, FRAME, 8)).toBe(false);
+    expect(link.resendDue(3 * FRAME, FRAME, 8)).toBe(false);
+  });
+});
