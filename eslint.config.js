@@ -68,7 +68,8 @@ export default tseslint.config(
   },
   ...Object.entries(forbidden).map(([pkg, patterns]) => ({
     files: [`packages/${pkg}/src/**/*.ts`],
-    ignores: ['**/*.test.ts'],
+    // Tests and their helpers (never shipped) may use the packages a library lists as devDependencies.
+    ignores: ['**/*.test.ts', '**/testing/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -28,7 +28,8 @@ const projects: Record<string, ProjectTestOptions> = {
     hookTimeout: 180_000,
   },
   'apps/signaling': {},
-  'apps/demo': {},
+  // One production build of the demo for all its browser tests.
+  'apps/demo': { globalSetup: ['test/global-setup.ts'] },
   bench: {},
 };
 

@@ -1,32 +1,18 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, watchPageErrors } from '@rbn/test-browser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build, createLogger } from 'vite';
 import { startDemoServer } from '../server/server';
 import type { DemoServer } from '../server/server';
 import { startSignaling } from '../server/signaling';
 import type { SignalingServer } from '@rbn/signaling';
+import { DEMO_DIR, buildDemo } from './demo-build';
+import type { DemoBuild } from './demo-build';
 
-/** The demo package's folder. */
-export const DEMO_DIR = fileURLToPath(new URL('..', import.meta.url));
+export { DEMO_DIR };
+
 /** Where screenshots of the browser tests go (gitignored). */
 export const RESULTS_DIR = join(DEMO_DIR, 'test-results');
-
-/** Chromium flags that work headless, as root, on a closed network. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Two pages of one machine must see each other's ICE host candidates as plain addresses.
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
 
 /**
  * Runs a test body, then screenshots the pages it registered with `shoot` into
@@ -68,25 +54,15 @@ export interface Harness {
 }
 
 /**
- * Builds the demo with Vite into a temporary folder, serves it with the real signaling server
- * on a free 127.0.0.1 port, and launches Debian's Chromium.
+ * Serves a production build of the demo with the real signaling server on a free 127.0.0.1
+ * port, and launches Debian's Chromium.
+ * @param shared - The run's build (`inject('demoBuild')` in a test, see test/global-setup.ts);
+ * without it the harness builds the demo itself and deletes that build when it closes.
  * @returns The harness.
  */
-export async function startHarness(): Promise<Harness> {
-  const outDir = await mkdtemp(join(tmpdir(), 'rbn-demo-'));
-  const buildWarnings: string[] = [];
-  const logger = createLogger('warn');
-  const warn = logger.warn.bind(logger);
-  logger.warn = (message, options) => {
-    buildWarnings.push(message);
-    warn(message, options);
-  };
-  await build({
-    root: DEMO_DIR,
-    configFile: join(DEMO_DIR, 'vite.config.ts'),
-    customLogger: logger,
-    build: { outDir, emptyOutDir: true },
-  });
+export async function startHarness(shared?: DemoBuild): Promise<Harness> {
+  const { outDir, warnings: buildWarnings } = shared ?? (await buildDemo());
+  const ownBuild = shared === undefined;
   await mkdir(RESULTS_DIR, { recursive: true });
   let signaling: SignalingServer | undefined;
   let server: DemoServer | undefined;
@@ -98,16 +74,12 @@ export async function startHarness(): Promise<Harness> {
       port: 0,
       signalingPort: signaling.port,
     });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   } catch (error) {
     await browser?.close();
     await server?.close();
     await signaling?.close();
-    await rm(outDir, { recursive: true, force: true });
+    if (ownBuild) await rm(outDir, { recursive: true, force: true });
     throw error;
   }
   const contexts: BrowserContext[] = [];
@@ -122,11 +94,7 @@ export async function startHarness(): Promise<Harness> {
       const context = await liveBrowser.newContext({ viewport: { width: 1280, height: 1000 } });
       contexts.push(context);
       const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(message.text());
-      });
-      page.on('pageerror', (error) => errors.push(error.message));
+      const errors = watchPageErrors(page);
       await page.goto(new URL(pathOrUrl, url).href);
       return { page, context, errors };
     },
@@ -135,7 +103,7 @@ export async function startHarness(): Promise<Harness> {
       await liveBrowser.close();
       await server.close();
       await signaling?.close();
-      await rm(outDir, { recursive: true, force: true });
+      if (ownBuild) await rm(outDir, { recursive: true, force: true });
     },
   };
 }

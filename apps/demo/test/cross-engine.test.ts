@@ -4,14 +4,12 @@
 // because the engines happen to agree on everything.
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS } from './browser';
+import { CHROMIUM_PATH, launchChromium } from '@rbn/test-browser';
 import { REPLAY_TICKS, SWEEP_SIZE, runProbe } from './engine-probe';
 import type { ProbeResult } from './engine-probe';
 
-const CHROMIUM = '/usr/bin/chromium';
 const FIREFOX = '/usr/bin/firefox-esr';
 /** Generous caps for a loaded 2-core machine; each names what was slow when it trips. */
 const LAUNCH_MS = 90_000;
@@ -58,9 +56,9 @@ const evaluation = (bundle: string) => `${bundle}\n;JSON.stringify(globalThis.${
 
 async function inChromium(bundle: string): Promise<ProbeResult> {
   const browser = await within(
-    chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: LAUNCH_MS }),
+    launchChromium(LAUNCH_MS),
     LAUNCH_MS + 5_000,
-    `launching Chromium (${CHROMIUM})`,
+    `launching Chromium (${CHROMIUM_PATH})`,
   );
   try {
     const page = await within(browser.newPage(), LAUNCH_MS, 'opening a Chromium page');

@@ -1,7 +1,7 @@
 import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_PORT } from '../server/start-options';
 import type { LinkReport } from '../src/local-mode';
 import { RESULTS_DIR, startHarness, withScreenshots } from './browser';
@@ -12,7 +12,7 @@ import { spawnStartCommand } from './start-command';
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness();
+  harness = await startHarness(inject('demoBuild'));
 }, 90_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_DIR, startHarness, withScreenshots } from './browser';
 import type { Harness } from './browser';
 import { HANG_MS, waitForDemo } from './demo-page';
@@ -9,7 +9,7 @@ let harness: Harness;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  harness = await startHarness();
+  harness = await startHarness(inject('demoBuild'));
 }, 90_000);
 
 // Each test's pages close after it: pages left running would slow the next test's on 2 cores.

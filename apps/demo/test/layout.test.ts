@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startHarness, withScreenshots } from './browser';
 import type { Harness } from './browser';
 import { HANG_MS, runTicks, waitForDemo } from './demo-page';
@@ -7,7 +7,7 @@ import { HANG_MS, runTicks, waitForDemo } from './demo-page';
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness();
+  harness = await startHarness(inject('demoBuild'));
 }, 90_000);
 
 afterAll(async () => {

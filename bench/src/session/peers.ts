@@ -70,44 +70,89 @@ async function frames(
   await microtasks();
 }
 
+/** What the room builder needs from one library's session. */
+type LibrarySession = {
+  readonly currentTick: number;
+  createRoom(): Promise<string>;
+  joinRoom(roomId: string, hostId: string): Promise<unknown>;
+  start(): void;
+  destroy(): void;
+};
+
+/** One library's session on a transport, and how the frame loop drives it. */
+type Opened<S> = {
+  session: S;
+  /** Ticks once; true when the session advanced. */
+  tick: (input: Uint8Array) => boolean;
+  frameDelayMultiplier: () => number;
+};
+
+/**
+ * Builds a room of one library's sessions on a perfect TraceNetwork, every peer timed, and
+ * joins every guest to the first peer's room.
+ * @param open - Creates the library's session for one peer.
+ * @param tickWhileJoining - Whether peers tick while guests join (rbn needs it to answer joins).
+ * @returns The room, its sessions (the host first) and the peer ids.
+ */
+async function joinedRoom<S extends LibrarySession>(
+  spec: RoomSpec,
+  makeGame: () => BenchGame,
+  open: (game: BenchGame, transport: BenchTransport, network: TraceNetwork) => Opened<S>,
+  tickWhileJoining: boolean,
+): Promise<{ room: Room; sessions: S[]; ids: string[] }> {
+  const ids = Array.from({ length: spec.players }, (_, i) => `peer-${i}`);
+  const network = new TraceNetwork(spec.seed, ids);
+  const sessions: S[] = [];
+  const room: Room = { peers: [], network, destroy: () => sessions.forEach((s) => s.destroy()) };
+  for (const transport of network.transports) {
+    const game = makeGame();
+    const opened = open(game, transport, network);
+    const peer: BenchPeer = {
+      game,
+      micros: 0,
+      tick: () => ({ advanced: false }),
+      currentTick: () => opened.session.currentTick,
+      frameDelayMultiplier: opened.frameDelayMultiplier,
+    };
+    peer.tick = timedTick(peer, opened.tick);
+    timeHandler(transport, peer);
+    sessions.push(opened.session);
+    room.peers.push(peer);
+  }
+  const roomId = await sessions[0]!.createRoom();
+  let joined = 0;
+  for (const s of sessions.slice(1)) void s.joinRoom(roomId, ids[0]!).then(() => joined++);
+  await frames(room, 600, () => joined === sessions.length - 1, tickWhileJoining);
+  return { room, sessions, ids };
+}
+
 /**
  * An rbn room in its default configuration (star or mesh), joined and started on a perfect
  * network.
  */
 export async function rbnRoom(spec: RoomSpec, makeGame: () => BenchGame): Promise<Room> {
-  const ids = Array.from({ length: spec.players }, (_, i) => `peer-${i}`);
-  const network = new TraceNetwork(spec.seed, ids);
-  const sessions: RbnSession[] = [];
-  const room: Room = { peers: [], network, destroy: () => sessions.forEach((s) => s.destroy()) };
-  for (const transport of network.transports) {
-    const game = makeGame();
-    const session = createRbnSession({
-      game,
-      transport,
-      config: {
-        topology: spec.mesh ? RbnTopology.Mesh : RbnTopology.Star,
-        maxPlayers: Math.max(4, spec.players),
-      },
-      clock: { now: () => network.now },
-    });
-    const peer: BenchPeer = {
-      game,
-      micros: 0,
-      tick: () => ({ advanced: false }),
-      currentTick: () => session.currentTick,
-      frameDelayMultiplier: () => session.frameDelayMultiplier,
-    };
-    peer.tick = timedTick(peer, (input) => session.tick(input).advanced);
-    timeHandler(transport, peer);
-    sessions.push(session);
-    room.peers.push(peer);
-  }
-  const host = sessions[0]!;
-  const roomId = await host.createRoom();
-  let joined = 0;
-  for (const s of sessions.slice(1)) void s.joinRoom(roomId, ids[0]!).then(() => joined++);
-  await frames(room, 600, () => joined === sessions.length - 1, true);
-  host.start();
+  const { room, sessions } = await joinedRoom<RbnSession>(
+    spec,
+    makeGame,
+    (game, transport, network) => {
+      const session = createRbnSession({
+        game,
+        transport,
+        config: {
+          topology: spec.mesh ? RbnTopology.Mesh : RbnTopology.Star,
+          maxPlayers: Math.max(4, spec.players),
+        },
+        clock: { now: () => network.now },
+      });
+      return {
+        session,
+        tick: (input) => session.tick(input).advanced,
+        frameDelayMultiplier: () => session.frameDelayMultiplier,
+      };
+    },
+    true,
+  );
+  sessions[0]!.start();
   await frames(room, 600, () => sessions.every((s) => s.currentTick >= 0), false);
   return room;
 }
@@ -117,49 +162,39 @@ export async function rbnRoom(spec: RoomSpec, makeGame: () => BenchGame): Promis
  * mesh the bench connects every pair of guests (rollback-netcode leaves that to the application).
  */
 export async function rnRoom(spec: RoomSpec, makeGame: () => BenchGame): Promise<Room> {
-  const ids = Array.from({ length: spec.players }, (_, i) => `peer-${i}`);
-  const network = new TraceNetwork(spec.seed, ids);
-  const sessions: RnSession[] = [];
-  const room: Room = { peers: [], network, destroy: () => sessions.forEach((s) => s.destroy()) };
-  for (const transport of network.transports) {
-    const game = makeGame();
-    const session = createRnSession({
-      game,
-      transport,
-      config: {
-        topology: spec.mesh ? RnTopology.Mesh : RnTopology.Star,
-        maxPlayers: Math.max(4, spec.players),
-        inputRedundancy: RN_INPUT_REDUNDANCY,
-      },
-    });
-    const peer: BenchPeer = {
-      game,
-      micros: 0,
-      tick: () => ({ advanced: false }),
-      currentTick: () => session.currentTick,
-      frameDelayMultiplier: () => 1,
-    };
-    peer.tick = timedTick(peer, (input) => {
-      const before = session.currentTick;
-      session.tick(input);
-      return session.currentTick !== before;
-    });
-    timeHandler(transport, peer);
-    sessions.push(session);
-    room.peers.push(peer);
-  }
-  const host = sessions[0]!;
-  const roomId = await host.createRoom();
-  let joined = 0;
-  for (const s of sessions.slice(1)) void s.joinRoom(roomId, ids[0]!).then(() => joined++);
-  await frames(room, 600, () => joined === sessions.length - 1, false);
+  const { room, sessions, ids } = await joinedRoom<RnSession>(
+    spec,
+    makeGame,
+    (game, transport) => {
+      const session = createRnSession({
+        game,
+        transport,
+        config: {
+          topology: spec.mesh ? RnTopology.Mesh : RnTopology.Star,
+          maxPlayers: Math.max(4, spec.players),
+          inputRedundancy: RN_INPUT_REDUNDANCY,
+        },
+      });
+      return {
+        session,
+        tick: (input) => {
+          const before = session.currentTick;
+          session.tick(input);
+          return session.currentTick !== before;
+        },
+        frameDelayMultiplier: () => 1,
+      };
+    },
+    false,
+  );
   if (spec.mesh) {
+    const transports = room.network.transports;
     for (let a = 1; a < ids.length; a++) {
-      for (let b = a + 1; b < ids.length; b++) await network.transports[a]!.connect(ids[b]!);
+      for (let b = a + 1; b < ids.length; b++) await transports[a]!.connect(ids[b]!);
     }
   }
   await frames(room, 120, () => false, false);
-  host.start();
+  sessions[0]!.start();
   await frames(room, 120, () => false, false);
   return room;
 }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '@rbn/test-browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForBrowser } from '../src/bundle';
 import type { BundleReport } from '../src/bundle';
@@ -73,11 +73,7 @@ describe('a browser consumer of the packed packages (@rbn/session + @rbn/transpo
 
   it('runs in Chromium: creates a WebRTC transport and a session', async () => {
     const outDir = dirname(report.entryFile);
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

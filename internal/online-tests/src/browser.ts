@@ -1,30 +1,19 @@
 // Browser side of the online tests: bundles src/browser-entry.ts with Vite (workspace libraries
-// from their sources), serves it on 127.0.0.1, and launches Debian's Chromium headless.
+// from their sources), serves it on 127.0.0.1, and launches Debian's Chromium headless
+// (@rbn/test-browser).
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, watchPageErrors } from '@rbn/test-browser';
 import type { Browser, Page } from 'playwright-core';
 import { build, defaultClientConditions } from 'vite';
-
-/** Chromium flags that work headless, as root, on a closed network (as apps/demo's tests). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Two pages of one machine must see each other's ICE host candidates as plain addresses.
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  // Pages of a test are never in front: keep their timers at full rate.
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-];
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { SignalingServer, SignalingServerOptions } from '@rbn/signaling';
+import { NodePeers } from './node-peers';
+import { useSignalingServers } from './signaling-server';
 
 const ENTRY = fileURLToPath(new URL('./browser-entry.ts', import.meta.url));
 
@@ -82,11 +71,7 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
   const { server, url } = await serve(script);
   let browser: Browser;
   try {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
   } catch (error) {
     server.close();
     await rm(dir, { recursive: true, force: true });
@@ -96,11 +81,7 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
     async open() {
       const context = await browser.newContext();
       const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      page.on('pageerror', (e) => errors.push(e.message));
+      const errors = watchPageErrors(page);
       await page.goto(url);
       await page.waitForFunction(() => 'rbnOnline' in globalThis, undefined, { timeout: 60_000 });
       return { page, errors };
@@ -111,4 +92,40 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What a browser test file plays with: see {@link useBrowserTestBed}. */
+export type BrowserTestBed = {
+  /** Starts a signaling server on 127.0.0.1 (closed after the test). */
+  start: (options?: SignalingServerOptions) => Promise<SignalingServer>;
+  /** The test's Node peers, closed after each test. */
+  peers: NodePeers;
+  /** Opens pages in the file's one browser. */
+  harness: Pick<BrowserHarness, 'open'>;
+};
+
+/**
+ * Registers the hooks of a browser test file: one bundle and one Chromium for the whole file
+ * (started before its first test, closed after its last), signaling servers and Node peers
+ * closed after each test.
+ * @returns The file's test bed.
+ */
+export function useBrowserTestBed(): BrowserTestBed {
+  const { start } = useSignalingServers();
+  const peers = new NodePeers();
+  let browser: BrowserHarness | undefined;
+  beforeAll(async () => {
+    browser = await startBrowserHarness();
+  });
+  afterEach(() => peers.closeAll());
+  afterAll(async () => {
+    await browser?.close();
+  });
+  const harness = {
+    open() {
+      if (browser === undefined) throw new Error('the browser is not started (beforeAll failed)');
+      return browser.open();
+    },
+  };
+  return { start, peers, harness };
 }

@@ -12,7 +12,7 @@ import { confirmedHashes, join, pageConfirmed } from './pages';
 /** What a room test works with. */
 export type RoomContext = {
   peers: NodePeers;
-  harness: BrowserHarness;
+  harness: Pick<BrowserHarness, 'open'>;
   start: (options?: SignalingServerOptions) => Promise<SignalingServer>;
 };
 

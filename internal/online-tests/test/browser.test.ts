@@ -1,26 +1,13 @@
 import { SignalingClient } from '@rbn/online';
 import type { Page } from 'playwright-core';
 import { Topology } from '@rbn/session';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startBrowserHarness } from '../src/browser';
-import type { BrowserHarness } from '../src/browser';
+import { useBrowserTestBed } from '../src/browser';
 import { compareConfirmed } from '../src/driver';
-import { NodePeers } from '../src/node-peers';
 import { confirmedHashes, join, pageConfirmed as confirmedOnPage, progress } from '../src/pages';
-import { useSignalingServers } from '../src/signaling-server';
 
-const { start } = useSignalingServers();
-let harness: BrowserHarness;
-const peers = new NodePeers();
-
-beforeAll(async () => {
-  harness = await startBrowserHarness();
-});
-afterEach(() => peers.closeAll());
-afterAll(async () => {
-  await harness.close();
-});
+const { start, peers, harness } = useBrowserTestBed();
 
 /** Waits until the page confirmed `tick` (the hang cap names the Node peers' state too). */
 function pageConfirmed(page: Page, name: string, tick: number, capMs: number) {

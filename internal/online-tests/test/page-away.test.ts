@@ -2,25 +2,12 @@
 // a page frozen for 10 s (its JavaScript stopped) is marked away, so the others play on at
 // full speed, and it comes back in its own slot by itself; a page whose network drops and
 // returns is back in its slot. Waits count ticks, not milliseconds.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startBrowserHarness } from '../src/browser';
-import type { BrowserHarness } from '../src/browser';
-import { NodePeers } from '../src/node-peers';
+import { describe, expect, it } from 'vitest';
+import { useBrowserTestBed } from '../src/browser';
 import { departures, dropLinks, pageConfirmed, progress } from '../src/pages';
 import { forgetEvents, playOnAndAgree, threePlayers } from '../src/rooms';
-import { useSignalingServers } from '../src/signaling-server';
 
-const { start } = useSignalingServers();
-let harness: BrowserHarness;
-const peers = new NodePeers();
-
-beforeAll(async () => {
-  harness = await startBrowserHarness();
-});
-afterEach(() => peers.closeAll());
-afterAll(async () => {
-  await harness.close();
-});
+const { start, peers, harness } = useBrowserTestBed();
 
 /** The session's default away threshold (`awayAfterMs`, 500 ms), in frames at 60 Hz. */
 const AWAY_AFTER_FRAMES = 30;

@@ -3,11 +3,9 @@
 // or the WebRTC transport's keepalive, whichever comes first), so the room plays on, and it
 // leaves once its reconnect window ran out; the second stays in the room.
 import { SignalingClient } from '@rbn/online';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startBrowserHarness } from '../src/browser';
-import type { BrowserHarness } from '../src/browser';
-import { NodePeers } from '../src/node-peers';
+import { useBrowserTestBed } from '../src/browser';
 import {
   departures,
   memberships,
@@ -17,19 +15,8 @@ import {
   setHidden,
 } from '../src/pages';
 import { forgetEvents, playOnAndAgree, threePlayers } from '../src/rooms';
-import { useSignalingServers } from '../src/signaling-server';
 
-const { start } = useSignalingServers();
-let harness: BrowserHarness;
-const peers = new NodePeers();
-
-beforeAll(async () => {
-  harness = await startBrowserHarness();
-});
-afterEach(() => peers.closeAll());
-afterAll(async () => {
-  await harness.close();
-});
+const { start, peers, harness } = useBrowserTestBed();
 
 /** The transport's default keepalive timeout, in frames at 60 Hz (1000 ms). */
 const KEEPALIVE_TIMEOUT_FRAMES = 60;

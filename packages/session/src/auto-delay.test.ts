@@ -1,6 +1,5 @@
 // Automatic input delay: each peer sets its own delay from the latency it measures, with
 // hysteresis, and the peers still agree on every state.
-import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import {
   AutoDelay,
@@ -11,7 +10,7 @@ import {
 } from './auto-delay';
 import { Link } from './internal/link';
 import type { LinkTable } from './links';
-import { Harness } from './testing/harness';
+import { localHarness } from './testing/harness';
 import type { SessionConfig } from './types';
 import type { RollbackEngine } from '@rbn/core';
 
@@ -19,8 +18,7 @@ const FRAME = 1000 / 60;
 const CFG = { inputDelayTicks: 'auto', tickRate: 60 } as SessionConfig;
 
 function harness(n: number, seed: number, latency: number, config: Partial<SessionConfig>) {
-  const ids = Array.from({ length: n }, (_, i) => `p${i}`);
-  return new Harness(createLocalTransportGroup(ids, { latency, jitter: 4, seed }), seed, config);
+  return localHarness(n, seed, { latency, jitter: 4 }, config);
 }
 
 describe('delayFor', () => {

@@ -1,21 +1,10 @@
 // Acceptance criteria that had no test of their own: keepalives only on idle links, the host's
 // playerJoined before it serializes the joiner's state, late inputs of a departed player ignored.
 import { MessageType, encodeMessage, tryDecodeMessage } from '@rbn/protocol';
-import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
-import { Harness, settle } from './testing/harness';
+import { localHarness as harness, settle } from './testing/harness';
 import { SessionState, Topology } from './types';
 import type { SessionConfig } from './types';
-
-function harness(
-  n: number,
-  seed: number,
-  net: { latency?: number; packetLoss?: number } = {},
-  config: Partial<SessionConfig> = {},
-): Harness {
-  const ids = Array.from({ length: n }, (_, i) => `p${i}`);
-  return new Harness(createLocalTransportGroup(ids, { ...net, seed }), seed, config);
-}
 
 describe('Session keepalive', () => {
   it('sends bare keepalives only while a link is idle, never while inputs flow (seed 81)', async () => {

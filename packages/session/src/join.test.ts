@@ -10,19 +10,9 @@ import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { decideAdmission } from './join';
 import type { AdmissionInput } from './join';
-import { Harness } from './testing/harness';
+import { Harness, localHarness as harness } from './testing/harness';
 import { PlayerRole, SessionState, Topology } from './types';
-import type { PlayerInfo, SessionConfig } from './types';
-
-function harness(
-  n: number,
-  seed: number,
-  net: { latency?: number; jitter?: number; packetLoss?: number } = {},
-  config: Partial<SessionConfig> = {},
-): Harness {
-  const ids = Array.from({ length: n }, (_, i) => `p${i}`);
-  return new Harness(createLocalTransportGroup(ids, { ...net, seed }), seed, config);
-}
+import type { PlayerInfo } from './types';
 
 function expectConverged(h: Harness, label: string, peers = h.peers): void {
   let tick = Infinity;

@@ -3,20 +3,10 @@ import type { RbnError } from '@rbn/protocol';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { createSession } from './session';
-import { Harness, settle } from './testing/harness';
+import { localHarness as harness, settle } from './testing/harness';
 import { TestGame } from './testing/test-game';
 import { PlayerRole, SessionState, Topology } from './types';
 import type { SessionConfig } from './types';
-
-function harness(
-  n: number,
-  seed: number,
-  net: { latency?: number; jitter?: number; packetLoss?: number } = {},
-  config: Partial<SessionConfig> = {},
-): Harness {
-  const ids = Array.from({ length: n }, (_, i) => `p${i}`);
-  return new Harness(createLocalTransportGroup(ids, { ...net, seed }), seed, config);
-}
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

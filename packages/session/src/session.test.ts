@@ -1,17 +1,7 @@
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
-import { Harness } from './testing/harness';
+import { Harness, localHarness as harness } from './testing/harness';
 import { DesyncAuthority, Topology } from './types';
-
-function harness(
-  n: number,
-  seed: number,
-  net: { latency?: number; jitter?: number; packetLoss?: number } = {},
-  config: ConstructorParameters<typeof Harness>[2] = {},
-): Harness {
-  const ids = Array.from({ length: n }, (_, i) => `p${i}`);
-  return new Harness(createLocalTransportGroup(ids, { ...net, seed }), seed, config);
-}
 
 describe('Session gameplay', () => {
   for (const topology of [Topology.Star, Topology.Mesh]) {

@@ -1,4 +1,5 @@
 import type { TransportAdapter } from '@rbn/protocol';
+import { createLocalTransportGroup } from '@rbn/transport-local';
 import { createSession } from '../session';
 import type { Session } from '../session';
 import { SessionState } from '../types';
@@ -25,6 +26,27 @@ export type Peer = {
 /** Lets promise callbacks (transport connects, join answers) run. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 8; i++) await Promise.resolve();
+}
+
+/** Network conditions of {@link localHarness}'s transports. */
+export type LocalNetwork = { latency?: number; jitter?: number; packetLoss?: number };
+
+/**
+ * A harness of `n` peers (`p0`, `p1`, …) over one seeded local transport group.
+ * @param n - How many peers.
+ * @param seed - Seeds the network and the scheduled inputs.
+ * @param net - Latency, jitter and loss of every link.
+ * @param config - The session config every peer uses.
+ * @returns The harness.
+ */
+export function localHarness(
+  n: number,
+  seed: number,
+  net: LocalNetwork = {},
+  config: Partial<SessionConfig> = {},
+): Harness {
+  const ids = Array.from({ length: n }, (_, i) => `p${i}`);
+  return new Harness(createLocalTransportGroup(ids, { ...net, seed }), seed, config);
 }
 
 /**
