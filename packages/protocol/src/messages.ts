@@ -18,8 +18,8 @@ export const MAX_TICK: Tick = 0x7fffffff;
 /**
  * The version of the wire protocol. A `JoinRequest` carries it; a host rejects a joiner whose
  * version differs with `JoinRejectReason.VersionMismatch`. Version 2 added player metadata
- * (`JoinRequestMessage.metadata`, `WirePlayer.metadata`) and the `PlayerAway`, `PlayerBack` and
- * `Rejoin` messages; a version-1 `JoinRequest` still decodes (without metadata), so an older
+ * (`JoinRequestMessage.metadata`, `WirePlayer.metadata`) and the `PlayerAway`, `PlayerBack`,
+ * `Rejoin` and host-migration (`MigrationQuery`, `MigrationReport`, `HostMigrated`) messages; a version-1 `JoinRequest` still decodes (without metadata), so an older
  * joiner gets that clear refusal rather than a decode error.
  */
 export const PROTOCOL_VERSION = 2;
@@ -46,6 +46,9 @@ export enum MessageType {
   PlayerAway = 0x26,
   PlayerBack = 0x27,
   Rejoin = 0x28,
+  MigrationQuery = 0x29,
+  MigrationReport = 0x2a,
+  HostMigrated = 0x2b,
   JoinRequest = 0x30,
   JoinAccept = 0x31,
   JoinReject = 0x32,
@@ -238,6 +241,44 @@ export type RejoinMessage = {
   token: Uint8Array;
 };
 
+/**
+ * Host migration, step 1 (reliable). From the successor (the lowest present player slot that
+ * is not away, once the host in `hostSlot` is gone from its view) to every other member: "tell
+ * me what you hold". `acks`: the successor's newest received tick per counted slot (-1: none).
+ */
+export type MigrationQueryMessage = {
+  type: MessageType.MigrationQuery;
+  hostSlot: number;
+  acks: InputAckEntry[];
+};
+
+/**
+ * Host migration, step 2 (reliable). From a member to the successor: its newest received tick
+ * per counted slot (`acks`), and the inputs it holds beyond the successor's of the slots nobody
+ * can send again (the old host, departed and away players) as `runs`.
+ */
+export type MigrationReportMessage = {
+  type: MessageType.MigrationReport;
+  hostSlot: number;
+  acks: InputAckEntry[];
+  runs: InputRun[];
+};
+
+/**
+ * Host migration, step 3 (reliable). From the successor to every member: the player in
+ * `newHostSlot` hosts the room; the old host's inputs count up to `leaveTick - 1` (and stop
+ * from it). `runs`: the inputs of the slots nobody can send again, from the lowest tick a member
+ * lacked; `acks`: the new host's newest received tick per counted slot.
+ */
+export type HostMigratedMessage = {
+  type: MessageType.HostMigrated;
+  hostSlot: number;
+  newHostSlot: number;
+  leaveTick: Tick;
+  acks: InputAckEntry[];
+  runs: InputRun[];
+};
+
 /** A peer asks the host to join a room (reliable). */
 export type JoinRequestMessage = {
   type: MessageType.JoinRequest;
@@ -312,6 +353,9 @@ export type Message =
   | PlayerAwayMessage
   | PlayerBackMessage
   | RejoinMessage
+  | MigrationQueryMessage
+  | MigrationReportMessage
+  | HostMigratedMessage
   | JoinRequestMessage
   | JoinAcceptMessage
   | JoinRejectMessage
