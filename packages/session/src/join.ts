@@ -311,7 +311,11 @@ export function seatMembers(
   roster: Roster,
   accept: JoinAcceptMessage,
   local: { playerId: PlayerId; peerId: string; role: PlayerRole; metadata: Uint8Array },
+  hostPeerId: string | null = null,
 ): void {
+  // The host is the member we asked (after a host migration it no longer holds slot 0).
+  const host = accept.players.find((wire) => wire.peerId === hostPeerId);
+  if (host) roster.setHost(host.slot);
   for (const wire of accept.players) {
     roster.add({
       slot: wire.slot,

@@ -59,6 +59,17 @@ export class Reconnect {
     this.#hostLostAt = -1;
   }
 
+  /**
+   * Member: a successor took over the room (see `host-migration.ts`): no reconnect to the old
+   * host, and the old token means nothing to the new one (it hands out its own).
+   */
+  hostReplaced(): void {
+    this.#hostLostAt = -1;
+    this.#ownToken = null;
+    this.#tokens.fill(undefined);
+    this.#lostAt.fill(-1);
+  }
+
   /** Whether the local member lost the host and is trying to reconnect. */
   get reconnecting(): boolean {
     return this.#hostLostAt >= 0;

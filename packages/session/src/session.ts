@@ -17,6 +17,7 @@ import type {
   PlayerId,
   PlayerBackMessage,
   PlayerJoinedMessage,
+  PlayerLeftMessage,
   StateSyncMessage,
   Tick,
   TransportAdapter,
@@ -27,6 +28,7 @@ import { DesyncRecovery } from './desync';
 import { engineView } from './engine-view';
 import type { EngineView } from './engine-view';
 import { CATCH_UP_THRESHOLD, FrameAdvantage, maxSilenceMs } from './frame-advantage';
+import { HostMigration } from './host-migration';
 import { InputExchange, pendingInputs } from './input-exchange';
 import { defaultNow } from './internal/clock';
 import type { Clock } from './internal/clock';
@@ -118,6 +120,7 @@ export class Session {
   private readonly countdown = new ResumeCountdown();
   private readonly away: Away;
   private readonly reconnect: Reconnect;
+  private readonly migration: HostMigration;
 
   private engine: RollbackEngine | null = null;
   private view: EngineView | null = null;
@@ -171,7 +174,13 @@ export class Session {
     });
     const away = (this.away = new Away({ roster, links, emitter, report }));
     const random = options.randomBytes ?? cryptoRandomBytes;
-    this.reconnect = new Reconnect({ roster, links, transport, report, away, random });
+    const reconnect = (this.reconnect = new Reconnect({
+      ...{ roster, links, transport, report, away, random },
+    }));
+    const departures = this.departures;
+    this.migration = new HostMigration({
+      ...{ roster, links, transport, emitter, report, departures, away, reconnect },
+    });
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
     });
@@ -422,7 +431,8 @@ export class Session {
 
   /**
    * Leaves the room. A player leaving a game in progress leaves at a tick the host chooses and
-   * announces; a host leaving ends the room for everyone (no host migration).
+   * announces; when the host leaves, the lowest present player slot that is not away takes over
+   * as host (`hostChanged`) and the room goes on; it ends only when no player is left.
    * @throws RbnError `'INVALID_STATE'` when not in a room.
    */
   leaveRoom(): void {
@@ -691,6 +701,7 @@ export class Session {
       this.liveness.ping(link, engine, this.cfg.pingInterval, now);
       link.rollWindow(now);
     }
+    this.migration.frame(engine, this.cfg, now);
     if (engine && this.stateValue === SessionState.Playing) {
       this.away.frame(engine, this.cfg, now);
       this.reconnectFrame(engine, now);
@@ -802,6 +813,10 @@ export class Session {
         return this.handlePlayerBack(peerId, message);
       case MessageType.Rejoin:
         return this.reconnect.onRejoin(peerId, message);
+      case MessageType.MigrationQuery:
+      case MessageType.MigrationReport:
+      case MessageType.HostMigrated:
+        return this.migration.onMessage(peerId, message, this.engine, this.cfg, now);
       case MessageType.JoinRequest:
         return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
       case MessageType.JoinAccept:
@@ -813,12 +828,24 @@ export class Session {
       case MessageType.PlayerJoined:
         return this.handlePlayerJoined(peerId, message);
       case MessageType.PlayerLeft:
-        return this.endRoomIf(this.departures.onPlayerLeft(peerId, message, this.engine, this.cfg));
+        return this.handlePlayerLeft(peerId, message, now);
       default: {
         const unknown: never = message;
         this.report.peer(peerId, undefined, `unexpected message ${String(unknown)}`);
       }
     }
+  }
+
+  private handlePlayerLeft(peerId: string, message: PlayerLeftMessage, now: number): void {
+    const { roster } = this;
+    const hostSaysGoodbye =
+      !roster.isHost && peerId === roster.hostPeerId && message.slot === roster.hostSlot;
+    // The host says goodbye: a successor takes over the room (host-migration.ts).
+    if (hostSaysGoodbye && this.migration.hostGone(this.engine, this.cfg, now)) {
+      this.transport.disconnect(peerId);
+      return;
+    }
+    this.endRoomIf(this.departures.onPlayerLeft(peerId, message, this.engine, this.cfg));
   }
 
   private handlePlayerBack(peerId: string, message: PlayerBackMessage): void {
@@ -865,12 +892,9 @@ export class Session {
     }
     this.roomIdValue = message.roomId;
     this.advantage.reset(this.cfg.tickRate);
-    seatMembers(this.roster, message, {
-      playerId: this.localId,
-      peerId: this.transport.localPeerId,
-      role: this.role,
-      metadata: this.localMetadata,
-    });
+    const local = { playerId: this.localId, peerId: this.transport.localPeerId };
+    const seat = { ...local, role: this.role, metadata: this.localMetadata };
+    seatMembers(this.roster, message, seat, peerId);
     this.joining.waitForStart();
     this.relink();
     if (this.cfg.topology === Topology.Mesh && this.role === PlayerRole.Player) {
@@ -963,7 +987,9 @@ export class Session {
       const member = this.roster.byPeer(peerId);
       if (member && this.reconnect.memberLost(member, this.engine, this.cfg, now)) return;
     } else if (peerId === this.roster.hostPeerId) {
-      if (this.reconnect.hostLost(this.engine, this.cfg, now)) return;
+      // Either our own link dropped (we reconnect) or the host is gone (a successor takes over).
+      const reconnecting = this.reconnect.hostLost(this.engine, this.cfg, now);
+      if (this.migration.hostGone(this.engine, this.cfg, now) || reconnecting) return;
     }
     this.endRoomIf(this.departures.onPeerGone(peerId, why, this.engine, this.cfg));
   }
@@ -998,6 +1024,7 @@ export class Session {
     this.countdown.cancel();
     this.away.reset();
     this.reconnect.reset();
+    this.migration.reset();
     this.desync.reset();
     this.advantage.reset(this.cfg.tickRate);
     this.setState(SessionState.Disconnected);
