@@ -38,7 +38,8 @@ import type { SessionConfig } from './types';
  *
  * A member accepts a query or an announcement only from the successor of its own view, and only
  * once the host is gone from its own view (it said goodbye, its link closed or went silent);
- * until then it keeps it aside. So a member that lies about losing the host changes nothing.
+ * until then it keeps a query aside and refuses an announcement. So a member that lies about
+ * losing the host changes nothing.
  */
 
 /** A member as the successor rule sees it. */
@@ -109,11 +110,15 @@ export type MigrationJudgeInput = {
   readonly successorSlot: number;
   /** Whether the host is gone from the receiver's own view (goodbye, link closed, silence). */
   readonly hostGone: boolean;
+  /** An announcement (`HostMigrated`) rather than a query. */
+  readonly announcement: boolean;
 };
 
 /**
  * Whether a migration message may count: only from the computed successor, about our host,
- * and only once that host is gone from our own view (until then it waits).
+ * and only once that host is gone from our own view. A query that comes first waits (the
+ * successor may have noticed first); an announcement that comes first is refused (the
+ * successor announces only after our report, which we send only once the host is gone).
  * @param input - The sender and the receiver's view.
  * @returns The verdict.
  */
@@ -126,7 +131,9 @@ export function judgeMigration(input: MigrationJudgeInput): MigrationVerdict {
     const successor = input.successorSlot;
     return { kind: 'refuse', why: `only the successor (slot ${successor}) may take over the host` };
   }
-  return input.hostGone ? { kind: 'accept' } : { kind: 'defer' };
+  if (input.hostGone) return { kind: 'accept' };
+  if (input.announcement) return { kind: 'refuse', why: 'the host is still in the room' };
+  return { kind: 'defer' };
 }
 
 /**
@@ -152,9 +159,7 @@ export type HostMigrationDeps = {
   readonly reconnect: Reconnect;
 };
 
-type Deferred =
-  | { peerId: string; message: MigrationQueryMessage }
-  | { peerId: string; message: HostMigratedMessage };
+type Deferred = { peerId: string; message: MigrationQueryMessage };
 
 const MAX_RUN = DEFAULT_LIMITS.maxInputsPerRun;
 
@@ -249,6 +254,7 @@ export class HostMigration {
       hostSlot,
       successorSlot: roster.isHost ? -1 : this.#successor(hostSlot),
       hostGone: this.#goneSlot === hostSlot,
+      announcement: message.type === MessageType.HostMigrated,
     });
     if (verdict.kind === 'refuse') {
       report.peer(peerId, message.type, verdict.why);
@@ -256,7 +262,7 @@ export class HostMigration {
     }
     if (verdict.kind === 'defer') {
       // One at a time: only the successor of our view gets here, so this stays bounded.
-      this.#deferred = { peerId, message } as Deferred;
+      if (message.type === MessageType.MigrationQuery) this.#deferred = { peerId, message };
       return;
     }
     if (message.type === MessageType.MigrationQuery) this.#answer(peerId, message, engine);
