@@ -115,9 +115,11 @@ const samples: Message[] = [
   {
     type: MessageType.MigrationReport,
     hostSlot: 0,
+    hostPresent: false,
     acks: [{ slot: 0, tick: 41 }],
     runs: [{ slot: 0, startTick: 40, inputs: [new Uint8Array([1]), new Uint8Array([2])] }],
   },
+  { type: MessageType.MigrationReport, hostSlot: 3, hostPresent: true, acks: [], runs: [] },
   {
     type: MessageType.HostMigrated,
     hostSlot: 0,

@@ -177,6 +177,13 @@ function readMigration(
   limits: Readonly<ProtocolLimits>,
 ): Message {
   const hostSlot = r.u8('host slot');
+  let hostPresent = false;
+  if (type === MessageType.MigrationReport) {
+    const at = r.pos;
+    const flag = r.u8('host present');
+    if (flag > 1) r.fail(`host present must be 0 or 1, not ${flag}`, at);
+    hostPresent = flag === 1;
+  }
   if (type === MessageType.HostMigrated) {
     const newHostSlot = r.u8('new host slot');
     const leaveTick = readTick(r, 'leave tick');
@@ -186,7 +193,7 @@ function readMigration(
   }
   const acks = readAcks(r, limits);
   if (type === MessageType.MigrationQuery) return { type, hostSlot, acks };
-  return { type, hostSlot, acks, runs: readRuns(r, limits) };
+  return { type, hostSlot, hostPresent, acks, runs: readRuns(r, limits) };
 }
 
 function readJoinAccept(r: ByteReader, limits: Readonly<ProtocolLimits>): Message {

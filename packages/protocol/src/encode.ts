@@ -172,14 +172,7 @@ function writeRuns(
     slot(w, run.slot, field, i, '.slot');
     tick(w, run.startTick, field, i, '.startTick');
     const inputs = run.inputs;
-    const count = countOf(
-      inputs,
-      limits.maxInputsPerRun,
-      'maxInputsPerRun',
-      field,
-      i,
-      '.inputs',
-    );
+    const count = countOf(inputs, limits.maxInputsPerRun, 'maxInputsPerRun', field, i, '.inputs');
     if (count > 0 && run.startTick + count - 1 > MAX_TICK) {
       const last = run.startTick + count - 1;
       throw encodeError(field, i, '', `its last tick ${last} is over 2^31 − 1`);
@@ -320,6 +313,18 @@ function writeMigration(
 ): void {
   const name = MessageType[msg.type];
   slot(w, msg.hostSlot, `${name}.hostSlot`);
+  if (msg.type === MessageType.MigrationReport) {
+    if (typeof msg.hostPresent !== 'boolean') {
+      throw encodeError(
+        'MigrationReport.hostPresent',
+        -1,
+        '',
+        'must be a boolean',
+        msg.hostPresent,
+      );
+    }
+    w.u8(msg.hostPresent ? 1 : 0);
+  }
   if (msg.type === MessageType.HostMigrated) {
     slot(w, msg.newHostSlot, 'HostMigrated.newHostSlot');
     tick(w, msg.leaveTick, 'HostMigrated.leaveTick');

@@ -255,11 +255,13 @@ export type MigrationQueryMessage = {
 /**
  * Host migration, step 2 (reliable). From a member to the successor: its newest received tick
  * per counted slot (`acks`), and the inputs it holds beyond the successor's of the slots nobody
- * can send again (the old host, departed and away players) as `runs`.
+ * can send again (the old host, departed and away players) as `runs`. With `hostPresent` the
+ * member still reaches the host (`acks` and `runs` empty): the successor must not take over yet.
  */
 export type MigrationReportMessage = {
   type: MessageType.MigrationReport;
   hostSlot: number;
+  hostPresent: boolean;
   acks: InputAckEntry[];
   runs: InputRun[];
 };

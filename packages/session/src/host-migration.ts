@@ -165,8 +165,9 @@ const MAX_RUN = DEFAULT_LIMITS.maxInputsPerRun;
 
 /** The host-migration protocol of one session: the successor's side and every member's. */
 export class HostMigration {
-  /** The slot of the host that is gone from our view, or -1. */
+  /** The slot of the host that is gone from our view, or -1; and since when. */
   #goneSlot = -1;
+  #goneAt = 0;
   /** Successor: when the query went out (-1: not collecting). */
   #queriedAt = -1;
   /** Successor: the members that did not answer yet, and the answers' acks by peer. */
@@ -174,7 +175,13 @@ export class HostMigration {
   readonly #acks = new Map<string, InputAckEntry[]>();
   /** Successor: per orphan slot, the lowest tick a member lacked. */
   readonly #lowest = new Map<number, Tick>();
-  /** A query or announcement from the successor that came before we lost the host ourselves. */
+  /** Successor: members that still reach the host (we do not take over while any does). */
+  readonly #hostSeenBy = new Set<string>();
+  /** The host said goodbye (it cannot come back in this room). */
+  #leftForGood = false;
+  /** Member: the successor told us it still reaches the host. */
+  #successorSeesHost = false;
+  /** A query from the successor that came before we lost the host ourselves. */
   #deferred: Deferred | null = null;
 
   /** @param deps - The session's parts this uses. */
@@ -192,35 +199,86 @@ export class HostMigration {
     this.#waiting.clear();
     this.#acks.clear();
     this.#lowest.clear();
+    this.#hostSeenBy.clear();
+    this.#leftForGood = false;
+    this.#successorSeesHost = false;
     this.#deferred = null;
   }
 
   /**
    * Member: the host is gone from our own view. Returns whether a successor will take over
    * (the room goes on; the caller then does not end it).
+   * @param leftForGood - The host said goodbye (else its link closed or went silent).
    */
-  hostGone(engine: RollbackEngine | null, cfg: SessionConfig, now: number): boolean {
+  hostGone(
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+    leftForGood: boolean,
+  ): boolean {
     const { roster } = this.deps;
     if (roster.isHost) return false;
+    if (leftForGood) this.#leftForGood = true;
     if (this.#goneSlot >= 0) return true;
     const hostSlot = roster.hostSlot;
     const successor = this.#successor(hostSlot);
     if (successor < 0) return false;
     this.#goneSlot = hostSlot;
+    this.#goneAt = now;
     const host = roster.at(hostSlot);
     if (host) this.deps.links.get(host.peerId)?.resetLiveness(now);
     if (successor === roster.localSlot) this.#query(engine, now);
+    else {
+      // Tell the successor; if it still reaches the host, it says so (see `frame`).
+      const peerId = roster.at(successor)!.peerId;
+      this.#send(peerId, { type: MessageType.MigrationQuery, hostSlot, acks: [] }, () => {});
+    }
     const deferred = this.#deferred;
     this.#deferred = null;
     if (deferred) this.#onMessage(deferred.peerId, deferred.message, engine, cfg, now);
     return true;
   }
 
-  /** The frame's work: the successor announces once it heard enough. */
-  frame(engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
-    if (this.#queriedAt < 0) return;
-    if (!migrationReady(this.#waiting.size, now - this.#queriedAt, cfg.disconnectTimeout)) return;
+  /**
+   * We heard from the host again (our own link dropped, not the host): unless it said goodbye,
+   * the migration is off. Members we asked keep our query aside until they lose the host.
+   */
+  hostHeard(peerId: string): void {
+    if (this.#goneSlot < 0 || this.#leftForGood) return;
+    if (this.deps.roster.at(this.#goneSlot)?.peerId !== peerId) return;
+    this.reset();
+  }
+
+  /**
+   * The frame's work: the successor announces once it heard enough.
+   * @param reconnecting - Whether we still try to reach the old host ourselves.
+   * @returns Why the room ends for us (the others still reach the host, which no longer has us,
+   * and we do not reconnect), or `null`.
+   */
+  frame(
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+    reconnecting: boolean,
+  ): string | null {
+    if (this.#goneSlot < 0) return null;
+    if (this.#queriedAt < 0) {
+      if (reconnecting || this.#leftForGood) return null;
+      // We lost the host alone (it removed us, or our own link dropped), or the successor
+      // vanished too (see the README's limits).
+      if (this.#successorSeesHost) return 'lost the host, which the other members still reach';
+      const late = now - this.#goneAt >= 2 * cfg.disconnectTimeout;
+      return late ? 'lost the host, and no successor took over' : null;
+    }
+    if (this.#hostSeenBy.size > 0) {
+      if (reconnecting || this.#leftForGood) return null;
+      return 'lost the host, which the other members still reach';
+    }
+    if (!migrationReady(this.#waiting.size, now - this.#queriedAt, cfg.disconnectTimeout)) {
+      return null;
+    }
     this.#announce(engine, cfg);
+    return null;
   }
 
   /** A `MigrationQuery`, `MigrationReport` or `HostMigrated` message. */
@@ -231,8 +289,31 @@ export class HostMigration {
     cfg: SessionConfig,
     now: number,
   ): void {
+    const { roster } = this.deps;
     if (message.type === MessageType.MigrationReport) {
+      if (this.#queriedAt < 0 && this.#isSuccessor(peerId) && message.hostPresent) {
+        this.#successorSeesHost = this.#goneSlot >= 0;
+        return;
+      }
       this.#onReport(peerId, message, engine);
+      return;
+    }
+    const successorHere =
+      message.type === MessageType.MigrationQuery &&
+      !roster.isHost &&
+      this.#successor(roster.hostSlot) === roster.localSlot &&
+      message.hostSlot === roster.hostSlot &&
+      (roster.byPeer(peerId) !== undefined || roster.hasDeparted(peerId));
+    if (successorHere) {
+      // A member lost the host and asks us, its successor: we say whether we still reach it
+      // (if not, our own query reaches it or already did). One the host removed hears the
+      // same: the host is still there, for the others.
+      if (this.#goneSlot < 0) {
+        this.deps.links.sendTo(peerId, {
+          ...{ type: MessageType.MigrationReport, hostSlot: message.hostSlot, hostPresent: true },
+          ...{ acks: [], runs: [] },
+        });
+      }
       return;
     }
     this.#onMessage(peerId, message, engine, cfg, now);
@@ -261,8 +342,15 @@ export class HostMigration {
       return;
     }
     if (verdict.kind === 'defer') {
-      // One at a time: only the successor of our view gets here, so this stays bounded.
-      if (message.type === MessageType.MigrationQuery) this.#deferred = { peerId, message };
+      // One at a time: only the successor of our view gets here, so this stays bounded. It
+      // hears at once that we still reach the host; our real answer follows if we lose it.
+      if (message.type === MessageType.MigrationQuery) {
+        this.#deferred = { peerId, message };
+        this.deps.links.sendTo(peerId, {
+          ...{ type: MessageType.MigrationReport, hostSlot: message.hostSlot, hostPresent: true },
+          ...{ acks: [], runs: [] },
+        });
+      }
       return;
     }
     if (message.type === MessageType.MigrationQuery) this.#answer(peerId, message, engine);
@@ -282,22 +370,36 @@ export class HostMigration {
     for (const member of roster.remoteMembers.values()) {
       if (member.slot === this.#goneSlot) continue;
       if (!roster.isAway(member.slot)) this.#waiting.add(member.peerId);
-      const peerId = member.peerId;
-      if (transport.connectedPeers.has(peerId)) {
-        links.sendTo(peerId, message);
-        continue;
-      }
-      transport.connect(peerId).then(
-        () => {
-          if (this.#queriedAt >= 0) links.sendTo(peerId, message);
-        },
-        (error: unknown) => {
-          this.#waiting.delete(peerId);
-          const err = error instanceof Error ? error : new Error(String(error));
-          this.deps.report.error('transport', err, peerId);
-        },
-      );
+      this.#send(member.peerId, message, () => this.#waiting.delete(member.peerId));
     }
+  }
+
+  /** Sends to a member, connecting to it first when needed (star guests have no link yet). */
+  #send(peerId: string, message: MigrationQueryMessage, failed: () => void): void {
+    const { transport, links } = this.deps;
+    if (transport.connectedPeers.has(peerId)) {
+      links.sendTo(peerId, message);
+      return;
+    }
+    const sent = { done: false };
+    const send = (): void => {
+      if (sent.done || this.#goneSlot !== message.hostSlot) return;
+      sent.done = true;
+      links.sendTo(peerId, message);
+    };
+    transport.connect(peerId).then(send, (error: unknown) => {
+      failed();
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.deps.report.error('transport', err, peerId);
+    });
+    // A transport that connects at once can carry the message now.
+    if (transport.connectedPeers.has(peerId)) send();
+  }
+
+  #isSuccessor(peerId: string): boolean {
+    const { roster } = this.deps;
+    const slot = roster.byPeer(peerId)?.slot;
+    return slot !== undefined && slot === this.#successor(this.#goneSlot);
   }
 
   /** Member: tells the successor what it holds. */
@@ -314,6 +416,7 @@ export class HostMigration {
     const answer: MigrationReportMessage = {
       type: MessageType.MigrationReport,
       hostSlot: message.hostSlot,
+      hostPresent: false,
       acks: receivedTicks(roster, engine),
       runs,
     };
@@ -323,11 +426,17 @@ export class HostMigration {
   /** Successor: a member's answer; its inputs of the orphan slots go into the engine at once. */
   #onReport(peerId: string, message: MigrationReportMessage, engine: RollbackEngine | null): void {
     const { roster, report } = this.deps;
-    if (this.#queriedAt < 0 || !this.#waiting.has(peerId) || message.hostSlot !== this.#goneSlot) {
+    const expected = this.#waiting.has(peerId) || this.#hostSeenBy.has(peerId);
+    if (this.#queriedAt < 0 || !expected || message.hostSlot !== this.#goneSlot) {
       report.peer(peerId, message.type, 'an unexpected host-migration report');
       return;
     }
     this.#waiting.delete(peerId);
+    if (message.hostPresent) {
+      this.#hostSeenBy.add(peerId);
+      return;
+    }
+    this.#hostSeenBy.delete(peerId);
     this.#acks.set(peerId, message.acks);
     const orphans = this.#orphans();
     for (const ack of message.acks) {

@@ -70,6 +70,11 @@ export class Reconnect {
     this.#lostAt.fill(-1);
   }
 
+  /** Whether the local member could reconnect to a host it lost (it holds a token, a window). */
+  mayReconnect(cfg: SessionConfig): boolean {
+    return this.#ownToken !== null && cfg.reconnectWindowMs > 0;
+  }
+
   /** Whether the local member lost the host and is trying to reconnect. */
   get reconnecting(): boolean {
     return this.#hostLostAt >= 0;

@@ -701,7 +701,8 @@ export class Session {
       this.liveness.ping(link, engine, this.cfg.pingInterval, now);
       link.rollWindow(now);
     }
-    this.migration.frame(engine, this.cfg, now);
+    const reconnects = this.reconnect.mayReconnect(this.cfg);
+    this.endRoomIf(this.migration.frame(engine, this.cfg, now, reconnects));
     if (engine && this.stateValue === SessionState.Playing) {
       this.away.frame(engine, this.cfg, now);
       this.reconnectFrame(engine, now);
@@ -750,6 +751,7 @@ export class Session {
     const now = this.clock.now();
     const link = this.links.get(peerId);
     this.liveness.received(link, bytes.byteLength, now);
+    this.migration.hostHeard(peerId);
     const decoded = tryDecodeMessage(bytes);
     if (!decoded.ok) {
       this.report.error('protocol', decoded.error, peerId);
@@ -841,7 +843,7 @@ export class Session {
     const hostSaysGoodbye =
       !roster.isHost && peerId === roster.hostPeerId && message.slot === roster.hostSlot;
     // The host says goodbye: a successor takes over the room (host-migration.ts).
-    if (hostSaysGoodbye && this.migration.hostGone(this.engine, this.cfg, now)) {
+    if (hostSaysGoodbye && this.migration.hostGone(this.engine, this.cfg, now, true)) {
       this.transport.disconnect(peerId);
       return;
     }
@@ -989,7 +991,7 @@ export class Session {
     } else if (peerId === this.roster.hostPeerId) {
       // Either our own link dropped (we reconnect) or the host is gone (a successor takes over).
       const reconnecting = this.reconnect.hostLost(this.engine, this.cfg, now);
-      if (this.migration.hostGone(this.engine, this.cfg, now) || reconnecting) return;
+      if (this.migration.hostGone(this.engine, this.cfg, now, false) || reconnecting) return;
     }
     this.endRoomIf(this.departures.onPeerGone(peerId, why, this.engine, this.cfg));
   }

@@ -155,6 +155,7 @@ export const messageArbitraries: {
   [MessageType.MigrationReport]: fc.record({
     type: fc.constant(MessageType.MigrationReport),
     hostSlot: slot,
+    hostPresent: fc.boolean(),
     acks: fc.array(ackEntry, { maxLength: 8 }),
     runs: fc.array(inputRun, { maxLength: 6 }),
   }),
