@@ -1,7 +1,10 @@
 import { joinOnline } from '@rbn/online';
-import { PlayerRole, SessionState } from '@rbn/session';
+import { PlayerRole, SessionState, encodePlayerMetadata } from '@rbn/session';
 import type { Session } from '@rbn/session';
 import { publishDemo } from './automation';
+import { inviteBox } from './online/invite';
+import { MAX_NAME_LENGTH, RosterNames, cleanName, saveName, savedName } from './online/names';
+import { Toasts } from './online/toasts';
 import { Pacer, startLoop } from './loop';
 import { DEMO_SESSION_CONFIG, SessionPeer, peerGame } from './net/session-peer';
 import { ANY_KEYS, Keyboard } from './ui/keyboard';
@@ -9,20 +12,6 @@ import { PeerView } from './ui/peer-view';
 
 const SEED = 20261121;
 const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-
-function linkBox(label: string, href: string): HTMLElement {
-  const wrap = document.createElement('label');
-  wrap.className = 'links';
-  const text = document.createElement('span');
-  text.textContent = label;
-  const input = document.createElement('input');
-  input.type = 'text';
-  input.readOnly = true;
-  input.value = href;
-  input.addEventListener('focus', () => input.select());
-  wrap.append(text, input);
-  return wrap;
-}
 
 function message(root: HTMLElement, text: string): void {
   const p = document.createElement('p');
@@ -58,6 +47,7 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
   // joinOnline does the signaling, the WebRTC connections (STUN kept, the server's TURN added),
   // the session room (the group's first peer hosts, the others join it) and leaving on pagehide.
   const game = peerGame(SEED);
+  const name = localName(params);
   let session: Session;
   try {
     session = await joinOnline({
@@ -67,6 +57,7 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
       role: spectator ? PlayerRole.Spectator : PlayerRole.Player,
       // The demo starts the game itself, at `?players=` (which may differ from `?next=`).
       autoStart: false,
+      ...(name !== '' ? { metadata: encodePlayerMetadata({ name }) } : {}),
       ...(params.get('stun') === 'none' ? { rtcConfiguration: { iceServers: [] } } : {}),
     });
   } catch (error) {
@@ -74,21 +65,85 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
     message(root, `Could not join room "${room}": ${why}`);
     return;
   }
-  const peer = new SessionPeer({ label: spectator ? 'Spectator' : 'You', game, session });
+  playOnline({ root, session, game, room, wanted, spectator, name, groupSize });
+}
+
+/**
+ * The player's name: `?name=` (remembered for next time) or the remembered one.
+ * @param params - The page's query parameters.
+ * @returns The name, or '' for none.
+ */
+function localName(params: URLSearchParams): string {
+  const fromUrl = params.get('name');
+  if (fromUrl === null) return savedName();
+  const name = cleanName(fromUrl);
+  saveName(name);
+  return name;
+}
+
+/** The name field: remembered in localStorage, sent as player metadata when the page joins. */
+function nameField(name: string): HTMLElement {
+  const wrap = document.createElement('label');
+  wrap.className = 'links name-field';
+  const text = document.createElement('span');
+  text.textContent = 'Your name';
+  const input = document.createElement('input');
+  input.type = 'text';
+  input.name = 'player-name';
+  input.maxLength = MAX_NAME_LENGTH;
+  input.placeholder = 'shown to the others';
+  input.value = name;
+  input.title = 'Remembered on this device; the others see it from your next join (Rejoin).';
+  input.addEventListener('change', () => saveName(input.value));
+  // Typing a name must not steer the disc.
+  input.addEventListener('keydown', (event) => event.stopPropagation());
+  wrap.append(text, input);
+  return wrap;
+}
+
+interface OnlineGame {
+  root: HTMLElement;
+  session: Session;
+  game: ReturnType<typeof peerGame>;
+  room: string;
+  wanted: number;
+  spectator: boolean;
+  name: string;
+  groupSize: number | undefined;
+}
+
+function newRoomHref(): string {
+  return `${location.pathname}?room=${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Builds the online page around a joined session and runs it. */
+function playOnline(o: OnlineGame): void {
+  const { root, session, room, wanted, spectator } = o;
+  const names = new RosterNames(session);
+  for (const p of session.players.values()) names.remember(p);
+  const peer = new SessionPeer({ label: spectator ? 'Spectator' : 'You', game: o.game, session });
   session.on('error', (error, context) => console.warn('[rbn demo]', error, context));
 
   const view = new PeerView(peer, {
     title: spectator ? 'Spectating' : `Room ${room}`,
     keysHint: spectator ? 'Spectator' : 'W A S D or arrows move · Space or Enter dash',
     desyncButton: !spectator,
+    lookOf: (id) => names.lookOf(id),
   });
   const panel = document.createElement('section');
   panel.className = 'controls';
   const heading = document.createElement('h2');
-  const base = `${location.origin}${location.pathname}?room=${encodeURIComponent(room)}`;
-  panel.append(heading);
-  if (groupSize === undefined) {
-    panel.append(linkBox('Invite a player', base), linkBox('Spectator link', `${base}&spectate`));
+  // The invite keeps the host's `?stun=` choice (a LAN or test setup without a STUN server).
+  const stun = new URLSearchParams(location.search).get('stun');
+  const base = `${location.origin}${location.pathname}?room=${encodeURIComponent(room)}${
+    stun !== null ? `&stun=${encodeURIComponent(stun)}` : ''
+  }`;
+  panel.append(heading, nameField(o.name));
+  if (o.groupSize === undefined) {
+    panel.append(
+      inviteBox('Invite a player', base, true),
+      inviteBox('Spectator link', `${base}&spectate`, false),
+    );
   }
   const startButton = document.createElement('button');
   startButton.type = 'button';
@@ -103,22 +158,23 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
   const columns = document.createElement('div');
   columns.className = 'columns';
   columns.append(view.root);
-  root.replaceChildren(panel, columns);
+  const toasts = new Toasts();
+  root.replaceChildren(panel, columns, toasts.root);
+  announceMembership(session, names, toasts, peer);
 
-  const playersIn = (): number =>
-    [...session.players.values()].filter((p) => p.role === PlayerRole.Player).length;
   const describe = (): string => {
     const role = session.isHost ? 'host' : spectator ? 'spectator' : 'player';
-    return `You are ${session.localPlayerId} (${role}) · ${playersIn()}/${wanted} players · ${
-      SessionState[session.state]
-    }`;
+    const me = spectator ? 'You' : `You are ${names.nameOf(session.localPlayerId)}`;
+    const count = names.playerCount();
+    const players = count > wanted ? `${count} players` : `${count}/${wanted} players`;
+    return `${me} (${role}) · ${players} · ${SessionState[session.state]}`;
   };
 
   if (session.isHost) {
     peer.setNotice(`waiting for ${wanted - 1} more player${wanted > 2 ? 's' : ''}…`);
     startButton.hidden = false;
     const startWhenFull = (): void => {
-      if (session.state === SessionState.Lobby && playersIn() >= wanted) session.start();
+      if (session.state === SessionState.Lobby && names.playerCount() >= wanted) session.start();
     };
     session.on('playerJoined', startWhenFull);
     startWhenFull();
@@ -126,9 +182,6 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
   session.on('gameStart', () => {
     startButton.hidden = true;
     peer.setNotice(undefined);
-  });
-  session.on('stateChange', (state) => {
-    if (state === SessionState.Disconnected) peer.setNotice('the room closed: the game is over');
   });
 
   const keyboard = new Keyboard();
@@ -150,9 +203,64 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
     get players() {
       return [...session.players.values()].map((p) => ({
         playerId: p.playerId,
+        name: names.nameOf(p.playerId),
+        slot: p.slot,
         role: PlayerRole[p.role],
         isHost: p.isHost,
       }));
     },
+    get heading() {
+      return heading.textContent;
+    },
+    toasts: () => toasts.texts(),
+  });
+}
+
+/** A toast for every membership change, named, with a way on where the game cannot go on. */
+function announceMembership(
+  session: Session,
+  names: RosterNames,
+  toasts: Toasts,
+  peer: SessionPeer,
+): void {
+  const local = session.localPlayerId;
+  const wayOn = [
+    { label: 'Rejoin', run: () => location.reload() },
+    { label: 'New game', run: () => location.assign(newRoomHref()) },
+  ];
+  const currentHost = (): string | undefined =>
+    [...session.players.values()].find((p) => p.isHost)?.playerId;
+  let hostId = currentHost();
+  session.on('playerJoined', (info) => {
+    names.remember(info);
+    hostId = currentHost() ?? hostId;
+    if (info.playerId === local) return;
+    const what = info.role === PlayerRole.Spectator ? 'is watching' : 'joined';
+    toasts.show(`${names.nameOf(info.playerId)} ${what}`);
+  });
+  session.on('playerLeft', (info) => {
+    names.remember(info);
+    if (info.playerId === local) return;
+    const host = info.isHost || info.playerId === hostId ? 'The host ' : '';
+    toasts.show(`${host}${names.nameOf(info.playerId)} left`, 'warn');
+  });
+  session.on('playerDropped', (playerId) => {
+    toasts.show(`${names.nameOf(playerId)} was dropped (no connection)`, 'warn');
+  });
+  session.on('networkInterrupted', (playerId, msUntilDisconnect) => {
+    const seconds = Math.max(1, Math.round(msUntilDisconnect / 1000));
+    toasts.show(
+      `${names.nameOf(playerId)}: connection interrupted, reconnecting (up to ${seconds} s)…`,
+      'warn',
+    );
+  });
+  session.on('networkResumed', (playerId) => {
+    toasts.show(`${names.nameOf(playerId)} reconnected`);
+  });
+  session.on('stateChange', (state) => {
+    hostId = currentHost() ?? hostId;
+    if (state !== SessionState.Disconnected) return;
+    peer.setNotice('the room closed: Rejoin or start a new game');
+    toasts.show('The room closed (the host left or the connection was lost).', 'error', wayOn);
   });
 }

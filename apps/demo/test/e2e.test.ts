@@ -255,7 +255,7 @@ describe('local mode', () => {
     });
   }, 180_000);
 
-  it('detects a desync induced on one peer and recovers it by state transfer', async () => {
+  it('detects a desync induced on one peer, recovers it by state transfer, and shows the inspector with a path and the incident file', async () => {
     const { page, errors } = await harness.open('/');
     await withScreenshots(async (shoot) => {
       shoot(page, 'local-desync');
@@ -282,6 +282,23 @@ describe('local mode', () => {
       const desyncs = (result.counters[0]?.desyncs ?? 0) + (result.counters[1]?.desyncs ?? 0);
       expect(desyncs, JSON.stringify(result)).toBeGreaterThan(0);
       expect(result.mismatches, JSON.stringify(result)).toEqual([]);
+
+      // The inspector opened with the desync report: paths from the arena's describe(), and
+      // the incident file as a download (an RBNI file).
+      const inspector = page.getByRole('dialog', { name: 'Desync inspector' });
+      await inspector.locator('.desync-path').first().waitFor({ timeout: HANG_MS });
+      const paths = await inspector.locator('.desync-path').allTextContents();
+      expect(
+        paths.some((p) => /^(coin\.x|players\[\d\]\.x): -?\d+ → -?\d+$/.test(p)),
+        paths.join('\n'),
+      ).toBe(true);
+      const link = inspector.locator('a.desync-incident').first();
+      expect(await link.getAttribute('download')).toMatch(/\.rbni$/);
+      const magic = await link.evaluate(async (a: HTMLAnchorElement) => {
+        const bytes = new Uint8Array(await (await fetch(a.href)).arrayBuffer());
+        return String.fromCharCode(...bytes.subarray(0, 4));
+      });
+      expect(magic).toBe('RBNI');
       expect(errors).toEqual([]);
     });
   }, 120_000);

@@ -270,7 +270,10 @@ describe('signaling scale-out through Redis', () => {
   }, 60_000);
 
   it('closes its sockets when it finds its own heartbeat expired (presumed crashed), so clients rejoin', async () => {
-    const [s1, s2] = await cluster({ redisHeartbeatMs: 100 });
+    // The test expires s2's key itself, so the beat only sets how soon s2 notices. A beat of a
+    // second (a TTL of three) keeps a loaded machine's stalls from expiring a key by accident,
+    // which would close a socket of this test with 1012 at a moment it does not expect.
+    const [s1, s2] = await cluster({ redisHeartbeatMs: 1_000 });
     const a = await join(`${s1.wsUrl}/room`);
     const b = await join(`${s2.wsUrl}/room`);
     await a.peer.next('new-peer');

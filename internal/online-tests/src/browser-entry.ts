@@ -8,7 +8,17 @@ import { Driver } from './driver';
 import { HashGame } from './hash-game';
 
 /** Session settings a test picks for a page. */
-export type PageJoinOptions = { mesh?: boolean };
+export type PageJoinOptions = {
+  mesh?: boolean;
+  disconnectTimeout?: number;
+  reconnectWindowMs?: number;
+};
+
+/**
+ * A member this page saw leave, dropped, away or back (`event` names the session event), and
+ * the page's stalled frames at that moment.
+ */
+export type PageDeparture = { playerId: string; event: string; stalls: number };
 
 /** What the page exposes to the test. */
 export type PageApi = {
@@ -19,21 +29,44 @@ export type PageApi = {
     tick: number;
     confirmed: number;
     players: number;
+    stalls: number;
     errors: string[];
   };
   hashes(): [number, number][];
+  /** The members this page saw leave or dropped. */
+  departures(): PageDeparture[];
+  /** Every membership event this page saw: left, dropped, away and back. */
+  memberships(): PageDeparture[];
+  /** Makes `document.visibilityState` read `hidden` (or `visible` again) and tells the page. */
+  setHidden(hidden: boolean): void;
 };
 
 let session: Session | undefined;
 let driver: Driver | undefined;
 const game = new HashGame();
+const departures: PageDeparture[] = [];
 
 const api: PageApi = {
   async join(url, index, options = {}) {
     const topology = options.mesh ? Topology.Mesh : Topology.Star;
-    session = await joinOnline({ url, game, config: { hashInterval: 30, topology } });
-    driver = new Driver(session, index, () => undefined);
-    driver.start();
+    const config = {
+      hashInterval: 30,
+      topology,
+      ...(options.disconnectTimeout ? { disconnectTimeout: options.disconnectTimeout } : {}),
+      ...(options.reconnectWindowMs ? { reconnectWindowMs: options.reconnectWindowMs } : {}),
+    };
+    const joined = await joinOnline({ url, game, config });
+    const loop = new Driver(joined, index, () => undefined);
+    const seen = (playerId: string, event: string): void => {
+      departures.push({ playerId, event, stalls: loop.stalls });
+    };
+    joined.on('playerLeft', (player) => seen(player.playerId, 'playerLeft'));
+    joined.on('playerDropped', (playerId) => seen(playerId, 'playerDropped'));
+    joined.on('playerAway', (playerId) => seen(playerId, 'playerAway'));
+    joined.on('playerBack', (playerId) => seen(playerId, 'playerBack'));
+    session = joined;
+    driver = loop;
+    loop.start();
   },
   progress() {
     return {
@@ -42,11 +75,26 @@ const api: PageApi = {
       tick: session?.currentTick ?? -1,
       confirmed: session?.confirmedTick ?? -1,
       players: session?.players.size ?? 0,
+      stalls: driver?.stalls ?? 0,
       errors: driver?.errors.map((e) => e.message) ?? [],
     };
   },
   hashes() {
     return [...game.hashes];
+  },
+  departures() {
+    return departures.filter((d) => d.event === 'playerLeft' || d.event === 'playerDropped');
+  },
+  memberships() {
+    return [...departures];
+  },
+  setHidden(hidden) {
+    Object.defineProperty(document, 'visibilityState', {
+      configurable: true,
+      get: () => (hidden ? 'hidden' : 'visible'),
+    });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+    document.dispatchEvent(new Event('visibilitychange'));
   },
 };
 

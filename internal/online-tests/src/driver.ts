@@ -9,6 +9,8 @@ const FRAME_MS = 1000 / 60;
 /** One session's game loop. */
 export class Driver {
   readonly errors: Error[] = [];
+  /** Frames whose tick did not advance the game (the engine waited for a remote input). */
+  stalls = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #input = new Uint8Array(1);
 
@@ -31,7 +33,7 @@ export class Driver {
     const frame = (): void => {
       this.#input[0] = scriptedInput(this.index, this.session.currentTick);
       try {
-        this.session.tick(this.#input);
+        if (this.session.tick(this.#input).stalled) this.stalls++;
       } catch (error) {
         this.errors.push(error instanceof Error ? error : new Error(String(error)));
         return;

@@ -3,11 +3,11 @@ import type { Page } from 'playwright-core';
 import { Topology } from '@rbn/session';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { PageApi, PageJoinOptions } from '../src/browser-entry';
 import { startBrowserHarness } from '../src/browser';
 import type { BrowserHarness } from '../src/browser';
 import { compareConfirmed } from '../src/driver';
 import { NodePeers } from '../src/node-peers';
+import { confirmedHashes, join, pageConfirmed as confirmedOnPage, progress } from '../src/pages';
 import { useSignalingServers } from '../src/signaling-server';
 
 const { start } = useSignalingServers();
@@ -22,42 +22,9 @@ afterAll(async () => {
   await harness.close();
 });
 
-type Api = { rbnOnline: PageApi };
-
-function join(page: Page, url: string, index: number, options: PageJoinOptions = {}) {
-  return page.evaluate(([u, i, o]) => (globalThis as unknown as Api).rbnOnline.join(u, i, o), [
-    url,
-    index,
-    options,
-  ] as const);
-}
-
-async function confirmedHashes(page: Page) {
-  const [at, hashes] = await Promise.all([
-    progress(page),
-    page.evaluate(() => (globalThis as unknown as Api).rbnOnline.hashes()),
-  ]);
-  return { hashes: new Map(hashes), confirmed: at.confirmed, errors: at.errors };
-}
-
-async function progress(page: Page) {
-  return page.evaluate(() => (globalThis as unknown as Api).rbnOnline.progress());
-}
-
-/** Waits (on the page, re-checked every 100 ms) until it confirmed `tick`; the cap says where it was. */
-async function pageConfirmed(page: Page, name: string, tick: number, capMs: number) {
-  try {
-    await page.waitForFunction(
-      (t) => (globalThis as unknown as Api).rbnOnline.progress().confirmed >= t,
-      tick,
-      { timeout: capMs, polling: 100 },
-    );
-  } catch (error) {
-    const at = await progress(page).catch(() => 'unknown');
-    throw new Error(
-      `hang cap: ${name} did not confirm tick ${tick} within ${capMs} ms (at ${JSON.stringify(at)}; node: ${peers.status()}): ${String(error)}`,
-    );
-  }
+/** Waits until the page confirmed `tick` (the hang cap names the Node peers' state too). */
+function pageConfirmed(page: Page, name: string, tick: number, capMs: number) {
+  return confirmedOnPage(page, name, tick, capMs, peers.status);
 }
 
 describe('joinOnline in Chromium', () => {
@@ -67,14 +34,7 @@ describe('joinOnline in Chromium', () => {
     // The Node peer comes first, so it hosts (the group's oldest member) and starts the game.
     const host = await peers.join(url, 0);
     const pages = [await harness.open(), await harness.open()];
-    await Promise.all(
-      pages.map(({ page }, i) =>
-        page.evaluate(([u, index]) => (globalThis as unknown as Api).rbnOnline.join(u, index), [
-          url,
-          i + 1,
-        ] as const),
-      ),
-    );
+    await Promise.all(pages.map(({ page }, i) => join(page, url, i + 1)));
     const TICKS = 620;
     await Promise.all([
       peers.allConfirmed(TICKS, 240_000),

@@ -24,6 +24,16 @@ export interface Game<TInput = Uint8Array> {
   step(inputs: Map<PlayerId, TInput>): void;
   /** Returns a 32-bit hash of the state, equal on every peer whose state is equal. */
   hash(): number;
+  /**
+   * Optional: a JSON-able view of a serialized state (plain objects, arrays, numbers, strings,
+   * booleans, `null`), for tools. When a desync is found, the session diffs the two peers'
+   * views and names the differing paths (`players[1].x: 10 → 17`) in its `desyncReport`.
+   * Called outside the simulation with a state `serialize` produced (possibly by another peer):
+   * it must not change the game, and should not throw on any state the game can produce.
+   * @param state - A serialized state; read it during the call, never keep or modify it.
+   * @returns The view of the state.
+   */
+  describe?(state: Uint8Array): unknown;
 }
 
 /**

@@ -12,6 +12,10 @@ import {
 } from './internal/config';
 import { InputBuffer, NEVER } from './internal/input-buffer';
 import { SnapshotBuffer } from './internal/snapshot-buffer';
+import { SnapshotCadence } from './internal/snapshot-cadence';
+
+/** The largest interval `snapshotInterval: 'auto'` chooses. */
+const MAX_AUTO_SNAPSHOT_INTERVAL = 8;
 
 /** Options of a {@link RollbackEngine}. Every field is optional. */
 /**
@@ -50,9 +54,18 @@ export type EngineConfig = {
    * resimulates up to `snapshotInterval - 1` more ticks per rollback. `1` saves every predicted
    * state, as GGPO does; raise it for a game whose `serialize` is expensive next to its `step`.
    * Capped at `snapshotHistorySize - maxSpeculationTicks`, so every rollback stays restorable.
+   * `'auto'` starts at 1 and chooses the interval online from the measured cost of `serialize`
+   * against `step` (about √(serialize ÷ step), with hysteresis), timed with `costClock`; read
+   * the interval in use from {@link RollbackEngine.snapshotInterval}.
    * @default 3
    */
-  snapshotInterval?: number;
+  snapshotInterval?: number | 'auto';
+  /**
+   * The clock (milliseconds, any origin) that times a sample of `step` and `serialize` calls
+   * for `snapshotInterval: 'auto'`, which needs it (the engine owns no clock). A clock that never
+   * moves keeps the interval at 1.
+   */
+  costClock?: () => number;
   /**
    * `onConfirmedHash` is called for every confirmed state S(t) with `t % hashInterval === 0`.
    * @default 60
@@ -203,7 +216,9 @@ export class RollbackEngine {
   /** S(t) is also saved every this many ticks, so a late join or leave has a state to restore. */
   private readonly checkpointInterval: number;
   /** At most one of this many consecutive predicted states is saved (`snapshotInterval`). */
-  private readonly snapshotEvery: number;
+  private snapshotEvery: number;
+  /** Chooses `snapshotEvery` for `snapshotInterval: 'auto'`, else null. */
+  private readonly cadence: SnapshotCadence | null;
   private readonly maxInputBytes: number;
   private readonly bufferCapacity: number;
   /** How far past `currentTick` an input may be stored. */
@@ -275,10 +290,12 @@ export class RollbackEngine {
     this.maxSpeculation = c.maxSpeculationTicks;
     this.hashInterval = c.hashInterval;
     this.checkpointInterval = Math.max(1, Math.floor(c.snapshotHistorySize / 4));
-    this.snapshotEvery = Math.min(
-      c.snapshotInterval,
-      c.snapshotHistorySize - c.maxSpeculationTicks,
-    );
+    const maxInterval = c.snapshotHistorySize - c.maxSpeculationTicks;
+    this.cadence =
+      c.snapshotInterval === 'auto'
+        ? new SnapshotCadence(c.costClock, Math.min(maxInterval, MAX_AUTO_SNAPSHOT_INTERVAL))
+        : null;
+    this.snapshotEvery = this.cadence ? 1 : Math.min(c.snapshotInterval as number, maxInterval);
     this.maxInputBytes = c.maxInputBytes;
     this.delay = c.inputDelayTicks;
     // A remote peer can be ahead of us by its speculation plus both input delays.
@@ -522,6 +539,14 @@ export class RollbackEngine {
     if (local === undefined) return -1;
     const received = local.buffer.receivedTick;
     return received >= local.buffer.joinTick && local.buffer.has(received) ? received : -1;
+  }
+
+  /**
+   * The snapshot interval in use: the configured one, or with `snapshotInterval: 'auto'` the
+   * one chosen so far from measured costs.
+   */
+  get snapshotInterval(): number {
+    return this.snapshotEvery;
   }
 
   /**
@@ -837,10 +862,17 @@ export class RollbackEngine {
         inputs.set(player.id, views[k] as Uint8Array);
       }
     }
+    const cadence = this.cadence;
+    const timed = cadence !== null && cadence.sampleStep();
+    const started = timed ? cadence.now() : 0;
     try {
       this.game.step(inputs);
     } catch (error) {
       throw new GameError('step', t, error);
+    }
+    if (timed) {
+      cadence.addStep(cadence.now() - started);
+      this.snapshotEvery = cadence.interval;
     }
   }
 
@@ -897,6 +929,9 @@ export class RollbackEngine {
   }
 
   private saveSnapshot(tick: Tick): void {
+    const cadence = this.cadence;
+    // 'auto' weighs the whole save (serialize, hash tick, storing it) against a step.
+    const started = cadence ? cadence.now() : 0;
     const state = this.serializeGame(tick);
     this.lastSaved = tick;
     if (tick > 0 && tick % this.hashInterval === 0) {
@@ -904,6 +939,7 @@ export class RollbackEngine {
     } else {
       this.snapshots.save(tick, state);
     }
+    if (cadence) cadence.addSerialize(cadence.now() - started);
   }
 
   private serializeGame(tick: Tick): Uint8Array {

@@ -4,7 +4,7 @@ import type { Clock, CreateSessionOptions, Session, SessionConfig } from '@rbn/s
 import { TransformingTransport } from '@rbn/transport-transform';
 import { WebRTCTransport, isWebRTCSignal } from '@rbn/transport-webrtc';
 import type { WebRTCImplementation } from '@rbn/transport-webrtc';
-import { mergeIceServers } from './internal/ice-servers';
+import { iceOptions } from './internal/ice-servers';
 import { browserWindow, onPageExit } from './internal/page-exit';
 import type { PageEventTarget } from './internal/page-exit';
 import { readRoomAnnouncement, roomAnnouncement } from './internal/room-announcement';
@@ -42,8 +42,9 @@ export type JoinOnlineOptions = {
   metadata?: Uint8Array;
   /**
    * `RTCConfiguration` of every peer connection. The signaling server's TURN entries are added
-   * to its `iceServers`; when it names none, a public STUN server is used and they are added to
-   * that. Set `iceTransportPolicy: 'relay'` to use TURN only.
+   * to its `iceServers`, never replacing them; when it names none, they are added to
+   * `DEFAULT_STUN_SERVER` of `@rbn/transport-webrtc` (a public STUN server). `iceServers: []`
+   * means no STUN server at all (a LAN). Set `iceTransportPolicy: 'relay'` to use TURN only.
    * @default `{ iceServers: [{ urls: 'stun:stun.l.google.com:19302' }] }`
    */
   rtcConfiguration?: RTCConfiguration;
@@ -189,7 +190,7 @@ class OnlineRoom {
     this.#options = options;
     this.#groupSize = welcome.groupSize;
     this.#transport = new WebRTCTransport(welcome.id, {
-      rtcConfiguration: mergeIceServers(welcome.iceServers, options.rtcConfiguration),
+      ...iceOptions(welcome.iceServers, options.rtcConfiguration),
       ...(options.wrtc ? { wrtc: options.wrtc } : {}),
     });
     this.#transport.setSignalingCallbacks({

@@ -416,9 +416,8 @@ export class SignalingClient {
  * const client = new SignalingClient({ url });
  * const { id, iceServers } = await client.connect();
  * // The server's TURN entries (often none) come on top of a STUN server, never instead of it:
- * // with no STUN server, only host candidates remain and peers behind NATs cannot connect.
- * const rtcConfiguration = { iceServers: [{ urls: 'stun:stun.l.google.com:19302' }, ...iceServers] };
- * const transport = new WebRTCTransport(id, { rtcConfiguration });
+ * // the transport adds its DEFAULT_STUN_SERVER to a list without one (see withDefaultStun).
+ * const transport = new WebRTCTransport(id, { rtcConfiguration: { iceServers: [...iceServers] } });
  * connectTransport(client, transport);
  * ```
  */

@@ -95,6 +95,16 @@ const samples: Message[] = [
   },
   { type: MessageType.SyncRequest, tick: 0 },
   { type: MessageType.SyncRequest, tick: MAX_TICK },
+  { type: MessageType.DesyncStateRequest, tick: 0 },
+  { type: MessageType.DesyncStateRequest, tick: MAX_TICK },
+  { type: MessageType.DesyncState, tick: 0, totalBytes: 0, offset: 0, chunk: new Uint8Array(0) },
+  {
+    type: MessageType.DesyncState,
+    tick: MAX_TICK,
+    totalBytes: 40000,
+    offset: 32768,
+    chunk: new Uint8Array(7232).fill(0x5a),
+  },
   { type: MessageType.Pause, tick: 0 },
   { type: MessageType.Pause, tick: MAX_TICK },
   { type: MessageType.Resume, tick: 0 },
@@ -209,6 +219,8 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
   Hash: 0x10,
   Sync: 0x11,
   SyncRequest: 0x12,
+  DesyncStateRequest: 0x13,
+  DesyncState: 0x14,
   Pause: 0x20,
   Resume: 0x21,
   LagReport: 0x22,
@@ -232,7 +244,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
 };
 
 describe('MessageType', () => {
-  it('has exactly the 25 names and values of docs/architecture.md', () => {
+  it('has exactly the 27 names and values of docs/architecture.md', () => {
     const values = Object.fromEntries(
       Object.entries(MessageType).filter(([, value]) => typeof value === 'number'),
     );
@@ -260,10 +272,10 @@ describe('MAX_TICK', () => {
 });
 
 describe('encodeMessage / decodeMessage', () => {
-  it('covers all 22 message types in the round-trip samples', () => {
+  it('covers all 27 message types in the round-trip samples', () => {
     const types = new Set(samples.map((m) => m.type));
     const all = Object.values(MessageType).filter((v) => typeof v === 'number');
-    expect(all).toHaveLength(25);
+    expect(all).toHaveLength(27);
     expect([...types].sort()).toEqual([...all].sort());
   });
 
@@ -1012,5 +1024,44 @@ describe('encodeMessage (caller misuse)', () => {
     expect(rejected).toBeGreaterThan(1000);
     // The encoder is still usable afterwards.
     expect(decodeMessage(encodeMessage(samples[0]!))).toEqual(samples[0]);
+  });
+});
+
+describe('DesyncState bounds', () => {
+  const chunkOf = (totalBytes: number, offset: number, n: number) =>
+    encodeMessage({
+      type: MessageType.DesyncState,
+      tick: 3,
+      totalBytes,
+      offset,
+      chunk: new Uint8Array(n),
+    });
+
+  it('refuses to encode a chunk past totalBytes or a total over maxStateBytes', () => {
+    expect(() => chunkOf(10, 8, 3)).toThrow(/DesyncState\.chunk/);
+    expect(() => chunkOf(10, 11, 0)).toThrow(/DesyncState\.offset/);
+    expect(() => chunkOf(2000, 0, 0).length).not.toThrow();
+    expect(() =>
+      encodeMessage(
+        {
+          type: MessageType.DesyncState,
+          tick: 0,
+          totalBytes: 2000,
+          offset: 0,
+          chunk: new Uint8Array(0),
+        },
+        { maxStateBytes: 1000 },
+      ),
+    ).toThrow(/DesyncState\.totalBytes/);
+  });
+
+  it('rejects bytes whose chunk runs past totalBytes or whose total is over maxStateBytes', () => {
+    const valid = chunkOf(10, 8, 2);
+    // [type, tick, total, offset, length, ...]: claim a 3-byte chunk of a 10-byte state at 8.
+    const tooLong = Uint8Array.from([...valid.subarray(0, 4), 3, 0, 0, 0]);
+    expect(() => decodeMessage(tooLong)).toThrow(DecodeError);
+    expect(() => decodeMessage(chunkOf(2000, 0, 0), { maxStateBytes: 1000 })).toThrow(
+      /maxStateBytes/,
+    );
   });
 });

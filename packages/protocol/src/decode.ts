@@ -231,6 +231,18 @@ function readState(
     : { type: MessageType.StateSync, tick, hash, state, players };
 }
 
+function readDesyncState(r: ByteReader, limits: Readonly<ProtocolLimits>): Message {
+  const tick = readTick(r, 'tick');
+  const at = r.pos;
+  const totalBytes = r.varint(MAX_U32, 'total bytes');
+  if (totalBytes > limits.maxStateBytes) {
+    r.fail(`a state of ${totalBytes} bytes is over maxStateBytes (${limits.maxStateBytes})`, at);
+  }
+  const offset = r.varint(totalBytes, 'offset');
+  const chunk = readBytes(r, totalBytes - offset, 'the bytes left of the state', 'chunk');
+  return { type: MessageType.DesyncState, tick, totalBytes, offset, chunk };
+}
+
 function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLimits>): Message {
   switch (type) {
     case MessageType.Input: {
@@ -252,6 +264,10 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       return readState(r, type, limits);
     case MessageType.SyncRequest:
       return { type: MessageType.SyncRequest, tick: readTick(r, 'tick') };
+    case MessageType.DesyncStateRequest:
+      return { type: MessageType.DesyncStateRequest, tick: readTick(r, 'tick') };
+    case MessageType.DesyncState:
+      return readDesyncState(r, limits);
     case MessageType.Pause:
       return { type: MessageType.Pause, tick: readTick(r, 'tick') };
     case MessageType.Resume:

@@ -13,6 +13,7 @@ import {
   PLAYER_METADATA_VERSION,
   WireRole,
   type InputAckEntry,
+  type DesyncStateMessage,
   type DropPlayerMessage,
   type PlayerAwayMessage,
   type MigrationQueryMessage,
@@ -381,6 +382,20 @@ function writeJoinAccept(
   }
 }
 
+function writeDesyncState(
+  w: ByteWriter,
+  msg: DesyncStateMessage,
+  limits: Readonly<ProtocolLimits>,
+): void {
+  tick(w, msg.tick, 'DesyncState.tick');
+  uvar(w, msg.totalBytes, limits.maxStateBytes, 'DesyncState.totalBytes');
+  uvar(w, msg.offset, msg.totalBytes, 'DesyncState.offset');
+  const room = msg.totalBytes - msg.offset;
+  const chunk = byteArray(msg.chunk, room, 'totalBytes - offset', 'DesyncState', -1, '.chunk');
+  w.varint(chunk.length);
+  w.bytes(chunk);
+}
+
 function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>): void {
   switch (msg.type) {
     case MessageType.Input:
@@ -404,6 +419,12 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
       return;
     case MessageType.SyncRequest:
       tick(w, msg.tick, 'SyncRequest.tick');
+      return;
+    case MessageType.DesyncStateRequest:
+      tick(w, msg.tick, 'DesyncStateRequest.tick');
+      return;
+    case MessageType.DesyncState:
+      writeDesyncState(w, msg, limits);
       return;
     case MessageType.Pause:
       tick(w, msg.tick, 'Pause.tick');

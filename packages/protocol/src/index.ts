@@ -24,6 +24,8 @@ export type {
   HashMessage,
   SyncMessage,
   SyncRequestMessage,
+  DesyncStateRequestMessage,
+  DesyncStateMessage,
   PauseMessage,
   ResumeMessage,
   LagReportMessage,

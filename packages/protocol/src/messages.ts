@@ -37,6 +37,8 @@ export enum MessageType {
   Hash = 0x10,
   Sync = 0x11,
   SyncRequest = 0x12,
+  DesyncStateRequest = 0x13,
+  DesyncState = 0x14,
   Pause = 0x20,
   Resume = 0x21,
   LagReport = 0x22,
@@ -174,6 +176,31 @@ export type SyncMessage = {
 export type SyncRequestMessage = {
   type: MessageType.SyncRequest;
   tick: Tick;
+};
+
+/**
+ * Asks the receiver for its confirmed state of `tick`, a tick whose hashes differed, for a desync
+ * report (reliable). The receiver answers with {@link DesyncStateMessage} chunks, or not at all.
+ */
+export type DesyncStateRequestMessage = {
+  type: MessageType.DesyncStateRequest;
+  tick: Tick;
+};
+
+/**
+ * One chunk of the sender's confirmed state of `tick`, answering a
+ * {@link DesyncStateRequestMessage} (reliable, chunks in order): bytes `offset` to
+ * `offset + chunk.length` of a state of `totalBytes` bytes. The decoder checks that the chunk
+ * lies within `totalBytes` and that `totalBytes` is within `maxStateBytes`.
+ */
+export type DesyncStateMessage = {
+  type: MessageType.DesyncState;
+  tick: Tick;
+  /** The whole state's length in bytes. */
+  totalBytes: number;
+  /** Where this chunk starts in the state. */
+  offset: number;
+  chunk: Uint8Array;
 };
 
 /** The host pauses the game at `tick` (reliable). */
@@ -346,6 +373,8 @@ export type Message =
   | HashMessage
   | SyncMessage
   | SyncRequestMessage
+  | DesyncStateRequestMessage
+  | DesyncStateMessage
   | PauseMessage
   | ResumeMessage
   | LagReportMessage

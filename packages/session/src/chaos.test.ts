@@ -360,6 +360,12 @@ function inputFor(seed: number, player: number, frame: number): Uint8Array {
 describe('Session chaos', () => {
   for (const c of CASES) {
     it(`survives ${label(c)}${c.events ? ' with joins, a lag spike, a frozen peer, a drop, a rejoin, a spectator and a leave' : ''}`, async () => {
+      // A run never leaves the microtask queue, and vitest's runner does not yield between tests
+      // either: eight runs back to back (80 s on a loaded machine) would keep the worker from
+      // reading its runner's replies past their fixed 60 s RPC timeout ("Timeout calling
+      // onTaskUpdate"). One turn of the event loop per run lets it read them; nothing of the
+      // run is pending here, so the run itself is unchanged.
+      await new Promise((resolve) => setImmediate(resolve));
       await runChaos(c);
     });
   }

@@ -19,7 +19,8 @@ export const DEFAULT_SESSION_CONFIG: Readonly<SessionConfig> = Object.freeze({
   // The engine's settings take the engine's defaults (one source: @rbn/core).
   snapshotHistorySize: DEFAULT_ENGINE_CONFIG.snapshotHistorySize,
   maxSpeculationTicks: DEFAULT_ENGINE_CONFIG.maxSpeculationTicks,
-  snapshotInterval: DEFAULT_ENGINE_CONFIG.snapshotInterval,
+  // Chosen online from the game's measured serialize and step costs (see @rbn/core).
+  snapshotInterval: 'auto',
   hashInterval: DEFAULT_ENGINE_CONFIG.hashInterval,
   inputDelayTicks: DEFAULT_ENGINE_CONFIG.inputDelayTicks,
   disconnectTimeout: 5000,
@@ -32,7 +33,7 @@ export const DEFAULT_SESSION_CONFIG: Readonly<SessionConfig> = Object.freeze({
   resumeCountdownSeconds: 3,
   joinRateLimitRequests: 5,
   joinRateLimitWindowMs: 10_000,
-  inputHeartbeatTicks: 4,
+  inputHeartbeatTicks: 8,
   pingInterval: 500,
   keepaliveInterval: 200,
   joinTimeout: 10_000,
@@ -75,6 +76,7 @@ const RULES: { [K in keyof SessionConfig]: Rule } = {
  * @throws RbnError `'INVALID_CONFIG'` naming the field when the value is out of range.
  */
 export function validateConfigField(field: keyof SessionConfig, value: unknown): void {
+  if (field === 'snapshotInterval' && value === 'auto') return;
   const rule = RULES[field];
   checkRange(`config.${field}`, value, rule.min, rule.max, rule.integer);
 }
@@ -96,13 +98,14 @@ export function resolveSessionConfig(config: Partial<SessionConfig> = {}): Sessi
     const value = config[key];
     if (value === undefined) continue;
     validateConfigField(key, value);
-    (resolved as Record<keyof SessionConfig, number>)[key] = value;
+    (resolved as Record<keyof SessionConfig, unknown>)[key] = value;
   }
   // Whatever the engine would reject when the game starts is rejected now.
   validateEngineConfig({
     snapshotHistorySize: resolved.snapshotHistorySize,
     maxSpeculationTicks: resolved.maxSpeculationTicks,
-    snapshotInterval: resolved.snapshotInterval,
+    // 'auto' gets the session's clock when the engine is created.
+    snapshotInterval: resolved.snapshotInterval === 'auto' ? 1 : resolved.snapshotInterval,
     hashInterval: resolved.hashInterval,
     inputDelayTicks: resolved.inputDelayTicks,
   });

@@ -1,8 +1,11 @@
 import type { Game, RollbackEngine } from '@rbn/core';
-import { MessageType } from '@rbn/protocol';
+import { MessageType, RbnError } from '@rbn/protocol';
 import type { HashMessage, SyncMessage, Tick } from '@rbn/protocol';
+import { DesyncReports } from './desync-report';
+import type { DesyncReportOptions } from './desync-report';
 import type { Clock } from './internal/clock';
 import type { Emitter } from './internal/emitter';
+import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import { tickReach } from './input-exchange';
 import type { LinkTable } from './links';
@@ -138,12 +141,14 @@ export class DesyncTracker {
   readonly #localHashes = new Map<Tick, number>();
   readonly #remoteHashes = new Map<Tick, Map<number, number>>();
   readonly #decided = new Set<Tick>();
+  /** `tick * SLOT_COUNT + slot` of every desync reported (pruned with the hashes). */
+  readonly #desyncReported = new Set<number>();
   #floor = 0;
   readonly #pendingTicks: Tick[] = [];
   readonly #pendingFallback: number[] = [];
   readonly #lastSyncSentTick = new Map<string, Tick>();
   /** The sync we asked for and are waiting for, if any. */
-  syncRequest: { peerId: string; at: number; forwardTo: string[] } | null = null;
+  syncRequest: { peerId: string; at: number; tick: Tick; forwardTo: string[] } | null = null;
 
   /** The engine confirmed a hashed tick; it is sent later (see {@link due}). */
   confirmed(tick: Tick, hash: number): void {
@@ -203,6 +208,7 @@ export class DesyncTracker {
    */
   setRemote(tick: Tick, slot: number, hash: number): boolean {
     let remote = this.#remoteHashes.get(tick);
+    if (remote?.get(slot) === hash) return false; // a copy: nothing new to compare
     if (!remote) {
       if (this.#remoteHashes.size >= HASH_HISTORY * 4) return false;
       remote = new Map();
@@ -222,6 +228,17 @@ export class DesyncTracker {
     return this.#localHashes.size;
   }
 
+  /**
+   * Whether a desync of a player's hash at a tick is news (each is reported once, however many
+   * hashes the player sends for that tick).
+   */
+  firstDesync(tick: Tick, slot: number): boolean {
+    const key = tick * SLOT_COUNT + slot;
+    if (this.#desyncReported.has(key)) return false;
+    this.#desyncReported.add(key);
+    return true;
+  }
+
   /** Whether a tick is settled. */
   isDecided(tick: Tick): boolean {
     return this.#decided.has(tick);
@@ -238,6 +255,9 @@ export class DesyncTracker {
     for (const t of this.#localHashes.keys()) if (t < oldest) this.#localHashes.delete(t);
     for (const t of this.#remoteHashes.keys()) if (t < oldest) this.#remoteHashes.delete(t);
     for (const t of this.#decided) if (t < oldest) this.#decided.delete(t);
+    for (const k of this.#desyncReported) {
+      if (k < oldest * SLOT_COUNT) this.#desyncReported.delete(k);
+    }
   }
 
   /** A state of `tick` was loaded: hashes before it predate it, ours after it are stale. */
@@ -246,6 +266,9 @@ export class DesyncTracker {
     this.dropPending();
     for (const t of this.#localHashes.keys()) if (t >= tick) this.#localHashes.delete(t);
     for (const t of this.#decided) if (t >= tick) this.#decided.delete(t);
+    for (const k of this.#desyncReported) {
+      if (k >= tick * SLOT_COUNT) this.#desyncReported.delete(k);
+    }
     for (const t of this.#remoteHashes.keys()) if (t < tick) this.#remoteHashes.delete(t);
   }
 
@@ -264,10 +287,28 @@ export class DesyncTracker {
     this.#localHashes.clear();
     this.#remoteHashes.clear();
     this.#decided.clear();
+    this.#desyncReported.clear();
     this.#lastSyncSentTick.clear();
     this.#floor = 0;
     this.syncRequest = null;
     this.dropPending();
+  }
+}
+
+/**
+ * Tries a state on the game without keeping it: loads it, hashes it, and puts the game's own
+ * state back (whether or not the game's `deserialize` accepted it).
+ * @returns The state's hash, or the error the game threw.
+ */
+export function trialHash(game: Game<Uint8Array>, state: Uint8Array): number | Error {
+  const own = game.serialize().slice();
+  try {
+    game.deserialize(state);
+    return game.hash() >>> 0;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  } finally {
+    game.deserialize(own);
   }
 }
 
@@ -280,6 +321,8 @@ export type DesyncDeps = {
   readonly report: Reporter;
   readonly clock: Clock;
   readonly recording: Recording;
+  /** Desync report settings (state exchange and `desyncReport`). */
+  readonly reportOptions: DesyncReportOptions;
 };
 
 /**
@@ -292,8 +335,13 @@ export class DesyncRecovery {
   readonly #isPlayerPeer = (peerId: string): boolean =>
     this.deps.roster.byPeer(peerId)?.role === PlayerRole.Player;
 
+  /** Desync reports: the state exchange after a desync is found, and `desyncReport`. */
+  readonly reports: DesyncReports;
+
   /** @param deps - The session's parts this uses. */
-  constructor(private readonly deps: DesyncDeps) {}
+  constructor(private readonly deps: DesyncDeps) {
+    this.reports = new DesyncReports({ ...deps, options: deps.reportOptions });
+  }
 
   /** The engine's hook: a hashed tick was confirmed. */
   readonly onConfirmedHash = (tick: Tick, hash: number): void => {
@@ -318,6 +366,7 @@ export class DesyncRecovery {
   /** Forgets everything (the room ended). */
   reset(): void {
     this.#hashes.reset();
+    this.reports.reset();
   }
 
   /**
@@ -331,6 +380,7 @@ export class DesyncRecovery {
   frame(engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
     const request = this.#hashes.syncRequest;
     if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.#hashes.syncRequest = null;
+    this.reports.frame(now);
     if (!engine || !this.#hashes.hasPending) return;
     const delay = Math.min(
       HASH_DELAY_TICKS,
@@ -350,7 +400,7 @@ export class DesyncRecovery {
     }
     this.#hashes.setLocal(tick, hash);
     const remote = this.#hashes.remote(tick);
-    if (remote) for (const [slot, h] of remote) this.#compare(tick, slot, h);
+    if (remote) for (const [slot, h] of remote) this.#compare(engine, cfg, tick, slot, h);
     this.#decide(engine, cfg, tick);
     this.#hashes.prune(tick, cfg.hashInterval);
   }
@@ -383,17 +433,25 @@ export class DesyncRecovery {
     if (tick < this.#hashes.floor) return;
     if (!this.#hashes.setRemote(tick, member.slot, message.hash >>> 0)) return;
     if (this.#hashes.local(tick) !== undefined && engine) {
-      this.#compare(tick, member.slot, message.hash >>> 0);
+      this.#compare(engine, cfg, tick, member.slot, message.hash >>> 0);
       this.#decide(engine, cfg, tick);
     }
   }
 
-  #compare(tick: Tick, slot: number, remoteHash: number): void {
+  #compare(
+    engine: RollbackEngine,
+    cfg: SessionConfig,
+    tick: Tick,
+    slot: number,
+    remoteHash: number,
+  ): void {
     const local = this.#hashes.local(tick);
     if (local === undefined || local === remoteHash || tick < this.#hashes.floor) return;
     const link = this.deps.links.get(this.deps.roster.at(slot)?.peerId ?? '');
     if (link && tick < this.#hashes.lastSyncSent(link.peerId)) return;
+    if (!this.#hashes.firstDesync(tick, slot)) return;
     this.deps.emitter.emit('desync', tick, local, remoteHash);
+    if (link) this.reports.found(engine, cfg, tick, link.peerId, remoteHash);
   }
 
   /** Applies the recovery rule of the room's topology × authority to a tick's hashes. */
@@ -448,11 +506,28 @@ export class DesyncRecovery {
     this.#hashes.noteSyncSent(peerId, snapshot.tick);
   }
 
+  /**
+   * `session.requestSync()`: asks the host for its newest confirmed state now.
+   * @throws RbnError `'INVALID_STATE'` for the host or when the game is not running.
+   */
+  requestFromHost(engine: RollbackEngine | null): void {
+    const { roster } = this.deps;
+    if (roster.isHost) {
+      throw new RbnError('INVALID_STATE', 'requestSync: the host holds the authoritative state');
+    }
+    const hostPeerId = roster.hostPeerId;
+    if (!engine || hostPeerId === null) {
+      throw new RbnError('INVALID_STATE', 'requestSync: the game is not running');
+    }
+    this.request(hostPeerId, engine.confirmedTick, []);
+  }
+
   /** Asks a peer for its state (one request at a time), to pass on to `forwardTo` once loaded. */
   request(peerId: string, tick: Tick, forwardTo: string[]): void {
     if (this.#hashes.syncRequest) return;
-    this.#hashes.syncRequest = { peerId, at: this.deps.clock.now(), forwardTo };
-    this.deps.links.sendTo(peerId, { type: MessageType.SyncRequest, tick: Math.max(tick, 0) });
+    const asked = Math.max(tick, 0);
+    this.#hashes.syncRequest = { peerId, at: this.deps.clock.now(), tick: asked, forwardTo };
+    this.deps.links.sendTo(peerId, { type: MessageType.SyncRequest, tick: asked });
   }
 
   /** A peer asks for our state (answered at most every 250 ms per peer). */
@@ -463,6 +538,43 @@ export class DesyncRecovery {
     this.#sendSync(engine, peerId);
   }
 
+  /**
+   * Why a `Sync` may not replace our state, or `null` when it may: its tick must lie in the
+   * window (not before the tick we asked for, or our confirmed tick, by more than the reach; not
+   * past our tick by more than the reach), the state must load (the game's `deserialize`
+   * accepts it) and hash to the hash it came with, and that hash must match every hash the
+   * other players sent for that tick. The trial leaves our state as it was.
+   */
+  #refusal(
+    engine: RollbackEngine,
+    cfg: SessionConfig,
+    message: SyncMessage,
+    askedTick: Tick | null,
+  ): string | null {
+    const reach = tickReach(cfg);
+    const low = Math.max(this.#hashes.floor, (askedTick ?? engine.confirmedTick) - reach, 0);
+    const high = engine.currentTick + reach;
+    if (message.tick < low || message.tick > high) {
+      return `a state for tick ${message.tick}, outside the window ${low}..${high}`;
+    }
+    const claimed = message.hash >>> 0;
+    const sender = this.deps.roster.byPeer(this.#hashes.syncRequest?.peerId ?? '')?.slot;
+    const others = this.#hashes.remote(message.tick);
+    if (others) {
+      for (const [slot, hash] of others) {
+        if (slot !== sender && hash !== claimed) {
+          return `a state for tick ${message.tick} with hash ${claimed}, but slot ${slot} hashed that tick ${hash}`;
+        }
+      }
+    }
+    const tried = trialHash(this.deps.game, message.state);
+    if (typeof tried !== 'number') return `a state the game cannot load (${tried.message})`;
+    if (tried !== claimed) {
+      return `a state that hashes to ${tried} here but claims ${claimed} (not loaded)`;
+    }
+    return null;
+  }
+
   /** A peer's state arrived: load it when we asked for it (or it is the star host's push). */
   onSync(
     peerId: string,
@@ -471,7 +583,7 @@ export class DesyncRecovery {
     cfg: SessionConfig,
   ): void {
     if (!engine) return;
-    const { roster, report, game } = this.deps;
+    const { roster, report } = this.deps;
     const request = this.#hashes.syncRequest;
     const requested = request !== null && request.peerId === peerId;
     const fromStarHost =
@@ -480,15 +592,15 @@ export class DesyncRecovery {
       report.peer(peerId, message.type, 'an unrequested state arrived');
       return;
     }
+    const refusal = this.#refusal(engine, cfg, message, requested ? request.tick : null);
+    if (refusal !== null) {
+      report.peer(peerId, message.type, refusal);
+      return;
+    }
     const forwardTo = requested ? request.forwardTo : [];
     this.#hashes.syncRequest = null;
     this.deps.recording.end(engine);
     engine.loadState(message.tick, message.state);
-    const hash = game.hash() >>> 0;
-    if (hash !== message.hash >>> 0) {
-      const text = `a synced state hashes to ${hash} here but ${message.hash} at its sender`;
-      report.session('STATE_MISMATCH', text, peerId, message.type);
-    }
     this.#hashes.loaded(message.tick);
     for (const peer of forwardTo) this.#sendSync(engine, peer);
     this.deps.emitter.emit('stateSynced', message.tick, peerId);

@@ -5,7 +5,7 @@ import type { LinkTable } from './links';
 import type { Roster } from './roster';
 import { TimeSync } from './time-sync';
 import { PlayerRole } from './types';
-import type { SessionConfig } from './types';
+import type { SessionConfig, TickResult } from './types';
 
 /** A peer this many ticks behind the others runs extra ticks to catch up. */
 export const CATCH_UP_THRESHOLD = 4;
@@ -118,5 +118,59 @@ export class FrameAdvantage {
     if (now - this.#lastReportAt < TIME_SYNC_INTERVAL_MS) return null;
     this.#lastReportAt = now;
     return this.framesAhead(engine, links, roster, cfg, now);
+  }
+}
+
+/** Ticks of slack on top of the speculation limit before a peer's tick is implausible. */
+export const REMOTE_TICK_SLACK = 8;
+
+/**
+ * The newest tick a peer can really be at: a player cannot run more than
+ * `maxSpeculationTicks` past the inputs it has from us (nor past our own newest tick), and a
+ * spectator's remote players cannot run past the inputs anyone sent. A `senderTick` or pong
+ * tick above this is a lie (it would make us run catch-up ticks: double speed) and is ignored.
+ */
+export function remoteTickBound(engine: RollbackEngine, roster: Roster, cfg: SessionConfig): Tick {
+  let newest = Math.max(engine.currentTick, engine.lastLocalInputTick);
+  if (!roster.localPlays) {
+    for (const m of roster.remotePlayers) {
+      if (engine.hasPlayer(m.playerId))
+        newest = Math.max(newest, engine.getReceivedTick(m.playerId));
+    }
+  }
+  return newest + cfg.maxSpeculationTicks + REMOTE_TICK_SLACK;
+}
+
+/**
+ * Advances the engine one tick, and one more while this peer is well behind the others
+ * (catch-up: a late joiner, a spectator, a tab that was hidden runs one extra tick per frame).
+ * @param result - The frame's result, filled in.
+ * @param ahead - How far this peer runs ahead, from the previous tick (`null` when unknown).
+ */
+export function advanceFrame(
+  engine: RollbackEngine,
+  localInput: Uint8Array | undefined,
+  result: TickResult,
+  ahead: () => number | null,
+  advantage: FrameAdvantage,
+): void {
+  const r = engine.tick(localInput);
+  result.tick = r.tick;
+  if (r.status !== 'advanced') {
+    result.stalled = true;
+    return;
+  }
+  result.advanced = true;
+  result.rolledBack = r.rolledBack;
+  result.rollbackTicks = r.rollbackTicks;
+  const behind = ahead();
+  if (behind !== null && behind <= -CATCH_UP_THRESHOLD) {
+    const extra = engine.tick(localInput);
+    if (extra.status === 'advanced') {
+      result.tick = extra.tick;
+      result.rolledBack = result.rolledBack || extra.rolledBack;
+      result.rollbackTicks += extra.rollbackTicks;
+      advantage.caughtUp();
+    }
   }
 }

@@ -9,12 +9,10 @@ import type {
   Tick,
   TransportAdapter,
 } from '@rbn/protocol';
-import type { Away } from './away';
 import type { Emitter } from './internal/emitter';
 import type { Reporter } from './internal/reporter';
 import type { Departures } from './leave';
 import type { LinkTable } from './links';
-import type { Reconnect } from './reconnect';
 import type { Member, Roster } from './roster';
 import { PlayerRole } from './types';
 import type { SessionConfig } from './types';
@@ -155,8 +153,8 @@ export type HostMigrationDeps = {
   readonly emitter: Emitter;
   readonly report: Reporter;
   readonly departures: Departures;
-  readonly away: Away;
-  readonly reconnect: Reconnect;
+  /** A successor took over: away and reconnect start over under the new host. */
+  readonly hostReplaced: () => void;
 };
 
 type Deferred = { peerId: string; message: MigrationQueryMessage };
@@ -359,7 +357,7 @@ export class HostMigration {
 
   /** Successor: opens links where needed and asks every other member what it holds. */
   #query(engine: RollbackEngine | null, now: number): void {
-    const { roster, transport, links } = this.deps;
+    const { roster } = this.deps;
     const message: MigrationQueryMessage = {
       type: MessageType.MigrationQuery,
       hostSlot: this.#goneSlot,
@@ -536,8 +534,7 @@ export class HostMigration {
     } catch {
       // Already gone.
     }
-    this.deps.reconnect.hostReplaced();
-    this.deps.away.hostReplaced();
+    this.deps.hostReplaced();
     const host = roster.at(newHostSlot);
     if (host) this.deps.emitter.emit('hostChanged', host.playerId, Math.max(leaveTick, 0));
   }

@@ -13,6 +13,17 @@ export type {
   TickResult,
   NetworkStats,
 } from './types';
+export { DEFAULT_DESYNC_REPORT_OPTIONS, DESYNC_CHUNK_BYTES } from './desync-report';
+export type { DesyncReport, DesyncReportOptions } from './desync-report';
+export { diffStates, MAX_DIFF_ENTRIES } from './desync-diff';
+export type { DesyncDiff, ByteRange, PathDifference } from './desync-diff';
+export {
+  encodeIncident,
+  decodeIncident,
+  bisectIncident,
+  INCIDENT_FORMAT_VERSION,
+} from './replay/incident';
+export type { Incident, IncidentLimits, BisectResult } from './replay/incident';
 export { DEFAULT_SESSION_CONFIG, MAX_PLAYERS_LIMIT, resolveSessionConfig } from './config';
 export {
   encodePlayerMetadata,

@@ -1,6 +1,6 @@
 // Acceptance criteria that had no test of their own: keepalives only on idle links, the host's
 // playerJoined before it serializes the joiner's state, late inputs of a departed player ignored.
-import { MessageType, encodeMessage } from '@rbn/protocol';
+import { MessageType, encodeMessage, tryDecodeMessage } from '@rbn/protocol';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { Harness, settle } from './testing/harness';
@@ -59,20 +59,26 @@ describe('Session keepalive', () => {
 
 describe('Session input sending', () => {
   /** Records, per frame, what the client hands its transport. */
-  async function recordClient(config: Partial<SessionConfig>) {
-    const h = harness(2, 82, { latency: 10 }, config);
+  async function recordClient(config: Partial<SessionConfig>, latency = 10) {
+    const h = harness(2, 82, { latency }, config);
     const client = h.peers[1]!;
     const frames: { type: MessageType; reliable: boolean; bytes: Uint8Array }[][] = [];
     let current: { type: MessageType; reliable: boolean; bytes: Uint8Array }[] = [];
     const send = client.transport.send.bind(client.transport);
+    let dropNext = false;
     client.transport.send = (peerId, message, reliable) => {
       current.push({ type: message[0] as MessageType, reliable, bytes: message.slice() });
-      send(peerId, message, reliable);
+      if (dropNext && message[0] === MessageType.Input) dropNext = false;
+      else send(peerId, message, reliable);
     };
     await h.start();
     h.run(30);
     return {
       h,
+      /** The client's next Input message is lost. */
+      loseNextInput: () => {
+        dropNext = true;
+      },
       frame: (input: Uint8Array) => {
         current = [];
         h.host.session.tick(new Uint8Array([1]));
@@ -89,13 +95,52 @@ describe('Session input sending', () => {
     const inputsIn = (sent: { type: MessageType }[]) =>
       sent.filter((m) => m.type === MessageType.Input).length;
     for (let f = 0; f < 8; f++) frame(new Uint8Array([5]));
-    // Unchanged input: an Input message every 4th frame (the default heartbeat).
-    const quiet = Array.from({ length: 12 }, () => inputsIn(frame(new Uint8Array([5]))));
-    expect(quiet.reduce((a, b) => a + b, 0)).toBe(3);
+    // Unchanged input: an Input message every 8th frame (the default heartbeat).
+    const quiet = Array.from({ length: 16 }, () => inputsIn(frame(new Uint8Array([5]))));
+    expect(quiet.reduce((a, b) => a + b, 0)).toBe(2);
     expect(Math.max(...quiet)).toBe(1);
     // A change goes out at once, in its own frame.
     expect(inputsIn(frame(new Uint8Array([6])))).toBe(1);
     expect(inputsIn(frame(new Uint8Array([7])))).toBe(1);
+  });
+
+  it('sends a changed input again on the next frame when it is not acknowledged yet (a lost packet costs one frame)', async () => {
+    // 50 ms each way: no acknowledgement can come back within a frame or two.
+    const { frame, loseNextInput, h } = await recordClient({}, 50);
+    const inputRuns = (sent: { type: MessageType; bytes: Uint8Array }[]) =>
+      sent.flatMap((m) => {
+        const decoded = tryDecodeMessage(m.bytes);
+        return decoded.ok && decoded.message.type === MessageType.Input ? decoded.message.runs : [];
+      });
+    for (let f = 0; f < 30; f++) frame(new Uint8Array([5]));
+    loseNextInput();
+    const tick = h.peers[1]!.session.currentTick;
+    const lost = inputRuns(frame(new Uint8Array([9])));
+    expect(lost.some((run) => run.inputs.some((input) => input[0] === 9))).toBe(true);
+    // The next frame (input unchanged) carries the changed input again, from its tick on.
+    const again = inputRuns(frame(new Uint8Array([9])));
+    expect(again.length).toBe(1);
+    const run = again[0]!;
+    expect(run.startTick).toBeLessThanOrEqual(tick);
+    expect(run.inputs[tick - run.startTick]![0]).toBe(9);
+    // It arrives: the host holds the changed input a few frames later.
+    for (let f = 0; f < 6; f++) frame(new Uint8Array([9]));
+    expect(h.host.session.confirmedTick).toBeGreaterThanOrEqual(tick);
+  });
+
+  it('keeps the heartbeat cadence for an unchanged input once the change is acknowledged', async () => {
+    const { frame } = await recordClient({}, 50);
+    const inputsIn = (sent: { type: MessageType }[]) =>
+      sent.filter((m) => m.type === MessageType.Input).length;
+    for (let f = 0; f < 30; f++) frame(new Uint8Array([5]));
+    const sent = [
+      frame(new Uint8Array([9])),
+      ...Array.from({ length: 20 }, () => frame(new Uint8Array([9]))),
+    ];
+    const counts = sent.map(inputsIn);
+    // The change, its one resend, then a heartbeat every 8th frame (no resend every frame).
+    expect(counts.slice(0, 2)).toEqual([1, 1]);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(2 + 2);
   });
 
   it('sends inputs every frame with inputHeartbeatTicks: 1, always on the unreliable channel', async () => {
@@ -117,6 +162,31 @@ describe('Session input sending', () => {
     }
     expect(hashes.length).toBeGreaterThan(8);
     expect(hashes.every((reliable) => reliable)).toBe(true);
+  });
+});
+
+describe('Session star relay', () => {
+  it("relays a guest's changed input to the other guests on receipt, before the host's next tick (seed 84)", async () => {
+    const h = harness(3, 84, { latency: 20 });
+    await h.start();
+    h.inputsChange = false;
+    h.run(60);
+    const relayed: number[] = [];
+    const transport = h.host.transport;
+    const send = transport.send.bind(transport);
+    transport.send = (peerId, message, reliable) => {
+      const decoded = tryDecodeMessage(message);
+      if (peerId === 'p2' && decoded.ok && decoded.message.type === MessageType.Input) {
+        for (const run of decoded.message.runs) {
+          if (run.slot === 1 && run.inputs.some((input) => input[0] === 0x77)) relayed.push(1);
+        }
+      }
+      send(peerId, message, reliable);
+    };
+    // Only p1 ticks, with a new input; the host does not tick while the network delivers it.
+    h.peers[1]!.session.tick(new Uint8Array([0x77]));
+    for (let i = 0; i < 3; i++) for (const p of h.peers) p.transport.tick(h.frameMs);
+    expect(relayed.length).toBeGreaterThan(0);
   });
 });
 

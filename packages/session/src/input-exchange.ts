@@ -2,12 +2,13 @@ import type { RollbackEngine } from '@rbn/core';
 import { DEFAULT_LIMITS, MessageType, encodeMessage, sameBytes } from '@rbn/protocol';
 import type { InputAckEntry, InputMessage, InputRun, Tick } from '@rbn/protocol';
 import { acceptsInputFrom } from './away';
+import { remoteTickBound } from './frame-advantage';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Link } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { Member, Roster } from './roster';
-import { PlayerRole } from './types';
+import { PlayerRole, Topology } from './types';
 import type { SessionConfig } from './types';
 
 /**
@@ -15,6 +16,9 @@ import type { SessionConfig } from './types';
  * acknowledged, our acks, keepalives) and what comes in (inputs into the engine, acks into the
  * link). Plain functions over their arguments; nothing here allocates a closure per tick.
  */
+
+/** Relays on receipt per link per frame; further changes wait for the link's frame message. */
+const MAX_RELAYS_PER_FRAME = 2;
 
 /** The newest tick whose input of `member` we hold and may pass on. */
 function inputsUpTo(member: Member, engine: RollbackEngine): Tick {
@@ -48,27 +52,99 @@ function scanPending(
     const member = roster.countedPlayer(slot);
     if (!member) continue;
     const upTo = Math.min(inputsUpTo(member, engine), cap);
-    const acked = link.acked[slot]!;
-    if (upTo <= acked) continue;
+    if (upTo <= link.acked[slot]!) continue;
     pending = true;
-    if (changed) continue;
-    // Ticks up to scannedUpTo were compared on an earlier frame and repeat their
-    // predecessor: only the newest ones need a look.
-    let t = Math.max(link.sentUpTo[slot]!, link.scannedUpTo[slot]!, acked, member.joinTick - 1) + 1;
-    if (t > upTo) continue;
-    let previous = t > member.joinTick ? engine.getInput(member.playerId, t - 1) : undefined;
-    for (; t <= upTo; t++) {
-      const input = engine.getInput(member.playerId, t);
-      if (input === undefined) break;
-      if (previous === undefined || !sameBytes(input, previous)) {
-        changed = true;
-        break;
-      }
-      link.noteScanned(slot, t);
-      previous = input;
-    }
+    if (!changed) changed = unsentChange(link, slot, member, engine, upTo);
   }
   return { pending, changed };
+}
+
+/**
+ * Whether an input of `slot` up to `upTo` that has not gone out on the link differs from the
+ * input before it.
+ */
+function unsentChange(
+  link: Link,
+  slot: number,
+  member: Member,
+  engine: RollbackEngine,
+  upTo: Tick,
+): boolean {
+  // Ticks up to scannedUpTo were compared on an earlier frame and repeat their predecessor:
+  // only the newest ones need a look.
+  const acked = link.acked[slot]!;
+  let t = Math.max(link.sentUpTo[slot]!, link.scannedUpTo[slot]!, acked, member.joinTick - 1) + 1;
+  if (t > upTo) return false;
+  let previous = t > member.joinTick ? engine.getInput(member.playerId, t - 1) : undefined;
+  for (; t <= upTo; t++) {
+    const input = engine.getInput(member.playerId, t);
+    if (input === undefined) return false;
+    if (previous === undefined || !sameBytes(input, previous)) return true;
+    link.noteScanned(slot, t);
+    previous = input;
+  }
+  return false;
+}
+
+/**
+ * Relay on receipt (a star's host): inputs of `slots` just arrived from `source`; every other
+ * link that carries one of those slots gets them at once when one of them changed (unchanged
+ * ones wait for the link's frame message).
+ */
+export function relayInputs(
+  source: Link,
+  slots: readonly InputRun[],
+  links: LinkTable,
+  roster: Roster,
+  engine: RollbackEngine,
+  now: number,
+): void {
+  for (const link of links.list) {
+    if (link === source) continue;
+    let changed = false;
+    const cap = sendCap(link, roster, engine);
+    for (let i = 0; i < slots.length && !changed; i++) {
+      const slot = slots[i]!.slot;
+      if (link.sends[slot] !== 1) continue;
+      const member = roster.countedPlayer(slot);
+      if (!member) continue;
+      const upTo = Math.min(inputsUpTo(member, engine), cap);
+      if (upTo > link.acked[slot]!) changed = unsentChange(link, slot, member, engine, upTo);
+    }
+    if (changed && link.takeRelay(MAX_RELAYS_PER_FRAME)) {
+      sendRuns(link, links, roster, engine, cap, true, now);
+    }
+  }
+}
+
+/** Sends every input the link's peer has not acknowledged, with our acks. */
+function sendRuns(
+  link: Link,
+  links: LinkTable,
+  roster: Roster,
+  engine: RollbackEngine,
+  cap: Tick,
+  changed: boolean,
+  now: number,
+): boolean {
+  const runs = unackedRuns(link, roster, engine, cap);
+  if (runs.length === 0) return false;
+  if (changed) {
+    for (const run of runs) {
+      link.noteChangeSent(run.slot, run.startTick + run.inputs.length - 1, now);
+    }
+  }
+  const message: InputMessage = {
+    type: MessageType.Input,
+    senderTick: engine.currentTick,
+    acks: acksFor(link, roster, engine),
+    runs,
+  };
+  links.sendBytes(link, encodeMessage(message), false);
+  link.acksSent();
+  link.heartbeatSent();
+  link.noteInputsSent(now);
+  return true;
 }
 
 /** The runs of every input the link's peer has not acknowledged (at most one run per slot). */
@@ -97,8 +173,10 @@ function unackedRuns(link: Link, roster: Roster, engine: RollbackEngine, cap: Ti
 
 /**
  * Sends this link's one message of the frame, if any. Inputs go out at once when one of them
- * changed, else every `inputHeartbeatTicks` frames so the peer can confirm; each message
- * carries every input the peer has not acknowledged, and our acks. With no inputs to send, a
+ * changed, and again on the next frame (and on every frame once its acknowledgement is overdue)
+ * until the peer acknowledges the change, so a lost packet costs a frame; an unchanged input
+ * goes out every `inputHeartbeatTicks` frames so the peer can confirm. Each message carries
+ * every input the peer has not acknowledged, and our acks. With no inputs to send, a
  * bare ack goes out on the same heartbeat when the peer needs our acks, and a keepalive when
  * the link is idle.
  */
@@ -111,22 +189,11 @@ export function flushInputs(
   now: number,
 ): void {
   const due = link.countFrame() >= cfg.inputHeartbeatTicks;
+  const resend = link.resendDue(now, 1000 / cfg.tickRate, cfg.inputHeartbeatTicks);
   const cap = sendCap(link, roster, engine);
   const { pending, changed } = scanPending(link, roster, engine, cap);
-  if (pending && (changed || due)) {
-    const runs = unackedRuns(link, roster, engine, cap);
-    if (runs.length > 0) {
-      const message: InputMessage = {
-        type: MessageType.Input,
-        senderTick: engine.currentTick,
-        acks: acksFor(link, roster, engine),
-        runs,
-      };
-      links.sendBytes(link, encodeMessage(message), false);
-      link.acksSent();
-      link.heartbeatSent();
-      return;
-    }
+  if (pending && (changed || due || resend)) {
+    if (sendRuns(link, links, roster, engine, cap, changed, now)) return;
   }
   if ((link.needsAcks && due) || now - link.lastSendAt >= cfg.keepaliveInterval) {
     sendAck(link, links, roster, engine);
@@ -272,12 +339,25 @@ export class InputExchange {
     now: number,
   ): void {
     if (!link || !engine) return;
-    link.noteRemoteTick(senderTick, now);
-    // An input message leaves right after the sender's tick (its tick count is exact), while
-    // ours is read at any point of a tick (half a tick short on average): correct that bias,
-    // or the peer that is ahead would settle half a tick ahead.
-    this.deps.advantage.addSample(link, this.deps.roster, senderTick - 0.5, engine);
     const { refused, outOfReach } = applyInputs(link, this.deps.roster, engine, cfg, acks, runs);
+    const bound = remoteTickBound(engine, this.deps.roster, cfg);
+    if (this.deps.roster.localAway) {
+      // While away the local game stands still: the others' ticks say nothing about time sync.
+    } else if (senderTick >= 0 && senderTick <= bound) {
+      link.noteRemoteTick(senderTick, now);
+      // An input message leaves right after the sender's tick (its tick count is exact), while
+      // ours is read at any point of a tick (half a tick short on average): correct that bias,
+      // or the peer that is ahead would settle half a tick ahead.
+      this.deps.advantage.addSample(link, this.deps.roster, senderTick - 0.5, engine);
+    } else {
+      const text = `senderTick ${senderTick} is beyond any tick it can be at (${bound}); time sync ignores it`;
+      this.deps.report.peerThrottled(link.peerId, MessageType.Input, text, now);
+    }
+    link.checkLost(now, 1000 / cfg.tickRate);
+    // A star's host passes changed inputs on at once, not on its next frame.
+    if (runs && runs.length > 0 && this.deps.roster.isHost && cfg.topology === Topology.Star) {
+      relayInputs(link, runs, this.deps.links, this.deps.roster, engine, now);
+    }
     if (refused >= 0) {
       const text = `inputs for slot ${refused}, which this peer may not send`;
       this.deps.report.peer(link.peerId, MessageType.Input, text);

@@ -83,10 +83,11 @@ describe('Session late join', () => {
     const behind = h.peers[0]!.session.currentTick - spectator.session.currentTick;
     expect(behind).toBeGreaterThan(100);
     h.run(200);
-    // Caught up: it trails only by the confirmation delay (it runs on confirmed inputs only).
+    // Caught up: it trails only by the confirmation delay (it runs on confirmed inputs only)
+    // and its stream buffer (inputHeartbeatTicks + 2 = 10 ticks).
     const trailing = h.peers[0]!.session.currentTick - spectator.session.currentTick;
-    expect(trailing).toBeLessThan(16);
-    expect(spectator.session.currentTick).toBeGreaterThanOrEqual(h.host.session.confirmedTick - 4);
+    expect(trailing).toBeLessThan(30);
+    expect(spectator.session.currentTick).toBeGreaterThanOrEqual(h.host.session.confirmedTick - 20);
     expect(spectator.session.catchUpTicks).toBeGreaterThan(100);
     h.inputsChange = false;
     h.run(60);

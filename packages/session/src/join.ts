@@ -1,23 +1,25 @@
-import type { RollbackEngine } from '@rbn/core';
+import type { Game, RollbackEngine } from '@rbn/core';
 import { JoinRejectReason, MessageType, PROTOCOL_VERSION, RbnError, WireRole } from '@rbn/protocol';
 import type {
   JoinAcceptMessage,
   JoinRejectMessage,
   JoinRequestMessage,
   PlayerId,
+  PlayerJoinedMessage,
   StateSyncMessage,
   Tick,
   TransportAdapter,
   WirePlayer,
 } from '@rbn/protocol';
 import { ROOM_CONFIG_FIELDS, resolveSessionConfig } from './config';
+import { trialHash } from './desync';
 import type { Emitter } from './internal/emitter';
 import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { SlidingWindowRateLimiter } from './rate-limiter';
 import type { Recording } from './recording';
-import { fromWireRole, toWire } from './roster';
+import { fromHost, fromWireRole, toWire, toWireRole } from './roster';
 import type { Member, Roster } from './roster';
 import { relink } from './topology';
 import { PlayerRole, SessionState, Topology } from './types';
@@ -107,12 +109,12 @@ export function decideAdmission(input: AdmissionInput): Admission {
     );
   }
   if (input.freeSlot < 0) {
-    // Slots of members who left a game in progress are not reused (their inputs and leave
-    // tick stay addressable by slot until the game ends), so a game admits at most 255 joins.
+    // Slots of players who left a game in progress are not reused (their inputs and leave
+    // tick stay addressable by slot until the game ends); spectators' slots are.
     return {
       admit: false,
       reason: JoinRejectReason.RoomFull,
-      text: `this game has used all ${SLOT_COUNT - 1} join slots (slots of members who left are not reused while a game runs); the host must start a new room`,
+      text: `this game has used all ${SLOT_COUNT - 1} join slots (slots of players who left are not reused while a game runs); the host must start a new room`,
       slotsExhausted: true,
     };
   }
@@ -145,6 +147,9 @@ export function addLatePlayer(
   }
 }
 
+/** Join refusals per second to one peer: more requests go unanswered. */
+export const REFUSALS_PER_SECOND = 4;
+
 /** Mesh rooms with more players than this get a warning. */
 export const MESH_RECOMMENDED_PLAYERS = 4;
 
@@ -163,6 +168,7 @@ export type AdmissionDeps = {
   readonly report: Reporter;
   readonly recording: Recording;
   readonly limiter: SlidingWindowRateLimiter;
+  readonly now: () => number;
 };
 
 /** The room as the host admits into it. */
@@ -178,6 +184,9 @@ export type RoomStatus = {
  * admitted member carries out the effects (slot, engine, accept, announcement, start state).
  */
 export class Admissions {
+  /** Refusals sent to each peer in its current second (at most {@link REFUSALS_PER_SECOND}). */
+  readonly #refused = new Map<string, { at: number; count: number }>();
+
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: AdmissionDeps) {}
 
@@ -196,7 +205,9 @@ export class Admissions {
       roomId: room.roomId,
       state: room.state,
       duplicate:
-        roster.byPeer(peerId) !== undefined || roster.findPresent(message.playerId) !== undefined,
+        roster.byPeer(peerId) !== undefined ||
+        roster.findPresent(message.playerId) !== undefined ||
+        roster.boundElsewhere(message.playerId, peerId),
       players: counts.players,
       spectators: counts.spectators,
       maxPlayers: room.cfg.maxPlayers,
@@ -204,6 +215,7 @@ export class Admissions {
       freeSlot: roster.freeSlot(),
     });
     if (!admission.admit) {
+      if (!this.#mayRefuse(peerId)) return; // a flood of requests gets one answer a second
       this.#reject(peerId, admission.reason, admission.text);
       if (admission.slotsExhausted) {
         this.deps.report.session('SLOTS_EXHAUSTED', admission.text, peerId, message.type);
@@ -235,6 +247,17 @@ export class Admissions {
     // Before the state is taken, so the game can prepare for the player.
     this.deps.emitter.emit('playerJoined', member.info);
     if (engine) this.#sendStartState(member.peerId, engine, room.state);
+  }
+
+  #mayRefuse(peerId: string): boolean {
+    const now = this.deps.now();
+    let window = this.#refused.get(peerId);
+    if (!window || now - window.at >= 1000) {
+      if (this.#refused.size >= 1024) this.#refused.clear(); // bounded whatever the peer ids
+      window = { at: now, count: 0 };
+      this.#refused.set(peerId, window);
+    }
+    return ++window.count <= REFUSALS_PER_SECOND;
   }
 
   #reject(peerId: string, reason: JoinRejectReason, text: string): void {
@@ -434,6 +457,13 @@ export class JoinAttempt {
     return this.#state.kind !== 'idle' && now - this.#state.startedAt > timeoutMs;
   }
 
+  /** The error to fail the attempt with when it ran longer than `timeoutMs`, else `null`. */
+  timeoutError(now: number, timeoutMs: number): RbnError | null {
+    if (!this.timedOut(now, timeoutMs)) return null;
+    const text = `joinRoom: no answer from the host within ${timeoutMs} ms`;
+    return new RbnError('JOIN_TIMEOUT', text);
+  }
+
   /** The host admitted us into a running game: the join completes with its state. */
   waitForStart(): void {
     if (this.#state.kind === 'asking') this.#state = { ...this.#state, kind: 'awaitingStart' };
@@ -495,4 +525,200 @@ export function seatAnnounced(
     metadata: wire.metadata,
   });
   return true;
+}
+
+/** What the joiner does with the host's `JoinAccept`. */
+export type JoinAcceptOutcome =
+  | { readonly kind: 'ignored' }
+  | { readonly kind: 'failed'; readonly error: RbnError }
+  | {
+      readonly kind: 'seated';
+      /** The config with the host's room settings adopted. */
+      readonly cfg: SessionConfig;
+      readonly roomId: string;
+      /** Mesh: the players this joiner connects to itself. */
+      readonly connect: readonly string[];
+      /** The game runs already: the join completes with the start state. */
+      readonly inProgress: boolean;
+    };
+
+/** The joiner's side, as {@link onJoinAccept} and friends see it. */
+export type JoinerDeps = {
+  readonly game: Game<Uint8Array>;
+  readonly joining: JoinAttempt;
+  readonly report: Reporter;
+  readonly roster: Roster;
+};
+
+/**
+ * Joiner: the host's `JoinAccept`: adopts the room settings and seats the members (the
+ * orchestrator applies the returned config, links and state).
+ */
+export function onJoinAccept(
+  deps: JoinerDeps,
+  cfg: SessionConfig,
+  local: { playerId: PlayerId; peerId: string; role: PlayerRole; metadata: Uint8Array },
+  peerId: string,
+  message: JoinAcceptMessage,
+): JoinAcceptOutcome {
+  const { joining, report, roster } = deps;
+  if (peerId !== joining.askingHost) {
+    report.peer(peerId, message.type, 'unexpected join answer');
+    return { kind: 'ignored' };
+  }
+  let adopted: SessionConfig;
+  try {
+    adopted = adoptRoomConfig(cfg, message.config);
+  } catch (error) {
+    const text = `joinRoom: the host's room settings are invalid: ${String(error)}`;
+    return { kind: 'failed', error: new RbnError('JOIN_REJECTED', text) };
+  }
+  seatMembers(roster, message, local, peerId);
+  joining.waitForStart();
+  const connect: string[] = [];
+  if (adopted.topology === Topology.Mesh && local.role === PlayerRole.Player) {
+    for (const member of roster.all()) {
+      if (member.isLocal || member.isHost || member.role !== PlayerRole.Player) continue;
+      connect.push(member.peerId);
+    }
+  }
+  const inProgress = message.config[GAME_IN_PROGRESS_KEY] === 1;
+  return { kind: 'seated', cfg: adopted, roomId: message.roomId, connect, inProgress };
+}
+
+/**
+ * Joiner: the host's `JoinReject`.
+ * @returns The error `joinRoom()` rejects with, or `null` when it was not our host's answer.
+ */
+export function onJoinReject(
+  deps: JoinerDeps,
+  peerId: string,
+  message: JoinRejectMessage,
+): RbnError | null {
+  if (peerId !== deps.joining.askingHost) {
+    deps.report.peer(peerId, message.type, 'unexpected join answer');
+    return null;
+  }
+  const error = new RbnError(
+    'JOIN_REJECTED',
+    `joinRoom: the host refused (${JoinRejectReason[message.reason]}): ${message.message}`,
+  );
+  (error as RbnError & { reason?: JoinRejectReason }).reason = message.reason;
+  return error;
+}
+
+/** The newest tick a start state may have (a game at 60 Hz reaches it after 207 days). */
+export const MAX_START_TICK = 2 ** 30;
+
+/**
+ * Any non-host: whether a `StateSync` (the start state) is welcome now: from the host, in the
+ * lobby (for tick 0, where `start()` begins) or while a late join waits for it (a tick up to
+ * {@link MAX_START_TICK}), before any engine runs, and with a state the game loads and that
+ * hashes to the host's hash (tried without keeping it).
+ */
+export function startStateWelcome(
+  deps: JoinerDeps,
+  peerId: string,
+  message: StateSyncMessage,
+  state: SessionState,
+  engine: RollbackEngine | null,
+): boolean {
+  if (!fromHost(deps.roster, deps.report, peerId, message.type)) return false;
+  if ((state !== SessionState.Lobby && !deps.joining.awaitingStart) || engine) {
+    deps.report.peer(peerId, message.type, 'a start state arrived while not in the lobby');
+    return false;
+  }
+  const high = deps.joining.awaitingStart ? MAX_START_TICK : 0;
+  if (message.tick < 0 || message.tick > high) {
+    deps.report.peer(peerId, message.type, `a start state for tick ${message.tick} (0..${high})`);
+    return false;
+  }
+  const tried = trialHash(deps.game, message.state);
+  if (typeof tried !== 'number') {
+    deps.report.peer(peerId, message.type, `a start state the game cannot load (${tried.message})`);
+    return false;
+  }
+  if (tried !== message.hash >>> 0) {
+    const text = `the start state hashes to ${tried} here but ${message.hash} on the host: serialize/deserialize/hash are not deterministic (not loaded)`;
+    deps.report.session('STATE_MISMATCH', text, peerId, message.type);
+    return false;
+  }
+  return true;
+}
+
+/** A late joiner got its start state: it learns every member (with real join ticks) and the join resolves. */
+export function completeLateJoin(joining: JoinAttempt, roster: Roster, emitter: Emitter): void {
+  if (!joining.awaitingStart) return;
+  for (const m of roster.all()) {
+    if (m.status === 'present') emitter.emit('playerJoined', m.info);
+  }
+  joining.succeed();
+}
+
+/**
+ * Any non-host: the host's `PlayerJoined`.
+ * @returns The seated member and whether to announce it now, or `null` when refused.
+ */
+export function onPlayerJoined(
+  deps: JoinerDeps,
+  peerId: string,
+  message: PlayerJoinedMessage,
+  engine: RollbackEngine | null,
+  recording: Recording,
+): { readonly member: Member; readonly announce: boolean } | null {
+  const { roster, joining } = deps;
+  if (!fromHost(roster, deps.report, peerId, message.type)) return null;
+  const announce = !joining.awaitingStart; // else the start state brings the event
+  const running = engine !== null || !announce;
+  if (!seatAnnounced(roster, message.player, engine, recording, running)) return null;
+  return { member: roster.at(message.player.slot)!, announce };
+}
+
+/**
+ * Why `createRoom` or `joinRoom` cannot run now, or `null`: the misuse checks both share.
+ * @param method - Which of the two is called.
+ * @param destroyed - Whether the session was destroyed.
+ * @param state - The session's state (both need `Disconnected`).
+ * @param role - The local role (a spectator cannot host).
+ */
+export function roomEntryRefusal(
+  method: 'createRoom' | 'joinRoom',
+  destroyed: boolean,
+  state: SessionState,
+  role: PlayerRole,
+): RbnError | null {
+  if (destroyed) return new RbnError('DESTROYED', 'the session was destroyed');
+  if (state !== SessionState.Disconnected) {
+    return new RbnError('INVALID_STATE', `${method}: already in a room`);
+  }
+  if (method === 'createRoom' && role === PlayerRole.Spectator) {
+    return new RbnError('INVALID_STATE', 'createRoom: a spectator cannot host a room');
+  }
+  return null;
+}
+
+/**
+ * Joiner: checks `joinRoom()`'s arguments and builds the request.
+ * @returns The request, or the error the promise rejects with.
+ */
+export function joinRequest(
+  roomId: unknown,
+  hostPeerId: unknown,
+  localPeerId: string,
+  local: { playerId: PlayerId; role: PlayerRole; metadata: Uint8Array },
+): JoinRequestMessage | RbnError {
+  if (typeof roomId !== 'string' || typeof hostPeerId !== 'string' || hostPeerId.length === 0) {
+    return new RbnError('INVALID_ARGUMENT', 'joinRoom: roomId and hostPeerId must be strings');
+  }
+  if (hostPeerId === localPeerId) {
+    return new RbnError('INVALID_ARGUMENT', 'joinRoom: cannot join yourself');
+  }
+  return {
+    type: MessageType.JoinRequest,
+    protocolVersion: PROTOCOL_VERSION,
+    roomId,
+    playerId: local.playerId,
+    role: toWireRole(local.role),
+    metadata: local.metadata,
+  };
 }

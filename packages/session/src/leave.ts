@@ -1,6 +1,12 @@
 import type { RollbackEngine } from '@rbn/core';
-import { LeaveReason, MessageType } from '@rbn/protocol';
-import type { DropPlayerMessage, PlayerLeftMessage, Tick, TransportAdapter } from '@rbn/protocol';
+import { DEFAULT_LIMITS, LeaveReason, MessageType, RbnError } from '@rbn/protocol';
+import type {
+  DropPlayerMessage,
+  PlayerId,
+  PlayerLeftMessage,
+  Tick,
+  TransportAdapter,
+} from '@rbn/protocol';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Emitter } from './internal/emitter';
 import type { Reporter } from './internal/reporter';
@@ -63,6 +69,9 @@ export type DepartureDeps = {
  * returns why the room ends for the local session (the host left, or removed us), or `null`.
  */
 export class Departures {
+  /** Host: the slots that reported each member disconnected (weakly held: gone with the member). */
+  readonly #reports = new WeakMap<Member, Set<number>>();
+
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: DepartureDeps) {}
 
@@ -156,7 +165,45 @@ export class Departures {
     const member = roster.at(slot);
     if (!reporter || !member || member.isLocal || member === reporter) return;
     if (member.status !== 'present') return; // already gone
+    if (reporter.role !== PlayerRole.Player) {
+      report.peer(peerId, type, 'a disconnect report from a spectator');
+      return;
+    }
+    if (this.#reports.get(reporter)?.has(member.slot) === true) {
+      // Both ends report the link between them broken: one must go, the later joiner.
+      const later = reporter.slot > member.slot ? reporter : member;
+      this.depart(later, LeaveReason.Disconnected, engine, cfg);
+      return;
+    }
+    if (!this.#corroborated(reporter, member)) return; // kept until others or our link agree
     this.depart(member, LeaveReason.Disconnected, engine, cfg);
+  }
+
+  /**
+   * Whether a reported disconnect is corroborated: the host's own link to the member is
+   * interrupted too, or more than half of the other players (the host counting when its link is
+   * interrupted) reported it. One lying member cannot remove a healthy player (when the member
+   * reports the reporter too, the link between them is broken for both: the later joiner goes).
+   */
+  #corroborated(reporter: Member, member: Member): boolean {
+    const { roster, links } = this.deps;
+    let reporters = this.#reports.get(member);
+    if (!reporters) {
+      reporters = new Set();
+      this.#reports.set(member, reporters);
+    }
+    reporters.add(reporter.slot);
+    if (links.get(member.peerId)?.interrupted === true) return true;
+    let voters = 1; // the host
+    let votes = 0;
+    for (const m of roster.all()) {
+      if (m.status !== 'present' || m.role !== PlayerRole.Player || m.isLocal || m === member) {
+        continue;
+      }
+      voters++;
+      if (reporters.has(m.slot)) votes++;
+    }
+    return votes * 2 > voters;
   }
 
   /** Host: a member leaves (on its own or disconnected) at a tick everyone agrees on. */
@@ -176,6 +223,33 @@ export class Departures {
     this.deps.links.broadcast(message, member.peerId);
     this.remove(member, tick, engine, cfg);
     this.deps.transport.disconnect(member.peerId);
+  }
+
+  /**
+   * Host: `dropPlayer()`: checks the request, then drops the present member of that id.
+   * @throws RbnError `'NOT_HOST'`, `'UNKNOWN_PLAYER'` or `'INVALID_ARGUMENT'` (see `Session.dropPlayer`).
+   */
+  dropPlayer(
+    playerId: PlayerId,
+    metadata: Uint8Array | undefined,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const { roster } = this.deps;
+    if (!roster.isHost)
+      throw new RbnError('NOT_HOST', 'dropPlayer: only the host can drop players');
+    const member = roster.findPresent(playerId);
+    if (!member)
+      throw new RbnError('UNKNOWN_PLAYER', `dropPlayer: no player '${playerId}' in the room`);
+    if (member.isLocal)
+      throw new RbnError('INVALID_ARGUMENT', 'dropPlayer: the host cannot drop itself');
+    if (metadata !== undefined && metadata.length > DEFAULT_LIMITS.maxMetadataBytes) {
+      throw new RbnError(
+        'INVALID_ARGUMENT',
+        `dropPlayer: metadata is ${metadata.length} bytes, more than ${DEFAULT_LIMITS.maxMetadataBytes}`,
+      );
+    }
+    this.drop(member, metadata, engine, cfg);
   }
 
   /** Host: drops a member at a tick it chooses, and tells everyone. */
@@ -221,7 +295,8 @@ export class Departures {
     }
     roster.setTicks(member, { leaveTick });
     const info = member.info;
-    roster.depart(member, !engine);
+    // A spectator has no inputs to address by slot: its slot is free at once (no exhaustion).
+    roster.depart(member, !engine || member.role !== PlayerRole.Player);
     relink(roster, links, cfg.topology, null);
     this.deps.emitter.emit('playerLeft', info);
   }

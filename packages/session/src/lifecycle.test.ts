@@ -393,7 +393,7 @@ describe('Session robustness', () => {
 
 describe('Session input exchange', () => {
   for (const topology of [Topology.Star, Topology.Mesh]) {
-    it(`sends at most one input message per peer link per tick (${Topology[topology]}, 4 players)`, async () => {
+    it(`sends at most one input message per peer link per tick, plus at most two relays on receipt by a star's host (${Topology[topology]}, 4 players)`, async () => {
       const h = harness(4, 11, { latency: 40, packetLoss: 0.1 }, { topology });
       await h.start();
       const perFrame = new Map<string, number>();
@@ -417,7 +417,8 @@ describe('Session input exchange', () => {
         perFrame.clear();
         h.runFrame();
       }
-      expect(worst).toBe(1);
+      // A star's host also passes changed inputs on as they arrive, at most two per link and frame.
+      expect(worst).toBeLessThanOrEqual(topology === Topology.Star ? 3 : 1);
       expect(inputMessages).toBeGreaterThan(300);
     });
   }

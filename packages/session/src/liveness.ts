@@ -1,6 +1,7 @@
 import type { RollbackEngine } from '@rbn/core';
 import { MessageType } from '@rbn/protocol';
-import type { LagReportMessage, Tick } from '@rbn/protocol';
+import type { LagReportMessage, PongMessage, Tick } from '@rbn/protocol';
+import { remoteTickBound } from './frame-advantage';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Emitter } from './internal/emitter';
 import { SLOT_COUNT } from './internal/link';
@@ -8,10 +9,17 @@ import type { Link } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { Member, Roster } from './roster';
+import { PlayerRole } from './types';
 import type { SessionConfig } from './types';
 
 /** The shortest time between two lag reports about one player. */
 export const LAG_REPORT_INTERVAL_MS = 1000;
+
+/** The shortest time between two pongs to one peer: pings beyond that go unanswered. */
+export const PONG_MIN_INTERVAL_MS = 100;
+
+/** Pongs per second, all together, to peers that are not members (joiners). */
+export const STRANGER_PONGS_PER_SECOND = 20;
 
 /** What {@link checkSilence} found. */
 export type SilenceVerdict =
@@ -110,6 +118,12 @@ export type LivenessDeps = {
  */
 export class Liveness {
   readonly #lag = new LagDetector();
+  /** When each link last got a pong from us (ping throttle). */
+  readonly #pongAt = new WeakMap<Link, number>();
+  #strangerPongsAt = -Infinity;
+  #strangerPongs = 0;
+  /** When each reporter last reported each slot: `reporter slot * SLOT_COUNT + slot`. */
+  readonly #lagReportAt = new Map<number, number>();
 
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: LivenessDeps) {}
@@ -151,7 +165,7 @@ export class Liveness {
     const findings = this.#lag.check(engine, roster, cfg, now);
     if (!findings) return;
     for (const { member, ticksBehind } of findings) {
-      emitter.emit('lagReport', member.playerId, ticksBehind);
+      emitter.emit('lagReport', member.playerId, ticksBehind, roster.ownPlayerId);
       const hostPeerId = roster.hostPeerId;
       if (!roster.isHost && hostPeerId !== null) {
         links.sendTo(hostPeerId, {
@@ -170,8 +184,29 @@ export class Liveness {
     if (member) this.deps.emitter.emit('networkResumed', member.playerId);
   }
 
-  /** A ping: answered with our tick. */
-  onPing(peerId: string, timestamp: number, engine: RollbackEngine | null): void {
+  /**
+   * A ping: answered with our tick, at most once per {@link PONG_MIN_INTERVAL_MS} per member,
+   * and from a shared budget of {@link STRANGER_PONGS_PER_SECOND} for peers without a link.
+   */
+  onPing(
+    link: Link | undefined,
+    peerId: string,
+    timestamp: number,
+    engine: RollbackEngine | null,
+    now: number,
+  ): void {
+    if (link) {
+      const last = this.#pongAt.get(link);
+      if (last !== undefined && now - last < PONG_MIN_INTERVAL_MS) return;
+      this.#pongAt.set(link, now);
+    } else {
+      // A joiner pings the host before it is a member: answered from a small shared budget.
+      if (now - this.#strangerPongsAt >= 1000) {
+        this.#strangerPongsAt = now;
+        this.#strangerPongs = 0;
+      }
+      if (++this.#strangerPongs > STRANGER_PONGS_PER_SECOND) return;
+    }
     const tick = engine ? engine.currentTick : 0;
     this.deps.links.sendTo(peerId, { type: MessageType.Pong, timestamp, tick });
   }
@@ -179,9 +214,9 @@ export class Liveness {
   /** A pong: an RTT sample, and the peer's tick for frame advantage. */
   onPong(
     link: Link | undefined,
-    timestamp: number,
-    tick: Tick,
+    { timestamp, tick }: PongMessage,
     engine: RollbackEngine | null,
+    cfg: SessionConfig,
     now: number,
   ): void {
     if (!link) return;
@@ -193,21 +228,57 @@ export class Liveness {
     }
     const sample = ((Math.floor(now) >>> 0) - timestamp) >>> 0;
     if (sample < 60_000) link.addRttSample(sample);
-    if (engine) {
+    // While away the local game stands still: the others' ticks say nothing about time sync.
+    if (engine && !this.deps.roster.localAway) {
+      const bound = remoteTickBound(engine, this.deps.roster, cfg);
+      if (tick < 0 || tick > bound) {
+        const text = `pong tick ${tick} is beyond any tick it can be at (${bound}); time sync ignores it`;
+        this.deps.report.peerThrottled(link.peerId, MessageType.Pong, text, now);
+        return;
+      }
       link.noteRemoteTick(tick, now);
       this.deps.advantage.addSample(link, this.deps.roster, tick, engine);
     }
   }
 
-  /** Host: a player reports another one lagging. */
-  onLagReport(peerId: string, message: LagReportMessage): void {
-    const { roster } = this.deps;
+  /**
+   * Host: a player reports another one lagging. Only a present player may report, only about
+   * another present player whose inputs count, at most once per {@link LAG_REPORT_INTERVAL_MS}
+   * per (reporter, player), with a lag no larger than the game is old; the event names the
+   * reporter.
+   */
+  onLagReport(
+    peerId: string,
+    message: LagReportMessage,
+    engine: RollbackEngine | null,
+    now: number,
+  ): void {
+    const { roster, report } = this.deps;
     if (!roster.isHost) {
-      this.deps.report.peer(peerId, message.type, 'only the host receives lag reports');
+      report.peer(peerId, message.type, 'only the host receives lag reports');
       return;
     }
-    const member = roster.at(message.slot);
-    if (!member || !roster.byPeer(peerId)) return;
-    this.deps.emitter.emit('lagReport', member.playerId, message.ticksBehind);
+    const reporter = roster.byPeer(peerId);
+    if (reporter?.role !== PlayerRole.Player) {
+      if (!roster.hasDeparted(peerId)) {
+        report.peerThrottled(peerId, message.type, 'a lag report from a non-player', now);
+      }
+      return;
+    }
+    const member = roster.countedPlayer(message.slot);
+    if (!engine || member?.status !== 'present' || member === reporter) {
+      report.peerThrottled(peerId, message.type, `a lag report about slot ${message.slot}`, now);
+      return;
+    }
+    if (message.ticksBehind < 0 || message.ticksBehind > engine.currentTick + 1) {
+      const text = `a lag of ${message.ticksBehind} ticks in a game at tick ${engine.currentTick}`;
+      report.peerThrottled(peerId, message.type, text, now);
+      return;
+    }
+    const key = reporter.slot * SLOT_COUNT + member.slot;
+    const last = this.#lagReportAt.get(key);
+    if (last !== undefined && now - last < LAG_REPORT_INTERVAL_MS) return; // de-duplicated
+    this.#lagReportAt.set(key, now);
+    this.deps.emitter.emit('lagReport', member.playerId, message.ticksBehind, reporter.playerId);
   }
 }

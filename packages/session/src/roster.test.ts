@@ -41,7 +41,7 @@ function fakeTransport(): TransportAdapter & { sent: { to: string; message: Mess
 }
 
 describe('Session slots', () => {
-  it('refuses the 256th join of a game with a clear reason and keeps every member intact', async () => {
+  it('refuses the 256th player join of a game with a clear reason and keeps every member intact (spectator slots are reused)', async () => {
     const transport = fakeTransport();
     let now = 0;
     const host = createSession({
@@ -75,14 +75,14 @@ describe('Session slots', () => {
     expect(stay?.type).toBe(MessageType.JoinAccept);
     for (let i = 2; i <= 255; i++) {
       const peer = `j${i}`;
-      const answer = join(peer, WireRole.Spectator);
+      const answer = join(peer, WireRole.Player);
       expect(answer?.type, `join ${i}`).toBe(MessageType.JoinAccept);
       if (answer?.type === MessageType.JoinAccept) expect(answer.slot).toBe(i);
       inject(peer, { type: MessageType.PlayerLeft, slot: i, tick: 0, reason: LeaveReason.Left });
       now += 16;
       host.tick(new Uint8Array([1]));
     }
-    const refused = join('late', WireRole.Spectator);
+    const refused = join('late', WireRole.Player);
     expect(refused?.type).toBe(MessageType.JoinReject);
     if (refused?.type === MessageType.JoinReject) {
       expect(refused.reason).toBe(JoinRejectReason.RoomFull);

@@ -1,6 +1,7 @@
-import { WireRole } from '@rbn/protocol';
+import { MessageType, WireRole } from '@rbn/protocol';
 import type { PlayerId, Tick, WirePlayer } from '@rbn/protocol';
 import { SLOT_COUNT } from './internal/link';
+import type { Reporter } from './internal/reporter';
 import { PlayerRole } from './types';
 import type { PlayerInfo } from './types';
 
@@ -84,6 +85,8 @@ export class Roster {
   #hostSlot = HOST_SLOT;
   readonly #awayFrom = new Int32Array(SLOT_COUNT).fill(-1);
   readonly #backAt = new Int32Array(SLOT_COUNT).fill(-1);
+  /** The peer each player id joined with in this room (kept after it leaves). */
+  readonly #boundPeer = new Map<PlayerId, string>();
 
   /**
    * @param localPlayerId - The local player's id.
@@ -106,6 +109,10 @@ export class Roster {
     this.#slots[member.slot] = member;
     this.#awayFrom[member.slot] = -1;
     this.#backAt[member.slot] = -1;
+    if (!this.#boundPeer.has(member.playerId)) {
+      if (this.#boundPeer.size >= 1024) this.#boundPeer.clear(); // bounded whatever joins
+      this.#boundPeer.set(member.playerId, member.peerId);
+    }
     this.#version++;
     return member;
   }
@@ -195,7 +202,13 @@ export class Roster {
     this.#slots.fill(undefined);
     this.#awayFrom.fill(-1);
     this.#backAt.fill(-1);
+    this.#boundPeer.clear();
     this.#version++;
+  }
+
+  /** The local player's id. */
+  get ownPlayerId(): PlayerId {
+    return this.localPlayerId;
   }
 
   /** The local member's slot, or -1 when not in a room. */
@@ -218,6 +231,12 @@ export class Roster {
   /** Whether the local member plays (not a spectator, and in a room). */
   get localPlays(): boolean {
     return this.#slots[this.localSlot]?.role === PlayerRole.Player;
+  }
+
+  /** Whether the host marked the local member away and it is not back yet. */
+  get localAway(): boolean {
+    const slot = this.localSlot;
+    return slot >= 0 && this.isAway(slot);
   }
 
   /** The member in a slot (present or departed), if any. */
@@ -249,6 +268,15 @@ export class Roster {
   get remoteMembers(): ReadonlyMap<string, Member> {
     this.#refresh();
     return this.#byPeer;
+  }
+
+  /**
+   * Whether a player id belongs to another peer: the one that first joined this room with it
+   * (present or departed). A player id cannot be taken over by a new peer.
+   */
+  boundElsewhere(playerId: PlayerId, peerId: string): boolean {
+    const owner = this.#boundPeer.get(playerId);
+    return owner !== undefined && owner !== peerId;
   }
 
   /** The present member with a player id. */
@@ -360,4 +388,19 @@ export function toWire(member: Member): WirePlayer {
     leaveTick: member.leaveTick,
     metadata: member.metadata,
   };
+}
+
+/**
+ * Whether a message that only the host may send came from the host (a non-host's copy is
+ * reported as a peer violation).
+ */
+export function fromHost(
+  roster: Roster,
+  report: Reporter,
+  peerId: string,
+  type: MessageType,
+): boolean {
+  if (!roster.isHost && peerId === roster.hostPeerId) return true;
+  report.peer(peerId, type, `${MessageType[type]} may only come from the host`);
+  return false;
 }

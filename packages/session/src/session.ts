@@ -1,34 +1,13 @@
-import { RollbackEngine } from '@rbn/core';
-import type { Game, InputPredictor } from '@rbn/core';
-import {
-  DEFAULT_LIMITS,
-  JoinRejectReason,
-  LeaveReason,
-  MessageType,
-  PROTOCOL_VERSION,
-  RbnError,
-  tryDecodeMessage,
-} from '@rbn/protocol';
-import type {
-  JoinAcceptMessage,
-  JoinRejectMessage,
-  JoinRequestMessage,
-  Message,
-  PlayerId,
-  PlayerBackMessage,
-  PlayerJoinedMessage,
-  PlayerLeftMessage,
-  StateSyncMessage,
-  Tick,
-  TransportAdapter,
-} from '@rbn/protocol';
-import { Away } from './away';
+import type { Game, InputPredictor, RollbackEngine } from '@rbn/core';
+import { MessageType, RbnError, tryDecodeMessage } from '@rbn/protocol';
+import type { Message, PlayerId, StateSyncMessage, Tick, TransportAdapter } from '@rbn/protocol';
 import { checkSessionOptions, resolveSessionConfig, validateConfigField } from './config';
 import { DesyncRecovery } from './desync';
+import { resolveDesyncReportOptions } from './desync-report';
 import { engineView } from './engine-view';
 import type { EngineView } from './engine-view';
-import { CATCH_UP_THRESHOLD, FrameAdvantage, maxSilenceMs } from './frame-advantage';
-import { HostMigration } from './host-migration';
+import { buildEngine } from './engine-setup';
+import { advanceFrame, FrameAdvantage, maxSilenceMs } from './frame-advantage';
 import { InputExchange, pendingInputs } from './input-exchange';
 import { defaultNow } from './internal/clock';
 import type { Clock } from './internal/clock';
@@ -37,26 +16,31 @@ import type { Link } from './internal/link';
 import { Reporter } from './internal/reporter';
 import {
   Admissions,
-  GAME_IN_PROGRESS_KEY,
   JoinAttempt,
   randomRoomId,
-  seatAnnounced,
-  adoptRoomConfig,
   applyStartPlayers,
-  seatMembers,
+  completeLateJoin,
+  joinRequest,
+  roomEntryRefusal,
+  onJoinAccept,
+  onJoinReject,
+  onPlayerJoined,
+  startStateWelcome,
 } from './join';
-import type { RoomStatus } from './join';
+import type { JoinAcceptOutcome, JoinerDeps, RoomStatus } from './join';
 import { Departures } from './leave';
 import { LinkTable } from './links';
 import { Liveness, resetLiveness } from './liveness';
-import { ResumeCountdown } from './pause';
+import { Pausing } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
-import { Reconnect, cryptoRandomBytes } from './reconnect';
+import { cryptoRandomBytes } from './reconnect';
 import { Recording } from './recording';
-import { HOST_SLOT, Roster, toWireRole } from './roster';
+import { HOST_SLOT, Roster } from './roster';
 import type { Member, NewMember } from './roster';
-import { relink } from './topology';
-import { PlayerRole, SessionState, Topology } from './types';
+import { SpectatorStream } from './spectator-stream';
+import { Survival } from './survival';
+import { connectMember, relink } from './topology';
+import { PlayerRole, SessionState } from './types';
 import type {
   CreateSessionOptions,
   NetworkStats,
@@ -70,11 +54,10 @@ import type {
 export type { Clock } from './internal/clock';
 export type { CreateSessionOptions } from './types';
 
-/** Async methods never throw: misuse rejects the promise with an `RbnError` and its code. */
-function rejectDestroyed(): Promise<never> {
-  return Promise.reject(new RbnError('DESTROYED', 'the session was destroyed'));
-}
+/** What `tick()` resets in its reused result before each frame. */
+const FRESH_FRAME = { advanced: false, rolledBack: false, rollbackTicks: 0, stalled: false };
 
+/** Async methods never throw: misuse rejects the promise with an `RbnError` and its code. */
 /**
  * A multiplayer session: room lifecycle, star or mesh topology, input exchange, desync
  * detection and recovery, lag and pause. Create one with {@link createSession}; drive it by
@@ -117,10 +100,10 @@ export class Session {
   private readonly desync: DesyncRecovery;
   private readonly departures: Departures;
   private readonly admissions: Admissions;
-  private readonly countdown = new ResumeCountdown();
-  private readonly away: Away;
-  private readonly reconnect: Reconnect;
-  private readonly migration: HostMigration;
+  private readonly spectating = new SpectatorStream();
+  private readonly pausing: Pausing;
+  private readonly joiner: JoinerDeps;
+  private readonly survival: Survival;
 
   private engine: RollbackEngine | null = null;
   private view: EngineView | null = null;
@@ -166,23 +149,29 @@ export class Session {
     const report = (this.report = new Reporter(emitter));
     const clock = this.clock;
     this.joining = new JoinAttempt(transport, links, report);
+    this.joiner = { game, joining: this.joining, report, roster };
+    this.pausing = new Pausing({ links, emitter, report, roster, clock });
     this.liveness = new Liveness({ links, roster, emitter, report, advantage });
     this.inputs = new InputExchange({ links, roster, report, advantage });
-    this.desync = new DesyncRecovery({ game, roster, links, emitter, report, clock, recording });
+    const reportOptions = resolveDesyncReportOptions(options.desyncReports);
+    this.desync = new DesyncRecovery({
+      ...{ game, roster, links, emitter, report, clock, recording, reportOptions },
+    });
     this.departures = new Departures({
       ...{ roster, links, transport, emitter, report, recording, advantage },
     });
-    const away = (this.away = new Away({ roster, links, emitter, report }));
+    const { departures } = this;
     const random = options.randomBytes ?? cryptoRandomBytes;
-    const reconnect = (this.reconnect = new Reconnect({
-      ...{ roster, links, transport, report, away, random },
-    }));
-    const departures = this.departures;
-    this.migration = new HostMigration({
-      ...{ roster, links, transport, emitter, report, departures, away, reconnect },
+    this.survival = new Survival({
+      ...{ roster, links, transport, emitter, report, departures, random },
+      cameBack: () => {
+        this.desync.dropPending(); // hashes held for the old timeline no longer apply
+        resetLiveness(links, clock.now());
+      },
     });
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
+      now: () => clock.now(),
     });
     transport.onMessage = this.onTransportMessage;
     transport.onConnect = this.onTransportConnect;
@@ -348,15 +337,8 @@ export class Session {
    * in a room or for a spectator, `'DESTROYED'` after `destroy()`.
    */
   createRoom(): Promise<string> {
-    if (this.destroyed) return rejectDestroyed();
-    if (this.stateValue !== SessionState.Disconnected) {
-      return Promise.reject(new RbnError('INVALID_STATE', 'createRoom: already in a room'));
-    }
-    if (this.role === PlayerRole.Spectator) {
-      return Promise.reject(
-        new RbnError('INVALID_STATE', 'createRoom: a spectator cannot host a room'),
-      );
-    }
+    const refusal = roomEntryRefusal('createRoom', this.destroyed, this.stateValue, this.role);
+    if (refusal) return Promise.reject(refusal);
     this.setState(SessionState.Connecting);
     this.roomIdValue = randomRoomId();
     this.addMember({
@@ -383,27 +365,12 @@ export class Session {
    * `'INVALID_ARGUMENT'` for bad ids or joining yourself, `'DESTROYED'` after `destroy()`.
    */
   joinRoom(roomId: string, hostPeerId: string): Promise<void> {
-    if (this.destroyed) return rejectDestroyed();
-    if (this.stateValue !== SessionState.Disconnected) {
-      return Promise.reject(new RbnError('INVALID_STATE', 'joinRoom: already in a room'));
-    }
-    if (typeof roomId !== 'string' || typeof hostPeerId !== 'string' || hostPeerId.length === 0) {
-      return Promise.reject(
-        new RbnError('INVALID_ARGUMENT', 'joinRoom: roomId and hostPeerId must be strings'),
-      );
-    }
-    if (hostPeerId === this.transport.localPeerId) {
-      return Promise.reject(new RbnError('INVALID_ARGUMENT', 'joinRoom: cannot join yourself'));
-    }
+    const refusal = roomEntryRefusal('joinRoom', this.destroyed, this.stateValue, this.role);
+    if (refusal) return Promise.reject(refusal);
+    const local = { playerId: this.localId, role: this.role, metadata: this.localMetadata };
+    const request = joinRequest(roomId, hostPeerId, this.transport.localPeerId, local);
+    if (request instanceof RbnError) return Promise.reject(request);
     this.setState(SessionState.Connecting);
-    const request: JoinRequestMessage = {
-      type: MessageType.JoinRequest,
-      protocolVersion: PROTOCOL_VERSION,
-      roomId,
-      playerId: this.localId,
-      role: toWireRole(this.role),
-      metadata: this.localMetadata,
-    };
     return this.joining.begin(request, hostPeerId, this.clock.now(), this.failJoinBound);
   }
 
@@ -420,19 +387,13 @@ export class Session {
    */
   setAway(away: boolean): void {
     this.assertAlive();
-    const playing =
-      this.engine !== null &&
-      (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused);
-    if (!playing || this.role !== PlayerRole.Player) {
-      throw new RbnError('INVALID_STATE', 'setAway: only a player in a running game can be away');
-    }
-    this.away.setLocalAway(away === true, { isHost: this.roster.isHost });
+    this.survival.setLocalAway(away, this.engine, this.stateValue, this.role);
   }
 
   /**
    * Leaves the room. A player leaving a game in progress leaves at a tick the host chooses and
-   * announces; when the host leaves, the lowest present player slot that is not away takes over
-   * as host (`hostChanged`) and the room goes on; it ends only when no player is left.
+   * announces. When the host leaves, the lowest present player slot that is not away takes
+   * over as host (`hostChanged`) and the room goes on; it ends only when no player is left.
    * @throws RbnError `'INVALID_STATE'` when not in a room.
    */
   leaveRoom(): void {
@@ -486,13 +447,7 @@ export class Session {
    */
   pause(): void {
     this.assertAlive();
-    if (!this.roster.isHost)
-      throw new RbnError('NOT_HOST', 'pause: only the host can pause the game');
-    if (this.stateValue !== SessionState.Playing) {
-      throw new RbnError('INVALID_STATE', 'pause: the game is not playing');
-    }
-    const tick = this.engine ? this.engine.currentTick : 0;
-    this.links.broadcast({ type: MessageType.Pause, tick });
+    this.pausing.pause(this.stateValue, this.engine);
     this.setState(SessionState.Paused);
   }
 
@@ -504,20 +459,7 @@ export class Session {
    */
   resume(): void {
     this.assertAlive();
-    if (!this.roster.isHost)
-      throw new RbnError('NOT_HOST', 'resume: only the host can resume the game');
-    if (this.stateValue !== SessionState.Paused) {
-      throw new RbnError('INVALID_STATE', 'resume: the game is not paused');
-    }
-    if (this.countdown.running) return;
-    const seconds = this.cfg.resumeCountdownSeconds;
-    if (seconds <= 0) {
-      this.finishResume();
-      return;
-    }
-    this.countdown.start(this.clock.now(), seconds);
-    this.links.broadcast({ type: MessageType.ResumeCountdown, seconds });
-    this.emitter.emit('resumeCountdown', seconds);
+    if (this.pausing.resume(this.stateValue, this.cfg.resumeCountdownSeconds)) this.finishResume();
   }
 
   /**
@@ -529,20 +471,7 @@ export class Session {
    */
   dropPlayer(playerId: PlayerId, metadata?: Uint8Array): void {
     this.assertAlive();
-    if (!this.roster.isHost)
-      throw new RbnError('NOT_HOST', 'dropPlayer: only the host can drop players');
-    const member = this.roster.findPresent(playerId);
-    if (!member)
-      throw new RbnError('UNKNOWN_PLAYER', `dropPlayer: no player '${playerId}' in the room`);
-    if (member.isLocal)
-      throw new RbnError('INVALID_ARGUMENT', 'dropPlayer: the host cannot drop itself');
-    if (metadata !== undefined && metadata.length > DEFAULT_LIMITS.maxMetadataBytes) {
-      throw new RbnError(
-        'INVALID_ARGUMENT',
-        `dropPlayer: metadata is ${metadata.length} bytes, more than ${DEFAULT_LIMITS.maxMetadataBytes}`,
-      );
-    }
-    this.departures.drop(member, metadata, this.engine, this.cfg);
+    this.departures.dropPlayer(playerId, metadata, this.engine, this.cfg);
   }
 
   /**
@@ -552,13 +481,7 @@ export class Session {
    */
   requestSync(): void {
     this.assertAlive();
-    if (this.roster.isHost)
-      throw new RbnError('INVALID_STATE', 'requestSync: the host holds the authoritative state');
-    const hostPeerId = this.roster.hostPeerId;
-    if (!this.engine || hostPeerId === null) {
-      throw new RbnError('INVALID_STATE', 'requestSync: the game is not running');
-    }
-    this.desync.request(hostPeerId, this.engine.confirmedTick, []);
+    this.desync.requestFromHost(this.engine);
   }
 
   /**
@@ -591,13 +514,10 @@ export class Session {
    */
   getNetworkStats(peerId: string): NetworkStats | null {
     const link = this.links.get(peerId);
-    if (!link) return null;
-    return link.stats(
-      this.currentTick,
-      this.clock.now(),
-      this.cfg.tickRate / 1000,
-      pendingInputs(link, this.roster, this.engine),
-      maxSilenceMs(this.cfg),
+    const { cfg, clock, currentTick } = this;
+    const pending = link ? pendingInputs(link, this.roster, this.engine) : 0;
+    return (
+      link?.stats(currentTick, clock.now(), cfg.tickRate / 1000, pending, maxSilenceMs(cfg)) ?? null
     );
   }
 
@@ -615,10 +535,10 @@ export class Session {
       }
     }
     this.destroyed = true;
-    if (this.transport.onMessage === this.onTransportMessage) this.transport.onMessage = null;
-    if (this.transport.onConnect === this.onTransportConnect) this.transport.onConnect = null;
-    if (this.transport.onDisconnect === this.onTransportDisconnect)
-      this.transport.onDisconnect = null;
+    const t = this.transport;
+    if (t.onMessage === this.onTransportMessage) t.onMessage = null;
+    if (t.onConnect === this.onTransportConnect) t.onConnect = null;
+    if (t.onDisconnect === this.onTransportDisconnect) t.onDisconnect = null;
     this.emitter.removeAll();
   }
 
@@ -639,23 +559,18 @@ export class Session {
     this.assertAlive();
     const now = this.clock.now();
     const result = this.result;
-    result.advanced = false;
-    result.rolledBack = false;
-    result.rollbackTicks = 0;
-    result.stalled = false;
+    Object.assign(result, FRESH_FRAME);
 
-    if (this.joining.timedOut(now, this.cfg.joinTimeout)) {
-      this.failJoin(
-        new RbnError(
-          'JOIN_TIMEOUT',
-          `joinRoom: no answer from the host within ${this.cfg.joinTimeout} ms`,
-        ),
-      );
-    }
+    const timedOut = this.joining.timeoutError(now, this.cfg.joinTimeout);
+    if (timedOut) this.failJoin(timedOut);
 
     const engine = this.engine;
-    if (engine && this.stateValue === SessionState.Playing && this.away.localPlays) {
-      this.advance(engine, localInput, now);
+    if (engine && this.stateValue === SessionState.Playing && this.survival.localPlays) {
+      if (this.role === PlayerRole.Spectator) {
+        this.spectating.advance(engine, this.cfg, result, this.advantage);
+      } else {
+        advanceFrame(engine, localInput, result, () => this.framesAhead(now), this.advantage);
+      }
     } else {
       result.tick = engine ? engine.currentTick : -1;
     }
@@ -667,33 +582,6 @@ export class Session {
     return result;
   }
 
-  /** Advances the engine one tick, and one more while this peer is well behind the others. */
-  private advance(engine: RollbackEngine, localInput: Uint8Array | undefined, now: number): void {
-    const result = this.result;
-    const r = engine.tick(localInput);
-    if (r.status !== 'advanced') {
-      result.tick = r.tick;
-      result.stalled = true;
-      return;
-    }
-    result.tick = r.tick;
-    result.advanced = true;
-    result.rolledBack = r.rolledBack;
-    result.rollbackTicks = r.rollbackTicks;
-    // Catch-up: a peer well behind the others (a late joiner, a spectator, a tab that was
-    // hidden) runs one extra tick per frame until it caught up.
-    const ahead = this.framesAhead(now);
-    if (ahead !== null && ahead <= -CATCH_UP_THRESHOLD) {
-      const extra = engine.tick(localInput);
-      if (extra.status === 'advanced') {
-        result.tick = extra.tick;
-        result.rolledBack = result.rolledBack || extra.rolledBack;
-        result.rollbackTicks += extra.rollbackTicks;
-        this.advantage.caughtUp();
-      }
-    }
-  }
-
   private networkFrame(now: number): void {
     const engine = this.engine;
     for (const link of this.links.list) {
@@ -701,12 +589,8 @@ export class Session {
       this.liveness.ping(link, engine, this.cfg.pingInterval, now);
       link.rollWindow(now);
     }
-    const reconnects = this.reconnect.mayReconnect(this.cfg);
-    this.endRoomIf(this.migration.frame(engine, this.cfg, now, reconnects));
-    if (engine && this.stateValue === SessionState.Playing) {
-      this.away.frame(engine, this.cfg, now);
-      this.reconnectFrame(engine, now);
-    }
+    const playing = this.stateValue === SessionState.Playing;
+    this.endRoomIf(this.survival.frame(engine, playing, this.cfg, now));
     if (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused) {
       const gone = this.liveness.check(engine, this.cfg, now);
       if (gone) this.handlePeerGone(gone.peerId, gone.why);
@@ -715,21 +599,7 @@ export class Session {
         if (ahead !== null) this.emitter.emit('timeSync', ahead);
       }
     }
-    const step = this.countdown.advance(now);
-    if (step.kind === 'resume') this.finishResume();
-    else if (step.kind === 'announce') {
-      this.links.broadcast({ type: MessageType.ResumeCountdown, seconds: step.seconds });
-      this.emitter.emit('resumeCountdown', step.seconds);
-    }
-  }
-
-  private reconnectFrame(engine: RollbackEngine, now: number): void {
-    const expired = this.reconnect.frame(this.cfg, now);
-    if (expired === 'give up') {
-      this.endRoom(true, `lost the host: no reconnect within ${this.cfg.reconnectWindowMs} ms`);
-    } else if (expired) {
-      this.departures.depart(expired, LeaveReason.Disconnected, engine, this.cfg);
-    }
+    if (this.pausing.frame(now)) this.finishResume();
   }
 
   private framesAhead(now: number): number | null {
@@ -737,9 +607,7 @@ export class Session {
   }
 
   private finishResume(): void {
-    const tick = this.engine ? this.engine.currentTick : 0;
-    this.links.broadcast({ type: MessageType.Resume, tick });
-    resetLiveness(this.links, this.clock.now());
+    this.pausing.announceResume(this.engine);
     this.setState(SessionState.Playing);
   }
 
@@ -751,7 +619,7 @@ export class Session {
     const now = this.clock.now();
     const link = this.links.get(peerId);
     this.liveness.received(link, bytes.byteLength, now);
-    this.migration.hostHeard(peerId);
+    this.survival.heard(peerId);
     const decoded = tryDecodeMessage(bytes);
     if (!decoded.ok) {
       this.report.error('protocol', decoded.error, peerId);
@@ -767,70 +635,69 @@ export class Session {
   private dispatch(peerId: string, message: Message, link: Link | undefined, now: number): void {
     switch (message.type) {
       case MessageType.Input:
-        return this.inputs.receive(
-          link,
-          message.senderTick,
-          message.acks,
-          // While away the local game stands still: inputs wait for the state it comes back to.
-          this.away.localPlays ? message.runs : null,
-          this.engine,
-          this.cfg,
-          now,
-        );
-      case MessageType.InputAck:
-        return this.inputs.receive(
-          link,
-          message.senderTick,
-          message.acks,
-          null,
-          this.engine,
-          this.cfg,
-          now,
-        );
+      case MessageType.InputAck: {
+        // While away the local game stands still: inputs wait for the state it comes back to.
+        const runs =
+          message.type === MessageType.Input && this.survival.localPlays ? message.runs : null;
+        const { senderTick, acks } = message;
+        return this.inputs.receive(link, senderTick, acks, runs, this.engine, this.cfg, now);
+      }
       case MessageType.Ping:
-        return this.liveness.onPing(peerId, message.timestamp, this.engine);
+        return this.liveness.onPing(link, peerId, message.timestamp, this.engine, now);
       case MessageType.Pong:
-        return this.liveness.onPong(link, message.timestamp, message.tick, this.engine, now);
+        return this.liveness.onPong(link, message, this.engine, this.cfg, now);
       case MessageType.Hash:
         return this.desync.onHash(peerId, message, this.engine, this.cfg);
       case MessageType.Sync:
         return this.desync.onSync(peerId, message, this.engine, this.cfg);
       case MessageType.SyncRequest:
         return this.desync.onSyncRequest(peerId, this.engine, now);
+      case MessageType.DesyncStateRequest:
+        return this.desync.reports.onRequest(peerId, message.tick, this.engine, this.cfg);
+      case MessageType.DesyncState:
+        return this.desync.reports.onState(peerId, message);
       case MessageType.Pause:
-        return this.handlePause(peerId);
       case MessageType.Resume:
-        return this.handleResume(peerId);
-      case MessageType.ResumeCountdown:
-        return this.handleResumeCountdown(peerId, message.seconds);
+      case MessageType.ResumeCountdown: {
+        const next = this.pausing.onMessage(peerId, message, this.stateValue);
+        return next === null ? undefined : this.setState(next);
+      }
       case MessageType.LagReport:
-        return this.liveness.onLagReport(peerId, message);
+        return this.liveness.onLagReport(peerId, message, this.engine, now);
       case MessageType.DisconnectReport:
         return this.departures.onDisconnectReport(peerId, message.slot, this.engine, this.cfg);
       case MessageType.DropPlayer:
         return this.endRoomIf(this.departures.onDropPlayer(peerId, message, this.engine, this.cfg));
-      case MessageType.PlayerAway:
-        return this.away.onAway(peerId, message, this.engine, this.cfg);
+      case MessageType.PlayerAway: // away and back, reconnect and host migration: survival.ts
       case MessageType.PlayerBack:
-        return this.handlePlayerBack(peerId, message);
       case MessageType.Rejoin:
-        return this.reconnect.onRejoin(peerId, message);
       case MessageType.MigrationQuery:
       case MessageType.MigrationReport:
       case MessageType.HostMigrated:
-        return this.migration.onMessage(peerId, message, this.engine, this.cfg, now);
+        return this.survival.receive(peerId, message, this.engine, this.cfg, now);
       case MessageType.JoinRequest:
         return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
-      case MessageType.JoinAccept:
-        return this.handleJoinAccept(peerId, message);
-      case MessageType.JoinReject:
-        return this.handleJoinReject(peerId, message);
+      case MessageType.JoinAccept: {
+        const { localId: playerId, role, localMetadata: metadata } = this;
+        const local = { playerId, peerId: this.transport.localPeerId, role, metadata };
+        return this.applyJoinAccept(onJoinAccept(this.joiner, this.cfg, local, peerId, message));
+      }
+      case MessageType.JoinReject: {
+        const error = onJoinReject(this.joiner, peerId, message);
+        return error ? this.failJoin(error) : undefined;
+      }
       case MessageType.StateSync:
         return this.handleStateSync(peerId, message);
-      case MessageType.PlayerJoined:
-        return this.handlePlayerJoined(peerId, message);
+      case MessageType.PlayerJoined: {
+        const seated = onPlayerJoined(this.joiner, peerId, message, this.engine, this.recording);
+        if (seated) this.relink();
+        if (seated?.announce) this.emitter.emit('playerJoined', seated.member.info);
+        return;
+      }
       case MessageType.PlayerLeft:
-        return this.handlePlayerLeft(peerId, message, now);
+        return this.endRoomIf(
+          this.survival.onPlayerLeft(peerId, message, this.engine, this.cfg, now),
+        );
       default: {
         const unknown: never = message;
         this.report.peer(peerId, undefined, `unexpected message ${String(unknown)}`);
@@ -838,134 +705,34 @@ export class Session {
     }
   }
 
-  private handlePlayerLeft(peerId: string, message: PlayerLeftMessage, now: number): void {
-    const { roster } = this;
-    const hostSaysGoodbye =
-      !roster.isHost && peerId === roster.hostPeerId && message.slot === roster.hostSlot;
-    // The host says goodbye: a successor takes over the room (host-migration.ts).
-    if (hostSaysGoodbye && this.migration.hostGone(this.engine, this.cfg, now, true)) {
-      this.transport.disconnect(peerId);
-      return;
-    }
-    this.endRoomIf(this.departures.onPlayerLeft(peerId, message, this.engine, this.cfg));
-  }
-
-  private handlePlayerBack(peerId: string, message: PlayerBackMessage): void {
-    const wasAway = !this.away.localPlays;
-    this.away.onBack(peerId, message, this.engine, this.cfg);
-    if (wasAway && this.away.localPlays) {
-      // Back from a state: hashes held for the old timeline no longer apply.
-      this.desync.dropPending();
-      resetLiveness(this.links, this.clock.now());
-    }
-  }
-
-  private handlePause(peerId: string): void {
-    if (!this.fromHost(peerId, MessageType.Pause)) return;
-    if (this.stateValue === SessionState.Playing) this.setState(SessionState.Paused);
-  }
-
-  private handleResume(peerId: string): void {
-    if (!this.fromHost(peerId, MessageType.Resume)) return;
-    if (this.stateValue !== SessionState.Paused) return;
-    resetLiveness(this.links, this.clock.now());
-    this.setState(SessionState.Playing);
-  }
-
-  private handleResumeCountdown(peerId: string, seconds: number): void {
-    if (!this.fromHost(peerId, MessageType.ResumeCountdown)) return;
-    this.emitter.emit('resumeCountdown', seconds);
-  }
-
   // -------------------------------------------------------------------------------------------
-  // Joining, joiner side (the host side is join.ts): accept, reject, start state
+  // Joining, joiner side (the decisions are join.ts): applying their outcomes
 
-  private handleJoinAccept(peerId: string, message: JoinAcceptMessage): void {
-    if (peerId !== this.joining.askingHost) {
-      this.report.peer(peerId, message.type, 'unexpected join answer');
-      return;
-    }
-    try {
-      this.cfg = adoptRoomConfig(this.cfg, message.config);
-    } catch (error) {
-      const text = `joinRoom: the host's room settings are invalid: ${String(error)}`;
-      this.failJoin(new RbnError('JOIN_REJECTED', text));
-      return;
-    }
-    this.roomIdValue = message.roomId;
+  private applyJoinAccept(outcome: JoinAcceptOutcome): void {
+    if (outcome.kind === 'failed') this.failJoin(outcome.error);
+    if (outcome.kind !== 'seated') return;
+    this.cfg = outcome.cfg;
+    this.roomIdValue = outcome.roomId;
     this.advantage.reset(this.cfg.tickRate);
-    const local = { playerId: this.localId, peerId: this.transport.localPeerId };
-    const seat = { ...local, role: this.role, metadata: this.localMetadata };
-    seatMembers(this.roster, message, seat, peerId);
-    this.joining.waitForStart();
     this.relink();
-    if (this.cfg.topology === Topology.Mesh && this.role === PlayerRole.Player) {
-      for (const member of this.roster.all()) {
-        if (member.isLocal || member.isHost || member.role !== PlayerRole.Player) continue;
-        this.connectTo(member.peerId);
-      }
-    }
+    const { transport, roster, links, report } = this;
+    for (const peerId of outcome.connect) connectMember(transport, roster, links, report, peerId);
     // A game in progress: the start state follows at once; the join completes with it.
-    if (message.config[GAME_IN_PROGRESS_KEY] === 1) return;
+    if (outcome.inProgress) return;
     this.setState(SessionState.Lobby);
     for (const member of this.roster.all()) this.emitter.emit('playerJoined', member.info);
     this.joining.succeed();
   }
 
-  private handleJoinReject(peerId: string, message: JoinRejectMessage): void {
-    if (peerId !== this.joining.askingHost) {
-      this.report.peer(peerId, message.type, 'unexpected join answer');
-      return;
-    }
-    const error = new RbnError(
-      'JOIN_REJECTED',
-      `joinRoom: the host refused (${JoinRejectReason[message.reason]}): ${message.message}`,
-    );
-    (error as RbnError & { reason?: JoinRejectReason }).reason = message.reason;
-    this.failJoin(error);
-  }
-
   private handleStateSync(peerId: string, message: StateSyncMessage): void {
-    if (!this.fromHost(peerId, message.type)) return;
-    const joining = this.joining.awaitingStart;
-    if ((this.stateValue !== SessionState.Lobby && !joining) || this.engine) {
-      this.report.peer(peerId, message.type, 'a start state arrived while not in the lobby');
-      return;
-    }
+    if (!startStateWelcome(this.joiner, peerId, message, this.stateValue, this.engine)) return;
     applyStartPlayers(this.roster, message.players);
     this.relink();
-    this.createEngine(message.tick);
-    this.engine!.loadState(message.tick, message.state);
+    const engine = this.createEngine(message.tick);
+    engine.loadState(message.tick, message.state);
     this.desync.dropPending();
-    const hash = this.game.hash() >>> 0;
-    if (hash !== message.hash >>> 0) {
-      const text = `the start state hashes to ${hash} here but ${message.hash} on the host: serialize/deserialize/hash are not deterministic`;
-      this.report.session('STATE_MISMATCH', text, peerId, message.type);
-    }
-    if (joining) {
-      // A late joiner learns every member with its real join tick, then plays at once.
-      for (const m of this.roster.all()) {
-        if (m.status === 'present') this.emitter.emit('playerJoined', m.info);
-      }
-      this.joining.succeed();
-    }
+    completeLateJoin(this.joining, this.roster, this.emitter);
     this.enterPlaying();
-  }
-
-  private handlePlayerJoined(peerId: string, message: PlayerJoinedMessage): void {
-    if (!this.fromHost(peerId, message.type)) return;
-    const announce = !this.joining.awaitingStart; // else the start state brings the event
-    const running = this.engine !== null || !announce;
-    if (!seatAnnounced(this.roster, message.player, this.engine, this.recording, running)) return;
-    this.relink();
-    const info = this.roster.at(message.player.slot)!.info;
-    if (announce) this.emitter.emit('playerJoined', info);
-  }
-
-  private fromHost(peerId: string, type: MessageType): boolean {
-    if (!this.roster.isHost && peerId === this.roster.hostPeerId) return true;
-    this.report.peer(peerId, type, `${MessageType[type]} may only come from the host`);
-    return false;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -984,15 +751,7 @@ export class Session {
       return;
     }
     // A player that lost its connection keeps its slot for a while (see reconnect.ts).
-    const now = this.clock.now();
-    if (this.roster.isHost) {
-      const member = this.roster.byPeer(peerId);
-      if (member && this.reconnect.memberLost(member, this.engine, this.cfg, now)) return;
-    } else if (peerId === this.roster.hostPeerId) {
-      // Either our own link dropped (we reconnect) or the host is gone (a successor takes over).
-      const reconnecting = this.reconnect.hostLost(this.engine, this.cfg, now);
-      if (this.migration.hostGone(this.engine, this.cfg, now, false) || reconnecting) return;
-    }
+    if (this.survival.peerGone(peerId, this.engine, this.cfg, this.clock.now())) return;
     this.endRoomIf(this.departures.onPeerGone(peerId, why, this.engine, this.cfg));
   }
 
@@ -1023,10 +782,8 @@ export class Session {
     this.view = null;
     this.roomIdValue = null;
     this.started = false;
-    this.countdown.cancel();
-    this.away.reset();
-    this.reconnect.reset();
-    this.migration.reset();
+    this.pausing.cancel();
+    this.survival.reset();
     this.desync.reset();
     this.advantage.reset(this.cfg.tickRate);
     this.setState(SessionState.Disconnected);
@@ -1043,18 +800,6 @@ export class Session {
       // ignore
     }
     pending.reject(error);
-  }
-
-  private connectTo(peerId: string): void {
-    this.transport.connect(peerId).then(
-      () => {
-        if (this.roster.byPeer(peerId)) this.links.get(peerId)?.addRttSample(0);
-      },
-      (error: unknown) => {
-        const err = error instanceof Error ? error : new Error(String(error));
-        this.report.error('transport', err, peerId);
-      },
-    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1075,30 +820,18 @@ export class Session {
     return { roomId: this.roomIdValue, state: this.stateValue, engine: this.engine, cfg: this.cfg };
   }
 
-  private createEngine(startTick: Tick): void {
-    const engine = new RollbackEngine(this.game, {
-      snapshotHistorySize: this.cfg.snapshotHistorySize,
-      // A spectator receives confirmed inputs only and runs in lockstep with them: it never
-      // predicts, so what it shows never rolls back.
-      maxSpeculationTicks: this.role === PlayerRole.Spectator ? 0 : this.cfg.maxSpeculationTicks,
-      snapshotInterval: this.cfg.snapshotInterval,
-      hashInterval: this.cfg.hashInterval,
-      inputDelayTicks: this.cfg.inputDelayTicks,
-      startTick,
-      ...(this.predictor ? { inputPredictor: this.predictor } : {}),
-    });
-    for (const m of this.roster.all()) {
-      if (m.role !== PlayerRole.Player || m.joinTick < 0) continue;
-      if (m.leaveTick >= 0 && m.leaveTick <= startTick) continue;
-      engine.addPlayer(m.playerId, m.joinTick, { local: m.isLocal });
-      if (m.leaveTick >= 0) engine.removePlayer(m.playerId, m.leaveTick);
-    }
+  private createEngine(startTick: Tick): RollbackEngine {
+    const { game, cfg, role, roster, predictor } = this;
+    const costClock = (): number => this.clock.now();
+    const engine = buildEngine({ game, cfg, role, roster, predictor, costClock }, startTick);
     // The session's own wiring; the engine is never handed out, so nobody can replace it.
     engine.onConfirmedHash = this.desync.onConfirmedHash;
     this.desync.dropPending();
     for (const link of this.links.list) link.startAcks((slot) => this.roster.at(slot)?.joinTick);
     this.engine = engine;
     this.view = engineView(engine);
+    this.spectating.reset();
+    return engine;
   }
 
   private enterPlaying(): void {

@@ -1,3 +1,5 @@
+import type { TransportAdapter } from '@rbn/protocol';
+import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { Roster } from './roster';
 import { PlayerRole, Topology } from './types';
@@ -135,5 +137,27 @@ export function relink(
       awaySlots,
       joiningHost,
     }),
+  );
+}
+
+/**
+ * Opens a transport connection to another member (a mesh peer); a failure is reported as a
+ * transport error.
+ */
+export function connectMember(
+  transport: TransportAdapter,
+  roster: Roster,
+  links: LinkTable,
+  report: Reporter,
+  peerId: string,
+): void {
+  transport.connect(peerId).then(
+    () => {
+      if (roster.byPeer(peerId)) links.get(peerId)?.addRttSample(0);
+    },
+    (error: unknown) => {
+      const err = error instanceof Error ? error : new Error(String(error));
+      report.error('transport', err, peerId);
+    },
   );
 }

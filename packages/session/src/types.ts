@@ -1,5 +1,6 @@
 import type { Game, InputPredictor } from '@rbn/core';
 import type { MessageType, PlayerId, Tick, TransportAdapter } from '@rbn/protocol';
+import type { DesyncReport, DesyncReportOptions } from './desync-report';
 import type { Clock } from './internal/clock';
 
 /** The lifecycle of a session: `Disconnected → Connecting → Lobby → Playing ⇄ Paused`. */
@@ -100,9 +101,11 @@ export type SessionConfig = {
    * Of consecutive states simulated with a predicted input, save (serialize) at most one in this
    * many; a rollback then resimulates from the nearest saved state, up to `snapshotInterval - 1`
    * more ticks. `1` saves every predicted state; raise it when `serialize` costs more than
-   * `step`. Local only: peers may differ. @default 3
+   * `step`. `'auto'` chooses it online from the measured cost of `serialize` against `step`
+   * (timed with the session's clock), with hysteresis. Local only: peers may differ.
+   * @default 'auto'
    */
-  snapshotInterval: number;
+  snapshotInterval: number | 'auto';
   /** Compare confirmed-state hashes every this many ticks (room). @default 60 */
   hashInterval: number;
   /** Local input delay in ticks, 0 to 64 (the engine's limit); may be changed while playing. @default 0 */
@@ -143,7 +146,8 @@ export type SessionConfig = {
   joinRateLimitWindowMs: number;
   /**
    * Frames between input messages on a link while no input changes; a changed input is sent
-   * in the same frame. 1 sends every frame. @default 4
+   * in the same frame and again on the next one until acknowledged. 1 sends every frame.
+   * @default 8
    */
   inputHeartbeatTicks: number;
   /** Milliseconds between pings on every link. @default 500 */
@@ -239,8 +243,11 @@ export interface SessionEvents {
   gameStart: () => void;
   /** Something went wrong that the session survived (or, with `recoverable: false`, ended it). */
   error: (error: Error, context: ErrorContext) => void;
-  /** A player is `ticksBehind` ticks behind (locally measured or reported to the host). */
-  lagReport: (laggyPlayerId: PlayerId, ticksBehind: number) => void;
+  /**
+   * A player is `ticksBehind` ticks behind, as `reporterId` says: the local player (measured
+   * here) or, on the host, the member that reported it (rate-limited per reporter and player).
+   */
+  lagReport: (laggyPlayerId: PlayerId, ticksBehind: number, reporterId: PlayerId) => void;
   /** Seconds left before a paused game resumes. */
   resumeCountdown: (secondsRemaining: number) => void;
   /** The host dropped a player. */
@@ -272,6 +279,12 @@ export interface SessionEvents {
    * detection (every `hashInterval` ticks, a little after the tick is confirmed).
    */
   confirmedHash: (tick: Tick, hash: number) => void;
+  /**
+   * A desync was found and the peer's state of that tick arrived (see `desyncReports` in
+   * {@link CreateSessionOptions}): both states, their diff and an incident file. Recovery does
+   * not wait for it; the states are of the desynced tick, kept when it was found.
+   */
+  desyncReport: (report: DesyncReport) => void;
   /** The local game loaded a state from a peer (desync recovery) and continues from `tick`. */
   stateSynced: (tick: Tick, fromPeerId: string) => void;
 }
@@ -306,4 +319,10 @@ export type CreateSessionOptions = {
   randomBytes?: (bytes: Uint8Array) => void;
   /** The time source for pings, rates, timeouts and countdowns. @default performance.now */
   clock?: Clock;
+  /**
+   * Desync reports: on a desync, exchange the two peers' states of that tick and emit
+   * `desyncReport`. Local: each peer decides for itself (a peer with reports off neither asks
+   * nor answers). @default `{ enabled: true, maxStateBytes: 1 MiB }`
+   */
+  desyncReports?: Partial<DesyncReportOptions>;
 };

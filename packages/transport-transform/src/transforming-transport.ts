@@ -14,7 +14,7 @@ import { Reassembler } from './reassembler';
 import type { ReassemblyStats } from './reassembler';
 import type { TransformError, TransformErrorCode } from './transform-error';
 
-export type { CompressionMode, TransformingTransportConfig } from './config';
+export type { TransformingTransportConfig } from './config';
 export type { ReassemblyStats } from './reassembler';
 export type { TransformError, TransformErrorCode } from './transform-error';
 

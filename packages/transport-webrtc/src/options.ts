@@ -101,7 +101,7 @@ export interface WebRTCTransportOptions {
    * for it stretches to four times that; a check that itself ran late (this side's event loop
    * stalled) judges no one until the messages that waited behind it were read. `0` turns the
    * timeout off. Must be at least twice `keepaliveIntervalMs` when both are on.
-   * @default 1000
+   * @default 2000 (a page whose main thread stalls for a second under load is not dropped)
    */
   keepaliveTimeoutMs?: number;
   /**
@@ -196,7 +196,7 @@ function keepaliveOf(
     options.keepaliveIntervalMs,
     250,
   );
-  const keepaliveTimeoutMs = positiveOption('keepaliveTimeoutMs', options.keepaliveTimeoutMs, 1000);
+  const keepaliveTimeoutMs = positiveOption('keepaliveTimeoutMs', options.keepaliveTimeoutMs, 2000);
   if (
     keepaliveIntervalMs > 0 &&
     keepaliveTimeoutMs > 0 &&

@@ -309,6 +309,23 @@ export class ArenaGame implements Game<Uint8Array> {
   }
 
   /**
+   * A JSON-able view of a serialized state, for desync reports (the session diffs two peers'
+   * views by path, e.g. `players[1].x: 4096 → 10240`). Positions are in 1/256 px.
+   * @param state - A state from `serialize` (possibly another peer's).
+   * @returns The round, the coin and each slot (`null` when empty).
+   */
+  describe(state: Uint8Array): unknown {
+    const g = new ArenaGame();
+    g.deserialize(state);
+    const { tick, coinX, coinY, coinTimer, winner, roundOverTimer } = g;
+    return {
+      ...{ tick, winner, roundOverTimer },
+      coin: { x: coinX, y: coinY, timer: coinTimer },
+      players: g.players.map((p) => (p.phase === Phase.Empty ? null : { ...p })),
+    };
+  }
+
+  /**
    * Breaks this copy of the game on purpose (moves the coin and nudges every player), so that
    * its hash differs from the other peers': used by the demo to show desync detection.
    */

@@ -43,6 +43,11 @@ export class RecordingGame {
     this.game.deserialize(data);
   }
 
+  /** A JSON-able view of a state (for desync reports). */
+  describe(state: Uint8Array): unknown {
+    return this.game.describe(state);
+  }
+
   /** The arena's hash. */
   hash(): number {
     return this.game.hash();

@@ -2,6 +2,7 @@ import type { TransportAdapter } from '@rbn/protocol';
 import { PlayerRole, SessionState, createSession } from '@rbn/session';
 import type { Clock, Session, SessionConfig } from '@rbn/session';
 import { ArenaGame } from '../game/arena';
+import { DesyncInspector } from '../ui/desync-inspector';
 import type {
   ConfirmedState,
   DemoPeer,
@@ -105,6 +106,7 @@ export class SessionPeer implements DemoPeer {
     this.session.on('stateSynced', () => {
       this.counters.recoveries++;
     });
+    if (typeof document !== 'undefined') DesyncInspector.shared().watch(this.session, this.label);
   }
 
   /** Hashes by game tick. */
@@ -218,6 +220,7 @@ export class SessionPeer implements DemoPeer {
 
   induceDesync(): void {
     this.recording.corruptNextTick();
+    if (typeof document !== 'undefined') DesyncInspector.shared().waiting(this.label);
   }
 
   destroy(): void {

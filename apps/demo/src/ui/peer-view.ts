@@ -2,6 +2,7 @@ import { ArenaGame } from '../game/arena';
 import type { DemoPeer, PeerTick } from '../net/peer';
 import { Graph } from './graph';
 import { drawArena } from './render';
+import type { ViewOptions } from './render';
 
 const RATE_WINDOW_MS = 1000;
 
@@ -32,6 +33,8 @@ export interface PeerViewOptions {
   keysHint: string;
   /** Whether to show the "induce desync" button. @default true */
   desyncButton?: boolean;
+  /** How to show each player (online: names and session slots); see {@link ViewOptions.lookOf}. */
+  lookOf?: ViewOptions['lookOf'];
 }
 
 /**
@@ -123,6 +126,7 @@ export class PeerView {
   private stalled = false;
   private desyncBannerUntil = 0;
   private lastDesyncs = 0;
+  private readonly lookOf: ViewOptions['lookOf'];
 
   /**
    * @param peer - The peer to show.
@@ -132,6 +136,7 @@ export class PeerView {
     readonly peer: DemoPeer,
     options: PeerViewOptions,
   ) {
+    this.lookOf = options.lookOf;
     this.root = el('section', 'peer');
     this.root.dataset['peer'] = peer.playerId;
     this.canvas = el('canvas', 'arena');
@@ -248,6 +253,7 @@ export class PeerView {
     this.latest.ghosts = drawArena(this.ctx, peer.game, {
       localPlayerId: peer.isSpectator() ? undefined : peer.playerId,
       title: screenTitle(peer.label),
+      lookOf: this.lookOf,
       confirmed,
       rollbackFlash: this.flash > 0 ? this.flashDepth : 0,
       stalled: this.stalled,

@@ -11,8 +11,32 @@ import { SUB } from '../game/fixed';
 /** Player colours by slot. */
 export const PLAYER_COLORS = ['#4fc3f7', '#ff8a65', '#aed581', '#ce93d8'] as const;
 
+/** How a player is shown: its number, name and colour (online: from the session's roster). */
+export interface PlayerLook {
+  /** The number on the disc, e.g. "1". */
+  badge: string;
+  /** The name on the scoreboard and in the winner banner, e.g. "Ada" or "P2". */
+  name: string;
+  /** The disc's colour. */
+  color: string;
+}
+
+/**
+ * The default look of an arena player: its arena slot ("P1", the slot's colour).
+ * @param slot - The arena slot (0-based).
+ * @returns The look.
+ */
+export function slotLook(slot: number): PlayerLook {
+  return { badge: String(slot + 1), name: `P${slot + 1}`, color: PLAYER_COLORS[slot] ?? '#fff' };
+}
+
 /** What the renderer shows besides the game. */
 export interface ViewOptions {
+  /**
+   * How to show a player, by player id (online: the session slot and name). Without it, or
+   * when it returns `undefined`, a player is shown by its arena slot ({@link slotLook}).
+   */
+  lookOf?: ((playerId: string, arenaSlot: number) => PlayerLook | undefined) | undefined;
   /** The player this view belongs to (drawn with a ring), if any. */
   localPlayerId?: string | undefined;
   /** Shown at the top left, e.g. "P1 — WASD + Space". */
@@ -36,6 +60,10 @@ export interface ViewOptions {
 
 const TAU = Math.PI * 2;
 
+function lookOf(view: ViewOptions, id: string, slot: number): PlayerLook {
+  return view.lookOf?.(id, slot) ?? slotLook(slot);
+}
+
 /**
  * Draws the confirmed state's players as dashed outlines, each with a line to where the
  * prediction has the same player now (the gap a correction may close).
@@ -44,13 +72,18 @@ const TAU = Math.PI * 2;
  * @param confirmed - The confirmed game.
  * @returns How many ghosts it drew.
  */
-function drawGhosts(ctx: CanvasRenderingContext2D, game: ArenaGame, confirmed: ArenaGame): number {
+function drawGhosts(
+  ctx: CanvasRenderingContext2D,
+  game: ArenaGame,
+  confirmed: ArenaGame,
+  view: ViewOptions,
+): number {
   let drawn = 0;
   ctx.save();
   ctx.lineWidth = 2;
   for (const ghost of confirmed.players) {
     if (ghost.phase !== Phase.Alive && ghost.phase !== Phase.Falling) continue;
-    const color = PLAYER_COLORS[ghost.slot] ?? '#fff';
+    const color = lookOf(view, ghost.id, ghost.slot).color;
     const x = ghost.x / SUB;
     const y = ghost.y / SUB;
     const live = game.players.find((p) => p.id === ghost.id && p.phase !== Phase.Empty);
@@ -132,14 +165,15 @@ export function drawArena(
     ctx.shadowBlur = 0;
   }
 
-  const ghosts = view.confirmed ? drawGhosts(ctx, game, view.confirmed) : 0;
+  const ghosts = view.confirmed ? drawGhosts(ctx, game, view.confirmed, view) : 0;
 
   // Players.
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
   for (const p of game.players) {
     if (p.phase === Phase.Empty || p.phase === Phase.Respawning) continue;
-    const color = PLAYER_COLORS[p.slot] ?? '#fff';
+    const look = lookOf(view, p.id, p.slot);
+    const color = look.color;
     const x = p.x / SUB;
     const y = p.y / SUB;
     const shrink = p.phase === Phase.Falling ? p.timer / 40 : 1;
@@ -177,7 +211,7 @@ export function drawArena(
     }
     ctx.fillStyle = '#0b0e17';
     ctx.font = 'bold 13px system-ui, sans-serif';
-    ctx.fillText(String(p.slot + 1), x, y + 1);
+    ctx.fillText(look.badge, x, y + 1);
   }
 
   // Scoreboard.
@@ -189,11 +223,12 @@ export function drawArena(
   let row = 0;
   for (const p of game.players) {
     if (p.phase === Phase.Empty) continue;
-    ctx.fillStyle = PLAYER_COLORS[p.slot] ?? '#fff';
+    const look = lookOf(view, p.id, p.slot);
+    ctx.fillStyle = look.color;
     ctx.textAlign = 'right';
     ctx.font = '14px system-ui, sans-serif';
     const you = p.id === view.localPlayerId ? ' (you)' : '';
-    ctx.fillText(`P${p.slot + 1}${you}  ${p.score}`, WORLD_SIZE - 10, 8 + row * 18);
+    ctx.fillText(`${look.name}${you}  ${p.score}`, WORLD_SIZE - 10, 8 + row * 18, 220);
     row++;
   }
   ctx.textAlign = 'left';
@@ -216,15 +251,17 @@ export function drawArena(
     ctx.fillText(`rollback ${view.rollbackFlash}`, center, 30);
   }
   if (game.winner > 0 && view.banner === undefined && view.notice === undefined) {
-    const color = PLAYER_COLORS[game.winner - 1] ?? '#fff';
+    const winner = game.players[game.winner - 1];
+    const look = lookOf(view, winner?.id ?? '', game.winner - 1);
+    const color = look.color;
     ctx.fillStyle = 'rgba(11, 14, 23, 0.75)';
     ctx.fillRect(0, center - 34, WORLD_SIZE, 68);
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
     ctx.fillStyle = color;
     ctx.font = 'bold 30px system-ui, sans-serif';
-    const you = game.players[game.winner - 1]?.id === view.localPlayerId;
-    const text = you ? 'You win the round!' : `P${game.winner} wins the round`;
+    const you = winner?.id === view.localPlayerId;
+    const text = you ? 'You win the round!' : `${look.name} wins the round`;
     ctx.fillText(text, center, center, WORLD_SIZE - 40);
   }
   const text = view.banner ?? view.notice ?? (view.stalled ? 'waiting for inputs…' : undefined);

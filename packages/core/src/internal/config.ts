@@ -34,10 +34,13 @@ export const DEFAULT_ENGINE_CONFIG = Object.freeze({
 export type ResolvedEngineConfig = {
   snapshotHistorySize: number;
   maxSpeculationTicks: number;
-  snapshotInterval: number;
+  /** A fixed interval, or `'auto'` (chosen from measured costs). */
+  snapshotInterval: number | 'auto';
   hashInterval: number;
   inputDelayTicks: number;
   maxInputBytes: number;
+  /** The clock that times `step` and `serialize` for `'auto'`. */
+  costClock: () => number;
   inputPredictor: InputPredictor<Uint8Array>;
   startTick: Tick;
 };
@@ -118,7 +121,15 @@ export function resolveEngineConfig(config: unknown): ResolvedEngineConfig {
       `(${maxSpeculationTicks}) must be less than snapshotHistorySize (${snapshotHistorySize}): a rollback may need the state that many ticks back`,
     );
   }
-  const snapshotInterval = setting('snapshotInterval');
+  const snapshotInterval = c.snapshotInterval === 'auto' ? 'auto' : setting('snapshotInterval');
+  if (c.costClock !== undefined && typeof c.costClock !== 'function') {
+    throw invalid('costClock', 'must be a function returning milliseconds');
+  }
+  // The engine owns no clock: 'auto' times the game's calls with the caller's.
+  if (snapshotInterval === 'auto' && c.costClock === undefined) {
+    throw invalid('snapshotInterval', "'auto' needs a costClock to time step and serialize with");
+  }
+  const costClock = (c.costClock as (() => number) | undefined) ?? stoppedClock;
   const hashInterval = setting('hashInterval');
   const inputDelayTicks = checkInputDelay(c.inputDelayTicks);
   const maxInputBytes = integerIn(
@@ -154,5 +165,11 @@ export function resolveEngineConfig(config: unknown): ResolvedEngineConfig {
     maxInputBytes,
     inputPredictor,
     startTick,
+    costClock,
   };
+}
+
+/** The clock of an engine with a fixed snapshot interval (never read). */
+function stoppedClock(): number {
+  return 0;
 }

@@ -1,36 +1,37 @@
+import { withDefaultStun } from '@rbn/transport-webrtc';
+import type { WebRTCTransportOptions } from '@rbn/transport-webrtc';
 import type { IceServer } from '../protocol';
 
 /**
- * The STUN server used when the caller names none, the same one `@rbn/transport-webrtc` uses by
- * default. A public STUN server costs nothing to use and is what lets peers behind NATs find
- * their public address (server-reflexive candidates).
- */
-export const DEFAULT_STUN_SERVER: RTCIceServer = { urls: 'stun:stun.l.google.com:19302' };
-
-/**
- * The `RTCConfiguration` a peer connection gets: the caller's configuration (or the default STUN
- * server when it names no `iceServers`) with the signaling server's entries (TURN with
- * credentials) ADDED. The server's list never replaces the base: a server without TURN sends
- * `[]`, and replacing the STUN server with that leaves only host candidates, which connect on
- * localhost and a LAN and fail across NATs.
+ * The ICE settings of `joinOnline`'s transport: the signaling server's entries (TURN with
+ * credentials) ADDED to the caller's `iceServers`, never replacing them. A server without TURN
+ * sends `[]`, and a configuration left with no STUN server only finds host candidates, which
+ * connect on localhost and a LAN and fail across NATs.
  *
- * A local merge until `@rbn/transport-webrtc` offers its own STUN-default helper; only
- * `joinOnline` uses it.
+ * Without `iceServers` of the caller's, the list goes through `withDefaultStun` of
+ * `@rbn/transport-webrtc`, so it always starts with a STUN server (`DEFAULT_STUN_SERVER`).
+ * With them (even `[]`), they are the caller's choice: used as given plus the server's entries,
+ * and the transport adds no STUN server of its own (`defaultStunServer: null`).
  * @param fromServer - The welcome's `iceServers`.
- * @param base - The caller's configuration; its `iceServers`, when given (even `[]`), replace
- *   the default STUN server, and its other fields (`iceTransportPolicy`, …) are kept.
- * @returns A new configuration; neither argument is changed.
+ * @param base - The caller's configuration; its other fields (`iceTransportPolicy`, …) are kept.
+ * @returns The transport's `rtcConfiguration` and `defaultStunServer`; neither argument changes.
  */
-export function mergeIceServers(
+export function iceOptions(
   fromServer: readonly IceServer[],
   base: RTCConfiguration = {},
-): RTCConfiguration {
-  const own = base.iceServers ?? [DEFAULT_STUN_SERVER];
+): Pick<WebRTCTransportOptions, 'rtcConfiguration' | 'defaultStunServer'> {
   const added = fromServer.map((entry): RTCIceServer => {
     const server: RTCIceServer = { urls: [...entry.urls] };
     if (entry.username !== undefined) server.username = entry.username;
     if (entry.credential !== undefined) server.credential = entry.credential;
     return server;
   });
-  return { ...base, iceServers: [...own.map((s) => ({ ...s })), ...added] };
+  const own = base.iceServers;
+  if (own === undefined) {
+    return { rtcConfiguration: { ...base, iceServers: withDefaultStun(added) } };
+  }
+  return {
+    rtcConfiguration: { ...base, iceServers: [...own.map((s) => ({ ...s })), ...added] },
+    defaultStunServer: null,
+  };
 }

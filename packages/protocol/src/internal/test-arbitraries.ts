@@ -112,6 +112,19 @@ export const messageArbitraries: {
     players,
   }),
   [MessageType.SyncRequest]: fc.record({ type: fc.constant(MessageType.SyncRequest), tick }),
+  [MessageType.DesyncStateRequest]: fc.record({
+    type: fc.constant(MessageType.DesyncStateRequest),
+    tick,
+  }),
+  [MessageType.DesyncState]: fc
+    .tuple(tick, state, fc.nat({ max: 5000 }), fc.nat({ max: 5000 }))
+    .map(([t, chunk, before, after]) => ({
+      type: MessageType.DesyncState as const,
+      tick: t,
+      totalBytes: before + chunk.length + after,
+      offset: before,
+      chunk,
+    })),
   [MessageType.Pause]: fc.record({ type: fc.constant(MessageType.Pause), tick }),
   [MessageType.Resume]: fc.record({ type: fc.constant(MessageType.Resume), tick }),
   [MessageType.LagReport]: fc.record({

@@ -12,6 +12,8 @@ export const PING_MEMORY = 32;
  */
 export class Link {
   #sendSlots: number[] = [];
+  /** Slots whose inputs we send on this link (1), by slot. */
+  readonly sends = new Uint8Array(SLOT_COUNT);
   /** Slots whose inputs we accept from this link (anything else is refused). */
   readonly accepts = new Uint8Array(SLOT_COUNT);
   #acceptSlots: number[] = [];
@@ -25,7 +27,16 @@ export class Link {
    * found equal to the tick before it, so the next frame's change check starts after it.
    */
   readonly scannedUpTo = new Int32Array(SLOT_COUNT).fill(-1);
+  /**
+   * Per slot, the newest tick of a message sent because an input changed: until the peer
+   * acknowledges it, it goes out again (see {@link Link.resendDue}).
+   */
+  readonly changeSentUpTo = new Int32Array(SLOT_COUNT).fill(-1);
+  #changeSentAt = 0;
+  #inputsSentAt = 0;
+  #resendNextFrame = false;
   #framesSinceInputSend = 0;
+  #relaysThisFrame = 0;
   #lastSendAt = -Infinity;
   #lastPingAt = -Infinity;
   #lastRecvAt: number;
@@ -105,6 +116,8 @@ export class Link {
   /** Sets which slots' inputs go each way on this link. */
   assignSlots(send: number[], accept: number[]): void {
     this.#sendSlots = send;
+    this.sends.fill(0);
+    for (const slot of send) this.sends[slot] = 1;
     this.accepts.fill(0);
     for (const slot of accept) this.accepts[slot] = 1;
     this.#acceptSlots = accept;
@@ -118,6 +131,7 @@ export class Link {
   /** Starts the acknowledgements of `slot` at `tick` (a new game, or a state the peer loads). */
   resetAck(slot: number, tick: number): void {
     this.acked[slot] = tick;
+    this.changeSentUpTo[slot] = -1;
   }
 
   /**
@@ -128,12 +142,65 @@ export class Link {
     for (const slot of this.#sendSlots) {
       const joinTick = joinTickOf(slot);
       if (joinTick !== undefined) this.acked[slot] = joinTick - 1;
+      this.changeSentUpTo[slot] = -1;
     }
+    this.#resendNextFrame = false;
   }
 
   /** Inputs of `slot` up to `tick` went out on this link. */
   noteSent(slot: number, tick: number): void {
     if (tick > this.sentUpTo[slot]!) this.sentUpTo[slot] = tick;
+  }
+
+  /**
+   * A message went out because an input changed, carrying `slot`'s inputs up to `tick`: it
+   * goes out again on the next frame unless acknowledged by then.
+   */
+  noteChangeSent(slot: number, tick: number, now: number): void {
+    if (tick > this.changeSentUpTo[slot]!) this.changeSentUpTo[slot] = tick;
+    this.#changeSentAt = now;
+    this.#resendNextFrame = true;
+  }
+
+  /** An input message went out (a change, its resend or a heartbeat): it carries the change. */
+  noteInputsSent(now: number): void {
+    this.#inputsSentAt = now;
+  }
+
+  /**
+   * A message from the peer arrived (its acks applied): when it left the peer after our last
+   * input message must have arrived there (more than the RTT and a frame later) and still does
+   * not acknowledge the change, that message was lost: the change goes out on the next frame.
+   */
+  checkLost(now: number, frameMs: number): void {
+    if (!this.#hasRtt || now - this.#inputsSentAt <= this.#rtt + frameMs) return;
+    for (const slot of this.#sendSlots) {
+      if (this.acked[slot]! < this.changeSentUpTo[slot]!) {
+        this.#resendNextFrame = true;
+        return;
+      }
+    }
+  }
+
+  /**
+   * Whether a changed input the peer has not acknowledged must go out again now: on the frame
+   * after it first went out (one lost packet then costs one frame), and on every frame once its
+   * acknowledgement is overdue (more than the RTT, a heartbeat and two frames after it went out).
+   */
+  resendDue(now: number, frameMs: number, heartbeatFrames: number): boolean {
+    let unacked = false;
+    for (const slot of this.#sendSlots) {
+      if (this.acked[slot]! < this.changeSentUpTo[slot]!) {
+        unacked = true;
+        break;
+      }
+    }
+    const next = this.#resendNextFrame;
+    this.#resendNextFrame = false;
+    if (!unacked) return false;
+    // The peer acknowledges with its own messages, at least every heartbeat.
+    const overdue = this.#rtt + (heartbeatFrames + 2) * frameMs;
+    return next || (this.#hasRtt && now - this.#changeSentAt > overdue);
   }
 
   /** Inputs of `slot` up to `tick` were compared and repeat their predecessor. */
@@ -161,7 +228,19 @@ export class Link {
    * @returns Frames since the last input or ack message went out.
    */
   countFrame(): number {
+    this.#relaysThisFrame = 0;
     return ++this.#framesSinceInputSend;
+  }
+
+  /**
+   * Takes one of the frame's relays on receipt (at most `max` per frame, so a peer flooding
+   * changed inputs cannot make the host flood the others).
+   * @returns Whether a relay may go out now.
+   */
+  takeRelay(max: number): boolean {
+    if (this.#relaysThisFrame >= max) return false;
+    this.#relaysThisFrame++;
+    return true;
   }
 
   /** An input or ack message went out: the heartbeat starts over. */

@@ -5,8 +5,23 @@ import type { Emitter } from './emitter';
 
 /** Turns what went wrong into `error` events (the session's one way of reporting). */
 export class Reporter {
+  readonly #lastAt = new Map<string, number>();
+
   /** @param emitter - The session's emitter. */
   constructor(private readonly emitter: Emitter) {}
+
+  /**
+   * Reports a peer violation at most once per second per peer and message type (a peer that
+   * breaks a rule on every message yields one event a second, not thousands).
+   */
+  peerThrottled(peerId: string, messageType: MessageType, text: string, now: number): void {
+    const key = `${messageType}:${peerId}`;
+    const last = this.#lastAt.get(key);
+    if (last !== undefined && now - last < 1000) return;
+    if (this.#lastAt.size >= 1024) this.#lastAt.clear(); // bounded whatever the peer ids
+    this.#lastAt.set(key, now);
+    this.peer(peerId, messageType, text);
+  }
 
   /** Reports an error with its source and context. */
   error(

@@ -1,0 +1,204 @@
+import type { RollbackEngine } from '@rbn/core';
+import { LeaveReason, MessageType, RbnError } from '@rbn/protocol';
+import type {
+  HostMigratedMessage,
+  MigrationQueryMessage,
+  MigrationReportMessage,
+  PlayerAwayMessage,
+  PlayerBackMessage,
+  PlayerLeftMessage,
+  RejoinMessage,
+  TransportAdapter,
+} from '@rbn/protocol';
+import { Away } from './away';
+import { HostMigration } from './host-migration';
+import type { Emitter } from './internal/emitter';
+import type { Reporter } from './internal/reporter';
+import type { Departures } from './leave';
+import type { LinkTable } from './links';
+import { Reconnect } from './reconnect';
+import type { RandomBytes } from './reconnect';
+import type { Roster } from './roster';
+import { PlayerRole, SessionState } from './types';
+import type { SessionConfig } from './types';
+
+/**
+ * Sessions that survive real players: the session's one handle on away (`away.ts`), reconnect
+ * into the same slot (`reconnect.ts`) and host migration (`host-migration.ts`). It routes their
+ * messages, runs their frame work, turns a lost link into "away, slot kept" instead of a
+ * departure, and a lost or departed host into a successor instead of the room's end.
+ */
+
+/** The messages {@link Survival.receive} handles. */
+export type SurvivalMessage =
+  | PlayerAwayMessage
+  | PlayerBackMessage
+  | RejoinMessage
+  | MigrationQueryMessage
+  | MigrationReportMessage
+  | HostMigratedMessage;
+
+/** What {@link Survival} works with (the session's own parts, no more). */
+export type SurvivalDeps = {
+  readonly roster: Roster;
+  readonly links: LinkTable;
+  readonly transport: TransportAdapter;
+  readonly emitter: Emitter;
+  readonly report: Reporter;
+  readonly departures: Departures;
+  readonly random: RandomBytes;
+  /** The local member came back from a state: what was held for the old timeline is stale. */
+  readonly cameBack: () => void;
+};
+
+/** Away and reconnect, as the session sees them. */
+export class Survival {
+  readonly #away: Away;
+  readonly #reconnect: Reconnect;
+  readonly #migration: HostMigration;
+
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: SurvivalDeps) {
+    const { roster, links, transport, emitter, report, random, departures } = deps;
+    const away = (this.#away = new Away({ roster, links, emitter, report }));
+    const reconnect = (this.#reconnect = new Reconnect({
+      ...{ roster, links, transport, report, away, random },
+    }));
+    const hostReplaced = (): void => {
+      away.hostReplaced();
+      reconnect.hostReplaced();
+    };
+    this.#migration = new HostMigration({
+      ...{ roster, links, transport, emitter, report, departures, hostReplaced },
+    });
+  }
+
+  /** Whether the local game advances (not while the local member is away or asked to be). */
+  get localPlays(): boolean {
+    return this.#away.localPlays;
+  }
+
+  /** Everything starts over (a new room). */
+  reset(): void {
+    this.#away.reset();
+    this.#reconnect.reset();
+    this.#migration.reset();
+  }
+
+  /** Any message from a peer: the host we thought lost may be back (our own link dropped). */
+  heard(peerId: string): void {
+    this.#migration.hostHeard(peerId);
+  }
+
+  /**
+   * A `PlayerLeft` message: the host saying goodbye hands the room to a successor; anything
+   * else is an ordinary departure (`leave.ts`).
+   * @returns Why the room ends for us, or `null`.
+   */
+  onPlayerLeft(
+    peerId: string,
+    message: PlayerLeftMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): string | null {
+    const { roster, transport, departures } = this.deps;
+    const fromHost = !roster.isHost && peerId === roster.hostPeerId;
+    if (fromHost && message.slot === roster.hostSlot) {
+      if (this.#migration.hostGone(engine, cfg, now, true)) {
+        transport.disconnect(peerId);
+        return null;
+      }
+    }
+    return departures.onPlayerLeft(peerId, message, engine, cfg);
+  }
+
+  /**
+   * `session.setAway()`: checks the session may be away, then goes away or comes back.
+   * @throws RbnError `'INVALID_STATE'` when not a player in a running game, or for the host.
+   */
+  setLocalAway(
+    away: boolean,
+    engine: RollbackEngine | null,
+    state: SessionState,
+    role: PlayerRole,
+  ): void {
+    const running = state === SessionState.Playing || state === SessionState.Paused;
+    if (!engine || !running || role !== PlayerRole.Player) {
+      throw new RbnError('INVALID_STATE', 'setAway: only a player in a running game can be away');
+    }
+    this.#away.setLocalAway(away === true, { isHost: this.deps.roster.isHost });
+  }
+
+  /**
+   * The frame's work: host migration (in the lobby too); while playing, away detection and
+   * stand-ins, rejoin tokens, a lost member's window. Returns why the room ends for us (our own
+   * window to reconnect ran out, we lost a host the others still reach, or no successor took
+   * over), else `null`.
+   * @param playing - Whether the session is in `Playing`.
+   */
+  frame(
+    engine: RollbackEngine | null,
+    playing: boolean,
+    cfg: SessionConfig,
+    now: number,
+  ): string | null {
+    const why = this.#migration.frame(engine, cfg, now, this.#reconnect.mayReconnect(cfg));
+    if (why !== null || !engine || !playing) return why;
+    this.#away.frame(engine, cfg, now);
+    const expired = this.#reconnect.frame(cfg, now);
+    if (expired === 'give up') {
+      return `lost the host: no reconnect within ${cfg.reconnectWindowMs} ms`;
+    }
+    if (expired) this.deps.departures.depart(expired, LeaveReason.Disconnected, engine, cfg);
+    return null;
+  }
+
+  /** A `PlayerAway`, `PlayerBack`, `Rejoin` or host-migration message. */
+  receive(
+    peerId: string,
+    message: SurvivalMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): void {
+    switch (message.type) {
+      case MessageType.MigrationQuery:
+      case MessageType.MigrationReport:
+      case MessageType.HostMigrated:
+        return this.#migration.onMessage(peerId, message, engine, cfg, now);
+      case MessageType.PlayerAway:
+        return this.#away.onAway(peerId, message, engine, cfg);
+      case MessageType.PlayerBack: {
+        const wasAway = !this.#away.localPlays;
+        this.#away.onBack(peerId, message, engine, cfg);
+        if (wasAway && this.#away.localPlays) this.deps.cameBack();
+        return;
+      }
+      case MessageType.Rejoin:
+        return this.#reconnect.onRejoin(peerId, message);
+    }
+  }
+
+  /**
+   * A peer's connection is gone. Returns whether it is kept (a player keeps its slot, marked
+   * away, for `reconnectWindowMs`; a member that lost the host waits to reconnect or for the
+   * successor) instead of the usual departure.
+   */
+  peerGone(
+    peerId: string,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): boolean {
+    const { roster } = this.deps;
+    if (roster.isHost) {
+      const member = roster.byPeer(peerId);
+      return member !== undefined && this.#reconnect.memberLost(member, engine, cfg, now);
+    }
+    if (peerId !== roster.hostPeerId) return false;
+    // Either our own link dropped (we reconnect) or the host is gone (a successor takes over).
+    const reconnecting = this.#reconnect.hostLost(engine, cfg, now);
+    return this.#migration.hostGone(engine, cfg, now, false) || reconnecting;
+  }
+}
