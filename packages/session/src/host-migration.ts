@@ -238,13 +238,15 @@ export class HostMigration {
   }
 
   /**
-   * We heard from the host again (our own link dropped, not the host): unless it said goodbye,
-   * the migration is off. Members we asked keep our query aside until they lose the host.
+   * Whether we heard from the host since we lost it (our own link dropped, not the host): unless
+   * it said goodbye, the migration is then off. Members we asked keep our query aside until
+   * they lose the host themselves.
    */
-  hostHeard(peerId: string): void {
-    if (this.#goneSlot < 0 || this.#leftForGood) return;
-    if (this.deps.roster.at(this.#goneSlot)?.peerId !== peerId) return;
-    this.reset();
+  #hostHeard(): boolean {
+    if (this.#leftForGood) return false;
+    const host = this.deps.roster.at(this.#goneSlot);
+    const link = host ? this.deps.links.get(host.peerId) : undefined;
+    return link !== undefined && link.lastRecvAt > this.#goneAt;
   }
 
   /**
@@ -260,6 +262,10 @@ export class HostMigration {
     reconnecting: boolean,
   ): string | null {
     if (this.#goneSlot < 0) return null;
+    if (this.#hostHeard()) {
+      this.reset();
+      return null;
+    }
     if (this.#queriedAt < 0) {
       if (reconnecting || this.#leftForGood) return null;
       // We lost the host alone (it removed us, or our own link dropped), or the successor

@@ -589,8 +589,7 @@ export class Session {
       this.liveness.ping(link, engine, this.cfg.pingInterval, now);
       link.rollWindow(now);
     }
-    const playing = this.stateValue === SessionState.Playing;
-    this.endRoomIf(this.survival.frame(engine, playing, this.cfg, now));
+    this.endRoomIf(this.survival.frame(engine, this.stateValue, this.cfg, now));
     if (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused) {
       const gone = this.liveness.check(engine, this.cfg, now);
       if (gone) this.handlePeerGone(gone.peerId, gone.why);
@@ -619,7 +618,6 @@ export class Session {
     const now = this.clock.now();
     const link = this.links.get(peerId);
     this.liveness.received(link, bytes.byteLength, now);
-    this.survival.heard(peerId);
     const decoded = tryDecodeMessage(bytes);
     if (!decoded.ok) {
       this.report.error('protocol', decoded.error, peerId);

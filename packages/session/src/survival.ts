@@ -85,11 +85,6 @@ export class Survival {
     this.#migration.reset();
   }
 
-  /** Any message from a peer: the host we thought lost may be back (our own link dropped). */
-  heard(peerId: string): void {
-    this.#migration.hostHeard(peerId);
-  }
-
   /**
    * A `PlayerLeft` message: the host saying goodbye hands the room to a successor; anything
    * else is an ordinary departure (`leave.ts`).
@@ -135,16 +130,16 @@ export class Survival {
    * stand-ins, rejoin tokens, a lost member's window. Returns why the room ends for us (our own
    * window to reconnect ran out, we lost a host the others still reach, or no successor took
    * over), else `null`.
-   * @param playing - Whether the session is in `Playing`.
+   * @param state - The session's state (away and reconnect work while `Playing` only).
    */
   frame(
     engine: RollbackEngine | null,
-    playing: boolean,
+    state: SessionState,
     cfg: SessionConfig,
     now: number,
   ): string | null {
     const why = this.#migration.frame(engine, cfg, now, this.#reconnect.mayReconnect(cfg));
-    if (why !== null || !engine || !playing) return why;
+    if (why !== null || !engine || state !== SessionState.Playing) return why;
     this.#away.frame(engine, cfg, now);
     const expired = this.#reconnect.frame(cfg, now);
     if (expired === 'give up') {
