@@ -486,10 +486,20 @@ export class HostMigration {
       if (member.slot !== old.slot) links.sendTo(member.peerId, message);
     }
     const acks = new Map(this.#acks);
+    // Everyone holds what the announcement carries: the orphan slots up to our newest input.
+    const settled = runs.map((run) => ({
+      slot: run.slot,
+      tick: receivedTick(roster, engine, run.slot),
+    }));
+    for (const slot of this.#lowest.keys()) {
+      if (!runs.some((run) => run.slot === slot))
+        settled.push({ slot, tick: receivedTick(roster, engine, slot) });
+    }
     this.#takeOver(old, roster.localSlot, leaveTick, engine, cfg);
     // Each member's answer says what it holds: the new links send from there.
     for (const link of links.list) {
       for (const ack of acks.get(link.peerId) ?? []) link.noteAck(ack.slot, ack.tick);
+      for (const ack of settled) link.noteAck(ack.slot, ack.tick);
     }
   }
 
