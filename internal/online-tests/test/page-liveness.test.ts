@@ -37,8 +37,8 @@ afterAll(async () => {
   await harness.close();
 });
 
-/** The transport's default keepalive timeout, in frames at 60 Hz (2000 ms). */
-const KEEPALIVE_TIMEOUT_FRAMES = 120;
+/** The transport's default keepalive timeout, in frames at 60 Hz (1000 ms). */
+const KEEPALIVE_TIMEOUT_FRAMES = 60;
 /** How long the host keeps a lost player's slot in the killed-page test. */
 const RECONNECT_WINDOW_MS = 3000;
 /**

@@ -1,5 +1,5 @@
 export { joinOnline } from './join-online';
-export type { JoinOnlineOptions, PageEventTarget } from './join-online';
+export type { JoinOnlineOptions, PageEventTarget, VisibilitySource } from './join-online';
 export { SignalingClient, SignalingError, connectTransport } from './signaling-client';
 export type {
   SignalingClientEvents,

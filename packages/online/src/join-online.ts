@@ -8,11 +8,14 @@ import { iceOptions } from './internal/ice-servers';
 import { browserWindow, onPageExit } from './internal/page-exit';
 import type { PageEventTarget } from './internal/page-exit';
 import { readRoomAnnouncement, roomAnnouncement } from './internal/room-announcement';
+import { awayWhileHidden, browserDocument } from './internal/visibility';
+import type { VisibilitySource } from './internal/visibility';
 import type { JsonValue, WelcomeMessage } from './protocol';
 import { SignalingClient, SignalingError } from './signaling-client';
 import type { WebSocketConstructor } from './signaling-client';
 
 export type { PageEventTarget } from './internal/page-exit';
+export type { VisibilitySource } from './internal/visibility';
 
 /** Options of {@link joinOnline}. */
 export type JoinOnlineOptions = {
@@ -71,6 +74,14 @@ export type JoinOnlineOptions = {
    * @default the page's `window` in a browser, nothing elsewhere
    */
   pageEvents?: PageEventTarget | null;
+  /**
+   * Where to watch for the page being hidden: while it is, the local player is away
+   * (`session.setAway(true)`: the host decides its inputs, nobody waits for it) and it comes
+   * back in its slot once the page is visible again. The host and spectators are never away.
+   * `null` watches nothing.
+   * @default the page's `document` in a browser, nothing elsewhere
+   */
+  visibility?: VisibilitySource | null;
 };
 
 /**
@@ -93,6 +104,12 @@ const MAX_EARLY_SIGNALS = 256;
  * Leaving: `session.leaveRoom()` or `session.destroy()` (or aborting `signal`, or the page
  * going away) leaves the room, closes the signaling connection and, shortly after, the peer
  * connections. A host leaving ends the room for everyone.
+ *
+ * Away and back: while the page is hidden the local player is away (its inputs are decided by
+ * the host, nobody waits for it) and it comes back in its slot when the page is visible again.
+ * A lost connection (a network drop, a frozen page) does not end the game either: the
+ * signaling connection resumes its id by itself, and the session reconnects to the host over a
+ * new WebRTC connection and rejoins its slot, within the session's `reconnectWindowMs`.
  * @param options - Where to meet and what to play; see {@link JoinOnlineOptions}.
  * @returns The session, in the room.
  * @throws RbnError `'INVALID_ARGUMENT'` for a bad option; the promise rejects with a
@@ -112,6 +129,9 @@ export async function joinOnline(options: JoinOnlineOptions): Promise<Session> {
   const client = new SignalingClient({
     url: options.url,
     ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+    // Keep trying while in the room (a network change, a server restart): the session's
+    // reconnect window, not a count of attempts, decides when a lost member gives up.
+    maxReconnectAttempts: Number.POSITIVE_INFINITY,
   });
   // Signals may arrive right after the welcome: keep them (a bounded few) until the transport exists.
   const early: [string, JsonValue][] = [];
@@ -307,6 +327,9 @@ class OnlineRoom {
   #succeed(): void {
     const settle = this.#settle;
     this.#settle = undefined;
+    const { visibility } = this.#options;
+    const page = visibility === undefined ? browserDocument() : visibility;
+    if (page && settle) this.#stops.push(awayWhileHidden(page, this.#session));
     settle?.resolve(this.#session);
   }
 

@@ -89,7 +89,7 @@ describe('WebRTCTransport keepalive', () => {
   async function pair(bOptions: { keepaliveIntervalMs?: number } = {}) {
     const clock = { a: 0, b: 0 };
     mesh = createTestMesh({ wrtc, rtcConfiguration: { iceServers: [] }, defaultStunServer: null });
-    const a = mesh.add('a', { now: () => clock.a, keepaliveTimeoutMs: 1000 });
+    const a = mesh.add('a', { now: () => clock.a });
     const b = mesh.add('b', { now: () => clock.b, keepaliveTimeoutMs: 0, ...bOptions });
     const gone: { reason: WebRTCDisconnectReason; at: number }[] = [];
     a.onDisconnectReason = (_peer, reason) => gone.push({ reason, at: clock.a });

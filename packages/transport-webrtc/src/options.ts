@@ -101,7 +101,8 @@ export interface WebRTCTransportOptions {
    * for it stretches to four times that; a check that itself ran late (this side's event loop
    * stalled) judges no one until the messages that waited behind it were read. `0` turns the
    * timeout off. Must be at least twice `keepaliveIntervalMs` when both are on.
-   * @default 2000 (a page whose main thread stalls for a second under load is not dropped)
+   * @default 1000 (a page whose main thread stalls longer is disconnected: `@rbn/session` keeps
+   *   such a player away in its slot, and it reconnects)
    */
   keepaliveTimeoutMs?: number;
   /**
@@ -196,7 +197,7 @@ function keepaliveOf(
     options.keepaliveIntervalMs,
     250,
   );
-  const keepaliveTimeoutMs = positiveOption('keepaliveTimeoutMs', options.keepaliveTimeoutMs, 2000);
+  const keepaliveTimeoutMs = positiveOption('keepaliveTimeoutMs', options.keepaliveTimeoutMs, 1000);
   if (
     keepaliveIntervalMs > 0 &&
     keepaliveTimeoutMs > 0 &&
