@@ -19,8 +19,9 @@ export const MAX_TICK: Tick = 0x7fffffff;
  * The version of the wire protocol. A `JoinRequest` carries it; a host rejects a joiner whose
  * version differs with `JoinRejectReason.VersionMismatch`. Version 2 added player metadata
  * (`JoinRequestMessage.metadata`, `WirePlayer.metadata`) and the `PlayerAway`, `PlayerBack`,
- * `Rejoin` and host-migration (`MigrationQuery`, `MigrationReport`, `HostMigrated`) messages; a version-1 `JoinRequest` still decodes (without metadata), so an older
- * joiner gets that clear refusal rather than a decode error.
+ * `Rejoin` and host-migration (`MigrationQuery`, `MigrationReport`, `HostMigrated`) messages;
+ * a version-1 `JoinRequest` still decodes (without metadata), so an older joiner gets that
+ * clear refusal rather than a decode error.
  */
 export const PROTOCOL_VERSION = 2;
 

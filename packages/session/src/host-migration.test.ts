@@ -222,7 +222,7 @@ describe.each([
     },
   );
 
-  it('a late joiner after the migration joins the new host', async () => {
+  it('a late joiner after the migration joins the new host, and so does the old host, as an ordinary member', async () => {
     const { h } = harness(seed + 20, { topology });
     await startWithSpectator(h);
     h.host.session.leaveRoom();
@@ -243,10 +243,22 @@ describe.each([
     expect(late.session.players.get(successor.id)!.isHost).toBe(true);
     expect(late.session.players.get('late')!.slot).toBe(4);
     expect(late.session.isHost).toBe(false);
-    const players = h.peers.slice(1);
+    // The departed host comes back: a new slot, not the host.
+    const old = h.host;
+    let back = false;
+    void old.session.joinRoom(roomId, successor.id).then(() => {
+      back = true;
+    });
+    for (let i = 0; i < 300 && !(back && old.session.state === SessionState.Playing); i++) {
+      await settle();
+      h.runFrame();
+    }
+    expect(old.session.state, `seed ${h.seed}: the old host rejoins`).toBe(SessionState.Playing);
+    expect(old.session.isHost).toBe(false);
+    expect(old.session.players.get('p0')!.slot).toBe(5);
     await run(h, 60);
-    for (const p of players) expect(p.session.players.size, p.id).toBe(4);
-    await expectConverged(h, players);
+    for (const p of h.peers) expect(p.session.players.size, p.id).toBe(5);
+    await expectConverged(h, h.peers);
   });
 });
 
