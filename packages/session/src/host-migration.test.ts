@@ -262,6 +262,33 @@ describe.each([
   });
 });
 
+describe('host migration (lobby)', () => {
+  it('the host leaving the lobby hands it to the successor, who can start the game', async () => {
+    const { h } = harness(1941, {});
+    const roomId = await h.host.session.createRoom();
+    const joins = [1, 2].map((i) => h.peers[i]!.session.joinRoom(roomId, 'p0'));
+    let joined = false;
+    void Promise.all(joins).then(() => {
+      joined = true;
+    });
+    for (let i = 0; i < 300 && !joined; i++) {
+      await settle();
+      h.runFrame();
+    }
+    expect(joined, `seed ${h.seed}`).toBe(true);
+    h.host.session.leaveRoom();
+    await run(h, 30);
+    const [successor, other] = successorFirst(h);
+    expect(successor.session.isHost).toBe(true);
+    expect(other.session.state).toBe(SessionState.Lobby);
+    expect([...other.session.players.keys()].sort()).toEqual(['p1', 'p2']);
+    successor.session.start();
+    await run(h, 60);
+    expect(other.session.state).toBe(SessionState.Playing);
+    await expectConverged(h, [successor, other]);
+  });
+});
+
 describe('host migration (trust)', () => {
   it('refuses a migration announcement from a member that is not the successor', async () => {
     const { h } = harness(1931, {});
