@@ -262,6 +262,32 @@ describe.each([
   });
 });
 
+describe.each([
+  ['star', Topology.Star, 1951],
+  ['mesh', Topology.Mesh, 1952],
+])('host migration, not (%s)', (_name, topology, seed) => {
+  it('the successor that lost only its own link to the host does not take over: it reconnects', async () => {
+    const { h, transports } = harness(seed, { topology });
+    await startWithSpectator(h);
+    const changed: string[] = [];
+    for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(id));
+    const [successor] = successorFirst(h);
+    const slot = successor.session.players.get(successor.id)!.slot;
+    const t0 = transports.get('p0')!;
+    const ts = transports.get(successor.id)!;
+    LocalTransport.unlink(t0, ts);
+    await run(h, 120);
+    LocalTransport.link(t0, ts);
+    await run(h, 240);
+    expect(changed, `seed ${h.seed}`).toEqual([]);
+    expect(successor.session.isHost).toBe(false);
+    expect(h.host.session.isHost).toBe(true);
+    expect(successor.session.players.get(successor.id)!.slot).toBe(slot);
+    for (const p of h.peers.slice(0, 4)) expect(p.session.state, p.id).toBe(SessionState.Playing);
+    await expectConverged(h, h.peers.slice(0, 4));
+  });
+});
+
 describe('host migration (lobby)', () => {
   it('the host leaving the lobby hands it to the successor, who can start the game', async () => {
     const { h } = harness(1941, {});
