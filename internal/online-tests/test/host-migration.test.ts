@@ -54,6 +54,19 @@ async function eventually(
   }
 }
 
+/** Settles like `promise`, or rejects after `capMs` naming `what` (a hang cap). */
+async function capped<T>(promise: Promise<T>, what: string, capMs = 120_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const cap = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`hang cap: ${what} within ${capMs} ms`)), capMs);
+  });
+  try {
+    return await Promise.race([promise, cap]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Three pages in one star room (no `?next`), the first hosting; playing, all past tick 120. */
 async function threePages(room: string) {
   const server = await start();
@@ -122,7 +135,10 @@ describe('host migration through @rbn/online in Chromium', () => {
     }
 
     // A later joiner finds the room through the signaling server and joins the new host.
-    const late = await peers.join(url, 3, { config: { hashInterval: 30 } });
+    const late = await capped(
+      peers.join(url, 3, { config: { hashInterval: 30 } }),
+      'the late joiner getting into the room (did anyone announce it?)',
+    );
     const hostOfLate = [...late.session.players.values()].find((player) => player.isHost);
     expect(hostOfLate?.playerId).toBe(successor.playerId);
     expect(late.session.roomId).toBe(oldHost.roomId);

@@ -103,7 +103,8 @@ const MAX_EARLY_SIGNALS = 256;
  *
  * Leaving: `session.leaveRoom()` or `session.destroy()` (or aborting `signal`, or the page
  * going away) leaves the room, closes the signaling connection and, shortly after, the peer
- * connections. A host leaving ends the room for everyone.
+ * connections. A host leaving (or lost) hands the room to a successor (`hostChanged`), to which
+ * star guests connect through the signaling server; later joiners join the new host.
  *
  * Away and back: while the page is hidden the local player is away (its inputs are decided by
  * the host, nobody waits for it) and it comes back in its slot when the page is visible again.
@@ -354,10 +355,8 @@ class OnlineRoom {
     };
     announceToAll();
     session.on('hostChanged', announceToAll);
-    this.#stops.push(
-      client.on('new-peer', announce),
-      client.on('host', announceToAll),
-      () => session.off('hostChanged', announceToAll),
+    this.#stops.push(client.on('new-peer', announce), client.on('host', announceToAll), () =>
+      session.off('hostChanged', announceToAll),
     );
   }
 
