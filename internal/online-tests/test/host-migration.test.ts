@@ -101,6 +101,76 @@ async function playOnAndAgree(pages: readonly Page[], ahead: number, from = 1) {
   expect(games.flatMap((g) => g.errors)).toEqual([]);
 }
 
+/** Waits until both pages saw `hostId` become host (`hostChanged`). */
+async function bothSawHostChange(pages: readonly Page[], hostId: string): Promise<void> {
+  await eventually(
+    async () => {
+      const seen = await Promise.all(pages.map(memberships));
+      return seen.every((events) =>
+        events.some((m) => m.event === 'hostChanged' && m.playerId === hostId),
+      );
+    },
+    `both pages seeing ${hostId} become host`,
+    pages,
+  );
+}
+
+/**
+ * The two pages left after the host went: they play 300 more ticks in the same room, agree on
+ * every confirmed hash, and the first of them hosts.
+ */
+async function playingOnUnderSuccessor(
+  pages: readonly Page[],
+  before: readonly { tick: number; state: number }[],
+  roomId: string,
+): Promise<void> {
+  await playOnAndAgree(pages, 300);
+  const after = await Promise.all(pages.map(progress));
+  expect(after.map((p) => p.players)).toEqual([2, 2]);
+  expect(after.map((p) => p.isHost)).toEqual([true, false]);
+  expect(after.map((p) => p.roomId)).toEqual([roomId, roomId]);
+  // They played on: each page advanced far past where it was when the host went.
+  for (const [i, page] of after.entries()) {
+    expect(page.tick).toBeGreaterThan(before[i]!.tick + 300);
+    expect(page.state).toBe(before[i]!.state);
+  }
+}
+
+/**
+ * A Node peer joins `url` later: it must find the room through the signaling server, join the
+ * new host, and agree with the pages on every tick it confirmed.
+ */
+async function lateJoinerJoins(url: string, pages: readonly Page[], host: string, roomId: string) {
+  const late = await capped(
+    peers.join(url, 3, { config: { hashInterval: 30 } }),
+    'the late joiner getting into the room (did anyone announce it?)',
+  );
+  const hostOfLate = [...late.session.players.values()].find((player) => player.isHost);
+  expect(hostOfLate?.playerId).toBe(host);
+  expect(late.session.roomId).toBe(roomId);
+  await eventually(
+    async () => (await Promise.all(pages.map(progress))).every((p) => p.players === 3),
+    'both pages seeing the late joiner',
+    pages,
+  );
+  const joinedAt = late.session.currentTick;
+  await peers.allConfirmed(joinedAt + 300, CAP_MS);
+  await Promise.all(
+    pages.map((page, i) =>
+      pageConfirmed(page, `page ${i + 1}`, joinedAt + 300, CAP_MS, peers.status),
+    ),
+  );
+  const games = [
+    ...(await Promise.all(pages.map(confirmedHashes))),
+    { hashes: late.game.hashes, confirmed: late.session.confirmedTick },
+  ];
+  const result = compareConfirmed(games, Math.min(...late.game.hashes.keys()));
+  expect(result.to).toBeGreaterThanOrEqual(joinedAt + 300);
+  expect(result.missing).toEqual([]);
+  expect(result.mismatches).toEqual([]);
+  expect(late.driver.errors.map((e) => e.message)).toEqual([]);
+}
+
 describe('host migration through @rbn/online in Chromium', () => {
   it("closing the host's page leaves the other pages playing in the same room; a later joiner joins the new host", async () => {
     const { url, pages } = await threePages('migrate');
@@ -113,55 +183,27 @@ describe('host migration through @rbn/online in Chromium', () => {
     await hostPage.close();
 
     // The lowest remaining slot (the first guest) takes over, and both pages see it.
-    await eventually(
-      async () => {
-        const seen = await Promise.all([first, second].map(memberships));
-        return seen.every((events) =>
-          events.some((m) => m.event === 'hostChanged' && m.playerId === successor.playerId),
-        );
-      },
-      `both pages seeing ${successor.playerId} become host`,
-      [first, second],
-    );
-    await playOnAndAgree([first, second], 300);
-    const after = await Promise.all([first, second].map(progress));
-    expect(after.map((p) => p.players)).toEqual([2, 2]);
-    expect(after.map((p) => p.isHost)).toEqual([true, false]);
-    expect(after.map((p) => p.roomId)).toEqual([oldHost.roomId, oldHost.roomId]);
-    // They played on: each page advanced far past where it was when the host left.
-    for (const [i, page] of after.entries()) {
-      expect(page.tick).toBeGreaterThan(before[i]!.tick + 300);
-      expect(page.state).toBe(before[i]!.state);
-    }
+    await bothSawHostChange([first, second], successor.playerId);
+    await playingOnUnderSuccessor([first, second], before, oldHost.roomId);
+    await lateJoinerJoins(url, [first, second], successor.playerId, oldHost.roomId);
+  });
 
-    // A later joiner finds the room through the signaling server and joins the new host.
-    const late = await capped(
-      peers.join(url, 3, { config: { hashInterval: 30 } }),
-      'the late joiner getting into the room (did anyone announce it?)',
-    );
-    const hostOfLate = [...late.session.players.values()].find((player) => player.isHost);
-    expect(hostOfLate?.playerId).toBe(successor.playerId);
-    expect(late.session.roomId).toBe(oldHost.roomId);
-    await eventually(
-      async () => (await Promise.all([first, second].map(progress))).every((p) => p.players === 3),
-      'both pages seeing the late joiner',
-      [first, second],
-    );
-    const joinedAt = late.session.currentTick;
-    await peers.allConfirmed(joinedAt + 300, CAP_MS);
-    await Promise.all(
-      [first, second].map((page, i) =>
-        pageConfirmed(page, `page ${i + 1}`, joinedAt + 300, CAP_MS, peers.status),
-      ),
-    );
-    const games = [
-      ...(await Promise.all([first, second].map(confirmedHashes))),
-      { hashes: late.game.hashes, confirmed: late.session.confirmedTick },
-    ];
-    const result = compareConfirmed(games, Math.min(...late.game.hashes.keys()));
-    expect(result.to).toBeGreaterThanOrEqual(joinedAt + 300);
-    expect(result.missing).toEqual([]);
-    expect(result.mismatches).toEqual([]);
-    expect(late.driver.errors.map((e) => e.message)).toEqual([]);
+  it('a killed host page (renderer crashed, no goodbye) leaves the other pages playing in the same room; a later joiner joins the new host', async () => {
+    const { url, pages } = await threePages('killed-host');
+    const [hostPage, first, second] = pages as [Page, Page, Page];
+    const oldHost = await progress(hostPage);
+    const successor = await progress(first);
+    const before = await Promise.all([first, second].map(progress));
+
+    const crashed = new Promise<void>((resolve) => hostPage.once('crash', () => resolve()));
+    const cdp = await hostPage.context().newCDPSession(hostPage);
+    // The renderer dies at once: no pagehide, no goodbye to the session or the server (which
+    // keeps naming the dead page its group's host for its resume grace window).
+    cdp.send('Page.crash').catch(() => undefined);
+    await crashed;
+
+    await bothSawHostChange([first, second], successor.playerId);
+    await playingOnUnderSuccessor([first, second], before, oldHost.roomId);
+    await lateJoinerJoins(url, [first, second], successor.playerId, oldHost.roomId);
   });
 });

@@ -348,6 +348,9 @@ class OnlineRoom {
       const host = [...session.players.values()].find((player) => player.isHost);
       if (host === undefined) return;
       const self = host.peerId === client.id;
+      // A host the server already saw leave is being replaced: the successor is announced
+      // once the session names it (`hostChanged`).
+      if (!self && !client.peers.includes(host.peerId)) return;
       this.#send(peerId, roomAnnouncement(roomId, self ? undefined : host.peerId));
     };
     const announceToAll = (): void => {
