@@ -2,6 +2,7 @@ import { joinOnline } from '@rbn/online';
 import { PlayerRole, SessionState, encodePlayerMetadata } from '@rbn/session';
 import type { Session } from '@rbn/session';
 import { publishDemo } from './automation';
+import { askGroupFull } from './online/group-full-choice';
 import { inviteBox } from './online/invite';
 import { MAX_NAME_LENGTH, RosterNames, cleanName, saveName, savedName } from './online/names';
 import { Toasts } from './online/toasts';
@@ -59,13 +60,18 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
       autoStart: false,
       ...(name !== '' ? { metadata: encodePlayerMetadata({ name }) } : {}),
       ...(params.get('stun') === 'none' ? { rtcConfiguration: { iceServers: [] } } : {}),
+      // A visitor to a full `?next=N` link chooses: watch that game, or start a new one (a
+      // `?spectate` link came to watch).
+      onGroupFull: (full) => (spectator ? 'spectate' : askGroupFull(root, full)),
     });
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     message(root, `Could not join room "${room}": ${why}`);
     return;
   }
-  playOnline({ root, session, game, room, wanted, spectator, name, groupSize });
+  // A visitor who chose to watch a full game is a spectator too.
+  const watching = spectator || session.localRole === PlayerRole.Spectator;
+  playOnline({ root, session, game, room, wanted, spectator: watching, name, groupSize });
 }
 
 /**
@@ -118,7 +124,7 @@ function newRoomHref(): string {
 
 /** Builds the online page around a joined session and runs it. */
 function playOnline(o: OnlineGame): void {
-  const { root, session, room, wanted, spectator } = o;
+  const { root, session, room, spectator } = o;
   const names = new RosterNames(session);
   for (const p of session.players.values()) names.remember(p);
   const peer = new SessionPeer({ label: spectator ? 'Spectator' : 'You', game: o.game, session });
@@ -130,6 +136,27 @@ function playOnline(o: OnlineGame): void {
     desyncButton: !spectator,
     lookOf: (id) => names.lookOf(id),
   });
+  const { panel, heading, startButton } = controlPanel(o);
+  const columns = document.createElement('div');
+  columns.className = 'columns';
+  columns.append(view.root);
+  const toasts = new Toasts();
+  root.replaceChildren(panel, columns, toasts.root);
+  announceMembership(session, names, toasts, peer);
+  startWhenReady(o, names, peer, startButton);
+  runOnline(o, view, peer, () => {
+    heading.textContent = headingText(o, names);
+  });
+  publishOnline(o, view, names, heading, toasts);
+}
+
+/** The panel above the game: the heading, the name field, invites and the start button. */
+function controlPanel(o: OnlineGame): {
+  panel: HTMLElement;
+  heading: HTMLElement;
+  startButton: HTMLButtonElement;
+} {
+  const { session, room } = o;
   const panel = document.createElement('section');
   panel.className = 'controls';
   const heading = document.createElement('h2');
@@ -155,21 +182,27 @@ function playOnline(o: OnlineGame): void {
     if (session.isHost && session.state === SessionState.Lobby) session.start();
   });
   panel.append(startButton);
-  const columns = document.createElement('div');
-  columns.className = 'columns';
-  columns.append(view.root);
-  const toasts = new Toasts();
-  root.replaceChildren(panel, columns, toasts.root);
-  announceMembership(session, names, toasts, peer);
+  return { panel, heading, startButton };
+}
 
-  const describe = (): string => {
-    const role = session.isHost ? 'host' : spectator ? 'spectator' : 'player';
-    const me = spectator ? 'You' : `You are ${names.nameOf(session.localPlayerId)}`;
-    const count = names.playerCount();
-    const players = count > wanted ? `${count} players` : `${count}/${wanted} players`;
-    return `${me} (${role}) · ${players} · ${SessionState[session.state]}`;
-  };
+/** "You are Ada (host) · 2/2 players · Playing". */
+function headingText(o: OnlineGame, names: RosterNames): string {
+  const { session, spectator, wanted } = o;
+  const role = session.isHost ? 'host' : spectator ? 'spectator' : 'player';
+  const me = spectator ? 'You' : `You are ${names.nameOf(session.localPlayerId)}`;
+  const count = names.playerCount();
+  const players = count > wanted ? `${count} players` : `${count}/${wanted} players`;
+  return `${me} (${role}) · ${players} · ${SessionState[session.state]}`;
+}
 
+/** The host starts the game once `wanted` players are in (or when "Start now" is pressed). */
+function startWhenReady(
+  o: OnlineGame,
+  names: RosterNames,
+  peer: SessionPeer,
+  startButton: HTMLButtonElement,
+): void {
+  const { session, wanted } = o;
   if (session.isHost) {
     peer.setNotice(`waiting for ${wanted - 1} more player${wanted > 2 ? 's' : ''}…`);
     startButton.hidden = false;
@@ -183,17 +216,31 @@ function playOnline(o: OnlineGame): void {
     startButton.hidden = true;
     peer.setNotice(undefined);
   });
+}
 
+/** The frame loop: keyboard (or nothing, for a spectator) in, ticks paced, the view drawn. */
+function runOnline(o: OnlineGame, view: PeerView, peer: SessionPeer, onFrame: () => void): void {
   const keyboard = new Keyboard();
   const pacer = new Pacer(peer, (result) => view.recordTick(result));
-  const readInput = (): number => (spectator ? 0 : keyboard.read(ANY_KEYS, 0));
+  const readInput = (): number => (o.spectator ? 0 : keyboard.read(ANY_KEYS, 0));
   startLoop(
     (elapsedMs) => pacer.advance(elapsedMs, readInput),
     () => {
       view.render();
-      heading.textContent = describe();
+      onFrame();
     },
   );
+}
+
+/** `window.rbnDemo` of the online page: the room, the players by name, the heading, toasts. */
+function publishOnline(
+  o: OnlineGame,
+  view: PeerView,
+  names: RosterNames,
+  heading: HTMLElement,
+  toasts: Toasts,
+): void {
+  const { session, room } = o;
   publishDemo('online', () => [view], {
     room,
     peerId: session.localPlayerId,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_DIR, startHarness, withScreenshots } from './browser';
 import type { Harness } from './browser';
 import { HANG_MS, waitForDemo } from './demo-page';
@@ -12,8 +12,12 @@ beforeAll(async () => {
   harness = await startHarness();
 }, 90_000);
 
+// Each test's pages close after it: pages left running would slow the next test's on 2 cores.
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+}, 30_000);
+
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
   await harness?.close();
 }, 30_000);
 
@@ -27,11 +31,16 @@ async function openAs(browser: Browser, href: string, name: string, size: Size):
   });
   contexts.push(context);
   await context.addInitScript((n) => localStorage.setItem('rbn-demo-name', n), name);
+  return openIn(context, href, `${name} ${size.width}`);
+}
+
+/** Opens a URL in a new page of `context` (the same person's browser, name remembered). */
+async function openIn(context: BrowserContext, href: string, label: string): Promise<Page> {
   const page = await context.newPage();
   // Warnings too: the session's error events go to console.warn, and they explain a failure.
   page.on('console', (message) => {
     if (message.type() === 'error' || message.type() === 'warning') {
-      console.warn(`[${name} ${size.width}] ${message.text()}`);
+      console.warn(`[${label}] ${message.text()}`);
     }
   });
   await page.goto(new URL(href, harness.url).href);
@@ -66,6 +75,30 @@ function roster(page: Page): Promise<Seen[]> {
     })),
   );
 }
+
+/** Waits until `b` confirmed what `a` confirmed by now, and checks both hold the same state there. */
+async function sameConfirmedState(a: Page, b: Page, what: string): Promise<void> {
+  const tick = await a.evaluate(() => window.rbnDemo?.peers[0]?.confirmedGameTick ?? 0);
+  await waitForDemo(b, `window.rbnDemo.peers[0].confirmedGameTick >= ${tick}`, HANG_MS);
+  const hashes = await Promise.all(
+    [a, b].map((page) => page.evaluate((t) => window.rbnDemo?.hashAt(t), tick)),
+  );
+  expect(hashes[0], `${what}: a confirmed hash at game tick ${tick}`).toBeDefined();
+  expect(hashes[1], `${what}: the same confirmed state at game tick ${tick}`).toBe(hashes[0]);
+}
+
+/** Two pages (Ada hosting, Bob) playing in `href`'s room, at desktop size. */
+async function gameOfTwo(href: string): Promise<{ host: Page; guest: Page }> {
+  const host = await openAs(harness.browser, href, 'Ada', DESKTOP);
+  await waitForDemo(host, 'window.rbnDemo?.isHost === true', HANG_MS);
+  const guest = await openAs(harness.browser, href, 'Bob', DESKTOP);
+  for (const page of [host, guest]) {
+    await waitForDemo(page, 'window.rbnDemo?.state === "Playing"', HANG_MS);
+  }
+  return { host, guest };
+}
+
+const DESKTOP: Size = { width: 1366, height: 900, phone: false };
 
 const SIZES: Size[] = [
   { width: 1366, height: 900, phone: false },
@@ -144,4 +177,98 @@ describe('online journey', () => {
       });
     }, 180_000);
   }
+
+  it('a third visitor to a full ?next=2 link chooses: "Watch this game" watches it, "Start a new game" hosts a new one', async () => {
+    const href = `/?room=full-${Date.now().toString(36)}&next=2&stun=none`;
+    const { host, guest } = await gameOfTwo(href);
+    await withScreenshots(async (shoot) => {
+      const watcher = await openAs(harness.browser, href, 'Cy', DESKTOP);
+      shoot(watcher, 'journey-group-full');
+      const choice = watcher.locator('.group-full');
+      await choice.waitFor({ timeout: HANG_MS });
+      expect(await choice.locator('h2').textContent()).toBe(
+        'This game is already full and playing',
+      );
+      expect(await choice.locator('button').allTextContents()).toEqual([
+        'Watch this game',
+        'Start a new game',
+      ]);
+      await choice.locator('button[name="watch"]').click();
+      await waitForDemo(watcher, 'window.rbnDemo?.state === "Playing"', HANG_MS);
+      await waitForToast(host, 'Cy is watching', 'the host seeing the spectator arrive');
+      expect(await watcher.locator('.controls h2').textContent()).toMatch(/^You \(spectator\)/);
+      const seen = await watcher.evaluate(() =>
+        (window.rbnDemo?.['players'] as { name: string; role: string }[]).map(
+          (p) => `${p.name}:${p.role}`,
+        ),
+      );
+      expect(seen.sort()).toEqual(['Ada:Player', 'Bob:Player', 'Cy:Spectator']);
+      // Spectating works: the watcher's game advances and matches the players' confirmed state.
+      await sameConfirmedState(host, watcher, 'host and spectator');
+      await sameConfirmedState(guest, watcher, 'player and spectator');
+
+      // A fourth visitor starts a new game instead: it hosts a group of its own and waits.
+      const other = await openAs(harness.browser, href, 'Dee', DESKTOP);
+      await other.locator('.group-full button[name="new-game"]').click({ timeout: HANG_MS });
+      await waitForDemo(other, 'window.rbnDemo?.isHost === true', HANG_MS);
+      expect(await other.locator('.controls h2').textContent()).toMatch(
+        /^You are Dee \(host\) · 1\/2 players · Lobby/,
+      );
+    });
+  }, 180_000);
+
+  it('a friend whose page closed comes back through the invite link and plays again (as a new player: a rejoin does not keep the old slot yet)', async () => {
+    const href = `/?room=back-${Date.now().toString(36)}&stun=none`;
+    const { host, guest } = await gameOfTwo(href);
+    await withScreenshots(async (shoot) => {
+      const bobsBrowser = guest.context();
+      const oldId = await guest.evaluate(() => window.rbnDemo?.['peerId'] as string);
+      await guest.close({ runBeforeUnload: true });
+      await waitForToast(host, 'Bob left', 'the host seeing the friend leave');
+
+      const back = await openIn(bobsBrowser, href, 'Bob again');
+      shoot(back, 'journey-rejoin-guest');
+      await waitForDemo(back, 'window.rbnDemo?.state === "Playing"', HANG_MS);
+      // Bob is back as a new member of the room (a new peer id), named by his remembered name.
+      const backId = await back.evaluate(() => window.rbnDemo?.['peerId'] as string);
+      expect(backId).not.toBe(oldId);
+      await waitForDemo(
+        host,
+        `window.rbnDemo.players.some((p) => p.playerId === ${JSON.stringify(backId)})`,
+        HANG_MS,
+      );
+      await waitForToast(host, 'Bob joined', 'the host seeing the friend come back');
+      for (const page of [host, back]) {
+        expect((await roster(page)).map((p) => p.name).sort()).toEqual(['Ada', 'Bob']);
+      }
+      expect(await host.locator('.controls h2').textContent()).toMatch(/2\/2 players · Playing/);
+      await sameConfirmedState(host, back, 'the host and the friend back');
+    });
+  }, 180_000);
+
+  it('after the host left, "Rejoin" makes the friend host the room again, and the old host comes back through the link', async () => {
+    const href = `/?room=rejoin-${Date.now().toString(36)}&stun=none`;
+    const { host, guest } = await gameOfTwo(href);
+    await withScreenshots(async (shoot) => {
+      const adasBrowser = host.context();
+      await host.close({ runBeforeUnload: true });
+      await waitForToast(guest, 'The room closed', 'the friend seeing the room close');
+      const reloaded = guest.waitForEvent('load', { timeout: HANG_MS });
+      await guest.locator('.toast-error button', { hasText: 'Rejoin' }).click();
+      await reloaded;
+      shoot(guest, 'journey-rejoin-host');
+      await waitForDemo(guest, 'window.rbnDemo?.isHost === true', HANG_MS);
+
+      const ada = await openIn(adasBrowser, href, 'Ada again');
+      for (const page of [guest, ada]) {
+        await waitForDemo(page, 'window.rbnDemo?.state === "Playing"', HANG_MS);
+      }
+      await waitForToast(guest, 'Ada joined', 'the new host seeing the old one come back');
+      expect(await guest.locator('.controls h2').textContent()).toMatch(
+        /^You are Bob \(host\) · 2\/2 players · Playing/,
+      );
+      expect((await roster(ada)).find((p) => p.isHost)).toMatchObject({ name: 'Bob', slot: 0 });
+      await sameConfirmedState(guest, ada, 'the two after the rejoin');
+    });
+  }, 180_000);
 });

@@ -149,10 +149,46 @@ describe('signaling scale-out through Redis', () => {
     expect((await a.peer.next('error')).code).toBe('not-in-room');
     expect((await c.peer.next('new-peer')).id).toBe(d.welcome.id);
     await c.peer.barrier();
-    expect(c.peer.inbox).toEqual([]);
+    expect(c.peer.inbox.map((m) => m.type)).toEqual(['group-full']);
 
     const metrics = await (await fetch(`${s2.url}/metrics`)).text();
     expect(metrics).toMatch(/rbn_signaling_match_latency_seconds_count 1/);
+  });
+
+  it('tells a visitor on another server about the full group, and lets it join that one late', async () => {
+    const [s1, s2] = await cluster();
+    const a = await join(`${s1.wsUrl}/party?next=2`);
+    const b = await join(`${s1.wsUrl}/party?next=2`);
+    const c = await join(`${s2.wsUrl}/party?next=2`);
+    expect(c.peer.inbox[0]).toEqual({
+      type: 'group-full',
+      group: a.welcome.group,
+      groupSize: 2,
+      host: a.welcome.id,
+      peers: [a.welcome.id, b.welcome.id],
+    });
+    expect(c.welcome).toMatchObject({ isHost: true, peers: [] });
+
+    const late = await join(
+      `${s2.wsUrl}/party?next=2&group=${encodeURIComponent(a.welcome.group)}`,
+    );
+    expect(late.welcome).toMatchObject({ group: a.welcome.group, host: a.welcome.id });
+    expect(late.welcome.peers).toEqual([a.welcome.id, b.welcome.id]);
+    late.peer.send({ type: 'signal', to: a.welcome.id, data: 'watching' });
+    expect((await a.peer.next('signal')).data).toBe('watching');
+
+    for (const { peer } of [a, b, late]) {
+      peer.send({ type: 'leave' });
+      await peer.closed;
+    }
+    const gone = track(
+      await TestPeer.open(`${s1.wsUrl}/party?next=2&group=${encodeURIComponent(a.welcome.group)}`),
+    );
+    expect((await gone.next('error')).code).toBe('group-gone');
+    const d = await join(`${s1.wsUrl}/party?next=2`);
+    expect(d.welcome.peers).toEqual([c.welcome.id]);
+    await d.peer.barrier();
+    expect(d.peer.inbox).toEqual([]);
   });
 
   it('forms exactly one group per two joiners when many join both servers at once', async () => {

@@ -266,9 +266,8 @@ function upgradeHandler(
       reject(socket, decision.status, decision.text, decision.reason);
       return;
     }
-    const { ip, room, groupSize, resume } = decision;
     // ws completes a valid handshake synchronously (and never calls back for an invalid one).
-    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, ip, room, groupSize, resume));
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, decision.ip, decision));
   };
 }
 

@@ -25,6 +25,8 @@ export type PageApi = {
   join(url: string, index: number, options?: PageJoinOptions): Promise<void>;
   progress(): {
     playerId: string;
+    /** The local member's slot (-1 when not in a room). */
+    slot: number;
     state: number;
     tick: number;
     confirmed: number;
@@ -43,8 +45,23 @@ export type PageApi = {
   memberships(): PageDeparture[];
   /** Starts the game (on the host, in a room without `?next=N`). */
   start(): void;
+  /** Closes every open peer connection of the page (its WebRTC links drop at once). */
+  dropLinks(): number;
   /** Makes `document.visibilityState` read `hidden` (or `visible` again) and tells the page. */
   setHidden(hidden: boolean): void;
+};
+
+/**
+ * Every peer connection the page opened, so a test can cut them as a network drop would
+ * (`Network.emulateNetworkConditions` offline does not touch WebRTC).
+ */
+const connections: RTCPeerConnection[] = [];
+const NativeConnection = globalThis.RTCPeerConnection;
+globalThis.RTCPeerConnection = class extends NativeConnection {
+  constructor(configuration?: RTCConfiguration) {
+    super(configuration);
+    connections.push(this);
+  }
 };
 
 let session: Session | undefined;
@@ -78,6 +95,7 @@ const api: PageApi = {
   progress() {
     return {
       playerId: session?.localPlayerId ?? '',
+      slot: (session && session.players.get(session.localPlayerId)?.slot) ?? -1,
       state: session?.state ?? -1,
       tick: session?.currentTick ?? -1,
       confirmed: session?.confirmedTick ?? -1,
@@ -99,6 +117,12 @@ const api: PageApi = {
   },
   start() {
     session?.start();
+  },
+  dropLinks() {
+    const open = connections.filter((pc) => pc.connectionState !== 'closed');
+    for (const pc of open) pc.close();
+    connections.length = 0;
+    return open.length;
   },
   setHidden(hidden) {
     Object.defineProperty(document, 'visibilityState', {

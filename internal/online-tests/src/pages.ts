@@ -118,3 +118,8 @@ export async function pageSawEvent(
     );
   }
 }
+
+/** Closes every WebRTC connection of the page, as a network drop would; returns how many. */
+export function dropLinks(page: Page) {
+  return page.evaluate(() => (globalThis as unknown as Api).rbnOnline.dropLinks());
+}

@@ -3,26 +3,20 @@
 // or the WebRTC transport's keepalive, whichever comes first), so the room plays on, and it
 // leaves once its reconnect window ran out; the second stays in the room.
 import { SignalingClient } from '@rbn/online';
-import type { Page } from 'playwright-core';
-import { Topology } from '@rbn/session';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startBrowserHarness } from '../src/browser';
 import type { BrowserHarness } from '../src/browser';
-import { compareConfirmed } from '../src/driver';
 import { NodePeers } from '../src/node-peers';
-import type { NodePeer } from '../src/node-peers';
 import {
-  confirmedHashes,
   departures,
-  join,
   memberships,
-  pageConfirmed,
   pageSawDeparture,
   pageSawEvent,
   progress,
   setHidden,
 } from '../src/pages';
+import { forgetEvents, playOnAndAgree, threePlayers } from '../src/rooms';
 import { useSignalingServers } from '../src/signaling-server';
 
 const { start } = useSignalingServers();
@@ -47,91 +41,18 @@ const RECONNECT_WINDOW_MS = 3000;
  */
 const SESSION_DISCONNECT_TIMEOUT_MS = 600_000;
 
-/**
- * Which members a Node peer saw leave (or dropped), and which it saw away, with its stalled
- * frames at that moment.
- */
-function watchDepartures(peer: NodePeer): { left: Map<string, number>; away: Map<string, number> } {
-  const left = new Map<string, number>();
-  const away = new Map<string, number>();
-  const note = (seen: Map<string, number>, playerId: string): void => {
-    if (!seen.has(playerId)) seen.set(playerId, peer.driver.stalls);
-    peers.waits.check();
-  };
-  peer.session.on('playerLeft', (player) => note(left, player.playerId));
-  peer.session.on('playerDropped', (playerId) => note(left, playerId));
-  peer.session.on('playerAway', (playerId) => note(away, playerId));
-  return { left, away };
-}
-
-/** A Node host and two pages in one room, playing, every one past tick 120. */
-async function threePlayers(
-  room: string,
-  mesh: boolean,
-  disconnectTimeout?: number,
-  reconnectWindowMs?: number,
-) {
-  // A socket that drops without `leave` keeps its id for two minutes: the signaling server
-  // cannot be what reports a page gone within these tests' caps.
-  const server = await start({ resumeGraceMs: 120_000 });
-  const url = `${server.wsUrl}/${room}`;
-  const config = {
-    hashInterval: 30,
-    ...(mesh ? { topology: Topology.Mesh } : {}),
-    ...(disconnectTimeout ? { disconnectTimeout } : {}),
-    ...(reconnectWindowMs ? { reconnectWindowMs } : {}),
-  };
-  const host = await peers.join(url, 0, { config });
-  const pages = [await harness.open(), await harness.open()] as const;
-  const options = {
-    mesh,
-    ...(disconnectTimeout ? { disconnectTimeout } : {}),
-    ...(reconnectWindowMs ? { reconnectWindowMs } : {}),
-  };
-  await Promise.all(pages.map(({ page }, i) => join(page, url, i + 1, options)));
-  await peers.waits.until(
-    () => host.session.players.size === 3,
-    'the host seeing 3 players',
-    60_000,
-    peers.status,
-  );
-  host.session.start();
-  await Promise.all([
-    peers.allConfirmed(120, 240_000),
-    ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, 120, 240_000, peers.status)),
-  ]);
-  return { url, host, pages };
-}
-
-/** Every survivor confirms `ahead` more ticks, and they agree on every confirmed hash. */
-async function playOnAndAgree(host: NodePeer, page: Page, ahead: number) {
-  const from = Math.max(host.session.confirmedTick, 0);
-  await Promise.all([
-    peers.allConfirmed(from + ahead, 240_000),
-    pageConfirmed(page, 'the other page', from + ahead, 240_000, peers.status),
-  ]);
-  const fromPage = await confirmedHashes(page);
-  const result = compareConfirmed([
-    { hashes: host.game.hashes, confirmed: host.session.confirmedTick },
-    fromPage,
-  ]);
-  expect(result.to).toBeGreaterThanOrEqual(from + ahead);
-  expect(result.missing).toEqual([]);
-  expect(result.mismatches).toEqual([]);
-  expect([...fromPage.errors, ...host.driver.errors.map((e) => e.message)]).toEqual([]);
-}
-
 describe('page liveness in Chromium', () => {
   it("a killed page (renderer crashed, no goodbye) is marked away within about a second, so the others stall at most a few keepalive timeouts' worth of frames and play on; it leaves when its reconnect window runs out", async () => {
-    const { url, host, pages } = await threePlayers(
+    const { url, host, hostSaw, pages } = await threePlayers(
+      { peers, harness, start },
       'killed',
-      false,
-      SESSION_DISCONNECT_TIMEOUT_MS,
-      RECONNECT_WINDOW_MS,
+      { disconnectTimeout: SESSION_DISCONNECT_TIMEOUT_MS, reconnectWindowMs: RECONNECT_WINDOW_MS },
+      // A socket that drops without `leave` keeps its id for two minutes: the signaling server
+      // cannot be what reports a page gone within these tests' caps.
+      { resumeGraceMs: 120_000 },
     );
     const [stay, victim] = pages;
     const victimId = (await progress(victim.page)).playerId;
-    const hostSaw = watchDepartures(host);
     const observer = new SignalingClient({ url, WebSocket, reconnect: false });
     const signalingGone: string[] = [];
     observer.on('peer-left', (id) => signalingGone.push(id));
@@ -139,6 +60,13 @@ describe('page liveness in Chromium', () => {
     try {
       const hostStallsBefore = host.driver.stalls;
       const stayStallsBefore = (await progress(stay.page)).stalls;
+      const victimAways = async () =>
+        (await memberships(stay.page)).filter(
+          (d) => d.playerId === victimId && d.event === 'playerAway',
+        );
+      // A loaded machine may have stalled a page past the keepalive as the game began.
+      const stayAwaysBefore = (await victimAways()).length;
+      forgetEvents(hostSaw);
       const crashed = new Promise<void>((resolve) => victim.page.once('crash', () => resolve()));
       const cdp = await victim.page.context().newCDPSession(victim.page);
       // The renderer dies at once: no pagehide, no unload, no goodbye on any channel.
@@ -152,12 +80,17 @@ describe('page liveness in Chromium', () => {
           60_000,
           peers.status,
         ),
-        pageSawEvent(stay.page, 'the other page', victimId, 'playerAway', 60_000),
+        pageSawEvent(
+          stay.page,
+          'the other page',
+          victimId,
+          'playerAway',
+          60_000,
+          stayAwaysBefore + 1,
+        ),
       ]);
       const hostStalled = (hostSaw.away.get(victimId) ?? Infinity) - hostStallsBefore;
-      const staySeen = (await memberships(stay.page)).find(
-        (d) => d.playerId === victimId && d.event === 'playerAway',
-      );
+      const staySeen = (await victimAways()).at(-1);
       const stayStalled = (staySeen?.stalls ?? Infinity) - stayStallsBefore;
       // Counted in frames, not time: a loaded machine runs fewer frames per second, not more.
       expect(hostStalled).toBeLessThan(3 * KEEPALIVE_TIMEOUT_FRAMES);
@@ -181,7 +114,7 @@ describe('page liveness in Chromium', () => {
         hostStalled + KEEPALIVE_TIMEOUT_FRAMES,
       );
 
-      await playOnAndAgree(host, stay.page, 300);
+      await playOnAndAgree(peers, host, hostSaw, [stay.page], 300);
       expect(host.session.players.size).toBe(2);
       expect((await progress(stay.page)).players).toBe(2);
     } finally {
@@ -189,14 +122,28 @@ describe('page liveness in Chromium', () => {
     }
   });
 
-  it('a hidden page whose JavaScript stops for two seconds stays in the room (it announced its slower keepalive)', async () => {
-    const { host, pages } = await threePlayers('hidden', true);
+  it('a hidden page says it is away, so its JavaScript stopping for two seconds stalls nobody; visible again, it is back in its slot', async () => {
+    const { host, hostSaw, pages } = await threePlayers(
+      { peers, harness, start },
+      'hidden',
+      { mesh: true },
+      { resumeGraceMs: 120_000 },
+    );
     const [stay, hidden] = pages;
     const hiddenId = (await progress(hidden.page)).playerId;
-    const hostSaw = watchDepartures(host);
+    const hiddenSlot = (await progress(hidden.page)).slot;
     const cdp = await hidden.page.context().newCDPSession(hidden.page);
     await cdp.send('Debugger.enable');
+    const stallsBefore = host.driver.stalls;
+    forgetEvents(hostSaw);
     await setHidden(hidden.page, true);
+    // Hidden, it says so before it stops (joinOnline listens to visibilitychange).
+    await peers.waits.until(
+      () => hostSaw.away.has(hiddenId),
+      'the host hearing the hidden page say it is away',
+      60_000,
+      peers.status,
+    );
     // A hidden tab's timers may not run for a while: stop the page's JavaScript outright (the
     // debugger pauses it at its next timer) for twice the transport's 1 s keepalive timeout,
     // well inside the 4 s a hidden page's announced 1 s keepalive interval buys it.
@@ -216,16 +163,19 @@ describe('page liveness in Chromium', () => {
       peers.status,
     );
     expect([...hostSaw.left.keys()]).toEqual([]);
-
-    await playOnAndAgree(host, stay.page, 300);
-    await pageConfirmed(
-      hidden.page,
-      'the hidden page',
-      host.session.confirmedTick,
-      240_000,
+    // Away before it stopped: the host never waited for it (a loaded machine's own stalls
+    // aside, fewer than one keepalive timeout's worth of frames).
+    expect(host.driver.stalls - stallsBefore).toBeLessThan(KEEPALIVE_TIMEOUT_FRAMES);
+    await peers.waits.until(
+      () => hostSaw.back.has(hiddenId),
+      'the host seeing the page back once visible',
+      60_000,
       peers.status,
     );
+
+    await playOnAndAgree(peers, host, hostSaw, [stay.page, hidden.page], 300);
     expect([...hostSaw.left.keys()]).toEqual([]);
+    expect((await progress(hidden.page)).slot).toBe(hiddenSlot);
     expect(await departures(stay.page)).toEqual([]);
     expect(await departures(hidden.page)).toEqual([]);
     expect(host.session.players.has(hiddenId)).toBe(true);

@@ -1,5 +1,11 @@
 export { joinOnline } from './join-online';
-export type { JoinOnlineOptions, PageEventTarget, VisibilitySource } from './join-online';
+export type {
+  GroupFull,
+  GroupFullChoice,
+  JoinOnlineOptions,
+  PageEventTarget,
+  VisibilitySource,
+} from './join-online';
 export { SignalingClient, SignalingError, connectTransport } from './signaling-client';
 export type {
   SignalingClientEvents,
@@ -14,6 +20,7 @@ export type {
   ClientMessage,
   ErrorCode,
   ErrorMessage,
+  GroupFullMessage,
   IceServer,
   JsonValue,
   LeaveRequest,

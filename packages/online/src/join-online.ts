@@ -82,7 +82,30 @@ export type JoinOnlineOptions = {
    * @default the page's `document` in a browser, nothing elsewhere
    */
   visibility?: VisibilitySource | null;
+  /**
+   * With `?next=N`: called when the room's last group of N is already full and playing (a third
+   * visitor to a game of two), before anything else happens. Return `'spectate'` to watch that
+   * game, `'join-late'` to join it as a late player, or `'new-group'` to host a new group of the
+   * room and wait for others, as matchmaking does. The choice may be awaited (a button press).
+   * @default every such visitor starts a new group (`'new-group'`)
+   */
+  onGroupFull?: (full: GroupFull) => GroupFullChoice | Promise<GroupFullChoice>;
 };
+
+/** The game in progress that a `?next=N` visitor found full; see `JoinOnlineOptions.onGroupFull`. */
+export type GroupFull = {
+  /** The full group's id (the server's `?group=`). */
+  group: string;
+  /** `N` of `?next=N`. */
+  groupSize: number;
+  /** The peer id of its host. */
+  host: string;
+  /** The peer ids of its members, oldest first. */
+  peers: readonly string[];
+};
+
+/** What a visitor to a full `?next=N` group does: watch it, join it late, or start a new group. */
+export type GroupFullChoice = 'spectate' | 'join-late' | 'new-group';
 
 /**
  * Milliseconds the peer connections stay open after the room is left, so the goodbye message
@@ -116,7 +139,9 @@ const MAX_EARLY_SIGNALS = 256;
  * @throws RbnError `'INVALID_ARGUMENT'` for a bad option; the promise rejects with a
  *   `SignalingError` when the server cannot be reached, an RbnError from `joinRoom` when the
  *   host refuses, RbnError `'SPECTATOR_CANNOT_HOST'` when a spectator would have to host, or
- *   the signal's reason when aborted.
+ *   the signal's reason when aborted. `onGroupFull` answering anything but its three choices
+ *   rejects with RbnError `'INVALID_ARGUMENT'`; a group that ended before its watcher got in
+ *   rejects with a `SignalingError` (`CONNECT_FAILED`, close 4003).
  * @example
  * ```ts
  * import { joinOnline } from '@rbn/online';
@@ -141,10 +166,42 @@ export async function joinOnline(options: JoinOnlineOptions): Promise<Session> {
   };
   client.on('signal', (from, data) => route(from, data));
   const welcome = await untilAborted(client.connect(), options.signal, () => client.close());
+  const full = client.groupFull;
+  if (full !== undefined && options.onGroupFull) {
+    const choice = await untilAborted(
+      Promise.resolve().then(() => options.onGroupFull?.(full)),
+      options.signal,
+      () => client.close(),
+    ).catch((error: unknown) => {
+      client.close();
+      throw asError(error);
+    });
+    if (choice !== 'new-group') {
+      client.close();
+      return joinOnline(lateJoinOptions(options, full.group, choice));
+    }
+  }
   const room = new OnlineRoom(client, welcome, options);
   route = (from, data) => room.onSignal(from, data);
   for (const [from, data] of early.splice(0)) room.onSignal(from, data);
   return room.enter();
+}
+
+/** The options that take a visitor who chose to watch or join a full group into that group. */
+function lateJoinOptions(
+  options: JoinOnlineOptions,
+  group: string,
+  choice: GroupFullChoice | undefined,
+): JoinOnlineOptions {
+  if (choice !== 'spectate' && choice !== 'join-late') {
+    const text = `joinOnline: onGroupFull must return 'spectate', 'join-late' or 'new-group', not ${String(choice)}`;
+    throw new RbnError('INVALID_ARGUMENT', text);
+  }
+  const url = new URL(options.url);
+  url.searchParams.set('group', group);
+  const { onGroupFull: _chosen, ...rest } = options;
+  const role = choice === 'spectate' ? PlayerRole.Spectator : (options.role ?? PlayerRole.Player);
+  return { ...rest, url: url.toString(), role };
 }
 
 function checkOptions(options: JoinOnlineOptions): void {

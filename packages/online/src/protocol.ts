@@ -53,6 +53,24 @@ export type WelcomeMessage = {
   iceServers: IceServer[];
 };
 
+/**
+ * Server → client, just before `welcome`: your `?next=N` join opened a new group because the
+ * room's last group of N is already full and still has members (a game in progress). You are in
+ * the new group (its host, waiting for others); to watch that game or join it late instead,
+ * leave and connect again with `?next=N&group=<group>`.
+ */
+export type GroupFullMessage = {
+  type: 'group-full';
+  /** The full group's id, for `?group=`. */
+  group: string;
+  /** `N` of `?next=N`. */
+  groupSize: number;
+  /** The full group's host. */
+  host: string;
+  /** Its members, oldest first. */
+  peers: string[];
+};
+
 /** Server → client: a peer joined your group. */
 export type NewPeerMessage = { type: 'new-peer'; id: string; host: string };
 /** Server → client: a peer left your group (closed, or its resume grace window ran out). */
@@ -71,6 +89,7 @@ export type ErrorCode =
   | 'not-in-room'
   | 'rate-limited'
   | 'room-full'
+  | 'group-gone'
   | 'not-ready';
 
 /** Server → client: your last message was refused; nothing was relayed. */
@@ -78,7 +97,13 @@ export type ErrorMessage = { type: 'error'; code: ErrorCode; message: string };
 
 /** Every message the server may send. */
 export type ServerMessage =
-  WelcomeMessage | NewPeerMessage | PeerLeftMessage | SignalMessage | PongMessage | ErrorMessage;
+  | WelcomeMessage
+  | GroupFullMessage
+  | NewPeerMessage
+  | PeerLeftMessage
+  | SignalMessage
+  | PongMessage
+  | ErrorMessage;
 
 /** WebSocket close codes the server uses. */
 export const CloseCode = {
@@ -92,4 +117,6 @@ export const CloseCode = {
   Superseded: 4002,
   /** The client said `leave`. */
   Left: 4000,
+  /** `?group=` named a group that has ended (or never was one of this room's `?next=N`). */
+  GroupGone: 4003,
 } as const;

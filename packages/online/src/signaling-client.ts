@@ -3,7 +3,14 @@
  * `WebSocket` (or one you inject: Node 20 has none, pass the `ws` package's), no Node built-ins.
  */
 import { CloseCode } from './protocol';
-import type { ErrorMessage, IceServer, JsonValue, ServerMessage, WelcomeMessage } from './protocol';
+import type {
+  ErrorMessage,
+  GroupFullMessage,
+  IceServer,
+  JsonValue,
+  ServerMessage,
+  WelcomeMessage,
+} from './protocol';
 
 /**
  * The part of the WebSocket API the client uses (the browser's, or `ws`'s). The handlers take
@@ -63,6 +70,11 @@ export type SignalingClientEvents = {
   welcome: [message: WelcomeMessage];
   /** Reconnected and kept the same id. */
   resumed: [message: WelcomeMessage];
+  /**
+   * Just before the first `welcome`: your `?next=N` join opened a new group because the room's
+   * last group of N is full and still playing (see {@link SignalingClient.groupFull}).
+   */
+  'group-full': [message: GroupFullMessage];
   /** A peer joined the group. */
   'new-peer': [peerId: string];
   /** A peer left the group. */
@@ -113,6 +125,7 @@ const FINAL_CODES = new Set<number>([
   CloseCode.Left,
   CloseCode.RoomFull,
   CloseCode.Superseded,
+  CloseCode.GroupGone,
   CloseCode.PolicyViolation,
 ]);
 const OPEN = 1;
@@ -134,6 +147,7 @@ export class SignalingClient {
   #ws: WebSocketLike | undefined;
   #state: State = 'idle';
   #welcome: WelcomeMessage | undefined;
+  #groupFull: GroupFullMessage | undefined;
   #peers: string[] = [];
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -195,6 +209,15 @@ export class SignalingClient {
   /** The last welcome message (room, group, group size, resume token). */
   get welcome(): WelcomeMessage | undefined {
     return this.#welcome;
+  }
+
+  /**
+   * Set when your `?next=N` join opened a new group beside a full one that is still playing
+   * (the server says so before the welcome): that group's id, host and members. Connect with
+   * `?next=N&group=<group>` to watch it or join it late.
+   */
+  get groupFull(): GroupFullMessage | undefined {
+    return this.#groupFull;
   }
 
   /** `idle`, `connecting`, `open`, `reconnecting` or `closed`. */
@@ -371,6 +394,10 @@ export class SignalingClient {
         }
         return;
       }
+      case 'group-full':
+        this.#groupFull = message;
+        this.#emit('group-full', message);
+        return;
       case 'new-peer':
         if (!this.#peers.includes(message.id)) this.#peers.push(message.id);
         this.#emit('new-peer', message.id);

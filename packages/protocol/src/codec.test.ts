@@ -156,6 +156,8 @@ const samples: Message[] = [
     hash: 0xffffffff,
     state: new Uint8Array([1, 2, 3]),
   },
+  { type: MessageType.InputDigest, slot: 0, tick: 0, digest: 0 },
+  { type: MessageType.InputDigest, slot: 255, tick: MAX_TICK, digest: 0xffffffff },
   {
     type: MessageType.JoinRequest,
     protocolVersion: PROTOCOL_VERSION,
@@ -233,6 +235,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
   MigrationQuery: 0x29,
   MigrationReport: 0x2a,
   HostMigrated: 0x2b,
+  InputDigest: 0x2c,
   JoinRequest: 0x30,
   JoinAccept: 0x31,
   JoinReject: 0x32,
@@ -244,7 +247,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
 };
 
 describe('MessageType', () => {
-  it('has exactly the 27 names and values of docs/architecture.md', () => {
+  it('has exactly the 28 names and values of docs/architecture.md', () => {
     const values = Object.fromEntries(
       Object.entries(MessageType).filter(([, value]) => typeof value === 'number'),
     );
@@ -272,10 +275,10 @@ describe('MAX_TICK', () => {
 });
 
 describe('encodeMessage / decodeMessage', () => {
-  it('covers all 27 message types in the round-trip samples', () => {
+  it('covers all 28 message types in the round-trip samples', () => {
     const types = new Set(samples.map((m) => m.type));
     const all = Object.values(MessageType).filter((v) => typeof v === 'number');
-    expect(all).toHaveLength(27);
+    expect(all).toHaveLength(28);
     expect([...types].sort()).toEqual([...all].sort());
   });
 

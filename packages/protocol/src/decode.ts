@@ -243,6 +243,12 @@ function readDesyncState(r: ByteReader, limits: Readonly<ProtocolLimits>): Messa
   return { type: MessageType.DesyncState, tick, totalBytes, offset, chunk };
 }
 
+function readInputDigest(r: ByteReader): Message {
+  const s = r.u8('slot');
+  const tick = readTick(r, 'tick');
+  return { type: MessageType.InputDigest, slot: s, tick, digest: r.u32('digest') };
+}
+
 function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLimits>): Message {
   switch (type) {
     case MessageType.Input: {
@@ -300,6 +306,8 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
     case MessageType.MigrationReport:
     case MessageType.HostMigrated:
       return readMigration(r, type, limits);
+    case MessageType.InputDigest:
+      return readInputDigest(r);
     case MessageType.JoinRequest:
       return readJoinRequest(r, limits);
     case MessageType.JoinAccept:

@@ -20,6 +20,7 @@ import {
   type MigrationReportMessage,
   type HostMigratedMessage,
   type PlayerBackMessage,
+  type InputDigestMessage,
   type InputRun,
   type JoinAcceptMessage,
   type JoinRequestMessage,
@@ -334,6 +335,13 @@ function writeMigration(
   if (msg.type !== MessageType.MigrationQuery) writeRuns(w, msg.runs, limits, `${name}.runs`);
 }
 
+/** InputDigest: slot, tick, digest. */
+function writeInputDigest(w: ByteWriter, msg: InputDigestMessage): void {
+  slot(w, msg.slot, 'InputDigest.slot');
+  tick(w, msg.tick, 'InputDigest.tick');
+  u32(w, msg.digest, 'InputDigest.digest');
+}
+
 /** DropPlayer: slot, tick, then metadata as `length + 1` (0 for none) and its bytes. */
 function writeDropPlayer(
   w: ByteWriter,
@@ -458,6 +466,9 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
     case MessageType.MigrationReport:
     case MessageType.HostMigrated:
       writeMigration(w, msg, limits);
+      return;
+    case MessageType.InputDigest:
+      writeInputDigest(w, msg);
       return;
     case MessageType.JoinRequest:
       writeJoinRequest(w, msg, limits);

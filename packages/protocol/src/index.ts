@@ -38,6 +38,7 @@ export type {
   MigrationQueryMessage,
   MigrationReportMessage,
   HostMigratedMessage,
+  InputDigestMessage,
   JoinRequestMessage,
   JoinAcceptMessage,
   JoinRejectMessage,

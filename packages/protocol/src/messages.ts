@@ -52,6 +52,7 @@ export enum MessageType {
   MigrationQuery = 0x29,
   MigrationReport = 0x2a,
   HostMigrated = 0x2b,
+  InputDigest = 0x2c,
   JoinRequest = 0x30,
   JoinAccept = 0x31,
   JoinReject = 0x32,
@@ -309,6 +310,19 @@ export type HostMigratedMessage = {
   runs: InputRun[];
 };
 
+/**
+ * A mesh player tells the host what it confirmed of a player's inputs (reliable): `digest` is a
+ * 32-bit digest of that player's inputs for the `hashInterval` ticks from `tick`, as the sender
+ * received them. The host compares it with its own copy to catch a player that sends different
+ * inputs to different peers.
+ */
+export type InputDigestMessage = {
+  type: MessageType.InputDigest;
+  slot: number;
+  tick: Tick;
+  digest: number;
+};
+
 /** A peer asks the host to join a room (reliable). */
 export type JoinRequestMessage = {
   type: MessageType.JoinRequest;
@@ -388,6 +402,7 @@ export type Message =
   | MigrationQueryMessage
   | MigrationReportMessage
   | HostMigratedMessage
+  | InputDigestMessage
   | JoinRequestMessage
   | JoinAcceptMessage
   | JoinRejectMessage

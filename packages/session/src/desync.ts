@@ -1,9 +1,10 @@
 import type { Game, RollbackEngine } from '@rbn/core';
 import { MessageType, RbnError } from '@rbn/protocol';
-import type { HashMessage, SyncMessage, Tick } from '@rbn/protocol';
+import type { HashMessage, InputDigestMessage, SyncMessage, Tick } from '@rbn/protocol';
 import { DesyncReports } from './desync-report';
 import type { DesyncReportOptions } from './desync-report';
 import type { Clock } from './internal/clock';
+import { InputDigests } from './equivocation';
 import type { Emitter } from './internal/emitter';
 import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
@@ -11,12 +12,20 @@ import { tickReach } from './input-exchange';
 import type { LinkTable } from './links';
 import type { Recording } from './recording';
 import { HOST_SLOT } from './roster';
-import type { Roster } from './roster';
+import type { Member, Roster } from './roster';
 import { DesyncAuthority, PlayerRole, Topology } from './types';
 import type { SessionConfig } from './types';
 
 const SYNC_REQUEST_TIMEOUT_MS = 3000;
 const SYNC_RESPONSE_MIN_INTERVAL_MS = 250;
+
+/**
+ * The most `Hash` messages a player sends in a second: one per `hashInterval` ticks, twice over
+ * for catch-up ticks, plus slack. More are ignored (and reported once a second).
+ */
+export function hashesPerSecond(cfg: SessionConfig): number {
+  return 2 * Math.ceil(cfg.tickRate / cfg.hashInterval) + 8;
+}
 
 /** Confirmed hashes remembered per peer, in hash intervals. */
 export const HASH_HISTORY = 16;
@@ -323,6 +332,8 @@ export type DesyncDeps = {
   readonly recording: Recording;
   /** Desync report settings (state exchange and `desyncReport`). */
   readonly reportOptions: DesyncReportOptions;
+  /** Host: drops a member at a tick it chooses and tells everyone (an equivocator). */
+  readonly drop: (member: Member) => void;
 };
 
 /**
@@ -332,15 +343,20 @@ export type DesyncDeps = {
  */
 export class DesyncRecovery {
   readonly #hashes = new DesyncTracker();
+  /** Hashes taken from each peer in its current second (see {@link hashesPerSecond}). */
+  readonly #hashBudget = new Map<string, { at: number; count: number }>();
   readonly #isPlayerPeer = (peerId: string): boolean =>
     this.deps.roster.byPeer(peerId)?.role === PlayerRole.Player;
 
   /** Desync reports: the state exchange after a desync is found, and `desyncReport`. */
   readonly reports: DesyncReports;
+  /** Input equivocation in mesh: digests of confirmed inputs, compared by the host. */
+  readonly digests: InputDigests;
 
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: DesyncDeps) {
     this.reports = new DesyncReports({ ...deps, options: deps.reportOptions });
+    this.digests = new InputDigests(deps);
   }
 
   /** The engine's hook: a hashed tick was confirmed. */
@@ -366,7 +382,9 @@ export class DesyncRecovery {
   /** Forgets everything (the room ended). */
   reset(): void {
     this.#hashes.reset();
+    this.#hashBudget.clear();
     this.reports.reset();
+    this.digests.reset();
   }
 
   /**
@@ -381,6 +399,7 @@ export class DesyncRecovery {
     const request = this.#hashes.syncRequest;
     if (request && now - request.at > SYNC_REQUEST_TIMEOUT_MS) this.#hashes.syncRequest = null;
     this.reports.frame(now);
+    this.digests.frame(engine, cfg);
     if (!engine || !this.#hashes.hasPending) return;
     const delay = Math.min(
       HASH_DELAY_TICKS,
@@ -405,13 +424,20 @@ export class DesyncRecovery {
     this.#hashes.prune(tick, cfg.hashInterval);
   }
 
-  /** A player's hash of a confirmed tick. */
+  /**
+   * A player's hash of a confirmed tick, or (host, mesh) its digest of a player's confirmed
+   * inputs (see {@link InputDigests}).
+   */
   onHash(
     peerId: string,
-    message: HashMessage,
+    message: HashMessage | InputDigestMessage,
     engine: RollbackEngine | null,
     cfg: SessionConfig,
   ): void {
+    if (message.type === MessageType.InputDigest) {
+      this.digests.onDigest(peerId, message, engine, cfg);
+      return;
+    }
     const { roster, report } = this.deps;
     const member = roster.byPeer(peerId);
     if (member?.role !== PlayerRole.Player) {
@@ -421,21 +447,38 @@ export class DesyncRecovery {
       }
       return;
     }
+    const now = this.deps.clock.now();
+    if (!this.#withinHashBudget(peerId, cfg, now)) {
+      const text = `more than ${hashesPerSecond(cfg)} hashes a second`;
+      report.peerThrottled(peerId, message.type, text, now);
+      return;
+    }
     const tick = message.tick;
     if (
       tick <= 0 ||
       tick % cfg.hashInterval !== 0 ||
       (engine !== null && tick > engine.currentTick + tickReach(cfg))
     ) {
-      report.peer(peerId, message.type, `a hash for tick ${tick}, which is never hashed now`);
+      const text = `a hash for tick ${tick}, which is never hashed now`;
+      report.peerThrottled(peerId, message.type, text, now);
       return;
     }
-    if (tick < this.#hashes.floor) return;
+    if (tick < this.#hashes.floor || roster.inAwayWindow(member.slot, tick)) return;
     if (!this.#hashes.setRemote(tick, member.slot, message.hash >>> 0)) return;
     if (this.#hashes.local(tick) !== undefined && engine) {
       this.#compare(engine, cfg, tick, member.slot, message.hash >>> 0);
       this.#decide(engine, cfg, tick);
     }
+  }
+
+  #withinHashBudget(peerId: string, cfg: SessionConfig, now: number): boolean {
+    let window = this.#hashBudget.get(peerId);
+    if (!window || now - window.at >= 1000) {
+      if (this.#hashBudget.size >= 1024) this.#hashBudget.clear(); // bounded whatever the peer ids
+      window = { at: now, count: 0 };
+      this.#hashBudget.set(peerId, window);
+    }
+    return ++window.count <= hashesPerSecond(cfg);
   }
 
   #compare(
@@ -447,6 +490,10 @@ export class DesyncRecovery {
   ): void {
     const local = this.#hashes.local(tick);
     if (local === undefined || local === remoteHash || tick < this.#hashes.floor) return;
+    // Inside an away window the host decided that player's inputs: a hash the away player made
+    // with its own inputs before it heard (or ours, if we were the one away) proves nothing.
+    const { roster } = this.deps;
+    if (roster.inAwayWindow(slot, tick) || roster.inAwayWindow(roster.localSlot, tick)) return;
     const link = this.deps.links.get(this.deps.roster.at(slot)?.peerId ?? '');
     if (link && tick < this.#hashes.lastSyncSent(link.peerId)) return;
     if (!this.#hashes.firstDesync(tick, slot)) return;

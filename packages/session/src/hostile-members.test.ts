@@ -1,7 +1,13 @@
 // A lying member (issue 15, holes 1–9): each attack must be refused with a peer-violation
 // event naming the liar, and change nothing else for the honest members: same players, same
 // speed, same states, no throw out of tick().
-import { JoinRejectReason, MessageType, encodeMessage, tryDecodeMessage } from '@rbn/protocol';
+import {
+  JoinRejectReason,
+  MessageType,
+  WireRole,
+  encodeMessage,
+  tryDecodeMessage,
+} from '@rbn/protocol';
 import type { Message, RbnError } from '@rbn/protocol';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
@@ -53,7 +59,7 @@ function expectUnharmed(h: Harness, tag: string, members = ['p0', 'p1', 'p2']): 
   h.run(120);
   h.inputsChange = false;
   h.run(90);
-  const players = h.peers.slice(0, 3);
+  const players = h.peers.filter((p) => members.includes(p.id)).slice(0, 3);
   for (const p of players) {
     expect(p.session.state, `${tag}: ${p.id} state`).toBe(SessionState.Playing);
     expect([...p.session.players.keys()].sort(), `${tag}: ${p.id} players`).toEqual(members);
@@ -66,12 +72,12 @@ function expectUnharmed(h: Harness, tag: string, members = ['p0', 'p1', 'p2']): 
 }
 
 /** Rewrites every message a peer sends (the liar's modified client). */
-function rewriteOutgoing(liar: Peer, rewrite: (message: Message) => Message): void {
+function rewriteOutgoing(liar: Peer, rewrite: (message: Message, to: string) => Message): void {
   const transport = liar.transport;
   const original = transport.send.bind(transport);
   transport.send = (to: string, bytes: Uint8Array, reliable: boolean) => {
     const decoded = tryDecodeMessage(bytes);
-    original(to, decoded.ok ? encodeMessage(rewrite(decoded.message)) : bytes, reliable);
+    original(to, decoded.ok ? encodeMessage(rewrite(decoded.message, to)) : bytes, reliable);
   };
 }
 
@@ -142,6 +148,37 @@ describe('Session against a lying member', () => {
 
     const name = Topology[topology];
 
+    if (topology === Topology.Mesh) {
+      for (const desyncAuthority of AUTHORITIES) {
+        const tag = `Mesh × ${DesyncAuthority[desyncAuthority]}`;
+        it(`hole 4: a player that sends one peer other inputs than everyone else is dropped, and the others agree again (${tag}, seed 84)`, async () => {
+          const h = await game(84, { topology, desyncAuthority });
+          const liar = peer(h, 'p2');
+          const liarSlot = h.host.session.players.get('p2')!.slot;
+          rewriteOutgoing(liar, (m, to) => {
+            if (to !== 'p1' || m.type !== MessageType.Input) return m;
+            const runs = m.runs.map((run) => {
+              if (run.slot !== liarSlot) return run;
+              const inputs = run.inputs.map((input) =>
+                input.map((b, i) => (i === 0 ? b ^ 0x5a : b)),
+              );
+              return { ...run, inputs };
+            });
+            return { ...m, runs };
+          });
+          const dropped: string[] = [];
+          h.host.session.on('playerDropped', (id) => dropped.push(id));
+          h.run(120); // 2 s: the host compares digests every hashInterval ticks
+          expect(dropped, tag).toEqual(['p2']);
+          expect(violations(h.host, 'p2').join(), tag).toMatch(
+            /different inputs for the same ticks to different peers \(p2's inputs of ticks \d+\.\.\d+, reported by p1\); dropped/,
+          );
+          expect(violations(h.host, 'p1'), tag).toEqual([]);
+          expectUnharmed(h, tag, ['p0', 'p1']);
+        });
+      }
+    }
+
     it(`hole 3: senderTick and pong ticks pushed 3000 ahead do not make anyone run faster (${name}, seed 83)`, async () => {
       const h = await game(83, { topology });
       const liar = peer(h, 'p2');
@@ -193,15 +230,35 @@ describe('Session against a lying member', () => {
       expectUnharmed(h, name, ['p0', 'p1', 'p2', 's']);
     });
 
-    it(`hole 8: 3000 copies of one forged hash raise at most one desync event (${name}, seed 88)`, async () => {
+    it(`hole 8: 3000 copies of one forged hash raise one desync event, and a hash flood is cut at the per-peer rate (${name}, seed 88)`, async () => {
       const h = await game(88, { topology });
+      h.run(120);
       const victim = topology === Topology.Star ? peer(h, 'p0') : peer(h, 'p1');
-      const tick = Math.floor(victim.session.confirmedTick / HASH_INTERVAL) * HASH_INTERVAL - 40;
+      // A tick the victim has hashed itself (hashes go out HASH_DELAY_TICKS after confirmation).
+      const tick = Math.floor((victim.session.confirmedTick - 40) / HASH_INTERVAL) * HASH_INTERVAL;
+      const desyncs = victim.desyncs.length;
       for (let i = 0; i < 3000; i++) {
         send(peer(h, 'p2'), victim.id, { type: MessageType.Hash, tick, hash: 12345 }, false);
       }
       h.run(5);
-      expect(victim.desyncs.length, name).toBeLessThanOrEqual(1);
+      expect(victim.desyncs.slice(desyncs), name).toEqual([
+        { tick, local: expect.any(Number) as number, remote: 12345 },
+      ]);
+      const errors = violations(victim, 'p2');
+      expect(errors.join(), name).toMatch(/more than \d+ hashes a second/);
+      expect(errors.length, `${name}: reported once a second`).toBeLessThanOrEqual(2);
+    });
+
+    it(`hole 7: a player slot freed a tick reach after its player left is taken by the next joiner, and the game goes on (${name}, seed 87)`, async () => {
+      const h = await game(87, { topology }, ['p0', 'p1', 'p2', 'x'], 3);
+      const slot = h.host.session.players.get('p1')!.slot;
+      peer(h, 'p1').session.leaveRoom();
+      h.run(650); // tickReach with the defaults: 60 + 300 + 256 ticks
+      await h.join(3);
+      for (const p of [h.host, peer(h, 'p2'), peer(h, 'x')]) {
+        expect(p.session.players.get('x')?.slot, `${name}: ${p.id}`).toBe(slot);
+      }
+      expectUnharmed(h, name, ['p0', 'p2', 'x']);
     });
 
     it(`hole 9: a ping flood gets one pong per 100 ms (${name}, seed 89)`, async () => {
@@ -281,6 +338,88 @@ describe('Session against a lying member', () => {
       JoinRejectReason.DuplicatePlayer,
     );
     expect([...h.host.session.players.keys()].sort()).toEqual(['p0', 'p2']);
+  });
+
+  it('hole 9: a JoinRequest flood gets at most 4 refusals a second, whatever it asks (Star, seed 89)', async () => {
+    const h = await game(89, { topology: Topology.Star }, ['p0', 'p1', 'p2', 'x'], 3);
+    const rejects = countOutgoing(h.host, MessageType.JoinReject);
+    const x = peer(h, 'x');
+    const connected = x.transport.connect('p0');
+    for (let i = 0; i < 10; i++) {
+      await settle();
+      h.runFrame();
+    }
+    await connected;
+    const flood = (): void => {
+      for (let i = 0; i < 500; i++) {
+        send(x, 'p0', {
+          type: MessageType.JoinRequest,
+          protocolVersion: i % 2 === 0 ? 1 : 2, // a version mismatch or a wrong room
+          roomId: 'not-this-room',
+          playerId: `x${i}`,
+          role: WireRole.Player,
+          metadata: new Uint8Array(0),
+        });
+      }
+      h.run(6); // 100 ms
+    };
+    flood();
+    expect(rejects.count, 'first second').toBe(4);
+    flood();
+    expect(rejects.count, 'still the first second').toBe(4);
+    h.run(60);
+    flood();
+    expect(rejects.count, 'next second').toBe(8);
+    expectUnharmed(h, 'Star seed 89');
+  });
+
+  it('hole 9: pings from peers outside the room share 20 pongs a second (Star, seed 90)', async () => {
+    const h = await game(90, { topology: Topology.Star }, ['p0', 'p1', 'p2', 'x'], 3);
+    const x = peer(h, 'x');
+    const connected = x.transport.connect('p0');
+    for (let i = 0; i < 10; i++) {
+      await settle();
+      h.runFrame();
+    }
+    await connected;
+    let pongs = 0;
+    x.transport.onMessage = (_from, bytes) => {
+      const decoded = tryDecodeMessage(bytes);
+      if (decoded.ok && decoded.message.type === MessageType.Pong) pongs++;
+    };
+    for (let i = 0; i < 1000; i++) {
+      send(x, 'p0', { type: MessageType.Ping, timestamp: i, tick: 0 }, false);
+    }
+    h.run(6);
+    expect(pongs).toBeLessThanOrEqual(20);
+    expect(pongs).toBeGreaterThan(0);
+    expectUnharmed(h, 'Star seed 90');
+  });
+
+  it('hole 5: lag reports about the reporter, an empty slot or a spectator, or older than the game, are refused (Star, seed 85)', async () => {
+    const h = await game(85, { topology: Topology.Star }, ['p0', 'p1', 'p2', 's'], 3);
+    peer(h, 's').session.setLocalRole(PlayerRole.Spectator);
+    await h.join(3);
+    const reports: string[] = [];
+    h.host.session.on('lagReport', (id) => reports.push(id));
+    const spectatorSlot = h.host.session.players.get('s')!.slot;
+    const lies = [
+      { slot: 2, ticksBehind: 10 }, // itself
+      { slot: 77, ticksBehind: 10 }, // nobody
+      { slot: spectatorSlot, ticksBehind: 10 }, // a spectator has no inputs to lag with
+      { slot: 1, ticksBehind: h.host.session.currentTick + 1000 }, // older than the game
+    ];
+    for (const lie of lies) {
+      send(peer(h, 'p2'), 'p0', { type: MessageType.LagReport, ...lie });
+      h.run(62); // past the once-a-second report throttle
+    }
+    expect(reports).toEqual([]);
+    expect(violations(h.host, 'p2')).toEqual([
+      expect.stringMatching(/a lag report about slot 2/),
+      expect.stringMatching(/a lag report about slot 77/),
+      expect.stringMatching(new RegExp(`a lag report about slot ${spectatorSlot}`)),
+      expect.stringMatching(/a lag of \d+ ticks in a game at tick \d+/),
+    ]);
   });
 
   it('hole 6: dropPlayer after a rejoin drops the present member (Star, seed 86)', async () => {

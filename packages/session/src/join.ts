@@ -13,6 +13,7 @@ import type {
 } from '@rbn/protocol';
 import { ROOM_CONFIG_FIELDS, resolveSessionConfig } from './config';
 import { trialHash } from './desync';
+import { tickReach } from './input-exchange';
 import type { Emitter } from './internal/emitter';
 import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
@@ -147,6 +148,21 @@ export function addLatePlayer(
   }
 }
 
+/**
+ * Host: frees the slots of players who left more than {@link tickReach} ticks before our
+ * confirmed tick. Every honest peer holds their inputs by then (a peer still missing one would
+ * be stalled more than the reach behind us), so a new member may take the slot.
+ */
+export function reclaimDepartedSlots(
+  roster: Roster,
+  engine: RollbackEngine | null,
+  cfg: SessionConfig,
+): void {
+  if (!engine) return;
+  const before = engine.confirmedTick - tickReach(cfg);
+  roster.reclaim((m) => m.leaveTick <= before);
+}
+
 /** Join refusals per second to one peer: more requests go unanswered. */
 export const REFUSALS_PER_SECOND = 4;
 
@@ -194,6 +210,7 @@ export class Admissions {
   onJoinRequest(peerId: string, message: JoinRequestMessage, room: RoomStatus): void {
     const { roster, limiter } = this.deps;
     const role = fromWireRole(message.role);
+    if (roster.isHost) reclaimDepartedSlots(roster, room.engine, room.cfg);
     const counts = roster.counts();
     const withinRateLimit = roster.isHost ? limiter.tryAcquire(peerId) : true;
     const admission = decideAdmission({
@@ -510,7 +527,12 @@ export function seatAnnounced(
   recording: Recording,
   running: boolean,
 ): boolean {
-  if (roster.at(wire.slot)) return false;
+  const there = roster.at(wire.slot);
+  if (there) {
+    // The host gives a new member the slot of a player long gone (see reclaimDepartedSlots).
+    if (there.status !== 'departed' || there.leaveTick < 0) return false;
+    roster.depart(there, true);
+  }
   if (engine && wire.role === WireRole.Player) {
     engine.addPlayer(wire.playerId, wire.joinTick);
     recording.recordJoin(wire.playerId, wire.joinTick);

@@ -1,6 +1,8 @@
-// Slots of members who left a game in progress are never reused, so a game admits at most 255
-// joins; the 256th is refused with a clear reason (and reported on the host), never corrupting
-// another member's slot.
+// Slots of players who left a game in progress are reused only once their inputs are behind
+// every peer (the tick reach past their leave tick); until then they stay taken, so a burst of
+// 255 joins inside that time is the most a game admits: the 256th is refused with a clear
+// reason (and reported on the host), never corrupting another member's slot. Join-leave churn
+// at the join rate limit never runs out of slots.
 import {
   JoinRejectReason,
   LeaveReason,
@@ -40,7 +42,75 @@ function fakeTransport(): TransportAdapter & { sent: { to: string; message: Mess
   };
 }
 
+/** A host alone in a started game over a {@link fakeTransport}, with join and leave helpers. */
+async function soloHost(config: Parameters<typeof createSession>[0]['config']) {
+  const transport = fakeTransport();
+  let now = 0;
+  const host = createSession({
+    game: new TestGame(16),
+    transport,
+    config: { ...config },
+    clock: { now: () => now },
+  });
+  const errors: string[] = [];
+  host.on('error', (e) => errors.push(e.message));
+  const roomId = await host.createRoom();
+  host.start();
+  const inject = (from: string, message: Message): void =>
+    transport.onMessage!(from, encodeMessage(message));
+  return {
+    host,
+    errors,
+    inject,
+    tick(): void {
+      now += 16;
+      host.tick(new Uint8Array([1]));
+    },
+    join(peer: string, role: WireRole): Message | undefined {
+      transport.sent.length = 0;
+      inject(peer, {
+        type: MessageType.JoinRequest,
+        protocolVersion: PROTOCOL_VERSION,
+        roomId,
+        playerId: peer,
+        role,
+        metadata: new Uint8Array(0),
+      });
+      return transport.sent.find((s) => s.to === peer)?.message;
+    },
+  };
+}
+
 describe('Session slots', () => {
+  it('reuses a departed player slot once its leave tick is a tick reach behind, so join-leave churn never runs out of slots', async () => {
+    // tickReach = maxSpeculationTicks + disconnectTimeout in ticks + 256 = 8 + 6 + 256.
+    const reach = 270;
+    const solo = await soloHost({
+      maxSpeculationTicks: 8,
+      disconnectTimeout: 100,
+      disconnectNotifyStart: 50,
+    });
+    const slots: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const peer = `j${i}`;
+      const answer = solo.join(peer, WireRole.Player);
+      expect(answer?.type, `join ${i}`).toBe(MessageType.JoinAccept);
+      if (answer?.type !== MessageType.JoinAccept) return;
+      slots.push(answer.slot);
+      solo.inject(peer, {
+        type: MessageType.PlayerLeft,
+        slot: answer.slot,
+        tick: 0,
+        reason: LeaveReason.Left,
+      });
+      // Half the cycles come back before the reach has passed: that slot is still taken.
+      for (let t = 0; t < (i % 2 === 0 ? 10 : reach + 2); t++) solo.tick();
+    }
+    expect(new Set(slots)).toEqual(new Set([1, 2]));
+    expect(solo.errors).toEqual([]);
+    expect(solo.host.players.size).toBe(1);
+  });
+
   it('refuses the 256th player join of a game with a clear reason and keeps every member intact (spectator slots are reused)', async () => {
     const transport = fakeTransport();
     let now = 0;

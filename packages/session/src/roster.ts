@@ -196,6 +196,18 @@ export class Roster {
     return this.#hostSlot;
   }
 
+  /**
+   * Frees the slots of departed players that `settled` says nobody needs any more (their
+   * inputs are behind every peer), so join-leave churn in a long game cannot use up the slots.
+   */
+  reclaim(settled: (member: Member) => boolean): void {
+    for (const m of this.#slots) {
+      if (m?.status !== 'departed' || m.leaveTick < 0 || !settled(m)) continue;
+      this.#slots[m.slot] = undefined;
+      this.#version++;
+    }
+  }
+
   /** Forgets every member. */
   clear(): void {
     this.#hostSlot = HOST_SLOT;
@@ -309,7 +321,7 @@ export class Roster {
     return { players, spectators };
   }
 
-  /** The first slot after the host's that never held a member in this game, or -1. */
+  /** The first free slot after the host's (never held, or reclaimed), or -1. */
   freeSlot(): number {
     for (let s = HOST_SLOT + 1; s < SLOT_COUNT; s++) if (this.#slots[s] === undefined) return s;
     return -1;

@@ -156,6 +156,7 @@ export class Session {
     const reportOptions = resolveDesyncReportOptions(options.desyncReports);
     this.desync = new DesyncRecovery({
       ...{ game, roster, links, emitter, report, clock, recording, reportOptions },
+      drop: (member) => this.departures.drop(member, undefined, this.engine, this.cfg),
     });
     this.departures = new Departures({
       ...{ roster, links, transport, emitter, report, recording, advantage },
@@ -645,6 +646,7 @@ export class Session {
       case MessageType.Pong:
         return this.liveness.onPong(link, message, this.engine, this.cfg, now);
       case MessageType.Hash:
+      case MessageType.InputDigest:
         return this.desync.onHash(peerId, message, this.engine, this.cfg);
       case MessageType.Sync:
         return this.desync.onSync(peerId, message, this.engine, this.cfg);

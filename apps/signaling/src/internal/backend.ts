@@ -23,6 +23,11 @@ export type JoinRequest = {
   /** `N` of `?next=N`, or `null` for a plain room. */
   groupSize: number | null;
   peerId: string;
+  /**
+   * With `groupSize`: join this existing `?next=N` group of the room (late, beyond N) instead of
+   * the one filling; `null` for ordinary matchmaking.
+   */
+  targetGroup: string | null;
   /** Plain rooms refuse joiners beyond this many members. */
   maxRoomSize: number;
   nowMs: number;
@@ -40,14 +45,22 @@ export type Membership = {
   epoch: number;
 };
 
+/** A `?next=N` group that is full and still has members: a game in progress. */
+export type FullGroup = { group: string; host: string; peers: string[] };
+
 /** The outcome of a join. */
 export type JoinResult =
   | (Membership & {
       ok: true;
       /** Set when this join filled a `?next=N` group: ms since the group's first join. */
       matchLatencyMs: number | null;
+      /**
+       * Set when this join opened a new `?next=N` group while the room's last filled group of N
+       * still has members (the joiner may rather watch that game or join it late).
+       */
+      fullGroup: FullGroup | null;
     })
-  | { ok: false; reason: 'room-full' };
+  | { ok: false; reason: 'room-full' | 'group-gone' };
 
 /** Rooms, groups and routing. */
 export interface Backend {
@@ -88,6 +101,12 @@ export function plainGroupId(room: string): string {
 /** The group id of the `k`th `?next=N` group of a room. */
 export function nextGroupId(room: string, groupSize: number, k: number): string {
   return `n:${room}:${groupSize}:${k}`;
+}
+
+/** Whether `group` is a `?next=N` group id of `room` (what `?group=` may name). */
+export function isNextGroupOf(group: string, room: string, groupSize: number): boolean {
+  const prefix = `n:${room}:${groupSize}:`;
+  return group.startsWith(prefix) && /^\d+$/.test(group.slice(prefix.length));
 }
 
 /** JSON of the `new-peer` event. */

@@ -61,7 +61,12 @@ function createHub(options: Parameters<typeof resolveLimits>[0] = {}) {
 
 async function attach(hub: Hub, room: string, resume: string | null = null) {
   const ws = new FakeSocket();
-  hub.attach(ws as unknown as WebSocket, '10.0.0.1', room, null, resume);
+  hub.attach(ws as unknown as WebSocket, '10.0.0.1', {
+    room,
+    groupSize: null,
+    targetGroup: null,
+    resume,
+  });
   await new Promise((resolve) => setImmediate(resolve));
   const welcome = ws.of('welcome')[0];
   if (!welcome) throw new Error('no welcome');

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { CloseCode } from '@rbn/online';
-import type { ClientMessage, ErrorCode, IceServer, WelcomeMessage } from '@rbn/online';
+import type {
+  ClientMessage,
+  ErrorCode,
+  GroupFullMessage,
+  IceServer,
+  WelcomeMessage,
+} from '@rbn/online';
 import { createResumeToken, readResumeToken } from '../tokens.js';
 import type { Backend, BackendSink, Membership } from './backend.js';
 import { createConn, judgeFrame } from './connection.js';
@@ -30,6 +36,14 @@ export type HubDeps = {
   iceServersFor: (peerId: string) => IceServer[];
   /** The bounded queue relays go through when the backend is shared (Redis); else `null`. */
   relayQueue: RelayQueue | null;
+};
+
+/** Where an upgraded socket asked to go: the room, `?next=N`, `?group=` and `?resume=`. */
+type Admission = {
+  room: string;
+  groupSize: number | null;
+  targetGroup: string | null;
+  resume: string | null;
 };
 
 /**
@@ -133,13 +147,8 @@ export class Hub implements BackendSink {
   }
 
   /** Takes a freshly upgraded socket: admits (or resumes) its peer and handles its messages. */
-  attach(
-    ws: WebSocket,
-    ip: string,
-    room: string,
-    groupSize: number | null,
-    resume: string | null,
-  ): void {
+  attach(ws: WebSocket, ip: string, where: Admission): void {
+    const { room, groupSize, resume, targetGroup } = where;
     const { metrics, log, limits } = this.deps;
     this.#ipCounts.set(ip, this.connectionsOf(ip) + 1);
     metrics.connections.inc();
@@ -163,7 +172,7 @@ export class Hub implements BackendSink {
       if (error.message.includes('Max payload')) metrics.rejects.inc({ reason: 'too-large' });
     });
     ws.on('close', (code) => this.#onClose(conn, code));
-    this.#admit(conn, groupSize, resume).then(
+    this.#admit(conn, groupSize, resume, targetGroup).then(
       () => {
         // The socket closed while the backend was still admitting it.
         if (conn.closed && this.#local.get(conn.peerId) === undefined) this.#dropped(conn);
@@ -325,7 +334,12 @@ export class Hub implements BackendSink {
     conn.pendingBytes = 0;
   }
 
-  async #admit(conn: Conn, groupSize: number | null, resumeToken: string | null): Promise<void> {
+  async #admit(
+    conn: Conn,
+    groupSize: number | null,
+    resumeToken: string | null,
+    targetGroup: string | null,
+  ): Promise<void> {
     const resumeId = resumeToken === null ? null : readResumeToken(this.#secret, resumeToken);
     if (resumeId !== null && (await this.#resume(conn, resumeId))) return;
     const { backend, limits, metrics } = this.deps;
@@ -335,18 +349,29 @@ export class Hub implements BackendSink {
       room: conn.room,
       groupSize,
       peerId: conn.peerId,
+      targetGroup,
       maxRoomSize: limits.maxRoomSize,
       nowMs: this.deps.clock(),
     });
     if (!result.ok) {
       this.#local.delete(conn.peerId);
       conn.ended = true;
+      if (result.reason === 'group-gone') {
+        this.#sendError(conn, 'group-gone', 'that group has ended; join without ?group=');
+        conn.ws.close(CloseCode.GroupGone, 'group gone');
+        return;
+      }
       const text = `room "${conn.room}" is full (${limits.maxRoomSize} peers)`;
       this.#sendError(conn, 'room-full', text);
       conn.ws.close(CloseCode.RoomFull, 'room full');
       return;
     }
     if (result.matchLatencyMs !== null) metrics.matchLatency.observe(result.matchLatencyMs / 1000);
+    if (result.fullGroup !== null && groupSize !== null) {
+      // Before the welcome, so a client knows the choice it has by the time it is welcomed.
+      const notice: GroupFullMessage = { type: 'group-full', groupSize, ...result.fullGroup };
+      this.#send(conn, JSON.stringify(notice));
+    }
     this.#welcome(conn, result, false);
   }
 

@@ -1,5 +1,12 @@
-import type { Backend, BackendSink, JoinRequest, JoinResult, Membership } from './backend.js';
-import { newPeerJson, nextGroupId, peerLeftJson, plainGroupId } from './backend.js';
+import type {
+  Backend,
+  BackendSink,
+  FullGroup,
+  JoinRequest,
+  JoinResult,
+  Membership,
+} from './backend.js';
+import { isNextGroupOf, newPeerJson, nextGroupId, peerLeftJson, plainGroupId } from './backend.js';
 
 type Group = {
   id: string;
@@ -18,6 +25,8 @@ export class MemoryBackend implements Backend {
   readonly #groups = new Map<string, Group>();
   /** `room\nN` → the group currently filling. */
   readonly #open = new Map<string, Group>();
+  /** `room\nN` → the group that filled last (while it has members). */
+  readonly #filled = new Map<string, Group>();
   readonly #peers = new Map<string, PeerRecord>();
   #counter = 0;
 
@@ -32,34 +41,18 @@ export class MemoryBackend implements Backend {
 
   join(request: JoinRequest): Promise<JoinResult> {
     const { room, groupSize, peerId } = request;
-    let group: Group | undefined;
-    if (groupSize === null) {
-      const id = plainGroupId(room);
-      group = this.#groups.get(id);
-      if (group && group.members.size >= request.maxRoomSize) {
-        return Promise.resolve({ ok: false, reason: 'room-full' });
-      }
-      if (!group) {
-        group = { id, room, groupSize, members: new Set(), createdAtMs: request.nowMs };
-        this.#groups.set(id, group);
-      }
-    } else {
-      const key = `${room}\n${groupSize}`;
-      group = this.#open.get(key);
-      if (!group) {
-        const id = nextGroupId(room, groupSize, ++this.#counter);
-        group = { id, room, groupSize, members: new Set(), createdAtMs: request.nowMs };
-        this.#groups.set(id, group);
-        this.#open.set(key, group);
-      }
-    }
+    const found = this.#groupFor(request);
+    if ('reason' in found) return Promise.resolve({ ok: false, reason: found.reason });
+    const { group, fullGroup } = found;
     const peers = [...group.members];
     group.members.add(peerId);
     this.#peers.set(peerId, { group, epoch: 1, attached: true });
     const host = peers[0] ?? peerId;
     let matchLatencyMs: number | null = null;
-    if (groupSize !== null && group.members.size >= groupSize) {
-      this.#open.delete(`${room}\n${groupSize}`);
+    const key = `${room}\n${groupSize}`;
+    if (groupSize !== null && this.#open.get(key) === group && group.members.size >= groupSize) {
+      this.#open.delete(key);
+      this.#filled.set(key, group);
       matchLatencyMs = request.nowMs - group.createdAtMs;
     }
     const json = newPeerJson(peerId, host);
@@ -73,7 +66,45 @@ export class MemoryBackend implements Backend {
       peers,
       epoch: 1,
       matchLatencyMs,
+      fullGroup,
     });
+  }
+
+  /** The group a join goes to (and the game in progress it opened a new group beside). */
+  #groupFor(
+    request: JoinRequest,
+  ): { group: Group; fullGroup: FullGroup | null } | { reason: 'room-full' | 'group-gone' } {
+    const { room, groupSize, targetGroup } = request;
+    if (groupSize === null) {
+      const id = plainGroupId(room);
+      let group = this.#groups.get(id);
+      if (group && group.members.size >= request.maxRoomSize) return { reason: 'room-full' };
+      if (!group) {
+        group = { id, room, groupSize, members: new Set(), createdAtMs: request.nowMs };
+        this.#groups.set(id, group);
+      }
+      return { group, fullGroup: null };
+    }
+    if (targetGroup !== null) {
+      const group = this.#groups.get(targetGroup);
+      if (!group || !isNextGroupOf(targetGroup, room, groupSize)) return { reason: 'group-gone' };
+      if (group.members.size >= request.maxRoomSize) return { reason: 'room-full' };
+      return { group, fullGroup: null };
+    }
+    const key = `${room}\n${groupSize}`;
+    const open = this.#open.get(key);
+    if (open) return { group: open, fullGroup: null };
+    const id = nextGroupId(room, groupSize, ++this.#counter);
+    const group: Group = { id, room, groupSize, members: new Set(), createdAtMs: request.nowMs };
+    this.#groups.set(id, group);
+    this.#open.set(key, group);
+    const filled = this.#filled.get(key);
+    const members = filled ? [...filled.members] : [];
+    const fullGroup =
+      filled && members[0] !== undefined
+        ? { group: filled.id, host: members[0], peers: members }
+        : null;
+    return { group, fullGroup };
   }
 
   resume(peerId: string, room: string): Promise<Membership | null> {
@@ -112,6 +143,7 @@ export class MemoryBackend implements Backend {
       this.#groups.delete(group.id);
       const key = `${group.room}\n${group.groupSize}`;
       if (this.#open.get(key) === group) this.#open.delete(key);
+      if (this.#filled.get(key) === group) this.#filled.delete(key);
       return Promise.resolve();
     }
     const host = group.members.values().next().value ?? peerId;

@@ -7,6 +7,7 @@ import type { Backend, BackendSink, JoinRequest, JoinResult, Membership } from '
 //   P g:<group>:m   sorted set of members, scored by join order (lowest = host)
 //   P g:<group>:t   ms timestamp of the group's first join
 //   P open:<room>:<N>  id of the ?next=N group of <room> currently filling
+//   P filled:<room>:<N>  id of the ?next=N group of <room> that filled last (while it has members)
 //   P p:<peer>      hash: srv, group, room, n, epoch, conn (1 attached / 0 in grace)
 //   P alive:<server>  heartbeat of a server process (expires when it crashes)
 //   P srv:<server>  pub/sub channel of one server: "m|<peer>|<json>" or "k|<peer>|<epoch>"
@@ -36,6 +37,8 @@ local function remove(prefix, peer, rec)
     redis.call('DEL', mkey, prefix .. 'g:' .. group .. ':t')
     local openKey = prefix .. 'open:' .. rec[2] .. ':' .. rec[3]
     if redis.call('GET', openKey) == group then redis.call('DEL', openKey) end
+    local filledKey = prefix .. 'filled:' .. rec[2] .. ':' .. rec[3]
+    if redis.call('GET', filledKey) == group then redis.call('DEL', filledKey) end
     return
   end
   notify(prefix, peers, cjson.encode({type = 'peer-left', id = peer, host = peers[1]}))
@@ -64,21 +67,42 @@ local function prune(prefix, mkey)
 end
 `;
 
-/** ARGV: prefix, room, n (0 = plain), peer, maxRoomSize, server, nowMs */
+/**
+ * ARGV: prefix, room, n (0 = plain), peer, maxRoomSize, server, nowMs, target group ('' none).
+ * Returns {0} room full, {2} target group gone, or {1, group, host, latency, full group ('' none),
+ * its member count k, its k members..., the other members...}.
+ */
 const JOIN = `${NOTIFY}${PRUNE}
-local prefix, room, n, peer, max, srv, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local prefix, room, n, peer, max, srv, now, target = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8]
 local group
 local openKey = prefix .. 'open:' .. room .. ':' .. n
+local filledKey = prefix .. 'filled:' .. room .. ':' .. n
+local full, fullMembers = '', {}
 if n == 0 then
   group = 'r:' .. room
   prune(prefix, prefix .. 'g:' .. group .. ':m')
   if redis.call('ZCARD', prefix .. 'g:' .. group .. ':m') >= max then return {0} end
+elseif target ~= '' then
+  group = target
+  local tm = prefix .. 'g:' .. group .. ':m'
+  local pfx = 'n:' .. room .. ':' .. n .. ':'
+  if string.sub(group, 1, #pfx) ~= pfx then return {2} end
+  prune(prefix, tm)
+  local size = redis.call('ZCARD', tm)
+  if size == 0 then return {2} end
+  if size >= max then return {0} end
 else
   group = redis.call('GET', openKey)
   if not group then
     group = 'n:' .. room .. ':' .. n .. ':' .. redis.call('INCR', prefix .. 'gseq')
     redis.call('SET', openKey, group)
     redis.call('SET', prefix .. 'g:' .. group .. ':t', now)
+    local filled = redis.call('GET', filledKey)
+    if filled then
+      prune(prefix, prefix .. 'g:' .. filled .. ':m')
+      fullMembers = redis.call('ZRANGE', prefix .. 'g:' .. filled .. ':m', 0, -1)
+      if #fullMembers > 0 then full = filled end
+    end
   else
     prune(prefix, prefix .. 'g:' .. group .. ':m')
   end
@@ -90,13 +114,15 @@ redis.call('ZADD', mkey, redis.call('INCR', prefix .. 'seq'), peer)
 redis.call('HSET', prefix .. 'p:' .. peer, 'srv', srv, 'group', group, 'room', room, 'n', n, 'epoch', 1, 'conn', 1)
 redis.call('SADD', prefix .. 'sp:' .. srv, peer)
 local latency = ''
-if n > 0 and #peers + 1 >= n then
+if n > 0 and target == '' and #peers + 1 >= n then
   redis.call('DEL', openKey)
+  redis.call('SET', filledKey, group)
   latency = tostring(tonumber(now) - tonumber(redis.call('GET', tkey)))
 end
 local host = peers[1] or peer
 notify(prefix, peers, cjson.encode({type = 'new-peer', id = peer, host = host}))
-local out = {1, group, host, latency}
+local out = {1, group, host, latency, full, #fullMembers}
+for _, p in ipairs(fullMembers) do out[#out + 1] = p end
 for _, p in ipairs(peers) do out[#out + 1] = p end
 return out
 `;
@@ -294,18 +320,27 @@ export class RedisBackend implements Backend {
       request.maxRoomSize,
       this.#serverId,
       request.nowMs,
+      request.targetGroup ?? '',
     );
-    if (Number(reply[0]) !== 1) return { ok: false, reason: 'room-full' };
+    const status = Number(reply[0]);
+    if (status !== 1) return { ok: false, reason: status === 2 ? 'group-gone' : 'room-full' };
     const latency = String(reply[3]);
+    const full = String(reply[4]);
+    const fullCount = Number(reply[5]);
+    const fullMembers = reply.slice(6, 6 + fullCount).map(String);
     return {
       ok: true,
       room: request.room,
       group: String(reply[1]),
       groupSize: request.groupSize,
       host: String(reply[2]),
-      peers: reply.slice(4).map(String),
+      peers: reply.slice(6 + fullCount).map(String),
       epoch: 1,
       matchLatencyMs: latency === '' ? null : Number(latency),
+      fullGroup:
+        full === '' || fullMembers[0] === undefined
+          ? null
+          : { group: full, host: fullMembers[0], peers: fullMembers },
     };
   }
 

@@ -50,6 +50,8 @@ describe('checkUpgrade', () => {
     ['next=1', request({ url: '/r?next=1' }), policy(), 400, 'bad-next'],
     ['next over the room size', request({ url: '/r?next=17' }), policy(), 400, 'bad-next'],
     ['next not a number', request({ url: '/r?next=2e0' }), policy(), 400, 'bad-next'],
+    ['group without next', request({ url: '/r?group=n:r:2:1' }), policy(), 400, 'bad-group'],
+    ['group with a space', request({ url: '/r?next=2&group=a%20b' }), policy(), 400, 'bad-group'],
     [
       'origin not listed',
       request({ origin: 'https://evil' }),
@@ -70,10 +72,10 @@ describe('checkUpgrade', () => {
     expect(checkUpgrade(req, pol)).toMatchObject({ ok: false, status, reason });
   });
 
-  it('admits a valid request with its room, ?next, resume token and client IP', () => {
+  it('admits a valid request with its room, ?next, ?group, resume token and client IP', () => {
     const decision = checkUpgrade(
       request({
-        url: '/lobby?next=4&resume=tok&token=t',
+        url: '/lobby?next=4&group=n%3Alobby%3A4%3A7&resume=tok&token=t',
         origin: 'https://ok',
         forwardedFor: 'spoofed, 203.0.113.7',
       }),
@@ -87,6 +89,7 @@ describe('checkUpgrade', () => {
       ok: true,
       room: 'lobby',
       groupSize: 4,
+      targetGroup: 'n:lobby:4:7',
       resume: 'tok',
       ip: '203.0.113.7',
     });

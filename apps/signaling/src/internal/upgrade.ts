@@ -26,7 +26,15 @@ export type UpgradePolicy = {
 /** The outcome of the upgrade checks: a refusal, or where the socket goes. */
 export type UpgradeDecision =
   | { ok: false; status: number; text: string; reason: string }
-  | { ok: true; room: string; groupSize: number | null; resume: string | null; ip: string };
+  | {
+      ok: true;
+      room: string;
+      groupSize: number | null;
+      /** `?group=`: the `?next=N` group of the room to join late, or `null`. */
+      targetGroup: string | null;
+      resume: string | null;
+      ip: string;
+    };
 
 const refuse = (status: number, text: string, reason: string): UpgradeDecision => ({
   ok: false,
@@ -66,7 +74,7 @@ export function clientIp(
  * Decides whether an upgrade request may become a WebSocket, before the upgrade happens.
  * @param request - The request.
  * @param policy - Server state and settings.
- * @returns A refusal (status, reason) or the room, `?next`, resume token and client IP.
+ * @returns A refusal (status, reason) or the room, `?next`, `?group`, resume token and client IP.
  */
 export function checkUpgrade(request: UpgradeRequest, policy: UpgradePolicy): UpgradeDecision {
   if (policy.draining) return refuse(503, 'Service Unavailable', 'draining');
@@ -82,6 +90,10 @@ export function checkUpgrade(request: UpgradeRequest, policy: UpgradePolicy): Up
       return refuse(400, 'Bad Request', 'bad-next');
     }
   }
+  const targetGroup = url.searchParams.get('group');
+  if (targetGroup !== null && (groupSize === null || !/^[\x21-\x7e]{1,200}$/.test(targetGroup))) {
+    return refuse(400, 'Bad Request', 'bad-group');
+  }
   if (policy.allowedOrigins.size > 0) {
     if (request.origin === undefined || !policy.allowedOrigins.has(request.origin)) {
       return refuse(403, 'Forbidden', 'origin');
@@ -94,5 +106,5 @@ export function checkUpgrade(request: UpgradeRequest, policy: UpgradePolicy): Up
   if (policy.connectionsOf(ip) >= policy.maxPerIp) {
     return refuse(429, 'Too Many Requests', 'ip-limit');
   }
-  return { ok: true, room, groupSize, resume: url.searchParams.get('resume'), ip };
+  return { ok: true, room, groupSize, targetGroup, resume: url.searchParams.get('resume'), ip };
 }

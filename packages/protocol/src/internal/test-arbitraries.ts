@@ -186,6 +186,12 @@ export const messageArbitraries: {
     tick,
     metadata: fc.option(fc.uint8Array({ maxLength: 100 }), { nil: null }),
   }),
+  [MessageType.InputDigest]: fc.record({
+    type: fc.constant(MessageType.InputDigest),
+    slot,
+    tick,
+    digest: u32,
+  }),
   [MessageType.JoinRequest]: fc
     .record({
       type: fc.constant(MessageType.JoinRequest),

@@ -1,0 +1,160 @@
+// Rooms of a Node host and two Chromium pages for the page-liveness and away tests: joining,
+// watching membership events, and playing on until everyone agrees.
+import type { SignalingServer, SignalingServerOptions } from '@rbn/signaling';
+import { Topology } from '@rbn/session';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { BrowserHarness } from './browser';
+import { compareConfirmed } from './driver';
+import type { NodePeer, NodePeers } from './node-peers';
+import { confirmedHashes, join, pageConfirmed } from './pages';
+
+/** What a room test works with. */
+export type RoomContext = {
+  peers: NodePeers;
+  harness: BrowserHarness;
+  start: (options?: SignalingServerOptions) => Promise<SignalingServer>;
+};
+
+/** Session settings of a room test (every member gets them). */
+export type RoomOptions = {
+  mesh?: boolean;
+  disconnectTimeout?: number;
+  reconnectWindowMs?: number;
+};
+
+/** Membership events a Node peer saw, each with its stalled frames at that moment. */
+export type Watched = {
+  /** Members that left or were dropped. */
+  left: Map<string, number>;
+  /** Members marked away (the first time). */
+  away: Map<string, number>;
+  /** Members back from away (the first time). */
+  back: Map<string, number>;
+  /** The newest tick each member came back at (it simulated nothing before). */
+  backTick: Map<string, number>;
+  /** Ticks the host found a desync at (for failure messages). */
+  desyncs: number[];
+};
+
+/**
+ * Which members a Node peer saw leave (or dropped), go away and come back, with its stalled
+ * frames at that moment.
+ */
+export function watchMembers(peers: NodePeers, peer: NodePeer): Watched {
+  const watched: Watched = {
+    left: new Map(),
+    away: new Map(),
+    back: new Map(),
+    backTick: new Map(),
+    desyncs: [],
+  };
+  const note = (seen: Map<string, number>, playerId: string): void => {
+    if (!seen.has(playerId)) seen.set(playerId, peer.driver.stalls);
+    peers.waits.check();
+  };
+  peer.session.on('playerLeft', (player) => note(watched.left, player.playerId));
+  peer.session.on('playerDropped', (playerId) => note(watched.left, playerId));
+  peer.session.on('playerAway', (playerId) => note(watched.away, playerId));
+  peer.session.on('playerBack', (playerId, tick) => {
+    watched.backTick.set(playerId, tick);
+    note(watched.back, playerId);
+  });
+  peer.session.on('desync', (tick) => {
+    if (watched.desyncs.length < 16) watched.desyncs.push(tick);
+  });
+  return watched;
+}
+
+/**
+ * Forgets the left, away and back events seen so far (not the back ticks), so a test sees
+ * only what follows its own action.
+ */
+export function forgetEvents(watched: Watched): void {
+  watched.left.clear();
+  watched.away.clear();
+  watched.back.clear();
+}
+
+/**
+ * A Node host and two pages in one room, playing, every one past tick 120.
+ * @param server - Signaling server options (e.g. a long `resumeGraceMs`).
+ */
+export async function threePlayers(
+  ctx: RoomContext,
+  room: string,
+  options: RoomOptions = {},
+  server: SignalingServerOptions = {},
+) {
+  const { peers, harness } = ctx;
+  const signaling = await ctx.start(server);
+  const url = `${signaling.wsUrl}/${room}`;
+  const { mesh, disconnectTimeout, reconnectWindowMs } = options;
+  const config = {
+    hashInterval: 30,
+    ...(mesh ? { topology: Topology.Mesh } : {}),
+    ...(disconnectTimeout ? { disconnectTimeout } : {}),
+    ...(reconnectWindowMs ? { reconnectWindowMs } : {}),
+  };
+  const host = await peers.join(url, 0, { config });
+  // From the start: on a loaded machine a page may stall past the keepalive while the game
+  // begins, and come back from away (its comparison must start where it simulated again).
+  const hostSaw = watchMembers(peers, host);
+  const pages = [await harness.open(), await harness.open()] as const;
+  await Promise.all(pages.map(({ page }, i) => join(page, url, i + 1, options)));
+  await peers.waits.until(
+    () => host.session.players.size === 3,
+    'the host seeing 3 players',
+    60_000,
+    peers.status,
+  );
+  host.session.start();
+  await Promise.all([
+    peers.allConfirmed(120, 240_000),
+    ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, 120, 240_000, peers.status)),
+  ]);
+  return { url, host, hostSaw, pages, signaling };
+}
+
+/**
+ * Every member confirms `ahead` more ticks, and they all agree on every confirmed hash, with
+ * no unrecoverable error anywhere. Hashes are compared from the newest tick a member came back
+ * at (after a state transfer it simulated nothing before), else from tick 1.
+ * @param hostSaw - What the host saw since the game started (`threePlayers` watches it).
+ */
+export async function playOnAndAgree(
+  peers: NodePeers,
+  host: NodePeer,
+  hostSaw: Watched,
+  pages: readonly Page[],
+  ahead: number,
+) {
+  const from = Math.max(host.session.confirmedTick, 0);
+  await Promise.all([
+    peers.allConfirmed(from + ahead, 240_000),
+    ...pages.map((page, i) =>
+      pageConfirmed(page, `page #${i}`, from + ahead, 240_000, peers.status),
+    ),
+  ]);
+  const fromPages = await Promise.all(pages.map((page) => confirmedHashes(page)));
+  const compareFrom = Math.max(0, ...hostSaw.backTick.values()) + 1;
+  const result = compareConfirmed(
+    [{ hashes: host.game.hashes, confirmed: host.session.confirmedTick }, ...fromPages],
+    compareFrom,
+  );
+  expect(result.to).toBeGreaterThanOrEqual(from + ahead);
+  expect(result.missing).toEqual([]);
+  const at = (tick: number) =>
+    [host.game.hashes, ...fromPages.map((p) => p.hashes)].map((h) => h.get(tick));
+  const mismatchDetail = result.mismatches
+    .slice(0, 3)
+    .map((t) => `tick ${t}: ${JSON.stringify(at(t))}`)
+    .join('; ');
+  const context = `compared from ${compareFrom} (back ticks ${JSON.stringify([...hostSaw.backTick])}), host desyncs at [${hostSaw.desyncs.join(', ')}]; ${mismatchDetail}`;
+  expect(result.mismatches, context).toEqual([]);
+  const errors = [
+    ...fromPages.flatMap((p) => p.errors),
+    ...host.driver.errors.map((e) => e.message),
+  ];
+  expect(errors).toEqual([]);
+}
