@@ -304,10 +304,21 @@ function announceMembership(
   session.on('networkResumed', (playerId) => {
     toasts.show(`${names.nameOf(playerId)} reconnected`);
   });
+  session.on('playerAway', (playerId) => {
+    if (playerId !== local) toasts.show(`${names.nameOf(playerId)} is away`, 'warn');
+  });
+  session.on('playerBack', (playerId) => {
+    if (playerId !== local) toasts.show(`${names.nameOf(playerId)} is back`);
+  });
+  session.on('hostChanged', (newHost) => {
+    hostId = newHost;
+    const who = newHost === local ? 'You host' : `${names.nameOf(newHost)} hosts`;
+    toasts.show(`${who} the game now`);
+  });
   session.on('stateChange', (state) => {
     hostId = currentHost() ?? hostId;
     if (state !== SessionState.Disconnected) return;
     peer.setNotice('the room closed: Rejoin or start a new game');
-    toasts.show('The room closed (the host left or the connection was lost).', 'error', wayOn);
+    toasts.show('The room closed (the connection was lost).', 'error', wayOn);
   });
 }

@@ -15,8 +15,8 @@ export type PageJoinOptions = {
 };
 
 /**
- * A member this page saw leave, dropped, away or back (`event` names the session event), and
- * the page's stalled frames at that moment.
+ * A member this page saw leave, dropped, away, back or become host (`event` names the session
+ * event), and the page's stalled frames at that moment.
  */
 export type PageDeparture = { playerId: string; event: string; stalls: number };
 
@@ -31,14 +31,20 @@ export type PageApi = {
     tick: number;
     confirmed: number;
     players: number;
+    /** The session room's id (empty before joining). */
+    roomId: string;
+    /** Whether this page's session is the room's host. */
+    isHost: boolean;
     stalls: number;
     errors: string[];
   };
   hashes(): [number, number][];
   /** The members this page saw leave or dropped. */
   departures(): PageDeparture[];
-  /** Every membership event this page saw: left, dropped, away and back. */
+  /** Every membership event this page saw: left, dropped, away, back and host changes. */
   memberships(): PageDeparture[];
+  /** Starts the game (on the host, in a room without `?next=N`). */
+  start(): void;
   /** Closes every open peer connection of the page (its WebRTC links drop at once). */
   dropLinks(): number;
   /** Makes `document.visibilityState` read `hidden` (or `visible` again) and tells the page. */
@@ -81,6 +87,7 @@ const api: PageApi = {
     joined.on('playerDropped', (playerId) => seen(playerId, 'playerDropped'));
     joined.on('playerAway', (playerId) => seen(playerId, 'playerAway'));
     joined.on('playerBack', (playerId) => seen(playerId, 'playerBack'));
+    joined.on('hostChanged', (hostId) => seen(hostId, 'hostChanged'));
     session = joined;
     driver = loop;
     loop.start();
@@ -93,6 +100,8 @@ const api: PageApi = {
       tick: session?.currentTick ?? -1,
       confirmed: session?.confirmedTick ?? -1,
       players: session?.players.size ?? 0,
+      roomId: session?.roomId ?? '',
+      isHost: session?.isHost ?? false,
       stalls: driver?.stalls ?? 0,
       errors: driver?.errors.map((e) => e.message) ?? [],
     };
@@ -105,6 +114,9 @@ const api: PageApi = {
   },
   memberships() {
     return [...departures];
+  },
+  start() {
+    session?.start();
   },
   dropLinks() {
     const open = connections.filter((pc) => pc.connectionState !== 'closed');

@@ -80,7 +80,12 @@ export async function pageSawDeparture(page: Page, name: string, playerId: strin
   }
 }
 
-/** Every membership event the page saw (left, dropped, away, back). */
+/** Starts the page's game (it must host a room without `?next=N`). */
+export function startGame(page: Page) {
+  return page.evaluate(() => (globalThis as unknown as Api).rbnOnline.start());
+}
+
+/** Every membership event the page saw (left, dropped, away, back, hostChanged). */
 export function memberships(page: Page) {
   return page.evaluate(() => (globalThis as unknown as Api).rbnOnline.memberships());
 }

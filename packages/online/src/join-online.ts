@@ -126,7 +126,8 @@ const MAX_EARLY_SIGNALS = 256;
  *
  * Leaving: `session.leaveRoom()` or `session.destroy()` (or aborting `signal`, or the page
  * going away) leaves the room, closes the signaling connection and, shortly after, the peer
- * connections. A host leaving ends the room for everyone.
+ * connections. A host leaving (or lost) hands the room to a successor (`hostChanged`), to which
+ * star guests connect through the signaling server; later joiners join the new host.
  *
  * Away and back: while the page is hidden the local player is away (its inputs are decided by
  * the host, nobody waits for it) and it comes back in its slot when the page is visible again.
@@ -298,9 +299,10 @@ class OnlineRoom {
   /** Routes one relayed signal: a room announcement from the host, or a WebRTC signal. */
   onSignal(from: string, data: JsonValue): void {
     if (this.#closed) return;
-    const roomId = readRoomAnnouncement(data);
-    if (roomId !== undefined) {
-      if (from === this.#client.host) this.#join(roomId, from);
+    const announcement = readRoomAnnouncement(data);
+    if (announcement !== undefined) {
+      // Only the group's host is believed; after a host migration it names the session's host.
+      if (from === this.#client.host) this.#join(announcement.roomId, announcement.host ?? from);
       return;
     }
     if (isWebRTCSignal(data)) this.#transport.handleSignal(from, data);
@@ -344,10 +346,7 @@ class OnlineRoom {
     }
     this.#entering = true;
     this.#session.createRoom().then(
-      (roomId) => {
-        const announce = (peerId: string): void => this.#send(peerId, roomAnnouncement(roomId));
-        for (const peer of this.#client.peers) announce(peer);
-        this.#stops.push(this.#client.on('new-peer', announce));
+      () => {
         this.#succeed();
         this.#startWhenFull();
       },
@@ -387,7 +386,38 @@ class OnlineRoom {
     const { visibility } = this.#options;
     const page = visibility === undefined ? browserDocument() : visibility;
     if (page && settle) this.#stops.push(awayWhileHidden(page, this.#session));
+    if (settle) this.#announceWhileGroupHost();
     settle?.resolve(this.#session);
+  }
+
+  /**
+   * Whoever the signaling server names as the group's host (its oldest member) tells every
+   * peer that joins the group the session room and the session's host, and tells them all again
+   * when it becomes the group's host or when the session's host changes (a host migration).
+   * Members already in the room ignore it; later joiners join the session's current host.
+   */
+  #announceWhileGroupHost(): void {
+    const client = this.#client;
+    const session = this.#session;
+    const announce = (peerId: string): void => {
+      const roomId = session.roomId;
+      if (!client.isHost || roomId === null || session.state === SessionState.Disconnected) return;
+      const host = [...session.players.values()].find((player) => player.isHost);
+      if (host === undefined) return;
+      const self = host.peerId === client.id;
+      // A host the server already saw leave is being replaced: the successor is announced
+      // once the session names it (`hostChanged`).
+      if (!self && !client.peers.includes(host.peerId)) return;
+      this.#send(peerId, roomAnnouncement(roomId, self ? undefined : host.peerId));
+    };
+    const announceToAll = (): void => {
+      for (const peer of client.peers) announce(peer);
+    };
+    announceToAll();
+    session.on('hostChanged', announceToAll);
+    this.#stops.push(client.on('new-peer', announce), client.on('host', announceToAll), () =>
+      session.off('hostChanged', announceToAll),
+    );
   }
 
   /** Fails the join (before it succeeded): everything is closed and the session destroyed. */

@@ -120,6 +120,24 @@ const samples: Message[] = [
   { type: MessageType.DropPlayer, slot: 1, tick: 5, metadata: new Uint8Array([1, 2, 3, 0]) },
   { type: MessageType.PlayerAway, slot: 0, tick: 0, input: new Uint8Array(0) },
   { type: MessageType.Rejoin, slot: 3, token: new Uint8Array(0) },
+  { type: MessageType.MigrationQuery, hostSlot: 0, acks: [] },
+  { type: MessageType.MigrationQuery, hostSlot: 255, acks: [{ slot: 1, tick: -1 }] },
+  {
+    type: MessageType.MigrationReport,
+    hostSlot: 0,
+    hostPresent: false,
+    acks: [{ slot: 0, tick: 41 }],
+    runs: [{ slot: 0, startTick: 40, inputs: [new Uint8Array([1]), new Uint8Array([2])] }],
+  },
+  { type: MessageType.MigrationReport, hostSlot: 3, hostPresent: true, acks: [], runs: [] },
+  {
+    type: MessageType.HostMigrated,
+    hostSlot: 0,
+    newHostSlot: 1,
+    leaveTick: MAX_TICK,
+    acks: [{ slot: 2, tick: 9 }],
+    runs: [],
+  },
   { type: MessageType.Rejoin, slot: 255, token: new Uint8Array(64).fill(0xee) },
   { type: MessageType.PlayerAway, slot: 255, tick: MAX_TICK, input: new Uint8Array([7, 0, 9]) },
   {
@@ -214,6 +232,9 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
   PlayerAway: 0x26,
   PlayerBack: 0x27,
   Rejoin: 0x28,
+  MigrationQuery: 0x29,
+  MigrationReport: 0x2a,
+  HostMigrated: 0x2b,
   InputDigest: 0x2c,
   JoinRequest: 0x30,
   JoinAccept: 0x31,
@@ -226,7 +247,7 @@ const ARCHITECTURE_MESSAGE_TYPES: Readonly<Record<string, number>> = {
 };
 
 describe('MessageType', () => {
-  it('has exactly the 25 names and values of docs/architecture.md', () => {
+  it('has exactly the 28 names and values of docs/architecture.md', () => {
     const values = Object.fromEntries(
       Object.entries(MessageType).filter(([, value]) => typeof value === 'number'),
     );
@@ -254,10 +275,10 @@ describe('MAX_TICK', () => {
 });
 
 describe('encodeMessage / decodeMessage', () => {
-  it('covers all 25 message types in the round-trip samples', () => {
+  it('covers all 28 message types in the round-trip samples', () => {
     const types = new Set(samples.map((m) => m.type));
     const all = Object.values(MessageType).filter((v) => typeof v === 'number');
-    expect(all).toHaveLength(25);
+    expect(all).toHaveLength(28);
     expect([...types].sort()).toEqual([...all].sort());
   });
 

@@ -171,6 +171,31 @@ function readAwayOrBack(
   return { type, slot: s, tick, stateTick, hash, state };
 }
 
+function readMigration(
+  r: ByteReader,
+  type: MessageType.MigrationQuery | MessageType.MigrationReport | MessageType.HostMigrated,
+  limits: Readonly<ProtocolLimits>,
+): Message {
+  const hostSlot = r.u8('host slot');
+  let hostPresent = false;
+  if (type === MessageType.MigrationReport) {
+    const at = r.pos;
+    const flag = r.u8('host present');
+    if (flag > 1) r.fail(`host present must be 0 or 1, not ${flag}`, at);
+    hostPresent = flag === 1;
+  }
+  if (type === MessageType.HostMigrated) {
+    const newHostSlot = r.u8('new host slot');
+    const leaveTick = readTick(r, 'leave tick');
+    const acks = readAcks(r, limits);
+    const runs = readRuns(r, limits);
+    return { type, hostSlot, newHostSlot, leaveTick, acks, runs };
+  }
+  const acks = readAcks(r, limits);
+  if (type === MessageType.MigrationQuery) return { type, hostSlot, acks };
+  return { type, hostSlot, hostPresent, acks, runs: readRuns(r, limits) };
+}
+
 function readJoinAccept(r: ByteReader, limits: Readonly<ProtocolLimits>): Message {
   const roomId = r.string(limits.maxStringBytes, 'room id');
   const s = r.u8('slot');
@@ -280,6 +305,10 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       const token = readBytes(r, MAX_REJOIN_TOKEN_BYTES, 'MAX_REJOIN_TOKEN_BYTES', 'token');
       return { type: MessageType.Rejoin, slot: s, token };
     }
+    case MessageType.MigrationQuery:
+    case MessageType.MigrationReport:
+    case MessageType.HostMigrated:
+      return readMigration(r, type, limits);
     case MessageType.InputDigest:
       return readInputDigest(r);
     case MessageType.JoinRequest:

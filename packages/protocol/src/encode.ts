@@ -18,6 +18,9 @@ import {
   type DesyncStateMessage,
   type DropPlayerMessage,
   type PlayerAwayMessage,
+  type MigrationQueryMessage,
+  type MigrationReportMessage,
+  type HostMigratedMessage,
   type PlayerBackMessage,
   type InputDigestMessage,
   type InputRun,
@@ -156,36 +159,34 @@ function writeAcks(
   }
 }
 
-function writeRuns(w: ByteWriter, runs: InputRun[], limits: Readonly<ProtocolLimits>): void {
-  const n = countOf(runs, limits.maxPlayersPerMessage, 'maxPlayersPerMessage', 'Input.runs');
+function writeRuns(
+  w: ByteWriter,
+  runs: InputRun[],
+  limits: Readonly<ProtocolLimits>,
+  field = 'Input.runs',
+): void {
+  const n = countOf(runs, limits.maxPlayersPerMessage, 'maxPlayersPerMessage', field);
   w.varint(n);
   const maxInput = limits.maxInputBytes;
   for (let i = 0; i < n; i++) {
     const run = runs[i]!;
     if (typeof run !== 'object' || run === null) {
-      throw encodeError('Input.runs', i, '', 'must be an InputRun', run);
+      throw encodeError(field, i, '', 'must be an InputRun', run);
     }
-    slot(w, run.slot, 'Input.runs', i, '.slot');
-    tick(w, run.startTick, 'Input.runs', i, '.startTick');
+    slot(w, run.slot, field, i, '.slot');
+    tick(w, run.startTick, field, i, '.startTick');
     const inputs = run.inputs;
-    const count = countOf(
-      inputs,
-      limits.maxInputsPerRun,
-      'maxInputsPerRun',
-      'Input.runs',
-      i,
-      '.inputs',
-    );
+    const count = countOf(inputs, limits.maxInputsPerRun, 'maxInputsPerRun', field, i, '.inputs');
     if (count > 0 && run.startTick + count - 1 > MAX_TICK) {
       const last = run.startTick + count - 1;
-      throw encodeError('Input.runs', i, '', `its last tick ${last} is over 2^31 − 1`);
+      throw encodeError(field, i, '', `its last tick ${last} is over 2^31 − 1`);
     }
     w.varint(count);
     let prev: Uint8Array | undefined;
     for (let j = 0; j < count; j++) {
       const input = inputs[j]!;
       if (!(input instanceof Uint8Array) || input.length > maxInput) {
-        byteArray(input, maxInput, 'maxInputBytes', `Input.runs[${i}].inputs`, j);
+        byteArray(input, maxInput, 'maxInputBytes', `${field}[${i}].inputs`, j);
       }
       if (prev === undefined) {
         w.varint(input.length);
@@ -306,6 +307,34 @@ function writeAwayOrBack(
   tick(w, msg.stateTick, 'PlayerBack.stateTick');
   u32(w, msg.hash, 'PlayerBack.hash');
   writeBytes(w, msg.state, limits.maxStateBytes, 'maxStateBytes', 'PlayerBack.state');
+}
+
+/** The host-migration messages: host slot, then their own fields, then acks and runs. */
+function writeMigration(
+  w: ByteWriter,
+  msg: MigrationQueryMessage | MigrationReportMessage | HostMigratedMessage,
+  limits: Readonly<ProtocolLimits>,
+): void {
+  const name = MessageType[msg.type];
+  slot(w, msg.hostSlot, `${name}.hostSlot`);
+  if (msg.type === MessageType.MigrationReport) {
+    if (typeof msg.hostPresent !== 'boolean') {
+      throw encodeError(
+        'MigrationReport.hostPresent',
+        -1,
+        '',
+        'must be a boolean',
+        msg.hostPresent,
+      );
+    }
+    w.u8(msg.hostPresent ? 1 : 0);
+  }
+  if (msg.type === MessageType.HostMigrated) {
+    slot(w, msg.newHostSlot, 'HostMigrated.newHostSlot');
+    tick(w, msg.leaveTick, 'HostMigrated.leaveTick');
+  }
+  writeAcks(w, msg.acks, limits, `${name}.acks`);
+  if (msg.type !== MessageType.MigrationQuery) writeRuns(w, msg.runs, limits, `${name}.runs`);
 }
 
 /** InputDigest: slot, tick, digest. */
@@ -450,6 +479,11 @@ function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>
     case MessageType.Rejoin:
       slot(w, msg.slot, 'Rejoin.slot');
       writeBytes(w, msg.token, MAX_REJOIN_TOKEN_BYTES, 'MAX_REJOIN_TOKEN_BYTES', 'Rejoin.token');
+      return;
+    case MessageType.MigrationQuery:
+    case MessageType.MigrationReport:
+    case MessageType.HostMigrated:
+      writeMigration(w, msg, limits);
       return;
     case MessageType.InputDigest:
       writeInputDigest(w, msg);

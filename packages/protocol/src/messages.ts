@@ -18,9 +18,10 @@ export const MAX_TICK: Tick = 0x7fffffff;
 /**
  * The version of the wire protocol. A `JoinRequest` carries it; a host rejects a joiner whose
  * version differs with `JoinRejectReason.VersionMismatch`. Version 2 added player metadata
- * (`JoinRequestMessage.metadata`, `WirePlayer.metadata`) and the `PlayerAway`, `PlayerBack` and
- * `Rejoin` messages; a version-1 `JoinRequest` still decodes (without metadata), so an older
- * joiner gets that clear refusal rather than a decode error.
+ * (`JoinRequestMessage.metadata`, `WirePlayer.metadata`) and the `PlayerAway`, `PlayerBack`,
+ * `Rejoin` and host-migration (`MigrationQuery`, `MigrationReport`, `HostMigrated`) messages;
+ * a version-1 `JoinRequest` still decodes (without metadata), so an older joiner gets that
+ * clear refusal rather than a decode error.
  */
 export const PROTOCOL_VERSION = 2;
 
@@ -48,6 +49,9 @@ export enum MessageType {
   PlayerAway = 0x26,
   PlayerBack = 0x27,
   Rejoin = 0x28,
+  MigrationQuery = 0x29,
+  MigrationReport = 0x2a,
+  HostMigrated = 0x2b,
   InputDigest = 0x2c,
   JoinRequest = 0x30,
   JoinAccept = 0x31,
@@ -274,6 +278,46 @@ export type RejoinMessage = {
 };
 
 /**
+ * Host migration, step 1 (reliable). From the successor (the lowest present player slot that
+ * is not away, once the host in `hostSlot` is gone from its view) to every other member: "tell
+ * me what you hold". `acks`: the successor's newest received tick per counted slot (-1: none).
+ */
+export type MigrationQueryMessage = {
+  type: MessageType.MigrationQuery;
+  hostSlot: number;
+  acks: InputAckEntry[];
+};
+
+/**
+ * Host migration, step 2 (reliable). From a member to the successor: its newest received tick
+ * per counted slot (`acks`), and the inputs it holds beyond the successor's of the slots nobody
+ * can send again (the old host, departed and away players) as `runs`. With `hostPresent` the
+ * member still reaches the host (`acks` and `runs` empty): the successor must not take over yet.
+ */
+export type MigrationReportMessage = {
+  type: MessageType.MigrationReport;
+  hostSlot: number;
+  hostPresent: boolean;
+  acks: InputAckEntry[];
+  runs: InputRun[];
+};
+
+/**
+ * Host migration, step 3 (reliable). From the successor to every member: the player in
+ * `newHostSlot` hosts the room; the old host's inputs count up to `leaveTick - 1` (and stop
+ * from it). `runs`: the inputs of the slots nobody can send again, from the lowest tick a member
+ * lacked; `acks`: the new host's newest received tick per counted slot.
+ */
+export type HostMigratedMessage = {
+  type: MessageType.HostMigrated;
+  hostSlot: number;
+  newHostSlot: number;
+  leaveTick: Tick;
+  acks: InputAckEntry[];
+  runs: InputRun[];
+};
+
+/**
  * A mesh player tells the host what it confirmed of a player's inputs (reliable): `digest` is a
  * 32-bit digest of that player's inputs for the `hashInterval` ticks from `tick`, as the sender
  * received them. The host compares it with its own copy to catch a player that sends different
@@ -362,6 +406,9 @@ export type Message =
   | PlayerAwayMessage
   | PlayerBackMessage
   | RejoinMessage
+  | MigrationQueryMessage
+  | MigrationReportMessage
+  | HostMigratedMessage
   | InputDigestMessage
   | JoinRequestMessage
   | JoinAcceptMessage

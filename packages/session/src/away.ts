@@ -93,6 +93,14 @@ export class Away {
     this.#phase = 'lost';
   }
 
+  /** A successor took over the room: a member that stood still for the lost host plays again. */
+  hostReplaced(): void {
+    if (this.#phase === 'lost') this.#phase = 'playing';
+    this.#progressTick.fill(-2);
+    this.#backAsked.fill(0);
+    this.#lastFrameAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Host: marks a member away now unless it already is (its link was lost). */
   markAwayNow(member: Member, engine: RollbackEngine, cfg: SessionConfig): void {
     if (!this.deps.roster.isAway(member.slot)) this.#markAway(member, engine, cfg);

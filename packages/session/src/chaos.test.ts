@@ -2,8 +2,7 @@
 // loss, duplication, reordering, a 2 s lag spike), and a timeline of joins, leaves, a drop, a
 // rejoin, a spectator and a peer that stops ticking for 3 s. Every run must end with identical
 // confirmed states, no stall once the network heals, no desync event, and bounded buffers.
-import { createLocalTransportGroup } from '@rbn/transport-local';
-import type { LocalTransport } from '@rbn/transport-local';
+import { LocalTransport, createLocalTransportGroup } from '@rbn/transport-local';
 import { TransformingTransport } from '@rbn/transport-transform';
 import { describe, expect, it } from 'vitest';
 import { Harness, settle } from './testing/harness';
@@ -281,6 +280,28 @@ async function runChaos(c: ChaosCase): Promise<void> {
     if (c.players >= 3) {
       h.peers[1]!.session.leaveRoom();
       run(step);
+      // At a seeded random frame the host says goodbye or is lost (every link cut, its tab
+      // gone): a successor takes over and the others play on.
+      run((c.seed * 7919) % step);
+      const host = h.host;
+      if (c.seed % 2 === 0) host.session.leaveRoom();
+      else {
+        const t0 = transports.get('p0')!;
+        for (const p of h.peers.slice(1)) LocalTransport.unlink(t0, transports.get(p.id)!);
+      }
+      frozen.add(host);
+      run(step);
+      // The successor: the lowest player slot left, as every survivor sees it.
+      const others = h.peers.filter((p) => p !== host && p.session.state === SessionState.Playing);
+      const players = [...others[0]!.session.players.values()].filter(
+        (info) => info.role === PlayerRole.Player,
+      );
+      const successor = players.reduce((a, b) => (b.slot < a.slot ? b : a));
+      const hosts = others.filter((p) => p.session.isHost).map((p) => p.id);
+      expect(hosts, `${tag}: new host`).toEqual([successor.playerId]);
+      for (const p of others) {
+        expect(p.session.players.get(successor.playerId)?.isHost, `${tag}: ${p.id}`).toBe(true);
+      }
     }
   } else {
     run(c.frames);
@@ -297,7 +318,7 @@ async function runChaos(c: ChaosCase): Promise<void> {
     });
   }
   h.inputsChange = false;
-  const live = h.peers.filter((p) => p.session.state === SessionState.Playing);
+  const live = h.peers.filter((p) => p.session.state === SessionState.Playing && !frozen.has(p));
   const before = live.map((p) => p.session.confirmedTick);
   run(360);
   live.forEach((p, i) => {
@@ -359,7 +380,9 @@ function inputFor(seed: number, player: number, frame: number): Uint8Array {
 
 describe('Session chaos', () => {
   for (const c of CASES) {
-    it(`survives ${label(c)}${c.events ? ' with joins, a lag spike, a frozen peer, a drop, a rejoin, a spectator and a leave' : ''}`, async () => {
+    const hostLoss = c.players >= 3 ? ' and host loss' : '';
+    const events = ` with joins, a lag spike, a frozen peer, a drop, a rejoin, a spectator, a leave${hostLoss}`;
+    it(`survives ${label(c)}${c.events ? events : ''}`, async () => {
       // A run never leaves the microtask queue, and vitest's runner does not yield between tests
       // either: eight runs back to back (80 s on a loaded machine) would keep the worker from
       // reading its runner's replies past their fixed 60 s RPC timeout ("Timeout calling

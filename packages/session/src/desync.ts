@@ -42,6 +42,8 @@ export type RecoveryInput = {
   readonly topology: Topology;
   readonly authority: DesyncAuthority;
   readonly isHost: boolean;
+  /** The host's slot (0 unless the host migrated). @default HOST_SLOT */
+  readonly hostSlot?: number;
   readonly localSlot: number;
   /** Our hash of the tick. */
   readonly localHash: number;
@@ -83,12 +85,13 @@ export function decideRecovery(input: RecoveryInput): RecoveryDecision {
       return { decided: false, actions };
     }
     if (input.isHost) return WAIT;
-    const hostHash = remote.get(HOST_SLOT);
+    const hostSlot = input.hostSlot ?? HOST_SLOT;
+    const hostHash = remote.get(hostSlot);
     if (hostHash === undefined) return WAIT;
     return {
       decided: true,
       actions:
-        hostHash === localHash ? [] : [{ kind: 'request', slot: HOST_SLOT, forwardSlots: [] }],
+        hostHash === localHash ? [] : [{ kind: 'request', slot: hostSlot, forwardSlots: [] }],
     };
   }
   if (star && !input.isHost) return WAIT;
@@ -347,6 +350,7 @@ export class DesyncRecovery {
       topology: cfg.topology,
       authority: cfg.desyncAuthority,
       isHost: roster.isHost,
+      hostSlot: roster.hostSlot,
       localSlot: roster.localSlot,
       localHash,
       remote: this.#hashes.remote(tick) ?? new Map<number, number>(),

@@ -351,7 +351,11 @@ export function seatMembers(
   roster: Roster,
   accept: JoinAcceptMessage,
   local: { playerId: PlayerId; peerId: string; role: PlayerRole; metadata: Uint8Array },
+  hostPeerId: string | null = null,
 ): void {
+  // The host is the member we asked (after a host migration it no longer holds slot 0).
+  const host = accept.players.find((wire) => wire.peerId === hostPeerId);
+  if (host) roster.setHost(host.slot);
   for (const wire of accept.players) {
     roster.add({
       slot: wire.slot,
@@ -591,7 +595,7 @@ export function onJoinAccept(
     const text = `joinRoom: the host's room settings are invalid: ${String(error)}`;
     return { kind: 'failed', error: new RbnError('JOIN_REJECTED', text) };
   }
-  seatMembers(roster, message, local);
+  seatMembers(roster, message, local, peerId);
   joining.waitForStart();
   const connect: string[] = [];
   if (adopted.topology === Topology.Mesh && local.role === PlayerRole.Player) {

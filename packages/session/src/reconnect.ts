@@ -59,6 +59,22 @@ export class Reconnect {
     this.#hostLostAt = -1;
   }
 
+  /**
+   * Member: a successor took over the room (see `host-migration.ts`): no reconnect to the old
+   * host, and the old token means nothing to the new one (it hands out its own).
+   */
+  hostReplaced(): void {
+    this.#hostLostAt = -1;
+    this.#ownToken = null;
+    this.#tokens.fill(undefined);
+    this.#lostAt.fill(-1);
+  }
+
+  /** Whether the local member could reconnect to a host it lost (it holds a token, a window). */
+  mayReconnect(cfg: SessionConfig): boolean {
+    return this.#ownToken !== null && cfg.reconnectWindowMs > 0;
+  }
+
   /** Whether the local member lost the host and is trying to reconnect. */
   get reconnecting(): boolean {
     return this.#hostLostAt >= 0;

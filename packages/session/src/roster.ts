@@ -82,6 +82,7 @@ export class Roster {
   #byPeer = new Map<string, Member>();
   #remotePlayers: Member[] = [];
   #localSlot = -1;
+  #hostSlot = HOST_SLOT;
   readonly #awayFrom = new Int32Array(SLOT_COUNT).fill(-1);
   readonly #backAt = new Int32Array(SLOT_COUNT).fill(-1);
   /** The peer each player id joined with in this room (kept after it leaves). */
@@ -100,7 +101,7 @@ export class Roster {
   add(fields: NewMember): Member {
     const member = {
       ...fields,
-      isHost: fields.slot === HOST_SLOT,
+      isHost: fields.slot === this.#hostSlot,
       isLocal: fields.playerId === this.localPlayerId && fields.peerId === this.localPeerId,
       status: 'present',
     } as MutableMember;
@@ -174,6 +175,28 @@ export class Roster {
   }
 
   /**
+   * The room's host is the member in `slot` from now on (the room was created with the host in
+   * {@link HOST_SLOT}; a host migration or a join after one moves it).
+   */
+  setHost(slot: number): void {
+    this.#hostSlot = slot;
+    for (const m of this.#slots) {
+      if (!m) continue;
+      const isHost = m.slot === slot;
+      if (m.isHost !== isHost) {
+        m.isHost = isHost;
+        m.info = infoOf(m);
+      }
+    }
+    this.#version++;
+  }
+
+  /** The host's slot. */
+  get hostSlot(): number {
+    return this.#hostSlot;
+  }
+
+  /**
    * Frees the slots of departed players that `settled` says nobody needs any more (their
    * inputs are behind every peer), so join-leave churn in a long game cannot use up the slots.
    */
@@ -187,6 +210,7 @@ export class Roster {
 
   /** Forgets every member. */
   clear(): void {
+    this.#hostSlot = HOST_SLOT;
     this.#slots.fill(undefined);
     this.#awayFrom.fill(-1);
     this.#backAt.fill(-1);
@@ -207,12 +231,13 @@ export class Roster {
 
   /** Whether the local member hosts the room (holds the host's slot). */
   get isHost(): boolean {
-    return this.#slots[HOST_SLOT]?.isLocal === true;
+    const host = this.#slots[this.#hostSlot];
+    return host?.isLocal === true && host.status === 'present';
   }
 
   /** The host's peer id, or `null` when not in a room. */
   get hostPeerId(): string | null {
-    return this.#slots[HOST_SLOT]?.peerId ?? null;
+    return this.#slots[this.#hostSlot]?.peerId ?? null;
   }
 
   /** Whether the local member plays (not a spectator, and in a room). */

@@ -395,7 +395,8 @@ export class Session {
 
   /**
    * Leaves the room. A player leaving a game in progress leaves at a tick the host chooses and
-   * announces; a host leaving ends the room for everyone (no host migration).
+   * announces. When the host leaves, the lowest present player slot that is not away takes
+   * over as host (`hostChanged`) and the room goes on; it ends only when no player is left.
    * @throws RbnError `'INVALID_STATE'` when not in a room.
    */
   leaveRoom(): void {
@@ -593,9 +594,7 @@ export class Session {
       this.liveness.ping(link, engine, this.cfg.pingInterval, now);
       link.rollWindow(now);
     }
-    if (engine && this.stateValue === SessionState.Playing) {
-      this.endRoomIf(this.survival.frame(engine, this.cfg, now));
-    }
+    this.endRoomIf(this.survival.frame(engine, this.stateValue, this.cfg, now));
     if (this.stateValue === SessionState.Playing || this.stateValue === SessionState.Paused) {
       const gone = this.liveness.check(engine, this.cfg, now);
       if (gone) this.handlePeerGone(gone.peerId, gone.why);
@@ -669,10 +668,13 @@ export class Session {
         return this.departures.onDisconnectReport(peerId, message.slot, this.engine, this.cfg);
       case MessageType.DropPlayer:
         return this.endRoomIf(this.departures.onDropPlayer(peerId, message, this.engine, this.cfg));
-      case MessageType.PlayerAway:
+      case MessageType.PlayerAway: // away and back, reconnect and host migration: survival.ts
       case MessageType.PlayerBack:
       case MessageType.Rejoin:
-        return this.survival.receive(peerId, message, this.engine, this.cfg);
+      case MessageType.MigrationQuery:
+      case MessageType.MigrationReport:
+      case MessageType.HostMigrated:
+        return this.survival.receive(peerId, message, this.engine, this.cfg, now);
       case MessageType.JoinRequest:
         return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
       case MessageType.JoinAccept: {
@@ -693,7 +695,9 @@ export class Session {
         return;
       }
       case MessageType.PlayerLeft:
-        return this.endRoomIf(this.departures.onPlayerLeft(peerId, message, this.engine, this.cfg));
+        return this.endRoomIf(
+          this.survival.onPlayerLeft(peerId, message, this.engine, this.cfg, now),
+        );
       default: {
         const unknown: never = message;
         this.report.peer(peerId, undefined, `unexpected message ${String(unknown)}`);

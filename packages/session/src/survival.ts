@@ -1,12 +1,17 @@
 import type { RollbackEngine } from '@rbn/core';
 import { LeaveReason, MessageType, RbnError } from '@rbn/protocol';
 import type {
+  HostMigratedMessage,
+  MigrationQueryMessage,
+  MigrationReportMessage,
   PlayerAwayMessage,
   PlayerBackMessage,
+  PlayerLeftMessage,
   RejoinMessage,
   TransportAdapter,
 } from '@rbn/protocol';
 import { Away } from './away';
+import { HostMigration } from './host-migration';
 import type { Emitter } from './internal/emitter';
 import type { Reporter } from './internal/reporter';
 import type { Departures } from './leave';
@@ -18,10 +23,20 @@ import { PlayerRole, SessionState } from './types';
 import type { SessionConfig } from './types';
 
 /**
- * Sessions that survive real players: the session's one handle on away (`away.ts`) and
- * reconnect into the same slot (`reconnect.ts`). It routes their messages, runs their frame
- * work, and turns a lost link into "away, slot kept" instead of a departure.
+ * Sessions that survive real players: the session's one handle on away (`away.ts`), reconnect
+ * into the same slot (`reconnect.ts`) and host migration (`host-migration.ts`). It routes their
+ * messages, runs their frame work, turns a lost link into "away, slot kept" instead of a
+ * departure, and a lost or departed host into a successor instead of the room's end.
  */
+
+/** The messages {@link Survival.receive} handles. */
+export type SurvivalMessage =
+  | PlayerAwayMessage
+  | PlayerBackMessage
+  | RejoinMessage
+  | MigrationQueryMessage
+  | MigrationReportMessage
+  | HostMigratedMessage;
 
 /** What {@link Survival} works with (the session's own parts, no more). */
 export type SurvivalDeps = {
@@ -40,12 +55,22 @@ export type SurvivalDeps = {
 export class Survival {
   readonly #away: Away;
   readonly #reconnect: Reconnect;
+  readonly #migration: HostMigration;
 
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: SurvivalDeps) {
-    const { roster, links, transport, emitter, report, random } = deps;
-    this.#away = new Away({ roster, links, emitter, report });
-    this.#reconnect = new Reconnect({ roster, links, transport, report, away: this.#away, random });
+    const { roster, links, transport, emitter, report, random, departures } = deps;
+    const away = (this.#away = new Away({ roster, links, emitter, report }));
+    const reconnect = (this.#reconnect = new Reconnect({
+      ...{ roster, links, transport, report, away, random },
+    }));
+    const hostReplaced = (): void => {
+      away.hostReplaced();
+      reconnect.hostReplaced();
+    };
+    this.#migration = new HostMigration({
+      ...{ roster, links, transport, emitter, report, departures, hostReplaced },
+    });
   }
 
   /** Whether the local game advances (not while the local member is away or asked to be). */
@@ -57,6 +82,30 @@ export class Survival {
   reset(): void {
     this.#away.reset();
     this.#reconnect.reset();
+    this.#migration.reset();
+  }
+
+  /**
+   * A `PlayerLeft` message: the host saying goodbye hands the room to a successor; anything
+   * else is an ordinary departure (`leave.ts`).
+   * @returns Why the room ends for us, or `null`.
+   */
+  onPlayerLeft(
+    peerId: string,
+    message: PlayerLeftMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): string | null {
+    const { roster, transport, departures } = this.deps;
+    const fromHost = !roster.isHost && peerId === roster.hostPeerId;
+    if (fromHost && message.slot === roster.hostSlot) {
+      if (this.#migration.hostGone(engine, cfg, now, true)) {
+        transport.disconnect(peerId);
+        return null;
+      }
+    }
+    return departures.onPlayerLeft(peerId, message, engine, cfg);
   }
 
   /**
@@ -77,11 +126,20 @@ export class Survival {
   }
 
   /**
-   * The frame's work while playing: away detection and stand-ins, rejoin tokens, a lost
-   * member's window. Returns why the room ends for us (our own window to reconnect ran out),
-   * else `null`.
+   * The frame's work: host migration (in the lobby too); while playing, away detection and
+   * stand-ins, rejoin tokens, a lost member's window. Returns why the room ends for us (our own
+   * window to reconnect ran out, we lost a host the others still reach, or no successor took
+   * over), else `null`.
+   * @param state - The session's state (away and reconnect work while `Playing` only).
    */
-  frame(engine: RollbackEngine, cfg: SessionConfig, now: number): string | null {
+  frame(
+    engine: RollbackEngine | null,
+    state: SessionState,
+    cfg: SessionConfig,
+    now: number,
+  ): string | null {
+    const why = this.#migration.frame(engine, cfg, now, this.#reconnect.mayReconnect(cfg));
+    if (why !== null || !engine || state !== SessionState.Playing) return why;
     this.#away.frame(engine, cfg, now);
     const expired = this.#reconnect.frame(cfg, now);
     if (expired === 'give up') {
@@ -91,14 +149,19 @@ export class Survival {
     return null;
   }
 
-  /** A `PlayerAway`, `PlayerBack` or `Rejoin` message. */
+  /** A `PlayerAway`, `PlayerBack`, `Rejoin` or host-migration message. */
   receive(
     peerId: string,
-    message: PlayerAwayMessage | PlayerBackMessage | RejoinMessage,
+    message: SurvivalMessage,
     engine: RollbackEngine | null,
     cfg: SessionConfig,
+    now: number,
   ): void {
     switch (message.type) {
+      case MessageType.MigrationQuery:
+      case MessageType.MigrationReport:
+      case MessageType.HostMigrated:
+        return this.#migration.onMessage(peerId, message, engine, cfg, now);
       case MessageType.PlayerAway:
         return this.#away.onAway(peerId, message, engine, cfg);
       case MessageType.PlayerBack: {
@@ -114,8 +177,8 @@ export class Survival {
 
   /**
    * A peer's connection is gone. Returns whether it is kept (a player keeps its slot, marked
-   * away, for `reconnectWindowMs`; a member that lost the host waits to reconnect) instead of
-   * the usual departure.
+   * away, for `reconnectWindowMs`; a member that lost the host waits to reconnect or for the
+   * successor) instead of the usual departure.
    */
   peerGone(
     peerId: string,
@@ -128,6 +191,9 @@ export class Survival {
       const member = roster.byPeer(peerId);
       return member !== undefined && this.#reconnect.memberLost(member, engine, cfg, now);
     }
-    return peerId === roster.hostPeerId && this.#reconnect.hostLost(engine, cfg, now);
+    if (peerId !== roster.hostPeerId) return false;
+    // Either our own link dropped (we reconnect) or the host is gone (a successor takes over).
+    const reconnecting = this.#reconnect.hostLost(engine, cfg, now);
+    return this.#migration.hostGone(engine, cfg, now, false) || reconnecting;
   }
 }

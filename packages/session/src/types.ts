@@ -270,6 +270,12 @@ export interface SessionEvents {
   /** An away player plays its own inputs again from `tick` on, in its old slot. */
   playerBack: (playerId: PlayerId, tick: Tick) => void;
   /**
+   * The room has a new host (the old one left or was lost): `hostId` hosts from now on, and the
+   * old host's inputs stopped counting at `tick` (a `playerLeft` for it fires just before).
+   * Fires on every member, the new host included; `isHost` reads the new answer already.
+   */
+  hostChanged: (hostId: PlayerId, tick: Tick) => void;
+  /**
    * About once a second while playing: how many ticks the local game runs ahead of the remote
    * players on average (positive: ahead, so the game loop may slow down slightly).
    */

@@ -168,6 +168,26 @@ export const messageArbitraries: {
     slot,
     token: fc.uint8Array({ maxLength: 64 }),
   }),
+  [MessageType.MigrationQuery]: fc.record({
+    type: fc.constant(MessageType.MigrationQuery),
+    hostSlot: slot,
+    acks: fc.array(ackEntry, { maxLength: 8 }),
+  }),
+  [MessageType.MigrationReport]: fc.record({
+    type: fc.constant(MessageType.MigrationReport),
+    hostSlot: slot,
+    hostPresent: fc.boolean(),
+    acks: fc.array(ackEntry, { maxLength: 8 }),
+    runs: fc.array(inputRun, { maxLength: 6 }),
+  }),
+  [MessageType.HostMigrated]: fc.record({
+    type: fc.constant(MessageType.HostMigrated),
+    hostSlot: slot,
+    newHostSlot: slot,
+    leaveTick: tick,
+    acks: fc.array(ackEntry, { maxLength: 8 }),
+    runs: fc.array(inputRun, { maxLength: 6 }),
+  }),
   [MessageType.DropPlayer]: fc.record({
     type: fc.constant(MessageType.DropPlayer),
     slot,

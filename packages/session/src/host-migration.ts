@@ -1,0 +1,622 @@
+import type { RollbackEngine } from '@rbn/core';
+import { DEFAULT_LIMITS, MessageType } from '@rbn/protocol';
+import type {
+  HostMigratedMessage,
+  InputAckEntry,
+  InputRun,
+  MigrationQueryMessage,
+  MigrationReportMessage,
+  Tick,
+  TransportAdapter,
+} from '@rbn/protocol';
+import type { Emitter } from './internal/emitter';
+import type { Reporter } from './internal/reporter';
+import type { Departures } from './leave';
+import type { LinkTable } from './links';
+import type { Member, Roster } from './roster';
+import { PlayerRole } from './types';
+import type { SessionConfig } from './types';
+
+/**
+ * Host migration: when the host leaves (says goodbye) or is lost (its link closed, or silent past
+ * `disconnectTimeout`), the room goes on under a successor every member computes the same way
+ * (see {@link chooseSuccessor}). The successor, once the host is gone from its own view,
+ *
+ * 1. asks every other member what it holds (`MigrationQuery`, with the successor's newest
+ *    received tick per slot; in star it opens the links to the guests first);
+ * 2. collects the answers (`MigrationReport`: each member's newest received tick per slot, and
+ *    the inputs it holds beyond the successor's of the slots nobody can send again — the old
+ *    host, departed and away players), until every member that plays or watches answered or
+ *    `disconnectTimeout` passed;
+ * 3. announces itself (`HostMigrated`): the old host's inputs count up to `leaveTick - 1`, the
+ *    newest it holds once every report is merged, and stop from it. Everyone fills what it
+ *    lacked, forgets anything later (retract), removes the old host at that tick and takes the
+ *    successor as host. Nobody loses or repeats a tick: every member holds every input up to the
+ *    leave tick (the successor relays any it misses later, like any host).
+ *
+ * A member accepts a query or an announcement only from the successor of its own view, and only
+ * once the host is gone from its own view (it said goodbye, its link closed or went silent);
+ * until then it keeps a query aside and refuses an announcement. So a member that lies about
+ * losing the host changes nothing.
+ */
+
+/** A member as the successor rule sees it. */
+export type SuccessorCandidate = {
+  readonly slot: number;
+  /** A player (not a spectator). */
+  readonly plays: boolean;
+  /** In the room (not departed). */
+  readonly present: boolean;
+  /** Marked away (its inputs decided by the host). */
+  readonly away: boolean;
+};
+
+/**
+ * The successor of a host that is gone: the lowest slot of a present player that is not away,
+ * other than the host's. Every member computes it from the same roster, so all agree.
+ * @param members - The room's members.
+ * @param hostSlot - The slot of the host that is gone.
+ * @returns The successor's slot, or -1 when no player is left to host.
+ */
+export function chooseSuccessor(members: Iterable<SuccessorCandidate>, hostSlot: number): number {
+  let best = -1;
+  for (const m of members) {
+    if (m.slot === hostSlot || !m.plays || !m.present || m.away) continue;
+    if (best < 0 || m.slot < best) best = m.slot;
+  }
+  return best;
+}
+
+/** A member as {@link orphanSlots} sees it. */
+export type OrphanCandidate = SuccessorCandidate & {
+  /** A player whose inputs count in the game (joined at a known tick). */
+  readonly counted: boolean;
+};
+
+/**
+ * The slots whose inputs nobody can send again once the host is gone: the host's own, departed
+ * players' (the host relayed their last inputs) and away players' (the host decided them).
+ * Present players that are not away send their own again to the successor.
+ * @param members - The room's members.
+ * @param hostSlot - The slot of the host that is gone.
+ * @returns The slots, in slot order.
+ */
+export function orphanSlots(members: Iterable<OrphanCandidate>, hostSlot: number): number[] {
+  const slots: number[] = [];
+  for (const m of members) {
+    if (!m.counted) continue;
+    if (m.slot === hostSlot || !m.present || m.away) slots.push(m.slot);
+  }
+  return slots.sort((a, b) => a - b);
+}
+
+/** What a member does with a migration message: act on it, keep it aside, or refuse it. */
+export type MigrationVerdict =
+  | { readonly kind: 'accept' }
+  | { readonly kind: 'defer' }
+  | { readonly kind: 'refuse'; readonly why: string };
+
+/** Everything {@link judgeMigration} decides from. */
+export type MigrationJudgeInput = {
+  /** The sender's slot, or -1 when it is no present member. */
+  readonly senderSlot: number;
+  /** The host slot the message names. */
+  readonly namedHostSlot: number;
+  /** The room's host slot in the receiver's view. */
+  readonly hostSlot: number;
+  /** The successor in the receiver's view ({@link chooseSuccessor}). */
+  readonly successorSlot: number;
+  /** Whether the host is gone from the receiver's own view (goodbye, link closed, silence). */
+  readonly hostGone: boolean;
+  /** An announcement (`HostMigrated`) rather than a query. */
+  readonly announcement: boolean;
+};
+
+/**
+ * Whether a migration message may count: only from the computed successor, about our host,
+ * and only once that host is gone from our own view. A query that comes first waits (the
+ * successor may have noticed first); an announcement that comes first is refused (the
+ * successor announces only after our report, which we send only once the host is gone).
+ * @param input - The sender and the receiver's view.
+ * @returns The verdict.
+ */
+export function judgeMigration(input: MigrationJudgeInput): MigrationVerdict {
+  if (input.senderSlot < 0) return { kind: 'refuse', why: 'host migration from a non-member' };
+  if (input.namedHostSlot !== input.hostSlot) {
+    return { kind: 'refuse', why: `slot ${input.namedHostSlot} is not the host` };
+  }
+  if (input.senderSlot !== input.successorSlot) {
+    const successor = input.successorSlot;
+    return { kind: 'refuse', why: `only the successor (slot ${successor}) may take over the host` };
+  }
+  if (input.hostGone) return { kind: 'accept' };
+  if (input.announcement) return { kind: 'refuse', why: 'the host is still in the room' };
+  return { kind: 'defer' };
+}
+
+/**
+ * Whether the successor has heard enough to announce: every member it waits for answered, or
+ * the wait reached its limit (a member that vanished too is not waited for forever).
+ * @param waitingFor - How many members have not answered yet.
+ * @param elapsedMs - Time since the query went out.
+ * @param timeoutMs - The limit (`disconnectTimeout`).
+ */
+export function migrationReady(waitingFor: number, elapsedMs: number, timeoutMs: number): boolean {
+  return waitingFor === 0 || elapsedMs >= timeoutMs;
+}
+
+/** What {@link HostMigration} works with (the session's own parts, no more). */
+export type HostMigrationDeps = {
+  readonly roster: Roster;
+  readonly links: LinkTable;
+  readonly transport: TransportAdapter;
+  readonly emitter: Emitter;
+  readonly report: Reporter;
+  readonly departures: Departures;
+  /** A successor took over: away and reconnect start over under the new host. */
+  readonly hostReplaced: () => void;
+};
+
+type Deferred = { peerId: string; message: MigrationQueryMessage };
+
+const MAX_RUN = DEFAULT_LIMITS.maxInputsPerRun;
+
+/** The host-migration protocol of one session: the successor's side and every member's. */
+export class HostMigration {
+  /** The slot of the host that is gone from our view, or -1; and since when. */
+  #goneSlot = -1;
+  #goneAt = 0;
+  /** Successor: when the query went out (-1: not collecting). */
+  #queriedAt = -1;
+  /** Successor: the members that did not answer yet, and the answers' acks by peer. */
+  readonly #waiting = new Set<string>();
+  readonly #acks = new Map<string, InputAckEntry[]>();
+  /** Successor: per orphan slot, the lowest tick a member lacked. */
+  readonly #lowest = new Map<number, Tick>();
+  /** Successor: members that still reach the host (we do not take over while any does). */
+  readonly #hostSeenBy = new Set<string>();
+  /** The host said goodbye (it cannot come back in this room). */
+  #leftForGood = false;
+  /** Member: the successor told us it still reaches the host. */
+  #successorSeesHost = false;
+  /** A query from the successor that came before we lost the host ourselves. */
+  #deferred: Deferred | null = null;
+
+  /** @param deps - The session's parts this uses. */
+  constructor(private readonly deps: HostMigrationDeps) {}
+
+  /** Whether the host is gone from our view and no successor took over yet. */
+  get pending(): boolean {
+    return this.#goneSlot >= 0;
+  }
+
+  /** Everything starts over (a new room). */
+  reset(): void {
+    this.#goneSlot = -1;
+    this.#queriedAt = -1;
+    this.#waiting.clear();
+    this.#acks.clear();
+    this.#lowest.clear();
+    this.#hostSeenBy.clear();
+    this.#leftForGood = false;
+    this.#successorSeesHost = false;
+    this.#deferred = null;
+  }
+
+  /**
+   * Member: the host is gone from our own view. Returns whether a successor will take over
+   * (the room goes on; the caller then does not end it).
+   * @param leftForGood - The host said goodbye (else its link closed or went silent).
+   */
+  hostGone(
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+    leftForGood: boolean,
+  ): boolean {
+    const { roster } = this.deps;
+    if (roster.isHost) return false;
+    if (leftForGood) this.#leftForGood = true;
+    if (this.#goneSlot >= 0) return true;
+    const hostSlot = roster.hostSlot;
+    const successor = this.#successor(hostSlot);
+    if (successor < 0) return false;
+    this.#goneSlot = hostSlot;
+    this.#goneAt = now;
+    const host = roster.at(hostSlot);
+    if (host) this.deps.links.get(host.peerId)?.resetLiveness(now);
+    if (successor === roster.localSlot) this.#query(engine, now);
+    else {
+      // Tell the successor; if it still reaches the host, it says so (see `frame`).
+      const peerId = roster.at(successor)!.peerId;
+      this.#send(peerId, { type: MessageType.MigrationQuery, hostSlot, acks: [] }, () => {});
+    }
+    const deferred = this.#deferred;
+    this.#deferred = null;
+    if (deferred) this.#onMessage(deferred.peerId, deferred.message, engine, cfg, now);
+    return true;
+  }
+
+  /**
+   * Whether we heard from the host since we lost it (our own link dropped, not the host): unless
+   * it said goodbye, the migration is then off. Members we asked keep our query aside until
+   * they lose the host themselves.
+   */
+  #hostHeard(): boolean {
+    if (this.#leftForGood) return false;
+    const host = this.deps.roster.at(this.#goneSlot);
+    const link = host ? this.deps.links.get(host.peerId) : undefined;
+    return link !== undefined && link.lastRecvAt > this.#goneAt;
+  }
+
+  /**
+   * The frame's work: the successor announces once it heard enough.
+   * @param reconnecting - Whether we still try to reach the old host ourselves.
+   * @returns Why the room ends for us (the others still reach the host, which no longer has us,
+   * and we do not reconnect), or `null`.
+   */
+  frame(
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+    reconnecting: boolean,
+  ): string | null {
+    if (this.#goneSlot < 0) return null;
+    if (this.#hostHeard()) {
+      this.reset();
+      return null;
+    }
+    if (this.#queriedAt < 0) {
+      if (reconnecting || this.#leftForGood) return null;
+      // We lost the host alone (it removed us, or our own link dropped), or the successor
+      // vanished too (see the README's limits).
+      if (this.#successorSeesHost) return 'lost the host, which the other members still reach';
+      const late = now - this.#goneAt >= 2 * cfg.disconnectTimeout;
+      return late ? 'lost the host, and no successor took over' : null;
+    }
+    if (this.#hostSeenBy.size > 0) {
+      if (reconnecting || this.#leftForGood) return null;
+      return 'lost the host, which the other members still reach';
+    }
+    if (!migrationReady(this.#waiting.size, now - this.#queriedAt, cfg.disconnectTimeout)) {
+      return null;
+    }
+    this.#announce(engine, cfg);
+    return null;
+  }
+
+  /** A `MigrationQuery`, `MigrationReport` or `HostMigrated` message. */
+  onMessage(
+    peerId: string,
+    message: MigrationQueryMessage | MigrationReportMessage | HostMigratedMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): void {
+    const { roster } = this.deps;
+    if (message.type === MessageType.MigrationReport) {
+      if (this.#queriedAt < 0 && this.#isSuccessor(peerId) && message.hostPresent) {
+        this.#successorSeesHost = this.#goneSlot >= 0;
+        return;
+      }
+      this.#onReport(peerId, message, engine);
+      return;
+    }
+    const successorHere =
+      message.type === MessageType.MigrationQuery &&
+      !roster.isHost &&
+      this.#successor(roster.hostSlot) === roster.localSlot &&
+      message.hostSlot === roster.hostSlot &&
+      (roster.byPeer(peerId) !== undefined || roster.hasDeparted(peerId));
+    if (successorHere) {
+      // A member lost the host and asks us, its successor: we say whether we still reach it
+      // (if not, our own query reaches it or already did). One the host removed hears the
+      // same: the host is still there, for the others.
+      if (this.#goneSlot < 0) {
+        this.deps.links.sendTo(peerId, {
+          ...{ type: MessageType.MigrationReport, hostSlot: message.hostSlot, hostPresent: true },
+          ...{ acks: [], runs: [] },
+        });
+      }
+      return;
+    }
+    this.#onMessage(peerId, message, engine, cfg, now);
+  }
+
+  #onMessage(
+    peerId: string,
+    message: MigrationQueryMessage | HostMigratedMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): void {
+    const { roster, report } = this.deps;
+    const sender = roster.byPeer(peerId);
+    const hostSlot = roster.hostSlot;
+    const verdict = judgeMigration({
+      senderSlot: sender ? sender.slot : -1,
+      namedHostSlot: message.hostSlot,
+      hostSlot,
+      successorSlot: roster.isHost ? -1 : this.#successor(hostSlot),
+      hostGone: this.#goneSlot === hostSlot,
+      announcement: message.type === MessageType.HostMigrated,
+    });
+    if (verdict.kind === 'refuse') {
+      report.peer(peerId, message.type, verdict.why);
+      return;
+    }
+    if (verdict.kind === 'defer') {
+      // One at a time: only the successor of our view gets here, so this stays bounded. It
+      // hears at once that we still reach the host; our real answer follows if we lose it.
+      if (message.type === MessageType.MigrationQuery) {
+        this.#deferred = { peerId, message };
+        this.deps.links.sendTo(peerId, {
+          ...{ type: MessageType.MigrationReport, hostSlot: message.hostSlot, hostPresent: true },
+          ...{ acks: [], runs: [] },
+        });
+      }
+      return;
+    }
+    if (message.type === MessageType.MigrationQuery) this.#answer(peerId, message, engine);
+    else this.#adopt(peerId, message, engine, cfg, now);
+  }
+
+  /** Successor: opens links where needed and asks every other member what it holds. */
+  #query(engine: RollbackEngine | null, now: number): void {
+    const { roster } = this.deps;
+    const message: MigrationQueryMessage = {
+      type: MessageType.MigrationQuery,
+      hostSlot: this.#goneSlot,
+      acks: receivedTicks(roster, engine),
+    };
+    for (const slot of this.#orphans()) this.#lowest.set(slot, receivedTick(roster, engine, slot));
+    this.#queriedAt = now;
+    for (const member of roster.remoteMembers.values()) {
+      if (member.slot === this.#goneSlot) continue;
+      if (!roster.isAway(member.slot)) this.#waiting.add(member.peerId);
+      this.#send(member.peerId, message, () => this.#waiting.delete(member.peerId));
+    }
+  }
+
+  /** Sends to a member, connecting to it first when needed (star guests have no link yet). */
+  #send(peerId: string, message: MigrationQueryMessage, failed: () => void): void {
+    const { transport, links } = this.deps;
+    if (transport.connectedPeers.has(peerId)) {
+      links.sendTo(peerId, message);
+      return;
+    }
+    const sent = { done: false };
+    const send = (): void => {
+      if (sent.done || this.#goneSlot !== message.hostSlot) return;
+      sent.done = true;
+      links.sendTo(peerId, message);
+    };
+    transport.connect(peerId).then(send, (error: unknown) => {
+      failed();
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.deps.report.error('transport', err, peerId);
+    });
+    // A transport that connects at once can carry the message now.
+    if (transport.connectedPeers.has(peerId)) send();
+  }
+
+  #isSuccessor(peerId: string): boolean {
+    const { roster } = this.deps;
+    const slot = roster.byPeer(peerId)?.slot;
+    return slot !== undefined && slot === this.#successor(this.#goneSlot);
+  }
+
+  /** Member: tells the successor what it holds. */
+  #answer(peerId: string, message: MigrationQueryMessage, engine: RollbackEngine | null): void {
+    const { roster, links } = this.deps;
+    const runs: InputRun[] = [];
+    if (engine) {
+      for (const slot of this.#orphans()) {
+        const theirs = message.acks.find((a) => a.slot === slot)?.tick ?? -1;
+        const run = inputRun(roster, engine, slot, theirs + 1, receivedTick(roster, engine, slot));
+        if (run) runs.push(run);
+      }
+    }
+    const answer: MigrationReportMessage = {
+      type: MessageType.MigrationReport,
+      hostSlot: message.hostSlot,
+      hostPresent: false,
+      acks: receivedTicks(roster, engine),
+      runs,
+    };
+    links.sendTo(peerId, answer);
+  }
+
+  /** Successor: a member's answer; its inputs of the orphan slots go into the engine at once. */
+  #onReport(peerId: string, message: MigrationReportMessage, engine: RollbackEngine | null): void {
+    const { roster, report } = this.deps;
+    const expected = this.#waiting.has(peerId) || this.#hostSeenBy.has(peerId);
+    if (this.#queriedAt < 0 || !expected || message.hostSlot !== this.#goneSlot) {
+      report.peer(peerId, message.type, 'an unexpected host-migration report');
+      return;
+    }
+    this.#waiting.delete(peerId);
+    if (message.hostPresent) {
+      this.#hostSeenBy.add(peerId);
+      return;
+    }
+    this.#hostSeenBy.delete(peerId);
+    this.#acks.set(peerId, message.acks);
+    const orphans = this.#orphans();
+    for (const ack of message.acks) {
+      const lowest = this.#lowest.get(ack.slot);
+      if (lowest !== undefined && ack.tick < lowest) this.#lowest.set(ack.slot, ack.tick);
+    }
+    if (!engine) return;
+    for (const run of message.runs) {
+      const member = roster.countedPlayer(run.slot);
+      if (!member || !orphans.includes(run.slot)) {
+        report.peer(peerId, message.type, `slot ${run.slot}'s inputs are not the report's to give`);
+        continue;
+      }
+      for (let i = 0; i < run.inputs.length; i++) {
+        engine.addRemoteInput(member.playerId, run.startTick + i, run.inputs[i]!);
+      }
+    }
+  }
+
+  /** Successor: announces itself and takes over. */
+  #announce(engine: RollbackEngine | null, cfg: SessionConfig): void {
+    const { roster, links } = this.deps;
+    const old = roster.at(this.#goneSlot);
+    if (!old) return;
+    const leaveTick = engine ? Math.max(receivedTick(roster, engine, old.slot) + 1, 0) : -1;
+    const runs: InputRun[] = [];
+    if (engine) {
+      for (const [slot, lowest] of this.#lowest) {
+        const upTo = slot === old.slot ? leaveTick - 1 : receivedTick(roster, engine, slot);
+        const run = inputRun(roster, engine, slot, lowest + 1, upTo);
+        if (run) runs.push(run);
+      }
+    }
+    const message: HostMigratedMessage = {
+      type: MessageType.HostMigrated,
+      hostSlot: old.slot,
+      newHostSlot: roster.localSlot,
+      leaveTick: Math.max(leaveTick, 0),
+      acks: receivedTicks(roster, engine),
+      runs,
+    };
+    for (const member of roster.remoteMembers.values()) {
+      if (member.slot !== old.slot) links.sendTo(member.peerId, message);
+    }
+    const acks = new Map(this.#acks);
+    // Everyone holds what the announcement carries: the orphan slots up to our newest input.
+    const settled = runs.map((run) => ({
+      slot: run.slot,
+      tick: receivedTick(roster, engine, run.slot),
+    }));
+    for (const slot of this.#lowest.keys()) {
+      if (!runs.some((run) => run.slot === slot))
+        settled.push({ slot, tick: receivedTick(roster, engine, slot) });
+    }
+    this.#takeOver(old, roster.localSlot, leaveTick, engine, cfg);
+    // Each member's answer says what it holds: the new links send from there.
+    for (const link of links.list) {
+      for (const ack of acks.get(link.peerId) ?? []) link.noteAck(ack.slot, ack.tick);
+      for (const ack of settled) link.noteAck(ack.slot, ack.tick);
+    }
+  }
+
+  /** Member: the successor announced itself. */
+  #adopt(
+    peerId: string,
+    message: HostMigratedMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    _now: number,
+  ): void {
+    const { roster } = this.deps;
+    const old = roster.at(message.hostSlot);
+    if (!old) return;
+    if (engine) {
+      const orphans = this.#orphans();
+      for (const run of message.runs) {
+        const member = roster.countedPlayer(run.slot);
+        if (!member || member.isLocal || !orphans.includes(run.slot)) continue;
+        for (let i = 0; i < run.inputs.length; i++) {
+          engine.addRemoteInput(member.playerId, run.startTick + i, run.inputs[i]!);
+        }
+      }
+    }
+    const leaveTick = engine ? message.leaveTick : -1;
+    this.#takeOver(old, message.newHostSlot, leaveTick, engine, cfg);
+    const link = this.deps.links.get(peerId);
+    if (link) for (const ack of message.acks) link.noteAck(ack.slot, ack.tick);
+  }
+
+  /** Everyone: the old host leaves at `leaveTick` and the member in `newHostSlot` hosts. */
+  #takeOver(
+    old: Member,
+    newHostSlot: number,
+    leaveTick: Tick,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const { roster, departures, transport } = this.deps;
+    this.reset();
+    roster.setHost(newHostSlot);
+    if (engine && leaveTick >= 0 && engine.hasPlayer(old.playerId)) {
+      engine.retractInputs(old.playerId, leaveTick);
+    }
+    departures.remove(old, leaveTick, engine, cfg);
+    try {
+      transport.disconnect(old.peerId);
+    } catch {
+      // Already gone.
+    }
+    this.deps.hostReplaced();
+    const host = roster.at(newHostSlot);
+    if (host) this.deps.emitter.emit('hostChanged', host.playerId, Math.max(leaveTick, 0));
+  }
+
+  #successor(hostSlot: number): number {
+    const { roster } = this.deps;
+    const candidates: SuccessorCandidate[] = [];
+    for (const m of roster.all()) candidates.push(candidateOf(roster, m));
+    return chooseSuccessor(candidates, hostSlot);
+  }
+
+  #orphans(): number[] {
+    const { roster } = this.deps;
+    const members: OrphanCandidate[] = [];
+    for (const m of roster.all()) {
+      members.push({ ...candidateOf(roster, m), counted: roster.countedPlayer(m.slot) === m });
+    }
+    return orphanSlots(members, this.#goneSlot);
+  }
+}
+
+function candidateOf(roster: Roster, m: Member): SuccessorCandidate {
+  return {
+    slot: m.slot,
+    plays: m.role === PlayerRole.Player,
+    present: m.status === 'present',
+    away: roster.isAway(m.slot),
+  };
+}
+
+/** Our newest input of a slot's player (-1: none, or no game). */
+function receivedTick(roster: Roster, engine: RollbackEngine | null, slot: number): Tick {
+  const member = roster.countedPlayer(slot);
+  if (!engine || !member) return -1;
+  let tick = member.isLocal ? engine.lastLocalInputTick : engine.getReceivedTick(member.playerId);
+  if (member.leaveTick >= 0) tick = Math.min(tick, member.leaveTick - 1);
+  return Math.max(tick, -1);
+}
+
+/** Our newest input per counted slot. */
+function receivedTicks(roster: Roster, engine: RollbackEngine | null): InputAckEntry[] {
+  const acks: InputAckEntry[] = [];
+  if (!engine) return acks;
+  for (const m of roster.all()) {
+    if (roster.countedPlayer(m.slot) !== m) continue;
+    acks.push({ slot: m.slot, tick: receivedTick(roster, engine, m.slot) });
+  }
+  return acks;
+}
+
+/** The inputs of a slot's player from `from` to `upTo` that we hold (at most one run's worth). */
+function inputRun(
+  roster: Roster,
+  engine: RollbackEngine,
+  slot: number,
+  from: Tick,
+  upTo: Tick,
+): InputRun | null {
+  const member = roster.countedPlayer(slot);
+  if (!member) return null;
+  const start = Math.max(from, member.joinTick, 0);
+  const inputs: Uint8Array[] = [];
+  for (let t = start; t <= upTo && inputs.length < MAX_RUN; t++) {
+    const input = engine.getInput(member.playerId, t);
+    if (input === undefined) break;
+    inputs.push(input);
+  }
+  return inputs.length > 0 ? { slot, startTick: start, inputs } : null;
+}
