@@ -119,3 +119,41 @@ describe.each([
     expect(() => h.host.session.setAway(true)).toThrow(/host cannot be away/);
   });
 });
+
+describe('away after a lag spike (mesh)', () => {
+  it("a player whose messages lag 2 s confirms ticks past its away tick with its own inputs; it drops them for the host's state and the room converges", async () => {
+    const seed = 1703;
+    const ids = ['p0', 'p1', 'p2'];
+    const transports = createLocalTransportGroup(ids, { latency: 20, jitter: 5, seed });
+    const h = new Harness(transports, seed, { topology: Topology.Mesh });
+    await h.start();
+    h.run(60);
+    const spiky = h.peers[1]!;
+    // What the lagging player had confirmed of its away window when it heard, and the host's
+    // state of that tick then.
+    const heard = { from: -1, confirmed: -1, own: 0, host: 0 };
+    spiky.session.on('playerAway', (id, from) => {
+      if (id !== 'p1') return;
+      const tick = spiky.session.confirmedTick + 1;
+      Object.assign(heard, { from, confirmed: spiky.session.confirmedTick });
+      heard.own = spiky.session.rollbackEngine!.getSnapshot(tick)?.hash ?? 0;
+      heard.host = h.host.session.rollbackEngine!.getSnapshot(tick)?.hash ?? 0;
+    });
+    transports.get('p1')!.setConditions({ latency: 2000 });
+    for (let i = 0; i < 300 && heard.from < 0; i++) h.run(1);
+    expect(heard.from, `seed ${seed}: p1 never heard it is away`).toBeGreaterThan(0);
+    // The room plays the host's stand-ins from the away tick: the states the lagging player
+    // confirmed there with its own inputs are not the room's (the session compares no hash of
+    // an away window, so this is no desync).
+    expect(
+      heard.confirmed,
+      `seed ${seed}: p1 confirmed nothing past its away tick`,
+    ).toBeGreaterThan(heard.from);
+    expect(heard.own, `seed ${seed}: p1's state of its away window`).not.toBe(heard.host);
+    // Its link heals: it comes back from the host's state and everyone agrees again.
+    transports.get('p1')!.setConditions({ latency: 20 });
+    h.run(300);
+    expect(spiky.session.state).toBe(SessionState.Playing);
+    expectConverged(h);
+  });
+});
