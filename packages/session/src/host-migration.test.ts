@@ -286,6 +286,27 @@ describe.each([
     for (const p of h.peers.slice(0, 4)) expect(p.session.state, p.id).toBe(SessionState.Playing);
     await expectConverged(h, h.peers.slice(0, 4));
   });
+  it('with two players, the guest that lost its link to the host does not take over alone: it reconnects', async () => {
+    const transports = createLocalTransportGroup(['p0', 'p1'], { latency: 20, jitter: 5, seed });
+    const h = new Harness(transports, seed, { topology });
+    await h.start(600, 2);
+    await run(h, 90);
+    const changed: string[] = [];
+    for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(id));
+    const [host, guest] = h.peers as [Peer, Peer];
+    LocalTransport.unlink(transports.get('p0')!, transports.get('p1')!);
+    await run(h, 120);
+    // Two hosts would split the room: the guest waits to reconnect instead.
+    expect(changed, `seed ${h.seed}`).toEqual([]);
+    expect(guest.session.isHost, `seed ${h.seed}`).toBe(false);
+    LocalTransport.link(transports.get('p0')!, transports.get('p1')!);
+    await run(h, 240);
+    expect(changed, `seed ${h.seed}`).toEqual([]);
+    expect(host.session.isHost).toBe(true);
+    expect(guest.session.isHost).toBe(false);
+    for (const p of h.peers) expect(p.session.state, p.id).toBe(SessionState.Playing);
+    await expectConverged(h, h.peers);
+  });
 });
 
 describe('host migration (lobby)', () => {

@@ -281,6 +281,9 @@ export class HostMigration {
     if (!migrationReady(this.#waiting.size, now - this.#queriedAt, cfg.disconnectTimeout)) {
       return null;
     }
+    // Nobody else said it lost the host: perhaps only our own link dropped. While we may still
+    // reconnect to it we do not take over alone (two hosts would split the room in two).
+    if (this.#acks.size === 0 && !this.#leftForGood && reconnecting) return null;
     this.#announce(engine, cfg);
     return null;
   }
