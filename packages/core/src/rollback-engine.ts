@@ -576,8 +576,16 @@ export class RollbackEngine {
    * for every player, so S(t + 1) is final. -1 if none.
    */
   get confirmedTick(): Tick {
-    return Math.min(this.inputsCompleteThrough, this.tickNow - 1);
+    return Math.min(this.inputsCompleteThrough, this.confirmationCap, this.tickNow - 1);
   }
+
+  /**
+   * The newest tick that may count as confirmed even when every input of it is known; `Infinity`
+   * (the default) for no limit. A session caps a guest's confirmation at the host's
+   * acknowledgement of the guest's own inputs, since until then the host may still decide them
+   * (when it marks the guest away): no confirmed hash is ever reported for a tick that changes.
+   */
+  confirmationCap: Tick = Number.POSITIVE_INFINITY;
 
   /** Counters of rollbacks, resimulated ticks and stalls. A live object: do not mutate. */
   get stats(): Readonly<EngineStats> {
@@ -616,7 +624,7 @@ export class RollbackEngine {
 
     if (this.tickNow - complete > this.maxSpeculation) {
       this.statsData.stalls++;
-      const confirmed = Math.min(complete, this.tickNow - 1);
+      const confirmed = Math.min(complete, this.confirmationCap, this.tickNow - 1);
       this.emitConfirmedHashes(confirmed);
       const r = this.stalled;
       r.tick = this.tickNow;
@@ -629,7 +637,7 @@ export class RollbackEngine {
     const simulated = this.tickNow;
     this.simulate(simulated);
     this.tickNow = simulated + 1;
-    const confirmed = Math.min(complete, simulated);
+    const confirmed = Math.min(complete, this.confirmationCap, simulated);
     if (this.leavingCount > 0) this.purgeLeftPlayers();
     this.emitConfirmedHashes(confirmed);
     const r = this.advanced;

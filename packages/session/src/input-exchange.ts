@@ -379,6 +379,22 @@ export class InputExchange {
     return true;
   }
 
+  /**
+   * A guest confirms a tick only once the host acknowledged its own input for it: until then the
+   * host may still decide that input (marking the guest away from an earlier tick).
+   */
+  capConfirmation(engine: RollbackEngine): void {
+    const { roster, links } = this.deps;
+    if (roster.isHost || !roster.localPlays) {
+      engine.confirmationCap = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const host = roster.hostPeerId === null ? undefined : links.get(roster.hostPeerId);
+    const acked = host ? host.acked[roster.localSlot]! : -1;
+    const cap = engine.confirmationCap;
+    engine.confirmationCap = cap === Number.POSITIVE_INFINITY ? acked : Math.max(cap, acked);
+  }
+
   /** An `Input` or `InputAck` message from a link's peer, decoded into `view`. */
   receive(
     link: Link | undefined,
