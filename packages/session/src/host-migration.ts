@@ -170,6 +170,8 @@ export class HostMigration {
   #queriedAt = -1;
   /** Successor: the members that did not answer yet, and the answers' acks by peer. */
   readonly #waiting = new Set<string>();
+  /** Successor: every member asked (away ones too: their answer counts, they are not waited for). */
+  readonly #asked = new Set<string>();
   readonly #acks = new Map<string, InputAckEntry[]>();
   /** Successor: per orphan slot, the lowest tick a member lacked. */
   readonly #lowest = new Map<number, Tick>();
@@ -195,6 +197,7 @@ export class HostMigration {
     this.#goneSlot = -1;
     this.#queriedAt = -1;
     this.#waiting.clear();
+    this.#asked.clear();
     this.#acks.clear();
     this.#lowest.clear();
     this.#hostSeenBy.clear();
@@ -281,9 +284,16 @@ export class HostMigration {
     if (!migrationReady(this.#waiting.size, now - this.#queriedAt, cfg.disconnectTimeout)) {
       return null;
     }
-    // Nobody else said it lost the host: perhaps only our own link dropped. While we may still
-    // reconnect to it we do not take over alone (two hosts would split the room in two).
-    if (this.#acks.size === 0 && !this.#leftForGood && reconnecting) return null;
+    if (this.#acks.size === 0 && !this.#leftForGood) {
+      // Nobody else said it lost the host: perhaps only our own network dropped. While we may
+      // still reconnect to it we do not take over (two hosts would split the room in two); if we
+      // asked others and none answered, the room ends rather than becoming a room of one.
+      if (reconnecting) return null;
+      if (this.#asked.size > 0) {
+        const late = now - this.#queriedAt >= 2 * cfg.disconnectTimeout;
+        return late ? 'lost the host, and reached no other member' : null;
+      }
+    }
     this.#announce(engine, cfg);
     return null;
   }
@@ -376,6 +386,7 @@ export class HostMigration {
     this.#queriedAt = now;
     for (const member of roster.remoteMembers.values()) {
       if (member.slot === this.#goneSlot) continue;
+      this.#asked.add(member.peerId);
       if (!roster.isAway(member.slot)) this.#waiting.add(member.peerId);
       this.#send(member.peerId, message, () => this.#waiting.delete(member.peerId));
     }
@@ -433,7 +444,7 @@ export class HostMigration {
   /** Successor: a member's answer; its inputs of the orphan slots go into the engine at once. */
   #onReport(peerId: string, message: MigrationReportMessage, engine: RollbackEngine | null): void {
     const { roster, report } = this.deps;
-    const expected = this.#waiting.has(peerId) || this.#hostSeenBy.has(peerId);
+    const expected = this.#asked.has(peerId);
     if (this.#queriedAt < 0 || !expected || message.hostSlot !== this.#goneSlot) {
       report.peer(peerId, message.type, 'an unexpected host-migration report');
       return;

@@ -66,6 +66,39 @@ describe.each([
     expectConverged(h);
     expect(left).toEqual([]);
   });
+  it('a guest whose every link drops returns to its slot; it does not host alone, though the only other guest is away', async () => {
+    const { h, transports } = harness(seed + 10, { topology });
+    await h.start();
+    h.run(60);
+    const guest = h.peers[2]!;
+    const before = guest.session.players.get('p2')!;
+    const hosts: string[] = [];
+    const away: string[] = [];
+    for (const p of h.peers) p.session.on('hostChanged', (id) => hosts.push(`${p.id}:${id}`));
+    guest.session.on('playerAway', (id) => away.push(id));
+    // p1 steps out: in p2's view the successor of the host is p2 itself.
+    h.peers[1]!.session.setAway(true);
+    h.run(30);
+    expect(away).toEqual(['p1']);
+    const [p0, p1, p2] = ['p0', 'p1', 'p2'].map((id) => transports.get(id)!);
+    LocalTransport.unlink(p2!, p0!);
+    LocalTransport.unlink(p2!, p1!);
+    h.run(180); // 3 s without any link: p2 cannot tell its own drop from the host's loss
+    expect(hosts).toEqual([]);
+    expect(guest.session.isHost).toBe(false);
+    expect(guest.session.state).toBe(SessionState.Playing);
+    LocalTransport.link(p2!, p0!);
+    LocalTransport.link(p2!, p1!);
+    for (let i = 0; i < 180; i++) {
+      await settle();
+      h.runFrame();
+    }
+    expect(hosts).toEqual([]);
+    expect(h.host.session.isHost).toBe(true);
+    expect(guest.session.players.get('p2')).toEqual(before);
+    expect(h.host.session.players.get('p2')).toEqual({ ...before, isLocal: false });
+    expect(h.peers.map((p) => p.session.players.size)).toEqual([3, 3, 3]);
+  });
 });
 
 describe('reconnect window and tokens', () => {
