@@ -254,6 +254,7 @@ function publishOnline(
         slot: p.slot,
         role: PlayerRole[p.role],
         isHost: p.isHost,
+        away: names.isAway(p.playerId),
       }));
     },
     get heading() {
@@ -287,6 +288,7 @@ function announceMembership(
   });
   session.on('playerLeft', (info) => {
     names.remember(info);
+    names.setAway(info.playerId, false);
     if (info.playerId === local) return;
     const host = info.isHost || info.playerId === hostId ? 'The host ' : '';
     toasts.show(`${host}${names.nameOf(info.playerId)} left`, 'warn');
@@ -305,9 +307,11 @@ function announceMembership(
     toasts.show(`${names.nameOf(playerId)} reconnected`);
   });
   session.on('playerAway', (playerId) => {
+    names.setAway(playerId, true);
     if (playerId !== local) toasts.show(`${names.nameOf(playerId)} is away`, 'warn');
   });
   session.on('playerBack', (playerId) => {
+    names.setAway(playerId, false);
     if (playerId !== local) toasts.show(`${names.nameOf(playerId)} is back`);
   });
   session.on('hostChanged', (newHost) => {

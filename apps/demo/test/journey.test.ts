@@ -63,7 +63,65 @@ async function waitForToast(page: Page, text: string, what: string): Promise<voi
   }
 }
 
+/**
+ * Logs every toast the page shows from now on into `window.toastLog` (toasts leave the screen
+ * after a few seconds, and an earlier "is away" must not count for a later one).
+ */
+async function logToasts(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const log: string[] = [];
+    (window as unknown as { toastLog: string[] }).toastLog = log;
+    const stack = document.querySelector('.toasts');
+    if (!stack) throw new Error('no toast stack on the page');
+    new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) {
+          log.push((node as Element).querySelector('span')?.textContent ?? '');
+        }
+      }
+    }).observe(stack, { childList: true });
+  });
+}
+
+/** Waits until a toast containing `text` was shown since {@link logToasts} (or fails naming those). */
+async function waitForLoggedToast(page: Page, text: string, what: string): Promise<void> {
+  const log = (): string[] => (window as unknown as { toastLog: string[] }).toastLog;
+  try {
+    await page.waitForFunction(
+      (t) => (window as unknown as { toastLog: string[] }).toastLog.some((s) => s.includes(t)),
+      text,
+      { timeout: HANG_MS, polling: 100 },
+    );
+  } catch (error) {
+    const seen = await page.evaluate(log).catch((reason: unknown) => String(reason));
+    throw new Error(
+      `${what}: no toast "${text}" (shown ${JSON.stringify(seen)}): ${String(error)}`,
+    );
+  }
+}
+
 type Seen = { name: string; slot: number; isHost: boolean };
+
+/**
+ * Makes a page read as hidden (another tab in front) or visible again and fires
+ * `visibilitychange`, which @rbn/online's listener turns into `session.setAway`. Headless
+ * Chromium keeps drawing frames, so the page's loop runs on as a throttled tab's would not.
+ */
+async function setHidden(page: Page, hidden: boolean): Promise<void> {
+  await page.evaluate((h) => {
+    Object.defineProperty(document, 'visibilityState', {
+      configurable: true,
+      get: () => (h ? 'hidden' : 'visible'),
+    });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+}
+
+/** A condition on a page's player list: the player named `name` is (or is not) marked away. */
+function awayIs(name: string, away: boolean): string {
+  return `window.rbnDemo.players.some((p) => p.name === ${JSON.stringify(name)} && p.away === ${String(away)})`;
+}
 
 /** The room as a page names it. */
 function roster(page: Page): Promise<Seen[]> {
@@ -243,6 +301,53 @@ describe('online journey', () => {
       }
       expect(await host.locator('.controls h2').textContent()).toMatch(/2\/2 players · Playing/);
       await sameConfirmedState(host, back, 'the host and the friend back');
+    });
+  }, 180_000);
+
+  it("a friend's hidden tab shows as away on the host's page and comes back", async () => {
+    const href = `/?room=away-${Date.now().toString(36)}&stun=none`;
+    const { host, guest } = await gameOfTwo(href);
+    await withScreenshots(async (shoot) => {
+      // The game is under way (one second confirmed) when Bob's tab goes to the background.
+      await waitForDemo(guest, 'window.rbnDemo.peers[0].confirmedGameTick >= 60', HANG_MS);
+      expect(await roster(host)).toHaveLength(2);
+      // Under load the host may have marked Bob away for a moment already (a slow start): only
+      // what happens from the hide on counts.
+      await waitForDemo(host, awayIs('Bob', false), HANG_MS);
+      await logToasts(host);
+      await setHidden(guest, true);
+      await waitForLoggedToast(host, 'Bob is away', "the host seeing the friend's tab hidden");
+      await waitForDemo(host, awayIs('Bob', true), HANG_MS);
+      shoot(host, 'journey-away-host');
+      // Bob dimmed and "away" on the scoreboard, the "Bob is away" toast: the README's picture.
+      await host.screenshot({ path: join(DEMO_DIR, 'docs', 'online-away.png') });
+
+      // The host plays on without waiting for Bob: its confirmed ticks keep advancing.
+      const from = await host.evaluate(() => window.rbnDemo?.peers[0]?.confirmedGameTick ?? 0);
+      await waitForDemo(
+        host,
+        `window.rbnDemo.peers[0].confirmedGameTick >= ${from + 120}`,
+        HANG_MS,
+      );
+      expect(await host.locator('.controls h2').textContent()).toMatch(/2\/2 players · Playing/);
+      await waitForDemo(host, awayIs('Bob', true), HANG_MS);
+
+      // Bob's tab is in front again: the host is told, Bob is no longer marked away.
+      await setHidden(guest, false);
+      await waitForLoggedToast(host, 'Bob is back', 'the host seeing the friend come back');
+      await waitForDemo(host, awayIs('Bob', false), HANG_MS);
+      expect(await host.locator('.toast-error').count()).toBe(0);
+      expect(await guest.locator('.toast-error').count()).toBe(0);
+
+      // Both play on from the same state: past the back tick, their confirmed hashes agree.
+      const back = await host.evaluate(() => window.rbnDemo?.peers[0]?.confirmedGameTick ?? 0);
+      await waitForDemo(
+        host,
+        `window.rbnDemo.peers[0].confirmedGameTick >= ${back + 120}`,
+        HANG_MS,
+      );
+      await sameConfirmedState(host, guest, 'the host and the friend back');
+      await sameConfirmedState(guest, host, 'the friend back and the host');
     });
   }, 180_000);
 

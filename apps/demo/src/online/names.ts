@@ -48,6 +48,7 @@ export function saveName(name: string): void {
  */
 export class RosterNames {
   private readonly known = new Map<string, { name: string; slot: number }>();
+  private readonly away = new Set<string>();
 
   /** @param session - The session whose members to name. */
   constructor(private readonly session: Session) {}
@@ -78,6 +79,24 @@ export class RosterNames {
   }
 
   /**
+   * Records a member going away (`playerAway`) or coming back (`playerBack`, or leaving).
+   * @param playerId - The member's id.
+   * @param away - Whether it is away now.
+   */
+  setAway(playerId: string, away: boolean): void {
+    if (away) this.away.add(playerId);
+    else this.away.delete(playerId);
+  }
+
+  /**
+   * @param playerId - A member's id.
+   * @returns Whether the session said it is away (and not back since).
+   */
+  isAway(playerId: string): boolean {
+    return this.away.has(playerId);
+  }
+
+  /**
    * How the arena draws a member: its session slot's number and colour and its name.
    * @param playerId - A member's id.
    * @returns The look, or `undefined` for an id the session never had.
@@ -90,6 +109,7 @@ export class RosterNames {
       badge: String(slot + 1),
       name: this.nameOf(playerId),
       color: PLAYER_COLORS[slot % PLAYER_COLORS.length] ?? '#fff',
+      away: this.away.has(playerId),
     };
   }
 

@@ -19,6 +19,8 @@ export interface PlayerLook {
   name: string;
   /** The disc's colour. */
   color: string;
+  /** Away (online: a hidden or frozen tab): the disc is dimmed and the scoreboard says "away". */
+  away?: boolean;
 }
 
 /**
@@ -190,7 +192,7 @@ export function drawArena(
       ctx.globalAlpha = 1;
     }
     ctx.fillStyle = color;
-    ctx.globalAlpha = p.phase === Phase.Falling ? 0.5 : 1;
+    ctx.globalAlpha = p.phase === Phase.Falling || look.away === true ? 0.5 : 1;
     ctx.beginPath();
     ctx.arc(x, y, r, 0, TAU);
     ctx.fill();
@@ -228,7 +230,8 @@ export function drawArena(
     ctx.textAlign = 'right';
     ctx.font = '14px system-ui, sans-serif';
     const you = p.id === view.localPlayerId ? ' (you)' : '';
-    ctx.fillText(`${look.name}${you}  ${p.score}`, WORLD_SIZE - 10, 8 + row * 18, 220);
+    const away = look.away === true ? ' · away' : '';
+    ctx.fillText(`${look.name}${you}${away}  ${p.score}`, WORLD_SIZE - 10, 8 + row * 18, 220);
     row++;
   }
   ctx.textAlign = 'left';
