@@ -99,6 +99,35 @@ describe.each([
     expect(h.host.session.players.get('p2')).toEqual({ ...before, isLocal: false });
     expect(h.peers.map((p) => p.session.players.size)).toEqual([3, 3, 3]);
   });
+  it('a guest whose every link drops and returns is back in its slot and plays with everyone', async () => {
+    const { h, transports } = harness(seed + 20, { topology });
+    await h.start();
+    h.run(60);
+    const guest = h.peers[2]!;
+    const before = guest.session.players.get('p2')!;
+    const [p0, p1, p2] = ['p0', 'p1', 'p2'].map((id) => transports.get(id)!);
+    LocalTransport.unlink(p2!, p0!);
+    LocalTransport.unlink(p2!, p1!);
+    h.run(180);
+    LocalTransport.link(p2!, p0!);
+    LocalTransport.link(p2!, p1!);
+    for (let i = 0; i < 180; i++) {
+      await settle();
+      h.runFrame();
+    }
+    expect(guest.session.players.get('p2')).toEqual(before);
+    expect(h.peers.map((p) => p.session.players.size)).toEqual([3, 3, 3]);
+    // It plays again, with every player's inputs (in mesh: over its own links to them again).
+    const ticks = h.peers.map((p) => p.session.currentTick);
+    for (let i = 0; i < 60; i++) {
+      await settle();
+      h.runFrame();
+    }
+    h.peers.forEach((p, i) => {
+      expect(p.session.currentTick, `seed ${h.seed}: ${p.id}`).toBeGreaterThan(ticks[i]! + 50);
+    });
+    expectConverged(h);
+  });
 });
 
 describe('reconnect window and tokens', () => {

@@ -6,7 +6,8 @@ import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { Member, Roster } from './roster';
-import { PlayerRole } from './types';
+import { connectMember } from './topology';
+import { PlayerRole, Topology } from './types';
 import type { SessionConfig } from './types';
 
 /**
@@ -153,12 +154,22 @@ export class Reconnect {
         if (this.#hostLostAt < 0 || this.#ownToken !== token) return;
         this.#hostLostAt = -1;
         this.deps.links.sendTo(host, { type: MessageType.Rejoin, slot, token });
+        if (cfg.topology === Topology.Mesh) this.#reopenMesh(host);
       },
       () => {
         // Not reachable yet: the next try follows in RECONNECT_RETRY_MS.
       },
     );
     return null;
+  }
+
+  /** Mesh: our links to the other players may have dropped with the host's; open them again. */
+  #reopenMesh(host: string): void {
+    const { roster, links, transport, report } = this.deps;
+    for (const member of roster.remotePlayers) {
+      if (member.peerId === host || transport.connectedPeers.has(member.peerId)) continue;
+      connectMember(transport, roster, links, report, member.peerId);
+    }
   }
 
   /** A `Rejoin` message: our token from the host, or (host) a player proving who it is. */
