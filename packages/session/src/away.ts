@@ -206,6 +206,18 @@ export class Away {
     if (changed) relink(roster, this.deps.links, cfg.topology, null);
   }
 
+  /** Host: the member that sent a message about `slot`, if it is about itself (else reported). */
+  #selfSender(
+    peerId: string,
+    message: PlayerAwayMessage | PlayerBackMessage,
+    what: string,
+  ): Member | undefined {
+    const sender = this.deps.roster.byPeer(peerId);
+    if (sender && sender.slot === message.slot) return sender;
+    this.deps.report.peer(peerId, message.type, `a member may only ${what} itself`);
+    return undefined;
+  }
+
   /** A `PlayerAway` message: the host announces one, or a member asks for it. */
   onAway(
     peerId: string,
@@ -215,11 +227,8 @@ export class Away {
   ): void {
     const { roster, report } = this.deps;
     if (roster.isHost) {
-      const sender = roster.byPeer(peerId);
-      if (!sender || sender.slot !== message.slot) {
-        report.peer(peerId, message.type, 'a member may only say it is away itself');
-        return;
-      }
+      const sender = this.#selfSender(peerId, message, 'say it is away');
+      if (!sender) return;
       if (engine && !roster.isAway(sender.slot) && engine.hasPlayer(sender.playerId)) {
         this.#markAway(sender, engine, cfg);
       }
@@ -262,11 +271,8 @@ export class Away {
   ): void {
     const { roster, report } = this.deps;
     if (roster.isHost) {
-      const sender = roster.byPeer(peerId);
-      if (!sender || sender.slot !== message.slot) {
-        report.peer(peerId, message.type, 'a member may only ask to come back itself');
-        return;
-      }
+      const sender = this.#selfSender(peerId, message, 'ask to come back');
+      if (!sender) return;
       if (roster.isAway(sender.slot)) this.#backAsked[sender.slot] = 1;
       return;
     }

@@ -1,6 +1,14 @@
 import type { Game, RollbackEngine } from '@rbn/core';
 import { MessageType, RbnError } from '@rbn/protocol';
-import type { HashMessage, InputDigestMessage, SyncMessage, Tick } from '@rbn/protocol';
+import type {
+  DesyncStateMessage,
+  DesyncStateRequestMessage,
+  HashMessage,
+  InputDigestMessage,
+  SyncMessage,
+  SyncRequestMessage,
+  Tick,
+} from '@rbn/protocol';
 import { DesyncReports } from './desync-report';
 import { DesyncTracker } from './desync-tracker';
 import type { DesyncReportOptions } from './desync-report';
@@ -15,6 +23,15 @@ import { HOST_SLOT } from './roster';
 import type { Member, Roster } from './roster';
 import { DesyncAuthority, PlayerRole, Topology } from './types';
 import type { SessionConfig } from './types';
+
+/** The messages {@link DesyncRecovery.receive} takes. */
+export type DesyncMessage =
+  | HashMessage
+  | InputDigestMessage
+  | SyncMessage
+  | SyncRequestMessage
+  | DesyncStateRequestMessage
+  | DesyncStateMessage;
 
 const SYNC_REQUEST_TIMEOUT_MS = 3000;
 const SYNC_RESPONSE_MIN_INTERVAL_MS = 250;
@@ -261,6 +278,29 @@ export class DesyncRecovery {
     if (remote) for (const [slot, h] of remote) this.#compare(engine, cfg, tick, slot, h);
     this.#decide(engine, cfg, tick);
     this.#hashes.prune(tick, cfg.hashInterval);
+  }
+
+  /** A message of desync detection, recovery or reports, from `peerId`. */
+  receive(
+    peerId: string,
+    message: DesyncMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): void {
+    switch (message.type) {
+      case MessageType.Hash:
+      case MessageType.InputDigest:
+        return this.onHash(peerId, message, engine, cfg);
+      case MessageType.Sync:
+        return this.onSync(peerId, message, engine, cfg);
+      case MessageType.SyncRequest:
+        return this.onSyncRequest(peerId, message.tick, engine, now);
+      case MessageType.DesyncStateRequest:
+        return this.reports.onRequest(peerId, message.tick, engine, cfg);
+      case MessageType.DesyncState:
+        return this.reports.onState(peerId, message);
+    }
   }
 
   /**

@@ -646,17 +646,13 @@ export class Session {
         return this.liveness.onPing(link, peerId, message.timestamp, this.engine, now);
       case MessageType.Pong:
         return this.liveness.onPong(link, message, this.engine, this.cfg, now);
-      case MessageType.Hash:
+      case MessageType.Hash: // desync detection, recovery and reports: desync.ts
       case MessageType.InputDigest:
-        return this.desync.onHash(peerId, message, this.engine, this.cfg);
       case MessageType.Sync:
-        return this.desync.onSync(peerId, message, this.engine, this.cfg);
       case MessageType.SyncRequest:
-        return this.desync.onSyncRequest(peerId, message.tick, this.engine, now);
       case MessageType.DesyncStateRequest:
-        return this.desync.reports.onRequest(peerId, message.tick, this.engine, this.cfg);
       case MessageType.DesyncState:
-        return this.desync.reports.onState(peerId, message);
+        return this.desync.receive(peerId, message, this.engine, this.cfg, now);
       case MessageType.Pause:
       case MessageType.Resume:
       case MessageType.ResumeCountdown: {
