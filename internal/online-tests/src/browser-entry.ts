@@ -104,7 +104,7 @@ const api: PageApi = {
       slot: (session && session.players.get(session.localPlayerId)?.slot) ?? -1,
       state: session?.state ?? -1,
       tick: session?.currentTick ?? -1,
-      confirmed: session?.confirmedTick ?? -1,
+      confirmed: session ? game.confirmed : -1,
       players: session?.players.size ?? 0,
       roomId: session?.roomId ?? '',
       isHost: session?.isHost ?? false,

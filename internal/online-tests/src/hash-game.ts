@@ -47,7 +47,7 @@ export class HashGame implements Game<Uint8Array> {
 
   /**
    * Takes the hashes of the ticks up to `tick` the session has now confirmed. Call it between
-   * ticks of the session, with the session's `confirmedTick`.
+   * ticks of the session, with the `confirmedTick` its `tick()` returned.
    */
   confirm(tick: number): void {
     for (let t = this.confirmed + 1; t <= tick; t++) {

@@ -60,7 +60,7 @@ export class NodePeers {
   /** Waits until every peer confirmed `tick` (hang cap names the peers' progress). */
   allConfirmed(tick: number, capMs = 150_000): Promise<void> {
     return this.waits.until(
-      () => this.peers.every((p) => p.session.confirmedTick >= tick),
+      () => this.peers.every((p) => p.game.confirmed >= tick),
       `every peer confirming tick ${tick}`,
       capMs,
       this.status,

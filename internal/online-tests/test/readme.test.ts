@@ -73,20 +73,24 @@ describe.each(readmes)('%s', (_name, readme) => {
   it('runs "online in ten lines" as written: it meets a Node peer and plays in step', async () => {
     const server = await start();
     const game = new HashGame();
-    fakePage(server.wsUrl, game, () => {
-      // Between frames: the game takes the hashes of the ticks its session confirmed.
-      if (blockSession) game.confirm(blockSession.confirmedTick);
-      peers.waits.check();
-    });
+    fakePage(server.wsUrl, game, peers.waits.check);
     page.readLocalInput = () => new Uint8Array([scriptedInput(0, blockSession?.currentTick ?? 0)]);
     const { probed } = await runReadme(readme, { '@rbn/online': online }, ['__probe(session);']);
     const block = probed[0] as Session;
     blockSession = block;
+    // The README's loop calls `session.tick()`: the game takes the hashes of what each tick
+    // confirmed (see HashGame).
+    const tick = block.tick.bind(block);
+    block.tick = (input) => {
+      const result = tick(input);
+      game.confirm(result.confirmedTick);
+      return result;
+    };
     // The block's peer came first, so it hosts; a second player makes the group of two.
     expect(block.isHost).toBe(true);
     const other = await peers.join(`${server.wsUrl}/my-room?next=2`, 1);
     await peers.waits.until(
-      () => block.confirmedTick >= 300 && other.session.confirmedTick >= 300,
+      () => game.confirmed >= 300 && other.game.confirmed >= 300,
       'both peers confirming tick 300',
       120_000,
       () => `block: ${block.state} ${block.confirmedTick}; ${peers.status()}`,

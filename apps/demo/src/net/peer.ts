@@ -76,7 +76,7 @@ export interface DemoPeer {
   state(): string;
   /** The next tick to simulate. */
   currentTick(): number;
-  /** The newest tick whose inputs are all known. */
+  /** The newest tick whose inputs are all known, as the last tick simulated them. */
   confirmedTick(): number;
   /** Why the peer is not playing (a refused join, a lost host), if it is not. */
   notice(): string | undefined;

@@ -76,6 +76,8 @@ export class SessionPeer implements DemoPeer {
   /** The session, for the mode to create or join rooms and start the game. */
   readonly session: Session;
   private readonly recording: RecordingGame;
+  /** What the last `tick()` confirmed: the states up to it were simulated with every input. */
+  private confirmedAtTick = -1;
   private readonly input = new Uint8Array(1);
   private lastNotice: string | undefined;
 
@@ -127,7 +129,7 @@ export class SessionPeer implements DemoPeer {
   }
 
   confirmedTick(): number {
-    return this.session.confirmedTick;
+    return this.confirmedAtTick;
   }
 
   /**
@@ -166,6 +168,7 @@ export class SessionPeer implements DemoPeer {
     const result = this.session.tick(this.input);
     // The tick's own confirmed tick: the states up to it were simulated with every input.
     const confirmed = result.confirmedTick;
+    this.confirmedAtTick = confirmed;
     if (confirmed >= 0) {
       this.recording.confirm(confirmed + 1 + (this.game.tick - this.session.currentTick));
     }
