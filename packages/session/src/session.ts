@@ -89,6 +89,9 @@ export class Session {
   private started = false;
   private readonly joining: JoinAttempt;
   private readonly failJoinBound = (error: Error): void => this.failJoin(error);
+  /** The time of the frame `tick()` runs, read by `framesAheadNow` (no closure per tick). */
+  private frameNow = 0;
+  private readonly framesAheadNow = (): number | null => this.framesAhead(this.frameNow);
 
   private readonly roster: Roster;
   private readonly links: LinkTable;
@@ -573,7 +576,8 @@ export class Session {
         this.spectating.advance(engine, this.cfg, result, this.advantage);
       } else {
         this.inputs.capConfirmation(engine);
-        advanceFrame(engine, localInput, result, () => this.framesAhead(now), this.advantage);
+        this.frameNow = now;
+        advanceFrame(engine, localInput, result, this.framesAheadNow, this.advantage);
       }
     } else {
       result.tick = engine ? engine.currentTick : -1;
