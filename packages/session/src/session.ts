@@ -89,9 +89,8 @@ export class Session {
   private started = false;
   private readonly joining: JoinAttempt;
   private readonly failJoinBound = (error: Error): void => this.failJoin(error);
-  /** The time of the frame `tick()` runs, read by `framesAheadNow` (no closure per tick). */
-  private frameNow = 0;
-  private readonly framesAheadNow = (): number | null => this.framesAhead(this.frameNow);
+  private readonly framesAhead = (now: number): number | null =>
+    this.advantage.framesAhead(this.engine, this.links, this.roster, this.cfg, now);
 
   private readonly roster: Roster;
   private readonly links: LinkTable;
@@ -575,9 +574,8 @@ export class Session {
       if (this.role === PlayerRole.Spectator) {
         this.spectating.advance(engine, this.cfg, result, this.advantage);
       } else {
-        this.inputs.capConfirmation(engine);
-        this.frameNow = now;
-        advanceFrame(engine, localInput, result, this.framesAheadNow, this.advantage);
+        this.inputs.capConfirmation(engine, this.cfg);
+        advanceFrame(engine, localInput, result, this.framesAhead, now, this.advantage);
       }
     } else {
       result.tick = engine ? engine.currentTick : -1;
@@ -609,10 +607,6 @@ export class Session {
       }
     }
     if (this.pausing.frame(now)) this.finishResume();
-  }
-
-  private framesAhead(now: number): number | null {
-    return this.advantage.framesAhead(this.engine, this.links, this.roster, this.cfg, now);
   }
 
   private finishResume(): void {
