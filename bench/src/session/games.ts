@@ -5,6 +5,11 @@
 export interface BenchGame {
   /** `step` calls so far. */
   steps: number;
+  /**
+   * Wall-clock µs spent in this game's own `step`, `serialize` and `deserialize` so far: what
+   * the game itself costs inside a library's `tick()`, kept apart from the library's own time.
+   */
+  ownMicros: number;
   serialize(): Uint8Array;
   deserialize(data: Uint8Array): void;
   step(inputs: Map<string, Uint8Array>): void;
@@ -31,6 +36,7 @@ function mixInputs(seed: number, inputs: Map<string, Uint8Array>, ids: string[])
  */
 abstract class WordsGame implements BenchGame {
   steps = 0;
+  ownMicros = 0;
   protected readonly words: Int32Array;
   private readonly bytes: Uint8Array;
   private readonly ids: string[] = [];
@@ -39,15 +45,22 @@ abstract class WordsGame implements BenchGame {
     this.bytes = new Uint8Array(this.words.buffer);
   }
   serialize(): Uint8Array {
-    return this.bytes.slice();
+    const start = performance.now();
+    const state = this.bytes.slice();
+    this.ownMicros += (performance.now() - start) * 1000;
+    return state;
   }
   deserialize(data: Uint8Array): void {
+    const start = performance.now();
     this.bytes.set(data.subarray(0, this.bytes.length));
+    this.ownMicros += (performance.now() - start) * 1000;
   }
   step(inputs: Map<string, Uint8Array>): void {
+    const start = performance.now();
     this.steps++;
     this.advance(mixInputs(this.words[0]!, inputs, this.ids));
     this.words[0] = this.words[0]! + 1;
+    this.ownMicros += (performance.now() - start) * 1000;
   }
   hash(): number {
     let h = 0x811c9dc5;

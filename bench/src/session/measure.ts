@@ -18,13 +18,16 @@ export type Outcome = {
   meanRollbackDepth: number;
   maxRollbackDepth: number;
   /**
-   * Wall-clock µs inside the library (`tick()` and message handler) per frame per peer, with
-   * frames the OS preempted us in replaced by the peer's median frame ({@link filteredTotal}).
+   * Wall-clock µs inside the library (`tick()` and message handler) per frame per peer, less
+   * the time spent in the game's own `step`/`serialize`/`deserialize` calls made from there,
+   * with frames the OS preempted us in replaced by the peer's median frame ({@link filteredTotal}).
    */
   libraryMicrosPerFrame: number;
+  /** The same with the game's calls counted in (all the time inside `tick()` and the handler). */
+  withGameMicrosPerFrame: number;
   /** Share of peer-frames whose library time was replaced as preempted. */
   preemptedShare: number;
-  /** The same for the host (peer 0) alone. */
+  /** {@link Outcome.libraryMicrosPerFrame} for the host (peer 0) alone. */
   hostMicrosPerFrame: number;
   /** Process CPU (user + system) of the whole loop, network included, per frame per peer. */
   processMicrosPerFrame: number;
@@ -67,7 +70,10 @@ export function runRoom(
   const n = peers.length;
   network.startTrace(conditions);
   network.resetCounters();
-  for (const p of peers) p.micros = 0;
+  for (const p of peers) {
+    p.micros = 0;
+    p.gameMicros = 0;
+  }
   const startTicks = peers.map((p) => p.currentTick());
   const hashes = peers.map(() => new Map<number, number>());
   let rollbacks = 0;
@@ -75,15 +81,21 @@ export function runRoom(
   let maxDepth = 0;
   let steps = 0;
   let advanced = 0;
+  // Per peer and frame: library time without the game's calls, and with them.
   const samples = peers.map(() => new Float64Array(length.frames));
+  const withGame = peers.map(() => new Float64Array(length.frames));
   const before = new Float64Array(n);
+  const gameBefore = new Float64Array(n);
   let wire = { messages: 0, bytes: 0, lost: 0, delivered: 0 };
   let guestLinksUsed = 0;
   const cpuStart = process.cpuUsage();
   let cpu = 0;
   for (let f = 0; f < length.frames + length.settle; f++) {
     const changing = f < length.frames;
-    for (let i = 0; i < n; i++) before[i] = peers[i]!.micros;
+    for (let i = 0; i < n; i++) {
+      before[i] = peers[i]!.micros;
+      gameBefore[i] = peers[i]!.gameMicros;
+    }
     for (let i = 0; i < n; i++) {
       const peer = peers[i]!;
       const stepsBefore = peer.game.steps;
@@ -104,7 +116,11 @@ export function runRoom(
       }
     }
     network.advance(FRAME_MS);
-    if (changing) for (let i = 0; i < n; i++) samples[i]![f] = peers[i]!.micros - before[i]!;
+    for (let i = 0; changing && i < n; i++) {
+      const all = peers[i]!.micros - before[i]!;
+      withGame[i]![f] = all;
+      samples[i]![f] = all - (peers[i]!.gameMicros - gameBefore[i]!);
+    }
     if (f === length.frames - 1) {
       const used = process.cpuUsage(cpuStart);
       cpu = used.user + used.system;
@@ -125,6 +141,7 @@ export function runRoom(
   const seconds = length.frames / 60;
   const filtered = samples.map(filteredTotal);
   const libraryMicros = filtered.reduce((s, t) => s + t.total, 0);
+  const withGameMicros = withGame.map(filteredTotal).reduce((s, t) => s + t.total, 0);
   const hostMicros = filtered[0]!.total;
   return {
     players: n,
@@ -133,6 +150,7 @@ export function runRoom(
     meanRollbackDepth: rollbacks === 0 ? 0 : resimulated / rollbacks,
     maxRollbackDepth: maxDepth,
     libraryMicrosPerFrame: libraryMicros / length.frames / n,
+    withGameMicrosPerFrame: withGameMicros / length.frames / n,
     hostMicrosPerFrame: hostMicros / length.frames,
     preemptedShare: filtered.reduce((s, t) => s + t.replaced, 0) / (length.frames * n),
     processMicrosPerFrame: cpu / length.frames / n,

@@ -18,6 +18,8 @@ export type BenchPeer = {
   game: BenchGame;
   /** Wall-clock µs spent inside the library: `tick()` and its message handler. */
   micros: number;
+  /** The part of {@link BenchPeer.micros} spent in the game's own methods (`step`, `serialize`, `deserialize`). */
+  gameMicros: number;
   tick(input: Uint8Array): { advanced: boolean };
   currentTick(): number;
   /** The library's time-sync multiplier for the game loop (rollback-netcode has none: 1). */
@@ -39,18 +41,22 @@ function timeHandler(transport: BenchTransport, peer: BenchPeer): void {
   const handler = transport.onMessage;
   if (!handler) return;
   transport.onMessage = (peerId, message) => {
+    const game = peer.game.ownMicros;
     const start = performance.now();
     handler(peerId, message);
     peer.micros += (performance.now() - start) * 1000;
+    peer.gameMicros += peer.game.ownMicros - game;
   };
 }
 
 function timedTick(peer: BenchPeer, tick: (input: Uint8Array) => boolean) {
   const result = { advanced: false };
   return (input: Uint8Array) => {
+    const game = peer.game.ownMicros;
     const start = performance.now();
     result.advanced = tick(input);
     peer.micros += (performance.now() - start) * 1000;
+    peer.gameMicros += peer.game.ownMicros - game;
     return result;
   };
 }
@@ -110,6 +116,7 @@ async function joinedRoom<S extends LibrarySession>(
     const peer: BenchPeer = {
       game,
       micros: 0,
+      gameMicros: 0,
       tick: () => ({ advanced: false }),
       currentTick: () => opened.session.currentTick,
       frameDelayMultiplier: opened.frameDelayMultiplier,

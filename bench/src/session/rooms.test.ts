@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TrivialGame } from './games';
 import { runRoom } from './measure';
 import { rbnRoom, rnRoom } from './peers';
@@ -29,5 +29,36 @@ describe('bench rooms', () => {
     expect(o.guestLinksUsed).toBe(3 * 2);
     expect(o.tickSpread).toBe(0);
     expect(o.convergedPeers).toBe(4);
+  });
+
+  describe('library CPU', () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it.each([
+      ['rollback-netcode', rnRoom],
+      ['rbn', rbnRoom],
+    ] as const)(
+      "leaves out the game's own calls for %s, and reports them in the figure with the game",
+      async (_, make) => {
+        // A clock that only moves inside the game's steps: 10 µs a step, nothing elsewhere.
+        let ms = 0;
+        vi.spyOn(performance, 'now').mockImplementation(() => ms);
+        class SteppingClockGame extends TrivialGame {
+          protected override advance(mix: number): void {
+            super.advance(mix);
+            ms += 0.01;
+          }
+        }
+        const room = await make(
+          { players: 2, mesh: false, seed: SEED },
+          () => new SteppingClockGame(),
+        );
+        const o = runRoom(room, { latency: 50, jitter: 5, packetLoss: 0 }, SEED, RUN);
+        room.destroy();
+        expect(o.libraryMicrosPerFrame).toBeCloseTo(0, 6);
+        expect(o.withGameMicrosPerFrame).toBeCloseTo(o.stepsPerFrame * 10, 3);
+        expect(o.stepsPerFrame).toBeGreaterThan(1);
+      },
+    );
   });
 });

@@ -226,6 +226,9 @@ export class RollbackEngine {
   private delay: number;
 
   private readonly players = new Map<PlayerId, Player>();
+  /** The last lookup in `players` (`find`): the session asks about one player many times in a row. */
+  private foundId: PlayerId | undefined = undefined;
+  private found: Player | undefined = undefined;
   /** Every tracked player (including ones joining later or leaving), sorted by id. */
   private sorted: Player[] = [];
   private localPlayer: Player | undefined;
@@ -359,6 +362,7 @@ export class RollbackEngine {
     if (buffer.receivedTick < this.baseTick - 1) buffer.dropBefore(this.baseTick);
     const player: Player = { id: playerId, buffer };
     this.players.set(playerId, player);
+    this.foundId = undefined;
     this.sorted.push(player);
     this.sorted.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (local) this.localPlayer = player;
@@ -434,7 +438,7 @@ export class RollbackEngine {
    */
   addRemoteInput(playerId: PlayerId, tick: Tick, input: Uint8Array): RemoteInputResult {
     checkInput('input', input);
-    const player = this.players.get(playerId);
+    const player = this.find(playerId);
     if (player === undefined || player === this.localPlayer) return 'ignored';
     if (!Number.isInteger(tick) || input.length > this.maxInputBytes) return 'ignored';
     const buffer = player.buffer;
@@ -500,7 +504,7 @@ export class RollbackEngine {
    * @returns A view valid until the next mutating call (copy it to keep it), or `undefined`.
    */
   getInput(playerId: PlayerId, tick: Tick): Uint8Array | undefined {
-    const player = this.players.get(playerId);
+    const player = this.find(playerId);
     if (player === undefined || !player.buffer.isActiveAt(tick)) return undefined;
     return player.buffer.get(tick);
   }
@@ -512,7 +516,7 @@ export class RollbackEngine {
    * @returns T, or -1 for an unknown player.
    */
   getReceivedTick(playerId: PlayerId): Tick {
-    return this.players.get(playerId)?.buffer.receivedTick ?? -1;
+    return this.find(playerId)?.buffer.receivedTick ?? -1;
   }
 
   /**
@@ -1042,9 +1046,19 @@ export class RollbackEngine {
     }
   }
 
+  /** `players.get(playerId)`, remembering the last answer. */
+  private find(playerId: PlayerId): Player | undefined {
+    if (playerId === this.foundId) return this.found;
+    const player = this.players.get(playerId);
+    this.foundId = playerId;
+    this.found = player;
+    return player;
+  }
+
   private forget(player: Player): void {
     // A player that came back under the same id has a newer record in `players`.
     if (this.players.get(player.id) === player) this.players.delete(player.id);
+    this.foundId = undefined;
     const index = this.sorted.indexOf(player);
     if (index >= 0) this.sorted.splice(index, 1);
     if (player === this.localPlayer) this.localPlayer = undefined;

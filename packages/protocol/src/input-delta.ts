@@ -135,6 +135,26 @@ function readXorTokens(r: ByteReader, out: Uint8Array, at: number, n: number): v
 }
 
 /**
+ * Copies `n` bytes from `src` at `from` to `dst` at `to` (the ranges may be in one array, as
+ * long as they do not overlap); a plain loop beats `set` or `copyWithin` for the usual tiny
+ * inputs, and allocates no subarray.
+ * @internal
+ */
+export function copyBytes(
+  src: Uint8Array,
+  from: number,
+  dst: Uint8Array,
+  to: number,
+  n: number,
+): void {
+  if (n > 16) {
+    dst.set(src.subarray(from, from + n), to);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+}
+
+/**
  * {@link readInputDelta} into a slab instead of a new array: the previous input is
  * `slab[prevAt, prevAt + prevLength)`, the new one is written at `at` (the caller makes room
  * for `maxInput` bytes there). Same checks and errors.
@@ -152,7 +172,7 @@ export function readInputDeltaInto(
   const headerAt = r.pos;
   const h = r.varint(MAX_U32, 'input header');
   if (h === 0) {
-    slab.copyWithin(at, prevAt, prevAt + prevLength);
+    copyBytes(slab, prevAt, slab, at, prevLength);
     return prevLength;
   }
   const isRaw = (h & 1) === 0;
@@ -160,12 +180,12 @@ export function readInputDeltaInto(
   if (n > maxInput) r.fail(`input of ${n} bytes is over maxInputBytes (${maxInput})`, headerAt);
   if (isRaw) {
     r.need(n, 'input');
-    slab.set(r.buf.subarray(r.pos, r.pos + n), at);
+    copyBytes(r.buf, r.pos, slab, at, n);
     r.pos += n;
     return n;
   }
   const keep = Math.min(n, prevLength);
-  slab.copyWithin(at, prevAt, prevAt + keep);
+  copyBytes(slab, prevAt, slab, at, keep);
   slab.fill(0, at + keep, at + n);
   readXorTokens(r, slab, at, n);
   return n;

@@ -1,7 +1,7 @@
 import { ByteReader } from './byte-reader';
 import { readCount, readTick, readTickOrNone } from './decode';
 import { DecodeError } from './errors';
-import { readInputDeltaInto } from './input-delta';
+import { copyBytes, readInputDeltaInto } from './input-delta';
 import { resolveLimits } from './internal/resolve-limits';
 import type { ProtocolLimits } from './limits';
 import { MAX_TICK, MessageType } from './messages';
@@ -158,7 +158,7 @@ export class InputView {
         r.need(len, 'input');
         const slab = this.slab;
         let at = next * this.stride;
-        slab.set(r.buf.subarray(r.pos, r.pos + len), at);
+        copyBytes(r.buf, r.pos, slab, at, len);
         r.pos += len;
         this.lengths[next] = len;
         for (let j = 1; j < count; j++) {

@@ -10,6 +10,7 @@ import {
 } from './auto-delay';
 import { Link } from './internal/link';
 import type { LinkTable } from './links';
+import type { LocalTransport } from '@rbn/transport-local';
 import { localHarness } from './testing/harness';
 import type { SessionConfig } from './types';
 import type { RollbackEngine } from '@rbn/core';
@@ -106,5 +107,95 @@ describe("Session inputDelayTicks: 'auto'", () => {
     h.host.session.inputDelayTicks = 5;
     h.run(600);
     expect(h.host.session.inputDelayTicks).toBe(5);
+  });
+});
+
+describe("inputDelayTicks: 'auto' changes the delay locally, and that is safe", () => {
+  /** The inputs a game was stepped with, by tick (the last simulation of a tick wins). */
+  function recordInputs(game: { step(inputs: Map<string, Uint8Array>): void; state: Int32Array }) {
+    const byTick = new Map<number, string>();
+    const step = game.step.bind(game);
+    game.step = (inputs) => {
+      const ids = [...inputs.keys()].sort();
+      byTick.set(game.state[0]!, ids.map((id) => `${id}:${inputs.get(id)!.join('.')}`).join(' '));
+      step(inputs);
+    };
+    return byTick;
+  }
+
+  /** `values` without consecutive repeats. */
+  function collapse(values: string[]): string[] {
+    return values.filter((v, i) => i === 0 || v !== values[i - 1]);
+  }
+
+  it('every peer steps every tick with the same inputs and no change of input is lost, while each peer changes its delay at its own ticks (seed 94)', async () => {
+    const seed = 94;
+    /** Marks this test's inputs apart from those the harness gave while starting. */
+    const MARK = 0xee;
+    const h = harness(3, seed, 2, { inputDelayTicks: 'auto' });
+    const recorded = h.peers.map((p) => recordInputs(p.game));
+    await h.start();
+    const given: string[][] = h.peers.map(() => []);
+    const delays: number[][] = h.peers.map(() => []);
+    const setLatency = (ms: number) => {
+      for (const p of h.peers)
+        (p.transport as unknown as LocalTransport).setConditions({ latency: ms });
+    };
+    // 5 s fast, 8 s at 50 ms each way (every delay rises), 25 s fast again (the RTT estimate
+    // takes a while to come down, then the delay falls back), then 2 s of steady input to
+    // confirm everything.
+    const phases: [frames: number, latency: number, changing: boolean][] = [
+      [300, 2, true],
+      [480, 50, true],
+      [1500, 2, true],
+      [120, 2, false],
+    ];
+    const steady = 300 + 480 + 1500;
+    let frame = 0;
+    for (const [frames, latency, changing] of phases) {
+      setLatency(latency);
+      for (let f = 0; f < frames; f++, frame++) {
+        h.peers.forEach((p, i) => {
+          // A new input every other frame: a delay that shrinks can only skip repeats.
+          const input = new Uint8Array([MARK, i, ((changing ? frame : steady) >> 1) & 0xff]);
+          given[i]!.push(`${p.id}:${input.join('.')}`);
+          p.session.tick(input);
+          delays[i]!.push(p.session.inputDelayTicks);
+        });
+        for (const p of h.peers) p.transport.tick(h.frameMs);
+      }
+    }
+    const changesAt = delays.map((d) => d.flatMap((x, f) => (f > 0 && x !== d[f - 1] ? [f] : [])));
+    const report = `seed ${seed}: delay changes at frames ${JSON.stringify(changesAt)}`;
+    // Each peer raised and lowered its delay, not all on the same frames.
+    for (const d of delays) expect(Math.max(...d), report).toBeGreaterThanOrEqual(2);
+    for (const d of delays) expect(d.at(-1), report).toBe(0);
+    expect(new Set(changesAt.map((c) => c.join())).size, report).toBeGreaterThan(1);
+
+    const confirmed = Math.min(...h.peers.map((p) => p.session.confirmedTick));
+    expect(confirmed, report).toBeGreaterThan(steady);
+    // Every peer stepped every confirmed tick with the same inputs of every player.
+    for (let t = 0; t <= confirmed; t++) {
+      const host = recorded[0]!.get(t);
+      expect(host, `${report}: tick ${t}`).toBeDefined();
+      for (const r of recorded) expect(r.get(t), `${report}: tick ${t}`).toBe(host);
+    }
+    // Each player's inputs, tick by tick, are the inputs it gave frame by frame with repeats
+    // added (a longer delay) or left out (a shorter one): no change lost, none reordered.
+    h.peers.forEach((p, i) => {
+      const byTick: string[] = [];
+      for (let t = 0; t <= confirmed; t++) {
+        const own = recorded[0]!
+          .get(t)!
+          .split(' ')
+          .find((s) => s.startsWith(`${p.id}:`))!;
+        // From the first of this test's inputs on (before it: the harness's, while starting).
+        if (byTick.length > 0 || own.startsWith(`${p.id}:${MARK}.`)) byTick.push(own);
+      }
+      const sent = collapse(byTick);
+      expect(collapse(given[i]!).slice(0, sent.length), `${report}: ${p.id}`).toEqual(sent);
+      expect(sent.length, report).toBeGreaterThan(steady / 2 - 10);
+    });
+    expect(h.peers.flatMap((p) => p.desyncs)).toEqual([]);
   });
 });

@@ -6,10 +6,19 @@ import type { SessionConfig } from './types';
 /**
  * Automatic input delay (`inputDelayTicks: 'auto'`): each peer sets its own input delay from
  * the latency it measures to the peers it exchanges inputs with, so that a remote input
- * typically arrives about {@link TARGET_ROLLBACK_TICKS} ticks after its tick. Inputs carry their
- * ticks, so a peer's delay is its own affair: changing it needs no agreement, only care not
- * to drop a change of input (the engine fills the ticks a longer delay skips with the previous
- * input, and skips repeats while it shrinks back).
+ * typically arrives about {@link TARGET_ROLLBACK_TICKS} ticks after its tick.
+ *
+ * Why the delay changes at a tick of the peer's own choosing, with no agreement: the delay only
+ * decides which tick a local input is scheduled for, and every input travels with its tick.
+ * Each tick of a player gets exactly one input, decided once, by that player (a longer delay
+ * fills the ticks it skips with the previous input; a shorter one schedules the next input
+ * after the last one scheduled, skipping only repeats until it has caught up), and every peer
+ * steps that tick with that input. No tick is left without an input or given two, and no
+ * change of input is lost, whatever tick the change happens at on each peer. The others only
+ * see the player's inputs arrive a little earlier or later, as with any change of latency.
+ * `auto-delay.test.ts` pins it: peers change their delays at different ticks, up and down,
+ * while their inputs change every other frame; every peer steps every tick with the same
+ * inputs, and each player's inputs by tick are the ones it gave, repeats aside.
  */
 
 /** The rollback depth the automatic delay aims at: up to this many ticks are resimulated. */

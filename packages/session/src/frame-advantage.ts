@@ -145,13 +145,16 @@ export function remoteTickBound(engine: RollbackEngine, roster: Roster, cfg: Ses
  * Advances the engine one tick, and one more while this peer is well behind the others
  * (catch-up: a late joiner, a spectator, a tab that was hidden runs one extra tick per frame).
  * @param result - The frame's result, filled in.
- * @param ahead - How far this peer runs ahead, from the previous tick (`null` when unknown).
+ * @param ahead - How far this peer runs ahead at `now`, from the previous tick (`null` when
+ * unknown); a function made once, so a frame creates no closure.
+ * @param now - The frame's time.
  */
 export function advanceFrame(
   engine: RollbackEngine,
   localInput: Uint8Array | undefined,
   result: TickResult,
-  ahead: () => number | null,
+  ahead: (now: number) => number | null,
+  now: number,
   advantage: FrameAdvantage,
 ): void {
   const r = engine.tick(localInput);
@@ -163,7 +166,7 @@ export function advanceFrame(
   result.advanced = true;
   result.rolledBack = r.rolledBack;
   result.rollbackTicks = r.rollbackTicks;
-  const behind = ahead();
+  const behind = ahead(now);
   if (behind !== null && behind <= -CATCH_UP_THRESHOLD) {
     const extra = engine.tick(localInput);
     if (extra.status === 'advanced') {

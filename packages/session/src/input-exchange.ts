@@ -41,12 +41,12 @@ function sendCap(link: Link, roster: Roster, engine: RollbackEngine): Tick {
  * what causes rollbacks on the other side, so it goes out at once), and whether anything is
  * pending at all.
  */
-function scanPending(
-  link: Link,
-  roster: Roster,
-  engine: RollbackEngine,
-  cap: Tick,
-): { pending: boolean; changed: boolean } {
+type Pending = { pending: boolean; changed: boolean };
+
+/** {@link scanPending}'s result, reused (the hot path allocates nothing per frame). */
+const scanned: Pending = { pending: false, changed: false };
+
+function scanPending(link: Link, roster: Roster, engine: RollbackEngine, cap: Tick): Pending {
   let changed = false;
   let pending = false;
   for (const slot of link.sendSlots) {
@@ -57,7 +57,9 @@ function scanPending(
     pending = true;
     if (!changed) changed = unsentChange(link, slot, member, engine, upTo);
   }
-  return { pending, changed };
+  scanned.pending = pending;
+  scanned.changed = changed;
+  return scanned;
 }
 
 /**
@@ -124,6 +126,9 @@ export function relayInputs(
  */
 const writer = new InputWriter();
 
+/** The inputs of the run {@link writeRuns} writes, looked up once (views into the engine). */
+const runInputs: Uint8Array[] = [];
+
 /** Sends every input the link's peer has not acknowledged, with our acks. */
 function sendRuns(
   link: Link,
@@ -171,10 +176,14 @@ function writeRuns(
     // place in the engine's ring), so the run's count is right before it is written.
     const most = Math.min(upTo - from + 1, maxRun);
     let count = 0;
-    while (count < most && engine.getInput(id, from + count) !== undefined) count++;
+    for (; count < most; count++) {
+      const input = engine.getInput(id, from + count);
+      if (input === undefined) break;
+      runInputs[count] = input;
+    }
     if (count === 0) continue;
     writer.run(slot, from, count);
-    for (let t = from; t < from + count; t++) writer.input(engine.getInput(id, t)!);
+    for (let i = 0; i < count; i++) writer.input(runInputs[i]!);
     const last = from + count - 1;
     link.noteSent(slot, last);
     if (changed) link.noteChangeSent(slot, last, now);

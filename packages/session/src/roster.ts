@@ -81,6 +81,7 @@ export class Roster {
   #players = new Map<PlayerId, PlayerInfo>();
   #byPeer = new Map<string, Member>();
   #remotePlayers: Member[] = [];
+  #all: Member[] = [];
   #localSlot = -1;
   #hostSlot = HOST_SLOT;
   readonly #awayFrom = new Int32Array(SLOT_COUNT).fill(-1);
@@ -265,9 +266,13 @@ export class Roster {
     return m && m.role === PlayerRole.Player && m.joinTick >= 0 ? m : undefined;
   }
 
-  /** Every member, present or departed, in slot order. */
-  *all(): IterableIterator<Member> {
-    for (const m of this.#slots) if (m) yield m;
+  /**
+   * Every member, present or departed, in slot order. The array is cached until the roster
+   * next changes (a change makes a new one, so iterating it while changing the roster is safe).
+   */
+  all(): readonly Member[] {
+    this.#refresh();
+    return this.#all;
   }
 
   /** The present remote member reached through a peer id. */
@@ -371,8 +376,10 @@ export class Roster {
       const players = new Map<PlayerId, PlayerInfo>();
       const byPeer = new Map<string, Member>();
       const remotePlayers: Member[] = [];
+      const all: Member[] = [];
       this.#localSlot = -1;
       for (const m of this.#slots) {
+        if (m) all.push(m);
         if (m?.isLocal) this.#localSlot = m.slot;
         if (m?.status !== 'present') continue;
         players.set(m.playerId, m.info);
@@ -383,6 +390,7 @@ export class Roster {
       this.#players = players;
       this.#byPeer = byPeer;
       this.#remotePlayers = remotePlayers;
+      this.#all = all;
       this.#viewsAt = this.#version;
     }
   }

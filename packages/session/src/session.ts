@@ -89,6 +89,8 @@ export class Session {
   private started = false;
   private readonly joining: JoinAttempt;
   private readonly failJoinBound = (error: Error): void => this.failJoin(error);
+  private readonly framesAhead = (now: number): number | null =>
+    this.advantage.framesAhead(this.engine, this.links, this.roster, this.cfg, now);
 
   private readonly roster: Roster;
   private readonly links: LinkTable;
@@ -578,7 +580,7 @@ export class Session {
         this.spectating.advance(engine, this.cfg, result, this.advantage);
       } else {
         this.inputs.capConfirmation(engine, this.cfg);
-        advanceFrame(engine, localInput, result, () => this.framesAhead(now), this.advantage);
+        advanceFrame(engine, localInput, result, this.framesAhead, now, this.advantage);
       }
     } else {
       result.tick = engine ? engine.currentTick : -1;
@@ -610,10 +612,6 @@ export class Session {
       }
     }
     if (this.pausing.frame(now)) this.finishResume();
-  }
-
-  private framesAhead(now: number): number | null {
-    return this.advantage.framesAhead(this.engine, this.links, this.roster, this.cfg, now);
   }
 
   private finishResume(): void {
