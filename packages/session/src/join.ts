@@ -6,6 +6,7 @@ import type {
   JoinRequestMessage,
   PlayerId,
   PlayerJoinedMessage,
+  RejoinMessage,
   StateSyncMessage,
   Tick,
   TransportAdapter,
@@ -282,20 +283,41 @@ export class Admissions {
     this.deps.links.sendTo(peerId, answer);
   }
 
-  /** Tells an admitted member the room, and everyone else the new member. */
-  #welcome(member: Member, room: RoomStatus): void {
+  /**
+   * A fresh session of a player in the room proved it holds the player's rejoin token (see
+   * `reconnect.ts`): it gets the room and the start state like a late joiner, in the slot it
+   * kept; nobody else hears of it (the player never left).
+   * @param markAway - Marks it away (and tells it so), between the room and the state.
+   */
+  reseat(member: Member, room: RoomStatus, markAway: (engine: RollbackEngine) => void): void {
+    if (!room.engine) return;
+    this.deps.links.renew(member.peerId);
+    relink(this.deps.roster, this.deps.links, room.cfg.topology, null);
+    this.deps.links.sendTo(member.peerId, this.#accept(member, room));
+    // It hears that it is away before its start state arrives, so it never plays from that
+    // state (the host holds its inputs past it): it asks to come back, and gets a newer one.
+    markAway(room.engine);
+    this.#sendStartState(member.peerId, room.engine, room.state);
+  }
+
+  /** The `JoinAccept` that tells a member the room. */
+  #accept(member: Member, room: RoomStatus): JoinAcceptMessage {
     const config: Record<string, number> = {};
     for (const field of ROOM_CONFIG_FIELDS) config[field] = room.cfg[field];
     if (room.engine) config[GAME_IN_PROGRESS_KEY] = 1;
-    const accept: JoinAcceptMessage = {
+    return {
       type: MessageType.JoinAccept,
       roomId: room.roomId ?? '',
       slot: member.slot,
       players: this.deps.roster.wirePlayers(),
       config,
     };
+  }
+
+  /** Tells an admitted member the room, and everyone else the new member. */
+  #welcome(member: Member, room: RoomStatus): void {
     const { links } = this.deps;
-    links.sendTo(member.peerId, accept);
+    links.sendTo(member.peerId, this.#accept(member, room));
     links.broadcast({ type: MessageType.PlayerJoined, player: toWire(member) }, member.peerId);
   }
 
@@ -440,6 +462,7 @@ export class JoinAttempt {
    * @param hostPeerId - The host.
    * @param now - The clock, for the join timeout.
    * @param fail - Ends the attempt when the connection fails.
+   * @param proof - A fresh session taking its slot back: the `Rejoin` sent after the request.
    * @returns The promise `joinRoom()` returns.
    */
   begin(
@@ -447,6 +470,7 @@ export class JoinAttempt {
     hostPeerId: string,
     now: number,
     fail: (error: Error) => void,
+    proof?: RejoinMessage,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#state = { kind: 'asking', hostPeerId, startedAt: now, resolve, reject };
@@ -456,6 +480,8 @@ export class JoinAttempt {
           try {
             this.links.ensure(hostPeerId);
             this.links.sendTo(hostPeerId, request);
+            // A fresh session taking its slot back proves it right after asking.
+            if (proof) this.links.sendTo(hostPeerId, proof);
           } catch (error) {
             this.report.error('session', error instanceof Error ? error : new Error(String(error)));
           }
@@ -717,6 +743,30 @@ export function roomEntryRefusal(
     return new RbnError('INVALID_STATE', 'createRoom: a spectator cannot host a room');
   }
   return null;
+}
+
+/** The local member, as a join request describes it. */
+export type JoinerLocal = { playerId: PlayerId; role: PlayerRole; metadata: Uint8Array };
+
+/** What a joiner sends the host: the request and, for a fresh session taking its slot back, the proof. */
+export type JoinAsk = {
+  readonly request: JoinRequestMessage;
+  readonly hostPeerId: string;
+  readonly proof?: RejoinMessage;
+};
+
+/**
+ * Joiner: `joinRoom()`'s request to the host (see {@link joinRequest}).
+ * @returns The request and the host, or the error the promise rejects with.
+ */
+export function joinAsk(
+  roomId: string,
+  hostPeerId: string,
+  localPeerId: string,
+  local: JoinerLocal,
+): JoinAsk | RbnError {
+  const request = joinRequest(roomId, hostPeerId, localPeerId, local);
+  return request instanceof RbnError ? request : { request, hostPeerId };
 }
 
 /**
