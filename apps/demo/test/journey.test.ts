@@ -419,8 +419,10 @@ describe('online journey', () => {
       const adasBrowser = host.context();
       // The game is well under way (two seconds confirmed) when the host leaves.
       await waitForDemo(guest, 'window.rbnDemo.peers[0].confirmedGameTick >= 120', HANG_MS);
+      await logToasts(guest);
       await host.close({ runBeforeUnload: true });
-      await waitForToast(guest, 'You host the game now', 'the friend taking over the room');
+      await waitForLoggedToast(guest, 'The host Ada left', 'the friend seeing the host leave');
+      await waitForLoggedToast(guest, 'You host the game now', 'the friend taking over the room');
       shoot(guest, 'journey-rejoin-host');
       await waitForDemo(guest, 'window.rbnDemo?.isHost === true', HANG_MS);
 
