@@ -420,6 +420,8 @@ export function applyStartPlayers(roster: Roster, players: readonly WirePlayer[]
 
 type Asked = {
   readonly hostPeerId: string;
+  /** A fresh session taking its slot back: that slot (see `Session.rejoinRoom`), else `null`. */
+  readonly rejoinSlot: number | null;
   readonly startedAt: number;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
@@ -451,6 +453,11 @@ export class JoinAttempt {
     return this.#state.kind === 'asking' ? this.#state.hostPeerId : null;
   }
 
+  /** The slot a fresh session takes back (see `Session.rejoinRoom`), or `null`. */
+  get rejoinSlot(): number | null {
+    return this.#state.kind === 'idle' ? null : this.#state.rejoinSlot;
+  }
+
   /** Whether the host admitted us into a running game and its state is on the way. */
   get awaitingStart(): boolean {
     return this.#state.kind === 'awaitingStart';
@@ -473,7 +480,8 @@ export class JoinAttempt {
     proof?: RejoinMessage,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#state = { kind: 'asking', hostPeerId, startedAt: now, resolve, reject };
+      const rejoinSlot = proof?.slot ?? null;
+      this.#state = { kind: 'asking', hostPeerId, rejoinSlot, startedAt: now, resolve, reject };
       this.transport.connect(hostPeerId).then(
         () => {
           if (this.askingHost !== hostPeerId) return;
@@ -578,7 +586,12 @@ export function seatAnnounced(
 /** What the joiner does with the host's `JoinAccept`. */
 export type JoinAcceptOutcome =
   | { readonly kind: 'ignored' }
-  | { readonly kind: 'failed'; readonly error: RbnError }
+  | {
+      readonly kind: 'failed';
+      readonly error: RbnError;
+      /** The host seated us anyway (a new slot instead of the kept one): say goodbye first. */
+      readonly leave?: true;
+    }
   | {
       readonly kind: 'seated';
       /** The config with the host's room settings adopted. */
@@ -622,6 +635,12 @@ export function onJoinAccept(
     return { kind: 'failed', error: new RbnError('JOIN_REJECTED', text) };
   }
   seatMembers(roster, message, local, peerId);
+  const kept = joining.rejoinSlot;
+  if (kept !== null && message.slot !== kept) {
+    // The host admitted a new player: our slot was no longer kept (its window ran out).
+    const text = `rejoinRoom: the host no longer keeps slot ${kept} (it offered slot ${message.slot} as a new player)`;
+    return { kind: 'failed', error: new RbnError('JOIN_REJECTED', text), leave: true };
+  }
   joining.waitForStart();
   const connect: string[] = [];
   if (adopted.topology === Topology.Mesh && local.role === PlayerRole.Player) {

@@ -249,6 +249,7 @@ export class Reconnect {
       if (lostAt >= 0 && now - lostAt >= cfg.reconnectWindowMs) {
         this.#lostAt[slot] = -1;
         this.#tokens[slot] = undefined;
+        this.#freshAsk[slot] = -1;
         return member;
       }
     }

@@ -204,3 +204,28 @@ describe('rejoin tickets are checked', () => {
     expect(session.state).toBe(SessionState.Disconnected);
   });
 });
+
+describe('a slot no longer kept', () => {
+  it('refuses a fresh session whose slot was released (its window ran out): the room goes on without it', async () => {
+    const { h, transports } = harness(1907, { reconnectWindowMs: 2000 });
+    await h.start();
+    h.run(60);
+    const ticket = await ticketOf(h, 2);
+    closePage(h, transports, 2);
+    h.run(200); // past the window: p2 left
+    expect(h.host.session.players.has('p2')).toBe(false);
+    const fresh = reopenPage(h, transports, 2, 1907);
+    const left: string[] = [];
+    h.host.session.on('playerLeft', (info) => left.push(info.playerId));
+    const outcome = await runWhile(h, fresh.session.rejoinRoom(ticket));
+    expect((outcome as RbnError).code).toBe('JOIN_REJECTED');
+    expect((outcome as Error).message).toContain(`no longer keeps slot ${ticket.slot}`);
+    expect(fresh.session.state).toBe(SessionState.Disconnected);
+    // It said goodbye to the seat it was offered: it is gone at once, not kept as dropped.
+    await runUntil(h, 120, () => left.includes('p2'));
+    expect(left).toEqual(['p2']);
+    h.run(60);
+    expect([...h.host.session.players.keys()].sort()).toEqual(['p0', 'p1']);
+    expect(h.peers[1]!.session.players.size).toBe(2);
+  });
+});

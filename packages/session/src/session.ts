@@ -747,6 +747,7 @@ export class Session {
   // Joining, joiner side (the decisions are join.ts): applying their outcomes
 
   private applyJoinAccept(outcome: JoinAcceptOutcome): void {
+    if (outcome.kind === 'failed' && outcome.leave) this.departures.announceLeave(this.engine);
     if (outcome.kind === 'failed') this.failJoin(outcome.error);
     if (outcome.kind !== 'seated') return;
     this.cfg = outcome.cfg;
