@@ -6,7 +6,6 @@ import type {
   JoinRequestMessage,
   PlayerId,
   PlayerJoinedMessage,
-  RejoinMessage,
   StateSyncMessage,
   Tick,
   TransportAdapter,
@@ -21,11 +20,12 @@ import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { SlidingWindowRateLimiter } from './rate-limiter';
 import type { Recording } from './recording';
-import { fromHost, fromWireRole, toWire, toWireRole } from './roster';
+import { fromHost, fromWireRole, toWire } from './roster';
 import type { Member, Roster } from './roster';
 import { relink } from './topology';
 import { PlayerRole, SessionState, Topology } from './types';
 import type { SessionConfig } from './types';
+import type { JoinAsk } from './room-entry';
 
 /** Ticks between the host's newest input and a late joiner's first counted tick. */
 export const JOIN_MARGIN_TICKS = 4;
@@ -465,20 +465,14 @@ export class JoinAttempt {
 
   /**
    * Connects to the host and asks to join.
-   * @param request - The request to send once connected.
-   * @param hostPeerId - The host.
+   * @param ask - The request to send once connected, the host, and a fresh session's proof
+   *   (sent right after the request).
    * @param now - The clock, for the join timeout.
    * @param fail - Ends the attempt when the connection fails.
-   * @param proof - A fresh session taking its slot back: the `Rejoin` sent after the request.
    * @returns The promise `joinRoom()` returns.
    */
-  begin(
-    request: JoinRequestMessage,
-    hostPeerId: string,
-    now: number,
-    fail: (error: Error) => void,
-    proof?: RejoinMessage,
-  ): Promise<void> {
+  begin(ask: JoinAsk, now: number, fail: (error: Error) => void): Promise<void> {
+    const { request, hostPeerId, proof } = ask;
     return new Promise<void>((resolve, reject) => {
       const rejoinSlot = proof?.slot ?? null;
       this.#state = { kind: 'asking', hostPeerId, rejoinSlot, startedAt: now, resolve, reject };
@@ -536,17 +530,6 @@ export class JoinAttempt {
     this.#state = { kind: 'idle' };
     return state.kind === 'idle' ? null : state;
   }
-}
-
-/** A fresh random room id (16 hex digits). */
-export function randomRoomId(): string {
-  const c = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
-  const bytes = new Uint8Array(8);
-  if (c?.getRandomValues) c.getRandomValues(bytes);
-  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  let id = '';
-  for (const b of bytes) id += b.toString(16).padStart(2, '0');
-  return id;
 }
 
 /**
@@ -739,77 +722,4 @@ export function onPlayerJoined(
   const running = engine !== null || !announce;
   if (!seatAnnounced(roster, message.player, engine, recording, running)) return null;
   return { member: roster.at(message.player.slot)!, announce };
-}
-
-/**
- * Why `createRoom` or `joinRoom` cannot run now, or `null`: the misuse checks both share.
- * @param method - Which of the two is called.
- * @param destroyed - Whether the session was destroyed.
- * @param state - The session's state (both need `Disconnected`).
- * @param role - The local role (a spectator cannot host).
- */
-export function roomEntryRefusal(
-  method: 'createRoom' | 'joinRoom',
-  destroyed: boolean,
-  state: SessionState,
-  role: PlayerRole,
-): RbnError | null {
-  if (destroyed) return new RbnError('DESTROYED', 'the session was destroyed');
-  if (state !== SessionState.Disconnected) {
-    return new RbnError('INVALID_STATE', `${method}: already in a room`);
-  }
-  if (method === 'createRoom' && role === PlayerRole.Spectator) {
-    return new RbnError('INVALID_STATE', 'createRoom: a spectator cannot host a room');
-  }
-  return null;
-}
-
-/** The local member, as a join request describes it. */
-export type JoinerLocal = { playerId: PlayerId; role: PlayerRole; metadata: Uint8Array };
-
-/** What a joiner sends the host: the request and, for a fresh session taking its slot back, the proof. */
-export type JoinAsk = {
-  readonly request: JoinRequestMessage;
-  readonly hostPeerId: string;
-  readonly proof?: RejoinMessage;
-};
-
-/**
- * Joiner: `joinRoom()`'s request to the host (see {@link joinRequest}).
- * @returns The request and the host, or the error the promise rejects with.
- */
-export function joinAsk(
-  roomId: string,
-  hostPeerId: string,
-  localPeerId: string,
-  local: JoinerLocal,
-): JoinAsk | RbnError {
-  const request = joinRequest(roomId, hostPeerId, localPeerId, local);
-  return request instanceof RbnError ? request : { request, hostPeerId };
-}
-
-/**
- * Joiner: checks `joinRoom()`'s arguments and builds the request.
- * @returns The request, or the error the promise rejects with.
- */
-export function joinRequest(
-  roomId: unknown,
-  hostPeerId: unknown,
-  localPeerId: string,
-  local: { playerId: PlayerId; role: PlayerRole; metadata: Uint8Array },
-): JoinRequestMessage | RbnError {
-  if (typeof roomId !== 'string' || typeof hostPeerId !== 'string' || hostPeerId.length === 0) {
-    return new RbnError('INVALID_ARGUMENT', 'joinRoom: roomId and hostPeerId must be strings');
-  }
-  if (hostPeerId === localPeerId) {
-    return new RbnError('INVALID_ARGUMENT', 'joinRoom: cannot join yourself');
-  }
-  return {
-    type: MessageType.JoinRequest,
-    protocolVersion: PROTOCOL_VERSION,
-    roomId,
-    playerId: local.playerId,
-    role: toWireRole(local.role),
-    metadata: local.metadata,
-  };
 }

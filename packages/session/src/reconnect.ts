@@ -6,8 +6,6 @@ import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { Member, Roster } from './roster';
-import { joinRequest } from './join';
-import type { JoinAsk, JoinerLocal } from './join';
 import { connectMember } from './topology';
 import { PlayerRole, Topology } from './types';
 import type { SessionConfig } from './types';
@@ -72,28 +70,6 @@ export function rejoinTicketError(ticket: unknown): RbnError | null {
   if (ok) return null;
   const text = `rejoinRoom: the ticket must hold roomId, hostPeerId, playerId, a slot (0..${SLOT_COUNT - 1}) and a ${REJOIN_TOKEN_BYTES}-byte token`;
   return new RbnError('INVALID_ARGUMENT', text);
-}
-
-/**
- * Joiner: checks `rejoinRoom()`'s ticket and builds the join request and the proof that
- * follows it.
- * @returns Both and the host, or the error the promise rejects with.
- */
-export function rejoinRequest(
-  ticket: RejoinTicket,
-  localPeerId: string,
-  local: JoinerLocal,
-): JoinAsk | RbnError {
-  const bad = rejoinTicketError(ticket);
-  if (bad) return bad;
-  if (ticket.playerId !== local.playerId) {
-    const text = `rejoinRoom: the ticket is player '${ticket.playerId}''s, this session is '${local.playerId}'`;
-    return new RbnError('INVALID_ARGUMENT', text);
-  }
-  const { roomId, hostPeerId, slot, token } = ticket;
-  const request = joinRequest(roomId, hostPeerId, localPeerId, local);
-  if (request instanceof RbnError) return request;
-  return { request, hostPeerId, proof: { type: MessageType.Rejoin, slot, token: token.slice() } };
 }
 
 /**

@@ -17,25 +17,24 @@ import { Reporter } from './internal/reporter';
 import {
   Admissions,
   JoinAttempt,
-  randomRoomId,
   applyStartPlayers,
   completeLateJoin,
-  joinAsk,
-  roomEntryRefusal,
   onJoinAccept,
   onJoinReject,
   onPlayerJoined,
   startStateWelcome,
 } from './join';
-import type { JoinAcceptOutcome, JoinAsk, JoinerDeps, JoinerLocal, RoomStatus } from './join';
+import type { JoinAcceptOutcome, JoinerDeps, RoomStatus } from './join';
 import { Departures } from './leave';
 import { LinkTable } from './links';
 import { Liveness, resetLiveness } from './liveness';
 import { Pausing } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
-import { cryptoRandomBytes, rejoinRequest } from './reconnect';
+import { cryptoRandomBytes } from './reconnect';
 import type { RejoinTicket } from './reconnect';
 import { Recording } from './recording';
+import { joinAsk, randomRoomId, rejoinRequest, roomEntryRefusal } from './room-entry';
+import type { JoinAsk, JoinerLocal } from './room-entry';
 import { HOST_SLOT, Roster } from './roster';
 import type { Member, NewMember } from './roster';
 import { SpectatorStream } from './spectator-stream';
@@ -412,8 +411,7 @@ export class Session {
     const asked = ask(this.transport.localPeerId, local);
     if (asked instanceof RbnError) return Promise.reject(asked);
     this.setState(SessionState.Connecting);
-    const { request, hostPeerId, proof } = asked;
-    return this.joining.begin(request, hostPeerId, this.clock.now(), this.failJoinBound, proof);
+    return this.joining.begin(asked, this.clock.now(), this.failJoinBound);
   }
 
   /**
