@@ -38,7 +38,8 @@ export type PageApi = {
     stalls: number;
     errors: string[];
   };
-  hashes(): [number, number][];
+  /** The game's confirmed hashes (see `HashGame`): entries, newest tick taken, skipped ticks. */
+  hashes(): { hashes: [number, number][]; confirmed: number; skipped: number[] };
   /** The members this page saw leave or dropped. */
   departures(): PageDeparture[];
   /** Every membership event this page saw: left, dropped, away, back and host changes. */
@@ -79,7 +80,7 @@ const api: PageApi = {
       ...(options.reconnectWindowMs ? { reconnectWindowMs: options.reconnectWindowMs } : {}),
     };
     const joined = await joinOnline({ url, game, config });
-    const loop = new Driver(joined, index, () => undefined);
+    const loop = new Driver(joined, index, () => undefined, game);
     const seen = (playerId: string, event: string): void => {
       departures.push({ playerId, event, stalls: loop.stalls });
     };
@@ -107,7 +108,7 @@ const api: PageApi = {
     };
   },
   hashes() {
-    return [...game.hashes];
+    return { hashes: [...game.hashes], confirmed: game.confirmed, skipped: [...game.skipped] };
   },
   departures() {
     return departures.filter((d) => d.event === 'playerLeft' || d.event === 'playerDropped');

@@ -3,6 +3,7 @@
 // was slow. No assertion here looks at the clock.
 import type { Session } from '@rbn/session';
 import { scriptedInput } from './hash-game';
+import type { HashGame } from './hash-game';
 
 const FRAME_MS = 1000 / 60;
 
@@ -18,11 +19,13 @@ export class Driver {
    * @param session - The session to tick.
    * @param index - The player's index (picks its scripted input).
    * @param onTick - Called after every tick (the waits re-check their condition there).
+   * @param game - The session's game: takes the hashes of newly confirmed ticks after each tick.
    */
   constructor(
     readonly session: Session,
     readonly index: number,
     readonly onTick: () => void,
+    readonly game?: HashGame,
   ) {
     session.on('error', (error, context) => {
       if (!context.recoverable) this.errors.push(error);
@@ -34,6 +37,7 @@ export class Driver {
       this.#input[0] = scriptedInput(this.index, this.session.currentTick);
       try {
         if (this.session.tick(this.#input).stalled) this.stalls++;
+        this.game?.confirm(this.session.confirmedTick);
       } catch (error) {
         this.errors.push(error instanceof Error ? error : new Error(String(error)));
         return;
@@ -91,24 +95,34 @@ export class Waits {
   }
 }
 
+/** A peer's confirmed hashes (see {@link HashGame}). */
+export type ConfirmedRecord = {
+  /** Hash of each confirmed tick as it was when confirmed. */
+  readonly hashes: ReadonlyMap<number, number>;
+  /** The newest confirmed tick recorded. */
+  readonly confirmed: number;
+  /** Confirmed ticks the peer never simulated (it loaded a state past them). */
+  readonly skipped?: ReadonlySet<number>;
+};
+
 /**
  * The hashes two games agree on must be those of every tick both confirmed: compares the ticks
  * from `from` to the newest tick every game has confirmed.
- * @param games - Each peer's recorded hashes and confirmed game tick.
+ * @param games - Each peer's confirmed hashes; a tick a peer skipped is compared among the rest.
  * @param from - First tick to compare.
  * @returns The compared range and the ticks whose hashes differ.
  */
 export function compareConfirmed(
-  games: readonly { hashes: ReadonlyMap<number, number>; confirmed: number }[],
+  games: readonly ConfirmedRecord[],
   from = 1,
 ): { from: number; to: number; mismatches: number[]; missing: number[] } {
   const to = Math.min(...games.map((g) => g.confirmed));
   const mismatches: number[] = [];
   const missing: number[] = [];
   for (let tick = from; tick <= to; tick++) {
-    const values = games.map((g) => g.hashes.get(tick));
+    const values = games.flatMap((g) => (g.skipped?.has(tick) ? [] : [g.hashes.get(tick)]));
     if (values.some((v) => v === undefined)) missing.push(tick);
-    else if (new Set(values).size !== 1) mismatches.push(tick);
+    else if (new Set(values).size > 1) mismatches.push(tick);
   }
   return { from, to, mismatches, missing };
 }

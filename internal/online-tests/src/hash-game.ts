@@ -1,13 +1,23 @@
 // A small deterministic game for the online tests (Node and browser): a few 32-bit words that
-// every player's input stirs. It records the hash after each step by its own tick counter, so a
-// resimulated tick overwrites its guess and a confirmed tick's entry is final.
+// every player's input stirs. It logs the hash after each step by its own tick counter, and keeps
+// the hash a tick had when its session confirmed it: what a peer would report, and what the tests
+// compare. A tick the game never simulated (it loaded a state past it) is recorded as skipped.
 import type { Game } from '@rbn/core';
 import type { PlayerId } from '@rbn/protocol';
 
 /** A deterministic game that records its hash per tick. */
 export class HashGame implements Game<Uint8Array> {
-  /** Hash after each tick, by the game's own tick counter (word 0 of the state). */
+  /** Hash of each confirmed tick as it was when confirmed (see {@link confirm}). */
   readonly hashes = new Map<number, number>();
+  /** Confirmed ticks this game never simulated: it loaded a state past them. */
+  readonly skipped = new Set<number>();
+  /** The newest tick {@link confirm} took (0, the start, is no step: nothing to take). */
+  confirmed = 0;
+  /**
+   * Hash after each step of the current history, by the game's own tick counter (word 0 of the
+   * state): a rollback forgets the ticks after the state it loads, a foreign state all of them.
+   */
+  readonly #log = new Map<number, number>();
   readonly #state = new Int32Array(8);
   readonly #bytes = new Uint8Array(this.#state.buffer);
 
@@ -22,6 +32,28 @@ export class HashGame implements Game<Uint8Array> {
 
   deserialize(data: Uint8Array): void {
     this.#bytes.set(data.subarray(0, this.#bytes.length));
+    const tick = this.tick;
+    if (this.#log.get(tick) === this.hash()) {
+      // A rollback to a state of our own history: the ticks after it are simulated again.
+      for (const t of this.#log.keys()) if (t > tick) this.#log.delete(t);
+    } else {
+      // A state from elsewhere (a late join, coming back from away, a state transfer): nothing
+      // logged so far belongs to its history.
+      this.#log.clear();
+    }
+  }
+
+  /**
+   * Takes the hashes of the ticks up to `tick` the session has now confirmed. Call it between
+   * ticks of the session, with the session's `confirmedTick`.
+   */
+  confirm(tick: number): void {
+    for (let t = this.confirmed + 1; t <= tick; t++) {
+      const hash = this.#log.get(t);
+      if (hash === undefined) this.skipped.add(t);
+      else this.hashes.set(t, hash);
+    }
+    this.confirmed = Math.max(this.confirmed, tick);
   }
 
   step(inputs: Map<PlayerId, Uint8Array>): void {
@@ -38,7 +70,7 @@ export class HashGame implements Game<Uint8Array> {
       mix = (mix ^ (s[i] ?? 0)) | 0;
     }
     s[0] = (s[0] ?? 0) + 1;
-    this.hashes.set(this.tick, this.hash());
+    this.#log.set(this.tick, this.hash());
   }
 
   hash(): number {

@@ -41,7 +41,7 @@ export class NodePeers {
       config: { hashInterval: 30 },
       ...extra,
     });
-    const driver = new Driver(session, index, this.waits.check);
+    const driver = new Driver(session, index, this.waits.check, game);
     const peer = { session, game, driver, index };
     this.peers.push(peer);
     driver.start();

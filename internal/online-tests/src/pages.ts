@@ -31,11 +31,16 @@ export function setHidden(page: Page, hidden: boolean) {
 
 /** The page's recorded hashes and confirmed tick, for `compareConfirmed`. */
 export async function confirmedHashes(page: Page) {
-  const [at, hashes] = await Promise.all([
+  const [at, record] = await Promise.all([
     progress(page),
     page.evaluate(() => (globalThis as unknown as Api).rbnOnline.hashes()),
   ]);
-  return { hashes: new Map(hashes), confirmed: at.confirmed, errors: at.errors };
+  return {
+    hashes: new Map(record.hashes),
+    confirmed: record.confirmed,
+    skipped: new Set(record.skipped),
+    errors: at.errors,
+  };
 }
 
 /**

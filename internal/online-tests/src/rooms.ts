@@ -138,10 +138,7 @@ export async function playOnAndAgree(
   ]);
   const fromPages = await Promise.all(pages.map((page) => confirmedHashes(page)));
   const compareFrom = Math.max(0, ...hostSaw.backTick.values()) + 1;
-  const result = compareConfirmed(
-    [{ hashes: host.game.hashes, confirmed: host.session.confirmedTick }, ...fromPages],
-    compareFrom,
-  );
+  const result = compareConfirmed([host.game, ...fromPages], compareFrom);
   expect(result.to).toBeGreaterThanOrEqual(from + ahead);
   expect(result.missing).toEqual([]);
   const at = (tick: number) =>

@@ -28,10 +28,7 @@ describe('joinOnline in Chromium', () => {
       ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, TICKS, 240_000)),
     ]);
     const fromPages = await Promise.all(pages.map(({ page }) => confirmedHashes(page)));
-    const result = compareConfirmed([
-      { hashes: host.game.hashes, confirmed: host.session.confirmedTick },
-      ...fromPages,
-    ]);
+    const result = compareConfirmed([host.game, ...fromPages]);
     expect(result.to).toBeGreaterThanOrEqual(600);
     expect(result.missing).toEqual([]);
     expect(result.mismatches).toEqual([]);
@@ -69,10 +66,7 @@ describe('joinOnline in Chromium', () => {
       confirmedHashes(first.page),
       confirmedHashes(late.page),
     ]);
-    const nodes = peers.peers.map((p) => ({
-      hashes: p.game.hashes,
-      confirmed: p.session.confirmedTick,
-    }));
+    const nodes = peers.peers.map((p) => p.game);
     const early = compareConfirmed([...nodes, fromFirst]);
     expect(early.to).toBeGreaterThanOrEqual(600);
     expect(early.missing).toEqual([]);
@@ -132,10 +126,7 @@ describe('joinOnline in Chromium', () => {
         peers.allConfirmed(from + 120, 240_000),
         pageConfirmed(stay.page, 'the page that stayed', from + 120, 240_000),
       ]);
-      const result = compareConfirmed([
-        { hashes: host.game.hashes, confirmed: host.session.confirmedTick },
-        await confirmedHashes(stay.page),
-      ]);
+      const result = compareConfirmed([host.game, await confirmedHashes(stay.page)]);
       expect(result.to).toBeGreaterThanOrEqual(from + 120);
       expect(result.missing).toEqual([]);
       expect(result.mismatches).toEqual([]);

@@ -58,7 +58,7 @@ describe('room announcements after a host migration', () => {
     const from = late.session.currentTick;
     await peers.allConfirmed(from + 180, CAP_MS);
     const result = compareConfirmed(
-      peers.peers.map((p) => ({ hashes: p.game.hashes, confirmed: p.session.confirmedTick })),
+      peers.peers.map((p) => p.game),
       Math.min(...late.game.hashes.keys()),
     );
     expect(result.missing).toEqual([]);

@@ -129,15 +129,18 @@ describe('away after a lag spike (mesh)', () => {
     await h.start();
     h.run(60);
     const spiky = h.peers[1]!;
-    // What the lagging player had confirmed when it heard it is away.
+    // The away tick the lagging player heard, and the newest tick it had confirmed by then.
     const heard = { from: -1, confirmed: -1 };
     spiky.session.on('playerAway', (id, from) => {
-      if (id === 'p1') Object.assign(heard, { from, confirmed: spiky.session.confirmedTick });
+      if (id === 'p1') heard.from = from;
     });
     const confirmedHashes: number[] = [];
     spiky.session.on('confirmedHash', (tick) => confirmedHashes.push(tick));
     transports.get('p1')!.setConditions({ latency: 2000 });
-    for (let i = 0; i < 300 && heard.from < 0; i++) h.run(1);
+    for (let i = 0; i < 300 && heard.from < 0; i++) {
+      heard.confirmed = Math.max(heard.confirmed, spiky.session.confirmedTick);
+      h.run(1);
+    }
     expect(heard.from, `seed ${seed}: p1 never heard it is away`).toBeGreaterThan(0);
     // The room plays the host's stand-ins from the away tick. The lagging player had its own
     // inputs there, but it confirms a tick only once the host acknowledged its input for it: so
@@ -153,6 +156,44 @@ describe('away after a lag spike (mesh)', () => {
     transports.get('p1')!.setConditions({ latency: 20 });
     h.run(300);
     expect(spiky.session.state).toBe(SessionState.Playing);
+    expectConverged(h);
+  });
+});
+
+describe('away after a lag spike on the link to the host only (mesh)', () => {
+  it("a bystander that holds the lagging player's inputs straight from it confirms no tick the host then decides for it, and the room converges", async () => {
+    const seed = 1704;
+    const ids = ['p0', 'p1', 'p2'];
+    const transports = createLocalTransportGroup(ids, { latency: 20, jitter: 5, seed });
+    const h = new Harness(transports, seed, { topology: Topology.Mesh });
+    await h.start();
+    h.run(60);
+    const bystander = h.peers[2]!;
+    // The away tick the bystander heard, and the newest tick it had confirmed by then.
+    const heard = { from: -1, confirmed: -1 };
+    bystander.session.on('playerAway', (id, from) => {
+      if (id === 'p1') heard.from = from;
+    });
+    const confirmedHashes: number[] = [];
+    bystander.session.on('confirmedHash', (tick) => confirmedHashes.push(tick));
+    // Only p1's messages to the host lag; p1 → p2 stays fast, so p2 holds p1's own inputs past
+    // the newest the host received, which the host then replaces by its stand-ins.
+    transports.get('p1')!.setLinkConditions('p0', { latency: 2000 });
+    for (let i = 0; i < 300 && heard.from < 0; i++) {
+      heard.confirmed = Math.max(heard.confirmed, bystander.session.confirmedTick);
+      h.run(1);
+    }
+    expect(heard.from, `seed ${seed}: p2 never heard p1 is away`).toBeGreaterThan(0);
+    expect(heard.confirmed, `seed ${seed}: p2 confirmed past p1's away tick`).toBeLessThan(
+      heard.from,
+    );
+    expect(
+      confirmedHashes.filter((tick) => tick >= heard.from),
+      `seed ${seed}: p2's confirmed hashes of the away window`,
+    ).toEqual([]);
+    transports.get('p1')!.setLinkConditions('p0', null);
+    h.run(300);
+    expect(h.peers[1]!.session.state).toBe(SessionState.Playing);
     expectConverged(h);
   });
 });

@@ -113,7 +113,7 @@ export function relayInputs(
       if (upTo > link.acked[slot]!) changed = unsentChange(link, slot, member, engine, upTo);
     }
     if (changed && link.takeRelay(MAX_RELAYS_PER_FRAME)) {
-      sendRuns(link, links, roster, engine, cap, true, now);
+      sendRuns(link, links, roster, engine, cap, true, now, false);
     }
   }
 }
@@ -133,9 +133,10 @@ function sendRuns(
   cap: Tick,
   changed: boolean,
   now: number,
+  settles: boolean,
 ): boolean {
   writer.begin(MessageType.Input, engine.currentTick);
-  writeAcks(link, roster, engine);
+  writeAcks(link, roster, engine, settles);
   if (writeRuns(link, roster, engine, cap, changed, now) === 0) return false;
   links.sendBytes(link, writer.finish(link.nextSeq()), false);
   link.acksSent();
@@ -202,12 +203,13 @@ export function flushInputs(
   const due = link.countFrame() >= cfg.inputHeartbeatTicks;
   const resend = link.resendDue(now, 1000 / cfg.tickRate, cfg.inputHeartbeatTicks);
   const cap = sendCap(link, roster, engine);
+  const settles = settlesFor(link, roster, cfg);
   const { pending, changed } = scanPending(link, roster, engine, cap);
   if (pending && (changed || due || resend)) {
-    if (sendRuns(link, links, roster, engine, cap, changed, now)) return;
+    if (sendRuns(link, links, roster, engine, cap, changed, now, settles)) return;
   }
   if ((link.needsAcks && due) || now - link.lastSendAt >= cfg.keepaliveInterval) {
-    sendAck(link, links, roster, engine);
+    sendAck(link, links, roster, engine, settles);
     link.heartbeatSent();
   }
 }
@@ -218,15 +220,30 @@ export function sendAck(
   links: LinkTable,
   roster: Roster,
   engine: RollbackEngine | null,
+  settles = false,
 ): void {
   writer.begin(MessageType.InputAck, engine ? engine.currentTick : 0);
-  if (engine) writeAcks(link, roster, engine);
+  if (engine) writeAcks(link, roster, engine, settles);
   links.sendBytes(link, writer.finish(link.nextSeq()), false);
   link.acksSent();
 }
 
-/** Writes our acks for the link's peer: every slot it sends us. */
-function writeAcks(link: Link, roster: Roster, engine: RollbackEngine): void {
+/**
+ * Whether our acks on this link carry the tick we settled (see {@link writeAcks}): a mesh host's
+ * to a player, who holds the others' inputs straight from them.
+ */
+function settlesFor(link: Link, roster: Roster, cfg: SessionConfig): boolean {
+  if (!roster.isHost || cfg.topology !== Topology.Mesh) return false;
+  return roster.byPeer(link.peerId)?.role === PlayerRole.Player;
+}
+
+/**
+ * Writes our acks for the link's peer: every slot it sends us. With `settles` (a mesh host to a
+ * player) one more entry, for our own slot, carries our confirmed tick: we decide no input up to
+ * it any more (an away player's), so the guest may confirm up to it.
+ */
+function writeAcks(link: Link, roster: Roster, engine: RollbackEngine, settles: boolean): void {
+  if (settles) writer.ack(roster.localSlot, engine.confirmedTick);
   for (const slot of link.acceptSlots) {
     const member = roster.at(slot);
     if (!member || member.joinTick < 0) continue;
@@ -380,17 +397,21 @@ export class InputExchange {
   }
 
   /**
-   * A guest confirms a tick only once the host acknowledged its own input for it: until then the
-   * host may still decide that input (marking the guest away from an earlier tick).
+   * A guest confirms a tick only once the host can no longer decide an input of it: the host
+   * decides an away player's inputs from the tick after the newest it received. In star every
+   * other player's input comes through the host, so the host's ack of the guest's own inputs is
+   * that bound; in mesh the guest holds the others' inputs straight from them, so the bound is
+   * the host's confirmed tick (its ack entry for its own slot, see `writeAcks`).
    */
-  capConfirmation(engine: RollbackEngine): void {
+  capConfirmation(engine: RollbackEngine, cfg: SessionConfig): void {
     const { roster, links } = this.deps;
     if (roster.isHost || !roster.localPlays) {
       engine.confirmationCap = Number.POSITIVE_INFINITY;
       return;
     }
     const host = roster.hostPeerId === null ? undefined : links.get(roster.hostPeerId);
-    const acked = host ? host.acked[roster.localSlot]! : -1;
+    const slot = cfg.topology === Topology.Mesh ? roster.hostSlot : roster.localSlot;
+    const acked = host && slot >= 0 ? host.acked[slot]! : -1;
     const cap = engine.confirmationCap;
     engine.confirmationCap = cap === Number.POSITIVE_INFINITY ? acked : Math.max(cap, acked);
   }

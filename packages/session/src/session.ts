@@ -609,7 +609,7 @@ export class Session {
       if (this.role === PlayerRole.Spectator) {
         this.spectating.advance(engine, this.cfg, result, this.advantage);
       } else {
-        this.inputs.capConfirmation(engine);
+        this.inputs.capConfirmation(engine, this.cfg);
         advanceFrame(engine, localInput, result, () => this.framesAhead(now), this.advantage);
       }
     } else {

@@ -1,7 +1,7 @@
 /**
- * The game's hash after every simulated tick, by game tick, in a ring buffer. A rollback
- * resimulates ticks and overwrites their entries, so an entry is final once its tick is
- * confirmed. Peers whose entries differ at a confirmed tick have desynchronized.
+ * Game hashes by game tick, in a ring buffer: the log of every simulated tick, or the hashes of
+ * confirmed ticks (see `RecordingGame`). Peers whose confirmed entries differ at a tick have
+ * desynchronized.
  */
 export class HashLog {
   private readonly ticks: Float64Array;
@@ -24,6 +24,23 @@ export class HashLog {
     const i = tick & (this.capacity - 1);
     this.ticks[i] = tick;
     this.values[i] = hash >>> 0;
+  }
+
+  /**
+   * Forgets the ticks after `tick` (a rollback simulates them again).
+   * @param tick - The newest tick kept.
+   * @param newest - The newest tick recorded.
+   */
+  forgetAfter(tick: number, newest: number): void {
+    for (let t = Math.max(tick + 1, newest - this.capacity + 1); t <= newest; t++) {
+      const i = t & (this.capacity - 1);
+      if (this.ticks[i] === t) this.ticks[i] = -1;
+    }
+  }
+
+  /** Forgets every tick. */
+  clear(): void {
+    this.ticks.fill(-1);
   }
 
   /**

@@ -164,6 +164,10 @@ export class SessionPeer implements DemoPeer {
   tick(buttons: number): PeerTick {
     this.input[0] = buttons;
     const result = this.session.tick(this.input);
+    const confirmed = this.session.confirmedTick;
+    if (confirmed >= 0) {
+      this.recording.confirm(confirmed + 1 + (this.game.tick - this.session.currentTick));
+    }
     if (result.rolledBack) {
       this.counters.rollbacks++;
       this.counters.rolledBackTicks += result.rollbackTicks;
