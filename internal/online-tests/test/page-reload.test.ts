@@ -85,11 +85,11 @@ describe('joinOnline with rejoinStorage', () => {
     // The game goes on, in agreement, from the reloaded page's first confirmed tick.
     const target = host.session.confirmedTick + 240;
     await peers.allConfirmed(target);
-    const games = peers.peers.map((p) => ({
-      hashes: p.game.hashes,
-      confirmed: p.session.confirmedTick,
-    }));
-    const result = compareConfirmed(games, Math.min(...reloaded.game.hashes.keys()) + 1);
+    // Each game's hashes as they were when its session confirmed them.
+    const result = compareConfirmed(
+      peers.peers.map((p) => p.game),
+      Math.min(...reloaded.game.hashes.keys()) + 1,
+    );
     expect(result.to - result.from).toBeGreaterThan(200);
     expect(result.missing).toEqual([]);
     expect(result.mismatches).toEqual([]);
