@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ afterEach(() => {
  * the pending changesets) into a temp folder, adds `changeset`, runs `changeset version` there and
  * returns the packages whose version changed, with old and new versions.
  */
-function versionInClone(changeset: string): Record<string, string> {
+async function versionInClone(changeset: string): Promise<Record<string, string>> {
   const clone = scratchDir('changeset');
   clones.push(clone);
   for (const file of ['package.json', 'pnpm-workspace.yaml', '.changeset/config.json']) {
@@ -30,13 +31,11 @@ function versionInClone(changeset: string): Record<string, string> {
   symlinkSync(join(repoRoot, 'node_modules'), join(clone, 'node_modules'));
   writeFileSync(join(clone, '.changeset', 'sample-change.md'), changeset);
 
-  execFileSync(
+  // Asynchronous: a busy machine can take long, and a blocked worker misses vitest's calls.
+  await promisify(execFile)(
     process.execPath,
     [join(repoRoot, 'node_modules/@changesets/cli/bin.js'), 'version'],
-    {
-      cwd: clone,
-      stdio: 'pipe',
-    },
+    { cwd: clone },
   );
 
   const changed: Record<string, string> = {};
@@ -55,15 +54,17 @@ function versionInClone(changeset: string): Record<string, string> {
 }
 
 describe('changesets', () => {
-  it('versions only the transport a changeset names', () => {
+  it('versions only the transport a changeset names', async () => {
     const version = readManifest(join(repoRoot, 'packages/transport-local')).version;
-    const changed = versionInClone("---\n'@rbn/transport-local': minor\n---\n\nA sample change.\n");
+    const changed = await versionInClone(
+      "---\n'@rbn/transport-local': minor\n---\n\nA sample change.\n",
+    );
     const [major = 0, minor = 0] = version.split('.').map(Number);
     expect(changed).toEqual({ '@rbn/transport-local': `${version} → ${major}.${minor + 1}.0` });
   });
 
-  it('versions the package a changeset names and every public package depending on it', () => {
-    const changed = versionInClone("---\n'@rbn/protocol': patch\n---\n\nA sample fix.\n");
+  it('versions the package a changeset names and every public package depending on it', async () => {
+    const changed = await versionInClone("---\n'@rbn/protocol': patch\n---\n\nA sample fix.\n");
     // @rbn/protocol and, transitively, every library with it in dependencies/peerDependencies.
     const libraries = libraryPackages();
     const expected = new Set(['@rbn/protocol']);

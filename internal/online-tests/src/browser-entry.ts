@@ -39,7 +39,12 @@ export type PageApi = {
     errors: string[];
   };
   /** The game's confirmed hashes (see `HashGame`): entries, newest tick taken, skipped ticks. */
-  hashes(): { hashes: [number, number][]; confirmed: number; skipped: number[] };
+  hashes(): {
+    hashes: [number, number][];
+    confirmed: number;
+    skipped: number[];
+    revised: number[];
+  };
   /** The members this page saw leave or dropped. */
   departures(): PageDeparture[];
   /** Every membership event this page saw: left, dropped, away, back and host changes. */
@@ -108,7 +113,12 @@ const api: PageApi = {
     };
   },
   hashes() {
-    return { hashes: [...game.hashes], confirmed: game.confirmed, skipped: [...game.skipped] };
+    return {
+      hashes: [...game.hashes],
+      confirmed: game.confirmed,
+      skipped: [...game.skipped],
+      revised: [...game.revised],
+    };
   },
   departures() {
     return departures.filter((d) => d.event === 'playerLeft' || d.event === 'playerDropped');

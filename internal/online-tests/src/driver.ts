@@ -36,8 +36,12 @@ export class Driver {
     const frame = (): void => {
       this.#input[0] = scriptedInput(this.index, this.session.currentTick);
       try {
-        if (this.session.tick(this.#input).stalled) this.stalls++;
-        this.game?.confirm(this.session.confirmedTick);
+        const result = this.session.tick(this.#input);
+        if (result.stalled) this.stalls++;
+        // The tick's own confirmed tick: the game's states up to it were simulated with every
+        // input of it (the session may take more inputs later in the frame, which the next
+        // tick resimulates).
+        this.game?.confirm(result.confirmedTick);
       } catch (error) {
         this.errors.push(error instanceof Error ? error : new Error(String(error)));
         return;

@@ -11,6 +11,8 @@ export class HashGame implements Game<Uint8Array> {
   readonly hashes = new Map<number, number>();
   /** Confirmed ticks this game never simulated: it loaded a state past them. */
   readonly skipped = new Set<number>();
+  /** Confirmed ticks simulated again afterwards to a different hash (a session bug). */
+  readonly revised: number[] = [];
   /** The newest tick {@link confirm} took (0, the start, is no step: nothing to take). */
   confirmed = 0;
   /**
@@ -70,7 +72,12 @@ export class HashGame implements Game<Uint8Array> {
       mix = (mix ^ (s[i] ?? 0)) | 0;
     }
     s[0] = (s[0] ?? 0) + 1;
-    this.#log.set(this.tick, this.hash());
+    const hash = this.hash();
+    this.#log.set(this.tick, hash);
+    const confirmed = this.hashes.get(this.tick);
+    if (confirmed !== undefined && confirmed !== hash && this.revised.length < 100) {
+      this.revised.push(this.tick);
+    }
   }
 
   hash(): number {

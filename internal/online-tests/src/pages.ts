@@ -39,6 +39,7 @@ export async function confirmedHashes(page: Page) {
     hashes: new Map(record.hashes),
     confirmed: record.confirmed,
     skipped: new Set(record.skipped),
+    revised: record.revised,
     errors: at.errors,
   };
 }

@@ -35,6 +35,8 @@ export type Watched = {
   backTick: Map<string, number>;
   /** Ticks the host found a desync at (for failure messages). */
   desyncs: number[];
+  /** Membership events with the ticks they name and where the peer was (failure messages). */
+  timeline: string[];
 };
 
 /**
@@ -48,15 +50,31 @@ export function watchMembers(peers: NodePeers, peer: NodePeer): Watched {
     back: new Map(),
     backTick: new Map(),
     desyncs: [],
+    timeline: [],
+  };
+  const at = (event: string, playerId: string, tick?: number): void => {
+    const { currentTick, confirmedTick } = peer.session;
+    const line = `${event} ${playerId}${tick === undefined ? '' : ` @${tick}`} (at ${currentTick}, confirmed ${confirmedTick})`;
+    if (watched.timeline.length < 32) watched.timeline.push(line);
   };
   const note = (seen: Map<string, number>, playerId: string): void => {
     if (!seen.has(playerId)) seen.set(playerId, peer.driver.stalls);
     peers.waits.check();
   };
-  peer.session.on('playerLeft', (player) => note(watched.left, player.playerId));
-  peer.session.on('playerDropped', (playerId) => note(watched.left, playerId));
-  peer.session.on('playerAway', (playerId) => note(watched.away, playerId));
+  peer.session.on('playerLeft', (player) => {
+    at('left', player.playerId);
+    note(watched.left, player.playerId);
+  });
+  peer.session.on('playerDropped', (playerId) => {
+    at('dropped', playerId);
+    note(watched.left, playerId);
+  });
+  peer.session.on('playerAway', (playerId, tick) => {
+    at('away', playerId, tick);
+    note(watched.away, playerId);
+  });
   peer.session.on('playerBack', (playerId, tick) => {
+    at('back', playerId, tick);
     watched.backTick.set(playerId, tick);
     note(watched.back, playerId);
   });
@@ -147,7 +165,8 @@ export async function playOnAndAgree(
     .slice(0, 3)
     .map((t) => `tick ${t}: ${JSON.stringify(at(t))}`)
     .join('; ');
-  const context = `compared from ${compareFrom} (back ticks ${JSON.stringify([...hostSaw.backTick])}), host desyncs at [${hostSaw.desyncs.join(', ')}]; ${mismatchDetail}`;
+  const revised = `confirmed ticks simulated again differently: host [${host.game.revised.join(', ')}], pages ${JSON.stringify(fromPages.map((p) => p.revised))}`;
+  const context = `${revised}; host saw [${hostSaw.timeline.join('; ')}]; compared from ${compareFrom} (back ticks ${JSON.stringify([...hostSaw.backTick])}), host desyncs at [${hostSaw.desyncs.join(', ')}]; ${mismatchDetail}`;
   expect(result.mismatches, context).toEqual([]);
   const errors = [
     ...fromPages.flatMap((p) => p.errors),

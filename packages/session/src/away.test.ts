@@ -1,3 +1,4 @@
+import { MessageType } from '@rbn/protocol';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { Harness } from './testing/harness';
@@ -195,5 +196,47 @@ describe('away after a lag spike on the link to the host only (mesh)', () => {
     h.run(300);
     expect(h.peers[1]!.session.state).toBe(SessionState.Playing);
     expectConverged(h);
+  });
+});
+
+describe('away when the announcement comes after the stand-ins (star)', () => {
+  it('a guest that plays the host-relayed stand-ins before it hears the player is away keeps them: its confirmed hashes are the host’s, and nothing stalls', async () => {
+    const seed = 1705;
+    const ids = ['p0', 'p1', 'p2'];
+    const transports = createLocalTransportGroup(ids, { latency: 20, jitter: 5, seed });
+    const h = new Harness(transports, seed, { hashInterval: 1 });
+    await h.start();
+    h.run(60);
+    const [host, victim, guest] = h.peers as [Peer, Peer, Peer];
+    // The reliable PlayerAway to p2 is held back 30 frames (a retransmission on a real data
+    // channel), while the host's stand-ins reach it on the unreliable channel at once.
+    const t2 = transports.get('p2')!;
+    const deliver = t2.onMessage!;
+    const held: [string, Uint8Array][] = [];
+    t2.onMessage = (from, bytes) => {
+      if (bytes[0] === MessageType.PlayerAway) held.push([from, bytes]);
+      else deliver(from, bytes);
+    };
+    const reported = new Map<string, Map<number, number>>();
+    for (const p of [host, guest]) {
+      const seen = new Map<number, number>();
+      reported.set(p.id, seen);
+      p.session.on('confirmedHash', (tick, hash) => seen.set(tick, hash));
+    }
+    const stalledBefore = guest.stalls;
+    // p1 stops ticking: the host marks it away after awayAfterMs.
+    runWith(h, 90, new Set([victim]));
+    expect(held.length, `seed ${seed}: the host never marked p1 away`).toBe(1);
+    runWith(h, 30, new Set([victim]));
+    for (const [from, bytes] of held.splice(0)) deliver(from, bytes);
+    const stalled = runWith(h, 120, new Set([victim]));
+    const mine = reported.get('p2')!;
+    const theirs = reported.get('p0')!;
+    const differ = [...mine].filter(([tick, hash]) => theirs.has(tick) && theirs.get(tick) !== hash);
+    expect(differ, `seed ${seed}: ticks p2 confirmed differently from the host`).toEqual([]);
+    expect(Math.max(...mine.keys()), `seed ${seed}: p2 stopped confirming`).toBeGreaterThan(200);
+    expect(stalled.get(guest) ?? 0, `seed ${seed}: p2 stalled`).toBeLessThan(10);
+    expect(guest.stalls).toBe(stalledBefore);
+    expect(guest.desyncs).toEqual([]);
   });
 });

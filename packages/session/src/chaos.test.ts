@@ -16,9 +16,6 @@ type Internals = {
   desync: { remoteTickCount: number; localTickCount: number };
 };
 
-/** How many ticks behind its confirmed tick each peer records a hash for comparison. */
-const CHECK_LAG = 40;
-
 type ChaosCase = {
   players: number;
   topology: Topology;
@@ -184,26 +181,10 @@ async function runChaos(c: ChaosCase): Promise<void> {
   await h.start(900, c.events ? c.players - 1 : c.players);
 
   const frozen = new Set<Peer>();
-  // Every frame each playing peer records the hash of a state it confirmed CHECK_LAG ticks ago
-  // (a departure may still correct the newest confirmed states, as the session's hash exchange
-  // allows for); every tick recorded by two peers must hash the same on both.
-  // A player marked away may have confirmed ticks past its away tick with its own inputs before
-  // it heard (a lag spike): the room plays the host's stand-ins there, and the player drops those
-  // states when it loads the state it comes back from. The session never compares them
-  // (docs/architecture.md, "Away and reconnect"), and neither does this: the hashes a player
-  // recorded of ticks from its away tick on, until it hears it is back, are withdrawn.
-  const records: { tick: number; hash: number; peer: string; withdrawn: boolean }[] = [];
-  const awayFrom = new Map<string, number>();
-  for (const peer of h.peers) {
-    peer.session.on('playerAway', (id, from) => {
-      if (id !== peer.id) return;
-      awayFrom.set(peer.id, from);
-      for (const r of records) if (r.peer === peer.id && r.tick >= from) r.withdrawn = true;
-    });
-    peer.session.on('playerBack', (id) => {
-      if (id === peer.id) awayFrom.delete(peer.id);
-    });
-  }
+  // Every frame each playing peer records the hash of the newest state it has just confirmed:
+  // a confirmed state is final (no away decision, departure or host migration changes it), so
+  // every tick recorded by two peers must hash the same on both.
+  const records: { tick: number; hash: number; peer: string }[] = [];
   const bounds = {
     remoteHashes: 0,
     localHashes: 0,
@@ -215,11 +196,9 @@ async function runChaos(c: ChaosCase): Promise<void> {
   const record = (peer: Peer): void => {
     const engine = peer.session.rollbackEngine;
     if (!engine) return;
-    const tick = peer.session.confirmedTick + 1 - CHECK_LAG;
+    const tick = peer.session.confirmedTick;
     const hash = tick > 0 ? engine.getSnapshot(tick)?.hash : undefined;
-    if (hash !== undefined && !(tick >= (awayFrom.get(peer.id) ?? Infinity))) {
-      records.push({ tick, hash, peer: peer.id, withdrawn: false });
-    }
+    if (hash !== undefined) records.push({ tick, hash, peer: peer.id });
     const internals = peer.session as unknown as Internals;
     bounds.remoteHashes = Math.max(bounds.remoteHashes, internals.desync.remoteTickCount);
     bounds.localHashes = Math.max(bounds.localHashes, internals.desync.localTickCount);
@@ -383,17 +362,17 @@ async function runChaos(c: ChaosCase): Promise<void> {
 }
 
 /**
- * Compares the recorded hashes of each tick with the first one recorded (withdrawn ones aside).
+ * Compares the recorded hashes of each tick with the first one recorded.
  * @returns How many records matched the first of their tick, and up to 5 that did not.
  */
-function compareRecords(
-  records: readonly { tick: number; hash: number; peer: string; withdrawn: boolean }[],
-): { checked: number; mismatches: string[] } {
+function compareRecords(records: readonly { tick: number; hash: number; peer: string }[]): {
+  checked: number;
+  mismatches: string[];
+} {
   const first = new Map<number, { hash: number; peer: string }>();
   const mismatches: string[] = [];
   let checked = 0;
   for (const r of records) {
-    if (r.withdrawn) continue;
     const other = first.get(r.tick);
     if (!other) first.set(r.tick, r);
     else if (other.hash !== r.hash) {

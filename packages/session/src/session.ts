@@ -218,7 +218,12 @@ export class Session {
     return this.engine ? this.engine.currentTick : -1;
   }
 
-  /** The newest tick whose inputs are known for every player (-1 when none). */
+  /**
+   * The newest tick whose inputs are known for every player (-1 when none). It can move between
+   * frames, as inputs arrive, before the game's states are resimulated with them (at the next
+   * `tick()`): to read your game's own confirmed states, use the `confirmedTick` that `tick()`
+   * returns.
+   */
   get confirmedTick(): Tick {
     return this.engine ? this.engine.confirmedTick : -1;
   }

@@ -203,7 +203,11 @@ export type TickResult = {
   rollbackTicks: number;
   /** Whether the game waits at the speculation limit for remote inputs. */
   stalled: boolean;
-  /** The newest tick whose inputs every player has sent (-1 when none). */
+  /**
+   * The newest tick whose inputs every player has sent, as this call simulated them (-1 when
+   * none): the game's states up to it are final, so this is the tick to read a confirmed state
+   * of your game at.
+   */
   confirmedTick: Tick;
 };
 

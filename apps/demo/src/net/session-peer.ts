@@ -164,7 +164,8 @@ export class SessionPeer implements DemoPeer {
   tick(buttons: number): PeerTick {
     this.input[0] = buttons;
     const result = this.session.tick(this.input);
-    const confirmed = this.session.confirmedTick;
+    // The tick's own confirmed tick: the states up to it were simulated with every input.
+    const confirmed = result.confirmedTick;
     if (confirmed >= 0) {
       this.recording.confirm(confirmed + 1 + (this.game.tick - this.session.currentTick));
     }
