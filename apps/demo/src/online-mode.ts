@@ -12,6 +12,12 @@ import { ANY_KEYS, Keyboard } from './ui/keyboard';
 import { PeerView } from './ui/peer-view';
 
 const SEED = 20261121;
+/**
+ * How long a player whose page closed or lost its connection keeps its place (the session's
+ * `reconnectWindowMs`): a reload within it takes the place back; after it the others see the
+ * player leave.
+ */
+const KEEP_PLACE_MS = 20_000;
 const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function message(root: HTMLElement, text: string): void {
@@ -54,7 +60,9 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
     session = await joinOnline({
       url,
       game: game.recording,
-      config: DEMO_SESSION_CONFIG,
+      config: { ...DEMO_SESSION_CONFIG, reconnectWindowMs: KEEP_PLACE_MS },
+      // A reload (or a closed tab reopened) within KEEP_PLACE_MS takes the player's place back.
+      rejoinStorage: tabStorage(),
       role: spectator ? PlayerRole.Spectator : PlayerRole.Player,
       // The demo starts the game itself, at `?players=` (which may differ from `?next=`).
       autoStart: false,
@@ -72,6 +80,15 @@ export async function startOnlineMode(root: HTMLElement, params: URLSearchParams
   // A visitor who chose to watch a full game is a spectator too.
   const watching = spectator || session.localRole === PlayerRole.Spectator;
   playOnline({ root, session, game, room, wanted, spectator: watching, name, groupSize });
+}
+
+/** The tab's `sessionStorage`, or `null` where the browser blocks it. */
+function tabStorage(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -308,11 +325,14 @@ function announceMembership(
   });
   session.on('playerAway', (playerId) => {
     names.setAway(playerId, true);
-    if (playerId !== local) toasts.show(`${names.nameOf(playerId)} is away`, 'warn');
+    if (playerId === local) return;
+    const seconds = Math.round(KEEP_PLACE_MS / 1000);
+    toasts.show(`${names.nameOf(playerId)} is away (their place is kept ${seconds} s)`, 'warn');
   });
   session.on('playerBack', (playerId) => {
     names.setAway(playerId, false);
     if (playerId !== local) toasts.show(`${names.nameOf(playerId)} is back`);
+    else toasts.show(`You are back in the game as P${slotOf(session, local) + 1}`);
   });
   session.on('hostChanged', (newHost) => {
     hostId = newHost;
@@ -325,4 +345,9 @@ function announceMembership(
     peer.setNotice('the room closed: Rejoin or start a new game');
     toasts.show('The room closed (the connection was lost).', 'error', wayOn);
   });
+}
+
+/** A member's slot (P1 is slot 0), or -1. */
+function slotOf(session: Session, playerId: string): number {
+  return session.players.get(playerId)?.slot ?? -1;
 }

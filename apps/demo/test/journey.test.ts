@@ -123,15 +123,16 @@ function awayIs(name: string, away: boolean): string {
   return `window.rbnDemo.players.some((p) => p.name === ${JSON.stringify(name)} && p.away === ${String(away)})`;
 }
 
-/** The room as a page names it. */
-function roster(page: Page): Promise<Seen[]> {
-  return page.evaluate(() =>
+/** The room as a page names it, by slot. */
+async function roster(page: Page): Promise<Seen[]> {
+  const seen = await page.evaluate(() =>
     (window.rbnDemo?.['players'] as Seen[]).map(({ name, slot, isHost }) => ({
       name,
       slot,
       isHost,
     })),
   );
+  return seen.sort((a, b) => a.slot - b.slot);
 }
 
 /** Waits until `b` confirmed what `a` confirmed by now, and checks both hold the same state there. */
@@ -145,11 +146,11 @@ async function sameConfirmedState(a: Page, b: Page, what: string): Promise<void>
   expect(hashes[1], `${what}: the same confirmed state at game tick ${tick}`).toBe(hashes[0]);
 }
 
-/** Two pages (Ada hosting, Bob) playing in `href`'s room, at desktop size. */
-async function gameOfTwo(href: string): Promise<{ host: Page; guest: Page }> {
-  const host = await openAs(harness.browser, href, 'Ada', DESKTOP);
+/** Two pages (Ada hosting, Bob) playing in `href`'s room, at desktop size unless told. */
+async function gameOfTwo(href: string, size: Size = DESKTOP): Promise<{ host: Page; guest: Page }> {
+  const host = await openAs(harness.browser, href, 'Ada', size);
   await waitForDemo(host, 'window.rbnDemo?.isHost === true', HANG_MS);
-  const guest = await openAs(harness.browser, href, 'Bob', DESKTOP);
+  const guest = await openAs(harness.browser, href, 'Bob', size);
   for (const page of [host, guest]) {
     await waitForDemo(page, 'window.rbnDemo?.state === "Playing"', HANG_MS);
   }
@@ -211,8 +212,11 @@ describe('online journey', () => {
         }
 
         if (!size.phone) {
-          // The friend closes its page: the host is told, by name.
+          // The friend closes its page: the host is told, by name, that Bob is away and his
+          // place kept for a reload; once that time is over, that Bob left.
+          await logToasts(host);
           await guest.close({ runBeforeUnload: true });
+          await waitForLoggedToast(host, 'Bob is away (their place is kept 20 s)', 'Bob away');
           await waitForToast(host, 'Bob left', 'the host seeing the friend leave');
           await waitForDemo(
             host,
@@ -275,13 +279,14 @@ describe('online journey', () => {
     });
   }, 180_000);
 
-  it('a friend whose page closed comes back through the invite link and plays again (as a new player: a rejoin does not keep the old slot yet)', async () => {
+  it('a friend whose tab closed comes back through the invite link in a new tab and plays again as a new player (only the same tab reloaded keeps the place)', async () => {
     const href = `/?room=back-${Date.now().toString(36)}&stun=none`;
     const { host, guest } = await gameOfTwo(href);
     await withScreenshots(async (shoot) => {
       const bobsBrowser = guest.context();
       const oldId = await guest.evaluate(() => window.rbnDemo?.['peerId'] as string);
       await guest.close({ runBeforeUnload: true });
+      // His place is kept for a while (a reload would take it back), then he has left.
       await waitForToast(host, 'Bob left', 'the host seeing the friend leave');
 
       const back = await openIn(bobsBrowser, href, 'Bob again');
@@ -304,50 +309,106 @@ describe('online journey', () => {
     });
   }, 180_000);
 
-  it("a friend's hidden tab shows as away on the host's page and comes back", async () => {
-    const href = `/?room=away-${Date.now().toString(36)}&stun=none`;
+  for (const size of SIZES) {
+    const at = `${size.width}×${size.height}`;
+    it(`a friend's hidden tab shows as away on the host's page and comes back (${at})`, async () => {
+      const href = `/?room=away-${size.width}-${Date.now().toString(36)}&stun=none`;
+      const { host, guest } = await gameOfTwo(href, size);
+      await withScreenshots(async (shoot) => {
+        // The game is under way (one second confirmed) when Bob's tab goes to the background.
+        await waitForDemo(guest, 'window.rbnDemo.peers[0].confirmedGameTick >= 60', HANG_MS);
+        expect(await roster(host)).toHaveLength(2);
+        // Under load the host may have marked Bob away for a moment already (a slow start): only
+        // what happens from the hide on counts.
+        await waitForDemo(host, awayIs('Bob', false), HANG_MS);
+        await logToasts(host);
+        await logToasts(guest);
+        await setHidden(guest, true);
+        await waitForLoggedToast(host, 'Bob is away', "the host seeing the friend's tab hidden");
+        await waitForDemo(host, awayIs('Bob', true), HANG_MS);
+        shoot(host, `journey-away-host-${size.width}`);
+        if (!size.phone) {
+          // Bob dimmed and "away" on the scoreboard, the "Bob is away" toast: the README's picture.
+          await host.screenshot({ path: join(DEMO_DIR, 'docs', 'online-away.png') });
+        } else {
+          // At phone size the toast fits the screen.
+          const box = await host.locator('.toast').last().boundingBox();
+          expect(box, 'the away toast laid out').not.toBeNull();
+          expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(size.width + 0.5);
+        }
+
+        // The host plays on without waiting for Bob: its confirmed ticks keep advancing.
+        const from = await host.evaluate(() => window.rbnDemo?.peers[0]?.confirmedGameTick ?? 0);
+        await waitForDemo(
+          host,
+          `window.rbnDemo.peers[0].confirmedGameTick >= ${from + 120}`,
+          HANG_MS,
+        );
+        expect(await host.locator('.controls h2').textContent()).toMatch(/2\/2 players · Playing/);
+        await waitForDemo(host, awayIs('Bob', true), HANG_MS);
+
+        // Bob's tab is in front again: the host is told, Bob is no longer marked away.
+        await setHidden(guest, false);
+        await waitForLoggedToast(host, 'Bob is back', 'the host seeing the friend come back');
+        await waitForLoggedToast(guest, 'You are back in the game as P2', 'the friend told');
+        await waitForDemo(host, awayIs('Bob', false), HANG_MS);
+        expect(await host.locator('.toast-error').count()).toBe(0);
+        expect(await guest.locator('.toast-error').count()).toBe(0);
+
+        // Both play on from the same state: past the back tick, their confirmed hashes agree.
+        const back = await host.evaluate(() => window.rbnDemo?.peers[0]?.confirmedGameTick ?? 0);
+        await waitForDemo(
+          host,
+          `window.rbnDemo.peers[0].confirmedGameTick >= ${back + 120}`,
+          HANG_MS,
+        );
+        await sameConfirmedState(host, guest, 'the host and the friend back');
+        await sameConfirmedState(guest, host, 'the friend back and the host');
+      });
+    }, 180_000);
+  }
+
+  it('a friend who reloads the page mid-game keeps his place: same slot and name, the host sees him away and back (never leave), and both agree', async () => {
+    const href = `/?room=reload-${Date.now().toString(36)}&stun=none`;
     const { host, guest } = await gameOfTwo(href);
     await withScreenshots(async (shoot) => {
-      // The game is under way (one second confirmed) when Bob's tab goes to the background.
       await waitForDemo(guest, 'window.rbnDemo.peers[0].confirmedGameTick >= 60', HANG_MS);
-      expect(await roster(host)).toHaveLength(2);
-      // Under load the host may have marked Bob away for a moment already (a slow start): only
-      // what happens from the hide on counts.
       await waitForDemo(host, awayIs('Bob', false), HANG_MS);
+      const before = await roster(host);
+      const bobId = await guest.evaluate(() => window.rbnDemo?.['peerId'] as string);
       await logToasts(host);
-      await setHidden(guest, true);
-      await waitForLoggedToast(host, 'Bob is away', "the host seeing the friend's tab hidden");
-      await waitForDemo(host, awayIs('Bob', true), HANG_MS);
-      shoot(host, 'journey-away-host');
-      // Bob dimmed and "away" on the scoreboard, the "Bob is away" toast: the README's picture.
-      await host.screenshot({ path: join(DEMO_DIR, 'docs', 'online-away.png') });
 
-      // The host plays on without waiting for Bob: its confirmed ticks keep advancing.
-      const from = await host.evaluate(() => window.rbnDemo?.peers[0]?.confirmedGameTick ?? 0);
-      await waitForDemo(
-        host,
-        `window.rbnDemo.peers[0].confirmedGameTick >= ${from + 120}`,
-        HANG_MS,
+      await guest.reload();
+      shoot(guest, 'journey-reload-guest');
+      await waitForDemo(guest, 'window.rbnDemo?.state === "Playing"', HANG_MS);
+      // The same player in the same place: his peer id, slot and name on both pages.
+      expect(await guest.evaluate(() => window.rbnDemo?.['peerId'] as string)).toBe(bobId);
+      for (const page of [host, guest]) expect(await roster(page)).toEqual(before);
+      // What the pages say: the host saw Bob away and back, never leave or join; Bob is told.
+      await waitForLoggedToast(host, 'Bob is away', 'the host seeing the reload');
+      await waitForLoggedToast(host, 'Bob is back', 'the host seeing Bob back');
+      await waitForToast(guest, 'You are back in the game as P2', 'Bob told he kept his place');
+      const shown = await host.evaluate(
+        () => (window as unknown as { toastLog: string[] }).toastLog,
       );
+      expect(shown.filter((t) => t.includes('left') || t.includes('joined'))).toEqual([]);
       expect(await host.locator('.controls h2').textContent()).toMatch(/2\/2 players · Playing/);
-      await waitForDemo(host, awayIs('Bob', true), HANG_MS);
-
-      // Bob's tab is in front again: the host is told, Bob is no longer marked away.
-      await setHidden(guest, false);
-      await waitForLoggedToast(host, 'Bob is back', 'the host seeing the friend come back');
-      await waitForDemo(host, awayIs('Bob', false), HANG_MS);
+      expect(await guest.locator('.controls h2').textContent()).toMatch(
+        /^You are Bob \(player\) · 2\/2 players · Playing/,
+      );
       expect(await host.locator('.toast-error').count()).toBe(0);
       expect(await guest.locator('.toast-error').count()).toBe(0);
 
-      // Both play on from the same state: past the back tick, their confirmed hashes agree.
+      // The game goes on: past the back tick, both confirm the same states.
+      await waitForDemo(host, awayIs('Bob', false), HANG_MS);
       const back = await host.evaluate(() => window.rbnDemo?.peers[0]?.confirmedGameTick ?? 0);
       await waitForDemo(
         host,
         `window.rbnDemo.peers[0].confirmedGameTick >= ${back + 120}`,
         HANG_MS,
       );
-      await sameConfirmedState(host, guest, 'the host and the friend back');
-      await sameConfirmedState(guest, host, 'the friend back and the host');
+      await sameConfirmedState(host, guest, 'the host and the reloaded friend');
+      await sameConfirmedState(guest, host, 'the reloaded friend and the host');
     });
   }, 180_000);
 
@@ -358,8 +419,10 @@ describe('online journey', () => {
       const adasBrowser = host.context();
       // The game is well under way (two seconds confirmed) when the host leaves.
       await waitForDemo(guest, 'window.rbnDemo.peers[0].confirmedGameTick >= 120', HANG_MS);
+      await logToasts(guest);
       await host.close({ runBeforeUnload: true });
-      await waitForToast(guest, 'You host the game now', 'the friend taking over the room');
+      await waitForLoggedToast(guest, 'The host Ada left', 'the friend seeing the host leave');
+      await waitForLoggedToast(guest, 'You host the game now', 'the friend taking over the room');
       shoot(guest, 'journey-rejoin-host');
       await waitForDemo(guest, 'window.rbnDemo?.isHost === true', HANG_MS);
 

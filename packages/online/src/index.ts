@@ -6,6 +6,7 @@ export type {
   PageEventTarget,
   VisibilitySource,
 } from './join-online';
+export type { RejoinStorage } from './rejoin-storage';
 export { SignalingClient, SignalingError, connectTransport } from './signaling-client';
 export type {
   SignalingClientEvents,

@@ -1,6 +1,12 @@
 import { RbnError } from '@rbn/protocol';
 import { MAX_PLAYER_METADATA_BYTES, PlayerRole, SessionState, createSession } from '@rbn/session';
-import type { Clock, CreateSessionOptions, Session, SessionConfig } from '@rbn/session';
+import type {
+  Clock,
+  CreateSessionOptions,
+  RejoinTicket,
+  Session,
+  SessionConfig,
+} from '@rbn/session';
 import { TransformingTransport } from '@rbn/transport-transform';
 import { WebRTCTransport, isWebRTCSignal } from '@rbn/transport-webrtc';
 import type { WebRTCImplementation } from '@rbn/transport-webrtc';
@@ -11,6 +17,8 @@ import { readRoomAnnouncement, roomAnnouncement } from './internal/room-announce
 import { awayWhileHidden, browserDocument } from './internal/visibility';
 import type { VisibilitySource } from './internal/visibility';
 import type { JsonValue, WelcomeMessage } from './protocol';
+import { resumeUrl, saveSeat, takeSeat } from './rejoin-storage';
+import type { RejoinStorage, SavedSeat } from './rejoin-storage';
 import { SignalingClient, SignalingError } from './signaling-client';
 import type { WebSocketConstructor } from './signaling-client';
 
@@ -90,6 +98,21 @@ export type JoinOnlineOptions = {
    * @default every such visitor starts a new group (`'new-group'`)
    */
   onGroupFull?: (full: GroupFull) => GroupFullChoice | Promise<GroupFullChoice>;
+  /**
+   * Keeps the local player's slot across a reload of the page: pass the page's
+   * `sessionStorage`. When the page goes away (`pagehide`) while it plays a running game as a
+   * player other than the host, it saves its signaling id and its session's rejoin ticket
+   * there (`Session.rejoinTicket`, a secret) and drops its connections instead of leaving: the
+   * others see it away, and its slot is kept for the session's `reconnectWindowMs`. The same
+   * tab reloaded within that time (and within the signaling server's resume grace window, 5 s
+   * by default) takes its slot back (`Session.rejoinRoom`): same slot, player id and metadata,
+   * and the game goes on; when it cannot, it joins as a new player. A page that does not come
+   * back is dropped once the window runs out, so the others see it leave later than without
+   * this option. The host, a spectator and a page in the lobby leave at once as always. A
+   * seat is read and removed when the page joins, so a duplicated tab never claims it.
+   * @default null: the page going away leaves the room at once; a reload joins as a new player
+   */
+  rejoinStorage?: RejoinStorage | null;
 };
 
 /** The game in progress that a `?next=N` visitor found full; see `JoinOnlineOptions.onGroupFull`. */
@@ -126,7 +149,8 @@ const MAX_EARLY_SIGNALS = 256;
  *
  * Leaving: `session.leaveRoom()` or `session.destroy()` (or aborting `signal`, or the page
  * going away) leaves the room, closes the signaling connection and, shortly after, the peer
- * connections. A host leaving (or lost) hands the room to a successor (`hostChanged`), to which
+ * connections (with `rejoinStorage`, a player's page going away keeps its slot for a reload
+ * instead). A host leaving (or lost) hands the room to a successor (`hostChanged`), to which
  * star guests connect through the signaling server; later joiners join the new host.
  *
  * Away and back: while the page is hidden the local player is away (its inputs are decided by
@@ -152,8 +176,10 @@ const MAX_EARLY_SIGNALS = 256;
 export async function joinOnline(options: JoinOnlineOptions): Promise<Session> {
   checkOptions(options);
   options.signal?.throwIfAborted();
+  // A reloaded page: the seat its previous page saved for this room, if any (taken once).
+  const seat = options.rejoinStorage ? takeSeat(options.rejoinStorage, options.url) : undefined;
   const client = new SignalingClient({
-    url: options.url,
+    url: seat ? resumeUrl(seat) : options.url,
     ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     // Keep trying while in the room (a network change, a server restart): the session's
     // reconnect window, not a count of attempts, decides when a lost member gives up.
@@ -166,6 +192,17 @@ export async function joinOnline(options: JoinOnlineOptions): Promise<Session> {
   };
   client.on('signal', (from, data) => route(from, data));
   const welcome = await untilAborted(client.connect(), options.signal, () => client.close());
+  if (seat && welcome.resumed && welcome.id === seat.peerId) {
+    // The signaling server gave us our old id back: take the old slot back with it.
+    const room = new OnlineRoom(client, welcome, rejoinOptions(options, seat));
+    route = (from, data) => room.onSignal(from, data);
+    for (const [from, data] of early.splice(0)) room.onSignal(from, data);
+    // The slot may be gone (its window ran out): then the page joins as a new player.
+    return room.rejoin(seat.ticket).catch((error: unknown) => {
+      if (options.signal?.aborted) throw asError(error);
+      return joinOnline(options);
+    });
+  }
   const full = client.groupFull;
   if (full !== undefined && options.onGroupFull) {
     const choice = await untilAborted(
@@ -202,6 +239,19 @@ function lateJoinOptions(
   const { onGroupFull: _chosen, ...rest } = options;
   const role = choice === 'spectate' ? PlayerRole.Spectator : (options.role ?? PlayerRole.Player);
   return { ...rest, url: url.toString(), role };
+}
+
+/** The options of a page that takes its saved seat back: its room URL and its player id. */
+function rejoinOptions(options: JoinOnlineOptions, seat: SavedSeat): JoinOnlineOptions {
+  const { onGroupFull: _unused, ...rest } = options;
+  return { ...rest, url: seat.url, localPlayerId: seat.ticket.playerId };
+}
+
+/** The URL without the `resume` parameter a reloaded page connected with. */
+function roomUrl(url: string): string {
+  const u = new URL(url);
+  u.searchParams.delete('resume');
+  return u.toString();
 }
 
 function checkOptions(options: JoinOnlineOptions): void {
@@ -296,6 +346,22 @@ class OnlineRoom {
     });
   }
 
+  /**
+   * Takes the slot of a previous page of this tab back (see `JoinOnlineOptions.rejoinStorage`);
+   * resolves with the session once it plays.
+   */
+  rejoin(ticket: RejoinTicket): Promise<Session> {
+    return new Promise<Session>((resolve, reject) => {
+      this.#settle = { resolve, reject };
+      this.#watch();
+      this.#entering = true;
+      this.#session.rejoinRoom(ticket).then(
+        () => this.#succeed(),
+        (error: unknown) => this.#fail(asError(error)),
+      );
+    });
+  }
+
   /** Routes one relayed signal: a room announcement from the host, or a WebRTC signal. */
   onSignal(from: string, data: JsonValue): void {
     if (this.#closed) return;
@@ -331,7 +397,7 @@ class OnlineRoom {
       this.#stops.push(() => signal.removeEventListener('abort', onAbort));
     }
     const page = pageEvents === undefined ? browserWindow() : pageEvents;
-    if (page) this.#stops.push(onPageExit(page, () => this.#leave(new Error('page closed'))));
+    if (page) this.#stops.push(onPageExit(page, () => this.#pageExit()));
   }
 
   #host(): void {
@@ -428,6 +494,27 @@ class OnlineRoom {
     this.#close();
     this.#session.destroy();
     settle.reject(error);
+  }
+
+  /**
+   * The page goes away. With `rejoinStorage`, a player in a running game saves its seat and
+   * drops its connections without leaving (the others keep its slot); otherwise it leaves.
+   */
+  #pageExit(): void {
+    const storage = this.#options.rejoinStorage;
+    const welcome = this.#client.welcome;
+    const ticket = this.#settle === undefined ? this.#session.rejoinTicket : null;
+    if (!storage || !ticket || !welcome || this.#closed) {
+      this.#leave(new Error('page closed'));
+      return;
+    }
+    const url = roomUrl(this.#options.url);
+    saveSeat(storage, { url, peerId: welcome.id, resumeToken: welcome.resumeToken, ticket });
+    this.#closed = true;
+    for (const stop of this.#stops.splice(0)) stop();
+    this.#client.drop();
+    // Closing the peer connections now tells the others at once that this page dropped.
+    this.#transport.dispose();
   }
 
   /** Leaves: fails a join in progress, or leaves the room (which closes the rest). */

@@ -301,6 +301,19 @@ export class SignalingClient {
     }
   }
 
+  /**
+   * Closes for good without leaving the group: the server keeps your id for its resume grace
+   * window (5 s by default), so a new client whose URL carries `?resume=<welcome.resumeToken>`
+   * (the same page, reloaded) takes the id over. Peers see `peer-left` only when nobody does.
+   */
+  drop(): void {
+    if (this.#state === 'closed') return;
+    clearTimeout(this.#timer);
+    const ws = this.#ws;
+    this.#finish(1000, 'client dropped');
+    ws?.close(1000, 'client dropped');
+  }
+
   #emit<K extends keyof SignalingClientEvents>(event: K, ...args: SignalingClientEvents[K]): void {
     for (const listener of [...(this.#listeners.get(event) ?? [])]) {
       (listener as Listener<K>)(...args);

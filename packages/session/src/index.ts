@@ -31,6 +31,8 @@ export {
   MAX_PLAYER_METADATA_BYTES,
 } from './player-metadata';
 export type { PlayerMetadata, PlayerMetadataValue } from './player-metadata';
+export { REJOIN_TOKEN_BYTES } from './reconnect';
+export type { RejoinTicket } from './reconnect';
 export { SlidingWindowRateLimiter } from './rate-limiter';
 export type { RateLimiterOptions } from './rate-limiter';
 export { TimeSync, tickDiff } from './time-sync';

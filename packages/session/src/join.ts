@@ -20,11 +20,12 @@ import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { SlidingWindowRateLimiter } from './rate-limiter';
 import type { Recording } from './recording';
-import { fromHost, fromWireRole, toWire, toWireRole } from './roster';
+import { fromHost, fromWireRole, toWire } from './roster';
 import type { Member, Roster } from './roster';
 import { relink } from './topology';
 import { PlayerRole, SessionState, Topology } from './types';
 import type { SessionConfig } from './types';
+import type { JoinAsk } from './room-entry';
 
 /** Ticks between the host's newest input and a late joiner's first counted tick. */
 export const JOIN_MARGIN_TICKS = 4;
@@ -282,20 +283,41 @@ export class Admissions {
     this.deps.links.sendTo(peerId, answer);
   }
 
-  /** Tells an admitted member the room, and everyone else the new member. */
-  #welcome(member: Member, room: RoomStatus): void {
+  /**
+   * A fresh session of a player in the room proved it holds the player's rejoin token (see
+   * `reconnect.ts`): it gets the room and the start state like a late joiner, in the slot it
+   * kept; nobody else hears of it (the player never left).
+   * @param markAway - Marks it away (and tells it so), between the room and the state.
+   */
+  reseat(member: Member, room: RoomStatus, markAway: (engine: RollbackEngine) => void): void {
+    if (!room.engine) return;
+    this.deps.links.renew(member.peerId);
+    relink(this.deps.roster, this.deps.links, room.cfg.topology, null);
+    this.deps.links.sendTo(member.peerId, this.#accept(member, room));
+    // It hears that it is away before its start state arrives, so it never plays from that
+    // state (the host holds its inputs past it): it asks to come back, and gets a newer one.
+    markAway(room.engine);
+    this.#sendStartState(member.peerId, room.engine, room.state);
+  }
+
+  /** The `JoinAccept` that tells a member the room. */
+  #accept(member: Member, room: RoomStatus): JoinAcceptMessage {
     const config: Record<string, number> = {};
     for (const field of ROOM_CONFIG_FIELDS) config[field] = room.cfg[field];
     if (room.engine) config[GAME_IN_PROGRESS_KEY] = 1;
-    const accept: JoinAcceptMessage = {
+    return {
       type: MessageType.JoinAccept,
       roomId: room.roomId ?? '',
       slot: member.slot,
       players: this.deps.roster.wirePlayers(),
       config,
     };
+  }
+
+  /** Tells an admitted member the room, and everyone else the new member. */
+  #welcome(member: Member, room: RoomStatus): void {
     const { links } = this.deps;
-    links.sendTo(member.peerId, accept);
+    links.sendTo(member.peerId, this.#accept(member, room));
     links.broadcast({ type: MessageType.PlayerJoined, player: toWire(member) }, member.peerId);
   }
 
@@ -398,6 +420,8 @@ export function applyStartPlayers(roster: Roster, players: readonly WirePlayer[]
 
 type Asked = {
   readonly hostPeerId: string;
+  /** A fresh session taking its slot back: that slot (see `Session.rejoinRoom`), else `null`. */
+  readonly rejoinSlot: number | null;
   readonly startedAt: number;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
@@ -429,6 +453,11 @@ export class JoinAttempt {
     return this.#state.kind === 'asking' ? this.#state.hostPeerId : null;
   }
 
+  /** The slot a fresh session takes back (see `Session.rejoinRoom`), or `null`. */
+  get rejoinSlot(): number | null {
+    return this.#state.kind === 'idle' ? null : this.#state.rejoinSlot;
+  }
+
   /** Whether the host admitted us into a running game and its state is on the way. */
   get awaitingStart(): boolean {
     return this.#state.kind === 'awaitingStart';
@@ -436,26 +465,25 @@ export class JoinAttempt {
 
   /**
    * Connects to the host and asks to join.
-   * @param request - The request to send once connected.
-   * @param hostPeerId - The host.
+   * @param ask - The request to send once connected, the host, and a fresh session's proof
+   *   (sent right after the request).
    * @param now - The clock, for the join timeout.
    * @param fail - Ends the attempt when the connection fails.
    * @returns The promise `joinRoom()` returns.
    */
-  begin(
-    request: JoinRequestMessage,
-    hostPeerId: string,
-    now: number,
-    fail: (error: Error) => void,
-  ): Promise<void> {
+  begin(ask: JoinAsk, now: number, fail: (error: Error) => void): Promise<void> {
+    const { request, hostPeerId, proof } = ask;
     return new Promise<void>((resolve, reject) => {
-      this.#state = { kind: 'asking', hostPeerId, startedAt: now, resolve, reject };
+      const rejoinSlot = proof?.slot ?? null;
+      this.#state = { kind: 'asking', hostPeerId, rejoinSlot, startedAt: now, resolve, reject };
       this.transport.connect(hostPeerId).then(
         () => {
           if (this.askingHost !== hostPeerId) return;
           try {
             this.links.ensure(hostPeerId);
             this.links.sendTo(hostPeerId, request);
+            // A fresh session taking its slot back proves it right after asking.
+            if (proof) this.links.sendTo(hostPeerId, proof);
           } catch (error) {
             this.report.error('session', error instanceof Error ? error : new Error(String(error)));
           }
@@ -504,17 +532,6 @@ export class JoinAttempt {
   }
 }
 
-/** A fresh random room id (16 hex digits). */
-export function randomRoomId(): string {
-  const c = (globalThis as { crypto?: { getRandomValues?(a: Uint8Array): Uint8Array } }).crypto;
-  const bytes = new Uint8Array(8);
-  if (c?.getRandomValues) c.getRandomValues(bytes);
-  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  let id = '';
-  for (const b of bytes) id += b.toString(16).padStart(2, '0');
-  return id;
-}
-
 /**
  * Any member: seats a member the host announced (adding a player to the running engine).
  * @param running - Whether a game runs (or its state is on the way): the join tick counts.
@@ -552,7 +569,12 @@ export function seatAnnounced(
 /** What the joiner does with the host's `JoinAccept`. */
 export type JoinAcceptOutcome =
   | { readonly kind: 'ignored' }
-  | { readonly kind: 'failed'; readonly error: RbnError }
+  | {
+      readonly kind: 'failed';
+      readonly error: RbnError;
+      /** The host seated us anyway (a new slot instead of the kept one): say goodbye first. */
+      readonly leave?: true;
+    }
   | {
       readonly kind: 'seated';
       /** The config with the host's room settings adopted. */
@@ -596,6 +618,12 @@ export function onJoinAccept(
     return { kind: 'failed', error: new RbnError('JOIN_REJECTED', text) };
   }
   seatMembers(roster, message, local, peerId);
+  const kept = joining.rejoinSlot;
+  if (kept !== null && message.slot !== kept) {
+    // The host admitted a new player: our slot was no longer kept (its window ran out).
+    const text = `rejoinRoom: the host no longer keeps slot ${kept} (it offered slot ${message.slot} as a new player)`;
+    return { kind: 'failed', error: new RbnError('JOIN_REJECTED', text), leave: true };
+  }
   joining.waitForStart();
   const connect: string[] = [];
   if (adopted.topology === Topology.Mesh && local.role === PlayerRole.Player) {
@@ -694,53 +722,4 @@ export function onPlayerJoined(
   const running = engine !== null || !announce;
   if (!seatAnnounced(roster, message.player, engine, recording, running)) return null;
   return { member: roster.at(message.player.slot)!, announce };
-}
-
-/**
- * Why `createRoom` or `joinRoom` cannot run now, or `null`: the misuse checks both share.
- * @param method - Which of the two is called.
- * @param destroyed - Whether the session was destroyed.
- * @param state - The session's state (both need `Disconnected`).
- * @param role - The local role (a spectator cannot host).
- */
-export function roomEntryRefusal(
-  method: 'createRoom' | 'joinRoom',
-  destroyed: boolean,
-  state: SessionState,
-  role: PlayerRole,
-): RbnError | null {
-  if (destroyed) return new RbnError('DESTROYED', 'the session was destroyed');
-  if (state !== SessionState.Disconnected) {
-    return new RbnError('INVALID_STATE', `${method}: already in a room`);
-  }
-  if (method === 'createRoom' && role === PlayerRole.Spectator) {
-    return new RbnError('INVALID_STATE', 'createRoom: a spectator cannot host a room');
-  }
-  return null;
-}
-
-/**
- * Joiner: checks `joinRoom()`'s arguments and builds the request.
- * @returns The request, or the error the promise rejects with.
- */
-export function joinRequest(
-  roomId: unknown,
-  hostPeerId: unknown,
-  localPeerId: string,
-  local: { playerId: PlayerId; role: PlayerRole; metadata: Uint8Array },
-): JoinRequestMessage | RbnError {
-  if (typeof roomId !== 'string' || typeof hostPeerId !== 'string' || hostPeerId.length === 0) {
-    return new RbnError('INVALID_ARGUMENT', 'joinRoom: roomId and hostPeerId must be strings');
-  }
-  if (hostPeerId === localPeerId) {
-    return new RbnError('INVALID_ARGUMENT', 'joinRoom: cannot join yourself');
-  }
-  return {
-    type: MessageType.JoinRequest,
-    protocolVersion: PROTOCOL_VERSION,
-    roomId,
-    playerId: local.playerId,
-    role: toWireRole(local.role),
-    metadata: local.metadata,
-  };
 }

@@ -43,6 +43,15 @@ export class LinkTable {
     return link;
   }
 
+  /**
+   * Replaces the link to a peer with a new one (a fresh session of the same peer: nothing the
+   * old one counted or acknowledged holds). Its slots are set by the next {@link apply}.
+   */
+  renew(peerId: string): Link {
+    this.#links.delete(peerId);
+    return this.ensure(peerId);
+  }
+
   /** Keeps exactly the planned links (see {@link planLinks}) and sets what goes each way. */
   apply(plan: ReadonlyMap<string, LinkSlots>): void {
     for (const peerId of [...this.#links.keys()]) {

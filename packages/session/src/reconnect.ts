@@ -1,6 +1,6 @@
 import type { RollbackEngine } from '@rbn/core';
-import { LeaveReason, MessageType, sameBytes } from '@rbn/protocol';
-import type { RejoinMessage, TransportAdapter } from '@rbn/protocol';
+import { LeaveReason, MessageType, RbnError, sameBytes } from '@rbn/protocol';
+import type { JoinRequestMessage, RejoinMessage, TransportAdapter } from '@rbn/protocol';
 import type { Away } from './away';
 import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
@@ -31,6 +31,59 @@ export const cryptoRandomBytes: RandomBytes = (bytes) => {
   globalThis.crypto.getRandomValues(bytes);
 };
 
+/**
+ * What a player needs to take its slot back from a fresh session (a reloaded page): see
+ * `Session.rejoinTicket` and `Session.rejoinRoom`. The token is a secret: keep it where only
+ * this player's page reads it (`sessionStorage`), never in a URL.
+ */
+export type RejoinTicket = {
+  /** The room's id. */
+  readonly roomId: string;
+  /** The host's transport peer id. */
+  readonly hostPeerId: string;
+  /** The player's slot. */
+  readonly slot: number;
+  /** The player's id (the rejoining session must use it as its `localPlayerId`). */
+  readonly playerId: string;
+  /** The rejoin token the host gave this player ({@link REJOIN_TOKEN_BYTES} bytes). */
+  readonly token: Uint8Array;
+};
+
+/**
+ * Checks a ticket given to `Session.rejoinRoom` (from storage: anything may be in it).
+ * @returns The error to reject with, or `null` when it is well formed.
+ */
+export function rejoinTicketError(ticket: unknown): RbnError | null {
+  const t = ticket as Partial<RejoinTicket> | null;
+  const ok =
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.roomId === 'string' &&
+    typeof t.hostPeerId === 'string' &&
+    t.hostPeerId.length > 0 &&
+    typeof t.playerId === 'string' &&
+    Number.isInteger(t.slot) &&
+    (t.slot as number) >= 0 &&
+    (t.slot as number) < SLOT_COUNT &&
+    t.token instanceof Uint8Array &&
+    t.token.length === REJOIN_TOKEN_BYTES;
+  if (ok) return null;
+  const text = `rejoinRoom: the ticket must hold roomId, hostPeerId, playerId, a slot (0..${SLOT_COUNT - 1}) and a ${REJOIN_TOKEN_BYTES}-byte token`;
+  return new RbnError('INVALID_ARGUMENT', text);
+}
+
+/**
+ * What the host does with a `Rejoin` message: nothing more (a reconnecting session, or a
+ * refusal already reported), take a fresh session of the player back into its slot (it
+ * asked to join first: send it the room), or refuse that fresh session's join.
+ */
+export type RejoinOutcome =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'fresh'; readonly member: Member }
+  | { readonly kind: 'refused'; readonly text: string };
+
+const DONE: RejoinOutcome = { kind: 'done' };
+
 /** What {@link Reconnect} works with (the session's own parts, no more). */
 export type ReconnectDeps = {
   readonly roster: Roster;
@@ -45,6 +98,8 @@ export type ReconnectDeps = {
 export class Reconnect {
   readonly #tokens: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_COUNT);
   readonly #lostAt = new Float64Array(SLOT_COUNT).fill(-1);
+  /** Host: a fresh session of the slot's player asked to join (its proof follows), or -1. */
+  readonly #freshAsk = new Int8Array(SLOT_COUNT).fill(-1);
   #ownToken: Uint8Array | null = null;
   #hostLostAt = -1;
   #lastTryAt = Number.NEGATIVE_INFINITY;
@@ -56,6 +111,7 @@ export class Reconnect {
   reset(): void {
     this.#tokens.fill(undefined);
     this.#lostAt.fill(-1);
+    this.#freshAsk.fill(-1);
     this.#ownToken = null;
     this.#hostLostAt = -1;
   }
@@ -69,6 +125,41 @@ export class Reconnect {
     this.#ownToken = null;
     this.#tokens.fill(undefined);
     this.#lostAt.fill(-1);
+    this.#freshAsk.fill(-1);
+  }
+
+  /**
+   * Member: what a fresh session needs to take our slot back, or `null` (the host, or before
+   * its token arrived). See `Session.rejoinTicket`.
+   */
+  ticket(roomId: string | null, playerId: string): RejoinTicket | null {
+    const { roster } = this.deps;
+    const host = roster.hostPeerId;
+    const token = this.#ownToken;
+    if (!token || roster.isHost || host === null || roomId === null) return null;
+    return { roomId, hostPeerId: host, slot: roster.localSlot, playerId, token: token.slice() };
+  }
+
+  /**
+   * Host: a `JoinRequest` from the peer of a player in a running game. That is a fresh session
+   * of the player (its page was reloaded) that wants its slot back: hold the request (no
+   * answer yet) until the `Rejoin` that follows proves it.
+   * @returns Whether the request is held (else it is an ordinary join request).
+   */
+  holdFreshJoin(
+    peerId: string,
+    request: JoinRequestMessage,
+    engine: RollbackEngine | null,
+  ): boolean {
+    const { roster } = this.deps;
+    const member = roster.byPeer(peerId);
+    if (!roster.isHost || !engine || !member || member.isLocal) return false;
+    if (member.status !== 'present' || member.role !== PlayerRole.Player) return false;
+    if (request.playerId !== member.playerId || this.#tokens[member.slot] === undefined) {
+      return false;
+    }
+    this.#freshAsk[member.slot] = 1;
+    return true;
   }
 
   /** Whether the local member could reconnect to a host it lost (it holds a token, a window). */
@@ -134,6 +225,7 @@ export class Reconnect {
       if (lostAt >= 0 && now - lostAt >= cfg.reconnectWindowMs) {
         this.#lostAt[slot] = -1;
         this.#tokens[slot] = undefined;
+        this.#freshAsk[slot] = -1;
         return member;
       }
     }
@@ -173,19 +265,22 @@ export class Reconnect {
   }
 
   /** A `Rejoin` message: our token from the host, or (host) a player proving who it is. */
-  onRejoin(peerId: string, message: RejoinMessage): void {
+  onRejoin(peerId: string, message: RejoinMessage): RejoinOutcome {
     const { roster, report } = this.deps;
     if (!roster.isHost) {
       if (peerId !== roster.hostPeerId || message.slot !== roster.localSlot) {
         report.peer(peerId, message.type, 'a rejoin token only comes from the host, for us');
-        return;
+        return DONE;
       }
       this.#ownToken = message.token.slice();
-      return;
+      return DONE;
     }
+    const sender = roster.byPeer(peerId);
+    const fresh = sender !== undefined && this.#freshAsk[sender.slot] === 1;
+    if (sender) this.#freshAsk[sender.slot] = -1;
     const member = roster.at(message.slot);
     const token = this.#tokens[message.slot];
-    if (member && member.status !== 'present' && member.peerId === peerId) {
+    if (!fresh && member && member.status !== 'present' && member.peerId === peerId) {
       // Too late: it was removed meanwhile. Tell it, so it leaves the room now.
       const tick = Math.max(0, member.leaveTick);
       const reason = LeaveReason.Disconnected;
@@ -195,7 +290,7 @@ export class Reconnect {
         tick,
         reason,
       });
-      return;
+      return DONE;
     }
     if (
       !member ||
@@ -204,10 +299,18 @@ export class Reconnect {
       token === undefined ||
       !sameBytes(token, message.token)
     ) {
-      report.peer(peerId, message.type, `not the player of slot ${message.slot}`);
-      return;
+      const text = `not the player of slot ${message.slot} (a wrong or stale rejoin token)`;
+      report.peer(peerId, message.type, text);
+      return fresh ? { kind: 'refused', text } : DONE;
     }
     this.#lostAt[message.slot] = -1;
-    this.deps.away.rejoined(member);
+    if (!fresh) {
+      this.deps.away.rejoined(member);
+      return DONE;
+    }
+    // A fresh session: the old token is spent (a copy of it proves nothing any more); the
+    // next frame hands out a new one.
+    this.#tokens[message.slot] = undefined;
+    return { kind: 'fresh', member };
   }
 }

@@ -17,11 +17,8 @@ import { Reporter } from './internal/reporter';
 import {
   Admissions,
   JoinAttempt,
-  randomRoomId,
   applyStartPlayers,
   completeLateJoin,
-  joinRequest,
-  roomEntryRefusal,
   onJoinAccept,
   onJoinReject,
   onPlayerJoined,
@@ -34,7 +31,10 @@ import { Liveness, resetLiveness } from './liveness';
 import { Pausing } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
 import { cryptoRandomBytes } from './reconnect';
+import type { RejoinTicket } from './reconnect';
 import { Recording } from './recording';
+import { joinAsk, randomRoomId, rejoinRequest, roomEntryRefusal } from './room-entry';
+import type { JoinAsk, JoinerLocal } from './room-entry';
 import { HOST_SLOT, Roster } from './roster';
 import type { Member, NewMember } from './roster';
 import { SpectatorStream } from './spectator-stream';
@@ -171,6 +171,7 @@ export class Session {
         this.desync.dropPending(); // hashes held for the old timeline no longer apply
         resetLiveness(links, clock.now());
       },
+      reseat: (member, markAway) => this.admissions.reseat(member, this.roomStatus(), markAway),
     });
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
@@ -375,13 +376,49 @@ export class Session {
    * `'INVALID_ARGUMENT'` for bad ids or joining yourself, `'DESTROYED'` after `destroy()`.
    */
   joinRoom(roomId: string, hostPeerId: string): Promise<void> {
+    return this.askToJoin((peerId, local) => joinAsk(roomId, hostPeerId, peerId, local));
+  }
+
+  /**
+   * What this player needs to take its slot back from a fresh session after its page was
+   * reloaded (see {@link Session.rejoinRoom}), or `null`: not a player in a running game, the
+   * host (a host that leaves hands the room on), or the host's token has not arrived yet. The
+   * token is a secret between the host and this player: keep it in `sessionStorage`, never in
+   * a URL. Read it when the page goes away (`pagehide`): the host hands out a new token after
+   * every rejoin and a host migration.
+   */
+  get rejoinTicket(): RejoinTicket | null {
+    return this.survival.rejoinTicket(this.stateValue, this.roomIdValue, this.localId);
+  }
+
+  /**
+   * Takes a player's slot back from a fresh session (a reloaded page) with the
+   * {@link Session.rejoinTicket} its previous session had. The player must have been in a
+   * running game that still keeps its slot (`reconnectWindowMs` after its connection dropped),
+   * this session must use the same `localPlayerId` and its transport the same peer id (the
+   * signaling server's resume). The host checks the token: the session joins the room like a
+   * late joiner, in the old slot with the old id and metadata, nobody sees the player leave or
+   * join (they see it away and back), and it plays from the state the host sends.
+   * @param ticket - The previous session's ticket.
+   * @returns A promise that resolves once the game's state arrived (`Playing`), and rejects
+   *   like {@link Session.joinRoom}'s: RbnError `'JOIN_REJECTED'` when the host refuses the
+   *   token (wrong, or stale: spent by an earlier rejoin) or no longer keeps the slot,
+   *   `'INVALID_ARGUMENT'` for a malformed ticket or a `localPlayerId` other than its
+   *   `playerId`.
+   */
+  rejoinRoom(ticket: RejoinTicket): Promise<void> {
+    return this.askToJoin((peerId, local) => rejoinRequest(ticket, peerId, local));
+  }
+
+  /** `joinRoom` and `rejoinRoom`: the misuse checks, then the request (and proof) to the host. */
+  private askToJoin(ask: (localPeerId: string, local: JoinerLocal) => JoinAsk | RbnError) {
     const refusal = roomEntryRefusal('joinRoom', this.destroyed, this.stateValue, this.role);
     if (refusal) return Promise.reject(refusal);
     const local = { playerId: this.localId, role: this.role, metadata: this.localMetadata };
-    const request = joinRequest(roomId, hostPeerId, this.transport.localPeerId, local);
-    if (request instanceof RbnError) return Promise.reject(request);
+    const asked = ask(this.transport.localPeerId, local);
+    if (asked instanceof RbnError) return Promise.reject(asked);
     this.setState(SessionState.Connecting);
-    return this.joining.begin(request, hostPeerId, this.clock.now(), this.failJoinBound);
+    return this.joining.begin(asked, this.clock.now(), this.failJoinBound);
   }
 
   /**
@@ -676,6 +713,8 @@ export class Session {
       case MessageType.HostMigrated:
         return this.survival.receive(peerId, message, this.engine, this.cfg, now);
       case MessageType.JoinRequest:
+        // A fresh session of a player (a reloaded page) waits for its proof (reconnect.ts).
+        if (this.survival.holdFreshJoin(peerId, message, this.engine)) return;
         return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
       case MessageType.JoinAccept: {
         const { localId: playerId, role, localMetadata: metadata } = this;
@@ -709,6 +748,7 @@ export class Session {
   // Joining, joiner side (the decisions are join.ts): applying their outcomes
 
   private applyJoinAccept(outcome: JoinAcceptOutcome): void {
+    if (outcome.kind === 'failed' && outcome.leave) this.departures.announceLeave(this.engine);
     if (outcome.kind === 'failed') this.failJoin(outcome.error);
     if (outcome.kind !== 'seated') return;
     this.cfg = outcome.cfg;

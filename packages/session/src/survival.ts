@@ -1,11 +1,12 @@
 import type { RollbackEngine } from '@rbn/core';
-import { LeaveReason, MessageType, RbnError } from '@rbn/protocol';
+import { JoinRejectReason, LeaveReason, MessageType, RbnError } from '@rbn/protocol';
 import type {
   HostMigratedMessage,
   MigrationQueryMessage,
   MigrationReportMessage,
   PlayerAwayMessage,
   PlayerBackMessage,
+  JoinRequestMessage,
   PlayerLeftMessage,
   RejoinMessage,
   TransportAdapter,
@@ -17,8 +18,8 @@ import type { Reporter } from './internal/reporter';
 import type { Departures } from './leave';
 import type { LinkTable } from './links';
 import { Reconnect } from './reconnect';
-import type { RandomBytes } from './reconnect';
-import type { Roster } from './roster';
+import type { RandomBytes, RejoinTicket } from './reconnect';
+import type { Member, Roster } from './roster';
 import { PlayerRole, SessionState } from './types';
 import type { SessionConfig } from './types';
 
@@ -49,6 +50,11 @@ export type SurvivalDeps = {
   readonly random: RandomBytes;
   /** The local member came back from a state: what was held for the old timeline is stale. */
   readonly cameBack: () => void;
+  /**
+   * Host: sends a fresh session of a player the room and the start state (`join.ts`), calling
+   * `markAway` in between.
+   */
+  readonly reseat: (member: Member, markAway: (engine: RollbackEngine) => void) => void;
 };
 
 /** Away and reconnect, as the session sees them. */
@@ -171,8 +177,43 @@ export class Survival {
         return;
       }
       case MessageType.Rejoin:
-        return this.#reconnect.onRejoin(peerId, message);
+        return this.#onRejoin(peerId, message, cfg);
     }
+  }
+
+  /** Member: our rejoin ticket while a game runs, or `null` (see `Session.rejoinTicket`). */
+  rejoinTicket(state: SessionState, roomId: string | null, playerId: string): RejoinTicket | null {
+    const running = state === SessionState.Playing || state === SessionState.Paused;
+    return running ? this.#reconnect.ticket(roomId, playerId) : null;
+  }
+
+  /**
+   * A `Rejoin` message (see `reconnect.ts`). Host: a fresh session of a player that proved
+   * itself gets the room in its kept slot, and is away until it asks to come back; one whose
+   * proof failed gets its join refused.
+   */
+  #onRejoin(peerId: string, message: RejoinMessage, cfg: SessionConfig): void {
+    const outcome = this.#reconnect.onRejoin(peerId, message);
+    if (outcome.kind === 'refused') {
+      const reason = JoinRejectReason.DuplicatePlayer;
+      const reject = { type: MessageType.JoinReject, reason, message: outcome.text } as const;
+      this.deps.links.sendTo(peerId, reject);
+    } else if (outcome.kind === 'fresh') {
+      const { member } = outcome;
+      this.deps.reseat(member, (engine) => {
+        this.#away.markAwayNow(member, engine, cfg);
+        this.#away.rejoined(member);
+      });
+    }
+  }
+
+  /** Host: whether a join request is a fresh session of a player, held for its proof. */
+  holdFreshJoin(
+    peerId: string,
+    request: JoinRequestMessage,
+    engine: RollbackEngine | null,
+  ): boolean {
+    return this.#reconnect.holdFreshJoin(peerId, request, engine);
   }
 
   /**
