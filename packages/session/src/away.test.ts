@@ -232,7 +232,9 @@ describe('away when the announcement comes after the stand-ins (star)', () => {
     const stalled = runWith(h, 120, new Set([victim]));
     const mine = reported.get('p2')!;
     const theirs = reported.get('p0')!;
-    const differ = [...mine].filter(([tick, hash]) => theirs.has(tick) && theirs.get(tick) !== hash);
+    const differ = [...mine].filter(
+      ([tick, hash]) => theirs.has(tick) && theirs.get(tick) !== hash,
+    );
     expect(differ, `seed ${seed}: ticks p2 confirmed differently from the host`).toEqual([]);
     expect(Math.max(...mine.keys()), `seed ${seed}: p2 stopped confirming`).toBeGreaterThan(200);
     expect(stalled.get(guest) ?? 0, `seed ${seed}: p2 stalled`).toBeLessThan(10);
