@@ -11,8 +11,8 @@ import {
   resolveEngineConfig,
 } from './internal/config';
 import { InputBuffer, NEVER } from './internal/input-buffer';
-import { SnapshotBuffer } from './internal/snapshot-buffer';
 import { SnapshotCadence } from './internal/snapshot-cadence';
+import { StateHistory } from './internal/state-history';
 
 /** The largest interval `snapshotInterval: 'auto'` chooses. */
 const MAX_AUTO_SNAPSHOT_INTERVAL = 8;
@@ -213,11 +213,7 @@ export class RollbackEngine {
   private readonly historySize: number;
   private readonly maxSpeculation: number;
   private readonly hashInterval: number;
-  /** S(t) is also saved every this many ticks, so a late join or leave has a state to restore. */
-  private readonly checkpointInterval: number;
-  /** At most one of this many consecutive predicted states is saved (`snapshotInterval`). */
-  private snapshotEvery: number;
-  /** Chooses `snapshotEvery` for `snapshotInterval: 'auto'`, else null. */
+  /** Chooses the snapshot interval for `snapshotInterval: 'auto'`, else null. */
   private readonly cadence: SnapshotCadence | null;
   private readonly maxInputBytes: number;
   private readonly bufferCapacity: number;
@@ -238,7 +234,8 @@ export class RollbackEngine {
   private playerIdsVersion = -1;
   private playerIdsTick = -1;
 
-  private readonly snapshots: SnapshotBuffer;
+  /** The saved states and the game's state access (see internal/state-history.ts). */
+  private readonly history: StateHistory;
   /** The one map handed to `game.step`, refilled every tick. */
   private readonly stepInputs = new Map<PlayerId, Uint8Array>();
   /** The players whose ids are the keys of `stepInputs`, in order. */
@@ -246,15 +243,8 @@ export class RollbackEngine {
   private readonly stepScratch: Player[] = [];
   private readonly stepViews: Uint8Array[] = [];
   private tickNow: Tick;
-  /** The tick of the first state of this history (start or last `loadState`). */
-  private baseTick: Tick;
   /** Earliest tick that must be resimulated, or NEVER. */
   private rollbackTo: Tick = NEVER;
-  /**
-   * The newest tick whose state is saved in the current timeline: saved while simulating it,
-   * loaded by `loadState`, or restored by a rollback (which resets it to the restored tick).
-   */
-  private lastSaved: Tick = Number.NEGATIVE_INFINITY;
   private nextHashTick: Tick;
 
   private readonly statsData: EngineStats = {
@@ -292,13 +282,12 @@ export class RollbackEngine {
     this.historySize = c.snapshotHistorySize;
     this.maxSpeculation = c.maxSpeculationTicks;
     this.hashInterval = c.hashInterval;
-    this.checkpointInterval = Math.max(1, Math.floor(c.snapshotHistorySize / 4));
     const maxInterval = c.snapshotHistorySize - c.maxSpeculationTicks;
     this.cadence =
       c.snapshotInterval === 'auto'
         ? new SnapshotCadence(c.costClock, Math.min(maxInterval, MAX_AUTO_SNAPSHOT_INTERVAL))
         : null;
-    this.snapshotEvery = this.cadence ? 1 : Math.min(c.snapshotInterval as number, maxInterval);
+    const every = this.cadence ? 1 : Math.min(c.snapshotInterval as number, maxInterval);
     this.maxInputBytes = c.maxInputBytes;
     this.delay = c.inputDelayTicks;
     // A remote peer can be ahead of us by its speculation plus both input delays.
@@ -308,9 +297,15 @@ export class RollbackEngine {
     this.bufferCapacity = nextPowerOfTwo(
       c.snapshotHistorySize + c.maxSpeculationTicks + this.aheadWindow,
     );
-    this.snapshots = new SnapshotBuffer(c.snapshotHistorySize);
+    const { hashInterval, startTick, snapshotHistorySize: size } = c;
+    this.history = new StateHistory(game, {
+      size,
+      hashInterval,
+      every,
+      cadence: this.cadence,
+      startTick,
+    });
     this.tickNow = c.startTick;
-    this.baseTick = c.startTick;
     this.nextHashTick = this.firstHashTickFrom(c.startTick);
   }
 
@@ -359,7 +354,8 @@ export class RollbackEngine {
     }
     const buffer = new InputBuffer(this.bufferCapacity, this.maxInputBytes, joinTick);
     // Inputs before the first state of this history are baked into it.
-    if (buffer.receivedTick < this.baseTick - 1) buffer.dropBefore(this.baseTick);
+    const base = this.history.baseTick;
+    if (buffer.receivedTick < base - 1) buffer.dropBefore(base);
     const player: Player = { id: playerId, buffer };
     this.players.set(playerId, player);
     this.foundId = undefined;
@@ -550,7 +546,7 @@ export class RollbackEngine {
    * one chosen so far from measured costs.
    */
   get snapshotInterval(): number {
-    return this.snapshotEvery;
+    return this.history.every;
   }
 
   /**
@@ -666,7 +662,7 @@ export class RollbackEngine {
   getSnapshot(tick: Tick): EngineSnapshot | undefined {
     if (!Number.isInteger(tick) || tick < 0 || tick > this.tickNow) return undefined;
     this.resolveRollback();
-    return this.inspect(tick);
+    return this.history.inspect(tick, this.tickNow, this.replayTick);
   }
 
   /**
@@ -742,12 +738,7 @@ export class RollbackEngine {
 
   /** Makes `state` the first state S(tick) of a new history, and the game's state. */
   private startHistoryAt(tick: Tick, state: Uint8Array): void {
-    this.snapshots.clear();
-    this.snapshots.save(tick, state);
-    this.lastSaved = tick;
-    this.deserializeGame(this.snapshots.get(tick) ?? state, tick);
-    this.snapshots.setHash(tick, this.hashGame(tick));
-    this.baseTick = tick;
+    this.history.startAt(tick, state);
     this.rollbackTo = NEVER;
     this.nextHashTick = this.firstHashTickFrom(tick);
   }
@@ -759,9 +750,9 @@ export class RollbackEngine {
 
   /** Requests a rollback to `tick` if it was already simulated; checks a state to restore exists. */
   private markRollback(tick: Tick, field: string): void {
-    const target = Math.max(tick, this.baseTick);
+    const target = Math.max(tick, this.history.baseTick);
     if (target >= this.tickNow || target >= this.rollbackTo) return;
-    if (this.restorableAtOrBefore(target) < 0) {
+    if (this.history.restorableAtOrBefore(target, this.tickNow) < 0) {
       throw new RbnError(
         'TICK_OUT_OF_RANGE',
         `${field} ${tick} is older than the saved history (oldest restorable tick: ${this.oldestRestorableTick})`,
@@ -775,14 +766,7 @@ export class RollbackEngine {
    * last {@link loadState}): the oldest tick {@link loadPastState} takes.
    */
   get oldestRestorableTick(): Tick {
-    return Math.max(this.baseTick, this.tickNow - this.historySize + 1);
-  }
-
-  /** The latest tick `r <= tick` whose state S(r) is saved, or -1 if none is in the history. */
-  private restorableAtOrBefore(tick: Tick): Tick {
-    const floor = this.oldestRestorableTick;
-    for (let r = tick; r >= floor; r--) if (this.snapshots.has(r)) return r;
-    return -1;
+    return this.history.oldestRestorable(this.tickNow);
   }
 
   private scheduleLocalInput(input: Uint8Array): void {
@@ -818,18 +802,8 @@ export class RollbackEngine {
     this.rollbackTo = NEVER;
     if (target >= this.tickNow) return 0;
     // S(target) is saved when target was simulated with a prediction; for a join or leave it may
-    // not be, then the nearest earlier saved state is restored (ticks between had no prediction,
-    // so they resimulate to the same states).
-    const from = this.restorableAtOrBefore(target);
-    const state = from < 0 ? undefined : this.snapshots.get(from);
-    if (state === undefined) {
-      throw new RbnError(
-        'INTERNAL_ERROR',
-        `no saved state at or before S(${target}) to roll back to`,
-      );
-    }
-    this.deserializeGame(state, from);
-    this.lastSaved = from;
+    // not be, then the nearest earlier saved state is restored.
+    const from = this.history.restore(target, this.tickNow);
     for (let t = from; t < this.tickNow; t++) this.simulate(t);
     const depth = this.tickNow - from;
     this.countRollback(depth);
@@ -844,13 +818,8 @@ export class RollbackEngine {
   }
 
   /**
-   * Steps the game through tick `t` (from S(t) to S(t + 1)). S(t) is saved first only when a
-   * rollback may need it: when a player's input for `t` is predicted (a late input can only fix
-   * such a tick) and no state of the last `snapshotInterval - 1` ticks is saved, every
-   * `snapshotHistorySize / 4` ticks (a checkpoint for joins and leaves announced late), for hash
-   * ticks, and for the first state. A state saved in this timeline already (the one a rollback
-   * just restored, or `loadState`'s) is kept as it is. A stale
-   * copy of S(t) from an earlier simulation is dropped otherwise.
+   * Steps the game through tick `t` (from S(t) to S(t + 1)), predicting missing inputs; S(t) is
+   * saved first when a rollback may need it (see `StateHistory.beforeStep`).
    */
   private simulate(t: Tick): void {
     const players = this.sorted;
@@ -878,18 +847,7 @@ export class RollbackEngine {
       views[count] = input;
       count++;
     }
-    if (t === this.lastSaved) {
-      // S(t) is saved in this timeline already (just restored or loaded): nothing to save.
-    } else if (t % this.checkpointInterval === 0 || (t > 0 && t % this.hashInterval === 0)) {
-      this.saveSnapshot(t);
-    } else if (predicted) {
-      if (t - this.lastSaved >= this.snapshotEvery) this.saveSnapshot(t);
-      else this.snapshots.drop(t);
-    } else if (t === this.baseTick) {
-      if (!this.snapshots.has(t)) this.saveSnapshot(t);
-    } else {
-      this.snapshots.drop(t);
-    }
+    this.history.beforeStep(t, predicted);
     this.stepWith(count, t);
   }
 
@@ -926,47 +884,12 @@ export class RollbackEngine {
     }
     if (timed) {
       cadence.addStep(cadence.now() - started);
-      this.snapshotEvery = cadence.interval;
+      this.history.every = cadence.interval;
     }
-  }
-
-  /**
-   * S(tick) and its hash, for `tick` in the history up to `currentTick`: the saved copy, the live
-   * state, or, for a tick whose state was not saved, replayed from the nearest earlier saved
-   * state with the inputs used (the game is put back in S(currentTick) afterwards).
-   */
-  private inspect(tick: Tick): EngineSnapshot | undefined {
-    if (tick === this.tickNow) {
-      const live = this.serializeGame(tick);
-      return { tick, state: live.slice(), hash: this.hashGame(tick) };
-    }
-    const saved = this.snapshots.get(tick);
-    const savedHash = this.snapshots.getHash(tick);
-    if (saved !== undefined && savedHash !== undefined) {
-      return { tick, state: saved.slice(), hash: savedHash };
-    }
-    const from = this.restorableAtOrBefore(tick);
-    const start = from < 0 ? undefined : this.snapshots.get(from);
-    if (start === undefined) return undefined;
-    const current = this.serializeGame(this.tickNow).slice();
-    let result: EngineSnapshot | undefined;
-    try {
-      this.deserializeGame(start, from);
-      let replayed = true;
-      for (let t = from; t < tick && replayed; t++) replayed = this.replay(t);
-      if (replayed) {
-        const state = this.serializeGame(tick).slice();
-        result = { tick, state, hash: this.hashGame(tick) };
-        if (from === tick) this.snapshots.setHash(tick, result.hash);
-      }
-    } finally {
-      this.deserializeGame(current, this.tickNow);
-    }
-    return result;
   }
 
   /** Steps tick `t` again with the inputs it was last simulated with; false if not buffered. */
-  private replay(t: Tick): boolean {
+  private readonly replayTick = (t: Tick): boolean => {
     const players = this.sorted;
     let count = 0;
     for (let i = 0; i < players.length; i++) {
@@ -980,45 +903,7 @@ export class RollbackEngine {
     }
     this.stepWith(count, t);
     return true;
-  }
-
-  private saveSnapshot(tick: Tick): void {
-    const cadence = this.cadence;
-    // 'auto' weighs the whole save (serialize, hash tick, storing it) against a step.
-    const started = cadence ? cadence.now() : 0;
-    const state = this.serializeGame(tick);
-    this.lastSaved = tick;
-    if (tick > 0 && tick % this.hashInterval === 0) {
-      this.snapshots.save(tick, state, this.hashGame(tick));
-    } else {
-      this.snapshots.save(tick, state);
-    }
-    if (cadence) cadence.addSerialize(cadence.now() - started);
-  }
-
-  private serializeGame(tick: Tick): Uint8Array {
-    try {
-      return this.game.serialize();
-    } catch (error) {
-      throw new GameError('serialize', tick, error);
-    }
-  }
-
-  private hashGame(tick: Tick): number {
-    try {
-      return this.game.hash();
-    } catch (error) {
-      throw new GameError('hash', tick, error);
-    }
-  }
-
-  private deserializeGame(state: Uint8Array, tick: Tick): void {
-    try {
-      this.game.deserialize(state);
-    } catch (error) {
-      throw new GameError('deserialize', tick, error);
-    }
-  }
+  };
 
   private emitConfirmedHashes(confirmed: Tick): void {
     const through = confirmed + 1;
@@ -1028,7 +913,8 @@ export class RollbackEngine {
       this.nextHashTick += this.hashInterval;
       const callback = this.onConfirmedHash;
       if (callback === null) continue;
-      const hash = this.snapshots.getHash(tick) ?? this.inspect(tick)?.hash;
+      const saved = this.history.saved.getHash(tick);
+      const hash = saved ?? this.history.inspect(tick, this.tickNow, this.replayTick)?.hash;
       if (hash !== undefined) callback(tick, hash);
     }
   }
@@ -1042,7 +928,7 @@ export class RollbackEngine {
     for (let i = this.sorted.length - 1; i >= 0; i--) {
       const p = this.sorted[i] as Player;
       const leave = p.buffer.leaveTick;
-      if (leave !== NEVER && (leave <= through || leave <= this.baseTick)) this.forget(p);
+      if (leave !== NEVER && (leave <= through || leave <= this.history.baseTick)) this.forget(p);
     }
   }
 

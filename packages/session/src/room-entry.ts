@@ -2,7 +2,8 @@ import { MessageType, PROTOCOL_VERSION, RbnError } from '@rbn/protocol';
 import type { JoinRequestMessage, PlayerId, RejoinMessage } from '@rbn/protocol';
 import { rejoinTicketError } from './reconnect';
 import type { RejoinTicket } from './reconnect';
-import { toWireRole } from './roster';
+import { HOST_SLOT, toWireRole } from './roster';
+import type { NewMember } from './roster';
 import { PlayerRole, SessionState } from './types';
 
 /**
@@ -43,6 +44,24 @@ export function roomEntryRefusal(
     return new RbnError('INVALID_STATE', 'createRoom: a spectator cannot host a room');
   }
   return null;
+}
+
+/**
+ * The member `createRoom` seats: the local player as the room's host, in slot 0.
+ * @param local - The local player's id and metadata (a host always plays).
+ * @param peerId - The local transport's peer id.
+ */
+export function hostMember(local: JoinerLocal, peerId: string): NewMember {
+  const { playerId, metadata } = local;
+  return {
+    slot: HOST_SLOT,
+    playerId,
+    peerId,
+    role: PlayerRole.Player,
+    joinTick: -1,
+    leaveTick: -1,
+    metadata,
+  };
 }
 
 /** The local member, as a join request describes it. */

@@ -1,9 +1,11 @@
 import type { Game, InputPredictor, RollbackEngine } from '@rbn/core';
 import { MessageType, RbnError, tryDecodeMessage } from '@rbn/protocol';
-import type { Message, PlayerId, StateSyncMessage, Tick, TransportAdapter } from '@rbn/protocol';
+import type { PlayerId, StateSyncMessage, Tick, TransportAdapter } from '@rbn/protocol';
 import { checkSessionOptions, resolveSessionConfig, validateConfigField } from './config';
 import { DesyncRecovery } from './desync';
 import { resolveDesyncReportOptions } from './desync-report';
+import { dispatch } from './dispatch';
+import type { Receivers } from './dispatch';
 import { engineView } from './engine-view';
 import type { EngineView } from './engine-view';
 import { buildEngine } from './engine-setup';
@@ -12,16 +14,12 @@ import { InputExchange, pendingInputs } from './input-exchange';
 import { defaultNow } from './internal/clock';
 import type { Clock } from './internal/clock';
 import { Emitter } from './internal/emitter';
-import type { Link } from './internal/link';
 import { Reporter } from './internal/reporter';
 import {
   Admissions,
   JoinAttempt,
   applyStartPlayers,
   completeLateJoin,
-  onJoinAccept,
-  onJoinReject,
-  onPlayerJoined,
   startStateWelcome,
 } from './join';
 import type { JoinAcceptOutcome, JoinerDeps, RoomStatus } from './join';
@@ -33,9 +31,9 @@ import { SlidingWindowRateLimiter } from './rate-limiter';
 import { cryptoRandomBytes } from './reconnect';
 import type { RejoinTicket } from './reconnect';
 import { Recording } from './recording';
-import { joinAsk, randomRoomId, rejoinRequest, roomEntryRefusal } from './room-entry';
+import { hostMember, joinAsk, randomRoomId, rejoinRequest, roomEntryRefusal } from './room-entry';
 import type { JoinAsk, JoinerLocal } from './room-entry';
-import { HOST_SLOT, Roster } from './roster';
+import { Roster } from './roster';
 import type { Member, NewMember } from './roster';
 import { SpectatorStream } from './spectator-stream';
 import { Survival } from './survival';
@@ -106,6 +104,8 @@ export class Session {
   private readonly pausing: Pausing;
   private readonly joiner: JoinerDeps;
   private readonly survival: Survival;
+  /** Where `dispatch` (dispatch.ts) sends each message. */
+  private readonly receivers: Receivers;
 
   private engine: RollbackEngine | null = null;
   private view: EngineView | null = null;
@@ -177,6 +177,18 @@ export class Session {
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
       now: () => clock.now(),
     });
+    this.receivers = {
+      ...{ liveness: this.liveness, desync: this.desync, pausing: this.pausing, departures },
+      ...{ survival: this.survival, admissions: this.admissions, joiner: this.joiner },
+      ...{ recording, emitter, report, failJoin: this.failJoinBound },
+      local: () => ({ ...this.joinerLocal(), peerId: transport.localPeerId }),
+      room: () => this.roomStatus(),
+      setState: (next) => this.setState(next),
+      endRoomIf: (why) => this.endRoomIf(why),
+      joinAccepted: (outcome) => this.applyJoinAccept(outcome),
+      stateSync: (peerId, message) => this.handleStateSync(peerId, message),
+      relink: () => this.relink(),
+    };
     transport.onMessage = this.onTransportMessage;
     transport.onConnect = this.onTransportConnect;
     transport.onDisconnect = this.onTransportDisconnect;
@@ -352,15 +364,7 @@ export class Session {
     if (refusal) return Promise.reject(refusal);
     this.setState(SessionState.Connecting);
     this.roomIdValue = randomRoomId();
-    this.addMember({
-      slot: HOST_SLOT,
-      playerId: this.localId,
-      peerId: this.transport.localPeerId,
-      role: PlayerRole.Player,
-      joinTick: -1,
-      leaveTick: -1,
-      metadata: this.localMetadata,
-    });
+    this.addMember(hostMember(this.joinerLocal(), this.transport.localPeerId));
     this.setState(SessionState.Lobby);
     return Promise.resolve(this.roomIdValue);
   }
@@ -414,8 +418,7 @@ export class Session {
   private askToJoin(ask: (localPeerId: string, local: JoinerLocal) => JoinAsk | RbnError) {
     const refusal = roomEntryRefusal('joinRoom', this.destroyed, this.stateValue, this.role);
     if (refusal) return Promise.reject(refusal);
-    const local = { playerId: this.localId, role: this.role, metadata: this.localMetadata };
-    const asked = ask(this.transport.localPeerId, local);
+    const asked = ask(this.transport.localPeerId, this.joinerLocal());
     if (asked instanceof RbnError) return Promise.reject(asked);
     this.setState(SessionState.Connecting);
     return this.joining.begin(asked, this.clock.now(), this.failJoinBound);
@@ -657,7 +660,7 @@ export class Session {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Receiving: one line per message type
+  // Receiving (the table of message types is dispatch.ts)
 
   private receive(peerId: string, bytes: Uint8Array): void {
     if (this.destroyed) return;
@@ -670,78 +673,8 @@ export class Session {
       this.report.error('protocol', decoded.error, peerId);
       return;
     }
-    this.safely(
-      () => this.dispatch(peerId, decoded.message, link, now),
-      peerId,
-      decoded.message.type,
-    );
-  }
-
-  private dispatch(peerId: string, message: Message, link: Link | undefined, now: number): void {
-    switch (message.type) {
-      case MessageType.Input:
-      case MessageType.InputAck:
-        return; // InputExchange.receiveBytes took them
-      case MessageType.Ping:
-        return this.liveness.onPing(link, peerId, message.timestamp, this.engine, now);
-      case MessageType.Pong:
-        return this.liveness.onPong(link, message, this.engine, this.cfg, now);
-      case MessageType.Hash: // desync detection, recovery and reports: desync.ts
-      case MessageType.InputDigest:
-      case MessageType.Sync:
-      case MessageType.SyncRequest:
-      case MessageType.DesyncStateRequest:
-      case MessageType.DesyncState:
-        return this.desync.receive(peerId, message, this.engine, this.cfg, now);
-      case MessageType.Pause:
-      case MessageType.Resume:
-      case MessageType.ResumeCountdown: {
-        const next = this.pausing.onMessage(peerId, message, this.stateValue);
-        return next === null ? undefined : this.setState(next);
-      }
-      case MessageType.LagReport:
-        return this.liveness.onLagReport(peerId, message, this.engine, now);
-      case MessageType.DisconnectReport:
-        return this.departures.onDisconnectReport(peerId, message.slot, this.engine, this.cfg);
-      case MessageType.DropPlayer:
-        return this.endRoomIf(this.departures.onDropPlayer(peerId, message, this.engine, this.cfg));
-      case MessageType.PlayerAway: // away and back, reconnect and host migration: survival.ts
-      case MessageType.PlayerBack:
-      case MessageType.Rejoin:
-      case MessageType.MigrationQuery:
-      case MessageType.MigrationReport:
-      case MessageType.HostMigrated:
-        return this.survival.receive(peerId, message, this.engine, this.cfg, now);
-      case MessageType.JoinRequest:
-        // A fresh session of a player (a reloaded page) waits for its proof (reconnect.ts).
-        if (this.survival.holdFreshJoin(peerId, message, this.engine)) return;
-        return this.admissions.onJoinRequest(peerId, message, this.roomStatus());
-      case MessageType.JoinAccept: {
-        const { localId: playerId, role, localMetadata: metadata } = this;
-        const local = { playerId, peerId: this.transport.localPeerId, role, metadata };
-        return this.applyJoinAccept(onJoinAccept(this.joiner, this.cfg, local, peerId, message));
-      }
-      case MessageType.JoinReject: {
-        const error = onJoinReject(this.joiner, peerId, message);
-        return error ? this.failJoin(error) : undefined;
-      }
-      case MessageType.StateSync:
-        return this.handleStateSync(peerId, message);
-      case MessageType.PlayerJoined: {
-        const seated = onPlayerJoined(this.joiner, peerId, message, this.engine, this.recording);
-        if (seated) this.relink();
-        if (seated?.announce) this.emitter.emit('playerJoined', seated.member.info);
-        return;
-      }
-      case MessageType.PlayerLeft:
-        return this.endRoomIf(
-          this.survival.onPlayerLeft(peerId, message, this.engine, this.cfg, now),
-        );
-      default: {
-        const unknown: never = message;
-        this.report.peer(peerId, undefined, `unexpected message ${String(unknown)}`);
-      }
-    }
+    const message = decoded.message;
+    this.safely(() => dispatch(this.receivers, peerId, message, link, now), peerId, message.type);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -854,6 +787,11 @@ export class Session {
   /** Applies the link plan of the room as it is now (see topology.ts). */
   private relink(): void {
     relink(this.roster, this.links, this.cfg.topology, this.joining.askingHost);
+  }
+
+  /** The local member as a joiner. */
+  private joinerLocal(): JoinerLocal {
+    return { playerId: this.localId, role: this.role, metadata: this.localMetadata };
   }
 
   private roomStatus(): RoomStatus {
