@@ -238,6 +238,25 @@ export function sendAck(
 }
 
 /**
+ * The tick a mesh host tells a player it settled: its confirmed tick, but short of any away
+ * window the player may not have heard of yet (its own while open, or another player's whose
+ * stand-ins from the host it has not acknowledged): until then it may hold that player's own
+ * inputs there, straight from it.
+ */
+function settledFor(link: Link, roster: Roster, engine: RollbackEngine): Tick {
+  let settled = engine.confirmedTick;
+  for (const m of roster.remotePlayers) {
+    const from = roster.awayWindow(m.slot).from;
+    if (from < 0) continue;
+    const own = m.peerId === link.peerId;
+    if ((own && roster.isAway(m.slot)) || (!own && link.acked[m.slot]! < from)) {
+      settled = Math.min(settled, from - 1);
+    }
+  }
+  return settled;
+}
+
+/**
  * Whether our acks on this link carry the tick we settled (see {@link writeAcks}): a mesh host's
  * to a player, who holds the others' inputs straight from them.
  */
@@ -252,11 +271,15 @@ function settlesFor(link: Link, roster: Roster, cfg: SessionConfig): boolean {
  * it any more (an away player's), so the guest may confirm up to it.
  */
 function writeAcks(link: Link, roster: Roster, engine: RollbackEngine, settles: boolean): void {
-  if (settles) writer.ack(roster.localSlot, engine.confirmedTick);
+  if (settles) writer.ack(roster.localSlot, settledFor(link, roster, engine));
   for (const slot of link.acceptSlots) {
     const member = roster.at(slot);
     if (!member || member.joinTick < 0) continue;
     let tick = engine.getReceivedTick(member.playerId);
+    // Away: the host's stand-ins are not the member's inputs; acking them would let a member
+    // that has not heard it is away confirm its own inputs there.
+    if (roster.isHost && roster.isAway(slot))
+      tick = Math.min(tick, roster.awayWindow(slot).from - 1);
     if (member.leaveTick > 0) {
       // A departed player: once every input before its leave tick counted, nothing more of
       // it is needed (the engine may have forgotten it already).
