@@ -508,7 +508,7 @@ describe('start command', () => {
       command.child.kill('SIGTERM');
       const exit = await within(
         command.exited,
-        10_000,
+        30_000,
         'the start command did not exit on SIGTERM',
       );
       expect(exit, `start command output:\n${command.output()}`).toEqual({ code: 0, signal: null });
@@ -517,5 +517,5 @@ describe('start command', () => {
         command.child.kill('SIGKILL');
       }
     }
-  }, 180_000);
+  }, 360_000);
 });

@@ -36,7 +36,7 @@ const PRINTED = {
 export function spawnStartCommand(
   args: string[],
   env: Record<string, string | undefined> = {},
-  timeoutMs = 60_000,
+  timeoutMs = 150_000,
 ): StartedCommand {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['PORT', 'HOST', 'DEMO_DIST']) delete childEnv[name];

@@ -61,6 +61,15 @@ export type DepartureDeps = {
   readonly report: Reporter;
   readonly recording: Recording;
   readonly advantage: FrameAdvantage;
+  /**
+   * Host: keeps a lost player's slot for its reconnect window (marked away); false when it
+   * cannot come back and must leave.
+   */
+  readonly keepLost?: (
+    member: Member,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ) => boolean;
 };
 
 /**
@@ -172,10 +181,27 @@ export class Departures {
     if (this.#reports.get(reporter)?.has(member.slot) === true) {
       // Both ends report the link between them broken: one must go, the later joiner.
       const later = reporter.slot > member.slot ? reporter : member;
-      this.depart(later, LeaveReason.Disconnected, engine, cfg);
+      this.#lose(later, engine, cfg);
       return;
     }
     if (!this.#corroborated(reporter, member)) return; // kept until others or our link agree
+    this.#lose(member, engine, cfg);
+  }
+
+  /**
+   * Host: a player the room lost touch with. One that can reconnect keeps its slot, away: we
+   * close our link to it too, so it reconnects with its rejoin token and opens its mesh links
+   * again; one that cannot leaves.
+   */
+  #lose(member: Member, engine: RollbackEngine | null, cfg: SessionConfig): void {
+    if (this.deps.keepLost?.(member, engine, cfg) === true) {
+      try {
+        this.deps.transport.disconnect(member.peerId);
+      } catch {
+        // Already gone.
+      }
+      return;
+    }
     this.depart(member, LeaveReason.Disconnected, engine, cfg);
   }
 

@@ -130,6 +130,38 @@ describe.each([
   });
 });
 
+describe('a broken link between two mesh players', () => {
+  it('keeps both in the room: the later joiner reconnects into its own slot and opens its links again (it used to leave)', async () => {
+    const { h, transports } = harness(1806, { topology: Topology.Mesh });
+    await h.start();
+    h.run(60);
+    const left: string[] = [];
+    for (const p of h.peers) p.session.on('playerLeft', (player) => left.push(player.playerId));
+    const seats = h.peers.map((p) => p.session.players.get(p.id)?.slot);
+    const [p1, p2] = ['p1', 'p2'].map((id) => transports.get(id)!);
+    // Both ends see the link between them close and report it to the host.
+    LocalTransport.unlink(p2!, p1!);
+    h.run(30);
+    LocalTransport.link(p2!, p1!);
+    for (let i = 0; i < 240; i++) {
+      await settle();
+      h.runFrame();
+    }
+    expect(left, `seed ${h.seed}: nobody leaves`).toEqual([]);
+    expect(h.peers.map((p) => p.session.players.size)).toEqual([3, 3, 3]);
+    expect(h.peers.map((p) => h.host.session.players.get(p.id)?.slot)).toEqual(seats);
+    const ticks = h.peers.map((p) => p.session.currentTick);
+    for (let i = 0; i < 60; i++) {
+      await settle();
+      h.runFrame();
+    }
+    h.peers.forEach((p, i) => {
+      expect(p.session.currentTick, `seed ${h.seed}: ${p.id}`).toBeGreaterThan(ticks[i]! + 50);
+    });
+    expectConverged(h);
+  });
+});
+
 describe('reconnect window and tokens', () => {
   it('releases the slot when the player does not come back within reconnectWindowMs', async () => {
     const { h, transports } = harness(1803, { reconnectWindowMs: 2000 });

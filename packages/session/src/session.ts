@@ -161,7 +161,11 @@ export class Session {
       ...{ game, roster, links, emitter, report, clock, recording, reportOptions },
       drop: (member) => this.departures.drop(member, undefined, this.engine, this.cfg),
     });
-    const departureDeps = { roster, links, transport, emitter, report, recording, advantage };
+    const departureDeps = {
+      ...{ roster, links, transport, emitter, report, recording, advantage },
+      keepLost: (member: Member, engine: RollbackEngine | null, cfg: SessionConfig) =>
+        this.survival.peerGone(member.peerId, engine, cfg, this.clock.now()),
+    };
     this.departures = new Departures(departureDeps);
     const { departures } = this;
     const random = options.randomBytes ?? cryptoRandomBytes;
