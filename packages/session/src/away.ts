@@ -278,6 +278,10 @@ export class Away {
     }
     if (!this.#fromHost(peerId, message.type)) return;
     const member = roster.at(message.slot);
+    if (member?.isLocal === true && member.role !== PlayerRole.Player) {
+      this.#spectatorBack(peerId, engine, message);
+      return;
+    }
     const window = roster.awayWindow(message.slot);
     if (!member || !roster.isAway(message.slot) || message.tick < window.from) {
       report.peer(peerId, message.type, `slot ${message.slot} is not away`);
@@ -296,6 +300,26 @@ export class Away {
     }
     relink(roster, this.deps.links, cfg.topology, null);
     this.deps.emitter.emit('playerBack', member.playerId, message.tick);
+  }
+
+  /**
+   * The local spectator reconnected (see `reconnect.ts`): the host sent its newest confirmed
+   * state. A spectator never goes back: it loads the state only when it is ahead of its own
+   * tick (the inputs in between then never play here), else it plays on from its own state
+   * with the inputs the host sends again from that tick.
+   */
+  #spectatorBack(peerId: string, engine: RollbackEngine | null, message: PlayerBackMessage): void {
+    const { report } = this.deps;
+    if (this.#phase !== 'lost' || !engine) {
+      report.peer(peerId, message.type, 'a state for a spectator that did not reconnect');
+      return;
+    }
+    if (message.stateTick !== message.tick || message.stateTick < 0) {
+      report.peer(peerId, message.type, 'a spectator comes back at the state tick');
+      return;
+    }
+    if (message.stateTick > engine.currentTick) engine.loadState(message.stateTick, message.state);
+    this.#phase = 'playing';
   }
 
   /** The local member loads the state it comes back from and takes over its stand-ins. */

@@ -465,8 +465,9 @@ export class InputExchange {
     applyInputs(link, this.deps.roster, engine, cfg, view, refusals);
     const { refused, outOfReach } = refusals;
     const bound = remoteTickBound(engine, this.deps.roster, cfg);
-    if (this.deps.roster.localAway) {
-      // While away the local game stands still: the others' ticks say nothing about time sync.
+    if (this.deps.roster.localAway || !this.deps.localPlays()) {
+      // While away (or reconnecting) the local game stands still: the others' ticks say nothing
+      // about time sync.
     } else if (senderTick >= 0 && senderTick <= bound) {
       link.noteRemoteTick(senderTick, now);
       // An input message leaves right after the sender's tick (its tick count is exact), while

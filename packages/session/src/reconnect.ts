@@ -1,6 +1,11 @@
 import type { RollbackEngine } from '@rbn/core';
 import { LeaveReason, MessageType, RbnError, sameBytes } from '@rbn/protocol';
-import type { JoinRequestMessage, RejoinMessage, TransportAdapter } from '@rbn/protocol';
+import type {
+  JoinRequestMessage,
+  PlayerBackMessage,
+  RejoinMessage,
+  TransportAdapter,
+} from '@rbn/protocol';
 import type { Away } from './away';
 import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
@@ -16,6 +21,12 @@ import type { SessionConfig } from './types';
  * reconnects to the host by itself, proves who it is with the rejoin token the host gave it,
  * and comes back like any away player: same slot, same player id, state transfer at an agreed
  * tick. Nobody else can claim the slot: the token is a secret between the host and the player.
+ *
+ * Spectators reconnect the same way: the host gives them a token too and keeps a lost
+ * spectator's slot for the window (there is nothing to mark away: it has no inputs). Once it
+ * proves itself, the host sends it its newest confirmed state (a `PlayerBack` for the
+ * spectator's slot, back tick = state tick) and every input from there on; the spectator loads
+ * that state when it is ahead of its own tick (it skips forward, never back) and watches on.
  */
 
 /** The bytes of a rejoin token. */
@@ -188,8 +199,9 @@ export class Reconnect {
   }
 
   /**
-   * Host: a player's connection is gone. Returns whether its slot is kept for it (it is marked
-   * away meanwhile) instead of it leaving the room.
+   * Host: a member's connection is gone. Returns whether its slot is kept for it (a player is
+   * marked away meanwhile; a spectator, which has no inputs, just waits) instead of it leaving
+   * the room. Only a member that holds a token can come back, so only it is kept.
    */
   memberLost(
     member: Member,
@@ -197,12 +209,14 @@ export class Reconnect {
     cfg: SessionConfig,
     now: number,
   ): boolean {
-    if (!engine || cfg.reconnectWindowMs <= 0 || member.role !== PlayerRole.Player) return false;
-    if (!engine.hasPlayer(member.playerId) || member.joinTick < 0) return false;
+    if (!engine || cfg.reconnectWindowMs <= 0 || member.isLocal) return false;
+    const plays = member.role === PlayerRole.Player;
+    if (!plays && this.#tokens[member.slot] === undefined) return false;
+    if (plays && (!engine.hasPlayer(member.playerId) || member.joinTick < 0)) return false;
     if (this.#lostAt[member.slot]! < 0) this.#lostAt[member.slot] = now;
     // Its silence is known now: the liveness check moves on to the other links.
     this.deps.links.get(member.peerId)?.resetLiveness(now);
-    this.deps.away.markAwayNow(member, engine, cfg);
+    if (plays) this.deps.away.markAwayNow(member, engine, cfg);
     return true;
   }
 
@@ -213,7 +227,7 @@ export class Reconnect {
   frame(cfg: SessionConfig, now: number): Member | 'give up' | null {
     const { roster } = this.deps;
     if (!roster.isHost) return this.#memberFrame(cfg, now);
-    for (const member of roster.remotePlayers) {
+    for (const member of roster.remoteMembers.values()) {
       const slot = member.slot;
       if (this.#tokens[slot] === undefined) {
         const token = new Uint8Array(REJOIN_TOKEN_BYTES);
@@ -264,8 +278,28 @@ export class Reconnect {
     }
   }
 
-  /** A `Rejoin` message: our token from the host, or (host) a player proving who it is. */
-  onRejoin(peerId: string, message: RejoinMessage): RejoinOutcome {
+  /**
+   * Host: a spectator reconnected and proved itself. It gets the newest confirmed state (a
+   * `PlayerBack` of its slot whose back tick is the state's tick) and every input from that
+   * tick on (its acknowledgements are wound back to there).
+   */
+  #sendSpectatorState(member: Member, engine: RollbackEngine): void {
+    const { links } = this.deps;
+    const snapshot = engine.getConfirmedState();
+    const message: PlayerBackMessage = {
+      ...{ type: MessageType.PlayerBack, slot: member.slot, tick: snapshot.tick },
+      ...{ stateTick: snapshot.tick, hash: snapshot.hash >>> 0, state: snapshot.state },
+    };
+    links.sendTo(member.peerId, message);
+    const link = links.get(member.peerId);
+    if (link) for (const s of link.sendSlots) link.resetAck(s, snapshot.tick - 1);
+  }
+
+  /**
+   * A `Rejoin` message: our token from the host, or (host) a member proving who it is.
+   * @param engine - The host's engine (a spectator that proved itself gets its state).
+   */
+  onRejoin(peerId: string, message: RejoinMessage, engine: RollbackEngine | null): RejoinOutcome {
     const { roster, report } = this.deps;
     if (!roster.isHost) {
       if (peerId !== roster.hostPeerId || message.slot !== roster.localSlot) {
@@ -302,6 +336,15 @@ export class Reconnect {
       const text = `not the player of slot ${message.slot} (a wrong or stale rejoin token)`;
       report.peer(peerId, message.type, text);
       return fresh ? { kind: 'refused', text } : DONE;
+    }
+    if (member.role !== PlayerRole.Player) {
+      // A spectator: no fresh-session rejoin (`rejoinRoom` is for players), no away window.
+      if (fresh) return { kind: 'refused', text: 'a spectator rejoins by reconnecting only' };
+      if (engine) {
+        this.#lostAt[message.slot] = -1;
+        this.#sendSpectatorState(member, engine);
+      }
+      return DONE;
     }
     this.#lostAt[message.slot] = -1;
     if (!fresh) {

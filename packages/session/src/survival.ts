@@ -177,7 +177,7 @@ export class Survival {
         return;
       }
       case MessageType.Rejoin:
-        return this.#onRejoin(peerId, message, cfg);
+        return this.#onRejoin(peerId, message, engine, cfg);
     }
   }
 
@@ -190,10 +190,15 @@ export class Survival {
   /**
    * A `Rejoin` message (see `reconnect.ts`). Host: a fresh session of a player that proved
    * itself gets the room in its kept slot, and is away until it asks to come back; one whose
-   * proof failed gets its join refused.
+   * proof failed gets its join refused; a reconnected spectator gets the state to watch on from.
    */
-  #onRejoin(peerId: string, message: RejoinMessage, cfg: SessionConfig): void {
-    const outcome = this.#reconnect.onRejoin(peerId, message);
+  #onRejoin(
+    peerId: string,
+    message: RejoinMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const outcome = this.#reconnect.onRejoin(peerId, message, engine);
     if (outcome.kind === 'refused') {
       const reason = JoinRejectReason.DuplicatePlayer;
       const reject = { type: MessageType.JoinReject, reason, message: outcome.text } as const;
@@ -218,7 +223,7 @@ export class Survival {
 
   /**
    * A peer's connection is gone. Returns whether it is kept (a player keeps its slot, marked
-   * away, for `reconnectWindowMs`; a member that lost the host waits to reconnect or for the
+   * away, for `reconnectWindowMs`, a spectator its slot; a member that lost the host waits to reconnect or for the
    * successor) instead of the usual departure.
    */
   peerGone(
