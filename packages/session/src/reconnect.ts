@@ -27,6 +27,8 @@ import type { SessionConfig } from './types';
  * proves itself, the host sends it its newest confirmed state (a `PlayerBack` for the
  * spectator's slot, back tick = state tick) and every input from there on; the spectator loads
  * that state when it is ahead of its own tick (it skips forward, never back) and watches on.
+ * Each token buys one state (the host hands out a new one right after). A spectator has no
+ * inputs, so it can never change a player's; `rejoinRoom` (a fresh session) is for players only.
  */
 
 /** The bytes of a rejoin token. */
@@ -147,7 +149,9 @@ export class Reconnect {
     const { roster } = this.deps;
     const host = roster.hostPeerId;
     const token = this.#ownToken;
-    if (!token || roster.isHost || host === null || roomId === null) return null;
+    if (!token || roster.isHost || !roster.localPlays || host === null || roomId === null) {
+      return null; // a spectator reconnects by itself only (no fresh-session rejoin)
+    }
     return { roomId, hostPeerId: host, slot: roster.localSlot, playerId, token: token.slice() };
   }
 
@@ -342,6 +346,8 @@ export class Reconnect {
       if (fresh) return { kind: 'refused', text: 'a spectator rejoins by reconnecting only' };
       if (engine) {
         this.#lostAt[message.slot] = -1;
+        // One state per token: the next frame hands out a new one for the next drop.
+        this.#tokens[message.slot] = undefined;
         this.#sendSpectatorState(member, engine);
       }
       return DONE;

@@ -1,3 +1,4 @@
+import { MessageType, decodeMessage, encodeMessage } from '@rbn/protocol';
 import { LocalTransport, createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { Harness, settle } from './testing/harness';
@@ -148,5 +149,41 @@ describe('a spectator that does not come back', () => {
     expect(left).toEqual(['spec']);
     for (const p of h.peers.slice(0, 3)) expect(p.session.players.has('spec'), p.id).toBe(false);
     expect(h.peers[3]!.session.state).toBe(SessionState.Disconnected);
+  });
+});
+
+describe("a spectator's slot", () => {
+  it("nobody else can claim it: a player replaying the spectator's token is refused, and the spectator watches on", async () => {
+    const { h, transports } = harness(2104, {});
+    const spec = h.peers[3]!;
+    const tokens: Uint8Array[] = [];
+    const receive = spec.transport.onMessage!;
+    spec.transport.onMessage = (peerId, bytes) => {
+      const m = decodeMessage(bytes);
+      if (m.type === MessageType.Rejoin) tokens.push(m.token.slice());
+      receive(peerId, bytes);
+    };
+    await h.start(600, 4);
+    await run(h, 60);
+    expect(tokens.length, 'the host gave the spectator a token').toBe(1);
+    const slot = spec.session.players.get('spec')!.slot;
+    const forged = encodeMessage({ type: MessageType.Rejoin, slot, token: tokens[0]! });
+    h.peers[1]!.transport.send('p0', forged, true);
+    await run(h, 30);
+    const refusals = h.host.errors.filter((e) => /not the player of slot/.test(e.error.message));
+    expect(refusals.length).toBe(1);
+    expect(h.host.session.players.get('spec')?.peerId).toBe('spec');
+    // The spectator itself still comes back with it after a drop.
+    LocalTransport.unlink(transports.get('spec')!, transports.get('p0')!);
+    await run(h, 60);
+    LocalTransport.link(transports.get('spec')!, transports.get('p0')!);
+    await run(h, 180);
+    expect(spec.session.state).toBe(SessionState.Playing);
+    const tick = spec.session.currentTick;
+    await run(h, 60);
+    expect(spec.session.currentTick, `seed ${h.seed}`).toBeGreaterThan(tick + 50);
+    // Each token buys one state: it got a new one for the next drop.
+    expect(tokens.length).toBe(2);
+    expect(spec.session.rejoinTicket, 'no fresh-session ticket for a spectator').toBeNull();
   });
 });
