@@ -130,9 +130,10 @@ export type SessionConfig = {
    */
   awayAfterMs: number;
   /**
-   * How long a player whose connection dropped keeps its slot, in milliseconds: it is away
-   * meanwhile, reconnects by itself and proves who it is with the rejoin token the host gave
-   * it. `0`: a dropped player leaves at once (and a player that lost the host leaves the room).
+   * How long a player or spectator whose connection dropped keeps its slot, in milliseconds:
+   * it reconnects by itself and proves who it is with the rejoin token the host gave it (a
+   * player is away meanwhile; a spectator watches on from the host's confirmed state). `0`: a
+   * dropped member leaves at once (and a member that lost the host leaves the room).
    * @default 60000
    */
   reconnectWindowMs: number;
