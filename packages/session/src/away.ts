@@ -93,9 +93,19 @@ export class Away {
     this.#phase = 'lost';
   }
 
-  /** A successor took over the room: a member that stood still for the lost host plays again. */
+  /**
+   * A successor took over the room: away and back start over under it. A member the old host
+   * marked away stays away (its inputs in the window are the host's stand-ins, not its own) and
+   * asks the new host to come back, even if it asked the old one already or stood still for it;
+   * one that asked the old host to be marked away asks the new one; anyone else plays on.
+   */
   hostReplaced(): void {
-    if (this.#phase === 'lost') this.#phase = 'playing';
+    const { roster } = this.deps;
+    if (roster.isAway(roster.localSlot)) this.#phase = 'away';
+    else if (this.#phase !== 'playing') {
+      this.#phase = 'playing';
+      if (this.#explicit && !roster.isHost) this.setLocalAway(true, { isHost: false });
+    }
     this.#progressTick.fill(-2);
     this.#backAsked.fill(0);
     this.#lastFrameAt = Number.NEGATIVE_INFINITY;
