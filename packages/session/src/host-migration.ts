@@ -408,16 +408,17 @@ export class HostMigration {
   }
 
   /**
-   * Successor: how many members that did not answer yet still have a live link: open and heard
-   * within `disconnectTimeout` (one we are still connecting to counts for `disconnectTimeout`).
+   * Successor: how many members that did not answer yet still have a live link: a connection
+   * open and, when it carries a link (mesh, or a star guest we already relayed to), heard
+   * within `disconnectTimeout`. One we are still connecting to counts for `disconnectTimeout`.
    */
   #liveWaiting(cfg: SessionConfig, now: number): number {
     const { links, transport } = this.deps;
     let live = 0;
     for (const peerId of this.#waiting) {
-      const link = links.get(peerId);
-      if (link && transport.connectedPeers.has(peerId)) {
-        if (now - link.lastRecvAt < cfg.disconnectTimeout) live++;
+      if (transport.connectedPeers.has(peerId)) {
+        const link = links.get(peerId);
+        if (!link || now - link.lastRecvAt < cfg.disconnectTimeout) live++;
       } else if (now - this.#queriedAt < cfg.disconnectTimeout) live++;
     }
     return live;
