@@ -131,6 +131,33 @@ export class Away {
       input,
     });
     this.#backAsked[member.slot] = 1;
+    this.#tellWindows(member);
+  }
+
+  /**
+   * Host: tells a member that reconnected about the other players' away windows still in
+   * force (announced while its link was down): without them it would count those players' own
+   * inputs where everyone else counts the stand-ins.
+   */
+  #tellWindows(to: Member): void {
+    const { roster, links } = this.deps;
+    for (const other of roster.remotePlayers) {
+      if (other === to) continue;
+      const { from, back } = roster.awayWindow(other.slot);
+      if (from < 0) continue;
+      const input = this.#standIn[other.slot] ?? EMPTY;
+      links.sendTo(to.peerId, {
+        type: MessageType.PlayerAway,
+        slot: other.slot,
+        tick: from,
+        input,
+      });
+      if (back < 0) continue;
+      links.sendTo(to.peerId, {
+        ...{ type: MessageType.PlayerBack, slot: other.slot, tick: back },
+        ...{ stateTick: from, hash: 0, state: EMPTY },
+      });
+    }
   }
 
   /** Everything starts over (a new room or game). */
@@ -256,6 +283,8 @@ export class Away {
       if (this.#phase === 'lost') this.#phase = 'away';
       return;
     }
+    // The host tells a member that reconnected about windows it may know already.
+    if (roster.awayWindow(member.slot).from === message.tick) return;
     if (member.isHost || roster.isAway(member.slot)) {
       report.peer(peerId, message.type, `slot ${message.slot} cannot be marked away`);
       return;
@@ -289,6 +318,7 @@ export class Away {
     if (!this.#fromHost(peerId, message.type)) return;
     const member = roster.at(message.slot);
     const window = roster.awayWindow(message.slot);
+    if (window.back >= 0 && window.back === message.tick) return; // known already
     if (!member || !roster.isAway(message.slot) || message.tick < window.from) {
       report.peer(peerId, message.type, `slot ${message.slot} is not away`);
       return;
