@@ -131,15 +131,16 @@ export class Away {
       input,
     });
     this.#backAsked[member.slot] = 1;
-    this.#tellWindows(member);
+    this.tellWindows(member);
   }
 
   /**
-   * Host: tells a member that reconnected about the other players' away windows still in
-   * force (announced while its link was down): without them it would count those players' own
-   * inputs where everyone else counts the stand-ins.
+   * Host: tells a member that reconnected or joined a running game about the other players'
+   * away windows still in force (announced while it was not there): without them it would count
+   * those players' own inputs where everyone else counts the stand-ins.
+   * @param to - The member.
    */
-  #tellWindows(to: Member): void {
+  tellWindows(to: Member): void {
     const { roster, links } = this.deps;
     for (const other of roster.remotePlayers) {
       if (other === to) continue;

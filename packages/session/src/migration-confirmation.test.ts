@@ -172,13 +172,14 @@ async function runScenario(
 // and 7026 as an away player took its own inputs back in its away window under the new host;
 // 7011 and 7028 as the successor announced after disconnectTimeout without the report of a
 // member whose link was still up (that member had confirmed ticks with old-host inputs the
-// successor lacked).
+// successor lacked); 7029 (mesh) as the late joiner, admitted while a player was away, counted
+// that player's own inputs where everyone else counted the host's stand-ins.
 // MIG_SEEDS=n runs seeds 7001… instead, to look for more.
 const SWEEP = Number(process.env.MIG_SEEDS ?? 0);
 const SEEDS =
   SWEEP > 0
     ? Array.from({ length: SWEEP }, (_, i) => 7001 + i)
-    : [7001, 7002, 7011, 7018, 7026, 7028];
+    : [7001, 7002, 7011, 7018, 7026, 7028, 7029];
 
 describe.each([
   ['star', Topology.Star],
