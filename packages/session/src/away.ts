@@ -109,6 +109,19 @@ export class Away {
     this.#progressTick.fill(-2);
     this.#backAsked.fill(0);
     this.#lastFrameAt = Number.NEGATIVE_INFINITY;
+    if (!roster.isHost) return;
+    // The new host: every away player hears it is away, with our stand-in (the old host's word
+    // may have dropped with its link); the others heard of the window from the old host.
+    for (const member of roster.remotePlayers) {
+      if (!roster.isAway(member.slot)) continue;
+      const { from } = roster.awayWindow(member.slot);
+      const input = this.#standIn[member.slot] ?? EMPTY;
+      const message: PlayerAwayMessage = {
+        ...{ type: MessageType.PlayerAway, slot: member.slot },
+        ...{ tick: from, input },
+      };
+      this.deps.links.sendTo(member.peerId, message);
+    }
   }
 
   /** Host: marks a member away now unless it already is (its link was lost). */
@@ -280,8 +293,9 @@ export class Away {
       roster.isAway(member.slot) &&
       roster.awayWindow(member.slot).from === message.tick
     ) {
-      // The host says it again after we reconnected.
+      // The host says it again after we reconnected, or a new host says it with its stand-in.
       if (this.#phase === 'lost') this.#phase = 'away';
+      this.#localStandIn = message.input.slice();
       return;
     }
     // The host tells a member that reconnected about windows it may know already.
