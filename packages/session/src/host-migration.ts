@@ -40,7 +40,9 @@ import type { SessionConfig } from './types';
  *    newest it holds once every report is merged, and stop from it. Everyone fills what it
  *    lacked, forgets anything later (retract), removes the old host at that tick and takes the
  *    successor as host. Nobody loses or repeats a tick: every member holds every input up to the
- *    leave tick (the successor relays any it misses later, like any host).
+ *    leave tick (the successor relays any it misses later, like any host). Away and back start
+ *    over under the new host (see `away.ts`): an away player stays away, hears its window
+ *    again from the new host and asks it for the state to come back from.
  *
  * A member accepts a query or an announcement only from the successor of its own view, and only
  * once the host is gone from its own view (it said goodbye, its link closed or went silent);
