@@ -280,7 +280,7 @@ export function sendAck(
 function settledFor(link: Link, roster: Roster, engine: RollbackEngine): Tick {
   let settled = engine.confirmedTick;
   for (const m of roster.remotePlayers) {
-    const from = roster.awayWindow(m.slot).from;
+    const from = roster.awayFrom(m.slot);
     if (from < 0) continue;
     const own = m.peerId === link.peerId;
     if ((own && roster.isAway(m.slot)) || (!own && link.acked[m.slot]! < from)) {
@@ -300,9 +300,10 @@ function settlesFor(link: Link, roster: Roster, cfg: SessionConfig): boolean {
 }
 
 /**
- * Writes our acks for the link's peer: every slot it sends us. With `settled` not {@link NOT_SETTLING} (a mesh
- * host to a player, see {@link settledFor}) one more entry, for our own slot, carries it: we
- * decide no input up to it any more (an away player's), so the guest may confirm up to it.
+ * Writes our acks for the link's peer: every slot it sends us. With `settled` not
+ * {@link NOT_SETTLING} (a mesh host to a player, see {@link settledFor}) one more entry, for our
+ * own slot, carries it: we decide no input up to it any more (an away player's), so the guest
+ * may confirm up to it.
  */
 function writeAcks(link: Link, roster: Roster, engine: RollbackEngine, settled: Tick): void {
   if (settled !== NOT_SETTLING) writer.ack(roster.localSlot, settled);
@@ -312,8 +313,7 @@ function writeAcks(link: Link, roster: Roster, engine: RollbackEngine, settled: 
     let tick = engine.getReceivedTick(member.playerId);
     // Away: the host's stand-ins are not the member's inputs; acking them would let a member
     // that has not heard it is away confirm its own inputs there.
-    if (roster.isHost && roster.isAway(slot))
-      tick = Math.min(tick, roster.awayWindow(slot).from - 1);
+    if (roster.isHost && roster.isAway(slot)) tick = Math.min(tick, roster.awayFrom(slot) - 1);
     if (member.leaveTick > 0) {
       // A departed player: once every input before its leave tick counted, nothing more of
       // it is needed (the engine may have forgotten it already).
