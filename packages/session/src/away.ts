@@ -224,7 +224,7 @@ export class Away {
     for (const member of roster.remotePlayers) {
       if (member.joinTick < 0 || !engine.hasPlayer(member.playerId)) continue;
       const slot = member.slot;
-      if (roster.awayWindow(slot).from >= 0) this.#fill(member, engine);
+      if (roster.awayFrom(slot) >= 0) this.#fill(member, engine);
       if (roster.isAway(slot)) {
         if (this.#backAsked[slot] === 1) this.#answerBack(member, engine, cfg, now);
         continue;
@@ -248,7 +248,7 @@ export class Away {
     const { roster } = this.deps;
     let changed = false;
     for (const member of roster.all()) {
-      const { back } = roster.awayWindow(member.slot);
+      const back = roster.backAt(member.slot);
       if (back >= 0 && engine.confirmedTick >= back) {
         roster.clearAway(member.slot);
         changed = true;
