@@ -95,8 +95,12 @@ describe('migrationReady', () => {
   it.each([
     [0, 0, 5000, true],
     [1, 100, 5000, false],
-    [1, 5000, 5000, true],
-  ])('waiting for %i, %i ms of %i: %s', (waiting, elapsed, timeout, ready) => {
+    // A member whose link is alive is waited for past disconnectTimeout…
+    [1, 5000, 5000, false],
+    [1, 14_999, 5000, false],
+    // …up to the limit, so one that never answers cannot stall the room.
+    [1, 15_000, 5000, true],
+  ])('%i live member(s) waited for, %i ms of %i: %s', (waiting, elapsed, timeout, ready) => {
     expect(migrationReady(waiting, elapsed, timeout)).toBe(ready);
   });
 });

@@ -180,6 +180,7 @@ export class Session {
     this.admissions = new Admissions({
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
       now: () => clock.now(),
+      tellAwayWindows: (member) => this.survival.tellAwayWindows(member),
     });
     this.receivers = {
       ...{ liveness: this.liveness, desync: this.desync, pausing: this.pausing, departures },

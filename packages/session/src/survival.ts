@@ -181,6 +181,15 @@ export class Survival {
     }
   }
 
+  /**
+   * Host: tells a member that got a start state (a late joiner, a reseated player) about the
+   * away windows in force, which the state does not carry.
+   * @param member - The member.
+   */
+  tellAwayWindows(member: Member): void {
+    this.#away.tellWindows(member);
+  }
+
   /** Member: our rejoin ticket while a game runs, or `null` (see `Session.rejoinTicket`). */
   rejoinTicket(state: SessionState, roomId: string | null, playerId: string): RejoinTicket | null {
     const running = state === SessionState.Playing || state === SessionState.Paused;
