@@ -93,12 +93,35 @@ export class Away {
     this.#phase = 'lost';
   }
 
-  /** A successor took over the room: a member that stood still for the lost host plays again. */
+  /**
+   * A successor took over the room: away and back start over under it. A member the old host
+   * marked away stays away (its inputs in the window are the host's stand-ins, not its own) and
+   * asks the new host to come back, even if it asked the old one already or stood still for it;
+   * one that asked the old host to be marked away asks the new one; anyone else plays on.
+   */
   hostReplaced(): void {
-    if (this.#phase === 'lost') this.#phase = 'playing';
+    const { roster } = this.deps;
+    if (roster.isAway(roster.localSlot)) this.#phase = 'away';
+    else if (this.#phase !== 'playing') {
+      this.#phase = 'playing';
+      if (this.#explicit && !roster.isHost) this.setLocalAway(true, { isHost: false });
+    }
     this.#progressTick.fill(-2);
     this.#backAsked.fill(0);
     this.#lastFrameAt = Number.NEGATIVE_INFINITY;
+    if (!roster.isHost) return;
+    // The new host: every away player hears it is away, with our stand-in (the old host's word
+    // may have dropped with its link); the others heard of the window from the old host.
+    for (const member of roster.remotePlayers) {
+      if (!roster.isAway(member.slot)) continue;
+      const { from } = roster.awayWindow(member.slot);
+      const input = this.#standIn[member.slot] ?? EMPTY;
+      const message: PlayerAwayMessage = {
+        ...{ type: MessageType.PlayerAway, slot: member.slot },
+        ...{ tick: from, input },
+      };
+      this.deps.links.sendTo(member.peerId, message);
+    }
   }
 
   /** Host: marks a member away now unless it already is (its link was lost). */
@@ -121,6 +144,34 @@ export class Away {
       input,
     });
     this.#backAsked[member.slot] = 1;
+    this.tellWindows(member);
+  }
+
+  /**
+   * Host: tells a member that reconnected or joined a running game about the other players'
+   * away windows still in force (announced while it was not there): without them it would count
+   * those players' own inputs where everyone else counts the stand-ins.
+   * @param to - The member.
+   */
+  tellWindows(to: Member): void {
+    const { roster, links } = this.deps;
+    for (const other of roster.remotePlayers) {
+      if (other === to) continue;
+      const { from, back } = roster.awayWindow(other.slot);
+      if (from < 0) continue;
+      const input = this.#standIn[other.slot] ?? EMPTY;
+      links.sendTo(to.peerId, {
+        type: MessageType.PlayerAway,
+        slot: other.slot,
+        tick: from,
+        input,
+      });
+      if (back < 0) continue;
+      links.sendTo(to.peerId, {
+        ...{ type: MessageType.PlayerBack, slot: other.slot, tick: back },
+        ...{ stateTick: from, hash: 0, state: EMPTY },
+      });
+    }
   }
 
   /** Everything starts over (a new room or game). */
@@ -173,7 +224,7 @@ export class Away {
     for (const member of roster.remotePlayers) {
       if (member.joinTick < 0 || !engine.hasPlayer(member.playerId)) continue;
       const slot = member.slot;
-      if (roster.awayWindow(slot).from >= 0) this.#fill(member, engine);
+      if (roster.awayFrom(slot) >= 0) this.#fill(member, engine);
       if (roster.isAway(slot)) {
         if (this.#backAsked[slot] === 1) this.#answerBack(member, engine, cfg, now);
         continue;
@@ -197,7 +248,7 @@ export class Away {
     const { roster } = this.deps;
     let changed = false;
     for (const member of roster.all()) {
-      const { back } = roster.awayWindow(member.slot);
+      const back = roster.backAt(member.slot);
       if (back >= 0 && engine.confirmedTick >= back) {
         roster.clearAway(member.slot);
         changed = true;
@@ -242,10 +293,13 @@ export class Away {
       roster.isAway(member.slot) &&
       roster.awayWindow(member.slot).from === message.tick
     ) {
-      // The host says it again after we reconnected.
+      // The host says it again after we reconnected, or a new host says it with its stand-in.
       if (this.#phase === 'lost') this.#phase = 'away';
+      this.#localStandIn = message.input.slice();
       return;
     }
+    // The host tells a member that reconnected about windows it may know already.
+    if (roster.awayWindow(member.slot).from === message.tick) return;
     if (member.isHost || roster.isAway(member.slot)) {
       report.peer(peerId, message.type, `slot ${message.slot} cannot be marked away`);
       return;
@@ -283,6 +337,7 @@ export class Away {
       return;
     }
     const window = roster.awayWindow(message.slot);
+    if (window.back >= 0 && window.back === message.tick) return; // known already
     if (!member || !roster.isAway(message.slot) || message.tick < window.from) {
       report.peer(peerId, message.type, `slot ${message.slot} is not away`);
       return;

@@ -4,20 +4,9 @@ import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { Harness } from './testing/harness';
 import type { Peer } from './testing/harness';
+import { seededRandom } from './testing/random';
 import { scheduledInput } from './testing/test-game';
 import { SessionState, Topology } from './types';
-
-/** A seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe.each([
   ['star', Topology.Star],
@@ -30,7 +19,7 @@ describe.each([
       const net = createLocalTransportGroup(ids, { latency: 40, jitter: 20, seed, reorder: 0.1 });
       const h = new Harness(net, seed, { topology, reconnectWindowMs: 5000 });
       await h.start();
-      const rand = random(seed);
+      const rand = seededRandom(seed);
       const frozenUntil = new Map<Peer, number>();
       const recorded = new Map<number, { hash: number; peer: string }>();
       const mismatches: string[] = [];

@@ -26,13 +26,23 @@ import type { SessionConfig } from './types';
  *    received tick per slot; in star it opens the links to the guests first);
  * 2. collects the answers (`MigrationReport`: each member's newest received tick per slot, and
  *    the inputs it holds beyond the successor's of the slots nobody can send again — the old
- *    host, departed and away players), until every member that plays or watches answered or
- *    `disconnectTimeout` passed;
+ *    host, departed and away players). It waits for every member it asked, away ones too, for
+ *    as long as that member's link is alive (see {@link migrationReady}): a member may have
+ *    confirmed ticks with old-host inputs the successor lacks, and announcing without its
+ *    answer would cut the old host's inputs below a tick that member confirmed. It stops
+ *    waiting for a member whose link closed, or that stayed silent for `disconnectTimeout`
+ *    (it is gone or frozen: it comes back like any away or lost member), and for everyone at
+ *    {@link MIGRATION_WAIT_LIMIT} × `disconnectTimeout`, so a member that keeps its link up but
+ *    never answers cannot hold the room up forever; such a member may then hold confirmed
+ *    states the others do not share, which it sees as a desync (a misbehaving member
+ *    harms only itself);
  * 3. announces itself (`HostMigrated`): the old host's inputs count up to `leaveTick - 1`, the
  *    newest it holds once every report is merged, and stop from it. Everyone fills what it
  *    lacked, forgets anything later (retract), removes the old host at that tick and takes the
  *    successor as host. Nobody loses or repeats a tick: every member holds every input up to the
- *    leave tick (the successor relays any it misses later, like any host).
+ *    leave tick (the successor relays any it misses later, like any host). Away and back start
+ *    over under the new host (see `away.ts`): an away player stays away, hears its window
+ *    again from the new host and asks it for the state to come back from.
  *
  * A member accepts a query or an announcement only from the successor of its own view, and only
  * once the host is gone from its own view (it said goodbye, its link closed or went silent);
@@ -135,14 +145,22 @@ export function judgeMigration(input: MigrationJudgeInput): MigrationVerdict {
 }
 
 /**
- * Whether the successor has heard enough to announce: every member it waits for answered, or
- * the wait reached its limit (a member that vanished too is not waited for forever).
- * @param waitingFor - How many members have not answered yet.
- * @param elapsedMs - Time since the query went out.
- * @param timeoutMs - The limit (`disconnectTimeout`).
+ * The successor waits for members that keep their link alive at most this many times
+ * `disconnectTimeout` after its query (the bound of the trust rule: no stall forever).
  */
-export function migrationReady(waitingFor: number, elapsedMs: number, timeoutMs: number): boolean {
-  return waitingFor === 0 || elapsedMs >= timeoutMs;
+export const MIGRATION_WAIT_LIMIT = 3;
+
+/**
+ * Whether the successor has heard enough to announce: no member it still waits for has a live
+ * link (every member answered, or its link closed, or it was silent past `disconnectTimeout`),
+ * or the wait reached {@link MIGRATION_WAIT_LIMIT} × `disconnectTimeout`.
+ * @param liveWaiting - How many members have not answered yet and still have a live link.
+ * @param elapsedMs - Time since the query went out.
+ * @param timeoutMs - `disconnectTimeout`.
+ * @returns Whether to announce now.
+ */
+export function migrationReady(liveWaiting: number, elapsedMs: number, timeoutMs: number): boolean {
+  return liveWaiting === 0 || elapsedMs >= MIGRATION_WAIT_LIMIT * timeoutMs;
 }
 
 /** What {@link HostMigration} works with (the session's own parts, no more). */
@@ -170,7 +188,7 @@ export class HostMigration {
   #queriedAt = -1;
   /** Successor: the members that did not answer yet, and the answers' acks by peer. */
   readonly #waiting = new Set<string>();
-  /** Successor: every member asked (away ones too: their answer counts, they are not waited for). */
+  /** Successor: every member asked (away ones too). */
   readonly #asked = new Set<string>();
   readonly #acks = new Map<string, InputAckEntry[]>();
   /** Successor: per orphan slot, the lowest tick a member lacked. */
@@ -281,9 +299,8 @@ export class HostMigration {
       if (reconnecting || this.#leftForGood) return null;
       return 'lost the host, which the other members still reach';
     }
-    if (!migrationReady(this.#waiting.size, now - this.#queriedAt, cfg.disconnectTimeout)) {
-      return null;
-    }
+    const elapsed = now - this.#queriedAt;
+    if (!migrationReady(this.#liveWaiting(cfg, now), elapsed, cfg.disconnectTimeout)) return null;
     if (this.#acks.size === 0 && !this.#leftForGood) {
       // Nobody else said it lost the host: perhaps only our own network dropped. While we may
       // still reconnect to it we do not take over (two hosts would split the room in two); if we
@@ -387,9 +404,26 @@ export class HostMigration {
     for (const member of roster.remoteMembers.values()) {
       if (member.slot === this.#goneSlot) continue;
       this.#asked.add(member.peerId);
-      if (!roster.isAway(member.slot)) this.#waiting.add(member.peerId);
+      this.#waiting.add(member.peerId);
       this.#send(member.peerId, message, () => this.#waiting.delete(member.peerId));
     }
+  }
+
+  /**
+   * Successor: how many members that did not answer yet still have a live link: a connection
+   * open and, when it carries a link (mesh, or a star guest we already relayed to), heard
+   * within `disconnectTimeout`. One we are still connecting to counts for `disconnectTimeout`.
+   */
+  #liveWaiting(cfg: SessionConfig, now: number): number {
+    const { links, transport } = this.deps;
+    let live = 0;
+    for (const peerId of this.#waiting) {
+      if (transport.connectedPeers.has(peerId)) {
+        const link = links.get(peerId);
+        if (!link || now - link.lastRecvAt < cfg.disconnectTimeout) live++;
+      } else if (now - this.#queriedAt < cfg.disconnectTimeout) live++;
+    }
+    return live;
   }
 
   /** Sends to a member, connecting to it first when needed (star guests have no link yet). */
@@ -595,11 +629,16 @@ function candidateOf(roster: Roster, m: Member): SuccessorCandidate {
   };
 }
 
-/** Our newest input of a slot's player (-1: none, or no game). */
+/**
+ * Our newest input of a slot's player (-1: none, or no game). Away, our own inputs from the
+ * away tick on do not count (the host decided that slot's inputs; we get them when back).
+ */
 function receivedTick(roster: Roster, engine: RollbackEngine | null, slot: number): Tick {
   const member = roster.countedPlayer(slot);
   if (!engine || !member) return -1;
   let tick = member.isLocal ? engine.lastLocalInputTick : engine.getReceivedTick(member.playerId);
+  if (member.isLocal && roster.isAway(slot))
+    tick = Math.min(tick, roster.awayWindow(slot).from - 1);
   if (member.leaveTick >= 0) tick = Math.min(tick, member.leaveTick - 1);
   return Math.max(tick, -1);
 }

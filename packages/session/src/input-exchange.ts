@@ -95,17 +95,17 @@ function unsentChange(
  * ones wait for the link's frame message).
  */
 export function relayInputs(
+  send: LinkSend,
   source: Link,
   view: InputView,
-  links: LinkTable,
-  roster: Roster,
   engine: RollbackEngine,
   now: number,
 ): void {
+  const { links, roster } = send;
   for (const link of links.list) {
     if (link === source) continue;
     let changed = false;
-    const cap = sendCap(link, roster, engine);
+    const cap = send.on(link, engine, false, now).cap;
     for (let i = 0; i < view.runs && !changed; i++) {
       const slot = view.runSlot[i]!;
       if (link.sends[slot] !== 1) continue;
@@ -114,9 +114,7 @@ export function relayInputs(
       const upTo = Math.min(inputsUpTo(member, engine), cap);
       if (upTo > link.acked[slot]!) changed = unsentChange(link, slot, member, engine, upTo);
     }
-    if (changed && link.takeRelay(MAX_RELAYS_PER_FRAME)) {
-      sendRuns(link, links, roster, engine, cap, true, now, false);
-    }
+    if (changed && link.takeRelay(MAX_RELAYS_PER_FRAME)) sendRuns(send, true);
   }
 }
 
@@ -129,21 +127,63 @@ const writer = new InputWriter();
 /** The inputs of the run {@link writeRuns} writes, looked up once (views into the engine). */
 const runInputs: Uint8Array[] = [];
 
+/** `settled` of a send whose acks carry no settled tick (ticks are -1 or more). */
+const NOT_SETTLING = -2;
+
+/**
+ * One session's send on one link, set up once per frame (or relay) with what is per link:
+ * what {@link sendRuns}, {@link writeRuns} and {@link writeAcks} need. One reused object per
+ * session: the hot path allocates nothing per frame.
+ */
+export class LinkSend {
+  link: Link = undefined as unknown as Link;
+  engine: RollbackEngine = undefined as unknown as RollbackEngine;
+  /** The newest tick the link may receive inputs up to (see {@link sendCap}). */
+  cap: Tick = 0;
+  now = 0;
+  #settles = false;
+  #settled: Tick = NOT_SETTLING;
+
+  /**
+   * @param links - The session's links.
+   * @param roster - The session's roster.
+   */
+  constructor(
+    readonly links: LinkTable,
+    readonly roster: Roster,
+  ) {}
+
+  /**
+   * Sets up a send on `link`.
+   * @param settles - Whether our acks carry the tick we settled (see {@link settlesFor}).
+   */
+  on(link: Link, engine: RollbackEngine, settles: boolean, now: number): this {
+    this.link = link;
+    this.engine = engine;
+    this.cap = sendCap(link, this.roster, engine);
+    this.now = now;
+    this.#settles = settles;
+    this.#settled = NOT_SETTLING;
+    return this;
+  }
+
+  /** The tick our acks carry as settled ({@link settledFor}, once per send), or {@link NOT_SETTLING}. */
+  get settled(): Tick {
+    if (this.#settles && this.#settled === NOT_SETTLING) {
+      this.#settled = settledFor(this.link, this.roster, this.engine);
+    }
+    return this.#settled;
+  }
+}
+
 /** Sends every input the link's peer has not acknowledged, with our acks. */
-function sendRuns(
-  link: Link,
-  links: LinkTable,
-  roster: Roster,
-  engine: RollbackEngine,
-  cap: Tick,
-  changed: boolean,
-  now: number,
-  settles: boolean,
-): boolean {
+function sendRuns(f: LinkSend, changed: boolean): boolean {
+  // Read before sending: a transport that delivers at once may reenter the session.
+  const { link, engine, now } = f;
   writer.begin(MessageType.Input, engine.currentTick);
-  writeAcks(link, roster, engine, settles);
-  if (writeRuns(link, roster, engine, cap, changed, now) === 0) return false;
-  links.sendBytes(link, writer.finish(link.nextSeq()), false);
+  writeAcks(link, f.roster, engine, f.settled);
+  if (writeRuns(f, changed) === 0) return false;
+  f.links.sendBytes(link, writer.finish(link.nextSeq()), false);
   link.acksSent();
   link.heartbeatSent();
   link.noteInputsSent(now);
@@ -155,14 +195,8 @@ function sendRuns(
  * slot) straight from the engine's buffers.
  * @returns How many runs were written.
  */
-function writeRuns(
-  link: Link,
-  roster: Roster,
-  engine: RollbackEngine,
-  cap: Tick,
-  changed: boolean,
-  now: number,
-): number {
+function writeRuns(f: LinkSend, changed: boolean): number {
+  const { link, roster, engine, cap, now } = f;
   let runs = 0;
   const maxRun = DEFAULT_LIMITS.maxInputsPerRun;
   for (const slot of link.sendSlots) {
@@ -202,37 +236,37 @@ function writeRuns(
  * the link is idle.
  */
 export function flushInputs(
+  send: LinkSend,
   link: Link,
-  links: LinkTable,
-  roster: Roster,
   engine: RollbackEngine,
   cfg: SessionConfig,
   now: number,
 ): void {
   const due = link.countFrame() >= cfg.inputHeartbeatTicks;
   const resend = link.resendDue(now, 1000 / cfg.tickRate, cfg.inputHeartbeatTicks);
-  const cap = sendCap(link, roster, engine);
-  const settles = settlesFor(link, roster, cfg);
-  const { pending, changed } = scanPending(link, roster, engine, cap);
-  if (pending && (changed || due || resend)) {
-    if (sendRuns(link, links, roster, engine, cap, changed, now, settles)) return;
-  }
+  const f = send.on(link, engine, settlesFor(link, send.roster, cfg), now);
+  const { pending, changed } = scanPending(link, send.roster, engine, f.cap);
+  if (pending && (changed || due || resend) && sendRuns(f, changed)) return;
   if ((link.needsAcks && due) || now - link.lastSendAt >= cfg.keepaliveInterval) {
-    sendAck(link, links, roster, engine, settles);
+    sendAck(link, send.links, send.roster, engine, f.settled);
     link.heartbeatSent();
   }
 }
 
-/** Sends our acks alone (also the keepalive, in the lobby with no engine). */
+/**
+ * Sends our acks alone (also the keepalive, in the lobby with no engine).
+ * @param settled - The tick we settled, for a mesh host's acks to a player (else
+ *   {@link NOT_SETTLING}).
+ */
 export function sendAck(
   link: Link,
   links: LinkTable,
   roster: Roster,
   engine: RollbackEngine | null,
-  settles = false,
+  settled: Tick = NOT_SETTLING,
 ): void {
   writer.begin(MessageType.InputAck, engine ? engine.currentTick : 0);
-  if (engine) writeAcks(link, roster, engine, settles);
+  if (engine) writeAcks(link, roster, engine, settled);
   links.sendBytes(link, writer.finish(link.nextSeq()), false);
   link.acksSent();
 }
@@ -246,7 +280,7 @@ export function sendAck(
 function settledFor(link: Link, roster: Roster, engine: RollbackEngine): Tick {
   let settled = engine.confirmedTick;
   for (const m of roster.remotePlayers) {
-    const from = roster.awayWindow(m.slot).from;
+    const from = roster.awayFrom(m.slot);
     if (from < 0) continue;
     const own = m.peerId === link.peerId;
     if ((own && roster.isAway(m.slot)) || (!own && link.acked[m.slot]! < from)) {
@@ -266,20 +300,20 @@ function settlesFor(link: Link, roster: Roster, cfg: SessionConfig): boolean {
 }
 
 /**
- * Writes our acks for the link's peer: every slot it sends us. With `settles` (a mesh host to a
- * player) one more entry, for our own slot, carries our confirmed tick: we decide no input up to
- * it any more (an away player's), so the guest may confirm up to it.
+ * Writes our acks for the link's peer: every slot it sends us. With `settled` not
+ * {@link NOT_SETTLING} (a mesh host to a player, see {@link settledFor}) one more entry, for our
+ * own slot, carries it: we decide no input up to it any more (an away player's), so the guest
+ * may confirm up to it.
  */
-function writeAcks(link: Link, roster: Roster, engine: RollbackEngine, settles: boolean): void {
-  if (settles) writer.ack(roster.localSlot, settledFor(link, roster, engine));
+function writeAcks(link: Link, roster: Roster, engine: RollbackEngine, settled: Tick): void {
+  if (settled !== NOT_SETTLING) writer.ack(roster.localSlot, settled);
   for (const slot of link.acceptSlots) {
     const member = roster.at(slot);
     if (!member || member.joinTick < 0) continue;
     let tick = engine.getReceivedTick(member.playerId);
     // Away: the host's stand-ins are not the member's inputs; acking them would let a member
     // that has not heard it is away confirm its own inputs there.
-    if (roster.isHost && roster.isAway(slot))
-      tick = Math.min(tick, roster.awayWindow(slot).from - 1);
+    if (roster.isHost && roster.isAway(slot)) tick = Math.min(tick, roster.awayFrom(slot) - 1);
     if (member.leaveTick > 0) {
       // A departed player: once every input before its leave tick counted, nothing more of
       // it is needed (the engine may have forgotten it already).
@@ -384,17 +418,20 @@ export type InputExchangeDeps = {
 /** The input exchange as the session drives it: one flush per link per frame, and receiving. */
 export class InputExchange {
   /** @param deps - The session's parts this uses. */
-  constructor(private readonly deps: InputExchangeDeps) {}
+  constructor(private readonly deps: InputExchangeDeps) {
+    this.send = new LinkSend(deps.links, deps.roster);
+  }
 
   private readonly refusals: Refusals = { refused: -1, outOfReach: -1 };
   private readonly view = new InputView();
+  private readonly send: LinkSend;
   /** The automatic input delay (`inputDelayTicks: 'auto'`), run by the session every frame. */
   readonly autoDelay = new AutoDelay();
 
   /** The frame's message on a link: inputs and acks while playing, a keepalive in the lobby. */
   flush(link: Link, engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
     const { links, roster } = this.deps;
-    if (engine) flushInputs(link, links, roster, engine, cfg, now);
+    if (engine) flushInputs(this.send, link, engine, cfg, now);
     else if (now - link.lastSendAt >= cfg.keepaliveInterval) sendAck(link, links, roster, null);
   }
 
@@ -481,7 +518,7 @@ export class InputExchange {
     link.checkLost(now, 1000 / cfg.tickRate);
     // A star's host passes changed inputs on at once, not on its next frame.
     if (view.runs > 0 && this.deps.roster.isHost && cfg.topology === Topology.Star) {
-      relayInputs(link, view, this.deps.links, this.deps.roster, engine, now);
+      relayInputs(this.send, link, view, engine, now);
     }
     if (refused >= 0) {
       const text = `inputs for slot ${refused}, which this peer may not send`;

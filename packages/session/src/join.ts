@@ -186,6 +186,8 @@ export type AdmissionDeps = {
   readonly recording: Recording;
   readonly limiter: SlidingWindowRateLimiter;
   readonly now: () => number;
+  /** Tells a member that got a start state the away windows in force (see `away.ts`). */
+  readonly tellAwayWindows: (member: Member) => void;
 };
 
 /** The room as the host admits into it. */
@@ -264,7 +266,10 @@ export class Admissions {
     if (role === PlayerRole.Player) this.#warnLargeMesh(counts.players + 1, room.cfg);
     // Before the state is taken, so the game can prepare for the player.
     this.deps.emitter.emit('playerJoined', member.info);
-    if (engine) this.#sendStartState(member.peerId, engine, room.state);
+    if (engine) {
+      this.#sendStartState(member.peerId, engine, room.state);
+      this.deps.tellAwayWindows(member);
+    }
   }
 
   #mayRefuse(peerId: string): boolean {
@@ -298,6 +303,7 @@ export class Admissions {
     // state (the host holds its inputs past it): it asks to come back, and gets a newer one.
     markAway(room.engine);
     this.#sendStartState(member.peerId, room.engine, room.state);
+    this.deps.tellAwayWindows(member);
   }
 
   /** The `JoinAccept` that tells a member the room. */

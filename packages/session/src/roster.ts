@@ -126,6 +126,16 @@ export class Roster {
     return { from: this.#awayFrom[slot] ?? -1, back: this.#backAt[slot] ?? -1 };
   }
 
+  /** {@link awayWindow}'s `from` alone (no object: the per-frame loops read it). */
+  awayFrom(slot: number): Tick {
+    return this.#awayFrom[slot] ?? -1;
+  }
+
+  /** {@link awayWindow}'s `back` alone (no object: the per-frame loops read it). */
+  backAt(slot: number): Tick {
+    return this.#backAt[slot] ?? -1;
+  }
+
   /** Whether a slot's player is away now (marked away and not announced back). */
   isAway(slot: number): boolean {
     return (this.#awayFrom[slot] ?? -1) >= 0 && (this.#backAt[slot] ?? -1) < 0;

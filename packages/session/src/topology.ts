@@ -112,7 +112,7 @@ export function relink(
   const awaySlots: number[] = [];
   for (const m of roster.all()) {
     if (m.role !== PlayerRole.Player) continue;
-    if (m.status === 'present' && roster.awayWindow(m.slot).from >= 0) awaySlots.push(m.slot);
+    if (m.status === 'present' && roster.awayFrom(m.slot) >= 0) awaySlots.push(m.slot);
     if (m.status === 'present') activeSlots.push(m.slot);
     else if (m.joinTick >= 0) departedSlots.push(m.slot);
   }
