@@ -2,7 +2,7 @@
 // Playwright through `window.rbnOnline`. It uses only joinOnline: no WebSocket or WebRTC option,
 // the page's own implementations.
 import { joinOnline } from '@rbn/online';
-import { Topology } from '@rbn/session';
+import { PlayerRole, Topology } from '@rbn/session';
 import type { Session } from '@rbn/session';
 import { Driver } from './driver';
 import { HashGame } from './hash-game';
@@ -12,6 +12,8 @@ export type PageJoinOptions = {
   mesh?: boolean;
   disconnectTimeout?: number;
   reconnectWindowMs?: number;
+  /** Join as a spectator. */
+  spectator?: boolean;
 };
 
 /**
@@ -84,7 +86,8 @@ const api: PageApi = {
       ...(options.disconnectTimeout ? { disconnectTimeout: options.disconnectTimeout } : {}),
       ...(options.reconnectWindowMs ? { reconnectWindowMs: options.reconnectWindowMs } : {}),
     };
-    const joined = await joinOnline({ url, game, config });
+    const role = options.spectator === true ? PlayerRole.Spectator : PlayerRole.Player;
+    const joined = await joinOnline({ url, game, config, role });
     const loop = new Driver(joined, index, () => undefined, game);
     const seen = (playerId: string, event: string): void => {
       departures.push({ playerId, event, stalls: loop.stalls });

@@ -1,0 +1,74 @@
+// A spectator page whose network drops and returns, through @rbn/online and the reference
+// signaling server: it reconnects to the host by itself and watches on in its slot, its
+// confirmed hashes those of the host. Waits count ticks, not milliseconds.
+import { describe, expect, it } from 'vitest';
+import { useBrowserTestBed } from '../src/browser';
+import { confirmedHashes, dropLinks, join, pageConfirmed, progress } from '../src/pages';
+import { threePlayers } from '../src/rooms';
+
+const { start, peers, harness } = useBrowserTestBed();
+
+describe('a spectator page that drops (Chromium, @rbn/online)', () => {
+  it('a spectator page whose network drops and returns reconnects by itself and watches on in its slot', async () => {
+    const ctx = { peers, harness, start };
+    const { url, host } = await threePlayers(
+      ctx,
+      'spectator-offline',
+      {},
+      { resumeGraceMs: 120_000 },
+    );
+    const watcher = await harness.open();
+    await join(watcher.page, url, 3, { spectator: true });
+    await pageConfirmed(
+      watcher.page,
+      'the spectator',
+      host.session.confirmedTick,
+      240_000,
+      peers.status,
+    );
+    const { playerId, slot } = await progress(watcher.page);
+    expect(host.session.players.get(playerId)?.slot).toBe(slot);
+
+    const cdp = await watcher.page.context().newCDPSession(watcher.page);
+    await cdp.send('Network.enable');
+    const offline = { latency: 0, downloadThroughput: -1, uploadThroughput: -1 };
+    await cdp.send('Network.emulateNetworkConditions', { offline: true, ...offline });
+    // Offline emulation does not cut WebRTC: cut the page's links too, as a real drop does.
+    expect(await dropLinks(watcher.page)).toBeGreaterThan(0);
+    const droppedAt = host.session.currentTick;
+    await peers.waits.until(
+      () => host.session.currentTick >= droppedAt + 300,
+      'the host playing 5 s of ticks while the spectator is offline',
+      240_000,
+      peers.status,
+    );
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, ...offline });
+    await cdp.send('Network.disable');
+    await pageConfirmed(
+      watcher.page,
+      'the spectator back online',
+      host.session.confirmedTick + 120,
+      // Within the test's timeout, so a spectator that never comes back fails here, named.
+      90_000,
+      peers.status,
+    );
+    const after = await progress(watcher.page);
+    expect(after.playerId).toBe(playerId);
+    expect(after.slot).toBe(slot);
+    expect(host.session.players.get(playerId)?.slot).toBe(slot);
+    expect(after.errors).toEqual([]);
+    // It agrees with the host on every tick both confirmed, before and after the drop.
+    const seen = await confirmedHashes(watcher.page);
+    let common = 0;
+    const mismatches: number[] = [];
+    for (const [tick, hash] of seen.hashes) {
+      const theirs = host.game.hashes.get(tick);
+      if (theirs === undefined) continue;
+      common++;
+      if (theirs !== hash) mismatches.push(tick);
+    }
+    expect(mismatches).toEqual([]);
+    expect(common).toBeGreaterThan(100);
+    expect(seen.revised, 'a spectator never simulates a confirmed tick again').toEqual([]);
+  });
+});
