@@ -138,10 +138,13 @@ describe('away after a lag spike (mesh)', () => {
     const confirmedHashes: number[] = [];
     spiky.session.on('confirmedHash', (tick) => confirmedHashes.push(tick));
     transports.get('p1')!.setConditions({ latency: 2000 });
-    for (let i = 0; i < 300 && heard.from < 0; i++) {
-      heard.confirmed = Math.max(heard.confirmed, spiky.session.confirmedTick);
-      h.run(1);
-    }
+    h.runUntil(
+      () => heard.from >= 0,
+      { maxFrames: 300, what: 'p1 hears it is away' },
+      () => {
+        heard.confirmed = Math.max(heard.confirmed, spiky.session.confirmedTick);
+      },
+    );
     expect(heard.from, `seed ${seed}: p1 never heard it is away`).toBeGreaterThan(0);
     // The room plays the host's stand-ins from the away tick. The lagging player had its own
     // inputs there, but it confirms a tick only once the host acknowledged its input for it: so
@@ -180,10 +183,13 @@ describe('away after a lag spike on the link to the host only (mesh)', () => {
     // Only p1's messages to the host lag; p1 → p2 stays fast, so p2 holds p1's own inputs past
     // the newest the host received, which the host then replaces by its stand-ins.
     transports.get('p1')!.setLinkConditions('p0', { latency: 2000 });
-    for (let i = 0; i < 300 && heard.from < 0; i++) {
-      heard.confirmed = Math.max(heard.confirmed, bystander.session.confirmedTick);
-      h.run(1);
-    }
+    h.runUntil(
+      () => heard.from >= 0,
+      { maxFrames: 300, what: 'p2 hears p1 is away' },
+      () => {
+        heard.confirmed = Math.max(heard.confirmed, bystander.session.confirmedTick);
+      },
+    );
     expect(heard.from, `seed ${seed}: p2 never heard p1 is away`).toBeGreaterThan(0);
     expect(heard.confirmed, `seed ${seed}: p2 confirmed past p1's away tick`).toBeLessThan(
       heard.from,

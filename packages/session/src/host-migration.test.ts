@@ -140,16 +140,9 @@ async function runCounting(h: Harness, frames: number, peers: readonly Peer[]): 
   return advanced;
 }
 
-async function run(h: Harness, frames: number): Promise<void> {
-  for (let i = 0; i < frames; i++) {
-    await settle();
-    h.runFrame();
-  }
-}
-
 async function expectConverged(h: Harness, peers: readonly Peer[]): Promise<void> {
   h.inputsChange = false;
-  await run(h, 240);
+  await h.runSettled(240);
   let tick = Infinity;
   for (const p of peers) tick = Math.min(tick, p.session.confirmedTick + 1);
   const hashes = peers.map((p) => p.session.rollbackEngine?.getSnapshot(tick)?.hash);
@@ -170,7 +163,7 @@ function successorFirst(h: Harness): [Peer, Peer] {
 
 async function startWithSpectator(h: Harness): Promise<void> {
   await h.start(600, 4);
-  await run(h, 90);
+  await h.runSettled(90);
 }
 
 describe.each([
@@ -230,7 +223,7 @@ describe.each([
     const { h } = harness(seed + 20, { topology });
     await startWithSpectator(h);
     h.host.session.leaveRoom();
-    await run(h, 60);
+    await h.runSettled(60);
     const [successor] = successorFirst(h);
     expect(successor.session.isHost).toBe(true);
     const roomId = successor.session.roomId!;
@@ -239,10 +232,10 @@ describe.each([
     void late.session.joinRoom(roomId, successor.id).then(() => {
       joined = true;
     });
-    for (let i = 0; i < 300 && !(joined && late.session.state === SessionState.Playing); i++) {
-      await settle();
-      h.runFrame();
-    }
+    await h.runSettledUntil(() => joined && late.session.state === SessionState.Playing, {
+      maxFrames: 300,
+      what: 'the late joiner plays',
+    });
     expect(late.session.state, `seed ${h.seed}`).toBe(SessionState.Playing);
     expect(late.session.players.get(successor.id)!.isHost).toBe(true);
     expect(late.session.players.get('late')!.slot).toBe(4);
@@ -253,14 +246,14 @@ describe.each([
     void old.session.joinRoom(roomId, successor.id).then(() => {
       back = true;
     });
-    for (let i = 0; i < 300 && !(back && old.session.state === SessionState.Playing); i++) {
-      await settle();
-      h.runFrame();
-    }
+    await h.runSettledUntil(() => back && old.session.state === SessionState.Playing, {
+      maxFrames: 300,
+      what: 'the old host plays again',
+    });
     expect(old.session.state, `seed ${h.seed}: the old host rejoins`).toBe(SessionState.Playing);
     expect(old.session.isHost).toBe(false);
     expect(old.session.players.get('p0')!.slot).toBe(5);
-    await run(h, 60);
+    await h.runSettled(60);
     for (const p of h.peers) expect(p.session.players.size, p.id).toBe(5);
     await expectConverged(h, h.peers);
   });
@@ -280,9 +273,9 @@ describe.each([
     const t0 = transports.get('p0')!;
     const ts = transports.get(successor.id)!;
     LocalTransport.unlink(t0, ts);
-    await run(h, 120);
+    await h.runSettled(120);
     LocalTransport.link(t0, ts);
-    await run(h, 240);
+    await h.runSettled(240);
     expect(changed, `seed ${h.seed}`).toEqual([]);
     expect(successor.session.isHost).toBe(false);
     expect(h.host.session.isHost).toBe(true);
@@ -294,17 +287,17 @@ describe.each([
     const transports = createLocalTransportGroup(['p0', 'p1'], { latency: 20, jitter: 5, seed });
     const h = new Harness(transports, seed, { topology });
     await h.start(600, 2);
-    await run(h, 90);
+    await h.runSettled(90);
     const changed: string[] = [];
     for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(id));
     const [host, guest] = h.peers as [Peer, Peer];
     LocalTransport.unlink(transports.get('p0')!, transports.get('p1')!);
-    await run(h, 120);
+    await h.runSettled(120);
     // Two hosts would split the room: the guest waits to reconnect instead.
     expect(changed, `seed ${h.seed}`).toEqual([]);
     expect(guest.session.isHost, `seed ${h.seed}`).toBe(false);
     LocalTransport.link(transports.get('p0')!, transports.get('p1')!);
-    await run(h, 240);
+    await h.runSettled(240);
     expect(changed, `seed ${h.seed}`).toEqual([]);
     expect(host.session.isHost).toBe(true);
     expect(guest.session.isHost).toBe(false);
@@ -322,19 +315,16 @@ describe('host migration (lobby)', () => {
     void Promise.all(joins).then(() => {
       joined = true;
     });
-    for (let i = 0; i < 300 && !joined; i++) {
-      await settle();
-      h.runFrame();
-    }
+    await h.runSettledUntil(() => joined, { maxFrames: 300, what: 'the lobby joins complete' });
     expect(joined, `seed ${h.seed}`).toBe(true);
     h.host.session.leaveRoom();
-    await run(h, 30);
+    await h.runSettled(30);
     const [successor, other] = successorFirst(h);
     expect(successor.session.isHost).toBe(true);
     expect(other.session.state).toBe(SessionState.Lobby);
     expect([...other.session.players.keys()].sort()).toEqual(['p1', 'p2']);
     successor.session.start();
-    await run(h, 60);
+    await h.runSettled(60);
     expect(other.session.state).toBe(SessionState.Playing);
     await expectConverged(h, [successor, other]);
   });
@@ -364,7 +354,7 @@ describe('host migration (trust)', () => {
       liar.transport.send(to, forged, true);
       liar.transport.send(to, query, true);
     }
-    await run(h, 30);
+    await h.runSettled(30);
     expect(changed).toEqual([]);
     // The successor refuses the announcement (the query only asks it whether it still reaches
     // the host); the spectator refuses both.
@@ -395,7 +385,7 @@ describe('host migration (trust)', () => {
     const [successor, other] = successorFirst(h);
     // The successor says the host is gone while it is not (mesh: they are linked already).
     successor.transport.send(other.id, forged, true);
-    await run(h, 120);
+    await h.runSettled(120);
     expect(changed).toEqual([]);
     expect(
       other.errors.filter((e) => /host is still in the room/.test(e.error.message)),

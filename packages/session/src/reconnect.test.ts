@@ -52,10 +52,7 @@ describe.each([
     expect(h.host.session.currentTick).toBeGreaterThan(hostTick + 50);
     LocalTransport.link(transports.get('p2')!, transports.get('p0')!);
     // The reconnect is a transport connect (a promise): let it settle between frames.
-    for (let i = 0; i < 180; i++) {
-      await settle();
-      h.runFrame();
-    }
+    await h.runSettled(180);
     expect(guest.session.players.get('p2')).toEqual(before);
     expect(h.host.session.players.get('p2')).toEqual({ ...before, isLocal: false });
     expect(h.peers.map((p) => p.session.players.size)).toEqual([3, 3, 3]);
@@ -89,10 +86,7 @@ describe.each([
     expect(guest.session.state).toBe(SessionState.Playing);
     LocalTransport.link(p2!, p0!);
     LocalTransport.link(p2!, p1!);
-    for (let i = 0; i < 180; i++) {
-      await settle();
-      h.runFrame();
-    }
+    await h.runSettled(180);
     expect(hosts).toEqual([]);
     expect(h.host.session.isHost).toBe(true);
     expect(guest.session.players.get('p2')).toEqual(before);
@@ -111,18 +105,12 @@ describe.each([
     h.run(180);
     LocalTransport.link(p2!, p0!);
     LocalTransport.link(p2!, p1!);
-    for (let i = 0; i < 180; i++) {
-      await settle();
-      h.runFrame();
-    }
+    await h.runSettled(180);
     expect(guest.session.players.get('p2')).toEqual(before);
     expect(h.peers.map((p) => p.session.players.size)).toEqual([3, 3, 3]);
     // It plays again, with every player's inputs (in mesh: over its own links to them again).
     const ticks = h.peers.map((p) => p.session.currentTick);
-    for (let i = 0; i < 60; i++) {
-      await settle();
-      h.runFrame();
-    }
+    await h.runSettled(60);
     h.peers.forEach((p, i) => {
       expect(p.session.currentTick, `seed ${h.seed}: ${p.id}`).toBeGreaterThan(ticks[i]! + 50);
     });
@@ -143,18 +131,12 @@ describe('a broken link between two mesh players', () => {
     LocalTransport.unlink(p2!, p1!);
     h.run(30);
     LocalTransport.link(p2!, p1!);
-    for (let i = 0; i < 240; i++) {
-      await settle();
-      h.runFrame();
-    }
+    await h.runSettled(240);
     expect(left, `seed ${h.seed}: nobody leaves`).toEqual([]);
     expect(h.peers.map((p) => p.session.players.size)).toEqual([3, 3, 3]);
     expect(h.peers.map((p) => h.host.session.players.get(p.id)?.slot)).toEqual(seats);
     const ticks = h.peers.map((p) => p.session.currentTick);
-    for (let i = 0; i < 60; i++) {
-      await settle();
-      h.runFrame();
-    }
+    await h.runSettled(60);
     h.peers.forEach((p, i) => {
       expect(p.session.currentTick, `seed ${h.seed}: ${p.id}`).toBeGreaterThan(ticks[i]! + 50);
     });

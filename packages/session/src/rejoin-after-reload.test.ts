@@ -3,7 +3,7 @@ import { LocalTransport, createLocalTransportGroup } from '@rbn/transport-local'
 import { describe, expect, it } from 'vitest';
 import type { RejoinTicket } from './reconnect';
 import { createSession } from './session';
-import { Harness, settle } from './testing/harness';
+import { Harness } from './testing/harness';
 import type { Peer } from './testing/harness';
 import { TestGame } from './testing/test-game';
 import { SessionState, Topology } from './types';
@@ -55,14 +55,6 @@ function reopenPage(
   return peer;
 }
 
-/** Runs frames (letting promises settle) until `done` or `frames` ran out. */
-async function runUntil(h: Harness, frames: number, done: () => boolean): Promise<void> {
-  for (let i = 0; i < frames && !done(); i++) {
-    await settle();
-    h.runFrame();
-  }
-}
-
 /** Lets `promise` settle while the harness runs; returns its outcome. */
 async function runWhile(h: Harness, promise: Promise<void>): Promise<Error | 'ok'> {
   let outcome: Error | 'ok' | undefined;
@@ -70,13 +62,19 @@ async function runWhile(h: Harness, promise: Promise<void>): Promise<Error | 'ok
     () => (outcome = 'ok'),
     (error: unknown) => (outcome = error instanceof Error ? error : new Error(String(error))),
   );
-  await runUntil(h, 600, () => outcome !== undefined);
-  return outcome ?? new Error(`seed ${h.seed}: no outcome within 600 frames`);
+  await h.runSettledUntil(() => outcome !== undefined, {
+    maxFrames: 600,
+    what: 'the promise to resolve or reject',
+  });
+  return outcome!;
 }
 
 async function ticketOf(h: Harness, index: number): Promise<RejoinTicket> {
   const session = h.peers[index]!.session;
-  await runUntil(h, 120, () => session.rejoinTicket !== null);
+  await h.runSettledUntil(() => session.rejoinTicket !== null, {
+    maxFrames: 120,
+    what: `a rejoin ticket for ${h.peers[index]!.id}`,
+  });
   const ticket = session.rejoinTicket;
   if (!ticket) throw new Error(`seed ${h.seed}: no rejoin ticket`);
   return ticket;
@@ -107,7 +105,10 @@ describe.each([
     const fresh = reopenPage(h, transports, 2, seed);
     expect(await runWhile(h, fresh.session.rejoinRoom(ticket))).toBe('ok');
     expect(fresh.session.state).toBe(SessionState.Playing);
-    await runUntil(h, 300, () => events.includes('p0 back p2'));
+    await h.runSettledUntil(() => events.includes('p0 back p2'), {
+      maxFrames: 300,
+      what: 'the host sees p2 back',
+    });
     expect(fresh.session.players.get('p2')).toEqual({ ...before, isLocal: true });
     expect(h.host.session.players.get('p2')).toEqual(before);
     expect(h.peers.map((p) => p.session.players.size)).toEqual([3, 3, 3]);
@@ -117,10 +118,10 @@ describe.each([
     expect(events).toContain('p1 back p2');
     // It plays again, and everyone agrees on the confirmed state.
     const tick = fresh.session.currentTick;
-    await runUntil(h, 60, () => false);
+    await h.runSettled(60);
     expect(fresh.session.currentTick, `seed ${seed}`).toBeGreaterThan(tick + 50);
     h.inputsChange = false;
-    await runUntil(h, 240, () => false);
+    await h.runSettled(240);
     const { tick: at, hashes } = h.confirmedHashes();
     expect(new Set(hashes).size, `seed ${seed}: hashes at ${at}: ${hashes.join()}`).toBe(1);
     for (const p of h.peers) {
@@ -222,7 +223,7 @@ describe('a slot no longer kept', () => {
     expect((outcome as Error).message).toContain(`no longer keeps slot ${ticket.slot}`);
     expect(fresh.session.state).toBe(SessionState.Disconnected);
     // It said goodbye to the seat it was offered: it is gone at once, not kept as dropped.
-    await runUntil(h, 120, () => left.includes('p2'));
+    await h.runSettledUntil(() => left.includes('p2'), { maxFrames: 120, what: 'p2 leaves' });
     expect(left).toEqual(['p2']);
     h.run(60);
     expect([...h.host.session.players.keys()].sort()).toEqual(['p0', 'p1']);

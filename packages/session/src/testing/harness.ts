@@ -28,6 +28,14 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 8; i++) await Promise.resolve();
 }
 
+/** How long {@link Harness.runUntil} and {@link Harness.runSettledUntil} wait, and for what. */
+export type RunUntilOptions = {
+  /** How many frames at most before it throws. */
+  maxFrames: number;
+  /** What the condition means, for the error when it does not hold in time ("p2 is back"). */
+  what: string;
+};
+
 /** Network conditions of {@link localHarness}'s transports. */
 export type LocalNetwork = { latency?: number; jitter?: number; packetLoss?: number };
 
@@ -113,20 +121,14 @@ export class Harness {
     void Promise.all(joins).then(() => {
       joined = true;
     });
-    for (let i = 0; i < maxFrames && !joined; i++) {
-      await settle();
-      this.runFrame();
-    }
+    await this.runSettledUntil(() => joined, { maxFrames, what: 'the joins complete' });
     await settle();
-    if (!joined) throw new Error(`seed ${this.seed}: joins did not complete`);
     this.host.session.start();
-    for (let i = 0; i < maxFrames; i++) {
-      if (this.peers.slice(0, members).every((p) => p.session.state === SessionState.Playing))
-        return;
-      await settle();
-      this.runFrame();
-    }
-    throw new Error(`seed ${this.seed}: not every peer reached Playing`);
+    const playing = this.peers.slice(0, members);
+    await this.runSettledUntil(
+      () => playing.every((p) => p.session.state === SessionState.Playing),
+      { maxFrames, what: 'every peer reaches Playing' },
+    );
   }
 
   /** Peer `index` joins the host's room (a game in progress); resolves once it plays. */
@@ -140,14 +142,14 @@ export class Harness {
     joining.catch((e: unknown) => {
       outcome.error = e instanceof Error ? e : new Error('join failed');
     });
-    for (let i = 0; i < maxFrames; i++) {
-      if (outcome.error) throw outcome.error;
-      const state = peer.session.state;
-      if (state === SessionState.Playing || state === SessionState.Paused) return;
-      await settle();
-      this.runFrame();
-    }
-    throw new Error(`seed ${this.seed}: ${peer.id} did not get into the game`);
+    await this.runSettledUntil(
+      () => {
+        if (outcome.error) throw outcome.error;
+        const state = peer.session.state;
+        return state === SessionState.Playing || state === SessionState.Paused;
+      },
+      { maxFrames, what: `${peer.id} gets into the game` },
+    );
   }
 
   /** One lockstep frame. */
@@ -166,8 +168,62 @@ export class Harness {
     for (const peer of this.peers) peer.transport.tick(this.frameMs);
   }
 
+  /** Runs `frames` lockstep frames back to back (promise callbacks wait until the next await). */
   run(frames: number): void {
     for (let i = 0; i < frames; i++) this.runFrame();
+  }
+
+  /**
+   * Runs `frames` lockstep frames, letting promise callbacks (transport connects, join answers)
+   * run before each.
+   */
+  async runSettled(frames: number): Promise<void> {
+    for (let i = 0; i < frames; i++) {
+      await settle();
+      this.runFrame();
+    }
+  }
+
+  /**
+   * Runs lockstep frames until `condition` holds (checked before each frame and after the last);
+   * no promise callback runs in between (see {@link Harness.runSettledUntil}).
+   * @param condition - What to wait for.
+   * @param options - How many frames at most, and what the condition means.
+   * @param beforeFrame - Runs before each frame in which the condition did not hold yet (to
+   *   sample state on the way).
+   * @returns How many frames it ran.
+   * @throws Error naming the seed, `what` and `maxFrames` when the condition did not hold in time.
+   */
+  runUntil(condition: () => boolean, options: RunUntilOptions, beforeFrame?: () => void): number {
+    for (let frames = 0; frames < options.maxFrames; frames++) {
+      if (condition()) return frames;
+      beforeFrame?.();
+      this.runFrame();
+    }
+    if (condition()) return options.maxFrames;
+    throw this.notInTime(options);
+  }
+
+  /**
+   * Runs lockstep frames, letting promise callbacks run before each, until `condition` holds
+   * (checked before each frame and after the last).
+   * @param condition - What to wait for.
+   * @param options - How many frames at most, and what the condition means.
+   * @returns How many frames it ran.
+   * @throws Error naming the seed, `what` and `maxFrames` when the condition did not hold in time.
+   */
+  async runSettledUntil(condition: () => boolean, options: RunUntilOptions): Promise<number> {
+    for (let frames = 0; frames < options.maxFrames; frames++) {
+      if (condition()) return frames;
+      await settle();
+      this.runFrame();
+    }
+    if (condition()) return options.maxFrames;
+    throw this.notInTime(options);
+  }
+
+  private notInTime({ maxFrames, what }: RunUntilOptions): Error {
+    return new Error(`seed ${this.seed}: after ${maxFrames} frames, still waiting for: ${what}`);
   }
 
   /**
