@@ -9,19 +9,8 @@ import {
   decodeReplay,
   playReplay,
 } from './index';
+import { seededRandom as rng } from '../testing/random';
 import { TestGame } from '../testing/test-game';
-
-/** A seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A deterministic input for a player at a tick: changes every 5–12 ticks, 1 to 3 bytes long. */
 function inputFor(seed: number, player: PlayerId, tick: Tick): Uint8Array {
