@@ -10,7 +10,6 @@ import type {
   TransportAdapter,
 } from '@rbn/protocol';
 import type { Emitter } from './internal/emitter';
-import type { Link } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { Departures } from './leave';
 import type { LinkTable } from './links';
@@ -185,13 +184,6 @@ export class HostMigration {
   /** The slot of the host that is gone from our view, or -1; and since when. */
   #goneSlot = -1;
   #goneAt = 0;
-  /**
-   * The old host's link when we lost it and how many messages it had brought then: hearing
-   * from the host again means a new message, not a reset of the link's silence clock
-   * (reconnect resets it on each attempt).
-   */
-  #goneLink: Link | undefined = undefined;
-  #goneHeard = 0;
   /** Successor: when the query went out (-1: not collecting). */
   #queriedAt = -1;
   /** Successor: the members that did not answer yet, and the answers' acks by peer. */
@@ -207,14 +199,6 @@ export class HostMigration {
   #leftForGood = false;
   /** Member: the successor told us it still reaches the host. */
   #successorSeesHost = false;
-  /**
-   * Member: we told the successor we lost the host (our report). From then on we follow the
-   * successor, which may announce from our report: hearing the old host again does not call
-   * the migration off, and its away and back announcements no longer count (a host that
-   * comes back to life marks the successor away when it drops it, and a member that took
-   * that word would refuse the successor and stay behind with a host nobody else has).
-   */
-  #answered = false;
   /** A query from the successor that came before we lost the host ourselves. */
   #deferred: Deferred | null = null;
 
@@ -229,7 +213,6 @@ export class HostMigration {
   /** Everything starts over (a new room). */
   reset(): void {
     this.#goneSlot = -1;
-    this.#goneLink = undefined;
     this.#queriedAt = -1;
     this.#waiting.clear();
     this.#asked.clear();
@@ -238,17 +221,7 @@ export class HostMigration {
     this.#hostSeenBy.clear();
     this.#leftForGood = false;
     this.#successorSeesHost = false;
-    this.#answered = false;
     this.#deferred = null;
-  }
-
-  /**
-   * Whether an away or back announcement from this peer is dropped: it comes from the host we
-   * lost, after we told the successor so.
-   * @param peerId - The sender.
-   */
-  ignores(peerId: string): boolean {
-    return this.#answered && this.deps.roster.at(this.#goneSlot)?.peerId === peerId;
   }
 
   /**
@@ -272,9 +245,7 @@ export class HostMigration {
     this.#goneSlot = hostSlot;
     this.#goneAt = now;
     const host = roster.at(hostSlot);
-    this.#goneLink = host ? this.deps.links.get(host.peerId) : undefined;
-    this.#goneHeard = this.#goneLink?.messagesReceived ?? 0;
-    this.#goneLink?.resetLiveness(now);
+    if (host) this.deps.links.get(host.peerId)?.resetLiveness(now);
     if (successor === roster.localSlot) this.#query(engine, now);
     else {
       // Tell the successor; if it still reaches the host, it says so (see `frame`).
@@ -289,17 +260,14 @@ export class HostMigration {
 
   /**
    * Whether we heard from the host since we lost it (our own link dropped, not the host): unless
-   * it said goodbye, or we already answered the successor, the migration is then off. Members
-   * we asked keep our query aside until they lose the host themselves. Heard means a message
-   * came: reconnect's attempts reset the link's silence clock, which once called off the
-   * migration again and again while the host stayed silent.
+   * it said goodbye, the migration is then off. Members we asked keep our query aside until
+   * they lose the host themselves.
    */
   #hostHeard(): boolean {
-    if (this.#leftForGood || this.#answered) return false;
+    if (this.#leftForGood) return false;
     const host = this.deps.roster.at(this.#goneSlot);
     const link = host ? this.deps.links.get(host.peerId) : undefined;
-    if (!link) return false;
-    return link.messagesReceived > (link === this.#goneLink ? this.#goneHeard : 0);
+    return link !== undefined && link.lastRecvAt > this.#goneAt;
   }
 
   /**
@@ -505,7 +473,6 @@ export class HostMigration {
       runs,
     };
     links.sendTo(peerId, answer);
-    this.#answered = true;
   }
 
   /** Successor: a member's answer; its inputs of the orphan slots go into the engine at once. */

@@ -169,10 +169,8 @@ export class Survival {
       case MessageType.HostMigrated:
         return this.#migration.onMessage(peerId, message, engine, cfg, now);
       case MessageType.PlayerAway:
-        if (this.#migration.ignores(peerId)) return;
         return this.#away.onAway(peerId, message, engine, cfg);
       case MessageType.PlayerBack: {
-        if (this.#migration.ignores(peerId)) return;
         const wasAway = !this.#away.localPlays;
         this.#away.onBack(peerId, message, engine, cfg);
         if (wasAway && this.#away.localPlays) this.deps.cameBack();
