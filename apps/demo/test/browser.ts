@@ -50,6 +50,8 @@ export interface Harness {
    * collecting console errors.
    */
   open(pathOrUrl: string): Promise<{ page: Page; context: BrowserContext; errors: string[] }>;
+  /** Closes every page opened so far (between tests: a page left open keeps its game running). */
+  closePages(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -98,8 +100,11 @@ export async function startHarness(shared?: DemoBuild): Promise<Harness> {
       await page.goto(new URL(pathOrUrl, url).href);
       return { page, context, errors };
     },
+    async closePages() {
+      for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+    },
     async close() {
-      for (const context of contexts) await context.close().catch(() => undefined);
+      for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
       await liveBrowser.close();
       await server.close();
       await signaling?.close();

@@ -1,7 +1,7 @@
 import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_PORT } from '../server/start-options';
 import type { LinkReport } from '../src/local-mode';
 import { RESULTS_DIR, startHarness, withScreenshots } from './browser';
@@ -14,6 +14,11 @@ let harness: Harness;
 beforeAll(async () => {
   harness = await startHarness(inject('demoBuild'));
 }, 90_000);
+
+// A page left open keeps its game loop running and slows every later test.
+afterEach(async () => {
+  await harness?.closePages();
+}, 30_000);
 
 afterAll(async () => {
   await harness?.close();

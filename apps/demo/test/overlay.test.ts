@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startHarness, withScreenshots } from './browser';
 import type { Harness } from './browser';
 import { HANG_MS, runTicks, waitForDemo } from './demo-page';
@@ -8,6 +8,11 @@ let harness: Harness;
 beforeAll(async () => {
   harness = await startHarness(inject('demoBuild'));
 }, 90_000);
+
+// A page left open keeps its game loop running and slows every later test.
+afterEach(async () => {
+  await harness?.closePages();
+}, 30_000);
 
 afterAll(async () => {
   await harness?.close();
