@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, watchPageErrors } from '@rbn/test-browser';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build, defaultClientConditions } from 'vite';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { SignalingServer, SignalingServerOptions } from '@rbn/signaling';
@@ -21,6 +21,8 @@ const ENTRY = fileURLToPath(new URL('./browser-entry.ts', import.meta.url));
 export type BrowserHarness = {
   /** Opens the page in a fresh context (its own storage), collecting console errors. */
   open(): Promise<{ page: Page; errors: string[] }>;
+  /** Closes every page opened so far. */
+  closePages(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -77,16 +79,22 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  const contexts: BrowserContext[] = [];
   return {
     async open() {
       const context = await browser.newContext();
+      contexts.push(context);
       const page = await context.newPage();
       const errors = watchPageErrors(page);
       await page.goto(url);
       await page.waitForFunction(() => 'rbnOnline' in globalThis, undefined, { timeout: 60_000 });
       return { page, errors };
     },
+    async closePages() {
+      for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+    },
     async close() {
+      contexts.length = 0;
       await browser.close();
       await new Promise((resolve) => server.close(resolve));
       await rm(dir, { recursive: true, force: true });
@@ -117,7 +125,11 @@ export function useBrowserTestBed(): BrowserTestBed {
   beforeAll(async () => {
     browser = await startBrowserHarness();
   });
-  afterEach(() => peers.closeAll());
+  // A page left open keeps its session and game loop running through every later test.
+  afterEach(async () => {
+    await browser?.closePages();
+    peers.closeAll();
+  });
   afterAll(async () => {
     await browser?.close();
   });

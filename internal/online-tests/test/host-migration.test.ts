@@ -24,7 +24,10 @@ const peers = new NodePeers();
 beforeAll(async () => {
   harness = await startBrowserHarness();
 });
-afterEach(() => peers.closeAll());
+afterEach(async () => {
+  await harness.closePages();
+  peers.closeAll();
+});
 afterAll(async () => {
   await harness.close();
 });
