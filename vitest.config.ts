@@ -17,7 +17,9 @@ const projects: Record<string, ProjectTestOptions> = {
   'packages/transport-webrtc': {},
   'packages/determinism': {},
   'packages/online': {},
+  // One bundle of the browser tests' page side for all their files.
   'internal/online-tests': {
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 180_000,
     hookTimeout: 180_000,
   },

@@ -285,9 +285,12 @@ describe('online journey', () => {
     await withScreenshots(async (shoot) => {
       const bobsBrowser = guest.context();
       const oldId = await guest.evaluate(() => window.rbnDemo?.['peerId'] as string);
+      // Logged, not read off the screen: a toast is gone after 6 s, and on a loaded machine
+      // the waits below can take longer than that after it appeared.
+      await logToasts(host);
       await guest.close({ runBeforeUnload: true });
       // His place is kept for a while (a reload would take it back), then he has left.
-      await waitForToast(host, 'Bob left', 'the host seeing the friend leave');
+      await waitForLoggedToast(host, 'Bob left', 'the host seeing the friend leave');
 
       const back = await openIn(bobsBrowser, href, 'Bob again');
       shoot(back, 'journey-rejoin-guest');
@@ -300,7 +303,7 @@ describe('online journey', () => {
         `window.rbnDemo.players.some((p) => p.playerId === ${JSON.stringify(backId)})`,
         HANG_MS,
       );
-      await waitForToast(host, 'Bob joined', 'the host seeing the friend come back');
+      await waitForLoggedToast(host, 'Bob joined', 'the host seeing the friend come back');
       for (const page of [host, back]) {
         expect((await roster(page)).map((p) => p.name).sort()).toEqual(['Ada', 'Bob']);
       }

@@ -1,21 +1,14 @@
-// Browser side of the online tests: bundles src/browser-entry.ts with Vite (workspace libraries
-// from their sources), serves it on 127.0.0.1, and launches Debian's Chromium headless
-// (@rbn/test-browser).
+// Browser side of the online tests: serves the run's bundle of src/browser-entry.ts (made once
+// by test/global-setup.ts, see ./page-bundle.ts) on 127.0.0.1, and launches Debian's Chromium
+// headless (@rbn/test-browser).
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { launchChromium, watchPageErrors } from '@rbn/test-browser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build, defaultClientConditions } from 'vite';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import type { SignalingServer, SignalingServerOptions } from '@rbn/signaling';
 import { NodePeers } from './node-peers';
 import { useSignalingServers } from './signaling-server';
-
-const ENTRY = fileURLToPath(new URL('./browser-entry.ts', import.meta.url));
 
 /** A served bundle of the page side and a browser. */
 export type BrowserHarness = {
@@ -25,24 +18,6 @@ export type BrowserHarness = {
   closePages(): Promise<void>;
   close(): Promise<void>;
 };
-
-/** Bundles the page side with Vite into a temporary folder. */
-async function bundle(): Promise<{ dir: string; script: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'rbn-online-browser-'));
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    resolve: { conditions: ['@rbn/source', ...defaultClientConditions] },
-    build: {
-      outDir: dir,
-      emptyOutDir: true,
-      target: 'es2022',
-      minify: false,
-      lib: { entry: ENTRY, formats: ['es'], fileName: () => 'entry.js' },
-    },
-  });
-  return { dir, script: await readFile(join(dir, 'entry.js'), 'utf8') };
-}
 
 function serve(script: string): Promise<{ server: Server; url: string }> {
   const page =
@@ -65,18 +40,16 @@ function serve(script: string): Promise<{ server: Server; url: string }> {
 }
 
 /**
- * Bundles and serves the page side and launches Chromium (`/usr/bin/chromium`).
- * @returns The harness; `close()` closes the browser, the server and the bundle folder.
+ * Serves the run's bundle of the page side and launches Chromium (`/usr/bin/chromium`).
+ * @returns The harness; `close()` closes the browser and the server.
  */
 export async function startBrowserHarness(): Promise<BrowserHarness> {
-  const { dir, script } = await bundle();
-  const { server, url } = await serve(script);
+  const { server, url } = await serve(inject('pageScript'));
   let browser: Browser;
   try {
     browser = await launchChromium();
   } catch (error) {
     server.close();
-    await rm(dir, { recursive: true, force: true });
     throw error;
   }
   const contexts: BrowserContext[] = [];
@@ -97,7 +70,6 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
       contexts.length = 0;
       await browser.close();
       await new Promise((resolve) => server.close(resolve));
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }
