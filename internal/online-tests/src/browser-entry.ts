@@ -39,6 +39,8 @@ export type PageApi = {
     isHost: boolean;
     stalls: number;
     errors: string[];
+    /** The page's links and session events, newest last (a failed wait shows them). */
+    trace: string[];
   };
   /** The game's confirmed hashes (see `HashGame`): entries, newest tick taken, skipped ticks. */
   hashes(): {
@@ -64,11 +66,27 @@ export type PageApi = {
  * (`Network.emulateNetworkConditions` offline does not touch WebRTC).
  */
 const connections: RTCPeerConnection[] = [];
+/**
+ * What happened to the page's links and session, newest last (at most {@link TRACE_LIMIT}
+ * entries, each `+<ms since load> <what>`): shown with `progress()` when a wait fails.
+ */
+const trace: string[] = [];
+const TRACE_LIMIT = 40;
+function note(what: string): void {
+  trace.push(`+${Math.round(performance.now())} ${what}`);
+  if (trace.length > TRACE_LIMIT) trace.shift();
+}
+let opened = 0;
 const NativeConnection = globalThis.RTCPeerConnection;
 globalThis.RTCPeerConnection = class extends NativeConnection {
   constructor(configuration?: RTCConfiguration) {
     super(configuration);
     connections.push(this);
+    const index = opened++;
+    note(`pc${index} new`);
+    this.addEventListener('connectionstatechange', () => {
+      note(`pc${index} ${this.connectionState}`);
+    });
   }
 };
 
@@ -97,6 +115,10 @@ const api: PageApi = {
     joined.on('playerAway', (playerId) => seen(playerId, 'playerAway'));
     joined.on('playerBack', (playerId) => seen(playerId, 'playerBack'));
     joined.on('hostChanged', (hostId) => seen(hostId, 'hostChanged'));
+    joined.on('stateChange', (state) => note(`session state ${state}`));
+    for (const event of ['playerAway', 'playerBack', 'hostChanged'] as const) {
+      joined.on(event, (playerId: string) => note(`${event} ${playerId.slice(0, 8)}`));
+    }
     session = joined;
     driver = loop;
     loop.start();
@@ -113,6 +135,7 @@ const api: PageApi = {
       isHost: session?.isHost ?? false,
       stalls: driver?.stalls ?? 0,
       errors: driver?.errors.map((e) => e.message) ?? [],
+      trace: [...trace],
     };
   },
   hashes() {
