@@ -47,7 +47,11 @@ async function openIn(context: BrowserContext, href: string, label: string): Pro
   return page;
 }
 
-/** Waits until a toast containing `text` is on screen (or fails naming the toasts seen). */
+/**
+ * Waits until a toast containing `text` is on screen (or fails naming the toasts seen). Only for
+ * a toast that appears right as the page loads (a toast leaves the screen after 6 s: anything a
+ * test causes is waited for with {@link logToasts} and {@link waitForLoggedToast}).
+ */
 async function waitForToast(page: Page, text: string, what: string): Promise<void> {
   try {
     await page.waitForFunction(
@@ -188,12 +192,13 @@ describe('online journey', () => {
         expect(qrWidth, 'QR code decoded as an image').toBeGreaterThan(40);
 
         // The friend opens the invite link as is.
+        await logToasts(host);
         const guest = await openAs(harness.browser, href, 'Bob', size);
         shoot(guest, `journey-guest-${size.width}`);
         for (const page of [host, guest]) {
           await waitForDemo(page, 'window.rbnDemo?.state === "Playing"', HANG_MS);
         }
-        await waitForToast(host, 'Bob joined', 'the host seeing the friend join');
+        await waitForLoggedToast(host, 'Bob joined', 'the host seeing the friend join');
         // Names everywhere, never peer ids; the host holds slot 0 (P1) on both pages.
         for (const page of [host, guest]) {
           const seen = await roster(page);
@@ -217,7 +222,7 @@ describe('online journey', () => {
           await logToasts(host);
           await guest.close({ runBeforeUnload: true });
           await waitForLoggedToast(host, 'Bob is away (their place is kept 20 s)', 'Bob away');
-          await waitForToast(host, 'Bob left', 'the host seeing the friend leave');
+          await waitForLoggedToast(host, 'Bob left', 'the host seeing the friend leave');
           await waitForDemo(
             host,
             'document.querySelector(".controls h2").textContent.includes("1/2 players")',
@@ -225,9 +230,14 @@ describe('online journey', () => {
           );
         } else {
           // The host closes its page: the friend is told, takes over the room and plays on.
+          await logToasts(guest);
           await host.close({ runBeforeUnload: true });
-          await waitForToast(guest, 'The host Ada left', 'the friend seeing the host leave');
-          await waitForToast(guest, 'You host the game now', 'the friend taking over the room');
+          await waitForLoggedToast(guest, 'The host Ada left', 'the friend seeing the host leave');
+          await waitForLoggedToast(
+            guest,
+            'You host the game now',
+            'the friend taking over the room',
+          );
           await waitForDemo(
             guest,
             'document.querySelector(".controls h2").textContent.includes("(host)")',
@@ -255,9 +265,10 @@ describe('online journey', () => {
         'Watch this game',
         'Start a new game',
       ]);
+      await logToasts(host);
       await choice.locator('button[name="watch"]').click();
       await waitForDemo(watcher, 'window.rbnDemo?.state === "Playing"', HANG_MS);
-      await waitForToast(host, 'Cy is watching', 'the host seeing the spectator arrive');
+      await waitForLoggedToast(host, 'Cy is watching', 'the host seeing the spectator arrive');
       expect(await watcher.locator('.controls h2').textContent()).toMatch(/^You \(spectator\)/);
       const seen = await watcher.evaluate(() =>
         (window.rbnDemo?.['players'] as { name: string; role: string }[]).map(
@@ -433,7 +444,7 @@ describe('online journey', () => {
       for (const page of [guest, ada]) {
         await waitForDemo(page, 'window.rbnDemo?.state === "Playing"', HANG_MS);
       }
-      await waitForToast(guest, 'Ada joined', 'the new host seeing the old one come back');
+      await waitForLoggedToast(guest, 'Ada joined', 'the new host seeing the old one come back');
       expect(await guest.locator('.controls h2').textContent()).toMatch(
         /^You are Bob \(host\) · 2\/2 players · Playing/,
       );
