@@ -150,10 +150,7 @@ const MAX_EARLY_SIGNALS = 256;
  * Leaving: `session.leaveRoom()` or `session.destroy()` (or aborting `signal`, or the page
  * going away) leaves the room, closes the signaling connection and, shortly after, the peer
  * connections (with `rejoinStorage`, a player's page going away keeps its slot for a reload
- * instead). A page that closes says goodbye twice: its session's `PlayerLeft` over WebRTC and a
- * `leave` to the signaling server; when only the second gets out, the server's `peer-left` (with `said`) makes
- * the host remove the player as soon as its own link to that page is closed or silent (see
- * `Session.reportPeerLeft`), instead of keeping the slot for a reconnect. A host leaving (or lost) hands the room to a successor (`hostChanged`), to which
+ * instead). A host leaving (or lost) hands the room to a successor (`hostChanged`), to which
  * star guests connect through the signaling server; later joiners join the new host.
  *
  * Away and back: while the page is hidden the local player is away (its inputs are decided by
@@ -387,13 +384,6 @@ class OnlineRoom {
       this.#client.on('close', (code, reason) => {
         this.#fail(new RbnError('SIGNALING_CLOSED', `signaling closed (${code}) ${reason}`));
       }),
-      // A peer said `leave` to the server: a page that closed may have got that out while its
-      // own goodbye over WebRTC did not. Only a said goodbye counts (a lost connection or a
-      // resume that found the peer gone says nothing about the WebRTC link), and the session
-      // believes it only as far as its own link to that peer agrees (`Session.reportPeerLeft`).
-      this.#client.on('peer-left', (peerId, said) => {
-        if (said) this.#peerLeft(peerId);
-      }),
     );
     session.on('stateChange', (state) => {
       if (state === SessionState.Disconnected && this.#settle === undefined) this.#close();
@@ -525,15 +515,6 @@ class OnlineRoom {
     this.#client.drop();
     // Closing the peer connections now tells the others at once that this page dropped.
     this.#transport.dispose();
-  }
-
-  #peerLeft(peerId: string): void {
-    if (this.#closed) return;
-    try {
-      this.#session.reportPeerLeft(peerId);
-    } catch {
-      // Destroyed by the app meanwhile: nothing to tell.
-    }
   }
 
   /** Leaves: fails a join in progress, or leaves the room (which closes the rest). */

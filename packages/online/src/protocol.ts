@@ -74,11 +74,7 @@ export type GroupFullMessage = {
 /** Server → client: a peer joined your group. */
 export type NewPeerMessage = { type: 'new-peer'; id: string; host: string };
 /** Server → client: a peer left your group (closed, or its resume grace window ran out). */
-/**
- * A peer left the group. `said`: it asked to (its `leave`); absent when it was removed for
- * another reason (its connection gone past the resume grace, a crashed server, abuse).
- */
-export type PeerLeftMessage = { type: 'peer-left'; id: string; host: string; said?: true };
+export type PeerLeftMessage = { type: 'peer-left'; id: string; host: string };
 /** Server → client: a signal from a peer of your group. */
 export type SignalMessage = { type: 'signal'; from: string; data: JsonValue };
 /** Server → client: the answer to `ping`. */

@@ -77,11 +77,8 @@ export type SignalingClientEvents = {
   'group-full': [message: GroupFullMessage];
   /** A peer joined the group. */
   'new-peer': [peerId: string];
-  /**
-   * A peer left the group. `said`: it asked to leave (its `leave` reached the server); false
-   * when its connection was lost, or when a resume found it gone.
-   */
-  'peer-left': [peerId: string, said: boolean];
+  /** A peer left the group. */
+  'peer-left': [peerId: string];
   /** The group's host changed (its host left). */
   host: [hostId: string];
   /** A signal from a peer of the group. */
@@ -401,8 +398,7 @@ export class SignalingClient {
         this.#queue = [];
         if (message.resumed && previous?.id === message.id) {
           this.#emit('resumed', message);
-          for (const p of oldPeers)
-            if (!message.peers.includes(p)) this.#emit('peer-left', p, false);
+          for (const p of oldPeers) if (!message.peers.includes(p)) this.#emit('peer-left', p);
           for (const p of message.peers) if (!oldPeers.includes(p)) this.#emit('new-peer', p);
           if (previous.host !== message.host) this.#emit('host', message.host);
           for (const json of queued) this.#ws?.send(json);
@@ -422,7 +418,7 @@ export class SignalingClient {
         return;
       case 'peer-left':
         this.#peers = this.#peers.filter((p) => p !== message.id);
-        this.#emit('peer-left', message.id, message.said === true);
+        this.#emit('peer-left', message.id);
         this.#setHost(message.host);
         return;
       case 'signal':

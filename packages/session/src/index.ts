@@ -31,7 +31,6 @@ export {
   MAX_PLAYER_METADATA_BYTES,
 } from './player-metadata';
 export type { PlayerMetadata, PlayerMetadataValue } from './player-metadata';
-export { GOODBYE_WINDOW_MS } from './goodbye';
 export { REJOIN_TOKEN_BYTES } from './reconnect';
 export type { RejoinTicket } from './reconnect';
 export { SlidingWindowRateLimiter } from './rate-limiter';

@@ -224,13 +224,6 @@ export class Reconnect {
     return true;
   }
 
-  /** Host: a member departs for good (it said goodbye): its token and its window are spent. */
-  forget(member: Member): void {
-    this.#lostAt[member.slot] = -1;
-    this.#tokens[member.slot] = undefined;
-    this.#freshAsk[member.slot] = -1;
-  }
-
   /**
    * The frame's work. Host: hands out tokens, and returns a member whose window ran out (the
    * caller removes it). Member: tries to reconnect; returns `'give up'` when its window ran out.

@@ -467,34 +467,6 @@ export class Session {
   }
 
   /**
-   * Tells the session a peer said goodbye through another channel: typically the signaling
-   * server reporting that the peer left the room (its own `leave`), when the peer's last
-   * `PlayerLeft` message may not have reached us (a page that closed at once). The notice is
-   * trusted only as far as our own link agrees: on the host, a member whose link is closed or
-   * silent (past `disconnectNotifyStart`) departs now (`playerLeft`, its slot is not kept for a
-   * reconnect); one whose link still works stays, and the notice is remembered for 10 s
-   * (`GOODBYE_WINDOW_MS`): if the link drops within that time the member departs instead of
-   * being kept away, otherwise the notice is forgotten. So whoever runs the other channel cannot
-   * remove a player still connected to us. Members that are not the host, unknown peers and
-   * sessions outside a room ignore it (the host decides departures and announces them).
-   * @param peerId - The transport peer id of the peer that left.
-   * @throws RbnError `'DESTROYED'` after `destroy()`; `'INVALID_ARGUMENT'` when `peerId` is not a string.
-   * @example
-   * ```ts
-   * signaling.on('peer-left', (peerId) => session.reportPeerLeft(peerId));
-   * ```
-   */
-  reportPeerLeft(peerId: string): void {
-    this.assertAlive();
-    if (typeof peerId !== 'string') {
-      throw new RbnError('INVALID_ARGUMENT', 'reportPeerLeft: peerId must be a string');
-    }
-    if (this.stateValue === SessionState.Disconnected) return;
-    const now = this.clock.now();
-    this.safely(() => this.survival.peerLeft(peerId, this.engine, this.cfg, now));
-  }
-
-  /**
    * Starts the game (host only, from the lobby): every member starts from the host's state at
    * tick 0, sent with a `StateSync` message.
    * @throws RbnError `'NOT_HOST'` for a non-host, `'INVALID_STATE'` outside the lobby.

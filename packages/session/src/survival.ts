@@ -12,7 +12,6 @@ import type {
   TransportAdapter,
 } from '@rbn/protocol';
 import { Away } from './away';
-import { Goodbyes, linkGoneOrGoing } from './goodbye';
 import { HostMigration } from './host-migration';
 import type { Emitter } from './internal/emitter';
 import type { Reporter } from './internal/reporter';
@@ -63,7 +62,6 @@ export class Survival {
   readonly #away: Away;
   readonly #reconnect: Reconnect;
   readonly #migration: HostMigration;
-  readonly #goodbyes = new Goodbyes();
 
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: SurvivalDeps) {
@@ -75,7 +73,6 @@ export class Survival {
     const hostReplaced = (): void => {
       away.hostReplaced();
       reconnect.hostReplaced();
-      this.#goodbyes.reset();
     };
     this.#migration = new HostMigration({
       ...{ roster, links, transport, emitter, report, departures, hostReplaced },
@@ -92,7 +89,6 @@ export class Survival {
     this.#away.reset();
     this.#reconnect.reset();
     this.#migration.reset();
-    this.#goodbyes.reset();
   }
 
   /**
@@ -151,7 +147,6 @@ export class Survival {
     const why = this.#migration.frame(engine, cfg, now, this.#reconnect.mayReconnect(cfg));
     if (why !== null || !engine || state !== SessionState.Playing) return why;
     this.#away.frame(engine, cfg, now);
-    this.#goodbyesFrame(engine, cfg, now);
     const expired = this.#reconnect.frame(cfg, now);
     if (expired === 'give up') {
       return `lost the host: no reconnect within ${cfg.reconnectWindowMs} ms`;
@@ -236,40 +231,6 @@ export class Survival {
   }
 
   /**
-   * Host: the signaling server (or another channel the app trusts as much) says a member left
-   * (see `Session.reportPeerLeft` and `goodbye.ts`). A member whose link is gone or going
-   * departs now (also one kept away for a reconnect); one whose link still works stays, and the
-   * notice waits for the link to drop. A member (not the host) ignores it: the host decides.
-   */
-  peerLeft(peerId: string, engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
-    const { roster, links, transport } = this.deps;
-    if (!roster.isHost) return;
-    const member = roster.byPeer(peerId);
-    if (!member || member.isLocal || member.status !== 'present') return;
-    if (linkGoneOrGoing(links, transport.connectedPeers, peerId)) this.#depart(member, engine, cfg);
-    else this.#goodbyes.note(member, now);
-  }
-
-  /** Host: a waiting goodbye whose link went silent departs; the expired ones are forgotten. */
-  #goodbyesFrame(engine: RollbackEngine, cfg: SessionConfig, now: number): void {
-    if (!this.deps.roster.isHost || !this.#goodbyes.waiting) return;
-    this.#goodbyes.expire(now);
-    const { links, transport } = this.deps;
-    for (const member of this.deps.roster.all()) {
-      if (member.isLocal || member.status !== 'present') continue;
-      if (!linkGoneOrGoing(links, transport.connectedPeers, member.peerId)) continue;
-      if (!this.#goodbyes.take(member, now)) continue;
-      this.#depart(member, engine, cfg);
-      return; // one per frame: the roster changed under us
-    }
-  }
-
-  #depart(member: Member, engine: RollbackEngine | null, cfg: SessionConfig): void {
-    this.#reconnect.forget(member);
-    this.deps.departures.depart(member, LeaveReason.Left, engine, cfg);
-  }
-
-  /**
    * A peer's connection is gone. Returns whether it is kept (a player keeps its slot, marked
    * away, for `reconnectWindowMs`, a spectator its slot; a member that lost the host waits to reconnect or for the
    * successor) instead of the usual departure.
@@ -283,13 +244,7 @@ export class Survival {
     const { roster } = this.deps;
     if (roster.isHost) {
       const member = roster.byPeer(peerId);
-      if (member === undefined) return false;
-      if (this.#goodbyes.take(member, now)) {
-        // It said goodbye through the signaling server: it departs, no reconnect window.
-        this.#reconnect.forget(member);
-        return false;
-      }
-      return this.#reconnect.memberLost(member, engine, cfg, now);
+      return member !== undefined && this.#reconnect.memberLost(member, engine, cfg, now);
     }
     if (peerId !== roster.hostPeerId) return false;
     // Either our own link dropped (we reconnect) or the host is gone (a successor takes over).

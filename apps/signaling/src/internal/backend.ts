@@ -79,11 +79,9 @@ export interface Backend {
   detach(peerId: string, epoch: number): Promise<void>;
   /**
    * Removes the peer (remaining members get `peer-left`) if its epoch still matches, and, with
-   * `onlyIfDetached`, only if no connection resumed it meanwhile. `said`: the peer asked to
-   * leave (its `leave` message), which `peer-left` tells the others (`said: true`); a peer
-   * removed for any other reason (its socket gone, hostile, a crashed server) is not.
+   * `onlyIfDetached`, only if no connection resumed it meanwhile.
    */
-  leave(peerId: string, epoch: number, onlyIfDetached: boolean, said?: boolean): Promise<void>;
+  leave(peerId: string, epoch: number, onlyIfDetached: boolean): Promise<void>;
   /**
    * Relays `json` from `from` (in `group`) to `to`; false if `to` is not in that group. The
    * in-memory backend answers synchronously (no promise per signal on the hot path).
@@ -116,9 +114,7 @@ export function newPeerJson(id: string, host: string): string {
   return JSON.stringify({ type: 'new-peer', id, host });
 }
 
-/** JSON of the `peer-left` event (`said`: the peer asked to leave). */
-export function peerLeftJson(id: string, host: string, said = false): string {
-  return JSON.stringify(
-    said ? { type: 'peer-left', id, host, said } : { type: 'peer-left', id, host },
-  );
+/** JSON of the `peer-left` event. */
+export function peerLeftJson(id: string, host: string): string {
+  return JSON.stringify({ type: 'peer-left', id, host });
 }

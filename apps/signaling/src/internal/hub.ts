@@ -231,7 +231,7 @@ export class Hub implements BackendSink {
       case 'leave':
         conn.ended = true;
         void this.deps.backend
-          .leave(conn.peerId, conn.epoch, false, true)
+          .leave(conn.peerId, conn.epoch, false)
           .catch(this.#logFailure('leave'))
           .finally(() => conn.ws.close(CloseCode.Left, 'left'));
         return;

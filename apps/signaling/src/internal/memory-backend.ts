@@ -131,7 +131,7 @@ export class MemoryBackend implements Backend {
     return Promise.resolve();
   }
 
-  leave(peerId: string, epoch: number, onlyIfDetached: boolean, said = false): Promise<void> {
+  leave(peerId: string, epoch: number, onlyIfDetached: boolean): Promise<void> {
     const record = this.#peers.get(peerId);
     if (!record || record.epoch !== epoch || (onlyIfDetached && record.attached)) {
       return Promise.resolve();
@@ -147,7 +147,7 @@ export class MemoryBackend implements Backend {
       return Promise.resolve();
     }
     const host = group.members.values().next().value ?? peerId;
-    const json = peerLeftJson(peerId, host, said);
+    const json = peerLeftJson(peerId, host);
     for (const p of group.members) this.#sink?.deliver(p, json);
     return Promise.resolve();
   }

@@ -26,7 +26,7 @@ end
 
 /** Removes a peer (record rec = group, room, n, srv) from its group and tells the rest. */
 const REMOVE = `
-local function remove(prefix, peer, rec, said)
+local function remove(prefix, peer, rec)
   local group = rec[1]
   local mkey = prefix .. 'g:' .. group .. ':m'
   redis.call('ZREM', mkey, peer)
@@ -41,9 +41,7 @@ local function remove(prefix, peer, rec, said)
     if redis.call('GET', filledKey) == group then redis.call('DEL', filledKey) end
     return
   end
-  local event = {type = 'peer-left', id = peer, host = peers[1]}
-  if said then event.said = true end
-  notify(prefix, peers, cjson.encode(event))
+  notify(prefix, peers, cjson.encode({type = 'peer-left', id = peer, host = peers[1]}))
 end
 `;
 
@@ -153,14 +151,14 @@ if redis.call('HGET', pk, 'epoch') == ARGV[3] then redis.call('HSET', pk, 'conn'
 return 1
 `;
 
-/** ARGV: prefix, peer, epoch, onlyIfDetached (1/0), said (1/0: the peer asked to leave) */
+/** ARGV: prefix, peer, epoch, onlyIfDetached (1/0) */
 const LEAVE = `${NOTIFY}${REMOVE}
 local prefix, peer = ARGV[1], ARGV[2]
 local pk = prefix .. 'p:' .. peer
 local rec = redis.call('HMGET', pk, 'group', 'epoch', 'conn', 'room', 'n', 'srv')
 if not rec[1] or rec[2] ~= ARGV[3] then return 0 end
 if ARGV[4] == '1' and rec[3] ~= '0' then return 0 end
-remove(prefix, peer, {rec[1], rec[4], rec[5], rec[6]}, ARGV[5] == '1')
+remove(prefix, peer, {rec[1], rec[4], rec[5], rec[6]})
 return 1
 `;
 
@@ -365,9 +363,8 @@ export class RedisBackend implements Backend {
     await this.#scripts.rbnDetach(this.prefix, peerId, epoch);
   }
 
-  async leave(peerId: string, epoch: number, onlyIfDetached: boolean, said = false): Promise<void> {
-    const flags = [onlyIfDetached ? '1' : '0', said ? '1' : '0'];
-    await this.#scripts.rbnLeave(this.prefix, peerId, epoch, ...flags);
+  async leave(peerId: string, epoch: number, onlyIfDetached: boolean): Promise<void> {
+    await this.#scripts.rbnLeave(this.prefix, peerId, epoch, onlyIfDetached ? '1' : '0');
   }
 
   async relay(_from: string, group: string, to: string, json: string): Promise<boolean> {
