@@ -8,7 +8,9 @@
 // Options: `--skip-build` skips step 1, for a tree that was just built (internal/consumer-tests
 // runs the release that way, right after `pnpm test` built every library); `--registry <url>`
 // runs the publish dry run against that registry instead of npm's (a local Verdaccio, or the
-// consumer tests' stand-in registry, which records any upload).
+// consumer tests' stand-in registry, which records any upload); `--skip-checks` skips the
+// dependency hygiene of step 2 and step 3, which `pnpm test` runs as its own tasks (`check:deps`,
+// `check:package`), so the consumer tests do not run them a second time.
 // A script rather than one tool because it chains tools (turbo, knip, size-limit, publint, attw,
 // changesets, pnpm publish) in release order; each step is that tool's own command.
 import { execFileSync } from 'node:child_process';
@@ -50,28 +52,40 @@ const libraries = readdirSync(join(root, 'packages'))
 if (process.argv.includes('--skip-build'))
   console.log('\n▶ build every library: skipped (--skip-build)');
 else step('build every library', bin('turbo'), ['run', 'build', '--filter=./packages/*']);
-step('dependency hygiene', 'pnpm', ['run', '--silent', 'check:deps']);
-step('size budgets', bin('size-limit'), []);
-const packed = mkdtempSync(join(tmpdir(), 'rbn-release-'));
-try {
-  step('pack every library', 'pnpm', [
-    '-r',
-    '--filter',
-    './packages/*',
-    'pack',
-    '--pack-destination',
-    packed,
-  ]);
-  for (const dir of libraries) {
-    const { name, version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const tarball = join(packed, `${name.replace(/^@/, '').replace('/', '-')}-${version}.tgz`);
-    step(`publint + attw: ${dir.slice(root.length + 1)}`, process.execPath, [
-      join(root, 'scripts', 'check-package.mjs'),
-      tarball,
+
+/** Step 3: packs every library once and checks each tarball with publint and attw. */
+function packAndCheck() {
+  const packed = mkdtempSync(join(tmpdir(), 'rbn-release-'));
+  try {
+    step('pack every library', 'pnpm', [
+      '-r',
+      '--filter',
+      './packages/*',
+      'pack',
+      '--pack-destination',
+      packed,
     ]);
+    for (const dir of libraries) {
+      const { name, version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      const tarball = join(packed, `${name.replace(/^@/, '').replace('/', '-')}-${version}.tgz`);
+      step(`publint + attw: ${dir.slice(root.length + 1)}`, process.execPath, [
+        join(root, 'scripts', 'check-package.mjs'),
+        tarball,
+      ]);
+    }
+  } finally {
+    rmSync(packed, { recursive: true, force: true });
   }
-} finally {
-  rmSync(packed, { recursive: true, force: true });
+}
+
+if (process.argv.includes('--skip-checks')) {
+  const why = 'skipped (--skip-checks: `pnpm test` runs them as check:deps and check:package)';
+  console.log(`\n▶ dependency hygiene, pack, publint + attw: ${why}`);
+  step('size budgets', bin('size-limit'), []);
+} else {
+  step('dependency hygiene', 'pnpm', ['run', '--silent', 'check:deps']);
+  step('size budgets', bin('size-limit'), []);
+  packAndCheck();
 }
 const pending = readdirSync(join(root, '.changeset')).filter(
   (f) => f.endsWith('.md') && f !== 'README.md',

@@ -117,6 +117,8 @@ describe('page liveness in Chromium', () => {
       { resumeGraceMs: 120_000 },
     );
     const [stay, hidden] = pages;
+    // What the host saw, for the failure messages below.
+    const status = () => `${peers.status()} | host saw: ${hostSaw.timeline.join('; ')}`;
     const hiddenId = (await progress(hidden.page)).playerId;
     const hiddenSlot = (await progress(hidden.page)).slot;
     const cdp = await hidden.page.context().newCDPSession(hidden.page);
@@ -129,7 +131,7 @@ describe('page liveness in Chromium', () => {
       () => hostSaw.away.has(hiddenId),
       'the host hearing the hidden page say it is away',
       60_000,
-      peers.status,
+      status,
     );
     // A hidden tab's timers may not run for a while: stop the page's JavaScript outright (the
     // debugger pauses it at its next timer) for twice the transport's 1 s keepalive timeout,
@@ -147,7 +149,7 @@ describe('page liveness in Chromium', () => {
       () => host.session.currentTick >= resumedAt + 120,
       'the host playing 120 ticks after the page came back',
       60_000,
-      peers.status,
+      status,
     );
     expect([...hostSaw.left.keys()]).toEqual([]);
     // Away before it stopped: the host never waited for it (a loaded machine's own stalls
@@ -157,7 +159,7 @@ describe('page liveness in Chromium', () => {
       () => hostSaw.back.has(hiddenId),
       'the host seeing the page back once visible',
       60_000,
-      peers.status,
+      status,
     );
 
     await playOnAndAgree(peers, host, hostSaw, [stay.page, hidden.page], 300);
