@@ -71,7 +71,7 @@ const connections: RTCPeerConnection[] = [];
  * entries, each `+<ms since load> <what>`): shown with `progress()` when a wait fails.
  */
 const trace: string[] = [];
-const TRACE_LIMIT = 40;
+const TRACE_LIMIT = 120;
 function note(what: string): void {
   trace.push(`+${Math.round(performance.now())} ${what}`);
   if (trace.length > TRACE_LIMIT) trace.shift();
@@ -116,9 +116,10 @@ const api: PageApi = {
     joined.on('playerBack', (playerId) => seen(playerId, 'playerBack'));
     joined.on('hostChanged', (hostId) => seen(hostId, 'hostChanged'));
     joined.on('stateChange', (state) => note(`session state ${state}`));
-    for (const event of ['playerAway', 'playerBack', 'hostChanged'] as const) {
+    for (const event of ['playerAway', 'playerBack', 'hostChanged', 'playerDropped'] as const) {
       joined.on(event, (playerId: string) => note(`${event} ${playerId.slice(0, 8)}`));
     }
+    joined.on('playerLeft', (player) => note(`playerLeft ${player.playerId.slice(0, 8)}`));
     session = joined;
     driver = loop;
     loop.start();

@@ -35,7 +35,10 @@ export type Watched = {
   backTick: Map<string, number>;
   /** Ticks the host found a desync at (for failure messages). */
   desyncs: number[];
-  /** Membership events with the ticks they name and where the peer was (failure messages). */
+  /**
+   * The newest 48 membership events, with the ticks they name and where the peer was (failure
+   * messages).
+   */
   timeline: string[];
 };
 
@@ -55,7 +58,8 @@ export function watchMembers(peers: NodePeers, peer: NodePeer): Watched {
   const at = (event: string, playerId: string, tick?: number): void => {
     const { currentTick, confirmedTick } = peer.session;
     const line = `${event} ${playerId}${tick === undefined ? '' : ` @${tick}`} (at ${currentTick}, confirmed ${confirmedTick})`;
-    if (watched.timeline.length < 32) watched.timeline.push(line);
+    watched.timeline.push(line);
+    if (watched.timeline.length > 48) watched.timeline.shift(); // the newest ones tell most
   };
   const note = (seen: Map<string, number>, playerId: string): void => {
     if (!seen.has(playerId)) seen.set(playerId, peer.driver.stalls);

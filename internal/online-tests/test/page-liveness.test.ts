@@ -39,6 +39,8 @@ describe('page liveness in Chromium', () => {
       { resumeGraceMs: 120_000 },
     );
     const [stay, victim] = pages;
+    // What the host saw, for the failure messages below.
+    const status = () => `${peers.status()} | host saw: ${hostSaw.timeline.join('; ')}`;
     const victimId = (await progress(victim.page)).playerId;
     const observer = new SignalingClient({ url, WebSocket, reconnect: false });
     const signalingGone: string[] = [];
@@ -65,7 +67,7 @@ describe('page liveness in Chromium', () => {
           () => hostSaw.away.has(victimId),
           'the host marking the killed page away (its away detection or the transport keepalive should notice in ~1 s)',
           60_000,
-          peers.status,
+          status,
         ),
         pageSawEvent(
           stay.page,
@@ -89,7 +91,7 @@ describe('page liveness in Chromium', () => {
           () => hostSaw.left.has(victimId),
           `the host releasing the killed page's slot (reconnect window ${RECONNECT_WINDOW_MS} ms)`,
           60_000,
-          peers.status,
+          status,
         ),
         pageSawDeparture(stay.page, 'the other page', victimId, 60_000),
       ]);
