@@ -109,6 +109,7 @@ const api: PageApi = {
     const loop = new Driver(joined, index, () => undefined, game);
     const seen = (playerId: string, event: string): void => {
       departures.push({ playerId, event, stalls: loop.stalls });
+      note(`${event} ${playerId.slice(0, 8)}`);
     };
     joined.on('playerLeft', (player) => seen(player.playerId, 'playerLeft'));
     joined.on('playerDropped', (playerId) => seen(playerId, 'playerDropped'));
@@ -116,10 +117,6 @@ const api: PageApi = {
     joined.on('playerBack', (playerId) => seen(playerId, 'playerBack'));
     joined.on('hostChanged', (hostId) => seen(hostId, 'hostChanged'));
     joined.on('stateChange', (state) => note(`session state ${state}`));
-    for (const event of ['playerAway', 'playerBack', 'hostChanged', 'playerDropped'] as const) {
-      joined.on(event, (playerId: string) => note(`${event} ${playerId.slice(0, 8)}`));
-    }
-    joined.on('playerLeft', (player) => note(`playerLeft ${player.playerId.slice(0, 8)}`));
     session = joined;
     driver = loop;
     loop.start();

@@ -126,6 +126,24 @@ export async function pageSawEvent(
 }
 
 /** Closes every WebRTC connection of the page, as a network drop would; returns how many. */
-export function dropLinks(page: Page) {
+function dropLinks(page: Page) {
   return page.evaluate(() => (globalThis as unknown as Api).rbnOnline.dropLinks());
+}
+
+/**
+ * Takes the page offline as a real network drop does: CDP network emulation cuts its HTTP and
+ * WebSocket traffic, and its WebRTC links, which emulation does not touch, are closed.
+ * @returns How many links it closed, and `online()`, which brings the network back.
+ */
+export async function goOffline(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const conditions = { latency: 0, downloadThroughput: -1, uploadThroughput: -1 };
+  await cdp.send('Network.emulateNetworkConditions', { offline: true, ...conditions });
+  const links = await dropLinks(page);
+  const online = async (): Promise<void> => {
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, ...conditions });
+    await cdp.send('Network.disable');
+  };
+  return { links, online };
 }

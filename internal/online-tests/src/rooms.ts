@@ -98,6 +98,11 @@ export function forgetEvents(watched: Watched): void {
   watched.back.clear();
 }
 
+/** The Node peers' status and what the host saw, for a failed wait's message. */
+export function hostStatus(peers: NodePeers, hostSaw: Watched): () => string {
+  return () => `${peers.status()} | host saw: ${hostSaw.timeline.join('; ')}`;
+}
+
 /**
  * A Node host and two pages in one room, playing, every one past tick 120.
  * @param server - Signaling server options (e.g. a long `resumeGraceMs`).

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { useBrowserTestBed } from '../src/browser';
 import {
   departures,
-  dropLinks,
+  goOffline,
   memberships,
   pageConfirmed,
   pageSawEvent,
@@ -106,14 +106,9 @@ describe('pages that go silent and come back (Chromium, @rbn/online)', () => {
     );
     const [stay, dropped] = pages;
     const { playerId: droppedId, slot: droppedSlot } = await progress(dropped.page);
-    const cdp = await dropped.page.context().newCDPSession(dropped.page);
-    await cdp.send('Network.enable');
-    const offline = { latency: 0, downloadThroughput: -1, uploadThroughput: -1 };
     forgetEvents(hostSaw);
-    await cdp.send('Network.emulateNetworkConditions', { offline: true, ...offline });
-    // Offline emulation cuts the page's HTTP and WebSocket traffic, not its WebRTC: cut those
-    // links too, as a real network drop does.
-    expect(await dropLinks(dropped.page)).toBeGreaterThan(0);
+    const offline = await goOffline(dropped.page);
+    expect(offline.links).toBeGreaterThan(0);
     const droppedAt = host.session.currentTick;
     await peers.waits.until(
       () => host.session.currentTick >= droppedAt + 300,
@@ -121,8 +116,7 @@ describe('pages that go silent and come back (Chromium, @rbn/online)', () => {
       240_000,
       peers.status,
     );
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, ...offline });
-    await cdp.send('Network.disable');
+    await offline.online();
     expect(hostSaw.away.has(droppedId)).toBe(true);
     await peers.waits.until(
       () => hostSaw.back.has(droppedId),

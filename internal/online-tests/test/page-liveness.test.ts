@@ -14,7 +14,7 @@ import {
   progress,
   setHidden,
 } from '../src/pages';
-import { forgetEvents, playOnAndAgree, threePlayers } from '../src/rooms';
+import { forgetEvents, hostStatus, playOnAndAgree, threePlayers } from '../src/rooms';
 
 const { start, peers, harness } = useBrowserTestBed();
 
@@ -39,8 +39,7 @@ describe('page liveness in Chromium', () => {
       { resumeGraceMs: 120_000 },
     );
     const [stay, victim] = pages;
-    // What the host saw, for the failure messages below.
-    const status = () => `${peers.status()} | host saw: ${hostSaw.timeline.join('; ')}`;
+    const status = hostStatus(peers, hostSaw);
     const victimId = (await progress(victim.page)).playerId;
     const observer = new SignalingClient({ url, WebSocket, reconnect: false });
     const signalingGone: string[] = [];
@@ -119,8 +118,7 @@ describe('page liveness in Chromium', () => {
       { resumeGraceMs: 120_000 },
     );
     const [stay, hidden] = pages;
-    // What the host saw, for the failure messages below.
-    const status = () => `${peers.status()} | host saw: ${hostSaw.timeline.join('; ')}`;
+    const status = hostStatus(peers, hostSaw);
     const hiddenId = (await progress(hidden.page)).playerId;
     const hiddenSlot = (await progress(hidden.page)).slot;
     const cdp = await hidden.page.context().newCDPSession(hidden.page);

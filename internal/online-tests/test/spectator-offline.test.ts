@@ -3,7 +3,7 @@
 // confirmed hashes those of the host. Waits count ticks, not milliseconds.
 import { describe, expect, it } from 'vitest';
 import { useBrowserTestBed } from '../src/browser';
-import { confirmedHashes, dropLinks, join, pageConfirmed, progress } from '../src/pages';
+import { confirmedHashes, goOffline, join, pageConfirmed, progress } from '../src/pages';
 import { threePlayers } from '../src/rooms';
 
 const { start, peers, harness } = useBrowserTestBed();
@@ -29,12 +29,8 @@ describe('a spectator page that drops (Chromium, @rbn/online)', () => {
     const { playerId, slot } = await progress(watcher.page);
     expect(host.session.players.get(playerId)?.slot).toBe(slot);
 
-    const cdp = await watcher.page.context().newCDPSession(watcher.page);
-    await cdp.send('Network.enable');
-    const offline = { latency: 0, downloadThroughput: -1, uploadThroughput: -1 };
-    await cdp.send('Network.emulateNetworkConditions', { offline: true, ...offline });
-    // Offline emulation does not cut WebRTC: cut the page's links too, as a real drop does.
-    expect(await dropLinks(watcher.page)).toBeGreaterThan(0);
+    const offline = await goOffline(watcher.page);
+    expect(offline.links).toBeGreaterThan(0);
     const droppedAt = host.session.currentTick;
     await peers.waits.until(
       () => host.session.currentTick >= droppedAt + 300,
@@ -42,8 +38,7 @@ describe('a spectator page that drops (Chromium, @rbn/online)', () => {
       240_000,
       peers.status,
     );
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, ...offline });
-    await cdp.send('Network.disable');
+    await offline.online();
     await pageConfirmed(
       watcher.page,
       'the spectator back online',
