@@ -249,6 +249,24 @@ describe('RollbackEngine states and hashes', () => {
     expect(game.hash()).toBe(runStraight(both, input, 51, { game: base, startTick: 50 }).hash());
   });
 
+  it('an input of a tick before a loaded state changes nothing (no rollback, no throw)', () => {
+    const game = new TestGame();
+    const engine = new RollbackEngine(game);
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('bb', 0);
+    const base = runStraight(both, input, 50);
+    engine.loadState(50, base.serialize());
+    for (let f = 50; f < 60; f++) engine.addRemoteInput('bb', f, input(f, 'bb'));
+    for (let f = 50; f < 60; f++) engine.tick(input(f, 'a'));
+    // A session retracts a player's inputs from a tick before the state (an away window that
+    // began before it joined), then the inputs of that window arrive.
+    engine.retractInputs('bb', 45);
+    for (let f = 45; f < 60; f++) engine.addRemoteInput('bb', f, new Uint8Array([f < 50 ? 7 : 0]));
+    const r = engine.tick(input(60, 'a'));
+    expect(r.rolledBack).toBe(true);
+    expect(engine.stats.resimulatedTicks).toBe(10);
+  });
+
   it("loadState keeps the local player's older inputs readable (peers may still need them resent)", () => {
     const engine = new RollbackEngine(new TestGame());
     engine.addPlayer('a', 0, { local: true });

@@ -444,7 +444,10 @@ export class RollbackEngine {
       return 'ignored';
     }
     if (buffer.put(tick, input) === 'duplicate') return 'duplicate';
-    if (tick < this.tickNow && tick < this.rollbackTo && buffer.differsFromUsed(tick, input)) {
+    // An input of a tick before the state the history starts from (a state loaded on joining or
+    // coming back) changes nothing simulated here: that state already holds its effect.
+    const simulated = tick < this.tickNow && tick >= this.history.baseTick;
+    if (simulated && tick < this.rollbackTo && buffer.differsFromUsed(tick, input)) {
       this.rollbackTo = tick;
     }
     return 'accepted';

@@ -1,4 +1,5 @@
-import { MessageType } from '@rbn/protocol';
+import { MessageType, encodeMessage } from '@rbn/protocol';
+import type { PlayerBackMessage } from '@rbn/protocol';
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { Harness } from './testing/harness';
@@ -118,6 +119,33 @@ describe.each([
     expect(events.back.length).toBe(3);
     expectConverged(h);
     expect(() => h.host.session.setAway(true)).toThrow(/host cannot be away/);
+  });
+
+  it('a member that comes back gets a back tick past the inputs it made before it heard it was away, and no further than an honest member can be', async () => {
+    const h = harness(seed + 20, { topology });
+    await h.start();
+    const events = listen(h);
+    h.run(60);
+    const walker = h.peers[1]!;
+    const madeUpTo = walker.session.currentTick - 1;
+    walker.session.setAway(true);
+    h.run(30);
+    // It asks to come back saying its newest input is far in the future: the host answers
+    // anyway, with a back tick in reach, and names the lie.
+    const { slot } = walker.session.players.get(walker.session.localPlayerId)!;
+    const message: PlayerBackMessage = {
+      ...{ type: MessageType.PlayerBack, slot, tick: 1_000_000 },
+      ...{ stateTick: 0, hash: 0, state: new Uint8Array(0) },
+    };
+    walker.transport.send(h.host.id, encodeMessage(message), true);
+    h.run(30);
+    const [, , back] = events.back.find(([by]) => by === h.host.id)!;
+    expect(back).toBeGreaterThan(madeUpTo);
+    expect(back).toBeLessThan(h.host.session.currentTick + 200);
+    const texts = h.host.errors.map((e) => e.error.message).join('\n');
+    expect(texts).toMatch(/beyond any an honest member can have made/);
+    walker.session.setAway(false);
+    expectConverged(h);
   });
 });
 

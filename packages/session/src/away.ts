@@ -3,6 +3,7 @@ import { MessageType, RbnError } from '@rbn/protocol';
 import type { PlayerAwayMessage, PlayerBackMessage, Tick } from '@rbn/protocol';
 import type { Emitter } from './internal/emitter';
 import { SLOT_COUNT } from './internal/link';
+import type { Link } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { Member, Roster } from './roster';
@@ -41,20 +42,26 @@ export function acceptsInputFrom(
 }
 
 /**
- * The tick an away player's own inputs count again from: past every stand-in already decided,
- * and far enough ahead that its first inputs reach the others about when they get there.
+ * The tick an away player's own inputs count again from: at least `floor`, and far enough ahead
+ * that its first inputs reach the others about when they get there.
  */
 export function chooseBackTick(
   engine: RollbackEngine,
-  member: Member,
-  stateTick: Tick,
+  floor: Tick,
   rttMs: number,
   cfg: SessionConfig,
 ): Tick {
   const rttTicks = Math.ceil((rttMs * cfg.tickRate) / 1000);
   const lead = engine.inputDelayTicks + rttTicks + BACK_MARGIN_TICKS;
-  const floor = Math.max(engine.getReceivedTick(member.playerId) + 1, stateTick);
   return Math.max(floor, engine.currentTick + lead);
+}
+
+/**
+ * The newest tick an honest member can have made an input for: it runs at most the speculation
+ * window (and its input delay) past a tick the host confirmed.
+ */
+function lastInputReach(engine: RollbackEngine, cfg: SessionConfig): Tick {
+  return engine.currentTick + engine.inputDelayTicks + cfg.maxSpeculationTicks;
 }
 
 /** The local member's part in the away protocol. */
@@ -74,6 +81,8 @@ export class Away {
   readonly #progressAt = new Float64Array(SLOT_COUNT);
   readonly #standIn: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_COUNT);
   readonly #backAsked = new Uint8Array(SLOT_COUNT);
+  /** Per slot, the newest tick the member made an input for before it asked to come back. */
+  readonly #lastSent = new Int32Array(SLOT_COUNT).fill(-1);
   #lastFrameAt = Number.NEGATIVE_INFINITY;
   #phase: LocalPhase = 'playing';
   /** The local app said it is away (`setAway(true)`), so it does not ask to come back. */
@@ -108,6 +117,7 @@ export class Away {
     }
     this.#progressTick.fill(-2);
     this.#backAsked.fill(0);
+    this.#lastSent.fill(-1);
     this.#lastFrameAt = Number.NEGATIVE_INFINITY;
     if (!roster.isHost) return;
     // The new host: every away player hears it is away, with our stand-in (the old host's word
@@ -178,6 +188,7 @@ export class Away {
   reset(): void {
     this.#progressTick.fill(-2);
     this.#backAsked.fill(0);
+    this.#lastSent.fill(-1);
     this.#standIn.fill(undefined);
     this.#lastFrameAt = Number.NEGATIVE_INFINITY;
     this.#phase = 'playing';
@@ -209,8 +220,11 @@ export class Away {
     if (!roster.isHost) {
       if (this.#phase === 'away' && !this.#explicit) {
         this.#phase = 'returning';
+        // The request's tick: our newest input (it may have reached the others before we heard
+        // we were away), so the back tick comes after it and nobody holds two inputs of a tick.
+        const tick = Math.max(0, engine.lastLocalInputTick);
         const back: PlayerBackMessage = {
-          ...{ type: MessageType.PlayerBack, slot: roster.localSlot, tick: 0 },
+          ...{ type: MessageType.PlayerBack, slot: roster.localSlot, tick },
           ...{ stateTick: 0, hash: 0, state: EMPTY },
         };
         this.#toHost(back);
@@ -240,16 +254,23 @@ export class Away {
   }
 
   /**
-   * Host: forgets away windows whose back tick is confirmed (every input inside them counted),
-   * so it stops relaying the member's inputs in mesh. Members keep theirs (accepting the
-   * member's inputs from the host costs nothing and in-flight relays stay welcome).
+   * Host: forgets away windows whose back tick is confirmed (every input inside them counted)
+   * and whose inputs every other link acknowledged, so it stops relaying the member's inputs in
+   * mesh. Until then a mesh peer that lags may still need them from us: the member, back, sends
+   * its own inputs only from its back tick on. Members keep theirs (accepting the member's
+   * inputs from the host costs nothing and in-flight relays stay welcome).
    */
   #retireWindows(engine: RollbackEngine, cfg: SessionConfig): void {
-    const { roster } = this.deps;
+    const { roster, links } = this.deps;
     let changed = false;
     for (const member of roster.all()) {
       const back = roster.backAt(member.slot);
-      if (back >= 0 && engine.confirmedTick >= back) {
+      if (back < 0 || engine.confirmedTick < back) continue;
+      const held = (l: Link): boolean =>
+        l.peerId === member.peerId ||
+        l.sends[member.slot] !== 1 ||
+        l.acked[member.slot]! >= back - 1;
+      if (links.list.every(held)) {
         roster.clearAway(member.slot);
         changed = true;
       }
@@ -326,8 +347,15 @@ export class Away {
     const { roster, report } = this.deps;
     if (roster.isHost) {
       const sender = this.#selfSender(peerId, message, 'ask to come back');
-      if (!sender) return;
-      if (roster.isAway(sender.slot)) this.#backAsked[sender.slot] = 1;
+      if (!sender || !roster.isAway(sender.slot)) return;
+      let lastSent = message.tick;
+      if (engine && lastSent > lastInputReach(engine, cfg)) {
+        lastSent = lastInputReach(engine, cfg);
+        const text = `an input at tick ${message.tick} is beyond any an honest member can have made`;
+        report.peer(peerId, message.type, text);
+      }
+      this.#backAsked[sender.slot] = 1;
+      this.#lastSent[sender.slot] = Math.max(this.#lastSent[sender.slot]!, lastSent);
       return;
     }
     if (!this.#fromHost(peerId, message.type)) return;
@@ -400,6 +428,7 @@ export class Away {
     roster.setAway(member.slot, from);
     this.#standIn[member.slot] = input;
     this.#backAsked[member.slot] = 0;
+    this.#lastSent[member.slot] = -1;
     links.broadcast({ type: MessageType.PlayerAway, slot: member.slot, tick: from, input });
     relink(roster, links, cfg.topology, null);
     this.#fill(member, engine);
@@ -425,7 +454,12 @@ export class Away {
     if (engine.confirmedTick + 1 < window.from) return;
     const snapshot = engine.getConfirmedState();
     const link = links.get(member.peerId);
-    const back = chooseBackTick(engine, member, snapshot.tick, link?.rtt ?? 0, cfg);
+    // Past every stand-in already decided, and past every input it made before it heard it was
+    // away: the others may hold those, and it makes new ones from the back tick.
+    const received = engine.getReceivedTick(member.playerId);
+    const floor = Math.max(received + 1, snapshot.tick, this.#lastSent[member.slot]! + 1);
+    const back = chooseBackTick(engine, floor, link?.rtt ?? 0, cfg);
+    this.#lastSent[member.slot] = -1;
     this.#backAsked[member.slot] = 0;
     roster.setBack(member.slot, back);
     this.#fill(member, engine);

@@ -12,7 +12,9 @@ describe.each([
   ['star', Topology.Star],
   ['mesh', Topology.Mesh],
 ])('confirmed states are final (%s)', (_name, topology) => {
-  it.each(Array.from({ length: 12 }, (_, i) => i + 1))(
+  // Seed 123: in mesh, a player steps away while a member still acknowledged its inputs straight
+  // from it (the host then skipped the stand-ins the member needed; see `meshAckCap`).
+  it.each([...Array.from({ length: 12 }, (_, i) => i + 1), 123])(
     'seed %i: peers (the host too) freeze and step away at random',
     async (seed) => {
       const ids = ['p0', 'p1', 'p2'];

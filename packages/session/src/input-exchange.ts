@@ -105,7 +105,7 @@ export function relayInputs(
   for (const link of links.list) {
     if (link === source) continue;
     let changed = false;
-    const cap = send.on(link, engine, false, now).cap;
+    const cap = send.on(link, engine, false, false, now).cap;
     for (let i = 0; i < view.runs && !changed; i++) {
       const slot = view.runSlot[i]!;
       if (link.sends[slot] !== 1) continue;
@@ -130,6 +130,12 @@ const runInputs: Uint8Array[] = [];
 /** `settled` of a send whose acks carry no settled tick (ticks are -1 or more). */
 const NOT_SETTLING = -2;
 
+/** What a send's acks carry besides the received ticks (see {@link writeAcks}). */
+type AckContext = { readonly settled: Tick; readonly meshHostLink: boolean };
+
+/** Acks with no settled tick, on a link that is not a mesh member's to its host. */
+const PLAIN_ACKS: AckContext = { settled: NOT_SETTLING, meshHostLink: false };
+
 /**
  * One session's send on one link, set up once per frame (or relay) with what is per link:
  * what {@link sendRuns}, {@link writeRuns} and {@link writeAcks} need. One reused object per
@@ -143,6 +149,8 @@ export class LinkSend {
   now = 0;
   #settles = false;
   #settled: Tick = NOT_SETTLING;
+  /** Whether the link is a mesh member's link to its host (see {@link meshAckCap}). */
+  meshHostLink = false;
 
   /**
    * @param links - The session's links.
@@ -156,14 +164,18 @@ export class LinkSend {
   /**
    * Sets up a send on `link`.
    * @param settles - Whether our acks carry the tick we settled (see {@link settlesFor}).
+   * @param mesh - Whether the room plays in mesh.
    */
-  on(link: Link, engine: RollbackEngine, settles: boolean, now: number): this {
+  on(link: Link, engine: RollbackEngine, settles: boolean, mesh: boolean, now: number): this {
     this.link = link;
     this.engine = engine;
     this.cap = sendCap(link, this.roster, engine);
     this.now = now;
     this.#settles = settles;
     this.#settled = NOT_SETTLING;
+    const { roster } = this;
+    this.meshHostLink =
+      mesh && roster.localPlays && !roster.isHost && link.peerId === roster.hostPeerId;
     return this;
   }
 
@@ -181,7 +193,7 @@ function sendRuns(f: LinkSend, changed: boolean): boolean {
   // Read before sending: a transport that delivers at once may reenter the session.
   const { link, engine, now } = f;
   writer.begin(MessageType.Input, engine.currentTick);
-  writeAcks(link, f.roster, engine, f.settled);
+  writeAcks(link, f.roster, engine, f.settled, f.meshHostLink);
   if (writeRuns(f, changed) === 0) return false;
   f.links.sendBytes(link, writer.finish(link.nextSeq()), false);
   link.acksSent();
@@ -244,29 +256,30 @@ export function flushInputs(
 ): void {
   const due = link.countFrame() >= cfg.inputHeartbeatTicks;
   const resend = link.resendDue(now, 1000 / cfg.tickRate, cfg.inputHeartbeatTicks);
-  const f = send.on(link, engine, settlesFor(link, send.roster, cfg), now);
+  const mesh = cfg.topology === Topology.Mesh;
+  const f = send.on(link, engine, settlesFor(link, send.roster, cfg), mesh, now);
   const { pending, changed } = scanPending(link, send.roster, engine, f.cap);
   if (pending && (changed || due || resend) && sendRuns(f, changed)) return;
   if ((link.needsAcks && due) || now - link.lastSendAt >= cfg.keepaliveInterval) {
-    sendAck(link, send.links, send.roster, engine, f.settled);
+    sendAck(link, send.links, send.roster, engine, f);
     link.heartbeatSent();
   }
 }
 
 /**
  * Sends our acks alone (also the keepalive, in the lobby with no engine).
- * @param settled - The tick we settled, for a mesh host's acks to a player (else
- *   {@link NOT_SETTLING}).
+ * @param acks - What the acks carry: the tick we settled, for a mesh host's acks to a player
+ *   (else {@link NOT_SETTLING}), and whether the link is a mesh member's link to its host.
  */
 export function sendAck(
   link: Link,
   links: LinkTable,
   roster: Roster,
   engine: RollbackEngine | null,
-  settled: Tick = NOT_SETTLING,
+  acks: AckContext = PLAIN_ACKS,
 ): void {
   writer.begin(MessageType.InputAck, engine ? engine.currentTick : 0);
-  if (engine) writeAcks(link, roster, engine, settled);
+  if (engine) writeAcks(link, roster, engine, acks.settled, acks.meshHostLink);
   links.sendBytes(link, writer.finish(link.nextSeq()), false);
   link.acksSent();
 }
@@ -300,17 +313,38 @@ function settlesFor(link: Link, roster: Roster, cfg: SessionConfig): boolean {
 }
 
 /**
+ * The newest tick of another player's inputs a mesh member acknowledges to the host. The member
+ * holds that player's inputs straight from it and takes them from the host only inside away
+ * windows. The host opens a window at the tick after the newest input of the player it holds,
+ * and the member then drops its own copies from there: an ack that counted them would make the
+ * host skip stand-ins the member needs. So outside an open window the ack goes no further than
+ * the host's settled tick (the host holds every input up to it) or the end of the player's last
+ * window (those came from the host).
+ */
+function meshAckCap(link: Link, roster: Roster, slot: number): Tick {
+  if (roster.isAway(slot)) return Number.POSITIVE_INFINITY;
+  return Math.max(roster.backAt(slot) - 1, link.acked[roster.hostSlot]!);
+}
+
+/**
  * Writes our acks for the link's peer: every slot it sends us. With `settled` not
  * {@link NOT_SETTLING} (a mesh host to a player, see {@link settledFor}) one more entry, for our
  * own slot, carries it: we decide no input up to it any more (an away player's), so the guest
  * may confirm up to it.
  */
-function writeAcks(link: Link, roster: Roster, engine: RollbackEngine, settled: Tick): void {
+function writeAcks(
+  link: Link,
+  roster: Roster,
+  engine: RollbackEngine,
+  settled: Tick,
+  meshHostLink: boolean,
+): void {
   if (settled !== NOT_SETTLING) writer.ack(roster.localSlot, settled);
   for (const slot of link.acceptSlots) {
     const member = roster.at(slot);
     if (!member || member.joinTick < 0) continue;
     let tick = engine.getReceivedTick(member.playerId);
+    if (meshHostLink && !member.isHost) tick = Math.min(tick, meshAckCap(link, roster, slot));
     // Away: the host's stand-ins are not the member's inputs; acking them would let a member
     // that has not heard it is away confirm its own inputs there.
     if (roster.isHost && roster.isAway(slot)) tick = Math.min(tick, roster.awayFrom(slot) - 1);
