@@ -8,7 +8,7 @@ import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { Member, Roster } from './roster';
 import { relink } from './topology';
-import { AwayInput, PlayerRole } from './types';
+import { AwayInput, PlayerRole, Topology } from './types';
 import type { SessionConfig } from './types';
 
 /**
@@ -329,8 +329,10 @@ export class Away {
     if (member.isLocal) {
       this.#phase = 'away';
       this.#localStandIn = message.input.slice();
-    } else if (engine) {
+    } else if (engine && cfg.topology === Topology.Mesh) {
       // A mesh peer may hold inputs of the player the host never got: the host's decision wins.
+      // (In star every input we hold came from the host: from the away tick on, its stand-ins,
+      // which may arrive before this message and must stay, since the host saw them acked.)
       engine.retractInputs(member.playerId, message.tick);
     }
     relink(roster, this.deps.links, cfg.topology, null);

@@ -28,12 +28,26 @@ function inputsUpTo(member: Member, engine: RollbackEngine): Tick {
   return upTo;
 }
 
-/** The newest tick a link may receive inputs up to: a spectator gets confirmed inputs only. */
+/**
+ * The newest tick a link may receive inputs up to: a spectator gets confirmed inputs only, and
+ * a peer that takes every player's inputs from us (a star guest, a spectator) gets none of a
+ * newcomer's join tick or later before it acknowledges the newcomer's slot: inputs can overtake
+ * the reliable `PlayerJoined`, and it would play those ticks without the newcomer.
+ */
 function sendCap(link: Link, roster: Roster, engine: RollbackEngine): Tick {
   // A spectator never predicts, so it never rolls back.
-  return roster.byPeer(link.peerId)?.role === PlayerRole.Spectator
-    ? engine.confirmedTick
-    : Number.POSITIVE_INFINITY;
+  let cap =
+    roster.byPeer(link.peerId)?.role === PlayerRole.Spectator
+      ? engine.confirmedTick
+      : Number.POSITIVE_INFINITY;
+  if (!roster.isHost) return cap;
+  for (const m of roster.remotePlayers) {
+    if (m.joinTick <= 0 || link.sends[m.slot] !== 1 || link.acked[m.slot]! >= m.joinTick - 1) {
+      continue;
+    }
+    cap = Math.min(cap, m.joinTick - 1);
+  }
+  return cap;
 }
 
 /**
@@ -421,7 +435,9 @@ export function applyInputs(
       continue;
     }
     if (link.accepts[slot] !== 1) {
-      out.refused = slot;
+      // A mesh host's stand-ins of a player can overtake the `PlayerAway` that makes us take
+      // that slot from it: no offence, and it sends them again once we acknowledge the slot.
+      if (!viaHost || !roster.countedPlayer(slot)) out.refused = slot;
       continue;
     }
     const member = roster.countedPlayer(slot);
