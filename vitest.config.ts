@@ -17,8 +17,13 @@ const projects: Record<string, ProjectTestOptions> = {
   'packages/transport-webrtc': {},
   'packages/determinism': {},
   'packages/online': {},
-  // One bundle of the browser tests' page side for all their files.
+  // One bundle of the browser tests' page side for all their files. One worker process for all
+  // files (they run one at a time anyway on two cores): vitest 3 closes a file's process while
+  // the main side may still answer it (WebRTC and browser work winding down), and a loaded run
+  // once ended there with "Channel closed" (ERR_IPC_CHANNEL_CLOSED) and no results at all.
   'internal/online-tests': {
+    pool: 'forks',
+    poolOptions: { forks: { singleFork: true } },
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 180_000,
     hookTimeout: 180_000,
