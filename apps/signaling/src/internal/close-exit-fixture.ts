@@ -14,6 +14,7 @@ const server = await createSignalingServer({
   pingIntervalMs: 60_000,
   ...(redisUrl ? { redisUrl, redisKeyPrefix: `exit${process.pid}:` } : {}),
 });
+process.stdout.write('started\n');
 const url = `${server.wsUrl}/room`;
 const a = new SignalingClient({ url, WebSocket, reconnect: false });
 const b = new SignalingClient({ url, WebSocket, initialBackoffMs: 60_000 });
@@ -22,6 +23,7 @@ const { id: bId } = await b.connect();
 const got = new Promise((resolve) => b.on('signal', resolve));
 a.signal(bId, { hello: true });
 await got;
+process.stdout.write('played\n');
 // A raw socket that drops mid-session: its peer enters the 60 s grace window.
 const raw = new WebSocket(`${url}?next=2`);
 await new Promise((resolve) => raw.once('message', resolve));

@@ -172,15 +172,30 @@ export function useSignalingFixtures(): {
   };
 }
 
+/** What {@link runCloseExitFixture} saw: the exit code, whether it had to kill it, and why. */
+export type CloseExitResult = {
+  code: number | null;
+  killed: boolean;
+  /** The fixture's progress lines (`started`, `played`, `closed`), as printed. */
+  out: string;
+  /** Why it was killed (the stage it hung in), or `''`. */
+  hang: string;
+};
+
+/** Time for the fixture to start Node, its server and clients, and close: generous for a loaded machine. */
+const CLOSE_EXIT_START_MS = 60_000;
+/** Time for the fixture to exit once it printed `closed`: longer means something kept Node alive. */
+const CLOSE_EXIT_EXIT_MS = 10_000;
+/** How long a test of {@link runCloseExitFixture} may take (both caps, plus room). */
+export const CLOSE_EXIT_TEST_MS = CLOSE_EXIT_START_MS + CLOSE_EXIT_EXIT_MS + 10_000;
+
 /**
  * Runs `internal/close-exit-fixture.ts` (starts a server, closes it, prints `closed`) in a child
  * process and reports whether Node then exited on its own: anything the server leaves open (a
  * timer, a socket, a Redis connection) keeps it alive until it is killed.
  * @param redisUrl - The Redis URL for the fixture's server, or `''` for the in-memory backend.
  */
-export function runCloseExitFixture(
-  redisUrl: string,
-): Promise<{ code: number | null; killed: boolean; out: string }> {
+export function runCloseExitFixture(redisUrl: string): Promise<CloseExitResult> {
   const fixture = fileURLToPath(new URL('./close-exit-fixture.ts', import.meta.url));
   return new Promise((resolve) => {
     const child = spawn(
@@ -193,23 +208,28 @@ export function runCloseExitFixture(
       },
     );
     let out = '';
-    let killed = false;
-    const kill = () => {
-      killed = true;
+    let hang = '';
+    const kill = (why: string) => () => {
+      hang = `${why} (its output: ${JSON.stringify(out)})`;
       child.kill('SIGKILL');
     };
-    // 20 s to start and close; once closed, 10 s to exit by itself (a hang, not slowness).
-    let timer = setTimeout(kill, 20_000);
+    let timer = setTimeout(
+      kill(`it did not start, play and close within ${CLOSE_EXIT_START_MS} ms`),
+      CLOSE_EXIT_START_MS,
+    );
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('closed')) {
         clearTimeout(timer);
-        timer = setTimeout(kill, 10_000);
+        timer = setTimeout(
+          kill(`it did not exit within ${CLOSE_EXIT_EXIT_MS} ms of closing`),
+          CLOSE_EXIT_EXIT_MS,
+        );
       }
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, killed, out });
+      resolve({ code, killed: hang !== '', out, hang });
     });
   });
 }
