@@ -17,13 +17,15 @@ const projects: Record<string, ProjectTestOptions> = {
   'packages/transport-webrtc': {},
   'packages/determinism': {},
   'packages/online': {},
-  // One bundle of the browser tests' page side for all their files. One worker process for all
-  // files (they run one at a time anyway on two cores): vitest 3 closes a file's process while
-  // the main side may still answer it (WebRTC and browser work winding down), and a loaded run
-  // once ended there with "Channel closed" (ERR_IPC_CHANNEL_CLOSED) and no results at all.
+  // One bundle of the browser tests' page side for all their files. One worker process and one
+  // module graph for all files (they run one at a time anyway on two cores): the Node peers'
+  // native WebRTC module (@roamhq/wrtc) is then loaded once and never torn down mid-run. Torn
+  // down with a file's process or module context, it can crash the process (a known fault of
+  // that module); loaded runs twice ended there, with vitest's "Channel closed"
+  // (ERR_IPC_CHANNEL_CLOSED) and no results.
   'internal/online-tests': {
     pool: 'forks',
-    poolOptions: { forks: { singleFork: true } },
+    poolOptions: { forks: { singleFork: true, isolate: false } },
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 180_000,
     hookTimeout: 180_000,
