@@ -177,44 +177,41 @@ async function lateJoinerJoins(url: string, pages: readonly Page[], host: string
   expect(late.driver.errors.map((e) => e.message)).toEqual([]);
 }
 
+/** Closes the host's page: it says goodbye on its way out (pagehide). */
+async function closePage(hostPage: Page): Promise<void> {
+  await hostPage.close();
+}
+
+/**
+ * Kills the host page's renderer: it dies at once, with no pagehide and no goodbye to the
+ * session or the server (which keeps naming the dead page its group's host for its resume grace
+ * window).
+ */
+async function crashPage(hostPage: Page): Promise<void> {
+  const crashed = new Promise<void>((resolve) => hostPage.once('crash', () => resolve()));
+  const cdp = await hostPage.context().newCDPSession(hostPage);
+  cdp.send('Page.crash').catch(() => undefined);
+  await crashed;
+}
+
 describe('host migration through @rbn/online in Chromium', () => {
-  it(
-    "closing the host's page leaves the other pages playing in the same room; a later joiner joins the new host",
+  it.each([
+    ["closing the host's page", 'migrate', closePage],
+    ['a killed host page (renderer crashed, no goodbye)', 'killed-host', crashPage],
+  ])(
+    '%s leaves the other pages playing in the same room; a later joiner joins the new host',
     { timeout: TEST_MS },
-    async () => {
-      const { url, pages } = await threePages('migrate');
+    async (_what, room, hostGoes) => {
+      const { url, pages } = await threePages(room);
       const [hostPage, first, second] = pages as [Page, Page, Page];
       const oldHost = await progress(hostPage);
       const successor = await progress(first);
       expect(oldHost.isHost).toBe(true);
       const before = await Promise.all([first, second].map(progress));
 
-      await hostPage.close();
+      await hostGoes(hostPage);
 
       // The lowest remaining slot (the first guest) takes over, and both pages see it.
-      await bothSawHostChange([first, second], successor.playerId);
-      await playingOnUnderSuccessor([first, second], before, oldHost.roomId);
-      await lateJoinerJoins(url, [first, second], successor.playerId, oldHost.roomId);
-    },
-  );
-
-  it(
-    'a killed host page (renderer crashed, no goodbye) leaves the other pages playing in the same room; a later joiner joins the new host',
-    { timeout: TEST_MS },
-    async () => {
-      const { url, pages } = await threePages('killed-host');
-      const [hostPage, first, second] = pages as [Page, Page, Page];
-      const oldHost = await progress(hostPage);
-      const successor = await progress(first);
-      const before = await Promise.all([first, second].map(progress));
-
-      const crashed = new Promise<void>((resolve) => hostPage.once('crash', () => resolve()));
-      const cdp = await hostPage.context().newCDPSession(hostPage);
-      // The renderer dies at once: no pagehide, no goodbye to the session or the server (which
-      // keeps naming the dead page its group's host for its resume grace window).
-      cdp.send('Page.crash').catch(() => undefined);
-      await crashed;
-
       await bothSawHostChange([first, second], successor.playerId);
       await playingOnUnderSuccessor([first, second], before, oldHost.roomId);
       await lateJoinerJoins(url, [first, second], successor.playerId, oldHost.roomId);

@@ -121,27 +121,30 @@ describe.each([
     expect(() => h.host.session.setAway(true)).toThrow(/host cannot be away/);
   });
 
-  it('a member that comes back gets a back tick past the inputs it made before it heard it was away, and no further than an honest member can be', async () => {
-    const h = harness(seed + 20, { topology });
+  it('a member that comes back gets a back tick past the newest input it says it made, and no further than an honest member can have made one', async () => {
+    const maxSpeculationTicks = 60;
+    const h = harness(seed + 20, { topology, maxSpeculationTicks });
     await h.start();
     const events = listen(h);
     h.run(60);
     const walker = h.peers[1]!;
-    const madeUpTo = walker.session.currentTick - 1;
     walker.session.setAway(true);
     h.run(30);
-    // It asks to come back saying its newest input is far in the future: the host answers
-    // anyway, with a back tick in reach, and names the lie.
+    // It asks to come back naming an input far in the future: the host takes the newest tick an
+    // honest member can have made an input for (a speculation window past its own tick), comes
+    // back after it, and names the lie.
     const { slot } = walker.session.players.get(walker.session.localPlayerId)!;
     const message: PlayerBackMessage = {
       ...{ type: MessageType.PlayerBack, slot, tick: 1_000_000 },
       ...{ stateTick: 0, hash: 0, state: new Uint8Array(0) },
     };
+    const asked = h.host.session.currentTick;
     walker.transport.send(h.host.id, encodeMessage(message), true);
     h.run(30);
     const [, , back] = events.back.find(([by]) => by === h.host.id)!;
-    expect(back).toBeGreaterThan(madeUpTo);
-    expect(back).toBeLessThan(h.host.session.currentTick + 200);
+    // Without the named input the back tick would be a few ticks (a round trip) ahead.
+    expect(back).toBeGreaterThan(asked + maxSpeculationTicks);
+    expect(back).toBeLessThan(asked + 30 + maxSpeculationTicks + 10);
     const texts = h.host.errors.map((e) => e.error.message).join('\n');
     expect(texts).toMatch(/beyond any an honest member can have made/);
     walker.session.setAway(false);

@@ -3,7 +3,6 @@ import { MessageType, RbnError } from '@rbn/protocol';
 import type { PlayerAwayMessage, PlayerBackMessage, Tick } from '@rbn/protocol';
 import type { Emitter } from './internal/emitter';
 import { SLOT_COUNT } from './internal/link';
-import type { Link } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
 import type { Member, Roster } from './roster';
@@ -261,21 +260,24 @@ export class Away {
    * inputs from the host costs nothing and in-flight relays stay welcome).
    */
   #retireWindows(engine: RollbackEngine, cfg: SessionConfig): void {
-    const { roster, links } = this.deps;
+    const { roster } = this.deps;
     let changed = false;
     for (const member of roster.all()) {
       const back = roster.backAt(member.slot);
-      if (back < 0 || engine.confirmedTick < back) continue;
-      const held = (l: Link): boolean =>
-        l.peerId === member.peerId ||
-        l.sends[member.slot] !== 1 ||
-        l.acked[member.slot]! >= back - 1;
-      if (links.list.every(held)) {
-        roster.clearAway(member.slot);
-        changed = true;
-      }
+      if (back < 0 || engine.confirmedTick < back || !this.#allHold(member, back)) continue;
+      roster.clearAway(member.slot);
+      changed = true;
     }
     if (changed) relink(roster, this.deps.links, cfg.topology, null);
+  }
+
+  /** Host: whether every other link that carries `member`'s slot acknowledged it up to `back - 1`. */
+  #allHold(member: Member, back: Tick): boolean {
+    for (const link of this.deps.links.list) {
+      if (link.peerId === member.peerId || link.sends[member.slot] !== 1) continue;
+      if (link.acked[member.slot]! < back - 1) return false;
+    }
+    return true;
   }
 
   /** Host: the member that sent a message about `slot`, if it is about itself (else reported). */

@@ -207,7 +207,7 @@ function sendRuns(f: LinkSend, changed: boolean): boolean {
   // Read before sending: a transport that delivers at once may reenter the session.
   const { link, engine, now } = f;
   writer.begin(MessageType.Input, engine.currentTick);
-  writeAcks(link, f.roster, engine, f.settled, f.meshHostLink);
+  writeAcks(link, f.roster, engine, f);
   if (writeRuns(f, changed) === 0) return false;
   f.links.sendBytes(link, writer.finish(link.nextSeq()), false);
   link.acksSent();
@@ -293,7 +293,7 @@ export function sendAck(
   acks: AckContext = PLAIN_ACKS,
 ): void {
   writer.begin(MessageType.InputAck, engine ? engine.currentTick : 0);
-  if (engine) writeAcks(link, roster, engine, acks.settled, acks.meshHostLink);
+  if (engine) writeAcks(link, roster, engine, acks);
   links.sendBytes(link, writer.finish(link.nextSeq()), false);
   link.acksSent();
 }
@@ -346,13 +346,8 @@ function meshAckCap(link: Link, roster: Roster, slot: number): Tick {
  * own slot, carries it: we decide no input up to it any more (an away player's), so the guest
  * may confirm up to it.
  */
-function writeAcks(
-  link: Link,
-  roster: Roster,
-  engine: RollbackEngine,
-  settled: Tick,
-  meshHostLink: boolean,
-): void {
+function writeAcks(link: Link, roster: Roster, engine: RollbackEngine, acks: AckContext): void {
+  const { settled, meshHostLink } = acks;
   if (settled !== NOT_SETTLING) writer.ack(roster.localSlot, settled);
   for (const slot of link.acceptSlots) {
     const member = roster.at(slot);
