@@ -27,7 +27,8 @@ const projects: Record<string, ProjectTestOptions> = {
     pool: 'forks',
     poolOptions: { forks: { singleFork: true, isolate: false } },
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 180_000,
+    // A backstop: every step of a test has its own hang cap (STEP_CAP_MS, 90 s) that names it.
+    testTimeout: 600_000,
     hookTimeout: 180_000,
   },
   'internal/transport-conformance': {},

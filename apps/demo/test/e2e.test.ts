@@ -455,7 +455,29 @@ describe('online mode', () => {
         await host.page.evaluate(() => window.rbnDemo?.confirmedHashes(4000) ?? []),
       );
       const withHost = spectatorHashes.filter(([tick]) => hostNow.has(tick));
-      expect(withHost.length, 'ticks compared with the spectator').toBeGreaterThan(30);
+      const where = (page: Page) =>
+        page.evaluate(() => {
+          const demo = window.rbnDemo;
+          return {
+            state: demo?.state,
+            tick: demo?.currentTick,
+            confirmedGameTick: demo?.confirmedGameTick,
+            isSpectator: demo?.peers[0]?.isSpectator,
+            members: demo?.peers[0]?.remotes,
+            errors: demo?.errors.slice(0, 3),
+          };
+        });
+      const range = (hashes: [number, number][]) => [hashes[0]?.[0], hashes.at(-1)?.[0]];
+      const spectatorContext = JSON.stringify({
+        joinedAt,
+        spectator: { ...(await where(spectator.page)), ticks: range(spectatorHashes) },
+        host: { ...(await where(host.page)), ticks: range([...hostNow]) },
+        guest: await where(guest.page),
+      });
+      expect(
+        withHost.length,
+        `ticks compared with the spectator: ${spectatorContext}`,
+      ).toBeGreaterThan(30);
       expect(withHost.filter(([tick, hash]) => hostNow.get(tick) !== hash)).toEqual([]);
       expect(await spectator.page.evaluate(() => window.rbnDemo?.peers[0]?.isSpectator)).toBe(true);
       expect([...host.errors, ...guest.errors, ...spectator.errors]).toEqual([]);

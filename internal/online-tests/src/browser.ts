@@ -74,6 +74,14 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
   };
 }
 
+/**
+ * Hang cap of each step of a browser test (a wait for ticks, a join, an event): generous, as a
+ * loaded 2-core machine runs few frames per second, and well inside a test's own time limit
+ * (`testTimeout` of this package in the root vitest config), so a hang is reported by the step it
+ * happened in, with where the peers were, rather than by vitest's timeout.
+ */
+export const STEP_CAP_MS = 90_000;
+
 /** What a browser test file plays with: see {@link useBrowserTestBed}. */
 export type BrowserTestBed = {
   /** Starts a signaling server on 127.0.0.1 (closed after the test). */

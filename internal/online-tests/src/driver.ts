@@ -107,7 +107,29 @@ export type ConfirmedRecord = {
   readonly confirmed: number;
   /** Confirmed ticks the peer never simulated (it loaded a state past them). */
   readonly skipped?: ReadonlySet<number>;
+  /** Confirmed ticks the peer simulated again afterwards to a different hash (a session bug). */
+  readonly revised?: readonly number[];
 };
+
+/**
+ * What a failed comparison needs said: each game's hashes at the first differing ticks, the
+ * confirmed ticks each simulated again differently, and `seen` (what the host saw happen).
+ */
+export function describeDisagreement(
+  games: readonly ConfirmedRecord[],
+  result: { mismatches: readonly number[]; missing: readonly number[] },
+  seen = '',
+): string {
+  const at = (tick: number) =>
+    JSON.stringify(games.map((g) => (g.skipped?.has(tick) ? 'skipped' : g.hashes.get(tick))));
+  const ticks = [...result.mismatches.slice(0, 3), ...result.missing.slice(0, 2)];
+  return [
+    ...ticks.map((tick) => `tick ${tick}: ${at(tick)}`),
+    `confirmed ticks simulated again differently: ${JSON.stringify(games.map((g) => g.revised ?? []))}`,
+    `confirmed up to ${JSON.stringify(games.map((g) => g.confirmed))}`,
+    ...(seen === '' ? [] : [seen]),
+  ].join('; ');
+}
 
 /**
  * The hashes two games agree on must be those of every tick both confirmed: compares the ticks

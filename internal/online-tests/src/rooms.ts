@@ -4,8 +4,8 @@ import type { SignalingServer, SignalingServerOptions } from '@rbn/signaling';
 import { Topology } from '@rbn/session';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import type { BrowserHarness } from './browser';
-import { compareConfirmed } from './driver';
+import { STEP_CAP_MS, type BrowserHarness } from './browser';
+import { compareConfirmed, describeDisagreement } from './driver';
 import type { NodePeer, NodePeers } from './node-peers';
 import { confirmedHashes, join, pageConfirmed } from './pages';
 
@@ -88,6 +88,11 @@ export function watchMembers(peers: NodePeers, peer: NodePeer): Watched {
   return watched;
 }
 
+/** What a peer saw, for a failed comparison's message. */
+export function summary(watched: Watched): string {
+  return `host saw [${watched.timeline.join('; ')}], back ticks ${JSON.stringify([...watched.backTick])}, desyncs at [${watched.desyncs.join(', ')}]`;
+}
+
 /**
  * Forgets the left, away and back events seen so far (not the back ticks), so a test sees
  * only what follows its own action.
@@ -137,8 +142,10 @@ export async function threePlayers(
   );
   host.session.start();
   await Promise.all([
-    peers.allConfirmed(120, 240_000),
-    ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, 120, 240_000, peers.status)),
+    peers.allConfirmed(120, STEP_CAP_MS),
+    ...pages.map(({ page }, i) =>
+      pageConfirmed(page, `page ${i + 1}`, 120, STEP_CAP_MS, peers.status),
+    ),
   ]);
   return { url, host, hostSaw, pages, signaling };
 }
@@ -158,24 +165,21 @@ export async function playOnAndAgree(
 ) {
   const from = Math.max(host.session.confirmedTick, 0);
   await Promise.all([
-    peers.allConfirmed(from + ahead, 240_000),
+    peers.allConfirmed(from + ahead, STEP_CAP_MS),
     ...pages.map((page, i) =>
-      pageConfirmed(page, `page #${i}`, from + ahead, 240_000, peers.status),
+      pageConfirmed(page, `page #${i}`, from + ahead, STEP_CAP_MS, peers.status),
     ),
   ]);
   const fromPages = await Promise.all(pages.map((page) => confirmedHashes(page)));
   const compareFrom = Math.max(0, ...hostSaw.backTick.values()) + 1;
   const result = compareConfirmed([host.game, ...fromPages], compareFrom);
   expect(result.to).toBeGreaterThanOrEqual(from + ahead);
-  expect(result.missing).toEqual([]);
-  const at = (tick: number) =>
-    [host.game.hashes, ...fromPages.map((p) => p.hashes)].map((h) => h.get(tick));
-  const mismatchDetail = result.mismatches
-    .slice(0, 3)
-    .map((t) => `tick ${t}: ${JSON.stringify(at(t))}`)
-    .join('; ');
-  const revised = `confirmed ticks simulated again differently: host [${host.game.revised.join(', ')}], pages ${JSON.stringify(fromPages.map((p) => p.revised))}`;
-  const context = `${revised}; host saw [${hostSaw.timeline.join('; ')}]; compared from ${compareFrom} (back ticks ${JSON.stringify([...hostSaw.backTick])}), host desyncs at [${hostSaw.desyncs.join(', ')}]; ${mismatchDetail}`;
+  const context = describeDisagreement(
+    [host.game, ...fromPages],
+    result,
+    `${summary(hostSaw)}; compared from ${compareFrom}`,
+  );
+  expect(result.missing, context).toEqual([]);
   expect(result.mismatches, context).toEqual([]);
   const errors = [
     ...fromPages.flatMap((p) => p.errors),

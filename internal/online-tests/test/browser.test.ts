@@ -3,8 +3,9 @@ import type { Page } from 'playwright-core';
 import { Topology } from '@rbn/session';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { useBrowserTestBed } from '../src/browser';
-import { compareConfirmed } from '../src/driver';
+import { STEP_CAP_MS, useBrowserTestBed } from '../src/browser';
+import { compareConfirmed, describeDisagreement } from '../src/driver';
+import { summary, watchMembers } from '../src/rooms';
 import { confirmedHashes, join, pageConfirmed as confirmedOnPage, progress } from '../src/pages';
 
 const { start, peers, harness } = useBrowserTestBed();
@@ -20,18 +21,20 @@ describe('joinOnline in Chromium', () => {
     const url = `${server.wsUrl}/browsers?next=3`;
     // The Node peer comes first, so it hosts (the group's oldest member) and starts the game.
     const host = await peers.join(url, 0);
+    const hostSaw = watchMembers(peers, host);
     const pages = [await harness.open(), await harness.open()];
     await Promise.all(pages.map(({ page }, i) => join(page, url, i + 1)));
     const TICKS = 620;
     await Promise.all([
-      peers.allConfirmed(TICKS, 240_000),
-      ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, TICKS, 240_000)),
+      peers.allConfirmed(TICKS, STEP_CAP_MS),
+      ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, TICKS, STEP_CAP_MS)),
     ]);
     const fromPages = await Promise.all(pages.map(({ page }) => confirmedHashes(page)));
     const result = compareConfirmed([host.game, ...fromPages]);
+    const context = describeDisagreement([host.game, ...fromPages], result, summary(hostSaw));
     expect(result.to).toBeGreaterThanOrEqual(600);
-    expect(result.missing).toEqual([]);
-    expect(result.mismatches).toEqual([]);
+    expect(result.missing, context).toEqual([]);
+    expect(result.mismatches, context).toEqual([]);
     expect(host.session.players.size).toBe(3);
     expect(fromPages.flatMap((p) => p.errors)).toEqual([]);
     expect(pages.flatMap((p) => p.errors)).toEqual([]);
@@ -43,6 +46,7 @@ describe('joinOnline in Chromium', () => {
     const config = { hashInterval: 30, topology: Topology.Mesh };
     // Without ?next the room's first peer hosts: the Node peer, which starts the game.
     const host = await peers.join(url, 0, { config });
+    const hostSaw = watchMembers(peers, host);
     const first = await harness.open();
     await Promise.all([join(first.page, url, 1, { mesh: true }), peers.join(url, 2, { config })]);
     await peers.waits.until(
@@ -52,15 +56,15 @@ describe('joinOnline in Chromium', () => {
       peers.status,
     );
     host.session.start();
-    await peers.allConfirmed(200, 240_000);
+    await peers.allConfirmed(200, STEP_CAP_MS);
 
     const late = await harness.open();
     await join(late.page, url, 3, { mesh: true });
     const TICKS = 620;
     await Promise.all([
-      peers.allConfirmed(TICKS, 240_000),
-      pageConfirmed(first.page, 'the first page', TICKS, 240_000),
-      pageConfirmed(late.page, 'the late page', TICKS, 240_000),
+      peers.allConfirmed(TICKS, STEP_CAP_MS),
+      pageConfirmed(first.page, 'the first page', TICKS, STEP_CAP_MS),
+      pageConfirmed(late.page, 'the late page', TICKS, STEP_CAP_MS),
     ]);
     const [fromFirst, fromLate] = await Promise.all([
       confirmedHashes(first.page),
@@ -68,16 +72,22 @@ describe('joinOnline in Chromium', () => {
     ]);
     const nodes = peers.peers.map((p) => p.game);
     const early = compareConfirmed([...nodes, fromFirst]);
+    const earlyContext = describeDisagreement([...nodes, fromFirst], early, summary(hostSaw));
     expect(early.to).toBeGreaterThanOrEqual(600);
-    expect(early.missing).toEqual([]);
-    expect(early.mismatches).toEqual([]);
+    expect(early.missing, earlyContext).toEqual([]);
+    expect(early.mismatches, earlyContext).toEqual([]);
     const withLate = compareConfirmed(
       [...nodes, fromFirst, fromLate],
       Math.min(...fromLate.hashes.keys()),
     );
+    const lateContext = describeDisagreement(
+      [...nodes, fromFirst, fromLate],
+      withLate,
+      summary(hostSaw),
+    );
     expect(withLate.to - withLate.from).toBeGreaterThan(100);
-    expect(withLate.missing).toEqual([]);
-    expect(withLate.mismatches).toEqual([]);
+    expect(withLate.missing, lateContext).toEqual([]);
+    expect(withLate.mismatches, lateContext).toEqual([]);
     expect(host.session.players.size).toBe(4);
     expect([...fromFirst.errors, ...fromLate.errors, ...first.errors, ...late.errors]).toEqual([]);
   });
@@ -89,6 +99,7 @@ describe('joinOnline in Chromium', () => {
     const server = await start({ resumeGraceMs: 120_000 });
     const url = `${server.wsUrl}/goodbye`;
     const host = await peers.join(url, 0);
+    const hostSaw = watchMembers(peers, host);
     const observer = new SignalingClient({ url, WebSocket, reconnect: false });
     await observer.connect();
     const gone: string[] = [];
@@ -107,8 +118,8 @@ describe('joinOnline in Chromium', () => {
       );
       host.session.start();
       await Promise.all([
-        peers.allConfirmed(120, 240_000),
-        ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, 120, 240_000)),
+        peers.allConfirmed(120, STEP_CAP_MS),
+        ...pages.map(({ page }, i) => pageConfirmed(page, `page ${i + 1}`, 120, STEP_CAP_MS)),
       ]);
       const [stay, leave] = pages as [(typeof pages)[0], (typeof pages)[0]];
       const leaving = (await progress(leave.page)).playerId;
@@ -123,13 +134,15 @@ describe('joinOnline in Chromium', () => {
       );
       const from = Math.max(host.session.confirmedTick, 0);
       await Promise.all([
-        peers.allConfirmed(from + 120, 240_000),
-        pageConfirmed(stay.page, 'the page that stayed', from + 120, 240_000),
+        peers.allConfirmed(from + 120, STEP_CAP_MS),
+        pageConfirmed(stay.page, 'the page that stayed', from + 120, STEP_CAP_MS),
       ]);
-      const result = compareConfirmed([host.game, await confirmedHashes(stay.page)]);
+      const games = [host.game, await confirmedHashes(stay.page)];
+      const result = compareConfirmed(games);
+      const context = describeDisagreement(games, result, summary(hostSaw));
       expect(result.to).toBeGreaterThanOrEqual(from + 120);
-      expect(result.missing).toEqual([]);
-      expect(result.mismatches).toEqual([]);
+      expect(result.missing, context).toEqual([]);
+      expect(result.mismatches, context).toEqual([]);
       expect(host.session.players.size).toBe(2);
     } finally {
       observer.close();

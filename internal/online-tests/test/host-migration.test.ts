@@ -3,8 +3,7 @@
 // reference signaling server; a player who comes later joins the new host.
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startBrowserHarness } from '../src/browser';
-import type { BrowserHarness } from '../src/browser';
+import { STEP_CAP_MS, startBrowserHarness, type BrowserHarness } from '../src/browser';
 import { compareConfirmed } from '../src/driver';
 import { NodePeers } from '../src/node-peers';
 import {
@@ -32,12 +31,8 @@ afterAll(async () => {
   await harness.close();
 });
 
-/**
- * Hang cap of every wait: generous (a loaded 2-core machine runs few frames per second; each
- * step takes seconds), and well inside the test's own time limit, so a hang is reported by the
- * step it happened in rather than by vitest's timeout.
- */
-const CAP_MS = 90_000;
+/** Hang cap of every wait: see {@link STEP_CAP_MS}. */
+const CAP_MS = STEP_CAP_MS;
 /** The test's time limit: far beyond the sum of its steps on a loaded machine (about 80 s). */
 const TEST_MS = 600_000;
 

@@ -3,7 +3,7 @@
 // full speed, and it comes back in its own slot by itself; a page whose network drops and
 // returns is back in its slot. Waits count ticks, not milliseconds.
 import { describe, expect, it } from 'vitest';
-import { useBrowserTestBed } from '../src/browser';
+import { STEP_CAP_MS, useBrowserTestBed } from '../src/browser';
 import {
   departures,
   goOffline,
@@ -54,7 +54,7 @@ describe('pages that go silent and come back (Chromium, @rbn/online)', () => {
     await peers.waits.until(
       () => host.session.currentTick >= frozenAt + TEN_SECONDS_OF_TICKS,
       'the host playing 10 s of ticks while the page is frozen',
-      240_000,
+      STEP_CAP_MS,
       peers.status,
     );
     // What the others stalled until they saw it away: afterwards it holds nobody up (a loaded
@@ -113,7 +113,7 @@ describe('pages that go silent and come back (Chromium, @rbn/online)', () => {
     await peers.waits.until(
       () => host.session.currentTick >= droppedAt + 300,
       'the host playing 5 s of ticks while the page is offline',
-      240_000,
+      STEP_CAP_MS,
       peers.status,
     );
     await offline.online();
@@ -129,7 +129,7 @@ describe('pages that go silent and come back (Chromium, @rbn/online)', () => {
       dropped.page,
       'the page back online',
       host.session.confirmedTick,
-      240_000,
+      STEP_CAP_MS,
       peers.status,
     );
     await playOnAndAgree(peers, host, hostSaw, [stay.page, dropped.page], 300);

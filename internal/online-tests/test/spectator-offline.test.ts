@@ -2,7 +2,7 @@
 // signaling server: it reconnects to the host by itself and watches on in its slot, its
 // confirmed hashes those of the host. Waits count ticks, not milliseconds.
 import { describe, expect, it } from 'vitest';
-import { useBrowserTestBed } from '../src/browser';
+import { STEP_CAP_MS, useBrowserTestBed } from '../src/browser';
 import { confirmedHashes, goOffline, join, pageConfirmed, progress } from '../src/pages';
 import { threePlayers } from '../src/rooms';
 
@@ -23,7 +23,7 @@ describe('a spectator page that drops (Chromium, @rbn/online)', () => {
       watcher.page,
       'the spectator',
       host.session.confirmedTick,
-      240_000,
+      STEP_CAP_MS,
       peers.status,
     );
     const { playerId, slot } = await progress(watcher.page);
@@ -35,7 +35,7 @@ describe('a spectator page that drops (Chromium, @rbn/online)', () => {
     await peers.waits.until(
       () => host.session.currentTick >= droppedAt + 300,
       'the host playing 5 s of ticks while the spectator is offline',
-      240_000,
+      STEP_CAP_MS,
       peers.status,
     );
     await offline.online();

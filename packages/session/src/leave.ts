@@ -104,7 +104,8 @@ export class Departures {
     }
     if (!this.#fromHost(peerId, message.type)) return null;
     const member = roster.at(message.slot);
-    if (!member) return null;
+    // Gone already: the host tells a member that reconnected every departure it may have missed.
+    if (!member || member.status !== 'present') return null;
     if (member.isHost) return 'the host left the room';
     if (member.isLocal) return 'the host removed this player';
     this.remove(member, message.tick, engine, cfg);

@@ -10,6 +10,7 @@ import type { Away } from './away';
 import { SLOT_COUNT } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
+import { toWire } from './roster';
 import type { Member, Roster } from './roster';
 import { connectMember } from './topology';
 import { PlayerRole, Topology } from './types';
@@ -300,6 +301,30 @@ export class Reconnect {
   }
 
   /**
+   * Host: tells a member that reconnected who left and who joined while it was gone (those
+   * announcements went out on its broken link). It simulated nothing since (it stood still) and
+   * comes back from a state, so each departure and arrival, with its tick, is all it needs; one
+   * it knew already changes nothing there.
+   */
+  #tellRoster(to: Member): void {
+    const { roster, links } = this.deps;
+    for (const m of roster.all()) {
+      if (m === to || m.isLocal || m.status !== 'departed' || m.leaveTick < 0) continue;
+      const reason = LeaveReason.Disconnected;
+      links.sendTo(to.peerId, {
+        type: MessageType.PlayerLeft,
+        slot: m.slot,
+        tick: m.leaveTick,
+        reason,
+      });
+    }
+    for (const m of roster.all()) {
+      if (m === to || m.isLocal || m.status !== 'present') continue;
+      links.sendTo(to.peerId, { type: MessageType.PlayerJoined, player: toWire(m) });
+    }
+  }
+
+  /**
    * A `Rejoin` message: our token from the host, or (host) a member proving who it is.
    * @param engine - The host's engine (a spectator that proved itself gets its state).
    */
@@ -341,6 +366,7 @@ export class Reconnect {
       report.peer(peerId, message.type, text);
       return fresh ? { kind: 'refused', text } : DONE;
     }
+    if (!fresh) this.#tellRoster(member);
     if (member.role !== PlayerRole.Player) {
       // A spectator: no fresh-session rejoin (`rejoinRoom` is for players), no away window.
       if (fresh) return { kind: 'refused', text: 'a spectator rejoins by reconnecting only' };
