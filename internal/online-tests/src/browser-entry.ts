@@ -117,6 +117,11 @@ const api: PageApi = {
     joined.on('playerBack', (playerId) => seen(playerId, 'playerBack'));
     joined.on('hostChanged', (hostId) => seen(hostId, 'hostChanged'));
     joined.on('stateChange', (state) => note(`session state ${state}`));
+    // Recoverable ones too (a message the session refused says why a wait may hang).
+    joined.on('error', (error, context) => {
+      const fatal = context.recoverable ? '' : ' (fatal)';
+      note(`error ${context.source}${fatal}: ${error.message.slice(0, 160)}`);
+    });
     session = joined;
     driver = loop;
     loop.start();

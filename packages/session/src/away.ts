@@ -87,6 +87,8 @@ export class Away {
   /** The local app said it is away (`setAway(true)`), so it does not ask to come back. */
   #explicit = false;
   #localStandIn: Uint8Array = EMPTY;
+  /** The local spectator lost the host at least once under this host (so it asks for states). */
+  #spectatorAsked = false;
 
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: AwayDeps) {}
@@ -96,9 +98,18 @@ export class Away {
     return this.#phase === 'playing';
   }
 
+  /**
+   * Whether the local member lost its link to the host and the host has not answered its
+   * rejoin yet (a player hears it is away, a spectator gets a state).
+   */
+  get waitingForHost(): boolean {
+    return this.#phase === 'lost';
+  }
+
   /** The local member lost its link to the host: it stands still until it reconnects. */
   localLost(): void {
     this.#phase = 'lost';
+    if (!this.deps.roster.localPlays) this.#spectatorAsked = true;
   }
 
   /**
@@ -109,6 +120,7 @@ export class Away {
    */
   hostReplaced(): void {
     const { roster } = this.deps;
+    this.#spectatorAsked = false;
     if (roster.isAway(roster.localSlot)) this.#phase = 'away';
     else if (this.#phase !== 'playing') {
       this.#phase = 'playing';
@@ -133,9 +145,15 @@ export class Away {
     }
   }
 
-  /** Host: marks a member away now unless it already is (its link was lost). */
+  /**
+   * Host: marks a member away now unless it already is (its link was lost). Inputs it made
+   * before it lost us may still be on their way (or held by others), and its rejoin does not
+   * name its newest: its back tick comes after the newest an honest member can have made.
+   */
   markAwayNow(member: Member, engine: RollbackEngine, cfg: SessionConfig): void {
     if (!this.deps.roster.isAway(member.slot)) this.#markAway(member, engine, cfg);
+    const slot = member.slot;
+    this.#lastSent[slot] = Math.max(this.#lastSent[slot]!, lastInputReach(engine, cfg));
   }
 
   /**
@@ -192,6 +210,7 @@ export class Away {
     this.#lastFrameAt = Number.NEGATIVE_INFINITY;
     this.#phase = 'playing';
     this.#explicit = false;
+    this.#spectatorAsked = false;
   }
 
   /**
@@ -323,7 +342,10 @@ export class Away {
     }
     // The host tells a member that reconnected about windows it may know already.
     if (roster.awayWindow(member.slot).from === message.tick) return;
-    if (member.isHost || roster.isAway(member.slot)) {
+    // We lost the host with our own window open: its answer (our back tick) was lost with the
+    // link, and it marked us away again from there. Its word counts; we come back from its state.
+    const reopened = member.isLocal && this.#phase === 'lost';
+    if (member.isHost || (roster.isAway(member.slot) && !reopened)) {
       report.peer(peerId, message.type, `slot ${message.slot} cannot be marked away`);
       return;
     }
@@ -397,7 +419,9 @@ export class Away {
    */
   #spectatorBack(peerId: string, engine: RollbackEngine | null, message: PlayerBackMessage): void {
     const { report } = this.deps;
-    if (this.#phase !== 'lost' || !engine) {
+    // A state after the first one answers a rejoin we sent again before that one arrived: the
+    // host sends inputs from its tick on, so it is loaded (when ahead) like the first.
+    if (!this.#spectatorAsked || !engine) {
       report.peer(peerId, message.type, 'a state for a spectator that did not reconnect');
       return;
     }

@@ -216,6 +216,13 @@ export class Admissions {
     if (roster.isHost) reclaimDepartedSlots(roster, room.engine, room.cfg);
     const counts = roster.counts();
     const withinRateLimit = roster.isHost ? limiter.tryAcquire(peerId) : true;
+    const seated = roster.byPeer(peerId);
+    if (withinRateLimit && seated && this.#asksAgain(seated, message, role, room)) {
+      // Its link dropped before our accept arrived (see `JoinAttempt.hostLinkLost`), and we did
+      // not see that link go: the same answer again.
+      this.deps.links.sendTo(peerId, this.#accept(seated, room));
+      return;
+    }
     const admission = decideAdmission({
       request: message,
       role,
@@ -270,6 +277,30 @@ export class Admissions {
       this.#sendStartState(member.peerId, engine, room.state);
       this.deps.tellAwayWindows(member);
     }
+  }
+
+  /**
+   * Whether a join request repeats the one of a member we seated in the lobby: the same peer,
+   * player id, role and room. (In a running game a request from a member's peer is a fresh
+   * session of it, which proves itself: see `reconnect.ts`.)
+   */
+  #asksAgain(
+    member: Member,
+    message: JoinRequestMessage,
+    role: PlayerRole,
+    room: RoomStatus,
+  ): boolean {
+    return (
+      this.deps.roster.isHost &&
+      room.state === SessionState.Lobby &&
+      room.engine === null &&
+      member.status === 'present' &&
+      !member.isLocal &&
+      member.playerId === message.playerId &&
+      member.role === role &&
+      message.roomId === room.roomId &&
+      message.protocolVersion === PROTOCOL_VERSION
+    );
   }
 
   #mayRefuse(peerId: string): boolean {
@@ -424,6 +455,12 @@ export function applyStartPlayers(roster: Roster, players: readonly WirePlayer[]
   }
 }
 
+/**
+ * How many times a joiner asks a host whose link dropped before it answered, the first ask
+ * included (a slow machine's link may time out in the middle of the join).
+ */
+export const JOIN_ATTEMPTS = 3;
+
 type Asked = {
   readonly hostPeerId: string;
   /** A fresh session taking its slot back: that slot (see `Session.rejoinRoom`), else `null`. */
@@ -442,6 +479,10 @@ export class JoinAttempt {
   #state: { readonly kind: 'idle' } | (Asked & { readonly kind: 'asking' | 'awaitingStart' }) = {
     kind: 'idle',
   };
+  /** The request of the attempt in flight and how to fail it, or `null`. */
+  #ask: { readonly ask: JoinAsk; readonly fail: (error: Error) => void } | null = null;
+  /** How many times the attempt in flight asked the host. */
+  #attempts = 0;
 
   /**
    * @param transport - Connects to the host.
@@ -478,29 +519,63 @@ export class JoinAttempt {
    * @returns The promise `joinRoom()` returns.
    */
   begin(ask: JoinAsk, now: number, fail: (error: Error) => void): Promise<void> {
-    const { request, hostPeerId, proof } = ask;
+    const { hostPeerId, proof } = ask;
     return new Promise<void>((resolve, reject) => {
       const rejoinSlot = proof?.slot ?? null;
       this.#state = { kind: 'asking', hostPeerId, rejoinSlot, startedAt: now, resolve, reject };
-      this.transport.connect(hostPeerId).then(
-        () => {
-          if (this.askingHost !== hostPeerId) return;
-          try {
-            this.links.ensure(hostPeerId);
-            this.links.sendTo(hostPeerId, request);
-            // A fresh session taking its slot back proves it right after asking.
-            if (proof) this.links.sendTo(hostPeerId, proof);
-          } catch (error) {
-            this.report.error('session', error instanceof Error ? error : new Error(String(error)));
-          }
-        },
-        (error: unknown) => {
-          const err = error instanceof Error ? error : new Error(String(error));
-          const text = `joinRoom: cannot connect to host '${hostPeerId}': ${err.message}`;
-          fail(new RbnError('CONNECT_FAILED', text, { cause: err }));
-        },
-      );
+      this.#ask = { ask, fail };
+      this.#attempts = 1;
+      this.#connectAndAsk();
     });
+  }
+
+  /**
+   * The link to the host we ask dropped before it answered (a slow machine's link can time out
+   * in the middle of the join): connect again and ask again, at most {@link JOIN_ATTEMPTS} asks
+   * in all and within the join timeout. The host forgot us with the link, or answers the same
+   * request again (see `Admissions.onJoinRequest`).
+   * @returns Whether it asks again (else the join fails).
+   */
+  hostLinkLost(): boolean {
+    if (this.#state.kind !== 'asking' || this.#ask === null) return false;
+    if (this.#attempts >= JOIN_ATTEMPTS) return false;
+    this.#attempts++;
+    const attempt = this.#attempts;
+    // After the transport's own disconnect handling, not inside it.
+    void Promise.resolve().then(() => {
+      if (this.#attempts === attempt) this.#connectAndAsk();
+    });
+    return true;
+  }
+
+  /** Connects to the host (again) and sends the request, unless the attempt ended or moved on. */
+  #connectAndAsk(): void {
+    const asked = this.#ask;
+    if (asked === null) return;
+    const { ask, fail } = asked;
+    const { request, hostPeerId, proof } = ask;
+    const attempt = this.#attempts;
+    const current = (): boolean =>
+      this.#ask === asked && this.#attempts === attempt && this.askingHost === hostPeerId;
+    this.transport.connect(hostPeerId).then(
+      () => {
+        if (!current()) return;
+        try {
+          this.links.ensure(hostPeerId);
+          this.links.sendTo(hostPeerId, request);
+          // A fresh session taking its slot back proves it right after asking.
+          if (proof) this.links.sendTo(hostPeerId, proof);
+        } catch (error) {
+          this.report.error('session', error instanceof Error ? error : new Error(String(error)));
+        }
+      },
+      (error: unknown) => {
+        if (!current()) return;
+        const err = error instanceof Error ? error : new Error(String(error));
+        const text = `joinRoom: cannot connect to host '${hostPeerId}': ${err.message}`;
+        fail(new RbnError('CONNECT_FAILED', text, { cause: err }));
+      },
+    );
   }
 
   /** Whether the attempt ran longer than `timeoutMs`. */
@@ -524,6 +599,7 @@ export class JoinAttempt {
   succeed(): void {
     const state = this.#state;
     this.#state = { kind: 'idle' };
+    this.#ask = null;
     if (state.kind !== 'idle') state.resolve();
   }
 
@@ -534,6 +610,7 @@ export class JoinAttempt {
   take(): { hostPeerId: string; reject: (error: Error) => void } | null {
     const state = this.#state;
     this.#state = { kind: 'idle' };
+    this.#ask = null;
     return state.kind === 'idle' ? null : state;
   }
 }

@@ -135,6 +135,7 @@ export class Departures {
     why: string,
     engine: RollbackEngine | null,
     cfg: SessionConfig,
+    now: number,
   ): string | null {
     const { roster, links } = this.deps;
     const member = roster.byPeer(peerId);
@@ -145,8 +146,11 @@ export class Departures {
       this.depart(member, LeaveReason.Disconnected, engine, cfg);
     } else if (cfg.topology === Topology.Mesh && hostPeerId !== null) {
       // In mesh a player we lost may still reach the host, but we cannot get its inputs any
-      // more: ask the host to remove it (at a tick the host chooses for everyone).
-      links.get(peerId)?.markInterrupted();
+      // more: ask the host to remove it (at a tick the host chooses for everyone). Its silence
+      // is told now: the next report, if it stays silent, after another `disconnectTimeout`.
+      const link = links.get(peerId);
+      link?.resetLiveness(now);
+      link?.markInterrupted();
       const tick = engine ? Math.max(0, engine.getReceivedTick(member.playerId) + 1) : 0;
       links.sendTo(hostPeerId, { type: MessageType.DisconnectReport, slot: member.slot, tick });
     }

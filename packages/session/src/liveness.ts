@@ -110,6 +110,8 @@ export type LivenessDeps = {
   readonly emitter: Emitter;
   readonly report: Reporter;
   readonly advantage: FrameAdvantage;
+  /** Whether the local game advances (not while away, or waiting for the host after a drop). */
+  readonly localPlays: () => boolean;
 };
 
 /**
@@ -228,8 +230,9 @@ export class Liveness {
     }
     const sample = ((Math.floor(now) >>> 0) - timestamp) >>> 0;
     if (sample < 60_000) link.addRttSample(sample);
-    // While away the local game stands still: the others' ticks say nothing about time sync.
-    if (engine && !this.deps.roster.localAway) {
+    // While away (or reconnecting) the local game stands still: the others' ticks say nothing
+    // about time sync.
+    if (engine && !this.deps.roster.localAway && this.deps.localPlays()) {
       const bound = remoteTickBound(engine, this.deps.roster, cfg);
       if (tick < 0 || tick > bound) {
         const text = `pong tick ${tick} is beyond any tick it can be at (${bound}); time sync ignores it`;

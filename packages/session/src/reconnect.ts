@@ -22,14 +22,20 @@ import type { SessionConfig } from './types';
  * reconnects to the host by itself, proves who it is with the rejoin token the host gave it,
  * and comes back like any away player: same slot, same player id, state transfer at an agreed
  * tick. Nobody else can claim the slot: the token is a secret between the host and the player.
+ * It proves itself again, once a second, until the host answers (it hears it is away): a rejoin
+ * or an answer can be lost with a link that drops again, and a link only our side still holds
+ * open carries nothing. The host answers every proof; a player whose link dropped on its side
+ * only (the host still held it) is marked away then.
  *
  * Spectators reconnect the same way: the host gives them a token too and keeps a lost
  * spectator's slot for the window (there is nothing to mark away: it has no inputs). Once it
  * proves itself, the host sends it its newest confirmed state (a `PlayerBack` for the
  * spectator's slot, back tick = state tick) and every input from there on; the spectator loads
  * that state when it is ahead of its own tick (it skips forward, never back) and watches on.
- * Each token buys one state (the host hands out a new one right after). A spectator has no
- * inputs, so it can never change a player's; `rejoinRoom` (a fresh session) is for players only.
+ * It asks until a state arrives, and the host answers each ask (at most one state per half
+ * second): its token stays its own, as a player's does, since an answer may never arrive. A
+ * spectator has no inputs, so it can never change a player's; `rejoinRoom` (a fresh session)
+ * is for players only.
  */
 
 /** The bytes of a rejoin token. */
@@ -112,11 +118,14 @@ export type ReconnectDeps = {
 export class Reconnect {
   readonly #tokens: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_COUNT);
   readonly #lostAt = new Float64Array(SLOT_COUNT).fill(-1);
+  /** Host: when a spectator of the slot was last sent a state for its rejoin. */
+  readonly #answeredAt = new Float64Array(SLOT_COUNT).fill(Number.NEGATIVE_INFINITY);
   /** Host: a fresh session of the slot's player asked to join (its proof follows), or -1. */
   readonly #freshAsk = new Int8Array(SLOT_COUNT).fill(-1);
   #ownToken: Uint8Array | null = null;
   #hostLostAt = -1;
   #lastTryAt = Number.NEGATIVE_INFINITY;
+  #lastMeshRepairAt = Number.NEGATIVE_INFINITY;
 
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: ReconnectDeps) {}
@@ -125,6 +134,7 @@ export class Reconnect {
   reset(): void {
     this.#tokens.fill(undefined);
     this.#lostAt.fill(-1);
+    this.#answeredAt.fill(Number.NEGATIVE_INFINITY);
     this.#freshAsk.fill(-1);
     this.#ownToken = null;
     this.#hostLostAt = -1;
@@ -139,6 +149,7 @@ export class Reconnect {
     this.#ownToken = null;
     this.#tokens.fill(undefined);
     this.#lostAt.fill(-1);
+    this.#answeredAt.fill(Number.NEGATIVE_INFINITY);
     this.#freshAsk.fill(-1);
   }
 
@@ -193,7 +204,8 @@ export class Reconnect {
    * a window) instead of leaving the room.
    */
   hostLost(engine: RollbackEngine | null, cfg: SessionConfig, now: number): boolean {
-    if (this.#hostLostAt >= 0) return true;
+    // Still waiting for the host's answer: the same window goes on.
+    if (this.#hostLostAt >= 0 && this.deps.away.waitingForHost) return true;
     if (!engine || cfg.reconnectWindowMs <= 0 || this.#ownToken === null) return false;
     this.#hostLostAt = now;
     this.#lastTryAt = now;
@@ -252,7 +264,12 @@ export class Reconnect {
   }
 
   #memberFrame(cfg: SessionConfig, now: number): 'give up' | null {
-    if (this.#hostLostAt < 0) return null;
+    // The host answered our rejoin (our away window, or a spectator's state, arrived): back.
+    if (this.#hostLostAt >= 0 && !this.deps.away.waitingForHost) this.#hostLostAt = -1;
+    if (this.#hostLostAt < 0) {
+      if (cfg.topology === Topology.Mesh) this.#repairMesh(now);
+      return null;
+    }
     if (now - this.#hostLostAt >= cfg.reconnectWindowMs) return 'give up';
     if (now - this.#lastTryAt < RECONNECT_RETRY_MS) return null;
     this.#lastTryAt = now;
@@ -260,18 +277,58 @@ export class Reconnect {
     const token = this.#ownToken;
     if (host === null || token === null) return 'give up';
     const slot = this.deps.roster.localSlot;
-    this.deps.transport.connect(host).then(
+    const { transport, links, away } = this.deps;
+    if (transport.connectedPeers.has(host)) {
+      const link = links.get(host);
+      if (link && now - link.lastRecvAt < cfg.disconnectTimeout) {
+        // Connected, and no answer yet: our rejoin or its answer was lost, or the host was not
+        // ready for it. Ask again (once a second, until it answers or the window ends).
+        this.#askHost(host, slot, token, cfg);
+        return null;
+      }
+      // Nothing arrives on a link only our side still holds open: connect afresh.
+      transport.disconnect(host);
+    }
+    transport.connect(host).then(
       () => {
-        if (this.#hostLostAt < 0 || this.#ownToken !== token) return;
-        this.#hostLostAt = -1;
-        this.deps.links.sendTo(host, { type: MessageType.Rejoin, slot, token });
-        if (cfg.topology === Topology.Mesh) this.#reopenMesh(host);
+        if (this.#hostLostAt < 0 || this.#ownToken !== token || !away.waitingForHost) return;
+        this.#askHost(host, slot, token, cfg);
       },
       () => {
         // Not reachable yet: the next try follows in RECONNECT_RETRY_MS.
       },
     );
     return null;
+  }
+
+  /** Member: proves to the host who we are (again), and opens our mesh links again. */
+  #askHost(host: string, slot: number, token: Uint8Array, cfg: SessionConfig): void {
+    this.deps.links.sendTo(host, { type: MessageType.Rejoin, slot, token });
+    if (cfg.topology === Topology.Mesh) this.#reopenMesh(host);
+  }
+
+  /**
+   * Mesh, with the host reached: opens again, once a second, a link to another player that is
+   * not connected (it broke, or an earlier try failed while that player's network was down).
+   * The later joiner of the two (the higher slot) connects, as a newcomer does.
+   */
+  #repairMesh(now: number): void {
+    const { roster, transport } = this.deps;
+    if (now - this.#lastMeshRepairAt < RECONNECT_RETRY_MS || !roster.localPlays) return;
+    this.#lastMeshRepairAt = now;
+    for (const member of roster.remotePlayers) {
+      if (member.slot > roster.localSlot || member.isHost) continue;
+      const peerId = member.peerId;
+      if (transport.connectedPeers.has(peerId)) continue;
+      transport.connect(peerId).then(
+        () => {
+          if (roster.byPeer(peerId)) this.deps.links.get(peerId)?.addRttSample(0);
+        },
+        () => {
+          // Not reachable yet (its network may be down too): the next try follows.
+        },
+      );
+    }
   }
 
   /** Mesh: our links to the other players may have dropped with the host's; open them again. */
@@ -328,7 +385,13 @@ export class Reconnect {
    * A `Rejoin` message: our token from the host, or (host) a member proving who it is.
    * @param engine - The host's engine (a spectator that proved itself gets its state).
    */
-  onRejoin(peerId: string, message: RejoinMessage, engine: RollbackEngine | null): RejoinOutcome {
+  onRejoin(
+    peerId: string,
+    message: RejoinMessage,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+    now: number,
+  ): RejoinOutcome {
     const { roster, report } = this.deps;
     if (!roster.isHost) {
       if (peerId !== roster.hostPeerId || message.slot !== roster.localSlot) {
@@ -370,17 +433,27 @@ export class Reconnect {
     if (member.role !== PlayerRole.Player) {
       // A spectator: no fresh-session rejoin (`rejoinRoom` is for players), no away window.
       if (fresh) return { kind: 'refused', text: 'a spectator rejoins by reconnecting only' };
-      if (engine) {
+      // It asks until a state arrives (and again after every drop): each ask gets the newest
+      // one, at most one per RECONNECT_RETRY_MS / 2 (an ask sent again before our answer
+      // arrived finds it on its way).
+      if (engine && now - this.#answeredAt[message.slot]! >= RECONNECT_RETRY_MS / 2) {
         this.#lostAt[message.slot] = -1;
-        // One state per token: the next frame hands out a new one for the next drop.
-        this.#tokens[message.slot] = undefined;
+        this.#answeredAt[message.slot] = now;
         this.#sendSpectatorState(member, engine);
       }
       return DONE;
     }
     this.#lostAt[message.slot] = -1;
     if (!fresh) {
-      this.deps.away.rejoined(member);
+      // It stands still until it hears it is away. Its link may have dropped on its side only
+      // (we still held it): it is away from now. (One that came back already and asks again,
+      // its ask sent before our answer arrived, reaches us before its inputs from its back
+      // tick: its window is not retired yet.)
+      const { away, roster: r } = this.deps;
+      if (engine && !r.isAway(member.slot) && r.backAt(member.slot) < 0) {
+        away.markAwayNow(member, engine, cfg);
+      }
+      away.rejoined(member);
       return DONE;
     }
     // A fresh session: the old token is spent (a copy of it proves nothing any more); the

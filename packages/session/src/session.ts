@@ -153,8 +153,8 @@ export class Session {
     this.joining = new JoinAttempt(transport, links, report);
     this.joiner = { game, joining: this.joining, report, roster };
     this.pausing = new Pausing({ links, emitter, report, roster, clock });
-    this.liveness = new Liveness({ links, roster, emitter, report, advantage });
     const localPlays = (): boolean => this.survival.localPlays;
+    this.liveness = new Liveness({ links, roster, emitter, report, advantage, localPlays });
     this.inputs = new InputExchange({ links, roster, report, advantage, localPlays });
     const reportOptions = resolveDesyncReportOptions(options.desyncReports);
     this.desync = new DesyncRecovery({
@@ -725,12 +725,16 @@ export class Session {
   private handlePeerGone(peerId: string, why: string): void {
     if (this.stateValue === SessionState.Disconnected) return;
     if (peerId === this.joining.askingHost) {
+      // Dropped before the host answered: ask again over a new connection (a few times).
+      if (this.joining.hostLinkLost()) return;
       this.failJoin(new RbnError('JOIN_FAILED', `joinRoom: lost the host: ${why}`));
       return;
     }
     // A player that lost its connection keeps its slot for a while (see reconnect.ts).
     if (this.survival.peerGone(peerId, this.engine, this.cfg, this.clock.now())) return;
-    this.endRoomIf(this.departures.onPeerGone(peerId, why, this.engine, this.cfg));
+    this.endRoomIf(
+      this.departures.onPeerGone(peerId, why, this.engine, this.cfg, this.clock.now()),
+    );
   }
 
   private endRoom(notify: boolean, why?: string): void {

@@ -182,8 +182,8 @@ describe("a spectator's slot", () => {
     const tick = spec.session.currentTick;
     await run(h, 60);
     expect(spec.session.currentTick, `seed ${h.seed}`).toBeGreaterThan(tick + 50);
-    // Each token buys one state: it got a new one for the next drop.
-    expect(tokens.length).toBe(2);
+    // Its token stays its own for the next drop (like a player's): no new one.
+    expect(tokens.length).toBe(1);
     expect(spec.session.rejoinTicket, 'no fresh-session ticket for a spectator').toBeNull();
   });
 });

@@ -177,7 +177,7 @@ export class Survival {
         return;
       }
       case MessageType.Rejoin:
-        return this.#onRejoin(peerId, message, engine, cfg);
+        return this.#onRejoin(peerId, message, engine, cfg, now);
     }
   }
 
@@ -206,8 +206,9 @@ export class Survival {
     message: RejoinMessage,
     engine: RollbackEngine | null,
     cfg: SessionConfig,
+    now: number,
   ): void {
-    const outcome = this.#reconnect.onRejoin(peerId, message, engine);
+    const outcome = this.#reconnect.onRejoin(peerId, message, engine, cfg, now);
     if (outcome.kind === 'refused') {
       const reason = JoinRejectReason.DuplicatePlayer;
       const reject = { type: MessageType.JoinReject, reason, message: outcome.text } as const;
