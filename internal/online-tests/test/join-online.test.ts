@@ -115,6 +115,41 @@ describe('joinOnline between Node peers', () => {
     );
   });
 
+  it('drops a player whose goodbye was lost with its link once the server says it left (not a minute later)', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/lost-bye?next=2`;
+    const page = new EventTarget();
+    // The guest's peer connections, to close them as a dying page does, before its goodbye.
+    const opened: { close(): void }[] = [];
+    const Native = wrtc.RTCPeerConnection as new (...args: unknown[]) => { close(): void };
+    const RTCPeerConnection = class extends Native {
+      constructor(...args: unknown[]) {
+        super(...args);
+        opened.push(this);
+      }
+    };
+    const host = await peers.join(url, 0);
+    const guest = await peers.join(url, 1, {
+      pageEvents: page,
+      wrtc: { ...wrtc, RTCPeerConnection },
+    });
+    await peers.allConfirmed(30);
+    const seen: string[] = [];
+    host.session.on('playerAway', (id) => seen.push(`away ${id}`));
+    host.session.on('playerLeft', (p) => seen.push(`left ${p.playerId}`));
+    const guestId = guest.session.localPlayerId;
+    for (const connection of opened) connection.close();
+    // Its goodbye (`PlayerLeft`) goes out on a closed link; the server's `leave` arrives.
+    page.dispatchEvent(new Event('pagehide'));
+    await peers.waits.until(
+      () => seen.includes(`left ${guestId}`),
+      'the host seeing the guest leave (its reconnect window is 60 s)',
+      30_000,
+      () => `${peers.status()} | host saw [${seen.join(', ')}]`,
+    );
+    expect(host.session.players.has(guestId)).toBe(false);
+  });
+
   it("follows only the group host's room announcement, never another member's, and can be aborted while waiting", async () => {
     const server = await start();
     const url = `${server.wsUrl}/trust`;
