@@ -10,26 +10,38 @@ import { scratchDir } from './tarballs';
 
 // `pnpm check:deps` is knip (unused and unlisted dependencies, unused files and exports; then, in
 // production mode, a library's runtime code may use only its own `dependencies`) and jscpd (code
-// copied between libraries). `pnpm test` runs it on the repository (the root task `check:deps`);
-// these tests run that very command on a small workspace with one problem of each kind.
+// copied between libraries), one `&&` step after the other. `pnpm test` runs it on the repository
+// (the root task `check:deps`); this test runs each of its steps on one small workspace that holds
+// a problem of every kind, so each step shows the problems it reports (run as one chain, the
+// first failing step would hide the others).
 
-type Outcome = { code: number; output: string };
+type Outcome = { step: string; code: number; output: string };
 
 /**
- * Runs the root's `check:deps` script, one `&&` step after the other, as pnpm would.
- * @param cwd - The workspace to check.
- * @returns The exit code and everything printed (of the first failing step, or of all).
+ * The steps of the root's `check:deps` script.
+ * @returns Each command of its `&&` chain, in order.
  */
-async function checkDeps(cwd: string): Promise<Outcome> {
-  const script = readManifest(repoRoot).scripts?.['check:deps'] ?? 'false';
+function checkDepsSteps(): string[] {
+  const script = readManifest(repoRoot).scripts?.['check:deps'] ?? '';
+  // Only a plain `&&` chain splits into steps that run the same as the whole script.
+  expect(script, 'check:deps is a chain of commands joined by &&').toMatch(/^[^;|&]+(&&[^;|&]+)*$/);
+  return script.split('&&').map((step) => step.trim());
+}
+
+/**
+ * Runs one step of `check:deps` in a shell, as pnpm would.
+ * @param cwd - The workspace to check.
+ * @returns The step, its exit code and everything it printed.
+ */
+async function runStep(step: string, cwd: string): Promise<Outcome> {
   const env = {
     ...process.env,
     PATH: [join(repoRoot, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
   };
   return new Promise((resolve) => {
-    execFile('sh', ['-c', script], { cwd, env, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile('sh', ['-c', step], { cwd, env, encoding: 'utf8' }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
+      resolve({ step, code, output: `${stdout}${stderr}` });
     });
   });
 }
@@ -56,9 +68,22 @@ const helper = `export function mergeRanges(ranges: [number, number][]): [number
 }
 `;
 
+/** Another one, copied inside one library only. */
+const localHelper = `export function splitEvery<T>(items: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(\`bad size \${size}\`);
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) {
+    const chunk = items.slice(start, start + size);
+    if (chunk.length > 0) chunks.push(chunk);
+  }
+  return chunks;
+}
+`;
+
 /**
  * A two-library workspace: `a` imports a package it does not declare and declares one it never
- * imports; `b`'s runtime code imports a devDependency; both hold the same helper.
+ * imports; `b`'s runtime code imports a devDependency; both hold the same helper; and `a` holds
+ * a second helper twice (a copy inside one library).
  */
 function brokenWorkspace(): string {
   const root = scratchDir('check-deps');
@@ -72,6 +97,8 @@ function brokenWorkspace(): string {
       dependencies: { 'left-pad': '^1.3.0' },
     },
     'packages/a/src/index.ts': `import isOdd from 'is-odd';\nexport const odd = isOdd(3);\n${helper}`,
+    'packages/a/src/copy.ts': localHelper,
+    'packages/a/src/other.ts': `export const other = 2;\n${localHelper}`,
     'packages/b/package.json': {
       name: '@x/b',
       type: 'module',
@@ -85,46 +112,38 @@ function brokenWorkspace(): string {
 }
 
 describe('`pnpm check:deps` (knip + jscpd)', () => {
-  it('reports an unlisted and an unused dependency, then a devDependency in runtime code, then a copy between libraries', async () => {
+  it('reports an unlisted and an unused dependency, a devDependency in runtime code and a copy between libraries, not one inside a library', async () => {
     const root = brokenWorkspace();
-    const first = await checkDeps(root);
-    expect(first.code, first.output).not.toBe(0);
-    expect(first.output).toMatch(/Unused dependencies[\s\S]*left-pad\s+packages\/a\/package\.json/);
-    expect(first.output).toMatch(
-      /Unlisted dependencies[\s\S]*is-odd\s+packages\/a\/src\/index\.ts/,
-    );
+    const steps = await Promise.all(checkDepsSteps().map((step) => runStep(step, root)));
+    const all = steps.map((s) => `$ ${s.step} (exit ${s.code})\n${s.output}`).join('\n');
+    /** The steps whose output matches `pattern`; each must fail, so the whole script fails. */
+    const reporting = (pattern: RegExp): Outcome[] => {
+      const found = steps.filter((s) => pattern.test(s.output));
+      for (const s of found) expect(s.code, `${s.step} reports ${pattern} and fails`).not.toBe(0);
+      return found;
+    };
 
-    // Fix `a`: the production check finds b's runtime import of a devDependency.
-    write(root, {
-      'packages/a/package.json': {
-        name: '@x/a',
-        type: 'module',
-        exports: './src/index.ts',
-        dependencies: { 'is-odd': '^3.0.1' },
-      },
-    });
-    const second = await checkDeps(root);
-    expect(second.code, second.output).not.toBe(0);
-    expect(second.output).toMatch(
-      /Unlisted dependencies[\s\S]*fast-check\s+packages\/b\/src\/index\.ts/,
-    );
-
-    // Fix `b`: jscpd finds the helper both libraries hold.
-    write(root, {
-      'packages/b/src/index.ts': `export const any = 1;\n${helper}`,
-      'packages/b/package.json': { name: '@x/b', type: 'module', exports: './src/index.ts' },
-    });
-    const third = await checkDeps(root);
-    expect(third.code, third.output).not.toBe(0);
-    expect(third.output).toMatch(/Clone found[\s\S]*index\.ts[\s\S]*index\.ts/);
-
-    // A copy inside one library is that library's business.
-    write(root, {
-      'packages/b/src/index.ts': 'export const any = 1;\n',
-      'packages/a/src/copy.ts': helper,
-    });
-    const fourth = await checkDeps(root);
-    expect(fourth.output).not.toMatch(/Clone found/);
+    // knip: `a` declares left-pad, never imported, and imports is-odd, not declared.
+    expect(
+      reporting(/Unused dependencies[\s\S]*left-pad\s+packages\/a\/package\.json/),
+      all,
+    ).not.toEqual([]);
+    expect(
+      reporting(/Unlisted dependencies[\s\S]*is-odd\s+packages\/a\/src\/index\.ts/),
+      all,
+    ).not.toEqual([]);
+    // knip's production run: b's runtime code imports fast-check, only a devDependency.
+    expect(
+      reporting(/Unlisted dependencies[\s\S]*fast-check\s+packages\/b\/src\/index\.ts/),
+      all,
+    ).not.toEqual([]);
+    // jscpd: the helper both libraries hold, and only that one: a copy inside one library is that
+    // library's business.
+    const clones = reporting(/Clone found/);
+    expect(clones, all).toHaveLength(1);
+    expect(clones[0]?.output).toMatch(/Clone found[\s\S]*index\.ts[\s\S]*index\.ts/);
+    expect(clones[0]?.output).toMatch(/Found 1 clones/);
+    expect(clones[0]?.output).not.toMatch(/copy\.ts|other\.ts/);
   }, 120_000);
 });
 
