@@ -139,6 +139,8 @@ describe('pages that go silent and come back (Chromium, @rbn/online)', () => {
     expect(host.session.players.get(droppedId)?.slot).toBe(droppedSlot);
     expect(host.session.players.size).toBe(3);
     expect([...hostSaw.left.keys()]).toEqual([]);
-    expect(await departures(stay.page)).toEqual([]);
+    const ids = `host ${host.session.localPlayerId}, dropped ${droppedId}`;
+    const seen = JSON.stringify((await progress(stay.page)).trace.slice(-40));
+    expect(await departures(stay.page), `${ids}; the page that stayed: ${seen}`).toEqual([]);
   });
 });
