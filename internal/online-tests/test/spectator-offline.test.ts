@@ -47,6 +47,15 @@ describe('a spectator page that drops (Chromium, @rbn/online)', () => {
       90_000,
       peers.status,
     );
+    // It came back from a state near the host's newest: 120 more ticks it simulates itself, to
+    // compare (a loaded machine may bring it back only just short of the tick waited for above).
+    await pageConfirmed(
+      watcher.page,
+      'the spectator watching on',
+      (await progress(watcher.page)).confirmed + 120,
+      STEP_CAP_MS,
+      peers.status,
+    );
     const after = await progress(watcher.page);
     expect(after.playerId).toBe(playerId);
     expect(after.slot).toBe(slot);
