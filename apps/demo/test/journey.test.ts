@@ -139,10 +139,17 @@ async function roster(page: Page): Promise<Seen[]> {
   return seen.sort((a, b) => a.slot - b.slot);
 }
 
-/** Waits until `b` confirmed what `a` confirmed by now, and checks both hold the same state there. */
+/**
+ * Waits until both confirmed a tick past what either confirmed by now, and checks both hold the
+ * same state there (past it, a page that joined from a state simulated the tick itself: the
+ * state's own tick has no hash of its own).
+ */
 async function sameConfirmedState(a: Page, b: Page, what: string): Promise<void> {
-  const tick = await a.evaluate(() => window.rbnDemo?.peers[0]?.confirmedGameTick ?? 0);
-  await waitForDemo(b, `window.rbnDemo.peers[0].confirmedGameTick >= ${tick}`, HANG_MS);
+  const now = (page: Page) => page.evaluate(() => window.rbnDemo?.peers[0]?.confirmedGameTick ?? 0);
+  const tick = Math.max(await now(a), await now(b)) + 1;
+  for (const page of [a, b]) {
+    await waitForDemo(page, `window.rbnDemo.peers[0].confirmedGameTick >= ${tick}`, HANG_MS);
+  }
   const hashes = await Promise.all(
     [a, b].map((page) => page.evaluate((t) => window.rbnDemo?.hashAt(t), tick)),
   );
