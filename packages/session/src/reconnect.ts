@@ -318,16 +318,9 @@ export class Reconnect {
     this.#lastMeshRepairAt = now;
     for (const member of roster.remotePlayers) {
       if (member.slot > roster.localSlot || member.isHost) continue;
-      const peerId = member.peerId;
-      if (transport.connectedPeers.has(peerId)) continue;
-      transport.connect(peerId).then(
-        () => {
-          if (roster.byPeer(peerId)) this.deps.links.get(peerId)?.addRttSample(0);
-        },
-        () => {
-          // Not reachable yet (its network may be down too): the next try follows.
-        },
-      );
+      if (transport.connectedPeers.has(member.peerId)) continue;
+      // Quietly: it may not be reachable yet (its network may be down too); the next try follows.
+      connectMember(transport, roster, this.deps.links, null, member.peerId);
     }
   }
 

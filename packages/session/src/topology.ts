@@ -142,13 +142,13 @@ export function relink(
 
 /**
  * Opens a transport connection to another member (a mesh peer); a failure is reported as a
- * transport error.
+ * transport error to `report` (`null` for a try that is retried: nothing to tell yet).
  */
 export function connectMember(
   transport: TransportAdapter,
   roster: Roster,
   links: LinkTable,
-  report: Reporter,
+  report: Reporter | null,
   peerId: string,
 ): void {
   transport.connect(peerId).then(
@@ -156,6 +156,7 @@ export function connectMember(
       if (roster.byPeer(peerId)) links.get(peerId)?.addRttSample(0);
     },
     (error: unknown) => {
+      if (report === null) return;
       const err = error instanceof Error ? error : new Error(String(error));
       report.error('transport', err, peerId);
     },
