@@ -150,6 +150,45 @@ describe('joinOnline between Node peers', () => {
     expect(host.session.players.has(guestId)).toBe(false);
   });
 
+  it('a guest takes the room over once the server says the host left, its goodbye lost with its link', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/lost-host-bye?next=2`;
+    const page = new EventTarget();
+    // The host's peer connections, to close them as a dying page does, before its goodbye.
+    const opened: { close(): void }[] = [];
+    const Native = wrtc.RTCPeerConnection as new (...args: unknown[]) => { close(): void };
+    const RTCPeerConnection = class extends Native {
+      constructor(...args: unknown[]) {
+        super(...args);
+        opened.push(this);
+      }
+    };
+    const host = await peers.join(url, 0, {
+      pageEvents: page,
+      wrtc: { ...wrtc, RTCPeerConnection },
+    });
+    const guest = await peers.join(url, 1);
+    await peers.allConfirmed(30);
+    const hostId = host.session.localPlayerId;
+    const changed: string[] = [];
+    guest.session.on('hostChanged', (id) => changed.push(id));
+    for (const connection of opened) connection.close();
+    // Its goodbye (`PlayerLeft`) goes out on a closed link; the server's `leave` arrives. Alone,
+    // the lost link would keep the guest waiting to reconnect for its 60 s window.
+    page.dispatchEvent(new Event('pagehide'));
+    await peers.waits.until(
+      () => changed.length > 0,
+      'the guest taking over once the server said the host left',
+      30_000,
+      () =>
+        `${peers.status()} | guest: host ${guest.session.isHost}, state ${SessionState[guest.session.state]}`,
+    );
+    expect(changed).toEqual([guest.session.localPlayerId]);
+    expect(guest.session.isHost).toBe(true);
+    expect(guest.session.state).toBe(SessionState.Playing);
+    expect(guest.session.players.has(hostId)).toBe(false);
+  });
+
   it("follows only the group host's room announcement, never another member's, and can be aborted while waiting", async () => {
     const server = await start();
     const url = `${server.wsUrl}/trust`;

@@ -387,6 +387,11 @@ class OnlineRoom {
       this.#client.on('close', (code, reason) => {
         this.#fail(new RbnError('SIGNALING_CLOSED', `signaling closed (${code}) ${reason}`));
       }),
+      // A host whose goodbye went down with its page is replaced at once once the server says
+      // it left, rather than given time to come back (see `Session.peerLeft`).
+      this.#client.on('peer-left', (peerId) => {
+        if (!this.#closed) session.peerLeft(peerId);
+      }),
     );
     session.on('stateChange', (state) => {
       if (state === SessionState.Disconnected && this.#settle === undefined) this.#close();

@@ -283,6 +283,36 @@ describe.each([
     for (const p of h.peers.slice(0, 4)) expect(p.session.state, p.id).toBe(SessionState.Playing);
     await expectConverged(h, h.peers.slice(0, 4));
   });
+  it('a host that stalls past every link timeout and is back within hostLossGraceMs keeps the room: nobody takes over', async () => {
+    const { h } = harness(seed + 10, { topology, disconnectTimeout: 1000 });
+    await startWithSpectator(h);
+    const changed: string[] = [];
+    for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(`${p.id}→${id}`));
+    const slots = h.peers.slice(0, 4).map((p) => p.session.players.get(p.id)!.slot);
+    // The host's main thread stops for 1.6 s (no tick, no message read or sent): every other
+    // member's link to it goes silent past disconnectTimeout at the same moment.
+    const host = h.host;
+    const stallFrames = 96;
+    for (let i = 0; i < stallFrames; i++) {
+      await settle();
+      const f = h.frame++;
+      h.peers.forEach((peer, index) => {
+        if (peer !== host) peer.session.tick(scheduledInput(h.seed, index, f));
+      });
+      for (const peer of h.peers) if (peer !== host) peer.transport.tick(h.frameMs);
+    }
+    // It catches up on the time its transport missed, and goes on.
+    host.transport.tick(stallFrames * h.frameMs);
+    await h.runSettled(600);
+    expect(changed, `seed ${h.seed}: a successor took over a host that only stalled`).toEqual([]);
+    expect(host.session.isHost).toBe(true);
+    h.peers.slice(0, 4).forEach((p, i) => {
+      expect(p.session.state, `seed ${h.seed}: ${p.id}`).toBe(SessionState.Playing);
+      expect(p.session.players.get(p.id)!.slot, `seed ${h.seed}: ${p.id}'s slot`).toBe(slots[i]);
+      expect(p.session.players.size, `seed ${h.seed}: ${p.id}'s room`).toBe(4);
+    });
+    await expectConverged(h, h.peers.slice(0, 4));
+  });
   it('with two players, the guest that lost its link to the host does not take over alone: it reconnects', async () => {
     const transports = createLocalTransportGroup(['p0', 'p1'], { latency: 20, jitter: 5, seed });
     const h = new Harness(transports, seed, { topology });
@@ -303,6 +333,64 @@ describe.each([
     expect(guest.session.isHost).toBe(false);
     for (const p of h.peers) expect(p.session.state, p.id).toBe(SessionState.Playing);
     await expectConverged(h, h.peers);
+  });
+});
+
+describe.each([
+  ['star', Topology.Star, 1971],
+  ['mesh', Topology.Mesh, 1972],
+])('a host that left for good, as the signaling server tells (%s)', (_name, topology, seed) => {
+  it('the guest of two that lost the host without its goodbye takes over once told the host left, and only then', async () => {
+    const transports = createLocalTransportGroup(['p0', 'p1'], { latency: 20, jitter: 5, seed });
+    const h = new Harness(transports, seed, { topology });
+    await h.start(600, 2);
+    await h.runSettled(90);
+    const changed: string[] = [];
+    for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(id));
+    const [host, guest] = h.peers as [Peer, Peer];
+    // Told while the host's link is alive: nothing happens (the news only hastens a lost link).
+    guest.session.peerLeft('p0');
+    await h.runSettled(30);
+    expect(changed, `seed ${h.seed}`).toEqual([]);
+    expect(guest.session.isHost).toBe(false);
+    // The host's page closed and its goodbye went down with its link. Alone, a lost link makes
+    // the guest wait to reconnect (it may be its own network: see the test above); told, it
+    // takes over at once.
+    LocalTransport.unlink(transports.get('p0')!, transports.get('p1')!);
+    host.session.destroy();
+    h.peers.splice(0, 1);
+    await h.runSettled(30);
+    expect(changed, `seed ${h.seed}`).toEqual(['p1']);
+    expect(guest.session.isHost).toBe(true);
+    expect(guest.session.state).toBe(SessionState.Playing);
+    const tick = guest.session.currentTick;
+    await h.runSettled(60);
+    expect(guest.session.currentTick).toBeGreaterThan(tick + 50);
+  });
+
+  it('a host gone silent (its links open) is replaced at once once told it left, not after hostLossGraceMs', async () => {
+    const { h, transports } = harness(seed, {
+      ...{ topology, disconnectTimeout: 1000, hostLossGraceMs: 60_000 },
+    });
+    await startWithSpectator(h);
+    const changed: string[] = [];
+    for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(`${p.id}→${id}`));
+    // Nothing gets through to or from the host any more, though every link stays open (so a
+    // try to connect to it is not refused): every other member loses it, and waits for it.
+    const t0 = transports.get('p0')!;
+    for (const id of ['p1', 'p2', 'spec']) {
+      t0.setLinkConditions(id, { latency: 600_000 });
+      transports.get(id)!.setLinkConditions('p0', { latency: 600_000 });
+    }
+    await h.runSettled(240);
+    expect(changed, `seed ${h.seed}: taken over inside hostLossGraceMs`).toEqual([]);
+    const [successor] = successorFirst(h);
+    for (const p of h.peers.slice(1, 4)) p.session.peerLeft('p0');
+    await h.runSettled(120);
+    expect(changed.sort(), `seed ${h.seed}`).toEqual(
+      ['p1', 'p2', 'spec'].map((id) => `${id}→${successor.id}`),
+    );
+    await expectConverged(h, h.peers.slice(1, 4));
   });
 });
 

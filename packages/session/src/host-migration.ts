@@ -267,12 +267,13 @@ export class HostMigration {
     if (this.#leftForGood) return false;
     const host = this.deps.roster.at(this.#goneSlot);
     const link = host ? this.deps.links.get(host.peerId) : undefined;
-    return link !== undefined && link.lastRecvAt > this.#goneAt;
+    return link !== undefined && link.lastMessageAt > this.#goneAt;
   }
 
   /**
    * The frame's work: the successor announces once it heard enough.
    * @param reconnecting - Whether we still try to reach the old host ourselves.
+   * @param hostRefused - Whether our try to reach it was refused (it is gone, not stalled).
    * @returns Why the room ends for us (the others still reach the host, which no longer has us,
    * and we do not reconnect), or `null`.
    */
@@ -281,6 +282,7 @@ export class HostMigration {
     cfg: SessionConfig,
     now: number,
     reconnecting: boolean,
+    hostRefused: boolean,
   ): string | null {
     if (this.#goneSlot < 0) return null;
     if (this.#hostHeard()) {
@@ -311,6 +313,14 @@ export class HostMigration {
         return late ? 'lost the host, and reached no other member' : null;
       }
     }
+    // A host lost without a goodbye may only have stalled (a busy main thread, a paused tab)
+    // past its peers' link timeouts, for all of them at once: taking over then would leave it
+    // playing on alone. Everyone tries to reconnect to it meanwhile; if it answers, the
+    // migration is off (see `#hostHeard`).
+    // The grace ends well inside the others' reconnect windows, which end the room for them.
+    const graceMs = Math.min(cfg.hostLossGraceMs, cfg.reconnectWindowMs / 2);
+    const grace = reconnecting && !this.#leftForGood && !hostRefused;
+    if (grace && now - this.#goneAt < graceMs) return null;
     this.#announce(engine, cfg);
     return null;
   }

@@ -124,6 +124,8 @@ export class Reconnect {
   readonly #freshAsk = new Int8Array(SLOT_COUNT).fill(-1);
   #ownToken: Uint8Array | null = null;
   #hostLostAt = -1;
+  /** Member: a try to connect to the host we lost was refused (it is gone, not stalled). */
+  #hostRefused = false;
   #lastTryAt = Number.NEGATIVE_INFINITY;
   #lastMeshRepairAt = Number.NEGATIVE_INFINITY;
 
@@ -138,6 +140,7 @@ export class Reconnect {
     this.#freshAsk.fill(-1);
     this.#ownToken = null;
     this.#hostLostAt = -1;
+    this.#hostRefused = false;
   }
 
   /**
@@ -200,6 +203,14 @@ export class Reconnect {
   }
 
   /**
+   * Whether a try to connect to the host we lost was refused (the transport knows it is gone):
+   * a successor need not give it time to come back (see `hostLossGraceMs`).
+   */
+  get hostRefused(): boolean {
+    return this.#hostRefused;
+  }
+
+  /**
    * Member: the host is gone. Returns whether we wait to reconnect (a running game, a token,
    * a window) instead of leaving the room.
    */
@@ -208,7 +219,10 @@ export class Reconnect {
     if (this.#hostLostAt >= 0 && this.deps.away.waitingForHost) return true;
     if (!engine || cfg.reconnectWindowMs <= 0 || this.#ownToken === null) return false;
     this.#hostLostAt = now;
-    this.#lastTryAt = now;
+    this.#hostRefused = false;
+    // The first try goes out at once: whether the host is reachable decides how long a
+    // successor waits before it takes over (see `hostLossGraceMs`).
+    this.#lastTryAt = Number.NEGATIVE_INFINITY;
     this.deps.away.localLost();
     const host = this.deps.roster.hostPeerId;
     if (host !== null) this.deps.links.get(host)?.resetLiveness(now);
@@ -289,13 +303,15 @@ export class Reconnect {
       // Nothing arrives on a link only our side still holds open: connect afresh.
       transport.disconnect(host);
     }
+    const lostAt = this.#hostLostAt;
     transport.connect(host).then(
       () => {
         if (this.#hostLostAt < 0 || this.#ownToken !== token || !away.waitingForHost) return;
         this.#askHost(host, slot, token, cfg);
       },
       () => {
-        // Not reachable yet: the next try follows in RECONNECT_RETRY_MS.
+        // Not reachable (yet): the next try follows in RECONNECT_RETRY_MS.
+        if (this.#hostLostAt === lostAt) this.#hostRefused = true;
       },
     );
     return null;

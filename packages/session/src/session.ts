@@ -446,6 +446,21 @@ export class Session {
   }
 
   /**
+   * Tells the session that a peer left for good, as something outside it knows (a signaling
+   * server saw its page leave, or its resume window run out): `@rbn/online` calls this. On a
+   * member, a host it already lost (its link closed or went silent) is then replaced at once,
+   * as if its goodbye had arrived, instead of after `hostLossGraceMs`; one lost later is
+   * replaced at once too. A host whose link still carries messages is not affected, nor is
+   * anything on the host (see `dropPlayer`), so whoever calls this can only hasten what a lost
+   * link brings anyway.
+   * @param peerId - The transport peer id that left.
+   */
+  peerLeft(peerId: string): void {
+    this.assertAlive();
+    this.survival.peerLeft(peerId, this.engine, this.cfg, this.clock.now());
+  }
+
+  /**
    * Leaves the room. A player leaving a game in progress leaves at a tick the host chooses and
    * announces. When the host leaves, the lowest present player slot that is not away takes
    * over as host (`hostChanged`) and the room goes on; it ends only when no player is left.

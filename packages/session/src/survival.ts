@@ -62,6 +62,8 @@ export class Survival {
   readonly #away: Away;
   readonly #reconnect: Reconnect;
   readonly #migration: HostMigration;
+  /** Member: the host's peer, once we were told it left for good (see {@link Survival.peerLeft}). */
+  #hostDeparted: string | null = null;
 
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: SurvivalDeps) {
@@ -71,6 +73,7 @@ export class Survival {
       ...{ roster, links, transport, report, away, random },
     }));
     const hostReplaced = (): void => {
+      this.#hostDeparted = null;
       away.hostReplaced();
       reconnect.hostReplaced();
     };
@@ -89,6 +92,19 @@ export class Survival {
     this.#away.reset();
     this.#reconnect.reset();
     this.#migration.reset();
+    this.#hostDeparted = null;
+  }
+
+  /**
+   * `session.peerLeft()`: a member told that its host's peer left for good replaces a host it
+   * lost at once (as if it had said goodbye), and one it loses later too. A host whose link is
+   * alive is kept: the news can only hasten what a lost link brings anyway.
+   */
+  peerLeft(peerId: string, engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
+    const { roster } = this.deps;
+    if (roster.isHost || peerId !== roster.hostPeerId) return;
+    this.#hostDeparted = peerId;
+    if (this.#migration.pending) this.#migration.hostGone(engine, cfg, now, true);
   }
 
   /**
@@ -144,7 +160,9 @@ export class Survival {
     cfg: SessionConfig,
     now: number,
   ): string | null {
-    const why = this.#migration.frame(engine, cfg, now, this.#reconnect.mayReconnect(cfg));
+    const reconnect = this.#reconnect;
+    const mayReconnect = reconnect.mayReconnect(cfg);
+    const why = this.#migration.frame(engine, cfg, now, mayReconnect, reconnect.hostRefused);
     if (why !== null || !engine || state !== SessionState.Playing) return why;
     this.#away.frame(engine, cfg, now);
     const expired = this.#reconnect.frame(cfg, now);
@@ -250,6 +268,7 @@ export class Survival {
     if (peerId !== roster.hostPeerId) return false;
     // Either our own link dropped (we reconnect) or the host is gone (a successor takes over).
     const reconnecting = this.#reconnect.hostLost(engine, cfg, now);
-    return this.#migration.hostGone(engine, cfg, now, false) || reconnecting;
+    const leftForGood = this.#hostDeparted === peerId;
+    return this.#migration.hostGone(engine, cfg, now, leftForGood) || reconnecting;
   }
 }

@@ -66,6 +66,8 @@ export class Link {
   #lastSendAt = -Infinity;
   #lastPingAt = -Infinity;
   #lastRecvAt: number;
+  /** When a message last arrived (never reset, unlike `#lastRecvAt`). */
+  #lastMessageAt = Number.NEGATIVE_INFINITY;
   #interrupted = false;
   #rtt = 0;
   #rttDeviation = 0;
@@ -138,6 +140,14 @@ export class Link {
   /** When we last heard from the peer. */
   get lastRecvAt(): number {
     return this.#lastRecvAt;
+  }
+
+  /**
+   * When a message last arrived on this link, or `-Infinity`: unlike {@link Link.lastRecvAt},
+   * never moved by a new link or {@link Link.resetLiveness}, so it says the peer was heard.
+   */
+  get lastMessageAt(): number {
+    return this.#lastMessageAt;
   }
 
   /** When we last sent to the peer. */
@@ -415,6 +425,7 @@ export class Link {
     this.bytesReceived += bytes;
     this.messagesReceived++;
     this.#lastRecvAt = now;
+    this.#lastMessageAt = now;
     const wasInterrupted = this.#interrupted;
     this.#interrupted = false;
     return wasInterrupted;
