@@ -5,7 +5,7 @@
 import { SignalingClient } from '@rbn/online';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { useBrowserTestBed } from '../src/browser';
+import { STEP_CAP_MS, useBrowserTestBed } from '../src/browser';
 import {
   departures,
   memberships,
@@ -169,5 +169,48 @@ describe('page liveness in Chromium', () => {
     expect(await departures(hidden.page)).toEqual([]);
     expect(host.session.players.has(hiddenId)).toBe(true);
     expect(host.session.players.size).toBe(3);
+  });
+  it('a host whose main thread stalls past every keepalive keeps its room: the pages reconnect to it in their slots, nobody takes over, and all agree', async () => {
+    const { host, hostSaw, pages } = await threePlayers(
+      { peers, harness, start },
+      'stalled-host',
+      { mesh: true },
+      { resumeGraceMs: 120_000 },
+    );
+    const status = hostStatus(peers, hostSaw);
+    const before = await Promise.all(pages.map(({ page }) => progress(page)));
+    forgetEvents(hostSaw);
+    // The whole Node process stops for 2.5 s (the host, its WebRTC stack, the signaling
+    // server): both pages' keepalives give up on the host at once, as they do when a host's
+    // tab is busy. They reconnect to it and give it hostLossGraceMs before taking over.
+    const until = performance.now() + 2500;
+    while (performance.now() < until) {
+      // a busy main thread
+    }
+    await peers.waits.until(
+      () =>
+        before.every(({ playerId }) => !hostSaw.away.has(playerId) || hostSaw.back.has(playerId)),
+      'the host having both pages back (each that it saw away)',
+      STEP_CAP_MS,
+      status,
+    );
+    await playOnAndAgree(
+      peers,
+      host,
+      hostSaw,
+      pages.map(({ page }) => page),
+      300,
+    );
+    expect(host.session.isHost).toBe(true);
+    expect(host.session.players.size).toBe(3);
+    expect([...hostSaw.left.keys()]).toEqual([]);
+    for (const [i, { page }] of pages.entries()) {
+      const seen = await memberships(page);
+      expect(
+        seen.filter((m) => m.event === 'hostChanged' || m.event === 'playerLeft'),
+        `page #${i}: ${JSON.stringify(seen)}`,
+      ).toEqual([]);
+      expect((await progress(page)).slot).toBe(before[i]!.slot);
+    }
   });
 });
