@@ -85,7 +85,7 @@ export function dispatch(
     case MessageType.LagReport:
       return r.liveness.onLagReport(peerId, message, engine, now);
     case MessageType.DisconnectReport:
-      return r.departures.onDisconnectReport(peerId, message.slot, engine, cfg);
+      return r.departures.onDisconnectReport(peerId, message.slot, engine, cfg, now);
     case MessageType.DropPlayer:
       return r.endRoomIf(r.departures.onDropPlayer(peerId, message, engine, cfg));
     case MessageType.PlayerAway: // away and back, reconnect and host migration: survival.ts

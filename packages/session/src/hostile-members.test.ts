@@ -356,6 +356,22 @@ describe('Session against a lying member', () => {
     expectUnharmed(h, 'Mesh seed 82');
   });
 
+  it('hole 2: a disconnect report expires: an old one does not make a later one mutual (Mesh, seed 82)', async () => {
+    const h = await game(82, { topology: Topology.Mesh, disconnectTimeout: 1000 });
+    const away: string[] = [];
+    h.host.session.on('playerAway', (id) => away.push(id));
+    const slotOf = (id: string) => h.host.session.players.get(id)!.slot;
+    send(peer(h, 'p2'), 'p0', { type: MessageType.DisconnectReport, slot: slotOf('p1'), tick: 10 });
+    // Longer than twice disconnectTimeout: a link still broken would have been reported again.
+    h.run(150);
+    send(peer(h, 'p1'), 'p0', { type: MessageType.DisconnectReport, slot: slotOf('p2'), tick: 10 });
+    h.run(3);
+    expect(away, 'Mesh seed 82: a player taken for lost').toEqual([]);
+    expect(h.host.transport.connectedPeers.has('p2')).toBe(true);
+    expect(h.host.transport.connectedPeers.has('p1')).toBe(true);
+    expectUnharmed(h, 'Mesh seed 82');
+  });
+
   it('hole 2: a new peer cannot join as a player id that left the room (Mesh, seed 82)', async () => {
     const h = await game(82, { topology: Topology.Mesh }, ['p0', 'p1', 'p2', 'x'], 3);
     peer(h, 'p1').session.leaveRoom();

@@ -78,8 +78,13 @@ export type DepartureDeps = {
  * returns why the room ends for the local session (the host left, or removed us), or `null`.
  */
 export class Departures {
-  /** Host: the slots that reported each member disconnected (weakly held: gone with the member). */
-  readonly #reports = new WeakMap<Member, Set<number>>();
+  /**
+   * Host: the slots that reported each member disconnected, and when (weakly held: gone with
+   * the member). A report counts for `2 × disconnectTimeout`: a link still broken is reported
+   * again once per `disconnectTimeout`, and one that was mended must not corroborate a later
+   * break.
+   */
+  readonly #reports = new WeakMap<Member, Map<number, number>>();
 
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: DepartureDeps) {}
@@ -163,6 +168,7 @@ export class Departures {
     slot: number,
     engine: RollbackEngine | null,
     cfg: SessionConfig,
+    now: number,
   ): void {
     const { roster, report } = this.deps;
     const type = MessageType.DisconnectReport;
@@ -183,13 +189,15 @@ export class Departures {
       report.peer(peerId, type, 'a disconnect report from a spectator');
       return;
     }
-    if (this.#reports.get(reporter)?.has(member.slot) === true) {
+    const since = now - 2 * cfg.disconnectTimeout;
+    if ((this.#reports.get(reporter)?.get(member.slot) ?? -Infinity) >= since) {
       // Both ends report the link between them broken: one must go, the later joiner.
       const later = reporter.slot > member.slot ? reporter : member;
       this.#lose(later, engine, cfg);
       return;
     }
-    if (!this.#corroborated(reporter, member)) return; // kept until others or our link agree
+    // Kept until others or our link agree.
+    if (!this.#corroborated(reporter, member, now, since)) return;
     this.#lose(member, engine, cfg);
   }
 
@@ -216,14 +224,14 @@ export class Departures {
    * interrupted) reported it. One lying member cannot remove a healthy player (when the member
    * reports the reporter too, the link between them is broken for both: the later joiner goes).
    */
-  #corroborated(reporter: Member, member: Member): boolean {
+  #corroborated(reporter: Member, member: Member, now: number, since: number): boolean {
     const { roster, links } = this.deps;
     let reporters = this.#reports.get(member);
     if (!reporters) {
-      reporters = new Set();
+      reporters = new Map();
       this.#reports.set(member, reporters);
     }
-    reporters.add(reporter.slot);
+    reporters.set(reporter.slot, now);
     if (links.get(member.peerId)?.interrupted === true) return true;
     let voters = 1; // the host
     let votes = 0;
@@ -232,7 +240,7 @@ export class Departures {
         continue;
       }
       voters++;
-      if (reporters.has(m.slot)) votes++;
+      if ((reporters.get(m.slot) ?? -Infinity) >= since) votes++;
     }
     return votes * 2 > voters;
   }

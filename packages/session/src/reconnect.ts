@@ -117,6 +117,8 @@ export type ReconnectDeps = {
 /** Host: tokens and lost members; member: its token and the way back to the host. */
 export class Reconnect {
   readonly #tokens: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_COUNT);
+  /** Host: the member each slot's token was given to (a slot freed and taken again gets a new one). */
+  readonly #tokenHolders: (Member | undefined)[] = new Array<Member | undefined>(SLOT_COUNT);
   readonly #lostAt = new Float64Array(SLOT_COUNT).fill(-1);
   /** Host: when a spectator of the slot was last sent a state for its rejoin. */
   readonly #answeredAt = new Float64Array(SLOT_COUNT).fill(Number.NEGATIVE_INFINITY);
@@ -135,6 +137,7 @@ export class Reconnect {
   /** Everything starts over (a new room). */
   reset(): void {
     this.#tokens.fill(undefined);
+    this.#tokenHolders.fill(undefined);
     this.#lostAt.fill(-1);
     this.#answeredAt.fill(Number.NEGATIVE_INFINITY);
     this.#freshAsk.fill(-1);
@@ -151,6 +154,7 @@ export class Reconnect {
     this.#hostLostAt = -1;
     this.#ownToken = null;
     this.#tokens.fill(undefined);
+    this.#tokenHolders.fill(undefined);
     this.#lostAt.fill(-1);
     this.#answeredAt.fill(Number.NEGATIVE_INFINITY);
     this.#freshAsk.fill(-1);
@@ -260,10 +264,20 @@ export class Reconnect {
     if (!roster.isHost) return this.#memberFrame(cfg, now);
     for (const member of roster.remoteMembers.values()) {
       const slot = member.slot;
+      const holder = this.#tokenHolders[slot];
+      if (holder !== undefined && holder !== member) {
+        // An earlier member of the slot left and a newcomer took it: the old token proves
+        // nothing for the newcomer, which never had it.
+        this.#lostAt[slot] = -1;
+        this.#answeredAt[slot] = Number.NEGATIVE_INFINITY;
+        this.#freshAsk[slot] = -1;
+        this.#tokens[slot] = undefined;
+      }
       if (this.#tokens[slot] === undefined) {
         const token = new Uint8Array(REJOIN_TOKEN_BYTES);
         this.deps.random(token);
         this.#tokens[slot] = token;
+        this.#tokenHolders[slot] = member;
         this.deps.links.sendTo(member.peerId, { type: MessageType.Rejoin, slot, token });
       }
       const lostAt = this.#lostAt[slot]!;

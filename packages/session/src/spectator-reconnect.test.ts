@@ -187,3 +187,44 @@ describe("a spectator's slot", () => {
     expect(spec.session.rejoinTicket, 'no fresh-session ticket for a spectator').toBeNull();
   });
 });
+
+describe.each([
+  ['star', Topology.Star, 2131],
+  ['mesh', Topology.Mesh, 2132],
+])('a spectator in a slot another left (%s)', (_name, topology, seed) => {
+  it('gets a rejoin token of its own: its link drops and returns, and it watches on in its slot', async () => {
+    const transports = createLocalTransportGroup(['p0', 'p1', 'first', 'second'], {
+      ...{ latency: 20, jitter: 5 },
+      seed,
+    });
+    const h = new Harness(transports, seed, { topology });
+    const [host, , first, second] = h.peers as [Peer, Peer, Peer, Peer];
+    first.session.setLocalRole(PlayerRole.Spectator);
+    second.session.setLocalRole(PlayerRole.Spectator);
+    await h.start(600, 2);
+    await h.join(2);
+    await run(h, 60);
+    const slot = host.session.players.get('first')!.slot;
+    first.session.leaveRoom();
+    await run(h, 60);
+    expect(host.session.players.has('first'), `seed ${h.seed}`).toBe(false);
+    await h.join(3);
+    await run(h, 60);
+    // A spectator's slot is free once it left: the newcomer takes it.
+    expect(host.session.players.get('second')?.slot, `seed ${h.seed}`).toBe(slot);
+    const left: string[] = [];
+    second.session.on('playerLeft', (info) => left.push(info.playerId));
+    const tHost = transports.get('p0')!;
+    const tSecond = transports.get('second')!;
+    LocalTransport.unlink(tSecond, tHost);
+    await run(h, 120);
+    LocalTransport.link(tSecond, tHost);
+    await run(h, 240);
+    expect(second.session.state, `seed ${h.seed}: the second spectator`).toBe(SessionState.Playing);
+    expect(host.session.players.get('second')?.slot, `seed ${h.seed}`).toBe(slot);
+    expect(left, `seed ${h.seed}`).toEqual([]);
+    const tick = second.session.currentTick;
+    await run(h, 60);
+    expect(second.session.currentTick, `seed ${h.seed}: it watches on`).toBeGreaterThan(tick + 50);
+  });
+});
