@@ -32,6 +32,19 @@ function confirmedHashes(list = peers.peers) {
   return list.map((p) => p.game);
 }
 
+/** An `RTCPeerConnection` that records every connection it opens, to close them as a dying page does. */
+function recordedConnections() {
+  const opened: { close(): void }[] = [];
+  const Native = wrtc.RTCPeerConnection as new (...args: unknown[]) => { close(): void };
+  const RTCPeerConnection = class extends Native {
+    constructor(...args: unknown[]) {
+      super(...args);
+      opened.push(this);
+    }
+  };
+  return { opened, RTCPeerConnection };
+}
+
 describe('joinOnline between Node peers', () => {
   it('meets with ?next=2 alone, starts by itself and plays 600+ ticks to the same confirmed hashes', async () => {
     const server = await start();
@@ -120,14 +133,7 @@ describe('joinOnline between Node peers', () => {
     const url = `${server.wsUrl}/lost-bye?next=2`;
     const page = new EventTarget();
     // The guest's peer connections, to close them as a dying page does, before its goodbye.
-    const opened: { close(): void }[] = [];
-    const Native = wrtc.RTCPeerConnection as new (...args: unknown[]) => { close(): void };
-    const RTCPeerConnection = class extends Native {
-      constructor(...args: unknown[]) {
-        super(...args);
-        opened.push(this);
-      }
-    };
+    const { opened, RTCPeerConnection } = recordedConnections();
     const host = await peers.join(url, 0);
     const guest = await peers.join(url, 1, {
       pageEvents: page,
@@ -155,14 +161,7 @@ describe('joinOnline between Node peers', () => {
     const url = `${server.wsUrl}/lost-host-bye?next=2`;
     const page = new EventTarget();
     // The host's peer connections, to close them as a dying page does, before its goodbye.
-    const opened: { close(): void }[] = [];
-    const Native = wrtc.RTCPeerConnection as new (...args: unknown[]) => { close(): void };
-    const RTCPeerConnection = class extends Native {
-      constructor(...args: unknown[]) {
-        super(...args);
-        opened.push(this);
-      }
-    };
+    const { opened, RTCPeerConnection } = recordedConnections();
     const host = await peers.join(url, 0, {
       pageEvents: page,
       wrtc: { ...wrtc, RTCPeerConnection },

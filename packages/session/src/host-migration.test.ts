@@ -166,6 +166,18 @@ async function startWithSpectator(h: Harness): Promise<void> {
   await h.runSettled(90);
 }
 
+/** A host and one guest playing; `changed` collects every `hostChanged`'s new host id. */
+async function twoPlaying(seed: number, topology: Topology) {
+  const transports = createLocalTransportGroup(['p0', 'p1'], { latency: 20, jitter: 5, seed });
+  const h = new Harness(transports, seed, { topology });
+  await h.start(600, 2);
+  await h.runSettled(90);
+  const changed: string[] = [];
+  for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(id));
+  const [host, guest] = h.peers as [Peer, Peer];
+  return { h, transports, changed, host, guest };
+}
+
 describe.each([
   ['star', Topology.Star, 1901],
   ['mesh', Topology.Mesh, 1902],
@@ -314,13 +326,7 @@ describe.each([
     await expectConverged(h, h.peers.slice(0, 4));
   });
   it('with two players, the guest that lost its link to the host does not take over alone: it reconnects', async () => {
-    const transports = createLocalTransportGroup(['p0', 'p1'], { latency: 20, jitter: 5, seed });
-    const h = new Harness(transports, seed, { topology });
-    await h.start(600, 2);
-    await h.runSettled(90);
-    const changed: string[] = [];
-    for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(id));
-    const [host, guest] = h.peers as [Peer, Peer];
+    const { h, transports, changed, host, guest } = await twoPlaying(seed, topology);
     LocalTransport.unlink(transports.get('p0')!, transports.get('p1')!);
     await h.runSettled(120);
     // Two hosts would split the room: the guest waits to reconnect instead.
@@ -341,13 +347,7 @@ describe.each([
   ['mesh', Topology.Mesh, 1972],
 ])('a host that left for good, as the signaling server tells (%s)', (_name, topology, seed) => {
   it('the guest of two that lost the host without its goodbye takes over once told the host left, and only then', async () => {
-    const transports = createLocalTransportGroup(['p0', 'p1'], { latency: 20, jitter: 5, seed });
-    const h = new Harness(transports, seed, { topology });
-    await h.start(600, 2);
-    await h.runSettled(90);
-    const changed: string[] = [];
-    for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(id));
-    const [host, guest] = h.peers as [Peer, Peer];
+    const { h, transports, changed, host, guest } = await twoPlaying(seed, topology);
     // Told while the host's link is alive: nothing happens (the news only hastens a lost link).
     guest.session.peerLeft('p0');
     await h.runSettled(30);
