@@ -4,10 +4,10 @@
 import { MessageType, decodeMessage } from '@rbn/protocol';
 import type { TransportAdapter } from '@rbn/protocol';
 import { describe, expect, it } from 'vitest';
-import { JOIN_ATTEMPTS } from './join';
+import { JOIN_ATTEMPTS } from './join-attempt';
 import { localHarness } from './testing/harness';
 import type { Harness, Peer } from './testing/harness';
-import { SessionState } from './types';
+import { SessionState, Topology } from './types';
 
 /** Calls `onMessage` of `transport` for every message it receives, after the session's own. */
 function watch(transport: TransportAdapter, seen: (peerId: string, type: MessageType) => void) {
@@ -107,3 +107,53 @@ describe('a join whose link to the host drops before the answer (seed 4401)', ()
     expect(h.host.session.players.has('p1')).toBe(false);
   });
 });
+
+describe.each([
+  ['star', Topology.Star, 4411],
+  ['mesh', Topology.Mesh, 4412],
+])(
+  'a late joiner whose link drops with its start state on the way (%s)',
+  (_name, topology, seed) => {
+    it('asks again with the token the host gave it before the state, and plays in its slot', async () => {
+      const h = localHarness(3, seed, { latency: 20, jitter: 5 }, { topology });
+      await h.start(600, 2);
+      await h.runSettled(60);
+      const [host, , late] = h.peers as [Peer, Peer, Peer];
+      const left: string[] = [];
+      host.session.on('playerLeft', (info) => left.push(info.playerId));
+      // The host's first start state for the late joiner is lost with its link, which drops
+      // once the accept and the token before it arrived (a big state takes a while).
+      const send = host.transport.send.bind(host.transport);
+      let states = 0;
+      host.transport.send = (to: string, data: Uint8Array, reliable: boolean): void => {
+        if (to === late.id && data[0] === MessageType.StateSync && ++states === 1) return;
+        send(to, data, reliable);
+      };
+      watch(late.transport, (peerId, type) => {
+        if (type === MessageType.Rejoin && states === 1 && peerId === host.id) {
+          queueMicrotask(() => late.transport.disconnect(host.id));
+        }
+      });
+      await h.join(2);
+      expect(states, `seed ${h.seed}: the state was sent again`).toBe(2);
+      const slot = host.session.players.get(late.id)!.slot;
+      expect(late.session.players.get(late.id)?.slot, `seed ${h.seed}`).toBe(slot);
+      // It joined away (its slot was kept for it) and comes back by itself.
+      await h.runSettledUntil(() => late.session.currentTick > host.session.currentTick - 30, {
+        maxFrames: 600,
+        what: 'the late joiner playing along',
+      });
+      await h.runSettled(120);
+      expect(left, `seed ${h.seed}`).toEqual([]);
+      for (const p of h.peers) {
+        expect(p.session.state, `seed ${h.seed}: ${p.id}`).toBe(SessionState.Playing);
+        expect(p.session.players.size, `seed ${h.seed}: ${p.id}`).toBe(3);
+      }
+      h.inputsChange = false;
+      await h.runSettled(180);
+      const { tick, hashes } = h.confirmedHashes();
+      expect(new Set(hashes).size, `seed ${h.seed}: hashes at ${tick}: ${hashes.join()}`).toBe(1);
+      expect(hashes[0], `seed ${h.seed}: no snapshot at ${tick}`).toBeDefined();
+    });
+  },
+);

@@ -264,22 +264,7 @@ export class Reconnect {
     if (!roster.isHost) return this.#memberFrame(cfg, now);
     for (const member of roster.remoteMembers.values()) {
       const slot = member.slot;
-      const holder = this.#tokenHolders[slot];
-      if (holder !== undefined && holder !== member) {
-        // An earlier member of the slot left and a newcomer took it: the old token proves
-        // nothing for the newcomer, which never had it.
-        this.#lostAt[slot] = -1;
-        this.#answeredAt[slot] = Number.NEGATIVE_INFINITY;
-        this.#freshAsk[slot] = -1;
-        this.#tokens[slot] = undefined;
-      }
-      if (this.#tokens[slot] === undefined) {
-        const token = new Uint8Array(REJOIN_TOKEN_BYTES);
-        this.deps.random(token);
-        this.#tokens[slot] = token;
-        this.#tokenHolders[slot] = member;
-        this.deps.links.sendTo(member.peerId, { type: MessageType.Rejoin, slot, token });
-      }
+      this.handOut(member);
       const lostAt = this.#lostAt[slot]!;
       if (lostAt >= 0 && now - lostAt >= cfg.reconnectWindowMs) {
         this.#lostAt[slot] = -1;
@@ -289,6 +274,41 @@ export class Reconnect {
       }
     }
     return null;
+  }
+
+  /**
+   * Host: gives a member its rejoin token unless it holds one (each frame does this for every
+   * member; a late joiner gets it at once, before its start state, so that it can ask again
+   * if its link drops while the state is on the way).
+   */
+  handOut(member: Member): void {
+    const slot = member.slot;
+    const holder = this.#tokenHolders[slot];
+    if (holder !== undefined && holder !== member) {
+      // An earlier member of the slot left and a newcomer took it: the old token proves
+      // nothing for the newcomer, which never had it.
+      this.#lostAt[slot] = -1;
+      this.#answeredAt[slot] = Number.NEGATIVE_INFINITY;
+      this.#freshAsk[slot] = -1;
+      this.#tokens[slot] = undefined;
+    }
+    if (this.#tokens[slot] !== undefined) return;
+    const token = new Uint8Array(REJOIN_TOKEN_BYTES);
+    this.deps.random(token);
+    this.#tokens[slot] = token;
+    this.#tokenHolders[slot] = member;
+    this.deps.links.sendTo(member.peerId, { type: MessageType.Rejoin, slot, token });
+  }
+
+  /**
+   * Member: the proof a fresh ask for our slot carries (our token), or `null` before the
+   * host's token arrived.
+   */
+  ownProof(): RejoinMessage | null {
+    const token = this.#ownToken;
+    const slot = this.deps.roster.localSlot;
+    if (token === null || slot < 0) return null;
+    return { type: MessageType.Rejoin, slot, token: token.slice() };
   }
 
   #memberFrame(cfg: SessionConfig, now: number): 'give up' | null {

@@ -15,13 +15,8 @@ import { defaultNow } from './internal/clock';
 import type { Clock } from './internal/clock';
 import { Emitter } from './internal/emitter';
 import { Reporter } from './internal/reporter';
-import {
-  Admissions,
-  JoinAttempt,
-  applyStartPlayers,
-  completeLateJoin,
-  startStateWelcome,
-} from './join';
+import { Admissions, applyStartPlayers, completeLateJoin, startStateWelcome } from './join';
+import { JoinAttempt } from './join-attempt';
 import type { JoinAcceptOutcome, JoinerDeps, RoomStatus } from './join';
 import { Departures } from './leave';
 import { LinkTable } from './links';
@@ -181,6 +176,7 @@ export class Session {
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
       now: () => clock.now(),
       tellAwayWindows: (member) => this.survival.tellAwayWindows(member),
+      handOutToken: (member) => this.survival.handOutToken(member),
     });
     this.receivers = {
       ...{ liveness: this.liveness, desync: this.desync, pausing: this.pausing, departures },
@@ -742,6 +738,18 @@ export class Session {
     if (peerId === this.joining.askingHost) {
       // Dropped before the host answered: ask again over a new connection (a few times).
       if (this.joining.hostLinkLost()) return;
+      this.failJoin(new RbnError('JOIN_FAILED', `joinRoom: lost the host: ${why}`));
+      return;
+    }
+    if (this.joining.awaitingStart && peerId === this.roster.hostPeerId) {
+      // Admitted into a running game, the state on its way: ask again for our slot.
+      const proof = this.survival.ownRejoinProof();
+      if (proof && this.joining.startLost(proof)) {
+        this.roster.clear();
+        this.links.clear();
+        this.survival.reset();
+        return;
+      }
       this.failJoin(new RbnError('JOIN_FAILED', `joinRoom: lost the host: ${why}`));
       return;
     }

@@ -208,6 +208,16 @@ export class Survival {
     this.#away.tellWindows(member);
   }
 
+  /** Host: gives an admitted member its rejoin token now (see `Reconnect.handOut`). */
+  handOutToken(member: Member): void {
+    this.#reconnect.handOut(member);
+  }
+
+  /** Member: the proof of a fresh ask for our slot, or `null` (see `Reconnect.ownProof`). */
+  ownRejoinProof(): RejoinMessage | null {
+    return this.#reconnect.ownProof();
+  }
+
   /** Member: our rejoin ticket while a game runs, or `null` (see `Session.rejoinTicket`). */
   rejoinTicket(state: SessionState, roomId: string | null, playerId: string): RejoinTicket | null {
     const running = state === SessionState.Playing || state === SessionState.Paused;
