@@ -12,6 +12,7 @@ export type PageJoinOptions = {
   mesh?: boolean;
   disconnectTimeout?: number;
   reconnectWindowMs?: number;
+  hostLossGraceMs?: number;
   /** Join as a spectator. */
   spectator?: boolean;
 };
@@ -103,6 +104,7 @@ const api: PageApi = {
       topology,
       ...(options.disconnectTimeout ? { disconnectTimeout: options.disconnectTimeout } : {}),
       ...(options.reconnectWindowMs ? { reconnectWindowMs: options.reconnectWindowMs } : {}),
+      ...(options.hostLossGraceMs ? { hostLossGraceMs: options.hostLossGraceMs } : {}),
     };
     const role = options.spectator === true ? PlayerRole.Spectator : PlayerRole.Player;
     const joined = await joinOnline({ url, game, config, role });

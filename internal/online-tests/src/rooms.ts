@@ -21,6 +21,7 @@ export type RoomOptions = {
   mesh?: boolean;
   disconnectTimeout?: number;
   reconnectWindowMs?: number;
+  hostLossGraceMs?: number;
 };
 
 /** Membership events a Node peer saw, each with its stalled frames at that moment. */
@@ -121,11 +122,12 @@ export async function threePlayers(
   const { peers, harness } = ctx;
   const signaling = await ctx.start(server);
   const url = `${signaling.wsUrl}/${room}`;
-  const { mesh, disconnectTimeout, reconnectWindowMs } = options;
+  const { mesh, disconnectTimeout, reconnectWindowMs, hostLossGraceMs } = options;
   const config = {
     hashInterval: 30,
     ...(mesh ? { topology: Topology.Mesh } : {}),
     ...(disconnectTimeout ? { disconnectTimeout } : {}),
+    ...(hostLossGraceMs ? { hostLossGraceMs } : {}),
     ...(reconnectWindowMs ? { reconnectWindowMs } : {}),
   };
   const host = await peers.join(url, 0, { config });
