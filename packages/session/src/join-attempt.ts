@@ -87,14 +87,7 @@ export class JoinAttempt {
    */
   hostLinkLost(): boolean {
     if (this.#state.kind !== 'asking' || this.#ask === null) return false;
-    if (this.#attempts >= JOIN_ATTEMPTS) return false;
-    this.#attempts++;
-    const attempt = this.#attempts;
-    // After the transport's own disconnect handling, not inside it.
-    void Promise.resolve().then(() => {
-      if (this.#attempts === attempt) this.#connectAndAsk();
-    });
-    return true;
+    return this.#askAgain();
   }
 
   /**
@@ -113,8 +106,15 @@ export class JoinAttempt {
     if (this.#attempts >= JOIN_ATTEMPTS) return false;
     this.#state = { ...state, kind: 'asking', rejoinSlot: proof.slot };
     this.#ask = { ask: { ...asked.ask, proof }, fail: asked.fail };
+    return this.#askAgain();
+  }
+
+  /** One more ask, unless {@link JOIN_ATTEMPTS} were made: connects and sends it next. */
+  #askAgain(): boolean {
+    if (this.#attempts >= JOIN_ATTEMPTS) return false;
     this.#attempts++;
     const attempt = this.#attempts;
+    // After the transport's own disconnect handling, not inside it.
     void Promise.resolve().then(() => {
       if (this.#attempts === attempt) this.#connectAndAsk();
     });
