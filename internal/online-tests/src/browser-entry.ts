@@ -49,6 +49,8 @@ export type PageApi = {
     confirmed: number;
     skipped: number[];
     revised: number[];
+    /** The inputs of recent confirmed ticks (see `HashGame.inputs`). */
+    inputs: [number, string][];
   };
   /** The members this page saw leave or dropped. */
   departures(): PageDeparture[];
@@ -149,6 +151,7 @@ const api: PageApi = {
       confirmed: game.confirmed,
       skipped: [...game.skipped],
       revised: [...game.revised],
+      inputs: [...game.inputs],
     };
   },
   departures() {

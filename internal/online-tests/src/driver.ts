@@ -109,6 +109,10 @@ export type ConfirmedRecord = {
   readonly skipped?: ReadonlySet<number>;
   /** Confirmed ticks the peer simulated again afterwards to a different hash (a session bug). */
   readonly revised?: readonly number[];
+  /** The inputs each recent confirmed tick was simulated with (see `HashGame.inputs`). */
+  readonly inputs?: ReadonlyMap<number, string>;
+  /** A page's trace of links and session events (see `progress()`), shown on a mismatch. */
+  readonly trace?: readonly string[];
 };
 
 /**
@@ -123,11 +127,23 @@ export function describeDisagreement(
   const at = (tick: number) =>
     JSON.stringify(games.map((g) => (g.skipped?.has(tick) ? 'skipped' : g.hashes.get(tick))));
   const ticks = [...result.mismatches.slice(0, 3), ...result.missing.slice(0, 2)];
+  const first = result.mismatches[0];
+  // Which player's input differed: the inputs each game confirmed the first differing tick with.
+  const inputs =
+    first === undefined
+      ? []
+      : [`inputs at tick ${first}: ${JSON.stringify(games.map((g) => g.inputs?.get(first)))}`];
+  const traces =
+    first === undefined
+      ? []
+      : games.flatMap((g, i) => (g.trace ? [`trace of game ${i}: ${g.trace.join(' | ')}`] : []));
   return [
     ...ticks.map((tick) => `tick ${tick}: ${at(tick)}`),
+    ...inputs,
     `confirmed ticks simulated again differently: ${JSON.stringify(games.map((g) => g.revised ?? []))}`,
     `confirmed up to ${JSON.stringify(games.map((g) => g.confirmed))}`,
     ...(seen === '' ? [] : [seen]),
+    ...traces,
   ].join('; ');
 }
 

@@ -5,6 +5,9 @@
 import type { Game } from '@rbn/core';
 import type { PlayerId } from '@rbn/protocol';
 
+/** How many of the newest ticks' inputs a {@link HashGame} keeps. */
+const INPUT_RECORDS = 1000;
+
 /** A deterministic game that records its hash per tick. */
 export class HashGame implements Game<Uint8Array> {
   /** Hash of each confirmed tick as it was when confirmed (see {@link confirm}). */
@@ -13,6 +16,12 @@ export class HashGame implements Game<Uint8Array> {
   readonly skipped = new Set<number>();
   /** Confirmed ticks simulated again afterwards to a different hash (a session bug). */
   readonly revised: number[] = [];
+  /**
+   * The inputs each confirmed tick was simulated with, as `id:bytes` per player (the id's first
+   * 4 characters), for the newest {@link INPUT_RECORDS} confirmed ticks: says which player's
+   * input differed where two peers' hashes do.
+   */
+  readonly inputs = new Map<number, string>();
   /** The newest tick {@link confirm} took (0, the start, is no step: nothing to take). */
   confirmed = 0;
   /**
@@ -20,6 +29,8 @@ export class HashGame implements Game<Uint8Array> {
    * state): a rollback forgets the ticks after the state it loads, a foreign state all of them.
    */
   readonly #log = new Map<number, number>();
+  /** The inputs of each step of the current history, as {@link inputs} keeps them. */
+  readonly #inputLog = new Map<number, string>();
   readonly #state = new Int32Array(8);
   readonly #bytes = new Uint8Array(this.#state.buffer);
 
@@ -38,10 +49,12 @@ export class HashGame implements Game<Uint8Array> {
     if (this.#log.get(tick) === this.hash()) {
       // A rollback to a state of our own history: the ticks after it are simulated again.
       for (const t of this.#log.keys()) if (t > tick) this.#log.delete(t);
+      for (const t of this.#inputLog.keys()) if (t > tick) this.#inputLog.delete(t);
     } else {
       // A state from elsewhere (a late join, coming back from away, a state transfer): nothing
       // logged so far belongs to its history.
       this.#log.clear();
+      this.#inputLog.clear();
     }
   }
 
@@ -54,6 +67,9 @@ export class HashGame implements Game<Uint8Array> {
       const hash = this.#log.get(t);
       if (hash === undefined) this.skipped.add(t);
       else this.hashes.set(t, hash);
+      const inputs = this.#inputLog.get(t);
+      if (inputs !== undefined) this.inputs.set(t, inputs);
+      this.inputs.delete(t - INPUT_RECORDS);
     }
     this.confirmed = Math.max(this.confirmed, tick);
   }
@@ -61,7 +77,9 @@ export class HashGame implements Game<Uint8Array> {
   step(inputs: Map<PlayerId, Uint8Array>): void {
     const s = this.#state;
     let mix = s[0] ?? 0;
+    const used: string[] = [];
     for (const id of [...inputs.keys()].sort()) {
+      used.push(`${id.slice(0, 4)}:${(inputs.get(id) ?? []).join('.')}`);
       let h = 0x811c9dc5;
       for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
       for (const b of inputs.get(id) ?? []) h = Math.imul(h ^ b, 16777619);
@@ -74,6 +92,8 @@ export class HashGame implements Game<Uint8Array> {
     s[0] = (s[0] ?? 0) + 1;
     const hash = this.hash();
     this.#log.set(this.tick, hash);
+    this.#inputLog.set(this.tick, used.join(' '));
+    this.#inputLog.delete(this.tick - INPUT_RECORDS);
     const confirmed = this.hashes.get(this.tick);
     if (confirmed !== undefined && confirmed !== hash && this.revised.length < 100) {
       this.revised.push(this.tick);

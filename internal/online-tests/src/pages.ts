@@ -40,6 +40,8 @@ export async function confirmedHashes(page: Page) {
     confirmed: record.confirmed,
     skipped: new Set(record.skipped),
     revised: record.revised,
+    inputs: new Map(record.inputs),
+    trace: [`player ${at.playerId.slice(0, 8)} slot ${at.slot}`, ...at.trace],
     errors: at.errors,
   };
 }
