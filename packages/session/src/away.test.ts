@@ -279,3 +279,43 @@ describe('away when the announcement comes after the stand-ins (star)', () => {
     expect(guest.desyncs).toEqual([]);
   });
 });
+
+describe.each([
+  ['star', Topology.Star, 1711],
+  ['mesh', Topology.Mesh, 1712],
+])('a member that missed a player coming back (%s)', (_name, topology, seed) => {
+  it("takes the host's word when it marks that player away again", async () => {
+    const ids = ['p0', 'p1', 'p2'];
+    const transports = createLocalTransportGroup(ids, { latency: 20, jitter: 5, seed });
+    const h = new Harness(transports, seed, { topology });
+    await h.start();
+    const events = listen(h);
+    h.run(60);
+    const [, walker, missing] = h.peers as [Peer, Peer, Peer];
+    walker.session.setAway(true);
+    h.run(30);
+    // The host's PlayerBack for p1 never reaches p2 (lost with a link that dropped meanwhile).
+    const t2 = transports.get('p2')!;
+    const deliver = t2.onMessage!;
+    t2.onMessage = (from, bytes) => {
+      if (bytes[0] !== MessageType.PlayerBack) deliver(from, bytes);
+    };
+    walker.session.setAway(false);
+    h.run(120);
+    t2.onMessage = deliver;
+    const seenBy = (by: string, list: [string, string, number][]) =>
+      list.filter(([at, id]) => at === by && id === 'p1').map(([, , tick]) => tick);
+    expect(seenBy('p0', events.back)).toHaveLength(1);
+    expect(seenBy('p2', events.back)).toEqual([]);
+    // p1 steps out again: p2 takes the host's new window, as everyone does.
+    walker.session.setAway(true);
+    h.run(30);
+    expect(seenBy('p2', events.away)).toEqual(seenBy('p0', events.away));
+    expect(seenBy('p2', events.away)).toHaveLength(2);
+    walker.session.setAway(false);
+    h.run(120);
+    expect(seenBy('p2', events.back).at(-1)).toBe(seenBy('p0', events.back).at(-1));
+    expectConverged(h);
+    expect(missing.errors.map((e) => e.error.message)).toEqual([]);
+  });
+});

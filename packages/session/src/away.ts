@@ -345,7 +345,10 @@ export class Away {
     // We lost the host with our own window open: its answer (our back tick) was lost with the
     // link, and it marked us away again from there. Its word counts; we come back from its state.
     const reopened = member.isLocal && this.#phase === 'lost';
-    if (member.isHost || (roster.isAway(member.slot) && !reopened)) {
+    // A newer window of another player: the host closed the one we know (its PlayerBack was
+    // lost with a link of ours that dropped meanwhile) and opened this one. Its word counts.
+    const missedBack = !member.isLocal && message.tick > roster.awayWindow(member.slot).from;
+    if (member.isHost || (roster.isAway(member.slot) && !reopened && !missedBack)) {
       report.peer(peerId, message.type, `slot ${message.slot} cannot be marked away`);
       return;
     }
