@@ -39,6 +39,25 @@ describe('RollbackEngine', () => {
     expect(game.hash()).toBe(expected.hash());
   });
 
+  it('simulatedConfirmedTick stays below a tick whose late input disagrees with the prediction until a rollback resimulates it', () => {
+    const game = new TestGame();
+    const engine = new RollbackEngine(game, { maxSpeculationTicks: 30 });
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('b', 0);
+    for (let t = 0; t < 10; t++) engine.addRemoteInput('b', t, input(t, 'b'));
+    for (let t = 0; t < 20; t++) engine.tick(input(t, 'a'));
+    expect(engine.simulatedConfirmedTick).toBe(9);
+    // b's inputs of ticks 10..19 arrive (as between two frames): they are known, but the game
+    // still holds the states predicted for them until the next tick() rolls back.
+    for (let t = 10; t < 20; t++) engine.addRemoteInput('b', t, input(t, 'b'));
+    expect(engine.confirmedTick).toBe(19);
+    expect(engine.simulatedConfirmedTick).toBe(9);
+    const r = engine.tick(input(20, 'a'));
+    expect(r.rolledBack).toBe(true);
+    expect(engine.simulatedConfirmedTick).toBe(19);
+    expect(engine.getConfirmedState().hash).toBe(runStraight(both, input, 20).hash());
+  });
+
   it.each([
     [1, 1],
     [3, 1],

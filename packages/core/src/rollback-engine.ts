@@ -583,6 +583,16 @@ export class RollbackEngine {
   }
 
   /**
+   * {@link confirmedTick} as the game's own states reflect it now: between two `tick()` calls,
+   * an input that arrived for a tick simulated with a different prediction holds this below that
+   * tick until the next `tick()` (or {@link getSnapshot}) rolls back. What a caller that reads the
+   * game's states between ticks may treat as final.
+   */
+  get simulatedConfirmedTick(): Tick {
+    return Math.min(this.confirmedTick, this.rollbackTo - 1);
+  }
+
+  /**
    * The newest tick that may count as confirmed even when every input of it is known; `Infinity`
    * (the default) for no limit. A session caps a guest's confirmation at the host's
    * acknowledgement of the guest's own inputs, since until then the host may still decide them

@@ -4,6 +4,7 @@ import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { Harness } from './testing/harness';
 import type { Peer } from './testing/harness';
+import type { TestGame } from './testing/test-game';
 import { scheduledInput } from './testing/test-game';
 import { AwayInput, SessionState, Topology } from './types';
 import type { SessionConfig } from './types';
@@ -319,3 +320,85 @@ describe.each([
     expect(missing.errors.map((e) => e.error.message)).toEqual([]);
   });
 });
+
+/**
+ * Records, for each tick a session's `tick()` reported confirmed, the hash the game's own state
+ * had there (as a game that keeps its confirmed states would): the game's hash after each step,
+ * by its tick counter, forgetting the steps a loaded state undoes.
+ */
+function confirmedRecord(game: TestGame): {
+  confirm(tick: number): void;
+  hashes: Map<number, number>;
+} {
+  const log = new Map<number, number>();
+  const hashes = new Map<number, number>();
+  const step = game.step.bind(game);
+  const deserialize = game.deserialize.bind(game);
+  game.step = (inputs) => {
+    step(inputs);
+    log.set(game.state[0]!, game.hash());
+  };
+  game.deserialize = (data) => {
+    deserialize(data);
+    const tick = game.state[0]!;
+    if (log.get(tick) === game.hash()) {
+      for (const t of log.keys()) if (t > tick) log.delete(t);
+    } else log.clear();
+  };
+  let confirmed = 0;
+  return {
+    hashes,
+    confirm(tick) {
+      for (let t = confirmed + 1; t <= tick; t++) {
+        const hash = log.get(t);
+        if (hash !== undefined) hashes.set(t, hash);
+      }
+      confirmed = Math.max(confirmed, tick);
+    },
+  };
+}
+
+describe.each([
+  ['star', Topology.Star, 1721],
+  ['mesh', Topology.Mesh, 1722],
+])('the confirmed tick of a member that is away (%s)', (_name, topology, seed) => {
+  it("never covers a tick its game still holds a wrong prediction of: tick() reports what the game's states reflect", async () => {
+    const h = harness(seed, { topology });
+    await h.start();
+    const records = h.peers.map((p) => confirmedRecord(p.game));
+    const frames = (n: number, still?: Peer) => {
+      for (let i = 0; i < n; i++) {
+        const f = h.frame++;
+        h.peers.forEach((peer, index) => {
+          if (peer === still) return;
+          const r = peer.session.tick(scheduledInput(h.seed, index, f));
+          records[index]!.confirm(r.confirmedTick);
+        });
+        for (const peer of h.peers) peer.transport.tick(h.frameMs);
+      }
+    };
+    frames(60);
+    // The host stalls a moment while the guests play on, predicting it: when it ticks again it
+    // acknowledges their inputs far past its own, whose inputs then arrive tick by tick.
+    frames(20, h.host);
+    frames(2);
+    // p2 steps out now: the host's inputs of ticks it predicted keep arriving while its game
+    // stands still (until it comes back from a state).
+    const walker = h.peers[2]!;
+    walker.session.setAway(true);
+    frames(120);
+    walker.session.setAway(false);
+    frames(240);
+    const [host, , mine] = records as [Record, Record, Record];
+    const differ = [...mine.hashes].filter(
+      ([tick, hash]) => host.hashes.has(tick) && host.hashes.get(tick) !== hash,
+    );
+    expect(
+      differ.map(([tick]) => tick),
+      `seed ${seed}: ticks p2 reported confirmed with other hashes than the host`,
+    ).toEqual([]);
+    expect(mine.hashes.size).toBeGreaterThan(100);
+  });
+});
+
+type Record = ReturnType<typeof confirmedRecord>;

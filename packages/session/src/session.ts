@@ -641,7 +641,9 @@ export class Session {
     } else {
       result.tick = engine ? engine.currentTick : -1;
     }
-    result.confirmedTick = engine ? engine.confirmedTick : -1;
+    // Not `confirmedTick`: in a frame the engine did not tick (away, paused), inputs that
+    // arrived since may disagree with predictions the game's states still hold.
+    result.confirmedTick = engine ? engine.simulatedConfirmedTick : -1;
     if (engine && this.recording.active) this.recording.capture(engine, this.roster);
     this.desync.frame(engine, this.cfg, now);
 
