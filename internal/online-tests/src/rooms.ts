@@ -155,7 +155,8 @@ export async function threePlayers(
 /**
  * Every member confirms `ahead` more ticks, and they all agree on every confirmed hash, with
  * no unrecoverable error anywhere. Hashes are compared from the newest tick a member came back
- * at (after a state transfer it simulated nothing before), else from tick 1.
+ * at (after a state transfer it simulated nothing before), else from tick 1; with `fromStart`,
+ * from tick 1 (a tick a member skipped by loading a state is compared among the others).
  * @param hostSaw - What the host saw since the game started (`threePlayers` watches it).
  */
 export async function playOnAndAgree(
@@ -164,6 +165,7 @@ export async function playOnAndAgree(
   hostSaw: Watched,
   pages: readonly Page[],
   ahead: number,
+  { fromStart = false } = {},
 ) {
   const from = Math.max(host.session.confirmedTick, 0);
   await Promise.all([
@@ -173,7 +175,7 @@ export async function playOnAndAgree(
     ),
   ]);
   const fromPages = await Promise.all(pages.map((page) => confirmedHashes(page)));
-  const compareFrom = Math.max(0, ...hostSaw.backTick.values()) + 1;
+  const compareFrom = fromStart ? 1 : Math.max(0, ...hostSaw.backTick.values()) + 1;
   const result = compareConfirmed([host.game, ...fromPages], compareFrom);
   expect(result.to).toBeGreaterThanOrEqual(from + ahead);
   const context = describeDisagreement(

@@ -170,6 +170,34 @@ describe('page liveness in Chromium', () => {
     expect(host.session.players.has(hiddenId)).toBe(true);
     expect(host.session.players.size).toBe(3);
   });
+  it("a page whose main thread stalls past the away threshold again and again is marked away and back each time, and every tick it reported confirmed agrees with the host's", async () => {
+    const { host, hostSaw, pages } = await threePlayers({ peers, harness, start }, 'janky');
+    const [stay, janky] = pages;
+    const jankyId = (await progress(janky.page)).playerId;
+    const status = hostStatus(peers, hostSaw);
+    forgetEvents(hostSaw);
+    // Four stalls of 0.7 to 1.3 s (a long task, a garbage collection, a busy tab), each past
+    // the 500 ms away threshold: messages queue up meanwhile and arrive together afterwards.
+    for (const ms of [700, 1300, 900, 1100]) {
+      await janky.page.evaluate((busyMs) => {
+        const end = performance.now() + busyMs;
+        while (performance.now() < end);
+      }, ms);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+    }
+    await peers.waits.until(
+      () => hostSaw.away.has(jankyId),
+      'the host marking the stalled page away',
+      60_000,
+      status,
+    );
+    // Compared from the first tick: a stall must not make a page report a tick confirmed
+    // while its game still holds a prediction of it (what a stalled page once did).
+    await playOnAndAgree(peers, host, hostSaw, [stay.page, janky.page], 300, { fromStart: true });
+    expect([...hostSaw.left.keys()]).toEqual([]);
+    expect(host.session.players.size).toBe(3);
+  });
+
   it('a host whose main thread stalls past every keepalive keeps its room: the pages reconnect to it in their slots, nobody takes over, and all agree', async () => {
     const { host, hostSaw, pages } = await threePlayers(
       { peers, harness, start },
