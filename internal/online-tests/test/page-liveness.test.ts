@@ -193,7 +193,7 @@ describe('page liveness in Chromium', () => {
     );
     // Compared from the first tick: a stall must not make a page report a tick confirmed
     // while its game still holds a prediction of it (what a stalled page once did).
-    await playOnAndAgree(peers, host, hostSaw, [stay.page, janky.page], 300, { fromStart: true });
+    await playOnAndAgree(peers, host, hostSaw, [stay.page, janky.page], 300);
     expect([...hostSaw.left.keys()]).toEqual([]);
     expect(host.session.players.size).toBe(3);
   });
