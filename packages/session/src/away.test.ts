@@ -1,6 +1,6 @@
 import { MessageType, encodeMessage } from '@rbn/protocol';
 import type { PlayerBackMessage } from '@rbn/protocol';
-import { createLocalTransportGroup } from '@rbn/transport-local';
+import { LocalTransport, createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { Harness } from './testing/harness';
 import type { Peer } from './testing/harness';
@@ -318,6 +318,46 @@ describe.each([
     expect(seenBy('p2', events.back).at(-1)).toBe(seenBy('p0', events.back).at(-1));
     expectConverged(h);
     expect(missing.errors.map((e) => e.error.message)).toEqual([]);
+  });
+});
+
+describe.each([
+  ['star', Topology.Star, 1731],
+  ['mesh', Topology.Mesh, 1732],
+])('a member that missed a player coming back, then reconnects (%s)', (_name, topology, seed) => {
+  it('hears it came back from the host when it reconnects, though the host no longer holds that window', async () => {
+    const ids = ['p0', 'p1', 'p2'];
+    const transports = createLocalTransportGroup(ids, { latency: 20, jitter: 5, seed });
+    const h = new Harness(transports, seed, { topology });
+    await h.start();
+    const events = listen(h);
+    h.run(60);
+    const [, walker, missing] = h.peers as [Peer, Peer, Peer];
+    walker.session.setAway(true);
+    h.run(30);
+    // The host's PlayerBack for p1 never reaches p2; the inputs after it do (a reliable message
+    // stuck in retransmission on a connection that then drops): the host retires the window.
+    const t2 = transports.get('p2')!;
+    const deliver = t2.onMessage!;
+    t2.onMessage = (from, bytes) => {
+      if (bytes[0] !== MessageType.PlayerBack) deliver(from, bytes);
+    };
+    walker.session.setAway(false);
+    h.run(240);
+    t2.onMessage = deliver;
+    const backSeenBy = (by: string) => events.back.filter(([at, id]) => at === by && id === 'p1');
+    expect(backSeenBy('p0')).toHaveLength(1);
+    expect(backSeenBy('p2')).toEqual([]);
+    LocalTransport.unlink(t2, transports.get('p0')!);
+    h.run(120);
+    LocalTransport.link(t2, transports.get('p0')!);
+    await h.runSettled(240);
+    expect(missing.session.state).toBe(SessionState.Playing);
+    // Told again on its rejoin: p1 is back for p2 too.
+    expect(backSeenBy('p2').map(([, , tick]) => tick)).toEqual(
+      backSeenBy('p0').map(([, , tick]) => tick),
+    );
+    expectConverged(h);
   });
 });
 

@@ -89,6 +89,14 @@ export class Away {
   #localStandIn: Uint8Array = EMPTY;
   /** The local spectator lost the host at least once under this host (so it asks for states). */
   #spectatorAsked = false;
+  /**
+   * Host: per slot, the back tick of the last window retired (see {@link #retireWindows}) and
+   * whose it was: a member that missed its PlayerBack (lost with a link that dropped) hears it
+   * again when it reconnects.
+   */
+  readonly #retired: ({ playerId: string; back: Tick } | undefined)[] = new Array<
+    { playerId: string; back: Tick } | undefined
+  >(SLOT_COUNT);
 
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: AwayDeps) {}
@@ -163,15 +171,16 @@ export class Away {
   rejoined(member: Member): void {
     const { roster, links } = this.deps;
     const window = roster.awayWindow(member.slot);
-    if (!roster.isAway(member.slot)) return;
-    const input = this.#standIn[member.slot] ?? EMPTY;
-    links.sendTo(member.peerId, {
-      ...{ type: MessageType.PlayerAway, slot: member.slot },
-      tick: window.from,
-      input,
-    });
-    this.#backAsked[member.slot] = 1;
-    this.tellWindows(member);
+    if (roster.isAway(member.slot)) {
+      const input = this.#standIn[member.slot] ?? EMPTY;
+      links.sendTo(member.peerId, {
+        ...{ type: MessageType.PlayerAway, slot: member.slot },
+        tick: window.from,
+        input,
+      });
+      this.#backAsked[member.slot] = 1;
+    }
+    this.tellWindows(member, true);
   }
 
   /**
@@ -179,12 +188,22 @@ export class Away {
    * away windows still in force (announced while it was not there): without them it would count
    * those players' own inputs where everyone else counts the stand-ins.
    * @param to - The member.
+   * @param retired - Also the back ticks of windows retired already: `to` was in the room and
+   * may have missed them (a member that reconnected).
    */
-  tellWindows(to: Member): void {
+  tellWindows(to: Member, retired = false): void {
     const { roster, links } = this.deps;
     for (const other of roster.remotePlayers) {
       if (other === to) continue;
       const { from, back } = roster.awayWindow(other.slot);
+      const last = this.#retired[other.slot];
+      if (from < 0 && retired && last?.playerId === other.playerId) {
+        // Harmless to a member that heard it: a back for a slot it holds no window of is ignored.
+        links.sendTo(to.peerId, {
+          ...{ type: MessageType.PlayerBack, slot: other.slot, tick: last.back },
+          ...{ stateTick: last.back, hash: 0, state: EMPTY },
+        });
+      }
       if (from < 0) continue;
       const input = this.#standIn[other.slot] ?? EMPTY;
       links.sendTo(to.peerId, {
@@ -211,6 +230,7 @@ export class Away {
     this.#phase = 'playing';
     this.#explicit = false;
     this.#spectatorAsked = false;
+    this.#retired.fill(undefined);
   }
 
   /**
@@ -284,6 +304,7 @@ export class Away {
     for (const member of roster.all()) {
       const back = roster.backAt(member.slot);
       if (back < 0 || engine.confirmedTick < back || !this.#allHold(member, back)) continue;
+      this.#retired[member.slot] = { playerId: member.playerId, back };
       roster.clearAway(member.slot);
       changed = true;
     }
@@ -395,6 +416,8 @@ export class Away {
     }
     const window = roster.awayWindow(message.slot);
     if (window.back >= 0 && window.back === message.tick) return; // known already
+    // A window we closed or never heard of, told again after we reconnected: nothing to do.
+    if (member && !roster.isAway(message.slot) && message.stateTick === message.tick) return;
     if (!member || !roster.isAway(message.slot) || message.tick < window.from) {
       report.peer(peerId, message.type, `slot ${message.slot} is not away`);
       return;
