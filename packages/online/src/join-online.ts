@@ -302,9 +302,6 @@ function untilAborted<T>(
 }
 
 /** One peer's way into the room: the signaling client, the transport and the session. */
-/** How many departed signaling peers a host remembers (see `OnlineRoom.#releaseDeparted`). */
-const GONE_PEERS_KEPT = 64;
-
 class OnlineRoom {
   readonly #client: SignalingClient;
   readonly #transport: WebRTCTransport;
@@ -388,7 +385,8 @@ class OnlineRoom {
         this.#fail(new RbnError('SIGNALING_CLOSED', `signaling closed (${code}) ${reason}`));
       }),
       // A host whose goodbye went down with its page is replaced at once once the server says
-      // it left, rather than given time to come back (see `Session.peerLeft`).
+      // it left, and on the host a player's slot is released, rather than kept for a
+      // reconnect that cannot come (see `Session.peerLeft`).
       this.#client.on('peer-left', (peerId) => {
         if (!this.#closed) session.peerLeft(peerId);
       }),
@@ -396,7 +394,6 @@ class OnlineRoom {
     session.on('stateChange', (state) => {
       if (state === SessionState.Disconnected && this.#settle === undefined) this.#close();
     });
-    this.#releaseDeparted(session);
     if (this.#groupSize !== null && this.#options.autoStart !== false) {
       session.on('playerJoined', () => this.#startWhenFull());
     }
@@ -407,42 +404,6 @@ class OnlineRoom {
     }
     const page = pageEvents === undefined ? browserWindow() : pageEvents;
     if (page) this.#stops.push(onPageExit(page, () => this.#pageExit()));
-  }
-
-  /**
-   * Host: a player whose goodbye went down with its page (its WebRTC link closed before the
-   * message left) is kept away in its slot for `reconnectWindowMs`. Once the signaling server
-   * says its peer left for good (it left the group, or its resume window ran out) and it is
-   * away, it is dropped: nothing can bring it back. Either may come first.
-   */
-  #releaseDeparted(session: Session): void {
-    const away = new Set<string>();
-    /** Peers the server says left (newest last, at most {@link GONE_PEERS_KEPT}). */
-    const gone = new Set<string>();
-    const release = (): void => {
-      if (!session.isHost) return;
-      for (const [playerId, player] of session.players) {
-        if (away.has(playerId) && gone.has(player.peerId)) session.dropPlayer(playerId);
-      }
-    };
-    // After the session's own handling of what made the player away, not inside it.
-    const releaseSoon = (): void => queueMicrotask(() => !this.#closed && release());
-    session.on('playerAway', (playerId) => {
-      away.add(playerId);
-      if (gone.size > 0) releaseSoon();
-    });
-    session.on('playerBack', (playerId) => away.delete(playerId));
-    session.on('playerLeft', (player) => {
-      away.delete(player.playerId);
-      gone.delete(player.peerId);
-    });
-    this.#stops.push(
-      this.#client.on('peer-left', (peerId) => {
-        gone.add(peerId);
-        if (gone.size > GONE_PEERS_KEPT) gone.delete(gone.values().next().value as string);
-        releaseSoon();
-      }),
-    );
   }
 
   #host(): void {

@@ -214,3 +214,39 @@ describe('reconnect window and tokens', () => {
     expect(tokens).toEqual([new Uint8Array(16).fill(7)]);
   });
 });
+
+describe.each([
+  ['star', Topology.Star, 1811],
+  ['mesh', Topology.Mesh, 1812],
+])('peerLeft on the host (%s)', (_name, topology, seed) => {
+  it('releases the slot of a lost member at once, told before or after its link is lost; a member whose link is alive keeps it', async () => {
+    const { h, transports } = harness(seed, { topology });
+    await h.start();
+    h.run(60);
+    const left: string[] = [];
+    for (const p of h.peers)
+      p.session.on('playerLeft', (info) => left.push(`${p.id}:${info.playerId}`));
+    // Told first, while p2 still plays: nothing happens.
+    h.host.session.peerLeft('p2');
+    h.run(60);
+    expect(left).toEqual([]);
+    expect(h.host.session.players.size).toBe(3);
+    // Its links drop: it leaves within a second, not after the 60 s reconnect window.
+    const [t0, t1, t2] = ['p0', 'p1', 'p2'].map((id) => transports.get(id)!);
+    LocalTransport.unlink(t2!, t0!);
+    LocalTransport.unlink(t2!, t1!);
+    h.run(60);
+    expect(left.filter((l) => l.startsWith('p0:') || l.startsWith('p1:')).sort()).toEqual([
+      'p0:p2',
+      'p1:p2',
+    ]);
+    // Told after: p1 is lost first (kept away in its slot), then the news releases it.
+    LocalTransport.unlink(t1!, t0!);
+    h.run(60);
+    expect(h.host.session.players.has('p1')).toBe(true);
+    h.host.session.peerLeft('p1');
+    h.run(2);
+    expect(left).toContain('p0:p1');
+    expect(h.host.session.players.size).toBe(1);
+  });
+});

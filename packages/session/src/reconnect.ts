@@ -104,6 +104,9 @@ export type RejoinOutcome =
 
 const DONE: RejoinOutcome = { kind: 'done' };
 
+/** How many departed peers a host remembers for {@link Reconnect.peerLeft}. */
+const GONE_PEERS_KEPT = 64;
+
 /** What {@link Reconnect} works with (the session's own parts, no more). */
 export type ReconnectDeps = {
   readonly roster: Roster;
@@ -120,6 +123,8 @@ export class Reconnect {
   /** Host: the member each slot's token was given to (a slot freed and taken again gets a new one). */
   readonly #tokenHolders: (Member | undefined)[] = new Array<Member | undefined>(SLOT_COUNT);
   readonly #lostAt = new Float64Array(SLOT_COUNT).fill(-1);
+  /** Host: peers the app said left for good (see {@link peerLeft}), newest last. */
+  readonly #gonePeers = new Set<string>();
   /** Host: when a spectator of the slot was last sent a state for its rejoin. */
   readonly #answeredAt = new Float64Array(SLOT_COUNT).fill(Number.NEGATIVE_INFINITY);
   /** Host: a fresh session of the slot's player asked to join (its proof follows), or -1. */
@@ -139,6 +144,7 @@ export class Reconnect {
     this.#tokens.fill(undefined);
     this.#tokenHolders.fill(undefined);
     this.#lostAt.fill(-1);
+    this.#gonePeers.clear();
     this.#answeredAt.fill(Number.NEGATIVE_INFINITY);
     this.#freshAsk.fill(-1);
     this.#ownToken = null;
@@ -256,6 +262,20 @@ export class Reconnect {
   }
 
   /**
+   * Host: the app says a peer left for good (`Session.peerLeft`, e.g. a signaling server's
+   * word): a member of that peer whose link is lost loses its slot at the next frame instead of
+   * when its reconnect window runs out, and one whose link is lost later at once. A member whose
+   * link still carries messages keeps its slot, so the caller can only hasten what a lost link
+   * brings anyway. At most {@link GONE_PEERS_KEPT} peers are remembered.
+   */
+  peerLeft(peerId: string): void {
+    this.#gonePeers.add(peerId);
+    if (this.#gonePeers.size > GONE_PEERS_KEPT) {
+      this.#gonePeers.delete(this.#gonePeers.values().next().value as string);
+    }
+  }
+
+  /**
    * The frame's work. Host: hands out tokens, and returns a member whose window ran out (the
    * caller removes it). Member: tries to reconnect; returns `'give up'` when its window ran out.
    */
@@ -266,7 +286,8 @@ export class Reconnect {
       const slot = member.slot;
       this.handOut(member);
       const lostAt = this.#lostAt[slot]!;
-      if (lostAt >= 0 && now - lostAt >= cfg.reconnectWindowMs) {
+      const gone = lostAt >= 0 && this.#gonePeers.delete(member.peerId);
+      if (gone || (lostAt >= 0 && now - lostAt >= cfg.reconnectWindowMs)) {
         this.#lostAt[slot] = -1;
         this.#tokens[slot] = undefined;
         this.#freshAsk[slot] = -1;

@@ -446,9 +446,10 @@ export class Session {
    * server saw its page leave, or its resume window run out): `@rbn/online` calls this. On a
    * member, a host it already lost (its link closed or went silent) is then replaced at once,
    * as if its goodbye had arrived, instead of after `hostLossGraceMs`; one lost later is
-   * replaced at once too. A host whose link still carries messages is not affected, nor is
-   * anything on the host (see `dropPlayer`), so whoever calls this can only hasten what a lost
-   * link brings anyway.
+   * replaced at once too. On the host, a member of that peer whose link is lost leaves now
+   * (`playerLeft`, reason Disconnected) instead of when its `reconnectWindowMs` runs out, and
+   * one whose link is lost later at once. A peer whose link still carries messages is not
+   * affected, so whoever calls this can only hasten what a lost link brings anyway.
    * @param peerId - The transport peer id that left.
    */
   peerLeft(peerId: string): void {

@@ -97,12 +97,17 @@ export class Survival {
 
   /**
    * `session.peerLeft()`: a member told that its host's peer left for good replaces a host it
-   * lost at once (as if it had said goodbye), and one it loses later too. A host whose link is
-   * alive is kept: the news can only hasten what a lost link brings anyway.
+   * lost at once (as if it had said goodbye), and one it loses later too; the host releases
+   * the slot of that peer's member once its link is lost (see `Reconnect.peerLeft`). A link
+   * that is alive is kept: the news can only hasten what a lost link brings anyway.
    */
   peerLeft(peerId: string, engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
     const { roster } = this.deps;
-    if (roster.isHost || peerId !== roster.hostPeerId) return;
+    if (roster.isHost) {
+      this.#reconnect.peerLeft(peerId);
+      return;
+    }
+    if (peerId !== roster.hostPeerId) return;
     this.#hostDeparted = peerId;
     if (this.#migration.pending) this.#migration.hostGone(engine, cfg, now, true);
   }
