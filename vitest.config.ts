@@ -74,6 +74,8 @@ export default defineConfig({
         root: fileURLToPath(new URL(root, import.meta.url)),
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 30_000,
+        // Lets the worker's event loop turn before each test (vitest's 60 s worker RPC limit).
+        setupFiles: [fileURLToPath(new URL('tooling/vitest-yield.ts', import.meta.url))],
         ...options,
       },
     })),

@@ -1,6 +1,7 @@
 import { createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { Harness } from './testing/harness';
+import { yieldToEventLoop } from './testing/yield';
 import { DesyncAuthority, Topology } from './types';
 
 // A desync recovered under packet loss: the peer that loads the recovery state may still owe
@@ -41,6 +42,7 @@ describe('desync recovery under packet loss', () => {
               );
             }
             for (const p of h.peers) p.session.destroy();
+            await yieldToEventLoop();
           }
         }
         expect(failures).toEqual([]);

@@ -5,6 +5,7 @@ import type { Session } from '../session';
 import { SessionState } from '../types';
 import type { ErrorContext, SessionConfig } from '../types';
 import { TestGame, scheduledInput } from './test-game';
+import { yieldToEventLoop } from './yield';
 
 /** A transport with virtual time (LocalTransport), as the harness needs it. */
 export type VirtualTransport = TransportAdapter & { tick(ms: number): void; readonly now: number };
@@ -23,9 +24,22 @@ export type Peer = {
   stalls: number;
 };
 
-/** Lets promise callbacks (transport connects, join answers) run. */
+/** How many {@link settle} calls go by between two turns of the event loop. */
+const SETTLES_PER_TURN = 50;
+let settlesSinceTurn = 0;
+
+/**
+ * Lets promise callbacks (transport connects, join answers) run; every
+ * {@link SETTLES_PER_TURN}th call, the event loop turns too ({@link yieldToEventLoop}), so a
+ * sweep that settles each frame never blocks the worker for long. The turn changes no result:
+ * with a turn at every call, every harness of the session suite ended in the same state.
+ */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 8; i++) await Promise.resolve();
+  if (++settlesSinceTurn >= SETTLES_PER_TURN) {
+    settlesSinceTurn = 0;
+    await yieldToEventLoop();
+  }
 }
 
 /** How long {@link Harness.runUntil} and {@link Harness.runSettledUntil} wait, and for what. */
