@@ -39,12 +39,16 @@ export class InputBuffer {
   private readonly lengths: Uint16Array;
   private readonly ticks: Int32Array;
   private readonly views: (Uint8Array | undefined)[];
+  /** The length of each cached view in `views` (-1: none), read instead of the view's own. */
+  private readonly viewLengths: Int32Array;
   private readonly usedData: Uint8Array;
   private readonly usedLengths: Uint16Array;
   private readonly usedTicks: Int32Array;
   /** 1 where the used input is the received one (kept in the received slab, not copied). */
   private readonly usedReceived: Uint8Array;
   private readonly usedViews: (Uint8Array | undefined)[];
+  /** The length of each cached view in `usedViews` (-1: none). */
+  private readonly usedViewLengths: Int32Array;
 
   /**
    * @param capacity - Ticks the ring holds; must be a power of two.
@@ -61,11 +65,13 @@ export class InputBuffer {
     this.lengths = new Uint16Array(capacity);
     this.ticks = new Int32Array(capacity).fill(NO_TICK);
     this.views = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+    this.viewLengths = new Int32Array(capacity).fill(-1);
     this.usedData = new Uint8Array(capacity * maxInputBytes);
     this.usedLengths = new Uint16Array(capacity);
     this.usedTicks = new Int32Array(capacity).fill(NO_TICK);
     this.usedReceived = new Uint8Array(capacity);
     this.usedViews = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+    this.usedViewLengths = new Int32Array(capacity).fill(-1);
   }
 
   /** Whether `tick` lies in the player's lifetime. */
@@ -82,7 +88,7 @@ export class InputBuffer {
   get(tick: Tick): Uint8Array | undefined {
     const slot = tick & this.mask;
     if (this.ticks[slot] !== tick) return undefined;
-    return this.view(this.data, this.views, slot, this.lengths[slot] ?? 0);
+    return this.view(this.data, this.views, this.viewLengths, slot, this.lengths[slot] ?? 0);
   }
 
   /**
@@ -130,7 +136,7 @@ export class InputBuffer {
     if (this.ticks[slot] !== tick) return undefined;
     this.usedTicks[slot] = tick;
     this.usedReceived[slot] = 1;
-    return this.view(this.data, this.views, slot, this.lengths[slot] ?? 0);
+    return this.view(this.data, this.views, this.viewLengths, slot, this.lengths[slot] ?? 0);
   }
 
   /** Records a predicted input used to simulate `tick` (copying it) and returns a view of the copy. */
@@ -140,7 +146,7 @@ export class InputBuffer {
     this.usedLengths[slot] = input.length;
     this.usedTicks[slot] = tick;
     this.usedReceived[slot] = 0;
-    return this.view(this.usedData, this.usedViews, slot, input.length);
+    return this.view(this.usedData, this.usedViews, this.usedViewLengths, slot, input.length);
   }
 
   /** The input used when `tick` was last simulated, if still buffered. */
@@ -148,7 +154,13 @@ export class InputBuffer {
     const slot = tick & this.mask;
     if (this.usedTicks[slot] !== tick) return undefined;
     if (this.usedReceived[slot] === 1) return this.get(tick);
-    return this.view(this.usedData, this.usedViews, slot, this.usedLengths[slot] ?? 0);
+    return this.view(
+      this.usedData,
+      this.usedViews,
+      this.usedViewLengths,
+      slot,
+      this.usedLengths[slot] ?? 0,
+    );
   }
 
   /** Whether `input` differs from the input used to simulate `tick` (true if none is known). */
@@ -187,17 +199,23 @@ export class InputBuffer {
     this.advanceReceived();
   }
 
+  /**
+   * The view of `length` bytes at `slot` in `slab`, made once and cached per slot until the
+   * length changes. The cached length is kept in a typed array: reading a view's own `length`
+   * costs more on this path, which runs for every player on every simulated tick.
+   */
   private view(
     slab: Uint8Array,
     views: (Uint8Array | undefined)[],
+    viewLengths: Int32Array,
     slot: number,
     length: number,
   ): Uint8Array {
-    const cached = views[slot];
-    if (cached !== undefined && cached.length === length) return cached;
+    if (viewLengths[slot] === length) return views[slot] as Uint8Array;
     const offset = slot * this.maxInputBytes;
     const fresh = slab.subarray(offset, offset + length);
     views[slot] = fresh;
+    viewLengths[slot] = length;
     return fresh;
   }
 }

@@ -3,6 +3,19 @@ import type { Tick } from '@rbn/protocol';
 const NO_TICK = -1;
 
 /**
+ * Copies `state` to the start of `store`: a plain loop for small states, where `set` costs more
+ * than the copy (a snapshot is saved on most predicted ticks).
+ */
+function copyState(store: Uint8Array, state: Uint8Array): void {
+  const length = state.length;
+  if (length > 16) {
+    store.set(state);
+    return;
+  }
+  for (let i = 0; i < length; i++) store[i] = state[i] as number;
+}
+
+/**
  * A ring of the last `capacity` serialized states, by tick. `save` copies the bytes into storage
  * owned by the slot (grown when a state does not fit, reused otherwise), so neither the game nor
  * a caller can change history. A state's hash is stored when it is known.
@@ -15,6 +28,8 @@ export class SnapshotBuffer {
   private readonly hasHash: Uint8Array;
   private readonly storage: Uint8Array[];
   private readonly views: (Uint8Array | undefined)[];
+  /** The length of each cached view in `views` (-1: none), read instead of the view's own. */
+  private readonly viewLengths: Int32Array;
 
   /** @param capacity - How many states to keep. */
   constructor(capacity: number) {
@@ -25,6 +40,7 @@ export class SnapshotBuffer {
     this.hasHash = new Uint8Array(capacity);
     this.storage = [];
     this.views = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+    this.viewLengths = new Int32Array(capacity).fill(-1);
   }
 
   /**
@@ -41,8 +57,9 @@ export class SnapshotBuffer {
       store = new Uint8Array(state.length + (state.length >> 3) + 16);
       this.storage[slot] = store;
       this.views[slot] = undefined;
+      this.viewLengths[slot] = -1;
     }
-    store.set(state);
+    copyState(store, state);
     this.ticks[slot] = tick;
     this.lengths[slot] = state.length;
     if (hash === undefined) {
@@ -66,12 +83,12 @@ export class SnapshotBuffer {
     if (!this.has(tick)) return undefined;
     const slot = tick % this.capacity;
     const length = this.lengths[slot] ?? 0;
-    const cached = this.views[slot];
-    if (cached !== undefined && cached.length === length) return cached;
+    if (this.viewLengths[slot] === length) return this.views[slot];
     const store = this.storage[slot];
     if (store === undefined) return undefined;
     const view = store.subarray(0, length);
     this.views[slot] = view;
+    this.viewLengths[slot] = length;
     return view;
   }
 
