@@ -60,6 +60,8 @@ export class InputView {
   private slab = new Uint8Array(0);
   private lengths = new Int32Array(0);
   private views: (Uint8Array | undefined)[] = [];
+  /** The length of each cached view in `views` (-1: none). */
+  private viewLengths = new Int32Array(0);
   private stride: number;
 
   /** @param limits - Limits to enforce (any left out use {@link DEFAULT_LIMITS}). */
@@ -114,11 +116,12 @@ export class InputView {
    */
   input(k: number): Uint8Array {
     const length = this.lengths[k]!;
-    const cached = this.views[k];
-    if (cached !== undefined && cached.length === length) return cached;
+    // The cached view's length is kept apart: reading a view's own `length` costs more here.
+    if (this.viewLengths[k] === length) return this.views[k]!;
     const at = k * this.stride;
     const view = this.slab.subarray(at, at + length);
     this.views[k] = view;
+    this.viewLengths[k] = length;
     return view;
   }
 
@@ -184,5 +187,6 @@ export class InputView {
     lengths.set(this.lengths);
     this.lengths = lengths;
     this.views = [];
+    this.viewLengths = new Int32Array(capacity).fill(-1);
   }
 }
