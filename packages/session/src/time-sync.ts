@@ -35,8 +35,13 @@ type PeerSamples = {
   next: number;
   /** The remote's own latest frames-ahead report, or NaN if none. */
   remoteView: number;
-  /** The estimate, recomputed when samples change. */
+  /** The estimate; NaN before the first sample or report. Valid unless {@link PeerSamples.stale}. */
   estimate: number;
+  /**
+   * Whether samples changed since the estimate was last computed: it is recomputed when read,
+   * not on every sample (a host takes one from every input message of every peer).
+   */
+  stale: boolean;
 };
 
 /**
@@ -129,7 +134,7 @@ export class TimeSync {
     peer.at[peer.next] = localTick;
     peer.next = (peer.next + 1) % capacity;
     if (peer.count < capacity) peer.count++;
-    this.update(peer, localTick);
+    peer.stale = true;
   }
 
   /**
@@ -142,7 +147,7 @@ export class TimeSync {
     if (!Number.isFinite(framesAhead)) return;
     const peer = this.peer(peerId);
     peer.remoteView = framesAhead;
-    this.update(peer, NaN);
+    peer.stale = true;
   }
 
   /**
@@ -160,7 +165,9 @@ export class TimeSync {
    */
   framesAhead(peerId: string): number | undefined {
     const peer = this.peers.get(peerId);
-    return peer === undefined || Number.isNaN(peer.estimate) ? undefined : peer.estimate;
+    if (peer === undefined) return undefined;
+    const estimate = this.estimateOf(peer);
+    return Number.isNaN(estimate) ? undefined : estimate;
   }
 
   /** The largest {@link TimeSync.framesAhead} over all peers with samples (0 with none): how far this peer leads the slowest. */
@@ -168,8 +175,9 @@ export class TimeSync {
     let max = 0;
     let any = false;
     for (const peer of this.peers.values()) {
-      if (Number.isNaN(peer.estimate)) continue;
-      if (!any || peer.estimate > max) max = peer.estimate;
+      const estimate = this.estimateOf(peer);
+      if (Number.isNaN(estimate)) continue;
+      if (!any || estimate > max) max = estimate;
       any = true;
     }
     return any ? max : 0;
@@ -199,13 +207,24 @@ export class TimeSync {
         next: 0,
         remoteView: Number.NaN,
         estimate: Number.NaN,
+        stale: false,
       };
       this.peers.set(peerId, peer);
     }
     return peer;
   }
 
-  private update(peer: PeerSamples, newestTick: Tick): void {
+  /** The peer's estimate, recomputed first if samples changed since it was last computed. */
+  private estimateOf(peer: PeerSamples): number {
+    if (peer.stale) {
+      peer.stale = false;
+      this.update(peer);
+    }
+    return peer.estimate;
+  }
+
+  /** Recomputes the estimate from the samples taken within the window of the newest one. */
+  private update(peer: PeerSamples): void {
     if (peer.count === 0) {
       // Only the remote's view so far: it is ahead of us by what we are behind it.
       peer.estimate = -peer.remoteView;
@@ -213,7 +232,7 @@ export class TimeSync {
     }
     const capacity = peer.ahead.length;
     const newestIndex = (peer.next - 1 + capacity) % capacity;
-    const newest = Number.isNaN(newestTick) ? peer.at[newestIndex]! : newestTick;
+    const newest = peer.at[newestIndex]!;
     const { windowTicks, tickBits } = this.options;
     let sum = 0;
     let n = 0;
