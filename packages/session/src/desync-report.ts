@@ -247,6 +247,7 @@ export class DesyncReports {
 
   /** Gives up exchanges that did not complete in time. */
   frame(now: number): void {
+    if (this.#pending.size === 0) return; // the usual frame: no iterator to make
     for (const [peerId, p] of this.#pending) {
       if (now - p.at > EXCHANGE_TIMEOUT_MS) this.#pending.delete(peerId);
     }

@@ -69,7 +69,7 @@ export class FrameAdvantage {
   /** Feeds the estimator with a player's reported tick. */
   addSample(link: Link, roster: Roster, remoteTick: Tick, engine: RollbackEngine): void {
     if (!link.hasRtt) return;
-    if (roster.byPeer(link.peerId)?.role !== PlayerRole.Player) return;
+    if (roster.linkMember(link)?.role !== PlayerRole.Player) return;
     this.#estimator.addSample(link.peerId, link.rtt, remoteTick, engine.currentTick);
   }
 
@@ -95,7 +95,7 @@ export class FrameAdvantage {
     let sum = 0;
     let count = 0;
     for (const link of links.list) {
-      if (roster.byPeer(link.peerId)?.role !== PlayerRole.Player) continue;
+      if (roster.linkMember(link)?.role !== PlayerRole.Player) continue;
       const remote = link.estimateRemoteTick(now, ticksPerMs, silence);
       if (remote < 0) continue;
       sum += engine.currentTick - remote;

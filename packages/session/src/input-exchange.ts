@@ -37,7 +37,7 @@ function inputsUpTo(member: Member, engine: RollbackEngine): Tick {
 function sendCap(link: Link, roster: Roster, engine: RollbackEngine): Tick {
   // A spectator never predicts, so it never rolls back.
   let cap =
-    roster.byPeer(link.peerId)?.role === PlayerRole.Spectator
+    roster.linkMember(link)?.role === PlayerRole.Spectator
       ? engine.confirmedTick
       : Number.POSITIVE_INFINITY;
   if (!roster.isHost) return cap;
@@ -323,7 +323,7 @@ function settledFor(link: Link, roster: Roster, engine: RollbackEngine): Tick {
  */
 function settlesFor(link: Link, roster: Roster, cfg: SessionConfig): boolean {
   if (!roster.isHost || cfg.topology !== Topology.Mesh) return false;
-  return roster.byPeer(link.peerId)?.role === PlayerRole.Player;
+  return roster.linkMember(link)?.role === PlayerRole.Player;
 }
 
 /**
@@ -441,9 +441,11 @@ export function applyInputs(
     const id = member.playerId;
     // Most of a run repeats inputs we hold (it carries all we have not acknowledged yet).
     const held = engine.getReceivedTick(id);
+    // Inside an away window only the host's decided inputs count (stale ones are no offence);
+    // a slot that never was away (the usual case) needs no check per input.
+    const check = !viaHost && roster.awayFrom(slot) >= 0;
     for (let i = Math.max(0, held + 1 - start); i < count; i++) {
-      // Inside an away window only the host's decided inputs count (stale ones are no offence).
-      if (!acceptsInputFrom(roster, viaHost, slot, start + i)) continue;
+      if (check && !acceptsInputFrom(roster, viaHost, slot, start + i)) continue;
       engine.addRemoteInput(id, start + i, view.input(first + i));
     }
     link.inputsArrived();

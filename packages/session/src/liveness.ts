@@ -48,9 +48,12 @@ export function checkSilence(
 ): SilenceVerdict {
   let members: Member[] | null = null;
   let silentFor: number[] | null = null;
+  // Most frames nobody is silent long enough to matter: look the member up only then.
+  const threshold = Math.min(cfg.disconnectTimeout, cfg.disconnectNotifyStart);
   for (const link of links.list) {
     const silent = now - link.lastRecvAt;
-    const member = roster.byPeer(link.peerId);
+    if (silent < threshold) continue;
+    const member = roster.linkMember(link);
     if (!member) continue;
     if (silent >= cfg.disconnectTimeout)
       return { kind: 'gone', peerId: link.peerId, silentMs: silent };

@@ -1,6 +1,7 @@
 import { MessageType, WireRole } from '@rbn/protocol';
 import type { PlayerId, Tick, WirePlayer } from '@rbn/protocol';
 import { SLOT_COUNT } from './internal/link';
+import type { Link } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import { PlayerRole } from './types';
 import type { PlayerInfo } from './types';
@@ -289,6 +290,19 @@ export class Roster {
   byPeer(peerId: string): Member | undefined {
     this.#refresh();
     return this.#byPeer.get(peerId);
+  }
+
+  /**
+   * {@link Roster.byPeer} for a link's peer, remembered on the link until the roster next
+   * changes: the per-frame and per-message paths ask it for every link.
+   */
+  linkMember(link: Link): Member | undefined {
+    this.#refresh();
+    if (link.rosterVersion !== this.#version) {
+      link.rosterMember = this.#byPeer.get(link.peerId);
+      link.rosterVersion = this.#version;
+    }
+    return link.rosterMember;
   }
 
   /** Present remote members by peer id. */

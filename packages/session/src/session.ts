@@ -626,7 +626,11 @@ export class Session {
     this.assertAlive();
     const now = this.clock.now();
     const result = this.result;
-    Object.assign(result, FRESH_FRAME);
+    // Field by field: Object.assign costs more than the four stores, on every frame.
+    result.advanced = FRESH_FRAME.advanced;
+    result.rolledBack = FRESH_FRAME.rolledBack;
+    result.rollbackTicks = FRESH_FRAME.rollbackTicks;
+    result.stalled = FRESH_FRAME.stalled;
 
     const timedOut = this.joining.timeoutError(now, this.cfg.joinTimeout);
     if (timedOut) this.failJoin(timedOut);

@@ -1,3 +1,4 @@
+import type { Member } from '../roster';
 import type { NetworkStats } from '../types';
 
 /** The most slots a room can address (one byte on the wire). */
@@ -95,6 +96,11 @@ export class Link {
   /** Per entry of `pings`: 1 once answered. */
   private readonly pingAnswered = new Uint8Array(PING_MEMORY);
   private pingNext = 0;
+
+  /** The roster's member for this peer, as of roster version {@link Link.rosterVersion} (see `Roster.linkMember`). */
+  rosterMember: Member | undefined = undefined;
+  /** The roster version {@link Link.rosterMember} was looked up at (-1: never). */
+  rosterVersion = -1;
 
   /** Sync responses sent to this peer (rate limit). */
   #lastSyncSentAt = -Infinity;
