@@ -44,6 +44,29 @@ describe('InputBuffer', () => {
     expect(buffer.get(1)).toEqual(bytes(1, 2, 3, 4, 5, 6, 7, 8));
   });
 
+  it('keeps every stored and used input when a longer one than any before arrives', () => {
+    const buffer = new InputBuffer(8, 64, 0);
+    buffer.put(0, bytes(1, 2));
+    const long = Uint8Array.from({ length: 40 }, (_, i) => i + 1);
+    const predicted = buffer.setUsed(1, bytes(7, 7, 7));
+    expect(predicted).toEqual(bytes(7, 7, 7));
+    buffer.put(2, long);
+    buffer.setUsed(
+      3,
+      Uint8Array.from({ length: 20 }, () => 5),
+    );
+    expect(buffer.get(0)).toEqual(bytes(1, 2));
+    expect(buffer.getUsed(1)).toEqual(bytes(7, 7, 7));
+    expect(buffer.get(2)).toEqual(long);
+    expect(buffer.getUsed(3)).toEqual(Uint8Array.from({ length: 20 }, () => 5));
+    buffer.put(
+      4,
+      Uint8Array.from({ length: 64 }, () => 9),
+    );
+    expect(buffer.get(4)).toEqual(Uint8Array.from({ length: 64 }, () => 9));
+    expect(buffer.get(2)).toEqual(long);
+  });
+
   it('reuses a slot once the ring wraps: the old tick is gone, the new one is there', () => {
     const buffer = new InputBuffer(4, 2, 0);
     for (let t = 0; t < 6; t++) buffer.put(t, bytes(t));

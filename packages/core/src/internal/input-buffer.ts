@@ -6,6 +6,12 @@ export const NEVER: Tick = 0x7fffffff;
 
 const NO_TICK = -1;
 
+/**
+ * The bytes per slot a buffer starts with (see {@link InputBuffer}): enough for most games'
+ * inputs, and small enough that neighbouring ticks share a cache line.
+ */
+const INITIAL_STRIDE = 8;
+
 /** Copies `input` into `slab` at `offset`; a plain loop beats `set` for the usual tiny inputs. */
 function copyInto(slab: Uint8Array, offset: number, input: Uint8Array): void {
   const length = input.length;
@@ -18,10 +24,12 @@ function copyInto(slab: Uint8Array, offset: number, input: Uint8Array): void {
 
 /**
  * One player's inputs in a ring of `capacity` ticks (a power of two), stored in typed arrays:
- * one byte slab of `capacity × maxInputBytes` for received inputs and one for the inputs the
- * engine actually used when it last simulated each tick (received or predicted), each with a
- * length per slot and the tick the slot holds (`-1` when empty). A slot is valid for tick `t`
- * only while it still holds `t`, so the ring needs no explicit eviction.
+ * one byte slab of `capacity × stride` for received inputs and one for the inputs the engine
+ * actually used when it last simulated each tick (received or predicted), each with a length per
+ * slot and the tick the slot holds (`-1` when empty). A slot is valid for tick `t` only while it
+ * still holds `t`, so the ring needs no explicit eviction. The stride starts at
+ * {@link INITIAL_STRIDE} bytes and widens (up to `maxInputBytes`) the first time a longer input
+ * is stored: compact slabs keep the engine's walk over them in few cache lines.
  *
  * Also tracks the player's lifetime `[joinTick, leaveTick)` and the highest tick `receivedTick`
  * such that every input of ticks `joinTick..receivedTick` has arrived.
@@ -35,13 +43,15 @@ export class InputBuffer {
   receivedTick: Tick;
 
   private readonly mask: number;
-  private readonly data: Uint8Array;
+  /** Bytes per slot in `data` and `usedData` (see {@link InputBuffer.widen}). */
+  private stride: number;
+  private data: Uint8Array;
   private readonly lengths: Uint16Array;
   private readonly ticks: Int32Array;
   private readonly views: (Uint8Array | undefined)[];
   /** The length of each cached view in `views` (-1: none), read instead of the view's own. */
   private readonly viewLengths: Int32Array;
-  private readonly usedData: Uint8Array;
+  private usedData: Uint8Array;
   private readonly usedLengths: Uint16Array;
   private readonly usedTicks: Int32Array;
   /** 1 where the used input is the received one (kept in the received slab, not copied). */
@@ -61,12 +71,13 @@ export class InputBuffer {
     this.maxInputBytes = maxInputBytes;
     this.joinTick = joinTick;
     this.receivedTick = joinTick - 1;
-    this.data = new Uint8Array(capacity * maxInputBytes);
+    this.stride = Math.min(maxInputBytes, INITIAL_STRIDE);
+    this.data = new Uint8Array(capacity * this.stride);
     this.lengths = new Uint16Array(capacity);
     this.ticks = new Int32Array(capacity).fill(NO_TICK);
     this.views = new Array<Uint8Array | undefined>(capacity).fill(undefined);
     this.viewLengths = new Int32Array(capacity).fill(-1);
-    this.usedData = new Uint8Array(capacity * maxInputBytes);
+    this.usedData = new Uint8Array(capacity * this.stride);
     this.usedLengths = new Uint16Array(capacity);
     this.usedTicks = new Int32Array(capacity).fill(NO_TICK);
     this.usedReceived = new Uint8Array(capacity);
@@ -99,7 +110,8 @@ export class InputBuffer {
   put(tick: Tick, input: Uint8Array): 'accepted' | 'duplicate' {
     const slot = tick & this.mask;
     if (this.ticks[slot] === tick) return 'duplicate';
-    copyInto(this.data, slot * this.maxInputBytes, input);
+    if (input.length > this.stride) this.widen(input.length);
+    copyInto(this.data, slot * this.stride, input);
     this.lengths[slot] = input.length;
     this.ticks[slot] = tick;
     if (tick === this.receivedTick + 1) this.advanceReceived();
@@ -142,7 +154,8 @@ export class InputBuffer {
   /** Records a predicted input used to simulate `tick` (copying it) and returns a view of the copy. */
   setUsed(tick: Tick, input: Uint8Array): Uint8Array {
     const slot = tick & this.mask;
-    copyInto(this.usedData, slot * this.maxInputBytes, input);
+    if (input.length > this.stride) this.widen(input.length);
+    copyInto(this.usedData, slot * this.stride, input);
     this.usedLengths[slot] = input.length;
     this.usedTicks[slot] = tick;
     this.usedReceived[slot] = 0;
@@ -200,6 +213,22 @@ export class InputBuffer {
   }
 
   /**
+   * Widens the stride to fit an input of `length` bytes (at most `maxInputBytes`, which the
+   * engine checks first): doubling it as often as needed, copying both slabs to the new stride,
+   * and dropping the cached views (they view the old slabs).
+   */
+  private widen(length: number): void {
+    let stride = Math.max(1, this.stride * 2);
+    while (stride < length) stride *= 2;
+    stride = Math.min(stride, this.maxInputBytes);
+    this.data = restride(this.data, this.lengths, this.stride, stride);
+    this.usedData = restride(this.usedData, this.usedLengths, this.stride, stride);
+    this.stride = stride;
+    this.viewLengths.fill(-1);
+    this.usedViewLengths.fill(-1);
+  }
+
+  /**
    * The view of `length` bytes at `slot` in `slab`, made once and cached per slot until the
    * length changes. The cached length is kept in a typed array: reading a view's own `length`
    * costs more on this path, which runs for every player on every simulated tick.
@@ -212,10 +241,21 @@ export class InputBuffer {
     length: number,
   ): Uint8Array {
     if (viewLengths[slot] === length) return views[slot] as Uint8Array;
-    const offset = slot * this.maxInputBytes;
+    const offset = slot * this.stride;
     const fresh = slab.subarray(offset, offset + length);
     views[slot] = fresh;
     viewLengths[slot] = length;
     return fresh;
   }
+}
+
+/** A copy of `slab` (slots of `from` bytes, `lengths` of them used) with slots of `to` bytes. */
+function restride(slab: Uint8Array, lengths: Uint16Array, from: number, to: number): Uint8Array {
+  const slots = lengths.length;
+  const wider = new Uint8Array(slots * to);
+  for (let slot = 0; slot < slots; slot++) {
+    const length = lengths[slot] ?? 0;
+    wider.set(slab.subarray(slot * from, slot * from + length), slot * to);
+  }
+  return wider;
 }
