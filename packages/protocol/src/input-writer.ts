@@ -1,5 +1,6 @@
 import { ByteWriter } from './byte-writer';
 import { RbnError } from './errors';
+import { sameBytes } from './arguments';
 import { writeInputDelta } from './input-delta';
 import { DEFAULT_LIMITS } from './limits';
 import { MAX_TICK, MessageType } from './messages';
@@ -36,6 +37,8 @@ export class InputWriter {
   private runs = 0;
   private left = 0;
   private prev: Uint8Array = EMPTY;
+  /** `prev.length`, kept apart (reading it from the array costs more on this path). */
+  private prevLength = 0;
   private first = false;
 
   /**
@@ -103,18 +106,24 @@ export class InputWriter {
   /** The next input of the current run (a view is fine: it is written at once). */
   input(input: Uint8Array): void {
     if (this.left <= 0) throw fail('more inputs than the run announced');
-    if (input.length > DEFAULT_LIMITS.maxInputBytes) {
-      throw fail(`input of ${input.length} bytes is over maxInputBytes`);
+    const length = input.length;
+    if (length > DEFAULT_LIMITS.maxInputBytes) {
+      throw fail(`input of ${length} bytes is over maxInputBytes`);
     }
     const w = this.w;
     if (this.first) {
-      w.varint(input.length);
+      w.varint(length);
       w.bytes(input);
       this.first = false;
+    } else if (length === this.prevLength && sameBytes(input, this.prev)) {
+      // Most inputs repeat the one before: their delta is the single byte 0 (what
+      // writeInputDelta writes for them too), written here without the call.
+      w.u8(0);
     } else {
       writeInputDelta(w, this.prev, input);
     }
     this.prev = input;
+    this.prevLength = length;
     this.left--;
   }
 
@@ -133,6 +142,7 @@ export class InputWriter {
     }
     if (seq >= 0) w.u8(seq & 0xff);
     this.prev = EMPTY;
+    this.prevLength = 0;
     return w.finish();
   }
 }
