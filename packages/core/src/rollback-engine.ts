@@ -525,7 +525,9 @@ export class RollbackEngine {
    */
   get inputsCompleteThrough(): Tick {
     let min = Number.POSITIVE_INFINITY;
-    for (const p of this.sorted) {
+    const players = this.sorted;
+    for (let k = 0; k < players.length; k++) {
+      const p = players[k]!;
       const received = p.buffer.receivedTick;
       if (received + 1 >= p.buffer.leaveTick) continue;
       if (received < min) min = received;

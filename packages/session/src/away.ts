@@ -273,7 +273,9 @@ export class Away {
     // A host that did not tick for a while (its own tab was hidden) heard nobody meanwhile.
     const restart = now - this.#lastFrameAt > Math.max(cfg.awayAfterMs / 2, 100);
     this.#lastFrameAt = now;
-    for (const member of roster.remotePlayers) {
+    const players = roster.remotePlayers;
+    for (let k = 0; k < players.length; k++) {
+      const member = players[k]!;
       if (member.joinTick < 0 || !engine.hasPlayer(member.playerId)) continue;
       const slot = member.slot;
       if (roster.awayFrom(slot) >= 0) this.#fill(member, engine);
@@ -301,7 +303,9 @@ export class Away {
   #retireWindows(engine: RollbackEngine, cfg: SessionConfig): void {
     const { roster } = this.deps;
     let changed = false;
-    for (const member of roster.all()) {
+    const members = roster.all();
+    for (let k = 0; k < members.length; k++) {
+      const member = members[k]!;
       const back = roster.backAt(member.slot);
       if (back < 0 || engine.confirmedTick < back || !this.#allHold(member, back)) continue;
       this.#retired[member.slot] = { playerId: member.playerId, back };

@@ -94,7 +94,9 @@ export class FrameAdvantage {
     const silence = maxSilenceMs(cfg);
     let sum = 0;
     let count = 0;
-    for (const link of links.list) {
+    const list = links.list;
+    for (let k = 0; k < list.length; k++) {
+      const link = list[k]!;
       if (roster.linkMember(link)?.role !== PlayerRole.Player) continue;
       const remote = link.estimateRemoteTick(now, ticksPerMs, silence);
       if (remote < 0) continue;

@@ -41,7 +41,9 @@ function sendCap(link: Link, roster: Roster, engine: RollbackEngine): Tick {
       ? engine.confirmedTick
       : Number.POSITIVE_INFINITY;
   if (!roster.isHost) return cap;
-  for (const m of roster.remotePlayers) {
+  const players = roster.remotePlayers;
+  for (let k = 0; k < players.length; k++) {
+    const m = players[k]!;
     if (m.joinTick <= 0 || link.sends[m.slot] !== 1 || link.acked[m.slot]! >= m.joinTick - 1) {
       continue;
     }
@@ -63,7 +65,9 @@ const scanned: Pending = { pending: false, changed: false };
 function scanPending(link: Link, roster: Roster, engine: RollbackEngine, cap: Tick): Pending {
   let changed = false;
   let pending = false;
-  for (const slot of link.sendSlots) {
+  const slots = link.sendSlots;
+  for (let k = 0; k < slots.length; k++) {
+    const slot = slots[k]!;
     const member = roster.countedPlayer(slot);
     if (!member) continue;
     const upTo = Math.min(inputsUpTo(member, engine), cap);
@@ -116,7 +120,9 @@ export function relayInputs(
   now: number,
 ): void {
   const { links, roster } = send;
-  for (const link of links.list) {
+  const list = links.list;
+  for (let k = 0; k < list.length; k++) {
+    const link = list[k]!;
     if (link === source) continue;
     let changed = false;
     const cap = send.on(link, engine, false, false, now).cap;
@@ -225,7 +231,9 @@ function writeRuns(f: LinkSend, changed: boolean): number {
   const { link, roster, engine, cap, now } = f;
   let runs = 0;
   const maxRun = DEFAULT_LIMITS.maxInputsPerRun;
-  for (const slot of link.sendSlots) {
+  const slots = link.sendSlots;
+  for (let k = 0; k < slots.length; k++) {
+    const slot = slots[k]!;
     const member = roster.countedPlayer(slot);
     if (!member) continue;
     const upTo = Math.min(inputsUpTo(member, engine), cap);
@@ -349,7 +357,9 @@ function meshAckCap(link: Link, roster: Roster, slot: number): Tick {
 function writeAcks(link: Link, roster: Roster, engine: RollbackEngine, acks: AckContext): void {
   const { settled, meshHostLink } = acks;
   if (settled !== NOT_SETTLING) writer.ack(roster.localSlot, settled);
-  for (const slot of link.acceptSlots) {
+  const slots = link.acceptSlots;
+  for (let k = 0; k < slots.length; k++) {
+    const slot = slots[k]!;
     const member = roster.at(slot);
     if (!member || member.joinTick < 0) continue;
     let tick = engine.getReceivedTick(member.playerId);

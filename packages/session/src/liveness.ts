@@ -50,7 +50,9 @@ export function checkSilence(
   let silentFor: number[] | null = null;
   // Most frames nobody is silent long enough to matter: look the member up only then.
   const threshold = Math.min(cfg.disconnectTimeout, cfg.disconnectNotifyStart);
-  for (const link of links.list) {
+  const list = links.list;
+  for (let k = 0; k < list.length; k++) {
+    const link = list[k]!;
     const silent = now - link.lastRecvAt;
     if (silent < threshold) continue;
     const member = roster.linkMember(link);

@@ -660,7 +660,9 @@ export class Session {
 
   private networkFrame(now: number): void {
     const engine = this.engine;
-    for (const link of this.links.list) {
+    const links = this.links.list;
+    for (let k = 0; k < links.length; k++) {
+      const link = links[k]!;
       this.inputs.flush(link, engine, this.cfg, now);
       this.liveness.ping(link, engine, this.cfg.pingInterval, now);
       link.rollWindow(now);

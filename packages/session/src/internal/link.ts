@@ -273,7 +273,9 @@ export class Link {
    */
   checkLost(now: number, frameMs: number): void {
     if (!this.#hasRtt || now - this.#inputsSentAt <= this.#rtt + frameMs) return;
-    for (const slot of this.#sendSlots) {
+    const slots = this.#sendSlots;
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[k]!;
       if (this.acked[slot]! < this.changeSentUpTo[slot]!) {
         this.#resendNextFrame = true;
         return;
@@ -289,7 +291,9 @@ export class Link {
    */
   resendDue(now: number, frameMs: number, heartbeatFrames: number): boolean {
     let unacked = false;
-    for (const slot of this.#sendSlots) {
+    const slots = this.#sendSlots;
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[k]!;
       if (this.acked[slot]! < this.changeSentUpTo[slot]!) {
         unacked = true;
         break;
