@@ -281,11 +281,14 @@ describe('signaling scale-out through Redis', () => {
       REDIS_KEY_PREFIX: redisKeyPrefix,
       REDIS_HEARTBEAT_MS: '100',
     });
+    // The survivor beats once a second (a TTL of three): at 100 ms a loaded machine's stall of
+    // 300 ms expired its own key, and it closed this test's socket with 1012. The crashed
+    // process's 100 ms beat is what makes its key expire soon after the kill.
     const live = await createSignalingServer({
       logger: 'silent',
       redisUrl,
       redisKeyPrefix,
-      redisHeartbeatMs: 100,
+      redisHeartbeatMs: 1_000,
     });
     servers.push(live);
     const a = await join(`${live.wsUrl}/room`);
