@@ -281,29 +281,38 @@ describe('away when the announcement comes after the stand-ins (star)', () => {
   });
 });
 
+/**
+ * Three players; p1 steps out and comes back, and the host's PlayerBack for it never reaches p2
+ * (a reliable message stuck in retransmission on a link that then drops), while everything else
+ * does. Runs `after` frames from p1's return, then delivers to p2 normally again.
+ */
+async function missedBack(seed: number, topology: Topology, after: number) {
+  const ids = ['p0', 'p1', 'p2'];
+  const transports = createLocalTransportGroup(ids, { latency: 20, jitter: 5, seed });
+  const h = new Harness(transports, seed, { topology });
+  await h.start();
+  const events = listen(h);
+  h.run(60);
+  const [, walker, missing] = h.peers as [Peer, Peer, Peer];
+  walker.session.setAway(true);
+  h.run(30);
+  const t2 = transports.get('p2')!;
+  const deliver = t2.onMessage!;
+  t2.onMessage = (from, bytes) => {
+    if (bytes[0] !== MessageType.PlayerBack) deliver(from, bytes);
+  };
+  walker.session.setAway(false);
+  h.run(after);
+  t2.onMessage = deliver;
+  return { h, transports, events, walker, missing };
+}
+
 describe.each([
   ['star', Topology.Star, 1711],
   ['mesh', Topology.Mesh, 1712],
 ])('a member that missed a player coming back (%s)', (_name, topology, seed) => {
   it("takes the host's word when it marks that player away again", async () => {
-    const ids = ['p0', 'p1', 'p2'];
-    const transports = createLocalTransportGroup(ids, { latency: 20, jitter: 5, seed });
-    const h = new Harness(transports, seed, { topology });
-    await h.start();
-    const events = listen(h);
-    h.run(60);
-    const [, walker, missing] = h.peers as [Peer, Peer, Peer];
-    walker.session.setAway(true);
-    h.run(30);
-    // The host's PlayerBack for p1 never reaches p2 (lost with a link that dropped meanwhile).
-    const t2 = transports.get('p2')!;
-    const deliver = t2.onMessage!;
-    t2.onMessage = (from, bytes) => {
-      if (bytes[0] !== MessageType.PlayerBack) deliver(from, bytes);
-    };
-    walker.session.setAway(false);
-    h.run(120);
-    t2.onMessage = deliver;
+    const { h, events, walker, missing } = await missedBack(seed, topology, 120);
     const seenBy = (by: string, list: [string, string, number][]) =>
       list.filter(([at, id]) => at === by && id === 'p1').map(([, , tick]) => tick);
     expect(seenBy('p0', events.back)).toHaveLength(1);
@@ -326,25 +335,9 @@ describe.each([
   ['mesh', Topology.Mesh, 1732],
 ])('a member that missed a player coming back, then reconnects (%s)', (_name, topology, seed) => {
   it('hears it came back from the host when it reconnects, though the host no longer holds that window', async () => {
-    const ids = ['p0', 'p1', 'p2'];
-    const transports = createLocalTransportGroup(ids, { latency: 20, jitter: 5, seed });
-    const h = new Harness(transports, seed, { topology });
-    await h.start();
-    const events = listen(h);
-    h.run(60);
-    const [, walker, missing] = h.peers as [Peer, Peer, Peer];
-    walker.session.setAway(true);
-    h.run(30);
-    // The host's PlayerBack for p1 never reaches p2; the inputs after it do (a reliable message
-    // stuck in retransmission on a connection that then drops): the host retires the window.
+    // The host retires p1's window meanwhile (p2 acknowledged the inputs after it).
+    const { h, transports, events, missing } = await missedBack(seed, topology, 240);
     const t2 = transports.get('p2')!;
-    const deliver = t2.onMessage!;
-    t2.onMessage = (from, bytes) => {
-      if (bytes[0] !== MessageType.PlayerBack) deliver(from, bytes);
-    };
-    walker.session.setAway(false);
-    h.run(240);
-    t2.onMessage = deliver;
     const backSeenBy = (by: string) => events.back.filter(([at, id]) => at === by && id === 'p1');
     expect(backSeenBy('p0')).toHaveLength(1);
     expect(backSeenBy('p2')).toEqual([]);
