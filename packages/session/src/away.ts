@@ -196,15 +196,17 @@ export class Away {
     for (const other of roster.remotePlayers) {
       if (other === to) continue;
       const { from, back } = roster.awayWindow(other.slot);
-      const last = this.#retired[other.slot];
-      if (from < 0 && retired && last?.playerId === other.playerId) {
+      if (from < 0) {
+        const last = this.#retired[other.slot];
         // Harmless to a member that heard it: a back for a slot it holds no window of is ignored.
-        links.sendTo(to.peerId, {
-          ...{ type: MessageType.PlayerBack, slot: other.slot, tick: last.back },
-          ...{ stateTick: last.back, hash: 0, state: EMPTY },
-        });
+        if (retired && last?.playerId === other.playerId) {
+          links.sendTo(to.peerId, {
+            ...{ type: MessageType.PlayerBack, slot: other.slot, tick: last.back },
+            ...{ stateTick: last.back, hash: 0, state: EMPTY },
+          });
+        }
+        continue;
       }
-      if (from < 0) continue;
       const input = this.#standIn[other.slot] ?? EMPTY;
       links.sendTo(to.peerId, {
         type: MessageType.PlayerAway,
