@@ -42,4 +42,18 @@ describe('RecordingGame', () => {
     expect(recording.hashes.get(2)).toBe(other.hashes.get(2));
     expect(recording.hashes.get(7)).toBe(other.hashes.get(7));
   });
+
+  it('keeps the hash of the tick a state from elsewhere was taken at, once that tick is confirmed', () => {
+    // A peer back from away (or a late joiner) may confirm exactly the tick of the state it was
+    // sent and nothing after it yet: the tests compare hashes at the tick every view confirmed.
+    const { recording: other } = peerGame(7);
+    play(other, [1, 2, 3, 4, 5, 6]);
+    other.confirm(6);
+    const { recording } = peerGame(7);
+    play(recording, [1, 2]);
+    recording.deserialize(other.serialize().slice());
+    recording.confirm(6);
+    expect(recording.hashes.get(6)).toBeDefined();
+    expect(recording.hashes.get(6)).toBe(other.hashes.get(6));
+  });
 });

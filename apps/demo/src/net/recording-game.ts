@@ -68,8 +68,13 @@ export class RecordingGame {
     const tick = this.game.tick;
     // A rollback to a state of our own history simulates the ticks after it again; a state from
     // elsewhere (a late join, coming back from away, a state transfer) owns none of the log.
-    if (this.log.get(tick) === this.game.hash()) this.log.forgetAfter(tick, this.newest);
-    else this.log.clear();
+    const hash = this.game.hash();
+    if (this.log.get(tick) === hash) this.log.forgetAfter(tick, this.newest);
+    else {
+      this.log.clear();
+      // The state's own tick is known: a peer that confirms only that tick yet still has its hash.
+      this.log.set(tick, hash);
+    }
     this.newest = tick;
   }
 
