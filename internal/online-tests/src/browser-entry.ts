@@ -106,7 +106,9 @@ const api: PageApi = {
       topology,
       ...(options.disconnectTimeout ? { disconnectTimeout: options.disconnectTimeout } : {}),
       ...(options.reconnectWindowMs ? { reconnectWindowMs: options.reconnectWindowMs } : {}),
-      ...(options.hostLossGraceMs ? { hostLossGraceMs: options.hostLossGraceMs } : {}),
+      ...(options.hostLossGraceMs !== undefined
+        ? { hostLossGraceMs: options.hostLossGraceMs }
+        : {}),
     };
     const role = options.spectator === true ? PlayerRole.Spectator : PlayerRole.Player;
     const joined = await joinOnline({ url, game, config, role });

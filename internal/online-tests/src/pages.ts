@@ -2,15 +2,17 @@
 // and waits that poll the page with hang caps naming where it was.
 import type { Page } from 'playwright-core';
 import type { PageApi, PageJoinOptions } from './browser-entry';
+import { HOST_LOSS_GRACE_MS } from './node-peers';
 
 type Api = { rbnOnline: PageApi };
 
 /** Joins the page's session to `url` as player `index`. */
 export function join(page: Page, url: string, index: number, options: PageJoinOptions = {}) {
+  const withGrace = { hostLossGraceMs: HOST_LOSS_GRACE_MS, ...options };
   return page.evaluate(([u, i, o]) => (globalThis as unknown as Api).rbnOnline.join(u, i, o), [
     url,
     index,
-    options,
+    withGrace,
   ] as const);
 }
 

@@ -127,7 +127,7 @@ export async function threePlayers(
     hashInterval: 30,
     ...(mesh ? { topology: Topology.Mesh } : {}),
     ...(disconnectTimeout ? { disconnectTimeout } : {}),
-    ...(hostLossGraceMs ? { hostLossGraceMs } : {}),
+    ...(hostLossGraceMs !== undefined ? { hostLossGraceMs } : {}),
     ...(reconnectWindowMs ? { reconnectWindowMs } : {}),
   };
   const host = await peers.join(url, 0, { config });
