@@ -108,6 +108,7 @@ export function dispatch(
     case MessageType.StateSync:
       return r.stateSync(peerId, message);
     case MessageType.PlayerJoined: {
+      r.departures.onSlotTaken(peerId, message.player, engine, cfg);
       const seated = onPlayerJoined(r.joiner, peerId, message, engine, r.recording);
       if (seated) r.relink();
       if (seated?.announce) r.emitter.emit('playerJoined', seated.member.info);

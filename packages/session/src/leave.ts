@@ -6,6 +6,7 @@ import type {
   PlayerLeftMessage,
   Tick,
   TransportAdapter,
+  WirePlayer,
 } from '@rbn/protocol';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Emitter } from './internal/emitter';
@@ -115,6 +116,24 @@ export class Departures {
     if (member.isLocal) return 'the host removed this player';
     this.remove(member, message.tick, engine, cfg);
     return null;
+  }
+
+  /**
+   * Member: the host seats a newcomer in a slot where we still hold another present player. We
+   * missed that player's departure with our dropped link (the host reuses a slot only after its
+   * player left, and forgets that departure later): it left no later than the newcomer joined.
+   */
+  onSlotTaken(
+    peerId: string,
+    wire: WirePlayer,
+    engine: RollbackEngine | null,
+    cfg: SessionConfig,
+  ): void {
+    const { roster } = this.deps;
+    const there = roster.at(wire.slot);
+    if (peerId !== roster.hostPeerId || roster.isHost || there?.status !== 'present') return;
+    if (there.isLocal || there.isHost || there.playerId === wire.playerId) return;
+    this.remove(there, wire.joinTick, engine, cfg);
   }
 
   /** A `DropPlayer` message from the host. */

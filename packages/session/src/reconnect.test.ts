@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createSession } from './session';
 import { Harness, settle } from './testing/harness';
 import { TestGame } from './testing/test-game';
-import { SessionState, Topology } from './types';
+import { PlayerRole, SessionState, Topology } from './types';
 import type { SessionConfig } from './types';
 
 function harness(
@@ -248,5 +248,47 @@ describe.each([
     h.run(2);
     expect(left).toContain('p0:p1');
     expect(h.host.session.players.size).toBe(1);
+  });
+});
+
+describe.each([
+  ['star', Topology.Star, 1821],
+  ['mesh', Topology.Mesh, 1822],
+])('a member that reconnects after a slot changed hands (%s)', (_name, topology, seed) => {
+  // While p1's link is down, the member of a slot leaves and a newcomer takes the slot: a
+  // spectator's slot is free at once, a player's once its inputs are long settled (the host then
+  // forgets the departure, so all it can tell p1 is who holds the slot now).
+  it.each([
+    ['a spectator', PlayerRole.Spectator, 30],
+    ['a player', PlayerRole.Player, 1200],
+  ])('learns that %s left and who took its slot', async (_who, role, gapFrames) => {
+    const ids = ['p0', 'p1', 'old', 'new'];
+    const transports = createLocalTransportGroup(ids, { latency: 20, jitter: 5, seed });
+    const [t0, t1, tOld, tNew] = ids.map((id) => transports.get(id)!);
+    const h = new Harness(transports, seed, { topology });
+    h.peers[2]!.session.setLocalRole(role);
+    h.peers[3]!.session.setLocalRole(role);
+    await h.start(600, 3);
+    h.run(60);
+    const left: string[] = [];
+    for (const p of h.peers)
+      p.session.on('playerLeft', (info) => left.push(`${p.id}:${info.playerId}`));
+    LocalTransport.unlink(t1!, t0!);
+    LocalTransport.unlink(t1!, tOld!);
+    const slot = h.host.session.players.get('old')?.slot;
+    h.peers[2]!.session.leaveRoom();
+    h.run(gapFrames);
+    await h.join(3);
+    expect(h.host.session.players.get('new')?.slot).toBe(slot);
+    LocalTransport.link(t1!, t0!);
+    LocalTransport.link(t1!, tNew!);
+    await h.runSettled(300);
+    const p1 = h.peers[1]!;
+    expect(p1.session.state).toBe(SessionState.Playing);
+    expect(p1.session.players.get('new')?.slot).toBe(slot);
+    expect(p1.session.players.has('old')).toBe(false);
+    expect(left.filter((l) => !l.endsWith(':old'))).toEqual([]);
+    h.peers.splice(2, 1); // gone for good; the others converge
+    expectConverged(h);
   });
 });

@@ -431,8 +431,6 @@ export class Reconnect {
     const { roster, links } = this.deps;
     for (const m of roster.all()) {
       if (m === to || m.isLocal || m.status !== 'departed' || m.leaveTick < 0) continue;
-      // A `PlayerLeft` names a slot: only while the departed player still holds it.
-      if (roster.at(m.slot) !== m) continue;
       const reason = LeaveReason.Disconnected;
       links.sendTo(to.peerId, {
         type: MessageType.PlayerLeft,
