@@ -103,6 +103,22 @@ describe('InputWriter', () => {
     );
   });
 
+  it('hands back a view of its own buffer with finish(seq, true), rewritten by the next message', () => {
+    const w = new InputWriter();
+    const write = (tick: number, shared: boolean) => {
+      w.begin(MessageType.Input, tick);
+      w.run(0, tick, 1);
+      w.input(new Uint8Array([tick]));
+      return w.finish(3, shared);
+    };
+    const copy = write(5, false);
+    const shared = write(5, true);
+    expect(shared).toEqual(copy);
+    write(6, true);
+    expect(shared).not.toEqual(copy);
+    expect(copy).toEqual(write(5, false));
+  });
+
   it('refuses a run whose inputs do not match its count', () => {
     const w = new InputWriter();
     w.begin(MessageType.Input, 1);

@@ -130,9 +130,11 @@ export class InputWriter {
   /**
    * Ends the message.
    * @param seq - The message counter (0–255), or -1 to leave it out.
-   * @returns The message's bytes, a new array.
+   * @param shared - Return a view of the writer's own buffer instead of a copy: valid until
+   *   the next {@link begin} (enough to hand to a transport, which copies or sends at once).
+   * @returns The message's bytes: a new array, or with `shared` the writer's view.
    */
-  finish(seq: number): Uint8Array {
+  finish(seq: number, shared = false): Uint8Array {
     if (this.left !== 0) throw fail('the last run is missing inputs');
     const w = this.w;
     w.buf[this.ackCountAt] = this.acks;
@@ -143,7 +145,7 @@ export class InputWriter {
     if (seq >= 0) w.u8(seq & 0xff);
     this.prev = EMPTY;
     this.prevLength = 0;
-    return w.finish();
+    return shared ? w.view() : w.finish();
   }
 }
 

@@ -215,7 +215,7 @@ function sendRuns(f: LinkSend, changed: boolean): boolean {
   writer.begin(MessageType.Input, engine.currentTick);
   writeAcks(link, f.roster, engine, f);
   if (writeRuns(f, changed) === 0) return false;
-  f.links.sendBytes(link, writer.finish(link.nextSeq()), false);
+  f.links.sendBytes(link, writer.finish(link.nextSeq(), true), false);
   link.acksSent();
   link.heartbeatSent();
   link.noteInputsSent(now);
@@ -302,7 +302,7 @@ export function sendAck(
 ): void {
   writer.begin(MessageType.InputAck, engine ? engine.currentTick : 0);
   if (engine) writeAcks(link, roster, engine, acks);
-  links.sendBytes(link, writer.finish(link.nextSeq()), false);
+  links.sendBytes(link, writer.finish(link.nextSeq(), true), false);
   link.acksSent();
 }
 
