@@ -48,21 +48,21 @@ type Entry = {
  * ```
  */
 export class SlidingWindowRateLimiter {
-  private readonly maxRequests: number;
-  private readonly windowMs: number;
-  private readonly maxKeys: number;
-  private readonly whenFull: 'evict-oldest' | 'reject';
-  private readonly clock: () => number;
+  readonly #maxRequests: number;
+  readonly #windowMs: number;
+  readonly #maxKeys: number;
+  readonly #whenFull: 'evict-oldest' | 'reject';
+  readonly #clock: () => number;
   /** In least-recently-seen order (a key is moved to the end when it makes a request). */
-  private readonly entries = new Map<string, Entry>();
-  private lastSweep: number;
+  readonly #entries = new Map<string, Entry>();
+  #lastSweep: number;
 
   /**
    * @param options - Limits and clock; see {@link RateLimiterOptions}.
    * @throws RbnError `'INVALID_CONFIG'` naming a bad option.
    */
   constructor(options: RateLimiterOptions) {
-    this.maxRequests = checkRange('maxRequests', options.maxRequests, 1, 10_000, true);
+    this.#maxRequests = checkRange('maxRequests', options.maxRequests, 1, 10_000, true);
     if (
       typeof options.windowMs !== 'number' ||
       !Number.isFinite(options.windowMs) ||
@@ -73,8 +73,8 @@ export class SlidingWindowRateLimiter {
         `windowMs must be a positive number of milliseconds, got ${String(options.windowMs)}`,
       );
     }
-    this.windowMs = options.windowMs;
-    this.maxKeys = checkRange('maxKeys', options.maxKeys ?? 1024, 1, 1_000_000, true);
+    this.#windowMs = options.windowMs;
+    this.#maxKeys = checkRange('maxKeys', options.maxKeys ?? 1024, 1, 1_000_000, true);
     const whenFull = options.whenFull ?? 'evict-oldest';
     if (whenFull !== 'evict-oldest' && whenFull !== 'reject') {
       throw new RbnError(
@@ -82,14 +82,14 @@ export class SlidingWindowRateLimiter {
         `whenFull must be 'evict-oldest' or 'reject', got ${String(whenFull)}`,
       );
     }
-    this.whenFull = whenFull;
-    this.clock = options.now ?? defaultNow();
-    this.lastSweep = this.clock();
+    this.#whenFull = whenFull;
+    this.#clock = options.now ?? defaultNow();
+    this.#lastSweep = this.#clock();
   }
 
   /** How many keys are tracked now. */
   get size(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
   /**
@@ -98,31 +98,31 @@ export class SlidingWindowRateLimiter {
    * @returns `true` if allowed (and counted); `false` if refused (not counted).
    */
   tryAcquire(key: string): boolean {
-    const now = this.clock();
-    this.maybeSweep(now);
-    let entry = this.entries.get(key);
+    const now = this.#clock();
+    this.#maybeSweep(now);
+    let entry = this.#entries.get(key);
     if (entry !== undefined) {
-      this.expire(entry, now);
-      if (entry.count >= this.maxRequests) return false;
+      this.#expire(entry, now);
+      if (entry.count >= this.#maxRequests) return false;
       // Most recently seen goes last.
-      this.entries.delete(key);
-      this.entries.set(key, entry);
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
     } else {
-      if (this.entries.size >= this.maxKeys) {
+      if (this.#entries.size >= this.#maxKeys) {
         // Keys are in order of their latest allowed request, so the first key is the stalest:
         // if it still has a request in the window, every key does.
-        const first = this.entries.entries().next();
+        const first = this.#entries.entries().next();
         if (first.done !== true) {
           const [oldestKey, oldest] = first.value;
-          this.expire(oldest, now);
-          if (oldest.count > 0 && this.whenFull === 'reject') return false;
-          this.entries.delete(oldestKey);
+          this.#expire(oldest, now);
+          if (oldest.count > 0 && this.#whenFull === 'reject') return false;
+          this.#entries.delete(oldestKey);
         }
       }
-      entry = { times: new Float64Array(this.maxRequests), head: 0, count: 0 };
-      this.entries.set(key, entry);
+      entry = { times: new Float64Array(this.#maxRequests), head: 0, count: 0 };
+      this.#entries.set(key, entry);
     }
-    entry.times[(entry.head + entry.count) % this.maxRequests] = now;
+    entry.times[(entry.head + entry.count) % this.#maxRequests] = now;
     entry.count++;
     return true;
   }
@@ -133,10 +133,10 @@ export class SlidingWindowRateLimiter {
    * @returns From 0 to `maxRequests`.
    */
   remaining(key: string): number {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return this.maxRequests;
-    this.expire(entry, this.clock());
-    return this.maxRequests - entry.count;
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return this.#maxRequests;
+    this.#expire(entry, this.#clock());
+    return this.#maxRequests - entry.count;
   }
 
   /**
@@ -145,12 +145,12 @@ export class SlidingWindowRateLimiter {
    * @returns Milliseconds, 0 if a request would be allowed now.
    */
   retryAfterMs(key: string): number {
-    const entry = this.entries.get(key);
+    const entry = this.#entries.get(key);
     if (entry === undefined) return 0;
-    const now = this.clock();
-    this.expire(entry, now);
-    if (entry.count < this.maxRequests) return 0;
-    return Math.max(0, entry.times[entry.head]! + this.windowMs - now);
+    const now = this.#clock();
+    this.#expire(entry, now);
+    if (entry.count < this.#maxRequests) return 0;
+    return Math.max(0, entry.times[entry.head]! + this.#windowMs - now);
   }
 
   /**
@@ -158,29 +158,29 @@ export class SlidingWindowRateLimiter {
    * @param key - The key to forget; all keys when omitted.
    */
   reset(key?: string): void {
-    if (key === undefined) this.entries.clear();
-    else this.entries.delete(key);
+    if (key === undefined) this.#entries.clear();
+    else this.#entries.delete(key);
   }
 
   /** Drops the timestamps of `entry` that left the window. */
-  private expire(entry: Entry, now: number): void {
+  #expire(entry: Entry, now: number): void {
     const times = entry.times;
-    while (entry.count > 0 && now - times[entry.head]! >= this.windowMs) {
+    while (entry.count > 0 && now - times[entry.head]! >= this.#windowMs) {
       entry.head = (entry.head + 1) % times.length;
       entry.count--;
     }
   }
 
-  private maybeSweep(now: number): void {
-    if (now - this.lastSweep >= this.windowMs) this.sweep(now);
+  #maybeSweep(now: number): void {
+    if (now - this.#lastSweep >= this.#windowMs) this.#sweep(now);
   }
 
   /** Forgets every key with no request left in the window. */
-  private sweep(now: number): void {
-    this.lastSweep = now;
-    for (const [key, entry] of this.entries) {
-      this.expire(entry, now);
-      if (entry.count === 0) this.entries.delete(key);
+  #sweep(now: number): void {
+    this.#lastSweep = now;
+    for (const [key, entry] of this.#entries) {
+      this.#expire(entry, now);
+      if (entry.count === 0) this.#entries.delete(key);
     }
   }
 }

@@ -81,21 +81,21 @@ export class Link {
   bytesReceived = 0;
   messagesSent = 0;
   messagesReceived = 0;
-  private windowAt: number;
-  private windowBytesSent = 0;
-  private windowBytesReceived = 0;
-  private windowMessagesSent = 0;
-  private windowMessagesReceived = 0;
+  #windowAt: number;
+  #windowBytesSent = 0;
+  #windowBytesReceived = 0;
+  #windowMessagesSent = 0;
+  #windowMessagesReceived = 0;
   bytesSentPerSecond = 0;
   bytesReceivedPerSecond = 0;
   messagesSentPerSecond = 0;
   messagesReceivedPerSecond = 0;
 
   /** Timestamps of our newest pings, oldest first (a pong must answer one of them). */
-  private readonly pings = new Float64Array(PING_MEMORY).fill(-1);
+  readonly #pings = new Float64Array(PING_MEMORY).fill(-1);
   /** Per entry of `pings`: 1 once answered. */
-  private readonly pingAnswered = new Uint8Array(PING_MEMORY);
-  private pingNext = 0;
+  readonly #pingAnswered = new Uint8Array(PING_MEMORY);
+  #pingNext = 0;
 
   /** The roster's member for this peer, as of roster version {@link Link.rosterVersion} (see `Roster.linkMember`). */
   rosterMember: Member | undefined = undefined;
@@ -110,7 +110,7 @@ export class Link {
     now: number,
   ) {
     this.#lastRecvAt = now;
-    this.windowAt = now;
+    this.#windowAt = now;
   }
 
   /** Slots whose inputs we send on this link. */
@@ -400,9 +400,9 @@ export class Link {
 
   /** Remembers a ping we sent (the newest {@link PING_MEMORY} are kept). */
   notePing(timestamp: number): void {
-    this.pings[this.pingNext] = timestamp;
-    this.pingAnswered[this.pingNext] = 0;
-    this.pingNext = (this.pingNext + 1) % PING_MEMORY;
+    this.#pings[this.#pingNext] = timestamp;
+    this.#pingAnswered[this.#pingNext] = 0;
+    this.#pingNext = (this.#pingNext + 1) % PING_MEMORY;
   }
 
   /**
@@ -412,9 +412,9 @@ export class Link {
    */
   takePing(timestamp: number): 'ok' | 'duplicate' | 'unknown' {
     for (let i = 0; i < PING_MEMORY; i++) {
-      if (this.pings[i] !== timestamp) continue;
-      if (this.pingAnswered[i] === 1) return 'duplicate';
-      this.pingAnswered[i] = 1;
+      if (this.#pings[i] !== timestamp) continue;
+      if (this.#pingAnswered[i] === 1) return 'duplicate';
+      this.#pingAnswered[i] = 1;
       return 'ok';
     }
     return 'unknown';
@@ -457,18 +457,18 @@ export class Link {
 
   /** Recomputes the per-second rates once at least a second passed since the last window. */
   rollWindow(now: number): void {
-    const elapsed = now - this.windowAt;
+    const elapsed = now - this.#windowAt;
     if (elapsed < 1000) return;
     const scale = 1000 / elapsed;
-    this.bytesSentPerSecond = (this.bytesSent - this.windowBytesSent) * scale;
-    this.bytesReceivedPerSecond = (this.bytesReceived - this.windowBytesReceived) * scale;
-    this.messagesSentPerSecond = (this.messagesSent - this.windowMessagesSent) * scale;
-    this.messagesReceivedPerSecond = (this.messagesReceived - this.windowMessagesReceived) * scale;
-    this.windowBytesSent = this.bytesSent;
-    this.windowBytesReceived = this.bytesReceived;
-    this.windowMessagesSent = this.messagesSent;
-    this.windowMessagesReceived = this.messagesReceived;
-    this.windowAt = now;
+    this.bytesSentPerSecond = (this.bytesSent - this.#windowBytesSent) * scale;
+    this.bytesReceivedPerSecond = (this.bytesReceived - this.#windowBytesReceived) * scale;
+    this.messagesSentPerSecond = (this.messagesSent - this.#windowMessagesSent) * scale;
+    this.messagesReceivedPerSecond = (this.messagesReceived - this.#windowMessagesReceived) * scale;
+    this.#windowBytesSent = this.bytesSent;
+    this.#windowBytesReceived = this.bytesReceived;
+    this.#windowMessagesSent = this.messagesSent;
+    this.#windowMessagesReceived = this.messagesReceived;
+    this.#windowAt = now;
   }
 
   /**
