@@ -211,6 +211,22 @@ describe('RollbackEngine players', () => {
     expect(engine.getInput('b', 4)).toEqual(input(4, 'b'));
   });
 
+  it('version changes when players or held inputs change, not when inputs arrive or ticks run', () => {
+    const { engine } = setup();
+    const seen = [engine.version];
+    const changed = (step: () => void): boolean => {
+      step();
+      seen.push(engine.version);
+      return seen.at(-1) !== seen.at(-2);
+    };
+    expect(changed(() => run(engine, 0, 10, [{ id: 'b', lag: 2 }]))).toBe(false);
+    expect(changed(() => deliver(engine, 'b', 8, 12))).toBe(false);
+    expect(changed(() => engine.addPlayer('c', 12))).toBe(true);
+    expect(changed(() => engine.retractInputs('b', 9))).toBe(true);
+    expect(changed(() => engine.removePlayer('c', 14))).toBe(true);
+    expect(changed(() => engine.loadState(10, engine.getConfirmedState().state))).toBe(true);
+  });
+
   it('inputs outside a player lifetime are ignored', () => {
     const { engine } = setup();
     engine.addPlayer('c', 10);

@@ -229,7 +229,7 @@ export class RollbackEngine {
   private sorted: Player[] = [];
   private localPlayer: Player | undefined;
   private leavingCount = 0;
-  private version = 0;
+  #version = 0;
   private playerIdsCache: readonly PlayerId[] = [];
   private playerIdsVersion = -1;
   private playerIdsTick = -1;
@@ -350,7 +350,7 @@ export class RollbackEngine {
       // The earlier lifetime stays tracked (its inputs, ending before this join) while a rollback
       // could restore a state before its leave; purgeLeftPlayers forgets it after that.
       if (existing === this.localPlayer) this.localPlayer = undefined;
-      this.version++;
+      this.#version++;
     }
     const buffer = new InputBuffer(this.bufferCapacity, this.maxInputBytes, joinTick);
     // Inputs before the first state of this history are baked into it.
@@ -362,7 +362,7 @@ export class RollbackEngine {
     this.sorted.push(player);
     this.sorted.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (local) this.localPlayer = player;
-    this.version++;
+    this.#version++;
   }
 
   /**
@@ -387,7 +387,7 @@ export class RollbackEngine {
     this.markRollback(Math.min(previous, effective), 'leaveTick');
     if (previous === NEVER) this.leavingCount++;
     buffer.leaveTick = effective;
-    this.version++;
+    this.#version++;
   }
 
   /**
@@ -404,13 +404,13 @@ export class RollbackEngine {
   /** The players for which {@link hasPlayer} is true, sorted by id. Do not mutate. */
   get playerIds(): readonly PlayerId[] {
     if (
-      this.playerIdsVersion !== this.version ||
+      this.playerIdsVersion !== this.#version ||
       (this.leavingCount > 0 && this.playerIdsTick !== this.tickNow)
     ) {
       const ids: PlayerId[] = [];
       for (const p of this.sorted) if (p.buffer.leaveTick > this.tickNow) ids.push(p.id);
       this.playerIdsCache = Object.freeze(ids);
-      this.playerIdsVersion = this.version;
+      this.playerIdsVersion = this.#version;
       this.playerIdsTick = this.tickNow;
     }
     return this.playerIdsCache;
@@ -469,7 +469,7 @@ export class RollbackEngine {
     if (player === undefined || player.buffer.receivedTick < fromTick) return;
     this.markRollback(fromTick, 'fromTick');
     player.buffer.retractFrom(fromTick);
-    this.version++;
+    this.#version++;
   }
 
   /**
@@ -506,6 +506,16 @@ export class RollbackEngine {
     const player = this.find(playerId);
     if (player === undefined || !player.buffer.isActiveAt(tick)) return undefined;
     return player.buffer.get(tick);
+  }
+
+  /**
+   * Changes whenever a player is added or removed, inputs are retracted or a state is loaded:
+   * while it does not, {@link getInput} gives the same bytes for a tick it held before (unless
+   * the tick is older than {@link oldestRestorableTick}), so a caller may cache what it derives
+   * from them.
+   */
+  get version(): number {
+    return this.#version;
   }
 
   /**
@@ -714,7 +724,7 @@ export class RollbackEngine {
       p.buffer.dropBefore(tick, p === this.localPlayer);
     }
     if (this.leavingCount > 0) this.purgeLeftPlayers();
-    this.version++;
+    this.#version++;
   }
 
   /**
@@ -745,7 +755,7 @@ export class RollbackEngine {
     for (let t = tick; t < this.tickNow; t++) this.simulate(t);
     if (tick < this.tickNow) this.countRollback(this.tickNow - tick);
     if (this.leavingCount > 0) this.purgeLeftPlayers();
-    this.version++;
+    this.#version++;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -964,6 +974,6 @@ export class RollbackEngine {
     if (index >= 0) this.sorted.splice(index, 1);
     if (player === this.localPlayer) this.localPlayer = undefined;
     if (player.buffer.leaveTick !== NEVER) this.leavingCount--;
-    this.version++;
+    this.#version++;
   }
 }

@@ -59,13 +59,7 @@ export class ByteWriter {
    * @returns A new, exactly sized array that later writes do not change.
    */
   finish(): Uint8Array {
-    const n = this.pos;
-    if (n > 64) return this.buf.slice(0, n);
-    // Small messages: a plain loop beats `slice`.
-    const out = new Uint8Array(n);
-    const b = this.buf;
-    for (let i = 0; i < n; i++) out[i] = b[i]!;
-    return out;
+    return this.buf.slice(0, this.pos);
   }
 
   /**

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeMessage } from './encode';
 import { tryDecodeMessage } from './decode';
+import { ByteWriter } from './byte-writer';
+import { writeInputDelta } from './input-delta';
 import { InputView } from './input-view';
 import { InputWriter } from './input-writer';
 import { messageArbitraries } from './internal/test-arbitraries';
@@ -101,6 +103,32 @@ describe('InputWriter', () => {
       }),
       { seed: SEED, numRuns: 300 },
     );
+  });
+
+  it(`writes the same bytes with encoded() for inputs delta-encoded apart (fast-check seed ${SEED})`, () => {
+    const w = new InputWriter();
+    const deltas = new ByteWriter(64);
+    fc.assert(
+      fc.property(messageArbitraries[MessageType.Input], (msg) => {
+        w.begin(msg.type, msg.senderTick);
+        for (const ack of msg.acks) w.ack(ack.slot, ack.tick);
+        for (const { slot, startTick, inputs } of msg.runs) {
+          w.run(slot, startTick, inputs.length);
+          if (inputs.length === 0) continue;
+          w.input(inputs[0]!);
+          deltas.reset();
+          for (let i = 1; i < inputs.length; i++)
+            writeInputDelta(deltas, inputs[i - 1]!, inputs[i]!);
+          if (inputs.length > 1) w.encoded(inputs.length - 1, deltas.buf, 0, deltas.pos);
+        }
+        expect(w.finish(msg.seq ?? -1)).toEqual(encodeMessage(msg));
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+    w.begin(MessageType.Input, 1);
+    w.run(0, 1, 3);
+    w.input(new Uint8Array(1));
+    expect(() => w.encoded(1, new Uint8Array(1), 0, 1)).toThrow(/not ending the run/);
   });
 
   it('hands back a view of its own buffer with finish(seq, true), rewritten by the next message', () => {

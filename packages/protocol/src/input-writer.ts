@@ -1,6 +1,5 @@
 import { ByteWriter } from './byte-writer';
 import { RbnError } from './errors';
-import { sameBytes } from './arguments';
 import { writeInputDelta } from './input-delta';
 import { DEFAULT_LIMITS } from './limits';
 import { MAX_TICK, MessageType } from './messages';
@@ -37,8 +36,6 @@ export class InputWriter {
   private runs = 0;
   private left = 0;
   private prev: Uint8Array = EMPTY;
-  /** `prev.length`, kept apart (reading it from the array costs more on this path). */
-  private prevLength = 0;
   private first = false;
 
   /**
@@ -106,25 +103,31 @@ export class InputWriter {
   /** The next input of the current run (a view is fine: it is written at once). */
   input(input: Uint8Array): void {
     if (this.left <= 0) throw fail('more inputs than the run announced');
-    const length = input.length;
-    if (length > DEFAULT_LIMITS.maxInputBytes) {
-      throw fail(`input of ${length} bytes is over maxInputBytes`);
+    if (input.length > DEFAULT_LIMITS.maxInputBytes) {
+      throw fail(`input of ${input.length} bytes is over maxInputBytes`);
     }
     const w = this.w;
     if (this.first) {
-      w.varint(length);
+      w.varint(input.length);
       w.bytes(input);
       this.first = false;
-    } else if (length === this.prevLength && sameBytes(input, this.prev)) {
-      // Most inputs repeat the one before: their delta is the single byte 0 (what
-      // writeInputDelta writes for them too), written here without the call.
-      w.u8(0);
     } else {
       writeInputDelta(w, this.prev, input);
     }
     this.prev = input;
-    this.prevLength = length;
     this.left--;
+  }
+
+  /**
+   * The rest of the current run after its first input: `count` inputs already encoded as
+   * {@link input} encodes them (each against the one before), `bytes[start, end)`.
+   */
+  encoded(count: number, bytes: Uint8Array, start: number, end: number): void {
+    if (this.first || count !== this.left) throw fail('encoded inputs not ending the run');
+    const w = this.w;
+    w.ensure(end - start);
+    for (let i = start; i < end; i++) w.buf[w.pos++] = bytes[i]!;
+    this.left = 0;
   }
 
   /**
@@ -144,7 +147,6 @@ export class InputWriter {
     }
     if (seq >= 0) w.u8(seq & 0xff);
     this.prev = EMPTY;
-    this.prevLength = 0;
     return shared ? w.view() : w.finish();
   }
 }

@@ -5,6 +5,7 @@ import { AutoDelay } from './auto-delay';
 import { acceptsInputFrom } from './away';
 import { remoteTickBound } from './frame-advantage';
 import type { FrameAdvantage } from './frame-advantage';
+import { DeltaStream } from './internal/delta-stream';
 import type { Link } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
@@ -144,9 +145,6 @@ export function relayInputs(
  */
 const writer = new InputWriter();
 
-/** The inputs of the run {@link writeRuns} writes, looked up once (views into the engine). */
-const runInputs: Uint8Array[] = [];
-
 /** `settled` of a send whose acks carry no settled tick (ticks are -1 or more). */
 const NOT_SETTLING = -2;
 
@@ -171,6 +169,8 @@ export class LinkSend {
   #settled: Tick = NOT_SETTLING;
   /** Whether the link is a mesh member's link to its host (see {@link meshAckCap}). */
   meshHostLink = false;
+  /** Per slot, its inputs encoded once for every link. */
+  readonly streams: DeltaStream[] = [];
 
   /**
    * @param links - The session's links.
@@ -230,7 +230,6 @@ function sendRuns(f: LinkSend, changed: boolean): boolean {
 function writeRuns(f: LinkSend, changed: boolean): number {
   const { link, roster, engine, cap, now } = f;
   let runs = 0;
-  const maxRun = DEFAULT_LIMITS.maxInputsPerRun;
   const slots = link.sendSlots;
   for (let k = 0; k < slots.length; k++) {
     const slot = slots[k]!;
@@ -239,20 +238,9 @@ function writeRuns(f: LinkSend, changed: boolean): number {
     const upTo = Math.min(inputsUpTo(member, engine), cap);
     const from = Math.max(link.acked[slot]! + 1, member.joinTick);
     if (upTo < from) continue;
-    const id = member.playerId;
-    // The inputs still held from `from` on (an input far ahead may have taken an old one's
-    // place in the engine's ring), so the run's count is right before it is written.
-    const most = Math.min(upTo - from + 1, maxRun);
-    let count = 0;
-    for (; count < most; count++) {
-      const input = engine.getInput(id, from + count);
-      if (input === undefined) break;
-      runInputs[count] = input;
-    }
-    if (count === 0) continue;
-    writer.run(slot, from, count);
-    for (let i = 0; i < count; i++) writer.input(runInputs[i]!);
-    const last = from + count - 1;
+    const stream = (f.streams[slot] ??= new DeltaStream(slot));
+    const last = stream.write(writer, engine, member.playerId, from, upTo);
+    if (last < from) continue;
     link.noteSent(slot, last);
     if (changed) link.noteChangeSent(slot, last, now);
     runs++;
