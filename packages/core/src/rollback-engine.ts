@@ -208,60 +208,60 @@ export class RollbackEngine {
    */
   onConfirmedHash: ((tick: Tick, hash: number) => void) | null = null;
 
-  private readonly game: Game<Uint8Array>;
-  private readonly predictor: InputPredictor<Uint8Array>;
-  private readonly historySize: number;
-  private readonly maxSpeculation: number;
-  private readonly hashInterval: number;
+  readonly #game: Game<Uint8Array>;
+  readonly #predictor: InputPredictor<Uint8Array>;
+  readonly #historySize: number;
+  readonly #maxSpeculation: number;
+  readonly #hashInterval: number;
   /** Chooses the snapshot interval for `snapshotInterval: 'auto'`, else null. */
-  private readonly cadence: SnapshotCadence | null;
-  private readonly maxInputBytes: number;
-  private readonly bufferCapacity: number;
+  readonly #cadence: SnapshotCadence | null;
+  readonly #maxInputBytes: number;
+  readonly #bufferCapacity: number;
   /** How far past `currentTick` an input may be stored. */
-  private readonly aheadWindow: number;
-  private delay: number;
+  readonly #aheadWindow: number;
+  #delay: number;
 
-  private readonly players = new Map<PlayerId, Player>();
+  readonly #players = new Map<PlayerId, Player>();
   /** The last lookup in `players` (`find`): the session asks about one player many times in a row. */
-  private foundId: PlayerId | undefined = undefined;
-  private found: Player | undefined = undefined;
+  #foundId: PlayerId | undefined = undefined;
+  #found: Player | undefined = undefined;
   /** Every tracked player (including ones joining later or leaving), sorted by id. */
-  private sorted: Player[] = [];
-  private localPlayer: Player | undefined;
-  private leavingCount = 0;
+  #sorted: Player[] = [];
+  #localPlayer: Player | undefined;
+  #leavingCount = 0;
   #version = 0;
-  private playerIdsCache: readonly PlayerId[] = [];
-  private playerIdsVersion = -1;
-  private playerIdsTick = -1;
+  #playerIdsCache: readonly PlayerId[] = [];
+  #playerIdsVersion = -1;
+  #playerIdsTick = -1;
 
   /** The saved states and the game's state access (see internal/state-history.ts). */
-  private readonly history: StateHistory;
+  readonly #history: StateHistory;
   /** The one map handed to `game.step`, refilled every tick. */
-  private readonly stepInputs = new Map<PlayerId, Uint8Array>();
+  readonly #stepInputs = new Map<PlayerId, Uint8Array>();
   /** The players whose ids are the keys of `stepInputs`, in order. */
-  private readonly stepMembers: Player[] = [];
-  private readonly stepScratch: Player[] = [];
-  private readonly stepViews: Uint8Array[] = [];
-  private tickNow: Tick;
+  readonly #stepMembers: Player[] = [];
+  readonly #stepScratch: Player[] = [];
+  readonly #stepViews: Uint8Array[] = [];
+  #tickNow: Tick;
   /** Earliest tick that must be resimulated, or NEVER. */
-  private rollbackTo: Tick = NEVER;
-  private nextHashTick: Tick;
+  #rollbackTo: Tick = NEVER;
+  #nextHashTick: Tick;
 
-  private readonly statsData: EngineStats = {
+  readonly #statsData: EngineStats = {
     rollbacks: 0,
     resimulatedTicks: 0,
     stalls: 0,
     maxRollbackDepth: 0,
     droppedLocalInputs: 0,
   };
-  private readonly advanced: MutableAdvanced = {
+  readonly #advanced: MutableAdvanced = {
     status: 'advanced',
     tick: 0,
     rolledBack: false,
     rollbackTicks: 0,
     confirmedTick: -1,
   };
-  private readonly stalled: MutableStalled = {
+  readonly #stalled: MutableStalled = {
     status: 'stalled',
     tick: 0,
     reason: 'speculation-limit',
@@ -277,36 +277,36 @@ export class RollbackEngine {
    */
   constructor(game: Game<Uint8Array>, config?: EngineConfig) {
     const c = resolveEngineConfig(config);
-    this.game = game;
-    this.predictor = c.inputPredictor;
-    this.historySize = c.snapshotHistorySize;
-    this.maxSpeculation = c.maxSpeculationTicks;
-    this.hashInterval = c.hashInterval;
+    this.#game = game;
+    this.#predictor = c.inputPredictor;
+    this.#historySize = c.snapshotHistorySize;
+    this.#maxSpeculation = c.maxSpeculationTicks;
+    this.#hashInterval = c.hashInterval;
     const maxInterval = c.snapshotHistorySize - c.maxSpeculationTicks;
-    this.cadence =
+    this.#cadence =
       c.snapshotInterval === 'auto'
         ? new SnapshotCadence(c.costClock, Math.min(maxInterval, MAX_AUTO_SNAPSHOT_INTERVAL))
         : null;
-    const every = this.cadence ? 1 : Math.min(c.snapshotInterval as number, maxInterval);
-    this.maxInputBytes = c.maxInputBytes;
-    this.delay = c.inputDelayTicks;
+    const every = this.#cadence ? 1 : Math.min(c.snapshotInterval as number, maxInterval);
+    this.#maxInputBytes = c.maxInputBytes;
+    this.#delay = c.inputDelayTicks;
     // A remote peer can be ahead of us by its speculation plus both input delays.
-    this.aheadWindow = c.maxSpeculationTicks + 2 * MAX_INPUT_DELAY_TICKS + 16;
+    this.#aheadWindow = c.maxSpeculationTicks + 2 * MAX_INPUT_DELAY_TICKS + 16;
     // Keep at least snapshotHistorySize + maxSpeculationTicks ticks behind currentTick (so a
     // session can resend inputs a slow peer has not acknowledged) and aheadWindow ahead.
-    this.bufferCapacity = nextPowerOfTwo(
-      c.snapshotHistorySize + c.maxSpeculationTicks + this.aheadWindow,
+    this.#bufferCapacity = nextPowerOfTwo(
+      c.snapshotHistorySize + c.maxSpeculationTicks + this.#aheadWindow,
     );
     const { hashInterval, startTick, snapshotHistorySize: size } = c;
-    this.history = new StateHistory(game, {
+    this.#history = new StateHistory(game, {
       size,
       hashInterval,
       every,
-      cadence: this.cadence,
+      cadence: this.#cadence,
       startTick,
     });
-    this.tickNow = c.startTick;
-    this.nextHashTick = this.firstHashTickFrom(c.startTick);
+    this.#tickNow = c.startTick;
+    this.#nextHashTick = this.firstHashTickFrom(c.startTick);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -330,7 +330,7 @@ export class RollbackEngine {
   addPlayer(playerId: PlayerId, joinTick: Tick, options?: { local?: boolean }): void {
     checkPlayerId(playerId);
     checkTick('joinTick', joinTick);
-    const existing = this.players.get(playerId);
+    const existing = this.#players.get(playerId);
     if (existing !== undefined) {
       const leave = existing.buffer.leaveTick;
       // A player whose leave is confirmed may come back under the same id.
@@ -339,29 +339,29 @@ export class RollbackEngine {
       }
     }
     const local = options?.local === true;
-    if (local && this.localPlayer !== undefined && this.localPlayer !== existing) {
+    if (local && this.#localPlayer !== undefined && this.#localPlayer !== existing) {
       throw new RbnError(
         'LOCAL_PLAYER_EXISTS',
-        `cannot add ${playerId} as local player: ${this.localPlayer.id} already is`,
+        `cannot add ${playerId} as local player: ${this.#localPlayer.id} already is`,
       );
     }
     this.markRollback(joinTick, 'joinTick');
     if (existing !== undefined) {
       // The earlier lifetime stays tracked (its inputs, ending before this join) while a rollback
       // could restore a state before its leave; purgeLeftPlayers forgets it after that.
-      if (existing === this.localPlayer) this.localPlayer = undefined;
+      if (existing === this.#localPlayer) this.#localPlayer = undefined;
       this.#version++;
     }
-    const buffer = new InputBuffer(this.bufferCapacity, this.maxInputBytes, joinTick);
+    const buffer = new InputBuffer(this.#bufferCapacity, this.#maxInputBytes, joinTick);
     // Inputs before the first state of this history are baked into it.
-    const base = this.history.baseTick;
+    const base = this.#history.baseTick;
     if (buffer.receivedTick < base - 1) buffer.dropBefore(base);
     const player: Player = { id: playerId, buffer };
-    this.players.set(playerId, player);
-    this.foundId = undefined;
-    this.sorted.push(player);
-    this.sorted.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    if (local) this.localPlayer = player;
+    this.#players.set(playerId, player);
+    this.#foundId = undefined;
+    this.#sorted.push(player);
+    this.#sorted.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (local) this.#localPlayer = player;
     this.#version++;
   }
 
@@ -377,7 +377,7 @@ export class RollbackEngine {
    */
   removePlayer(playerId: PlayerId, leaveTick: Tick): void {
     checkTick('leaveTick', leaveTick);
-    const player = this.players.get(playerId);
+    const player = this.#players.get(playerId);
     if (player === undefined) {
       throw new RbnError('UNKNOWN_PLAYER', `cannot remove player ${playerId}: not in the engine`);
     }
@@ -385,7 +385,7 @@ export class RollbackEngine {
     const effective = Math.max(leaveTick, buffer.joinTick);
     const previous = buffer.leaveTick;
     this.markRollback(Math.min(previous, effective), 'leaveTick');
-    if (previous === NEVER) this.leavingCount++;
+    if (previous === NEVER) this.#leavingCount++;
     buffer.leaveTick = effective;
     this.#version++;
   }
@@ -397,23 +397,23 @@ export class RollbackEngine {
    * @returns `true` if the player counts now or later.
    */
   hasPlayer(playerId: PlayerId): boolean {
-    const player = this.players.get(playerId);
-    return player !== undefined && player.buffer.leaveTick > this.tickNow;
+    const player = this.#players.get(playerId);
+    return player !== undefined && player.buffer.leaveTick > this.#tickNow;
   }
 
   /** The players for which {@link hasPlayer} is true, sorted by id. Do not mutate. */
   get playerIds(): readonly PlayerId[] {
     if (
-      this.playerIdsVersion !== this.#version ||
-      (this.leavingCount > 0 && this.playerIdsTick !== this.tickNow)
+      this.#playerIdsVersion !== this.#version ||
+      (this.#leavingCount > 0 && this.#playerIdsTick !== this.#tickNow)
     ) {
       const ids: PlayerId[] = [];
-      for (const p of this.sorted) if (p.buffer.leaveTick > this.tickNow) ids.push(p.id);
-      this.playerIdsCache = Object.freeze(ids);
-      this.playerIdsVersion = this.#version;
-      this.playerIdsTick = this.tickNow;
+      for (const p of this.#sorted) if (p.buffer.leaveTick > this.#tickNow) ids.push(p.id);
+      this.#playerIdsCache = Object.freeze(ids);
+      this.#playerIdsVersion = this.#version;
+      this.#playerIdsTick = this.#tickNow;
     }
-    return this.playerIdsCache;
+    return this.#playerIdsCache;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -435,20 +435,20 @@ export class RollbackEngine {
   addRemoteInput(playerId: PlayerId, tick: Tick, input: Uint8Array): RemoteInputResult {
     checkInput('input', input);
     const player = this.find(playerId);
-    if (player === undefined || player === this.localPlayer) return 'ignored';
-    if (!Number.isInteger(tick) || input.length > this.maxInputBytes) return 'ignored';
+    if (player === undefined || player === this.#localPlayer) return 'ignored';
+    if (!Number.isInteger(tick) || input.length > this.#maxInputBytes) return 'ignored';
     const buffer = player.buffer;
     if (!buffer.isActiveAt(tick)) return 'ignored';
     if (tick <= buffer.receivedTick) return 'duplicate';
-    if (tick >= this.tickNow + this.aheadWindow || tick < this.tickNow - this.historySize) {
+    if (tick >= this.#tickNow + this.#aheadWindow || tick < this.#tickNow - this.#historySize) {
       return 'ignored';
     }
     if (buffer.put(tick, input) === 'duplicate') return 'duplicate';
     // An input of a tick before the state the history starts from (a state loaded on joining or
     // coming back) changes nothing simulated here: that state already holds its effect.
-    const simulated = tick < this.tickNow && tick >= this.history.baseTick;
-    if (simulated && tick < this.rollbackTo && buffer.differsFromUsed(tick, input)) {
-      this.rollbackTo = tick;
+    const simulated = tick < this.#tickNow && tick >= this.#history.baseTick;
+    if (simulated && tick < this.#rollbackTo && buffer.differsFromUsed(tick, input)) {
+      this.#rollbackTo = tick;
     }
     return 'accepted';
   }
@@ -465,7 +465,7 @@ export class RollbackEngine {
    */
   retractInputs(playerId: PlayerId, fromTick: Tick): void {
     checkTick('fromTick', fromTick);
-    const player = this.players.get(playerId);
+    const player = this.#players.get(playerId);
     if (player === undefined || player.buffer.receivedTick < fromTick) return;
     this.markRollback(fromTick, 'fromTick');
     player.buffer.retractFrom(fromTick);
@@ -482,13 +482,13 @@ export class RollbackEngine {
    */
   fillLocalInputs(throughTick: Tick, input: Uint8Array): void {
     checkInput('input', input);
-    const local = this.localPlayer;
+    const local = this.#localPlayer;
     if (local === undefined) return;
-    if (input.length > this.maxInputBytes) {
+    if (input.length > this.#maxInputBytes) {
       throw new RbnError('INVALID_ARGUMENT', `input is longer than maxInputBytes`);
     }
     const buffer = local.buffer;
-    const limit = Math.min(buffer.leaveTick, this.tickNow + this.aheadWindow, throughTick + 1);
+    const limit = Math.min(buffer.leaveTick, this.#tickNow + this.#aheadWindow, throughTick + 1);
     for (let t = Math.max(buffer.receivedTick + 1, buffer.joinTick); t < limit; t++) {
       buffer.put(t, input);
     }
@@ -535,7 +535,7 @@ export class RollbackEngine {
    */
   get inputsCompleteThrough(): Tick {
     let min = Number.POSITIVE_INFINITY;
-    const players = this.sorted;
+    const players = this.#sorted;
     for (let k = 0; k < players.length; k++) {
       const p = players[k]!;
       const received = p.buffer.receivedTick;
@@ -550,7 +550,7 @@ export class RollbackEngine {
    * sends local inputs up to this tick.
    */
   get lastLocalInputTick(): Tick {
-    const local = this.localPlayer;
+    const local = this.#localPlayer;
     if (local === undefined) return -1;
     const received = local.buffer.receivedTick;
     return received >= local.buffer.joinTick && local.buffer.has(received) ? received : -1;
@@ -561,7 +561,7 @@ export class RollbackEngine {
    * one chosen so far from measured costs.
    */
   get snapshotInterval(): number {
-    return this.history.every;
+    return this.#history.every;
   }
 
   /**
@@ -571,11 +571,11 @@ export class RollbackEngine {
    * @throws RbnError `'INVALID_CONFIG'` unless an integer from 0 to 64.
    */
   get inputDelayTicks(): number {
-    return this.delay;
+    return this.#delay;
   }
 
   set inputDelayTicks(value: number) {
-    this.delay = checkInputDelay(value);
+    this.#delay = checkInputDelay(value);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -583,7 +583,7 @@ export class RollbackEngine {
 
   /** The next tick to simulate; the game holds S(currentTick). */
   get currentTick(): Tick {
-    return this.tickNow;
+    return this.#tickNow;
   }
 
   /**
@@ -591,7 +591,7 @@ export class RollbackEngine {
    * for every player, so S(t + 1) is final. -1 if none.
    */
   get confirmedTick(): Tick {
-    return Math.min(this.inputsCompleteThrough, this.confirmationCap, this.tickNow - 1);
+    return Math.min(this.inputsCompleteThrough, this.confirmationCap, this.#tickNow - 1);
   }
 
   /**
@@ -601,7 +601,7 @@ export class RollbackEngine {
    * game's states between ticks may treat as final.
    */
   get simulatedConfirmedTick(): Tick {
-    return Math.min(this.confirmedTick, this.rollbackTo - 1);
+    return Math.min(this.confirmedTick, this.#rollbackTo - 1);
   }
 
   /**
@@ -614,7 +614,7 @@ export class RollbackEngine {
 
   /** Counters of rollbacks, resimulated ticks and stalls. A live object: do not mutate. */
   get stats(): Readonly<EngineStats> {
-    return this.statsData;
+    return this.#statsData;
   }
 
   /**
@@ -647,25 +647,25 @@ export class RollbackEngine {
     // No input arrives during the rest of this call, so this holds until it returns.
     const complete = this.inputsCompleteThrough;
 
-    if (this.tickNow - complete > this.maxSpeculation) {
-      this.statsData.stalls++;
-      const confirmed = Math.min(complete, this.confirmationCap, this.tickNow - 1);
+    if (this.#tickNow - complete > this.#maxSpeculation) {
+      this.#statsData.stalls++;
+      const confirmed = Math.min(complete, this.confirmationCap, this.#tickNow - 1);
       this.emitConfirmedHashes(confirmed);
-      const r = this.stalled;
-      r.tick = this.tickNow;
+      const r = this.#stalled;
+      r.tick = this.#tickNow;
       r.confirmedTick = confirmed;
       r.rolledBack = resimulated > 0;
       r.rollbackTicks = resimulated;
       return r;
     }
 
-    const simulated = this.tickNow;
+    const simulated = this.#tickNow;
     this.simulate(simulated);
-    this.tickNow = simulated + 1;
+    this.#tickNow = simulated + 1;
     const confirmed = Math.min(complete, this.confirmationCap, simulated);
-    if (this.leavingCount > 0) this.purgeLeftPlayers();
+    if (this.#leavingCount > 0) this.purgeLeftPlayers();
     this.emitConfirmedHashes(confirmed);
-    const r = this.advanced;
+    const r = this.#advanced;
     r.tick = simulated;
     r.rolledBack = resimulated > 0;
     r.rollbackTicks = resimulated;
@@ -685,9 +685,9 @@ export class RollbackEngine {
    * @throws {@link GameError} if the game throws.
    */
   getSnapshot(tick: Tick): EngineSnapshot | undefined {
-    if (!Number.isInteger(tick) || tick < 0 || tick > this.tickNow) return undefined;
+    if (!Number.isInteger(tick) || tick < 0 || tick > this.#tickNow) return undefined;
     this.resolveRollback();
-    return this.history.inspect(tick, this.tickNow, this.replayTick);
+    return this.#history.inspect(tick, this.#tickNow, this.#replayTick);
   }
 
   /**
@@ -718,12 +718,12 @@ export class RollbackEngine {
   loadState(tick: Tick, state: Uint8Array): void {
     checkTick('tick', tick);
     this.startHistoryAt(tick, state);
-    this.tickNow = tick;
-    for (const p of this.sorted) {
+    this.#tickNow = tick;
+    for (const p of this.#sorted) {
       p.buffer.forgetUsedFrom(0);
-      p.buffer.dropBefore(tick, p === this.localPlayer);
+      p.buffer.dropBefore(tick, p === this.#localPlayer);
     }
-    if (this.leavingCount > 0) this.purgeLeftPlayers();
+    if (this.#leavingCount > 0) this.purgeLeftPlayers();
     this.#version++;
   }
 
@@ -743,18 +743,18 @@ export class RollbackEngine {
    */
   loadPastState(tick: Tick, state: Uint8Array): void {
     checkTick('tick', tick);
-    const range = `${this.oldestRestorableTick}..${this.tickNow}`;
-    if (tick < this.oldestRestorableTick || tick > this.tickNow) {
+    const range = `${this.oldestRestorableTick}..${this.#tickNow}`;
+    if (tick < this.oldestRestorableTick || tick > this.#tickNow) {
       throw new RbnError('TICK_OUT_OF_RANGE', `loadPastState: tick ${tick} is outside ${range}`);
     }
     this.startHistoryAt(tick, state);
-    for (const p of this.sorted) {
+    for (const p of this.#sorted) {
       p.buffer.forgetUsedFrom(0);
-      if (p.buffer.receivedTick < tick - 1) p.buffer.dropBefore(tick, p === this.localPlayer);
+      if (p.buffer.receivedTick < tick - 1) p.buffer.dropBefore(tick, p === this.#localPlayer);
     }
-    for (let t = tick; t < this.tickNow; t++) this.simulate(t);
-    if (tick < this.tickNow) this.countRollback(this.tickNow - tick);
-    if (this.leavingCount > 0) this.purgeLeftPlayers();
+    for (let t = tick; t < this.#tickNow; t++) this.simulate(t);
+    if (tick < this.#tickNow) this.countRollback(this.#tickNow - tick);
+    if (this.#leavingCount > 0) this.purgeLeftPlayers();
     this.#version++;
   }
 
@@ -763,27 +763,27 @@ export class RollbackEngine {
 
   /** Makes `state` the first state S(tick) of a new history, and the game's state. */
   private startHistoryAt(tick: Tick, state: Uint8Array): void {
-    this.history.startAt(tick, state);
-    this.rollbackTo = NEVER;
-    this.nextHashTick = this.firstHashTickFrom(tick);
+    this.#history.startAt(tick, state);
+    this.#rollbackTo = NEVER;
+    this.#nextHashTick = this.firstHashTickFrom(tick);
   }
 
   private firstHashTickFrom(tick: Tick): Tick {
     const from = Math.max(tick, 1);
-    return Math.ceil(from / this.hashInterval) * this.hashInterval;
+    return Math.ceil(from / this.#hashInterval) * this.#hashInterval;
   }
 
   /** Requests a rollback to `tick` if it was already simulated; checks a state to restore exists. */
   private markRollback(tick: Tick, field: string): void {
-    const target = Math.max(tick, this.history.baseTick);
-    if (target >= this.tickNow || target >= this.rollbackTo) return;
-    if (this.history.restorableAtOrBefore(target, this.tickNow) < 0) {
+    const target = Math.max(tick, this.#history.baseTick);
+    if (target >= this.#tickNow || target >= this.#rollbackTo) return;
+    if (this.#history.restorableAtOrBefore(target, this.#tickNow) < 0) {
       throw new RbnError(
         'TICK_OUT_OF_RANGE',
         `${field} ${tick} is older than the saved history (oldest restorable tick: ${this.oldestRestorableTick})`,
       );
     }
-    this.rollbackTo = target;
+    this.#rollbackTo = target;
   }
 
   /**
@@ -791,22 +791,22 @@ export class RollbackEngine {
    * last {@link loadState}): the oldest tick {@link loadPastState} takes.
    */
   get oldestRestorableTick(): Tick {
-    return this.history.oldestRestorable(this.tickNow);
+    return this.#history.oldestRestorable(this.#tickNow);
   }
 
   private scheduleLocalInput(input: Uint8Array): void {
     checkInput('localInput', input);
-    const local = this.localPlayer;
+    const local = this.#localPlayer;
     if (local === undefined) return;
-    if (input.length > this.maxInputBytes) {
+    if (input.length > this.#maxInputBytes) {
       throw new RbnError(
         'INVALID_ARGUMENT',
-        `local input is ${input.length} bytes, more than maxInputBytes (${this.maxInputBytes})`,
+        `local input is ${input.length} bytes, more than maxInputBytes (${this.#maxInputBytes})`,
       );
     }
     const buffer = local.buffer;
-    const limit = Math.min(buffer.leaveTick, this.tickNow + this.aheadWindow);
-    const target = this.tickNow + this.delay;
+    const limit = Math.min(buffer.leaveTick, this.#tickNow + this.#aheadWindow);
+    const target = this.#tickNow + this.#delay;
     if (target < buffer.joinTick) return; // not in the game yet
     let next = Math.max(buffer.receivedTick + 1, buffer.joinTick);
     if (next <= target) {
@@ -818,25 +818,25 @@ export class RollbackEngine {
     const last = buffer.get(next - 1);
     if (last !== undefined && sameBytes(last, input)) return;
     if (next < limit) buffer.put(next, input);
-    else if (next < buffer.leaveTick) this.statsData.droppedLocalInputs++;
+    else if (next < buffer.leaveTick) this.#statsData.droppedLocalInputs++;
   }
 
   /** Performs a pending rollback; returns how many ticks were resimulated. */
   private resolveRollback(): number {
-    const target = this.rollbackTo;
-    this.rollbackTo = NEVER;
-    if (target >= this.tickNow) return 0;
+    const target = this.#rollbackTo;
+    this.#rollbackTo = NEVER;
+    if (target >= this.#tickNow) return 0;
     // S(target) is saved when target was simulated with a prediction; for a join or leave it may
     // not be, then the nearest earlier saved state is restored.
-    const from = this.history.restore(target, this.tickNow);
-    for (let t = from; t < this.tickNow; t++) this.simulate(t);
-    const depth = this.tickNow - from;
+    const from = this.#history.restore(target, this.#tickNow);
+    for (let t = from; t < this.#tickNow; t++) this.simulate(t);
+    const depth = this.#tickNow - from;
     this.countRollback(depth);
     return depth;
   }
 
   private countRollback(depth: number): void {
-    const stats = this.statsData;
+    const stats = this.#statsData;
     stats.rollbacks++;
     stats.resimulatedTicks += depth;
     if (depth > stats.maxRollbackDepth) stats.maxRollbackDepth = depth;
@@ -847,9 +847,9 @@ export class RollbackEngine {
    * saved first when a rollback may need it (see `StateHistory.beforeStep`).
    */
   private simulate(t: Tick): void {
-    const players = this.sorted;
-    const scratch = this.stepScratch;
-    const views = this.stepViews;
+    const players = this.#sorted;
+    const scratch = this.#stepScratch;
+    const views = this.#stepViews;
     let count = 0;
     let predicted = false;
     for (let i = 0; i < players.length; i++) {
@@ -859,11 +859,11 @@ export class RollbackEngine {
       let input = buffer.useReceived(t);
       if (input === undefined) {
         predicted = true;
-        const guess = this.predictor.predict(player.id, t, buffer.latestBefore(t));
-        if (guess.length > this.maxInputBytes) {
+        const guess = this.#predictor.predict(player.id, t, buffer.latestBefore(t));
+        if (guess.length > this.#maxInputBytes) {
           throw new RbnError(
             'INVALID_PREDICTION',
-            `inputPredictor returned ${guess.length} bytes for ${player.id} at tick ${t}, more than maxInputBytes (${this.maxInputBytes})`,
+            `inputPredictor returned ${guess.length} bytes for ${player.id} at tick ${t}, more than maxInputBytes (${this.#maxInputBytes})`,
           );
         }
         input = buffer.setUsed(t, guess);
@@ -872,7 +872,7 @@ export class RollbackEngine {
       views[count] = input;
       count++;
     }
-    this.history.beforeStep(t, predicted);
+    this.#history.beforeStep(t, predicted);
     this.stepWith(count, t);
   }
 
@@ -882,10 +882,10 @@ export class RollbackEngine {
    * allocates nothing; otherwise the map is rebuilt in order.
    */
   private stepWith(count: number, t: Tick): void {
-    const inputs = this.stepInputs;
-    const members = this.stepMembers;
-    const scratch = this.stepScratch;
-    const views = this.stepViews;
+    const inputs = this.#stepInputs;
+    const members = this.#stepMembers;
+    const scratch = this.#stepScratch;
+    const views = this.#stepViews;
     let same = count === members.length && inputs.size === count;
     for (let k = 0; same && k < count; k++) same = members[k] === scratch[k];
     if (same) {
@@ -899,31 +899,31 @@ export class RollbackEngine {
         inputs.set(player.id, views[k] as Uint8Array);
       }
     }
-    const cadence = this.cadence;
+    const cadence = this.#cadence;
     const timed = cadence !== null && cadence.sampleStep();
     const started = timed ? cadence.now() : 0;
     try {
-      this.game.step(inputs);
+      this.#game.step(inputs);
     } catch (error) {
       throw new GameError('step', t, error);
     }
     if (timed) {
       cadence.addStep(cadence.now() - started);
-      this.history.every = cadence.interval;
+      this.#history.every = cadence.interval;
     }
   }
 
   /** Steps tick `t` again with the inputs it was last simulated with; false if not buffered. */
-  private readonly replayTick = (t: Tick): boolean => {
-    const players = this.sorted;
+  readonly #replayTick = (t: Tick): boolean => {
+    const players = this.#sorted;
     let count = 0;
     for (let i = 0; i < players.length; i++) {
       const player = players[i] as Player;
       if (!player.buffer.isActiveAt(t)) continue;
       const used = player.buffer.getUsed(t);
       if (used === undefined) return false;
-      this.stepScratch[count] = player;
-      this.stepViews[count] = used;
+      this.#stepScratch[count] = player;
+      this.#stepViews[count] = used;
       count++;
     }
     this.stepWith(count, t);
@@ -932,14 +932,14 @@ export class RollbackEngine {
 
   private emitConfirmedHashes(confirmed: Tick): void {
     const through = confirmed + 1;
-    if (this.nextHashTick > through) return;
-    while (this.nextHashTick <= through) {
-      const tick = this.nextHashTick;
-      this.nextHashTick += this.hashInterval;
+    if (this.#nextHashTick > through) return;
+    while (this.#nextHashTick <= through) {
+      const tick = this.#nextHashTick;
+      this.#nextHashTick += this.#hashInterval;
       const callback = this.onConfirmedHash;
       if (callback === null) continue;
-      const saved = this.history.saved.getHash(tick);
-      const hash = saved ?? this.history.inspect(tick, this.tickNow, this.replayTick)?.hash;
+      const saved = this.#history.saved.getHash(tick);
+      const hash = saved ?? this.#history.inspect(tick, this.#tickNow, this.#replayTick)?.hash;
       if (hash !== undefined) callback(tick, hash);
     }
   }
@@ -949,31 +949,31 @@ export class RollbackEngine {
    * rollback could restore.
    */
   private purgeLeftPlayers(): void {
-    const through = Math.min(this.confirmedTick + 1, this.tickNow - this.historySize + 1);
-    for (let i = this.sorted.length - 1; i >= 0; i--) {
-      const p = this.sorted[i] as Player;
+    const through = Math.min(this.confirmedTick + 1, this.#tickNow - this.#historySize + 1);
+    for (let i = this.#sorted.length - 1; i >= 0; i--) {
+      const p = this.#sorted[i] as Player;
       const leave = p.buffer.leaveTick;
-      if (leave !== NEVER && (leave <= through || leave <= this.history.baseTick)) this.forget(p);
+      if (leave !== NEVER && (leave <= through || leave <= this.#history.baseTick)) this.forget(p);
     }
   }
 
   /** `players.get(playerId)`, remembering the last answer. */
   private find(playerId: PlayerId): Player | undefined {
-    if (playerId === this.foundId) return this.found;
-    const player = this.players.get(playerId);
-    this.foundId = playerId;
-    this.found = player;
+    if (playerId === this.#foundId) return this.#found;
+    const player = this.#players.get(playerId);
+    this.#foundId = playerId;
+    this.#found = player;
     return player;
   }
 
   private forget(player: Player): void {
     // A player that came back under the same id has a newer record in `players`.
-    if (this.players.get(player.id) === player) this.players.delete(player.id);
-    this.foundId = undefined;
-    const index = this.sorted.indexOf(player);
-    if (index >= 0) this.sorted.splice(index, 1);
-    if (player === this.localPlayer) this.localPlayer = undefined;
-    if (player.buffer.leaveTick !== NEVER) this.leavingCount--;
+    if (this.#players.get(player.id) === player) this.#players.delete(player.id);
+    this.#foundId = undefined;
+    const index = this.#sorted.indexOf(player);
+    if (index >= 0) this.#sorted.splice(index, 1);
+    if (player === this.#localPlayer) this.#localPlayer = undefined;
+    if (player.buffer.leaveTick !== NEVER) this.#leavingCount--;
     this.#version++;
   }
 }

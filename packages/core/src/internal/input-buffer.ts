@@ -42,23 +42,23 @@ export class InputBuffer {
   /** Highest T such that every input of ticks joinTick..T has arrived (joinTick - 1 at first). */
   receivedTick: Tick;
 
-  private readonly mask: number;
+  readonly #mask: number;
   /** Bytes per slot in `data` and `usedData` (see {@link InputBuffer.widen}). */
-  private stride: number;
-  private data: Uint8Array;
-  private readonly lengths: Uint16Array;
-  private readonly ticks: Int32Array;
-  private readonly views: (Uint8Array | undefined)[];
+  #stride: number;
+  #data: Uint8Array;
+  readonly #lengths: Uint16Array;
+  readonly #ticks: Int32Array;
+  readonly #views: (Uint8Array | undefined)[];
   /** The length of each cached view in `views` (-1: none), read instead of the view's own. */
-  private readonly viewLengths: Int32Array;
-  private usedData: Uint8Array;
-  private readonly usedLengths: Uint16Array;
-  private readonly usedTicks: Int32Array;
+  readonly #viewLengths: Int32Array;
+  #usedData: Uint8Array;
+  readonly #usedLengths: Uint16Array;
+  readonly #usedTicks: Int32Array;
   /** 1 where the used input is the received one (kept in the received slab, not copied). */
-  private readonly usedReceived: Uint8Array;
-  private readonly usedViews: (Uint8Array | undefined)[];
+  readonly #usedReceived: Uint8Array;
+  readonly #usedViews: (Uint8Array | undefined)[];
   /** The length of each cached view in `usedViews` (-1: none). */
-  private readonly usedViewLengths: Int32Array;
+  readonly #usedViewLengths: Int32Array;
 
   /**
    * @param capacity - Ticks the ring holds; must be a power of two.
@@ -67,22 +67,22 @@ export class InputBuffer {
    */
   constructor(capacity: number, maxInputBytes: number, joinTick: Tick) {
     this.capacity = capacity;
-    this.mask = capacity - 1;
+    this.#mask = capacity - 1;
     this.maxInputBytes = maxInputBytes;
     this.joinTick = joinTick;
     this.receivedTick = joinTick - 1;
-    this.stride = Math.min(maxInputBytes, INITIAL_STRIDE);
-    this.data = new Uint8Array(capacity * this.stride);
-    this.lengths = new Uint16Array(capacity);
-    this.ticks = new Int32Array(capacity).fill(NO_TICK);
-    this.views = new Array<Uint8Array | undefined>(capacity).fill(undefined);
-    this.viewLengths = new Int32Array(capacity).fill(-1);
-    this.usedData = new Uint8Array(capacity * this.stride);
-    this.usedLengths = new Uint16Array(capacity);
-    this.usedTicks = new Int32Array(capacity).fill(NO_TICK);
-    this.usedReceived = new Uint8Array(capacity);
-    this.usedViews = new Array<Uint8Array | undefined>(capacity).fill(undefined);
-    this.usedViewLengths = new Int32Array(capacity).fill(-1);
+    this.#stride = Math.min(maxInputBytes, INITIAL_STRIDE);
+    this.#data = new Uint8Array(capacity * this.#stride);
+    this.#lengths = new Uint16Array(capacity);
+    this.#ticks = new Int32Array(capacity).fill(NO_TICK);
+    this.#views = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+    this.#viewLengths = new Int32Array(capacity).fill(-1);
+    this.#usedData = new Uint8Array(capacity * this.#stride);
+    this.#usedLengths = new Uint16Array(capacity);
+    this.#usedTicks = new Int32Array(capacity).fill(NO_TICK);
+    this.#usedReceived = new Uint8Array(capacity);
+    this.#usedViews = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+    this.#usedViewLengths = new Int32Array(capacity).fill(-1);
   }
 
   /** Whether `tick` lies in the player's lifetime. */
@@ -92,14 +92,14 @@ export class InputBuffer {
 
   /** Whether the received input of `tick` is stored. */
   has(tick: Tick): boolean {
-    return this.ticks[tick & this.mask] === tick;
+    return this.#ticks[tick & this.#mask] === tick;
   }
 
   /** The received input of `tick` (a view into the buffer, valid until the slot is reused). */
   get(tick: Tick): Uint8Array | undefined {
-    const slot = tick & this.mask;
-    if (this.ticks[slot] !== tick) return undefined;
-    return this.view(this.data, this.views, this.viewLengths, slot, this.lengths[slot] ?? 0);
+    const slot = tick & this.#mask;
+    if (this.#ticks[slot] !== tick) return undefined;
+    return this.view(this.#data, this.#views, this.#viewLengths, slot, this.#lengths[slot] ?? 0);
   }
 
   /**
@@ -108,12 +108,12 @@ export class InputBuffer {
    * @returns `'duplicate'` if this tick is already stored (the stored input is kept), else `'accepted'`.
    */
   put(tick: Tick, input: Uint8Array): 'accepted' | 'duplicate' {
-    const slot = tick & this.mask;
-    if (this.ticks[slot] === tick) return 'duplicate';
-    if (input.length > this.stride) this.widen(input.length);
-    copyInto(this.data, slot * this.stride, input);
-    this.lengths[slot] = input.length;
-    this.ticks[slot] = tick;
+    const slot = tick & this.#mask;
+    if (this.#ticks[slot] === tick) return 'duplicate';
+    if (input.length > this.#stride) this.widen(input.length);
+    copyInto(this.#data, slot * this.#stride, input);
+    this.#lengths[slot] = input.length;
+    this.#ticks[slot] = tick;
     if (tick === this.receivedTick + 1) this.advanceReceived();
     return 'accepted';
   }
@@ -121,7 +121,7 @@ export class InputBuffer {
   /** Moves `receivedTick` forward over inputs that are stored. */
   advanceReceived(): void {
     let next = this.receivedTick + 1;
-    while (next < this.leaveTick && this.ticks[next & this.mask] === next) next++;
+    while (next < this.leaveTick && this.#ticks[next & this.#mask] === next) next++;
     this.receivedTick = next - 1;
   }
 
@@ -133,7 +133,7 @@ export class InputBuffer {
     const floor = Math.max(this.joinTick, tick - this.capacity + 1);
     const contiguous = Math.min(this.receivedTick, tick - 1);
     for (let t = tick - 1; t >= floor; t--) {
-      if (this.ticks[t & this.mask] === t) return this.get(t);
+      if (this.#ticks[t & this.#mask] === t) return this.get(t);
       if (t <= contiguous) return undefined; // contiguous but evicted: too old to matter
     }
     return undefined;
@@ -144,35 +144,35 @@ export class InputBuffer {
    * it has not arrived (then predict and call {@link setUsed}).
    */
   useReceived(tick: Tick): Uint8Array | undefined {
-    const slot = tick & this.mask;
-    if (this.ticks[slot] !== tick) return undefined;
-    this.usedTicks[slot] = tick;
-    this.usedReceived[slot] = 1;
-    return this.view(this.data, this.views, this.viewLengths, slot, this.lengths[slot] ?? 0);
+    const slot = tick & this.#mask;
+    if (this.#ticks[slot] !== tick) return undefined;
+    this.#usedTicks[slot] = tick;
+    this.#usedReceived[slot] = 1;
+    return this.view(this.#data, this.#views, this.#viewLengths, slot, this.#lengths[slot] ?? 0);
   }
 
   /** Records a predicted input used to simulate `tick` (copying it) and returns a view of the copy. */
   setUsed(tick: Tick, input: Uint8Array): Uint8Array {
-    const slot = tick & this.mask;
-    if (input.length > this.stride) this.widen(input.length);
-    copyInto(this.usedData, slot * this.stride, input);
-    this.usedLengths[slot] = input.length;
-    this.usedTicks[slot] = tick;
-    this.usedReceived[slot] = 0;
-    return this.view(this.usedData, this.usedViews, this.usedViewLengths, slot, input.length);
+    const slot = tick & this.#mask;
+    if (input.length > this.#stride) this.widen(input.length);
+    copyInto(this.#usedData, slot * this.#stride, input);
+    this.#usedLengths[slot] = input.length;
+    this.#usedTicks[slot] = tick;
+    this.#usedReceived[slot] = 0;
+    return this.view(this.#usedData, this.#usedViews, this.#usedViewLengths, slot, input.length);
   }
 
   /** The input used when `tick` was last simulated, if still buffered. */
   getUsed(tick: Tick): Uint8Array | undefined {
-    const slot = tick & this.mask;
-    if (this.usedTicks[slot] !== tick) return undefined;
-    if (this.usedReceived[slot] === 1) return this.get(tick);
+    const slot = tick & this.#mask;
+    if (this.#usedTicks[slot] !== tick) return undefined;
+    if (this.#usedReceived[slot] === 1) return this.get(tick);
     return this.view(
-      this.usedData,
-      this.usedViews,
-      this.usedViewLengths,
+      this.#usedData,
+      this.#usedViews,
+      this.#usedViewLengths,
       slot,
-      this.usedLengths[slot] ?? 0,
+      this.#usedLengths[slot] ?? 0,
     );
   }
 
@@ -185,8 +185,8 @@ export class InputBuffer {
   /** Forgets the received inputs of every tick `>= tick`: they will be given again. */
   retractFrom(tick: Tick): void {
     for (let slot = 0; slot < this.capacity; slot++) {
-      const t = this.ticks[slot] ?? NO_TICK;
-      if (t !== NO_TICK && t >= tick) this.ticks[slot] = NO_TICK;
+      const t = this.#ticks[slot] ?? NO_TICK;
+      if (t !== NO_TICK && t >= tick) this.#ticks[slot] = NO_TICK;
     }
     if (this.receivedTick >= tick) this.receivedTick = Math.max(tick, this.joinTick) - 1;
   }
@@ -194,7 +194,7 @@ export class InputBuffer {
   /** Forgets the used inputs of every tick `>= tick` (after a state load). */
   forgetUsedFrom(tick: Tick): void {
     for (let slot = 0; slot < this.capacity; slot++) {
-      if ((this.usedTicks[slot] ?? NO_TICK) >= tick) this.usedTicks[slot] = NO_TICK;
+      if ((this.#usedTicks[slot] ?? NO_TICK) >= tick) this.#usedTicks[slot] = NO_TICK;
     }
   }
 
@@ -205,8 +205,8 @@ export class InputBuffer {
    */
   dropBefore(tick: Tick, keep = false): void {
     for (let slot = 0; slot < this.capacity && !keep; slot++) {
-      const t = this.ticks[slot] ?? NO_TICK;
-      if (t !== NO_TICK && t < tick) this.ticks[slot] = NO_TICK;
+      const t = this.#ticks[slot] ?? NO_TICK;
+      if (t !== NO_TICK && t < tick) this.#ticks[slot] = NO_TICK;
     }
     if (this.receivedTick < tick - 1) this.receivedTick = tick - 1;
     this.advanceReceived();
@@ -218,14 +218,14 @@ export class InputBuffer {
    * and dropping the cached views (they view the old slabs).
    */
   private widen(length: number): void {
-    let stride = Math.max(1, this.stride * 2);
+    let stride = Math.max(1, this.#stride * 2);
     while (stride < length) stride *= 2;
     stride = Math.min(stride, this.maxInputBytes);
-    this.data = restride(this.data, this.lengths, this.stride, stride);
-    this.usedData = restride(this.usedData, this.usedLengths, this.stride, stride);
-    this.stride = stride;
-    this.viewLengths.fill(-1);
-    this.usedViewLengths.fill(-1);
+    this.#data = restride(this.#data, this.#lengths, this.#stride, stride);
+    this.#usedData = restride(this.#usedData, this.#usedLengths, this.#stride, stride);
+    this.#stride = stride;
+    this.#viewLengths.fill(-1);
+    this.#usedViewLengths.fill(-1);
   }
 
   /**
@@ -241,7 +241,7 @@ export class InputBuffer {
     length: number,
   ): Uint8Array {
     if (viewLengths[slot] === length) return views[slot] as Uint8Array;
-    const offset = slot * this.stride;
+    const offset = slot * this.#stride;
     const fresh = slab.subarray(offset, offset + length);
     views[slot] = fresh;
     viewLengths[slot] = length;
