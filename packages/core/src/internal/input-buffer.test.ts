@@ -84,6 +84,20 @@ describe('InputBuffer', () => {
     expect(buffer.latestBefore(7)).toEqual(bytes(13));
   });
 
+  it('finds it past the contiguous inputs too: after a retraction, and once the ring wrapped', () => {
+    const buffer = new InputBuffer(16, 2, 0);
+    for (let t = 0; t < 6; t++) buffer.put(t, bytes(t));
+    expect(buffer.latestBefore(9)).toEqual(bytes(5));
+    buffer.retractFrom(4);
+    expect(buffer.latestBefore(9)).toEqual(bytes(3));
+    buffer.put(7, bytes(7)); // out of order, past the gap at 4
+    expect(buffer.latestBefore(9)).toEqual(bytes(7));
+    expect(buffer.latestBefore(6)).toEqual(bytes(3));
+    buffer.put(19, bytes(19)); // takes tick 3's slot
+    expect(buffer.latestBefore(6)).toBeUndefined();
+    expect(buffer.latestBefore(25)).toEqual(bytes(19));
+  });
+
   it('records the input used for a simulated tick and detects when a received input differs', () => {
     const buffer = new InputBuffer(16, 4, 0);
     expect(buffer.differsFromUsed(3, bytes(1))).toBe(true);

@@ -41,6 +41,8 @@ export class InputBuffer {
   leaveTick: Tick = NEVER;
   /** Highest T such that every input of ticks joinTick..T has arrived (joinTick - 1 at first). */
   receivedTick: Tick;
+  /** At least the highest tick stored (so none is held past `receivedTick` when not above it). */
+  #highest: Tick = NO_TICK;
 
   readonly #mask: number;
   /** Bytes per slot in `data` and `usedData` (see {@link InputBuffer.widen}). */
@@ -114,6 +116,7 @@ export class InputBuffer {
     copyInto(this.#data, slot * this.#stride, input);
     this.#lengths[slot] = input.length;
     this.#ticks[slot] = tick;
+    if (tick > this.#highest) this.#highest = tick;
     if (tick === this.receivedTick + 1) this.advanceReceived();
     return 'accepted';
   }
@@ -131,6 +134,11 @@ export class InputBuffer {
    */
   latestBefore(tick: Tick): Uint8Array | undefined {
     const floor = Math.max(this.joinTick, tick - this.capacity + 1);
+    // The usual prediction: nothing arrived past the contiguous inputs.
+    const received = this.receivedTick;
+    if (this.#highest <= received && tick > received) {
+      return received >= floor ? this.get(received) : undefined;
+    }
     const contiguous = Math.min(this.receivedTick, tick - 1);
     for (let t = tick - 1; t >= floor; t--) {
       if (this.#ticks[t & this.#mask] === t) return this.get(t);
@@ -189,6 +197,7 @@ export class InputBuffer {
       if (t !== NO_TICK && t >= tick) this.#ticks[slot] = NO_TICK;
     }
     if (this.receivedTick >= tick) this.receivedTick = Math.max(tick, this.joinTick) - 1;
+    if (this.#highest >= tick) this.#highest = tick - 1;
   }
 
   /** Forgets the used inputs of every tick `>= tick` (after a state load). */
