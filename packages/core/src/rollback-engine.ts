@@ -242,6 +242,8 @@ export class RollbackEngine {
   readonly #stepMembers: Player[] = [];
   readonly #stepScratch: Player[] = [];
   readonly #stepViews: Uint8Array[] = [];
+  /** The values in `stepInputs`, in `stepMembers` order. */
+  readonly #stepHeld: Uint8Array[] = [];
   #tickNow: Tick;
   /** Earliest tick that must be resimulated, or NEVER. */
   #rollbackTo: Tick = NEVER;
@@ -888,8 +890,16 @@ export class RollbackEngine {
     const views = this.#stepViews;
     let same = count === members.length && inputs.size === count;
     for (let k = 0; same && k < count; k++) same = members[k] === scratch[k];
+    const held = this.#stepHeld;
     if (same) {
-      for (let k = 0; k < count; k++) inputs.set((members[k] as Player).id, views[k] as Uint8Array);
+      // A value holding the same bytes stays: the game reads the map's inputs during `step`
+      // only, so which array holds them does not matter (and most inputs repeat).
+      for (let k = 0; k < count; k++) {
+        const view = views[k] as Uint8Array;
+        if (view === held[k] || sameBytes(view, held[k] as Uint8Array)) continue;
+        inputs.set((members[k] as Player).id, view);
+        held[k] = view;
+      }
     } else {
       inputs.clear();
       members.length = 0;
@@ -897,6 +907,7 @@ export class RollbackEngine {
         const player = scratch[k] as Player;
         members.push(player);
         inputs.set(player.id, views[k] as Uint8Array);
+        held[k] = views[k] as Uint8Array;
       }
     }
     const cadence = this.#cadence;
