@@ -473,6 +473,11 @@ export class InputExchange {
   /** The automatic input delay (`inputDelayTicks: 'auto'`), run by the session every frame. */
   readonly autoDelay = new AutoDelay();
 
+  /** The room ended: the encoded inputs go, and with them the last engine they came from. */
+  reset(): void {
+    this.send.streams.length = 0;
+  }
+
   /** The frame's message on a link: inputs and acks while playing, a keepalive in the lobby. */
   flush(link: Link, engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
     const { links, roster } = this.deps;

@@ -799,6 +799,7 @@ export class Session {
     this.pausing.cancel();
     this.survival.reset();
     this.desync.reset();
+    this.inputs.reset();
     this.advantage.reset(this.cfg.tickRate);
     this.setState(SessionState.Disconnected);
     if (join) join.reject(new RbnError('JOIN_CANCELLED', 'joinRoom: the session left the room'));
