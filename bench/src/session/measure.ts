@@ -2,10 +2,11 @@
 // libraries: steps and rollbacks are counted by the game, traffic on the wire, time around the
 // library's own calls.
 import { inputFor } from './games';
-import type { Room } from './peers';
+import type { Room, TimerOverhead } from './peers';
 import type { LinkConditions } from './trace-network';
 
 const FRAME_MS = 1000 / 60;
+const NO_OVERHEAD: TimerOverhead = { perTimedCall: 0, perGameCall: 0 };
 
 /** What one run of a room measured. */
 export type Outcome = {
@@ -19,11 +20,12 @@ export type Outcome = {
   maxRollbackDepth: number;
   /**
    * Wall-clock µs inside the library (`tick()` and message handler) per frame per peer, less
-   * the time spent in the game's own `step`/`serialize`/`deserialize` calls made from there,
-   * with frames the OS preempted us in replaced by the peer's median frame ({@link filteredTotal}).
+   * the time spent in the game's own `step`/`serialize`/`deserialize` calls made from there and
+   * less what the bench's own timers add ({@link TimerOverhead}), with frames the OS preempted
+   * us in replaced by the peer's median frame ({@link filteredTotal}).
    */
   libraryMicrosPerFrame: number;
-  /** The same with the game's calls counted in (all the time inside `tick()` and the handler). */
+  /** The same with the game's calls counted in (all the time inside `tick()` and the handler, less the timers' cost). */
   withGameMicrosPerFrame: number;
   /** Share of peer-frames whose library time was replaced as preempted. */
   preemptedShare: number;
@@ -58,6 +60,8 @@ export type RunLength = { frames: number; settle: number };
  * @param conditions - The network of the scenario.
  * @param seed - Seeds the inputs.
  * @param length - Frames to measure and to settle.
+ * @param overhead - What the bench's timers add per timed call, subtracted from the CPU figures
+ *   (none by default).
  * @returns The measurements.
  */
 export function runRoom(
@@ -65,6 +69,7 @@ export function runRoom(
   conditions: LinkConditions,
   seed: number,
   length: RunLength,
+  overhead: TimerOverhead = NO_OVERHEAD,
 ): Outcome {
   const { peers, network } = room;
   const n = peers.length;
@@ -86,6 +91,8 @@ export function runRoom(
   const withGame = peers.map(() => new Float64Array(length.frames));
   const before = new Float64Array(n);
   const gameBefore = new Float64Array(n);
+  const callsBefore = new Float64Array(n);
+  const gameCallsBefore = new Float64Array(n);
   let wire = { messages: 0, bytes: 0, lost: 0, delivered: 0 };
   let guestLinksUsed = 0;
   const cpuStart = process.cpuUsage();
@@ -95,6 +102,8 @@ export function runRoom(
     for (let i = 0; i < n; i++) {
       before[i] = peers[i]!.micros;
       gameBefore[i] = peers[i]!.gameMicros;
+      callsBefore[i] = peers[i]!.timedCalls;
+      gameCallsBefore[i] = peers[i]!.game.ownCalls;
     }
     for (let i = 0; i < n; i++) {
       const peer = peers[i]!;
@@ -117,9 +126,14 @@ export function runRoom(
     }
     network.advance(FRAME_MS);
     for (let i = 0; changing && i < n; i++) {
-      const all = peers[i]!.micros - before[i]!;
+      const peer = peers[i]!;
+      const gameCalls = peer.game.ownCalls - gameCallsBefore[i]!;
+      const timers =
+        (peer.timedCalls - callsBefore[i]!) * overhead.perTimedCall +
+        gameCalls * overhead.perGameCall;
+      const all = peer.micros - before[i]! - timers;
       withGame[i]![f] = all;
-      samples[i]![f] = all - (peers[i]!.gameMicros - gameBefore[i]!);
+      samples[i]![f] = all - (peer.gameMicros - gameBefore[i]!);
     }
     if (f === length.frames - 1) {
       const used = process.cpuUsage(cpuStart);

@@ -20,6 +20,8 @@ export type BenchPeer = {
   micros: number;
   /** The part of {@link BenchPeer.micros} spent in the game's own methods (`step`, `serialize`, `deserialize`). */
   gameMicros: number;
+  /** Timed calls into the library so far (`tick()` and message handler), each adding {@link micros}. */
+  timedCalls: number;
   tick(input: Uint8Array): { advanced: boolean };
   currentTick(): number;
   /** The library's time-sync multiplier for the game loop (rollback-netcode has none: 1). */
@@ -45,6 +47,7 @@ function timeHandler(transport: BenchTransport, peer: BenchPeer): void {
     const start = performance.now();
     handler(peerId, message);
     peer.micros += (performance.now() - start) * 1000;
+    peer.timedCalls++;
     peer.gameMicros += peer.game.ownMicros - game;
   };
 }
@@ -56,9 +59,52 @@ function timedTick(peer: BenchPeer, tick: (input: Uint8Array) => boolean) {
     const start = performance.now();
     result.advanced = tick(input);
     peer.micros += (performance.now() - start) * 1000;
+    peer.timedCalls++;
     peer.gameMicros += peer.game.ownMicros - game;
     return result;
   };
+}
+
+/** What the bench's own timers add to a library's measured time, in µs (see {@link timerOverhead}). */
+export type TimerOverhead = {
+  /** Per timed call into the library: the part of the two clock reads inside the window. */
+  perTimedCall: number;
+  /** Per timed call of the game's own (`step`, …) made from inside it: its clock reads, less what the game counts as its own. */
+  perGameCall: number;
+};
+
+/**
+ * Measures what the bench's timing itself adds to a library's time: a timed call into a
+ * "library" that does nothing, and one that only calls the game's `step` once, timed and
+ * accounted exactly as {@link timedTick} does. The lowest of several batches of each (the
+ * figure subtracted is never more than the timers' least cost), in µs.
+ * @param game - A game of the suite (its `step` is called, so its state moves).
+ */
+export function timerOverhead(game: BenchGame): TimerOverhead {
+  const inputs = new Map([['p', new Uint8Array(1)]]);
+  const peer = { micros: 0, gameMicros: 0 };
+  const timed = (body: () => void): void => {
+    const own = game.ownMicros;
+    const start = performance.now();
+    body();
+    peer.micros += (performance.now() - start) * 1000;
+    peer.gameMicros += game.ownMicros - own;
+  };
+  const batch = (body: () => void, calls: number): number => {
+    peer.micros = 0;
+    peer.gameMicros = 0;
+    for (let i = 0; i < calls; i++) timed(body);
+    return (peer.micros - peer.gameMicros) / calls;
+  };
+  const nothing = (): void => {};
+  const step = (): void => game.step(inputs);
+  let empty = Infinity;
+  let withStep = Infinity;
+  for (let b = 0; b < 12; b++) {
+    empty = Math.min(empty, batch(nothing, 20_000));
+    withStep = Math.min(withStep, batch(step, 20_000));
+  }
+  return { perTimedCall: empty, perGameCall: Math.max(0, withStep - empty) };
 }
 
 /** Runs frames (network only, or ticks too) until `done` or `limit` frames. */
@@ -117,6 +163,7 @@ async function joinedRoom<S extends LibrarySession>(
       game,
       micros: 0,
       gameMicros: 0,
+      timedCalls: 0,
       tick: () => ({ advanced: false }),
       currentTick: () => opened.session.currentTick,
       frameDelayMultiplier: opened.frameDelayMultiplier,

@@ -7,9 +7,9 @@ import { idealModel } from '../session/ideal-model';
 import type { IdealOutcome } from '../session/ideal-model';
 import { runRoom } from '../session/measure';
 import type { Outcome, RunLength } from '../session/measure';
-import { rbnRoom, rnRoom, RN_INPUT_REDUNDANCY } from '../session/peers';
+import { rbnRoom, rnRoom, RN_INPUT_REDUNDANCY, timerOverhead } from '../session/peers';
 import type { BenchGame } from '../session/games';
-import type { Room, RoomSpec } from '../session/peers';
+import type { Room, RoomSpec, TimerOverhead } from '../session/peers';
 import { runSkewed, skewAsymmetry } from '../session/skewed-clocks';
 import type { LinkConditions } from '../session/trace-network';
 import { median, printGrid, printTable } from '../table';
@@ -60,6 +60,12 @@ const wanted = (name: string): boolean =>
 
 type MakeRoom = (spec: RoomSpec, makeGame: () => BenchGame) => Promise<Room>;
 
+/**
+ * What the bench's own timers add per timed call, subtracted from both libraries' CPU figures;
+ * measured once after the warm-up ({@link timerOverhead}). Zero until then.
+ */
+let timers: TimerOverhead = { perTimedCall: 0, perGameCall: 0 };
+
 /** Everything measured in one scenario. */
 type Result = {
   name: string;
@@ -80,7 +86,7 @@ async function run(
 ): Promise<Outcome> {
   const room = await makeRoom(spec, makeGame);
   try {
-    return runRoom(room, conditions, SEED, length);
+    return runRoom(room, conditions, SEED, length, timers);
   } finally {
     room.destroy();
   }
@@ -437,6 +443,10 @@ export default async function sessionSuite(): Promise<void> {
     await run(rbnRoom, spec, () => new TrivialGame(), c, TRIVIAL_RUN);
     await run(rnRoom, spec, () => new TrivialGame(), c, TRIVIAL_RUN);
   }
+  timers = timerOverhead(new TrivialGame());
+  console.log(
+    `timer overhead subtracted from the library CPU figures: ${(timers.perTimedCall * 1000).toFixed(0)} ns per timed call into a library, ${(timers.perGameCall * 1000).toFixed(0)} ns per timed call of the game's (the lowest of 12 batches)`,
+  );
   const { rounds, stepMicros } = calibrateHeavyGame();
   console.log(
     `heavy game: ${rounds} rounds of mixing a step, ${stepMicros.toFixed(0)} µs a step (warmed up, median of 100 steps)`,
