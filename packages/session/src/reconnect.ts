@@ -117,18 +117,29 @@ export type ReconnectDeps = {
   readonly random: RandomBytes;
 };
 
+/**
+ * Host: what it holds for one member's way back (its token, its reconnect window). A slot that
+ * changes hands gets a new record: nothing of the member before carries over to the newcomer.
+ */
+type Grant = {
+  /** The member it is for. */
+  readonly member: Member;
+  /** Its rejoin token; `undefined` once a fresh session spent it (the next frame hands out another). */
+  token: Uint8Array | undefined;
+  /** When its connection was lost (its reconnect window runs from there), or -1. */
+  lostAt: number;
+  /** A spectator: when it was last sent a state for its rejoin. */
+  answeredAt: number;
+  /** A fresh session of the player asked to join; its proof (a `Rejoin`) follows. */
+  freshAsk: boolean;
+};
+
 /** Host: tokens and lost members; member: its token and the way back to the host. */
 export class Reconnect {
-  readonly #tokens: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_COUNT);
-  /** Host: the member each slot's token was given to (a slot freed and taken again gets a new one). */
-  readonly #tokenHolders: (Member | undefined)[] = new Array<Member | undefined>(SLOT_COUNT);
-  readonly #lostAt = new Float64Array(SLOT_COUNT).fill(-1);
+  /** Host: per slot, the {@link Grant} of the member holding it. */
+  readonly #grants: (Grant | undefined)[] = new Array<Grant | undefined>(SLOT_COUNT);
   /** Host: peers the app said left for good (see {@link peerLeft}), newest last. */
   readonly #gonePeers = new Set<string>();
-  /** Host: when a spectator of the slot was last sent a state for its rejoin. */
-  readonly #answeredAt = new Float64Array(SLOT_COUNT).fill(Number.NEGATIVE_INFINITY);
-  /** Host: a fresh session of the slot's player asked to join (its proof follows), or -1. */
-  readonly #freshAsk = new Int8Array(SLOT_COUNT).fill(-1);
   #ownToken: Uint8Array | null = null;
   #hostLostAt = -1;
   /** Member: a try to connect to the host we lost was refused (it is gone, not stalled). */
@@ -141,12 +152,8 @@ export class Reconnect {
 
   /** Everything starts over (a new room). */
   reset(): void {
-    this.#tokens.fill(undefined);
-    this.#tokenHolders.fill(undefined);
-    this.#lostAt.fill(-1);
+    this.#grants.fill(undefined);
     this.#gonePeers.clear();
-    this.#answeredAt.fill(Number.NEGATIVE_INFINITY);
-    this.#freshAsk.fill(-1);
     this.#ownToken = null;
     this.#hostLostAt = -1;
     this.#hostRefused = false;
@@ -159,11 +166,7 @@ export class Reconnect {
   hostReplaced(): void {
     this.#hostLostAt = -1;
     this.#ownToken = null;
-    this.#tokens.fill(undefined);
-    this.#tokenHolders.fill(undefined);
-    this.#lostAt.fill(-1);
-    this.#answeredAt.fill(Number.NEGATIVE_INFINITY);
-    this.#freshAsk.fill(-1);
+    this.#grants.fill(undefined);
   }
 
   /**
@@ -195,10 +198,9 @@ export class Reconnect {
     const member = roster.byPeer(peerId);
     if (!roster.isHost || !engine || !member || member.isLocal) return false;
     if (member.status !== 'present' || member.role !== PlayerRole.Player) return false;
-    if (request.playerId !== member.playerId || this.#tokens[member.slot] === undefined) {
-      return false;
-    }
-    this.#freshAsk[member.slot] = 1;
+    const grant = this.#grantOf(member);
+    if (request.playerId !== member.playerId || grant?.token === undefined) return false;
+    grant.freshAsk = true;
     return true;
   }
 
@@ -252,9 +254,10 @@ export class Reconnect {
   ): boolean {
     if (!engine || cfg.reconnectWindowMs <= 0 || member.isLocal) return false;
     const plays = member.role === PlayerRole.Player;
-    if (!plays && this.#tokens[member.slot] === undefined) return false;
+    if (!plays && this.#grantOf(member)?.token === undefined) return false;
     if (plays && (!engine.hasPlayer(member.playerId) || member.joinTick < 0)) return false;
-    if (this.#lostAt[member.slot]! < 0) this.#lostAt[member.slot] = now;
+    const grant = this.#grantOf(member) ?? this.#grant(member);
+    if (grant.lostAt < 0) grant.lostAt = now;
     // Its silence is known now: the liveness check moves on to the other links.
     this.deps.links.get(member.peerId)?.resetLiveness(now);
     if (plays) this.deps.away.markAwayNow(member, engine, cfg);
@@ -283,14 +286,11 @@ export class Reconnect {
     const { roster } = this.deps;
     if (!roster.isHost) return this.#memberFrame(cfg, now);
     for (const member of roster.remoteMembers.values()) {
-      const slot = member.slot;
       this.handOut(member);
-      const lostAt = this.#lostAt[slot]!;
+      const lostAt = this.#grantOf(member)!.lostAt;
       const gone = lostAt >= 0 && this.#gonePeers.delete(member.peerId);
       if (gone || (lostAt >= 0 && now - lostAt >= cfg.reconnectWindowMs)) {
-        this.#lostAt[slot] = -1;
-        this.#tokens[slot] = undefined;
-        this.#freshAsk[slot] = -1;
+        this.#grants[member.slot] = undefined;
         return member;
       }
     }
@@ -303,22 +303,33 @@ export class Reconnect {
    * if its link drops while the state is on the way).
    */
   handOut(member: Member): void {
-    const slot = member.slot;
-    const holder = this.#tokenHolders[slot];
-    if (holder !== undefined && holder !== member) {
-      // An earlier member of the slot left and a newcomer took it: the old token proves
-      // nothing for the newcomer, which never had it.
-      this.#lostAt[slot] = -1;
-      this.#answeredAt[slot] = Number.NEGATIVE_INFINITY;
-      this.#freshAsk[slot] = -1;
-      this.#tokens[slot] = undefined;
-    }
-    if (this.#tokens[slot] !== undefined) return;
+    // A slot another member held before (it left, a newcomer took it) starts over: the old
+    // token proves nothing for the newcomer, which never had it.
+    const grant = this.#grantOf(member) ?? this.#grant(member);
+    if (grant.token !== undefined) return;
     const token = new Uint8Array(REJOIN_TOKEN_BYTES);
     this.deps.random(token);
-    this.#tokens[slot] = token;
-    this.#tokenHolders[slot] = member;
-    this.deps.links.sendTo(member.peerId, { type: MessageType.Rejoin, slot, token });
+    grant.token = token;
+    this.deps.links.sendTo(member.peerId, { type: MessageType.Rejoin, slot: member.slot, token });
+  }
+
+  /** Host: the grant of `member`'s slot if it is `member`'s. */
+  #grantOf(member: Member): Grant | undefined {
+    const grant = this.#grants[member.slot];
+    return grant?.member === member ? grant : undefined;
+  }
+
+  /** Host: a new grant for `member`, without a token yet, replacing whatever its slot held. */
+  #grant(member: Member): Grant {
+    const grant: Grant = {
+      member,
+      token: undefined,
+      lostAt: -1,
+      answeredAt: Number.NEGATIVE_INFINITY,
+      freshAsk: false,
+    };
+    this.#grants[member.slot] = grant;
+    return grant;
   }
 
   /**
@@ -466,10 +477,12 @@ export class Reconnect {
       return DONE;
     }
     const sender = roster.byPeer(peerId);
-    const fresh = sender !== undefined && this.#freshAsk[sender.slot] === 1;
-    if (sender) this.#freshAsk[sender.slot] = -1;
+    const asked = sender && this.#grantOf(sender);
+    const fresh = asked !== undefined && asked.freshAsk;
+    if (asked) asked.freshAsk = false;
     const member = roster.at(message.slot);
-    const token = this.#tokens[message.slot];
+    const grant = member && this.#grantOf(member);
+    const token = grant?.token;
     if (!fresh && member && member.status !== 'present' && member.peerId === peerId) {
       // Too late: it was removed meanwhile. Tell it, so it leaves the room now.
       const tick = Math.max(0, member.leaveTick);
@@ -484,6 +497,7 @@ export class Reconnect {
     }
     if (
       !member ||
+      !grant ||
       member.status !== 'present' ||
       member.peerId !== peerId ||
       token === undefined ||
@@ -500,14 +514,14 @@ export class Reconnect {
       // It asks until a state arrives (and again after every drop): each ask gets the newest
       // one, at most one per RECONNECT_RETRY_MS / 2 (an ask sent again before our answer
       // arrived finds it on its way).
-      if (engine && now - this.#answeredAt[message.slot]! >= RECONNECT_RETRY_MS / 2) {
-        this.#lostAt[message.slot] = -1;
-        this.#answeredAt[message.slot] = now;
+      if (engine && now - grant.answeredAt >= RECONNECT_RETRY_MS / 2) {
+        grant.lostAt = -1;
+        grant.answeredAt = now;
         this.#sendSpectatorState(member, engine);
       }
       return DONE;
     }
-    this.#lostAt[message.slot] = -1;
+    grant.lostAt = -1;
     if (!fresh) {
       // It stands still until it hears it is away. Its link may have dropped on its side only
       // (we still held it): it is away from now. (One that came back already and asks again,
@@ -522,7 +536,7 @@ export class Reconnect {
     }
     // A fresh session: the old token is spent (a copy of it proves nothing any more); the
     // next frame hands out a new one.
-    this.#tokens[message.slot] = undefined;
+    grant.token = undefined;
     return { kind: 'fresh', member };
   }
 }
