@@ -267,6 +267,21 @@ describe('RollbackEngine states and hashes', () => {
     expect(engine.stats.resimulatedTicks).toBe(10);
   });
 
+  it('a retraction from before a loaded state forgets nothing of the state (its ticks stay confirmed)', () => {
+    const engine = new RollbackEngine(new TestGame());
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('bb', 0);
+    engine.loadState(50, runStraight(both, input, 50).serialize());
+    // A late joiner hears of an away window that opened at 45, before the state it loaded: the
+    // window's inputs from 50 on come from the host; none before 50 ever will.
+    engine.retractInputs('bb', 45);
+    expect(engine.getReceivedTick('bb')).toBe(49);
+    expect(engine.confirmedTick).toBe(49);
+    engine.addRemoteInput('bb', 50, input(50, 'bb'));
+    engine.tick(input(50, 'a'));
+    expect(engine.confirmedTick).toBe(50);
+  });
+
   it("loadState keeps the local player's older inputs readable (peers may still need them resent)", () => {
     const engine = new RollbackEngine(new TestGame());
     engine.addPlayer('a', 0, { local: true });

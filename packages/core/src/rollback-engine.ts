@@ -459,7 +459,9 @@ export class RollbackEngine {
    * Forgets a player's received inputs of ticks `>= fromTick` (remote or local), so other inputs
    * can be given for them: the session decides a silent player's inputs from an agreed tick
    * ("away"), overriding any it already had. If `fromTick < currentTick`, the next `tick()`
-   * rolls back to it. Peers must agree on `fromTick` before any of them confirms it.
+   * rolls back to it. Peers must agree on `fromTick` before any of them confirms it. Ticks
+   * before the last {@link loadState} (or the start tick) are part of that state: a `fromTick`
+   * before it forgets from there.
    * @param playerId - A tracked player (an unknown one is ignored).
    * @param fromTick - The first tick to forget.
    * @throws RbnError `'TICK_OUT_OF_RANGE'` if `fromTick` is older than the saved history,
@@ -467,10 +469,13 @@ export class RollbackEngine {
    */
   retractInputs(playerId: PlayerId, fromTick: Tick): void {
     checkTick('fromTick', fromTick);
+    // Inputs before the first state of this history are baked into it: none to forget there
+    // (a late joiner hears of a window that opened before the state it loaded).
+    const from = Math.max(fromTick, this.#history.baseTick);
     const player = this.#players.get(playerId);
-    if (player === undefined || player.buffer.receivedTick < fromTick) return;
-    this.markRollback(fromTick, 'fromTick');
-    player.buffer.retractFrom(fromTick);
+    if (player === undefined || player.buffer.receivedTick < from) return;
+    this.markRollback(from, 'fromTick');
+    player.buffer.retractFrom(from);
     this.#version++;
   }
 
