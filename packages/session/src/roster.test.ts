@@ -14,6 +14,7 @@ import {
 } from '@rbn/protocol';
 import type { Message, TransportAdapter } from '@rbn/protocol';
 import { describe, expect, it } from 'vitest';
+import { Roster } from './roster';
 import { createSession } from './session';
 import { TestGame } from './testing/test-game';
 import { PlayerRole, SessionState } from './types';
@@ -167,5 +168,40 @@ describe('Session slots', () => {
     expect(host.state).toBe(SessionState.Playing);
     for (let i = 0; i < 30; i++) host.tick(new Uint8Array([1]));
     expect(host.currentTick).toBeGreaterThan(250);
+  });
+});
+
+describe('Roster away windows', () => {
+  it("keeps a closed window's ticks the host's to give after the next window opens", () => {
+    const roster = new Roster('me', 'me-peer');
+    const metadata = new Uint8Array(0);
+    roster.add({
+      slot: 1,
+      playerId: 'p1',
+      peerId: 'p1-peer',
+      role: PlayerRole.Player,
+      joinTick: 0,
+      leaveTick: -1,
+      metadata,
+    });
+    roster.setAway(1, 623);
+    roster.setBack(1, 687);
+    // A peer whose messages waited hears the back tick and the next window at once; the
+    // player's own inputs of the first window may still be on their way.
+    roster.setAway(1, 687);
+    expect(roster.inAwayWindow(1, 622)).toBe(false);
+    expect(roster.inAwayWindow(1, 625)).toBe(true);
+    expect(roster.inAwayWindow(1, 700)).toBe(true);
+    // A slot taken by a newcomer starts without windows.
+    roster.add({
+      slot: 1,
+      playerId: 'p4',
+      peerId: 'p4-peer',
+      role: PlayerRole.Player,
+      joinTick: 800,
+      leaveTick: -1,
+      metadata,
+    });
+    expect(roster.inAwayWindow(1, 625)).toBe(false);
   });
 });

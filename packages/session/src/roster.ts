@@ -87,6 +87,12 @@ export class Roster {
   #hostSlot = HOST_SLOT;
   readonly #awayFrom = new Int32Array(SLOT_COUNT).fill(-1);
   readonly #backAt = new Int32Array(SLOT_COUNT).fill(-1);
+  /**
+   * Per slot, the window that closed (back announced) before the current one opened: its
+   * ticks' inputs stay the host's to give (see {@link inAwayWindow}).
+   */
+  readonly #closedFrom = new Int32Array(SLOT_COUNT).fill(-1);
+  readonly #closedBack = new Int32Array(SLOT_COUNT).fill(-1);
   /** The peer each player id joined with in this room (kept after it leaves). */
   readonly #boundPeer = new Map<PlayerId, string>();
 
@@ -111,6 +117,8 @@ export class Roster {
     this.#slots[member.slot] = member;
     this.#awayFrom[member.slot] = -1;
     this.#backAt[member.slot] = -1;
+    this.#closedFrom[member.slot] = -1;
+    this.#closedBack[member.slot] = -1;
     if (!this.#boundPeer.has(member.playerId)) {
       if (this.#boundPeer.size >= 1024) this.#boundPeer.clear(); // bounded whatever joins
       this.#boundPeer.set(member.playerId, member.peerId);
@@ -142,15 +150,25 @@ export class Roster {
     return (this.#awayFrom[slot] ?? -1) >= 0 && (this.#backAt[slot] ?? -1) < 0;
   }
 
-  /** Whether the tick of a slot's player's input lies in its away window. */
+  /**
+   * Whether the tick of a slot's player's input lies in its away window, or in the window
+   * before it: a peer that hears of both at once (its messages waited while it was stalled)
+   * may still get the player's own inputs of the older one after it.
+   */
   inAwayWindow(slot: number, tick: Tick): boolean {
     const from = this.#awayFrom[slot] ?? -1;
     const back = this.#backAt[slot] ?? -1;
-    return from >= 0 && tick >= from && (back < 0 || tick < back);
+    if (from >= 0 && tick >= from && (back < 0 || tick < back)) return true;
+    return tick >= (this.#closedFrom[slot] ?? -1) && tick < (this.#closedBack[slot] ?? -1);
   }
 
-  /** A slot's player is away from `from` on (a new window). */
+  /** A slot's player is away from `from` on (a new window; a closed one before it is kept). */
   setAway(slot: number, from: Tick): void {
+    const back = this.#backAt[slot] ?? -1;
+    if (back >= 0) {
+      this.#closedFrom[slot] = this.#awayFrom[slot] ?? -1;
+      this.#closedBack[slot] = back;
+    }
     this.#awayFrom[slot] = from;
     this.#backAt[slot] = -1;
     this.#version++;
@@ -226,6 +244,8 @@ export class Roster {
     this.#slots.fill(undefined);
     this.#awayFrom.fill(-1);
     this.#backAt.fill(-1);
+    this.#closedFrom.fill(-1);
+    this.#closedBack.fill(-1);
     this.#boundPeer.clear();
     this.#version++;
   }
