@@ -13,23 +13,33 @@ export class SnapshotCadence {
   #serializeTime = 0;
   #serializes = 0;
   #stepCalls = 0;
+  #serializeCalls = 0;
 
   /**
    * @param clock - Milliseconds (any origin); read around a sampled call.
    * @param maxInterval - The largest interval allowed (a rollback must stay restorable).
-   * @param stepSampleEvery - Time one `step` call in this many (the clock costs too).
+   * @param sampleEvery - Time one `step` call in this many, and one save in this many (reading
+   * the clock costs too: about as much as a whole step of a small game).
    * @param window - Re-decide after this many timed steps.
    */
   constructor(
     private readonly clock: () => number,
     private readonly maxInterval: number,
-    private readonly stepSampleEvery = 8,
+    private readonly sampleEvery = 8,
     private readonly window = 64,
   ) {}
 
   /** Whether to time the coming `step` call. */
   sampleStep(): boolean {
-    return ++this.#stepCalls % this.stepSampleEvery === 0;
+    return ++this.#stepCalls % this.sampleEvery === 0;
+  }
+
+  /**
+   * Whether to time the coming save. Saves are sampled like steps: the decision rests on the
+   * average cost of each, which a regular sample keeps.
+   */
+  sampleSerialize(): boolean {
+    return ++this.#serializeCalls % this.sampleEvery === 0;
   }
 
   /** The clock's reading now. */
@@ -43,7 +53,7 @@ export class SnapshotCadence {
     if (++this.#steps >= this.window) this.decide();
   }
 
-  /** A timed `serialize` took `ms`. */
+  /** A timed save (`serialize` and storing the state) took `ms`. */
   addSerialize(ms: number): void {
     this.#serializeTime += ms;
     this.#serializes++;
