@@ -2,7 +2,7 @@ import { RbnError } from '@rbn/protocol';
 import type { PlayerId, Tick } from '@rbn/protocol';
 import { describe, expect, it } from 'vitest';
 import { RollbackEngine } from './rollback-engine';
-import { TestGame, runStraight } from './test-utils/test-game';
+import { TestGame, mulberry32, runStraight } from './test-utils/test-game';
 import type { Lifetime } from './test-utils/test-game';
 
 const input = (tick: Tick, id: PlayerId): Uint8Array =>
@@ -244,6 +244,49 @@ describe('RollbackEngine players', () => {
     expect(engine.confirmedTick).toBe(4);
     expect(engine.inputsCompleteThrough).toBe(4);
     expect(engine.playerIds).toEqual(['a', 'b', 'c']);
+  });
+
+  it('inputsCompleteThrough follows every arrival, retraction, leave and join, read between each (seeded)', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = mulberry32(seed);
+      const pick = (n: number) => Math.floor(random() * n);
+      const { engine } = setup();
+      const leaves = new Map<PlayerId, Tick>();
+      const ids: PlayerId[] = ['a', 'b'];
+      // What the engine should report: the slowest player whose inputs still matter.
+      const expected = () => {
+        let min = Infinity;
+        for (const id of ids) {
+          const received = engine.getReceivedTick(id);
+          if (received + 1 < (leaves.get(id) ?? Infinity)) min = Math.min(min, received);
+        }
+        return min;
+      };
+      for (let step = 0; step < 300; step++) {
+        const now = engine.currentTick;
+        const op = pick(20);
+        const id = ids[1 + pick(ids.length - 1)] as PlayerId;
+        if (op < 12) {
+          const t = Math.max(0, now - 5 + pick(12));
+          engine.addRemoteInput(id, t, input(t, id));
+        } else if (op < 16) {
+          engine.tick(input(now, 'a'));
+        } else if (op === 16 && now > 2) {
+          engine.retractInputs(id, now - 1 - pick(2));
+        } else if (op === 17 && !leaves.has(id) && now > 2) {
+          const leave = now - 2 + pick(10);
+          engine.removePlayer(id, leave);
+          leaves.set(id, Math.max(leave, 0));
+        } else if (op === 18 && ids.length < 4) {
+          const joiner = ['c', 'd'][ids.length - 2] as PlayerId;
+          engine.addPlayer(joiner, now + pick(4));
+          ids.push(joiner);
+        } else if (op === 19) {
+          engine.fillLocalInputs(now + pick(4), input(now, 'a'));
+        }
+        expect(engine.inputsCompleteThrough, `seed ${seed}, step ${step}`).toBe(expected());
+      }
+    }
   });
 
   it('rejects a duplicate id, a second local player, an unknown player and a join older than the history', () => {

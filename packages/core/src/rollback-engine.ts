@@ -230,6 +230,13 @@ export class RollbackEngine {
   #localPlayer: Player | undefined;
   #leavingCount = 0;
   #version = 0;
+  /**
+   * {@link inputsCompleteThrough}, or `undefined` after it may have moved (an input stored, a
+   * change to the players) until it is next read: the session reads it, through
+   * {@link confirmedTick}, many times a frame, and a walk over every player each time cost more
+   * than the engine's own bookkeeping.
+   */
+  #complete: Tick | undefined = undefined;
   #playerIdsCache: readonly PlayerId[] = [];
   #playerIdsVersion = -1;
   #playerIdsTick = -1;
@@ -352,7 +359,7 @@ export class RollbackEngine {
       // The earlier lifetime stays tracked (its inputs, ending before this join) while a rollback
       // could restore a state before its leave; purgeLeftPlayers forgets it after that.
       if (existing === this.#localPlayer) this.#localPlayer = undefined;
-      this.#version++;
+      this.#changed();
     }
     const buffer = new InputBuffer(this.#bufferCapacity, this.#maxInputBytes, joinTick);
     // Inputs before the first state of this history are baked into it.
@@ -364,7 +371,7 @@ export class RollbackEngine {
     this.#sorted.push(player);
     this.#sorted.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (local) this.#localPlayer = player;
-    this.#version++;
+    this.#changed();
   }
 
   /**
@@ -389,7 +396,7 @@ export class RollbackEngine {
     this.markRollback(Math.min(previous, effective), 'leaveTick');
     if (previous === NEVER) this.#leavingCount++;
     buffer.leaveTick = effective;
-    this.#version++;
+    this.#changed();
   }
 
   /**
@@ -446,6 +453,7 @@ export class RollbackEngine {
       return 'ignored';
     }
     if (buffer.put(tick, input) === 'duplicate') return 'duplicate';
+    this.#complete = undefined;
     // An input of a tick before the state the history starts from (a state loaded on joining or
     // coming back) changes nothing simulated here: that state already holds its effect.
     const simulated = tick < this.#tickNow && tick >= this.#history.baseTick;
@@ -476,7 +484,7 @@ export class RollbackEngine {
     if (player === undefined || player.buffer.receivedTick < from) return;
     this.markRollback(from, 'fromTick');
     player.buffer.retractFrom(from);
-    this.#version++;
+    this.#changed();
   }
 
   /**
@@ -499,6 +507,7 @@ export class RollbackEngine {
     for (let t = Math.max(buffer.receivedTick + 1, buffer.joinTick); t < limit; t++) {
       buffer.put(t, input);
     }
+    this.#complete = undefined;
   }
 
   /**
@@ -541,6 +550,7 @@ export class RollbackEngine {
    * `currentTick`. `Infinity` when no player constrains it.
    */
   get inputsCompleteThrough(): Tick {
+    if (this.#complete !== undefined) return this.#complete;
     let min = Number.POSITIVE_INFINITY;
     const players = this.#sorted;
     for (let k = 0; k < players.length; k++) {
@@ -549,6 +559,7 @@ export class RollbackEngine {
       if (received + 1 >= p.buffer.leaveTick) continue;
       if (received < min) min = received;
     }
+    this.#complete = min;
     return min;
   }
 
@@ -731,7 +742,7 @@ export class RollbackEngine {
       p.buffer.dropBefore(tick, p === this.#localPlayer);
     }
     if (this.#leavingCount > 0) this.purgeLeftPlayers();
-    this.#version++;
+    this.#changed();
   }
 
   /**
@@ -762,7 +773,7 @@ export class RollbackEngine {
     for (let t = tick; t < this.#tickNow; t++) this.simulate(t);
     if (tick < this.#tickNow) this.countRollback(this.#tickNow - tick);
     if (this.#leavingCount > 0) this.purgeLeftPlayers();
-    this.#version++;
+    this.#changed();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -812,6 +823,7 @@ export class RollbackEngine {
       );
     }
     const buffer = local.buffer;
+    this.#complete = undefined;
     const limit = Math.min(buffer.leaveTick, this.#tickNow + this.#aheadWindow);
     const target = this.#tickNow + this.#delay;
     if (target < buffer.joinTick) return; // not in the game yet
@@ -973,6 +985,15 @@ export class RollbackEngine {
     }
   }
 
+  /**
+   * Records a change to the players, their lifetimes or held inputs beyond the arrival of new
+   * ones: bumps {@link version}; {@link inputsCompleteThrough} is recomputed when next read.
+   */
+  #changed(): void {
+    this.#version++;
+    this.#complete = undefined;
+  }
+
   /** `players.get(playerId)`, remembering the last answer. */
   private find(playerId: PlayerId): Player | undefined {
     if (playerId === this.#foundId) return this.#found;
@@ -990,6 +1011,6 @@ export class RollbackEngine {
     if (index >= 0) this.#sorted.splice(index, 1);
     if (player === this.#localPlayer) this.#localPlayer = undefined;
     if (player.buffer.leaveTick !== NEVER) this.#leavingCount--;
-    this.#version++;
+    this.#changed();
   }
 }
