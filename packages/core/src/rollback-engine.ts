@@ -248,7 +248,6 @@ export class RollbackEngine {
   /** The players whose ids are the keys of `stepInputs`, in order. */
   readonly #stepMembers: Player[] = [];
   readonly #stepScratch: Player[] = [];
-  readonly #stepViews: Uint8Array[] = [];
   /** The values in `stepInputs`, in `stepMembers` order. */
   readonly #stepHeld: Uint8Array[] = [];
   #tickNow: Tick;
@@ -457,7 +456,7 @@ export class RollbackEngine {
     // An input of a tick before the state the history starts from (a state loaded on joining or
     // coming back) changes nothing simulated here: that state already holds its effect.
     const simulated = tick < this.#tickNow && tick >= this.#history.baseTick;
-    if (simulated && tick < this.#rollbackTo && buffer.differsFromUsed(tick, input)) {
+    if (simulated && tick < this.#rollbackTo && !buffer.usedEquals(tick, input)) {
       this.#rollbackTo = tick;
     }
     return 'accepted';
@@ -868,15 +867,13 @@ export class RollbackEngine {
   private simulate(t: Tick): void {
     const players = this.#sorted;
     const scratch = this.#stepScratch;
-    const views = this.#stepViews;
     let count = 0;
     let predicted = false;
     for (let i = 0; i < players.length; i++) {
       const player = players[i] as Player;
       const buffer = player.buffer;
       if (!buffer.isActiveAt(t)) continue;
-      let input = buffer.useReceived(t);
-      if (input === undefined) {
+      if (!buffer.useReceived(t)) {
         predicted = true;
         const guess = this.#predictor.predict(player.id, t, buffer.latestBefore(t));
         if (guess.length > this.#maxInputBytes) {
@@ -885,10 +882,9 @@ export class RollbackEngine {
             `inputPredictor returned ${guess.length} bytes for ${player.id} at tick ${t}, more than maxInputBytes (${this.#maxInputBytes})`,
           );
         }
-        input = buffer.setUsed(t, guess);
+        buffer.setUsed(t, guess);
       }
       scratch[count] = player;
-      views[count] = input;
       count++;
     }
     this.#history.beforeStep(t, predicted);
@@ -896,15 +892,14 @@ export class RollbackEngine {
   }
 
   /**
-   * Fills the one map handed to `step` with `stepScratch`/`stepViews[0..count)` and steps. While
-   * the players stay the same, overwriting the values of existing keys keeps their order and
-   * allocates nothing; otherwise the map is rebuilt in order.
+   * Fills the one map handed to `step` with the inputs used at tick `t` by the players
+   * `stepScratch[0..count)` and steps. While the players stay the same, overwriting the values of
+   * existing keys keeps their order and allocates nothing; otherwise the map is rebuilt in order.
    */
   private stepWith(count: number, t: Tick): void {
     const inputs = this.#stepInputs;
     const members = this.#stepMembers;
     const scratch = this.#stepScratch;
-    const views = this.#stepViews;
     let same = count === members.length && inputs.size === count;
     for (let k = 0; same && k < count; k++) same = members[k] === scratch[k];
     const held = this.#stepHeld;
@@ -912,9 +907,10 @@ export class RollbackEngine {
       // A value holding the same bytes stays: the game reads the map's inputs during `step`
       // only, so which array holds them does not matter (and most inputs repeat).
       for (let k = 0; k < count; k++) {
-        const view = views[k] as Uint8Array;
-        if (view === held[k] || sameBytes(view, held[k] as Uint8Array)) continue;
-        inputs.set((members[k] as Player).id, view);
+        const member = members[k] as Player;
+        if (member.buffer.usedEquals(t, held[k] as Uint8Array)) continue;
+        const view = member.buffer.getUsed(t) as Uint8Array;
+        inputs.set(member.id, view);
         held[k] = view;
       }
     } else {
@@ -922,9 +918,10 @@ export class RollbackEngine {
       members.length = 0;
       for (let k = 0; k < count; k++) {
         const player = scratch[k] as Player;
+        const view = player.buffer.getUsed(t) as Uint8Array;
         members.push(player);
-        inputs.set(player.id, views[k] as Uint8Array);
-        held[k] = views[k] as Uint8Array;
+        inputs.set(player.id, view);
+        held[k] = view;
       }
     }
     const cadence = this.#cadence;
@@ -948,10 +945,8 @@ export class RollbackEngine {
     for (let i = 0; i < players.length; i++) {
       const player = players[i] as Player;
       if (!player.buffer.isActiveAt(t)) continue;
-      const used = player.buffer.getUsed(t);
-      if (used === undefined) return false;
+      if (player.buffer.getUsed(t) === undefined) return false;
       this.#stepScratch[count] = player;
-      this.#stepViews[count] = used;
       count++;
     }
     this.stepWith(count, t);

@@ -48,8 +48,8 @@ describe('InputBuffer', () => {
     const buffer = new InputBuffer(8, 64, 0);
     buffer.put(0, bytes(1, 2));
     const long = Uint8Array.from({ length: 40 }, (_, i) => i + 1);
-    const predicted = buffer.setUsed(1, bytes(7, 7, 7));
-    expect(predicted).toEqual(bytes(7, 7, 7));
+    buffer.setUsed(1, bytes(7, 7, 7));
+    expect(buffer.usedEquals(1, bytes(7, 7, 7))).toBe(true);
     buffer.put(2, long);
     buffer.setUsed(
       3,
@@ -100,15 +100,21 @@ describe('InputBuffer', () => {
 
   it('records the input used for a simulated tick and detects when a received input differs', () => {
     const buffer = new InputBuffer(16, 4, 0);
-    expect(buffer.differsFromUsed(3, bytes(1))).toBe(true);
-    const used = buffer.setUsed(3, bytes(1, 2));
-    expect(used).toEqual(bytes(1, 2));
+    expect(buffer.usedEquals(3, bytes())).toBe(false); // nothing used yet
+    buffer.setUsed(3, bytes(1, 2));
+    expect(buffer.usedEquals(3, bytes(1, 2))).toBe(true);
+    expect(buffer.usedEquals(3, bytes(1, 3))).toBe(false);
+    expect(buffer.usedEquals(3, bytes(1))).toBe(false);
     expect(buffer.getUsed(3)).toEqual(bytes(1, 2));
-    expect(buffer.differsFromUsed(3, bytes(1, 2))).toBe(false);
-    expect(buffer.differsFromUsed(3, bytes(1, 3))).toBe(true);
-    expect(buffer.differsFromUsed(3, bytes(1))).toBe(true);
     buffer.forgetUsedFrom(0);
     expect(buffer.getUsed(3)).toBeUndefined();
+    expect(buffer.usedEquals(3, bytes(1, 2))).toBe(false);
+    // A received input used, then retracted, is no longer known as the input used.
+    buffer.put(5, bytes(9));
+    expect(buffer.useReceived(5)).toBe(true);
+    expect(buffer.usedEquals(5, bytes(9))).toBe(true);
+    buffer.retractFrom(5);
+    expect(buffer.usedEquals(5, bytes(9))).toBe(false);
   });
 
   it('dropBefore forgets older inputs and counts them as received', () => {

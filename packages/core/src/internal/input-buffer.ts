@@ -1,4 +1,3 @@
-import { sameBytes } from '@rbn/protocol';
 import type { Tick } from '@rbn/protocol';
 
 /** `leaveTick` of a player that has not left. Ticks are below 2^31, so this is never reached. */
@@ -148,26 +147,25 @@ export class InputBuffer {
   }
 
   /**
-   * The received input of `tick` for simulating it, recorded as the input used; `undefined` if
-   * it has not arrived (then predict and call {@link setUsed}).
+   * Records the received input of `tick` as the input used to simulate it; false if it has not
+   * arrived (then predict and call {@link setUsed}).
    */
-  useReceived(tick: Tick): Uint8Array | undefined {
+  useReceived(tick: Tick): boolean {
     const slot = tick & this.#mask;
-    if (this.#ticks[slot] !== tick) return undefined;
+    if (this.#ticks[slot] !== tick) return false;
     this.#usedTicks[slot] = tick;
     this.#usedReceived[slot] = 1;
-    return this.view(this.#data, this.#views, this.#viewLengths, slot, this.#lengths[slot] ?? 0);
+    return true;
   }
 
-  /** Records a predicted input used to simulate `tick` (copying it) and returns a view of the copy. */
-  setUsed(tick: Tick, input: Uint8Array): Uint8Array {
+  /** Records a predicted input used to simulate `tick` (copying it). */
+  setUsed(tick: Tick, input: Uint8Array): void {
     const slot = tick & this.#mask;
     if (input.length > this.#stride) this.widen(input.length);
     copyInto(this.#usedData, slot * this.#stride, input);
     this.#usedLengths[slot] = input.length;
     this.#usedTicks[slot] = tick;
     this.#usedReceived[slot] = 0;
-    return this.view(this.#usedData, this.#usedViews, this.#usedViewLengths, slot, input.length);
   }
 
   /** The input used when `tick` was last simulated, if still buffered. */
@@ -184,10 +182,22 @@ export class InputBuffer {
     );
   }
 
-  /** Whether `input` differs from the input used to simulate `tick` (true if none is known). */
-  differsFromUsed(tick: Tick, input: Uint8Array): boolean {
-    const used = this.getUsed(tick);
-    return used === undefined || !sameBytes(used, input);
+  /**
+   * Whether the input used when `tick` was last simulated is known ({@link getUsed} gives it)
+   * and holds the same bytes as `bytes`. Compares in the slab: a view of a slot is made on its
+   * first use, the costliest step of it, and most inputs repeat the one before, so the engine
+   * asks for a view ({@link getUsed}) only of an input that changed.
+   */
+  usedEquals(tick: Tick, bytes: Uint8Array): boolean {
+    const slot = tick & this.#mask;
+    const received = this.#usedReceived[slot] === 1;
+    if (this.#usedTicks[slot] !== tick || (received && this.#ticks[slot] !== tick)) return false;
+    const length = (received ? this.#lengths[slot] : this.#usedLengths[slot]) ?? 0;
+    if (length !== bytes.length) return false;
+    const slab = received ? this.#data : this.#usedData;
+    const offset = slot * this.#stride;
+    for (let i = 0; i < length; i++) if (slab[offset + i] !== bytes[i]) return false;
+    return true;
   }
 
   /** Forgets the received inputs of every tick `>= tick`: they will be given again. */
