@@ -863,12 +863,21 @@ export class RollbackEngine {
   /**
    * Steps the game through tick `t` (from S(t) to S(t + 1)), predicting missing inputs; S(t) is
    * saved first when a rollback may need it (see `StateHistory.beforeStep`).
+   *
+   * The one map handed to `step` is brought up to date in the same walk over the players: while
+   * the players in the game are the ones the map holds, in order, a value holding the same bytes
+   * as the player's input stays (the game reads the map's inputs during `step` only, so which
+   * array holds them does not matter, and most inputs repeat) and a changed one overwrites its
+   * key's value, which keeps the order and allocates nothing. Otherwise the map is rebuilt.
    */
   private simulate(t: Tick): void {
     const players = this.#sorted;
     const scratch = this.#stepScratch;
+    const members = this.#stepMembers;
+    const held = this.#stepHeld;
     let count = 0;
     let predicted = false;
+    let same = true;
     for (let i = 0; i < players.length; i++) {
       const player = players[i] as Player;
       const buffer = player.buffer;
@@ -884,51 +893,49 @@ export class RollbackEngine {
         }
         buffer.setUsed(t, guess);
       }
+      if (same && members[count] === player) {
+        if (!buffer.usedEquals(t, held[count] as Uint8Array)) {
+          const view = buffer.getUsed(t) as Uint8Array;
+          this.#stepInputs.set(player.id, view);
+          held[count] = view;
+        }
+      } else {
+        same = false;
+      }
       scratch[count] = player;
       count++;
     }
+    if (!same || count !== members.length || this.#stepInputs.size !== count) {
+      this.#rebuildStepInputs(count, t);
+    }
     this.#history.beforeStep(t, predicted);
-    this.stepWith(count, t);
+    this.#stepGame(t);
   }
 
-  /**
-   * Fills the one map handed to `step` with the inputs used at tick `t` by the players
-   * `stepScratch[0..count)` and steps. While the players stay the same, overwriting the values of
-   * existing keys keeps their order and allocates nothing; otherwise the map is rebuilt in order.
-   */
-  private stepWith(count: number, t: Tick): void {
+  /** Refills the step map, in order, with the inputs used at `t` by `stepScratch[0..count)`. */
+  #rebuildStepInputs(count: number, t: Tick): void {
     const inputs = this.#stepInputs;
     const members = this.#stepMembers;
     const scratch = this.#stepScratch;
-    let same = count === members.length && inputs.size === count;
-    for (let k = 0; same && k < count; k++) same = members[k] === scratch[k];
     const held = this.#stepHeld;
-    if (same) {
-      // A value holding the same bytes stays: the game reads the map's inputs during `step`
-      // only, so which array holds them does not matter (and most inputs repeat).
-      for (let k = 0; k < count; k++) {
-        const member = members[k] as Player;
-        if (member.buffer.usedEquals(t, held[k] as Uint8Array)) continue;
-        const view = member.buffer.getUsed(t) as Uint8Array;
-        inputs.set(member.id, view);
-        held[k] = view;
-      }
-    } else {
-      inputs.clear();
-      members.length = 0;
-      for (let k = 0; k < count; k++) {
-        const player = scratch[k] as Player;
-        const view = player.buffer.getUsed(t) as Uint8Array;
-        members.push(player);
-        inputs.set(player.id, view);
-        held[k] = view;
-      }
+    inputs.clear();
+    members.length = 0;
+    for (let k = 0; k < count; k++) {
+      const player = scratch[k] as Player;
+      const view = player.buffer.getUsed(t) as Uint8Array;
+      members.push(player);
+      inputs.set(player.id, view);
+      held[k] = view;
     }
+  }
+
+  /** Steps the game with the step map (timing a sample of steps for `snapshotInterval: 'auto'`). */
+  #stepGame(t: Tick): void {
     const cadence = this.#cadence;
     const timed = cadence !== null && cadence.sampleStep();
     const started = timed ? cadence.now() : 0;
     try {
-      this.#game.step(inputs);
+      this.#game.step(this.#stepInputs);
     } catch (error) {
       throw new GameError('step', t, error);
     }
@@ -949,7 +956,9 @@ export class RollbackEngine {
       this.#stepScratch[count] = player;
       count++;
     }
-    this.stepWith(count, t);
+    // Rare (a hash or snapshot of an unsaved past tick): the map is simply rebuilt.
+    this.#rebuildStepInputs(count, t);
+    this.#stepGame(t);
     return true;
   };
 
