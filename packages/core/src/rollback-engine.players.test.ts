@@ -227,6 +227,23 @@ describe('RollbackEngine players', () => {
     expect(changed(() => engine.loadState(10, engine.getConfirmedState().state))).toBe(true);
   });
 
+  it('a retraction takes back inputs that arrived past a gap too, and rolls back the ticks they made', () => {
+    const { engine } = setup();
+    run(engine, 0, 10, [{ id: 'b', lag: 0, until: 5 }]);
+    // b's inputs of 5 and 6 are late; 7 and 8 arrived and were simulated with.
+    deliver(engine, 'b', 7, 9);
+    engine.tick(input(10, 'a'));
+    expect(engine.getReceivedTick('b')).toBe(4);
+    expect(engine.getInput('b', 7)).toEqual(input(7, 'b'));
+    // An away window from 6: b's inputs from there are decided elsewhere.
+    engine.retractInputs('b', 6);
+    expect(engine.getInput('b', 7)).toBeUndefined();
+    expect(engine.getInput('b', 8)).toBeUndefined();
+    const before = engine.stats.resimulatedTicks;
+    engine.tick(input(11, 'a'));
+    expect(engine.stats.resimulatedTicks).toBeGreaterThan(before);
+  });
+
   it('inputs outside a player lifetime are ignored', () => {
     const { engine } = setup();
     engine.addPlayer('c', 10);

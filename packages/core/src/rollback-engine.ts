@@ -480,7 +480,8 @@ export class RollbackEngine {
     // (a late joiner hears of a window that opened before the state it loaded).
     const from = Math.max(fromTick, this.#history.baseTick);
     const player = this.#players.get(playerId);
-    if (player === undefined || player.buffer.receivedTick < from) return;
+    // Inputs that arrived past a gap count too: a tick simulated with one rolls back.
+    if (player === undefined || player.buffer.storedThrough < from) return;
     this.markRollback(from, 'fromTick');
     player.buffer.retractFrom(from);
     this.#changed();

@@ -284,9 +284,11 @@ const pinned: [string, Topology, number[]][] = [
 // player's back tick after its rejoin fell before inputs it made before it lost the host, which
 // reached the host later (the rejoin does not name them). Mesh 988: a stalled player heard at
 // once that another player was away, back, and away again; that player's own inputs of the first
-// window, which waited with the rest, then counted in place of the host's stand-ins.
+// window, which waited with the rest, then counted in place of the host's stand-ins. Mesh 1459: a
+// player's own inputs that arrived past a gap stayed when a window opened over them (only
+// contiguous ones were taken back), and counted in place of the stand-ins.
 const pinnedDrops: [string, Topology, number[]][] = [
-  ['mesh', Topology.Mesh, [5, 20, 988]],
+  ['mesh', Topology.Mesh, [5, 20, 988, 1459]],
   ['star', Topology.Star, [5, 17]],
 ];
 const chosen = process.env.RBN_LOADED_TOPOLOGY;

@@ -103,6 +103,11 @@ export class InputBuffer {
     return this.view(this.#data, this.#views, this.#viewLengths, slot, this.#lengths[slot] ?? 0);
   }
 
+  /** At least the newest tick whose input is stored, contiguous or not (-1 or less: none). */
+  get storedThrough(): Tick {
+    return Math.max(this.receivedTick, this.#highest);
+  }
+
   /**
    * Stores a received input (copying it) and advances `receivedTick` over contiguous inputs.
    * The caller checks the tick lies in the ring's window and the input fits.
