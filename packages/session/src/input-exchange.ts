@@ -126,7 +126,7 @@ export function relayInputs(
     const link = list[k]!;
     if (link === source) continue;
     let changed = false;
-    const cap = send.on(link, engine, false, false, now).cap;
+    const cap = send.on(link, engine, null, now).cap;
     for (let i = 0; i < view.runs && !changed; i++) {
       const slot = view.runSlot[i]!;
       if (link.sends[slot] !== 1) continue;
@@ -147,6 +147,8 @@ const writer = new InputWriter();
 
 /** `settled` of a send whose acks carry no settled tick (ticks are -1 or more). */
 const NOT_SETTLING = -2;
+/** {@link LinkSend}'s `settled` before it is first read in a send. */
+const UNKNOWN = -3;
 
 /** What a send's acks carry besides the received ticks (see {@link writeAcks}). */
 type AckContext = { readonly settled: Tick; readonly meshHostLink: boolean };
@@ -165,10 +167,8 @@ export class LinkSend {
   /** The newest tick the link may receive inputs up to (see {@link sendCap}). */
   cap: Tick = 0;
   now = 0;
-  #settles = false;
-  #settled: Tick = NOT_SETTLING;
-  /** Whether the link is a mesh member's link to its host (see {@link meshAckCap}). */
-  meshHostLink = false;
+  #cfg: SessionConfig | null = null;
+  #settled: Tick = UNKNOWN;
   /** Per slot, its inputs encoded once for every link. */
   readonly streams: DeltaStream[] = [];
 
@@ -182,27 +182,41 @@ export class LinkSend {
   ) {}
 
   /**
-   * Sets up a send on `link`.
-   * @param settles - Whether our acks carry the tick we settled (see {@link settlesFor}).
-   * @param mesh - Whether the room plays in mesh.
+   * Sets up a send on `link`. What only a message's acks need (see {@link settled} and
+   * {@link meshHostLink}) waits until one is written: most frames send nothing.
+   * @param cfg - The session's config, or `null` for a relay on receipt (a star's: its acks
+   *   carry no settled tick, and it is no mesh member's link to its host).
    */
-  on(link: Link, engine: RollbackEngine, settles: boolean, mesh: boolean, now: number): this {
+  on(link: Link, engine: RollbackEngine, cfg: SessionConfig | null, now: number): this {
     this.link = link;
     this.engine = engine;
     this.cap = sendCap(link, this.roster, engine);
     this.now = now;
-    this.#settles = settles;
-    this.#settled = NOT_SETTLING;
-    const { roster } = this;
-    this.meshHostLink =
-      mesh && roster.localPlays && !roster.isHost && link.peerId === roster.hostPeerId;
+    this.#cfg = cfg;
+    this.#settled = UNKNOWN;
     return this;
+  }
+
+  /** Whether the link is a mesh member's link to its host (see {@link meshAckCap}). */
+  get meshHostLink(): boolean {
+    const { roster } = this;
+    return (
+      this.#cfg?.topology === Topology.Mesh &&
+      roster.localPlays &&
+      !roster.isHost &&
+      this.link.peerId === roster.hostPeerId
+    );
   }
 
   /** The tick our acks carry as settled ({@link settledFor}, once per send), or {@link NOT_SETTLING}. */
   get settled(): Tick {
-    if (this.#settles && this.#settled === NOT_SETTLING) {
-      this.#settled = settledFor(this.link, this.roster, this.engine);
+    if (this.#settled === UNKNOWN) {
+      const { link, roster } = this;
+      const cfg = this.#cfg;
+      this.#settled =
+        cfg !== null && settlesFor(link, roster, cfg)
+          ? settledFor(link, roster, this.engine)
+          : NOT_SETTLING;
     }
     return this.#settled;
   }
@@ -266,8 +280,7 @@ export function flushInputs(
 ): void {
   const due = link.countFrame() >= cfg.inputHeartbeatTicks;
   const resend = link.resendDue(now, 1000 / cfg.tickRate, cfg.inputHeartbeatTicks);
-  const mesh = cfg.topology === Topology.Mesh;
-  const f = send.on(link, engine, settlesFor(link, send.roster, cfg), mesh, now);
+  const f = send.on(link, engine, cfg, now);
   const { pending, changed } = scanPending(link, send.roster, engine, f.cap);
   if (pending && (changed || due || resend) && sendRuns(f, changed)) return;
   if ((link.needsAcks && due) || now - link.lastSendAt >= cfg.keepaliveInterval) {
