@@ -28,15 +28,18 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export class InputWriter {
-  private readonly w = new ByteWriter(256);
-  private type: MessageType = MessageType.InputAck;
-  private ackCountAt = 0;
-  private acks = 0;
-  private runCountAt = -1;
-  private runs = 0;
-  private left = 0;
-  private prev: Uint8Array = EMPTY;
-  private first = false;
+  readonly #w = new ByteWriter(256);
+  #type: MessageType = MessageType.InputAck;
+  #ackCountAt = 0;
+  #acks = 0;
+  #runCountAt = -1;
+  #runs = 0;
+  #left = 0;
+  #prev: Uint8Array = EMPTY;
+  #first = false;
+  /** Views of the buffer `viewsOf` by length, for {@link finish} with `shared`. */
+  #views: Uint8Array[] = [];
+  #viewsOf: Uint8Array | null = null;
 
   /**
    * Starts a message.
@@ -44,18 +47,18 @@ export class InputWriter {
    * @param senderTick - The sender's current tick.
    */
   begin(type: MessageType.Input | MessageType.InputAck, senderTick: Tick): void {
-    const w = this.w;
+    const w = this.#w;
     w.reset();
-    this.type = type;
+    this.#type = type;
     w.u8(type);
     w.varint(checkTick(senderTick, 'senderTick'));
     // Counts are at most maxPlayersPerMessage (64): one varint byte, patched in later.
-    this.ackCountAt = w.pos;
+    this.#ackCountAt = w.pos;
     w.u8(0);
-    this.acks = 0;
-    this.runCountAt = -1;
-    this.runs = 0;
-    this.left = 0;
+    this.#acks = 0;
+    this.#runCountAt = -1;
+    this.#runs = 0;
+    this.#left = 0;
   }
 
   /**
@@ -64,12 +67,12 @@ export class InputWriter {
    * @param tick - The tick, or -1 for none.
    */
   ack(slot: number, tick: Tick): void {
-    if (this.runCountAt >= 0 || this.acks >= DEFAULT_LIMITS.maxPlayersPerMessage) {
+    if (this.#runCountAt >= 0 || this.#acks >= DEFAULT_LIMITS.maxPlayersPerMessage) {
       throw fail(`ack after the runs began or over maxPlayersPerMessage`);
     }
-    this.w.u8(slot);
-    this.w.varint(tick === -1 ? 0 : checkTick(tick, 'ack tick') + 1);
-    this.acks++;
+    this.#w.u8(slot);
+    this.#w.varint(tick === -1 ? 0 : checkTick(tick, 'ack tick') + 1);
+    this.#acks++;
   }
 
   /**
@@ -77,45 +80,45 @@ export class InputWriter {
    * with {@link input}.
    */
   run(slot: number, startTick: Tick, count: number): void {
-    const w = this.w;
-    if (this.type !== MessageType.Input || this.left !== 0) {
+    const w = this.#w;
+    if (this.#type !== MessageType.Input || this.#left !== 0) {
       throw fail('run in an InputAck, or before the last run was complete');
     }
-    if (this.runs >= DEFAULT_LIMITS.maxPlayersPerMessage) {
+    if (this.#runs >= DEFAULT_LIMITS.maxPlayersPerMessage) {
       throw fail('more runs than maxPlayersPerMessage');
     }
     if (count < 0 || count > DEFAULT_LIMITS.maxInputsPerRun) {
       throw fail(`run of ${count} inputs is over maxInputsPerRun`);
     }
     if (count > 0) checkTick(startTick + count - 1, 'run last tick');
-    if (this.runCountAt < 0) {
-      this.runCountAt = w.pos;
+    if (this.#runCountAt < 0) {
+      this.#runCountAt = w.pos;
       w.u8(0);
     }
     w.u8(slot);
     w.varint(checkTick(startTick, 'run start tick'));
     w.varint(count);
-    this.runs++;
-    this.left = count;
-    this.first = true;
+    this.#runs++;
+    this.#left = count;
+    this.#first = true;
   }
 
   /** The next input of the current run (a view is fine: it is written at once). */
   input(input: Uint8Array): void {
-    if (this.left <= 0) throw fail('more inputs than the run announced');
+    if (this.#left <= 0) throw fail('more inputs than the run announced');
     if (input.length > DEFAULT_LIMITS.maxInputBytes) {
       throw fail(`input of ${input.length} bytes is over maxInputBytes`);
     }
-    const w = this.w;
-    if (this.first) {
+    const w = this.#w;
+    if (this.#first) {
       w.varint(input.length);
       w.bytes(input);
-      this.first = false;
+      this.#first = false;
     } else {
-      writeInputDelta(w, this.prev, input);
+      writeInputDelta(w, this.#prev, input);
     }
-    this.prev = input;
-    this.left--;
+    this.#prev = input;
+    this.#left--;
   }
 
   /**
@@ -123,11 +126,15 @@ export class InputWriter {
    * {@link input} encodes them (each against the one before), `bytes[start, end)`.
    */
   encoded(count: number, bytes: Uint8Array, start: number, end: number): void {
-    if (this.first || count !== this.left) throw fail('encoded inputs not ending the run');
-    const w = this.w;
+    if (this.#first || count !== this.#left) throw fail('encoded inputs not ending the run');
+    const w = this.#w;
     w.ensure(end - start);
-    for (let i = start; i < end; i++) w.buf[w.pos++] = bytes[i]!;
-    this.left = 0;
+    // A local cursor: storing `w.pos` on every byte costs more than the copy.
+    const b = w.buf;
+    let p = w.pos;
+    for (let i = start; i < end; i++) b[p++] = bytes[i]!;
+    w.pos = p;
+    this.#left = 0;
   }
 
   /**
@@ -135,19 +142,27 @@ export class InputWriter {
    * @param seq - The message counter (0–255), or -1 to leave it out.
    * @param shared - Return a view of the writer's own buffer instead of a copy: valid until
    *   the next {@link begin} (enough to hand to a transport, which copies or sends at once).
+   *   A later message of the same length may come back as the same view object.
    * @returns The message's bytes: a new array, or with `shared` the writer's view.
    */
   finish(seq: number, shared = false): Uint8Array {
-    if (this.left !== 0) throw fail('the last run is missing inputs');
-    const w = this.w;
-    w.buf[this.ackCountAt] = this.acks;
-    if (this.type === MessageType.Input) {
-      if (this.runCountAt < 0) w.u8(0);
-      else w.buf[this.runCountAt] = this.runs;
+    if (this.#left !== 0) throw fail('the last run is missing inputs');
+    const w = this.#w;
+    w.buf[this.#ackCountAt] = this.#acks;
+    if (this.#type === MessageType.Input) {
+      if (this.#runCountAt < 0) w.u8(0);
+      else w.buf[this.#runCountAt] = this.#runs;
     }
     if (seq >= 0) w.u8(seq & 0xff);
-    this.prev = EMPTY;
-    return shared ? w.view() : w.finish();
+    this.#prev = EMPTY;
+    if (!shared) return w.finish();
+    // A view per message length, made once per buffer: a new view per message cost more than
+    // the rest of `finish` (messages come in a handful of lengths).
+    if (this.#viewsOf !== w.buf) {
+      this.#viewsOf = w.buf;
+      this.#views = [];
+    }
+    return (this.#views[w.pos] ??= w.view());
   }
 }
 
