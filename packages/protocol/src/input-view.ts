@@ -56,25 +56,28 @@ export class InputView {
   runCount: Int32Array;
   /** Per run: the number of its first input. */
   runFirst: Int32Array;
-  private limits: Readonly<ProtocolLimits>;
-  private slab = new Uint8Array(0);
-  private lengths = new Int32Array(0);
-  private views: (Uint8Array | undefined)[] = [];
+  #limits: Readonly<ProtocolLimits>;
+  #slab = new Uint8Array(0);
+  #lengths = new Int32Array(0);
+  /** Per input, the slab slot holding its bytes: its own, or its predecessor's when equal. */
+  #slots = new Int32Array(0);
+  /** Per slab slot, a view of it (cached). */
+  #views: (Uint8Array | undefined)[] = [];
   /** The length of each cached view in `views` (-1: none). */
-  private viewLengths = new Int32Array(0);
-  private stride: number;
+  #viewLengths = new Int32Array(0);
+  #stride: number;
 
   /** @param limits - Limits to enforce (any left out use {@link DEFAULT_LIMITS}). */
   constructor(limits?: Partial<ProtocolLimits>) {
-    this.limits = resolveLimits(limits);
-    const players = this.limits.maxPlayersPerMessage;
+    this.#limits = resolveLimits(limits);
+    const players = this.#limits.maxPlayersPerMessage;
     this.ackSlot = new Uint8Array(players);
     this.ackTick = new Int32Array(players);
     this.runSlot = new Uint8Array(players);
     this.runStart = new Int32Array(players);
     this.runCount = new Int32Array(players);
     this.runFirst = new Int32Array(players);
-    this.stride = Math.max(1, this.limits.maxInputBytes);
+    this.#stride = Math.max(1, this.#limits.maxInputBytes);
   }
 
   /**
@@ -96,8 +99,8 @@ export class InputView {
       r.pos = 1;
       this.type = type as MessageType.Input | MessageType.InputAck;
       this.senderTick = readTick(r, 'sender tick');
-      this.readAcks(r);
-      if (type === MessageType.Input) this.readRuns(r);
+      this.#readAcks(r);
+      if (type === MessageType.Input) this.#readRuns(r);
       this.seq = r.pos === r.end ? -1 : r.u8('seq');
       if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the message`);
     } catch (e) {
@@ -110,23 +113,25 @@ export class InputView {
   }
 
   /**
-   * Input number `k` of the message: a view into the slab, valid until the next `read`.
+   * Input number `k` of the message: a view into the slab, valid until the next `read` (an
+   * input that repeats the one before it in its run may be the same view).
    * @param k - From 0 to the last run's `runFirst + runCount - 1`.
    * @returns The input's bytes.
    */
   input(k: number): Uint8Array {
-    const length = this.lengths[k]!;
+    const length = this.#lengths[k]!;
+    const at = this.#slots[k]!;
     // The cached view's length is kept apart: reading a view's own `length` costs more here.
-    if (this.viewLengths[k] === length) return this.views[k]!;
-    const at = k * this.stride;
-    const view = this.slab.subarray(at, at + length);
-    this.views[k] = view;
-    this.viewLengths[k] = length;
+    if (this.#viewLengths[at] === length) return this.#views[at]!;
+    const start = at * this.#stride;
+    const view = this.#slab.subarray(start, start + length);
+    this.#views[at] = view;
+    this.#viewLengths[at] = length;
     return view;
   }
 
-  private readAcks(r: ByteReader): void {
-    const max = this.limits.maxPlayersPerMessage;
+  #readAcks(r: ByteReader): void {
+    const max = this.#limits.maxPlayersPerMessage;
     const n = readCount(r, max, 'maxPlayersPerMessage', 2, 'ack count');
     for (let i = 0; i < n; i++) {
       this.ackSlot[i] = r.u8('ack slot');
@@ -135,8 +140,8 @@ export class InputView {
     this.acks = n;
   }
 
-  private readRuns(r: ByteReader): void {
-    const limits = this.limits;
+  #readRuns(r: ByteReader): void {
+    const limits = this.#limits;
     const n = readCount(r, limits.maxPlayersPerMessage, 'maxPlayersPerMessage', 3, 'run count');
     const maxInput = limits.maxInputBytes;
     let next = 0;
@@ -152,23 +157,40 @@ export class InputView {
       this.runCount[i] = count;
       this.runFirst[i] = next;
       if (count > 0) {
-        this.reserve(next + count);
+        this.#reserve(next + count);
         const lenAt = r.pos;
         const len = r.varint(MAX_U32, 'input length');
         if (len > maxInput) {
           r.fail(`input of ${len} bytes is over maxInputBytes (${maxInput})`, lenAt);
         }
         r.need(len, 'input');
-        const slab = this.slab;
-        let at = next * this.stride;
-        copyBytes(r.buf, r.pos, slab, at, len);
+        const slab = this.#slab;
+        const stride = this.#stride;
+        const slots = this.#slots;
+        const lengths = this.#lengths;
+        const buf = r.buf;
+        copyBytes(buf, r.pos, slab, next * stride, len);
         r.pos += len;
-        this.lengths[next] = len;
-        for (let j = 1; j < count; j++) {
-          const prevAt = at;
-          at += this.stride;
-          const prevLength = this.lengths[next + j - 1]!;
-          this.lengths[next + j] = readInputDeltaInto(r, slab, prevAt, prevLength, at, maxInput);
+        lengths[next] = len;
+        slots[next] = next;
+        for (let k = next + 1; k < next + count; k++) {
+          const prev = slots[k - 1]!;
+          if (r.pos < r.end && buf[r.pos] === 0) {
+            // Header 0, the input repeats the one before (most do): it shares its slab slot.
+            r.pos++;
+            slots[k] = prev;
+            lengths[k] = lengths[k - 1]!;
+            continue;
+          }
+          slots[k] = k;
+          lengths[k] = readInputDeltaInto(
+            r,
+            slab,
+            prev * stride,
+            lengths[k - 1]!,
+            k * stride,
+            maxInput,
+          );
         }
         next += count;
       }
@@ -177,16 +199,19 @@ export class InputView {
   }
 
   /** Makes room for `inputs` inputs (the slab grows, never shrinks). */
-  private reserve(inputs: number): void {
-    if (inputs <= this.lengths.length) return;
-    const capacity = Math.max(inputs, this.lengths.length * 2, 16);
-    const slab = new Uint8Array(capacity * this.stride);
-    slab.set(this.slab);
-    this.slab = slab;
+  #reserve(inputs: number): void {
+    if (inputs <= this.#lengths.length) return;
+    const capacity = Math.max(inputs, this.#lengths.length * 2, 16);
+    const slab = new Uint8Array(capacity * this.#stride);
+    slab.set(this.#slab);
+    this.#slab = slab;
     const lengths = new Int32Array(capacity);
-    lengths.set(this.lengths);
-    this.lengths = lengths;
-    this.views = [];
-    this.viewLengths = new Int32Array(capacity).fill(-1);
+    lengths.set(this.#lengths);
+    this.#lengths = lengths;
+    const slots = new Int32Array(capacity);
+    slots.set(this.#slots);
+    this.#slots = slots;
+    this.#views = [];
+    this.#viewLengths = new Int32Array(capacity).fill(-1);
   }
 }
