@@ -153,9 +153,6 @@ const UNKNOWN = -3;
 /** What a send's acks carry besides the received ticks (see {@link writeAcks}). */
 type AckContext = { readonly settled: Tick; readonly meshHostLink: boolean };
 
-/** Acks with no settled tick, on a link that is not a mesh member's to its host. */
-const PLAIN_ACKS: AckContext = { settled: NOT_SETTLING, meshHostLink: false };
-
 /**
  * One session's send on one link, set up once per frame (or relay) with what is per link:
  * what {@link sendRuns}, {@link writeRuns} and {@link writeAcks} need. One reused object per
@@ -208,13 +205,18 @@ export class LinkSend {
     );
   }
 
-  /** The tick our acks carry as settled ({@link settledFor}, once per send), or {@link NOT_SETTLING}. */
+  /**
+   * The tick our acks carry as settled ({@link settledFor}, once per send), or
+   * {@link NOT_SETTLING}: only a mesh host's acks to a player carry it (see {@link writeAcks}),
+   * who holds the others' inputs straight from them.
+   */
   get settled(): Tick {
     if (this.#settled === UNKNOWN) {
       const { link, roster } = this;
-      const cfg = this.#cfg;
       this.#settled =
-        cfg !== null && settlesFor(link, roster, cfg)
+        roster.isHost &&
+        this.#cfg?.topology === Topology.Mesh &&
+        roster.linkMember(link)?.role === PlayerRole.Player
           ? settledFor(link, roster, this.engine)
           : NOT_SETTLING;
     }
@@ -290,7 +292,7 @@ export function flushInputs(
 }
 
 /**
- * Sends our acks alone (also the keepalive, in the lobby with no engine).
+ * Sends our acks alone (also the keepalive, in the lobby with no engine: then it carries none).
  * @param acks - What the acks carry: the tick we settled, for a mesh host's acks to a player
  *   (else {@link NOT_SETTLING}), and whether the link is a mesh member's link to its host.
  */
@@ -299,7 +301,7 @@ export function sendAck(
   links: LinkTable,
   roster: Roster,
   engine: RollbackEngine | null,
-  acks: AckContext = PLAIN_ACKS,
+  acks: AckContext,
 ): void {
   writer.begin(MessageType.InputAck, engine ? engine.currentTick : 0);
   if (engine) writeAcks(link, roster, engine, acks);
@@ -324,15 +326,6 @@ function settledFor(link: Link, roster: Roster, engine: RollbackEngine): Tick {
     }
   }
   return settled;
-}
-
-/**
- * Whether our acks on this link carry the tick we settled (see {@link writeAcks}): a mesh host's
- * to a player, who holds the others' inputs straight from them.
- */
-function settlesFor(link: Link, roster: Roster, cfg: SessionConfig): boolean {
-  if (!roster.isHost || cfg.topology !== Topology.Mesh) return false;
-  return roster.linkMember(link)?.role === PlayerRole.Player;
 }
 
 /**
@@ -476,26 +469,30 @@ export type InputExchangeDeps = {
 /** The input exchange as the session drives it: one flush per link per frame, and receiving. */
 export class InputExchange {
   /** @param deps - The session's parts this uses. */
-  constructor(private readonly deps: InputExchangeDeps) {
-    this.send = new LinkSend(deps.links, deps.roster);
+  constructor(deps: InputExchangeDeps) {
+    this.#deps = deps;
+    this.#send = new LinkSend(deps.links, deps.roster);
   }
 
-  private readonly refusals: Refusals = { refused: -1, outOfReach: -1 };
-  private readonly view = new InputView();
-  private readonly send: LinkSend;
+  readonly #deps: InputExchangeDeps;
+  readonly #refusals: Refusals = { refused: -1, outOfReach: -1 };
+  readonly #view = new InputView();
+  readonly #send: LinkSend;
   /** The automatic input delay (`inputDelayTicks: 'auto'`), run by the session every frame. */
   readonly autoDelay = new AutoDelay();
 
   /** The room ended: the encoded inputs go, and with them the last engine they came from. */
   reset(): void {
-    this.send.streams.length = 0;
+    this.#send.streams.length = 0;
   }
 
   /** The frame's message on a link: inputs and acks while playing, a keepalive in the lobby. */
   flush(link: Link, engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
-    const { links, roster } = this.deps;
-    if (engine) flushInputs(this.send, link, engine, cfg, now);
-    else if (now - link.lastSendAt >= cfg.keepaliveInterval) sendAck(link, links, roster, null);
+    const { links, roster } = this.#deps;
+    if (engine) flushInputs(this.#send, link, engine, cfg, now);
+    else if (now - link.lastSendAt >= cfg.keepaliveInterval) {
+      sendAck(link, links, roster, null, this.#send);
+    }
   }
 
   /**
@@ -513,17 +510,17 @@ export class InputExchange {
   ): boolean {
     const type = bytes[0];
     if (type !== MessageType.Input && type !== MessageType.InputAck) return false;
-    const view = this.view;
+    const view = this.#view;
     const error = view.read(bytes);
     if (error) {
-      this.deps.report.error('protocol', error, peerId);
+      this.#deps.report.error('protocol', error, peerId);
       return true;
     }
     try {
       this.receive(link, view, engine, cfg, now);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      this.deps.report.error('session', err, peerId, view.type);
+      this.#deps.report.error('session', err, peerId, view.type);
     }
     return true;
   }
@@ -536,7 +533,7 @@ export class InputExchange {
    * the host's confirmed tick (its ack entry for its own slot, see `writeAcks`).
    */
   capConfirmation(engine: RollbackEngine, cfg: SessionConfig): void {
-    const { roster, links } = this.deps;
+    const { roster, links } = this.#deps;
     if (roster.isHost || !roster.localPlays) {
       engine.confirmationCap = Number.POSITIVE_INFINITY;
       return;
@@ -560,12 +557,12 @@ export class InputExchange {
     const senderTick = view.senderTick;
     link.noteReceivedSeq(view.seq < 0 ? undefined : view.seq, now);
     // While away the local game stands still: inputs wait for the state it comes back to.
-    if (!this.deps.localPlays()) view.runs = 0;
-    const refusals = this.refusals;
-    applyInputs(link, this.deps.roster, engine, cfg, view, refusals);
+    if (!this.#deps.localPlays()) view.runs = 0;
+    const refusals = this.#refusals;
+    applyInputs(link, this.#deps.roster, engine, cfg, view, refusals);
     const { refused, outOfReach } = refusals;
-    const bound = remoteTickBound(engine, this.deps.roster, cfg);
-    if (this.deps.roster.localAway || !this.deps.localPlays()) {
+    const bound = remoteTickBound(engine, this.#deps.roster, cfg);
+    if (this.#deps.roster.localAway || !this.#deps.localPlays()) {
       // While away (or reconnecting) the local game stands still: the others' ticks say nothing
       // about time sync.
     } else if (senderTick >= 0 && senderTick <= bound) {
@@ -573,23 +570,23 @@ export class InputExchange {
       // An input message leaves right after the sender's tick (its tick count is exact), while
       // ours is read at any point of a tick (half a tick short on average): correct that bias,
       // or the peer that is ahead would settle half a tick ahead.
-      this.deps.advantage.addSample(link, this.deps.roster, senderTick - 0.5, engine);
+      this.#deps.advantage.addSample(link, this.#deps.roster, senderTick - 0.5, engine);
     } else {
       const text = `senderTick ${senderTick} is beyond any tick it can be at (${bound}); time sync ignores it`;
-      this.deps.report.peerThrottled(link.peerId, MessageType.Input, text, now);
+      this.#deps.report.peerThrottled(link.peerId, MessageType.Input, text, now);
     }
     link.checkLost(now, 1000 / cfg.tickRate);
     // A star's host passes changed inputs on at once, not on its next frame.
-    if (view.runs > 0 && this.deps.roster.isHost && cfg.topology === Topology.Star) {
-      relayInputs(this.send, link, view, engine, now);
+    if (view.runs > 0 && this.#deps.roster.isHost && cfg.topology === Topology.Star) {
+      relayInputs(this.#send, link, view, engine, now);
     }
     if (refused >= 0) {
       const text = `inputs for slot ${refused}, which this peer may not send`;
-      this.deps.report.peer(link.peerId, MessageType.Input, text);
+      this.#deps.report.peer(link.peerId, MessageType.Input, text);
     }
     if (outOfReach >= 0) {
       const text = `inputs more than ${outOfReach} ticks away from tick ${engine.currentTick}`;
-      this.deps.report.peer(link.peerId, MessageType.Input, text);
+      this.#deps.report.peer(link.peerId, MessageType.Input, text);
     }
   }
 }

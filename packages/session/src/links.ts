@@ -13,14 +13,17 @@ export class LinkTable {
   readonly #links = new Map<string, Link>();
   #list: Link[] = [];
 
+  readonly #transport: TransportAdapter;
+  readonly #clock: Clock;
+
   /**
    * @param transport - Where bytes go.
    * @param clock - The session's clock (for traffic counters).
    */
-  constructor(
-    private readonly transport: TransportAdapter,
-    private readonly clock: Clock,
-  ) {}
+  constructor(transport: TransportAdapter, clock: Clock) {
+    this.#transport = transport;
+    this.#clock = clock;
+  }
 
   /** Every link, in creation order (a fresh array after every change; iterate it freely). */
   get list(): readonly Link[] {
@@ -36,7 +39,7 @@ export class LinkTable {
   ensure(peerId: string): Link {
     let link = this.#links.get(peerId);
     if (!link) {
-      link = new Link(peerId, this.clock.now());
+      link = new Link(peerId, this.#clock.now());
       this.#links.set(peerId, link);
       this.#list = [...this.#links.values()];
     }
@@ -73,13 +76,13 @@ export class LinkTable {
     const reliable = isReliableMessageType(message.type);
     const link = this.#links.get(peerId);
     if (link) this.sendBytes(link, bytes, reliable);
-    else this.transport.send(peerId, bytes, reliable);
+    else this.#transport.send(peerId, bytes, reliable);
   }
 
   /** Sends encoded bytes on a link. */
   sendBytes(link: Link, bytes: Uint8Array, reliable: boolean): void {
-    link.countSent(bytes.byteLength, this.clock.now());
-    this.transport.send(link.peerId, bytes, reliable);
+    link.countSent(bytes.byteLength, this.#clock.now());
+    this.#transport.send(link.peerId, bytes, reliable);
   }
 
   /**

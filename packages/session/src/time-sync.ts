@@ -92,9 +92,9 @@ export function tickDiff(a: Tick, b: Tick, bits = 32): number {
  * ```
  */
 export class TimeSync {
-  private readonly options: ResolvedTimeSyncOptions;
-  private readonly peers = new Map<string, PeerSamples>();
-  private readonly msPerFrame: number;
+  readonly #options: ResolvedTimeSyncOptions;
+  readonly #peers = new Map<string, PeerSamples>();
+  readonly #msPerFrame: number;
 
   /**
    * @param options - Settings; see {@link TimeSyncOptions}.
@@ -102,7 +102,7 @@ export class TimeSync {
    */
   constructor(options?: TimeSyncOptions) {
     const o = options ?? {};
-    this.options = {
+    this.#options = {
       tickRate: checkRange('tickRate', o.tickRate ?? 60, 1, 1000, false),
       tickBits: checkRange('tickBits', o.tickBits ?? 32, 16, 32, true),
       windowTicks: checkRange('windowTicks', o.windowTicks ?? 60, 1, 1_000_000, true),
@@ -111,7 +111,7 @@ export class TimeSync {
       stretchPerFrame: checkRange('stretchPerFrame', o.stretchPerFrame ?? 0.02, 0, 1, false),
       maxMultiplier: checkRange('maxMultiplier', o.maxMultiplier ?? 1.1, 1, 2, false),
     };
-    this.msPerFrame = 1000 / this.options.tickRate;
+    this.#msPerFrame = 1000 / this.#options.tickRate;
   }
 
   /**
@@ -125,9 +125,9 @@ export class TimeSync {
     if (!Number.isFinite(rttMs) || !Number.isFinite(remoteTick) || !Number.isFinite(localTick)) {
       return;
     }
-    const peer = this.peer(peerId);
-    const bits = this.options.tickBits;
-    const transitFrames = Math.max(0, rttMs) / 2 / this.msPerFrame;
+    const peer = this.#peer(peerId);
+    const bits = this.#options.tickBits;
+    const transitFrames = Math.max(0, rttMs) / 2 / this.#msPerFrame;
     const ahead = tickDiff(localTick, remoteTick, bits) - transitFrames;
     const capacity = peer.ahead.length;
     peer.ahead[peer.next] = ahead;
@@ -145,7 +145,7 @@ export class TimeSync {
    */
   setRemoteView(peerId: string, framesAhead: number): void {
     if (!Number.isFinite(framesAhead)) return;
-    const peer = this.peer(peerId);
+    const peer = this.#peer(peerId);
     peer.remoteView = framesAhead;
     peer.stale = true;
   }
@@ -155,7 +155,7 @@ export class TimeSync {
    * @param peerId - The remote peer.
    */
   removePeer(peerId: string): void {
-    this.peers.delete(peerId);
+    this.#peers.delete(peerId);
   }
 
   /**
@@ -164,9 +164,9 @@ export class TimeSync {
    * @returns The averaged estimate, or `undefined` before the first sample.
    */
   framesAhead(peerId: string): number | undefined {
-    const peer = this.peers.get(peerId);
+    const peer = this.#peers.get(peerId);
     if (peer === undefined) return undefined;
-    const estimate = this.estimateOf(peer);
+    const estimate = this.#estimateOf(peer);
     return Number.isNaN(estimate) ? undefined : estimate;
   }
 
@@ -174,8 +174,8 @@ export class TimeSync {
   get maxFramesAhead(): number {
     let max = 0;
     let any = false;
-    for (const peer of this.peers.values()) {
-      const estimate = this.estimateOf(peer);
+    for (const peer of this.#peers.values()) {
+      const estimate = this.#estimateOf(peer);
       if (Number.isNaN(estimate)) continue;
       if (!any || estimate > max) max = estimate;
       any = true;
@@ -190,16 +190,16 @@ export class TimeSync {
    * ticks get that much longer, so the peer that is ahead slows until the others catch up.
    */
   get frameDelayMultiplier(): number {
-    const o = this.options;
+    const o = this.#options;
     const excess = this.maxFramesAhead - o.thresholdFrames;
     if (!(excess > 0)) return 1;
     return Math.min(o.maxMultiplier, 1 + excess * o.stretchPerFrame);
   }
 
-  private peer(peerId: string): PeerSamples {
-    let peer = this.peers.get(peerId);
+  #peer(peerId: string): PeerSamples {
+    let peer = this.#peers.get(peerId);
     if (peer === undefined) {
-      const n = this.options.maxSamples;
+      const n = this.#options.maxSamples;
       peer = {
         ahead: new Float64Array(n),
         at: new Float64Array(n),
@@ -209,22 +209,22 @@ export class TimeSync {
         estimate: Number.NaN,
         stale: false,
       };
-      this.peers.set(peerId, peer);
+      this.#peers.set(peerId, peer);
     }
     return peer;
   }
 
   /** The peer's estimate, recomputed first if samples changed since it was last computed. */
-  private estimateOf(peer: PeerSamples): number {
+  #estimateOf(peer: PeerSamples): number {
     if (peer.stale) {
       peer.stale = false;
-      this.update(peer);
+      this.#update(peer);
     }
     return peer.estimate;
   }
 
   /** Recomputes the estimate from the samples taken within the window of the newest one. */
-  private update(peer: PeerSamples): void {
+  #update(peer: PeerSamples): void {
     if (peer.count === 0) {
       // Only the remote's view so far: it is ahead of us by what we are behind it.
       peer.estimate = -peer.remoteView;
@@ -233,7 +233,7 @@ export class TimeSync {
     const capacity = peer.ahead.length;
     const newestIndex = (peer.next - 1 + capacity) % capacity;
     const newest = peer.at[newestIndex]!;
-    const { windowTicks, tickBits } = this.options;
+    const { windowTicks, tickBits } = this.#options;
     let sum = 0;
     let n = 0;
     for (let k = 0; k < peer.count; k++) {

@@ -46,7 +46,7 @@ export class Link {
    * Per slot, the newest tick of a message sent because an input changed: until the peer
    * acknowledges it, it goes out again (see {@link Link.resendDue}).
    */
-  readonly changeSentUpTo = new Int32Array(SLOT_COUNT).fill(-1);
+  readonly #changeSentUpTo = new Int32Array(SLOT_COUNT).fill(-1);
   #changeSentAt = 0;
   #inputsSentAt = 0;
   #resendNextFrame = false;
@@ -77,19 +77,19 @@ export class Link {
   #remoteTick = -1;
   #remoteTickAt = 0;
 
-  bytesSent = 0;
-  bytesReceived = 0;
-  messagesSent = 0;
-  messagesReceived = 0;
+  #bytesSent = 0;
+  #bytesReceived = 0;
+  #messagesSent = 0;
+  #messagesReceived = 0;
   #windowAt: number;
   #windowBytesSent = 0;
   #windowBytesReceived = 0;
   #windowMessagesSent = 0;
   #windowMessagesReceived = 0;
-  bytesSentPerSecond = 0;
-  bytesReceivedPerSecond = 0;
-  messagesSentPerSecond = 0;
-  messagesReceivedPerSecond = 0;
+  #bytesSentPerSecond = 0;
+  #bytesReceivedPerSecond = 0;
+  #messagesSentPerSecond = 0;
+  #messagesReceivedPerSecond = 0;
 
   /** Timestamps of our newest pings, oldest first (a pong must answer one of them). */
   readonly #pings = new Float64Array(PING_MEMORY).fill(-1);
@@ -179,7 +179,7 @@ export class Link {
   /** Starts the acknowledgements of `slot` at `tick` (a new game, or a state the peer loads). */
   resetAck(slot: number, tick: number): void {
     this.acked[slot] = tick;
-    this.changeSentUpTo[slot] = -1;
+    this.#changeSentUpTo[slot] = -1;
   }
 
   /**
@@ -190,7 +190,7 @@ export class Link {
     for (const slot of this.#sendSlots) {
       const joinTick = joinTickOf(slot);
       if (joinTick !== undefined) this.acked[slot] = joinTick - 1;
-      this.changeSentUpTo[slot] = -1;
+      this.#changeSentUpTo[slot] = -1;
     }
     this.#resendNextFrame = false;
     this.#resendFrames = 0;
@@ -202,7 +202,7 @@ export class Link {
   }
 
   /** A message on the link was lost: for {@link LOSS_MEMORY_MS}, changes go out more often. */
-  noteLoss(now: number): void {
+  #noteLoss(now: number): void {
     this.#lossyUntil = now + LOSS_MEMORY_MS;
   }
 
@@ -241,7 +241,7 @@ export class Link {
     this.#recvSeq = seq;
     if (lost > 0) {
       this.lostMessages += lost;
-      this.noteLoss(now);
+      this.#noteLoss(now);
     }
   }
 
@@ -256,7 +256,7 @@ export class Link {
    * on a lossy link) unless acknowledged by then.
    */
   noteChangeSent(slot: number, tick: number, now: number): void {
-    if (tick > this.changeSentUpTo[slot]!) this.changeSentUpTo[slot] = tick;
+    if (tick > this.#changeSentUpTo[slot]!) this.#changeSentUpTo[slot] = tick;
     this.#changeSentAt = now;
     this.#resendFrames = this.lossyAt(now) ? LOSSY_RESEND_FRAMES : RESEND_FRAMES;
   }
@@ -276,7 +276,7 @@ export class Link {
     const slots = this.#sendSlots;
     for (let k = 0; k < slots.length; k++) {
       const slot = slots[k]!;
-      if (this.acked[slot]! < this.changeSentUpTo[slot]!) {
+      if (this.acked[slot]! < this.#changeSentUpTo[slot]!) {
         this.#resendNextFrame = true;
         return;
       }
@@ -294,7 +294,7 @@ export class Link {
     const slots = this.#sendSlots;
     for (let k = 0; k < slots.length; k++) {
       const slot = slots[k]!;
-      if (this.acked[slot]! < this.changeSentUpTo[slot]!) {
+      if (this.acked[slot]! < this.#changeSentUpTo[slot]!) {
         unacked = true;
         break;
       }
@@ -367,7 +367,7 @@ export class Link {
     if (now - this.#lastPingAt < intervalMs) return -1;
     this.#lastPingAt = now;
     const timestamp = Math.floor(now) >>> 0;
-    this.notePing(timestamp);
+    this.#notePing(timestamp);
     return timestamp;
   }
 
@@ -399,7 +399,7 @@ export class Link {
   }
 
   /** Remembers a ping we sent (the newest {@link PING_MEMORY} are kept). */
-  notePing(timestamp: number): void {
+  #notePing(timestamp: number): void {
     this.#pings[this.#pingNext] = timestamp;
     this.#pingAnswered[this.#pingNext] = 0;
     this.#pingNext = (this.#pingNext + 1) % PING_MEMORY;
@@ -422,8 +422,8 @@ export class Link {
 
   /** Counts a message sent. */
   countSent(bytes: number, now: number): void {
-    this.bytesSent += bytes;
-    this.messagesSent++;
+    this.#bytesSent += bytes;
+    this.#messagesSent++;
     this.#lastSendAt = now;
   }
 
@@ -432,8 +432,8 @@ export class Link {
    * @returns Whether the link was interrupted until this message.
    */
   countReceived(bytes: number, now: number): boolean {
-    this.bytesReceived += bytes;
-    this.messagesReceived++;
+    this.#bytesReceived += bytes;
+    this.#messagesReceived++;
     this.#lastRecvAt = now;
     this.#lastMessageAt = now;
     const wasInterrupted = this.#interrupted;
@@ -460,14 +460,15 @@ export class Link {
     const elapsed = now - this.#windowAt;
     if (elapsed < 1000) return;
     const scale = 1000 / elapsed;
-    this.bytesSentPerSecond = (this.bytesSent - this.#windowBytesSent) * scale;
-    this.bytesReceivedPerSecond = (this.bytesReceived - this.#windowBytesReceived) * scale;
-    this.messagesSentPerSecond = (this.messagesSent - this.#windowMessagesSent) * scale;
-    this.messagesReceivedPerSecond = (this.messagesReceived - this.#windowMessagesReceived) * scale;
-    this.#windowBytesSent = this.bytesSent;
-    this.#windowBytesReceived = this.bytesReceived;
-    this.#windowMessagesSent = this.messagesSent;
-    this.#windowMessagesReceived = this.messagesReceived;
+    this.#bytesSentPerSecond = (this.#bytesSent - this.#windowBytesSent) * scale;
+    this.#bytesReceivedPerSecond = (this.#bytesReceived - this.#windowBytesReceived) * scale;
+    this.#messagesSentPerSecond = (this.#messagesSent - this.#windowMessagesSent) * scale;
+    this.#messagesReceivedPerSecond =
+      (this.#messagesReceived - this.#windowMessagesReceived) * scale;
+    this.#windowBytesSent = this.#bytesSent;
+    this.#windowBytesReceived = this.#bytesReceived;
+    this.#windowMessagesSent = this.#messagesSent;
+    this.#windowMessagesReceived = this.#messagesReceived;
     this.#windowAt = now;
   }
 
@@ -494,14 +495,14 @@ export class Link {
     const behind = remote < 0 ? 0 : Math.round(remote - localTick);
     return {
       rtt: this.#rtt,
-      bytesSentPerSecond: this.bytesSentPerSecond,
-      bytesReceivedPerSecond: this.bytesReceivedPerSecond,
-      messagesSentPerSecond: this.messagesSentPerSecond,
-      messagesReceivedPerSecond: this.messagesReceivedPerSecond,
-      bytesSent: this.bytesSent,
-      bytesReceived: this.bytesReceived,
-      messagesSent: this.messagesSent,
-      messagesReceived: this.messagesReceived,
+      bytesSentPerSecond: this.#bytesSentPerSecond,
+      bytesReceivedPerSecond: this.#bytesReceivedPerSecond,
+      messagesSentPerSecond: this.#messagesSentPerSecond,
+      messagesReceivedPerSecond: this.#messagesReceivedPerSecond,
+      bytesSent: this.#bytesSent,
+      bytesReceived: this.#bytesReceived,
+      messagesSent: this.#messagesSent,
+      messagesReceived: this.#messagesReceived,
       localFramesBehind: behind,
       remoteFramesBehind: -behind,
       pendingInputs,
