@@ -470,8 +470,18 @@ export class Away {
     const { roster, links } = this.deps;
     const localId = roster.at(roster.localSlot)!.playerId;
     engine.loadState(message.stateTick, message.state);
+    // Our inputs from the back tick on, made before we heard we were away, may have reached
+    // the others (the host decided the back tick without our request): they stay, so that no
+    // tick ever gets a second input of ours.
+    const kept: Uint8Array[] = [];
+    for (let t = message.tick; ; t++) {
+      const input = engine.getInput(localId, t);
+      if (input === undefined) break;
+      kept.push(input.slice());
+    }
     engine.retractInputs(localId, message.stateTick);
     engine.fillLocalInputs(message.tick - 1, this.#localStandIn);
+    kept.forEach((input, k) => engine.fillLocalInputs(message.tick + k, input));
     // Everyone holds our inputs up to the back tick already (the host decided them).
     for (const link of links.list) link.noteAck(roster.localSlot, message.tick - 1);
     this.#phase = 'playing';

@@ -286,10 +286,13 @@ const pinned: [string, Topology, number[]][] = [
 // once that another player was away, back, and away again; that player's own inputs of the first
 // window, which waited with the rest, then counted in place of the host's stand-ins. Mesh 1459: a
 // player's own inputs that arrived past a gap stayed when a window opened over them (only
-// contiguous ones were taken back), and counted in place of the stand-ins.
+// contiguous ones were taken back), and counted in place of the stand-ins. Mesh 1724 and star
+// 1765: the host (itself stalled) decided a player away and back before the player heard of
+// either; the player's inputs from the back tick on, already with the host, were made again
+// when it came back from the host's state, differently.
 const pinnedDrops: [string, Topology, number[]][] = [
-  ['mesh', Topology.Mesh, [5, 20, 988, 1459]],
-  ['star', Topology.Star, [5, 17]],
+  ['mesh', Topology.Mesh, [5, 20, 988, 1459, 1724]],
+  ['star', Topology.Star, [5, 17, 1765]],
 ];
 const chosen = process.env.RBN_LOADED_TOPOLOGY;
 const dropsChosen = process.env.RBN_LOADED_DROPS;
