@@ -188,10 +188,11 @@ export type AdmissionDeps = {
   /** Tells a member that got a start state the away windows in force (see `away.ts`). */
   readonly tellAwayWindows: (member: Member) => void;
   /**
-   * Gives a late joiner its rejoin token before its start state (see `reconnect.ts`): if its
-   * link drops while the state is on the way, it asks again with it.
+   * Gives an admitted member its rejoin token at once (see `reconnect.ts`), or `again`: if its
+   * link drops as the game starts or while a late joiner's state is on the way, it asks again
+   * with it.
    */
-  readonly handOutToken: (member: Member) => void;
+  readonly handOutToken: (member: Member, again?: boolean) => void;
 };
 
 /** The room as the host admits into it. */
@@ -225,6 +226,7 @@ export class Admissions {
       // Its link dropped before our accept arrived (see `JoinAttempt.hostLinkLost`), and we did
       // not see that link go: the same answer again.
       this.deps.links.sendTo(peerId, this.#accept(seated, room));
+      this.deps.handOutToken(seated, true); // lost with the accept, or before it arrived
       return;
     }
     const admission = decideAdmission({
@@ -277,8 +279,10 @@ export class Admissions {
     if (role === PlayerRole.Player) this.#warnLargeMesh(counts.players + 1, room.cfg);
     // Before the state is taken, so the game can prepare for the player.
     this.deps.emitter.emit('playerJoined', member.info);
+    // Its rejoin token at once: a member whose link drops as the game starts (or, joining late,
+    // with the state on its way) can still prove its slot.
+    if (!engine || role === PlayerRole.Player) this.deps.handOutToken(member);
     if (engine) {
-      if (role === PlayerRole.Player) this.deps.handOutToken(member);
       this.#sendStartState(member.peerId, engine, room.state);
       this.deps.tellAwayWindows(member);
     }

@@ -289,10 +289,12 @@ const pinned: [string, Topology, number[]][] = [
 // contiguous ones were taken back), and counted in place of the stand-ins. Mesh 1724 and star
 // 1765: the host (itself stalled) decided a player away and back before the player heard of
 // either; the player's inputs from the back tick on, already with the host, were made again
-// when it came back from the host's state, differently.
+// when it came back from the host's state, differently. Star 2643: a player's link to the host
+// broke as the game started, before the token the host hands out on its first frame arrived; it
+// could not come back (the host now hands it out on admission, in the lobby).
 const pinnedDrops: [string, Topology, number[]][] = [
   ['mesh', Topology.Mesh, [5, 20, 988, 1459, 1724]],
-  ['star', Topology.Star, [5, 17, 1765]],
+  ['star', Topology.Star, [5, 17, 1765, 2643]],
 ];
 const chosen = process.env.RBN_LOADED_TOPOLOGY;
 const dropsChosen = process.env.RBN_LOADED_DROPS;

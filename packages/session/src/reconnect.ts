@@ -299,17 +299,21 @@ export class Reconnect {
 
   /**
    * Host: gives a member its rejoin token unless it holds one (each frame does this for every
-   * member; a late joiner gets it at once, before its start state, so that it can ask again
-   * if its link drops while the state is on the way).
+   * member; a member admitted gets it at once, in the lobby or before its start state, so that
+   * it can come back if its link drops as the game starts or while the state is on the way).
+   * @param again - Send the token it holds again (its accept, sent again, may have lost it).
    */
-  handOut(member: Member): void {
+  handOut(member: Member, again = false): void {
     // A slot another member held before (it left, a newcomer took it) starts over: the old
     // token proves nothing for the newcomer, which never had it.
     const grant = this.#grantOf(member) ?? this.#grant(member);
-    if (grant.token !== undefined) return;
-    const token = new Uint8Array(REJOIN_TOKEN_BYTES);
-    this.deps.random(token);
-    grant.token = token;
+    let token = grant.token;
+    if (token !== undefined && !again) return;
+    if (token === undefined) {
+      token = new Uint8Array(REJOIN_TOKEN_BYTES);
+      this.deps.random(token);
+      grant.token = token;
+    }
     this.deps.links.sendTo(member.peerId, { type: MessageType.Rejoin, slot: member.slot, token });
   }
 
@@ -469,6 +473,8 @@ export class Reconnect {
   ): RejoinOutcome {
     const { roster, report } = this.deps;
     if (!roster.isHost) {
+      // Not seated yet: the accept before it was lost (the host sends both again).
+      if (roster.localSlot < 0) return DONE;
       if (peerId !== roster.hostPeerId || message.slot !== roster.localSlot) {
         report.peer(peerId, message.type, 'a rejoin token only comes from the host, for us');
         return DONE;

@@ -176,7 +176,7 @@ export class Session {
       ...{ roster, links, emitter, report, recording, limiter: this.joinLimiter },
       now: () => clock.now(),
       tellAwayWindows: (member) => this.survival.tellAwayWindows(member),
-      handOutToken: (member) => this.survival.handOutToken(member),
+      handOutToken: (member, again) => this.survival.handOutToken(member, again),
     });
     this.receivers = {
       ...{ liveness: this.liveness, desync: this.desync, pausing: this.pausing, departures },

@@ -214,8 +214,8 @@ export class Survival {
   }
 
   /** Host: gives an admitted member its rejoin token now (see `Reconnect.handOut`). */
-  handOutToken(member: Member): void {
-    this.#reconnect.handOut(member);
+  handOutToken(member: Member, again = false): void {
+    this.#reconnect.handOut(member, again);
   }
 
   /** Member: the proof of a fresh ask for our slot, or `null` (see `Reconnect.ownProof`). */
