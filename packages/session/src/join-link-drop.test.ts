@@ -88,6 +88,8 @@ describe('a join whose link to the host drops before the answer (seed 4401)', ()
     expect(h.host.session.players.size).toBe(2);
     await startsPlaying(h, h.peers);
     expect(h.peers.flatMap((p) => p.errors.map((e) => `${p.id}: ${e.error.message}`))).toEqual([]);
+    // Its rejoin token came again with the repeated accept (the first came before it was seated).
+    expect(joiner.session.rejoinTicket?.slot).toBe(1);
   });
 
   it(`asks at most ${JOIN_ATTEMPTS} times, then the join fails`, async () => {
