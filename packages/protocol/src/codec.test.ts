@@ -369,6 +369,26 @@ describe('wire format (golden vectors)', () => {
       '02 03 01 01 00 00',
     ],
     [
+      "Input: seq, then an echo (our seq 7 held 200 ms) for the receiver's round-trip time",
+      {
+        type: MessageType.Input,
+        senderTick: 3,
+        acks: [],
+        runs: [],
+        seq: 1,
+        echoSeq: 7,
+        echoDelay: 200,
+      },
+      // type | senderTick 3 | 0 acks | 0 runs | seq 1 | echo seq 7 | echo delay 200 (varint)
+      '01 03 00 00 01 07 c8 01',
+    ],
+    [
+      'InputAck: seq and an echo held 0 ms',
+      { type: MessageType.InputAck, senderTick: 3, acks: [], seq: 255, echoSeq: 0, echoDelay: 0 },
+      // type | senderTick 3 | 0 acks | seq 255 | echo seq 0 | echo delay 0
+      '02 03 00 ff 00 00',
+    ],
+    [
       'Input: an XOR delta against a non-zero previous input (decoding must XOR, not overwrite)',
       {
         type: MessageType.Input,
@@ -726,6 +746,9 @@ describe('decodeMessage rejects bad bytes with a DecodeError', () => {
     ['an unknown type 0x03', '03 00', 0x03, 0, /unknown message type 0x03/],
     ['an unknown type 0xff', 'ff', 0xff, 0, /unknown message type 0xff/],
     ['trailing bytes', '12 05 00', 0x12, 2, /1 trailing byte/],
+    ['an echo without its delay', '02 03 00 01 07', 0x02, 5, /echo delay varint runs past/],
+    ['an echo delay over a minute', '02 03 00 01 07 e1 d4 03', 0x02, 5, /echo delay .*over 60000/],
+    ['a byte after the echo', '02 03 00 01 07 00 00', 0x02, 6, /1 trailing byte/],
     ['a truncated u32', '10 3c ef be', 0x10, 2, /truncated/],
     ['a varint running past the end', '12 80', 0x12, 1, /truncated/],
     ['an overlong varint', '12 80 00', 0x12, 1, /overlong/],
@@ -941,6 +964,16 @@ describe('encodeMessage rejects invalid fields with an RbnError naming the field
       'a timestamp of 2^32',
       { type: MessageType.Ping, timestamp: 2 ** 32, tick: 0 },
       'Ping.timestamp',
+    ],
+    [
+      'an echo without a seq',
+      { type: MessageType.InputAck, senderTick: 0, acks: [], echoSeq: 1, echoDelay: 0 },
+      'InputAck.echoSeq',
+    ],
+    [
+      'an echo delay over a minute',
+      { ...base, seq: 0, echoSeq: 1, echoDelay: 60_001 },
+      'Input.echoDelay',
     ],
     [
       'negative seconds',

@@ -6,12 +6,15 @@ import type { ProtocolLimits } from './limits';
 import {
   JoinRejectReason,
   LeaveReason,
+  MAX_ECHO_DELAY_MS,
   MAX_REJOIN_TOKEN_BYTES,
   MAX_TICK,
   MessageType,
   PLAYER_METADATA_VERSION,
   WireRole,
   type InputAckEntry,
+  type InputAckMessage,
+  type InputMessage,
   type InputRun,
   type Message,
   type WirePlayer,
@@ -249,6 +252,15 @@ function readInputDigest(r: ByteReader): Message {
   return { type: MessageType.InputDigest, slot: s, tick, digest: r.u32('digest') };
 }
 
+/** The optional trailer of Input/InputAck: `seq`, then optionally the echo (`echoSeq`, `echoDelay`). */
+function readTrailer<M extends InputMessage | InputAckMessage>(r: ByteReader, msg: M): M {
+  msg.seq = r.u8('seq');
+  if (r.pos === r.end) return msg;
+  msg.echoSeq = r.u8('echo seq');
+  msg.echoDelay = r.varint(MAX_ECHO_DELAY_MS, 'echo delay');
+  return msg;
+}
+
 function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLimits>): Message {
   switch (type) {
     case MessageType.Input: {
@@ -256,13 +268,13 @@ function readBody(r: ByteReader, type: MessageType, limits: Readonly<ProtocolLim
       const acks = readAcks(r, limits);
       const runs = readRuns(r, limits);
       if (r.pos === r.end) return { type: MessageType.Input, senderTick, acks, runs };
-      return { type: MessageType.Input, senderTick, acks, runs, seq: r.u8('seq') };
+      return readTrailer(r, { type: MessageType.Input, senderTick, acks, runs });
     }
     case MessageType.InputAck: {
       const senderTick = readTick(r, 'sender tick');
       const acks = readAcks(r, limits);
       if (r.pos === r.end) return { type: MessageType.InputAck, senderTick, acks };
-      return { type: MessageType.InputAck, senderTick, acks, seq: r.u8('seq') };
+      return readTrailer(r, { type: MessageType.InputAck, senderTick, acks });
     }
     case MessageType.Hash: {
       const tick = readTick(r, 'tick');

@@ -7,6 +7,7 @@ import type { ProtocolLimits } from './limits';
 import {
   JoinRejectReason,
   LeaveReason,
+  MAX_ECHO_DELAY_MS,
   MAX_REJOIN_TOKEN_BYTES,
   MAX_TICK,
   MessageType,
@@ -87,7 +88,7 @@ function u32(w: ByteWriter, v: number, field: string): void {
   w.u32(v);
 }
 
-function uvar(w: ByteWriter, v: number, max: number, field: string): void {
+function uvar(w: ByteWriter, v: number | undefined, max: number, field: string): void {
   if (!isUInt(v, max)) throw encodeError(field, -1, '', `must be an integer in [0, ${max}]`, v);
   w.varint(v);
 }
@@ -415,7 +416,7 @@ function writeSeq(w: ByteWriter, seq: number | undefined, field: string): void {
   w.u8(seq);
 }
 
-/** Input and InputAck: sender tick, acks, runs (Input only), the optional seq byte. */
+/** Input and InputAck: sender tick, acks, runs (Input only), the optional seq byte and echo. */
 function writeInputBody(
   w: ByteWriter,
   msg: InputMessage | InputAckMessage,
@@ -426,6 +427,10 @@ function writeInputBody(
   writeAcks(w, msg.acks, limits, `${name}.acks`);
   if (msg.type === MessageType.Input) writeRuns(w, msg.runs, limits);
   writeSeq(w, msg.seq, `${name}.seq`);
+  if (msg.echoSeq === undefined && msg.echoDelay === undefined) return;
+  if (msg.seq === undefined) throw encodeError(`${name}.echoSeq`, -1, '', 'needs seq', msg.echoSeq);
+  writeSeq(w, msg.echoSeq, `${name}.echoSeq`);
+  uvar(w, msg.echoDelay, MAX_ECHO_DELAY_MS, `${name}.echoDelay`);
 }
 
 function writeBody(w: ByteWriter, msg: Message, limits: Readonly<ProtocolLimits>): void {

@@ -18,7 +18,12 @@ function asMessage(view: InputView): InputMessage | InputAckMessage {
     slot: view.ackSlot[i]!,
     tick: view.ackTick[i]!,
   }));
-  const seq = view.seq < 0 ? {} : { seq: view.seq };
+  const seq =
+    view.seq < 0
+      ? {}
+      : view.echoSeq < 0
+        ? { seq: view.seq }
+        : { seq: view.seq, echoSeq: view.echoSeq, echoDelay: view.echoDelay };
   if (view.type === MessageType.InputAck) {
     return { type: MessageType.InputAck, senderTick: view.senderTick, acks, ...seq };
   }
@@ -99,7 +104,9 @@ describe('InputWriter', () => {
             for (const input of run.inputs) w.input(input);
           }
         }
-        expect(w.finish(msg.seq ?? -1)).toEqual(encodeMessage(msg));
+        expect(w.finish(msg.seq ?? -1, false, msg.echoSeq ?? -1, msg.echoDelay)).toEqual(
+          encodeMessage(msg),
+        );
       }),
       { seed: SEED, numRuns: 300 },
     );
@@ -121,7 +128,9 @@ describe('InputWriter', () => {
             writeInputDelta(deltas, inputs[i - 1]!, inputs[i]!);
           if (inputs.length > 1) w.encoded(inputs.length - 1, deltas.buf, 0, deltas.pos);
         }
-        expect(w.finish(msg.seq ?? -1)).toEqual(encodeMessage(msg));
+        expect(w.finish(msg.seq ?? -1, false, msg.echoSeq ?? -1, msg.echoDelay)).toEqual(
+          encodeMessage(msg),
+        );
       }),
       { seed: SEED, numRuns: 300 },
     );

@@ -4,7 +4,7 @@ import { DecodeError } from './errors';
 import { copyBytes, readInputDeltaInto } from './input-delta';
 import { resolveLimits } from './internal/resolve-limits';
 import type { ProtocolLimits } from './limits';
-import { MAX_TICK, MessageType } from './messages';
+import { MAX_ECHO_DELAY_MS, MAX_TICK, MessageType } from './messages';
 import type { Tick } from './messages';
 
 /** The largest unsigned 32-bit integer. */
@@ -40,6 +40,10 @@ export class InputView {
   senderTick: Tick = 0;
   /** The sender's message counter, or -1 when the message has none. */
   seq = -1;
+  /** Our `seq` the sender echoes (its newest from us), or -1 when the message has no echo. */
+  echoSeq = -1;
+  /** With {@link echoSeq}: how long the sender held it, in milliseconds. */
+  echoDelay = 0;
   /** Acks in the message. */
   acks = 0;
   /** Per ack: its slot. */
@@ -102,10 +106,17 @@ export class InputView {
       this.#readAcks(r);
       if (type === MessageType.Input) this.#readRuns(r);
       this.seq = r.pos === r.end ? -1 : r.u8('seq');
-      if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the message`);
+      this.echoSeq = -1;
+      if (r.pos !== r.end) {
+        this.echoSeq = r.u8('echo seq');
+        this.echoDelay = r.varint(MAX_ECHO_DELAY_MS, 'echo delay');
+        if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the message`);
+      }
     } catch (e) {
       this.acks = 0;
       this.runs = 0;
+      this.seq = -1;
+      this.echoSeq = -1;
       if (e instanceof DecodeError) return e;
       return new DecodeError(type, r.pos, `internal decoder error: ${String(e)}`);
     }

@@ -2,7 +2,7 @@ import { ByteWriter } from './byte-writer';
 import { RbnError } from './errors';
 import { writeInputDelta } from './input-delta';
 import { DEFAULT_LIMITS } from './limits';
-import { MAX_TICK, MessageType } from './messages';
+import { MAX_ECHO_DELAY_MS, MAX_TICK, MessageType } from './messages';
 import type { Tick } from './messages';
 
 const EMPTY = new Uint8Array(0);
@@ -143,9 +143,11 @@ export class InputWriter {
    * @param shared - Return a view of the writer's own buffer instead of a copy: valid until
    *   the next {@link begin} (enough to hand to a transport, which copies or sends at once).
    *   A later message of the same length may come back as the same view object.
+   * @param echoSeq - The echo's `seq` (0–255, only with `seq`), or -1 to leave it out.
+   * @param echoDelay - With `echoSeq`: how long it was held, in milliseconds.
    * @returns The message's bytes: a new array, or with `shared` the writer's view.
    */
-  finish(seq: number, shared = false): Uint8Array {
+  finish(seq: number, shared = false, echoSeq = -1, echoDelay = 0): Uint8Array {
     if (this.#left !== 0) throw fail('the last run is missing inputs');
     const w = this.#w;
     w.buf[this.#ackCountAt] = this.#acks;
@@ -154,6 +156,13 @@ export class InputWriter {
       else w.buf[this.#runCountAt] = this.#runs;
     }
     if (seq >= 0) w.u8(seq & 0xff);
+    if (echoSeq >= 0) {
+      if (seq < 0 || !(echoDelay >= 0 && echoDelay <= MAX_ECHO_DELAY_MS)) {
+        throw fail(`an echo needs a seq and a delay of 0–${MAX_ECHO_DELAY_MS} ms`);
+      }
+      w.u8(echoSeq & 0xff);
+      w.varint(Math.floor(echoDelay));
+    }
     this.#prev = EMPTY;
     if (!shared) return w.finish();
     // A view per message length, made once per buffer: a new view per message cost more than

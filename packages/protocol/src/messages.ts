@@ -15,6 +15,9 @@ export type Tick = number;
  */
 export const MAX_TICK: Tick = 0x7fffffff;
 
+/** The longest an `Input`/`InputAck` echo may say it was held: a minute, in milliseconds. */
+export const MAX_ECHO_DELAY_MS = 60_000;
+
 /**
  * The version of the wire protocol. A `JoinRequest` carries it; a host rejects a joiner whose
  * version differs with `JoinRejectReason.VersionMismatch`. Version 2 added player metadata
@@ -151,6 +154,18 @@ export type InputMessage = {
    * byte, absent when omitted): a gap tells the receiver a packet was lost.
    */
   seq?: number;
+  /**
+   * An echo, for the receiver's round-trip time (only with `seq`; absent when omitted): the
+   * newest `seq` the sender received from the receiver on this link. Replaces pings while
+   * inputs flow.
+   */
+  echoSeq?: number;
+  /**
+   * With `echoSeq`: how long the sender held that message before this one went out, in whole
+   * milliseconds (0 to {@link MAX_ECHO_DELAY_MS}); the receiver subtracts it from the time
+   * since it sent `echoSeq`.
+   */
+  echoDelay?: number;
 };
 
 /** A bare acknowledgement / keepalive (unreliable), sent only when there are no inputs to send. */
@@ -160,6 +175,10 @@ export type InputAckMessage = {
   acks: InputAckEntry[];
   /** As {@link InputMessage.seq}. */
   seq?: number;
+  /** As {@link InputMessage.echoSeq}. */
+  echoSeq?: number;
+  /** As {@link InputMessage.echoDelay}. */
+  echoDelay?: number;
 };
 
 /** The hash of the sender's confirmed state at `tick` (reliable). */

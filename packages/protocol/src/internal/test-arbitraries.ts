@@ -6,7 +6,10 @@ import {
   LeaveReason,
   MessageType,
   WireRole,
+  type InputAckMessage,
+  type InputMessage,
   type InputRun,
+  MAX_ECHO_DELAY_MS,
   MAX_TICK,
   type Message,
   type WirePlayer,
@@ -88,29 +91,38 @@ const wirePlayer: fc.Arbitrary<WirePlayer> = fc.record({
 const players = fc.array(wirePlayer, { maxLength: 6 });
 const state = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 3000 }));
 
+/** An Input/InputAck message with no trailer, a `seq`, or a `seq` and an echo. */
+function withTrailer<M extends InputMessage | InputAckMessage>(msg: M): fc.Arbitrary<M> {
+  const seq = fc.integer({ min: 0, max: 255 });
+  const echoDelay = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constant(MAX_ECHO_DELAY_MS));
+  return fc.oneof(
+    fc.constant(msg),
+    seq.map((s) => ({ ...msg, seq: s })),
+    fc
+      .tuple(seq, seq, echoDelay)
+      .map(([s, e, d]) => ({ ...msg, seq: s, echoSeq: e, echoDelay: d })),
+  );
+}
+
 /** One arbitrary per message type. */
 export const messageArbitraries: {
   [T in MessageType]: fc.Arbitrary<Extract<Message, { type: T }>>;
 } = {
-  [MessageType.Input]: fc.record(
-    {
+  [MessageType.Input]: fc
+    .record({
       type: fc.constant(MessageType.Input),
       senderTick: tick,
       acks: fc.array(ackEntry, { maxLength: 8 }),
       runs: fc.array(inputRun, { maxLength: 6 }),
-      seq: fc.integer({ min: 0, max: 255 }),
-    },
-    { requiredKeys: ['type', 'senderTick', 'acks', 'runs'] },
-  ),
-  [MessageType.InputAck]: fc.record(
-    {
+    })
+    .chain(withTrailer),
+  [MessageType.InputAck]: fc
+    .record({
       type: fc.constant(MessageType.InputAck),
       senderTick: tick,
       acks: fc.array(ackEntry, { maxLength: 8 }),
-      seq: fc.integer({ min: 0, max: 255 }),
-    },
-    { requiredKeys: ['type', 'senderTick', 'acks'] },
-  ),
+    })
+    .chain(withTrailer),
   [MessageType.Hash]: fc.record({ type: fc.constant(MessageType.Hash), tick, hash: u32 }),
   [MessageType.Sync]: fc.record({
     type: fc.constant(MessageType.Sync),
