@@ -166,6 +166,24 @@ async function startWithSpectator(h: Harness): Promise<void> {
   await h.runSettled(90);
 }
 
+/**
+ * The host's main thread stops for `frames` frames (no tick, no message read or sent; `during`
+ * runs before each one), then its transport catches up on the time it missed.
+ */
+async function stallHost(h: Harness, frames: number, during?: (i: number) => void): Promise<void> {
+  const host = h.host;
+  for (let i = 0; i < frames; i++) {
+    during?.(i);
+    await settle();
+    const f = h.frame++;
+    h.peers.forEach((peer, index) => {
+      if (peer !== host) peer.session.tick(scheduledInput(h.seed, index, f));
+    });
+    for (const peer of h.peers) if (peer !== host) peer.transport.tick(h.frameMs);
+  }
+  host.transport.tick(frames * h.frameMs);
+}
+
 /** A host and one guest playing; `changed` collects every `hostChanged`'s new host id. */
 async function twoPlaying(seed: number, topology: Topology) {
   const transports = createLocalTransportGroup(['p0', 'p1'], { latency: 20, jitter: 5, seed });
@@ -201,6 +219,13 @@ describe.each([
         p.session.on('hostChanged', (id, tick) => changed.push([p.id, id, tick]));
       }
       lose[how](h, transports);
+      if (how === 'is lost') {
+        // Without a goodbye the host gets hostLossGraceMs (3 s) to be reached again, though every
+        // try to connect to it is refused: a refusal may be our own network's doing.
+        await h.runSettled(150);
+        expect(changed, `seed ${h.seed}: taken over inside hostLossGraceMs`).toEqual([]);
+        await h.runSettled(60);
+      }
       const advanced = await runCounting(h, 300, survivors);
       for (const p of survivors) {
         expect(p.session.state, `seed ${h.seed}: ${p.id}`).toBe(SessionState.Playing);
@@ -303,26 +328,42 @@ describe.each([
     const slots = h.peers.slice(0, 4).map((p) => p.session.players.get(p.id)!.slot);
     // The host's main thread stops for 1.6 s (no tick, no message read or sent): every other
     // member's link to it goes silent past disconnectTimeout at the same moment.
-    const host = h.host;
-    const stallFrames = 96;
-    for (let i = 0; i < stallFrames; i++) {
-      await settle();
-      const f = h.frame++;
-      h.peers.forEach((peer, index) => {
-        if (peer !== host) peer.session.tick(scheduledInput(h.seed, index, f));
-      });
-      for (const peer of h.peers) if (peer !== host) peer.transport.tick(h.frameMs);
-    }
-    // It catches up on the time its transport missed, and goes on.
-    host.transport.tick(stallFrames * h.frameMs);
+    await stallHost(h, 96);
     await h.runSettled(600);
     expect(changed, `seed ${h.seed}: a successor took over a host that only stalled`).toEqual([]);
-    expect(host.session.isHost).toBe(true);
+    expect(h.host.session.isHost).toBe(true);
     h.peers.slice(0, 4).forEach((p, i) => {
       expect(p.session.state, `seed ${h.seed}: ${p.id}`).toBe(SessionState.Playing);
       expect(p.session.players.get(p.id)!.slot, `seed ${h.seed}: ${p.id}'s slot`).toBe(slots[i]);
       expect(p.session.players.size, `seed ${h.seed}: ${p.id}'s room`).toBe(4);
     });
+    await expectConverged(h, h.peers.slice(0, 4));
+  });
+  it('a host that stalls within hostLossGraceMs keeps the room though the successor cannot reach it: the others hear it again and say so', async () => {
+    const { h, transports } = harness(seed + 30, { topology, disconnectTimeout: 1000 });
+    await startWithSpectator(h);
+    const changed: string[] = [];
+    for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(`${p.id}→${id}`));
+    const [successor, other] = successorFirst(h);
+    const t0 = transports.get('p0')!;
+    const ts = transports.get(successor.id)!;
+    // The host stalls 2.5 s: both players lose it (1 s of silence) and the other one answers the
+    // successor's query that it lost it too. Meanwhile the successor's own link to the host
+    // breaks, so its tries to reconnect are refused, until well past the grace.
+    await stallHost(h, 150, (i) => {
+      if (i === 75) LocalTransport.unlink(t0, ts);
+    });
+    await h.runSettled(180);
+    expect(changed, `seed ${h.seed}: the successor took over a host the others reach`).toEqual([]);
+    expect(successor.session.isHost).toBe(false);
+    LocalTransport.link(t0, ts);
+    await h.runSettled(240);
+    expect(changed, `seed ${h.seed}`).toEqual([]);
+    expect(h.host.session.isHost).toBe(true);
+    for (const p of [h.host, successor, other]) {
+      expect(p.session.state, `seed ${h.seed}: ${p.id}`).toBe(SessionState.Playing);
+      expect(p.session.players.size, `seed ${h.seed}: ${p.id}'s room`).toBe(4);
+    }
     await expectConverged(h, h.peers.slice(0, 4));
   });
   it('with two players, the guest that lost its link to the host does not take over alone: it reconnects', async () => {

@@ -47,7 +47,9 @@ import type { SessionConfig } from './types';
  * A member accepts a query or an announcement only from the successor of its own view, and only
  * once the host is gone from its own view (it said goodbye, its link closed or went silent);
  * until then it keeps a query aside and refuses an announcement. So a member that lies about
- * losing the host changes nothing.
+ * losing the host changes nothing. One that answered and then hears the host again (it only
+ * stalled) tells the successor it reaches the host and keeps the query aside again; the
+ * successor then does not take over (see {@link HostMigration.frame}).
  */
 
 /** A member as the successor rule sees it. */
@@ -201,6 +203,8 @@ export class HostMigration {
   #successorSeesHost = false;
   /** A query from the successor that came before we lost the host ourselves. */
   #deferred: Deferred | null = null;
+  /** The successor's query we answered (we had lost the host). */
+  #answered: Deferred | null = null;
 
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: HostMigrationDeps) {}
@@ -222,6 +226,7 @@ export class HostMigration {
     this.#leftForGood = false;
     this.#successorSeesHost = false;
     this.#deferred = null;
+    this.#answered = null;
   }
 
   /**
@@ -273,7 +278,6 @@ export class HostMigration {
   /**
    * The frame's work: the successor announces once it heard enough.
    * @param reconnecting - Whether we still try to reach the old host ourselves.
-   * @param hostRefused - Whether our try to reach it was refused (it is gone, not stalled).
    * @returns Why the room ends for us (the others still reach the host, which no longer has us,
    * and we do not reconnect), or `null`.
    */
@@ -282,11 +286,14 @@ export class HostMigration {
     cfg: SessionConfig,
     now: number,
     reconnecting: boolean,
-    hostRefused: boolean,
   ): string | null {
     if (this.#goneSlot < 0) return null;
     if (this.#hostHeard()) {
+      // Had we told the successor we lost the host, it must not count that any more: it hears
+      // we reach the host, and the query waits, as one that came before we lost it does.
+      const answered = this.#answered;
       this.reset();
+      if (answered) this.#defer(answered);
       return null;
     }
     if (this.#queriedAt < 0) {
@@ -316,10 +323,11 @@ export class HostMigration {
     // A host lost without a goodbye may only have stalled (a busy main thread, a paused tab)
     // past its peers' link timeouts, for all of them at once: taking over then would leave it
     // playing on alone. Everyone tries to reconnect to it meanwhile; if it answers, the
-    // migration is off (see `#hostHeard`).
+    // migration is off (see `#hostHeard`), and a member that answered us says so. A try of ours
+    // that the transport refused proves nothing: our own link may be what is down.
     // The grace ends well inside the others' reconnect windows, which end the room for them.
     const graceMs = Math.min(cfg.hostLossGraceMs, cfg.reconnectWindowMs / 2);
-    const grace = reconnecting && !this.#leftForGood && !hostRefused;
+    const grace = reconnecting && !this.#leftForGood;
     if (grace && now - this.#goneAt < graceMs) return null;
     this.#announce(engine, cfg);
     return null;
@@ -386,19 +394,26 @@ export class HostMigration {
       return;
     }
     if (verdict.kind === 'defer') {
-      // One at a time: only the successor of our view gets here, so this stays bounded. It
-      // hears at once that we still reach the host; our real answer follows if we lose it.
-      if (message.type === MessageType.MigrationQuery) {
-        this.#deferred = { peerId, message };
-        this.deps.links.sendTo(peerId, {
-          ...{ type: MessageType.MigrationReport, hostSlot: message.hostSlot, hostPresent: true },
-          ...{ acks: [], runs: [] },
-        });
-      }
+      if (message.type === MessageType.MigrationQuery) this.#defer({ peerId, message });
       return;
     }
-    if (message.type === MessageType.MigrationQuery) this.#answer(peerId, message, engine);
-    else this.#adopt(peerId, message, engine, cfg, now);
+    if (message.type === MessageType.MigrationQuery) {
+      this.#answered = { peerId, message };
+      this.#answer(peerId, message, engine);
+    } else this.#adopt(peerId, message, engine, cfg, now);
+  }
+
+  /**
+   * Member: a query from the successor while we reach the host. One at a time: only the
+   * successor of our view gets here, so this stays bounded. It hears at once that we still
+   * reach the host; our real answer follows if we lose it.
+   */
+  #defer(query: Deferred): void {
+    this.#deferred = query;
+    this.deps.links.sendTo(query.peerId, {
+      ...{ type: MessageType.MigrationReport, hostSlot: query.message.hostSlot, hostPresent: true },
+      ...{ acks: [], runs: [] },
+    });
   }
 
   /** Successor: opens links where needed and asks every other member what it holds. */

@@ -291,10 +291,15 @@ const pinned: [string, Topology, number[]][] = [
 // either; the player's inputs from the back tick on, already with the host, were made again
 // when it came back from the host's state, differently. Star 2643: a player's link to the host
 // broke as the game started, before the token the host hands out on its first frame arrived; it
-// could not come back (the host now hands it out on admission, in the lobby).
+// could not come back (the host now hands it out on admission, in the lobby). Star 914: the
+// host stalled 1.5 s and, as it came back, the successor's link to it broke; its refused try to
+// reconnect skipped hostLossGraceMs, and it took over on the word of the other player, which had
+// lost the host in the stall and heard it again a moment later: two rooms. (Since the token
+// comes on admission, the seed's timing no longer breaks that link in time; the host-migration
+// test "a host that stalls within hostLossGraceMs keeps the room…" pins the cause.)
 const pinnedDrops: [string, Topology, number[]][] = [
   ['mesh', Topology.Mesh, [5, 20, 988, 1459, 1724]],
-  ['star', Topology.Star, [5, 17, 1765, 2643]],
+  ['star', Topology.Star, [5, 17, 914, 1765, 2643]],
 ];
 const chosen = process.env.RBN_LOADED_TOPOLOGY;
 const dropsChosen = process.env.RBN_LOADED_DROPS;

@@ -142,8 +142,6 @@ export class Reconnect {
   readonly #gonePeers = new Set<string>();
   #ownToken: Uint8Array | null = null;
   #hostLostAt = -1;
-  /** Member: a try to connect to the host we lost was refused (it is gone, not stalled). */
-  #hostRefused = false;
   #lastTryAt = Number.NEGATIVE_INFINITY;
   #lastMeshRepairAt = Number.NEGATIVE_INFINITY;
 
@@ -156,7 +154,6 @@ export class Reconnect {
     this.#gonePeers.clear();
     this.#ownToken = null;
     this.#hostLostAt = -1;
-    this.#hostRefused = false;
   }
 
   /**
@@ -215,14 +212,6 @@ export class Reconnect {
   }
 
   /**
-   * Whether a try to connect to the host we lost was refused (the transport knows it is gone):
-   * a successor need not give it time to come back (see `hostLossGraceMs`).
-   */
-  get hostRefused(): boolean {
-    return this.#hostRefused;
-  }
-
-  /**
    * Member: the host is gone. Returns whether we wait to reconnect (a running game, a token,
    * a window) instead of leaving the room.
    */
@@ -231,9 +220,7 @@ export class Reconnect {
     if (this.#hostLostAt >= 0 && this.deps.away.waitingForHost) return true;
     if (!engine || cfg.reconnectWindowMs <= 0 || this.#ownToken === null) return false;
     this.#hostLostAt = now;
-    this.#hostRefused = false;
-    // The first try goes out at once: whether the host is reachable decides how long a
-    // successor waits before it takes over (see `hostLossGraceMs`).
+    // The first try goes out at once: a host that only stalled may answer it.
     this.#lastTryAt = Number.NEGATIVE_INFINITY;
     this.deps.away.localLost();
     const host = this.deps.roster.hostPeerId;
@@ -373,15 +360,14 @@ export class Reconnect {
       // Nothing arrives on a link only our side still holds open: connect afresh.
       transport.disconnect(host);
     }
-    const lostAt = this.#hostLostAt;
     transport.connect(host).then(
       () => {
         if (this.#hostLostAt < 0 || this.#ownToken !== token || !away.waitingForHost) return;
         this.#askHost(host, slot, token, cfg);
       },
       () => {
-        // Not reachable (yet): the next try follows in RECONNECT_RETRY_MS.
-        if (this.#hostLostAt === lostAt) this.#hostRefused = true;
+        // Not reachable (yet): the next try follows in RECONNECT_RETRY_MS. A refused try says
+        // nothing about the host: our own network may be what is down (see `hostLossGraceMs`).
       },
     );
     return null;

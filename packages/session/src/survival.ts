@@ -165,9 +165,7 @@ export class Survival {
     cfg: SessionConfig,
     now: number,
   ): string | null {
-    const reconnect = this.#reconnect;
-    const mayReconnect = reconnect.mayReconnect(cfg);
-    const why = this.#migration.frame(engine, cfg, now, mayReconnect, reconnect.hostRefused);
+    const why = this.#migration.frame(engine, cfg, now, this.#reconnect.mayReconnect(cfg));
     if (why !== null || !engine || state !== SessionState.Playing) return why;
     this.#away.frame(engine, cfg, now);
     const expired = this.#reconnect.frame(cfg, now);
