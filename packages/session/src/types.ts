@@ -141,10 +141,11 @@ export type SessionConfig = {
    * How long the players that lost the host without a goodbye (its link closed or went silent)
    * give it to be reached again before a successor takes over, in milliseconds. A host whose
    * main thread stalls past its peers' link timeouts is lost to all of them at once; they
-   * reconnect to it meanwhile, and taking over sooner would leave it playing on alone. A host
-   * that said goodbye, or that the transport cannot reach at all (a refused connect), is
-   * replaced without waiting; so is every host when `reconnectWindowMs` is `0`. At most half
-   * of `reconnectWindowMs` (the others give up on the host when their window ends).
+   * reconnect to it meanwhile, and taking over sooner would leave it playing on alone. A
+   * refused connect does not end the wait (the successor's own link may be what is down). A
+   * host that said goodbye, or whose peer left for good (`session.peerLeft`), is replaced
+   * without waiting; so is every host when `reconnectWindowMs` is `0`. At most half of
+   * `reconnectWindowMs` (the others give up on the host when their window ends).
    * @default 3000
    */
   hostLossGraceMs: number;
