@@ -244,11 +244,10 @@ export class DesyncRecovery {
 
   /**
    * The frame's work: sends the hashes of confirmed ticks once they are `HASH_DELAY_TICKS`
-   * behind the confirmed tick, and gives up on a sync request nobody answered. In mesh a
-   * player's departure tick is the host's, and a peer that held more of that player's inputs
-   * than the host may have confirmed a few ticks past it before the announcement arrived; the
-   * delay lets that peer's rollback correct those states before their hashes go out, so no
-   * false desync is reported.
+   * behind the confirmed tick, and gives up on a sync request nobody answered. (The delay
+   * dates from when a mesh peer that held more of a departed player's inputs than the host could
+   * confirm a few ticks past the departure tick before the announcement arrived; the host's
+   * settled tick now waits for it to hear, see `settledFor`.)
    */
   frame(engine: RollbackEngine | null, cfg: SessionConfig, now: number): void {
     const request = this.#hashes.syncRequest;

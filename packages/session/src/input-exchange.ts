@@ -312,8 +312,8 @@ export function sendAck(
 /**
  * The tick a mesh host tells a player it settled: its confirmed tick, but short of any away
  * window the player may not have heard of yet (its own while open, or another player's whose
- * stand-ins from the host it has not acknowledged): until then it may hold that player's own
- * inputs there, straight from it.
+ * stand-ins from the host it has not acknowledged) and of any departure it may not have heard
+ * of yet: until then it may hold that player's own inputs there, straight from it.
  */
 function settledFor(link: Link, roster: Roster, engine: RollbackEngine): Tick {
   let settled = engine.confirmedTick;
@@ -324,6 +324,11 @@ function settledFor(link: Link, roster: Roster, engine: RollbackEngine): Tick {
     if ((own && roster.isAway(m.slot)) || (!own && link.acked[m.slot]! < from)) {
       settled = Math.min(settled, from - 1);
     }
+  }
+  const slots = link.sendSlots;
+  for (let k = 0; k < slots.length; k++) {
+    const leave = link.unheardLeave(slots[k]!);
+    if (leave >= 0) settled = Math.min(settled, leave - 1);
   }
   return settled;
 }
@@ -361,11 +366,12 @@ function writeAcks(link: Link, roster: Roster, engine: RollbackEngine, acks: Ack
     // Away: the host's stand-ins are not the member's inputs; acking them would let a member
     // that has not heard it is away confirm its own inputs there.
     if (roster.isHost && roster.isAway(slot)) tick = Math.min(tick, roster.awayFrom(slot) - 1);
-    if (member.leaveTick > 0) {
+    if (member.leaveTick >= 0) {
       // A departed player: once every input before its leave tick counted, nothing more of
-      // it is needed (the engine may have forgotten it already).
+      // it is needed (the engine may have forgotten it already). The ack says the leave tick
+      // itself: a mesh host learns so that we heard of the departure (see settledFor).
       const last = member.leaveTick - 1;
-      if (tick >= last || engine.confirmedTick >= last) tick = last;
+      if (tick >= last || engine.confirmedTick >= last) tick = member.leaveTick;
     }
     writer.ack(slot, tick);
   }

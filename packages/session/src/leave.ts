@@ -350,6 +350,9 @@ export class Departures {
     if (removeFromEngine && engine) {
       engine.removePlayer(member.playerId, leaveTick);
       recording.recordLeave(member.playerId, leaveTick);
+      // A mesh player holds the player's inputs straight from it, possibly past the leave tick,
+      // and counts them until it hears of the departure: the host's settled tick waits for that.
+      if (roster.isHost) for (const link of links.list) link.noteLeave(member.slot, leaveTick);
     }
     roster.setTicks(member, { leaveTick });
     const info = member.info;

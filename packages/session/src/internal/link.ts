@@ -35,6 +35,8 @@ export class Link {
   /** Per slot, the highest tick the peer acknowledged (every input up to it arrived). */
   readonly acked = new Int32Array(SLOT_COUNT).fill(-1);
   #ackDirty = false;
+  /** Per slot, the leave tick the peer may not have heard of (see {@link Link.noteLeave}). */
+  readonly #leaves = new Int32Array(SLOT_COUNT).fill(-1);
   /** Per slot, the highest tick whose input went out in a message on this link. */
   readonly sentUpTo = new Int32Array(SLOT_COUNT).fill(-1);
   /**
@@ -174,6 +176,24 @@ export class Link {
   /** The peer acknowledged every input of `slot` up to `tick`. */
   noteAck(slot: number, tick: number): void {
     if (tick > this.acked[slot]!) this.acked[slot] = tick;
+  }
+
+  /**
+   * A player left at `tick` (host): until the peer acknowledges its slot up to that tick, it may
+   * not have heard, and count that player's inputs from there on (see {@link unheardLeave}).
+   */
+  noteLeave(slot: number, tick: number): void {
+    this.#leaves[slot] = tick;
+  }
+
+  /**
+   * The leave tick of the player in `slot` that the peer may not have heard of yet, or -1 (a
+   * peer that heard acknowledges the slot up to the leave tick itself).
+   */
+  unheardLeave(slot: number): number {
+    const tick = this.#leaves[slot]!;
+    if (tick >= 0 && this.acked[slot]! >= tick) this.#leaves[slot] = -1;
+    return this.#leaves[slot]!;
   }
 
   /** Starts the acknowledgements of `slot` at `tick` (a new game, or a state the peer loads). */
