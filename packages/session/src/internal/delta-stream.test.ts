@@ -96,3 +96,41 @@ describe('DeltaStream', () => {
     expect(written).toBeGreaterThan(9000);
   });
 });
+
+describe('DeltaStream starts over', () => {
+  /** An engine whose local player `a` gave a new input every tick up to `ticks`. */
+  function played(ticks: number): RollbackEngine {
+    const engine = new RollbackEngine(new TestGame(), { snapshotHistorySize: 600 });
+    engine.addPlayer('a', 0, { local: true });
+    for (let t = 0; t < ticks; t++) engine.tick(new Uint8Array([t & 0xff, t >> 8]));
+    return engine;
+  }
+
+  it('when a run would reach 256 ticks past the first it holds (its deltas live in a 256-slot ring)', () => {
+    const engine = played(400);
+    const stream = new DeltaStream(1);
+    expect(streamed(stream, engine, 'a', 0, 200)).toEqual(direct(engine, 'a', 0, 200));
+    expect(streamed(stream, engine, 'a', 150, 300)).toEqual(direct(engine, 'a', 150, 300));
+    // Ticks 1–44 share their ring slots with 257–300: kept, they would be 257–300's deltas.
+    expect(streamed(stream, engine, 'a', 10, 20)).toEqual(direct(engine, 'a', 10, 20));
+  });
+
+  it('for a tick the engine can no longer restore (its input may have left the ring)', () => {
+    const engine = new RollbackEngine(new TestGame(), {
+      ...{ snapshotHistorySize: 16, maxSpeculationTicks: 8 },
+    });
+    engine.addPlayer('a', 0, { local: true });
+    engine.addPlayer('b', 0);
+    for (let t = 0; t < 10; t++) engine.addRemoteInput('b', t, new Uint8Array([t]));
+    for (let t = 0; t < 10; t++) engine.tick(new Uint8Array([0]));
+    const stream = new DeltaStream(1);
+    expect(streamed(stream, engine, 'b', 2, 9)).toEqual(direct(engine, 'b', 2, 9));
+    // Far enough on that the engine's input ring reused the slots of ticks 3–9.
+    for (let t = 10; t < 1000; t++) {
+      engine.addRemoteInput('b', t, new Uint8Array([t]));
+      engine.tick(new Uint8Array([0]));
+    }
+    expect(engine.getInput('b', 3)).toBeUndefined();
+    expect(streamed(stream, engine, 'b', 3, 9)).toEqual(direct(engine, 'b', 3, 9));
+  });
+});
