@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS, InputView, InputWriter, MessageType, sameBytes } from '
 import type { Tick } from '@rbn/protocol';
 import { AutoDelay } from './auto-delay';
 import { acceptsInputFrom } from './away';
+import { DEFAULT_SESSION_CONFIG } from './config';
 import { remoteTickBound } from './frame-advantage';
 import type { FrameAdvantage } from './frame-advantage';
 import { DeltaStream } from './internal/delta-stream';
@@ -151,7 +152,13 @@ const NOT_SETTLING = -2;
 const UNKNOWN = -3;
 
 /** What a send's acks carry besides the received ticks (see {@link writeAcks}). */
-type AckContext = { readonly settled: Tick; readonly meshHostLink: boolean };
+type AckContext = {
+  readonly settled: Tick;
+  readonly meshHostLink: boolean;
+  /** The time, and how often our messages echo the peer's (see `Link.echoDue`). */
+  readonly now: number;
+  readonly pingInterval: number;
+};
 
 /**
  * One session's send on one link, set up once per frame (or relay) with what is per link:
@@ -164,6 +171,8 @@ export class LinkSend {
   /** The newest tick the link may receive inputs up to (see {@link sendCap}). */
   cap: Tick = 0;
   now = 0;
+  /** The session's `pingInterval`: how often our messages echo the peer's (see `Link.echoDue`). */
+  pingInterval = DEFAULT_SESSION_CONFIG.pingInterval;
   #cfg: SessionConfig | null = null;
   #settled: Tick = UNKNOWN;
   /** Per slot, its inputs encoded once for every link. */
@@ -190,7 +199,15 @@ export class LinkSend {
     this.cap = sendCap(link, this.roster, engine);
     this.now = now;
     this.#cfg = cfg;
+    if (cfg) this.pingInterval = cfg.pingInterval;
     this.#settled = UNKNOWN;
+    return this;
+  }
+
+  /** Sets up a keepalive in the lobby (no engine, no acks): only its time and echo matter. */
+  idle(cfg: SessionConfig, now: number): this {
+    this.now = now;
+    this.pingInterval = cfg.pingInterval;
     return this;
   }
 
@@ -231,7 +248,7 @@ function sendRuns(f: LinkSend, changed: boolean): boolean {
   writer.begin(MessageType.Input, engine.currentTick);
   writeAcks(link, f.roster, engine, f);
   if (writeRuns(f, changed) === 0) return false;
-  f.links.sendBytes(link, writer.finish(link.nextSeq(), true), false);
+  f.links.sendBytes(link, finishFor(link, now, f.pingInterval), false);
   link.acksSent();
   link.heartbeatSent();
   link.noteInputsSent(now);
@@ -294,7 +311,8 @@ export function flushInputs(
 /**
  * Sends our acks alone (also the keepalive, in the lobby with no engine: then it carries none).
  * @param acks - What the acks carry: the tick we settled, for a mesh host's acks to a player
- *   (else {@link NOT_SETTLING}), and whether the link is a mesh member's link to its host.
+ *   (else {@link NOT_SETTLING}), whether the link is a mesh member's link to its host, and the
+ *   time and echo interval of the message.
  */
 export function sendAck(
   link: Link,
@@ -305,8 +323,14 @@ export function sendAck(
 ): void {
   writer.begin(MessageType.InputAck, engine ? engine.currentTick : 0);
   if (engine) writeAcks(link, roster, engine, acks);
-  links.sendBytes(link, writer.finish(link.nextSeq(), true), false);
+  links.sendBytes(link, finishFor(link, acks.now, acks.pingInterval), false);
   link.acksSent();
+}
+
+/** Ends the writer's message to `link`: its `seq`, and an echo of the peer's when one is due. */
+function finishFor(link: Link, now: number, pingInterval: number): Uint8Array {
+  const echo = link.echoDue(now, pingInterval);
+  return writer.finish(link.nextSeq(now), true, echo, echo < 0 ? 0 : link.echoDelay(now));
 }
 
 /**
@@ -497,7 +521,7 @@ export class InputExchange {
     const { links, roster } = this.#deps;
     if (engine) flushInputs(this.#send, link, engine, cfg, now);
     else if (now - link.lastSendAt >= cfg.keepaliveInterval) {
-      sendAck(link, links, roster, null, this.#send);
+      sendAck(link, links, roster, null, this.#send.idle(cfg, now));
     }
   }
 
@@ -559,7 +583,13 @@ export class InputExchange {
     cfg: SessionConfig,
     now: number,
   ): void {
-    if (!link || !engine) return;
+    if (!link) return;
+    if (view.echoSeq >= 0) {
+      // The peer echoed one of our messages: a round-trip sample, in place of a pong.
+      const sample = link.takeEcho(view.echoSeq, view.echoDelay, now);
+      if (sample >= 0) link.addRttSample(sample);
+    }
+    if (!engine) return;
     const senderTick = view.senderTick;
     link.noteReceivedSeq(view.seq < 0 ? undefined : view.seq, now);
     // While away the local game stands still: inputs wait for the state it comes back to.

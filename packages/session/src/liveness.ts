@@ -4,7 +4,7 @@ import type { LagReportMessage, PongMessage, Tick } from '@rbn/protocol';
 import { remoteTickBound } from './frame-advantage';
 import type { FrameAdvantage } from './frame-advantage';
 import type { Emitter } from './internal/emitter';
-import { SLOT_COUNT } from './internal/link';
+import { MAX_RTT_SAMPLE_MS, SLOT_COUNT } from './internal/link';
 import type { Link } from './internal/link';
 import type { Reporter } from './internal/reporter';
 import type { LinkTable } from './links';
@@ -234,7 +234,7 @@ export class Liveness {
       return;
     }
     const sample = ((Math.floor(now) >>> 0) - timestamp) >>> 0;
-    if (sample < 60_000) link.addRttSample(sample);
+    if (sample < MAX_RTT_SAMPLE_MS) link.addRttSample(sample);
     // While away (or reconnecting) the local game stands still: the others' ticks say nothing
     // about time sync.
     if (engine && !this.deps.roster.localAway && this.deps.localPlays()) {

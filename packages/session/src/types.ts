@@ -169,7 +169,10 @@ export type SessionConfig = {
    * @default 8
    */
   inputHeartbeatTicks: number;
-  /** Milliseconds between pings on every link. @default 500 */
+  /**
+   * Milliseconds between round-trip samples on every link: pings in the lobby (and to a peer that
+   * sends no echoes), echoes in the input messages while a game runs. @default 500
+   */
   pingInterval: number;
   /** Milliseconds between bare keepalives on an idle link. @default 200 */
   keepaliveInterval: number;

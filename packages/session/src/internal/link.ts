@@ -21,6 +21,14 @@ export const LOSS_MEMORY_MS = 30_000;
 /** A message missing after this many newer ones arrived counts as lost (not reordered). */
 export const REORDER_WINDOW = 4;
 
+/** A `seq` of ours not sent yet, and one the peer already echoed (see `Link.takeEcho`). */
+const NOT_SENT = -1;
+const ECHOED = -2;
+/** An echo held longer than this is not sent (the peer's next message is echoed instead). */
+export const ECHO_HOLD_LIMIT_MS = 1000;
+/** Round-trip samples from a minute on are not used. */
+export const MAX_RTT_SAMPLE_MS = 60_000;
+
 /**
  * The session's state for one remote peer it exchanges messages with: which players' inputs go
  * each way, what the peer acknowledged, RTT, traffic counters and liveness.
@@ -60,6 +68,13 @@ export class Link {
   #sendSeq = 0;
   /** The newest `seq` received from the peer (-1 before the first). */
   #recvSeq = -1;
+  /** When `#recvSeq` arrived. */
+  #recvSeqAt = 0;
+  /** Per `seq` of ours, when it went out ({@link NOT_SENT} or {@link ECHOED} instead). */
+  readonly #seqSentAt = new Float64Array(256).fill(NOT_SENT);
+  /** When we last sent an echo, and last took one from the peer. */
+  #echoSentAt = -Infinity;
+  #echoHeardAt = -Infinity;
   /** Bit i: message `#recvSeq - i` has not arrived (yet: it may come late, out of order). */
   #recvMissing = 0;
   /** Input/ack messages of the peer that never arrived (counted {@link REORDER_WINDOW} late). */
@@ -226,11 +241,47 @@ export class Link {
     this.#lossyUntil = now + LOSS_MEMORY_MS;
   }
 
-  /** The `seq` of our next input/ack message on this link (counts it as sent). */
-  nextSeq(): number {
+  /** The `seq` of our next input/ack message on this link (counts it as sent at `now`). */
+  nextSeq(now: number): number {
     const seq = this.#sendSeq;
     this.#sendSeq = (seq + 1) & 0xff;
+    this.#seqSentAt[seq] = now;
     return seq;
+  }
+
+  /**
+   * The echo our next input/ack message carries (the peer's round-trip time, in place of its
+   * pings): the newest `seq` we received, at most once per `intervalMs`, counted as sent.
+   * @returns The `seq` to echo, or -1 when no echo is due; its delay is {@link echoDelay}.
+   */
+  echoDue(now: number, intervalMs: number): number {
+    if (this.#recvSeq < 0 || this.#recvSeqAt <= this.#echoSentAt) return -1;
+    if (now - this.#echoSentAt < intervalMs || now - this.#recvSeqAt > ECHO_HOLD_LIMIT_MS)
+      return -1;
+    this.#echoSentAt = now;
+    return this.#recvSeq;
+  }
+
+  /** How long we have held the newest `seq` received, in whole milliseconds. */
+  echoDelay(now: number): number {
+    return Math.floor(now - this.#recvSeqAt);
+  }
+
+  /**
+   * The peer echoed our message `seq`, held `delay` ms: a round-trip sample, and the peer's
+   * pings are not needed while echoes come (see {@link startPing}). An echo that fits no
+   * message of ours is not used, and not an error: it may answer a message of the link before
+   * a reconnect, or one whose `seq` 256 newer messages of ours took over. A false echo can only
+   * move this link's round-trip estimate, as a peer that delays its pongs could.
+   * @returns The sample in ms, or -1 (an echo answered before, or that fits no message of ours).
+   */
+  takeEcho(seq: number, delay: number, now: number): number {
+    const sentAt = this.#seqSentAt[seq]!;
+    const sample = now - sentAt - delay;
+    if (sentAt < 0 || sample < 0 || sample >= MAX_RTT_SAMPLE_MS) return -1;
+    this.#seqSentAt[seq] = ECHOED;
+    this.#echoHeardAt = now;
+    return sample;
   }
 
   /**
@@ -242,6 +293,7 @@ export class Link {
     if (seq === undefined) return;
     if (this.#recvSeq < 0) {
       this.#recvSeq = seq;
+      this.#recvSeqAt = now;
       return;
     }
     const ahead = (seq - this.#recvSeq) & 0xff;
@@ -259,6 +311,7 @@ export class Link {
       this.#recvMissing &= (1 << REORDER_WINDOW) - 1;
     }
     this.#recvSeq = seq;
+    this.#recvSeqAt = now;
     if (lost > 0) {
       this.lostMessages += lost;
       this.#noteLoss(now);
@@ -380,11 +433,13 @@ export class Link {
   }
 
   /**
-   * Starts a ping when one is due.
+   * Starts a ping when one is due: not while the peer's echoes come.
    * @returns The ping's timestamp, or -1 when no ping is due.
    */
   startPing(now: number, intervalMs: number): number {
     if (now - this.#lastPingAt < intervalMs) return -1;
+    // While the peer echoes our input messages, its echoes measure the round trip.
+    if (now - this.#echoHeardAt < 2 * intervalMs) return -1;
     this.#lastPingAt = now;
     const timestamp = Math.floor(now) >>> 0;
     this.#notePing(timestamp);
