@@ -389,8 +389,22 @@ function inputFor(seed: number, player: number, frame: number): Uint8Array {
   return new Uint8Array([(h >>> 13) & 0xff]);
 }
 
+/**
+ * `CHAOS_SEEDS=a-b` runs every case with each seed from `a` to `b` instead of its own, to look
+ * for more failures (`CHAOS_CASES=1,3` picks cases by their index in {@link CASES}).
+ */
+function sweep(): ChaosCase[] {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.CHAOS_SEEDS ?? '');
+  if (!range) return CASES;
+  const picked = process.env.CHAOS_CASES?.split(',').map(Number);
+  const cases = picked ? CASES.filter((_, i) => picked.includes(i)) : CASES;
+  const seeds: number[] = [];
+  for (let seed = Number(range[1]); seed <= Number(range[2]); seed++) seeds.push(seed);
+  return cases.flatMap((c) => seeds.map((seed) => ({ ...c, seed })));
+}
+
 describe('Session chaos', () => {
-  for (const c of CASES) {
+  for (const c of sweep()) {
     const hostLoss = c.players >= 3 ? ' and host loss' : '';
     const events = ` with joins, a lag spike, a frozen peer, a drop, a rejoin, a spectator, a leave${hostLoss}`;
     // The event loop turns before each run (tooling/vitest-yield.ts), not within it: with a turn
