@@ -21,9 +21,8 @@ export const LOSS_MEMORY_MS = 30_000;
 /** A message missing after this many newer ones arrived counts as lost (not reordered). */
 export const REORDER_WINDOW = 4;
 
-/** A `seq` of ours not sent yet, and one the peer already echoed (see `Link.takeEcho`). */
-const NOT_SENT = -1;
-const ECHOED = -2;
+/** In place of a send time: a `seq` of ours not sent yet, or echoed already (see `Link.takeEcho`). */
+const NO_ECHO = -1;
 /** An echo held longer than this is not sent (the peer's next message is echoed instead). */
 export const ECHO_HOLD_LIMIT_MS = 1000;
 /** Round-trip samples from a minute on are not used. */
@@ -70,8 +69,8 @@ export class Link {
   #recvSeq = -1;
   /** When `#recvSeq` arrived. */
   #recvSeqAt = 0;
-  /** Per `seq` of ours, when it went out ({@link NOT_SENT} or {@link ECHOED} instead). */
-  readonly #seqSentAt = new Float64Array(256).fill(NOT_SENT);
+  /** Per `seq` of ours, when it went out, or {@link NO_ECHO}. */
+  readonly #seqSentAt = new Float64Array(256).fill(NO_ECHO);
   /** When we last sent an echo, and last took one from the peer. */
   #echoSentAt = -Infinity;
   #echoHeardAt = -Infinity;
@@ -278,8 +277,8 @@ export class Link {
   takeEcho(seq: number, delay: number, now: number): number {
     const sentAt = this.#seqSentAt[seq]!;
     const sample = now - sentAt - delay;
-    if (sentAt < 0 || sample < 0 || sample >= MAX_RTT_SAMPLE_MS) return -1;
-    this.#seqSentAt[seq] = ECHOED;
+    if (sentAt === NO_ECHO || sample < 0 || sample >= MAX_RTT_SAMPLE_MS) return -1;
+    this.#seqSentAt[seq] = NO_ECHO;
     this.#echoHeardAt = now;
     return sample;
   }
