@@ -117,7 +117,7 @@ describe('Session input sending', () => {
     expect(h.host.session.confirmedTick).toBeGreaterThanOrEqual(tick);
   });
 
-  it('sends a change on the next three frames too once a message from the peer was lost (seq gap)', async () => {
+  it('sends a change on the next frame and the third too once a message from the peer was lost (seq gap)', async () => {
     const { frame, h } = await recordClient({}, 50);
     const inputsIn = (sent: { type: MessageType }[]) =>
       sent.filter((m) => m.type === MessageType.Input).length;
@@ -136,8 +136,9 @@ describe('Session input sending', () => {
       frame(new Uint8Array([9])),
       ...Array.from({ length: 6 }, () => frame(new Uint8Array([9]))),
     ].map(inputsIn);
-    // The change and three resends (an acknowledgement takes 100 ms), then quiet.
-    expect(counts).toEqual([1, 1, 1, 1, 0, 0, 0]);
+    // The change and two resends, on the next frame and the third (an acknowledgement takes
+    // 100 ms), then quiet.
+    expect(counts).toEqual([1, 1, 0, 1, 0, 0, 0]);
   });
 
   it('keeps the heartbeat cadence for an unchanged input once the change is acknowledged', async () => {
@@ -153,6 +154,29 @@ describe('Session input sending', () => {
     // The change, its one resend, then a heartbeat every 8th frame (no resend every frame).
     expect(counts.slice(0, 2)).toEqual([1, 1]);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(2 + 2);
+  });
+
+  it('sends an unchanged input again, between heartbeats, once a message from the peer shows the heartbeat lost', async () => {
+    const { frame, loseNextInput } = await recordClient({}, 50);
+    const inputsIn = (sent: { type: MessageType }[]) =>
+      sent.filter((m) => m.type === MessageType.Input).length;
+    const counts = () => Array.from({ length: 24 }, () => inputsIn(frame(new Uint8Array([5]))));
+    counts(); // the change to 5 and its resend are acknowledged; heartbeats from here on
+    const steady = counts();
+    expect(steady.reduce((a, b) => a + b, 0)).toBe(3);
+    // The next heartbeat is lost: the host's next message (every 8th frame) that left after
+    // it should have arrived shows it, and the inputs go out on the frame after (RTT 100 ms).
+    loseNextInput();
+    const after = counts();
+    const sentAt = after.flatMap((n, i) => (n > 0 ? [i] : []));
+    expect(
+      after.reduce((a, b) => a + b, 0),
+      JSON.stringify(after),
+    ).toBe(4);
+    // Between the lost heartbeat and the next one, or between that and the one after.
+    expect(sentAt[1]! - sentAt[0]! < 8 || sentAt[2]! - sentAt[1]! < 8, JSON.stringify(after)).toBe(
+      true,
+    );
   });
 
   it('sends inputs every frame with inputHeartbeatTicks: 1, always on the unreliable channel', async () => {

@@ -241,8 +241,12 @@ export class LinkSend {
   }
 }
 
-/** Sends every input the link's peer has not acknowledged, with our acks. */
-function sendRuns(f: LinkSend, changed: boolean): boolean {
+/**
+ * Sends every input the link's peer has not acknowledged, with our acks.
+ * @param beat - Whether the message restarts the heartbeat: a resend does not, so a resend and
+ *   the heartbeat after a lost message are two chances, not one.
+ */
+function sendRuns(f: LinkSend, changed: boolean, beat = true): boolean {
   // Read before sending: a transport that delivers at once may reenter the session.
   const { link, engine, now } = f;
   writer.begin(MessageType.Input, engine.currentTick);
@@ -250,8 +254,8 @@ function sendRuns(f: LinkSend, changed: boolean): boolean {
   if (writeRuns(f, changed) === 0) return false;
   f.links.sendBytes(link, finishFor(link, now, f.pingInterval), false);
   link.acksSent();
-  link.heartbeatSent();
-  link.noteInputsSent(now);
+  if (beat) link.heartbeatSent();
+  link.noteInputsSent(now, f.roster.localSlot);
   return true;
 }
 
@@ -298,10 +302,11 @@ export function flushInputs(
   now: number,
 ): void {
   const due = link.countFrame() >= cfg.inputHeartbeatTicks;
-  const resend = link.resendDue(now, 1000 / cfg.tickRate, cfg.inputHeartbeatTicks);
+  const toHost = link.peerId === send.roster.hostPeerId;
+  const resend = link.resendDue(now, 1000 / cfg.tickRate, cfg.inputHeartbeatTicks, toHost);
   const f = send.on(link, engine, cfg, now);
   const { pending, changed } = scanPending(link, send.roster, engine, f.cap);
-  if (pending && (changed || due || resend) && sendRuns(f, changed)) return;
+  if (pending && (changed || due || resend) && sendRuns(f, changed, changed || due)) return;
   if ((link.needsAcks && due) || now - link.lastSendAt >= cfg.keepaliveInterval) {
     sendAck(link, send.links, send.roster, engine, f);
     link.heartbeatSent();
@@ -611,7 +616,7 @@ export class InputExchange {
       const text = `senderTick ${senderTick} is beyond any tick it can be at (${bound}); time sync ignores it`;
       this.#deps.report.peerThrottled(link.peerId, MessageType.Input, text, now);
     }
-    link.checkLost(now, 1000 / cfg.tickRate);
+    link.checkLost(now, 1000 / cfg.tickRate, this.#deps.roster.localSlot);
     // A star's host passes changed inputs on at once, not on its next frame.
     if (view.runs > 0 && this.#deps.roster.isHost && cfg.topology === Topology.Star) {
       relayInputs(this.#send, link, view, engine, now);

@@ -8,19 +8,27 @@ export const SLOT_COUNT = 256;
 export const PING_MEMORY = 32;
 
 /**
- * Frames a changed input goes out again after its first message while unacknowledged, on a
- * link with no sign of loss (one lost packet then costs one frame) and on a lossy one (up to
- * three lost packets in a row cost a frame each: at 5 % loss a change then waits for a
- * late resend about once in 160 000 changes, instead of once in 400).
+ * When a changed input goes out again while unacknowledged, as a bit mask of frames after its
+ * first message (bit i: i frames after). On a link with no sign of loss, the next frame: one
+ * lost packet then costs one frame.
  */
-export const RESEND_FRAMES = 1;
-/** See {@link RESEND_FRAMES}. */
-export const LOSSY_RESEND_FRAMES = 3;
+export const RESEND_SCHEDULE = 0b10;
+/**
+ * The same on a lossy link: the next frame and the third. Of the three copies any two may be
+ * lost for at most a frame more than sending on every frame would cost (the third copy skips a
+ * frame, so a burst of loss in time does not take it with the first two); a change waits for a
+ * late resend only when all three are lost, about once in 8 000 changes at 5 % loss. A copy on
+ * the second frame too would save that frame for one more message per change (7.5 a second per
+ * link when an input changes every 8 frames).
+ */
+export const LOSSY_RESEND_SCHEDULE = 0b1010;
 /** How long one lost message from the peer keeps a link lossy, in ms. */
 export const LOSS_MEMORY_MS = 30_000;
 /** A message missing after this many newer ones arrived counts as lost (not reordered). */
 export const REORDER_WINDOW = 4;
 
+/** `Link.#probeAt` with no message probed. */
+const NO_PROBE = -1;
 /** In place of a send time: a `seq` of ours not sent yet, or echoed already (see `Link.takeEcho`). */
 const NO_ECHO = -1;
 /** An echo held longer than this is not sent (the peer's next message is echoed instead). */
@@ -58,9 +66,15 @@ export class Link {
   readonly #changeSentUpTo = new Int32Array(SLOT_COUNT).fill(-1);
   #changeSentAt = 0;
   #inputsSentAt = 0;
+  /**
+   * The oldest input message carrying our own slot's inputs that the peer has not shown it
+   * received: when it left ({@link NO_PROBE}: none), and our newest input it carried.
+   */
+  #probeAt = NO_PROBE;
+  #probeTick = -1;
   #resendNextFrame = false;
-  /** Frames left in which an unacknowledged change goes out again. */
-  #resendFrames = 0;
+  /** Frames from the next one on in which an unacknowledged change goes out again (bit 0: next). */
+  #resendSchedule = 0;
   /** Until when the link counts as lossy (see {@link LOSS_MEMORY_MS}). */
   #lossyUntil = -Infinity;
   /** Our next input/ack message's `seq`. */
@@ -227,7 +241,8 @@ export class Link {
       this.#changeSentUpTo[slot] = -1;
     }
     this.#resendNextFrame = false;
-    this.#resendFrames = 0;
+    this.#resendSchedule = 0;
+    this.#probeAt = NO_PROBE;
   }
 
   /** Whether the link showed a sign of loss in the last {@link LOSS_MEMORY_MS}. */
@@ -324,66 +339,91 @@ export class Link {
 
   /**
    * A message went out because an input changed, carrying `slot`'s inputs up to `tick`: it
-   * goes out again on the next frames ({@link RESEND_FRAMES}, or {@link LOSSY_RESEND_FRAMES}
+   * goes out again on the frames of {@link RESEND_SCHEDULE} (or {@link LOSSY_RESEND_SCHEDULE}
    * on a lossy link) unless acknowledged by then.
    */
   noteChangeSent(slot: number, tick: number, now: number): void {
     if (tick > this.#changeSentUpTo[slot]!) this.#changeSentUpTo[slot] = tick;
     this.#changeSentAt = now;
-    this.#resendFrames = this.lossyAt(now) ? LOSSY_RESEND_FRAMES : RESEND_FRAMES;
+    this.#resendSchedule = (this.lossyAt(now) ? LOSSY_RESEND_SCHEDULE : RESEND_SCHEDULE) >>> 1;
   }
 
-  /** An input message went out (a change, its resend or a heartbeat): it carries the change. */
-  noteInputsSent(now: number): void {
+  /**
+   * An input message went out (a change, its resend or a heartbeat): it carries the change.
+   * @param ownSlot - Our own slot, or -1 when we play none.
+   */
+  noteInputsSent(now: number, ownSlot: number): void {
     this.#inputsSentAt = now;
-  }
-
-  /**
-   * A message from the peer arrived (its acks applied): when it left the peer after our last
-   * input message must have arrived there (more than the RTT and a frame later) and still does
-   * not acknowledge the change, that message was lost: the change goes out on the next frame.
-   */
-  checkLost(now: number, frameMs: number): void {
-    if (!this.#hasRtt || now - this.#inputsSentAt <= this.#rtt + frameMs) return;
-    const slots = this.#sendSlots;
-    for (let k = 0; k < slots.length; k++) {
-      const slot = slots[k]!;
-      if (this.acked[slot]! < this.#changeSentUpTo[slot]!) {
-        this.#resendNextFrame = true;
-        return;
-      }
+    if (this.#probeAt !== NO_PROBE || ownSlot < 0) return;
+    const sent = this.sentUpTo[ownSlot]!;
+    if (sent > this.acked[ownSlot]!) {
+      this.#probeAt = now;
+      this.#probeTick = sent;
     }
   }
 
   /**
-   * Whether a changed input the peer has not acknowledged must go out again now: on the frames
-   * after it first went out (see {@link noteChangeSent}: a lost packet then costs one frame),
-   * on the frame after a message from the peer shows it lost, and on every frame once its
-   * acknowledgement is overdue (more than the RTT, a heartbeat and two frames after it went out).
+   * A message from the peer arrived (its acks applied): when it left the peer after an input
+   * message of ours must have arrived there (the RTT, four of its deviations and a frame later)
+   * and still does not acknowledge what that message carried, the message was lost: our inputs
+   * go out again on the next frame. That holds for our last message when it carried a change,
+   * and for the oldest one carrying our own slot's inputs even when they repeat (a heartbeat:
+   * the host marks a player away whose inputs stop coming, and the others confirm with them).
+   * @param ownSlot - Our own slot, or -1 when we play none.
    */
-  resendDue(now: number, frameMs: number, heartbeatFrames: number): boolean {
-    let unacked = false;
+  checkLost(now: number, frameMs: number, ownSlot: number): void {
+    if (!this.#hasRtt) return;
+    // As TCP's retransmission timeout: the smoothed RTT and four deviations (the RTT may just
+    // have grown), and a frame (the peer sends on its frames).
+    const late = this.#rtt + 4 * this.#rttDeviation + frameMs;
+    if (this.#probeAt !== NO_PROBE) {
+      if (ownSlot < 0 || this.acked[ownSlot]! >= this.#probeTick) this.#probeAt = NO_PROBE;
+      else if (now - this.#probeAt > late) return this.#probeLost();
+    }
+    if (now - this.#inputsSentAt > late && this.#changeUnacked()) this.#resendNextFrame = true;
+  }
+
+  /** The probed message was lost: our inputs go out on the next frame, probed in turn. */
+  #probeLost(): void {
+    this.#probeAt = NO_PROBE;
+    this.#resendNextFrame = true;
+  }
+
+  /** Whether the peer has not acknowledged a change we sent it, of any slot. */
+  #changeUnacked(): boolean {
     const slots = this.#sendSlots;
     for (let k = 0; k < slots.length; k++) {
       const slot = slots[k]!;
-      if (this.acked[slot]! < this.#changeSentUpTo[slot]!) {
-        unacked = true;
-        break;
-      }
+      if (this.acked[slot]! < this.#changeSentUpTo[slot]!) return true;
     }
-    let next = this.#resendNextFrame;
-    this.#resendNextFrame = false;
-    if (this.#resendFrames > 0) {
-      this.#resendFrames--;
-      next = true;
-    }
-    if (!unacked) {
-      this.#resendFrames = 0;
-      return false;
-    }
+    return false;
+  }
+
+  /**
+   * Whether inputs must go out again now: on the frame after a message from the peer shows one
+   * of ours lost ({@link checkLost}); on a link to the host, which marks a player away whose
+   * inputs stop coming, once the acknowledgement of the oldest message carrying our own inputs
+   * is overdue (more than the RTT, a heartbeat and two frames after it went out: then once, and
+   * again each time the one sent instead is overdue; not to others, which may tick slower and
+   * ack later without harm); and while a changed input is not acknowledged, on the frames its
+   * resend schedule names (see {@link noteChangeSent}: a lost packet then costs one frame) and
+   * on every frame once its acknowledgement is overdue.
+   */
+  resendDue(now: number, frameMs: number, heartbeatFrames: number, toHost: boolean): boolean {
     // The peer acknowledges with its own messages, at least every heartbeat.
     const overdue = this.#rtt + (heartbeatFrames + 2) * frameMs;
-    return next || (this.#hasRtt && now - this.#changeSentAt > overdue);
+    if (toHost && this.#hasRtt && this.#probeAt !== NO_PROBE && now - this.#probeAt > overdue) {
+      this.#probeLost();
+    }
+    const lost = this.#resendNextFrame;
+    const scheduled = (this.#resendSchedule & 1) === 1;
+    this.#resendNextFrame = false;
+    this.#resendSchedule >>>= 1;
+    if (!this.#changeUnacked()) {
+      this.#resendSchedule = 0;
+      return lost;
+    }
+    return lost || scheduled || (this.#hasRtt && now - this.#changeSentAt > overdue);
   }
 
   /** Inputs of `slot` up to `tick` were compared and repeat their predecessor. */
