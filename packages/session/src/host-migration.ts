@@ -31,7 +31,8 @@ import type { SessionConfig } from './types';
  *    confirmed ticks with old-host inputs the successor lacks, and announcing without its
  *    answer would cut the old host's inputs below a tick that member confirmed. It stops
  *    waiting for a member whose link closed, or that stayed silent for `disconnectTimeout`
- *    (it is gone or frozen: it comes back like any away or lost member), and for everyone at
+ *    while the successor ran (it is gone or frozen: it comes back like any away or lost
+ *    member; the successor's own stall is no silence of theirs), and for everyone at
  *    {@link MIGRATION_WAIT_LIMIT} × `disconnectTimeout`, so a member that keeps its link up but
  *    never answers cannot hold the room up forever; such a member may then hold confirmed
  *    states the others do not share, which it sees as a desync (a misbehaving member
@@ -197,6 +198,9 @@ export class HostMigration {
   readonly #lowest = new Map<number, Tick>();
   /** Successor: members that still reach the host (we do not take over while any does). */
   readonly #hostSeenBy = new Set<string>();
+  /** When our last frame ran, and since when we hear (see {@link HostMigration.frame}). */
+  #frameAt = 0;
+  #hearingSince = 0;
   /** The host said goodbye (it cannot come back in this room). */
   #leftForGood = false;
   /** Member: the successor told us it still reaches the host. */
@@ -287,6 +291,11 @@ export class HostMigration {
     now: number,
     reconnecting: boolean,
   ): string | null {
+    // A successor that did not run for a while (its tab froze) may get what the others sent
+    // meanwhile in one burst, stamped long before its next frame: a member's silence counts
+    // only from then (else it stops waiting for members that answer at once).
+    if (now - this.#frameAt > 100) this.#hearingSince = now;
+    this.#frameAt = now;
     if (this.#goneSlot < 0) return null;
     if (this.#hostHeard()) {
       // Had we told the successor we lost the host, it must not count that any more: it hears
@@ -437,7 +446,8 @@ export class HostMigration {
   /**
    * Successor: how many members that did not answer yet still have a live link: a connection
    * open and, when it carries a link (mesh, or a star guest we already relayed to), heard
-   * within `disconnectTimeout`. One we are still connecting to counts for `disconnectTimeout`.
+   * within `disconnectTimeout` (or since we ran again after a stall, see `frame`). One we are
+   * still connecting to counts for `disconnectTimeout`.
    */
   #liveWaiting(cfg: SessionConfig, now: number): number {
     const { links, transport } = this.deps;
@@ -445,7 +455,8 @@ export class HostMigration {
     for (const peerId of this.#waiting) {
       if (transport.connectedPeers.has(peerId)) {
         const link = links.get(peerId);
-        if (!link || now - link.lastRecvAt < cfg.disconnectTimeout) live++;
+        const heard = link ? Math.max(link.lastRecvAt, this.#hearingSince) : now;
+        if (now - heard < cfg.disconnectTimeout) live++;
       } else if (now - this.#queriedAt < cfg.disconnectTimeout) live++;
     }
     return live;

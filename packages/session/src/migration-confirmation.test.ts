@@ -132,12 +132,18 @@ async function runScenario(
       const longest = peer.session.isHost ? 50 : 80;
       const until = frame + 10 + Math.floor(rand() * (longest - 10));
       const frozen = (frozenUntil.get(peer) ?? -1) > frame;
-      if (!frozen && !(peer === host && hostGone)) frozenUntil.set(peer, until);
+      if (!frozen && !(peer === host && hostGone)) {
+        frozenUntil.set(peer, until);
+        if (process.env.MIG_DEBUG) log.push(`f${frame} ${peer.id}: frozen until f${until}`);
+      }
     }
     if (frame < frames - 300 && rand() < 0.006) {
       const peer = h.peers[1 + Math.floor(rand() * (players - 1))]!;
-      if (peer.session.state === SessionState.Playing && !peer.session.isHost)
-        peer.session.setAway(rand() < 0.5);
+      if (peer.session.state === SessionState.Playing && !peer.session.isHost) {
+        const away = rand() < 0.5;
+        peer.session.setAway(away);
+        if (process.env.MIG_DEBUG) log.push(`f${frame} ${peer.id}: setAway(${away})`);
+      }
     }
     if (lateJoin && frame === lossFrame + 240) {
       const newHost = h.peers.find((p) => p !== host && p.session.isHost);
@@ -196,13 +202,17 @@ async function runScenario(
 // successor lacked); 7029 (mesh) as the late joiner, admitted while a player was away, counted
 // that player's own inputs where everyone else counted the host's stand-ins; 7034 (mesh) as a
 // player the old host marked away never heard it (its link dropped with the host) and played
-// its own inputs in its away window under the new host.
+// its own inputs in its away window under the new host. Once a changed input was resent on
+// frames 1 and 3 (not 1, 2, 3), 7003 (mesh) failed too, as the successor, thawing from a freeze,
+// took its own stall for the silence of a member (whose messages it got in one burst, stamped
+// before the stall ended) and announced without that member's report, below a tick the member
+// had confirmed with the old host's inputs.
 // MIG_SEEDS=n runs seeds 7001… instead, to look for more.
 const SWEEP = Number(process.env.MIG_SEEDS ?? 0);
 const SEEDS =
   SWEEP > 0
     ? Array.from({ length: SWEEP }, (_, i) => 7001 + i)
-    : [7001, 7002, 7011, 7018, 7026, 7028, 7029, 7034];
+    : [7001, 7002, 7003, 7011, 7018, 7026, 7028, 7029, 7034];
 
 describe.each([
   ['star', Topology.Star],
