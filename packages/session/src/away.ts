@@ -72,6 +72,12 @@ export type AwayDeps = {
   readonly links: LinkTable;
   readonly emitter: Emitter;
   readonly report: Reporter;
+  /**
+   * Host: whether it may decide a member's inputs now, and with what the others hold of them
+   * after a migration (see `HostMigration.settle`).
+   * @param gone - The member can no longer send its own.
+   */
+  readonly settle: (member: Member, engine: RollbackEngine, gone: boolean) => boolean;
 };
 
 /** Away and back: host-side detection and stand-ins, and the local member's side. */
@@ -80,6 +86,8 @@ export class Away {
   readonly #progressAt = new Float64Array(SLOT_COUNT);
   readonly #standIn: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_COUNT);
   readonly #backAsked = new Uint8Array(SLOT_COUNT);
+  /** Host: members that asked to be away and wait for {@link AwayDeps.settle}. */
+  #awayAsked = new WeakSet<Member>();
   /** Per slot, the newest tick the member made an input for before it asked to come back. */
   readonly #lastSent = new Int32Array(SLOT_COUNT).fill(-1);
   #lastFrameAt = Number.NEGATIVE_INFINITY;
@@ -136,6 +144,7 @@ export class Away {
     }
     this.#progressTick.fill(-2);
     this.#backAsked.fill(0);
+    this.#awayAsked = new WeakSet();
     this.#lastSent.fill(-1);
     this.#lastFrameAt = Number.NEGATIVE_INFINITY;
     if (!roster.isHost) return;
@@ -159,7 +168,7 @@ export class Away {
    * name its newest: its back tick comes after the newest an honest member can have made.
    */
   markAwayNow(member: Member, engine: RollbackEngine, cfg: SessionConfig): void {
-    if (!this.deps.roster.isAway(member.slot)) this.#markAway(member, engine, cfg);
+    if (!this.deps.roster.isAway(member.slot)) this.#markAway(member, engine, cfg, true);
     const slot = member.slot;
     this.#lastSent[slot] = Math.max(this.#lastSent[slot]!, lastInputReach(engine, cfg));
   }
@@ -226,6 +235,7 @@ export class Away {
   reset(): void {
     this.#progressTick.fill(-2);
     this.#backAsked.fill(0);
+    this.#awayAsked = new WeakSet();
     this.#lastSent.fill(-1);
     this.#standIn.fill(undefined);
     this.#lastFrameAt = Number.NEGATIVE_INFINITY;
@@ -289,8 +299,11 @@ export class Away {
       if (restart || received !== this.#progressTick[slot]) {
         this.#progressTick[slot] = received;
         this.#progressAt[slot] = now;
-      } else if (cfg.awayAfterMs > 0 && now - this.#progressAt[slot]! >= cfg.awayAfterMs) {
-        this.#markAway(member, engine, cfg);
+        continue;
+      }
+      const silent = now - this.#progressAt[slot]!;
+      if (this.#awayAsked.has(member) || (cfg.awayAfterMs > 0 && silent >= cfg.awayAfterMs)) {
+        this.#markAway(member, engine, cfg, silent >= cfg.disconnectTimeout);
       }
     }
   }
@@ -350,7 +363,8 @@ export class Away {
       const sender = this.#selfSender(peerId, message, 'say it is away');
       if (!sender) return;
       if (engine && !roster.isAway(sender.slot) && engine.hasPlayer(sender.playerId)) {
-        this.#markAway(sender, engine, cfg);
+        this.#awayAsked.add(sender);
+        this.#markAway(sender, engine, cfg, false);
       }
       return;
     }
@@ -488,9 +502,16 @@ export class Away {
     if (this.#explicit) this.setLocalAway(true, { isHost: false });
   }
 
-  /** Host: marks a member away from the tick after the last input of it we hold. */
-  #markAway(member: Member, engine: RollbackEngine, cfg: SessionConfig): void {
+  /**
+   * Host: marks a member away from the tick after the last input of it we hold, once the
+   * others hold none later (else it waits for them, see {@link AwayDeps.settle}: a member that
+   * asked is tried again every frame).
+   * @param gone - It can no longer send its inputs (lost, or sent none for `disconnectTimeout`).
+   */
+  #markAway(member: Member, engine: RollbackEngine, cfg: SessionConfig, gone: boolean): void {
     const { roster, links } = this.deps;
+    if (!this.deps.settle(member, engine, gone)) return;
+    this.#awayAsked.delete(member);
     const from = Math.max(engine.getReceivedTick(member.playerId) + 1, member.joinTick);
     const last =
       cfg.awayInput === AwayInput.Repeat ? engine.getInput(member.playerId, from - 1) : undefined;

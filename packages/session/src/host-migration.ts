@@ -25,18 +25,19 @@ import type { SessionConfig } from './types';
  * 1. asks every other member what it holds (`MigrationQuery`, with the successor's newest
  *    received tick per slot; in star it opens the links to the guests first);
  * 2. collects the answers (`MigrationReport`: each member's newest received tick per slot, and
- *    the inputs it holds beyond the successor's of the slots nobody can send again — the old
- *    host, departed and away players). It waits for every member it asked, away ones too, for
- *    as long as that member's link is alive (see {@link migrationReady}): a member may have
- *    confirmed ticks with old-host inputs the successor lacks, and announcing without its
- *    answer would cut the old host's inputs below a tick that member confirmed. It stops
- *    waiting for a member whose link closed, or that stayed silent for `disconnectTimeout`
- *    while the successor ran (it is gone or frozen: it comes back like any away or lost
- *    member; the successor's own stall is no silence of theirs), and for everyone at
- *    {@link MIGRATION_WAIT_LIMIT} × `disconnectTimeout`, so a member that keeps its link up but
- *    never answers cannot hold the room up forever; such a member may then hold confirmed
- *    states the others do not share, which it sees as a desync (a misbehaving member
- *    harms only itself);
+ *    the inputs it holds beyond the successor's: those of the slots nobody can send again — the
+ *    old host, departed and away players — count at once, the other players' only once they
+ *    cannot send them themselves, see {@link HostMigration.settle}). It waits for every member
+ *    it asked, away ones too, for as long as that member's link is alive (see
+ *    {@link migrationReady}): a member may have confirmed ticks with old-host inputs the
+ *    successor lacks, and announcing without its answer would cut the old host's inputs below
+ *    a tick that member confirmed. It stops waiting for a member whose link closed, or that
+ *    stayed silent for `disconnectTimeout` while the successor ran (it is gone or frozen: it
+ *    comes back like any away or lost member; the successor's own stall is no silence of
+ *    theirs), and for everyone at {@link MIGRATION_WAIT_LIMIT} × `disconnectTimeout`, so a
+ *    member that keeps its link up but never answers cannot hold the room up forever; such a
+ *    member may then hold confirmed states the others do not share, which it sees as a desync
+ *    (a misbehaving member harms only itself);
  * 3. announces itself (`HostMigrated`): the old host's inputs count up to `leaveTick - 1`, the
  *    newest it holds once every report is merged, and stop from it. Everyone fills what it
  *    lacked, forgets anything later (retract), removes the old host at that tick and takes the
@@ -196,6 +197,11 @@ export class HostMigration {
   readonly #acks = new Map<string, InputAckEntry[]>();
   /** Successor: per orphan slot, the lowest tick a member lacked. */
   readonly #lowest = new Map<number, Tick>();
+  /**
+   * Successor, then host: the reported inputs of present players beyond ours, the run that
+   * reaches furthest per player (see {@link HostMigration.settle}).
+   */
+  readonly #held = new WeakMap<Member, InputRun>();
   /** Successor: members that still reach the host (we do not take over while any does). */
   readonly #hostSeenBy = new Set<string>();
   /** When our last frame ran, and since when we hear (see {@link HostMigration.frame}). */
@@ -494,12 +500,19 @@ export class HostMigration {
   #answer(peerId: string, message: MigrationQueryMessage, engine: RollbackEngine | null): void {
     const { roster, links } = this.deps;
     const runs: InputRun[] = [];
-    if (engine) {
-      for (const slot of this.#orphans()) {
-        const theirs = message.acks.find((a) => a.slot === slot)?.tick ?? -1;
-        const run = inputRun(roster, engine, slot, theirs + 1, receivedTick(roster, engine, slot));
-        if (run) runs.push(run);
-      }
+    // Every player's inputs but the successor's own: the slots nobody can send again count
+    // at once, the others only when their player cannot send them itself (see `settle`).
+    for (const m of engine ? roster.all() : []) {
+      if (roster.countedPlayer(m.slot) !== m || m.peerId === peerId) continue;
+      const theirs = message.acks.find((a) => a.slot === m.slot)?.tick ?? -1;
+      const run = inputRun(
+        roster,
+        engine!,
+        m.slot,
+        theirs + 1,
+        receivedTick(roster, engine, m.slot),
+      );
+      if (run) runs.push(run);
     }
     const answer: MigrationReportMessage = {
       type: MessageType.MigrationReport,
@@ -534,14 +547,30 @@ export class HostMigration {
     if (!engine) return;
     for (const run of message.runs) {
       const member = roster.countedPlayer(run.slot);
-      if (!member || !orphans.includes(run.slot)) {
+      if (!member || member.isLocal) {
         report.peer(peerId, message.type, `slot ${run.slot}'s inputs are not the report's to give`);
-        continue;
-      }
-      for (let i = 0; i < run.inputs.length; i++) {
-        engine.addRemoteInput(member.playerId, run.startTick + i, run.inputs[i]!);
-      }
+      } else if (orphans.includes(run.slot)) addRun(engine, member, run);
+      else if (end(run) > end(this.#held.get(member))) this.#held.set(member, run);
     }
+  }
+
+  /**
+   * Host: before it decides `member`'s inputs from the tick after its newest one we hold (away,
+   * leave). After a migration another member may hold (and have confirmed with) inputs of it
+   * we never got: in star the old host relayed them, in mesh the player sent them straight.
+   * They must count here too, and the player's own copies are the ones to trust (a member's
+   * report could invent them): while it may still send them we wait; once it cannot (it left,
+   * was lost, or sent nothing for `disconnectTimeout`), the reported ones count, as the old
+   * host's do. So no window or leave tick ever opens below an input a member holds.
+   * @param gone - The player can no longer send its inputs.
+   * @returns Whether the host may decide now.
+   */
+  settle(member: Member, engine: RollbackEngine, gone: boolean): boolean {
+    const run = this.#held.get(member);
+    if (!gone && engine.getReceivedTick(member.playerId) < end(run)) return false;
+    // Kept: given again later, its inputs are ones we hold already.
+    if (run) addRun(engine, member, run);
+    return true;
   }
 
   /** Successor: announces itself and takes over. */
@@ -602,10 +631,7 @@ export class HostMigration {
       const orphans = this.#orphans();
       for (const run of message.runs) {
         const member = roster.countedPlayer(run.slot);
-        if (!member || member.isLocal || !orphans.includes(run.slot)) continue;
-        for (let i = 0; i < run.inputs.length; i++) {
-          engine.addRemoteInput(member.playerId, run.startTick + i, run.inputs[i]!);
-        }
+        if (member && !member.isLocal && orphans.includes(run.slot)) addRun(engine, member, run);
       }
     }
     const leaveTick = engine ? message.leaveTick : -1;
@@ -708,4 +734,16 @@ function inputRun(
     inputs.push(input);
   }
   return inputs.length > 0 ? { slot, startTick: start, inputs } : null;
+}
+
+/** The last tick of a run (-1: none). */
+function end(run: InputRun | undefined): Tick {
+  return run ? run.startTick + run.inputs.length - 1 : -1;
+}
+
+/** Gives the engine a run of a player's inputs. */
+function addRun(engine: RollbackEngine, member: Member, run: InputRun): void {
+  run.inputs.forEach((input, i) =>
+    engine.addRemoteInput(member.playerId, run.startTick + i, input),
+  );
 }

@@ -22,7 +22,9 @@ import type { SessionConfig } from './types';
  * Host: the first tick a departing member's inputs stop counting. It is the tick after the
  * last input of that player the host holds: in star every other peer gets that player's inputs
  * through the host, so nobody has confirmed anything later; in mesh the host forwards the
- * departed player's last inputs to everyone (see {@link planLinks}).
+ * departed player's last inputs to everyone (see {@link planLinks}). (After a host migration a
+ * member may hold more of them than the new host: the host takes those first, see
+ * `HostMigration.settle`.)
  * @returns The tick, or -1 when no game runs (or the member never joined it).
  */
 export function chooseLeaveTick(engine: RollbackEngine | null, member: Member): Tick {
@@ -71,6 +73,11 @@ export type DepartureDeps = {
     engine: RollbackEngine | null,
     cfg: SessionConfig,
   ) => boolean;
+  /**
+   * Host: takes what the others hold of a departing player's inputs after a migration, before
+   * its leave tick is chosen (see `HostMigration.settle`).
+   */
+  readonly settle?: (member: Member, engine: RollbackEngine) => void;
 };
 
 /**
@@ -271,7 +278,7 @@ export class Departures {
     engine: RollbackEngine | null,
     cfg: SessionConfig,
   ): void {
-    const tick = chooseLeaveTick(engine, member);
+    const tick = this.#leaveTick(member, engine);
     const message: PlayerLeftMessage = {
       type: MessageType.PlayerLeft,
       slot: member.slot,
@@ -317,7 +324,7 @@ export class Departures {
     engine: RollbackEngine | null,
     cfg: SessionConfig,
   ): void {
-    const tick = chooseLeaveTick(engine, member);
+    const tick = this.#leaveTick(member, engine);
     this.deps.links.broadcast({
       type: MessageType.DropPlayer,
       slot: member.slot,
@@ -326,6 +333,12 @@ export class Departures {
     });
     this.remove(member, tick, engine, cfg);
     this.deps.emitter.emit('playerDropped', member.playerId, ...(metadata ? [metadata] : []));
+  }
+
+  /** Host: the tick a departing member's inputs stop counting (see {@link chooseLeaveTick}). */
+  #leaveTick(member: Member, engine: RollbackEngine | null): Tick {
+    if (engine) this.deps.settle?.(member, engine);
+    return chooseLeaveTick(engine, member);
   }
 
   /** The local member leaves: the host tells everyone, a member tells the host. */

@@ -202,11 +202,13 @@ async function runScenario(
 // successor lacked); 7029 (mesh) as the late joiner, admitted while a player was away, counted
 // that player's own inputs where everyone else counted the host's stand-ins; 7034 (mesh) as a
 // player the old host marked away never heard it (its link dropped with the host) and played
-// its own inputs in its away window under the new host. Once a changed input was resent on
-// frames 1 and 3 (not 1, 2, 3), 7003 (mesh) failed too, as the successor, thawing from a freeze,
+// its own inputs in its away window under the new host. Two more failed once a changed input was
+// resent on frames 1 and 3 (not 1, 2, 3): 7003 (mesh) as the successor, thawing from a freeze,
 // took its own stall for the silence of a member (whose messages it got in one burst, stamped
 // before the stall ended) and announced without that member's report, below a tick the member
-// had confirmed with the old host's inputs.
+// had confirmed with the old host's inputs; 7034 (star) as the new host marked a player away (at
+// its request, before that player's own inputs reached it) from a tick a member already held
+// that player's inputs for, relayed by the old host, and had confirmed with.
 // MIG_SEEDS=n runs seeds 7001… instead, to look for more.
 const SWEEP = Number(process.env.MIG_SEEDS ?? 0);
 const SEEDS =

@@ -160,6 +160,8 @@ export class Session {
       ...{ roster, links, transport, emitter, report, recording, advantage },
       keepLost: (member: Member, engine: RollbackEngine | null, cfg: SessionConfig) =>
         this.survival.peerGone(member.peerId, engine, cfg, this.clock.now()),
+      settle: (member: Member, engine: RollbackEngine) =>
+        this.survival.settle(member, engine, true),
     };
     this.departures = new Departures(departureDeps);
     const { departures } = this;

@@ -68,7 +68,8 @@ export class Survival {
   /** @param deps - The session's parts this uses. */
   constructor(private readonly deps: SurvivalDeps) {
     const { roster, links, transport, emitter, report, random, departures } = deps;
-    const away = (this.#away = new Away({ roster, links, emitter, report }));
+    const settle = this.settle;
+    const away = (this.#away = new Away({ roster, links, emitter, report, settle }));
     const reconnect = (this.#reconnect = new Reconnect({
       ...{ roster, links, transport, report, away, random },
     }));
@@ -86,6 +87,10 @@ export class Survival {
   get localPlays(): boolean {
     return this.#away.localPlays;
   }
+
+  /** Host: whether it may decide a member's inputs now (see `HostMigration.settle`). */
+  readonly settle = (member: Member, engine: RollbackEngine, gone: boolean): boolean =>
+    this.#migration.settle(member, engine, gone);
 
   /** Everything starts over (a new room). */
   reset(): void {
