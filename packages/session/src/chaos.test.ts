@@ -117,6 +117,20 @@ const CASES: ChaosCase[] = [
     frames: 300,
     events: false,
   },
+  // The 3-player mesh case with its host lost instead of saying goodbye (an odd seed): no other
+  // case loses a mesh host. Seed 225 (like 6 % of this case's odd seeds) failed while the lost
+  // host's states past the announced leave tick were compared (see `lost` below). Last in the
+  // list, so CHAOS_CASES keeps its indices.
+  {
+    players: 3,
+    topology: Topology.Mesh,
+    latency: 80,
+    jitter: 30,
+    packetLoss: 0.1,
+    seed: 225,
+    frames: 2400,
+    events: true,
+  },
 ];
 
 function label(c: ChaosCase): string {
@@ -184,8 +198,14 @@ async function runChaos(c: ChaosCase): Promise<void> {
   const frozen = new Set<Peer>();
   // Every frame each playing peer records the hash of the newest state it has just confirmed:
   // a confirmed state is final (no away decision, departure or host migration changes it), so
-  // every tick recorded by two peers must hash the same on both.
+  // every tick recorded by two peers must hash the same on both. One exception: a host lost
+  // without a goodbye may have confirmed S(t) with its own input of a tick t - 1 that was still
+  // in flight, or lost, when its links were cut: nobody else ever held it, so the room goes on
+  // without its inputs from the leave tick the successor announces. Its states past that tick
+  // are its own (migration-confirmation.test.ts leaves its confirmations out for the same
+  // reason); every earlier one is compared.
   const records: { tick: number; hash: number; peer: string }[] = [];
+  const lost = { peer: '', leaveTick: Infinity };
   const bounds = {
     remoteHashes: 0,
     localHashes: 0,
@@ -277,6 +297,10 @@ async function runChaos(c: ChaosCase): Promise<void> {
       else {
         const t0 = transports.get('p0')!;
         for (const p of h.peers.slice(1)) LocalTransport.unlink(t0, transports.get(p.id)!);
+        lost.peer = host.id;
+        for (const p of h.peers.slice(1)) {
+          p.session.on('hostChanged', (_id, tick) => (lost.leaveTick = tick));
+        }
       }
       frozen.add(host);
       // A host lost without a goodbye is waited for hostLossGraceMs before a successor takes
@@ -323,7 +347,9 @@ async function runChaos(c: ChaosCase): Promise<void> {
   const hashes = live.map((p) => p.session.rollbackEngine?.getSnapshot(tick)?.hash);
   expect(hashes[0], tag).toBeTypeOf('number');
   expect(new Set(hashes).size, `${tag}: hashes at ${tick}: ${hashes.join()}`).toBe(1);
-  const { checked, mismatches } = compareRecords(records);
+  const { checked, mismatches } = compareRecords(
+    records.filter((r) => r.peer !== lost.peer || r.tick <= lost.leaveTick),
+  );
   expect(mismatches, `${tag}: confirmed states differ`).toEqual([]);
   // Nearly every tick of the run was checked on at least two peers.
   expect(checked, `${tag}: confirmed ticks compared`).toBeGreaterThan(h.frame * 0.7);
