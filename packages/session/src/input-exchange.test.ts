@@ -177,6 +177,11 @@ describe('Session input sending', () => {
     expect(sentAt[1]! - sentAt[0]! < 8 || sentAt[2]! - sentAt[1]! < 8, JSON.stringify(after)).toBe(
       true,
     );
+    // The resend does not restart the heartbeat: the next two still go out 8 and 16 frames
+    // after the lost one, so the resend and the next heartbeat are two chances, not one.
+    expect(sentAt, JSON.stringify(after)).toEqual(
+      expect.arrayContaining([sentAt[0]! + 8, sentAt[0]! + 16]),
+    );
   });
 
   it('sends inputs every frame with inputHeartbeatTicks: 1, always on the unreliable channel', async () => {
