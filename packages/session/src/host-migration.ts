@@ -18,6 +18,12 @@ import { PlayerRole } from './types';
 import type { SessionConfig } from './types';
 
 /**
+ * A gap between two of our frames longer than this is a stall of ours (a frozen tab), not
+ * silence of the members we wait for (see {@link HostMigration.frame}).
+ */
+const STALL_GAP_MS = 100;
+
+/**
  * Host migration: when the host leaves (says goodbye) or is lost (its link closed, or silent past
  * `disconnectTimeout`), the room goes on under a successor every member computes the same way
  * (see {@link chooseSuccessor}). The successor, once the host is gone from its own view,
@@ -300,7 +306,7 @@ export class HostMigration {
     // A successor that did not run for a while (its tab froze) may get what the others sent
     // meanwhile in one burst, stamped long before its next frame: a member's silence counts
     // only from then (else it stops waiting for members that answer at once).
-    if (now - this.#frameAt > 100) this.#hearingSince = now;
+    if (now - this.#frameAt > STALL_GAP_MS) this.#hearingSince = now;
     this.#frameAt = now;
     if (this.#goneSlot < 0) return null;
     if (this.#hostHeard()) {
@@ -502,17 +508,14 @@ export class HostMigration {
     const runs: InputRun[] = [];
     // Every player's inputs but the successor's own: the slots nobody can send again count
     // at once, the others only when their player cannot send them itself (see `settle`).
-    for (const m of engine ? roster.all() : []) {
-      if (roster.countedPlayer(m.slot) !== m || m.peerId === peerId) continue;
-      const theirs = message.acks.find((a) => a.slot === m.slot)?.tick ?? -1;
-      const run = inputRun(
-        roster,
-        engine!,
-        m.slot,
-        theirs + 1,
-        receivedTick(roster, engine, m.slot),
-      );
-      if (run) runs.push(run);
+    if (engine) {
+      for (const m of roster.all()) {
+        if (roster.countedPlayer(m.slot) !== m || m.peerId === peerId) continue;
+        const theirs = message.acks.find((a) => a.slot === m.slot)?.tick ?? -1;
+        const upTo = receivedTick(roster, engine, m.slot);
+        const run = inputRun(roster, engine, m.slot, theirs + 1, upTo);
+        if (run) runs.push(run);
+      }
     }
     const answer: MigrationReportMessage = {
       type: MessageType.MigrationReport,
