@@ -84,3 +84,32 @@ describe('Link resends', () => {
     expect(link.resendDue(3 * FRAME, FRAME, 8, false)).toBe(false);
   });
 });
+
+describe('Link heartbeat probe', () => {
+  /** Frames (of 40 after an unchanged input of our own slot went out) on which it goes out again. */
+  function probes(toHost: boolean): number[] {
+    const link = new Link('p1', 0);
+    link.addRttSample(100);
+    link.assignSlots([0], []);
+    link.startAcks(() => 0);
+    link.noteSent(0, 10);
+    link.noteInputsSent(0, 0);
+    const out: number[] = [];
+    for (let f = 1; f <= 40; f++) {
+      const now = f * FRAME;
+      if (!link.resendDue(now, FRAME, 8, toHost)) continue;
+      out.push(f);
+      link.noteInputsSent(now, 0); // the resend, unacknowledged in turn
+    }
+    return out;
+  }
+
+  it('sends our unacknowledged inputs to the host again each time the ack is overdue (RTT, a heartbeat and two frames)', () => {
+    // 100 ms + 10 frames ≈ 16 frames: once past it, then again that long after the resend.
+    expect(probes(true)).toEqual([17, 34]);
+  });
+
+  it('does not to another peer, which may tick slower and ack later without harm', () => {
+    expect(probes(false)).toEqual([]);
+  });
+});
