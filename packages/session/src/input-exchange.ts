@@ -434,14 +434,19 @@ export function tickReach(cfg: SessionConfig): number {
   );
 }
 
-/** What {@link applyInputs} found wrong, for the report (-1 when fine); reused. */
-type Refusals = { refused: number; outOfReach: number };
+/**
+ * What {@link applyInputs} found: the last refused slot and the reach exceeded (-1 when fine),
+ * and, on a star's host, whether an input it added differs from the one before it: that is
+ * what the host relays at once (a message that only repeats inputs, or adds unchanged ones,
+ * waits for the frame). Reused.
+ */
+type Applied = { refused: number; outOfReach: number; changed: boolean };
 
 /**
  * Takes a peer's acks and inputs (decoded into `view`): acks into the link, inputs the link may
  * carry straight from the view into the engine. Runs far from our tick, or for slots the peer
  * may not send, are ignored.
- * @param out - Receives the last refused slot and the reach exceeded (-1 when fine).
+ * @param out - Receives what it found (see {@link Applied}).
  */
 export function applyInputs(
   link: Link,
@@ -449,15 +454,18 @@ export function applyInputs(
   engine: RollbackEngine,
   cfg: SessionConfig,
   view: InputView,
-  out: Refusals,
+  out: Applied,
 ): void {
   for (let i = 0; i < view.acks; i++) link.noteAck(view.ackSlot[i]!, view.ackTick[i]!);
   out.refused = -1;
   out.outOfReach = -1;
+  out.changed = false;
   if (view.runs === 0) return;
   const reach = tickReach(cfg);
   const now = engine.currentTick;
   const viaHost = !roster.isHost && link.peerId === roster.hostPeerId;
+  // Only a star's host relays: only it needs to know.
+  const relays = roster.isHost && cfg.topology === Topology.Star;
   for (let r = 0; r < view.runs; r++) {
     const slot = view.runSlot[r]!;
     const start = view.runStart[r]!;
@@ -485,7 +493,12 @@ export function applyInputs(
     const check = !viaHost && roster.awayFrom(slot) >= 0;
     for (let i = Math.max(0, held + 1 - start); i < count; i++) {
       if (check && !acceptsInputFrom(roster, viaHost, slot, start + i)) continue;
-      engine.addRemoteInput(id, start + i, view.input(first + i));
+      const input = view.input(first + i);
+      engine.addRemoteInput(id, start + i, input);
+      if (relays && !out.changed) {
+        const previous = i > 0 ? view.input(first + i - 1) : engine.getInput(id, start + i - 1);
+        out.changed = previous === undefined || !sameBytes(input, previous);
+      }
     }
     link.inputsArrived();
   }
@@ -510,7 +523,7 @@ export class InputExchange {
   }
 
   readonly #deps: InputExchangeDeps;
-  readonly #refusals: Refusals = { refused: -1, outOfReach: -1 };
+  readonly #applied: Applied = { refused: -1, outOfReach: -1, changed: false };
   readonly #view = new InputView();
   readonly #send: LinkSend;
   /** The automatic input delay (`inputDelayTicks: 'auto'`), run by the session every frame. */
@@ -599,9 +612,9 @@ export class InputExchange {
     link.noteReceivedSeq(view.seq < 0 ? undefined : view.seq, now);
     // While away the local game stands still: inputs wait for the state it comes back to.
     if (!this.#deps.localPlays()) view.runs = 0;
-    const refusals = this.#refusals;
-    applyInputs(link, this.#deps.roster, engine, cfg, view, refusals);
-    const { refused, outOfReach } = refusals;
+    const applied = this.#applied;
+    applyInputs(link, this.#deps.roster, engine, cfg, view, applied);
+    const { refused, outOfReach } = applied;
     const bound = remoteTickBound(engine, this.#deps.roster, cfg);
     if (this.#deps.roster.localAway || !this.#deps.localPlays()) {
       // While away (or reconnecting) the local game stands still: the others' ticks say nothing
@@ -618,7 +631,7 @@ export class InputExchange {
     }
     link.checkLost(now, 1000 / cfg.tickRate, this.#deps.roster.localSlot);
     // A star's host passes changed inputs on at once, not on its next frame.
-    if (view.runs > 0 && this.#deps.roster.isHost && cfg.topology === Topology.Star) {
+    if (applied.changed && this.#deps.roster.isHost && cfg.topology === Topology.Star) {
       relayInputs(this.#send, link, view, engine, now);
     }
     if (refused >= 0) {
