@@ -229,6 +229,33 @@ describe('Session star relay', () => {
     for (let i = 0; i < 3; i++) for (const p of h.peers) p.transport.tick(h.frameMs);
     expect(relayed.length).toBeGreaterThan(0);
   });
+
+  it("a relay on receipt carries the source's slot only; the host's next frame message carries the rest (seed 85)", async () => {
+    const h = harness(3, 85, { latency: 20 });
+    await h.start();
+    h.inputsChange = false;
+    h.run(60);
+    const toP2: { slots: number[]; onTick: boolean }[] = [];
+    let ticking = false;
+    const transport = h.host.transport;
+    const send = transport.send.bind(transport);
+    transport.send = (peerId, message, reliable) => {
+      const decoded = tryDecodeMessage(message);
+      if (peerId === 'p2' && decoded.ok && decoded.message.type === MessageType.Input) {
+        toP2.push({ slots: decoded.message.runs.map((run) => run.slot), onTick: ticking });
+      }
+      send(peerId, message, reliable);
+    };
+    // p2 acknowledges the host's inputs only with its own messages: some are always pending.
+    h.peers[1]!.session.tick(new Uint8Array([0x77]));
+    for (let i = 0; i < 3; i++) for (const p of h.peers) p.transport.tick(h.frameMs);
+    ticking = true;
+    h.host.session.tick();
+    expect(toP2).toEqual([
+      { slots: [1], onTick: false },
+      { slots: [0, 1], onTick: true },
+    ]);
+  });
 });
 
 describe('Session late join on the host', () => {

@@ -112,7 +112,9 @@ function unsentChange(
 /**
  * Relay on receipt (a star's host): the inputs of `view` just arrived from `source`; every other
  * link that carries one of their slots gets them at once when one of them changed (unchanged
- * ones wait for the link's frame message).
+ * ones wait for the link's frame message). The relay carries only the slots `source` sends us:
+ * what else the link has not acknowledged goes in the link's next frame message, which follows
+ * on the next frame anyway (the copy that makes a lost relay cost one frame).
  */
 export function relayInputs(
   send: LinkSend,
@@ -136,7 +138,7 @@ export function relayInputs(
       const upTo = Math.min(inputsUpTo(member, engine), cap);
       if (upTo > link.acked[slot]!) changed = unsentChange(link, slot, member, engine, upTo);
     }
-    if (changed && link.takeRelay(MAX_RELAYS_PER_FRAME)) sendRuns(send, true);
+    if (changed && link.takeRelay(MAX_RELAYS_PER_FRAME)) sendRuns(send, true, true, source);
   }
 }
 
@@ -245,13 +247,14 @@ export class LinkSend {
  * Sends every input the link's peer has not acknowledged, with our acks.
  * @param beat - Whether the message restarts the heartbeat: a resend does not, so a resend and
  *   the heartbeat after a lost message are two chances, not one.
+ * @param only - A relay's source: only the slots it sends us go (see {@link relayInputs}).
  */
-function sendRuns(f: LinkSend, changed: boolean, beat = true): boolean {
+function sendRuns(f: LinkSend, changed: boolean, beat = true, only?: Link): boolean {
   // Read before sending: a transport that delivers at once may reenter the session.
   const { link, engine, now } = f;
   writer.begin(MessageType.Input, engine.currentTick);
   writeAcks(link, f.roster, engine, f);
-  if (writeRuns(f, changed) === 0) return false;
+  if (writeRuns(f, changed, only) === 0) return false;
   f.links.sendBytes(link, finishFor(link, now, f.pingInterval), false);
   link.acksSent();
   if (beat) link.heartbeatSent();
@@ -262,14 +265,16 @@ function sendRuns(f: LinkSend, changed: boolean, beat = true): boolean {
 /**
  * Writes the runs of every input the link's peer has not acknowledged (at most one run per
  * slot) straight from the engine's buffers.
+ * @param only - A relay's source: only the slots it sends us are written.
  * @returns How many runs were written.
  */
-function writeRuns(f: LinkSend, changed: boolean): number {
+function writeRuns(f: LinkSend, changed: boolean, only?: Link): number {
   const { link, roster, engine, cap, now } = f;
   let runs = 0;
   const slots = link.sendSlots;
   for (let k = 0; k < slots.length; k++) {
     const slot = slots[k]!;
+    if (only && only.accepts[slot] !== 1) continue;
     const member = roster.countedPlayer(slot);
     if (!member) continue;
     const upTo = Math.min(inputsUpTo(member, engine), cap);
