@@ -258,7 +258,8 @@ function sendRuns(f: LinkSend, changed: boolean, beat = true, only?: Link): bool
   f.links.sendBytes(link, finishFor(link, now, f.pingInterval), false);
   link.acksSent();
   if (beat) link.heartbeatSent();
-  link.noteInputsSent(now, f.roster.localSlot);
+  // A relay carries none of our own inputs: it is no message to probe for them.
+  link.noteInputsSent(now, only ? -1 : f.roster.localSlot);
   return true;
 }
 

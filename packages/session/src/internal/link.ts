@@ -350,7 +350,8 @@ export class Link {
 
   /**
    * An input message went out (a change, its resend or a heartbeat): it carries the change.
-   * @param ownSlot - Our own slot, or -1 when we play none.
+   * @param ownSlot - Our own slot, or -1 when we play none or the message carries none of our
+   *   inputs (a star host's relay).
    */
   noteInputsSent(now: number, ownSlot: number): void {
     this.#inputsSentAt = now;
