@@ -3,6 +3,7 @@
 import { MessageType, encodeMessage, tryDecodeMessage } from '@rbn/protocol';
 import { describe, expect, it } from 'vitest';
 import { localHarness as harness, settle } from './testing/harness';
+import type { Peer } from './testing/harness';
 import { SessionState, Topology } from './types';
 import type { SessionConfig } from './types';
 
@@ -255,6 +256,46 @@ describe('Session star relay', () => {
       { slots: [1], onTick: false },
       { slots: [0, 1], onTick: true },
     ]);
+  });
+});
+
+describe('Session star relay and heartbeat', () => {
+  it("a relay on receipt does not put the host's heartbeat off: a guest that acknowledges every relay at once still gets the others' unchanged inputs every inputHeartbeatTicks frames (seed 86)", async () => {
+    const h = harness(3, 86, { latency: 0 });
+    await h.start();
+    h.inputsChange = false;
+    h.run(30);
+    const [host, p1, p2] = h.peers as [Peer, Peer, Peer];
+    let frame = 0;
+    const carriedSlot0: number[] = [];
+    const send = host.transport.send.bind(host.transport);
+    host.transport.send = (peerId, message, reliable) => {
+      const decoded = tryDecodeMessage(message);
+      if (peerId === 'p2' && decoded.ok && decoded.message.type === MessageType.Input) {
+        if (decoded.message.runs.some((run) => run.slot === 0)) carriedSlot0.push(frame);
+      }
+      send(peerId, message, reliable);
+    };
+    const hostInput = new Uint8Array([1]);
+    for (frame = 0; frame < 60; frame++) {
+      // p1 changes every third frame: the host relays each change to p2 on receipt.
+      p1.session.tick(new Uint8Array([Math.floor(frame / 3) & 0xff]));
+      host.transport.tick(0);
+      p2.transport.tick(0);
+      // p2 changes every frame, so its message acknowledges the relay before the host's next
+      // frame: the host sends no copy, and only its heartbeat carries its own, unchanged inputs.
+      p2.session.tick(new Uint8Array([frame & 0xff]));
+      host.transport.tick(0);
+      host.session.tick(hostInput);
+      for (const p of h.peers) p.transport.tick(h.frameMs);
+    }
+    const beats = carriedSlot0.filter((f) => f >= 10);
+    const gaps = beats.slice(1).map((f, i) => f - beats[i]!);
+    expect(beats.length, `frames: ${carriedSlot0.join()}`).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...gaps), `frames: ${carriedSlot0.join()}`).toBeLessThanOrEqual(8);
+    expect(p2.session.confirmedTick, 'p2 confirms on').toBeGreaterThan(
+      host.session.currentTick - 20,
+    );
   });
 });
 

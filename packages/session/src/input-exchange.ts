@@ -114,7 +114,9 @@ function unsentChange(
  * link that carries one of their slots gets them at once when one of them changed (unchanged
  * ones wait for the link's frame message). The relay carries only the slots `source` sends us:
  * what else the link has not acknowledged goes in the link's next frame message, which follows
- * on the next frame anyway (the copy that makes a lost relay cost one frame).
+ * on the next frame anyway (the copy that makes a lost relay cost one frame). So a relay does not
+ * restart the link's heartbeat: a guest that acknowledges every relay before our next frame gets
+ * no copy, and frequent relays would otherwise hold back the others' unchanged inputs for good.
  */
 export function relayInputs(
   send: LinkSend,
@@ -138,7 +140,7 @@ export function relayInputs(
       const upTo = Math.min(inputsUpTo(member, engine), cap);
       if (upTo > link.acked[slot]!) changed = unsentChange(link, slot, member, engine, upTo);
     }
-    if (changed && link.takeRelay(MAX_RELAYS_PER_FRAME)) sendRuns(send, true, true, source);
+    if (changed && link.takeRelay(MAX_RELAYS_PER_FRAME)) sendRuns(send, true, false, source);
   }
 }
 
