@@ -1,9 +1,10 @@
 // Acceptance criteria that had no test of their own: keepalives only on idle links, the host's
 // playerJoined before it serializes the joiner's state, late inputs of a departed player ignored.
 import { MessageType, encodeMessage, tryDecodeMessage } from '@rbn/protocol';
+import type { InputMessage } from '@rbn/protocol';
 import { describe, expect, it } from 'vitest';
 import { localHarness as harness, settle } from './testing/harness';
-import type { Peer } from './testing/harness';
+import type { Harness, Peer } from './testing/harness';
 import { SessionState, Topology } from './types';
 import type { SessionConfig } from './types';
 
@@ -207,6 +208,19 @@ describe('Session input sending', () => {
   });
 });
 
+/** Calls `seen` with every `Input` message the host sends `peerId`, decoded. */
+function inputsTo(h: Harness, peerId: string, seen: (message: InputMessage) => void): void {
+  const transport = h.host.transport;
+  const send = transport.send.bind(transport);
+  transport.send = (to, message, reliable) => {
+    const decoded = tryDecodeMessage(message);
+    if (to === peerId && decoded.ok && decoded.message.type === MessageType.Input) {
+      seen(decoded.message);
+    }
+    send(to, message, reliable);
+  };
+}
+
 describe('Session star relay', () => {
   it("relays a guest's changed input to the other guests on receipt, before the host's next tick (seed 84)", async () => {
     const h = harness(3, 84, { latency: 20 });
@@ -214,17 +228,11 @@ describe('Session star relay', () => {
     h.inputsChange = false;
     h.run(60);
     const relayed: number[] = [];
-    const transport = h.host.transport;
-    const send = transport.send.bind(transport);
-    transport.send = (peerId, message, reliable) => {
-      const decoded = tryDecodeMessage(message);
-      if (peerId === 'p2' && decoded.ok && decoded.message.type === MessageType.Input) {
-        for (const run of decoded.message.runs) {
-          if (run.slot === 1 && run.inputs.some((input) => input[0] === 0x77)) relayed.push(1);
-        }
+    inputsTo(h, 'p2', (message) => {
+      for (const run of message.runs) {
+        if (run.slot === 1 && run.inputs.some((input) => input[0] === 0x77)) relayed.push(1);
       }
-      send(peerId, message, reliable);
-    };
+    });
     // Only p1 ticks, with a new input; the host does not tick while the network delivers it.
     h.peers[1]!.session.tick(new Uint8Array([0x77]));
     for (let i = 0; i < 3; i++) for (const p of h.peers) p.transport.tick(h.frameMs);
@@ -238,15 +246,9 @@ describe('Session star relay', () => {
     h.run(60);
     const toP2: { slots: number[]; onTick: boolean }[] = [];
     let ticking = false;
-    const transport = h.host.transport;
-    const send = transport.send.bind(transport);
-    transport.send = (peerId, message, reliable) => {
-      const decoded = tryDecodeMessage(message);
-      if (peerId === 'p2' && decoded.ok && decoded.message.type === MessageType.Input) {
-        toP2.push({ slots: decoded.message.runs.map((run) => run.slot), onTick: ticking });
-      }
-      send(peerId, message, reliable);
-    };
+    inputsTo(h, 'p2', (message) => {
+      toP2.push({ slots: message.runs.map((run) => run.slot), onTick: ticking });
+    });
     // p2 acknowledges the host's inputs only with its own messages: some are always pending.
     h.peers[1]!.session.tick(new Uint8Array([0x77]));
     for (let i = 0; i < 3; i++) for (const p of h.peers) p.transport.tick(h.frameMs);
@@ -257,9 +259,7 @@ describe('Session star relay', () => {
       { slots: [0, 1], onTick: true },
     ]);
   });
-});
 
-describe('Session star relay and heartbeat', () => {
   it("a relay on receipt does not put the host's heartbeat off: a guest that acknowledges every relay at once still gets the others' unchanged inputs every inputHeartbeatTicks frames (seed 86)", async () => {
     const h = harness(3, 86, { latency: 0 });
     await h.start();
@@ -268,14 +268,9 @@ describe('Session star relay and heartbeat', () => {
     const [host, p1, p2] = h.peers as [Peer, Peer, Peer];
     let frame = 0;
     const carriedSlot0: number[] = [];
-    const send = host.transport.send.bind(host.transport);
-    host.transport.send = (peerId, message, reliable) => {
-      const decoded = tryDecodeMessage(message);
-      if (peerId === 'p2' && decoded.ok && decoded.message.type === MessageType.Input) {
-        if (decoded.message.runs.some((run) => run.slot === 0)) carriedSlot0.push(frame);
-      }
-      send(peerId, message, reliable);
-    };
+    inputsTo(h, 'p2', (message) => {
+      if (message.runs.some((run) => run.slot === 0)) carriedSlot0.push(frame);
+    });
     const hostInput = new Uint8Array([1]);
     for (frame = 0; frame < 60; frame++) {
       // p1 changes every third frame: the host relays each change to p2 on receipt.
