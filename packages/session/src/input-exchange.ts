@@ -110,30 +110,31 @@ function unsentChange(
 }
 
 /**
- * Relay on receipt (a star's host): the inputs of `view` just arrived from `source`; every other
- * link that carries one of their slots gets them at once when one of them changed (unchanged
- * ones wait for the link's frame message). The relay carries only the slots `source` sends us:
- * what else the link has not acknowledged goes in the link's next frame message, which follows
- * on the next frame anyway (the copy that makes a lost relay cost one frame). So a relay does not
- * restart the link's heartbeat: a guest that acknowledges every relay before our next frame gets
- * no copy, and frequent relays would otherwise hold back the others' unchanged inputs for good.
+ * Relay on receipt (a star's host): a changed input of one of the slots `source` sends us just
+ * arrived; every other link that carries one of those slots gets their inputs at once when one
+ * it has not seen changed (unchanged ones wait for the link's frame message). The relay carries
+ * only those slots: what else the link has not acknowledged goes in the link's next frame
+ * message, which follows on the next frame anyway (the copy that makes a lost relay cost one
+ * frame). So a relay does not restart the link's heartbeat: a guest that acknowledges every
+ * relay before our next frame gets no copy, and frequent relays would otherwise hold back the
+ * others' unchanged inputs for good.
  */
 export function relayInputs(
   send: LinkSend,
   source: Link,
-  view: InputView,
   engine: RollbackEngine,
   now: number,
 ): void {
   const { links, roster } = send;
   const list = links.list;
+  const slots = source.acceptSlots;
   for (let k = 0; k < list.length; k++) {
     const link = list[k]!;
     if (link === source) continue;
     let changed = false;
     const cap = send.on(link, engine, null, now).cap;
-    for (let i = 0; i < view.runs && !changed; i++) {
-      const slot = view.runSlot[i]!;
+    for (let i = 0; i < slots.length && !changed; i++) {
+      const slot = slots[i]!;
       if (link.sends[slot] !== 1) continue;
       const member = roster.countedPlayer(slot);
       if (!member) continue;
@@ -638,10 +639,9 @@ export class InputExchange {
       this.#deps.report.peerThrottled(link.peerId, MessageType.Input, text, now);
     }
     link.checkLost(now, 1000 / cfg.tickRate, this.#deps.roster.localSlot);
-    // A star's host passes changed inputs on at once, not on its next frame.
-    if (applied.changed && this.#deps.roster.isHost && cfg.topology === Topology.Star) {
-      relayInputs(this.#send, link, view, engine, now);
-    }
+    // A star's host passes changed inputs on at once, not on its next frame (only it sets
+    // `changed`, see applyInputs).
+    if (applied.changed) relayInputs(this.#send, link, engine, now);
     if (refused >= 0) {
       const text = `inputs for slot ${refused}, which this peer may not send`;
       this.#deps.report.peer(link.peerId, MessageType.Input, text);
