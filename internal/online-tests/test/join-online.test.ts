@@ -2,6 +2,7 @@ import { SignalingClient, joinOnline } from '@rbn/online';
 import type { JsonValue } from '@rbn/online';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { WebRTCTransport, isWebRTCSignal } from '@rbn/transport-webrtc';
 import {
   PlayerRole,
   SessionState,
@@ -246,9 +247,52 @@ describe('joinOnline between Node peers', () => {
     const intruderGot = await Promise.race([toIntruder, Promise.resolve('nothing')]);
     expect(intruderGot).toBe('nothing');
 
-    // The bare host never answers: the join waits until it is aborted.
+    // The bare host never answers: the join waits until it is aborted (or `joinTimeout`).
     controller.abort(new Error('the test stops waiting'));
     await expect(joining).rejects.toThrow('the test stops waiting');
+  });
+
+  it('rejects with JOIN_TIMEOUT when the host never answers, though nothing else ticks the joining session', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/silent-host`;
+    // The room's first peer, whose session never answers (its page stalls once the connection
+    // is up): a bare WebRTC transport, its own keepalives keeping the link alive.
+    const host = new SignalingClient({ url, WebSocket, reconnect: false });
+    clients.push(host);
+    await host.connect();
+    const transport = new WebRTCTransport(host.id ?? '', { wrtc, defaultStunServer: null });
+    transport.setSignalingCallbacks({
+      onSignal: (to, signal) => host.signal(to, signal as unknown as JsonValue),
+    });
+    host.on('signal', (from, data) => {
+      if (isWebRTCSignal(data)) transport.handleSignal(from, data);
+    });
+    host.on('new-peer', (guest) => host.signal(guest, { rbn: 'room', roomId: 'frozen' }));
+    try {
+      const joining = joinOnline({
+        url,
+        game: new HashGame(),
+        WebSocket,
+        wrtc,
+        pageEvents: null,
+        config: { joinTimeout: 3000 },
+      });
+      // Nobody else ticks the session before joinOnline resolves: joinOnline must, or the
+      // join waits for good. The cap only turns such a hang into a failure with a name.
+      const capped = Promise.race([
+        joining,
+        new Promise((_, reject) => {
+          const cap = setTimeout(
+            () => reject(new Error('hang cap: still joining after 30 s')),
+            30_000,
+          );
+          void joining.catch(() => undefined).finally(() => clearTimeout(cap));
+        }),
+      ]);
+      await expect(capped).rejects.toMatchObject({ code: 'JOIN_TIMEOUT' });
+    } finally {
+      transport.dispose();
+    }
   });
 
   it('with autoStart: false, leaves starting to the host', async () => {

@@ -162,8 +162,9 @@ const MAX_EARLY_SIGNALS = 256;
  * @returns The session, in the room.
  * @throws RbnError `'INVALID_ARGUMENT'` for a bad option; the promise rejects with a
  *   `SignalingError` when the server cannot be reached, an RbnError from `joinRoom` when the
- *   host refuses, RbnError `'SPECTATOR_CANNOT_HOST'` when a spectator would have to host, or
- *   the signal's reason when aborted. `onGroupFull` answering anything but its three choices
+ *   host refuses or does not answer within `config.joinTimeout` (`'JOIN_TIMEOUT'`: until it
+ *   resolves, `joinOnline` ticks the session itself), RbnError `'SPECTATOR_CANNOT_HOST'` when
+ *   a spectator would have to host, or the signal's reason when aborted. `onGroupFull` answering anything but its three choices
  *   rejects with RbnError `'INVALID_ARGUMENT'`; a group that ended before its watcher got in
  *   rejects with a `SignalingError` (`CONNECT_FAILED`, close 4003).
  * @example
@@ -301,6 +302,12 @@ function untilAborted<T>(
   });
 }
 
+/**
+ * How often a session that is still entering the room is ticked (in ms): until `joinOnline`
+ * resolves nobody else drives it, and its join timeout and keepalives run in `tick()`.
+ */
+const ENTRY_TICK_MS = 100;
+
 /** One peer's way into the room: the signaling client, the transport and the session. */
 class OnlineRoom {
   readonly #client: SignalingClient;
@@ -312,6 +319,8 @@ class OnlineRoom {
   #entering = false;
   #closed = false;
   readonly #stops: (() => void)[] = [];
+  /** Ticks the session until it is in the room (see {@link ENTRY_TICK_MS}). */
+  #entryTicks: ReturnType<typeof setInterval> | undefined;
 
   constructor(client: SignalingClient, welcome: WelcomeMessage, options: JoinOnlineOptions) {
     this.#client = client;
@@ -342,6 +351,7 @@ class OnlineRoom {
     return new Promise<Session>((resolve, reject) => {
       this.#settle = { resolve, reject };
       this.#watch();
+      this.#tickWhileEntering();
       if (this.#client.isHost) this.#host();
     });
   }
@@ -354,6 +364,7 @@ class OnlineRoom {
     return new Promise<Session>((resolve, reject) => {
       this.#settle = { resolve, reject };
       this.#watch();
+      this.#tickWhileEntering();
       this.#entering = true;
       this.#session.rejoinRoom(ticket).then(
         () => this.#succeed(),
@@ -406,6 +417,26 @@ class OnlineRoom {
     if (page) this.#stops.push(onPageExit(page, () => this.#pageExit()));
   }
 
+  /**
+   * Ticks the session until the caller has it, so that `joinTimeout` holds (a host whose page
+   * froze after its connection opened never answers) and the joiner's link to the host stays
+   * alive. The caller ticks it from then on.
+   */
+  #tickWhileEntering(): void {
+    this.#entryTicks = setInterval(() => {
+      try {
+        this.#session.tick();
+      } catch (error) {
+        this.#fail(asError(error));
+      }
+    }, ENTRY_TICK_MS);
+  }
+
+  #stopEntryTicks(): void {
+    clearInterval(this.#entryTicks);
+    this.#entryTicks = undefined;
+  }
+
   #host(): void {
     if (this.#session.localRole === PlayerRole.Spectator) {
       this.#fail(
@@ -453,6 +484,7 @@ class OnlineRoom {
   }
 
   #succeed(): void {
+    this.#stopEntryTicks();
     const settle = this.#settle;
     this.#settle = undefined;
     const { visibility } = this.#options;
@@ -531,6 +563,7 @@ class OnlineRoom {
   }
 
   #close(): void {
+    this.#stopEntryTicks();
     if (this.#closed) return;
     this.#closed = true;
     for (const stop of this.#stops.splice(0)) stop();
