@@ -1,5 +1,5 @@
 import { SignalingClient, joinOnline } from '@rbn/online';
-import type { JsonValue } from '@rbn/online';
+import type { JoinOnlineOptions, JsonValue } from '@rbn/online';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { WebRTCTransport, isWebRTCSignal } from '@rbn/transport-webrtc';
@@ -44,6 +44,19 @@ function recordedConnections() {
     }
   };
   return { opened, RTCPeerConnection };
+}
+
+/** A signaling client without a session (a stand-in for a peer's page), connected. */
+async function bareClient(url: string): Promise<SignalingClient> {
+  const client = new SignalingClient({ url, WebSocket, reconnect: false });
+  clients.push(client);
+  await client.connect();
+  return client;
+}
+
+/** `joinOnline` from a Node peer that no test driver ticks. */
+function joinUnticked(url: string, options: Partial<JoinOnlineOptions> = {}) {
+  return joinOnline({ url, game: new HashGame(), WebSocket, wrtc, pageEvents: null, ...options });
 }
 
 describe('joinOnline between Node peers', () => {
@@ -192,14 +205,8 @@ describe('joinOnline between Node peers', () => {
   it("follows only the group host's room announcement, never another member's, and can be aborted while waiting", async () => {
     const server = await start();
     const url = `${server.wsUrl}/trust`;
-    const raw = async () => {
-      const client = new SignalingClient({ url, WebSocket, reconnect: false });
-      clients.push(client);
-      await client.connect();
-      return client;
-    };
-    const host = await raw(); // the room's first peer: the host, a bare signaling client here
-    const intruder = await raw();
+    const host = await bareClient(url); // the room's first peer: the host, a bare client here
+    const intruder = await bareClient(url);
     /** The first signal `client` gets from `sender`. */
     const firstSignal = (client: SignalingClient, sender: string) =>
       new Promise<JsonValue>((resolve) => {
@@ -213,14 +220,7 @@ describe('joinOnline between Node peers', () => {
 
     const controller = new AbortController();
     controllers.push(controller);
-    const joining = joinOnline({
-      url,
-      game: new HashGame(),
-      WebSocket,
-      wrtc,
-      pageEvents: null,
-      signal: controller.signal,
-    });
+    const joining = joinUnticked(url, { signal: controller.signal });
     const guestId = await intruderSawGuest;
     const toHost = firstSignal(host, guestId);
     const toIntruder = firstSignal(intruder, guestId);
@@ -257,9 +257,7 @@ describe('joinOnline between Node peers', () => {
     const url = `${server.wsUrl}/silent-host`;
     // The room's first peer, whose session never answers (its page stalls once the connection
     // is up): a bare WebRTC transport, its own keepalives keeping the link alive.
-    const host = new SignalingClient({ url, WebSocket, reconnect: false });
-    clients.push(host);
-    await host.connect();
+    const host = await bareClient(url);
     const transport = new WebRTCTransport(host.id ?? '', { wrtc, defaultStunServer: null });
     transport.setSignalingCallbacks({
       onSignal: (to, signal) => host.signal(to, signal as unknown as JsonValue),
@@ -269,14 +267,7 @@ describe('joinOnline between Node peers', () => {
     });
     host.on('new-peer', (guest) => host.signal(guest, { rbn: 'room', roomId: 'frozen' }));
     try {
-      const joining = joinOnline({
-        url,
-        game: new HashGame(),
-        WebSocket,
-        wrtc,
-        pageEvents: null,
-        config: { joinTimeout: 3000 },
-      });
+      const joining = joinUnticked(url, { config: { joinTimeout: 3000 } });
       // Nobody else ticks the session before joinOnline resolves: joinOnline must, or the
       // join waits for good. The cap only turns such a hang into a failure with a name.
       const capped = Promise.race([
