@@ -46,6 +46,29 @@ function once<T extends unknown[]>(subscribe: (listener: (...args: T) => void) =
   });
 }
 
+/** The body of a welcome from a stand-in server (one peer alone in room `r`). */
+const WELCOME = {
+  id: 'me',
+  room: 'r',
+  group: 'r:r',
+  groupSize: null,
+  host: 'me',
+  isHost: true,
+  peers: [],
+  resumeToken: 't',
+  resumed: false,
+  iceServers: [],
+};
+
+/** `promise`, or a rejection naming what hung after 20 s (a hang becomes a failure with a name). */
+function withHangCap<T>(promise: Promise<T>, what: string): Promise<T> {
+  let cap: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    cap = setTimeout(() => reject(new Error(`hang cap: ${what} after 20 s`)), 20_000);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(cap));
+}
+
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
   sockets.length = 0;
@@ -113,21 +136,7 @@ describe('SignalingClient', () => {
       for (const frame of ['null', '5', '"welcome"', '[]', '{"no":"type"}', '{not json']) {
         ws.send(frame);
       }
-      ws.send(
-        JSON.stringify({
-          type: 'welcome',
-          id: 'me',
-          room: 'r',
-          group: 'r:r',
-          groupSize: null,
-          host: 'me',
-          isHost: true,
-          peers: [],
-          resumeToken: 't',
-          resumed: false,
-          iceServers: [],
-        }),
-      );
+      ws.send(JSON.stringify({ type: 'welcome', ...WELCOME }));
     });
     try {
       await new Promise((resolve) => rogue.once('listening', resolve));
@@ -137,6 +146,43 @@ describe('SignalingClient', () => {
       c.close();
     } finally {
       await new Promise((resolve) => rogue.close(resolve));
+    }
+  });
+
+  it('fails an attempt the server never welcomes: the first connect rejects, a reconnect tries again', async () => {
+    // A WebSocket server that welcomes the first connection, drops it, and then only listens:
+    // an overloaded server, or a URL that reaches some other WebSocket server.
+    const silent = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    let connections = 0;
+    silent.on('connection', (ws) => {
+      if (connections++ > 0) return;
+      ws.send(JSON.stringify({ type: 'welcome', ...WELCOME }));
+      setTimeout(() => ws.terminate(), 10);
+    });
+    try {
+      await new Promise((resolve) => silent.once('listening', resolve));
+      const { port } = silent.address() as { port: number };
+      const url = `ws://127.0.0.1:${port}/r`;
+      // Long enough for the first welcome to arrive on a loaded machine.
+      const options = { connectTimeoutMs: 2000, maxReconnectAttempts: 2 };
+      const first = client(url, options);
+      const attempts: number[] = [];
+      first.on('reconnecting', (attempt) => attempts.push(attempt));
+      const closed = once<[number, string]>((l) => first.on('close', l));
+      expect((await first.connect()).id).toBe('me');
+      // Each reconnect waits 2 s for a welcome that never comes, then the next one follows.
+      const [code, reason] = await withHangCap(closed, 'the client still reconnecting');
+      expect(attempts).toEqual([1, 2]);
+      expect([code, reason]).toEqual([1006, expect.stringMatching(/no welcome .* 2000 ms/)]);
+
+      const second = client(url, options);
+      const refused = withHangCap(second.connect(), 'connect still pending');
+      await expect(refused).rejects.toThrow(/no welcome from the server within 2000 ms/);
+      await expect(refused).rejects.toMatchObject({ code: 'CONNECT_FAILED' });
+      expect(second.state).toBe('closed');
+    } finally {
+      for (const ws of silent.clients) ws.terminate();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 

@@ -161,10 +161,11 @@ const MAX_EARLY_SIGNALS = 256;
  * @param options - Where to meet and what to play; see {@link JoinOnlineOptions}.
  * @returns The session, in the room.
  * @throws RbnError `'INVALID_ARGUMENT'` for a bad option; the promise rejects with a
- *   `SignalingError` when the server cannot be reached, an RbnError from `joinRoom` when the
- *   host refuses or does not answer within `config.joinTimeout` (`'JOIN_TIMEOUT'`: until it
- *   resolves, `joinOnline` ticks the session itself), RbnError `'SPECTATOR_CANNOT_HOST'` when
- *   a spectator would have to host, or the signal's reason when aborted. `onGroupFull` answering anything but its three choices
+ *   `SignalingError` when the server cannot be reached or does not welcome us within 10 s, an
+ *   RbnError from `joinRoom` when the host refuses or does not answer within
+ *   `config.joinTimeout` (`'JOIN_TIMEOUT'`: until it resolves, `joinOnline` ticks the session
+ *   itself), RbnError `'SPECTATOR_CANNOT_HOST'` when a spectator would have to host, or the
+ *   signal's reason when aborted. `onGroupFull` answering anything but its three choices
  *   rejects with RbnError `'INVALID_ARGUMENT'`; a group that ended before its watcher got in
  *   rejects with a `SignalingError` (`CONNECT_FAILED`, close 4003).
  * @example

@@ -62,6 +62,13 @@ export type SignalingClientOptions = {
    * @default Math.random
    */
   random?: () => number;
+  /**
+   * How long one attempt waits for the server's welcome, from opening the socket: a server that
+   * accepts the socket but never answers (overloaded, or the URL reaches some other WebSocket
+   * server) fails the attempt. The first `connect()` then rejects; a reconnect tries again.
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
 };
 
 /** Events of {@link SignalingClient} and their listener arguments. */
@@ -129,6 +136,8 @@ const FINAL_CODES = new Set<number>([
   CloseCode.PolicyViolation,
 ]);
 const OPEN = 1;
+/** The close code an attempt reports when the server never welcomed it (as for a dropped socket). */
+const ABNORMAL_CLOSURE = 1006;
 /** Signals kept while reconnecting; more are dropped (the resume may fail and drop them anyway). */
 const MAX_QUEUED_SIGNALS = 256;
 
@@ -151,6 +160,8 @@ export class SignalingClient {
   #peers: string[] = [];
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Fails the attempt in flight when no welcome came (see `connectTimeoutMs`). */
+  #welcomeTimer: ReturnType<typeof setTimeout> | undefined;
   #queue: string[] = [];
   readonly #listeners = new Map<keyof SignalingClientEvents, Set<unknown>>();
   readonly #WebSocket: WebSocketConstructor;
@@ -178,6 +189,7 @@ export class SignalingClient {
       maxBackoffMs: options.maxBackoffMs ?? 5000,
       maxReconnectAttempts: options.maxReconnectAttempts ?? 10,
       random: options.random ?? Math.random,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     };
   }
 
@@ -322,6 +334,7 @@ export class SignalingClient {
 
   #finish(code: number, reason: string): void {
     if (this.#state === 'closed') return;
+    clearTimeout(this.#welcomeTimer);
     this.#state = 'closed';
     this.#queue = [];
     this.#emit('close', code, reason);
@@ -337,6 +350,8 @@ export class SignalingClient {
     }
     const ws = new this.#WebSocket(url);
     this.#ws = ws;
+    clearTimeout(this.#welcomeTimer);
+    this.#welcomeTimer = setTimeout(() => this.#noWelcome(ws), this.#options.connectTimeoutMs);
     ws.onmessage = (event: { data: unknown }) => {
       if (this.#ws !== ws || typeof event.data !== 'string') return;
       let message: unknown;
@@ -356,8 +371,23 @@ export class SignalingClient {
     ws.onclose = (event: { code: number; reason: string }) => {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
+      clearTimeout(this.#welcomeTimer);
       this.#onClose(event.code, event.reason);
     };
+  }
+
+  /** The attempt on `ws` got no welcome in time: it ends as if the socket had dropped. */
+  #noWelcome(ws: WebSocketLike): void {
+    if (this.#ws !== ws) return;
+    this.#ws = undefined;
+    const { connectTimeoutMs } = this.#options;
+    const reason = `no welcome from the server within ${connectTimeoutMs} ms (is the URL an rbn signaling server?)`;
+    try {
+      ws.close(1000, 'no welcome');
+    } catch {
+      // Closing a socket that never opened may throw in some implementations: it is gone anyway.
+    }
+    this.#onClose(ABNORMAL_CLOSURE, reason);
   }
 
   #onClose(code: number, reason: string): void {
@@ -388,6 +418,7 @@ export class SignalingClient {
   #handle(message: ServerMessage): void {
     switch (message.type) {
       case 'welcome': {
+        clearTimeout(this.#welcomeTimer);
         const previous = this.#welcome;
         const oldPeers = this.#peers;
         this.#welcome = message;
