@@ -12,6 +12,7 @@ import {
 } from '@rbn/session';
 import type { PlayerInfo } from '@rbn/session';
 import { compareConfirmed } from '../src/driver';
+import { withHangCap } from '../src/hang-cap';
 import { HashGame } from '../src/hash-game';
 import { NodePeers, wrtc } from '../src/node-peers';
 import { useSignalingServers } from '../src/signaling-server';
@@ -269,21 +270,24 @@ describe('joinOnline between Node peers', () => {
     try {
       const joining = joinUnticked(url, { config: { joinTimeout: 3000 } });
       // Nobody else ticks the session before joinOnline resolves: joinOnline must, or the
-      // join waits for good. The cap only turns such a hang into a failure with a name.
-      const capped = Promise.race([
-        joining,
-        new Promise((_, reject) => {
-          const cap = setTimeout(
-            () => reject(new Error('hang cap: still joining after 30 s')),
-            30_000,
-          );
-          void joining.catch(() => undefined).finally(() => clearTimeout(cap));
-        }),
-      ]);
+      // join waits for good.
+      const capped = withHangCap(joining, 'still joining', 30_000);
       await expect(capped).rejects.toMatchObject({ code: 'JOIN_TIMEOUT' });
     } finally {
       transport.dispose();
     }
+  });
+
+  it("rejects with JOIN_TIMEOUT when the group's host never announces the room", async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/unannounced`;
+    await bareClient(url); // the group's host, its page stalled: it never announces the room
+    const joining = joinUnticked(url, { config: { joinTimeout: 1000 } });
+    const capped = withHangCap(joining, 'still waiting for the room');
+    await expect(capped).rejects.toThrow(
+      /no room announcement from the group's host within 1000 ms/,
+    );
+    await expect(joining).rejects.toMatchObject({ code: 'JOIN_TIMEOUT' });
   });
 
   it('with autoStart: false, leaves starting to the host', async () => {

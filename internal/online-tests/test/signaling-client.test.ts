@@ -7,6 +7,7 @@ import type {
   WebSocketConstructor,
   WebSocketLike,
 } from '@rbn/online';
+import { withHangCap } from '../src/hang-cap';
 import { useSignalingServers } from '../src/signaling-server';
 
 // Registered first, so its cleanup (closing the servers) runs after this file's own afterEach.
@@ -59,15 +60,6 @@ const WELCOME = {
   resumed: false,
   iceServers: [],
 };
-
-/** `promise`, or a rejection naming what hung after 20 s (a hang becomes a failure with a name). */
-function withHangCap<T>(promise: Promise<T>, what: string): Promise<T> {
-  let cap: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    cap = setTimeout(() => reject(new Error(`hang cap: ${what} after 20 s`)), 20_000);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(cap));
-}
 
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();

@@ -164,10 +164,11 @@ const MAX_EARLY_SIGNALS = 256;
  *   `SignalingError` when the server cannot be reached or does not welcome us within 10 s, an
  *   RbnError from `joinRoom` when the host refuses or does not answer within
  *   `config.joinTimeout` (`'JOIN_TIMEOUT'`: until it resolves, `joinOnline` ticks the session
- *   itself), RbnError `'SPECTATOR_CANNOT_HOST'` when a spectator would have to host, or the
- *   signal's reason when aborted. `onGroupFull` answering anything but its three choices
- *   rejects with RbnError `'INVALID_ARGUMENT'`; a group that ended before its watcher got in
- *   rejects with a `SignalingError` (`CONNECT_FAILED`, close 4003).
+ *   itself; it waits as long for the group's host to announce the room), RbnError
+ *   `'SPECTATOR_CANNOT_HOST'` when a spectator would have to host, or the signal's reason when
+ *   aborted. `onGroupFull` answering anything but its three choices rejects with RbnError
+ *   `'INVALID_ARGUMENT'`; a group that ended before its watcher got in rejects with a
+ *   `SignalingError` (`CONNECT_FAILED`, close 4003).
  * @example
  * ```ts
  * import { joinOnline } from '@rbn/online';
@@ -421,10 +422,19 @@ class OnlineRoom {
   /**
    * Ticks the session until the caller has it, so that `joinTimeout` holds (a host whose page
    * froze after its connection opened never answers) and the joiner's link to the host stays
-   * alive. The caller ticks it from then on.
+   * alive. The caller ticks it from then on. Before the join starts, the room announcement is
+   * waited for as long.
    */
   #tickWhileEntering(): void {
+    const since = performance.now();
     this.#entryTicks = setInterval(() => {
+      const { joinTimeout } = this.#session.config;
+      if (!this.#entering && performance.now() - since > joinTimeout) {
+        // The group's host never told us the room (its page stalled, or it is still joining).
+        const text = `joinOnline: no room announcement from the group's host within ${joinTimeout} ms`;
+        this.#fail(new RbnError('JOIN_TIMEOUT', text));
+        return;
+      }
       try {
         this.#session.tick();
       } catch (error) {
