@@ -178,6 +178,44 @@ describe('SignalingClient', () => {
     }
   });
 
+  it('reconnects when the server stops answering without closing the socket (heartbeat)', async () => {
+    // A server that welcomes every connection and then says nothing more, as one whose network
+    // went away under an open socket.
+    const mute = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    const heard: string[] = [];
+    mute.on('connection', (ws) => {
+      ws.on('message', (data: Buffer) => heard.push(data.toString()));
+      ws.send(JSON.stringify({ type: 'welcome', ...WELCOME }));
+    });
+    try {
+      await new Promise((resolve) => mute.once('listening', resolve));
+      const { port } = mute.address() as { port: number };
+      const c = client(`ws://127.0.0.1:${port}/r`, { heartbeatMs: 150 });
+      await c.connect();
+      const [attempt] = await withHangCap(
+        once<[number, number]>((l) => c.on('reconnecting', l)),
+        'no reconnect',
+      );
+      expect(attempt).toBe(1);
+      expect(heard).toContain('{"type":"ping"}');
+    } finally {
+      for (const ws of mute.clients) ws.terminate();
+      await new Promise((resolve) => mute.close(resolve));
+    }
+  });
+
+  it('stays connected to a server that answers its heartbeat', async () => {
+    const server = await start();
+    const c = client(`${server.wsUrl}/alive`, { heartbeatMs: 1000 });
+    await c.connect();
+    let reconnects = 0;
+    c.on('reconnecting', () => reconnects++);
+    // Three heartbeats of silence but for the pongs: each ping is answered.
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    expect(reconnects).toBe(0);
+    expect(c.state).toBe('open');
+  });
+
   it('gives up with a close event when the server refuses it for good', async () => {
     const server = await start({ maxRoomSize: 2 });
     await client(`${server.wsUrl}/tiny`).connect();

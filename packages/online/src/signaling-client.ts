@@ -69,6 +69,14 @@ export type SignalingClientOptions = {
    * @default 10000
    */
   connectTimeoutMs?: number;
+  /**
+   * How long a connection may go without a word from the server before it asks for one
+   * (`ping`); when that ping goes unanswered as long again, the connection counts as dropped and
+   * reconnects. A socket whose network went away without closing it (a laptop that slept, a
+   * changed Wi-Fi) would otherwise look open for as long as TCP takes to notice. 0: never ask.
+   * @default 5000
+   */
+  heartbeatMs?: number;
 };
 
 /** Events of {@link SignalingClient} and their listener arguments. */
@@ -162,6 +170,11 @@ export class SignalingClient {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Fails the attempt in flight when no welcome came (see `connectTimeoutMs`). */
   #welcomeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Checks an open connection for signs of life (see `heartbeatMs`). */
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** When the server was last heard, and when our unanswered ping left (-1: none). */
+  #heardAt = 0;
+  #pingAt = -1;
   #queue: string[] = [];
   readonly #listeners = new Map<keyof SignalingClientEvents, Set<unknown>>();
   readonly #WebSocket: WebSocketConstructor;
@@ -190,6 +203,7 @@ export class SignalingClient {
       maxReconnectAttempts: options.maxReconnectAttempts ?? 10,
       random: options.random ?? Math.random,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      heartbeatMs: options.heartbeatMs ?? 5000,
     };
   }
 
@@ -335,6 +349,7 @@ export class SignalingClient {
   #finish(code: number, reason: string): void {
     if (this.#state === 'closed') return;
     clearTimeout(this.#welcomeTimer);
+    clearInterval(this.#heartbeat);
     this.#state = 'closed';
     this.#queue = [];
     this.#emit('close', code, reason);
@@ -353,7 +368,9 @@ export class SignalingClient {
     clearTimeout(this.#welcomeTimer);
     this.#welcomeTimer = setTimeout(() => this.#noWelcome(ws), this.#options.connectTimeoutMs);
     ws.onmessage = (event: { data: unknown }) => {
-      if (this.#ws !== ws || typeof event.data !== 'string') return;
+      if (this.#ws !== ws) return;
+      this.#heardAt = performance.now();
+      if (typeof event.data !== 'string') return;
       let message: unknown;
       try {
         message = JSON.parse(event.data);
@@ -372,8 +389,35 @@ export class SignalingClient {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
       clearTimeout(this.#welcomeTimer);
+      clearInterval(this.#heartbeat);
       this.#onClose(event.code, event.reason);
     };
+  }
+
+  /** From the welcome on: asks an idle server for a sign of life, and drops a silent one. */
+  #watchHeartbeat(ws: WebSocketLike): void {
+    const { heartbeatMs } = this.#options;
+    clearInterval(this.#heartbeat);
+    if (heartbeatMs <= 0) return;
+    this.#heardAt = performance.now();
+    this.#pingAt = -1;
+    this.#heartbeat = setInterval(() => {
+      if (this.#ws !== ws || this.#state !== 'open') return;
+      const now = performance.now();
+      if (this.#pingAt >= 0 && this.#heardAt < this.#pingAt) {
+        // A throttled timer (a hidden tab) may come late: only an unanswered ping counts.
+        if (now - this.#pingAt < heartbeatMs) return;
+        this.#ws = undefined;
+        clearInterval(this.#heartbeat);
+        ws.close(1000, 'no answer');
+        this.#onClose(ABNORMAL_CLOSURE, `no answer from the server within ${heartbeatMs} ms`);
+      } else if (now - this.#heardAt >= heartbeatMs && ws.readyState === OPEN) {
+        ws.send('{"type":"ping"}');
+        this.#pingAt = now;
+      }
+    }, heartbeatMs);
+    // In Node the heartbeat alone does not keep the process alive.
+    (this.#heartbeat as { unref?: () => void }).unref?.();
   }
 
   /** The attempt on `ws` got no welcome in time: it ends as if the socket had dropped. */
@@ -425,6 +469,7 @@ export class SignalingClient {
         this.#peers = [...message.peers];
         this.#state = 'open';
         this.#attempt = 0;
+        if (this.#ws) this.#watchHeartbeat(this.#ws);
         const queued = this.#queue;
         this.#queue = [];
         if (message.resumed && previous?.id === message.id) {
