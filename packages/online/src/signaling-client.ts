@@ -144,7 +144,7 @@ const FINAL_CODES = new Set<number>([
   CloseCode.PolicyViolation,
 ]);
 const OPEN = 1;
-/** The close code an attempt reports when the server never welcomed it (as for a dropped socket). */
+/** The close code reported when the server never welcomed us or stopped answering (as for a dropped socket). */
 const ABNORMAL_CLOSURE = 1006;
 /** Signals kept while reconnecting; more are dropped (the resume may fail and drop them anyway). */
 const MAX_QUEUED_SIGNALS = 256;
