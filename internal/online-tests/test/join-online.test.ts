@@ -234,16 +234,7 @@ describe('joinOnline between Node peers', () => {
     host.signal(guestId, { rbn: 'room', roomId: 'hosts-room' });
 
     // The guest connects to the host (its WebRTC offer), not to the intruder.
-    const offer = await Promise.race([
-      toHost,
-      new Promise((_, reject) => {
-        const cap = setTimeout(
-          () => reject(new Error("hang cap: the guest's WebRTC offer to the host (60 s)")),
-          60_000,
-        );
-        void toHost.finally(() => clearTimeout(cap));
-      }),
-    ]);
+    const offer = await withHangCap(toHost, "the guest's WebRTC offer to the host", 60_000);
     expect(offer).toMatchObject({ type: 'description', description: { type: 'offer' } });
     const intruderGot = await Promise.race([toIntruder, Promise.resolve('nothing')]);
     expect(intruderGot).toBe('nothing');

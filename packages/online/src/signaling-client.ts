@@ -386,11 +386,7 @@ export class SignalingClient {
       // A close event always follows; reconnecting is decided there.
     };
     ws.onclose = (event: { code: number; reason: string }) => {
-      if (this.#ws !== ws) return;
-      this.#ws = undefined;
-      clearTimeout(this.#welcomeTimer);
-      clearInterval(this.#heartbeat);
-      this.#onClose(event.code, event.reason);
+      if (this.#ws === ws) this.#socketEnded(event.code, event.reason);
     };
   }
 
@@ -407,10 +403,7 @@ export class SignalingClient {
       if (this.#pingAt >= 0 && this.#heardAt < this.#pingAt) {
         // A throttled timer (a hidden tab) may come late: only an unanswered ping counts.
         if (now - this.#pingAt < heartbeatMs) return;
-        this.#ws = undefined;
-        clearInterval(this.#heartbeat);
-        ws.close(1000, 'no answer');
-        this.#onClose(ABNORMAL_CLOSURE, `no answer from the server within ${heartbeatMs} ms`);
+        this.#abandon(ws, `no answer from the server within ${heartbeatMs} ms`);
       } else if (now - this.#heardAt >= heartbeatMs && ws.readyState === OPEN) {
         ws.send('{"type":"ping"}');
         this.#pingAt = now;
@@ -420,18 +413,31 @@ export class SignalingClient {
     (this.#heartbeat as { unref?: () => void }).unref?.();
   }
 
-  /** The attempt on `ws` got no welcome in time: it ends as if the socket had dropped. */
+  /** The attempt on `ws` got no welcome in time. */
   #noWelcome(ws: WebSocketLike): void {
-    if (this.#ws !== ws) return;
-    this.#ws = undefined;
     const { connectTimeoutMs } = this.#options;
     const reason = `no welcome from the server within ${connectTimeoutMs} ms (is the URL an rbn signaling server?)`;
+    this.#abandon(ws, reason);
+  }
+
+  /** Gives up on the silent socket `ws`: it ends as if it had dropped (a reconnect may follow). */
+  #abandon(ws: WebSocketLike, reason: string): void {
+    if (this.#ws !== ws) return;
+    this.#ws = undefined; // its own close event, which follows, is not ours to handle
     try {
-      ws.close(1000, 'no welcome');
+      ws.close(1000, 'not answering');
     } catch {
       // Closing a socket that never opened may throw in some implementations: it is gone anyway.
     }
-    this.#onClose(ABNORMAL_CLOSURE, reason);
+    this.#socketEnded(ABNORMAL_CLOSURE, reason);
+  }
+
+  /** The socket in use closed or was given up on: its timers stop, and reconnecting is decided. */
+  #socketEnded(code: number, reason: string): void {
+    this.#ws = undefined;
+    clearTimeout(this.#welcomeTimer);
+    clearInterval(this.#heartbeat);
+    this.#onClose(code, reason);
   }
 
   #onClose(code: number, reason: string): void {
