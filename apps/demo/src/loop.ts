@@ -6,12 +6,18 @@ const MAX_TICKS_PER_FRAME = 8;
 /**
  * Calls `advance` with the real time elapsed since the last call once per animation frame, and
  * `render` after it. When the tab is hidden (no animation frames), a slow timer keeps the
- * simulation going.
+ * simulation going, unless `whileHidden` is false.
  * @param advance - Called with the elapsed milliseconds (at most 250 per call).
  * @param render - Called once per animation frame.
+ * @param whileHidden - Whether to keep advancing while the tab is hidden. Online, `joinOnline`
+ *   does that for a hosting page (and a hidden player is away), so the online page passes false.
  * @returns A function that stops the loop.
  */
-export function startLoop(advance: (elapsedMs: number) => void, render: () => void): () => void {
+export function startLoop(
+  advance: (elapsedMs: number) => void,
+  render: () => void,
+  whileHidden = true,
+): () => void {
   let last = performance.now();
   let running = true;
   const step = (): void => {
@@ -27,7 +33,7 @@ export function startLoop(advance: (elapsedMs: number) => void, render: () => vo
   };
   requestAnimationFrame(frame);
   const background = setInterval(() => {
-    if (document.hidden) step();
+    if (document.hidden && whileHidden) step();
   }, 50);
   return () => {
     running = false;

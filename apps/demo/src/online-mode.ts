@@ -246,6 +246,7 @@ function runOnline(o: OnlineGame, view: PeerView, peer: SessionPeer, onFrame: ()
       view.render();
       onFrame();
     },
+    false,
   );
 }
 

@@ -62,6 +62,11 @@ export type PageApi = {
   dropLinks(): number;
   /** Makes `document.visibilityState` read `hidden` (or `visible` again) and tells the page. */
   setHidden(hidden: boolean): void;
+  /**
+   * Stops the page's game loop (`false`), as a hidden page's animation frames stop, or starts it
+   * again (`true`).
+   */
+  runLoop(running: boolean): void;
 };
 
 /**
@@ -178,6 +183,10 @@ const api: PageApi = {
     });
     Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
     document.dispatchEvent(new Event('visibilitychange'));
+  },
+  runLoop(running) {
+    driver?.stop();
+    if (running) driver?.start();
   },
 };
 

@@ -31,6 +31,11 @@ export function setHidden(page: Page, hidden: boolean) {
   return page.evaluate((h) => (globalThis as unknown as Api).rbnOnline.setHidden(h), hidden);
 }
 
+/** Stops the page's game loop (`false`), as a hidden page's animation frames stop, or starts it again. */
+export function runLoop(page: Page, running: boolean) {
+  return page.evaluate((r) => (globalThis as unknown as Api).rbnOnline.runLoop(r), running);
+}
+
 /** The page's recorded hashes and confirmed tick, for `compareConfirmed`. */
 export async function confirmedHashes(page: Page) {
   const [at, record] = await Promise.all([

@@ -14,6 +14,7 @@ import { iceOptions } from './internal/ice-servers';
 import { browserWindow, onPageExit } from './internal/page-exit';
 import type { PageEventTarget } from './internal/page-exit';
 import { readRoomAnnouncement, roomAnnouncement } from './internal/room-announcement';
+import { tickWhileHiddenHost } from './internal/hidden-host';
 import { awayWhileHidden, browserDocument } from './internal/visibility';
 import type { VisibilitySource } from './internal/visibility';
 import type { JsonValue, WelcomeMessage } from './protocol';
@@ -85,8 +86,11 @@ export type JoinOnlineOptions = {
   /**
    * Where to watch for the page being hidden: while it is, the local player is away
    * (`session.setAway(true)`: the host decides its inputs, nobody waits for it) and it comes
-   * back in its slot once the page is visible again. The host and spectators are never away.
-   * `null` watches nothing.
+   * back in its slot once the page is visible again. The host and spectators are never away:
+   * while a hosting page is hidden, `joinOnline` ticks its session itself (with no input, at the
+   * tick rate) from a worker's clock, which browsers do not throttle in a hidden tab, so the
+   * room runs on; your game loop should not tick while the page is hidden (a loop driven by
+   * `requestAnimationFrame` does not). `null` watches nothing.
    * @default the page's `document` in a browser, nothing elsewhere
    */
   visibility?: VisibilitySource | null;
@@ -500,7 +504,12 @@ class OnlineRoom {
     this.#settle = undefined;
     const { visibility } = this.#options;
     const page = visibility === undefined ? browserDocument() : visibility;
-    if (page && settle) this.#stops.push(awayWhileHidden(page, this.#session));
+    if (page && settle) {
+      this.#stops.push(
+        awayWhileHidden(page, this.#session),
+        tickWhileHiddenHost(page, this.#session),
+      );
+    }
     if (settle) this.#announceWhileGroupHost();
     settle?.resolve(this.#session);
   }

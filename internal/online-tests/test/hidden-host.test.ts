@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { STEP_CAP_MS, useBrowserTestBed } from '../src/browser';
+import { compareConfirmed, describeDisagreement } from '../src/driver';
+import { summary, watchMembers } from '../src/rooms';
+import { join, progress, runLoop, setHidden } from '../src/pages';
+
+const { start, peers, harness } = useBrowserTestBed();
+
+describe('a hidden host page (Chromium, @rbn/online)', () => {
+  it('keeps its room running while its game loop is stopped: joinOnline ticks it from a worker, nobody waits, nobody takes over', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/hidden-host?next=3`;
+    // The page comes first, so it hosts; the group of three starts by itself.
+    const { page } = await harness.open();
+    await join(page, url, 0);
+    const guests = [await peers.join(url, 1), await peers.join(url, 2)];
+    const guestSaw = watchMembers(peers, guests[0]!);
+    const hostChanges: string[] = [];
+    for (const guest of guests) guest.session.on('hostChanged', (id) => hostChanges.push(id));
+    await peers.allConfirmed(120, STEP_CAP_MS);
+    expect((await progress(page)).isHost).toBe(true);
+
+    // Hidden: a page's animation frames stop, so its game loop stops with them.
+    await setHidden(page, true);
+    await runLoop(page, false);
+    const from = Math.max(...guests.map((g) => g.game.confirmed));
+    const stallsBefore = guests.map((g) => g.driver.stalls);
+    const framesBefore = guests.map((g) => g.session.currentTick);
+    await peers.allConfirmed(from + 300, STEP_CAP_MS);
+    // The guests played on: most of their frames advanced. (Without the host's ticks they
+    // stall outright, until they count it as lost and a successor takes over.)
+    for (const [i, guest] of guests.entries()) {
+      const frames = guest.session.currentTick - framesBefore[i]!;
+      const stalls = guest.driver.stalls - stallsBefore[i]!;
+      expect(stalls, `guest ${i + 1}: ${stalls} stalled frames, ${frames} ticks`).toBeLessThan(
+        frames / 2,
+      );
+    }
+
+    await setHidden(page, false);
+    await runLoop(page, true);
+    const back = Math.max(...guests.map((g) => g.game.confirmed));
+    await peers.allConfirmed(back + 120, STEP_CAP_MS);
+    const after = await progress(page);
+    expect(after.isHost).toBe(true);
+    expect(after.errors).toEqual([]);
+    expect(after.players).toBe(3);
+    expect(hostChanges).toEqual([]);
+    expect(guestSaw.left.size).toBe(0);
+    for (const guest of guests) {
+      expect(guest.session.players.size).toBe(3);
+      expect(guest.driver.errors).toEqual([]);
+    }
+    const result = compareConfirmed(guests.map((g) => g.game));
+    const context = describeDisagreement(
+      guests.map((g) => g.game),
+      result,
+      summary(guestSaw),
+    );
+    expect(result.to).toBeGreaterThanOrEqual(back + 120);
+    expect(result.missing, context).toEqual([]);
+    expect(result.mismatches, context).toEqual([]);
+  });
+});

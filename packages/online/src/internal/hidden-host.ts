@@ -1,0 +1,105 @@
+import { SessionState, createFrameScheduler } from '@rbn/session';
+import type { Session } from '@rbn/session';
+import type { VisibilitySource } from './visibility';
+
+/**
+ * A repeating timer: calls `beat` about every `everyMs` milliseconds until the function it
+ * returns is called.
+ */
+export type Metronome = (everyMs: number, beat: () => void) => () => void;
+
+/** How often a hidden host's clock beats; the frame scheduler turns beats into due ticks. */
+const BEAT_MS = 10;
+
+/** A dedicated worker that posts a message every `ms` it is sent (0 stops it). */
+const WORKER_SOURCE =
+  'onmessage=function(e){clearInterval(self.t);self.t=setInterval(function(){postMessage(0)},e.data)}';
+
+/**
+ * The page's timer that a hidden tab does not slow down: a dedicated worker's. Browsers throttle
+ * a hidden page's own timers (Chromium and Firefox to one wake-up a second, and stop its
+ * animation frames), not its workers' timers, and a worker's messages wake the page at once.
+ * Where no worker can run (no `Worker`, or a content security policy without `blob:` workers)
+ * it falls back to the page's own `setInterval`.
+ */
+export const workerMetronome: Metronome = (everyMs, beat) => {
+  let fallback: ReturnType<typeof setInterval> | undefined;
+  const useTimer = (): void => {
+    fallback ??= setInterval(beat, everyMs);
+  };
+  let worker: Worker | undefined;
+  let url = '';
+  try {
+    url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+    worker = new Worker(url);
+    worker.onmessage = beat;
+    worker.onerror = useTimer;
+    worker.postMessage(everyMs);
+  } catch {
+    useTimer();
+  }
+  return () => {
+    worker?.terminate();
+    if (url !== '') URL.revokeObjectURL(url);
+    clearInterval(fallback);
+  };
+};
+
+/**
+ * Keeps the room of a host whose page is hidden running. A hidden page gets no animation frames
+ * and its own timers run about once a second, so a game loop driven by either stops ticking; a
+ * host cannot be away (nobody decides its inputs), and every other player would wait for it.
+ * While the page is hidden and the local player hosts a running game, this ticks the session
+ * at its tick rate (following `frameDelayMultiplier`) with no input (the game's empty input),
+ * from a clock the browser does not throttle ({@link workerMetronome}). It stops once the page
+ * is visible again, the game ends or another member hosts.
+ * @param source - The page's document (or a stand-in).
+ * @param session - The session in the room.
+ * @param metronome - The clock (tests pass their own).
+ * @param now - The time source of the ticks' pacing, in milliseconds. @default performance.now
+ * @returns A function that stops watching (and ticking).
+ */
+export function tickWhileHiddenHost(
+  source: VisibilitySource,
+  session: Session,
+  metronome: Metronome = workerMetronome,
+  now?: () => number,
+): () => void {
+  let stopBeats: (() => void) | null = null;
+  const stopTicking = (): void => {
+    stopBeats?.();
+    stopBeats = null;
+  };
+  const update = (): void => {
+    const running = session.state === SessionState.Playing || session.state === SessionState.Paused;
+    const due = running && session.isHost && source.visibilityState === 'hidden';
+    if (!due) stopTicking();
+    else if (stopBeats === null)
+      stopBeats = metronome(BEAT_MS, beatTicks(session, stopTicking, now));
+  };
+  source.addEventListener('visibilitychange', update);
+  session.on('stateChange', update);
+  session.on('hostChanged', update);
+  update();
+  return () => {
+    source.removeEventListener('visibilitychange', update);
+    session.off('stateChange', update);
+    session.off('hostChanged', update);
+    stopTicking();
+  };
+}
+
+/** A beat: runs the ticks due since the last one; a tick that throws stops the beats. */
+function beatTicks(session: Session, stop: () => void, now?: () => number): () => void {
+  const tickRate = session.config.tickRate;
+  const scheduler = createFrameScheduler(now ? { tickRate, now } : { tickRate });
+  return () => {
+    try {
+      scheduler.frameDelayMultiplier = session.frameDelayMultiplier;
+      for (let n = scheduler.frame(); n > 0; n--) session.tick();
+    } catch {
+      // The game's own code threw (or the session was destroyed): the page's loop sees it.
+      stop();
+    }
+  };
+}
