@@ -1,4 +1,5 @@
 import { MessageType, encodeMessage } from '@rbn/protocol';
+import type { RbnError } from '@rbn/protocol';
 import { LocalTransport, createLocalTransportGroup } from '@rbn/transport-local';
 import { describe, expect, it } from 'vitest';
 import { chooseSuccessor, judgeMigration, migrationReady, orphanSlots } from './host-migration';
@@ -522,5 +523,70 @@ describe('host migration (trust)', () => {
     expect(other.session.players.get('p0')!.isHost).toBe(true);
     expect(other.session.state).toBe(SessionState.Playing);
     await expectConverged(h, h.peers.slice(0, 4));
+  });
+});
+
+/**
+ * The host's game loop stops while its page lives: its transport still delivers messages (its
+ * handler runs) but `tick()` runs only every `tickEvery` frames (never by default).
+ */
+async function hostLoopStopped(h: Harness, frames: number, tickEvery = Infinity): Promise<void> {
+  const host = h.host;
+  for (let i = 0; i < frames; i++) {
+    await settle();
+    const f = h.frame++;
+    h.peers.forEach((peer, index) => {
+      if (peer !== host || (i + 1) % tickEvery === 0) {
+        peer.session.tick(scheduledInput(h.seed, index, f));
+      }
+    });
+    for (const peer of h.peers) peer.transport.tick(h.frameMs);
+  }
+}
+
+describe.each([
+  ['star', Topology.Star, 1971],
+  ['mesh', Topology.Mesh, 1972],
+])('a host whose game loop stops (%s)', (_name, topology, seed) => {
+  it('hands the room on once messages kept arriving for disconnectTimeout without a tick, and says why', async () => {
+    const { h } = harness(seed, { topology, disconnectTimeout: 1000 });
+    await startWithSpectator(h);
+    const changed: string[] = [];
+    for (const p of h.peers) p.session.on('hostChanged', (id) => changed.push(`${p.id}→${id}`));
+    const errors: RbnError[] = [];
+    h.host.session.on('error', (error) => errors.push(error as RbnError));
+    const [successor, other] = successorFirst(h);
+    const confirmed = successor.session.confirmedTick;
+    // Without the handover the others would wait for the host's inputs for good: its handler
+    // relays and answers, so its links never go silent.
+    await hostLoopStopped(h, 150);
+    expect(h.host.session.state, `seed ${h.seed}`).toBe(SessionState.Disconnected);
+    expect(errors.map((e) => e.code)).toEqual(['LOOP_STOPPED']);
+    expect(errors[0]!.message).toMatch(/tick\(\) was not called for 1000 ms/);
+    await h.runSettled(120);
+    expect(successor.session.isHost, `seed ${h.seed}`).toBe(true);
+    expect(changed.sort()).toEqual(
+      [other.id, successor.id, 'spec'].map((id) => `${id}→${successor.id}`).sort(),
+    );
+    for (const p of [successor, other]) {
+      expect(p.session.state, `seed ${h.seed}: ${p.id}`).toBe(SessionState.Playing);
+      expect(p.session.players.size, `seed ${h.seed}: ${p.id}'s room`).toBe(3);
+    }
+    expect(successor.session.confirmedTick).toBeGreaterThan(confirmed + 60);
+    await expectConverged(h, [successor, other]);
+  });
+
+  it('keeps hosting while it ticks, however seldom (a throttled hidden tab ticks once a second)', async () => {
+    const { h } = harness(seed + 10, { topology, disconnectTimeout: 1000 });
+    await startWithSpectator(h);
+    const errors: string[] = [];
+    h.host.session.on('error', (error) => errors.push(error.message));
+    await hostLoopStopped(h, 300, 60);
+    expect(errors).toEqual([]);
+    expect(h.host.session.isHost, `seed ${h.seed}`).toBe(true);
+    expect(h.host.session.state).toBe(SessionState.Playing);
+    await h.runSettled(60);
+    for (const p of h.peers.slice(0, 4)) expect(p.session.players.size, p.id).toBe(4);
+    await expectConverged(h, h.peers.slice(0, 3));
   });
 });

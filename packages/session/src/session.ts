@@ -21,6 +21,7 @@ import type { JoinAcceptOutcome, JoinerDeps, RoomStatus } from './join';
 import { Departures } from './leave';
 import { LinkTable } from './links';
 import { Liveness, resetLiveness } from './liveness';
+import { LoopWatch } from './loop-watch';
 import { Pausing } from './pause';
 import { SlidingWindowRateLimiter } from './rate-limiter';
 import { cryptoRandomBytes } from './reconnect';
@@ -99,6 +100,7 @@ export class Session {
   private readonly pausing: Pausing;
   private readonly joiner: JoinerDeps;
   private readonly survival: Survival;
+  private readonly loopWatch: LoopWatch;
   /** Where `dispatch` (dispatch.ts) sends each message. */
   private readonly receivers: Receivers;
 
@@ -132,6 +134,7 @@ export class Session {
     this.game = game;
     this.transport = transport;
     this.clock = options.clock ?? { now: defaultNow() };
+    this.loopWatch = new LoopWatch(this.clock.now());
     this.predictor = options.inputPredictor;
     this.localId = localPlayerId;
     this.joinLimiter = new SlidingWindowRateLimiter({
@@ -627,6 +630,7 @@ export class Session {
   tick(localInput?: Uint8Array): TickResult {
     this.assertAlive();
     const now = this.clock.now();
+    this.loopWatch.ticked(now);
     const result = this.result;
     // Field by field: Object.assign costs more than the four stores, on every frame.
     result.advanced = FRESH_FRAME.advanced;
@@ -692,6 +696,12 @@ export class Session {
   private receive(peerId: string, bytes: Uint8Array): void {
     if (this.destroyed) return;
     const now = this.clock.now();
+    if (this.stateValue === SessionState.Playing && this.roster.isHost) {
+      if (this.loopWatch.stopped(now, this.cfg.disconnectTimeout)) {
+        this.leaveUnticked();
+        return;
+      }
+    }
     const link = this.links.get(peerId);
     this.liveness.received(link, bytes.byteLength, now);
     if (this.inputs.receiveBytes(peerId, bytes, link, this.engine, this.cfg, now)) return;
@@ -769,6 +779,20 @@ export class Session {
     this.endRoomIf(
       this.departures.onPeerGone(peerId, why, this.engine, this.cfg, this.clock.now()),
     );
+  }
+
+  /**
+   * A host whose game loop stopped while its page lives (see {@link LoopWatch}) hands the room
+   * on as if it left, and says why: the others would otherwise wait for its inputs for good.
+   */
+  private leaveUnticked(): void {
+    const ms = this.cfg.disconnectTimeout;
+    const why =
+      `tick() was not called for ${ms} ms while this session hosted a running game and ` +
+      'messages kept arriving (did the game loop stop, or does it run only on animation ' +
+      'frames in a hidden tab?): it left the room, which goes on under the next player';
+    this.leaveRoom();
+    this.report.error('session', new RbnError('LOOP_STOPPED', why), undefined, undefined, false);
   }
 
   private endRoom(notify: boolean, why?: string): void {
