@@ -142,17 +142,25 @@ describe('tickWhileHiddenHost', () => {
     expect(clock.beating).toBe(0);
   });
 
-  it("stops beating when a tick throws (the game's own error), and stops listening when stopped", () => {
+  it("stops beating when a tick throws (the game's own error) and reports it, and stops listening when stopped", () => {
     const doc = new FakeDocument();
     const { fake, session, listeners } = fakeSession(SessionState.Playing, true);
     const { clock, metronome, now, pass } = manualClock();
-    const stop = tickWhileHiddenHost(doc, session, metronome, now);
-    doc.set('hidden');
-    fake.fail = true;
-    pass(100);
-    expect(clock.beating).toBe(0);
-    stop();
-    expect([...listeners.values()].every((set) => set.size === 0)).toBe(true);
+    const global = globalThis as { reportError?: (error: unknown) => void };
+    const reported: unknown[] = [];
+    global.reportError = (error) => reported.push(error);
+    try {
+      const stop = tickWhileHiddenHost(doc, session, metronome, now);
+      doc.set('hidden');
+      fake.fail = true;
+      pass(100);
+      expect(clock.beating).toBe(0);
+      expect(reported.map((error) => (error as Error).message)).toEqual(['the game threw']);
+      stop();
+      expect([...listeners.values()].every((set) => set.size === 0)).toBe(true);
+    } finally {
+      delete global.reportError;
+    }
   });
 
   it('falls back to the timer where no worker can run', async () => {

@@ -1,3 +1,4 @@
+import { RbnError } from '@rbn/protocol';
 import { SessionState, createFrameScheduler } from '@rbn/session';
 import type { Session } from '@rbn/session';
 import type { VisibilitySource } from './visibility';
@@ -89,7 +90,10 @@ export function tickWhileHiddenHost(
   };
 }
 
-/** A beat: runs the ticks due since the last one; a tick that throws stops the beats. */
+/**
+ * A beat: runs the ticks due since the last one. A tick that throws stops the beats, and its
+ * error is reported as an uncaught one (`reportError`): nobody else would see it while hidden.
+ */
 function beatTicks(session: Session, stop: () => void, now?: () => number): () => void {
   const tickRate = session.config.tickRate;
   const scheduler = createFrameScheduler(now ? { tickRate, now } : { tickRate });
@@ -97,9 +101,20 @@ function beatTicks(session: Session, stop: () => void, now?: () => number): () =
     try {
       scheduler.frameDelayMultiplier = session.frameDelayMultiplier;
       for (let n = scheduler.frame(); n > 0; n--) session.tick();
-    } catch {
-      // The game's own code threw (or the session was destroyed): the page's loop sees it.
+    } catch (error) {
+      // The game's own code threw, or the session was destroyed.
       stop();
+      if (!(error instanceof RbnError && error.code === 'DESTROYED')) report(error);
     }
   };
+}
+
+/** Reports an error as uncaught without throwing (the page's `reportError`, else a throw later). */
+function report(error: unknown): void {
+  const reportError = (globalThis as { reportError?: (error: unknown) => void }).reportError;
+  if (typeof reportError === 'function') reportError(error);
+  else
+    setTimeout(() => {
+      throw error;
+    });
 }
