@@ -1,5 +1,11 @@
 import { RbnError } from '@rbn/protocol';
-import { MAX_PLAYER_METADATA_BYTES, PlayerRole, SessionState, createSession } from '@rbn/session';
+import {
+  MAX_PLAYER_METADATA_BYTES,
+  PlayerRole,
+  SessionState,
+  createSession,
+  tickWhileHiddenHost,
+} from '@rbn/session';
 import type {
   Clock,
   CreateSessionOptions,
@@ -14,7 +20,6 @@ import { iceOptions } from './internal/ice-servers';
 import { browserWindow, onPageExit } from './internal/page-exit';
 import type { PageEventTarget } from './internal/page-exit';
 import { readRoomAnnouncement, roomAnnouncement } from './internal/room-announcement';
-import { tickWhileHiddenHost } from './internal/hidden-host';
 import { awayWhileHidden, browserDocument } from './internal/visibility';
 import type { VisibilitySource } from './internal/visibility';
 import type { JsonValue, WelcomeMessage } from './protocol';
@@ -507,7 +512,7 @@ class OnlineRoom {
     if (page && settle) {
       this.#stops.push(
         awayWhileHidden(page, this.#session),
-        tickWhileHiddenHost(page, this.#session),
+        tickWhileHiddenHost(this.#session, page),
       );
     }
     if (settle) this.#announceWhileGroupHost();

@@ -39,6 +39,8 @@ export { TimeSync, tickDiff } from './time-sync';
 export type { TimeSyncOptions } from './time-sync';
 export { createFrameScheduler } from './frame-scheduler';
 export type { FrameScheduler, FrameSchedulerOptions } from './frame-scheduler';
+export { tickWhileHiddenHost } from './hidden-host';
+export type { HiddenPageSource } from './hidden-host';
 export {
   ReplayRecorder,
   decodeReplay,

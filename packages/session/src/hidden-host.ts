@@ -1,7 +1,18 @@
 import { RbnError } from '@rbn/protocol';
-import { SessionState, createFrameScheduler } from '@rbn/session';
-import type { Session } from '@rbn/session';
-import type { VisibilitySource } from './visibility';
+import { createFrameScheduler } from './frame-scheduler';
+import type { Session } from './session';
+import { SessionState } from './types';
+
+/**
+ * The part of `document` that {@link tickWhileHiddenHost} watches (`visibilityState` and its
+ * `visibilitychange` event); tests pass a stand-in.
+ */
+export interface HiddenPageSource {
+  /** `'hidden'` while the page is hidden; anything else counts as visible. */
+  readonly visibilityState: string;
+  addEventListener(type: 'visibilitychange', listener: () => void): void;
+  removeEventListener(type: 'visibilitychange', listener: () => void): void;
+}
 
 /**
  * A repeating timer: calls `beat` about every `everyMs` milliseconds until the function it
@@ -49,21 +60,45 @@ export const workerMetronome: Metronome = (everyMs, beat) => {
 /**
  * Keeps the room of a host whose page is hidden running. A hidden page gets no animation frames
  * and its own timers run about once a second, so a game loop driven by either stops ticking; a
- * host cannot be away (nobody decides its inputs), and every other player would wait for it.
- * While the page is hidden and the local player hosts a running game, this ticks the session
- * at its tick rate (following `frameDelayMultiplier`) with no input (the game's empty input),
- * from a clock the browser does not throttle ({@link workerMetronome}). It stops once the page
- * is visible again, the game ends or another member hosts.
+ * host cannot be away (nobody decides its inputs): every other player would wait for it, and
+ * after `disconnectTimeout` it would hand the room on (`LOOP_STOPPED`). While the page is hidden
+ * and the session hosts a running game, this ticks the session at its tick rate (following
+ * `frameDelayMultiplier`) with no input (the game's empty input, as for an away player), from a
+ * dedicated worker's timer, which browsers do not throttle in a hidden tab (where no worker can
+ * run, the page's own timer). It stops once the page is visible again, the game ends or another
+ * member hosts. A tick that throws stops it, and the error is reported as uncaught
+ * (`reportError`). `joinOnline` of `@rbn/online` calls it for you.
+ *
+ * Your own loop should not tick while the page is hidden (one driven by `requestAnimationFrame`
+ * does not), and its {@link createFrameScheduler} should be `reset()` when the page is shown.
+ * @param session - The session.
+ * @param page - The page's `document` (or a stand-in). @default `globalThis.document`
+ * @returns A function that stops watching (and ticking); a no-op where there is no page.
+ * @example
+ * ```ts
+ * const stop = tickWhileHiddenHost(session);
+ * // …when the session is done with:
+ * stop();
+ * ```
+ */
+export function tickWhileHiddenHost(session: Session, page?: HiddenPageSource): () => void {
+  const source = page ?? (globalThis as { document?: HiddenPageSource }).document;
+  if (source === undefined || typeof source.addEventListener !== 'function') return () => {};
+  return watchHiddenHost(source, session, workerMetronome);
+}
+
+/**
+ * {@link tickWhileHiddenHost} with its clock and time source given (tests).
  * @param source - The page's document (or a stand-in).
- * @param session - The session in the room.
- * @param metronome - The clock (tests pass their own).
+ * @param session - The session.
+ * @param metronome - The clock that beats.
  * @param now - The time source of the ticks' pacing, in milliseconds. @default performance.now
  * @returns A function that stops watching (and ticking).
  */
-export function tickWhileHiddenHost(
-  source: VisibilitySource,
+export function watchHiddenHost(
+  source: HiddenPageSource,
   session: Session,
-  metronome: Metronome = workerMetronome,
+  metronome: Metronome,
   now?: () => number,
 ): () => void {
   let stopBeats: (() => void) | null = null;

@@ -1,12 +1,11 @@
-import { SessionState } from '@rbn/session';
-import type { Session } from '@rbn/session';
 import { describe, expect, it } from 'vitest';
-import { tickWhileHiddenHost, workerMetronome } from './hidden-host';
-import type { Metronome } from './hidden-host';
-import type { VisibilitySource } from './visibility';
+import { tickWhileHiddenHost, watchHiddenHost, workerMetronome } from './hidden-host';
+import type { HiddenPageSource, Metronome } from './hidden-host';
+import type { Session } from './session';
+import { SessionState } from './types';
 
 /** A document stand-in whose visibility the test sets. */
-class FakeDocument extends EventTarget implements VisibilitySource {
+class FakeDocument extends EventTarget implements HiddenPageSource {
   visibilityState = 'visible';
 
   set(state: 'visible' | 'hidden'): void {
@@ -66,11 +65,17 @@ function manualClock() {
 }
 
 describe('tickWhileHiddenHost', () => {
+  it('does nothing where there is no page (Node)', () => {
+    const { session, listeners } = fakeSession(SessionState.Playing, true);
+    tickWhileHiddenHost(session)();
+    expect(listeners.size).toBe(0);
+  });
+
   it("ticks a hidden host's session at its tick rate with no input, and stops once the page is visible", () => {
     const doc = new FakeDocument();
     const { session, inputs } = fakeSession(SessionState.Playing, true);
     const { clock, metronome, now, pass } = manualClock();
-    const stop = tickWhileHiddenHost(doc, session, metronome, now);
+    const stop = watchHiddenHost(doc, session, metronome, now);
     pass(500);
     expect(inputs).toEqual([]);
     doc.set('hidden');
@@ -95,7 +100,7 @@ describe('tickWhileHiddenHost', () => {
     const { fake, session, inputs } = fakeSession(SessionState.Playing, true);
     const { metronome, now, pass } = manualClock();
     fake.frameDelayMultiplier = 2;
-    tickWhileHiddenHost(doc, session, metronome, now);
+    watchHiddenHost(doc, session, metronome, now);
     doc.set('hidden');
     pass(1000);
     expect(inputs.length).toBeGreaterThanOrEqual(29);
@@ -111,7 +116,7 @@ describe('tickWhileHiddenHost', () => {
       const doc = new FakeDocument();
       const { session, inputs } = fakeSession(state, isHost);
       const { clock, metronome, now, pass } = manualClock();
-      tickWhileHiddenHost(doc, session, metronome, now);
+      watchHiddenHost(doc, session, metronome, now);
       doc.set('hidden');
       pass(500);
       expect(inputs, `state ${state}, host ${isHost}`).toEqual([]);
@@ -124,7 +129,7 @@ describe('tickWhileHiddenHost', () => {
     doc.visibilityState = 'hidden';
     const { fake, session, inputs, emit } = fakeSession(SessionState.Lobby, true);
     const { clock, metronome, now, pass } = manualClock();
-    tickWhileHiddenHost(doc, session, metronome, now);
+    watchHiddenHost(doc, session, metronome, now);
     pass(200);
     expect(inputs).toEqual([]);
     fake.state = SessionState.Playing;
@@ -150,7 +155,7 @@ describe('tickWhileHiddenHost', () => {
     const reported: unknown[] = [];
     global.reportError = (error) => reported.push(error);
     try {
-      const stop = tickWhileHiddenHost(doc, session, metronome, now);
+      const stop = watchHiddenHost(doc, session, metronome, now);
       doc.set('hidden');
       fake.fail = true;
       pass(100);
