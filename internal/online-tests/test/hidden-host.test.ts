@@ -1,3 +1,4 @@
+import { SessionState } from '@rbn/session';
 import { describe, expect, it } from 'vitest';
 import { STEP_CAP_MS, useBrowserTestBed } from '../src/browser';
 import { compareConfirmed, describeDisagreement } from '../src/driver';
@@ -58,6 +59,49 @@ describe('a hidden host page (Chromium, @rbn/online)', () => {
       summary(guestSaw),
     );
     expect(result.to).toBeGreaterThanOrEqual(back + 120);
+    expect(result.missing, context).toEqual([]);
+    expect(result.mismatches, context).toEqual([]);
+  });
+});
+
+describe('a host page whose game loop stops (Chromium, @rbn/online)', () => {
+  it('hands the room on once its messages kept coming for disconnectTimeout without a tick: a guest takes over and the game goes on', async () => {
+    const server = await start();
+    const url = `${server.wsUrl}/stopped-loop?next=3`;
+    const { page } = await harness.open();
+    await join(page, url, 0, { disconnectTimeout: 2000 });
+    const guests = [
+      await peers.join(url, 1, { config: { disconnectTimeout: 2000 } }),
+      await peers.join(url, 2, { config: { disconnectTimeout: 2000 } }),
+    ];
+    const guestSaw = watchMembers(peers, guests[0]!);
+    await peers.allConfirmed(120, STEP_CAP_MS);
+
+    // The page stays visible but its loop stops (as one that threw would): its WebRTC links
+    // and its message handler live on, so without the handover nobody counts it as lost.
+    await runLoop(page, false);
+    await peers.waits.until(
+      () => guests.some((g) => g.session.isHost),
+      'a guest taking the room over',
+      STEP_CAP_MS,
+      peers.status,
+    );
+    const left = await progress(page);
+    expect(left.state).toBe(SessionState.Disconnected);
+    expect(left.errors.join('\n')).toMatch(/tick\(\) was not called for 2000 ms/);
+
+    const from = Math.max(...guests.map((g) => g.game.confirmed));
+    await peers.allConfirmed(from + 180, STEP_CAP_MS);
+    for (const guest of guests) {
+      expect(guest.session.players.size).toBe(2);
+      expect(guest.driver.errors).toEqual([]);
+    }
+    const result = compareConfirmed(guests.map((g) => g.game));
+    const context = describeDisagreement(
+      guests.map((g) => g.game),
+      result,
+      summary(guestSaw),
+    );
     expect(result.missing, context).toEqual([]);
     expect(result.mismatches, context).toEqual([]);
   });
