@@ -14,21 +14,30 @@ const LATE_FRAME_MS = 250;
  * It counts from the first message that arrives more than {@link LATE_FRAME_MS} after the last
  * tick; messages still arriving `disconnectTimeout` later without a tick in between mean the
  * loop stopped. A page that stalled whole (no tick and no message) is not counted: its first
- * message after the stall only starts the count, and its next tick ends it.
+ * message after the stall only starts the count, and its next tick ends it. Nor is a loop that
+ * has not ticked the running game yet (a game that started by itself while the app was still
+ * loading): it has not stopped, it has not started.
  */
 export class LoopWatch {
-  #lastTickAt: number;
+  #lastTickAt = 0;
   /** When the first message without a recent tick arrived (-1: none since the last tick). */
   #untickedSince = -1;
+  /** Whether `tick()` ran while the game ran, since the room was entered. */
+  #armed = false;
 
-  /** @param now - The clock at creation (counts as a tick). */
-  constructor(now: number) {
+  /**
+   * `tick()` ran.
+   * @param playing - Whether the game runs.
+   */
+  ticked(now: number, playing: boolean): void {
     this.#lastTickAt = now;
+    this.#untickedSince = -1;
+    if (playing) this.#armed = true;
   }
 
-  /** `tick()` ran. */
-  ticked(now: number): void {
-    this.#lastTickAt = now;
+  /** The room was left: a next room's game counts from its own first tick. */
+  reset(): void {
+    this.#armed = false;
     this.#untickedSince = -1;
   }
 
@@ -37,7 +46,7 @@ export class LoopWatch {
    * @returns Whether the loop has stopped: messages kept arriving for `timeoutMs` without a tick.
    */
   stopped(now: number, timeoutMs: number): boolean {
-    if (now - this.#lastTickAt < LATE_FRAME_MS) return false;
+    if (!this.#armed || now - this.#lastTickAt < LATE_FRAME_MS) return false;
     if (this.#untickedSince < 0) this.#untickedSince = now;
     return now - this.#untickedSince >= timeoutMs;
   }

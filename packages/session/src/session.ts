@@ -100,7 +100,7 @@ export class Session {
   private readonly pausing: Pausing;
   private readonly joiner: JoinerDeps;
   private readonly survival: Survival;
-  private readonly loopWatch: LoopWatch;
+  private readonly loopWatch = new LoopWatch();
   /** Where `dispatch` (dispatch.ts) sends each message. */
   private readonly receivers: Receivers;
 
@@ -134,7 +134,6 @@ export class Session {
     this.game = game;
     this.transport = transport;
     this.clock = options.clock ?? { now: defaultNow() };
-    this.loopWatch = new LoopWatch(this.clock.now());
     this.predictor = options.inputPredictor;
     this.localId = localPlayerId;
     this.joinLimiter = new SlidingWindowRateLimiter({
@@ -630,7 +629,7 @@ export class Session {
   tick(localInput?: Uint8Array): TickResult {
     this.assertAlive();
     const now = this.clock.now();
-    this.loopWatch.ticked(now);
+    this.loopWatch.ticked(now, this.stateValue === SessionState.Playing);
     const result = this.result;
     // Field by field: Object.assign costs more than the four stores, on every frame.
     result.advanced = FRESH_FRAME.advanced;
@@ -823,6 +822,7 @@ export class Session {
     this.roomIdValue = null;
     this.started = false;
     this.pausing.cancel();
+    this.loopWatch.reset();
     this.survival.reset();
     this.desync.reset();
     this.inputs.reset();
