@@ -789,7 +789,8 @@ export class Session {
     const why =
       `tick() was not called for ${ms} ms while this session hosted a running game and ` +
       'messages kept arriving (did the game loop stop, or does it run only on animation ' +
-      'frames in a hidden tab?): it left the room, which goes on under the next player';
+      'frames in a hidden tab? tickWhileHiddenHost keeps a hidden host ticking): it left the ' +
+      'room, which goes on under the next player';
     this.leaveRoom();
     this.report.error('session', new RbnError('LOOP_STOPPED', why), undefined, undefined, false);
   }
