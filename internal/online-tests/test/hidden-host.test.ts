@@ -2,10 +2,30 @@ import { SessionState } from '@rbn/session';
 import { describe, expect, it } from 'vitest';
 import { STEP_CAP_MS, useBrowserTestBed } from '../src/browser';
 import { compareConfirmed, describeDisagreement } from '../src/driver';
+import type { NodePeer } from '../src/node-peers';
 import { summary, watchMembers } from '../src/rooms';
+import type { Watched } from '../src/rooms';
 import { join, progress, runLoop, setHidden } from '../src/pages';
 
 const { start, peers, harness } = useBrowserTestBed();
+
+/**
+ * Checks that each guest sees `players` members and had no error, and that their confirmed
+ * hashes agree.
+ * @returns The newest tick they all confirmed.
+ */
+function guestsAgree(guests: NodePeer[], players: number, saw: Watched): number {
+  for (const guest of guests) {
+    expect(guest.session.players.size).toBe(players);
+    expect(guest.driver.errors).toEqual([]);
+  }
+  const games = guests.map((g) => g.game);
+  const result = compareConfirmed(games);
+  const context = describeDisagreement(games, result, summary(saw));
+  expect(result.missing, context).toEqual([]);
+  expect(result.mismatches, context).toEqual([]);
+  return result.to;
+}
 
 describe('a hidden host page (Chromium, @rbn/online)', () => {
   it('keeps its room running while its game loop is stopped: joinOnline ticks it from a worker, nobody waits, nobody takes over', async () => {
@@ -48,19 +68,7 @@ describe('a hidden host page (Chromium, @rbn/online)', () => {
     expect(after.players).toBe(3);
     expect(hostChanges).toEqual([]);
     expect(guestSaw.left.size).toBe(0);
-    for (const guest of guests) {
-      expect(guest.session.players.size).toBe(3);
-      expect(guest.driver.errors).toEqual([]);
-    }
-    const result = compareConfirmed(guests.map((g) => g.game));
-    const context = describeDisagreement(
-      guests.map((g) => g.game),
-      result,
-      summary(guestSaw),
-    );
-    expect(result.to).toBeGreaterThanOrEqual(back + 120);
-    expect(result.missing, context).toEqual([]);
-    expect(result.mismatches, context).toEqual([]);
+    expect(guestsAgree(guests, 3, guestSaw)).toBeGreaterThanOrEqual(back + 120);
   });
 });
 
@@ -92,17 +100,6 @@ describe('a host page whose game loop stops (Chromium, @rbn/online)', () => {
 
     const from = Math.max(...guests.map((g) => g.game.confirmed));
     await peers.allConfirmed(from + 180, STEP_CAP_MS);
-    for (const guest of guests) {
-      expect(guest.session.players.size).toBe(2);
-      expect(guest.driver.errors).toEqual([]);
-    }
-    const result = compareConfirmed(guests.map((g) => g.game));
-    const context = describeDisagreement(
-      guests.map((g) => g.game),
-      result,
-      summary(guestSaw),
-    );
-    expect(result.missing, context).toEqual([]);
-    expect(result.mismatches, context).toEqual([]);
+    guestsAgree(guests, 2, guestSaw);
   });
 });

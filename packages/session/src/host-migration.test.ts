@@ -167,22 +167,36 @@ async function startWithSpectator(h: Harness): Promise<void> {
   await h.runSettled(90);
 }
 
-/**
- * The host's main thread stops for `frames` frames (no tick, no message read or sent; `during`
- * runs before each one), then its transport catches up on the time it missed.
- */
-async function stallHost(h: Harness, frames: number, during?: (i: number) => void): Promise<void> {
+/** How the host stops in {@link stallHost}. */
+type HostStall = {
+  /** Runs before each frame. */
+  during?: (i: number) => void;
+  /**
+   * Only its game loop stops: its page lives, so its transport still delivers messages (its
+   * handler runs). Else its whole main thread stops (no message read or sent) and its transport
+   * catches up on the time it missed afterwards.
+   */
+  loopOnly?: boolean;
+  /** Its loop still ticks every this many frames (never by default). */
+  tickEvery?: number;
+};
+
+/** The host stops for `frames` frames: its whole main thread, or only its game loop. */
+async function stallHost(h: Harness, frames: number, how: HostStall = {}): Promise<void> {
+  const { during, loopOnly = false, tickEvery = Infinity } = how;
   const host = h.host;
   for (let i = 0; i < frames; i++) {
     during?.(i);
     await settle();
     const f = h.frame++;
     h.peers.forEach((peer, index) => {
-      if (peer !== host) peer.session.tick(scheduledInput(h.seed, index, f));
+      if (peer !== host || (i + 1) % tickEvery === 0) {
+        peer.session.tick(scheduledInput(h.seed, index, f));
+      }
     });
-    for (const peer of h.peers) if (peer !== host) peer.transport.tick(h.frameMs);
+    for (const peer of h.peers) if (loopOnly || peer !== host) peer.transport.tick(h.frameMs);
   }
-  host.transport.tick(frames * h.frameMs);
+  if (!loopOnly) host.transport.tick(frames * h.frameMs);
 }
 
 /** A host and one guest playing; `changed` collects every `hostChanged`'s new host id. */
@@ -351,8 +365,10 @@ describe.each([
     // The host stalls 2.5 s: both players lose it (1 s of silence) and the other one answers the
     // successor's query that it lost it too. Meanwhile the successor's own link to the host
     // breaks, so its tries to reconnect are refused, until well past the grace.
-    await stallHost(h, 150, (i) => {
-      if (i === 75) LocalTransport.unlink(t0, ts);
+    await stallHost(h, 150, {
+      during: (i) => {
+        if (i === 75) LocalTransport.unlink(t0, ts);
+      },
     });
     await h.runSettled(180);
     expect(changed, `seed ${h.seed}: the successor took over a host the others reach`).toEqual([]);
@@ -526,24 +542,6 @@ describe('host migration (trust)', () => {
   });
 });
 
-/**
- * The host's game loop stops while its page lives: its transport still delivers messages (its
- * handler runs) but `tick()` runs only every `tickEvery` frames (never by default).
- */
-async function hostLoopStopped(h: Harness, frames: number, tickEvery = Infinity): Promise<void> {
-  const host = h.host;
-  for (let i = 0; i < frames; i++) {
-    await settle();
-    const f = h.frame++;
-    h.peers.forEach((peer, index) => {
-      if (peer !== host || (i + 1) % tickEvery === 0) {
-        peer.session.tick(scheduledInput(h.seed, index, f));
-      }
-    });
-    for (const peer of h.peers) peer.transport.tick(h.frameMs);
-  }
-}
-
 describe.each([
   ['star', Topology.Star, 1971],
   ['mesh', Topology.Mesh, 1972],
@@ -559,7 +557,7 @@ describe.each([
     const confirmed = successor.session.confirmedTick;
     // Without the handover the others would wait for the host's inputs for good: its handler
     // relays and answers, so its links never go silent.
-    await hostLoopStopped(h, 150);
+    await stallHost(h, 150, { loopOnly: true });
     expect(h.host.session.state, `seed ${h.seed}`).toBe(SessionState.Disconnected);
     expect(errors.map((e) => e.code)).toEqual(['LOOP_STOPPED']);
     expect(errors[0]!.message).toMatch(/tick\(\) was not called for 1000 ms/);
@@ -581,7 +579,7 @@ describe.each([
     await startWithSpectator(h);
     const errors: string[] = [];
     h.host.session.on('error', (error) => errors.push(error.message));
-    await hostLoopStopped(h, 300, 60);
+    await stallHost(h, 300, { loopOnly: true, tickEvery: 60 });
     expect(errors).toEqual([]);
     expect(h.host.session.isHost, `seed ${h.seed}`).toBe(true);
     expect(h.host.session.state).toBe(SessionState.Playing);
