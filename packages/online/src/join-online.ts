@@ -435,10 +435,12 @@ class OnlineRoom {
    * waited for as long.
    */
   #tickWhileEntering(): void {
-    const since = performance.now();
+    // The session's own time source, which its `joinTimeout` is measured with.
+    const clock = this.#options.clock ?? performance;
+    const since = clock.now();
     this.#entryTicks = setInterval(() => {
       const { joinTimeout } = this.#session.config;
-      if (!this.#entering && performance.now() - since > joinTimeout) {
+      if (!this.#entering && clock.now() - since > joinTimeout) {
         // The group's host never told us the room (its page stalled, or it is still joining).
         const text = `joinOnline: no room announcement from the group's host within ${joinTimeout} ms`;
         this.#fail(new RbnError('JOIN_TIMEOUT', text));

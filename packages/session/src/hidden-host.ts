@@ -23,7 +23,7 @@ export type Metronome = (everyMs: number, beat: () => void) => () => void;
 /** How often a hidden host's clock beats; the frame scheduler turns beats into due ticks. */
 const BEAT_MS = 10;
 
-/** A dedicated worker that posts a message every `ms` it is sent (0 stops it). */
+/** A dedicated worker that posts a message every `ms` milliseconds it is sent. */
 const WORKER_SOURCE =
   'onmessage=function(e){clearInterval(self.t);self.t=setInterval(function(){postMessage(0)},e.data)}';
 

@@ -695,11 +695,10 @@ export class Session {
   private receive(peerId: string, bytes: Uint8Array): void {
     if (this.destroyed) return;
     const now = this.clock.now();
-    if (this.stateValue === SessionState.Playing && this.roster.isHost) {
-      if (this.loopWatch.stopped(now, this.cfg.disconnectTimeout)) {
-        this.leaveUnticked();
-        return;
-      }
+    const hosting = this.stateValue === SessionState.Playing && this.roster.isHost;
+    if (hosting && this.loopWatch.stopped(now, this.cfg.disconnectTimeout)) {
+      this.leaveUnticked();
+      return;
     }
     const link = this.links.get(peerId);
     this.liveness.received(link, bytes.byteLength, now);
